@@ -11,8 +11,8 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthersPlugin],
   solidity: {
     profiles: {
-      default: { ...solc, settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } },
-      production: { ...solc, settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } },
+      default: { ...solc, settings: { viaIR: true, optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } },
+      production: { ...solc, settings: { viaIR: true, optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } },
     },
   },
   typechain: { outDir: "typechain-types" },

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+
+/**
+ * @title ProviderRegistry
+ * @notice Reference implementation of {IProviderRegistry} with OpenZeppelin AccessControl:
+ * `REGULATOR_ROLE` manages membership; `DEFAULT_ADMIN_ROLE` manages who holds it. Deploy with a
+ * multisig or a TimelockController as admin and regulator outside local networks.
+ */
+contract ProviderRegistry is IProviderRegistry, AccessControl {
+    /// @notice Role of the regulator: admits, suspends, reinstates and removes providers.
+    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+
+    /// @dev One slot per provider for what `isActive` reads; key and strings apart.
+    struct Membership {
+        ProviderKind kind;
+        ProviderStatus status;
+        uint40 admittedAt;
+        uint40 statusChangedAt;
+    }
+
+    mapping(address provider => Membership) private _memberships;
+    mapping(address provider => bytes32) private _encryptionKeys;
+    mapping(address provider => string) private _names;
+    mapping(address provider => string) private _departments;
+
+    /// @param admin Holder of `DEFAULT_ADMIN_ROLE` (grants and revokes the regulator role).
+    /// @param regulator Initial holder of `REGULATOR_ROLE`.
+    constructor(address admin, address regulator) {
+        if (admin == address(0) || regulator == address(0)) revert ProviderRegistryZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(REGULATOR_ROLE, regulator);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function admit(address provider, ProviderKind kind, string calldata name, string calldata department)
+        external
+        onlyRole(REGULATOR_ROLE)
+    {
+        if (provider == address(0)) revert ProviderRegistryZeroAddress();
+        ProviderStatus status = _memberships[provider].status;
+        if (status != ProviderStatus.None) revert ProviderRegistryAlreadyAdmitted(provider, status);
+        if (kind == ProviderKind.None) revert ProviderRegistryInvalidKind();
+        if (bytes(name).length == 0 || bytes(name).length > 128 || bytes(department).length > 128) {
+            revert ProviderRegistryInvalidName();
+        }
+        uint40 now_ = _time();
+        _memberships[provider] = Membership(kind, ProviderStatus.Active, now_, now_);
+        _names[provider] = name;
+        _departments[provider] = department;
+        emit ProviderAdmitted(provider, msg.sender, kind, name, department);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function suspend(address provider) external onlyRole(REGULATOR_ROLE) {
+        _transition(provider, ProviderStatus.Active, ProviderStatus.Suspended);
+        emit ProviderSuspended(provider, msg.sender);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function reinstate(address provider) external onlyRole(REGULATOR_ROLE) {
+        _transition(provider, ProviderStatus.Suspended, ProviderStatus.Active);
+        emit ProviderReinstated(provider, msg.sender);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function remove(address provider) external onlyRole(REGULATOR_ROLE) {
+        ProviderStatus status = _memberships[provider].status;
+        if (status == ProviderStatus.Suspended) {
+            _transition(provider, ProviderStatus.Suspended, ProviderStatus.Removed);
+        } else {
+            _transition(provider, ProviderStatus.Active, ProviderStatus.Removed);
+        }
+        emit ProviderRemoved(provider, msg.sender);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function setEncryptionKey(bytes32 encryptionKey) external {
+        ProviderStatus status = _memberships[msg.sender].status;
+        if (status == ProviderStatus.None) revert ProviderRegistryUnknownProvider(msg.sender);
+        if (status == ProviderStatus.Removed) {
+            revert ProviderRegistryInvalidStatus(msg.sender, status, ProviderStatus.Active);
+        }
+        if (encryptionKey == bytes32(0)) revert ProviderRegistryInvalidEncryptionKey();
+        _encryptionKeys[msg.sender] = encryptionKey;
+        emit ProviderEncryptionKeySet(msg.sender, encryptionKey);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function isActive(address provider) external view returns (bool) {
+        return _memberships[provider].status == ProviderStatus.Active;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function getProvider(address provider) external view returns (Provider memory) {
+        Membership memory m = _memberships[provider];
+        return Provider(
+            m.kind,
+            m.status,
+            m.admittedAt,
+            m.statusChangedAt,
+            _encryptionKeys[provider],
+            _names[provider],
+            _departments[provider]
+        );
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function statusOf(address provider) external view returns (ProviderStatus) {
+        return _memberships[provider].status;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function encryptionKeyOf(address provider) external view returns (bytes32) {
+        return _encryptionKeys[provider];
+    }
+
+    /// @dev The block time in seconds; virtual so tests can move it.
+    function _time() internal view virtual returns (uint40) {
+        return uint40(block.timestamp);
+    }
+
+    /// @dev Moves `provider` from `from` to `to`, or reverts with its current status.
+    function _transition(address provider, ProviderStatus from, ProviderStatus to) private {
+        Membership storage m = _memberships[provider];
+        if (m.status == ProviderStatus.None) revert ProviderRegistryUnknownProvider(provider);
+        if (m.status != from) revert ProviderRegistryInvalidStatus(provider, m.status, from);
+        m.status = to;
+        m.statusChangedAt = _time();
+    }
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/**
+ * @title IProviderRegistry
+ * @notice The registry of healthcare providers (hospitals, clinics, labs, practitioners) of a
+ * Meridian network. A regulator (in production a multisig or a timelock; the "government node"
+ * of a national network) admits, suspends, reinstates and removes providers. The regulator
+ * holds no keys and can read no record: the registry only says who is a provider and whether
+ * they are active. Each provider publishes its own X25519 encryption public key (HPKE,
+ * RFC 9180), to which patients wrap the keys they share.
+ * @dev The design documents call this contract "Provider".
+ */
+interface IProviderRegistry {
+    /// @notice What kind of organisation or person a provider is. `None` is never stored.
+    enum ProviderKind {
+        None,
+        Hospital,
+        Clinic,
+        Lab,
+        Practitioner
+    }
+
+    /// @notice A provider's membership status. `None` means "never admitted".
+    enum ProviderStatus {
+        None,
+        Active,
+        Suspended,
+        Removed
+    }
+
+    /// @notice A provider's registry entry, as returned by {getProvider}.
+    struct Provider {
+        ProviderKind kind;
+        ProviderStatus status;
+        /// @dev Unix time (seconds) of admission.
+        uint40 admittedAt;
+        /// @dev Unix time (seconds) of the last status change.
+        uint40 statusChangedAt;
+        /// @dev Raw X25519 public key (32 bytes); zero until the provider sets it.
+        bytes32 encryptionKey;
+        /// @dev Public name of the organisation or practitioner (not patient data).
+        string name;
+        /// @dev Department or specialty, e.g. "Cardiology".
+        string department;
+    }
+
+    /// @notice Emitted when `provider` is admitted by `regulator`.
+    event ProviderAdmitted(
+        address indexed provider,
+        address indexed regulator,
+        ProviderKind kind,
+        string name,
+        string department
+    );
+    /// @notice Emitted when `provider` is suspended: it loses all access at once.
+    event ProviderSuspended(address indexed provider, address indexed regulator);
+    /// @notice Emitted when a suspended `provider` is reinstated.
+    event ProviderReinstated(address indexed provider, address indexed regulator);
+    /// @notice Emitted when `provider` is removed for good.
+    event ProviderRemoved(address indexed provider, address indexed regulator);
+    /// @notice Emitted when `provider` sets or rotates its X25519 encryption public key.
+    event ProviderEncryptionKeySet(address indexed provider, bytes32 encryptionKey);
+
+    /// @notice `provider` is the zero address.
+    error ProviderRegistryZeroAddress();
+    /// @notice `provider` was already admitted (it may be suspended or removed).
+    error ProviderRegistryAlreadyAdmitted(address provider, ProviderStatus status);
+    /// @notice `provider` was never admitted.
+    error ProviderRegistryUnknownProvider(address provider);
+    /// @notice The operation needs `provider` to be in `expected` status, but it is in `actual`.
+    error ProviderRegistryInvalidStatus(address provider, ProviderStatus actual, ProviderStatus expected);
+    /// @notice `kind` is not a valid provider kind (`None`).
+    error ProviderRegistryInvalidKind();
+    /// @notice The name is empty or longer than 128 bytes, or the department longer than 128 bytes.
+    error ProviderRegistryInvalidName();
+    /// @notice The encryption key is zero.
+    error ProviderRegistryInvalidEncryptionKey();
+
+    /**
+     * @notice Admits `provider` as an active provider.
+     * @dev Requirements: caller has `REGULATOR_ROLE`; `provider` non-zero and never admitted;
+     * `kind` not `None`; `name` 1..128 bytes; `department` at most 128 bytes.
+     * Emits {ProviderAdmitted}.
+     */
+    function admit(address provider, ProviderKind kind, string calldata name, string calldata department) external;
+
+    /**
+     * @notice Suspends an active provider; every grant to it stops working at once.
+     * @dev Requirements: caller has `REGULATOR_ROLE`; `provider` is `Active`. Emits {ProviderSuspended}.
+     */
+    function suspend(address provider) external;
+
+    /**
+     * @notice Reinstates a suspended provider; its unexpired, unrevoked grants work again.
+     * @dev Requirements: caller has `REGULATOR_ROLE`; `provider` is `Suspended`. Emits {ProviderReinstated}.
+     */
+    function reinstate(address provider) external;
+
+    /**
+     * @notice Removes a provider for good (from `Active` or `Suspended`); it can never be re-admitted
+     * under the same address.
+     * @dev Requirements: caller has `REGULATOR_ROLE`; `provider` is `Active` or `Suspended`.
+     * Emits {ProviderRemoved}.
+     */
+    function remove(address provider) external;
+
+    /**
+     * @notice Sets or rotates the caller's X25519 encryption public key (raw 32 bytes).
+     * @dev Requirements: caller is an admitted provider that is not `Removed`; key non-zero.
+     * Emits {ProviderEncryptionKeySet}. Keys already wrapped to the old key stay readable only
+     * with the old private key.
+     */
+    function setEncryptionKey(bytes32 encryptionKey) external;
+
+    /// @notice Whether `provider` is admitted and currently `Active`.
+    function isActive(address provider) external view returns (bool);
+
+    /// @notice The registry entry of `provider` (all zero when never admitted).
+    function getProvider(address provider) external view returns (Provider memory);
+
+    /// @notice The status of `provider`.
+    function statusOf(address provider) external view returns (ProviderStatus);
+
+    /// @notice The X25519 encryption public key of `provider` (zero when unset).
+    function encryptionKeyOf(address provider) external view returns (bytes32);
+}

@@ -1,0 +1,201 @@
+/**
+ * Meridian key derivation. A user's encryption keys come from one EIP-712 signature:
+ *
+ * ```text
+ * signature   = signTypedData(keyDerivationTypedData(...))          (EIP-712, RFC 6979 deterministic)
+ * rootSecret  = HKDF-SHA256(ikm = signature, salt = "meridian/v1/root", info = "root")   32 bytes
+ * x25519 IKM  = HKDF-SHA256(ikm = rootSecret, salt = "", info = "x25519")                  32 bytes
+ * key pair    = DeriveKeyPair(x25519 IKM)   DHKEM(X25519, HKDF-SHA256), RFC 9180 §7.1.3
+ * master KEK  = HKDF-SHA256(rootSecret, info = "meridian/v1/kek/master/<epoch>")          32 bytes
+ * category KEK= HKDF-SHA256(masterKek,  info = "meridian/v1/kek/category/<category>")     32 bytes
+ * ```
+ *
+ * secp256k1 signatures by viem local accounts, MetaMask (`eth_signTypedData_v4`) and hardware
+ * wallets are deterministic (RFC 6979), so the same account on the same chain and contract
+ * always gets the same keys and nothing needs to be stored.
+ *
+ * Grants: "all records" shares the epoch's master KEK, "category" shares that category's KEK,
+ * "one record" shares the record's DEK. Revocation bumps the epoch, so later records use
+ * new KEKs the revoked grantee never saw.
+ *
+ * @module
+ */
+
+import { bytesToHex, hexToBytes, isHex } from "viem";
+import type { Address, Hex, TypedDataDefinition } from "viem";
+import { DhkemX25519HkdfSha256 } from "@hpke/core";
+import { InvalidPublicKeyError, InvalidSignatureError } from "./errors.ts";
+import { assertAddress, assertCategory, assertInteger, assertKey, hkdfSha256, KEY_BYTES, utf8 } from "./internal.ts";
+
+/** Length in bytes of a raw X25519 public key (and of its on-chain `bytes32` form). */
+export const PUBLIC_KEY_BYTES = 32;
+/** Length in bytes of a serialized secp256k1 signature `r || s || v`. */
+export const SIGNATURE_BYTES = 65;
+
+/**
+ * The fixed sentence wallets show in the `purpose` field of the key-derivation request.
+ * Changing it changes every user's keys: never edit it within version 1.
+ */
+export const KEY_DERIVATION_PURPOSE =
+  "Signing this message derives your Meridian encryption key. It costs nothing and authorises no transaction or payment. Only sign it on the Meridian app.";
+
+/** EIP-712 `types` of the key-derivation request. */
+export const keyDerivationTypes = {
+  EncryptionKeyDerivation: [
+    { name: "account", type: "address" },
+    { name: "purpose", type: "string" },
+    { name: "version", type: "uint256" },
+  ],
+} as const;
+
+/** Parameters of {@link keyDerivationTypedData}. */
+export interface KeyDerivationTypedDataParameters {
+  /** EIP-155 chain id of the network Meridian is deployed on. */
+  chainId: number;
+  /** Address of the Meridian contract that acts as the EIP-712 `verifyingContract`. */
+  verifyingContract: Address;
+  /** The account that signs; its keys are derived from the signature. */
+  account: Address;
+}
+
+/** The typed data returned by {@link keyDerivationTypedData}. */
+export type KeyDerivationTypedData = TypedDataDefinition<typeof keyDerivationTypes, "EncryptionKeyDerivation">;
+
+/**
+ * Builds the EIP-712 request whose signature derives an account's Meridian keys.
+ *
+ * Domain `{ name: "Meridian", version: "1", chainId, verifyingContract }`, primary type
+ * `EncryptionKeyDerivation { address account; string purpose; uint256 version }` with
+ * `purpose` = {@link KEY_DERIVATION_PURPOSE} and `version` = 1. Pass the result to viem's
+ * `signTypedData` (local account or wallet client; MetaMask uses `eth_signTypedData_v4`).
+ *
+ * @throws {InvalidContextError} when `chainId` is not a positive integer or an address is malformed.
+ * @example
+ * ```ts
+ * const signature = await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }));
+ * const keys = await deriveUserKeys(signature);
+ * ```
+ */
+export function keyDerivationTypedData(parameters: KeyDerivationTypedDataParameters): KeyDerivationTypedData {
+  const { chainId, verifyingContract, account } = parameters;
+  assertInteger("chainId", chainId, 1);
+  assertAddress("verifyingContract", verifyingContract);
+  assertAddress("account", account);
+  return {
+    domain: { name: "Meridian", version: "1", chainId, verifyingContract },
+    types: keyDerivationTypes,
+    primaryType: "EncryptionKeyDerivation",
+    message: { account, purpose: KEY_DERIVATION_PURPOSE, version: 1n },
+  };
+}
+
+/** An account's Meridian keys, derived by {@link deriveUserKeys}. Keep it in memory only. */
+export interface UserKeys {
+  /** Raw 32-byte X25519 public key, 0x-prefixed hex; this is what goes on chain as `bytes32`. */
+  publicKey: Hex;
+  /** The X25519 key pair as WebCrypto keys (private key non-extractable), used for HPKE. */
+  keyPair: CryptoKeyPair;
+  /** 32-byte root secret from which the KEKs are derived. Secret: never log or persist it. */
+  rootSecret: Uint8Array;
+}
+
+const kem = new DhkemX25519HkdfSha256();
+
+/**
+ * Derives an account's {@link UserKeys} from its key-derivation signature.
+ *
+ * A `v` of 0 or 1 (some wallets) is normalised to 27 or 28 first, so every wallet derives
+ * the same keys from the same signature.
+ *
+ * @param signature 65-byte `r || s || v` signature of {@link keyDerivationTypedData}, as hex.
+ * @throws {InvalidSignatureError} when the signature is not 65 bytes of hex or `v` is not 0, 1, 27 or 28.
+ * @see RFC 5869 (HKDF), RFC 9180 §7.1.3 (DeriveKeyPair), EIP-712.
+ */
+export async function deriveUserKeys(signature: Hex): Promise<UserKeys> {
+  if (typeof signature !== "string" || !isHex(signature, { strict: true })) {
+    throw new InvalidSignatureError("The key-derivation signature is not 0x-prefixed hex.");
+  }
+  const sig = hexToBytes(signature);
+  if (sig.length !== SIGNATURE_BYTES) {
+    throw new InvalidSignatureError(`The key-derivation signature is ${sig.length} bytes; expected ${SIGNATURE_BYTES} bytes (r, s, v).`);
+  }
+  const v = sig[64]!;
+  if (v === 0 || v === 1) sig[64] = v + 27;
+  else if (v !== 27 && v !== 28) {
+    throw new InvalidSignatureError(`The key-derivation signature has recovery byte v = ${v}; expected 27 or 28 (or 0 or 1).`);
+  }
+  const rootSecret = await hkdfSha256(sig, utf8("meridian/v1/root"), utf8("root"));
+  sig.fill(0);
+  const ikm = await hkdfSha256(rootSecret, new Uint8Array(0), utf8("x25519"));
+  const keyPair = await kem.deriveKeyPair(ikm);
+  ikm.fill(0);
+  const publicKey = bytesToHex(new Uint8Array(await kem.serializePublicKey(keyPair.publicKey)));
+  return { publicKey, keyPair, rootSecret };
+}
+
+/** The raw 32-byte X25519 public key of `keys` (a copy). */
+export function publicKeyFromUserKeys(keys: UserKeys): Uint8Array {
+  return hexToBytes(keys.publicKey);
+}
+
+/**
+ * Serializes a 32-byte X25519 public key to the `bytes32` hex stored on chain.
+ *
+ * @throws {InvalidPublicKeyError} when the key is not 32 bytes or is all zero.
+ */
+export function publicKeyToBytes32(publicKey: Uint8Array | Hex): Hex {
+  return bytesToHex(parsePublicKey(publicKey));
+}
+
+/**
+ * Parses a public key from its on-chain `bytes32` hex (or raw bytes) and checks it: 32
+ * bytes, not all zero (zero is what the chain returns for an account with no key).
+ *
+ * @returns the raw 32-byte X25519 public key.
+ * @throws {InvalidPublicKeyError} when the value is not 32 bytes or is all zero.
+ */
+export function parsePublicKey(value: Hex | Uint8Array): Uint8Array {
+  let bytes: Uint8Array;
+  if (value instanceof Uint8Array) bytes = new Uint8Array(value);
+  else if (typeof value === "string" && isHex(value, { strict: true })) bytes = hexToBytes(value);
+  else throw new InvalidPublicKeyError("The encryption public key is not 0x-prefixed hex.");
+  if (bytes.length !== PUBLIC_KEY_BYTES) {
+    throw new InvalidPublicKeyError(`The encryption public key is ${bytes.length} bytes; expected ${PUBLIC_KEY_BYTES} bytes.`);
+  }
+  if (bytes.every((b) => b === 0)) throw new InvalidPublicKeyError("The encryption public key is all zero (not registered).");
+  return bytes;
+}
+
+/**
+ * Derives the master key-encryption key (KEK) of a key epoch:
+ * HKDF-SHA256(rootSecret, salt = "", info = `meridian/v1/kek/master/<epoch>`), 32 bytes.
+ * Sharing it grants every record of every category written in that epoch.
+ *
+ * @param rootSecret the 32-byte {@link UserKeys.rootSecret}.
+ * @param epoch the patient's key epoch (integer >= 0), bumped on every revocation.
+ * @throws {InvalidKeyLengthError} when `rootSecret` is not 32 bytes.
+ * @throws {InvalidContextError} when `epoch` is not a non-negative safe integer.
+ * @see RFC 5869
+ */
+export async function deriveMasterKek(rootSecret: Uint8Array, epoch: number): Promise<Uint8Array> {
+  assertKey("Root secret", rootSecret);
+  assertInteger("keyEpoch", epoch, 0);
+  return hkdfSha256(rootSecret, new Uint8Array(0), utf8(`meridian/v1/kek/master/${epoch}`), KEY_BYTES);
+}
+
+/**
+ * Derives a category's KEK from an epoch's master KEK:
+ * HKDF-SHA256(masterKek, salt = "", info = `meridian/v1/kek/category/<category>`), 32 bytes.
+ * Records are sealed under this key; sharing it grants one category for one epoch.
+ *
+ * @param masterKek the 32-byte master KEK from {@link deriveMasterKek}.
+ * @param category the on-chain category code (1..255; see `categories.ts`).
+ * @throws {InvalidKeyLengthError} when `masterKek` is not 32 bytes.
+ * @throws {InvalidContextError} when `category` is not an integer from 1 to 255.
+ * @see RFC 5869
+ */
+export async function deriveCategoryKek(masterKek: Uint8Array, category: number): Promise<Uint8Array> {
+  assertKey("Master KEK", masterKek);
+  assertCategory(category);
+  return hkdfSha256(masterKek, new Uint8Array(0), utf8(`meridian/v1/kek/category/${category}`), KEY_BYTES);
+}
