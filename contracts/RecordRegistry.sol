@@ -14,7 +14,7 @@ import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
  */
 contract RecordRegistry is IRecordRegistry {
     /// @inheritdoc IRecordRegistry
-    uint32 public constant MAX_KEY_EPOCH = 65_535;
+    uint32 public constant MAX_KEY_EPOCH = 16_383;
 
     uint256 private constant MAX_CID_BYTES = 128;
     uint256 private constant MAX_WRAPPED_KEY_BYTES = 512;

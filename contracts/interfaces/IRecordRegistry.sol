@@ -289,7 +289,7 @@ interface IRecordRegistry {
      */
     function denyRequest(address requester, Scope scope, bytes32 target) external;
 
-    /// @notice The largest key epoch (65535): keys are derived by key regression over at most this
+    /// @notice The largest key epoch (16383): keys are derived by key regression over at most this
     /// many epochs (see docs/keys.md), so a patient can revoke category or all-records grants
     /// this many times.
     function MAX_KEY_EPOCH() external view returns (uint32);

@@ -1,0 +1,80 @@
+/**
+ * Turns contract reverts into {@link ContractRevertedError}s that name the custom error, its
+ * arguments and what to do, instead of "execution reverted".
+ *
+ * @module
+ */
+import { BaseError, ContractFunctionRevertedError } from "viem";
+import { MeridianError } from "../errors.ts";
+
+/** Plain-language explanations of the contracts' custom errors, with what to do. */
+const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
+  RecordRegistryAlreadyRegistered: { message: "This account is already registered as a patient.", hint: "Use the existing registration; rotate the key with `rotate-key` if needed." },
+  RecordRegistryUnknownPatient: { message: "This patient is not registered.", hint: "The patient must run `meridian register` first; check the address." },
+  RecordRegistryInvalidEncryptionKey: { message: "The encryption public key is empty.", hint: "Derive the key from the wallet again." },
+  RecordRegistryUnknownRecord: { message: "No record has this id.", hint: "Check the record id with `meridian list`." },
+  RecordRegistryRecordOfAnotherPatient: { message: "That record belongs to another patient.", hint: "Only the record's own patient can share it." },
+  RecordRegistryInvalidCategory: { message: "The record category is missing.", hint: "Pick a category such as lab or general." },
+  RecordRegistryInvalidCid: { message: "The CID is empty or longer than 128 bytes.", hint: "Store the payload on IPFS first and pass its CID." },
+  RecordRegistryInvalidCiphertextHash: { message: "The ciphertext hash is zero.", hint: "Pass the SHA-256 of the stored ciphertext." },
+  RecordRegistryStaleKeyEpoch: { message: "The record was encrypted under an old key epoch (the patient revoked a grant since).", hint: "Ask the patient to re-issue your grant, then encrypt again under the current epoch." },
+  RecordRegistryWriteNotPermitted: { message: "This account has no active write consent from the patient for this category.", hint: "Request access with write consent and wait for the patient to approve." },
+  RecordRegistryProviderNotActive: { message: "The provider is not active (never admitted, suspended or removed).", hint: "Ask the regulator about the provider's status." },
+  RecordRegistryInvalidScope: { message: "The scope is not valid (or write consent was asked for a single record).", hint: "Use a record id, a category or all; write consent only for a category or all." },
+  RecordRegistryInvalidExpiry: { message: "The expiry is not in the future.", hint: "Give an expiry later than now, or none." },
+  RecordRegistryInvalidWrappedKey: { message: "The wrapped key is empty or longer than 512 bytes.", hint: "This is a client bug; report it." },
+  RecordRegistryGrantNotActive: { message: "There is no active grant for this provider and scope (never issued, revoked or expired).", hint: "List grants with `meridian grants`." },
+  RecordRegistryRequestNotPending: { message: "There is no pending request for this provider and scope.", hint: "List requests with `meridian requests`." },
+  RecordRegistryWriteNotRequested: { message: "The provider asked for read access only; write consent cannot be added on approval.", hint: "Approve read-only, or ask the provider to request write access." },
+  RecordRegistryKeyEpochExhausted: { message: "The patient's key epoch is at its maximum.", hint: "Register a new patient account; see docs/keys.md." },
+  ProviderRegistryZeroAddress: { message: "The provider address is zero.", hint: "Pass the provider's account address." },
+  ProviderRegistryAlreadyAdmitted: { message: "This provider was already admitted.", hint: "Use suspend, reinstate or remove instead." },
+  ProviderRegistryUnknownProvider: { message: "This account was never admitted as a provider.", hint: "Ask the regulator to admit it first." },
+  ProviderRegistryInvalidStatus: { message: "The provider's status does not allow this.", hint: "Check the provider's status with `meridian provider show`." },
+  ProviderRegistryInvalidKind: { message: "The provider kind is missing.", hint: "Use hospital, clinic, lab or practitioner." },
+  ProviderRegistryInvalidName: { message: "The provider name must be 1-128 bytes and the department at most 128 bytes.", hint: "Shorten or fill in the name." },
+  ProviderRegistryInvalidEncryptionKey: { message: "The encryption public key is empty.", hint: "Derive the key from the wallet again." },
+  AccessControlUnauthorizedAccount: { message: "This account does not hold the role needed (only the regulator can do this).", hint: "Send the transaction from the regulator's account." },
+};
+
+/** A transaction or call was reverted by a Meridian contract with a custom error. */
+export class ContractRevertedError extends MeridianError {
+  override name = "ContractRevertedError" as const;
+  /** The Solidity custom error's name, e.g. `"RecordRegistryGrantNotActive"`. */
+  readonly errorName: string;
+  /** The custom error's decoded arguments. */
+  readonly args: readonly unknown[];
+
+  constructor(errorName: string, args: readonly unknown[], cause?: unknown) {
+    const known = EXPLANATIONS[errorName];
+    const argText = args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ");
+    super(known ? `${known.message} (${errorName})` : `The contract reverted with ${errorName}.`, {
+      details: `${errorName}(${argText})`,
+      hint: known?.hint,
+      cause,
+    });
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+/** The chain could not be reached or refused the transaction for a reason other than a revert. */
+export class ChainRequestError extends MeridianError {
+  override name = "ChainRequestError" as const;
+}
+
+/**
+ * Converts anything viem throws into a {@link MeridianError}: a decoded custom error becomes a
+ * {@link ContractRevertedError}; other failures a {@link ChainRequestError} with viem's short message.
+ */
+export function toMeridianError(error: unknown): MeridianError {
+  if (error instanceof MeridianError) return error;
+  if (error instanceof BaseError) {
+    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName) {
+      return new ContractRevertedError(revert.data.errorName, revert.data.args ?? [], error);
+    }
+    return new ChainRequestError(error.shortMessage, { details: error.details, cause: error, hint: "Check the RPC endpoint and the account's balance." });
+  }
+  return new ChainRequestError(error instanceof Error ? error.message : String(error), { cause: error });
+}

@@ -1,0 +1,61 @@
+/**
+ * Shapes shared by the chain actions. Numeric codes mirror the Solidity enums of
+ * `IRecordRegistry.sol` and `IProviderRegistry.sol`.
+ *
+ * @module
+ */
+import type { Address, Chain, Hex, PublicClient, Transport, WalletClient, Account } from "viem";
+import type { RecordCategory } from "../categories.ts";
+
+/** Where a Meridian network's contracts live. Written by deployment as JSON. */
+export interface MeridianDeployment {
+  /** EIP-155 chain id. */
+  chainId: number;
+  /** `ProviderRegistry` address. */
+  providerRegistry: Address;
+  /** `RecordRegistry` address. */
+  recordRegistry: Address;
+  /** Block of the deployment; event queries start here. */
+  deployedAtBlock: bigint;
+}
+
+/** Grant and request scope codes (`IRecordRegistry.Scope`). */
+export const Scope = { Record: 1, Category: 2, All: 3 } as const;
+/** A scope code. */
+export type ScopeCode = (typeof Scope)[keyof typeof Scope];
+
+/** What a grant or request covers, in SDK form. */
+export type GrantScope =
+  | { kind: "record"; recordId: Hex }
+  | { kind: "category"; category: RecordCategory }
+  | { kind: "all" };
+
+/** Provider kinds (`IProviderRegistry.ProviderKind`). */
+export const ProviderKind = { Hospital: 1, Clinic: 2, Lab: 3, Practitioner: 4 } as const;
+/** A provider kind code. */
+export type ProviderKindCode = (typeof ProviderKind)[keyof typeof ProviderKind];
+
+/** Provider statuses (`IProviderRegistry.ProviderStatus`). */
+export const ProviderStatus = { None: 0, Active: 1, Suspended: 2, Removed: 3 } as const;
+/** A provider status code. */
+export type ProviderStatusCode = (typeof ProviderStatus)[keyof typeof ProviderStatus];
+
+/**
+ * The clients an action needs: a public client for reads and receipts, and (for writes) a
+ * wallet client with an account. Both must be on `deployment.chainId`.
+ */
+export interface MeridianContext {
+  publicClient: PublicClient<Transport, Chain | undefined>;
+  walletClient?: WalletClient<Transport, Chain | undefined, Account> | undefined;
+  deployment: MeridianDeployment;
+}
+
+/** The outcome of a confirmed transaction. */
+export interface TransactionResult {
+  /** Transaction hash. */
+  hash: Hex;
+  /** Gas used by the transaction (gas units). */
+  gasUsed: bigint;
+  /** Block number that included it. */
+  blockNumber: bigint;
+}
