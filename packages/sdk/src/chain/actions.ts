@@ -258,6 +258,15 @@ export async function canRead(ctx: MeridianContext, reader: Address, recordId: H
   }
 }
 
+/** Whether `author` may anchor a `category` record of `patient` now (`RecordRegistry.canWrite`). */
+export async function canWrite(ctx: MeridianContext, author: Address, patient: Address, category: RecordCategory): Promise<boolean> {
+  try {
+    return await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canWrite", args: [author, patient, category] });
+  } catch (error) {
+    throw toMeridianError(error);
+  }
+}
+
 /** Outcome of {@link verifyPatientChain}. */
 export interface ChainVerification {
   /** True when every link holds and the last record is the on-chain head. */
