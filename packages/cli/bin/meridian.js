@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Launcher: runs the TypeScript entry point with Node's type stripping (Node >= 22.18).
+import "../src/main.ts";

@@ -1,0 +1,304 @@
+#!/usr/bin/env node
+/**
+ * `meridian`: the command-line tool of the Meridian medical-records network, for patients,
+ * providers, regulators and deployers. Run `meridian --help` or `meridian <command> --help`.
+ *
+ * Every error is printed as what went wrong and what to do, and exits with status 1; keys and
+ * record contents are never printed (records go to files with `get --out`).
+ *
+ * @module
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command, Option } from "commander";
+import type { Address, Hex } from "viem";
+import { isAddress } from "viem";
+import { MeridianError } from "@meridian/sdk/errors.ts";
+import { categoryName, parseCategory, type RecordCategory } from "@meridian/sdk/categories.ts";
+import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
+import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
+import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain/types.ts";
+import { recordDraftFromFile } from "@meridian/sdk/fhir/index.ts";
+import { ConfigurationError, connectChain, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
+import { createProgress, log } from "./output.ts";
+
+const program = new Command()
+  .name("meridian")
+  .description("Patient-controlled medical records on Ethereum: encrypted FHIR R4 on IPFS, HPKE key sharing, on-chain grants and audit.")
+  .option("--rpc-url <url>", "JSON-RPC endpoint (env MERIDIAN_RPC_URL)", process.env.MERIDIAN_RPC_URL ?? "http://127.0.0.1:8545")
+  .option("--data-dir <dir>", "where deployment.json and the embedded IPFS blocks live", process.env.MERIDIAN_DATA_DIR ?? ".meridian")
+  .option("--deployment <file>", "deployment JSON (default <data-dir>/deployment.json)")
+  .option("--ipfs-url <url>", "Kubo RPC endpoint instead of the embedded Helia node (env MERIDIAN_IPFS_URL)")
+  .option("--account-index <n>", "account index for MERIDIAN_MNEMONIC")
+  .option("--dev-account <n>", "use Hardhat's test account N (local chain 31337 only)")
+  .showHelpAfterError();
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+function address(value: string, what: string): Address {
+  if (!isAddress(value)) throw new ConfigurationError(`${what} is not an Ethereum address.`, { details: value, hint: "Use a 0x-prefixed 40-hex-digit address." });
+  return value;
+}
+
+function recordId(value: string): Hex {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new ConfigurationError("A record id is 0x followed by 64 hex digits.", { details: value, hint: "List ids with `meridian list`." });
+  return value as Hex;
+}
+
+function category(value: string): RecordCategory {
+  const c = parseCategory(value);
+  if (c === undefined) throw new ConfigurationError(`Unknown category "${value}".`, { hint: "Use general, lab, vital-signs, cardiac, imaging, document, medication, immunization or procedure." });
+  return c;
+}
+
+/** `--record ID`, `--category NAME` or `--all` as a scope. */
+function scopeOf(o: { record?: string; category?: string; all?: boolean }): GrantScope {
+  const given = [o.record, o.category, o.all].filter((x) => x !== undefined && x !== false).length;
+  if (given !== 1) throw new ConfigurationError("Give exactly one of --record ID, --category NAME or --all.");
+  if (o.record) return { kind: "record", recordId: recordId(o.record) };
+  if (o.category) return { kind: "category", category: category(o.category) };
+  return { kind: "all" };
+}
+
+function expiry(o: { expires?: string }): number {
+  if (!o.expires) return 0;
+  const m = /^(\d+)([smhd])$/.exec(o.expires);
+  if (m) return Math.floor(Date.now() / 1000) + Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
+  const t = Date.parse(o.expires);
+  if (Number.isNaN(t)) throw new ConfigurationError(`--expires "${o.expires}" is neither a duration (30m, 12h, 7d) nor a date.`);
+  return Math.floor(t / 1000);
+}
+
+async function context(): Promise<MeridianContext & { close(): Promise<void> }> {
+  const g = globals();
+  const clients = await connectChain({ url: g.rpcUrl! });
+  const deployment = await loadDeployment(g.deployment ?? path.join(g.dataDir, "deployment.json"));
+  if (deployment.chainId !== clients.chain.id) throw new ConfigurationError(`The deployment is for chain ${deployment.chainId}, but the RPC endpoint is chain ${clients.chain.id}.`, { hint: "Pass the matching --rpc-url or --deployment." });
+  let walletClient;
+  try { walletClient = walletFor(clients, resolveAccount(g, clients.chain.id)); } catch (e) { if (!(e instanceof ConfigurationError) || !/No account/.test(e.shortMessage)) throw e; }
+  return { publicClient: clients.publicClient, walletClient, deployment, close: async () => {} };
+}
+
+async function client(): Promise<MeridianClient & { close(): Promise<void> }> {
+  const ctx = await context();
+  const store = await openStore(globals());
+  const c = createMeridianClient({ ...ctx, store }) as MeridianClient & { close(): Promise<void> };
+  c.close = () => store.close();
+  return c;
+}
+
+function out(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+}
+
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (error) {
+      if (error instanceof MeridianError) {
+        process.stderr.write(`error: ${error.shortMessage}\n`);
+        if (error.details) process.stderr.write(`  details: ${error.details}\n`);
+        if (error.hint) process.stderr.write(`  what to do: ${error.hint}\n`);
+        if (process.env.MERIDIAN_DEBUG) console.error(error);
+      } else {
+        process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (process.env.MERIDIAN_DEBUG) console.error(error);
+      }
+      process.exitCode = 1;
+    }
+  };
+}
+
+// ------------------------------------------------------------------ demo
+
+program.command("demo")
+  .description("run the whole network in one process on FHIR data and print a report (the main job)")
+  .option("--input <dir>", "folder of FHIR bundles and DICOM/PDF files (default ../shared/data, else built-in fixtures)")
+  .option("--max-patients <n>", "import at most N patient bundles")
+  .addHelpText("after", "\nState (chain export, IPFS blocks, report.json) goes to --data-dir, default .meridian/demo; it is emptied first.")
+  .action(action(async (o: { input?: string; maxPatients?: string }) => {
+    const { runDemo } = await import("./demo.ts");
+    const dataDir = program.getOptionValueSource("dataDir") === "default" ? path.join(globals().dataDir, "demo") : globals().dataDir;
+    const report = await runDemo({ input: o.input, dataDir, maxPatients: o.maxPatients ? Number(o.maxPatients) : undefined });
+    printReport(report);
+    if (!report.ok) { process.exitCode = 1; log("\nSome checks FAILED (see above)."); }
+  }));
+
+function printReport(r: Record<string, any>): void {
+  const lines: string[] = ["", "Meridian demo report", "===================="];
+  const imp = r.imported;
+  lines.push(`Imported ${imp.records} records (${(imp.bytes / 1e6).toFixed(2)} MB of FHIR JSON) for ${imp.patients} patients and ${imp.attachments} attachments; ${imp.skipped.length} files skipped.`);
+  lines.push(`By category: ${Object.entries(imp.byCategory).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  lines.push(`Round trip: ${r.roundTrip.identical}/${r.roundTrip.read} records byte-identical after provider decryption.`);
+  const t = r.throughput;
+  lines.push(`Import: ${t.import.recordsPerSecond.toFixed(1)} records/s, ${t.import.MBps.toFixed(2)} MB/s (encrypt ${t.import.encryptSeconds.toFixed(1)} s, IPFS ${t.import.storeSeconds.toFixed(1)} s, total ${t.import.seconds.toFixed(1)} s)`);
+  lines.push(`Read:   ${t.read.recordsPerSecond.toFixed(1)} records/s, ${t.read.MBps.toFixed(2)} MB/s`);
+  lines.push("", "Gas per operation (median / p95, count)");
+  for (const [op, s] of Object.entries<any>(r.gas)) lines.push(`  ${op.padEnd(34)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)}  (${s.count})`);
+  lines.push("", `Privacy scan: ${r.privacyScan.strings} strings in ${r.privacyScan.files} files: ${r.privacyScan.hits} found.`);
+  lines.push(`Checks: ${r.checks.filter((c: any) => c.ok).length}/${r.checks.length} passed. Report: ${path.join(r.dataDir, "report.json")} (${r.seconds.toFixed(1)} s)`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+// ---------------------------------------------------------------- deploy
+
+program.command("deploy")
+  .description("deploy ProviderRegistry and RecordRegistry; writes <data-dir>/deployment.json")
+  .option("--regulator <address>", "holder of REGULATOR_ROLE (default: the deployer)")
+  .option("--admin <address>", "holder of DEFAULT_ADMIN_ROLE (default: the deployer)")
+  .action(action(async (o: { regulator?: string; admin?: string }) => {
+    const g = globals();
+    const clients = await connectChain({ url: g.rpcUrl! });
+    const account = resolveAccount(g, clients.chain.id);
+    const deployment = await deployMeridian({ publicClient: clients.publicClient, walletClient: walletFor(clients, account) }, {
+      admin: o.admin ? address(o.admin, "--admin") : account.address,
+      regulator: o.regulator ? address(o.regulator, "--regulator") : account.address,
+    });
+    const file = g.deployment ?? path.join(g.dataDir, "deployment.json");
+    await saveDeployment(file, deployment);
+    log(`deployed; wrote ${file}`);
+    out(deployment);
+  }));
+
+// ------------------------------------------------------------- providers
+
+const provider = program.command("provider").description("regulator and provider commands");
+provider.command("admit <address>")
+  .description("regulator: admit a provider")
+  .addOption(new Option("--kind <kind>", "provider kind").choices(["hospital", "clinic", "lab", "practitioner"]).makeOptionMandatory())
+  .requiredOption("--name <name>", "public name")
+  .option("--department <department>", "department or specialty", "")
+  .action(action(async (addr: string, o: { kind: "hospital" | "clinic" | "lab" | "practitioner"; name: string; department: string }) => {
+    const ctx = await context();
+    const kinds = { hospital: ProviderKind.Hospital, clinic: ProviderKind.Clinic, lab: ProviderKind.Lab, practitioner: ProviderKind.Practitioner };
+    out(await admitProvider(ctx, { provider: address(addr, "provider"), kind: kinds[o.kind], name: o.name, department: o.department }));
+  }));
+for (const verb of ["suspend", "reinstate", "remove"] as const) {
+  provider.command(`${verb} <address>`).description(`regulator: ${verb} a provider`).action(action(async (addr: string) => {
+    out(await setProviderStatus(await context(), { provider: address(addr, "provider"), action: verb }));
+  }));
+}
+provider.command("publish-key").description("provider: derive your encryption key from your wallet and publish it").action(action(async () => {
+  const c = await client();
+  try { out(await c.publishProviderKey()); } finally { await c.close(); }
+}));
+provider.command("show <address>").description("show a provider's registry entry").action(action(async (addr: string) => {
+  const p = await getProvider(await context(), address(addr, "provider"));
+  out({ ...p, kind: ["none", "hospital", "clinic", "lab", "practitioner"][p.kind], status: ["never admitted", "active", "suspended", "removed"][p.status] });
+}));
+
+// ---------------------------------------------------------------- patients
+
+program.command("register").description("patient: derive your encryption key from your wallet and register").action(action(async () => {
+  const c = await client();
+  try { out(await c.registerAsPatient()); } finally { await c.close(); }
+}));
+
+program.command("add <files...>")
+  .description("add records from FHIR JSON files (Synthea bundles are split per encounter) or DICOM/PDF files")
+  .option("--patient <address>", "add for this patient (needs their write consent); default: yourself")
+  .option("--category <name>", "override the category detected from the FHIR content")
+  .action(action(async (files: string[], o: { patient?: string; category?: string }) => {
+    const c = await client();
+    try {
+      const drafts = [];
+      for (const f of files) drafts.push(...recordDraftFromFile(new Uint8Array(await readFile(f)), { fileName: path.basename(f) }));
+      const bar = createProgress("add", drafts.length);
+      const results = [];
+      for (const d of drafts) {
+        const r = await c.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(d.resource)), category: o.category ? category(o.category) : d.category, ...(o.patient ? { patient: address(o.patient, "--patient") } : {}) });
+        results.push({ recordId: r.recordId, cid: r.cid, category: categoryName(o.category ? category(o.category) : d.category), bytes: r.bytes, gasUsed: r.gasUsed });
+        bar.increment();
+      }
+      bar.stop();
+      out(results);
+    } finally { await c.close(); }
+  }));
+
+program.command("list [patient]").description("list a patient's records (default: yourself)").action(action(async (patient?: string) => {
+  const c = await client();
+  try {
+    const records = await c.listRecords(patient ? address(patient, "patient") : undefined);
+    out(records.map((r) => ({ recordId: r.recordId, category: categoryName(r.category), author: r.author, anchoredAt: new Date(r.anchoredAt * 1000).toISOString(), keyEpoch: r.keyEpoch })));
+  } finally { await c.close(); }
+}));
+
+program.command("get <recordId>")
+  .description("fetch, verify (CID and anchored hash) and decrypt a record into a file")
+  .requiredOption("--out <file>", "where to write the decrypted FHIR JSON")
+  .action(action(async (id: string, o: { out: string }) => {
+    const c = await client();
+    try {
+      const r = await c.readRecord(recordId(id));
+      await writeFile(o.out, r.plaintext);
+      log(`verified and decrypted ${r.plaintext.length} bytes (via ${r.via}) into ${o.out}`);
+    } finally { await c.close(); }
+  }));
+
+function scopeOptions(cmd: Command): Command {
+  return cmd.option("--record <id>", "one record").option("--category <name>", "one category").option("--all", "all records");
+}
+
+scopeOptions(program.command("grant <provider>").description("patient: grant a provider read access (and optionally write consent)"))
+  .option("--write", "also consent to the provider adding records in this scope")
+  .option("--expires <when>", "duration (30m, 12h, 7d) or date; default: no expiry")
+  .action(action(async (grantee: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; expires?: string }) => {
+    const c = await client();
+    try { out(await c.grant({ grantee: address(grantee, "provider"), scope: scopeOf(o), write: o.write ?? false, expiresAt: expiry(o) })); } finally { await c.close(); }
+  }));
+
+scopeOptions(program.command("revoke <provider>").description("patient: revoke a grant (later records use new keys)"))
+  .action(action(async (grantee: string, o: { record?: string; category?: string; all?: boolean }) => {
+    const c = await client();
+    try { out(await c.revoke({ grantee: address(grantee, "provider"), scope: scopeOf(o) })); } finally { await c.close(); }
+  }));
+
+scopeOptions(program.command("request <patient>").description("provider: ask a patient for access"))
+  .option("--write", "ask for write consent too")
+  .option("--duration <days>", "days of access asked", "30")
+  .option("--purpose <code>", "HL7 purpose-of-use code", "TREAT")
+  .action(action(async (patient: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; duration: string; purpose: string }) => {
+    const c = await client();
+    try { out(await c.requestAccess({ patient: address(patient, "patient"), scope: scopeOf(o), write: o.write ?? false, durationSeconds: Number(o.duration) * 86400, purpose: o.purpose })); } finally { await c.close(); }
+  }));
+
+program.command("requests").description("patient: list pending access requests").action(action(async () => {
+  const c = await client();
+  try { out(await c.pendingRequests()); } finally { await c.close(); }
+}));
+
+scopeOptions(program.command("approve <provider>").description("patient: approve a pending request"))
+  .option("--write", "grant the write consent that was asked")
+  .option("--expires <when>", "duration (30m, 12h, 7d) or date; default: no expiry")
+  .action(action(async (requester: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; expires?: string }) => {
+    const c = await client();
+    try { out(await c.approveRequest({ requester: address(requester, "provider"), scope: scopeOf(o), write: o.write ?? false, expiresAt: expiry(o) })); } finally { await c.close(); }
+  }));
+
+scopeOptions(program.command("deny <provider>").description("patient: deny a pending request"))
+  .action(action(async (requester: string, o: { record?: string; category?: string; all?: boolean }) => {
+    const c = await client();
+    try { out(await c.denyRequest({ requester: address(requester, "provider"), scope: scopeOf(o) })); } finally { await c.close(); }
+  }));
+
+program.command("audit [patient]").description("the timeline of a patient's events (default: yourself)").action(action(async (patient?: string) => {
+  const c = await client();
+  try {
+    const entries = await c.audit(patient ? address(patient, "patient") : undefined);
+    out(entries.map((e) => ({ block: e.blockNumber, event: e.event, tx: e.transactionHash, ...e.args })));
+  } finally { await c.close(); }
+}));
+
+program.command("verify [patient]").description("verify a patient's record hash chain (anyone can; no keys needed)").action(action(async (patient?: string) => {
+  const c = await client();
+  try {
+    const v = await c.verifyChain(patient ? address(patient, "patient") : undefined);
+    out(v);
+    if (!v.valid) process.exitCode = 1;
+  } finally { await c.close(); }
+}));
+
+await program.parseAsync(process.argv);
