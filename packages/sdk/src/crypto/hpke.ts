@@ -22,6 +22,12 @@ import { assertAddress, assertInteger, assertKey, bufferSource, bytes32, KEY_BYT
 export const HPKE_ENC_BYTES = 32;
 /** Length in bytes of a wrapped 32-byte key: `enc` (32) + ciphertext (32) + GCM tag (16). */
 export const WRAPPED_KEY_BYTES = 80;
+/** Bytes of a wrapped all-categories KEK bundle (288 bytes, see `keyring.ts`): enc (32) || sealed bundle (304). */
+export const WRAPPED_KEY_BUNDLE_BYTES = 336;
+/** Lengths of what may be wrapped: one 32-byte key, or a 288-byte bundle of nine KEKs. */
+const WRAPPABLE_BYTES = [KEY_BYTES, 288] as const;
+/** HPKE AEAD tag bytes (AES-256-GCM). */
+const TAG_BYTES = 16;
 
 const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
 
@@ -108,7 +114,7 @@ export interface WrapKeyParameters {
 export async function wrapKey(parameters: WrapKeyParameters): Promise<Uint8Array> {
   const { recipientPublicKey, key, info } = parameters;
   const publicKeyBytes = parsePublicKey(recipientPublicKey);
-  assertKey("Key to wrap", key, KEY_BYTES);
+  if (!(WRAPPABLE_BYTES as readonly number[]).includes(key?.length)) assertKey("Key to wrap", key, KEY_BYTES);
   let sealed: { ct: ArrayBuffer; enc: ArrayBuffer };
   try {
     const publicKey = await suite.kem.deserializePublicKey(bufferSource(publicKeyBytes));
@@ -118,7 +124,7 @@ export async function wrapKey(parameters: WrapKeyParameters): Promise<Uint8Array
     throw new InvalidPublicKeyError("The recipient's encryption public key is not a usable X25519 key.", { cause });
   }
   const { ct, enc } = sealed;
-  const out = new Uint8Array(WRAPPED_KEY_BYTES);
+  const out = new Uint8Array(HPKE_ENC_BYTES + key.length + TAG_BYTES);
   out.set(new Uint8Array(enc), 0);
   out.set(new Uint8Array(ct), HPKE_ENC_BYTES);
   return out;
@@ -144,7 +150,7 @@ export interface UnwrapKeyParameters {
  */
 export async function unwrapKey(parameters: UnwrapKeyParameters): Promise<Uint8Array> {
   const { recipient, wrapped, info } = parameters;
-  if (!(wrapped instanceof Uint8Array) || wrapped.length !== WRAPPED_KEY_BYTES) {
+  if (!(wrapped instanceof Uint8Array) || (wrapped.length !== WRAPPED_KEY_BYTES && wrapped.length !== WRAPPED_KEY_BUNDLE_BYTES)) {
     throw new WrappedKeyFormatError(wrapped instanceof Uint8Array ? wrapped.length : 0, WRAPPED_KEY_BYTES);
   }
   const source = bufferSource(wrapped);
@@ -158,6 +164,6 @@ export async function unwrapKey(parameters: UnwrapKeyParameters): Promise<Uint8A
     throw new KeyUnwrapError(undefined, { cause });
   }
   const key = new Uint8Array(opened);
-  if (key.length !== KEY_BYTES) throw new KeyUnwrapError(`The unwrapped key is ${key.length} bytes; expected ${KEY_BYTES} bytes.`);
+  if (!(WRAPPABLE_BYTES as readonly number[]).includes(key.length)) throw new KeyUnwrapError(`The unwrapped key is ${key.length} bytes; expected ${KEY_BYTES} bytes.`);
   return key;
 }

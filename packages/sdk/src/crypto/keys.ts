@@ -25,7 +25,7 @@ import { bytesToHex, hexToBytes, isHex } from "viem";
 import type { Address, Hex, TypedDataDefinition } from "viem";
 import { DhkemX25519HkdfSha256 } from "@hpke/core";
 import { InvalidPublicKeyError, InvalidSignatureError } from "./errors.ts";
-import { assertAddress, assertCategory, assertInteger, assertKey, hkdfSha256, KEY_BYTES, utf8 } from "./internal.ts";
+import { assertAddress, assertInteger, hkdfSha256, KEY_BYTES, utf8 } from "./internal.ts";
 
 /** Length in bytes of a raw X25519 public key (and of its on-chain `bytes32` form). */
 export const PUBLIC_KEY_BYTES = 32;
@@ -127,8 +127,13 @@ export async function deriveUserKeys(signature: Hex): Promise<UserKeys> {
   const rootSecret = await hkdfSha256(sig, utf8("meridian/v1/root"), utf8("root"));
   sig.fill(0);
   const ikm = await hkdfSha256(rootSecret, new Uint8Array(0), utf8("x25519"));
-  const keyPair = await kem.deriveKeyPair(ikm);
+  const derived = await kem.deriveKeyPair(ikm);
   ikm.fill(0);
+  // Re-import the private key as non-extractable so it cannot be read back out of WebCrypto.
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", derived.privateKey));
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, false, ["deriveBits"]);
+  pkcs8.fill(0);
+  const keyPair: CryptoKeyPair = { publicKey: derived.publicKey, privateKey };
   const publicKey = bytesToHex(new Uint8Array(await kem.serializePublicKey(keyPair.publicKey)));
   return { publicKey, keyPair, rootSecret };
 }
@@ -164,38 +169,4 @@ export function parsePublicKey(value: Hex | Uint8Array): Uint8Array {
   }
   if (bytes.every((b) => b === 0)) throw new InvalidPublicKeyError("The encryption public key is all zero (not registered).");
   return bytes;
-}
-
-/**
- * Derives the master key-encryption key (KEK) of a key epoch:
- * HKDF-SHA256(rootSecret, salt = "", info = `meridian/v1/kek/master/<epoch>`), 32 bytes.
- * Sharing it grants every record of every category written in that epoch.
- *
- * @param rootSecret the 32-byte {@link UserKeys.rootSecret}.
- * @param epoch the patient's key epoch (integer >= 0), bumped on every revocation.
- * @throws {InvalidKeyLengthError} when `rootSecret` is not 32 bytes.
- * @throws {InvalidContextError} when `epoch` is not a non-negative safe integer.
- * @see RFC 5869
- */
-export async function deriveMasterKek(rootSecret: Uint8Array, epoch: number): Promise<Uint8Array> {
-  assertKey("Root secret", rootSecret);
-  assertInteger("keyEpoch", epoch, 0);
-  return hkdfSha256(rootSecret, new Uint8Array(0), utf8(`meridian/v1/kek/master/${epoch}`), KEY_BYTES);
-}
-
-/**
- * Derives a category's KEK from an epoch's master KEK:
- * HKDF-SHA256(masterKek, salt = "", info = `meridian/v1/kek/category/<category>`), 32 bytes.
- * Records are sealed under this key; sharing it grants one category for one epoch.
- *
- * @param masterKek the 32-byte master KEK from {@link deriveMasterKek}.
- * @param category the on-chain category code (1..255; see `categories.ts`).
- * @throws {InvalidKeyLengthError} when `masterKek` is not 32 bytes.
- * @throws {InvalidContextError} when `category` is not an integer from 1 to 255.
- * @see RFC 5869
- */
-export async function deriveCategoryKek(masterKek: Uint8Array, category: number): Promise<Uint8Array> {
-  assertKey("Master KEK", masterKek);
-  assertCategory(category);
-  return hkdfSha256(masterKek, new Uint8Array(0), utf8(`meridian/v1/kek/category/${category}`), KEY_BYTES);
 }

@@ -1,0 +1,138 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { bytesToHex } from "viem";
+import {
+  ENVELOPE_HEADER_BYTES,
+  ENVELOPE_OVERHEAD_BYTES,
+  openRecord,
+  sealRecord,
+  sha256Hex,
+  unwrapDek,
+} from "./envelope.ts";
+import type { EnvelopeContext } from "./envelope.ts";
+import { PatientKeyring } from "../keyring.ts";
+import { DecryptionError, EnvelopeFormatError, InvalidContextError, InvalidKeyLengthError } from "./errors.ts";
+
+const context: EnvelopeContext = {
+  chainId: 31337,
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  patient: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+  category: 2,
+  keyEpoch: 0,
+};
+const rootSecret = crypto.getRandomValues(new Uint8Array(32));
+const kek = await new PatientKeyring(rootSecret).categoryKek(2, 0);
+const plaintext = new TextEncoder().encode(JSON.stringify({ resourceType: "Observation", status: "final", valueQuantity: { value: 5.4, unit: "mmol/L" } }));
+
+describe("sealRecord / openRecord", () => {
+  it("round-trips with the KEK and with the DEK", async () => {
+    const { envelope, dek, ciphertextHash } = await sealRecord({ plaintext, kek, context });
+    assert.equal(envelope.length, plaintext.length + ENVELOPE_OVERHEAD_BYTES);
+    assert.equal(ENVELOPE_HEADER_BYTES, 58);
+    assert.equal(new TextDecoder().decode(envelope.subarray(0, 4)), "MRD1");
+    assert.equal(envelope[4], 1);
+    assert.equal(dek.length, 32);
+    assert.equal(ciphertextHash, `0x${createHash("sha256").update(envelope).digest("hex")}`);
+    assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), plaintext);
+    assert.deepEqual(await openRecord({ envelope, key: { dek }, context }), plaintext);
+    assert.deepEqual(await unwrapDek(envelope, kek), dek);
+  });
+
+  it("contains no plaintext and uses a fresh DEK and IV per record", async () => {
+    const a = await sealRecord({ plaintext, kek, context });
+    const b = await sealRecord({ plaintext, kek, context });
+    assert.notDeepEqual(a.dek, b.dek);
+    assert.notEqual(a.ciphertextHash, b.ciphertextHash);
+    assert.ok(!Buffer.from(a.envelope).includes(Buffer.from("Observation")));
+    assert.ok(!Buffer.from(a.envelope).includes(Buffer.from(a.dek)));
+  });
+
+  it("handles empty and multi-megabyte plaintexts", async () => {
+    for (const size of [0, 1, 3 * 1024 * 1024 + 7]) {
+      const data = new Uint8Array(size).map((_, i) => i * 31);
+      const { envelope } = await sealRecord({ plaintext: data, kek, context });
+      assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), data);
+    }
+  });
+
+  it("refuses another patient, category, epoch, chain or contract (AAD)", async () => {
+    const { envelope, dek } = await sealRecord({ plaintext, kek, context });
+    const variants: EnvelopeContext[] = [
+      { ...context, patient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
+      { ...context, category: 3 },
+      { ...context, keyEpoch: 1 },
+      { ...context, chainId: 1 },
+      { ...context, contract: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" },
+    ];
+    for (const variant of variants) {
+      // With the DEK the AES-KW layer is skipped, so this isolates the AAD binding.
+      await assert.rejects(openRecord({ envelope, key: { dek }, context: variant }), DecryptionError);
+      await assert.rejects(openRecord({ envelope, key: { kek }, context: variant }), DecryptionError);
+    }
+  });
+
+  it("refuses the wrong KEK (other category or epoch) and a wrong DEK", async () => {
+    const { envelope } = await sealRecord({ plaintext, kek, context });
+    const otherCategory = await new PatientKeyring(rootSecret).categoryKek(3, 0);
+    const otherEpoch = await new PatientKeyring(rootSecret).categoryKek(2, 1);
+    for (const wrong of [otherCategory, otherEpoch]) {
+      await assert.rejects(openRecord({ envelope, key: { kek: wrong }, context }), (e: unknown) => {
+        assert.ok(e instanceof DecryptionError);
+        assert.match(e.shortMessage, /AES-KW integrity check failed/);
+        return true;
+      });
+      await assert.rejects(unwrapDek(envelope, wrong), DecryptionError);
+    }
+    await assert.rejects(openRecord({ envelope, key: { dek: new Uint8Array(32) }, context }), DecryptionError);
+  });
+
+  it("refuses any tampered byte and never returns garbage", async () => {
+    const { envelope } = await sealRecord({ plaintext, kek, context });
+    // Wrapped DEK, IV, ciphertext body and tag.
+    for (const index of [6, 45, 46, 57, 58, 60, envelope.length - 17, envelope.length - 1]) {
+      const tampered = new Uint8Array(envelope);
+      tampered[index]! ^= 0x80;
+      await assert.rejects(openRecord({ envelope: tampered, key: { kek }, context }), DecryptionError, `byte ${index}`);
+    }
+  });
+
+  it("reports malformed envelopes as EnvelopeFormatError", async () => {
+    const { envelope } = await sealRecord({ plaintext, kek, context });
+    await assert.rejects(openRecord({ envelope: envelope.subarray(0, ENVELOPE_OVERHEAD_BYTES - 1), key: { kek }, context }), (e: unknown) => {
+      assert.ok(e instanceof EnvelopeFormatError);
+      assert.equal(e.shortMessage, "The record envelope is truncated: 73 bytes, shorter than the 74-byte minimum.");
+      return true;
+    });
+    await assert.rejects(openRecord({ envelope: new TextEncoder().encode("{\"resourceType\":\"Patient\"}"), key: { kek }, context }), /no MRD1 magic/);
+    const v2 = new Uint8Array(envelope);
+    v2[4] = 2;
+    await assert.rejects(openRecord({ envelope: v2, key: { kek }, context }), /Unsupported record envelope version 2/);
+    const flagged = new Uint8Array(envelope);
+    flagged[5] = 1;
+    await assert.rejects(openRecord({ envelope: flagged, key: { kek }, context }), /unknown flags 0x01/);
+    await assert.rejects(openRecord({ envelope: new Uint8Array(0), key: { kek }, context }), EnvelopeFormatError);
+  });
+
+  it("validates keys and context", async () => {
+    await assert.rejects(sealRecord({ plaintext, kek: new Uint8Array(31), context }), InvalidKeyLengthError);
+    await assert.rejects(sealRecord({ plaintext, kek, context: { ...context, category: 0 } }), InvalidContextError);
+    const { envelope } = await sealRecord({ plaintext, kek, context });
+    await assert.rejects(openRecord({ envelope, key: { dek: new Uint8Array(16) }, context }), InvalidKeyLengthError);
+  });
+
+  it("keeps key bytes and plaintext out of error messages", async () => {
+    const { envelope } = await sealRecord({ plaintext, kek, context });
+    const wrong = new Uint8Array(32).fill(0xab);
+    const error = await openRecord({ envelope, key: { kek: wrong }, context }).catch((e: unknown) => e as Error);
+    assert.ok(error instanceof DecryptionError);
+    assert.ok(!error.message.includes(bytesToHex(wrong).slice(2, 18)));
+    assert.ok(!error.message.includes("Observation"));
+  });
+});
+
+describe("sha256Hex", () => {
+  it("matches the SHA-256 test vector", async () => {
+    assert.equal(await sha256Hex(new TextEncoder().encode("abc")), "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * A {@link BlobStore} backed by an embedded Helia node on disk (no network: `createHeliaLight`
+ * without block brokers). Blocks live in `<directory>/blocks` (`blockstore-fs`), node state in
+ * `<directory>/datastore` (`datastore-fs`). Node.js only.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { createHeliaLight } from "helia";
+import type { Helia } from "helia";
+import { unixfs } from "@helia/unixfs";
+import type { UnixFS } from "@helia/unixfs";
+import { FsBlockstore } from "blockstore-fs";
+import { FsDatastore } from "datastore-fs";
+import type { CID } from "multiformats/cid";
+import { concatChunks, importerOptions, parseBlobCid, verifyBlob } from "./cid.ts";
+import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
+import type { BlobStore, BlobStoreOptions } from "./types.ts";
+
+/** Parameters of {@link createHeliaStore}. */
+export interface CreateHeliaStoreParameters {
+  /** Directory for the node's blocks and datastore; created if missing. Reopening it later sees the same blobs. */
+  directory: string;
+}
+
+function isMissingBlock(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // `offline: true` gives BlockNotFoundWhileOfflineError; without it a light node says "No block brokers".
+  return /NotFound/.test(error.name) || (error.name === "InvalidConfigurationError" && /No block brokers/i.test(error.message));
+}
+
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (error instanceof Error && error.name === "AbortError");
+}
+
+/**
+ * Starts a Helia node on `directory` and returns it as a {@link BlobStore} with `kind: "helia"`.
+ *
+ * Import settings: UnixFS, CIDv1, raw leaves, 1 MiB fixed-size chunks, balanced DAG with
+ * 174 links per node (see `storage/cid.ts`). Empty blobs are supported (CID `bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku`).
+ * `get` recomputes the CID of the bytes it read (hash only) and fails with
+ * {@link CidMismatchError} if a block on disk was altered; a blob that is not stored fails at
+ * once with {@link BlockNotFoundError} (the node never goes to the network). Nothing is garbage
+ * collected, so pinning is not needed. Use one store per directory per process.
+ *
+ * @throws {StorageUnavailableError} when the directory cannot be opened.
+ * @example
+ * ```ts
+ * const store = await createHeliaStore({ directory: ".meridian/ipfs" });
+ * const cid = await store.put(envelope);
+ * const same = await store.get(cid);
+ * await store.close();
+ * ```
+ */
+export async function createHeliaStore(parameters: CreateHeliaStoreParameters): Promise<BlobStore> {
+  const { directory } = parameters;
+  let helia: Helia;
+  try {
+    helia = createHeliaLight({
+      blockstore: new FsBlockstore(join(directory, "blocks")),
+      datastore: new FsDatastore(join(directory, "datastore")),
+    });
+    await helia.start();
+  } catch (cause) {
+    throw new StorageUnavailableError(`Could not open the Helia store in ${directory}.`, {
+      hint: "Check that the directory is writable and not used by another Meridian process.",
+      cause,
+    });
+  }
+  const fs: UnixFS = unixfs(helia);
+  let closed = false;
+
+  const assertOpen = (): void => {
+    if (closed) throw new StorageUnavailableError(`The Helia store in ${directory} is closed.`, { hint: "Open a new store with createHeliaStore." });
+  };
+
+  const read = async (cid: CID, options: BlobStoreOptions): Promise<Uint8Array> => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const signal = options.signal;
+    try {
+      for await (const chunk of fs.cat(cid, { offline: true, ...(signal ? { signal } : {}) })) {
+        chunks.push(chunk);
+        total += chunk.length;
+      }
+    } catch (cause) {
+      if (isAbort(cause, signal)) throw cause;
+      if (isMissingBlock(cause)) {
+        throw new BlockNotFoundError(cid.toString(), { details: "a block of the blob's DAG is missing from this store", cause });
+      }
+      // A block that no longer decodes (e.g. an altered dag-pb node) is corruption.
+      throw new CidMismatchError(cid.toString(), { details: "a stored block of the blob could not be decoded", cause });
+    }
+    return concatChunks(chunks, total);
+  };
+
+  return {
+    kind: "helia",
+
+    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<string> {
+      assertOpen();
+      try {
+        const cid = await fs.addBytes(bytes, { ...importerOptions(), ...(options.signal ? { signal: options.signal } : {}) });
+        return cid.toString();
+      } catch (cause) {
+        if (isAbort(cause, options.signal)) throw cause;
+        throw new StorageUnavailableError(`Could not write ${bytes.length} bytes to the Helia store in ${directory}.`, {
+          hint: "Check free disk space and permissions of the store directory.",
+          cause,
+        });
+      }
+    },
+
+    async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {
+      const parsed = parseBlobCid(cid);
+      assertOpen();
+      if (!(await helia.blockstore.has(parsed))) throw new BlockNotFoundError(parsed.toString());
+      const bytes = await read(parsed, options);
+      await verifyBlob(parsed, bytes);
+      return bytes;
+    },
+
+    async has(cid: string): Promise<boolean> {
+      const parsed = parseBlobCid(cid);
+      assertOpen();
+      return helia.blockstore.has(parsed);
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await helia.stop();
+    },
+  };
+}

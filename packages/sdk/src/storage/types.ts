@@ -1,0 +1,48 @@
+/**
+ * The storage interface Meridian uses for record envelopes.
+ *
+ * @module
+ */
+
+/** Options accepted by {@link BlobStore.put} and {@link BlobStore.get}. */
+export interface BlobStoreOptions {
+  /** Aborts the operation; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Content-addressed storage for opaque blobs (record envelopes) on IPFS.
+ *
+ * Every implementation imports bytes the same way (UnixFS, CIDv1, raw leaves, balanced DAG,
+ * 1 MiB fixed-size chunks, at most 174 links per node: see `storage/cid.ts`), so the same bytes
+ * get the same CID in Helia and in Kubo, and every `get` verifies the bytes it returns
+ * against the CID.
+ */
+export interface BlobStore {
+  /** Which backend this is. */
+  readonly kind: "helia" | "kubo";
+  /**
+   * Stores `bytes` (0 bytes or more) and returns their CIDv1 as a base32 string.
+   *
+   * @throws {StorageUnavailableError} when the backend cannot be reached or is closed.
+   */
+  put(bytes: Uint8Array, options?: BlobStoreOptions): Promise<string>;
+  /**
+   * Reads the blob `cid` and checks that its bytes produce that CID.
+   *
+   * @throws {InvalidCidError} when `cid` is malformed or not a CID Meridian stores.
+   * @throws {BlockNotFoundError} when the blob (or part of it) is not available.
+   * @throws {CidMismatchError} when the bytes read do not match `cid`.
+   * @throws {StorageUnavailableError} when the backend cannot be reached or is closed.
+   */
+  get(cid: string, options?: BlobStoreOptions): Promise<Uint8Array>;
+  /**
+   * Whether the blob's root block is held by this store (without fetching anything).
+   *
+   * @throws {InvalidCidError} when `cid` is malformed.
+   * @throws {StorageUnavailableError} when the backend cannot be reached or is closed.
+   */
+  has(cid: string): Promise<boolean>;
+  /** Releases the store (stops the node / drops the client). Idempotent. */
+  close(): Promise<void>;
+}
