@@ -1,0 +1,141 @@
+/**
+ * The `meridian` CLI end to end, as separate processes against a real `hardhat node` on a
+ * free loopback port, with the embedded Helia store on disk in a temp folder.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, writeFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { mnemonicToAccount } from "viem/accounts";
+import { HARDHAT_TEST_MNEMONIC } from "./env.ts";
+import { writeFixtures } from "./fixtures.ts";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const main = path.join(root, "packages/cli/src/main.ts");
+const run = promisify(execFile);
+const addr = (i: number) => mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: i }).address;
+
+let node: ChildProcess;
+let dir: string;
+let rpc: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+}
+
+/** Runs `meridian ...args` as account `dev`; resolves with exit code, stdout and stderr. */
+async function cli(dev: number | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base = ["--rpc-url", rpc, "--data-dir", dir, ...(dev === undefined ? [] : ["--dev-account", String(dev)])];
+  try {
+    const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: root, env: { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "" }, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "meridian-cli-"));
+  const port = await freePort();
+  rpc = `http://127.0.0.1:${port}`;
+  node = spawn(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("hardhat node did not start in 60 s")), 60_000);
+    node.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("Started HTTP")) { clearTimeout(timer); resolve(); } });
+    node.on("exit", (c) => reject(new Error(`hardhat node exited with ${c}`)));
+  });
+});
+
+after(async () => {
+  node?.kill();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("deploy, admit, register, add, grant, get, revoke, audit and verify through the CLI", { timeout: 300_000 }, async () => {
+  const fixtures = await writeFixtures(path.join(dir, "fixtures"));
+  const deployed = await cli(0, "deploy", "--regulator", addr(1));
+  assert.equal(deployed.code, 0, deployed.stderr);
+  assert.match(deployed.stdout, /"recordRegistry": "0x/);
+
+  // regulator admits; a non-regulator cannot
+  const refusedAdmit = await cli(3, "provider", "admit", addr(2), "--kind", "hospital", "--name", "St Mary's");
+  assert.equal(refusedAdmit.code, 1);
+  assert.match(refusedAdmit.stderr, /only the regulator/);
+  assert.equal((await cli(1, "provider", "admit", addr(2), "--kind", "hospital", "--name", "St Mary's", "--department", "Cardiology")).code, 0);
+  assert.equal((await cli(1, "provider", "admit", addr(3), "--kind", "lab", "--name", "North Lab")).code, 0);
+  assert.equal((await cli(2, "provider", "publish-key")).code, 0);
+  assert.equal((await cli(3, "provider", "publish-key")).code, 0);
+
+  // patient registers twice: the second is refused with the contract's error in plain words
+  assert.equal((await cli(5, "register")).code, 0);
+  const again = await cli(5, "register");
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already registered.*RecordRegistryAlreadyRegistered/);
+
+  // add a Synthea-shaped bundle (split per encounter) and a PDF
+  const added = await cli(5, "add", path.join(fixtures, "fhir/fixture-patient-1.json"), path.join(fixtures, "attachments/fixture-report.pdf"));
+  assert.equal(added.code, 0, added.stderr);
+  const records = JSON.parse(added.stdout) as { recordId: string; category: string }[];
+  assert.equal(records.length, 5, "3 encounters + general + PDF");
+
+  // bad input: malformed JSON, and JSON that is not FHIR; nothing is anchored
+  await writeFile(path.join(dir, "bad.json"), "{ not json");
+  const bad = await cli(5, "add", path.join(dir, "bad.json"));
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /JSON/);
+  await writeFile(path.join(dir, "notfhir.json"), JSON.stringify({ hello: "world" }));
+  assert.match((await cli(5, "add", path.join(dir, "notfhir.json"))).stderr, /FHIR|resourceType/);
+  assert.equal(JSON.parse((await cli(5, "list")).stdout).length, 5);
+
+  // the provider may not read until granted
+  const recordId = records[0]!.recordId;
+  const out = path.join(dir, "out.json");
+  const denied = await cli(2, "get", recordId, "--out", out);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /may not read/);
+
+  assert.equal((await cli(5, "grant", addr(2), "--all", "--expires", "7d")).code, 0);
+  const got = await cli(2, "get", recordId, "--out", out);
+  assert.equal(got.code, 0, got.stderr);
+  const patientCopy = path.join(dir, "own.json");
+  assert.equal((await cli(5, "get", recordId, "--out", patientCopy)).code, 0);
+  assert.deepEqual(await readFile(out), await readFile(patientCopy));
+  assert.match((await readFile(out, "utf8")), /"resourceType":"Bundle"/);
+
+  // request / deny for the lab; revoke the hospital
+  assert.equal((await cli(3, "request", addr(5), "--category", "lab", "--purpose", "TREAT")).code, 0);
+  const pending = JSON.parse((await cli(5, "requests")).stdout) as unknown[];
+  assert.equal(pending.length, 1);
+  assert.equal((await cli(5, "deny", addr(3), "--category", "lab")).code, 0);
+  assert.equal((await cli(5, "revoke", addr(2), "--all")).code, 0);
+  assert.equal((await cli(2, "get", recordId, "--out", out)).code, 1);
+
+  // audit and chain verification (verification needs no account)
+  const audit = JSON.parse((await cli(5, "audit")).stdout) as { event: string }[];
+  for (const e of ["PatientRegistered", "RecordAnchored", "GrantIssued", "AccessRequested", "AccessRequestDenied", "GrantRevoked"]) assert.ok(audit.some((a) => a.event === e), e);
+  const verified = await cli(undefined, "verify", addr(5));
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.equal(JSON.parse(verified.stdout).valid, true);
+
+  // wrong inputs at the CLI boundary
+  assert.match((await cli(5, "get", "0x1234", "--out", out)).stderr, /record id is 0x followed by 64/);
+  assert.match((await cli(5, "grant", "not-an-address", "--all")).stderr, /not an Ethereum address/);
+  assert.match((await cli(undefined, "register")).stderr, /No account configured/);
+});
+
+test("the demo runs on the project's own fixtures and passes its checks", { timeout: 300_000 }, async () => {
+  const fixtures = await writeFixtures(path.join(dir, "demo-fixtures"));
+  const demoDir = path.join(dir, "demo");
+  const r = await cli(undefined, "--data-dir", demoDir, "demo", "--input", fixtures);
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  const report = JSON.parse(await readFile(path.join(demoDir, "report.json"), "utf8"));
+  assert.equal(report.ok, true);
+  assert.equal(report.privacyScan.hits, 0);
+  assert.equal(report.roundTrip.identical, report.roundTrip.read);
+  assert.ok(report.gas["anchor record"].median <= 65_000);
+});

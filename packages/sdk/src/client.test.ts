@@ -1,0 +1,148 @@
+/**
+ * The client against a real Hardhat/EDR chain (in process) and a real Helia node on disk:
+ * every grant scope, key regression across a revocation, provider writes, and each refusal
+ * or integrity failure as its own typed error.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, toHex, type Account, type EIP1193Provider } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { CID } from "multiformats/cid";
+import { network } from "hardhat";
+import { createMeridianClient, AccessDeniedError, IntegrityError, NotRegisteredError, type MeridianClient } from "./client.ts";
+import { admitProvider, anchorRecord, deployMeridian, RecordNotFoundError, setProviderStatus } from "./chain/actions.ts";
+import { ContractRevertedError } from "./chain/errors.ts";
+import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import { RecordCategory } from "./categories.ts";
+import { createHeliaStore } from "./storage/helia.ts";
+import { BlockNotFoundError } from "./storage/errors.ts";
+import type { BlobStore } from "./storage/types.ts";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+let connection: Awaited<ReturnType<typeof network.create>>;
+let store: BlobStore;
+let dir: string;
+let deployment: MeridianDeployment;
+let ctx: (a: Account) => MeridianContext;
+let patient: MeridianClient, hospital: MeridianClient, lab: MeridianClient, stranger: MeridianClient;
+const regulator = account(1);
+
+before(async () => {
+  connection = await network.create();
+  const transport = custom(connection.provider as unknown as EIP1193Provider);
+  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
+  dir = await mkdtemp(path.join(tmpdir(), "meridian-client-"));
+  store = await createHeliaStore({ directory: dir });
+  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
+  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
+  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
+  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
+  [patient, hospital, lab, stranger] = [client(5), client(2), client(3), client(6)];
+  await admitProvider(ctx(regulator), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
+  await admitProvider(ctx(regulator), { provider: lab.address, kind: ProviderKind.Lab, name: "North Lab", department: "" });
+  await hospital.publishProviderKey();
+  await lab.publishProviderKey();
+  await patient.registerAsPatient();
+});
+
+after(async () => {
+  await store.close();
+  await connection.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("the patient adds and reads back records; anyone else is refused until granted", async () => {
+  const r = await patient.addRecord({ plaintext: bytes('{"resourceType":"Observation"}'), category: RecordCategory.Lab });
+  assert.match(r.recordId, /^0x[0-9a-f]{64}$/);
+  assert.ok(r.gasUsed < 65_000n, `anchoring used ${r.gasUsed} gas`);
+  const own = await patient.readRecord(r.recordId);
+  assert.equal(new TextDecoder().decode(own.plaintext), '{"resourceType":"Observation"}');
+  assert.equal(own.via, "patient");
+  await assert.rejects(hospital.readRecord(r.recordId), AccessDeniedError);
+  await assert.rejects(stranger.readRecord(r.recordId), (e: unknown) => e instanceof AccessDeniedError && /not an admitted provider/.test(e.shortMessage));
+});
+
+test("record, category and all-records grants each open what they cover and nothing else", async () => {
+  const labRecord = await patient.addRecord({ plaintext: bytes("lab result"), category: RecordCategory.Lab });
+  const note = await patient.addRecord({ plaintext: bytes("clinical note"), category: RecordCategory.Document });
+  await patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: labRecord.recordId } });
+  assert.equal((await lab.readRecord(labRecord.recordId)).via, "record-grant");
+  await assert.rejects(lab.readRecord(note.recordId), AccessDeniedError);
+  await patient.grant({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Document } });
+  assert.equal(new TextDecoder().decode((await lab.readRecord(note.recordId)).plaintext), "clinical note");
+  await patient.grant({ grantee: hospital.address, scope: { kind: "all" } });
+  assert.equal((await hospital.readRecord(labRecord.recordId)).via, "all-grant");
+  assert.equal((await hospital.readRecord(note.recordId)).via, "all-grant");
+});
+
+test("revocation advances the key epoch; others are re-issued; a later grant still opens older records", async () => {
+  const before = await patient.addRecord({ plaintext: bytes("epoch 0 document"), category: RecordCategory.Document });
+  const { revocation, reissued } = await patient.revoke({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Document } });
+  assert.equal(revocation.keyEpoch, 1);
+  assert.equal(reissued.length, 1, "the hospital's all-records grant is re-issued at epoch 1");
+  await assert.rejects(lab.readRecord(before.recordId), AccessDeniedError);
+  const afterRecord = await patient.addRecord({ plaintext: bytes("epoch 1 document"), category: RecordCategory.Document });
+  assert.equal((await hospital.readRecord(afterRecord.recordId)).anchor.keyEpoch, 1);
+  // a new category grant issued at epoch 1 regresses to open the epoch-0 record too
+  await patient.grant({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Document } });
+  assert.equal(new TextDecoder().decode((await lab.readRecord(before.recordId)).plaintext), "epoch 0 document");
+  assert.equal(new TextDecoder().decode((await lab.readRecord(afterRecord.recordId)).plaintext), "epoch 1 document");
+});
+
+test("a provider with write consent adds a record the patient and other grantees can read", async () => {
+  await assert.rejects(lab.addRecord({ patient: patient.address, plaintext: bytes("x"), category: RecordCategory.Lab }), AccessDeniedError);
+  await patient.grant({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Lab }, write: true });
+  const written = await lab.addRecord({ patient: patient.address, plaintext: bytes("written by the lab"), category: RecordCategory.Lab });
+  assert.equal(new TextDecoder().decode((await patient.readRecord(written.recordId)).plaintext), "written by the lab");
+  assert.equal(new TextDecoder().decode((await hospital.readRecord(written.recordId)).plaintext), "written by the lab");
+  assert.equal((await patient.verifyChain()).valid, true);
+});
+
+test("expiry, suspension and requests are enforced", async () => {
+  const r = await patient.addRecord({ plaintext: bytes("timed"), category: RecordCategory.Imaging });
+  const now = Number((await ctx(account(0)).publicClient.getBlock()).timestamp);
+  await assert.rejects(patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now - 1 }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryInvalidExpiry");
+  await patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now + 600 });
+  await lab.readRecord(r.recordId);
+  await connection.provider.request({ method: "evm_increaseTime", params: [601] });
+  await connection.provider.request({ method: "evm_mine", params: [] });
+  await assert.rejects(lab.readRecord(r.recordId), AccessDeniedError);
+
+  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "suspend" });
+  await assert.rejects(hospital.readRecord(r.recordId), (e: unknown) => e instanceof AccessDeniedError && /suspended/.test(e.shortMessage));
+  await assert.rejects(patient.grant({ grantee: hospital.address, scope: { kind: "all" } }), AccessDeniedError);
+  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "reinstate" });
+  await hospital.readRecord(r.recordId);
+
+  await lab.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Imaging }, durationSeconds: 86400 });
+  await assert.rejects(lab.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Imaging } }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryRequestNotPending");
+  assert.equal((await patient.pendingRequests()).length, 1);
+  await assert.rejects(patient.approveRequest({ requester: lab.address, scope: { kind: "category", category: RecordCategory.Imaging }, write: true }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryWriteNotRequested");
+  await patient.approveRequest({ requester: lab.address, scope: { kind: "category", category: RecordCategory.Imaging } });
+  assert.equal((await patient.pendingRequests()).length, 0);
+  assert.equal((await lab.readRecord(r.recordId)).via, "category-grant");
+  const events = (await patient.audit()).map((e) => e.event);
+  for (const e of ["PatientRegistered", "RecordAnchored", "GrantIssued", "GrantRevoked", "AccessRequested", "AccessRequestApproved"]) assert.ok(events.includes(e), e);
+});
+
+test("integrity: a wrong hash, a missing CID, an unknown record or patient are clear errors", async () => {
+  const good = await patient.addRecord({ plaintext: bytes("genuine"), category: RecordCategory.General });
+  const { keyEpoch } = await (await import("./chain/actions.ts")).getPatient(ctx(account(5)), patient.address);
+  // anchor the same CID with a wrong ciphertext hash: reading it must fail, not return bytes
+  const wrong = await anchorRecord(ctx(account(5)), { patient: patient.address, cid: bytesToHex(CID.parse(good.cid).bytes), ciphertextHash: keccak256(toHex("not the hash")), category: RecordCategory.General, keyEpoch });
+  await assert.rejects(patient.readRecord(wrong.recordId), IntegrityError);
+  // anchor a CID that no store has
+  const missing = CID.parse("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy");
+  const orphan = await anchorRecord(ctx(account(5)), { patient: patient.address, cid: bytesToHex(missing.bytes), ciphertextHash: keccak256(toHex("x")), category: RecordCategory.General, keyEpoch });
+  await assert.rejects(patient.readRecord(orphan.recordId), BlockNotFoundError);
+  await assert.rejects(patient.readRecord(keccak256(toHex("no such record"))), RecordNotFoundError);
+  await assert.rejects(stranger.addRecord({ plaintext: bytes("x"), category: RecordCategory.General }), NotRegisteredError);
+  await assert.rejects(patient.registerAsPatient(), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryAlreadyRegistered" && /already registered/.test(e.shortMessage));
+});

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { describe, test } from "node:test";
+import type { Bundle, DocumentReference } from "@medplum/fhirtypes";
+import { RecordCategory } from "../categories.ts";
+import {
+  MAX_ATTACHMENT_BYTES,
+  attachmentToRecord,
+  detectContentType,
+  extractAttachment,
+  recordDraftFromFile,
+} from "./attachment.ts";
+import { AttachmentHashMismatchError, EmptyInputError, FhirValidationError, InputTooLargeError, UnsupportedAttachmentError } from "./errors.ts";
+import { patientBundle } from "./test-fixtures.ts";
+import { validateFhirResource } from "./validate.ts";
+
+/** A minimal DICOM PS3.10 file: 128-byte preamble, "DICM", then a few bytes. */
+function dicom(): Uint8Array {
+  const bytes = new Uint8Array(300);
+  bytes.set(new TextEncoder().encode("DICM"), 128);
+  for (let i = 132; i < bytes.length; i++) bytes[i] = i % 251;
+  return bytes;
+}
+const pdf = (): Uint8Array => new TextEncoder().encode("%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n<<>>\nendobj\n%%EOF\n");
+
+function documentReference(bundle: Bundle): DocumentReference {
+  const r = bundle.entry?.[0]?.resource;
+  assert.equal(r?.resourceType, "DocumentReference");
+  return r as DocumentReference;
+}
+
+describe("attachmentToRecord", () => {
+  test("detects DICOM and PDF by magic bytes", () => {
+    assert.equal(detectContentType(dicom()), "application/dicom");
+    assert.equal(detectContentType(pdf()), "application/pdf");
+    assert.equal(detectContentType(new TextEncoder().encode("hello")), undefined);
+    assert.equal(detectContentType(new Uint8Array(100)), undefined);
+  });
+
+  test("DICOM: Imaging record with DocumentReference + Binary, SHA-1 hash, size, urn:uuid url", () => {
+    const bytes = dicom();
+    const draft = attachmentToRecord(bytes, { fileName: "scan.dcm", patient: { reference: "urn:uuid:11111111-1111-4111-8111-111111111111" }, date: "2021-05-06" });
+    assert.equal(draft.category, RecordCategory.Imaging);
+    assert.equal(draft.title, "DICOM image 2021-05-06: scan.dcm");
+    assert.equal(draft.date, "2021-05-06");
+    assert.equal(draft.resourceCount, 2);
+    assert.equal(draft.resource.type, "collection");
+    const doc = documentReference(draft.resource);
+    const attachment = doc.content[0]?.attachment;
+    assert.equal(attachment?.contentType, "application/dicom");
+    assert.equal(attachment?.size, bytes.length);
+    assert.equal(attachment?.hash, createHash("sha1").update(bytes).digest("base64"));
+    assert.equal(attachment?.title, "scan.dcm");
+    assert.equal(attachment?.url, draft.resource.entry?.[1]?.fullUrl);
+    assert.match(attachment?.url ?? "", /^urn:uuid:[0-9a-f-]{36}$/);
+    assert.equal(doc.subject?.reference, "urn:uuid:11111111-1111-4111-8111-111111111111");
+    assert.equal(doc.type?.coding?.[0]?.code, "18748-4");
+    const binary = draft.resource.entry?.[1]?.resource;
+    assert.equal(binary?.resourceType, "Binary");
+    validateFhirResource(draft.resource);
+  });
+
+  test("PDF: Document record; other types need a contentType", () => {
+    const draft = attachmentToRecord(pdf(), { fileName: "report.pdf", title: "Pathology report" });
+    assert.equal(draft.category, RecordCategory.Document);
+    assert.match(draft.title, /^PDF document \d{4}-\d{2}-\d{2}: Pathology report$/);
+    assert.equal(documentReference(draft.resource).description, "Pathology report");
+    validateFhirResource(draft.resource);
+
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+    assert.throws(() => attachmentToRecord(png, { fileName: "photo.png" }), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedAttachmentError);
+      assert.equal(e.shortMessage, "The file type is not recognised: it is not FHIR JSON, DICOM (PS3.10) or PDF.");
+      return true;
+    });
+    const asPng = attachmentToRecord(png, { fileName: "photo.png", contentType: "image/png" });
+    assert.equal(asPng.category, RecordCategory.Document);
+    assert.deepEqual(extractAttachment(asPng.resource)?.bytes, png);
+  });
+
+  test("empty and oversized files", () => {
+    assert.throws(() => attachmentToRecord(new Uint8Array(0), { fileName: "x.pdf" }), EmptyInputError);
+    const big = new Uint8Array(MAX_ATTACHMENT_BYTES + 1);
+    assert.throws(() => attachmentToRecord(big, { fileName: "big.dcm" }), (e: unknown) => {
+      assert.ok(e instanceof InputTooLargeError);
+      assert.equal(e.limit, 64 * 1024 * 1024);
+      assert.equal(e.bytes, MAX_ATTACHMENT_BYTES + 1);
+      return true;
+    });
+  });
+});
+
+describe("extractAttachment", () => {
+  test("returns the same bytes, content type and file name", () => {
+    const bytes = dicom();
+    const record = attachmentToRecord(bytes, { fileName: "scan.dcm" }).resource;
+    const roundTrip = JSON.parse(JSON.stringify(record)) as Bundle;
+    const file = extractAttachment(roundTrip);
+    assert.ok(file);
+    assert.deepEqual(file.bytes, bytes);
+    assert.equal(file.contentType, "application/dicom");
+    assert.equal(file.fileName, "scan.dcm");
+  });
+
+  test("a tampered Binary fails the SHA-1 check", () => {
+    const record = attachmentToRecord(pdf(), { fileName: "r.pdf" }).resource;
+    const binary = record.entry?.[1]?.resource;
+    if (binary?.resourceType === "Binary") binary.data = Buffer.from("%PDF-1.7 altered").toString("base64");
+    assert.throws(() => extractAttachment(record), AttachmentHashMismatchError);
+  });
+
+  test("inline data, a lone Binary, or nothing", () => {
+    const data = Buffer.from("hello").toString("base64");
+    const inline: Bundle = { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "DocumentReference", status: "current", content: [{ attachment: { contentType: "text/plain", data } }] } }] };
+    assert.equal(new TextDecoder().decode(extractAttachment(inline)?.bytes), "hello");
+    const lone: Bundle = { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Binary", contentType: "text/plain", data } }] };
+    assert.equal(extractAttachment(lone)?.contentType, "text/plain");
+    assert.equal(extractAttachment({ resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Patient" } }] }), undefined);
+    // A Synthea-style note (inline text/plain) is an attachment too.
+    assert.equal(extractAttachment(patientBundle())?.contentType, "text/plain; charset=utf-8");
+  });
+});
+
+describe("recordDraftFromFile", () => {
+  test("dispatches JSON to parse + validate + split, DICOM/PDF to attachments", () => {
+    const json = new TextEncoder().encode(JSON.stringify(patientBundle()));
+    assert.equal(recordDraftFromFile(json, { fileName: "patient.json" }).length, 3);
+    assert.equal(recordDraftFromFile(dicom(), { fileName: "a.bin" })[0]?.category, RecordCategory.Imaging);
+    assert.equal(recordDraftFromFile(pdf(), { fileName: "a.json" })[0]?.category, RecordCategory.Document);
+    assert.throws(() => recordDraftFromFile(new TextEncoder().encode("hello"), { fileName: "a.txt" }), UnsupportedAttachmentError);
+    assert.equal(recordDraftFromFile(new TextEncoder().encode("hello"), { fileName: "a.txt", contentType: "text/plain" }).length, 1);
+    assert.throws(() => recordDraftFromFile(new Uint8Array(0), { fileName: "a.json" }), EmptyInputError);
+    const invalid = new TextEncoder().encode('{"resourceType":"Patient","birthDate":"yesterday"}');
+    assert.throws(() => recordDraftFromFile(invalid, { fileName: "p.json" }), FhirValidationError);
+    assert.throws(() => recordDraftFromFile(json, { fileName: "p.json", maxJsonBytes: 100 }), InputTooLargeError);
+  });
+});
