@@ -137,6 +137,16 @@ export interface SealRecordReturnType {
  * ```
  */
 export async function sealRecord(parameters: SealRecordParameters): Promise<SealRecordReturnType> {
+  const { envelope, dek } = await encryptRecord(parameters);
+  return { envelope, dek, ciphertextHash: await sha256Hex(envelope) };
+}
+
+/**
+ * {@link sealRecord} without the SHA-256: returns the envelope and its DEK, so a caller can hash
+ * the envelope (on WebCrypto's thread pool) while it is being written to storage. Same errors
+ * as {@link sealRecord}.
+ */
+export async function encryptRecord(parameters: SealRecordParameters): Promise<Omit<SealRecordReturnType, "ciphertextHash">> {
   const { plaintext, kek, context } = parameters;
   assertKey("KEK", kek);
   const contextBytes = encodeEnvelopeContext(context);
@@ -163,8 +173,7 @@ export async function sealRecord(parameters: SealRecordParameters): Promise<Seal
   );
   envelope.set(new Uint8Array(ciphertext), ENVELOPE_HEADER_BYTES);
   release(ciphertext);
-  const ciphertextHash = await sha256Hex(envelope);
-  return { envelope, dek, ciphertextHash };
+  return { envelope, dek };
 }
 
 /**

@@ -13,8 +13,10 @@ import { unixfs } from "@helia/unixfs";
 import type { UnixFS } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
 import { FsDatastore } from "datastore-fs";
-import type { CID } from "multiformats/cid";
-import { concatChunks, importerOptions, parseBlobCid, verifyBlob } from "./cid.ts";
+import { CID } from "multiformats/cid";
+import * as rawCodec from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+import { CHUNK_SIZE_BYTES, concatChunks, importerOptions, parseBlobCid, verifyBlob } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions } from "./types.ts";
 
@@ -101,6 +103,14 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
     async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<string> {
       assertOpen();
       try {
+        // A blob that fits one chunk is one raw block: the importer (reduceSingleLeafToSelf)
+        // gives exactly this CIDv1(raw, sha2-256), so write it directly and skip its overhead.
+        if (bytes.length > 0 && bytes.length <= CHUNK_SIZE_BYTES) {
+          options.signal?.throwIfAborted();
+          const cid = CID.createV1(rawCodec.code, await sha256.digest(bytes));
+          await helia.blockstore.put(cid, bytes);
+          return cid.toString();
+        }
         const cid = await fs.addBytes(bytes, { ...importerOptions(), ...(options.signal ? { signal: options.signal } : {}) });
         return cid.toString();
       } catch (cause) {

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench`: Meridian's performance figures, printed and written as JSON to
+ * `bench/results/<timestamp>.json` (and `bench/results/latest.json`). Also rewrites the
+ * committed gas snapshot `bench/gas-snapshot.json`, so a gas regression shows in review.
+ *
+ * 1. Gas per operation on the in-process Hardhat/EDR chain (median and p95), and whether it
+ *    stays flat from the 1st to the 10,000th record, across 200 patients and 1,000 grants.
+ * 2. The encrypt-and-store path (sealRecord + Helia put; everything but the transaction) and
+ *    the fetch-and-decrypt path (Helia get with CID check + SHA-256 check + openRecord), for
+ *    1 KiB .. 10 MiB payloads, beside raw WebCrypto AES-256-GCM + SHA-256 on the same bytes.
+ * 3. Records/s and MB/s of the full import (encrypt, store, anchor) and read (verify, decrypt)
+ *    of real FHIR records (shared Synthea corpus when present, else the project's fixtures).
+ *
+ * Environment: BENCH_RECORDS (default 10000) records anchored for the flatness run.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, parseEther, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { network } from "hardhat";
+import { recordRegistryAbi, providerRegistryAbi } from "../packages/sdk/src/generated/contracts.ts";
+import { deployMeridian } from "../packages/sdk/src/chain/actions.ts";
+import { createMeridianClient } from "../packages/sdk/src/client.ts";
+import { encryptRecord, openRecord, sha256Hex } from "../packages/sdk/src/crypto/envelope.ts";
+import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
+import { recordDraftFromFile, isReferenceDataBundle, parseFhirJson } from "../packages/sdk/src/fhir/index.ts";
+import { RecordCategory } from "../packages/sdk/src/categories.ts";
+import { summarize } from "../packages/cli/src/stats.ts";
+import { writeFixtures } from "../packages/cli/src/fixtures.ts";
+
+const root = path.resolve(import.meta.dirname, "..");
+const MNEMONIC = "test test test test test test test test test test test junk";
+const N_RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
+const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const log = (s: string) => process.stderr.write(s + "\n");
+
+const connection = await network.create();
+const transport = custom(connection.provider as unknown as EIP1193Provider);
+const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
+const publicClient = createPublicClient({ chain, transport, pollingInterval: 5 });
+const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 5 });
+const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
+const R = deployment.recordRegistry, P = deployment.providerRegistry;
+
+/** Sends a contract call with a fixed gas limit (no estimation) and returns gas used. */
+async function send(a: Account, address: Hex, abi: readonly unknown[], functionName: string, args: readonly unknown[]): Promise<number> {
+  const hash = await wallet(a).writeContract({ address, abi: abi as never, functionName, args, gas: 500_000n } as never);
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`${functionName} reverted`);
+  return Number(receipt.gasUsed);
+}
+
+const gas: Record<string, number[]> = {};
+const add = (op: string, g: number) => (gas[op] ??= []).push(g);
+const rand32 = () => bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+const cid = () => bytesToHex(new Uint8Array([0x01, 0x55, 0x12, 0x20, ...crypto.getRandomValues(new Uint8Array(32))]));
+const catTarget = (c: number) => toHex(c, { size: 32 });
+
+// ---------------------------------------------------------------- 1. gas
+log(`gas: providers, ${200} patients, ${N_RECORDS} records, ${1000} grants`);
+const regulator = account(1), providers = [account(2), account(3), account(4)];
+for (const [i, p] of providers.entries()) {
+  add("admit provider", await send(regulator, P, providerRegistryAbi, "admit", [p.address, 1 + i, `Provider ${i}`, "General"]));
+  add("set provider key", await send(p, P, providerRegistryAbi, "setEncryptionKey", [rand32()]));
+}
+const patients: Account[] = [];
+for (let i = 0; i < 200; i++) {
+  const a = account(10 + i);
+  if (10 + i >= 20) await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: a.address, value: parseEther("1") }) });
+  add("register", await send(a, R, recordRegistryAbi, "register", [rand32()]));
+  patients.push(a);
+}
+const alice = patients[0]!;
+const anchorGas: number[] = [];
+const recordIds: Hex[] = [];
+const t0 = performance.now();
+for (let i = 0; i < N_RECORDS; i++) {
+  const hash = await wallet(alice).writeContract({ address: R, abi: recordRegistryAbi, functionName: "anchorRecord", args: [alice.address, cid(), rand32(), RecordCategory.Lab, 0], gas: 200_000n });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  anchorGas.push(Number(receipt.gasUsed));
+  if (i < 1000) recordIds.push(receipt.logs[0]!.topics[2] as Hex);
+  if ((i + 1) % 2000 === 0) log(`  anchored ${i + 1}/${N_RECORDS}`);
+}
+const anchorSeconds = (performance.now() - t0) / 1000;
+for (const g of anchorGas) add("anchor record (patient)", g);
+for (const p of patients.slice(1, 101)) add("anchor record (patient)", await send(p, R, recordRegistryAbi, "anchorRecord", [p.address, cid(), rand32(), RecordCategory.General, 0]));
+// grants: one record each to the hospital (1,000 record grants), categories, all
+for (const id of recordIds) add("grant (one record)", await send(alice, R, recordRegistryAbi, "grant", [providers[0]!.address, 1, id, false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]));
+for (const p of patients.slice(1, 101)) {
+  add("grant (category, write)", await send(p, R, recordRegistryAbi, "grant", [providers[1]!.address, 2, catTarget(RecordCategory.Lab), true, 4_000_000_000, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]));
+  add("grant (all records)", await send(p, R, recordRegistryAbi, "grant", [providers[0]!.address, 3, catTarget(0), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(336)))]));
+  add("anchor record (provider, write consent)", await send(providers[1]!, R, recordRegistryAbi, "anchorRecord", [p.address, cid(), rand32(), RecordCategory.Lab, 0]));
+  add("request access", await send(providers[2]!, R, recordRegistryAbi, "requestAccess", [p.address, 3, catTarget(0), false, 86_400, toHex("TREAT", { size: 32 })]));
+}
+for (const p of patients.slice(1, 51)) add("approve request (with all-records grant)", await send(p, R, recordRegistryAbi, "approveRequest", [providers[2]!.address, 3, catTarget(0), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(336)))]));
+for (const p of patients.slice(51, 101)) add("deny request", await send(p, R, recordRegistryAbi, "denyRequest", [providers[2]!.address, 3, catTarget(0)]));
+for (const p of patients.slice(1, 101)) add("revoke (category; advances key epoch)", await send(p, R, recordRegistryAbi, "revoke", [providers[1]!.address, 2, catTarget(RecordCategory.Lab)]));
+for (const id of recordIds.slice(0, 100)) add("revoke (one record)", await send(alice, R, recordRegistryAbi, "revoke", [providers[0]!.address, 1, id]));
+add("suspend provider", await send(regulator, P, providerRegistryAbi, "suspend", [providers[2]!.address]));
+add("reinstate provider", await send(regulator, P, providerRegistryAbi, "reinstate", [providers[2]!.address]));
+
+const at = (i: number) => anchorGas[Math.min(i, anchorGas.length) - 1]!;
+const flatness = { records: N_RECORDS, first: at(1), at10: at(10), at100: at(100), at1000: at(1000), last: at(N_RECORDS), maxMinusMin: Math.max(...anchorGas) - Math.min(...anchorGas), anchorTxPerSecond: N_RECORDS / anchorSeconds };
+const recordGrantGas = gas["grant (one record)"]!;
+const gasSummary = Object.fromEntries(Object.entries(gas).map(([op, v]) => { const s = summarize(v); return [op, { median: s.median, p95: s.p95, min: s.min, max: s.max, count: s.count }]; }));
+
+// ------------------------------------------------------- 2. crypto + storage path
+log("throughput: encrypt-and-store vs raw WebCrypto AES-256-GCM + SHA-256");
+const storeDir = await mkdtemp(path.join(tmpdir(), "meridian-bench-"));
+const store = await createHeliaStore({ directory: storeDir });
+const context = { chainId: 31337, contract: R, patient: alice.address, category: RecordCategory.Lab, keyEpoch: 0 };
+const kek = crypto.getRandomValues(new Uint8Array(32));
+const aesKey = await crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt", "decrypt"]);
+const sizes = [1_000, 100_000, 1_000_000, 4_000_000, 10_000_000];
+const paths: Record<string, unknown>[] = [];
+for (const size of sizes) {
+  const payload = new Uint8Array(size);
+  for (let o = 0; o < size; o += 65536) crypto.getRandomValues(payload.subarray(o, Math.min(size, o + 65536)));
+  const reps = size >= 1_000_000 ? 15 : 60;
+  const raw: number[] = [], seal: number[] = [], rawOpen: number[] = [], read: number[] = [];
+  for (let r = 0; r < reps + 2; r++) {
+    // raw reference: AES-256-GCM encrypt + SHA-256 of the ciphertext
+    let t = performance.now();
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, aesKey, payload));
+    await crypto.subtle.digest("SHA-256", ct);
+    const rawMs = performance.now() - t;
+    t = performance.now();
+    await crypto.subtle.digest("SHA-256", ct);
+    await crypto.subtle.decrypt({ name: "AES-GCM", iv }, aesKey, ct);
+    const rawOpenMs = performance.now() - t;
+    // Meridian: seal (DEK, AES-KW, AES-GCM, SHA-256) + Helia put
+    t = performance.now();
+    const sealed = await encryptRecord({ plaintext: payload, kek, context });
+    const [ciphertextHash, id] = await Promise.all([sha256Hex(sealed.envelope), store.put(sealed.envelope)]);
+    const sealMs = performance.now() - t;
+    // Meridian read: Helia get (with CID recomputation) + SHA-256 check + open
+    t = performance.now();
+    const env = await store.get(id);
+    if ((await sha256Hex(env)) !== ciphertextHash) throw new Error("hash mismatch");
+    await openRecord({ envelope: env, key: { kek }, context });
+    const readMs = performance.now() - t;
+    if (r >= 2) { raw.push(rawMs); seal.push(sealMs); rawOpen.push(rawOpenMs); read.push(readMs); }
+  }
+  const mbps = (ms: number) => size / 1e6 / (ms / 1000);
+  const m = (v: number[]) => summarize(v).median;
+  paths.push({
+    bytes: size,
+    rawEncryptHashMBps: mbps(m(raw)), encryptAndStoreMBps: mbps(m(seal)), encryptAndStoreVsRaw: m(raw) / m(seal),
+    rawHashDecryptMBps: mbps(m(rawOpen)), fetchVerifyDecryptMBps: mbps(m(read)), fetchVerifyDecryptVsRaw: m(rawOpen) / m(read),
+    medianMs: { raw: m(raw), encryptAndStore: m(seal), rawOpen: m(rawOpen), fetchVerifyDecrypt: m(read) },
+  });
+}
+
+// ------------------------------------------------------------ 3. real FHIR records
+log("throughput: full import and read of FHIR records through the client");
+const shared = path.resolve(root, "../shared/data/fhir/synthea/smart-on-fhir-r4");
+let source = shared;
+if (!existsSync(shared)) source = path.join(await writeFixtures(path.join(storeDir, "fixtures")), "fhir");
+const drafts = [];
+for (const f of readdirSync(source).filter((f) => f.endsWith(".json")).sort().slice(0, 8)) {
+  const bytes = new Uint8Array(await readFile(path.join(source, f)));
+  const res = parseFhirJson(bytes);
+  if (res.resourceType === "Bundle" && isReferenceDataBundle(res)) continue;
+  drafts.push(...recordDraftFromFile(bytes, { fileName: f }));
+}
+const patientClient = createMeridianClient({ publicClient, walletClient: wallet(account(300)), deployment, store });
+const hospitalClient = createMeridianClient({ publicClient, walletClient: wallet(providers[0]!), deployment, store });
+await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: account(300).address, value: parseEther("10") }) });
+await patientClient.registerAsPatient();
+await hospitalClient.publishProviderKey();
+let bytesIn = 0; const ids: Hex[] = [];
+let t = performance.now();
+for (const d of drafts) {
+  const pt = new TextEncoder().encode(JSON.stringify(d.resource));
+  bytesIn += pt.length;
+  ids.push((await patientClient.addRecord({ plaintext: pt, category: d.category })).recordId);
+}
+const importS = (performance.now() - t) / 1000;
+await patientClient.grant({ grantee: providers[0]!.address, scope: { kind: "all" } });
+t = performance.now();
+for (const id of ids) await hospitalClient.readRecord(id);
+const readS = (performance.now() - t) / 1000;
+const records = { source: path.relative(root, source), records: ids.length, bytes: bytesIn, import: { seconds: importS, recordsPerSecond: ids.length / importS, MBps: bytesIn / 1e6 / importS }, read: { seconds: readS, recordsPerSecond: ids.length / readS, MBps: bytesIn / 1e6 / readS } };
+
+await store.close();
+await rm(storeDir, { recursive: true, force: true });
+await connection.close();
+
+// ------------------------------------------------------------------ results
+const targets = {
+  "anchor record median <= 65k": gasSummary["anchor record (patient)"]!.median <= 65_000,
+  "register <= 70k": gasSummary["register"]!.max <= 70_000,
+  "any grant <= 70k": ["grant (one record)", "grant (category, write)", "grant (all records)"].every((op) => gasSummary[op]!.max <= 70_000),
+  "revoke <= 40k": ["revoke (category; advances key epoch)", "revoke (one record)"].every((op) => gasSummary[op]!.max <= 40_000),
+  "gas flat 1st..Nth record": flatness.maxMinusMin <= 200 && Math.max(...recordGrantGas) - Math.min(...recordGrantGas) <= 200,
+  "encrypt-and-store >= 50% of raw for >= 1 MB": paths.filter((p) => (p.bytes as number) >= 1_000_000).every((p) => (p.encryptAndStoreVsRaw as number) >= 0.5),
+};
+const result = { date: new Date().toISOString(), node: process.version, machine: { cpus: (await import("node:os")).cpus().length }, gas: gasSummary, flatness, storagePath: paths, records, targets };
+await mkdir(path.join(root, "bench/results"), { recursive: true });
+const json = JSON.stringify(result, null, 2);
+await writeFile(path.join(root, "bench/results", `${result.date.replace(/[:.]/g, "-")}.json`), json);
+await writeFile(path.join(root, "bench/results/latest.json"), json);
+await writeFile(path.join(root, "bench/gas-snapshot.json"), JSON.stringify(Object.fromEntries(Object.entries(gasSummary).map(([k, v]) => [k, { median: v.median, p95: v.p95 }])), null, 2) + "\n");
+
+const lines = ["", "Gas per operation (median / p95 / max, count)"];
+for (const [op, s] of Object.entries(gasSummary)) lines.push(`  ${op.padEnd(42)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)} / ${String(s.max).padStart(7)}  (${s.count})`);
+lines.push(`Flatness: anchoring gas 1st ${flatness.first}, 10th ${flatness.at10}, 100th ${flatness.at100}, 1000th ${flatness.at1000}, ${N_RECORDS}th ${flatness.last} (spread ${flatness.maxMinusMin}); ${flatness.anchorTxPerSecond.toFixed(0)} anchor tx/s on EDR`);
+lines.push("", "Encrypt-and-store (seal + Helia put) vs raw AES-256-GCM + SHA-256, and fetch-verify-decrypt vs raw SHA-256 + decrypt");
+for (const p of paths as any[]) lines.push(`  ${String(p.bytes).padStart(9)} B  raw ${p.rawEncryptHashMBps.toFixed(0).padStart(5)} MB/s  ours ${p.encryptAndStoreMBps.toFixed(0).padStart(5)} MB/s (${(p.encryptAndStoreVsRaw * 100).toFixed(0)}%)   | read raw ${p.rawHashDecryptMBps.toFixed(0).padStart(5)} MB/s  ours ${p.fetchVerifyDecryptMBps.toFixed(0).padStart(5)} MB/s (${(p.fetchVerifyDecryptVsRaw * 100).toFixed(0)}%)`);
+lines.push("", `FHIR records (${records.records} from ${records.source}, ${(records.bytes / 1e6).toFixed(1)} MB): import ${records.import.recordsPerSecond.toFixed(0)} records/s ${records.import.MBps.toFixed(1)} MB/s; read ${records.read.recordsPerSecond.toFixed(0)} records/s ${records.read.MBps.toFixed(1)} MB/s`);
+lines.push("", "Targets:");
+for (const [k, ok] of Object.entries(targets)) lines.push(`  ${ok ? "met " : "MISS"}  ${k}`);
+lines.push("", "Wrote bench/results/latest.json and bench/gas-snapshot.json");
+process.stdout.write(lines.join("\n") + "\n");
