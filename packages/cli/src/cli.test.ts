@@ -125,7 +125,7 @@ test("deploy, admit, register, add, grant, get, revoke, audit and verify through
   // wrong inputs at the CLI boundary
   assert.match((await cli(5, "get", "0x1234", "--out", out)).stderr, /record id is 0x followed by 64/);
   assert.match((await cli(5, "grant", "not-an-address", "--all")).stderr, /not an Ethereum address/);
-  assert.match((await cli(undefined, "register")).stderr, /No account configured/);
+  assert.match((await cli(undefined, "register")).stderr, /needs a wallet to sign with[\s\S]*MERIDIAN_PRIVATE_KEY/);
 });
 
 test("the demo runs on the project's own fixtures and passes its checks", { timeout: 300_000 }, async () => {

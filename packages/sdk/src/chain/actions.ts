@@ -29,7 +29,7 @@ import { Scope, type GrantScope, type MeridianContext, type MeridianDeployment, 
 export class WalletRequiredError extends MeridianError {
   override name = "WalletRequiredError" as const;
   constructor(action: string) {
-    super(`${action} needs a wallet to sign with.`, { hint: "Configure an account (MERIDIAN_PRIVATE_KEY, MERIDIAN_MNEMONIC or the keystore)." });
+    super(`${action} needs a wallet to sign with.`, { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC (with --account-index), or pass --dev-account N on a local chain." });
   }
 }
 
