@@ -66,11 +66,11 @@ contract RecordRegistry is IRecordRegistry {
         if (category == Category.None) revert RecordRegistryInvalidCategory();
         if (cid.length == 0 || cid.length > MAX_CID_BYTES) revert RecordRegistryInvalidCid(cid.length);
         if (ciphertextHash == bytes32(0)) revert RecordRegistryInvalidCiphertextHash();
-        if (msg.sender != patient && !_canWrite(msg.sender, patient, category)) {
-            revert RecordRegistryWriteNotPermitted(msg.sender, patient, category);
-        }
         bytes28 previousHead = p.chainHead;
         uint32 currentEpoch = p.keyEpoch;
+        if (msg.sender != patient && !_canWrite(msg.sender, patient, category, currentEpoch)) {
+            revert RecordRegistryWriteNotPermitted(msg.sender, patient, category);
+        }
         if (keyEpoch != currentEpoch) revert RecordRegistryStaleKeyEpoch(patient, keyEpoch, currentEpoch);
 
         uint40 now_ = _time();
@@ -180,8 +180,9 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function canWrite(address author, address patient, Category category) external view returns (bool) {
-        if (_patients[patient].chainHead == bytes28(0) || category == Category.None) return false;
-        return author == patient || _canWrite(author, patient, category);
+        Patient storage p = _patients[patient];
+        if (p.chainHead == bytes28(0) || category == Category.None) return false;
+        return author == patient || _canWrite(author, patient, category, p.keyEpoch);
     }
 
     /// @inheritdoc IRecordRegistry
@@ -305,12 +306,19 @@ contract RecordRegistry is IRecordRegistry {
         }
     }
 
-    function _canWrite(address author, address patient, Category category) private view returns (bool) {
+    /// @dev Write consent must be active and carry the patient's current key epoch: after a
+    /// revocation, a writer holds only older KEKs (which the revoked grantee may also hold) until
+    /// the patient re-issues its grant, so it may not write until then.
+    function _canWrite(address author, address patient, Category category, uint32 currentEpoch)
+        private
+        view
+        returns (bool)
+    {
         if (!_providers.isActive(author)) return false;
         Grant memory g = _grants[grantIdOf(patient, author, Scope.Category, bytes32(uint256(category)))];
-        if (g.write && _isActive(g)) return true;
+        if (g.write && g.keyEpoch == currentEpoch && _isActive(g)) return true;
         g = _grants[grantIdOf(patient, author, Scope.All, bytes32(0))];
-        return g.write && _isActive(g);
+        return g.write && g.keyEpoch == currentEpoch && _isActive(g);
     }
 
     function _isActive(Grant memory g) private view returns (bool) {

@@ -214,7 +214,8 @@ interface IRecordRegistry {
      * ciphertext on IPFS and `ciphertextHash` is its SHA-256. The record joins the patient's hash
      * chain. Gas does not depend on how many records exist.
      * @dev Requirements: `patient` registered; caller is `patient`, or an active provider with an
-     * active write grant covering `category` (category or all scope); `category` not `None`;
+     * active write grant covering `category` (category or all scope) issued at the patient's
+     * current key epoch (re-issued after any revocation); `category` not `None`;
      * `keyEpoch` equals the patient's current key epoch; CID and hash valid.
      * Emits {RecordAnchored}.
      * @return recordId See {computeRecordId}.
@@ -301,7 +302,8 @@ interface IRecordRegistry {
     /// provider with an active grant over the record, its category or all records.
     function canRead(address reader, bytes32 recordId) external view returns (bool);
 
-    /// @notice Whether `author` may anchor a record of `patient` in `category` now.
+    /// @notice Whether `author` may anchor a record of `patient` in `category` now (a provider's
+    /// write grant must carry the current key epoch).
     function canWrite(address author, address patient, Category category) external view returns (bool);
 
     /// @notice Whether the grant of `patient` to `grantee` over (`scope`, `target`) is active now.

@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {TestBase} from "./TestBase.sol";
+import {Vm} from "./Vm.sol";
+import {ProviderRegistry} from "../ProviderRegistry.sol";
+import {RecordRegistry} from "../RecordRegistry.sol";
+import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
+
+/**
+ * @dev Shared state of the RecordRegistry Solidity tests: a provider registry with two active
+ * providers, a suspended one and a removed one; two registered patients (ALICE with a Lab and a
+ * Cardiac record, BOB with a Lab record). The test contract is the admin and the regulator.
+ */
+abstract contract RecordRegistryFixture is TestBase {
+    uint256 internal constant T0 = 1_700_000_000;
+
+    address internal constant ALICE = address(0xA11CE);
+    address internal constant BOB = address(0xB0B);
+    address internal constant HOSPITAL = address(0x4051);
+    address internal constant LAB = address(0x1AB);
+    address internal constant SUSPENDED = address(0x5005);
+    address internal constant REMOVED = address(0xDEAD);
+    address internal constant STRANGER = address(0x5757);
+
+    IRecordRegistry.Scope internal constant RECORD = IRecordRegistry.Scope.Record;
+    IRecordRegistry.Scope internal constant CATEGORY = IRecordRegistry.Scope.Category;
+    IRecordRegistry.Scope internal constant ALL = IRecordRegistry.Scope.All;
+
+    ProviderRegistry internal providers;
+    RecordRegistry internal registry;
+
+    bytes32 internal aliceLab;
+    bytes32 internal aliceCardiac;
+    bytes32 internal bobLab;
+
+    uint256 private _nonce;
+
+    function setUp() public virtual {
+        vm.warp(T0);
+        providers = new ProviderRegistry(address(this), address(this));
+        registry = new RecordRegistry(providers);
+        providers.admit(HOSPITAL, IProviderRegistry.ProviderKind.Hospital, "St. Elsewhere", "Cardiology");
+        providers.admit(LAB, IProviderRegistry.ProviderKind.Lab, "Central Lab", "");
+        providers.admit(SUSPENDED, IProviderRegistry.ProviderKind.Clinic, "Suspended Clinic", "");
+        providers.admit(REMOVED, IProviderRegistry.ProviderKind.Practitioner, "Dr. Removed", "");
+        providers.suspend(SUSPENDED);
+        providers.remove(REMOVED);
+
+        vm.prank(ALICE);
+        registry.register(keccak256("alice x25519"));
+        vm.prank(BOB);
+        registry.register(keccak256("bob x25519"));
+        aliceLab = _anchor(ALICE, ALICE, IRecordRegistry.Category.Lab);
+        aliceCardiac = _anchor(ALICE, ALICE, IRecordRegistry.Category.Cardiac);
+        bobLab = _anchor(BOB, BOB, IRecordRegistry.Category.Lab);
+    }
+
+    function _cat(IRecordRegistry.Category c) internal pure returns (bytes32) {
+        return bytes32(uint256(c));
+    }
+
+    function _epoch(address patient) internal view returns (uint32) {
+        return registry.getPatient(patient).keyEpoch;
+    }
+
+    /// @dev `author` anchors a fresh record of `patient` at the patient's current epoch.
+    function _anchor(address author, address patient, IRecordRegistry.Category category)
+        internal
+        returns (bytes32 recordId)
+    {
+        uint32 epoch = _epoch(patient);
+        bytes32 hash = keccak256(abi.encode("ciphertext", ++_nonce));
+        vm.prank(author);
+        recordId = registry.anchorRecord(patient, abi.encodePacked(hex"01551220", hash), hash, category, epoch);
+    }
+
+    function _grant(
+        address patient,
+        address grantee,
+        IRecordRegistry.Scope scope,
+        bytes32 target,
+        bool write,
+        uint40 expiresAt
+    ) internal returns (bytes32 grantId) {
+        vm.prank(patient);
+        grantId = registry.grant(grantee, scope, target, write, expiresAt, hex"c0ffee");
+    }
+
+    function _revoke(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target) internal {
+        vm.prank(patient);
+        registry.revoke(grantee, scope, target);
+    }
+}
+
+/// @notice Unit tests of the main paths.
+contract RecordRegistryTest is RecordRegistryFixture {
+    // ------------------------------------------------------------------ patients
+
+    function test_Register_StoresKeyAndGenesisHead() public {
+        address carol = address(0xCA201);
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit IRecordRegistry.PatientRegistered(carol, bytes32(uint256(7)), registry.genesisHead(carol));
+        vm.prank(carol);
+        registry.register(bytes32(uint256(7)));
+        IRecordRegistry.Patient memory p = registry.getPatient(carol);
+        assertEq(p.encryptionKey, bytes32(uint256(7)), "key");
+        assertEq(bytes32(p.chainHead), bytes32(registry.genesisHead(carol)), "genesis head");
+        assertEq(p.keyEpoch, 0, "epoch");
+        assertTrue(p.chainHead != bytes28(0), "genesis head is never zero");
+    }
+
+    function test_Register_RevertsWhenAlreadyRegistered() public {
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryAlreadyRegistered.selector, ALICE));
+        vm.prank(ALICE);
+        registry.register(bytes32(uint256(1)));
+    }
+
+    function test_Register_RevertsOnZeroKey() public {
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidEncryptionKey.selector));
+        vm.prank(address(0xCA201));
+        registry.register(bytes32(0));
+    }
+
+    // ------------------------------------------------------------------- records
+
+    function test_AnchorRecord_ExtendsTheHashChain() public {
+        bytes28 head = registry.getPatient(ALICE).chainHead;
+        assertEq(bytes32(head), bytes32(bytes28(aliceCardiac)), "head is the latest record");
+        for (uint256 i = 0; i < 3; ++i) {
+            bytes memory cid = abi.encodePacked(hex"0155", i);
+            bytes32 hash = keccak256(cid);
+            bytes32 expected = registry.computeRecordId(
+                ALICE, head, ALICE, IRecordRegistry.Category.General, 0, uint40(block.timestamp), hash, cid
+            );
+            vm.expectEmit(true, true, true, true, address(registry));
+            emit IRecordRegistry.RecordAnchored(
+                ALICE, expected, ALICE, head, IRecordRegistry.Category.General, 0, uint40(block.timestamp), hash, cid
+            );
+            vm.prank(ALICE);
+            bytes32 id = registry.anchorRecord(ALICE, cid, hash, IRecordRegistry.Category.General, 0);
+            assertEq(id, expected, "record id");
+            head = registry.getPatient(ALICE).chainHead;
+            assertEq(bytes32(head), bytes32(bytes28(id)), "head advanced");
+            IRecordRegistry.Record memory r = registry.getRecord(id);
+            assertEq(r.patient, ALICE, "record patient");
+            assertEq(uint256(r.category), uint256(IRecordRegistry.Category.General), "record category");
+            assertEq(r.anchoredAt, block.timestamp, "record time");
+        }
+    }
+
+    function test_AnchorRecord_ByProviderWithCategoryWriteConsent() public {
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Cardiac), true, 0);
+        bytes32 id = _anchor(HOSPITAL, ALICE, IRecordRegistry.Category.Cardiac);
+        assertEq(registry.getRecord(id).patient, ALICE, "anchored for the patient");
+        assertTrue(registry.canRead(HOSPITAL, id), "author with category grant reads it");
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryWriteNotPermitted.selector, HOSPITAL, ALICE, IRecordRegistry.Category.Lab
+            )
+        );
+        vm.prank(HOSPITAL);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+    }
+
+    function test_AnchorRecord_RevertsForReadOnlyGrant() public {
+        _grant(ALICE, LAB, ALL, bytes32(0), false, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryWriteNotPermitted.selector, LAB, ALICE, IRecordRegistry.Category.Lab
+            )
+        );
+        vm.prank(LAB);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+    }
+
+    // -------------------------------------------------------------------- grants
+
+    function test_Grant_RecordScopeCoversOnlyThatRecord() public {
+        bytes32 id = _grant(ALICE, LAB, RECORD, aliceLab, false, 0);
+        assertEq(id, registry.grantIdOf(ALICE, LAB, RECORD, aliceLab), "grant id");
+        assertTrue(registry.canRead(LAB, aliceLab), "granted record");
+        assertFalse(registry.canRead(LAB, aliceCardiac), "other record");
+        assertFalse(registry.canRead(LAB, bobLab), "other patient's record");
+        assertFalse(registry.canWrite(LAB, ALICE, IRecordRegistry.Category.Lab), "record grant never writes");
+    }
+
+    function test_Revoke_CategoryAdvancesEpochAndOldEpochIsStale() public {
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
+        bytes32 grantId = registry.grantIdOf(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.GrantRevoked(ALICE, HOSPITAL, grantId, 1);
+        _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        assertEq(_epoch(ALICE), 1, "epoch advanced");
+        assertEq(_epoch(BOB), 0, "other patient untouched");
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "revoked");
+
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, ALICE, 0, 1));
+        vm.prank(ALICE);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+        vm.prank(ALICE);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 1);
+
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, grantId));
+        _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+    }
+
+    function test_Revoke_RecordScopeKeepsEpoch() public {
+        _grant(ALICE, HOSPITAL, RECORD, aliceLab, false, 0);
+        _revoke(ALICE, HOSPITAL, RECORD, aliceLab);
+        assertEq(_epoch(ALICE), 0, "epoch unchanged");
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "revoked");
+    }
+
+    function test_SuspensionStopsAndReinstatementRestoresAccess() public {
+        _grant(ALICE, HOSPITAL, ALL, bytes32(0), true, uint40(T0 + 1 days));
+        providers.suspend(HOSPITAL);
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "suspended: no read");
+        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "suspended: no write");
+        assertFalse(registry.isGrantActive(ALICE, HOSPITAL, ALL, bytes32(0)), "suspended: grant inactive");
+        providers.reinstate(HOSPITAL);
+        assertTrue(registry.canRead(HOSPITAL, aliceLab), "reinstated: read");
+        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "reinstated: write");
+        providers.suspend(HOSPITAL);
+        vm.warp(T0 + 1 days);
+        providers.reinstate(HOSPITAL);
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "reinstated after expiry: no read");
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    function test_Request_ApproveIssuesGrantAndClearsSlot() public {
+        vm.prank(LAB);
+        bytes32 requestId =
+            registry.requestAccess(ALICE, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 7 days, "TREAT");
+        IRecordRegistry.AccessRequest memory req =
+            registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        assertEq(uint256(req.status), uint256(IRecordRegistry.RequestStatus.Pending), "pending");
+        assertEq(req.duration, 7 days, "duration");
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.AccessRequestApproved(ALICE, LAB, requestId);
+        vm.prank(ALICE);
+        registry.approveRequest(LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, uint40(T0 + 2 days), hex"01");
+        req = registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        assertEq(uint256(req.status), uint256(IRecordRegistry.RequestStatus.None), "slot cleared");
+        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        assertEq(g.expiresAt, T0 + 2 days, "patient-chosen expiry");
+        assertTrue(g.write, "write consent");
+        assertTrue(registry.canRead(LAB, aliceLab), "lab reads its category");
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryRequestNotPending.selector,
+                requestId,
+                IRecordRegistry.RequestStatus.None
+            )
+        );
+        vm.prank(ALICE);
+        registry.denyRequest(LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+    }
+
+    function test_Request_DuplicateWhilePendingReverts() public {
+        vm.prank(LAB);
+        bytes32 requestId = registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryRequestNotPending.selector, requestId, IRecordRegistry.RequestStatus.Pending
+            )
+        );
+        vm.prank(LAB);
+        registry.requestAccess(ALICE, ALL, bytes32(0), true, 1 days, "TREAT");
+    }
+
+    function test_Request_WriteNotRequestedThenDeniedThenRequestedAgain() public {
+        vm.prank(LAB);
+        bytes32 requestId = registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryWriteNotRequested.selector, requestId));
+        vm.prank(ALICE);
+        registry.approveRequest(LAB, ALL, bytes32(0), true, 0, hex"01");
+
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.AccessRequestDenied(ALICE, LAB, requestId);
+        vm.prank(ALICE);
+        registry.denyRequest(LAB, ALL, bytes32(0));
+        assertEq(registry.getGrant(ALICE, LAB, ALL, bytes32(0)).issuedAt, 0, "nothing issued");
+        assertFalse(registry.canRead(LAB, aliceLab), "no access");
+
+        vm.prank(LAB);
+        assertEq(registry.requestAccess(ALICE, ALL, bytes32(0), true, 0, "TREAT"), requestId, "same slot, new request");
+    }
+
+    function test_Request_RejectsInactiveRequester() public {
+        address[3] memory requesters = [SUSPENDED, REMOVED, STRANGER];
+        for (uint256 i = 0; i < requesters.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, requesters[i])
+            );
+            vm.prank(requesters[i]);
+            registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
+        }
+    }
+
+    // ---------------------------------------------------------- key-epoch bound
+
+    /**
+     * @dev The real thing: MAX_KEY_EPOCH category/all revocations (each after a re-issue), then one
+     * more is refused. The test contract is the patient, so no prank is needed in the loop.
+     */
+    function test_KeyEpoch_ExhaustedAfterMaxRevocations() public {
+        registry.register(bytes32(uint256(1)));
+        uint32 max = registry.MAX_KEY_EPOCH();
+        for (uint256 i = 0; i < max; ++i) {
+            registry.grant(HOSPITAL, ALL, bytes32(0), false, 0, hex"01");
+            registry.revoke(HOSPITAL, ALL, bytes32(0));
+        }
+        assertEq(_epoch(address(this)), max, "epoch at max");
+        registry.grant(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0, hex"01");
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryKeyEpochExhausted.selector, address(this))
+        );
+        registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        // The refused revocation left the grant active (the whole call reverted) ...
+        assertTrue(registry.isGrantActive(address(this), HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab)), "kept");
+        // ... while record-scope revocations, which need no new epoch, still work.
+        bytes32 id =
+            registry.anchorRecord(address(this), hex"01", bytes32(uint256(1)), IRecordRegistry.Category.General, max);
+        registry.grant(HOSPITAL, RECORD, id, false, 0, hex"01");
+        registry.revoke(HOSPITAL, RECORD, id);
+        assertFalse(registry.canRead(HOSPITAL, id), "record grant revoked");
+    }
+}
+
+/// @notice Fuzz tests of grants, expiry, revocation, reads and anchoring against a small model.
+contract RecordRegistryFuzzTest is RecordRegistryFixture {
+    /// @dev A random non-grantee never reads, whatever was granted to others.
+    function testFuzz_CanRead_NeverForNonGrantee(address stranger, uint8 categorySeed, bool admitStranger) public {
+        vm.assume(stranger != ALICE && stranger != BOB && stranger != HOSPITAL && stranger != address(0));
+        _grant(ALICE, HOSPITAL, ALL, bytes32(0), true, 0);
+        _grant(ALICE, HOSPITAL, RECORD, aliceLab, false, 0);
+        _grant(BOB, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0);
+        if (admitStranger && providers.statusOf(stranger) == IProviderRegistry.ProviderStatus.None) {
+            providers.admit(stranger, IProviderRegistry.ProviderKind.Lab, "x", "");
+        }
+        IRecordRegistry.Category c = IRecordRegistry.Category(1 + (categorySeed % 9));
+        bytes32 fresh = _anchor(ALICE, ALICE, c);
+        assertFalse(registry.canRead(stranger, aliceLab), "aliceLab");
+        assertFalse(registry.canRead(stranger, aliceCardiac), "aliceCardiac");
+        assertFalse(registry.canRead(stranger, bobLab), "bobLab");
+        assertFalse(registry.canRead(stranger, fresh), "fresh record");
+        assertFalse(registry.canWrite(stranger, ALICE, c), "write");
+        assertTrue(registry.canRead(HOSPITAL, fresh), "the grantee does read");
+    }
+
+    /// @dev Unknown record ids are never readable, by anyone.
+    function testFuzz_CanRead_UnknownRecord(address reader, bytes32 recordId) public view {
+        vm.assume(recordId != aliceLab && recordId != aliceCardiac && recordId != bobLab);
+        assertFalse(registry.canRead(reader, recordId), "unknown record");
+    }
+
+    struct GrantCase {
+        address grantee;
+        IRecordRegistry.Scope scope;
+        bytes32 target;
+        bool write;
+        uint40 expiresAt;
+        bytes wrappedKey;
+    }
+
+    /**
+     * @dev Random scope, target, grantee, write flag, expiry and key length. The model lists the
+     * rules of {IRecordRegistry-grant} in the order the implementation checks them: valid inputs
+     * must succeed and agree with `getGrant`, `isGrantActive`, `canRead` and `canWrite`; invalid
+     * ones must revert with the exact error and arguments.
+     */
+    function testFuzz_Grant_MatchesModel(
+        uint8 granteeSeed,
+        uint8 scopeSeed,
+        uint8 targetKind,
+        uint256 targetSeed,
+        bool write,
+        uint40 expiresAt,
+        uint16 keyLength
+    ) public {
+        GrantCase memory c;
+        c.grantee = [HOSPITAL, SUSPENDED, REMOVED, STRANGER][granteeSeed % 4];
+        c.scope = IRecordRegistry.Scope(scopeSeed % 4);
+        targetKind %= 5;
+        if (targetKind == 0) c.target = aliceLab;
+        else if (targetKind == 1) c.target = bobLab;
+        else if (targetKind == 2) c.target = bytes32(targetSeed % 12);
+        else if (targetKind == 3) c.target = bytes32(0);
+        else c.target = bytes32(targetSeed);
+        c.write = write;
+        // Half the expiries near now (both sides), the rest anywhere in uint40.
+        c.expiresAt = expiresAt % 2 == 0 ? uint40(bound(expiresAt, T0 - 10, T0 + 10)) : expiresAt;
+        c.wrappedKey = new bytes(bound(keyLength, 0, 600));
+
+        bytes memory expected = _expectedGrantError(c);
+        if (expected.length != 0) vm.expectRevert(expected);
+        vm.prank(ALICE);
+        registry.grant(c.grantee, c.scope, c.target, c.write, c.expiresAt, c.wrappedKey);
+        if (expected.length != 0) return;
+
+        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, c.grantee, c.scope, c.target);
+        assertEq(g.issuedAt, T0, "issuedAt");
+        assertEq(g.expiresAt, c.expiresAt, "expiresAt");
+        assertEq(g.revokedAt, 0, "revokedAt");
+        assertEq(g.keyEpoch, 0, "keyEpoch");
+        assertEq(g.write, c.write, "write");
+        assertTrue(registry.isGrantActive(ALICE, c.grantee, c.scope, c.target), "active");
+        _assertReadsMatch(c, true);
+
+        // After expiry (if any) nothing of it works any more.
+        if (c.expiresAt != 0) {
+            vm.warp(c.expiresAt);
+            assertFalse(registry.isGrantActive(ALICE, c.grantee, c.scope, c.target), "expired");
+            _assertReadsMatch(c, false);
+        }
+    }
+
+    function _expectedGrantError(GrantCase memory c) private view returns (bytes memory) {
+        if (!providers.isActive(c.grantee)) {
+            return abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, c.grantee);
+        }
+        bytes memory invalidScope =
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidScope.selector, c.scope, c.target);
+        if (c.scope == RECORD) {
+            if (c.write) return invalidScope;
+            address owner = registry.getRecord(c.target).patient;
+            if (owner == address(0)) {
+                return abi.encodeWithSelector(IRecordRegistry.RecordRegistryUnknownRecord.selector, c.target);
+            }
+            if (owner != ALICE) {
+                return abi.encodeWithSelector(
+                    IRecordRegistry.RecordRegistryRecordOfAnotherPatient.selector, c.target, ALICE
+                );
+            }
+        } else if (c.scope == CATEGORY) {
+            if (uint256(c.target) == 0 || uint256(c.target) > 9) return invalidScope;
+        } else if (c.scope != ALL || c.target != bytes32(0)) {
+            return invalidScope;
+        }
+        if (c.expiresAt != 0 && c.expiresAt <= block.timestamp) {
+            return abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryInvalidExpiry.selector, c.expiresAt, uint40(block.timestamp)
+            );
+        }
+        if (c.wrappedKey.length == 0 || c.wrappedKey.length > 512) {
+            return abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryInvalidWrappedKey.selector, c.wrappedKey.length
+            );
+        }
+        return "";
+    }
+
+    function _assertReadsMatch(GrantCase memory c, bool live) private view {
+        bytes32[3] memory ids = [aliceLab, aliceCardiac, bobLab];
+        for (uint256 i = 0; i < ids.length; ++i) {
+            IRecordRegistry.Record memory r = registry.getRecord(ids[i]);
+            bool covers = r.patient == ALICE
+                && (
+                    (c.scope == RECORD && c.target == ids[i]) || (c.scope == CATEGORY && c.target == _cat(r.category))
+                        || c.scope == ALL
+                );
+            assertEq(registry.canRead(c.grantee, ids[i]), live && covers, "canRead agrees with the model");
+        }
+        for (uint256 k = 1; k <= 9; ++k) {
+            bool covers = c.write && (c.scope == ALL || (c.scope == CATEGORY && uint256(c.target) == k));
+            assertEq(
+                registry.canWrite(c.grantee, ALICE, IRecordRegistry.Category(k)),
+                live && covers,
+                "canWrite agrees with the model"
+            );
+        }
+    }
+
+    /// @dev A grant is active iff `now < expiresAt` (or it has no expiry), at any time.
+    function testFuzz_Expiry_ActiveIffBeforeExpiry(uint40 expiresAt, uint40 warpTo, bool noExpiry) public {
+        expiresAt = noExpiry ? 0 : uint40(bound(expiresAt, T0 + 1, type(uint40).max));
+        _grant(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, expiresAt);
+        // Aim at the boundary half the time. Times stay within uint40 (the contract's clock
+        // truncates `block.timestamp` to uint40, which wraps only in the year 36812).
+        uint256 t = warpTo % 2 == 0 && expiresAt != 0
+            ? bound(warpTo, expiresAt - 2, expiresAt > type(uint40).max - 2 ? type(uint40).max : uint256(expiresAt) + 2)
+            : bound(warpTo, T0, type(uint40).max);
+        vm.warp(t);
+        bool model = expiresAt == 0 || t < expiresAt;
+        assertEq(registry.isGrantActive(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab)), model, "active");
+        assertEq(registry.canRead(LAB, aliceLab), model, "canRead");
+        if (!model) {
+            bytes32 grantId = registry.grantIdOf(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+            vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, grantId));
+            _revoke(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        }
+    }
+
+    /// @dev After a revocation the grant is never active again (at any later time) until re-issued;
+    /// the epoch advances by one for category/all scopes only.
+    function testFuzz_Revoke_NeverActiveAfterwards(uint8 scopeSeed, uint8 categorySeed, bool write, uint32 later)
+        public
+    {
+        IRecordRegistry.Scope scope = IRecordRegistry.Scope(1 + (scopeSeed % 3));
+        bytes32 target = scope == RECORD
+            ? aliceCardiac
+            : scope == CATEGORY ? bytes32(uint256(1 + (categorySeed % 9))) : bytes32(0);
+        if (scope == RECORD) write = false;
+        // A record the grant covers (for a category grant, a fresh record in that category).
+        bytes32 covered = scope == CATEGORY ? _anchor(ALICE, ALICE, IRecordRegistry.Category(uint256(target))) : aliceCardiac;
+        _grant(ALICE, HOSPITAL, scope, target, write, 0);
+        assertTrue(registry.canRead(HOSPITAL, covered), "reads while granted");
+        uint32 before = _epoch(ALICE);
+        bytes32 grantId = registry.grantIdOf(ALICE, HOSPITAL, scope, target);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.GrantRevoked(ALICE, HOSPITAL, grantId, scope == RECORD ? before : before + 1);
+        _revoke(ALICE, HOSPITAL, scope, target);
+        assertEq(_epoch(ALICE), scope == RECORD ? before : before + 1, "epoch");
+        assertEq(_epoch(BOB), 0, "other patient's epoch");
+        assertEq(registry.getGrant(ALICE, HOSPITAL, scope, target).revokedAt, T0, "revokedAt");
+
+        vm.warp(T0 + uint256(later));
+        assertFalse(registry.isGrantActive(ALICE, HOSPITAL, scope, target), "never active again");
+        assertFalse(registry.canRead(HOSPITAL, covered), "covered record");
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "aliceLab");
+        assertFalse(registry.canRead(HOSPITAL, aliceCardiac), "aliceCardiac");
+        for (uint256 k = 1; k <= 9; ++k) {
+            assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category(k)), "no write");
+        }
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, grantId));
+        _revoke(ALICE, HOSPITAL, scope, target);
+
+        // Re-issuing (at the new epoch) makes it active again.
+        _grant(ALICE, HOSPITAL, scope, target, write, 0);
+        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, HOSPITAL, scope, target);
+        assertEq(g.revokedAt, 0, "re-issue clears revocation");
+        assertEq(g.keyEpoch, _epoch(ALICE), "re-issue at the current epoch");
+        assertTrue(registry.canRead(HOSPITAL, covered), "reads again");
+    }
+
+    /// @dev Anchoring validates category, CID length, hash and epoch, whoever the author.
+    function testFuzz_AnchorRecord_Validation(bytes calldata cid, bytes32 hash, uint8 categorySeed, uint32 keyEpoch)
+        public
+    {
+        IRecordRegistry.Category category = IRecordRegistry.Category(categorySeed % 10);
+        if (keyEpoch % 2 == 0) keyEpoch = 0; // the current epoch half the time
+        bytes memory expected;
+        if (category == IRecordRegistry.Category.None) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCategory.selector);
+        } else if (cid.length == 0 || cid.length > 128) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCid.selector, cid.length);
+        } else if (hash == bytes32(0)) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCiphertextHash.selector);
+        } else if (keyEpoch != 0) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, ALICE, keyEpoch, 0);
+        }
+        bytes28 head = registry.getPatient(ALICE).chainHead;
+        if (expected.length != 0) vm.expectRevert(expected);
+        vm.prank(ALICE);
+        bytes32 id = registry.anchorRecord(ALICE, cid, hash, category, keyEpoch);
+        if (expected.length != 0) {
+            assertEq(bytes32(registry.getPatient(ALICE).chainHead), bytes32(head), "head unchanged");
+            return;
+        }
+        assertEq(
+            id,
+            registry.computeRecordId(ALICE, head, ALICE, category, 0, uint40(block.timestamp), hash, cid),
+            "record id"
+        );
+        assertEq(bytes32(registry.getPatient(ALICE).chainHead), bytes32(bytes28(id)), "head");
+    }
+}
+
+/**
+ * @dev Drives random grant / revoke / warp / suspend-reinstate / anchor sequences and keeps its
+ * own model ("ghost" state) of grants, provider status and time, independent of the registry's
+ * storage. Calls the registry through `vm.prank` as patients and holds `REGULATOR_ROLE`.
+ */
+contract RegistryHandler {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    struct GhostGrant {
+        bool issued;
+        bool revoked;
+        uint40 expiresAt;
+    }
+
+    RecordRegistry public immutable registry;
+    ProviderRegistry public immutable providers;
+
+    address[2] public patients;
+    address[3] public grantees;
+    uint256 public now_;
+    bytes32[] public records;
+    mapping(bytes32 recordId => address) public ownerOf;
+    mapping(bytes32 recordId => IRecordRegistry.Category) public categoryOf;
+    mapping(bytes32 grantId => GhostGrant) public ghostGrants;
+    mapping(address provider => bool) public ghostActive;
+    mapping(address patient => uint32) public ghostEpoch;
+    /// @dev Calls whose outcome (success or revert) contradicted the model.
+    uint256 public mismatches;
+    uint256 public successfulCalls;
+
+    constructor(RecordRegistry registry_, ProviderRegistry providers_, address[2] memory patients_, address[3] memory grantees_, uint256 t0) {
+        registry = registry_;
+        providers = providers_;
+        patients = patients_;
+        grantees = grantees_;
+        now_ = t0;
+        for (uint256 i = 0; i < 3; ++i) ghostActive[grantees_[i]] = true;
+    }
+
+    function recordCount() external view returns (uint256) {
+        return records.length;
+    }
+
+    // --------------------------------------------------------------- actions
+
+    function grant(uint256 patientSeed, uint256 granteeSeed, uint256 scopeSeed, uint256 targetSeed, uint256 expirySeed)
+        external
+    {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address grantee = grantees[granteeSeed % 3];
+        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        uint40 expiresAt = expirySeed % 3 == 0 ? 0 : uint40(now_ + 1 + ((expirySeed >> 8) % 20 days));
+        bool expectOk = ghostActive[grantee];
+        vm.prank(patient);
+        try registry.grant(grantee, scope, target, false, expiresAt, hex"01") {
+            ghostGrants[_grantId(patient, grantee, scope, target)] = GhostGrant(true, false, expiresAt);
+            if (!expectOk) ++mismatches;
+            ++successfulCalls;
+        } catch {
+            if (expectOk) ++mismatches;
+        }
+    }
+
+    function revoke(uint256 patientSeed, uint256 granteeSeed, uint256 scopeSeed, uint256 targetSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address grantee = grantees[granteeSeed % 3];
+        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        bytes32 id = _grantId(patient, grantee, scope, target);
+        bool expectOk = _ghostGrantActive(id);
+        vm.prank(patient);
+        try registry.revoke(grantee, scope, target) {
+            ghostGrants[id].revoked = true;
+            if (scope != IRecordRegistry.Scope.Record) ++ghostEpoch[patient];
+            if (!expectOk) ++mismatches;
+            ++successfulCalls;
+        } catch {
+            if (expectOk) ++mismatches;
+        }
+    }
+
+    function warp(uint256 seconds_) external {
+        now_ += seconds_ % 10 days;
+        vm.warp(now_);
+    }
+
+    function toggleProvider(uint256 granteeSeed) external {
+        vm.warp(now_);
+        address provider = grantees[granteeSeed % 3];
+        if (ghostActive[provider]) providers.suspend(provider);
+        else providers.reinstate(provider);
+        ghostActive[provider] = !ghostActive[provider];
+        ++successfulCalls;
+    }
+
+    function anchor(uint256 patientSeed, uint256 categorySeed) external {
+        vm.warp(now_);
+        if (records.length >= 12) return;
+        address patient = patients[patientSeed % 2];
+        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        bytes32 hash = keccak256(abi.encode(records.length, patient));
+        uint32 epoch = ghostEpoch[patient];
+        vm.prank(patient);
+        bytes32 id = registry.anchorRecord(patient, abi.encodePacked(hash), hash, category, epoch);
+        records.push(id);
+        ownerOf[id] = patient;
+        categoryOf[id] = category;
+        ++successfulCalls;
+    }
+
+    // ----------------------------------------------------------------- model
+
+    /// @notice The model's answer to `canRead(reader, recordId)` at `now_`.
+    function modelCanRead(address reader, bytes32 recordId) external view returns (bool) {
+        address owner = ownerOf[recordId];
+        if (owner == address(0)) return false;
+        if (reader == owner) return true;
+        if (!ghostActive[reader]) return false;
+        return _ghostGrantActive(_grantId(owner, reader, IRecordRegistry.Scope.Record, recordId))
+            || _ghostGrantActive(
+                _grantId(owner, reader, IRecordRegistry.Scope.Category, bytes32(uint256(categoryOf[recordId])))
+            ) || _ghostGrantActive(_grantId(owner, reader, IRecordRegistry.Scope.All, bytes32(0)));
+    }
+
+    function _ghostGrantActive(bytes32 id) private view returns (bool) {
+        GhostGrant memory g = ghostGrants[id];
+        return g.issued && !g.revoked && (g.expiresAt == 0 || now_ < g.expiresAt);
+    }
+
+    function _grantId(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(patient, grantee, scope, target));
+    }
+
+    /// @dev A valid scope of `patient`: one of its records (when it has any), a category, or all.
+    function _scope(address patient, uint256 scopeSeed, uint256 targetSeed)
+        private
+        view
+        returns (IRecordRegistry.Scope, bytes32)
+    {
+        uint256 kind = scopeSeed % 3;
+        if (kind == 0 && records.length != 0) {
+            for (uint256 i = 0; i < records.length; ++i) {
+                bytes32 id = records[(targetSeed + i) % records.length];
+                if (ownerOf[id] == patient) return (IRecordRegistry.Scope.Record, id);
+            }
+        }
+        if (kind == 2) return (IRecordRegistry.Scope.All, bytes32(0));
+        return (IRecordRegistry.Scope.Category, bytes32(1 + (targetSeed % 9)));
+    }
+}
+
+/**
+ * @notice Invariant tests: after any sequence of grants, revocations, time jumps, suspensions,
+ * reinstatements and anchorings, `canRead` agrees with the handler's model, and whenever it is
+ * true the reader is the patient or an active provider holding an active grant covering the record.
+ * @dev Depth and runs are kept small so the suite stays fast on two cores.
+ */
+contract RecordRegistryInvariantTest is TestBase {
+    address internal constant ALICE = address(0xA11CE);
+    address internal constant BOB = address(0xB0B);
+    address internal constant STRANGER = address(0x5757);
+
+    ProviderRegistry internal providers;
+    RecordRegistry internal registry;
+    RegistryHandler internal handler;
+    address[3] internal grantees = [address(0x4051), address(0x1AB), address(0xC11)];
+
+    function setUp() public {
+        uint256 t0 = 1_700_000_000;
+        vm.warp(t0);
+        providers = new ProviderRegistry(address(this), address(this));
+        registry = new RecordRegistry(providers);
+        for (uint256 i = 0; i < 3; ++i) {
+            providers.admit(grantees[i], IProviderRegistry.ProviderKind.Clinic, "provider", "");
+        }
+        vm.prank(ALICE);
+        registry.register(bytes32(uint256(1)));
+        vm.prank(BOB);
+        registry.register(bytes32(uint256(2)));
+        handler = new RegistryHandler(registry, providers, [ALICE, BOB], grantees, t0);
+        providers.grantRole(providers.REGULATOR_ROLE(), address(handler));
+        handler.anchor(0, 1);
+        handler.anchor(1, 2);
+
+        bytes4[] memory selectors = new bytes4[](5);
+        selectors[0] = RegistryHandler.grant.selector;
+        selectors[1] = RegistryHandler.revoke.selector;
+        selectors[2] = RegistryHandler.warp.selector;
+        selectors[3] = RegistryHandler.toggleProvider.selector;
+        selectors[4] = RegistryHandler.anchor.selector;
+        targetContract(address(handler));
+        targetSelector(FuzzSelector(address(handler), selectors));
+    }
+
+    /// forge-config: default.invariant.runs = 128
+    /// forge-config: default.invariant.depth = 64
+    function invariant_canReadImpliesPatientOrActiveCoveringGrant() public {
+        vm.warp(handler.now_());
+        address[6] memory readers = [ALICE, BOB, grantees[0], grantees[1], grantees[2], STRANGER];
+        uint256 n = handler.recordCount();
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 id = handler.records(i);
+            IRecordRegistry.Record memory r = registry.getRecord(id);
+            for (uint256 j = 0; j < readers.length; ++j) {
+                address x = readers[j];
+                bool can = registry.canRead(x, id);
+                assertEq(can, handler.modelCanRead(x, id), "canRead agrees with the model");
+                if (can && x != r.patient) {
+                    assertTrue(providers.isActive(x), "reader is an active provider");
+                    assertTrue(
+                        _active(r.patient, x, IRecordRegistry.Scope.Record, id)
+                            || _active(r.patient, x, IRecordRegistry.Scope.Category, bytes32(uint256(r.category)))
+                            || _active(r.patient, x, IRecordRegistry.Scope.All, bytes32(0)),
+                        "reader holds an active grant covering the record"
+                    );
+                }
+            }
+        }
+    }
+
+    /// forge-config: default.invariant.runs = 128
+    /// forge-config: default.invariant.depth = 64
+    function invariant_modelAgreesOnOutcomesAndEpochs() public view {
+        assertEq(handler.mismatches(), 0, "call outcomes agree with the model");
+        assertEq(registry.getPatient(ALICE).keyEpoch, handler.ghostEpoch(ALICE), "alice epoch");
+        assertEq(registry.getPatient(BOB).keyEpoch, handler.ghostEpoch(BOB), "bob epoch");
+        assertFalse(providers.isActive(STRANGER), "stranger never a provider");
+    }
+
+    /// @dev Active per the registry's own stored fields (not via `isGrantActive`).
+    function _active(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+        private
+        view
+        returns (bool)
+    {
+        IRecordRegistry.Grant memory g = registry.getGrant(patient, grantee, scope, target);
+        return g.issuedAt != 0 && g.revokedAt == 0 && (g.expiresAt == 0 || block.timestamp < g.expiresAt);
+    }
+}

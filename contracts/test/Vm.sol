@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/**
+ * @title Vm
+ * @notice The few cheatcodes Meridian's Solidity tests use, declared at the standard cheatcode
+ * address (`address(uint160(uint256(keccak256("hevm cheat code"))))`). Hardhat 3's Solidity test
+ * runner (EDR) implements them; the npm `forge-std` does not resolve under Hardhat 3, so the
+ * signatures are copied from forge-std's `Vm.sol` instead of imported.
+ * @dev Test-only. Nothing in `contracts/` outside `contracts/test/` may import this file.
+ */
+interface Vm {
+    /// @notice Sets `block.timestamp`.
+    function warp(uint256 newTimestamp) external;
+
+    /// @notice Sets `msg.sender` of the next call to `msgSender`.
+    function prank(address msgSender) external;
+
+    /// @notice Sets `msg.sender` of every following call to `msgSender` until {stopPrank}.
+    function startPrank(address msgSender) external;
+
+    /// @notice Ends {startPrank}.
+    function stopPrank() external;
+
+    /// @notice Expects the next call to revert with exactly `revertData`.
+    function expectRevert(bytes calldata revertData) external;
+
+    /// @notice Expects the next call to revert with data starting with `revertData`.
+    function expectRevert(bytes4 revertData) external;
+
+    /// @notice Discards the current fuzz input when `condition` is false.
+    function assume(bool condition) external pure;
+
+    /// @notice Expects the next emitted event to match the one emitted right after this call.
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
+        external;
+
+    /// @notice Writes `value` to storage slot `slot` of `target`.
+    function store(address target, bytes32 slot, bytes32 value) external;
+
+    /// @notice Reads storage slot `slot` of `target`.
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+
+    /// @notice Names `account` in traces.
+    function label(address account, string calldata newLabel) external;
+}
