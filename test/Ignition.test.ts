@@ -1,0 +1,22 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import MeridianModule from "../ignition/modules/Meridian.js";
+
+// The Ignition module deploys a working network: the record registry points at the provider
+// registry, and admin/regulator parameters land on the right accounts.
+describe("Ignition module Meridian", function () {
+  it("deploys both registries wired together, with the given admin and regulator", async function () {
+    const { ethers, ignition } = await network.create();
+    const [deployer, admin, regulator, provider] = await ethers.getSigners();
+    const { providerRegistry, recordRegistry } = await ignition.deploy(MeridianModule, {
+      parameters: { Meridian: { admin: admin!.address, regulator: regulator!.address } },
+    });
+    expect(await recordRegistry.providerRegistry()).to.equal(await providerRegistry.getAddress());
+    const REGULATOR_ROLE = await providerRegistry.REGULATOR_ROLE();
+    expect(await providerRegistry.hasRole(REGULATOR_ROLE, regulator!.address)).to.equal(true);
+    expect(await providerRegistry.hasRole(await providerRegistry.DEFAULT_ADMIN_ROLE(), admin!.address)).to.equal(true);
+    expect(await providerRegistry.hasRole(REGULATOR_ROLE, deployer!.address)).to.equal(false);
+    await providerRegistry.connect(regulator!).getFunction("admit")(provider!.address, 1, "St Mary's", "Cardiology");
+    expect(await providerRegistry.isActive(provider!.address)).to.equal(true);
+  });
+});
