@@ -98,7 +98,8 @@ contract RecordRegistry is IRecordRegistry {
     function revoke(address grantee, Scope scope, bytes32 target) external {
         bytes32 grantId = grantIdOf(msg.sender, grantee, scope, target);
         Grant storage g = _grants[grantId];
-        if (!_isActive(g)) revert RecordRegistryGrantNotActive(grantId);
+        // An expired grant can still be revoked: that is how a patient rotates keys away from it.
+        if (g.issuedAt == 0 || g.revokedAt != 0) revert RecordRegistryGrantNotActive(grantId);
         g.revokedAt = _time();
         Patient storage p = _patients[msg.sender];
         uint32 epoch = p.keyEpoch;

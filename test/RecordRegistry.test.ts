@@ -847,7 +847,7 @@ describe("RecordRegistry", function () {
   // -------------------------------------------------------------------------------- revoke
 
   describe("revoke", function () {
-    it("rejects a grant that is not active: never issued, already revoked, expired", async function () {
+    it("rejects a grant that was never issued or is already revoked; an expired one can be revoked", async function () {
       const { registry, alice, lab, hospital } = await loadFixture(deployMeridian);
       const target = categoryTarget(Category.Lab);
       await expect(registry.connect(alice).revoke(lab.address, Scope.Category, target))
@@ -863,6 +863,10 @@ describe("RecordRegistry", function () {
       const expiresAt = (await time.latest()) + 60;
       await registry.connect(alice).grant(hospital.address, Scope.All, ZERO32, false, expiresAt, WRAPPED);
       await time.increaseTo(expiresAt);
+      const epoch = (await registry.getPatient(alice.address)).keyEpoch;
+      await expect(registry.connect(alice).revoke(hospital.address, Scope.All, ZERO32))
+        .to.emit(registry, "GrantRevoked")
+        .withArgs(alice.address, hospital.address, grantIdOf(alice.address, hospital.address, Scope.All, ZERO32), epoch + 1n);
       await expect(registry.connect(alice).revoke(hospital.address, Scope.All, ZERO32))
         .to.be.revertedWithCustomError(registry, "RecordRegistryGrantNotActive")
         .withArgs(grantIdOf(alice.address, hospital.address, Scope.All, ZERO32));
@@ -936,17 +940,14 @@ describe("RecordRegistry", function () {
       expect(a.keyEpoch).to.equal(1);
     });
 
-    it("an expired category grant can still be rotated out: re-issue it, then revoke it", async function () {
-      // Expiry alone does not advance the key epoch, and an expired grant cannot be revoked
-      // (GrantNotActive), so the expired grantee's KEK would stay current. The patient's way out
-      // is to re-issue the grant and revoke it at once.
+    it("an expired category grant can be revoked, which rotates keys away from its grantee", async function () {
+      // Expiry alone does not advance the key epoch; revoking the expired grant does.
       const { registry, alice, lab } = await loadFixture(deployMeridian);
       const target = categoryTarget(Category.Lab);
       const expiresAt = (await time.latest()) + 60;
       await registry.connect(alice).grant(lab.address, Scope.Category, target, false, expiresAt, WRAPPED);
       await time.increaseTo(expiresAt);
       expect((await registry.getPatient(alice.address)).keyEpoch).to.equal(0);
-      await registry.connect(alice).grant(lab.address, Scope.Category, target, false, 0, WRAPPED);
       await registry.connect(alice).revoke(lab.address, Scope.Category, target);
       expect((await registry.getPatient(alice.address)).keyEpoch).to.equal(1);
     });

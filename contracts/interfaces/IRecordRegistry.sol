@@ -186,7 +186,8 @@ interface IRecordRegistry {
     error RecordRegistryInvalidExpiry(uint40 expiresAt, uint40 now);
     /// @notice The wrapped key is empty or longer than 512 bytes.
     error RecordRegistryInvalidWrappedKey(uint256 length);
-    /// @notice Grant `grantId` is not active (never issued, revoked or expired).
+    /// @notice Grant `grantId` is not active (never issued, revoked or expired); from {revoke}: never
+    /// issued or already revoked.
     error RecordRegistryGrantNotActive(bytes32 grantId);
     /// @notice Request `requestId` is not pending (its status is `status`).
     error RecordRegistryRequestNotPending(bytes32 requestId, RequestStatus status);
@@ -248,9 +249,11 @@ interface IRecordRegistry {
     ) external returns (bytes32 grantId);
 
     /**
-     * @notice Revokes the caller's active grant to `grantee` over (`scope`, `target`). Revoking a
-     * `Category` or `All` grant advances the caller's key epoch: later records use new keys.
-     * @dev Requirements: the grant is active. Emits {GrantRevoked}.
+     * @notice Revokes the caller's grant to `grantee` over (`scope`, `target`). Revoking a
+     * `Category` or `All` grant advances the caller's key epoch: later records use new keys. An
+     * expired grant can be revoked too, to rotate keys away from its grantee (expiry alone does not).
+     * @dev Requirements: the grant was issued and not revoked since (it may have expired).
+     * Emits {GrantRevoked}.
      */
     function revoke(address grantee, Scope scope, bytes32 target) external;
 

@@ -165,6 +165,32 @@ contract RecordRegistryTest is RecordRegistryFixture {
         registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
     }
 
+    /// @dev Write consent carries the key epoch of its issue: after another grant's revocation
+    /// advances the epoch, the writer may not anchor until the patient re-issues its grant.
+    function test_AnchorRecord_WriteGrantMustCarryTheCurrentEpoch() public {
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
+        _grant(ALICE, LAB, ALL, bytes32(0), true, 0);
+        _revoke(ALICE, LAB, ALL, bytes32(0)); // epoch 0 -> 1
+        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "stale grant: no write");
+        assertTrue(registry.canRead(HOSPITAL, aliceLab), "stale grant still reads what it covers");
+        for (uint32 epoch = 0; epoch <= 1; ++epoch) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IRecordRegistry.RecordRegistryWriteNotPermitted.selector,
+                    HOSPITAL,
+                    ALICE,
+                    IRecordRegistry.Category.Lab
+                )
+            );
+            vm.prank(HOSPITAL);
+            registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, epoch);
+        }
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0); // re-issue at epoch 1
+        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "re-issued: write");
+        bytes32 id = _anchor(HOSPITAL, ALICE, IRecordRegistry.Category.Lab);
+        assertEq(registry.getRecord(id).keyEpoch, 1, "written under the new epoch");
+    }
+
     function test_AnchorRecord_RevertsForReadOnlyGrant() public {
         _grant(ALICE, LAB, ALL, bytes32(0), false, 0);
         vm.expectRevert(
@@ -491,9 +517,10 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         assertEq(registry.isGrantActive(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab)), model, "active");
         assertEq(registry.canRead(LAB, aliceLab), model, "canRead");
         if (!model) {
-            bytes32 grantId = registry.grantIdOf(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
-            vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, grantId));
+            // an expired grant can still be revoked, which advances the key epoch
+            uint32 epoch = registry.getPatient(ALICE).keyEpoch;
             _revoke(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+            assertEq(registry.getPatient(ALICE).keyEpoch, epoch + 1, "epoch advanced");
         }
     }
 
@@ -583,7 +610,9 @@ contract RegistryHandler {
     struct GhostGrant {
         bool issued;
         bool revoked;
+        bool write;
         uint40 expiresAt;
+        uint32 keyEpoch;
     }
 
     RecordRegistry public immutable registry;
@@ -598,6 +627,7 @@ contract RegistryHandler {
     mapping(bytes32 grantId => GhostGrant) public ghostGrants;
     mapping(address provider => bool) public ghostActive;
     mapping(address patient => uint32) public ghostEpoch;
+    uint256 private constant MAX_RECORDS = 16;
     /// @dev Calls whose outcome (success or revert) contradicted the model.
     uint256 public mismatches;
     uint256 public successfulCalls;
@@ -617,18 +647,25 @@ contract RegistryHandler {
 
     // --------------------------------------------------------------- actions
 
-    function grant(uint256 patientSeed, uint256 granteeSeed, uint256 scopeSeed, uint256 targetSeed, uint256 expirySeed)
-        external
-    {
+    function grant(
+        uint256 patientSeed,
+        uint256 granteeSeed,
+        uint256 scopeSeed,
+        uint256 targetSeed,
+        uint256 expirySeed,
+        bool write
+    ) external {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address grantee = grantees[granteeSeed % 3];
         (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        if (scope == IRecordRegistry.Scope.Record) write = false;
         uint40 expiresAt = expirySeed % 3 == 0 ? 0 : uint40(now_ + 1 + ((expirySeed >> 8) % 20 days));
         bool expectOk = ghostActive[grantee];
         vm.prank(patient);
-        try registry.grant(grantee, scope, target, false, expiresAt, hex"01") {
-            ghostGrants[_grantId(patient, grantee, scope, target)] = GhostGrant(true, false, expiresAt);
+        try registry.grant(grantee, scope, target, write, expiresAt, hex"01") {
+            ghostGrants[_grantId(patient, grantee, scope, target)] =
+                GhostGrant(true, false, write, expiresAt, ghostEpoch[patient]);
             if (!expectOk) ++mismatches;
             ++successfulCalls;
         } catch {
@@ -642,7 +679,8 @@ contract RegistryHandler {
         address grantee = grantees[granteeSeed % 3];
         (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
         bytes32 id = _grantId(patient, grantee, scope, target);
-        bool expectOk = _ghostGrantActive(id);
+        // revocable while issued and not yet revoked, even when expired
+        bool expectOk = ghostGrants[id].issued && !ghostGrants[id].revoked;
         vm.prank(patient);
         try registry.revoke(grantee, scope, target) {
             ghostGrants[id].revoked = true;
@@ -668,9 +706,33 @@ contract RegistryHandler {
         ++successfulCalls;
     }
 
+    /// @dev A provider tries to anchor a record of a patient at the current epoch; the model says
+    /// whether it may.
+    function anchorAsProvider(uint256 patientSeed, uint256 granteeSeed, uint256 categorySeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address author = grantees[granteeSeed % 3];
+        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        bool expectOk = modelCanWrite(author, patient, category);
+        bytes32 hash = keccak256(abi.encode(records.length, patient, author));
+        uint32 epoch = ghostEpoch[patient];
+        vm.prank(author);
+        try registry.anchorRecord(patient, abi.encodePacked(hash), hash, category, epoch) returns (bytes32 id) {
+            if (!expectOk) ++mismatches;
+            ++successfulCalls;
+            if (records.length < MAX_RECORDS) {
+                records.push(id);
+                ownerOf[id] = patient;
+                categoryOf[id] = category;
+            }
+        } catch {
+            if (expectOk) ++mismatches;
+        }
+    }
+
     function anchor(uint256 patientSeed, uint256 categorySeed) external {
         vm.warp(now_);
-        if (records.length >= 12) return;
+        if (records.length >= MAX_RECORDS) return;
         address patient = patients[patientSeed % 2];
         IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
         bytes32 hash = keccak256(abi.encode(records.length, patient));
@@ -684,6 +746,26 @@ contract RegistryHandler {
     }
 
     // ----------------------------------------------------------------- model
+
+    /// @notice The model's answer to `canWrite(author, patient, category)` at `now_`: the patient, or
+    /// an active provider with an active write grant over the category or all records issued at the
+    /// patient's current epoch.
+    function modelCanWrite(address author, address patient, IRecordRegistry.Category category)
+        public
+        view
+        returns (bool)
+    {
+        if (author == patient) return true;
+        if (!ghostActive[author]) return false;
+        bytes32 categoryGrant = _grantId(patient, author, IRecordRegistry.Scope.Category, bytes32(uint256(category)));
+        bytes32 allGrant = _grantId(patient, author, IRecordRegistry.Scope.All, bytes32(0));
+        return _ghostWrites(categoryGrant, patient) || _ghostWrites(allGrant, patient);
+    }
+
+    function _ghostWrites(bytes32 id, address patient) private view returns (bool) {
+        GhostGrant memory g = ghostGrants[id];
+        return g.write && g.keyEpoch == ghostEpoch[patient] && _ghostGrantActive(id);
+    }
 
     /// @notice The model's answer to `canRead(reader, recordId)` at `now_`.
     function modelCanRead(address reader, bytes32 recordId) external view returns (bool) {
@@ -761,12 +843,13 @@ contract RecordRegistryInvariantTest is TestBase {
         handler.anchor(0, 1);
         handler.anchor(1, 2);
 
-        bytes4[] memory selectors = new bytes4[](5);
+        bytes4[] memory selectors = new bytes4[](6);
         selectors[0] = RegistryHandler.grant.selector;
         selectors[1] = RegistryHandler.revoke.selector;
         selectors[2] = RegistryHandler.warp.selector;
         selectors[3] = RegistryHandler.toggleProvider.selector;
         selectors[4] = RegistryHandler.anchor.selector;
+        selectors[5] = RegistryHandler.anchorAsProvider.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector(address(handler), selectors));
     }
@@ -791,6 +874,26 @@ contract RecordRegistryInvariantTest is TestBase {
                             || _active(r.patient, x, IRecordRegistry.Scope.Category, bytes32(uint256(r.category)))
                             || _active(r.patient, x, IRecordRegistry.Scope.All, bytes32(0)),
                         "reader holds an active grant covering the record"
+                    );
+                }
+            }
+        }
+    }
+
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 64
+    function invariant_canWriteMatchesModel() public {
+        vm.warp(handler.now_());
+        address[6] memory authors = [ALICE, BOB, grantees[0], grantees[1], grantees[2], STRANGER];
+        address[2] memory patients = [ALICE, BOB];
+        for (uint256 i = 0; i < patients.length; ++i) {
+            for (uint256 j = 0; j < authors.length; ++j) {
+                for (uint256 c = 1; c <= 9; ++c) {
+                    IRecordRegistry.Category category = IRecordRegistry.Category(c);
+                    assertEq(
+                        registry.canWrite(authors[j], patients[i], category),
+                        handler.modelCanWrite(authors[j], patients[i], category),
+                        "canWrite agrees with the model"
                     );
                 }
             }
