@@ -24,6 +24,7 @@ import { providerRegistryAbi, recordRegistryAbi } from "@meridian/sdk/generated/
 import { openBlobStore } from "@meridian/sdk/storage/index.ts";
 import type { BlobStore } from "@meridian/sdk/storage/types.ts";
 import { openRecord } from "@meridian/sdk/crypto/envelope.ts";
+import { PatientKeyring } from "@meridian/sdk/keyring.ts";
 import { DecryptionError } from "@meridian/sdk/crypto/errors.ts";
 import { isReferenceDataBundle, parseFhirJson, recordDraftFromFile, sensitiveStrings, type RecordDraft } from "@meridian/sdk/fhir/index.ts";
 import { connectChain, devAccount, walletFor, type ChainClients } from "./env.ts";
@@ -250,16 +251,20 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     await expectDenied("suspended provider refused", () => hospital.readRecord(target.recordId));
     addGas("reinstate provider", (await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "reinstate" })).gasUsed);
 
-    // tampered ciphertext is an error, never garbage
-    const anchorCid = (await hospital.readRecord(target.recordId)).anchor;
+    // tampered ciphertext is an error, never garbage: with the patient's own, correct KEK the
+    // untouched envelope opens and the same envelope with one flipped byte does not
+    const anchor = (await alice.readRecord(target.recordId)).anchor;
     const { CID } = await import("multiformats/cid");
-    const envelope = await store.get(CID.decode(Buffer.from(anchorCid.cid.slice(2), "hex")).toString());
+    const envelope = await store.get(CID.decode(Buffer.from(anchor.cid.slice(2), "hex")).toString());
+    const kek = await new PatientKeyring((await alice.keys()).rootSecret).categoryKek(anchor.category, anchor.keyEpoch);
+    const envelopeContext = { chainId, contract: deployment.recordRegistry, patient: alice.address, category: anchor.category, keyEpoch: anchor.keyEpoch };
+    const untouched = await openRecord({ envelope, key: { kek }, context: envelopeContext });
     const tampered = envelope.slice(); tampered[tampered.length - 20]! ^= 1;
     try {
-      await openRecord({ envelope: tampered, key: { kek: new Uint8Array(32) }, context: { chainId, contract: deployment.recordRegistry, patient: alice.address, category: target.category, keyEpoch: 0 } });
-      check("tampered ciphertext refused", false, "decryption succeeded");
+      await openRecord({ envelope: tampered, key: { kek }, context: envelopeContext });
+      check("tampered ciphertext refused", false, "decryption of a tampered envelope succeeded");
     } catch (error) {
-      check("tampered ciphertext refused", error instanceof DecryptionError, error instanceof MeridianError ? error.shortMessage : String(error));
+      check("tampered ciphertext refused", error instanceof DecryptionError && (await sha256(untouched)) === target.sha256, error instanceof MeridianError ? `one flipped byte: ${error.shortMessage}` : String(error));
     }
 
     // hash chains
