@@ -8,7 +8,9 @@
  */
 import {
   encodeAbiParameters,
+  formatLog,
   hexToString,
+  numberToHex,
   keccak256,
   parseEventLogs,
   toHex,
@@ -362,10 +364,14 @@ export interface AuditEntry {
  */
 export async function getAuditTrail(ctx: MeridianContext, patient: Address): Promise<AuditEntry[]> {
   try {
-    const logs = await ctx.publicClient.getLogs({ address: ctx.deployment.recordRegistry, fromBlock: ctx.deployment.deployedAtBlock, toBlock: "latest" });
-    const patientTopic = encodeAbiParameters([{ type: "address" }], [patient]).toLowerCase();
-    const mine = logs.filter((l) => (l.topics[1] ?? "").toLowerCase() === patientTopic);
-    return parseEventLogs({ abi: recordRegistryAbi, logs: mine }).map((l) => {
+    // Every RecordRegistry event has the patient as its first indexed topic, so the node filters
+    // by it: the query's cost follows this patient's history, not the whole network's.
+    const patientTopic = encodeAbiParameters([{ type: "address" }], [patient]);
+    const raw = await ctx.publicClient.request({
+      method: "eth_getLogs",
+      params: [{ address: ctx.deployment.recordRegistry, fromBlock: numberToHex(ctx.deployment.deployedAtBlock), toBlock: "latest", topics: [null, patientTopic] }],
+    });
+    return parseEventLogs({ abi: recordRegistryAbi, logs: raw.map((l) => formatLog(l)) }).map((l) => {
       const { wrappedKey: _omit, ...args } = l.args as Record<string, unknown>;
       return { event: l.eventName, blockNumber: l.blockNumber, logIndex: l.logIndex, transactionHash: l.transactionHash, args };
     });
