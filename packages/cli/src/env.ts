@@ -30,7 +30,12 @@ export const LOCAL_CHAIN_ID = 31337;
 
 /** A CLI option or environment variable is missing or malformed. */
 export class ConfigurationError extends MeridianError {
-  override name = "ConfigurationError" as const;
+  override name: "ConfigurationError" | "NoAccountError" = "ConfigurationError";
+}
+
+/** No account is configured (no key, no mnemonic, no --dev-account). Read-only commands go on without one. */
+export class NoAccountError extends ConfigurationError {
+  override name = "NoAccountError" as const;
 }
 
 /** Options every command shares. */
@@ -93,7 +98,7 @@ export function resolveAccount(options: GlobalOptions, chainId: number): Account
       throw new ConfigurationError("MERIDIAN_MNEMONIC is not a valid BIP-39 mnemonic.", { cause, hint: "Check the variable (its value is not shown)." });
     }
   }
-  throw new ConfigurationError("No account configured.", { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain." });
+  throw new NoAccountError("No account configured.", { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain." });
 }
 
 function parseIndex(value: string, flag: string): number {

@@ -19,7 +19,7 @@ import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.
 import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
 import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain/types.ts";
 import { recordDraftFromFile } from "@meridian/sdk/fhir/index.ts";
-import { ConfigurationError, connectChain, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
+import { ConfigurationError, NoAccountError, connectChain, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
 import { createProgress, log } from "./output.ts";
 
 const program = new Command()
@@ -77,7 +77,7 @@ async function context(): Promise<MeridianContext & { close(): Promise<void> }> 
   const deployment = await loadDeployment(g.deployment ?? path.join(g.dataDir, "deployment.json"));
   if (deployment.chainId !== clients.chain.id) throw new ConfigurationError(`The deployment is for chain ${deployment.chainId}, but the RPC endpoint is chain ${clients.chain.id}.`, { hint: "Pass the matching --rpc-url or --deployment." });
   let walletClient;
-  try { walletClient = walletFor(clients, resolveAccount(g, clients.chain.id)); } catch (e) { if (!(e instanceof ConfigurationError) || !/No account/.test(e.shortMessage)) throw e; }
+  try { walletClient = walletFor(clients, resolveAccount(g, clients.chain.id)); } catch (e) { if (!(e instanceof NoAccountError)) throw e; }
   return { publicClient: clients.publicClient, walletClient, deployment, close: async () => {} };
 }
 
