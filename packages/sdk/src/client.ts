@@ -28,6 +28,10 @@ import {
 } from "./chain/actions.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./chain/types.ts";
 
+/** Multicodec codes of a raw block and of SHA-256 (a raw CID's digest is the block's SHA-256). */
+const RAW_CODE = 0x55;
+const SHA2_256_CODE = 0x12;
+
 /** The account may not read this record now (no active grant, revoked, expired, or suspended). */
 export class AccessDeniedError extends MeridianError {
   override name = "AccessDeniedError" as const;
@@ -198,9 +202,13 @@ export class MeridianClient {
 
   /** Fetches a record's envelope by CID (checked by the store) and its anchored SHA-256. */
   async #fetchEnvelope(anchor: RecordAnchor): Promise<Uint8Array> {
-    const cid = CID.decode(hexToBytes(anchor.cid)).toString();
-    const envelope = await this.store.get(cid);
-    if ((await sha256Hex(envelope)) !== anchor.ciphertextHash.toLowerCase()) {
+    const parsed = CID.decode(hexToBytes(anchor.cid));
+    const cid = parsed.toString();
+    const envelope = await this.store.get(cid); // the store checks the bytes against the CID
+    // A raw CID's digest is the envelope's SHA-256: when it is the anchored hash, the store's
+    // check already proved it, so hash again only for chunked (dag-pb) envelopes.
+    const provenByCid = parsed.code === RAW_CODE && parsed.multihash.code === SHA2_256_CODE && bytesToHex(parsed.multihash.digest) === anchor.ciphertextHash.toLowerCase();
+    if (!provenByCid && (await sha256Hex(envelope)) !== anchor.ciphertextHash.toLowerCase()) {
       throw new IntegrityError("The stored ciphertext does not match the hash anchored on chain.", { details: `record ${anchor.recordId}, CID ${cid}`, hint: "The copy in this IPFS store is corrupt; fetch it from another node." });
     }
     return envelope;

@@ -15,6 +15,8 @@ import type { ImporterOptions } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
 import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
+import { equals as equalBytes } from "multiformats/bytes";
 import { CidMismatchError, InvalidCidError } from "./errors.ts";
 
 /** UnixFS chunk size in bytes: 1 MiB (1,048,576). */
@@ -84,6 +86,14 @@ export async function computeBlobCid(bytes: Uint8Array): Promise<CID> {
  * @throws {CidMismatchError} when they do not.
  */
 export async function verifyBlob(cid: CID, bytes: Uint8Array): Promise<void> {
+  // A raw CID is the SHA-256 of the bytes themselves: one hash, no importer run.
+  if (cid.code === RAW_CODEC && bytes.length <= CHUNK_SIZE_BYTES) {
+    const digest = await sha256.digest(bytes);
+    if (!equalBytes(digest.digest, cid.multihash.digest)) {
+      throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${CID.createV1(RAW_CODEC, digest).toString()}` });
+    }
+    return;
+  }
   const actual = await computeBlobCid(bytes);
   const same: boolean = actual.equals(cid); // (equals() is a type guard; keep `cid` un-narrowed)
   if (!same) {
