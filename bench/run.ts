@@ -11,7 +11,12 @@
  * 3. Records/s and MB/s of the full import (encrypt, store, anchor) and read (verify, decrypt)
  *    of real FHIR records (shared Synthea corpus when present, else the project's fixtures).
  *
- * Environment: BENCH_RECORDS (default 10000) records anchored for the flatness run.
+ *    A third reference is a plain `fs.writeFile` of the same bytes into the same directory:
+ *    the disk's own floor, which no store that writes blocks can beat.
+ *
+ * Environment: BENCH_RECORDS (default 10000) records anchored for the flatness run;
+ * BENCH_STORE_DIR (default the OS temp directory) where the Helia store and the reference
+ * writes go, to compare file systems.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
@@ -108,7 +113,7 @@ const gasSummary = Object.fromEntries(Object.entries(gas).map(([op, v]) => { con
 
 // ------------------------------------------------------- 2. crypto + storage path
 log("throughput: encrypt-and-store vs raw WebCrypto AES-256-GCM + SHA-256");
-const storeDir = await mkdtemp(path.join(tmpdir(), "meridian-bench-"));
+const storeDir = await mkdtemp(path.join(process.env.BENCH_STORE_DIR ?? tmpdir(), "meridian-bench-"));
 const store = await createHeliaStore({ directory: storeDir });
 const context = { chainId: 31337, contract: R, patient: alice.address, category: RecordCategory.Lab, keyEpoch: 0 };
 const kek = crypto.getRandomValues(new Uint8Array(32));
@@ -119,7 +124,7 @@ for (const size of sizes) {
   const payload = new Uint8Array(size);
   for (let o = 0; o < size; o += 65536) crypto.getRandomValues(payload.subarray(o, Math.min(size, o + 65536)));
   const reps = size >= 1_000_000 ? 15 : 60;
-  const raw: number[] = [], seal: number[] = [], rawOpen: number[] = [], read: number[] = [];
+  const raw: number[] = [], seal: number[] = [], rawOpen: number[] = [], read: number[] = [], disk: number[] = [];
   for (let r = 0; r < reps + 2; r++) {
     // raw reference: AES-256-GCM encrypt + SHA-256 of the ciphertext
     let t = performance.now();
@@ -131,10 +136,14 @@ for (const size of sizes) {
     await crypto.subtle.digest("SHA-256", ct);
     await crypto.subtle.decrypt({ name: "AES-GCM", iv }, aesKey, ct);
     const rawOpenMs = performance.now() - t;
+    // the disk's floor: one plain file write of the same bytes
+    t = performance.now();
+    await writeFile(path.join(storeDir, `reference-${size}-${r}.bin`), ct);
+    const diskMs = performance.now() - t;
     // Meridian: seal (DEK, AES-KW, AES-GCM, SHA-256) + Helia put
     t = performance.now();
     const sealed = await encryptRecord({ plaintext: payload, kek, context });
-    const [ciphertextHash, id] = await Promise.all([sha256Hex(sealed.envelope), store.put(sealed.envelope)]);
+    const { cid: id, sha256: ciphertextHash } = await store.put(sealed.envelope);
     const sealMs = performance.now() - t;
     // Meridian read: Helia get (with CID recomputation) + SHA-256 check + open
     t = performance.now();
@@ -142,7 +151,7 @@ for (const size of sizes) {
     if ((await sha256Hex(env)) !== ciphertextHash) throw new Error("hash mismatch");
     await openRecord({ envelope: env, key: { kek }, context });
     const readMs = performance.now() - t;
-    if (r >= 2) { raw.push(rawMs); seal.push(sealMs); rawOpen.push(rawOpenMs); read.push(readMs); }
+    if (r >= 2) { raw.push(rawMs); seal.push(sealMs); rawOpen.push(rawOpenMs); read.push(readMs); disk.push(diskMs); }
   }
   const mbps = (ms: number) => size / 1e6 / (ms / 1000);
   const m = (v: number[]) => summarize(v).median;
@@ -150,7 +159,8 @@ for (const size of sizes) {
     bytes: size,
     rawEncryptHashMBps: mbps(m(raw)), encryptAndStoreMBps: mbps(m(seal)), encryptAndStoreVsRaw: m(raw) / m(seal),
     rawHashDecryptMBps: mbps(m(rawOpen)), fetchVerifyDecryptMBps: mbps(m(read)), fetchVerifyDecryptVsRaw: m(rawOpen) / m(read),
-    medianMs: { raw: m(raw), encryptAndStore: m(seal), rawOpen: m(rawOpen), fetchVerifyDecrypt: m(read) },
+    diskWriteMBps: mbps(m(disk)), rawPlusDiskWriteVsOurs: (m(raw) + m(disk)) / m(seal),
+    medianMs: { raw: m(raw), encryptAndStore: m(seal), rawOpen: m(rawOpen), fetchVerifyDecrypt: m(read), diskWrite: m(disk) },
   });
 }
 
@@ -208,8 +218,8 @@ await writeFile(path.join(root, "bench/gas-snapshot.json"), JSON.stringify(Objec
 const lines = ["", "Gas per operation (median / p95 / max, count)"];
 for (const [op, s] of Object.entries(gasSummary)) lines.push(`  ${op.padEnd(42)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)} / ${String(s.max).padStart(7)}  (${s.count})`);
 lines.push(`Flatness: anchoring gas 1st ${flatness.first}, 10th ${flatness.at10}, 100th ${flatness.at100}, 1000th ${flatness.at1000}, ${N_RECORDS}th ${flatness.last} (spread ${flatness.maxMinusMin}); ${flatness.anchorTxPerSecond.toFixed(0)} anchor tx/s on EDR`);
-lines.push("", "Encrypt-and-store (seal + Helia put) vs raw AES-256-GCM + SHA-256, and fetch-verify-decrypt vs raw SHA-256 + decrypt");
-for (const p of paths as any[]) lines.push(`  ${String(p.bytes).padStart(9)} B  raw ${p.rawEncryptHashMBps.toFixed(0).padStart(5)} MB/s  ours ${p.encryptAndStoreMBps.toFixed(0).padStart(5)} MB/s (${(p.encryptAndStoreVsRaw * 100).toFixed(0)}%)   | read raw ${p.rawHashDecryptMBps.toFixed(0).padStart(5)} MB/s  ours ${p.fetchVerifyDecryptMBps.toFixed(0).padStart(5)} MB/s (${(p.fetchVerifyDecryptVsRaw * 100).toFixed(0)}%)`);
+lines.push("", `Encrypt-and-store (seal + Helia put) vs raw AES-256-GCM + SHA-256, and fetch-verify-decrypt vs raw SHA-256 + decrypt; "disk" is a plain fs.writeFile of the same bytes in ${path.dirname(storeDir)}`);
+for (const p of paths as any[]) lines.push(`  ${String(p.bytes).padStart(9)} B  raw ${p.rawEncryptHashMBps.toFixed(0).padStart(5)} MB/s  ours ${p.encryptAndStoreMBps.toFixed(0).padStart(5)} MB/s (${(p.encryptAndStoreVsRaw * 100).toFixed(0)}%)   | read raw ${p.rawHashDecryptMBps.toFixed(0).padStart(5)} MB/s  ours ${p.fetchVerifyDecryptMBps.toFixed(0).padStart(5)} MB/s (${(p.fetchVerifyDecryptVsRaw * 100).toFixed(0)}%)  | disk ${p.diskWriteMBps.toFixed(0).padStart(5)} MB/s`);
 lines.push("", `FHIR records (${records.records} from ${records.source}, ${(records.bytes / 1e6).toFixed(1)} MB): import ${records.import.recordsPerSecond.toFixed(0)} records/s ${records.import.MBps.toFixed(1)} MB/s; read ${records.read.recordsPerSecond.toFixed(0)} records/s ${records.read.MBps.toFixed(1)} MB/s`);
 lines.push("", "Targets:");
 for (const [k, ok] of Object.entries(targets)) lines.push(`  ${ok ? "met " : "MISS"}  ${k}`);

@@ -190,8 +190,8 @@ export class MeridianClient {
     const sealed = await encryptRecord({ plaintext: p.plaintext, kek, context: this.#envelopeContext(patient, p.category, info.keyEpoch) });
     p.onStage?.("store");
     const t1 = performance.now();
-    // the SHA-256 runs on WebCrypto's thread pool while the store writes the blocks
-    const [ciphertextHash, cid] = await Promise.all([sha256Hex(sealed.envelope), this.store.put(sealed.envelope)]);
+    // the store returns the envelope's SHA-256 with its CID (hashed once for envelopes up to 1 MiB)
+    const { cid, sha256: ciphertextHash } = await this.store.put(sealed.envelope);
     p.onStage?.("anchor");
     const t2 = performance.now();
     const anchored = await anchorRecord(this.ctx, { patient, cid: bytesToHex(CID.parse(cid).bytes), ciphertextHash, category: p.category, keyEpoch: info.keyEpoch });

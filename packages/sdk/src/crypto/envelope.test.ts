@@ -5,7 +5,12 @@ import { bytesToHex } from "viem";
 import {
   ENVELOPE_HEADER_BYTES,
   ENVELOPE_OVERHEAD_BYTES,
+  envelopeSize,
+  FIRST_SEGMENT_PLAINTEXT_BYTES,
   openRecord,
+  SEGMENT_ENVELOPE_BYTES,
+  SEGMENT_PLAINTEXT_BYTES,
+  segmentCount,
   sealRecord,
   sha256Hex,
   unwrapDek,
@@ -29,9 +34,9 @@ describe("sealRecord / openRecord", () => {
   it("round-trips with the KEK and with the DEK", async () => {
     const { envelope, dek, ciphertextHash } = await sealRecord({ plaintext, kek, context });
     assert.equal(envelope.length, plaintext.length + ENVELOPE_OVERHEAD_BYTES);
-    assert.equal(ENVELOPE_HEADER_BYTES, 58);
+    assert.equal(ENVELOPE_HEADER_BYTES, 53);
     assert.equal(new TextDecoder().decode(envelope.subarray(0, 4)), "MRD1");
-    assert.equal(envelope[4], 1);
+    assert.equal(envelope[4], 2);
     assert.equal(dek.length, 32);
     assert.equal(ciphertextHash, `0x${createHash("sha256").update(envelope).digest("hex")}`);
     assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), plaintext);
@@ -48,18 +53,49 @@ describe("sealRecord / openRecord", () => {
     assert.ok(!Buffer.from(a.envelope).includes(Buffer.from(a.dek)));
   });
 
-  it("handles empty and multi-megabyte plaintexts", async () => {
-    for (const size of [0, 1, 3 * 1024 * 1024 + 7]) {
+  it("handles empty plaintexts and every segment boundary", async () => {
+    const P0 = FIRST_SEGMENT_PLAINTEXT_BYTES;
+    const P = SEGMENT_PLAINTEXT_BYTES;
+    const cases: [number, number][] = [[0, 1], [1, 1], [P0 - 1, 1], [P0, 1], [P0 + 1, 2], [P0 + P, 2], [P0 + P + 1, 3], [3 * 1024 * 1024 + 7, 4]];
+    for (const [size, segments] of cases) {
       const data = new Uint8Array(size).map((_, i) => i * 31);
       const { envelope } = await sealRecord({ plaintext: data, kek, context });
-      assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), data);
+      assert.equal(segmentCount(size), segments, `${size} bytes`);
+      assert.equal(envelope.length, envelopeSize(size));
+      assert.equal(envelope.length, ENVELOPE_HEADER_BYTES + size + 16 * segments);
+      assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), data, `${size} bytes`);
     }
+    // header + segment 0, and each full later segment, are exactly one 1 MiB IPFS chunk
+    assert.equal(envelopeSize(P0), SEGMENT_ENVELOPE_BYTES);
+    assert.equal(envelopeSize(P0 + P), 2 * SEGMENT_ENVELOPE_BYTES);
+  });
+
+  it("refuses reordered, dropped and truncated segments (STREAM nonces)", async () => {
+    const data = new Uint8Array(FIRST_SEGMENT_PLAINTEXT_BYTES + 2 * SEGMENT_PLAINTEXT_BYTES).map((_, i) => i % 251);
+    const { envelope } = await sealRecord({ plaintext: data, kek, context });
+    const M = SEGMENT_ENVELOPE_BYTES;
+    assert.equal(envelope.length, 3 * M);
+    // segments 1 and 2 swapped
+    const swapped = new Uint8Array(envelope);
+    swapped.set(envelope.subarray(2 * M, 3 * M), M);
+    swapped.set(envelope.subarray(M, 2 * M), 2 * M);
+    await assert.rejects(openRecord({ envelope: swapped, key: { kek }, context }), DecryptionError);
+    // cut at a segment boundary: segment 1 now looks last but was not sealed as last
+    await assert.rejects(openRecord({ envelope: envelope.subarray(0, 2 * M), key: { kek }, context }), DecryptionError);
+    // segment 2 dropped and segment 1 duplicated in its place
+    const duplicated = new Uint8Array(envelope);
+    duplicated.set(envelope.subarray(M, 2 * M), 2 * M);
+    await assert.rejects(openRecord({ envelope: duplicated, key: { kek }, context }), DecryptionError);
+    // a last segment too short to hold its tag
+    await assert.rejects(openRecord({ envelope: envelope.subarray(0, 2 * M + 10), key: { kek }, context }), /last segment has 10 bytes/);
+    assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), data);
   });
 
   it("refuses another patient, category, epoch, chain or contract (AAD)", async () => {
     const { envelope, dek } = await sealRecord({ plaintext, kek, context });
     const variants: EnvelopeContext[] = [
       { ...context, patient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
+      { ...context, patient: "0x70997970c51812dc3a010c7d01b50e0d17dc79c9" },
       { ...context, category: 3 },
       { ...context, keyEpoch: 1 },
       { ...context, chainId: 1 },
@@ -70,6 +106,9 @@ describe("sealRecord / openRecord", () => {
       await assert.rejects(openRecord({ envelope, key: { dek }, context: variant }), DecryptionError);
       await assert.rejects(openRecord({ envelope, key: { kek }, context: variant }), DecryptionError);
     }
+    // addresses are case-insensitive: any letter case (even a wrong checksum) names the same patient
+    const anyCase = { ...context, patient: context.patient.toUpperCase().replace("0X", "0x") as `0x${string}`, contract: context.contract.toLowerCase() as `0x${string}` };
+    assert.deepEqual(await openRecord({ envelope, key: { dek }, context: anyCase }), plaintext);
   });
 
   it("refuses the wrong KEK (other category or epoch) and a wrong DEK", async () => {
@@ -89,8 +128,8 @@ describe("sealRecord / openRecord", () => {
 
   it("refuses any tampered byte and never returns garbage", async () => {
     const { envelope } = await sealRecord({ plaintext, kek, context });
-    // Wrapped DEK, IV, ciphertext body and tag.
-    for (const index of [6, 45, 46, 57, 58, 60, envelope.length - 17, envelope.length - 1]) {
+    // Version, wrapped DEK, nonce prefix, ciphertext body and tag.
+    for (const index of [6, 45, 46, 52, 53, 60, envelope.length - 17, envelope.length - 1]) {
       const tampered = new Uint8Array(envelope);
       tampered[index]! ^= 0x80;
       await assert.rejects(openRecord({ envelope: tampered, key: { kek }, context }), DecryptionError, `byte ${index}`);
@@ -101,13 +140,15 @@ describe("sealRecord / openRecord", () => {
     const { envelope } = await sealRecord({ plaintext, kek, context });
     await assert.rejects(openRecord({ envelope: envelope.subarray(0, ENVELOPE_OVERHEAD_BYTES - 1), key: { kek }, context }), (e: unknown) => {
       assert.ok(e instanceof EnvelopeFormatError);
-      assert.equal(e.shortMessage, "The record envelope is truncated: 73 bytes, shorter than the 74-byte minimum.");
+      assert.equal(e.shortMessage, "The record envelope is truncated: 68 bytes, shorter than the 69-byte minimum.");
       return true;
     });
     await assert.rejects(openRecord({ envelope: new TextEncoder().encode("{\"resourceType\":\"Patient\"}"), key: { kek }, context }), /no MRD1 magic/);
-    const v2 = new Uint8Array(envelope);
-    v2[4] = 2;
-    await assert.rejects(openRecord({ envelope: v2, key: { kek }, context }), /Unsupported record envelope version 2/);
+    for (const version of [1, 3]) {
+      const other = new Uint8Array(envelope);
+      other[4] = version;
+      await assert.rejects(openRecord({ envelope: other, key: { kek }, context }), new RegExp(`Unsupported record envelope version ${version}`));
+    }
     const flagged = new Uint8Array(envelope);
     flagged[5] = 1;
     await assert.rejects(openRecord({ envelope: flagged, key: { kek }, context }), /unknown flags 0x01/);

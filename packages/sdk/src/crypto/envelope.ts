@@ -1,21 +1,34 @@
 /**
- * The record envelope stored on IPFS: everything in it is ciphertext or random.
+ * The record envelope stored on IPFS: everything in it is ciphertext or random. A record is
+ * encrypted as a sequence of AES-256-GCM segments (the online-AE construction STREAM of
+ * Hoang, Reyhanitabar, Rogaway and Vizár, CRYPTO 2015, with the segment and nonce layout of
+ * Tink's AES-GCM-HKDF streaming AEAD), so large records are encrypted and decrypted segment by
+ * segment, in parallel, and each stored 1 MiB IPFS chunk holds exactly one segment.
  *
  * ```text
  * offset  size  field
  *      0     4  magic "MRD1" (0x4d 0x52 0x44 0x31)
- *      4     1  version 0x01
- *      5     1  flags (0x00; no flags are defined in version 1)
+ *      4     1  version 0x02
+ *      5     1  flags (0x00; no flags are defined in version 2)
  *      6    40  DEK wrapped under the category KEK with AES-KW (RFC 3394)
- *     46    12  AES-GCM IV (random)
- *     58   n+16 AES-256-GCM(DEK, IV, AAD, plaintext) || 16-byte tag (NIST SP 800-38D)
+ *     46     7  nonce prefix (random)
+ *     53   ...  segment 0, segment 1, ... each = AES-256-GCM(DEK, nonce_i, AAD, plaintext_i) || 16-byte tag
  * ```
  *
- * AAD = header bytes (0..58) || `"meridian/v1/envelope"` || `abi.encode(uint256 chainId,
- * address contract, address patient, uint8 category, uint256 keyEpoch)`, so an envelope
- * cannot be passed off as another patient's, category's, epoch's, chain's or contract's.
- * Each record gets a fresh random 32-byte DEK. Bulk work runs on WebCrypto (native AES-GCM
- * and SHA-256); the module needs no Node-only API and works in browsers.
+ * Plaintext segment 0 holds up to {@link FIRST_SEGMENT_PLAINTEXT_BYTES} (1,048,507) bytes and
+ * every later segment up to {@link SEGMENT_PLAINTEXT_BYTES} (1,048,560), so header + segment 0
+ * and every later full segment are exactly 1 MiB of envelope. Only the last segment may be
+ * shorter; an empty record is one empty last segment. The segment count follows from the
+ * envelope length, so it is not stored.
+ *
+ * nonce_i = nonce prefix (7 bytes) || uint32 big-endian i || 0x01 for the last segment, else 0x00.
+ * Reordering, dropping, duplicating or truncating segments therefore fails authentication.
+ *
+ * AAD (the same for every segment) = header bytes (0..53) || `"meridian/v1/envelope"` ||
+ * `abi.encode(uint256 chainId, address contract, address patient, uint8 category, uint256 keyEpoch)`,
+ * so an envelope cannot be passed off as another patient's, category's, epoch's, chain's or
+ * contract's. Each record gets a fresh random 32-byte DEK. Bulk work runs on WebCrypto (native
+ * AES-GCM and SHA-256); the module needs no Node-only API and works in browsers.
  *
  * @module
  */
@@ -27,23 +40,40 @@ import { assertAddress, assertCategory, assertInteger, assertKey, bufferSource, 
 
 /** The 4 magic bytes that start every envelope: ASCII `MRD1`. */
 export const ENVELOPE_MAGIC: Uint8Array = utf8("MRD1");
-/** The envelope format version this SDK writes and reads. */
-export const ENVELOPE_VERSION = 1;
+/** The envelope format version this SDK writes and reads (version 1, unsegmented, was a pre-release format). */
+export const ENVELOPE_VERSION = 2;
 /** Length in bytes of an AES-KW (RFC 3394) wrapped 32-byte DEK. */
 export const WRAPPED_DEK_BYTES = 40;
-/** Length in bytes of the AES-GCM IV (96 bits, NIST SP 800-38D §8.2.2 random construction). */
-export const IV_BYTES = 12;
-/** Length in bytes of the AES-GCM authentication tag. */
+/** Length in bytes of the random nonce prefix in the header. */
+export const NONCE_PREFIX_BYTES = 7;
+/** Length in bytes of the AES-GCM authentication tag of each segment. */
 export const TAG_BYTES = 16;
-/** Length in bytes of the envelope header: magic (4) + version (1) + flags (1) + wrapped DEK (40) + IV (12) = 58. */
-export const ENVELOPE_HEADER_BYTES = 58;
-/** Envelope size minus plaintext size: header (58) + tag (16) = 74 bytes. */
+/** Length in bytes of the envelope header: magic (4) + version (1) + flags (1) + wrapped DEK (40) + nonce prefix (7) = 53. */
+export const ENVELOPE_HEADER_BYTES = 53;
+/** Bytes of envelope per full segment (and of header + segment 0): 1 MiB, the IPFS chunk size of `storage/cid.ts`. */
+export const SEGMENT_ENVELOPE_BYTES = 1_048_576;
+/** Plaintext bytes of a full segment after the first: 1 MiB − 16 = 1,048,560. */
+export const SEGMENT_PLAINTEXT_BYTES = SEGMENT_ENVELOPE_BYTES - TAG_BYTES;
+/** Plaintext bytes of a full first segment: 1 MiB − 53 − 16 = 1,048,507. */
+export const FIRST_SEGMENT_PLAINTEXT_BYTES = SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES - TAG_BYTES;
+/** Envelope size minus plaintext size for a record of one segment (≤ 1,048,507 bytes): header (53) + tag (16) = 69 bytes. */
 export const ENVELOPE_OVERHEAD_BYTES = ENVELOPE_HEADER_BYTES + TAG_BYTES;
 
 const OFFSET_VERSION = 4;
 const OFFSET_FLAGS = 5;
 const OFFSET_WRAPPED_DEK = 6;
-const OFFSET_IV = OFFSET_WRAPPED_DEK + WRAPPED_DEK_BYTES;
+const OFFSET_NONCE_PREFIX = OFFSET_WRAPPED_DEK + WRAPPED_DEK_BYTES;
+const NONCE_BYTES = 12;
+
+/** Number of segments of a `plaintextBytes`-byte record (≥ 1). */
+export function segmentCount(plaintextBytes: number): number {
+  return plaintextBytes <= FIRST_SEGMENT_PLAINTEXT_BYTES ? 1 : 1 + Math.ceil((plaintextBytes - FIRST_SEGMENT_PLAINTEXT_BYTES) / SEGMENT_PLAINTEXT_BYTES);
+}
+
+/** Envelope size in bytes of a `plaintextBytes`-byte record: 53 + plaintext + 16 per segment. */
+export function envelopeSize(plaintextBytes: number): number {
+  return ENVELOPE_HEADER_BYTES + plaintextBytes + TAG_BYTES * segmentCount(plaintextBytes);
+}
 
 /** Whose record an envelope is; bound into the AES-GCM AAD. */
 export interface EnvelopeContext {
@@ -78,7 +108,7 @@ export function encodeEnvelopeContext(context: EnvelopeContext): Uint8Array {
   const encoded = hexToBytes(
     encodeAbiParameters(
       [{ type: "uint256" }, { type: "address" }, { type: "address" }, { type: "uint8" }, { type: "uint256" }],
-      [BigInt(chainId), contract, patient, category, BigInt(keyEpoch)],
+      [BigInt(chainId), contract.toLowerCase() as Address, patient.toLowerCase() as Address, category, BigInt(keyEpoch)],
     ),
   );
   const out = new Uint8Array(CONTEXT_PREFIX.length + encoded.length);
@@ -115,7 +145,7 @@ export interface SealRecordParameters {
 
 /** Result of {@link sealRecord}. */
 export interface SealRecordReturnType {
-  /** The envelope bytes to store on IPFS: plaintext length + {@link ENVELOPE_OVERHEAD_BYTES}. */
+  /** The envelope bytes to store on IPFS: {@link envelopeSize} bytes (plaintext + 69 for records up to 1,048,507 bytes). */
   envelope: Uint8Array;
   /** The record's fresh 32-byte data key; share it (HPKE-wrapped) for a one-record grant. Secret. */
   dek: Uint8Array;
@@ -125,8 +155,8 @@ export interface SealRecordReturnType {
 
 /**
  * Encrypts a record into an envelope: a fresh random DEK encrypts the plaintext with
- * AES-256-GCM (NIST SP 800-38D, 96-bit random IV, 128-bit tag), the DEK is wrapped under the
- * KEK with AES-KW (RFC 3394), and the envelope is hashed with SHA-256.
+ * AES-256-GCM in segments (NIST SP 800-38D, 96-bit STREAM nonces, 128-bit tags), the DEK is
+ * wrapped under the KEK with AES-KW (RFC 3394), and the envelope is hashed with SHA-256.
  *
  * @throws {InvalidKeyLengthError} when `kek` is not 32 bytes.
  * @throws {InvalidContextError} when a context field is malformed.
@@ -142,38 +172,56 @@ export async function sealRecord(parameters: SealRecordParameters): Promise<Seal
 }
 
 /**
- * {@link sealRecord} without the SHA-256: returns the envelope and its DEK, so a caller can hash
- * the envelope (on WebCrypto's thread pool) while it is being written to storage. Same errors
- * as {@link sealRecord}.
+ * {@link sealRecord} without the SHA-256: returns the envelope and its DEK, for a caller whose
+ * storage hashes the envelope as it writes it (`BlobStore.put` returns the SHA-256). Same
+ * errors as {@link sealRecord}.
  */
 export async function encryptRecord(parameters: SealRecordParameters): Promise<Omit<SealRecordReturnType, "ciphertextHash">> {
   const { plaintext, kek, context } = parameters;
   assertKey("KEK", kek);
+  if (!(plaintext instanceof Uint8Array)) throw new EnvelopeFormatError("The record plaintext is not a Uint8Array.");
   const contextBytes = encodeEnvelopeContext(context);
   const dek = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
   const [kekKey, dekKey] = await Promise.all([
     crypto.subtle.importKey("raw", bufferSource(kek), "AES-KW", false, ["wrapKey"]),
     crypto.subtle.importKey("raw", dek, "AES-GCM", true, ["encrypt"]),
   ]);
-  const wrappedDek = new Uint8Array(await crypto.subtle.wrapKey("raw", dekKey, kekKey, "AES-KW"));
+  const header = new Uint8Array(ENVELOPE_HEADER_BYTES);
+  header.set(ENVELOPE_MAGIC, 0);
+  header[OFFSET_VERSION] = ENVELOPE_VERSION;
+  header[OFFSET_FLAGS] = 0;
+  header.set(new Uint8Array(await crypto.subtle.wrapKey("raw", dekKey, kekKey, "AES-KW")), OFFSET_WRAPPED_DEK);
+  crypto.getRandomValues(header.subarray(OFFSET_NONCE_PREFIX, ENVELOPE_HEADER_BYTES));
+  const aad = additionalData(header, contextBytes);
+  const source = bufferSource(plaintext);
 
-  // One allocation for the whole envelope; the header is written in place.
-  const envelope = new Uint8Array(ENVELOPE_HEADER_BYTES + plaintext.length + TAG_BYTES);
-  envelope.set(ENVELOPE_MAGIC, 0);
-  envelope[OFFSET_VERSION] = ENVELOPE_VERSION;
-  envelope[OFFSET_FLAGS] = 0;
-  envelope.set(wrappedDek, OFFSET_WRAPPED_DEK);
-  const iv = envelope.subarray(OFFSET_IV, ENVELOPE_HEADER_BYTES);
-  crypto.getRandomValues(iv);
-
-  const ciphertext = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: new Uint8Array(iv), additionalData: additionalData(envelope, contextBytes), tagLength: TAG_BYTES * 8 },
-    dekKey,
-    bufferSource(plaintext),
+  // Every segment is encrypted at once: WebCrypto runs them on its thread pool in parallel.
+  const count = segmentCount(source.length);
+  const envelope = new Uint8Array(ENVELOPE_HEADER_BYTES + source.length + TAG_BYTES * count);
+  envelope.set(header, 0);
+  await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const start = index === 0 ? 0 : FIRST_SEGMENT_PLAINTEXT_BYTES + (index - 1) * SEGMENT_PLAINTEXT_BYTES;
+      const end = Math.min(source.length, index === 0 ? FIRST_SEGMENT_PLAINTEXT_BYTES : start + SEGMENT_PLAINTEXT_BYTES);
+      const ciphertext = await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv: segmentNonce(header, index, index === count - 1), additionalData: aad, tagLength: TAG_BYTES * 8 },
+        dekKey,
+        source.subarray(start, end),
+      );
+      envelope.set(new Uint8Array(ciphertext), ENVELOPE_HEADER_BYTES + start + TAG_BYTES * index);
+      release(ciphertext);
+    }),
   );
-  envelope.set(new Uint8Array(ciphertext), ENVELOPE_HEADER_BYTES);
-  release(ciphertext);
   return { envelope, dek };
+}
+
+/** STREAM nonce of segment `index`: prefix (7) || uint32be(index) || last flag (1). */
+function segmentNonce(header: Uint8Array, index: number, last: boolean): Uint8Array<ArrayBuffer> {
+  const nonce = new Uint8Array(NONCE_BYTES);
+  nonce.set(header.subarray(OFFSET_NONCE_PREFIX, ENVELOPE_HEADER_BYTES), 0);
+  new DataView(nonce.buffer).setUint32(NONCE_PREFIX_BYTES, index, false);
+  nonce[NONCE_BYTES - 1] = last ? 1 : 0;
+  return nonce;
 }
 
 /**
@@ -187,10 +235,10 @@ function release(buffer: ArrayBuffer): void {
 }
 
 interface ParsedEnvelope {
+  header: Uint8Array<ArrayBuffer>;
   wrappedDek: Uint8Array<ArrayBuffer>;
-  iv: Uint8Array<ArrayBuffer>;
-  ciphertext: Uint8Array<ArrayBuffer>;
-  bytes: Uint8Array<ArrayBuffer>;
+  /** Ciphertext || tag of each segment, in order. */
+  segments: Uint8Array<ArrayBuffer>[];
 }
 
 function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
@@ -199,8 +247,11 @@ function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
   if (bytes.length < ENVELOPE_MAGIC.length || !ENVELOPE_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new EnvelopeFormatError("These bytes are not a Meridian record envelope (no MRD1 magic).", { details: `length: ${bytes.length} bytes` });
   }
-  if (bytes.length >= OFFSET_FLAGS && bytes[OFFSET_VERSION] !== ENVELOPE_VERSION) {
-    throw new EnvelopeFormatError(`Unsupported record envelope version ${bytes[OFFSET_VERSION]}; this SDK reads version ${ENVELOPE_VERSION}.`);
+  if (bytes.length > OFFSET_VERSION && bytes[OFFSET_VERSION] !== ENVELOPE_VERSION) {
+    const version = bytes[OFFSET_VERSION]!;
+    throw new EnvelopeFormatError(`Unsupported record envelope version ${version}; this SDK reads version ${ENVELOPE_VERSION}.`, {
+      ...(version < ENVELOPE_VERSION ? { hint: "Version 1 envelopes came from a pre-release SDK; import the record again." } : { hint: "Update the Meridian SDK." }),
+    });
   }
   if (bytes.length < ENVELOPE_OVERHEAD_BYTES) {
     throw new EnvelopeFormatError(`The record envelope is truncated: ${bytes.length} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES}-byte minimum.`);
@@ -208,12 +259,14 @@ function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
   if (bytes[OFFSET_FLAGS] !== 0) {
     throw new EnvelopeFormatError(`The record envelope has unknown flags 0x${bytes[OFFSET_FLAGS]!.toString(16).padStart(2, "0")}.`);
   }
-  return {
-    wrappedDek: bytes.subarray(OFFSET_WRAPPED_DEK, OFFSET_IV),
-    iv: bytes.subarray(OFFSET_IV, ENVELOPE_HEADER_BYTES),
-    ciphertext: bytes.subarray(ENVELOPE_HEADER_BYTES),
-    bytes,
-  };
+  const segments: Uint8Array<ArrayBuffer>[] = [];
+  for (let offset = ENVELOPE_HEADER_BYTES, size = SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES; offset < bytes.length; offset += size, size = SEGMENT_ENVELOPE_BYTES) {
+    segments.push(bytes.subarray(offset, Math.min(bytes.length, offset + size)));
+  }
+  if (segments.at(-1)!.length < TAG_BYTES || (segments.length > 1 && segments.at(-1)!.length === TAG_BYTES)) {
+    throw new EnvelopeFormatError(`The record envelope is truncated: its last segment has ${segments.at(-1)!.length} bytes.`);
+  }
+  return { header: bytes.subarray(0, ENVELOPE_HEADER_BYTES), wrappedDek: bytes.subarray(OFFSET_WRAPPED_DEK, OFFSET_NONCE_PREFIX), segments };
 }
 
 async function unwrapDekKey(wrappedDek: Uint8Array<ArrayBuffer>, kek: Uint8Array, extractable: boolean): Promise<CryptoKey> {
@@ -246,7 +299,7 @@ export interface OpenRecordParameters {
  * Decrypts an envelope made by {@link sealRecord}. Never returns unauthenticated bytes.
  *
  * @returns the plaintext.
- * @throws {EnvelopeFormatError} when the bytes are not a version-1 envelope or are truncated.
+ * @throws {EnvelopeFormatError} when the bytes are not a version-2 envelope or are truncated.
  * @throws {DecryptionError} when the key or context is wrong or any byte was altered.
  * @throws {InvalidKeyLengthError} when the key is not 32 bytes.
  * @throws {InvalidContextError} when a context field is malformed.
@@ -262,13 +315,28 @@ export async function openRecord(parameters: OpenRecordParameters): Promise<Uint
   } else {
     dekKey = await unwrapDekKey(parsed.wrappedDek, key.kek, false);
   }
+  const aad = additionalData(parsed.header, contextBytes);
+  const { segments } = parsed;
   try {
-    const plaintext = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: parsed.iv, additionalData: additionalData(parsed.bytes, contextBytes), tagLength: TAG_BYTES * 8 },
-      dekKey,
-      parsed.ciphertext,
+    // All segments are decrypted at once (WebCrypto's thread pool), then joined in order.
+    const parts = await Promise.all(
+      segments.map(async (segment, index) =>
+        crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: segmentNonce(parsed.header, index, index === segments.length - 1), additionalData: aad, tagLength: TAG_BYTES * 8 },
+          dekKey,
+          segment,
+        ),
+      ),
     );
-    return new Uint8Array(plaintext);
+    if (parts.length === 1) return new Uint8Array(parts[0]!);
+    const plaintext = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    let offset = 0;
+    for (const part of parts) {
+      plaintext.set(new Uint8Array(part), offset);
+      offset += part.byteLength;
+      release(part);
+    }
+    return plaintext;
   } catch (cause) {
     throw new DecryptionError(undefined, { cause });
   }
@@ -278,7 +346,7 @@ export async function openRecord(parameters: OpenRecordParameters): Promise<Uint
  * Recovers a record's 32-byte DEK from its envelope with the KEK (AES-KW, RFC 3394), to
  * re-share that one record. Authenticates only the wrapped DEK, not the whole envelope.
  *
- * @throws {EnvelopeFormatError} when the bytes are not a version-1 envelope.
+ * @throws {EnvelopeFormatError} when the bytes are not a version-2 envelope.
  * @throws {DecryptionError} when the KEK does not match.
  * @throws {InvalidKeyLengthError} when `kek` is not 32 bytes.
  */

@@ -11,11 +11,11 @@
  */
 
 import { importBytes } from "ipfs-unixfs-importer";
-import type { ImporterOptions } from "ipfs-unixfs-importer";
+import type { BufferImporter, ImporterOptions } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
 import { CID } from "multiformats/cid";
-import { sha256 } from "multiformats/hashes/sha2";
+import { create as createDigest } from "multiformats/hashes/digest";
 import { equals as equalBytes } from "multiformats/bytes";
 import { CidMismatchError, InvalidCidError } from "./errors.ts";
 
@@ -34,16 +34,37 @@ export interface MeridianImporterOptions extends Pick<ImporterOptions, "cidVersi
   chunker: ReturnType<typeof fixedSize>;
   /** Balanced layout with at most {@link MAX_LINKS_PER_NODE} links per node. */
   layout: ReturnType<typeof balanced>;
+  /** Turns each 1 MiB chunk into a raw leaf through a {@link LeafWriter}. */
+  bufferImporter: BufferImporter;
 }
 
-/** The importer options every Meridian store uses (fresh objects on each call). */
-export function importerOptions(): MeridianImporterOptions {
+/**
+ * Stores one raw leaf (a chunk of at most {@link CHUNK_SIZE_BYTES}) and returns its
+ * CIDv1(raw, sha2-256). {@link hashLeaf} only computes the CID.
+ */
+export type LeafWriter = (leaf: Uint8Array) => Promise<CID>;
+
+/** A {@link LeafWriter} that stores nothing: the leaf's CID from one WebCrypto SHA-256. */
+export const hashLeaf: LeafWriter = async (leaf) => rawCid(await sha256Bytes(leaf));
+
+/**
+ * The importer options every Meridian store uses (fresh objects on each call). Leaves go
+ * through `writeLeaf`, which hashes them on WebCrypto's thread pool instead of the importer's
+ * main-thread SHA-256; the CIDs are the same (raw leaves, CIDv1, sha2-256). The importer's
+ * `blockstore` then receives only the dag-pb nodes.
+ */
+export function importerOptions(writeLeaf: LeafWriter = hashLeaf): MeridianImporterOptions {
   return {
     cidVersion: 1,
     rawLeaves: true,
     reduceSingleLeafToSelf: true,
     chunker: fixedSize({ chunkSize: CHUNK_SIZE_BYTES }),
     layout: balanced({ maxChildrenPerNode: MAX_LINKS_PER_NODE }),
+    bufferImporter: async function* rawLeaves(file) {
+      for await (const block of file.content) {
+        yield async () => ({ cid: await writeLeaf(block), size: BigInt(block.length), block });
+      }
+    },
   };
 }
 
@@ -74,6 +95,25 @@ export function parseBlobCid(cid: string): CID {
 
 const hashOnly = { put: async (cid: CID) => cid };
 
+/**
+ * SHA-256 of `bytes` with WebCrypto (run on the platform's crypto thread pool, not the main
+ * thread), as 32 bytes.
+ */
+export async function sha256Bytes(bytes: Uint8Array): Promise<Uint8Array> {
+  const view = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", view));
+}
+
+/** The CIDv1(raw, sha2-256) of a blob of up to {@link CHUNK_SIZE_BYTES} whose SHA-256 is `digest`. */
+export function rawCid(digest: Uint8Array): CID {
+  return CID.createV1(RAW_CODEC, createDigest(SHA2_256, digest));
+}
+
+/** Whether a blob of `size` bytes is stored as one raw block (its CID is its SHA-256). */
+export function isSingleBlock(size: number): boolean {
+  return size <= CHUNK_SIZE_BYTES;
+}
+
 /** Computes the CID `bytes` get with {@link importerOptions}, hashing only (nothing stored). */
 export async function computeBlobCid(bytes: Uint8Array): Promise<CID> {
   const { cid } = await importBytes(bytes, hashOnly, importerOptions());
@@ -87,10 +127,10 @@ export async function computeBlobCid(bytes: Uint8Array): Promise<CID> {
  */
 export async function verifyBlob(cid: CID, bytes: Uint8Array): Promise<void> {
   // A raw CID is the SHA-256 of the bytes themselves: one hash, no importer run.
-  if (cid.code === RAW_CODEC && bytes.length <= CHUNK_SIZE_BYTES) {
-    const digest = await sha256.digest(bytes);
-    if (!equalBytes(digest.digest, cid.multihash.digest)) {
-      throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${CID.createV1(RAW_CODEC, digest).toString()}` });
+  if (cid.code === RAW_CODEC && isSingleBlock(bytes.length)) {
+    const digest = await sha256Bytes(bytes);
+    if (!equalBytes(digest, cid.multihash.digest)) {
+      throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${rawCid(digest).toString()}` });
     }
     return;
   }

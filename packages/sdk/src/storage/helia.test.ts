@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHeliaStore } from "./helia.ts";
@@ -50,8 +51,10 @@ describe("Helia blob store (on disk)", () => {
     assert.equal(store.kind, "helia");
     for (const size of [0, 113, 3 * MiB + 17, 10 * MiB]) {
       const bytes = randomBytes(size);
-      const cid = await store.put(bytes);
+      const { cid, sha256, size: stored } = await store.put(bytes);
       assert.match(cid, /^baf[ky]/, `CIDv1 base32 for ${size} bytes`);
+      assert.equal(sha256, `0x${createHash("sha256").update(bytes).digest("hex")}`, `SHA-256 of the whole ${size}-byte blob`);
+      assert.equal(stored, size);
       assert.equal(cid, (await computeBlobCid(bytes)).toString());
       assert.equal(await store.has(cid), true);
       assert.deepEqual(await store.get(cid), bytes, `${size} bytes`);
@@ -59,14 +62,14 @@ describe("Helia blob store (on disk)", () => {
   });
 
   it("gives the well-known CIDs: empty raw block, and a raw leaf up to 1 MiB", async () => {
-    assert.equal(await store.put(new Uint8Array(0)), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
-    assert.match(await store.put(randomBytes(MiB)), /^bafkrei/); // one chunk: raw leaf
-    assert.match(await store.put(randomBytes(MiB + 1)), /^bafybei/); // two chunks: dag-pb root
+    assert.equal((await store.put(new Uint8Array(0))).cid, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+    assert.match((await store.put(randomBytes(MiB))).cid, /^bafkrei/); // one chunk: raw leaf
+    assert.match((await store.put(randomBytes(MiB + 1))).cid, /^bafybei/); // two chunks: dag-pb root
   });
 
   it("reads blobs back after the node restarts on the same directory", async () => {
     const bytes = randomBytes(3 * MiB);
-    const cid = await store.put(bytes);
+    const { cid } = await store.put(bytes);
     await store.close();
     await assert.rejects(store.get(cid), StorageUnavailableError);
     store = await createHeliaStore({ directory });
@@ -75,7 +78,7 @@ describe("Helia blob store (on disk)", () => {
 
   it("detects a tampered leaf block on disk (CidMismatchError)", async () => {
     const bytes = randomBytes(2 * MiB + 5);
-    const cid = await store.put(bytes);
+    const { cid } = await store.put(bytes);
     const leafCid = (await computeBlobCid(bytes.subarray(0, MiB))).toString();
     const file = await findBlockFile(directory, leafCid);
     const block = await readFile(file);
@@ -91,7 +94,7 @@ describe("Helia blob store (on disk)", () => {
 
   it("detects a tampered small (single raw block) blob and a corrupt dag-pb root", async () => {
     const small = randomBytes(200);
-    const smallCid = await store.put(small);
+    const { cid: smallCid } = await store.put(small);
     const smallFile = await findBlockFile(directory, smallCid);
     const block = await readFile(smallFile);
     block[0]! ^= 0xff;
@@ -99,7 +102,7 @@ describe("Helia blob store (on disk)", () => {
     await assert.rejects(store.get(smallCid), CidMismatchError);
 
     const big = randomBytes(MiB + 100);
-    const bigCid = await store.put(big);
+    const { cid: bigCid } = await store.put(big);
     const rootFile = await findBlockFile(directory, bigCid);
     await writeFile(rootFile, new TextEncoder().encode("not dag-pb"));
     await assert.rejects(store.get(bigCid), CidMismatchError);
@@ -118,7 +121,7 @@ describe("Helia blob store (on disk)", () => {
 
     // Root present, one leaf deleted.
     const bytes = randomBytes(2 * MiB + 1);
-    const cid = await store.put(bytes);
+    const { cid } = await store.put(bytes);
     await unlink(await findBlockFile(directory, (await computeBlobCid(bytes.subarray(MiB, 2 * MiB))).toString()));
     await assert.rejects(store.get(cid), BlockNotFoundError);
   });
@@ -133,7 +136,7 @@ describe("Helia blob store (on disk)", () => {
   it("honours an aborted signal", async () => {
     const controller = new AbortController();
     controller.abort();
-    const cid = await store.put(randomBytes(10));
+    const { cid } = await store.put(randomBytes(10));
     await assert.rejects(store.get(cid, { signal: controller.signal }), { name: "AbortError" });
   });
 
@@ -141,7 +144,7 @@ describe("Helia blob store (on disk)", () => {
     const other = await mkdtemp(join(tmpdir(), "meridian-helia-open-"));
     try {
       const opened = await openBlobStore({ kind: "helia", directory: other });
-      const cid = await opened.put(new Uint8Array([1, 2, 3]));
+      const cid = (await opened.put(new Uint8Array([1, 2, 3]))).cid;
       assert.deepEqual(await opened.get(cid), new Uint8Array([1, 2, 3]));
       await opened.close();
       await opened.close(); // idempotent

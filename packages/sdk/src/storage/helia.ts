@@ -6,19 +6,23 @@
  * @module
  */
 
+import { randomUUID } from "node:crypto";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createHeliaLight } from "helia";
 import type { Helia } from "helia";
 import { unixfs } from "@helia/unixfs";
 import type { UnixFS } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
+import { NextToLast } from "blockstore-fs/sharding";
+import { importBytes } from "ipfs-unixfs-importer";
 import { FsDatastore } from "datastore-fs";
-import { CID } from "multiformats/cid";
-import * as rawCodec from "multiformats/codecs/raw";
-import { sha256 } from "multiformats/hashes/sha2";
-import { CHUNK_SIZE_BYTES, concatChunks, importerOptions, parseBlobCid, verifyBlob } from "./cid.ts";
+import type { CID } from "multiformats/cid";
+import { bytesToHex } from "viem";
+import { concatChunks, importerOptions, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
+import type { LeafWriter } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
-import type { BlobStore, BlobStoreOptions } from "./types.ts";
+import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
 /** Parameters of {@link createHeliaStore}. */
 export interface CreateHeliaStoreParameters {
@@ -50,7 +54,7 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  * @example
  * ```ts
  * const store = await createHeliaStore({ directory: ".meridian/ipfs" });
- * const cid = await store.put(envelope);
+ * const { cid, sha256 } = await store.put(envelope);
  * const same = await store.get(cid);
  * await store.close();
  * ```
@@ -58,12 +62,15 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
 export async function createHeliaStore(parameters: CreateHeliaStoreParameters): Promise<BlobStore> {
   const { directory } = parameters;
   let helia: Helia;
+  const blocksDirectory = join(directory, "blocks");
+  const sharding = new NextToLast(); // blockstore-fs's default layout, held here to place raw leaves
   try {
     helia = createHeliaLight({
-      blockstore: new FsBlockstore(join(directory, "blocks")),
+      blockstore: new FsBlockstore(blocksDirectory, { shardingStrategy: sharding }),
       datastore: new FsDatastore(join(directory, "datastore")),
     });
     await helia.start();
+    await mkdir(blocksDirectory, { recursive: true });
   } catch (cause) {
     throw new StorageUnavailableError(`Could not open the Helia store in ${directory}.`, {
       hint: "Check that the directory is writable and not used by another Meridian process.",
@@ -72,6 +79,30 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
   }
   const fs: UnixFS = unixfs(helia);
   let closed = false;
+
+  const shardDirectories = new Set<string>();
+  /**
+   * Writes a raw leaf into the blockstore's directory while WebCrypto hashes it: the bytes go
+   * to a temporary file, then are renamed to the block's path once the hash names it. Same
+   * atomic write-then-rename as blockstore-fs, but the write and the hash overlap.
+   */
+  const writeLeaf: LeafWriter = async (leaf) => {
+    const temporary = join(blocksDirectory, `.put-${randomUUID()}.tmp`);
+    try {
+      const [digest] = await Promise.all([sha256Bytes(leaf), writeFile(temporary, leaf)]);
+      const cid = rawCid(digest);
+      const { dir, file } = sharding.encode(cid);
+      if (!shardDirectories.has(dir)) {
+        await mkdir(join(blocksDirectory, dir), { recursive: true });
+        shardDirectories.add(dir);
+      }
+      await rename(temporary, join(blocksDirectory, dir, file));
+      return cid;
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  };
 
   const assertOpen = (): void => {
     if (closed) throw new StorageUnavailableError(`The Helia store in ${directory} is closed.`, { hint: "Open a new store with createHeliaStore." });
@@ -100,19 +131,24 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
   return {
     kind: "helia",
 
-    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<string> {
+    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
       assertOpen();
       try {
-        // A blob that fits one chunk is one raw block: the importer (reduceSingleLeafToSelf)
-        // gives exactly this CIDv1(raw, sha2-256), so write it directly and skip its overhead.
-        if (bytes.length > 0 && bytes.length <= CHUNK_SIZE_BYTES) {
-          options.signal?.throwIfAborted();
-          const cid = CID.createV1(rawCodec.code, await sha256.digest(bytes));
-          await helia.blockstore.put(cid, bytes);
-          return cid.toString();
+        options.signal?.throwIfAborted();
+        // A blob that fits one chunk is one raw block (the importer reduces a single raw leaf
+        // to itself), whose CID digest is the blob's SHA-256: hash once, while writing it.
+        if (isSingleBlock(bytes.length)) {
+          const cid = await writeLeaf(bytes);
+          return { cid: cid.toString(), sha256: bytesToHex(cid.multihash.digest), size: bytes.length };
         }
-        const cid = await fs.addBytes(bytes, { ...importerOptions(), ...(options.signal ? { signal: options.signal } : {}) });
-        return cid.toString();
+        // Larger blobs: the whole-blob SHA-256 runs on WebCrypto's thread pool while the
+        // importer cuts 1 MiB leaves (hashed and written in parallel by writeLeaf) and writes
+        // the dag-pb nodes through Helia.
+        const [digest, { cid }] = await Promise.all([
+          sha256Bytes(bytes),
+          importBytes(bytes, helia.blockstore, { ...importerOptions(writeLeaf), ...(options.signal ? { signal: options.signal } : {}) }),
+        ]);
+        return { cid: cid.toString(), sha256: bytesToHex(digest), size: bytes.length };
       } catch (cause) {
         if (isAbort(cause, options.signal)) throw cause;
         throw new StorageUnavailableError(`Could not write ${bytes.length} bytes to the Helia store in ${directory}.`, {

@@ -9,9 +9,10 @@
 import { create } from "kubo-rpc-client";
 import type { KuboRPCClient } from "kubo-rpc-client";
 import type { CID } from "multiformats/cid";
-import { CHUNK_SIZE_BYTES, computeBlobCid, concatChunks, parseBlobCid, verifyBlob } from "./cid.ts";
+import { bytesToHex } from "viem";
+import { CHUNK_SIZE_BYTES, computeBlobCid, concatChunks, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
-import type { BlobStore, BlobStoreOptions } from "./types.ts";
+import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
 /** Parameters of {@link createKuboStore}. */
 export interface CreateKuboStoreParameters {
@@ -40,7 +41,7 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  * @example
  * ```ts
  * const store = await createKuboStore({ url: "http://127.0.0.1:5001" });
- * const cid = await store.put(envelope);
+ * const { cid, sha256 } = await store.put(envelope);
  * ```
  */
 export async function createKuboStore(parameters: CreateKuboStoreParameters): Promise<BlobStore> {
@@ -79,9 +80,11 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
   return {
     kind: "kubo",
 
-    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<string> {
+    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
       assertOpen();
       const { signal } = options;
+      const digest = sha256Bytes(bytes);
+      digest.catch(() => {}); // awaited below; never an unhandled rejection if Kubo fails first
       let cid: CID;
       try {
         const result = await client.add(bytes, {
@@ -97,7 +100,7 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
       } catch (cause) {
         return fail(cause, `store ${bytes.length} bytes`, signal);
       }
-      const expected = await computeBlobCid(bytes);
+      const expected = isSingleBlock(bytes.length) ? rawCid(await digest) : await computeBlobCid(bytes);
       const same: boolean = expected.equals(cid);
       if (!same) {
         throw new CidMismatchError(cid.toString(), {
@@ -105,7 +108,7 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
           hint: "Reset Kubo's Import.* settings (max links per node, chunker) to their defaults so its CIDs match Meridian's.",
         });
       }
-      return cid.toString();
+      return { cid: cid.toString(), sha256: bytesToHex(await digest), size: bytes.length };
     },
 
     async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {

@@ -10,6 +10,16 @@ export interface BlobStoreOptions {
   signal?: AbortSignal;
 }
 
+/** What {@link BlobStore.put} stored. */
+export interface StoredBlob {
+  /** The blob's CIDv1, base32 (`bafkrei…` for one raw block of up to 1 MiB, `bafybei…` for a UnixFS DAG). */
+  cid: string;
+  /** SHA-256 of the whole blob, `0x` + 64 hex: the record's `ciphertextHash` to anchor on chain. */
+  sha256: `0x${string}`;
+  /** Size of the blob in bytes. */
+  size: number;
+}
+
 /**
  * Content-addressed storage for opaque blobs (record envelopes) on IPFS.
  *
@@ -22,11 +32,13 @@ export interface BlobStore {
   /** Which backend this is. */
   readonly kind: "helia" | "kubo";
   /**
-   * Stores `bytes` (0 bytes or more) and returns their CIDv1 as a base32 string.
+   * Stores `bytes` (0 bytes or more) and returns their CIDv1 and their SHA-256, computed in
+   * the same pass (a blob of up to 1 MiB is hashed once: its raw CID's digest is its SHA-256).
    *
    * @throws {StorageUnavailableError} when the backend cannot be reached or is closed.
+   * @throws {CidMismatchError} (Kubo) when the backend's CID differs from Meridian's.
    */
-  put(bytes: Uint8Array, options?: BlobStoreOptions): Promise<string>;
+  put(bytes: Uint8Array, options?: BlobStoreOptions): Promise<StoredBlob>;
   /**
    * Reads the blob `cid` and checks that its bytes produce that CID.
    *
