@@ -17,6 +17,10 @@ export { CHUNK_SIZE_BYTES, MAX_LINKS_PER_NODE, computeBlobCid, parseBlobCid } fr
 export { createHeliaStore } from "./helia.ts";
 export type { CreateHeliaStoreParameters } from "./helia.ts";
 export { createKuboStore } from "./kubo.ts";
+export { createHttpStore } from "./http.ts";
+export type { CreateHttpStoreParameters } from "./http.ts";
+export { handleBlobRequest, DEFAULT_MAX_BLOB_BYTES } from "./http-server.ts";
+export type { HandleBlobRequestParameters } from "./http-server.ts";
 export type { CreateKuboStoreParameters } from "./kubo.ts";
 
 /** Which store {@link openBlobStore} opens: an embedded Helia node on disk, or a Kubo RPC endpoint. */

@@ -30,7 +30,7 @@ export interface StoredBlob {
  */
 export interface BlobStore {
   /** Which backend this is. */
-  readonly kind: "helia" | "kubo";
+  readonly kind: "helia" | "kubo" | "http";
   /**
    * Stores `bytes` (0 bytes or more) and returns their CIDv1 and their SHA-256, computed in
    * the same pass (a blob of up to 1 MiB is hashed once: its raw CID's digest is its SHA-256).

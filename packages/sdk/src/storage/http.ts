@@ -1,0 +1,104 @@
+/**
+ * A {@link BlobStore} that talks to a Meridian blob endpoint over HTTP (the web app's
+ * `/api/blobs`, which keeps the blobs in its Helia node). Works in browsers and Node (global
+ * `fetch`). The server is not trusted: `put` computes the CID and SHA-256 of the bytes
+ * locally and refuses an answer that differs, and `get` verifies the bytes against the CID.
+ *
+ * Endpoint contract:
+ * - `POST {baseUrl}` with the blob as `application/octet-stream` → `201 { cid, sha256, size }`
+ * - `GET {baseUrl}/{cid}` → the bytes, or `404`
+ * - `HEAD {baseUrl}/{cid}` → `200` or `404`
+ *
+ * @module
+ */
+
+import { bytesToHex } from "viem";
+import { computeBlobCid, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
+import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
+import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
+
+/** Parameters of {@link createHttpStore}. */
+export interface CreateHttpStoreParameters {
+  /** Absolute or page-relative URL of the blob endpoint, e.g. `/api/blobs`. */
+  baseUrl: string;
+  /** The `fetch` to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Returns a {@link BlobStore} with `kind: "http"` over the endpoint at `baseUrl`.
+ *
+ * @throws {StorageUnavailableError} from every method when the endpoint cannot be reached or
+ *   answers with an error (the message carries the server's error text).
+ * @throws {CidMismatchError} from `put` when the server's CID or SHA-256 is not the one the
+ *   bytes have, and from `get` when the bytes received do not match the CID.
+ * @throws {BlockNotFoundError} from `get` when the server does not hold the blob.
+ * @example
+ * ```ts
+ * const store = createHttpStore({ baseUrl: "/api/blobs" });
+ * const { cid, sha256 } = await store.put(envelope);
+ * ```
+ */
+export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStore {
+  const base = parameters.baseUrl.replace(/\/+$/, "");
+  const doFetch = parameters.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  const request = async (url: string, init: RequestInit, what: string): Promise<Response> => {
+    try {
+      return await doFetch(url, init);
+    } catch (cause) {
+      if (init.signal?.aborted) throw cause;
+      throw new StorageUnavailableError(`Cannot reach the blob endpoint to ${what}.`, { details: url, hint: "Check that the Meridian web server is running.", cause });
+    }
+  };
+  const failure = async (response: Response, what: string): Promise<never> => {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = (await response.json()) as { error?: string };
+      if (typeof body.error === "string") message = body.error;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new StorageUnavailableError(`The blob endpoint refused to ${what}.`, { details: message });
+  };
+
+  return {
+    kind: "http",
+
+    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
+      const local = Promise.all([sha256Bytes(bytes), isSingleBlock(bytes.length) ? null : computeBlobCid(bytes)]);
+      local.catch(() => {});
+      const body = new Uint8Array(bytes); // a private copy: the caller may reuse its buffer
+      const response = await request(base, { method: "POST", body, headers: { "content-type": "application/octet-stream" }, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
+      if (response.status !== 201 && response.status !== 200) return failure(response, `store ${bytes.length} bytes`);
+      const answer = (await response.json()) as Partial<StoredBlob>;
+      const [digest, dagCid] = await local;
+      const expected = (dagCid ?? rawCid(digest)).toString();
+      const sha256 = bytesToHex(digest);
+      if (answer.cid !== expected || answer.sha256 !== sha256 || answer.size !== bytes.length) {
+        throw new CidMismatchError(String(answer.cid), { details: `the server answered ${JSON.stringify(answer)}; the bytes sent have CID ${expected} and SHA-256 ${sha256}` });
+      }
+      return { cid: expected, sha256, size: bytes.length };
+    },
+
+    async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {
+      const parsed = parseBlobCid(cid);
+      const response = await request(`${base}/${parsed.toString()}`, { method: "GET", ...(options.signal ? { signal: options.signal } : {}) }, `read ${parsed.toString()}`);
+      if (response.status === 404) throw new BlockNotFoundError(parsed.toString(), { details: "the server does not hold this blob" });
+      if (!response.ok) return failure(response, `read ${parsed.toString()}`);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      await verifyBlob(parsed, bytes);
+      return bytes;
+    },
+
+    async has(cid: string): Promise<boolean> {
+      const parsed = parseBlobCid(cid);
+      const response = await request(`${base}/${parsed.toString()}`, { method: "HEAD" }, `look up ${parsed.toString()}`);
+      if (response.status === 404) return false;
+      if (!response.ok) return failure(response, `look up ${parsed.toString()}`);
+      return true;
+    },
+
+    async close(): Promise<void> {},
+  };
+}
