@@ -25,7 +25,7 @@ import { MeridianError } from "../errors.ts";
 import { providerRegistryAbi, providerRegistryBytecode, recordRegistryAbi, recordRegistryBytecode } from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
 import { toMeridianError } from "./errors.ts";
-import { Scope, type GrantScope, type MeridianContext, type MeridianDeployment, type ProviderKindCode, type ScopeCode, type TransactionResult } from "./types.ts";
+import { Scope, type GrantScope, type MeridianContext, type MeridianDeployment, type ProviderKindCode, type ScopeCode, type TransactionEvent, type TransactionResult } from "./types.ts";
 
 /** A write action was called on a context without a wallet client. */
 export class WalletRequiredError extends MeridianError {
@@ -59,18 +59,38 @@ export function grantIdOf(patient: Address, grantee: Address, scope: GrantScope)
 
 type WriteRequest = { address: Address; abi: Abi; functionName: string; args: readonly unknown[] };
 
-/** Simulates, sends and waits for a contract write; returns the receipt. */
+let nextTransactionId = 1;
+
+/**
+ * Simulates, sends and waits for a contract write; returns the receipt. Reports each step to
+ * `ctx.onTransaction` when set.
+ */
 async function write(ctx: MeridianContext, action: string, request: WriteRequest): Promise<TransactionReceipt> {
   const wallet = ctx.walletClient;
   if (!wallet) throw new WalletRequiredError(action);
+  const id = nextTransactionId++;
+  const report = (step: Omit<TransactionEvent, "id" | "action" | "at">): void => {
+    try {
+      ctx.onTransaction?.({ id, action, at: Date.now(), ...step });
+    } catch {
+      // an observer must never break a write
+    }
+  };
+  let hash: Hex | undefined;
   try {
+    report({ status: "simulating" });
     const { request: simulated } = await ctx.publicClient.simulateContract({ ...request, account: wallet.account } as never);
-    const hash = await wallet.writeContract(simulated as never);
+    report({ status: "signing" });
+    hash = await wallet.writeContract(simulated as never);
+    report({ status: "pending", hash });
     const receipt = await ctx.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new MeridianError(`${action}: the transaction ${hash} reverted.`, { hint: "Run it again to see the contract's reason." });
+    report({ status: "confirmed", hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return receipt;
   } catch (error) {
-    throw toMeridianError(error);
+    const failure = toMeridianError(error);
+    report({ status: "failed", ...(hash ? { hash } : {}), error: failure.shortMessage });
+    throw failure;
   }
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BaseError, ContractFunctionRevertedError } from "viem";
+import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
 import { MeridianError } from "../errors.ts";
 
 /** Plain-language explanations of the contracts' custom errors, with what to do. */
@@ -63,13 +63,23 @@ export class ChainRequestError extends MeridianError {
   override name = "ChainRequestError" as const;
 }
 
+/** The user declined the request in their wallet (EIP-1193 error 4001). Nothing was sent. */
+export class UserRejectedError extends MeridianError {
+  override name = "UserRejectedError" as const;
+  constructor(options: { cause?: unknown } = {}) {
+    super("You declined the request in your wallet; nothing was sent.", { hint: "Start the action again when you are ready.", ...options });
+  }
+}
+
 /**
  * Converts anything viem throws into a {@link MeridianError}: a decoded custom error becomes a
- * {@link ContractRevertedError}; other failures a {@link ChainRequestError} with viem's short message.
+ * {@link ContractRevertedError}; a request declined in the wallet a {@link UserRejectedError};
+ * other failures a {@link ChainRequestError} with viem's short message.
  */
 export function toMeridianError(error: unknown): MeridianError {
   if (error instanceof MeridianError) return error;
   if (error instanceof BaseError) {
+    if (error.walk((e) => e instanceof UserRejectedRequestError) instanceof UserRejectedRequestError) return new UserRejectedError({ cause: error });
     const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
     if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName) {
       return new ContractRevertedError(revert.data.errorName, revert.data.args ?? [], error);

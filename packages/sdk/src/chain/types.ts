@@ -48,6 +48,28 @@ export interface MeridianContext {
   publicClient: PublicClient<Transport, Chain | undefined>;
   walletClient?: WalletClient<Transport, Chain | undefined, Account> | undefined;
   deployment: MeridianDeployment;
+  /** Observer of every contract write's life cycle (for progress displays and metrics). Must not throw. */
+  onTransaction?: ((event: TransactionEvent) => void) | undefined;
+}
+
+/** One step in the life of a contract write, reported to {@link MeridianContext.onTransaction}. */
+export interface TransactionEvent {
+  /** Correlates the steps of one write (unique per call within the page/process). */
+  id: number;
+  /** What the write does, in words (e.g. "issue a grant"). */
+  action: string;
+  /** `simulating` → `signing` (waiting for the wallet) → `pending` (sent) → `confirmed` or `failed`. */
+  status: "simulating" | "signing" | "pending" | "confirmed" | "failed";
+  /** Wall-clock time of this step (milliseconds since the Unix epoch). */
+  at: number;
+  /** Transaction hash, from `pending` on. */
+  hash?: Hex;
+  /** Gas used (gas units), when `confirmed`. */
+  gasUsed?: bigint;
+  /** Block number, when `confirmed`. */
+  blockNumber?: bigint;
+  /** The error in plain words, when `failed`. */
+  error?: string;
 }
 
 /** The outcome of a confirmed transaction. */
