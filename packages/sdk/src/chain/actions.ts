@@ -174,6 +174,39 @@ export async function getProvider(ctx: MeridianContext, provider: Address): Prom
   }
 }
 
+/**
+ * Every provider ever admitted, with its current registry entry, oldest first. Reads the
+ * `ProviderAdmitted` logs from the deployment block (one `eth_getLogs`), then one
+ * `getProvider` per provider: a directory view, so it grows with the number of providers.
+ */
+export async function listProviders(ctx: MeridianContext): Promise<ProviderInfo[]> {
+  try {
+    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderAdmitted", fromBlock: ctx.deployment.deployedAtBlock });
+    const seen = new Set<string>();
+    const addresses: Address[] = [];
+    for (const log of logs) {
+      const provider = (log.args as { provider?: Address }).provider;
+      if (provider && !seen.has(provider.toLowerCase())) {
+        seen.add(provider.toLowerCase());
+        addresses.push(provider);
+      }
+    }
+    return await Promise.all(addresses.map((a) => getProvider(ctx, a)));
+  } catch (error) {
+    throw toMeridianError(error);
+  }
+}
+
+/** Whether `account` holds the provider registry's `REGULATOR_ROLE` (OpenZeppelin AccessControl). */
+export async function isRegulator(ctx: MeridianContext, account: Address): Promise<boolean> {
+  try {
+    const role = await ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "REGULATOR_ROLE" });
+    return await ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "hasRole", args: [role, account] });
+  } catch (error) {
+    throw toMeridianError(error);
+  }
+}
+
 // --------------------------------------------------------------- patients
 
 /** Registers the wallet's account as a patient with its X25519 public key (32 bytes, hex). */

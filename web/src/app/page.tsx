@@ -1,0 +1,48 @@
+"use client";
+
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { getPatient, getProvider, isRegulator } from "@meridian/sdk/chain/actions.ts";
+import { useMeridian } from "@/lib/meridian.tsx";
+import { STATUS_NAMES } from "@/lib/labels.ts";
+
+export default function Home() {
+  const { address, readContext, config } = useMeridian();
+  const roles = useQuery({
+    queryKey: ["roles", address],
+    enabled: !!address && !!readContext,
+    queryFn: async () => {
+      const [patient, provider, regulator] = await Promise.all([getPatient(readContext!, address!), getProvider(readContext!, address!), isRegulator(readContext!, address!)]);
+      return { patient: patient.registered, provider: provider.status, regulator };
+    },
+  });
+  return (
+    <>
+      <h1>Your medical records, your keys</h1>
+      <p>
+        Meridian keeps FHIR R4 records encrypted on IPFS. Only you hold the keys; you share them with hospitals and doctors from your own
+        wallet, and every access is written to {config.chainName} for you to audit.
+      </p>
+      {address && roles.data ? (
+        <section className="card" aria-labelledby="you-title">
+          <h2 id="you-title">This account</h2>
+          <ul>
+            <li>Patient: {roles.data.patient ? <Link href="/patient">registered, open your records</Link> : <Link href="/patient">not registered yet, start here</Link>}</li>
+            <li>Provider: {roles.data.provider === 0 ? "not admitted" : <Link href="/provider">{STATUS_NAMES[roles.data.provider]}</Link>}</li>
+            {roles.data.regulator ? <li><Link href="/regulator">Regulator</Link></li> : null}
+          </ul>
+        </section>
+      ) : (
+        <p className="notice">Connect your wallet to start. Patients register with one signature and one transaction.</p>
+      )}
+      <section className="card">
+        <h2>How it works</h2>
+        <ol>
+          <li>Your browser encrypts each record with a fresh key (AES-256-GCM) before anything leaves it.</li>
+          <li>The ciphertext goes to IPFS; its address (CID) and hash are anchored on chain in your record chain.</li>
+          <li>To share, your wallet seals the key to the provider's public key (HPKE, RFC 9180) and records a grant on chain; you can revoke it at any time.</li>
+        </ol>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,30 @@
+"use client";
+
+import { Gate } from "@/components/gate.tsx";
+import { useMeridian } from "@/lib/meridian.tsx";
+import { RecordTimeline, VerifyChain } from "@/components/patient/records.tsx";
+import { UploadRecords } from "@/components/patient/upload.tsx";
+import { AuditLog, Grants, RequestInbox } from "@/components/patient/sharing.tsx";
+import { LabTrends } from "@/components/patient/lab-trends.tsx";
+
+export default function PatientPage() {
+  const { client } = useMeridian();
+  return (
+    <>
+      <h1>Your records</h1>
+      <Gate role="patient">
+        {client ? (
+          <>
+            <RequestInbox client={client} patient={client.address} />
+            <UploadRecords client={client} />
+            <RecordTimeline client={client} patient={client.address} />
+            <LabTrends client={client} patient={client.address} />
+            <Grants client={client} patient={client.address} />
+            <AuditLog client={client} patient={client.address} />
+            <VerifyChain client={client} patient={client.address} />
+          </>
+        ) : null}
+      </Gate>
+    </>
+  );
+}

@@ -1,0 +1,140 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { isAddress, type Address } from "viem";
+import { getProvider, listGrantEvents } from "@meridian/sdk/chain/actions.ts";
+import { publicKeyToBytes32 } from "@meridian/sdk/crypto/keys.ts";
+import { categoryName, RecordCategory } from "@meridian/sdk/categories.ts";
+import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { Gate } from "@/components/gate.tsx";
+import { ErrorText } from "@/components/error-text.tsx";
+import { RecordTimeline } from "@/components/patient/records.tsx";
+import { UploadRecords } from "@/components/patient/upload.tsx";
+import { useMeridian } from "@/lib/meridian.tsx";
+import { useAction } from "@/lib/use-action.ts";
+import { formatScope, formatTime } from "@/lib/format.ts";
+import { KIND_NAMES, STATUS_NAMES } from "@/lib/labels.ts";
+
+export default function ProviderPage() {
+  const { client } = useMeridian();
+  return (
+    <>
+      <h1>Provider</h1>
+      <Gate role="provider">{client ? <ProviderDashboard client={client} /> : null}</Gate>
+    </>
+  );
+}
+
+function ProviderDashboard({ client }: { client: MeridianClient }) {
+  const queryClient = useQueryClient();
+  const me = useQuery({ queryKey: ["provider", client.address], queryFn: () => getProvider(client.ctx, client.address) });
+  const myKey = useQuery({ queryKey: ["my-key", client.address], queryFn: async () => publicKeyToBytes32((await client.keys()).publicKey) });
+  const publish = useAction(async () => {
+    await client.publishProviderKey();
+    await queryClient.invalidateQueries({ queryKey: ["provider", client.address] });
+  });
+  if (!me.data) return <p>Loading your registry entry…</p>;
+  const active = me.data.status === 1;
+  const keyPublished = myKey.data !== undefined && me.data.encryptionKey.toLowerCase() === myKey.data.toLowerCase();
+  return (
+    <>
+      <section className="card" aria-labelledby="entry-title">
+        <h2 id="entry-title">Your registry entry</h2>
+        {me.data.status === 0 ? (
+          <p className="alert" role="alert" data-testid="provider-refused">This account is not an admitted provider. Ask the regulator to admit it; until then you cannot request or read records.</p>
+        ) : (
+          <dl>
+            <dt>Name</dt><dd>{me.data.name}</dd>
+            <dt>Kind</dt><dd>{KIND_NAMES[me.data.kind]} — {me.data.department}</dd>
+            <dt>Status</dt><dd data-testid="provider-status" className={active ? "ok" : "bad"}>{STATUS_NAMES[me.data.status]} since {formatTime(me.data.statusChangedAt)}</dd>
+          </dl>
+        )}
+        {!active && me.data.status !== 0 ? <p className="alert" role="alert" data-testid="provider-refused">Your access is {STATUS_NAMES[me.data.status]?.toLowerCase()}: no record can be opened until the regulator reinstates you.</p> : null}
+        {me.data.status !== 0 ? (
+          <p>
+            Encryption key: {keyPublished ? <span className="ok">published</span> : <span className="warn">not published (patients cannot share with you yet)</span>}{" "}
+            {keyPublished ? null : <button type="button" onClick={() => void publish.start()} disabled={publish.pending}>Publish key</button>}
+          </p>
+        ) : null}
+        <ErrorText error={publish.error} />
+      </section>
+      {active ? (
+        <>
+          <SharedWithMe client={client} />
+          <RequestAccess client={client} />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function SharedWithMe({ client }: { client: MeridianClient }) {
+  const grants = useQuery({ queryKey: ["shared", client.address], queryFn: () => listGrantEvents(client.ctx, { grantee: client.address }) });
+  const patients = useMemo(() => {
+    const map = new Map<string, { patient: Address; scopes: string[]; write: boolean }>();
+    for (const g of grants.data ?? []) {
+      const entry = map.get(g.patient.toLowerCase()) ?? { patient: g.patient, scopes: [], write: false };
+      entry.scopes.push(`${formatScope(g.scope)}${g.expiresAt ? ` until ${formatTime(g.expiresAt)}` : ""}`);
+      entry.write ||= g.write;
+      map.set(g.patient.toLowerCase(), entry);
+    }
+    return [...map.values()];
+  }, [grants.data]);
+  const [selected, setSelected] = useState<Address | undefined>(undefined);
+  return (
+    <section className="card" aria-labelledby="shared-title">
+      <h2 id="shared-title">Patients who shared with you</h2>
+      {patients.length === 0 ? <p className="muted">No patient has shared records with you yet.</p> : null}
+      <ul>
+        {patients.map((p) => (
+          <li key={p.patient} data-testid="shared-patient">
+            <span className="mono">{p.patient}</span>: {p.scopes.join("; ")}{p.write ? " (with write consent)" : ""}{" "}
+            <button type="button" className="secondary" onClick={() => setSelected(p.patient)}>Show records</button>
+          </li>
+        ))}
+      </ul>
+      {selected ? (
+        <>
+          <RecordTimeline client={client} patient={selected} title="Shared records" />
+          {patients.find((p) => p.patient === selected)?.write ? <UploadRecords client={client} patient={selected} /> : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function RequestAccess({ client }: { client: MeridianClient }) {
+  const [patient, setPatient] = useState("");
+  const [scope, setScope] = useState("all");
+  const [days, setDays] = useState(30);
+  const [purpose, setPurpose] = useState("");
+  const [write, setWrite] = useState(false);
+  const request = useAction(async () => {
+    if (!isAddress(patient)) throw new Error("The patient address is not a valid 0x address.");
+    const s = scope === "all" ? { kind: "all" as const } : { kind: "category" as const, category: Number(scope) as RecordCategory };
+    return client.requestAccess({ patient, scope: s, write, durationSeconds: days * 86_400, purpose });
+  });
+  return (
+    <section className="card" aria-labelledby="request-title">
+      <h2 id="request-title">Request access</h2>
+      <form onSubmit={(e) => { e.preventDefault(); void request.start(); }}>
+        <label htmlFor="req-patient">Patient address</label>
+        <input id="req-patient" value={patient} onChange={(e) => setPatient(e.target.value.trim())} placeholder="0x…" size={44} required />
+        <label htmlFor="req-scope">Scope</label>
+        <select id="req-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
+          <option value="all">All records</option>
+          {Object.values(RecordCategory).map((c) => <option key={c} value={c}>{categoryName(c)} records</option>)}
+        </select>
+        <label htmlFor="req-days">Duration (days)</label>
+        <input id="req-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />
+        <label htmlFor="req-purpose">Purpose</label>
+        <input id="req-purpose" value={purpose} maxLength={200} onChange={(e) => setPurpose(e.target.value)} placeholder="e.g. cardiology follow-up" size={44} />
+        <label><input type="checkbox" checked={write} onChange={(e) => setWrite(e.target.checked)} /> Also ask to add records (write consent)</label>
+        <p><button type="submit" disabled={request.pending}>{request.pending ? "Sending…" : "Send request"}</button></p>
+      </form>
+      {request.result ? <p className="ok" role="status">Request sent; the patient will see it in their inbox.</p> : null}
+      <ErrorText error={request.error} />
+    </section>
+  );
+}

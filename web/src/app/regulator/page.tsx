@@ -1,0 +1,90 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { isAddress } from "viem";
+import { admitProvider, isRegulator, listProviders, setProviderStatus, type ProviderInfo } from "@meridian/sdk/chain/actions.ts";
+import { ProviderKind, type ProviderKindCode } from "@meridian/sdk/chain/types.ts";
+import { ErrorText } from "@/components/error-text.tsx";
+import { useMeridian } from "@/lib/meridian.tsx";
+import { useAction } from "@/lib/use-action.ts";
+import { formatTime } from "@/lib/format.ts";
+import { KIND_NAMES, STATUS_NAMES } from "@/lib/labels.ts";
+
+/** The regulator's page: membership only. Nothing here reads or shows medical content. */
+export default function RegulatorPage() {
+  const { client, readContext, address } = useMeridian();
+  const queryClient = useQueryClient();
+  const providers = useQuery({ queryKey: ["providers"], enabled: !!readContext, queryFn: () => listProviders(readContext!) });
+  const regulator = useQuery({ queryKey: ["is-regulator", address], enabled: !!readContext && !!address, queryFn: () => isRegulator(readContext!, address!) });
+  const act = useAction(async (provider: ProviderInfo, action: "suspend" | "reinstate" | "remove") => {
+    await setProviderStatus(client!.ctx, { provider: provider.address, action });
+    await queryClient.invalidateQueries({ queryKey: ["providers"] });
+  });
+  const canAct = !!client && regulator.data === true;
+  return (
+    <>
+      <h1>Regulator</h1>
+      <p className="muted">The regulator admits and suspends providers. It holds no keys and can read no records.</p>
+      {address && regulator.data === false ? <p className="notice" role="status">This account does not hold the regulator role: the list is read-only.</p> : null}
+      {canAct ? <AdmitForm onDone={() => queryClient.invalidateQueries({ queryKey: ["providers"] })} /> : null}
+      <section className="card" aria-labelledby="providers-title">
+        <h2 id="providers-title">Providers</h2>
+        <div className="table-wrap">
+          <table>
+            <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Department</th><th scope="col">Address</th><th scope="col">Status</th><th scope="col"><span className="muted">Actions</span></th></tr></thead>
+            <tbody>
+              {(providers.data ?? []).map((p) => (
+                <tr key={p.address} data-testid="provider-row">
+                  <td>{p.name}</td>
+                  <td>{KIND_NAMES[p.kind]}</td>
+                  <td>{p.department}</td>
+                  <td className="mono">{p.address}</td>
+                  <td data-testid="provider-row-status">{STATUS_NAMES[p.status]}<div className="muted">since {formatTime(p.statusChangedAt)}</div></td>
+                  <td className="row">
+                    {canAct && p.status === 1 ? <button type="button" className="danger" disabled={act.pending} onClick={() => void act.start(p, "suspend")}>Suspend</button> : null}
+                    {canAct && p.status === 2 ? <button type="button" disabled={act.pending} onClick={() => void act.start(p, "reinstate")}>Reinstate</button> : null}
+                    {canAct && (p.status === 1 || p.status === 2) ? <button type="button" className="secondary" disabled={act.pending} onClick={() => void act.start(p, "remove")}>Remove</button> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <ErrorText error={act.error} />
+      </section>
+    </>
+  );
+}
+
+function AdmitForm({ onDone }: { onDone: () => Promise<void> }) {
+  const { client } = useMeridian();
+  const [address, setAddress] = useState("");
+  const [name, setName] = useState("");
+  const [department, setDepartment] = useState("");
+  const [kind, setKind] = useState<ProviderKindCode>(ProviderKind.Hospital);
+  const admit = useAction(async () => {
+    if (!isAddress(address)) throw new Error("The provider address is not a valid 0x address.");
+    await admitProvider(client!.ctx, { provider: address, kind, name, department });
+    await onDone();
+  });
+  return (
+    <section className="card" aria-labelledby="admit-title">
+      <h2 id="admit-title">Admit a provider</h2>
+      <form onSubmit={(e) => { e.preventDefault(); void admit.start(); }}>
+        <label htmlFor="admit-address">Provider account</label>
+        <input id="admit-address" value={address} onChange={(e) => setAddress(e.target.value.trim())} placeholder="0x…" size={44} required />
+        <label htmlFor="admit-name">Name</label>
+        <input id="admit-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+        <label htmlFor="admit-kind">Kind</label>
+        <select id="admit-kind" value={kind} onChange={(e) => setKind(Number(e.target.value) as ProviderKindCode)}>
+          {Object.entries(KIND_NAMES).map(([code, label]) => <option key={code} value={code}>{label}</option>)}
+        </select>
+        <label htmlFor="admit-department">Department or specialty</label>
+        <input id="admit-department" value={department} onChange={(e) => setDepartment(e.target.value)} maxLength={100} />
+        <p><button type="submit" disabled={admit.pending}>{admit.pending ? "Admitting…" : "Admit"}</button></p>
+      </form>
+      <ErrorText error={admit.error} />
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import type { Hex } from "viem";
+import { categoryName } from "@meridian/sdk/categories.ts";
+import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { describeError } from "@/lib/meridian.tsx";
+import { formatBytes, formatTime } from "@/lib/format.ts";
+import { FhirRecord } from "./fhir-record.tsx";
+import { ErrorText } from "./error-text.tsx";
+
+const VIA: Record<string, string> = {
+  patient: "your own key",
+  "record-grant": "a grant for this record",
+  "category-grant": "a category grant",
+  "all-grant": "an all-records grant",
+};
+
+/** Fetches, verifies and decrypts one record in this page, then renders it for a person. */
+export function OpenedRecord({ client, recordId, onClose }: { client: MeridianClient; recordId: Hex; onClose: () => void }) {
+  const record = useQuery({ queryKey: ["record", client.address, recordId], queryFn: () => client.readRecord(recordId), retry: false, staleTime: Infinity });
+  return (
+    <section className="card" aria-labelledby="opened-title" data-testid="opened-record">
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <h2 id="opened-title">Record {recordId.slice(0, 10)}…</h2>
+        <button type="button" className="secondary" onClick={onClose}>Close</button>
+      </div>
+      {record.isPending ? <p role="status">Fetching, verifying and decrypting…</p> : null}
+      {record.error ? <ErrorText error={describeError(record.error)} /> : null}
+      {record.data ? (
+        <>
+          <p className="muted" data-testid="verified">
+            Verified against its CID and the hash anchored on chain; opened with {VIA[record.data.via]}. {categoryName(record.data.anchor.category)},{" "}
+            {formatTime(record.data.anchor.anchoredAt)}, {formatBytes(record.data.plaintext.length)}.
+          </p>
+          <FhirRecord plaintext={record.data.plaintext} />
+        </>
+      ) : null}
+    </section>
+  );
+}

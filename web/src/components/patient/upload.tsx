@@ -1,0 +1,94 @@
+"use client";
+
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Address } from "viem";
+import type { AddRecordStage, MeridianClient } from "@meridian/sdk/client.ts";
+import { recordDraftFromFile } from "@meridian/sdk/fhir/browser.ts";
+import { categoryName } from "@meridian/sdk/categories.ts";
+import { describeError } from "@/lib/meridian.tsx";
+import { ErrorText } from "../error-text.tsx";
+
+const STAGES: { key: AddRecordStage; label: string }[] = [
+  { key: "encrypt", label: "Encrypt" },
+  { key: "store", label: "Store" },
+  { key: "anchor", label: "Anchor" },
+  { key: "confirmed", label: "Confirm" },
+];
+
+interface Progress {
+  file: string;
+  done: number;
+  total: number;
+  stage: AddRecordStage | undefined;
+  current: string;
+}
+
+/**
+ * Upload a FHIR bundle (split per encounter), a lab result, or a file (PDF, DICOM, image) as
+ * records. Everything is encrypted in this page before it leaves it; the server only stores
+ * ciphertext. Pass `patient` to add records for a patient who gave write consent.
+ */
+export function UploadRecords({ client, patient }: { client: MeridianClient; patient?: Address }) {
+  const queryClient = useQueryClient();
+  const [progress, setProgress] = useState<Progress | undefined>(undefined);
+  const [error, setError] = useState<{ message: string; hint?: string } | undefined>(undefined);
+  const [added, setAdded] = useState<string[]>([]);
+  const busy = progress !== undefined && progress.done < progress.total;
+
+  async function upload(files: FileList | null) {
+    if (!files || files.length === 0) return;
+    setError(undefined);
+    setAdded([]);
+    for (const file of Array.from(files)) {
+      try {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        const drafts = await recordDraftFromFile(bytes, { fileName: file.name });
+        setProgress({ file: file.name, done: 0, total: drafts.length, stage: undefined, current: "" });
+        for (const [index, draft] of drafts.entries()) {
+          setProgress({ file: file.name, done: index, total: drafts.length, stage: "encrypt", current: draft.title });
+          const plaintext = new TextEncoder().encode(JSON.stringify(draft.resource));
+          await client.addRecord({
+            plaintext,
+            category: draft.category,
+            ...(patient ? { patient } : {}),
+            onStage: (stage) => setProgress((p) => (p ? { ...p, stage } : p)),
+          });
+          setAdded((list) => [...list, `${draft.title} (${categoryName(draft.category)})`]);
+          setProgress({ file: file.name, done: index + 1, total: drafts.length, stage: "confirmed", current: draft.title });
+        }
+      } catch (e) {
+        setError(describeError(e));
+        break;
+      } finally {
+        await queryClient.invalidateQueries({ queryKey: ["records"] });
+      }
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="upload-title">
+      <h2 id="upload-title">Add records</h2>
+      <p className="muted">A FHIR R4 bundle (JSON) becomes one record per encounter; PDF, DICOM and images become documents. Files are encrypted here before upload.</p>
+      <label htmlFor="upload-input">Choose files</label>
+      <input id="upload-input" type="file" multiple disabled={busy} accept=".json,application/json,application/fhir+json,.pdf,application/pdf,.dcm,application/dicom,image/*" onChange={(e) => void upload(e.target.files)} />
+      {progress ? (
+        <div aria-live="polite" data-testid="upload-progress">
+          <p>
+            {progress.file}: {progress.done} of {progress.total} records{progress.done === progress.total ? " added" : ""}
+          </p>
+          <progress max={Math.max(progress.total, 1)} value={progress.done} aria-label="Records added" />
+          <ol className="stages" aria-label="Stages of the current record">
+            {STAGES.map((s, i) => {
+              const at = progress.stage ? STAGES.findIndex((x) => x.key === progress.stage) : -1;
+              const state = progress.done === progress.total || i < at ? "done" : i === at ? "active" : "todo";
+              return <li key={s.key} data-state={state}>{s.label}{state === "done" ? " ✓" : state === "active" ? "…" : ""}</li>;
+            })}
+          </ol>
+        </div>
+      ) : null}
+      {added.length > 0 ? <details><summary>{added.length} records added</summary><ul>{added.map((a, i) => <li key={i}>{a}</li>)}</ul></details> : null}
+      <ErrorText error={error} />
+    </section>
+  );
+}

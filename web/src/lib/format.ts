@@ -1,0 +1,22 @@
+import { categoryName, type RecordCategory } from "@meridian/sdk/categories.ts";
+import type { GrantScope } from "@meridian/sdk/chain/types.ts";
+
+/** A Unix time in seconds as a local date and time, or "never" for 0. */
+export function formatTime(seconds: number): string {
+  if (!seconds) return "never";
+  return new Date(seconds * 1000).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** A grant or request scope in words. */
+export function formatScope(scope: GrantScope): string {
+  if (scope.kind === "all") return "All records";
+  if (scope.kind === "category") return `${categoryName(scope.category as RecordCategory)} records`;
+  return `One record (${scope.recordId.slice(0, 10)}…)`;
+}
+
+/** A byte count in B, kB or MB (SI units). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${(bytes / 1_000_000).toFixed(2)} MB`;
+}

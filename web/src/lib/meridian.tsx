@@ -1,0 +1,129 @@
+"use client";
+
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import type { Address } from "viem";
+import { useConnection, usePublicClient, useWalletClient } from "wagmi";
+import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
+import { createHttpStore } from "@meridian/sdk/storage/http.ts";
+import type { MeridianContext as ChainContext, MeridianDeployment, TransactionEvent } from "@meridian/sdk/chain/types.ts";
+import { MeridianError } from "@meridian/sdk/errors.ts";
+import type { PublicConfig } from "./server-config.ts";
+
+/** One contract write as this browser saw it (for the transaction panel and the metrics page). */
+export interface TransactionRecord {
+  id: number;
+  action: string;
+  status: TransactionEvent["status"];
+  startedAt: number;
+  sentAt?: number;
+  settledAt?: number;
+  hash?: string;
+  gasUsed?: bigint;
+  error?: string;
+}
+
+interface MeridianState {
+  config: PublicConfig;
+  deployment: MeridianDeployment;
+  /** Connected account, when connected. */
+  address: Address | undefined;
+  /** Whether the wallet is on the deployment's chain. */
+  onRightChain: boolean;
+  /** Read-only chain context (works without a wallet). */
+  readContext: ChainContext | undefined;
+  /** The signing client for the connected account on the right chain. */
+  client: MeridianClient | undefined;
+  /** Whether this page holds the account's derived encryption keys (in memory only). */
+  keysReady: boolean;
+  /** Asks the wallet for the key-derivation signature (once per page load and account). */
+  unlockKeys: () => Promise<void>;
+  /** This browser's contract writes, newest last. */
+  transactions: TransactionRecord[];
+}
+
+const Context = createContext<MeridianState | null>(null);
+
+/** Builds the SDK client from the connected wallet; drops it (and its keys) on account or chain change. */
+export function MeridianProvider({ config, children }: { config: PublicConfig; children: ReactNode }) {
+  const { address, chainId } = useConnection();
+  const publicClient = usePublicClient({ chainId: config.chainId });
+  const { data: walletClient } = useWalletClient({ chainId: config.chainId });
+  const [transactions, setTransactions] = useState<TransactionRecord[]>([]);
+  const [keysFor, setKeysFor] = useState<string | undefined>(undefined);
+
+  const deployment = useMemo<MeridianDeployment>(
+    () => ({ chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, deployedAtBlock: BigInt(config.deployedAtBlock) }),
+    [config],
+  );
+  const store = useMemo(() => createHttpStore({ baseUrl: "/api/blobs" }), []);
+
+  const onTransaction = useCallback((event: TransactionEvent) => {
+    setTransactions((list) => {
+      const index = list.findIndex((t) => t.id === event.id);
+      const previous: TransactionRecord = index >= 0 ? list[index]! : { id: event.id, action: event.action, status: event.status, startedAt: event.at };
+      const next: TransactionRecord = {
+        ...previous,
+        status: event.status,
+        ...(event.status === "pending" ? { sentAt: event.at } : {}),
+        ...(event.status === "confirmed" || event.status === "failed" ? { settledAt: event.at } : {}),
+        ...(event.hash ? { hash: event.hash } : {}),
+        ...(event.gasUsed !== undefined ? { gasUsed: event.gasUsed } : {}),
+        ...(event.error ? { error: event.error } : {}),
+      };
+      return index >= 0 ? list.map((t, i) => (i === index ? next : t)) : [...list, next];
+    });
+  }, []);
+
+  const onRightChain = chainId === config.chainId;
+  const readContext = useMemo<ChainContext | undefined>(
+    () => (publicClient ? { publicClient: publicClient as ChainContext["publicClient"], deployment } : undefined),
+    [publicClient, deployment],
+  );
+  const client = useMemo(() => {
+    if (!publicClient || !walletClient || !address || !onRightChain) return undefined;
+    if (walletClient.account.address.toLowerCase() !== address.toLowerCase()) return undefined;
+    return createMeridianClient({
+      publicClient: publicClient as ChainContext["publicClient"],
+      walletClient: walletClient as unknown as NonNullable<ChainContext["walletClient"]>,
+      deployment,
+      store,
+      onTransaction,
+    });
+  }, [publicClient, walletClient, address, onRightChain, deployment, store, onTransaction]);
+
+  // A new account or chain means a new client: the old keys are gone with it.
+  useEffect(() => setKeysFor(undefined), [client]);
+
+  const unlockKeys = useCallback(async () => {
+    if (!client) throw new MeridianError("Connect your wallet on the right network first.");
+    await client.keys();
+    setKeysFor(client.address);
+  }, [client]);
+
+  const value: MeridianState = {
+    config,
+    deployment,
+    address,
+    onRightChain,
+    readContext,
+    client,
+    keysReady: client !== undefined && keysFor === client.address,
+    unlockKeys,
+    transactions,
+  };
+  return <Context.Provider value={value}>{children}</Context.Provider>;
+}
+
+/** The app's Meridian state; throws outside {@link MeridianProvider}. */
+export function useMeridian(): MeridianState {
+  const value = useContext(Context);
+  if (!value) throw new Error("useMeridian must be used inside <MeridianProvider>.");
+  return value;
+}
+
+/** Plain words for any error: a Meridian error's message and hint, never a raw "execution reverted". */
+export function describeError(error: unknown): { message: string; hint?: string } {
+  if (error instanceof MeridianError) return { message: error.shortMessage, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof Error) return { message: error.message.split("\n")[0] ?? error.message };
+  return { message: String(error) };
+}
