@@ -57,7 +57,7 @@ export function RecordTimeline({ client, patient, title = "Your records" }: { cl
 function RecordRow({ record, patient, onOpen }: { record: RecordAnchor; patient: Hex; onOpen: () => void }) {
   const own = record.author.toLowerCase() === patient.toLowerCase();
   return (
-    <tr data-testid="record-row">
+    <tr data-testid="record-row" data-record-id={record.recordId}>
       <td>{formatTime(record.anchoredAt)}</td>
       <td>{categoryName(record.category)}</td>
       <td className="mono">{own ? "patient" : `${record.author.slice(0, 8)}…`}</td>
