@@ -3,13 +3,20 @@
  * `DocumentReference` + `Binary` pair in a `collection` Bundle, and come back out byte for byte.
  * Also the upload dispatcher {@link recordDraftFromFile} for any supported file.
  *
+ * Runs in browsers and Node alike: ids come from `crypto.randomUUID()`, hashes from WebCrypto
+ * (`crypto.subtle.digest`), base64 from `btoa`/`atob`. Browsers expose `crypto.randomUUID` and
+ * `crypto.subtle` only in secure contexts (HTTPS or `localhost`). Because WebCrypto is
+ * asynchronous, {@link attachmentToRecord}, {@link extractAttachment} and
+ * {@link recordDraftFromFile} return Promises.
+ *
  * @module
  */
 
-import { createHash, randomUUID } from "node:crypto";
 import type { Attachment, Binary, Bundle, DocumentReference, Patient, Reference, Resource } from "@medplum/fhirtypes";
+import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { categorizeResources } from "./categorize.ts";
 import { AttachmentHashMismatchError, EmptyInputError, InputTooLargeError, UnsupportedAttachmentError } from "./errors.ts";
+import type { InvalidBase64Error } from "./errors.ts";
 import { parseFhirJson } from "./parse.ts";
 import type { ParseFhirJsonOptions } from "./parse.ts";
 import { splitResource } from "./split.ts";
@@ -62,13 +69,18 @@ export interface AttachmentToRecordOptions {
 /** The errors {@link attachmentToRecord} throws. */
 export type AttachmentToRecordErrorType = EmptyInputError | InputTooLargeError | UnsupportedAttachmentError;
 
-/** Base64 SHA-1 of bytes, as FHIR R4 `Attachment.hash` defines it. */
-function sha1Base64(bytes: Uint8Array): string {
-  return createHash("sha1").update(bytes).digest("base64");
-}
+/** The errors {@link extractAttachment} throws. */
+export type ExtractAttachmentErrorType = AttachmentHashMismatchError | InvalidBase64Error;
 
-function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+/**
+ * Base64 SHA-1 of bytes (28 characters), as FHIR R4 `Attachment.hash` defines it. SHA-1 is what
+ * R4 specifies; it detects corruption here, not tampering (records are authenticated by the
+ * envelope's AES-GCM).
+ */
+async function sha1Base64(bytes: Uint8Array): Promise<string> {
+  // WebCrypto takes views over an ArrayBuffer; copy only bytes that live in a SharedArrayBuffer.
+  const source = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+  return encodeBase64(new Uint8Array(await crypto.subtle.digest("SHA-1", source)));
 }
 
 /**
@@ -78,6 +90,9 @@ function toBase64(bytes: Uint8Array): string {
  * bytes as base64. DICOM gets LOINC type 18748-4 and category Imaging; PDF and other files
  * category Document.
  *
+ * The bytes are base64-encoded per RFC 4648 §4 (padded, no line breaks), as FHIR R4
+ * `base64Binary` requires; the Binary is about 4/3 of the file's size.
+ *
  * @param bytes - The file, 1 byte to {@link MAX_ATTACHMENT_BYTES} (64 MiB).
  * @param options - `fileName` (required), `contentType`, `patient`, `title`, `date`.
  * @returns One draft (`resourceCount` 2).
@@ -86,11 +101,12 @@ function toBase64(bytes: Uint8Array): string {
  * @throws {@link UnsupportedAttachmentError} when the file is neither DICOM nor PDF and no `contentType` is given.
  * @example
  * ```ts
- * const draft = attachmentToRecord(await readFile("ct.dcm"), { fileName: "ct.dcm" });
+ * const file = input.files[0]; // a browser File
+ * const draft = await attachmentToRecord(new Uint8Array(await file.arrayBuffer()), { fileName: file.name });
  * draft.category === RecordCategory.Imaging;
  * ```
  */
-export function attachmentToRecord(bytes: Uint8Array, options: AttachmentToRecordOptions): RecordDraft {
+export async function attachmentToRecord(bytes: Uint8Array, options: AttachmentToRecordOptions): Promise<RecordDraft> {
   const { fileName } = options;
   if (bytes.length === 0) throw new EmptyInputError({ source: fileName });
   if (bytes.length > MAX_ATTACHMENT_BYTES) {
@@ -102,15 +118,15 @@ export function attachmentToRecord(bytes: Uint8Array, options: AttachmentToRecor
 
   const now = new Date().toISOString();
   const date = options.date ?? now;
-  const binaryId = randomUUID();
-  const documentId = randomUUID();
+  const binaryId = crypto.randomUUID();
+  const documentId = crypto.randomUUID();
   const binaryUrl = `urn:uuid:${binaryId}`;
 
   const attachment: Attachment = {
     contentType,
     url: binaryUrl,
     size: bytes.length,
-    hash: sha1Base64(bytes),
+    hash: await sha1Base64(bytes),
     title: fileName,
     creation: date,
   };
@@ -125,7 +141,7 @@ export function attachmentToRecord(bytes: Uint8Array, options: AttachmentToRecor
     content: [{ attachment }],
     context: { period: { start: date } },
   };
-  const binary: Binary = { resourceType: "Binary", id: binaryId, contentType, data: toBase64(bytes) };
+  const binary: Binary = { resourceType: "Binary", id: binaryId, contentType, data: encodeBase64(bytes) };
   const resource: Bundle = {
     resourceType: "Bundle",
     type: "collection",
@@ -154,26 +170,25 @@ export interface ExtractedAttachment {
   fileName?: string;
 }
 
-function decodeBase64(data: string): Uint8Array {
-  const buffer = Buffer.from(data, "base64");
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
 /**
  * Recovers the file from a record made by {@link attachmentToRecord} (or any Bundle whose
  * first DocumentReference has an attachment with inline `data` or a `url` to a Binary entry;
  * or a Bundle holding a Binary alone).
  *
+ * The `data` is decoded as FHIR R4 `base64Binary` (RFC 4648 §4; whitespace between characters,
+ * as in line-wrapped data, is allowed).
+ *
  * @param bundle - The record Bundle.
  * @returns The content type, the bytes and the file name, or `undefined` when the Bundle holds no attachment.
  * @throws {@link AttachmentHashMismatchError} when `Attachment.hash` is present and the bytes do not match it.
+ * @throws {@link InvalidBase64Error} when the attachment's `data` is not base64.
  * @example
  * ```ts
- * const file = extractAttachment(record);
- * if (file) await writeFile(file.fileName ?? "attachment", file.bytes);
+ * const file = await extractAttachment(record);
+ * if (file) saveAs(new Blob([file.bytes], { type: file.contentType }), file.fileName ?? "attachment");
  * ```
  */
-export function extractAttachment(bundle: Bundle): ExtractedAttachment | undefined {
+export async function extractAttachment(bundle: Bundle): Promise<ExtractedAttachment | undefined> {
   const resources: { fullUrl: string | undefined; resource: Resource }[] = (bundle.entry ?? []).flatMap((e) =>
     e.resource ? [{ fullUrl: e.fullUrl, resource: e.resource }] : [],
   );
@@ -194,7 +209,7 @@ export function extractAttachment(bundle: Bundle): ExtractedAttachment | undefin
       const data = attachment.data ?? binaryFor(attachment.url)?.data;
       if (data === undefined) continue;
       const bytes = decodeBase64(data);
-      if (attachment.hash !== undefined && attachment.hash !== sha1Base64(bytes)) {
+      if (attachment.hash !== undefined && attachment.hash !== (await sha1Base64(bytes))) {
         throw new AttachmentHashMismatchError({ bytes: bytes.length });
       }
       const contentType = attachment.contentType ?? binaryFor(attachment.url)?.contentType ?? "application/octet-stream";
@@ -238,17 +253,21 @@ function looksLikeJson(bytes: Uint8Array, fileName: string): boolean {
  * R4 and split ({@link parseFhirJson}, `validateFhirResource`, `splitResource`); other files
  * become an attachment record when `contentType` is given.
  *
+ * In a browser, FHIR JSON files need the validation definitions loaded first
+ * (`await loadFhirDefinitionsFrom(...)`, see `validate.ts`); DICOM, PDF and other files do not.
+ *
  * @param bytes - The file.
  * @param options - `fileName` (required) and the attachment options.
  * @returns One or more drafts.
  * @throws {@link EmptyInputError}, {@link InputTooLargeError}, {@link UnsupportedAttachmentError}, and for JSON
- *   `FhirParseError`, `NotFhirError`, `FhirValidationError`, `NotAPatientBundleError`, `UnsupportedBundleTypeError`.
+ *   `FhirParseError`, `NotFhirError`, `FhirValidationError`, `NotAPatientBundleError`, `UnsupportedBundleTypeError`,
+ *   and `FhirDefinitionsNotLoadedError` (browsers, before the definitions are loaded). Errors arrive as rejections.
  * @example
  * ```ts
- * const drafts = recordDraftFromFile(await readFile(path), { fileName: basename(path) });
+ * const drafts = await recordDraftFromFile(new Uint8Array(await readFile(path)), { fileName: basename(path) });
  * ```
  */
-export function recordDraftFromFile(bytes: Uint8Array, options: RecordDraftFromFileOptions): RecordDraft[] {
+export async function recordDraftFromFile(bytes: Uint8Array, options: RecordDraftFromFileOptions): Promise<RecordDraft[]> {
   const { fileName } = options;
   if (bytes.length === 0) throw new EmptyInputError({ source: fileName });
   const detected = detectContentType(bytes);
@@ -264,5 +283,5 @@ export function recordDraftFromFile(bytes: Uint8Array, options: RecordDraftFromF
   if (options.patient !== undefined) attachmentOptions.patient = options.patient;
   if (options.title !== undefined) attachmentOptions.title = options.title;
   if (options.date !== undefined) attachmentOptions.date = options.date;
-  return [attachmentToRecord(bytes, attachmentOptions)];
+  return [await attachmentToRecord(bytes, attachmentOptions)];
 }

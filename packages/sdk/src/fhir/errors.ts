@@ -275,3 +275,30 @@ export class AttachmentHashMismatchError extends MeridianError {
     this.bytes = bytes;
   }
 }
+
+/** Parameters of {@link InvalidBase64Error}. */
+export interface InvalidBase64ErrorParameters {
+  /** Length of the rejected text, in characters. */
+  length: number;
+  /** The decoder's error (`atob`'s `DOMException`), kept for `walk()`. */
+  cause?: unknown;
+}
+
+/**
+ * A FHIR `base64Binary` value (`Attachment.data`, `Binary.data`) is not base64 (RFC 4648 §4,
+ * whitespace allowed as FHIR R4 permits): a character outside `A-Z a-z 0-9 + / =`, a misplaced
+ * `=`, or an impossible length. The message gives the length only, never the text.
+ */
+export class InvalidBase64Error extends MeridianError {
+  override name = "InvalidBase64Error" as const;
+  /** Length of the rejected text, in characters. */
+  readonly length: number;
+
+  constructor({ length, cause }: InvalidBase64ErrorParameters) {
+    super(`The attachment data (${length} characters) is not valid base64.`, {
+      hint: "The record is corrupt or was altered: fetch it again, or re-export the file from the source system.",
+      cause,
+    });
+    this.length = length;
+  }
+}

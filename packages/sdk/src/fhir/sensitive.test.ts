@@ -36,6 +36,15 @@ describe("sensitiveStrings", () => {
     assert.deepEqual(sensitiveStrings(patient, { minLength: 2 }), ["Bo", "Li", "Bo Li", "Li, Bo", "2000-01-01"]);
   });
 
+  test("a text/plain attachment whose data is not base64 is skipped", () => {
+    const doc: Resource = {
+      resourceType: "DocumentReference",
+      status: "current",
+      content: [{ attachment: { contentType: "text/plain", data: "not*base64!" } }],
+    };
+    assert.deepEqual(sensitiveStrings(doc), []);
+  });
+
   test("a resource without a Patient yields only what it carries", () => {
     assert.deepEqual(sensitiveStrings({ resourceType: "Observation", status: "final", code: { text: "Heart rate" } }), []);
   });

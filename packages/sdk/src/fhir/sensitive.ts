@@ -1,11 +1,13 @@
 /**
  * Distinctive plaintext in FHIR R4 data that must never appear on chain or in IPFS: the strings
- * a privacy scan looks for in everything Meridian publishes.
+ * a privacy scan looks for in everything Meridian publishes. Browser-safe (web-standard APIs only).
  *
  * @module
  */
 
 import type { Attachment, HumanName, Patient, Reference, Resource } from "@medplum/fhirtypes";
+import { decodeBase64 } from "./base64.ts";
+import { InvalidBase64Error } from "./errors.ts";
 
 /** Options of {@link sensitiveStrings}. */
 export interface SensitiveStringsOptions {
@@ -71,9 +73,15 @@ function noteSnippets(text: string, nameTokens: readonly string[]): string[] {
     .map((l) => l.slice(0, NOTE_SNIPPET_MAX));
 }
 
+/** The text of a `text/plain` attachment (UTF-8; invalid sequences become U+FFFD); `undefined` when its data is not base64. */
 function attachmentText(a: Attachment): string | undefined {
   if (!a.data || !isPlainText(a.contentType)) return undefined;
-  return new TextDecoder().decode(Buffer.from(a.data, "base64"));
+  try {
+    return new TextDecoder().decode(decodeBase64(a.data));
+  } catch (error) {
+    if (error instanceof InvalidBase64Error) return undefined; // nothing readable to scan for
+    throw error;
+  }
 }
 
 /** Collects every resource: the root, Bundle entries (nested too) and contained resources. */
@@ -108,8 +116,9 @@ function subjectDisplays(r: Resource): string[] {
  *   passport, ...), telecom values, address lines, birth date, deceased date, mother's maiden name;
  * - the `display` of `subject`/`patient`/`beneficiary` references (the patient's name);
  * - clinical notes: from `text/plain` base64 attachments (DocumentReference.content,
- *   DiagnosticReport.presentedForm, Binary), up to 3 lines of 24+ characters each (cut at 64),
- *   preferring lines that name the patient.
+ *   DiagnosticReport.presentedForm, Binary; base64 per RFC 4648, decoded as UTF-8; data that
+ *   is not base64 is skipped), up to 3 lines of 24+ characters each (cut at 64), preferring
+ *   lines that name the patient.
  *
  * Coded display strings (Observation.code, Condition.code, ...) are public code-system text and
  * are not included; neither are narratives (`text.div`). Works on a single resource or a Bundle

@@ -6,6 +6,7 @@
  */
 
 import type { Bundle, BundleEntry, Resource } from "@medplum/fhirtypes";
+import { encodeBase64 } from "./base64.ts";
 
 /** fullUrl of the fixture Patient. */
 export const PATIENT_URL = "urn:uuid:11111111-1111-4111-8111-111111111111";
@@ -116,7 +117,7 @@ export function patientBundle(): Bundle {
       resourceType: "DocumentReference",
       status: "current",
       subject: { reference: PATIENT_URL },
-      content: [{ attachment: { contentType: "text/plain; charset=utf-8", data: Buffer.from(NOTE_TEXT).toString("base64") } }],
+      content: [{ attachment: { contentType: "text/plain; charset=utf-8", data: encodeBase64(new TextEncoder().encode(NOTE_TEXT)) } }],
       context: { encounter: [{ reference: ENC1_URL }], period: { start: d1 } },
     }),
     entry(ENC2_URL, encounter(ENC2_URL, d2, "Encounter for check up")),
