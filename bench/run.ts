@@ -174,7 +174,7 @@ for (const f of readdirSync(source).filter((f) => f.endsWith(".json")).sort().sl
   const bytes = new Uint8Array(await readFile(path.join(source, f)));
   const res = parseFhirJson(bytes);
   if (res.resourceType === "Bundle" && isReferenceDataBundle(res)) continue;
-  drafts.push(...recordDraftFromFile(bytes, { fileName: f }));
+  drafts.push(...(await recordDraftFromFile(bytes, { fileName: f })));
 }
 const patientClient = createMeridianClient({ publicClient, walletClient: wallet(account(300)), deployment, store });
 const hospitalClient = createMeridianClient({ publicClient, walletClient: wallet(providers[0]!), deployment, store });

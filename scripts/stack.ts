@@ -117,7 +117,7 @@ if (options.seed) {
   let added = 0;
   for (const file of [path.join(fixtures, "fhir", "fixture-patient-1.json"), path.join(fixtures, "attachments", "fixture-report.pdf")]) {
     if (!existsSync(file)) continue;
-    for (const draft of recordDraftFromFile(new Uint8Array(await readFile(file)), { fileName: path.basename(file) })) {
+    for (const draft of await recordDraftFromFile(new Uint8Array(await readFile(file)), { fileName: path.basename(file) })) {
       await patient.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(draft.resource)), category: draft.category });
       added++;
     }
@@ -132,6 +132,11 @@ if (options.seed) {
 const web = path.join(root, "web");
 const nextBin = [path.join(web, "node_modules/.bin/next"), path.join(root, "node_modules/.bin/next")].find((p) => existsSync(p)) ?? "next";
 const env = { MERIDIAN_DEPLOYMENT: deploymentFile, MERIDIAN_IPFS_DIR: ipfsDir, MERIDIAN_RPC_URL: rpcUrl, NEXT_PUBLIC_RPC_URL: rpcUrl, NEXT_TELEMETRY_DISABLED: "1" };
+// the FHIR definitions the browser validates bundles with (served from web/public/medplum)
+await new Promise<void>((resolve, reject) => {
+  const child = spawn(process.execPath, [path.join(web, "scripts/copy-fhir-definitions.mjs")], { stdio: "inherit" });
+  child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`copying the FHIR definitions exited with ${code}`))));
+});
 if (options.build || !existsSync(path.join(web, ".next", "BUILD_ID"))) {
   log("Building the web app …");
   await new Promise<void>((resolve, reject) => {

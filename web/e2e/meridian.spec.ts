@@ -18,6 +18,8 @@ const REGULATOR = 1, HOSPITAL = 5, CLINIC = 6, PATIENT = 7, STRANGER = 8;
 async function open(browser: Browser, index: number, url: string): Promise<{ page: Page; wallet: TestWallet }> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") console.log(`[browser ${index}] ${m.text()}`); });
+  page.on("pageerror", (e) => console.log(`[browser ${index}] ${e.message}`));
   const wallet = await injectWallet(page, index);
   await page.goto(url);
   await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();

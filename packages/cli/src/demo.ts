@@ -95,9 +95,9 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
         if (resource.resourceType === "Bundle" && isReferenceDataBundle(resource)) { skipped.push({ file: rel, reason: "reference data (Organizations/Practitioners), not a patient record" }); continue; }
         const isPatientBundle = resource.resourceType === "Bundle" && (resource.entry ?? []).filter((e) => e.resource?.resourceType === "Patient").length === 1;
         if (!isPatientBundle) { skipped.push({ file: rel, reason: `a ${resource.resourceType} that is not a patient bundle` }); continue; }
-        patients.push({ file: rel, drafts: recordDraftFromFile(bytes, { fileName: rel }), secrets: sensitiveStrings(resource) });
+        patients.push({ file: rel, drafts: await recordDraftFromFile(bytes, { fileName: rel }), secrets: sensitiveStrings(resource) });
       } else {
-        attachments.push({ file: rel, drafts: recordDraftFromFile(bytes, { fileName: path.basename(file) }) });
+        attachments.push({ file: rel, drafts: await recordDraftFromFile(bytes, { fileName: path.basename(file) }) });
       }
       inputBytes += bytes.length;
     } catch (error) {

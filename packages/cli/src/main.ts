@@ -205,7 +205,7 @@ program.command("add <files...>")
     const c = await client();
     try {
       const drafts = [];
-      for (const f of files) drafts.push(...recordDraftFromFile(new Uint8Array(await readFile(f)), { fileName: path.basename(f) }));
+      for (const f of files) drafts.push(...(await recordDraftFromFile(new Uint8Array(await readFile(f)), { fileName: path.basename(f) })));
       const bar = createProgress("add", drafts.length);
       const results = [];
       for (const d of drafts) {

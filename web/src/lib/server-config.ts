@@ -34,7 +34,7 @@ export async function loadPublicConfig(): Promise<PublicConfig | null> {
   const file = process.env.MERIDIAN_DEPLOYMENT ?? path.join(repoRoot, ".meridian", "deployment.json");
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(file, "utf8"));
+    raw = JSON.parse(await readFile(/*turbopackIgnore: true*/ file, "utf8"));
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
 import type { AddRecordStage, MeridianClient } from "@meridian/sdk/client.ts";
-import { recordDraftFromFile } from "@meridian/sdk/fhir/browser.ts";
+import { fetchFhirDefinitionsLoader, loadFhirDefinitionsFrom, recordDraftFromFile } from "@meridian/sdk/fhir/browser.ts";
 import { categoryName } from "@meridian/sdk/categories.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { ErrorText } from "../error-text.tsx";
@@ -43,6 +43,11 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
     for (const file of Array.from(files)) {
       try {
         const bytes = new Uint8Array(await file.arrayBuffer());
+        if (/\.json$/i.test(file.name) || bytes[0] === 0x7b) {
+          // FHIR JSON is validated here, before encryption: load the R4 definitions once (same origin)
+          setProgress({ file: file.name, done: 0, total: 1, stage: undefined, current: "Loading FHIR R4 definitions…" });
+          await loadFhirDefinitionsFrom(fetchFhirDefinitionsLoader(new URL("/medplum/", window.location.origin)));
+        }
         const drafts = await recordDraftFromFile(bytes, { fileName: file.name });
         setProgress({ file: file.name, done: 0, total: drafts.length, stage: undefined, current: "" });
         for (const [index, draft] of drafts.entries()) {
@@ -76,6 +81,7 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
         <div aria-live="polite" data-testid="upload-progress">
           <p>
             {progress.file}: {progress.done} of {progress.total} records{progress.done === progress.total ? " added" : ""}
+            {progress.current && progress.done < progress.total ? <span className="muted"> ({progress.current})</span> : null}
           </p>
           <progress max={Math.max(progress.total, 1)} value={progress.done} aria-label="Records added" />
           <ol className="stages" aria-label="Stages of the current record">
