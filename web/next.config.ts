@@ -6,7 +6,7 @@ const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   transpilePackages: ["@meridian/sdk"],
-  serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "@helia/unixfs", "kubo-rpc-client"],
+  serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "@helia/unixfs", "kubo-rpc-client", "multiformats", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
   async headers() {
     return [
       {

@@ -24,6 +24,7 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
     trace: "off",
+    screenshot: "only-on-failure",
   },
   webServer: {
     command: `node ../scripts/stack.ts --no-seed --no-build --fresh --port ${port} --chain-port ${chainPort} --data-dir .meridian/e2e`,

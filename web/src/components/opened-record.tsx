@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { Hex } from "viem";
-import { categoryName } from "@meridian/sdk/categories.ts";
+import { categoryLabel } from "@/lib/format.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { formatBytes, formatTime } from "@/lib/format.ts";
@@ -30,7 +30,7 @@ export function OpenedRecord({ client, recordId, onClose }: { client: MeridianCl
       {record.data ? (
         <>
           <p className="muted" data-testid="verified">
-            Verified against its CID and the hash anchored on chain; opened with {VIA[record.data.via]}. {categoryName(record.data.anchor.category)},{" "}
+            Verified against its CID and the hash anchored on chain; opened with {VIA[record.data.via]}. {categoryLabel(record.data.anchor.category)},{" "}
             {formatTime(record.data.anchor.anchoredAt)}, {formatBytes(record.data.plaintext.length)}.
           </p>
           <FhirRecord plaintext={record.data.plaintext} />

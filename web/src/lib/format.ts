@@ -7,10 +7,16 @@ export function formatTime(seconds: number): string {
   return new Date(seconds * 1000).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** A record category for display, e.g. "Vital signs" (capitalised `categoryName`). */
+export function categoryLabel(category: number): string {
+  const name = categoryName(category as RecordCategory).replace(/-/g, " ");
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
 /** A grant or request scope in words. */
 export function formatScope(scope: GrantScope): string {
   if (scope.kind === "all") return "All records";
-  if (scope.kind === "category") return `${categoryName(scope.category as RecordCategory)} records`;
+  if (scope.kind === "category") return `${categoryLabel(scope.category)} records`;
   return `One record (${scope.recordId.slice(0, 10)}…)`;
 }
 

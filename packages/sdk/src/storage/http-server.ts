@@ -36,8 +36,11 @@ export interface HandleBlobRequestParameters {
 const json = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
 
-const errorBody = (error: unknown): { error: string; hint?: string } =>
-  error instanceof MeridianError ? { error: error.shortMessage, ...(error.hint ? { hint: error.hint } : {}) } : { error: "Internal error." };
+// Storage errors carry only CIDs and byte counts in their details: safe to return.
+const errorBody = (error: unknown): { error: string; details?: string; hint?: string } =>
+  error instanceof MeridianError
+    ? { error: error.shortMessage, ...(error.details ? { details: error.details } : {}), ...(error.hint ? { hint: error.hint } : {}) }
+    : { error: "Internal error." };
 
 /** Reads at most `maxBytes` of the body; returns null when it is longer. */
 async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {

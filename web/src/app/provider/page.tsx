@@ -5,7 +5,8 @@ import { useMemo, useState } from "react";
 import { isAddress, type Address } from "viem";
 import { getProvider, listGrantEvents } from "@meridian/sdk/chain/actions.ts";
 import { publicKeyToBytes32 } from "@meridian/sdk/crypto/keys.ts";
-import { categoryName, RecordCategory } from "@meridian/sdk/categories.ts";
+import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { categoryLabel } from "@/lib/format.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { Gate } from "@/components/gate.tsx";
 import { ErrorText } from "@/components/error-text.tsx";
@@ -124,7 +125,7 @@ function RequestAccess({ client }: { client: MeridianClient }) {
         <label htmlFor="req-scope">Scope</label>
         <select id="req-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
           <option value="all">All records</option>
-          {Object.values(RecordCategory).map((c) => <option key={c} value={c}>{categoryName(c)} records</option>)}
+          {Object.values(RecordCategory).map((c) => <option key={c} value={c}>{categoryLabel(c)} records</option>)}
         </select>
         <label htmlFor="req-days">Duration (days)</label>
         <input id="req-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />

@@ -3,7 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import type { Hex } from "viem";
-import { categoryName, RecordCategory } from "@meridian/sdk/categories.ts";
+import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { categoryLabel } from "@/lib/format.ts";
 import type { RecordAnchor } from "@meridian/sdk/chain/actions.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { formatTime } from "@/lib/format.ts";
@@ -31,7 +32,7 @@ export function RecordTimeline({ client, patient, title = "Your records" }: { cl
         <select id="category-filter" value={category} onChange={(e) => setCategory(Number(e.target.value))}>
           <option value={0}>All</option>
           {Object.values(RecordCategory).map((c) => (
-            <option key={c} value={c}>{categoryName(c)}</option>
+            <option key={c} value={c}>{categoryLabel(c)}</option>
           ))}
         </select>
         <span className="muted">{records.data ? `${shown.length} of ${records.data.length} records` : "Loading…"}</span>
@@ -59,7 +60,7 @@ function RecordRow({ record, patient, onOpen }: { record: RecordAnchor; patient:
   return (
     <tr data-testid="record-row" data-record-id={record.recordId}>
       <td>{formatTime(record.anchoredAt)}</td>
-      <td>{categoryName(record.category)}</td>
+      <td>{categoryLabel(record.category)}</td>
       <td className="mono">{own ? "patient" : `${record.author.slice(0, 8)}…`}</td>
       <td className="mono" title={record.recordId}>{record.recordId.slice(0, 10)}…</td>
       <td><button type="button" className="secondary" onClick={onOpen}>Open</button></td>

@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { Address } from "viem";
 import type { AddRecordStage, MeridianClient } from "@meridian/sdk/client.ts";
 import { fetchFhirDefinitionsLoader, loadFhirDefinitionsFrom, recordDraftFromFile } from "@meridian/sdk/fhir/browser.ts";
-import { categoryName } from "@meridian/sdk/categories.ts";
+import { categoryLabel } from "@/lib/format.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { ErrorText } from "../error-text.tsx";
 
@@ -59,7 +59,7 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
             ...(patient ? { patient } : {}),
             onStage: (stage) => setProgress((p) => (p ? { ...p, stage } : p)),
           });
-          setAdded((list) => [...list, `${draft.title} (${categoryName(draft.category)})`]);
+          setAdded((list) => [...list, `${draft.title} (${categoryLabel(draft.category)})`]);
           setProgress({ file: file.name, done: index + 1, total: drafts.length, stage: "confirmed", current: draft.title });
         }
       } catch (e) {
