@@ -156,7 +156,7 @@ test("a transaction rejected in the wallet leaves the app usable", async ({ brow
   await unlock(page);
   wallet.rejectNext();
   await page.getByRole("button", { name: "Register" }).click();
-  await expect(page.getByRole("alert")).toContainText("You declined the request in your wallet");
+  await expect(page.locator(".alert")).toContainText("You declined the request in your wallet");
   await page.getByRole("button", { name: "Register" }).click();
   await expect(page.getByRole("heading", { name: "Add records" })).toBeVisible();
 });
