@@ -11,11 +11,11 @@ import { ErrorText } from "./error-text.tsx";
  * Onboarding gate: connected → right network → encryption key derived (one signature) →
  * (patients) registered (one transaction). Renders `children` once all hold.
  */
-export function Gate({ role, children }: { role: "patient" | "provider"; children: ReactNode }) {
+export function Gate({ audience, children }: { audience: "patient" | "provider"; children: ReactNode }) {
   const { address, onRightChain, client, keysReady, unlockKeys, readContext, config } = useMeridian();
   const patient = useQuery({
     queryKey: ["patient", address],
-    enabled: role === "patient" && !!address && !!readContext,
+    enabled: audience === "patient" && !!address && !!readContext,
     queryFn: () => getPatient(readContext!, address!),
   });
   const unlock = useAction(unlockKeys);
@@ -43,7 +43,7 @@ export function Gate({ role, children }: { role: "patient" | "provider"; childre
       </section>
     );
   }
-  if (role === "patient") {
+  if (audience === "patient") {
     if (patient.isPending) return <p>Checking your registration…</p>;
     if (patient.data && !patient.data.registered) {
       return (

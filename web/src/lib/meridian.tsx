@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import type { Address } from "viem";
 import { useConnection, usePublicClient, useWalletClient } from "wagmi";
 import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
@@ -49,7 +49,7 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
   const publicClient = usePublicClient({ chainId: config.chainId });
   const { data: walletClient } = useWalletClient({ chainId: config.chainId });
   const [transactions, setTransactions] = useState<TransactionRecord[]>([]);
-  const [keysFor, setKeysFor] = useState<string | undefined>(undefined);
+  const [keysClient, setKeysClient] = useState<MeridianClient | undefined>(undefined);
 
   const deployment = useMemo<MeridianDeployment>(
     () => ({ chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, deployedAtBlock: BigInt(config.deployedAtBlock) }),
@@ -91,13 +91,11 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
     });
   }, [publicClient, walletClient, address, onRightChain, deployment, store, onTransaction]);
 
-  // A new account or chain means a new client: the old keys are gone with it.
-  useEffect(() => setKeysFor(undefined), [client]);
-
+  // A new account or chain means a new client object: keys are ready only for the client that derived them.
   const unlockKeys = useCallback(async () => {
     if (!client) throw new MeridianError("Connect your wallet on the right network first.");
     await client.keys();
-    setKeysFor(client.address);
+    setKeysClient(client);
   }, [client]);
 
   const value: MeridianState = {
@@ -107,7 +105,7 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
     onRightChain,
     readContext,
     client,
-    keysReady: client !== undefined && keysFor === client.address,
+    keysReady: client !== undefined && keysClient === client,
     unlockKeys,
     transactions,
   };

@@ -12,7 +12,7 @@ export default function PatientPage() {
   return (
     <>
       <h1>Your records</h1>
-      <Gate role="patient">
+      <Gate audience="patient">
         {client ? (
           <>
             <RequestInbox client={client} patient={client.address} />

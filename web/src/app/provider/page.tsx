@@ -22,7 +22,7 @@ export default function ProviderPage() {
   return (
     <>
       <h1>Provider</h1>
-      <Gate role="provider">{client ? <ProviderDashboard client={client} /> : null}</Gate>
+      <Gate audience="provider">{client ? <ProviderDashboard client={client} /> : null}</Gate>
     </>
   );
 }
