@@ -166,3 +166,16 @@ test("the metrics page shows throughput and this browser's transactions", async 
   await expect(page.getByTestId("tps")).toContainText("transactions per second");
   await shot(page, "metrics");
 });
+
+test("the patient's page works at phone width without sideways scrolling", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await injectWallet(page, PATIENT);
+  await page.goto("/patient");
+  await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();
+  await unlock(page);
+  await expect(page.getByTestId("record-row").first()).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(1);
+  await shot(page, "patient-phone");
+});
