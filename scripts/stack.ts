@@ -21,18 +21,16 @@ import path from "node:path";
 import { Command } from "commander";
 import { createPublicClient, createWalletClient, http, type Account, type Address } from "viem";
 import { hardhat } from "viem/chains";
-import { mnemonicToAccount } from "viem/accounts";
 import { admitProvider, deployMeridian } from "../packages/sdk/src/chain/actions.ts";
 import { ProviderKind, type MeridianContext } from "../packages/sdk/src/chain/types.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
 import { RecordCategory } from "../packages/sdk/src/categories.ts";
 import { recordDraftFromFile } from "../packages/sdk/src/fhir/index.ts";
 import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
-import { saveDeployment } from "../packages/cli/src/env.ts";
+import { devAccount, LOCAL_CHAIN_ID, saveDeployment } from "../packages/cli/src/env.ts";
 import { writeFixtures } from "../packages/cli/src/fixtures.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
-const MNEMONIC = "test test test test test test test test test test test junk"; // Hardhat's public dev mnemonic
 const program = new Command()
   .name("stack")
   .option("--port <n>", "web app port", "3000")
@@ -90,7 +88,7 @@ run(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", options.cha
 await waitFor(rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }), "The Hardhat node", 60);
 
 // 2. deployment
-const account = (i: number): Account => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const account = (i: number): Account => devAccount(i, LOCAL_CHAIN_ID);
 const chain = { ...hardhat, rpcUrls: { default: { http: [rpcUrl] } } };
 const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 50 });
 const wallet = (i: number) => createWalletClient({ account: account(i), chain, transport: http(rpcUrl), pollingInterval: 50 });

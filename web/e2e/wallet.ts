@@ -7,13 +7,12 @@
  */
 import type { Page } from "@playwright/test";
 import { createWalletClient, http, type Hex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import { devAccount as cliDevAccount, LOCAL_CHAIN_ID } from "../../packages/cli/src/env.ts";
 
-export const MNEMONIC = "test test test test test test test test test test test junk";
 export const CHAIN_PORT = Number(process.env.E2E_CHAIN_PORT ?? 8646);
 export const RPC_URL = `http://127.0.0.1:${CHAIN_PORT}`;
-export const devAccount = (index: number) => mnemonicToAccount(MNEMONIC, { addressIndex: index });
+export const devAccount = (index: number) => cliDevAccount(index, LOCAL_CHAIN_ID);
 
 const SIGNING = new Set(["eth_sendTransaction", "eth_signTypedData_v4", "personal_sign"]);
 

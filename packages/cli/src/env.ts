@@ -17,7 +17,7 @@ import {
   createPublicClient, createWalletClient, custom, defineChain, http,
   type Account, type Chain, type EIP1193Provider, type PublicClient, type Transport, type WalletClient,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { mnemonicToAccount, privateKeyToAccount, type HDAccount } from "viem/accounts";
 import { MeridianError } from "@meridian/sdk/errors.ts";
 import type { MeridianDeployment } from "@meridian/sdk/chain/types.ts";
 import { openBlobStore } from "@meridian/sdk/storage/index.ts";
@@ -77,7 +77,7 @@ export function walletFor(clients: ChainClients, account: Account): WalletClient
 }
 
 /** Account `index` of Hardhat's test mnemonic. Refused on chains other than 31337. */
-export function devAccount(index: number, chainId: number): Account {
+export function devAccount(index: number, chainId: number): HDAccount {
   if (chainId !== LOCAL_CHAIN_ID) throw new ConfigurationError("Development accounts are for local chains (31337) only.", { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC for this network." });
   return mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: index });
 }

@@ -15,7 +15,7 @@ import { network } from "hardhat";
 import { createMeridianClient, AccessDeniedError, IntegrityError, NotRegisteredError, type MeridianClient } from "./client.ts";
 import { admitProvider, anchorRecord, deployMeridian, RecordNotFoundError, setProviderStatus } from "./chain/actions.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import { ProviderKind, type MeridianContext, type MeridianDeployment, type TransactionEvent } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
 import { createHeliaStore } from "./storage/helia.ts";
 import { BlockNotFoundError } from "./storage/errors.ts";
@@ -145,4 +145,17 @@ test("integrity: a wrong hash, a missing CID, an unknown record or patient are c
   await assert.rejects(patient.readRecord(keccak256(toHex("no such record"))), RecordNotFoundError);
   await assert.rejects(stranger.addRecord({ plaintext: bytes("x"), category: RecordCategory.General }), NotRegisteredError);
   await assert.rejects(patient.registerAsPatient(), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryAlreadyRegistered" && /already registered/.test(e.shortMessage));
+});
+
+test("every contract write reports its steps to onTransaction, failures in plain words", async () => {
+  const events: TransactionEvent[] = [];
+  const observed = createMeridianClient({ ...ctx(account(5)), store, onTransaction: (e) => events.push(e) });
+  await observed.grant({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Imaging } });
+  assert.deepEqual(events.map((e) => e.status), ["simulating", "signing", "pending", "confirmed"]);
+  assert.equal(new Set(events.map((e) => e.id)).size, 1);
+  assert.ok(events[3]!.gasUsed! > 0n && events[3]!.hash === events[2]!.hash);
+  events.length = 0;
+  await assert.rejects(observed.registerAsPatient()); // already registered: the simulation reverts
+  assert.deepEqual(events.map((e) => e.status), ["simulating", "failed"]);
+  assert.match(events[1]!.error!, /RecordRegistry|registered/i);
 });

@@ -5,7 +5,8 @@ import type { Hex } from "viem";
 import { categoryLabel } from "@/lib/format.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { describeError } from "@/lib/meridian.tsx";
-import { formatBytes, formatTime } from "@/lib/format.ts";
+import { formatTime } from "@/lib/format.ts";
+import { formatByteSize } from "@/lib/fhir-view.ts";
 import { FhirRecord } from "./fhir-record.tsx";
 import { ErrorText } from "./error-text.tsx";
 
@@ -31,7 +32,7 @@ export function OpenedRecord({ client, recordId, onClose }: { client: MeridianCl
         <>
           <p className="muted" data-testid="verified">
             Verified against its CID and the hash anchored on chain; opened with {VIA[record.data.via]}. {categoryLabel(record.data.anchor.category)},{" "}
-            {formatTime(record.data.anchor.anchoredAt)}, {formatBytes(record.data.plaintext.length)}.
+            {formatTime(record.data.anchor.anchoredAt)}, {formatByteSize(record.data.plaintext.length)}.
           </p>
           <FhirRecord plaintext={record.data.plaintext} />
         </>

@@ -19,10 +19,3 @@ export function formatScope(scope: GrantScope): string {
   if (scope.kind === "category") return `${categoryLabel(scope.category)} records`;
   return `One record (${scope.recordId.slice(0, 10)}…)`;
 }
-
-/** A byte count in B, kB or MB (SI units). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
-  return `${(bytes / 1_000_000).toFixed(2)} MB`;
-}

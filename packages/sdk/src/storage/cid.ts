@@ -18,6 +18,7 @@ import { CID } from "multiformats/cid";
 import { create as createDigest } from "multiformats/hashes/digest";
 import { equals as equalBytes } from "multiformats/bytes";
 import { CidMismatchError, InvalidCidError } from "./errors.ts";
+import { bufferSource } from "../crypto/internal.ts";
 
 /** UnixFS chunk size in bytes: 1 MiB (1,048,576). */
 export const CHUNK_SIZE_BYTES = 1_048_576;
@@ -100,8 +101,7 @@ const hashOnly = { put: async (cid: CID) => cid };
  * thread), as 32 bytes.
  */
 export async function sha256Bytes(bytes: Uint8Array): Promise<Uint8Array> {
-  const view = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", view));
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bufferSource(bytes)));
 }
 
 /** The CIDv1(raw, sha2-256) of a blob of up to {@link CHUNK_SIZE_BYTES} whose SHA-256 is `digest`. */

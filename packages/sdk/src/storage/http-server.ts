@@ -15,6 +15,7 @@
 
 import { ENVELOPE_MAGIC } from "../crypto/envelope.ts";
 import { MeridianError } from "../errors.ts";
+import { concatChunks } from "./cid.ts";
 import { BlockNotFoundError, InvalidCidError } from "./errors.ts";
 import type { BlobStore } from "./types.ts";
 
@@ -60,14 +61,7 @@ async function readBody(request: Request, maxBytes: number): Promise<Uint8Array 
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0]!;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
+  return concatChunks(parts, total);
 }
 
 /**

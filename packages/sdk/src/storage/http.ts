@@ -13,6 +13,7 @@
  */
 
 import { bytesToHex } from "viem";
+import { bufferSource } from "../crypto/internal.ts";
 import { computeBlobCid, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
@@ -68,8 +69,7 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
     async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
       const local = Promise.all([sha256Bytes(bytes), isSingleBlock(bytes.length) ? null : computeBlobCid(bytes)]);
       local.catch(() => {});
-      const body = new Uint8Array(bytes); // a private copy: the caller may reuse its buffer
-      const response = await request(base, { method: "POST", body, headers: { "content-type": "application/octet-stream" }, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
+      const response = await request(base, { method: "POST", body: bufferSource(bytes), headers: { "content-type": "application/octet-stream" }, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
       if (response.status !== 201 && response.status !== 200) return failure(response, `store ${bytes.length} bytes`);
       const answer = (await response.json()) as Partial<StoredBlob>;
       const [digest, dagCid] = await local;
