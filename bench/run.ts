@@ -28,7 +28,8 @@ import { network } from "hardhat";
 import { recordRegistryAbi, providerRegistryAbi } from "../packages/sdk/src/generated/contracts.ts";
 import { deployMeridian } from "../packages/sdk/src/chain/actions.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
-import { encryptRecord, openRecord, sha256Hex } from "../packages/sdk/src/crypto/envelope.ts";
+import { encryptRecord, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
+import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-hash.ts";
 import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
 import { recordDraftFromFile, isReferenceDataBundle, parseFhirJson } from "../packages/sdk/src/fhir/index.ts";
 import { RecordCategory } from "../packages/sdk/src/categories.ts";
@@ -143,12 +144,12 @@ for (const size of sizes) {
     // Meridian: seal (DEK, AES-KW, AES-GCM, SHA-256) + Helia put
     t = performance.now();
     const sealed = await encryptRecord({ plaintext: payload, kek, context });
-    const { cid: id, sha256: ciphertextHash } = await store.put(sealed.envelope);
+    const { cid: id, ciphertextHash } = await store.put(sealed.envelope);
     const sealMs = performance.now() - t;
-    // Meridian read: Helia get (with CID recomputation) + SHA-256 check + open
+    // Meridian read: Helia get (with CID recomputation) + ciphertext-hash check + open
     t = performance.now();
     const env = await store.get(id);
-    if ((await sha256Hex(env)) !== ciphertextHash) throw new Error("hash mismatch");
+    if ((await hashOf(env)) !== ciphertextHash) throw new Error("hash mismatch");
     await openRecord({ envelope: env, key: { kek }, context });
     const readMs = performance.now() - t;
     if (r >= 2) { raw.push(rawMs); seal.push(sealMs); rawOpen.push(rawOpenMs); read.push(readMs); disk.push(diskMs); }

@@ -8,7 +8,7 @@ import {IProviderRegistry} from "./IProviderRegistry.sol";
  * @notice Patients, their encrypted medical records and who may read them.
  *
  * A patient registers an X25519 encryption public key. A record is the CID of an encrypted
- * HL7 FHIR R4 payload on IPFS, anchored with the SHA-256 of its ciphertext, its author, a
+ * HL7 FHIR R4 payload on IPFS, anchored with a hash of its ciphertext, its author, a
  * category, a timestamp and a link to the patient's previous record: each patient's records
  * form a hash chain whose head is kept here, so anyone can verify that nothing was inserted,
  * removed or reordered. Nothing readable is stored or logged: only addresses, hashes, CIDs,
@@ -110,7 +110,7 @@ interface IRecordRegistry {
     /**
      * @notice Emitted when a record is anchored. `previousHead` links it to the patient's previous
      * record; `cid` is the IPFS CID (binary form) of the encrypted payload and `ciphertextHash` the
-     * SHA-256 of those bytes.
+     * SHA-256 hash list over those bytes' 1 MiB pieces (docs/keys.md).
      */
     event RecordAnchored(
         address indexed patient,
@@ -212,7 +212,7 @@ interface IRecordRegistry {
 
     /**
      * @notice Anchors an encrypted record of `patient`: `cid` (binary CID, 1..128 bytes) names the
-     * ciphertext on IPFS and `ciphertextHash` is its SHA-256. The record joins the patient's hash
+     * ciphertext on IPFS and `ciphertextHash` its SHA-256 hash list (docs/keys.md). The record joins the patient's hash
      * chain. Gas does not depend on how many records exist.
      * @dev Requirements: `patient` registered; caller is `patient`, or an active provider with an
      * active write grant covering `category` (category or all scope) issued at the patient's

@@ -18,7 +18,8 @@ import { categoryName, type RecordCategory } from "./categories.ts";
 import { PatientKeyring, regressKek, kekFromBundle } from "./keyring.ts";
 import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
-import { encryptRecord, openRecord, sha256Hex, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
+import { encryptRecord, openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
+import { ciphertextHash, ciphertextHashFromPieceDigests } from "./crypto/ciphertext-hash.ts";
 import type { BlobStore } from "./storage/types.ts";
 import {
   anchorRecord, approveRequest, canRead, canWrite, denyRequest, encodeScope, getAuditTrail, getGrant, getPatient, getProvider,
@@ -36,7 +37,7 @@ const SHA2_256_CODE = 0x12;
 export class AccessDeniedError extends MeridianError {
   override name = "AccessDeniedError" as const;
 }
-/** The bytes fetched for a record do not match its anchored SHA-256. */
+/** The bytes fetched for a record do not match its anchored ciphertext hash. */
 export class IntegrityError extends MeridianError {
   override name = "IntegrityError" as const;
 }
@@ -190,8 +191,8 @@ export class MeridianClient {
     const sealed = await encryptRecord({ plaintext: p.plaintext, kek, context: this.#envelopeContext(patient, p.category, info.keyEpoch) });
     p.onStage?.("store");
     const t1 = performance.now();
-    // the store returns the envelope's SHA-256 with its CID (hashed once for envelopes up to 1 MiB)
-    const { cid, sha256: ciphertextHash } = await this.store.put(sealed.envelope);
+    // the store returns the envelope's ciphertext hash with its CID, both from one pass of hashing
+    const { cid, ciphertextHash } = await this.store.put(sealed.envelope);
     p.onStage?.("anchor");
     const t2 = performance.now();
     const anchored = await anchorRecord(this.ctx, { patient, cid: bytesToHex(CID.parse(cid).bytes), ciphertextHash, category: p.category, keyEpoch: info.keyEpoch });
@@ -200,15 +201,15 @@ export class MeridianClient {
     return { recordId: anchored.recordId, cid, ciphertextHash, bytes: p.plaintext.length, envelopeBytes: sealed.envelope.length, gasUsed: anchored.gasUsed, timings: { encryptMs: t1 - t0, storeMs: t2 - t1, anchorMs: t3 - t2 } };
   }
 
-  /** Fetches a record's envelope by CID (checked by the store) and its anchored SHA-256. */
+  /** Fetches a record's envelope by CID (checked by the store) and checks its anchored ciphertext hash. */
   async #fetchEnvelope(anchor: RecordAnchor): Promise<Uint8Array> {
     const parsed = CID.decode(hexToBytes(anchor.cid));
     const cid = parsed.toString();
     const envelope = await this.store.get(cid); // the store checks the bytes against the CID
-    // A raw CID's digest is the envelope's SHA-256: when it is the anchored hash, the store's
-    // check already proved it, so hash again only for chunked (dag-pb) envelopes.
-    const provenByCid = parsed.code === RAW_CODE && parsed.multihash.code === SHA2_256_CODE && bytesToHex(parsed.multihash.digest) === anchor.ciphertextHash.toLowerCase();
-    if (!provenByCid && (await sha256Hex(envelope)) !== anchor.ciphertextHash.toLowerCase()) {
+    // A raw CID's digest is the SHA-256 of the envelope's only piece, which the store's check
+    // just proved: the hash list is then one 32-byte hash. Chunked envelopes are hashed again.
+    const hash = parsed.code === RAW_CODE && parsed.multihash.code === SHA2_256_CODE ? await ciphertextHashFromPieceDigests([parsed.multihash.digest]) : await ciphertextHash(envelope);
+    if (hash !== anchor.ciphertextHash.toLowerCase()) {
       throw new IntegrityError("The stored ciphertext does not match the hash anchored on chain.", { details: `record ${anchor.recordId}, CID ${cid}`, hint: "The copy in this IPFS store is corrupt; fetch it from another node." });
     }
     return envelope;

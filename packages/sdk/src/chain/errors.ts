@@ -16,7 +16,7 @@ const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
   RecordRegistryRecordOfAnotherPatient: { message: "That record belongs to another patient.", hint: "Only the record's own patient can share it." },
   RecordRegistryInvalidCategory: { message: "The record category is missing.", hint: "Pick a category such as lab or general." },
   RecordRegistryInvalidCid: { message: "The CID is empty or longer than 128 bytes.", hint: "Store the payload on IPFS first and pass its CID." },
-  RecordRegistryInvalidCiphertextHash: { message: "The ciphertext hash is zero.", hint: "Pass the SHA-256 of the stored ciphertext." },
+  RecordRegistryInvalidCiphertextHash: { message: "The ciphertext hash is zero.", hint: "Pass the ciphertext hash the store returned (`BlobStore.put`; SHA-256 hash list, docs/keys.md)." },
   RecordRegistryStaleKeyEpoch: { message: "The record was encrypted under an old key epoch (the patient revoked a grant since).", hint: "Ask the patient to re-issue your grant, then encrypt again under the current epoch." },
   RecordRegistryWriteNotPermitted: { message: "This account has no active write consent from the patient for this category.", hint: "Request access with write consent and wait for the patient to approve." },
   RecordRegistryProviderNotActive: { message: "The provider is not active (never admitted, suspended or removed).", hint: "Ask the regulator about the provider's status." },

@@ -36,6 +36,7 @@
 import { bytesToHex, encodeAbiParameters, hexToBytes } from "viem";
 import type { Address, Hex } from "viem";
 import { DecryptionError, EnvelopeFormatError } from "./errors.ts";
+import { ciphertextHash } from "./ciphertext-hash.ts";
 import { assertAddress, assertCategory, assertInteger, assertKey, bufferSource, KEY_BYTES, utf8 } from "./internal.ts";
 
 /** The 4 magic bytes that start every envelope: ASCII `MRD1`. */
@@ -149,14 +150,15 @@ export interface SealRecordReturnType {
   envelope: Uint8Array;
   /** The record's fresh 32-byte data key; share it (HPKE-wrapped) for a one-record grant. Secret. */
   dek: Uint8Array;
-  /** SHA-256 of the whole envelope, `0x` + 64 hex; registered on chain as the record's integrity hash. */
+  /** The envelope's ciphertext hash (SHA-256 hash list over its 1 MiB pieces, see `ciphertext-hash.ts`), `0x` + 64 hex; registered on chain as the record's integrity hash. */
   ciphertextHash: Hex;
 }
 
 /**
  * Encrypts a record into an envelope: a fresh random DEK encrypts the plaintext with
  * AES-256-GCM in segments (NIST SP 800-38D, 96-bit STREAM nonces, 128-bit tags), the DEK is
- * wrapped under the KEK with AES-KW (RFC 3394), and the envelope is hashed with SHA-256.
+ * wrapped under the KEK with AES-KW (RFC 3394), and the envelope's ciphertext hash is computed
+ * (SHA-256 hash list over 1 MiB pieces, `ciphertext-hash.ts`).
  *
  * @throws {InvalidKeyLengthError} when `kek` is not 32 bytes.
  * @throws {InvalidContextError} when a context field is malformed.
@@ -168,12 +170,12 @@ export interface SealRecordReturnType {
  */
 export async function sealRecord(parameters: SealRecordParameters): Promise<SealRecordReturnType> {
   const { envelope, dek } = await encryptRecord(parameters);
-  return { envelope, dek, ciphertextHash: await sha256Hex(envelope) };
+  return { envelope, dek, ciphertextHash: await ciphertextHash(envelope) };
 }
 
 /**
- * {@link sealRecord} without the SHA-256: returns the envelope and its DEK, for a caller whose
- * storage hashes the envelope as it writes it (`BlobStore.put` returns the SHA-256). Same
+ * {@link sealRecord} without the ciphertext hash: returns the envelope and its DEK, for a caller
+ * whose storage hashes the envelope as it writes it (`BlobStore.put` returns the hash). Same
  * errors as {@link sealRecord}.
  */
 export async function encryptRecord(parameters: SealRecordParameters): Promise<Omit<SealRecordReturnType, "ciphertextHash">> {

@@ -9,3 +9,4 @@ export * from "./errors.ts";
 export * from "./keys.ts";
 export * from "./hpke.ts";
 export * from "./envelope.ts";
+export * from "./ciphertext-hash.ts";

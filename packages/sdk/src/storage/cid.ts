@@ -16,12 +16,13 @@ import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
 import { CID } from "multiformats/cid";
 import { create as createDigest } from "multiformats/hashes/digest";
-import { equals as equalBytes } from "multiformats/bytes";
 import { CidMismatchError, InvalidCidError } from "./errors.ts";
 import { bufferSource } from "../crypto/internal.ts";
+import { ciphertextHashFromPieceDigests, PIECE_BYTES } from "../crypto/ciphertext-hash.ts";
+import type { Hex } from "viem";
 
-/** UnixFS chunk size in bytes: 1 MiB (1,048,576). */
-export const CHUNK_SIZE_BYTES = 1_048_576;
+/** UnixFS chunk size in bytes: 1 MiB (1,048,576), the piece size of the ciphertext hash. */
+export const CHUNK_SIZE_BYTES = PIECE_BYTES;
 /** Maximum links per UnixFS node (Kubo's default for balanced DAGs). */
 export const MAX_LINKS_PER_NODE = 174;
 
@@ -40,10 +41,10 @@ export interface MeridianImporterOptions extends Pick<ImporterOptions, "cidVersi
 }
 
 /**
- * Stores one raw leaf (a chunk of at most {@link CHUNK_SIZE_BYTES}) and returns its
- * CIDv1(raw, sha2-256). {@link hashLeaf} only computes the CID.
+ * Stores one raw leaf (chunk number `index`, 0-based, of at most {@link CHUNK_SIZE_BYTES}) and
+ * returns its CIDv1(raw, sha2-256). {@link hashLeaf} only computes the CID.
  */
-export type LeafWriter = (leaf: Uint8Array) => Promise<CID>;
+export type LeafWriter = (leaf: Uint8Array, index: number) => Promise<CID>;
 
 /** A {@link LeafWriter} that stores nothing: the leaf's CID from one WebCrypto SHA-256. */
 export const hashLeaf: LeafWriter = async (leaf) => rawCid(await sha256Bytes(leaf));
@@ -62,8 +63,10 @@ export function importerOptions(writeLeaf: LeafWriter = hashLeaf): MeridianImpor
     chunker: fixedSize({ chunkSize: CHUNK_SIZE_BYTES }),
     layout: balanced({ maxChildrenPerNode: MAX_LINKS_PER_NODE }),
     bufferImporter: async function* rawLeaves(file) {
+      let index = 0;
       for await (const block of file.content) {
-        yield async () => ({ cid: await writeLeaf(block), size: BigInt(block.length), block });
+        const leafIndex = index++;
+        yield async () => ({ cid: await writeLeaf(block, leafIndex), size: BigInt(block.length), block });
       }
     },
   };
@@ -114,31 +117,62 @@ export function isSingleBlock(size: number): boolean {
   return size <= CHUNK_SIZE_BYTES;
 }
 
+/** A blob's CID and its ciphertext hash (`crypto/ciphertext-hash.ts`). */
+export interface BlobIdentity {
+  /** The CID `bytes` get with {@link importerOptions}. */
+  cid: CID;
+  /** SHA-256 hash list over the blob's 1 MiB pieces: the hash anchored on chain. */
+  ciphertextHash: Hex;
+}
+
+/**
+ * Imports a blob through `writeLeaf` and returns its CID and ciphertext hash, both from the same
+ * leaf digests: every byte is hashed once. A blob of up to 1 MiB is one raw leaf (no importer
+ * run). `blockstore` receives the dag-pb nodes of larger blobs.
+ */
+export async function importBlob(
+  bytes: Uint8Array,
+  writeLeaf: LeafWriter,
+  blockstore: Parameters<typeof importBytes>[1],
+  options: { signal?: AbortSignal } = {},
+): Promise<BlobIdentity> {
+  if (isSingleBlock(bytes.length)) {
+    const cid = await writeLeaf(bytes, 0);
+    return { cid, ciphertextHash: await ciphertextHashFromPieceDigests([cid.multihash.digest]) };
+  }
+  const digests: Uint8Array[] = [];
+  const recording: LeafWriter = async (leaf, index) => {
+    const cid = await writeLeaf(leaf, index);
+    digests[index] = cid.multihash.digest;
+    return cid;
+  };
+  const { cid } = await importBytes(bytes, blockstore, { ...importerOptions(recording), ...(options.signal ? { signal: options.signal } : {}) });
+  return { cid, ciphertextHash: await ciphertextHashFromPieceDigests(digests) };
+}
+
+/** Computes the CID and ciphertext hash `bytes` get with {@link importerOptions}, hashing only (nothing stored). */
+export async function computeBlobIdentity(bytes: Uint8Array): Promise<BlobIdentity> {
+  return importBlob(bytes, hashLeaf, hashOnly);
+}
+
 /** Computes the CID `bytes` get with {@link importerOptions}, hashing only (nothing stored). */
 export async function computeBlobCid(bytes: Uint8Array): Promise<CID> {
-  const { cid } = await importBytes(bytes, hashOnly, importerOptions());
-  return cid;
+  return (await computeBlobIdentity(bytes)).cid;
 }
 
 /**
  * Checks that `bytes` import to `cid`.
  *
+ * @returns the blob's ciphertext hash, from the same leaf digests.
  * @throws {CidMismatchError} when they do not.
  */
-export async function verifyBlob(cid: CID, bytes: Uint8Array): Promise<void> {
-  // A raw CID is the SHA-256 of the bytes themselves: one hash, no importer run.
-  if (cid.code === RAW_CODEC && isSingleBlock(bytes.length)) {
-    const digest = await sha256Bytes(bytes);
-    if (!equalBytes(digest, cid.multihash.digest)) {
-      throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${rawCid(digest).toString()}` });
-    }
-    return;
-  }
-  const actual = await computeBlobCid(bytes);
-  const same: boolean = actual.equals(cid); // (equals() is a type guard; keep `cid` un-narrowed)
+export async function verifyBlob(cid: CID, bytes: Uint8Array): Promise<Hex> {
+  const actual = await computeBlobIdentity(bytes);
+  const same: boolean = actual.cid.equals(cid); // (equals() is a type guard; keep `cid` un-narrowed)
   if (!same) {
-    throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${actual.toString()}` });
+    throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${actual.cid.toString()}` });
   }
+  return actual.ciphertextHash;
 }
 
 /** Concatenates chunks into one buffer (one copy). */

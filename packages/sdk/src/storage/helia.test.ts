@@ -1,11 +1,11 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHeliaStore } from "./helia.ts";
 import { computeBlobCid, parseBlobCid } from "./cid.ts";
+import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
 import { openBlobStore } from "./index.ts";
 import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore } from "./types.ts";
@@ -51,9 +51,9 @@ describe("Helia blob store (on disk)", () => {
     assert.equal(store.kind, "helia");
     for (const size of [0, 113, 3 * MiB + 17, 10 * MiB]) {
       const bytes = randomBytes(size);
-      const { cid, sha256, size: stored } = await store.put(bytes);
+      const { cid, ciphertextHash: hash, size: stored } = await store.put(bytes);
       assert.match(cid, /^baf[ky]/, `CIDv1 base32 for ${size} bytes`);
-      assert.equal(sha256, `0x${createHash("sha256").update(bytes).digest("hex")}`, `SHA-256 of the whole ${size}-byte blob`);
+      assert.equal(hash, await ciphertextHash(bytes), `ciphertext hash of the ${size}-byte blob`);
       assert.equal(stored, size);
       assert.equal(cid, (await computeBlobCid(bytes)).toString());
       assert.equal(await store.has(cid), true);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createHeliaLight } from "helia";
@@ -15,11 +15,9 @@ import { unixfs } from "@helia/unixfs";
 import type { UnixFS } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
-import { importBytes } from "ipfs-unixfs-importer";
 import { FsDatastore } from "datastore-fs";
 import type { CID } from "multiformats/cid";
-import { bytesToHex } from "viem";
-import { concatChunks, importerOptions, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
+import { concatChunks, importBlob, parseBlobCid, rawCid, verifyBlob } from "./cid.ts";
 import type { LeafWriter } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
@@ -54,7 +52,7 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  * @example
  * ```ts
  * const store = await createHeliaStore({ directory: ".meridian/ipfs" });
- * const { cid, sha256 } = await store.put(envelope);
+ * const { cid, ciphertextHash } = await store.put(envelope);
  * const same = await store.get(cid);
  * await store.close();
  * ```
@@ -82,14 +80,21 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
 
   const shardDirectories = new Set<string>();
   /**
-   * Writes a raw leaf into the blockstore's directory while WebCrypto hashes it: the bytes go
-   * to a temporary file, then are renamed to the block's path once the hash names it. Same
-   * atomic write-then-rename as blockstore-fs, but the write and the hash overlap.
+   * Writes a raw leaf into the blockstore's directory while it is hashed: the bytes go to a
+   * temporary file (on libuv's thread pool) while this thread computes their SHA-256, then the
+   * file is renamed to the block's path once the hash names it. Same atomic write-then-rename
+   * as blockstore-fs, but the write and the hash overlap, and the leaf is not copied.
    */
   const writeLeaf: LeafWriter = async (leaf) => {
     const temporary = join(blocksDirectory, `.put-${randomUUID()}.tmp`);
     try {
-      const [digest] = await Promise.all([sha256Bytes(leaf), writeFile(temporary, leaf)]);
+      const writing = writeFile(temporary, leaf);
+      let digest: Uint8Array;
+      try {
+        digest = createHash("sha256").update(leaf).digest();
+      } finally {
+        await writing;
+      }
       const cid = rawCid(digest);
       const { dir, file } = sharding.encode(cid);
       if (!shardDirectories.has(dir)) {
@@ -135,20 +140,11 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
       assertOpen();
       try {
         options.signal?.throwIfAborted();
-        // A blob that fits one chunk is one raw block (the importer reduces a single raw leaf
-        // to itself), whose CID digest is the blob's SHA-256: hash once, while writing it.
-        if (isSingleBlock(bytes.length)) {
-          const cid = await writeLeaf(bytes);
-          return { cid: cid.toString(), sha256: bytesToHex(cid.multihash.digest), size: bytes.length };
-        }
-        // Larger blobs: the whole-blob SHA-256 runs on WebCrypto's thread pool while the
-        // importer cuts 1 MiB leaves (hashed and written in parallel by writeLeaf) and writes
-        // the dag-pb nodes through Helia.
-        const [digest, { cid }] = await Promise.all([
-          sha256Bytes(bytes),
-          importBytes(bytes, helia.blockstore, { ...importerOptions(writeLeaf), ...(options.signal ? { signal: options.signal } : {}) }),
-        ]);
-        return { cid: cid.toString(), sha256: bytesToHex(digest), size: bytes.length };
+        // Leaves are hashed while they are written (writeLeaf); the CID and the ciphertext hash
+        // both come from those digests, so every byte is hashed once. Helia's blockstore gets
+        // only the dag-pb nodes of blobs over 1 MiB.
+        const { cid, ciphertextHash } = await importBlob(bytes, writeLeaf, helia.blockstore, options.signal ? { signal: options.signal } : {});
+        return { cid: cid.toString(), ciphertextHash, size: bytes.length };
       } catch (cause) {
         if (isAbort(cause, options.signal)) throw cause;
         throw new StorageUnavailableError(`Could not write ${bytes.length} bytes to the Helia store in ${directory}.`, {

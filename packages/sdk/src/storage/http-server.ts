@@ -5,7 +5,7 @@
  * by mistake, and it caps the body size.
  *
  * Routes (relative to the endpoint's base path):
- * - `POST /` → `201 { cid, sha256, size }`; `413` over `maxBytes`; `415` when the body is not an envelope.
+ * - `POST /` → `201 { cid, ciphertextHash, size }`; `413` over `maxBytes`; `415` when the body is not an envelope.
  * - `GET /{cid}` → `200` bytes (`application/octet-stream`, immutable); `404` when absent; `400` for a bad CID.
  * - `HEAD /{cid}` → `200` or `404`.
  * Errors are JSON `{ error, hint? }`.

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { handleBlobRequest } from "./http-server.ts";
 import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore } from "./types.ts";
 import { sealRecord } from "../crypto/envelope.ts";
+import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
 
 const context = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", patient: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", category: 2, keyEpoch: 0 } as const;
 const kek = new Uint8Array(32).fill(9);
@@ -43,7 +44,7 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
     for (const size of [10, 3 * 1024 * 1024]) {
       const envelope = await envelopeOf(size);
       const stored = await store.put(envelope);
-      assert.equal(stored.sha256, `0x${createHash("sha256").update(envelope).digest("hex")}`);
+      assert.equal(stored.ciphertextHash, await ciphertextHash(envelope));
       assert.equal(stored.size, envelope.length);
       assert.equal(await store.has(stored.cid), true);
       assert.deepEqual(await store.get(stored.cid), envelope);

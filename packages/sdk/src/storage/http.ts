@@ -1,20 +1,19 @@
 /**
  * A {@link BlobStore} that talks to a Meridian blob endpoint over HTTP (the web app's
  * `/api/blobs`, which keeps the blobs in its Helia node). Works in browsers and Node (global
- * `fetch`). The server is not trusted: `put` computes the CID and SHA-256 of the bytes
+ * `fetch`). The server is not trusted: `put` computes the CID and ciphertext hash of the bytes
  * locally and refuses an answer that differs, and `get` verifies the bytes against the CID.
  *
  * Endpoint contract:
- * - `POST {baseUrl}` with the blob as `application/octet-stream` → `201 { cid, sha256, size }`
+ * - `POST {baseUrl}` with the blob as `application/octet-stream` → `201 { cid, ciphertextHash, size }`
  * - `GET {baseUrl}/{cid}` → the bytes, or `404`
  * - `HEAD {baseUrl}/{cid}` → `200` or `404`
  *
  * @module
  */
 
-import { bytesToHex } from "viem";
 import { bufferSource } from "../crypto/internal.ts";
-import { computeBlobCid, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
+import { computeBlobIdentity, parseBlobCid, verifyBlob } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
@@ -37,7 +36,7 @@ export interface CreateHttpStoreParameters {
  * @example
  * ```ts
  * const store = createHttpStore({ baseUrl: "/api/blobs" });
- * const { cid, sha256 } = await store.put(envelope);
+ * const { cid, ciphertextHash } = await store.put(envelope);
  * ```
  */
 export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStore {
@@ -67,18 +66,18 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
     kind: "http",
 
     async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
-      const local = Promise.all([sha256Bytes(bytes), isSingleBlock(bytes.length) ? null : computeBlobCid(bytes)]);
+      const local = computeBlobIdentity(bytes);
       local.catch(() => {});
       const response = await request(base, { method: "POST", body: bufferSource(bytes), headers: { "content-type": "application/octet-stream" }, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
       if (response.status !== 201 && response.status !== 200) return failure(response, `store ${bytes.length} bytes`);
       const answer = (await response.json()) as Partial<StoredBlob>;
-      const [digest, dagCid] = await local;
-      const expected = (dagCid ?? rawCid(digest)).toString();
-      const sha256 = bytesToHex(digest);
-      if (answer.cid !== expected || answer.sha256 !== sha256 || answer.size !== bytes.length) {
-        throw new CidMismatchError(String(answer.cid), { details: `the server answered ${JSON.stringify(answer)}; the bytes sent have CID ${expected} and SHA-256 ${sha256}` });
+      const identity = await local;
+      const expected = identity.cid.toString();
+      const { ciphertextHash } = identity;
+      if (answer.cid !== expected || answer.ciphertextHash !== ciphertextHash || answer.size !== bytes.length) {
+        throw new CidMismatchError(String(answer.cid), { details: `the server answered ${JSON.stringify(answer)}; the bytes sent have CID ${expected} and ciphertext hash ${ciphertextHash}` });
       }
-      return { cid: expected, sha256, size: bytes.length };
+      return { cid: expected, ciphertextHash, size: bytes.length };
     },
 
     async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {

@@ -9,8 +9,7 @@
 import { create } from "kubo-rpc-client";
 import type { KuboRPCClient } from "kubo-rpc-client";
 import type { CID } from "multiformats/cid";
-import { bytesToHex } from "viem";
-import { CHUNK_SIZE_BYTES, computeBlobCid, concatChunks, isSingleBlock, parseBlobCid, rawCid, sha256Bytes, verifyBlob } from "./cid.ts";
+import { CHUNK_SIZE_BYTES, computeBlobIdentity, concatChunks, parseBlobCid, verifyBlob } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
@@ -41,7 +40,7 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  * @example
  * ```ts
  * const store = await createKuboStore({ url: "http://127.0.0.1:5001" });
- * const { cid, sha256 } = await store.put(envelope);
+ * const { cid, ciphertextHash } = await store.put(envelope);
  * ```
  */
 export async function createKuboStore(parameters: CreateKuboStoreParameters): Promise<BlobStore> {
@@ -83,8 +82,8 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
     async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
       assertOpen();
       const { signal } = options;
-      const digest = sha256Bytes(bytes);
-      digest.catch(() => {}); // awaited below; never an unhandled rejection if Kubo fails first
+      const local = computeBlobIdentity(bytes); // CID and ciphertext hash from one pass of hashing
+      local.catch(() => {}); // awaited below; never an unhandled rejection if Kubo fails first
       let cid: CID;
       try {
         const result = await client.add(bytes, {
@@ -100,7 +99,7 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
       } catch (cause) {
         return fail(cause, `store ${bytes.length} bytes`, signal);
       }
-      const expected = isSingleBlock(bytes.length) ? rawCid(await digest) : await computeBlobCid(bytes);
+      const { cid: expected, ciphertextHash } = await local;
       const same: boolean = expected.equals(cid);
       if (!same) {
         throw new CidMismatchError(cid.toString(), {
@@ -108,7 +107,7 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
           hint: "Reset Kubo's Import.* settings (max links per node, chunker) to their defaults so its CIDs match Meridian's.",
         });
       }
-      return { cid: cid.toString(), sha256: bytesToHex(await digest), size: bytes.length };
+      return { cid: cid.toString(), ciphertextHash, size: bytes.length };
     },
 
     async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {

@@ -14,8 +14,8 @@ export interface BlobStoreOptions {
 export interface StoredBlob {
   /** The blob's CIDv1, base32 (`bafkrei…` for one raw block of up to 1 MiB, `bafybei…` for a UnixFS DAG). */
   cid: string;
-  /** SHA-256 of the whole blob, `0x` + 64 hex: the record's `ciphertextHash` to anchor on chain. */
-  sha256: `0x${string}`;
+  /** The blob's ciphertext hash (SHA-256 hash list over its 1 MiB pieces, `crypto/ciphertext-hash.ts`), `0x` + 64 hex: the hash to anchor on chain. */
+  ciphertextHash: `0x${string}`;
   /** Size of the blob in bytes. */
   size: number;
 }
@@ -32,8 +32,8 @@ export interface BlobStore {
   /** Which backend this is. */
   readonly kind: "helia" | "kubo" | "http";
   /**
-   * Stores `bytes` (0 bytes or more) and returns their CIDv1 and their SHA-256, computed in
-   * the same pass (a blob of up to 1 MiB is hashed once: its raw CID's digest is its SHA-256).
+   * Stores `bytes` (0 bytes or more) and returns their CIDv1 and their ciphertext hash, both
+   * from the same SHA-256 digests of the 1 MiB leaves (every byte is hashed once).
    *
    * @throws {StorageUnavailableError} when the backend cannot be reached or is closed.
    * @throws {CidMismatchError} (Kubo) when the backend's CID differs from Meridian's.

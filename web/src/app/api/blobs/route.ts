@@ -3,7 +3,7 @@ import { serverBlobStore } from "@/lib/blob-store.ts";
 
 export const runtime = "nodejs";
 
-/** Stores one record envelope (ciphertext only); answers `{ cid, sha256, size }`. */
+/** Stores one record envelope (ciphertext only); answers `{ cid, ciphertextHash, size }`. */
 export async function POST(request: Request): Promise<Response> {
   return handleBlobRequest({ store: await serverBlobStore(), request });
 }
