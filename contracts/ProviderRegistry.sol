@@ -20,6 +20,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
         ProviderStatus status;
         uint40 admittedAt;
         uint40 statusChangedAt;
+        uint32 keyVersion;
     }
 
     mapping(address provider => Membership) private _memberships;
@@ -48,7 +49,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
             revert ProviderRegistryInvalidName();
         }
         uint40 now_ = _time();
-        _memberships[provider] = Membership(kind, ProviderStatus.Active, now_, now_);
+        _memberships[provider] = Membership(kind, ProviderStatus.Active, now_, now_, 0);
         _names[provider] = name;
         _departments[provider] = department;
         emit ProviderAdmitted(provider, msg.sender, kind, name, department);
@@ -79,14 +80,18 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
 
     /// @inheritdoc IProviderRegistry
     function setEncryptionKey(bytes32 encryptionKey) external {
-        ProviderStatus status = _memberships[msg.sender].status;
+        Membership storage m = _memberships[msg.sender];
+        ProviderStatus status = m.status;
         if (status == ProviderStatus.None) revert ProviderRegistryUnknownProvider(msg.sender);
         if (status == ProviderStatus.Removed) {
             revert ProviderRegistryInvalidStatus(msg.sender, status, ProviderStatus.Active);
         }
         if (encryptionKey == bytes32(0)) revert ProviderRegistryInvalidEncryptionKey();
+        if (encryptionKey == _encryptionKeys[msg.sender]) revert ProviderRegistryEncryptionKeyUnchanged(msg.sender);
+        uint32 keyVersion = m.keyVersion + 1;
+        m.keyVersion = keyVersion;
         _encryptionKeys[msg.sender] = encryptionKey;
-        emit ProviderEncryptionKeySet(msg.sender, encryptionKey);
+        emit ProviderEncryptionKeySet(msg.sender, encryptionKey, keyVersion);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -103,6 +108,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
             m.admittedAt,
             m.statusChangedAt,
             _encryptionKeys[provider],
+            m.keyVersion,
             _names[provider],
             _departments[provider]
         );

@@ -331,24 +331,37 @@ describe("ProviderRegistry", function () {
   });
 
   describe("setEncryptionKey", function () {
-    it("sets and rotates the caller's key and emits ProviderEncryptionKeySet", async function () {
+    it("sets and rotates the caller's key, numbering each version, and emits ProviderEncryptionKeySet", async function () {
       const { providers, hospital } = await loadFixture(withHospital);
+      expect((await providers.getProvider(hospital.address)).keyVersion).to.equal(0n);
       await expect(providers.connect(hospital).setEncryptionKey(KEY_A))
         .to.emit(providers, "ProviderEncryptionKeySet")
-        .withArgs(hospital.address, KEY_A);
+        .withArgs(hospital.address, KEY_A, 1);
       expect(await providers.encryptionKeyOf(hospital.address)).to.equal(KEY_A);
       expect((await providers.getProvider(hospital.address)).encryptionKey).to.equal(KEY_A);
+      expect((await providers.getProvider(hospital.address)).keyVersion).to.equal(1n);
       await expect(providers.connect(hospital).setEncryptionKey(KEY_B))
         .to.emit(providers, "ProviderEncryptionKeySet")
-        .withArgs(hospital.address, KEY_B);
+        .withArgs(hospital.address, KEY_B, 2);
       expect(await providers.encryptionKeyOf(hospital.address)).to.equal(KEY_B);
+      const p = await providers.getProvider(hospital.address);
+      expect([p.keyVersion, p.status]).to.deep.equal([2n, BigInt(Status.Active)]);
+    });
+
+    it("refuses to set the current key again (the version would no longer match the derivation)", async function () {
+      const { providers, hospital } = await loadFixture(withHospital);
+      await providers.connect(hospital).setEncryptionKey(KEY_A);
+      await expect(providers.connect(hospital).setEncryptionKey(KEY_A))
+        .to.be.revertedWithCustomError(providers, "ProviderRegistryEncryptionKeyUnchanged")
+        .withArgs(hospital.address);
+      expect((await providers.getProvider(hospital.address)).keyVersion).to.equal(1n);
     });
 
     it("is allowed to a suspended provider (status unchanged)", async function () {
       const { providers, hospital } = await loadFixture(withSuspendedHospital);
       await expect(providers.connect(hospital).setEncryptionKey(KEY_A))
         .to.emit(providers, "ProviderEncryptionKeySet")
-        .withArgs(hospital.address, KEY_A);
+        .withArgs(hospital.address, KEY_A, 1);
       expect(await providers.statusOf(hospital.address)).to.equal(Status.Suspended);
     });
 
@@ -384,7 +397,7 @@ describe("ProviderRegistry", function () {
     it("return all zero for an address never admitted", async function () {
       const { providers, outsider } = await loadFixture(withHospital);
       const p = await providers.getProvider(outsider.address);
-      expect([p.kind, p.status, p.admittedAt, p.statusChangedAt]).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect([p.kind, p.status, p.admittedAt, p.statusChangedAt, p.keyVersion]).to.deep.equal([0n, 0n, 0n, 0n, 0n]);
       expect(p.encryptionKey).to.equal(ethers.ZeroHash);
       expect(p.name).to.equal("");
       expect(p.department).to.equal("");

@@ -39,6 +39,10 @@ interface IProviderRegistry {
         uint40 statusChangedAt;
         /// @dev Raw X25519 public key (32 bytes); zero until the provider sets it.
         bytes32 encryptionKey;
+        /// @dev How many times the key was set: 0 before the first key, 1 for the first, +1 per
+        /// rotation. Clients derive key number `keyVersion` from the provider's wallet (the
+        /// `version` of the EIP-712 key-derivation message), so old keys stay derivable.
+        uint32 keyVersion;
         /// @dev Public name of the organisation or practitioner (not patient data).
         string name;
         /// @dev Department or specialty, e.g. "Cardiology".
@@ -59,8 +63,9 @@ interface IProviderRegistry {
     event ProviderReinstated(address indexed provider, address indexed regulator);
     /// @notice Emitted when `provider` is removed for good.
     event ProviderRemoved(address indexed provider, address indexed regulator);
-    /// @notice Emitted when `provider` sets or rotates its X25519 encryption public key.
-    event ProviderEncryptionKeySet(address indexed provider, bytes32 encryptionKey);
+    /// @notice Emitted when `provider` sets or rotates its X25519 encryption public key;
+    /// `keyVersion` is the key's number (1 for the first key, +1 per rotation).
+    event ProviderEncryptionKeySet(address indexed provider, bytes32 encryptionKey, uint32 keyVersion);
 
     /// @notice `provider` is the zero address.
     error ProviderRegistryZeroAddress();
@@ -76,6 +81,8 @@ interface IProviderRegistry {
     error ProviderRegistryInvalidName();
     /// @notice The encryption key is zero.
     error ProviderRegistryInvalidEncryptionKey();
+    /// @notice The encryption key is already `provider`'s current key; a rotation needs a new one.
+    error ProviderRegistryEncryptionKeyUnchanged(address provider);
 
     /**
      * @notice Admits `provider` as an active provider.
@@ -107,9 +114,10 @@ interface IProviderRegistry {
 
     /**
      * @notice Sets or rotates the caller's X25519 encryption public key (raw 32 bytes).
-     * @dev Requirements: caller is an admitted provider that is not `Removed`; key non-zero.
-     * Emits {ProviderEncryptionKeySet}. Keys already wrapped to the old key stay readable only
-     * with the old private key.
+     * @dev Requirements: caller is an admitted provider that is not `Removed`; key non-zero and
+     * different from the current key. Increments `keyVersion`. Emits {ProviderEncryptionKeySet}.
+     * Keys already wrapped to the old key stay readable only with the old private key (the SDK
+     * derives it again from the wallet); patients wrap new grants to the new key.
      */
     function setEncryptionKey(bytes32 encryptionKey) external;
 

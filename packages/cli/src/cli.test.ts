@@ -107,6 +107,14 @@ test("deploy, admit, register, add, grant, get, revoke, audit and verify through
   assert.deepEqual(await readFile(out), await readFile(patientCopy));
   assert.match((await readFile(out, "utf8")), /"resourceType":"Bundle"/);
 
+  // the hospital rotates its key: the grant wrapped to key 1 still opens; publishing again is refused
+  const rotated = await cli(2, "provider", "rotate-key");
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.match(rotated.stdout, /"keyVersion": 2/);
+  assert.match((await cli(2, "provider", "publish-key")).stderr, /already published \(version 2\).*rotate/s);
+  assert.equal((await cli(2, "get", recordId, "--out", out)).code, 0);
+  assert.deepEqual(await readFile(out), await readFile(patientCopy));
+
   // request / deny for the lab; revoke the hospital
   assert.equal((await cli(3, "request", addr(5), "--category", "lab", "--purpose", "TREAT")).code, 0);
   const pending = JSON.parse((await cli(5, "requests")).stdout) as unknown[];

@@ -181,9 +181,13 @@ for (const verb of ["suspend", "reinstate", "remove"] as const) {
     out(await setProviderStatus(await context(), { provider: address(addr, "provider"), action: verb }));
   }));
 }
-provider.command("publish-key").description("provider: derive your encryption key from your wallet and publish it").action(action(async () => {
+provider.command("publish-key").description("provider: derive your first encryption key from your wallet and publish it").action(action(async () => {
   const c = await client();
   try { out(await c.publishProviderKey()); } finally { await c.close(); }
+}));
+provider.command("rotate-key").description("provider: derive your next encryption key version and publish it (grants issued before stay readable)").action(action(async () => {
+  const c = await client();
+  try { out(await c.rotateProviderKey()); } finally { await c.close(); }
 }));
 provider.command("show <address>").description("show a provider's registry entry").action(action(async (addr: string) => {
   const p = await getProvider(await context(), address(addr, "provider"));

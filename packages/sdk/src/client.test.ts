@@ -12,8 +12,9 @@ import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain
 import { mnemonicToAccount } from "viem/accounts";
 import { CID } from "multiformats/cid";
 import { network } from "hardhat";
-import { createMeridianClient, AccessDeniedError, IntegrityError, NotRegisteredError, type MeridianClient } from "./client.ts";
-import { admitProvider, anchorRecord, deployMeridian, RecordNotFoundError, setProviderStatus } from "./chain/actions.ts";
+import { createMeridianClient, AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient } from "./client.ts";
+import { publicKeyToBytes32 } from "./crypto/keys.ts";
+import { admitProvider, anchorRecord, deployMeridian, getProvider, RecordNotFoundError, setProviderStatus } from "./chain/actions.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
 import { ProviderKind, type MeridianContext, type MeridianDeployment, type TransactionEvent } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
@@ -158,4 +159,31 @@ test("every contract write reports its steps to onTransaction, failures in plain
   await assert.rejects(observed.registerAsPatient()); // already registered: the simulation reverts
   assert.deepEqual(events.map((e) => e.status), ["simulating", "failed"]);
   assert.match(events[1]!.error!, /RecordRegistry|registered/i);
+});
+
+test("a provider rotates its key: grants issued before and after both open; publishing twice or rotating first is refused", async () => {
+  const clinic = createMeridianClient({ ...ctx(account(7)), store });
+  await admitProvider(ctx(regulator), { provider: clinic.address, kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "General practice" });
+  await assert.rejects(clinic.rotateProviderKey(), NotRegisteredError);
+  await clinic.publishProviderKey();
+  await assert.rejects(clinic.publishProviderKey(), (e: unknown) => e instanceof KeyAlreadyPublishedError && /version 1/.test(e.shortMessage));
+  const before = await patient.addRecord({ plaintext: bytes("before rotation"), category: RecordCategory.Imaging });
+  await patient.grant({ grantee: clinic.address, scope: { kind: "record", recordId: before.recordId } }); // wrapped to key 1
+  const v1 = (await getProvider(ctx(account(7)), clinic.address)).encryptionKey;
+
+  const rotated = await clinic.rotateProviderKey();
+  assert.equal(rotated.keyVersion, 2);
+  const entry = await getProvider(ctx(account(7)), clinic.address);
+  assert.equal(entry.keyVersion, 2);
+  assert.notEqual(entry.encryptionKey, v1);
+  assert.equal(entry.encryptionKey, publicKeyToBytes32((await clinic.keys(2)).publicKey));
+
+  const after = await patient.addRecord({ plaintext: bytes("after rotation"), category: RecordCategory.Imaging });
+  await patient.grant({ grantee: clinic.address, scope: { kind: "record", recordId: after.recordId } }); // wrapped to key 2
+  // a fresh session of the same wallet (nothing cached) derives whichever version each grant needs
+  const fresh = createMeridianClient({ ...ctx(account(7)), store });
+  assert.equal(new TextDecoder().decode((await fresh.readRecord(before.recordId)).plaintext), "before rotation");
+  assert.equal(new TextDecoder().decode((await fresh.readRecord(after.recordId)).plaintext), "after rotation");
+  // the key-2 grant does not open with key 1 alone: the versions are unrelated keys
+  assert.notDeepEqual((await clinic.keys(1)).publicKey, (await clinic.keys(2)).publicKey);
 });

@@ -23,9 +23,9 @@ import { ciphertextHash, ciphertextHashFromPieceDigests } from "./crypto/ciphert
 import type { BlobStore } from "./storage/types.ts";
 import {
   anchorRecord, approveRequest, canRead, canWrite, denyRequest, encodeScope, getAuditTrail, getGrant, getPatient, getProvider,
-  getRecordAnchor, issueGrant, listGrantEvents, listPendingRequests, listRecordAnchors, registerPatient, requestAccess,
+  getRecordAnchor, issueGrant, listGrantEvents, listPendingRequests, listProviderKeyEvents, listRecordAnchors, registerPatient, requestAccess,
   revokeGrant, setProviderEncryptionKey, verifyPatientChain, WalletRequiredError,
-  type AuditEntry, type ChainVerification, type GrantEvent, type PendingRequest, type RecordAnchor,
+  type AuditEntry, type ChainVerification, type GrantEvent, type PendingRequest, type ProviderKeyEvent, type RecordAnchor,
 } from "./chain/actions.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./chain/types.ts";
 
@@ -48,6 +48,10 @@ export class MissingKeyError extends MeridianError {
 /** The other party has not registered or published an encryption key. */
 export class NotRegisteredError extends MeridianError {
   override name = "NotRegisteredError" as const;
+}
+/** The provider already published an encryption key; replacing it is a rotation. */
+export class KeyAlreadyPublishedError extends MeridianError {
+  override name = "KeyAlreadyPublishedError" as const;
 }
 
 /** Parameters of {@link createMeridianClient}. */
@@ -101,7 +105,8 @@ export function createMeridianClient(parameters: MeridianClientParameters): Meri
 export class MeridianClient {
   readonly ctx: MeridianContext;
   readonly store: BlobStore;
-  #keys: Promise<UserKeys> | undefined;
+  #keys = new Map<number, Promise<UserKeys>>();
+  #providerKeyEvents: Promise<ProviderKeyEvent[]> | undefined;
   #keyring: PatientKeyring | undefined;
 
   constructor(parameters: MeridianClientParameters) {
@@ -117,16 +122,25 @@ export class MeridianClient {
     return account.address;
   }
 
-  /** The account's X25519 keys, derived from its EIP-712 signature (cached for the session). */
-  keys(): Promise<UserKeys> {
-    this.#keys ??= (async () => {
-      const wallet = this.ctx.walletClient;
-      if (!wallet) throw new WalletRequiredError("Deriving keys");
-      const typedData = keyDerivationTypedData({ chainId: this.ctx.deployment.chainId, verifyingContract: this.ctx.deployment.recordRegistry, account: wallet.account.address });
-      const signature = await wallet.signTypedData({ ...typedData, account: wallet.account } as never);
-      return deriveUserKeys(signature);
-    })();
-    return this.#keys;
+  /**
+   * The account's X25519 keys number `version` (default 1, the patient key and a provider's
+   * first key), derived from its EIP-712 signature (one wallet signature per version, cached for
+   * the session). A failed or declined signature is not cached.
+   */
+  keys(version = 1): Promise<UserKeys> {
+    let keys = this.#keys.get(version);
+    if (!keys) {
+      keys = (async () => {
+        const wallet = this.ctx.walletClient;
+        if (!wallet) throw new WalletRequiredError("Deriving keys");
+        const typedData = keyDerivationTypedData({ chainId: this.ctx.deployment.chainId, verifyingContract: this.ctx.deployment.recordRegistry, account: wallet.account.address, version });
+        const signature = await wallet.signTypedData({ ...typedData, account: wallet.account } as never);
+        return deriveUserKeys(signature);
+      })();
+      keys.catch(() => this.#keys.delete(version));
+      this.#keys.set(version, keys);
+    }
+    return keys;
   }
 
   async #ring(): Promise<PatientKeyring> {
@@ -139,9 +153,50 @@ export class MeridianClient {
     return registerPatient(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys()).publicKey) });
   }
 
-  /** Publishes this provider account's derived public key in the provider registry. */
+  /**
+   * Publishes this provider account's first derived public key (key version 1) in the provider
+   * registry. Throws {@link KeyAlreadyPublishedError} when a key is already
+   * published (use {@link rotateProviderKey}), or `ContractRevertedError`.
+   */
   async publishProviderKey(): Promise<TransactionResult> {
-    return setProviderEncryptionKey(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys()).publicKey) });
+    const me = await getProvider(this.ctx, this.address);
+    if (me.keyVersion > 0) throw new KeyAlreadyPublishedError(`Your encryption key is already published (version ${me.keyVersion}).`, { hint: "To replace it, rotate it (`meridian provider rotate-key`)." });
+    const result = await setProviderEncryptionKey(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys(1)).publicKey) });
+    this.#providerKeyEvents = undefined;
+    return result;
+  }
+
+  /**
+   * Rotates this provider account's encryption key: derives key version `keyVersion + 1` from
+   * the wallet (one signature) and publishes it. Patients wrap new grants to the new key;
+   * grants issued before stay readable, because {@link readRecord} derives the key version each
+   * grant was wrapped to. Throws {@link NotRegisteredError} when no key was published yet, or
+   * `ContractRevertedError`.
+   *
+   * @returns the transaction and the new key version.
+   */
+  async rotateProviderKey(): Promise<TransactionResult & { keyVersion: number }> {
+    const me = await getProvider(this.ctx, this.address);
+    if (me.keyVersion === 0) throw new NotRegisteredError("You have no published encryption key to rotate.", { hint: "Publish your first key (`meridian provider publish-key`)." });
+    const keyVersion = me.keyVersion + 1;
+    const result = await setProviderEncryptionKey(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys(keyVersion)).publicKey) });
+    this.#providerKeyEvents = undefined;
+    return { ...result, keyVersion };
+  }
+
+  /**
+   * This account's keys a grant issued in block `blockNumber` was wrapped to: key version 1 for
+   * a patient or a provider that never rotated, else the provider key version current then.
+   */
+  async #granteeKeys(blockNumber: bigint): Promise<UserKeys> {
+    this.#providerKeyEvents ??= listProviderKeyEvents(this.ctx, this.address);
+    const events = await this.#providerKeyEvents.catch((error: unknown) => {
+      this.#providerKeyEvents = undefined;
+      throw error;
+    });
+    let version = 1;
+    for (const e of events) if (e.blockNumber <= blockNumber) version = e.keyVersion;
+    return this.keys(version);
   }
 
   #envelopeContext(patient: Address, category: RecordCategory, keyEpoch: number): EnvelopeContext {
@@ -151,19 +206,20 @@ export class MeridianClient {
   /** The current KEK this account can write `patient`'s `category` records with. */
   async #writeKek(patient: Address, category: RecordCategory, keyEpoch: number): Promise<Uint8Array> {
     if (patient.toLowerCase() === this.address.toLowerCase()) return (await this.#ring()).categoryKek(category, keyEpoch);
-    const keys = await this.keys();
     const grants = (await listGrantEvents(this.ctx, { patient, grantee: this.address })).reverse();
     for (const g of grants) {
       if (!g.write || g.keyEpoch !== keyEpoch) continue;
-      if (g.scope.kind === "category" && g.scope.category === category) return this.#unwrapGrant(g, keys);
-      if (g.scope.kind === "all") return kekFromBundle(await this.#unwrapGrant(g, keys), category);
+      if (g.scope.kind === "category" && g.scope.category === category) return this.#unwrapGrant(g);
+      if (g.scope.kind === "all") return kekFromBundle(await this.#unwrapGrant(g), category);
     }
     throw new MissingKeyError(`You hold no ${categoryName(category)} key of the patient's current key epoch (${keyEpoch}).`, {
       hint: "The patient revoked a grant since yours was issued: ask them to re-issue your write grant.",
     });
   }
 
-  #unwrapGrant(g: GrantEvent, keys: UserKeys): Promise<Uint8Array> {
+  /** Unwraps the key a grant carries with the grantee key version it was wrapped to. */
+  async #unwrapGrant(g: GrantEvent): Promise<Uint8Array> {
+    const keys = await this.#granteeKeys(g.blockNumber);
     const { target } = encodeScope(g.scope);
     const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: g.patient, grantee: g.grantee, scope: g.scope.kind, target, keyEpoch: g.keyEpoch });
     return unwrapKey({ recipient: keys, wrapped: hexToBytes(g.wrappedKey), info });
@@ -234,19 +290,18 @@ export class MeridianClient {
       const kek = await (await this.#ring()).categoryKek(anchor.category, anchor.keyEpoch);
       return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "patient" };
     }
-    const keys = await this.keys();
     const grants = (await listGrantEvents(this.ctx, { patient: anchor.patient, grantee: me })).reverse();
     for (const g of grants) {
       if (g.scope.kind === "record" && g.scope.recordId.toLowerCase() === recordId.toLowerCase()) {
-        return { plaintext: await openRecord({ envelope, key: { dek: await this.#unwrapGrant(g, keys) }, context }), anchor, via: "record-grant" };
+        return { plaintext: await openRecord({ envelope, key: { dek: await this.#unwrapGrant(g) }, context }), anchor, via: "record-grant" };
       }
       if (g.keyEpoch < anchor.keyEpoch) continue;
       if (g.scope.kind === "category" && g.scope.category === anchor.category) {
-        const kek = regressKek(await this.#unwrapGrant(g, keys), g.keyEpoch, anchor.keyEpoch);
+        const kek = regressKek(await this.#unwrapGrant(g), g.keyEpoch, anchor.keyEpoch);
         return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "category-grant" };
       }
       if (g.scope.kind === "all") {
-        const kek = regressKek(kekFromBundle(await this.#unwrapGrant(g, keys), anchor.category), g.keyEpoch, anchor.keyEpoch);
+        const kek = regressKek(kekFromBundle(await this.#unwrapGrant(g), anchor.category), g.keyEpoch, anchor.keyEpoch);
         return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "all-grant" };
       }
     }

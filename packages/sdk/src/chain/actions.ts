@@ -156,19 +156,42 @@ export async function setProviderStatus(ctx: MeridianContext, p: { provider: Add
   return result(await write(ctx, p.action, { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: p.action, args: [p.provider] }));
 }
 
-/** Provider only: publishes (or rotates) its X25519 public key (32 bytes, hex). */
+/**
+ * Provider only: publishes (or rotates) its X25519 public key (32 bytes, hex); the registry
+ * increments the provider's `keyVersion`. Reverts `ProviderRegistryEncryptionKeyUnchanged` when
+ * the key is already the current one.
+ */
 export async function setProviderEncryptionKey(ctx: MeridianContext, p: { encryptionKey: Hex }): Promise<TransactionResult> {
   return result(await write(ctx, "set provider key", { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "setEncryptionKey", args: [p.encryptionKey] }));
 }
 
-/** A provider's registry entry. */
-export interface ProviderInfo { address: Address; kind: number; status: number; admittedAt: number; statusChangedAt: number; encryptionKey: Hex; name: string; department: string }
+/**
+ * A provider's registry entry. Times in Unix seconds; `keyVersion` is 0 before the first key,
+ * 1 for the first, +1 per rotation.
+ */
+export interface ProviderInfo { address: Address; kind: number; status: number; admittedAt: number; statusChangedAt: number; encryptionKey: Hex; keyVersion: number; name: string; department: string }
 
 /** Reads a provider's registry entry (status 0 when never admitted). */
 export async function getProvider(ctx: MeridianContext, provider: Address): Promise<ProviderInfo> {
   try {
     const p = await ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "getProvider", args: [provider] });
-    return { address: provider, kind: p.kind, status: p.status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt), encryptionKey: p.encryptionKey, name: p.name, department: p.department };
+    return { address: provider, kind: p.kind, status: p.status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt), encryptionKey: p.encryptionKey, keyVersion: Number(p.keyVersion), name: p.name, department: p.department };
+  } catch (error) {
+    throw toMeridianError(error);
+  }
+}
+
+/** One `ProviderEncryptionKeySet` event: which key a provider published, as which version, in which block. */
+export interface ProviderKeyEvent { provider: Address; encryptionKey: Hex; keyVersion: number; blockNumber: bigint }
+
+/**
+ * The keys `provider` has published, oldest first (one `eth_getLogs` from the deployment
+ * block). Tells which key version a grant issued in a given block was wrapped to.
+ */
+export async function listProviderKeyEvents(ctx: MeridianContext, provider: Address): Promise<ProviderKeyEvent[]> {
+  try {
+    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderEncryptionKeySet", args: { provider }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    return logs.map((log) => ({ provider: log.args.provider, encryptionKey: log.args.encryptionKey, keyVersion: Number(log.args.keyVersion), blockNumber: log.blockNumber ?? 0n }));
   } catch (error) {
     throw toMeridianError(error);
   }

@@ -34,6 +34,7 @@ const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
   ProviderRegistryInvalidKind: { message: "The provider kind is missing.", hint: "Use hospital, clinic, lab or practitioner." },
   ProviderRegistryInvalidName: { message: "The provider name must be 1-128 bytes and the department at most 128 bytes.", hint: "Shorten or fill in the name." },
   ProviderRegistryInvalidEncryptionKey: { message: "The encryption public key is empty.", hint: "Derive the key from the wallet again." },
+  ProviderRegistryEncryptionKeyUnchanged: { message: "This encryption key is already your current key.", hint: "To replace it, rotate it (`meridian provider rotate-key`, or Rotate key in the app): that publishes the next key version." },
   AccessControlUnauthorizedAccount: { message: "This account does not hold the role needed (only the regulator can do this).", hint: "Send the transaction from the regulator's account." },
 };
 

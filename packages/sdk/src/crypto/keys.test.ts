@@ -30,6 +30,13 @@ describe("keyDerivationTypedData", () => {
     assert.match(KEY_DERIVATION_PURPOSE, /no transaction/);
   });
 
+  it("carries the key version (a provider's rotations); 1 by default", () => {
+    assert.equal(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version: 3 }).message.version, 3n);
+    for (const version of [0, -1, 1.5]) {
+      assert.throws(() => keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version }), InvalidContextError, String(version));
+    }
+  });
+
   it("rejects a bad chain id or address", () => {
     assert.throws(() => keyDerivationTypedData({ chainId: 0, verifyingContract, account: account.address }), InvalidContextError);
     assert.throws(() => keyDerivationTypedData({ chainId: 1, verifyingContract: "0x1234", account: account.address }), InvalidContextError);
@@ -71,7 +78,7 @@ describe("deriveUserKeys", () => {
     assert.equal(keys.publicKey, "0xbb473efc0612c95b3990590d413f791bb3a5206ba273093a385b9a6451acbc57");
   });
 
-  it("gives different keys on another chain, contract or account", async () => {
+  it("gives different keys on another chain, contract, account or key version", async () => {
     const base = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address })));
     const otherChain = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 1, verifyingContract, account: account.address })));
     const otherContract = await deriveUserKeys(
@@ -79,8 +86,9 @@ describe("deriveUserKeys", () => {
     );
     const other = privateKeyToAccount(generatePrivateKey());
     const otherAccount = await deriveUserKeys(await other.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: other.address })));
-    const keys = new Set([base.publicKey, otherChain.publicKey, otherContract.publicKey, otherAccount.publicKey]);
-    assert.equal(keys.size, 4);
+    const nextVersion = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version: 2 })));
+    const keys = new Set([base.publicKey, otherChain.publicKey, otherContract.publicKey, otherAccount.publicKey, nextVersion.publicKey].map((k) => k.toString()));
+    assert.equal(keys.size, 5);
   });
 
   it("treats v = 0/1 like v = 27/28", async () => {

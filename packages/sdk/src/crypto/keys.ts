@@ -56,6 +56,12 @@ export interface KeyDerivationTypedDataParameters {
   verifyingContract: Address;
   /** The account that signs; its keys are derived from the signature. */
   account: Address;
+  /**
+   * Key number (integer >= 1, default 1). Patients always use 1. A provider's key number is the
+   * registry's `keyVersion`: 1 for its first key, +1 per rotation, so every earlier key can be
+   * derived again from the same wallet.
+   */
+  version?: number;
 }
 
 /** The typed data returned by {@link keyDerivationTypedData}. */
@@ -66,10 +72,11 @@ export type KeyDerivationTypedData = TypedDataDefinition<typeof keyDerivationTyp
  *
  * Domain `{ name: "Meridian", version: "1", chainId, verifyingContract }`, primary type
  * `EncryptionKeyDerivation { address account; string purpose; uint256 version }` with
- * `purpose` = {@link KEY_DERIVATION_PURPOSE} and `version` = 1. Pass the result to viem's
+ * `purpose` = {@link KEY_DERIVATION_PURPOSE} and `version` = the key number (default 1). Each
+ * version gives unrelated keys. Pass the result to viem's
  * `signTypedData` (local account or wallet client; MetaMask uses `eth_signTypedData_v4`).
  *
- * @throws {InvalidContextError} when `chainId` is not a positive integer or an address is malformed.
+ * @throws {InvalidContextError} when `chainId` or `version` is not a positive integer or an address is malformed.
  * @example
  * ```ts
  * const signature = await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }));
@@ -77,15 +84,16 @@ export type KeyDerivationTypedData = TypedDataDefinition<typeof keyDerivationTyp
  * ```
  */
 export function keyDerivationTypedData(parameters: KeyDerivationTypedDataParameters): KeyDerivationTypedData {
-  const { chainId, verifyingContract, account } = parameters;
+  const { chainId, verifyingContract, account, version = 1 } = parameters;
   assertInteger("chainId", chainId, 1);
+  assertInteger("version", version, 1);
   assertAddress("verifyingContract", verifyingContract);
   assertAddress("account", account);
   return {
     domain: { name: "Meridian", version: "1", chainId, verifyingContract },
     types: keyDerivationTypes,
     primaryType: "EncryptionKeyDerivation",
-    message: { account, purpose: KEY_DERIVATION_PURPOSE, version: 1n },
+    message: { account, purpose: KEY_DERIVATION_PURPOSE, version: BigInt(version) },
   };
 }
 
