@@ -87,7 +87,7 @@ test("a provider requests access, the patient approves with an expiry, the provi
   const provider = await open(browser, HOSPITAL, "/provider");
   await unlock(provider.page);
   await provider.page.getByRole("button", { name: "Publish key" }).click();
-  await expect(provider.page.getByText("published", { exact: true })).toBeVisible();
+  await expect(provider.page.getByTestId("key-status")).toHaveText("published, version 1");
   await provider.page.getByLabel("Patient address").fill(devAccount(PATIENT).address);
   await provider.page.getByLabel("Purpose").fill("Cardiology referral");
   await provider.page.getByRole("button", { name: "Send request" }).click();
@@ -125,6 +125,24 @@ test("a provider requests access, the patient approves with an expiry, the provi
   await expect(opened).toContainText(target!.value);
   await expect(opened).toContainText(target!.unit);
   await shot(provider.page, "provider-record");
+});
+
+test("the provider rotates its key and still opens what was shared under the old one", async ({ browser }) => {
+  const provider = await open(browser, HOSPITAL, "/provider");
+  await unlock(provider.page);
+  await expect(provider.page.getByTestId("key-status")).toHaveText("published, version 1");
+  await provider.page.getByText("Rotate your encryption key").click();
+  await provider.page.getByRole("button", { name: "Rotate key" }).click();
+  await expect(provider.page.getByText("Key rotated: version 2 is published.")).toBeVisible();
+  await expect(provider.page.getByTestId("key-status")).toHaveText("published, version 2");
+  await shot(provider.page, "provider-key-rotation");
+  // a new session: the all-records grant was wrapped to key 1, which the wallet derives again
+  await provider.page.reload();
+  await unlock(provider.page);
+  await expect(provider.page.getByTestId("key-status")).toHaveText("published, version 2");
+  await provider.page.getByTestId("shared-patient").getByRole("button", { name: "Show records" }).click();
+  await provider.page.getByTestId("record-row").first().getByRole("button", { name: "Open" }).click();
+  await expect(provider.page.getByTestId("verified")).toContainText("all-records grant");
 });
 
 test("after the patient revokes, the provider is refused", async ({ browser }) => {
@@ -178,4 +196,26 @@ test("the patient's page works at phone width without sideways scrolling", async
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(1);
   await shot(page, "patient-phone");
+});
+
+test("account and network changes in the wallet are followed without a reload", async ({ browser }) => {
+  const { page, wallet } = await open(browser, PATIENT, "/patient");
+  await unlock(page);
+  await expect(page.getByTestId("record-row").first()).toBeVisible();
+  await page.evaluate(() => { (window as unknown as { __sameDocument: boolean }).__sameDocument = true; });
+  // another account: the patient's key is dropped and the new account is asked for its own
+  await wallet.switchAccount(HOSPITAL);
+  await expect(page.getByTestId("account")).toHaveAttribute("title", devAccount(HOSPITAL).address);
+  await expect(page.getByRole("button", { name: "Sign to create my key" })).toBeVisible();
+  await expect(page.getByTestId("record-row")).toHaveCount(0);
+  // another network: the app says so, and switches back on request
+  await wallet.switchChain(1);
+  await expect(page.getByText(/wallet is on another network/)).toBeVisible();
+  await page.getByRole("button", { name: /Wrong network: switch to/ }).click();
+  await expect(page.getByRole("button", { name: "Sign to create my key" })).toBeVisible();
+  // back to the patient: one signature and the records are there again, in the same document
+  await wallet.switchAccount(PATIENT);
+  await unlock(page);
+  await expect(page.getByTestId("record-row").first()).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
 });

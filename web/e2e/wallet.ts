@@ -3,7 +3,9 @@
  * whose requests are answered here in Node. It signs with a viem local account (Hardhat's
  * development accounts: local chains only) and forwards reads to the local chain. Like a real
  * wallet it returns no accounts until `eth_requestAccounts`. `rejectNext()` makes the next
- * signing request fail with EIP-1193 error 4001, as when a user clicks "Reject".
+ * signing request fail with EIP-1193 error 4001, as when a user clicks "Reject";
+ * `switchAccount()` and `switchChain()` change what the wallet reports and emit
+ * `accountsChanged` / `chainChanged`, as when a user picks another account or network in it.
  */
 import type { Page } from "@playwright/test";
 import { createWalletClient, http, type Hex } from "viem";
@@ -17,20 +19,34 @@ export const devAccount = (index: number) => cliDevAccount(index, LOCAL_CHAIN_ID
 const SIGNING = new Set(["eth_sendTransaction", "eth_signTypedData_v4", "personal_sign"]);
 
 export interface TestWallet {
-  address: Hex;
+  readonly address: Hex;
   rejectNext(): void;
-  signatures: number;
+  readonly signatures: number;
+  /** Switches to dev account `index` and emits `accountsChanged`. */
+  switchAccount(index: number): Promise<void>;
+  /** Moves the wallet to chain `chainId` (reads keep going to the local node) and emits `chainChanged`. */
+  switchChain(chainId: number): Promise<void>;
 }
 
 export async function injectWallet(page: Page, index: number): Promise<TestWallet> {
-  const account = devAccount(index);
+  let account = devAccount(index);
   const chain = { ...hardhat, rpcUrls: { default: { http: [RPC_URL] } } };
-  const client = createWalletClient({ account, chain, transport: http(RPC_URL) });
-  const state = { address: account.address as Hex, authorized: false, reject: false, signatures: 0 };
+  const client = createWalletClient({ chain, transport: http(RPC_URL) });
+  const state: { authorized: boolean; reject: boolean; signatures: number; chainId: number } = { authorized: false, reject: false, signatures: 0, chainId: chain.id };
+  const emit = (event: string, payload: unknown) =>
+    page.evaluate(([e, p]) => (window as unknown as { __meridianTestWalletEmit: (e: string, p: unknown) => void }).__meridianTestWalletEmit(e as string, p), [event, payload] as const);
   const wallet: TestWallet = {
-    address: account.address,
+    get address() { return account.address; },
     rejectNext: () => { state.reject = true; },
     get signatures() { return state.signatures; },
+    async switchAccount(next: number) {
+      account = devAccount(next);
+      await emit("accountsChanged", [account.address]);
+    },
+    async switchChain(chainId: number) {
+      state.chainId = chainId;
+      await emit("chainChanged", `0x${chainId.toString(16)}`);
+    },
   };
 
   await page.exposeFunction("__meridianTestWallet", async (method: string, params: unknown[]) => {
@@ -46,8 +62,13 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
         case "eth_accounts":
           return { result: state.authorized ? [account.address] : [] };
         case "eth_chainId":
-          return { result: `0x${chain.id.toString(16)}` };
-        case "wallet_switchEthereumChain":
+          return { result: `0x${state.chainId.toString(16)}` };
+        case "wallet_switchEthereumChain": {
+          const target = Number((params[0] as { chainId: Hex }).chainId);
+          if (target !== chain.id) return { error: { code: 4902, message: `Unrecognized chain ID ${target}.` } };
+          state.chainId = target;
+          return { result: null };
+        }
         case "wallet_addEthereumChain":
           return { result: null };
         case "wallet_requestPermissions":
@@ -95,6 +116,8 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
     type Answer = { result?: unknown; error?: { code: number; message: string; data?: unknown } };
     const call = (window as unknown as { __meridianTestWallet: (m: string, p: unknown[]) => Promise<Answer> }).__meridianTestWallet;
     const listeners = new Map<string, Set<(...a: unknown[]) => void>>();
+    const emit = (event: string, payload: unknown) => { for (const l of listeners.get(event) ?? []) l(payload); };
+    (window as unknown as { __meridianTestWalletEmit: typeof emit }).__meridianTestWalletEmit = emit;
     const provider = {
       isMetaMask: false,
       async request({ method, params }: { method: string; params?: unknown[] }) {
@@ -103,7 +126,8 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
           const error = Object.assign(new Error(answer.error.message), { code: answer.error.code, data: answer.error.data });
           throw error;
         }
-        if (method === "eth_requestAccounts") for (const l of listeners.get("accountsChanged") ?? []) l(answer.result);
+        if (method === "eth_requestAccounts") emit("accountsChanged", answer.result);
+        if (method === "wallet_switchEthereumChain") emit("chainChanged", (params?.[0] as { chainId: string }).chainId);
         return answer.result;
       },
       on(event: string, listener: (...a: unknown[]) => void) {

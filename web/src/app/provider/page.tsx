@@ -30,14 +30,21 @@ export default function ProviderPage() {
 function ProviderDashboard({ client }: { client: MeridianClient }) {
   const queryClient = useQueryClient();
   const me = useQuery({ queryKey: ["provider", client.address], queryFn: () => getProvider(client.ctx, client.address) });
-  const myKey = useQuery({ queryKey: ["my-key", client.address], queryFn: async () => publicKeyToBytes32((await client.keys()).publicKey) });
+  // the key this wallet derives for the registry's current key version (1 before the first key)
+  const version = Math.max(1, me.data?.keyVersion ?? 1);
+  const myKey = useQuery({ queryKey: ["my-key", client.address, version], queryFn: async () => publicKeyToBytes32((await client.keys(version)).publicKey), enabled: me.data !== undefined });
   const publish = useAction(async () => {
     await client.publishProviderKey();
     await queryClient.invalidateQueries({ queryKey: ["provider", client.address] });
   });
+  const rotate = useAction(async () => {
+    const rotated = await client.rotateProviderKey();
+    await queryClient.invalidateQueries({ queryKey: ["provider", client.address] });
+    return rotated;
+  });
   if (!me.data) return <p>Loading your registry entry…</p>;
   const active = me.data.status === 1;
-  const keyPublished = myKey.data !== undefined && me.data.encryptionKey.toLowerCase() === myKey.data.toLowerCase();
+  const keyPublished = myKey.data !== undefined && me.data.keyVersion > 0 && me.data.encryptionKey.toLowerCase() === myKey.data.toLowerCase();
   return (
     <>
       <section className="card" aria-labelledby="entry-title">
@@ -54,11 +61,32 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
         {!active && me.data.status !== 0 ? <p className="alert" role="alert" data-testid="provider-refused">Your access is {STATUS_NAMES[me.data.status]?.toLowerCase()}: no record can be opened until the regulator reinstates you.</p> : null}
         {me.data.status !== 0 ? (
           <p>
-            Encryption key: {keyPublished ? <span className="ok">published</span> : <span className="warn">not published (patients cannot share with you yet)</span>}{" "}
-            {keyPublished ? null : <button type="button" onClick={() => void publish.start()} disabled={publish.pending}>Publish key</button>}
+            Encryption key:{" "}
+            {keyPublished ? (
+              <span className="ok" data-testid="key-status">published, version {me.data.keyVersion}</span>
+            ) : me.data.keyVersion > 0 && myKey.data !== undefined ? (
+              <span className="warn" data-testid="key-status">the registry holds a key this wallet does not derive (version {me.data.keyVersion}); rotate to publish yours</span>
+            ) : (
+              <span className="warn" data-testid="key-status">not published (patients cannot share with you yet)</span>
+            )}{" "}
+            {me.data.keyVersion === 0 ? <button type="button" onClick={() => void publish.start()} disabled={publish.pending || myKey.data === undefined}>Publish key</button> : null}
           </p>
         ) : null}
+        {me.data.status !== 0 && me.data.status !== 3 && me.data.keyVersion > 0 ? (
+          <details>
+            <summary>Rotate your encryption key</summary>
+            <p>
+              Rotating asks your wallet for one more free signature, which derives your next key (version {me.data.keyVersion + 1}), and
+              publishes it in one transaction. Patients share with the new key from then on; what they shared before still opens (your
+              wallet derives the older key again when needed). Rotate if this browser or a copy of your key may have been exposed: what
+              was shared under the old key stays readable to whoever holds it, so ask those patients to re-share.
+            </p>
+            <button type="button" className="secondary" onClick={() => void rotate.start()} disabled={rotate.pending}>{rotate.pending ? "Rotating…" : "Rotate key"}</button>
+            {rotate.result ? <p className="ok" role="status">Key rotated: version {rotate.result.keyVersion} is published.</p> : null}
+          </details>
+        ) : null}
         <ErrorText error={publish.error} />
+        <ErrorText error={rotate.error} />
       </section>
       {active ? (
         <>
