@@ -7,7 +7,8 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import path from "node:path";
 import { writeFixtures } from "../../packages/cli/src/fixtures.ts";
-import { buildRecordView, formatNumber } from "../src/lib/fhir-view.ts";
+import { buildRecordView, formatNumber, labTrends } from "../src/lib/fhir-view.ts";
+import { RecordCategory } from "../../packages/sdk/src/categories.ts";
 import { clientFor, screenshotDir, smallestSyntheaBundle } from "./fixtures.ts";
 import { devAccount, injectWallet, type TestWallet } from "./wallet.ts";
 
@@ -196,6 +197,47 @@ test("the patient's page works at phone width without sideways scrolling", async
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(1);
   await shot(page, "patient-phone");
+});
+
+test("a contract's refusal reads in plain words; the patient denies a request and charts lab trends", async ({ browser, baseURL }) => {
+  const provider = await open(browser, HOSPITAL, "/provider");
+  await unlock(provider.page);
+  // asking an account that never registered as a patient: the simulation reverts with the contract's custom error
+  await provider.page.getByLabel("Patient address").fill(devAccount(9).address);
+  await provider.page.getByLabel("Purpose").fill("Referral");
+  await provider.page.getByRole("button", { name: "Send request" }).click();
+  const refusal = provider.page.getByRole("alert").filter({ hasText: "This patient is not registered" });
+  await expect(refusal).toBeVisible();
+  await expect(provider.page.getByText(/execution reverted/i)).toHaveCount(0);
+  await provider.page.getByLabel("Patient address").fill(devAccount(PATIENT).address);
+  await provider.page.getByLabel("Purpose").fill("Second opinion");
+  await provider.page.getByRole("button", { name: "Send request" }).click();
+  await expect(provider.page.getByText("Request sent")).toBeVisible();
+
+  const patient = await open(browser, PATIENT, "/patient");
+  await unlock(patient.page);
+  const request = patient.page.getByTestId("request").filter({ hasText: "General Hospital" });
+  await expect(request).toContainText("Second opinion");
+  await request.getByRole("button", { name: "Deny" }).click();
+  await expect(request).toHaveCount(0);
+
+  // the charts show exactly the analytes the patient's own records hold (computed here in Node)
+  const patientClient = await clientFor(PATIENT, baseURL!);
+  const charted = [RecordCategory.Lab, RecordCategory.General, RecordCategory.VitalSigns] as number[];
+  const records: unknown[] = [];
+  for (const anchor of await patientClient.listRecords()) {
+    if (charted.includes(anchor.category)) records.push(JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)));
+  }
+  const expected = labTrends(records);
+  await patient.page.getByRole("button", { name: "Show lab trends" }).click();
+  const trends = patient.page.locator("section", { has: patient.page.getByRole("heading", { name: "Lab trends" }) });
+  if (expected.length === 0) {
+    await expect(trends).toContainText("No glucose");
+  } else {
+    await expect(trends.locator("figure")).toHaveCount(expected.length);
+    await expect(trends.locator("figure").first()).toContainText(expected[0]!.label);
+  }
+  await shot(patient.page, "patient-lab-trends");
 });
 
 test("account and network changes in the wallet are followed without a reload", async ({ browser }) => {
