@@ -181,7 +181,7 @@ const patientClient = createMeridianClient({ publicClient, walletClient: wallet(
 const hospitalClient = createMeridianClient({ publicClient, walletClient: wallet(providers[0]!), deployment, store });
 await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: account(300).address, value: parseEther("10") }) });
 await patientClient.registerAsPatient();
-await hospitalClient.publishProviderKey();
+await hospitalClient.rotateProviderKey(); // the gas run gave it a random key (version 1); publish its derived version 2
 let bytesIn = 0; const ids: Hex[] = [];
 let t = performance.now();
 for (const d of drafts) {
