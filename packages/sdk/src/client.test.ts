@@ -170,6 +170,8 @@ test("a provider rotates its key: grants issued before and after both open; publ
   const before = await patient.addRecord({ plaintext: bytes("before rotation"), category: RecordCategory.Imaging });
   await patient.grant({ grantee: clinic.address, scope: { kind: "record", recordId: before.recordId } }); // wrapped to key 1
   const v1 = (await getProvider(ctx(account(7)), clinic.address)).encryptionKey;
+  const reader = createMeridianClient({ ...ctx(account(7)), store }); // a session open across the rotation
+  assert.equal(new TextDecoder().decode((await reader.readRecord(before.recordId)).plaintext), "before rotation");
 
   const rotated = await clinic.rotateProviderKey();
   assert.equal(rotated.keyVersion, 2);
@@ -184,6 +186,8 @@ test("a provider rotates its key: grants issued before and after both open; publ
   const fresh = createMeridianClient({ ...ctx(account(7)), store });
   assert.equal(new TextDecoder().decode((await fresh.readRecord(before.recordId)).plaintext), "before rotation");
   assert.equal(new TextDecoder().decode((await fresh.readRecord(after.recordId)).plaintext), "after rotation");
+  // the session that read before the rotation (made by another client) sees the new key version
+  assert.equal(new TextDecoder().decode((await reader.readRecord(after.recordId)).plaintext), "after rotation");
   // the key-2 grant does not open with key 1 alone: the versions are unrelated keys
   assert.notDeepEqual((await clinic.keys(1)).publicKey, (await clinic.keys(2)).publicKey);
 });

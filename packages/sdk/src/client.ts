@@ -106,7 +106,7 @@ export class MeridianClient {
   readonly ctx: MeridianContext;
   readonly store: BlobStore;
   #keys = new Map<number, Promise<UserKeys>>();
-  #providerKeyEvents: Promise<ProviderKeyEvent[]> | undefined;
+  #providerKeyHistory: Promise<{ events: ProviderKeyEvent[]; toBlock: bigint }> | undefined;
   #keyring: PatientKeyring | undefined;
 
   constructor(parameters: MeridianClientParameters) {
@@ -161,9 +161,7 @@ export class MeridianClient {
   async publishProviderKey(): Promise<TransactionResult> {
     const me = await getProvider(this.ctx, this.address);
     if (me.keyVersion > 0) throw new KeyAlreadyPublishedError(`Your encryption key is already published (version ${me.keyVersion}).`, { hint: "To replace it, rotate it (`meridian provider rotate-key`)." });
-    const result = await setProviderEncryptionKey(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys(1)).publicKey) });
-    this.#providerKeyEvents = undefined;
-    return result;
+    return setProviderEncryptionKey(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys(1)).publicKey) });
   }
 
   /**
@@ -180,7 +178,6 @@ export class MeridianClient {
     if (me.keyVersion === 0) throw new NotRegisteredError("You have no published encryption key to rotate.", { hint: "Publish your first key (`meridian provider publish-key`)." });
     const keyVersion = me.keyVersion + 1;
     const result = await setProviderEncryptionKey(this.ctx, { encryptionKey: publicKeyToBytes32((await this.keys(keyVersion)).publicKey) });
-    this.#providerKeyEvents = undefined;
     return { ...result, keyVersion };
   }
 
@@ -189,14 +186,25 @@ export class MeridianClient {
    * a patient or a provider that never rotated, else the provider key version current then.
    */
   async #granteeKeys(blockNumber: bigint): Promise<UserKeys> {
-    this.#providerKeyEvents ??= listProviderKeyEvents(this.ctx, this.address);
-    const events = await this.#providerKeyEvents.catch((error: unknown) => {
-      this.#providerKeyEvents = undefined;
-      throw error;
-    });
+    let history = await this.#keyHistory(false);
+    // a grant newer than the cached history may follow a rotation made elsewhere: read again
+    if (blockNumber > history.toBlock) history = await this.#keyHistory(true);
     let version = 1;
-    for (const e of events) if (e.blockNumber <= blockNumber) version = e.keyVersion;
+    for (const e of history.events) if (e.blockNumber <= blockNumber) version = e.keyVersion;
     return this.keys(version);
+  }
+
+  /** This account's provider key events up to a known block, cached until a newer block is asked for. */
+  #keyHistory(refresh: boolean): Promise<{ events: ProviderKeyEvent[]; toBlock: bigint }> {
+    if (refresh || !this.#providerKeyHistory) {
+      const history = (async () => {
+        const toBlock = await this.ctx.publicClient.getBlockNumber();
+        return { toBlock, events: await listProviderKeyEvents(this.ctx, this.address, { toBlock }) };
+      })();
+      history.catch(() => { if (this.#providerKeyHistory === history) this.#providerKeyHistory = undefined; });
+      this.#providerKeyHistory = history;
+    }
+    return this.#providerKeyHistory;
   }
 
   #envelopeContext(patient: Address, category: RecordCategory, keyEpoch: number): EnvelopeContext {

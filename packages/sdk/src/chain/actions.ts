@@ -186,11 +186,12 @@ export interface ProviderKeyEvent { provider: Address; encryptionKey: Hex; keyVe
 
 /**
  * The keys `provider` has published, oldest first (one `eth_getLogs` from the deployment
- * block). Tells which key version a grant issued in a given block was wrapped to.
+ * block to `options.toBlock`, default the latest). Tells which key version a grant issued in a
+ * given block was wrapped to.
  */
-export async function listProviderKeyEvents(ctx: MeridianContext, provider: Address): Promise<ProviderKeyEvent[]> {
+export async function listProviderKeyEvents(ctx: MeridianContext, provider: Address, options: { toBlock?: bigint } = {}): Promise<ProviderKeyEvent[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderEncryptionKeySet", args: { provider }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderEncryptionKeySet", args: { provider }, fromBlock: ctx.deployment.deployedAtBlock, toBlock: options.toBlock ?? "latest", strict: true });
     return logs.map((log) => ({ provider: log.args.provider, encryptionKey: log.args.encryptionKey, keyVersion: Number(log.args.keyVersion), blockNumber: log.blockNumber ?? 0n }));
   } catch (error) {
     throw toMeridianError(error);
