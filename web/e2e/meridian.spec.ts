@@ -7,8 +7,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import path from "node:path";
 import { writeFixtures } from "../../packages/cli/src/fixtures.ts";
-import { buildRecordView, formatNumber, labTrends } from "../src/lib/fhir-view.ts";
-import { RecordCategory } from "../../packages/sdk/src/categories.ts";
+import { buildRecordView, formatNumber, LAB_TREND_CATEGORIES, labTrends } from "../src/lib/fhir-view.ts";
 import { clientFor, screenshotDir, smallestSyntheaBundle } from "./fixtures.ts";
 import { devAccount, injectWallet, type TestWallet } from "./wallet.ts";
 
@@ -223,10 +222,9 @@ test("a contract's refusal reads in plain words; the patient denies a request an
 
   // the charts show exactly the analytes the patient's own records hold (computed here in Node)
   const patientClient = await clientFor(PATIENT, baseURL!);
-  const charted = [RecordCategory.Lab, RecordCategory.General, RecordCategory.VitalSigns] as number[];
   const records: unknown[] = [];
   for (const anchor of await patientClient.listRecords()) {
-    if (charted.includes(anchor.category)) records.push(JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)));
+    if (LAB_TREND_CATEGORIES.includes(anchor.category)) records.push(JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)));
   }
   const expected = labTrends(records);
   await patient.page.getByRole("button", { name: "Show lab trends" }).click();

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { RecordCategory } from "@meridian/sdk/categories.ts";
 import type {
   AllergyIntolerance,
   Attachment,
@@ -1070,6 +1071,9 @@ export interface LabTrend {
 const ANALYTE_BY_LOINC: ReadonlyMap<string, (typeof LAB_TREND_ANALYTES)[number]> = new Map(
   LAB_TREND_ANALYTES.flatMap((a) => a.loinc.map((code) => [code, a] as const)),
 );
+
+/** The record categories whose records can hold the analytes {@link labTrends} charts: lab, general and vital signs. */
+export const LAB_TREND_CATEGORIES: readonly RecordCategory[] = [RecordCategory.Lab, RecordCategory.General, RecordCategory.VitalSigns];
 
 /**
  * Time series of glucose (LOINC 2339-0, 2345-7), HbA1c (4548-4), total cholesterol (2093-3),

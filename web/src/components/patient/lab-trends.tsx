@@ -2,9 +2,8 @@
 
 import { useState } from "react";
 import type { Address } from "viem";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { labTrends } from "@/lib/fhir-view.ts";
+import { LAB_TREND_CATEGORIES, labTrends } from "@/lib/fhir-view.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { LabTrendsChart } from "../fhir/index.ts";
 import { ErrorText } from "../error-text.tsx";
@@ -16,7 +15,7 @@ export function LabTrends({ client, patient }: { client: MeridianClient; patient
   async function load() {
     setError(undefined);
     try {
-      const anchors = (await client.listRecords(patient)).filter((a) => a.category === RecordCategory.Lab || a.category === RecordCategory.General || a.category === RecordCategory.VitalSigns);
+      const anchors = (await client.listRecords(patient)).filter((a) => LAB_TREND_CATEGORIES.includes(a.category));
       const records: unknown[] = [];
       setState({ done: 0, total: anchors.length });
       for (const [i, a] of anchors.entries()) {
