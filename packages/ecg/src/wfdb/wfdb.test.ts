@@ -62,7 +62,7 @@ describe("WFDB: own fixtures", () => {
       assert.equal(mv[0], 1);
 
       const dat = encodeFormat212([a, b]);
-      dat[3000] ^= 0x01; // one flipped bit
+      dat[3000] = dat[3000]! ^ 0x01; // one flipped bit
       await writeFile(path.join(dir, "t1.dat"), dat);
       await assert.rejects(readWfdbRecord(dir, "t1"), (e: unknown) => e instanceof WfdbFormatError && /checksum/.test(e.shortMessage));
       await writeFile(path.join(dir, "t1.dat"), encodeFormat212([a, b]).subarray(0, 5000));
