@@ -1,0 +1,56 @@
+/**
+ * Errors of the remote-monitoring chain (device → edge → fog → medical server). Each names
+ * the hop and what is wrong; none carries samples or other patient data.
+ *
+ * @module
+ */
+import { MeridianError } from "@meridian/sdk/errors.ts";
+import type { MeridianErrorParameters } from "@meridian/sdk/errors.ts";
+
+/** The hops of the monitoring chain, in order. */
+export type Hop = "device" | "edge" | "fog";
+
+/** A message that is not well-formed (missing fields, wrong types, sizes that disagree). */
+export class MalformedMessageError extends MeridianError {
+  override name = "MalformedMessageError" as const;
+  constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
+    super(shortMessage, { hint: "Send messages built by this package's device, edge and fog code, unmodified.", ...parameters });
+  }
+}
+
+/** A hop's EIP-712 signature that does not recover to the address the message names, or signed content that does not match the payload. */
+export class ForgedSignatureError extends MeridianError {
+  override name = "ForgedSignatureError" as const;
+  readonly hop: Hop;
+  constructor(hop: Hop, shortMessage: string, parameters: MeridianErrorParameters = {}) {
+    super(shortMessage, { hint: `Drop the message: the ${hop} did not sign it as delivered (tampered, forged or signed for another chain or contract).`, ...parameters });
+    this.hop = hop;
+  }
+}
+
+/** A signer that is not an active device of the patient in that role (never registered, or revoked). */
+export class UnregisteredDeviceError extends MeridianError {
+  override name = "UnregisteredDeviceError" as const;
+  readonly hop: Hop;
+  readonly revoked: boolean;
+  constructor(hop: Hop, revoked: boolean, shortMessage: string, parameters: MeridianErrorParameters = {}) {
+    super(shortMessage, { hint: revoked ? "The patient revoked this device; windows it signs are refused. Register a new device if it was replaced." : `The patient must register this ${hop} on chain first (\`meridian ecg register-device\`).`, ...parameters });
+    this.hop = hop;
+    this.revoked = revoked;
+  }
+}
+
+/** A device sequence number that was already used (a replay) or skips ahead (out of order). */
+export class SequenceError extends MeridianError {
+  override name = "SequenceError" as const;
+  readonly expected: number;
+  readonly received: number;
+  constructor(expected: number, received: number, parameters: MeridianErrorParameters = {}) {
+    super(received < expected ? `Window sequence ${received} was already accepted (replay); expected ${expected}.` : `Window sequence ${received} is out of order; expected ${expected}.`, {
+      hint: "A device numbers its windows 1, 2, 3, … and sends each once, in order; a replayed or reordered window is refused.",
+      ...parameters,
+    });
+    this.expected = expected;
+    this.received = received;
+  }
+}
