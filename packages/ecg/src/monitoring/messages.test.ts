@@ -16,8 +16,8 @@ const [patient, device, edge, fog, mallory] = Array.from({ length: 5 }, () => pr
 const samples = Int16Array.from({ length: 3600 }, (_, i) => Math.round(200 * Math.sin(i / 9)));
 const model = keccak256(toHex("model"));
 
-async function chain(): Promise<SignedForward> {
-  const w = await signWindow(domain, device!, { patient: patient!.address, sequence: 7, startSample: 21_600, recordedAt: 1_700_000_000_000, samplingFrequency: 360, lead: "MLII", gain: 200, baseline: 1024, samples, rPeaks: [100, 400, 700], screen: { heartRateBpm: 72, reasons: [] }, abnormal: false });
+async function chain(sequence = 7): Promise<SignedForward> {
+  const w = await signWindow(domain, device!, { patient: patient!.address, sequence, startSample: 21_600, recordedAt: 1_700_000_000_000, samplingFrequency: 360, lead: "MLII", gain: 200, baseline: 1024, samples, rPeaks: [100, 400, 700], screen: { heartRateBpm: 72, reasons: [] }, abnormal: false });
   const f = await signFindings(domain, edge!, w, { beatClasses: ["N", "V", "N"], probabilities: [[0.9, 0.05, 0.03, 0.01, 0.01], [0.1, 0, 0.88, 0.02, 0], [1, 0, 0, 0, 0]], model });
   return signForward(domain, fog!, f, { receivedAt: 1_700_000_010_000, queueSequence: 1 });
 }
@@ -55,7 +55,7 @@ describe("monitoring messages", () => {
     forgedDevice.signature = (await signWindow(domain, mallory!, { ...forgedDevice.window, samples, screen: forgedDevice.screen })).signature;
     await assert.rejects(verifyWindow(domain, forgedDevice), refusedAt("device"));
     // the fog forward wraps findings other than the ones it signed
-    const other = await chain();
+    const other = await chain(8);
     const t7 = clone(m); t7.signedFindings = other.signedFindings;
     await assert.rejects(verifyForward(domain, t7), refusedAt("fog"));
   });
