@@ -237,12 +237,15 @@ export class MeridianClient {
    * Encrypts `plaintext`, stores the envelope and anchors it as a record of `patient` (default:
    * this account). Checks consent and the key epoch before storing anything, so a refused write
    * leaves nothing behind; if anchoring fails after storing, the error is thrown and the stored
-   * ciphertext is an unreferenced, unreadable blob.
+   * ciphertext is an unreferenced, unreadable blob. `beforeAnchor` runs (and is awaited) after
+   * the envelope is stored and before the transaction is sent, with the envelope's CID and
+   * ciphertext hash: a caller that must anchor exactly once records them there, and after a
+   * crash finds out from the chain whether that CID was anchored.
    *
    * Throws {@link NotRegisteredError}, {@link AccessDeniedError} (no write consent),
    * {@link MissingKeyError}, storage errors, or `ContractRevertedError`.
    */
-  async addRecord(p: { plaintext: Uint8Array; category: RecordCategory; patient?: Address; onStage?: (stage: AddRecordStage) => void }): Promise<AddRecordResult> {
+  async addRecord(p: { plaintext: Uint8Array; category: RecordCategory; patient?: Address; onStage?: (stage: AddRecordStage) => void; beforeAnchor?: (stored: { cid: string; ciphertextHash: Hex }) => void | Promise<void> }): Promise<AddRecordResult> {
     const patient = p.patient ?? this.address;
     const info = await getPatient(this.ctx, patient);
     if (!info.registered) throw new NotRegisteredError("The patient is not registered.", { details: patient, hint: "The patient must register first (`meridian register`)." });
@@ -257,6 +260,7 @@ export class MeridianClient {
     const t1 = performance.now();
     // the store returns the envelope's ciphertext hash with its CID, both from one pass of hashing
     const { cid, ciphertextHash } = await this.store.put(sealed.envelope);
+    await p.beforeAnchor?.({ cid, ciphertextHash }); // e.g. a durable write-ahead intent, for exactly-once anchoring
     p.onStage?.("anchor");
     const t2 = performance.now();
     const anchored = await anchorRecord(this.ctx, { patient, cid: bytesToHex(CID.parse(cid).bytes), ciphertextHash, category: p.category, keyEpoch: info.keyEpoch });
