@@ -43,4 +43,10 @@ interface Vm {
 
     /// @notice Names `account` in traces.
     function label(address account, string calldata newLabel) external;
+
+    /// @notice The address of secp256k1 private key `privateKey`.
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+
+    /// @notice Signs `digest` with secp256k1 private key `privateKey` (low-s ECDSA).
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 }
