@@ -3,16 +3,18 @@ import { network } from "hardhat";
 import MeridianModule from "../ignition/modules/Meridian.js";
 
 // The Ignition module deploys a working network: the record registry points at the provider
-// registry, and admin/regulator parameters land on the right accounts.
+// registry, the monitoring registry at both, and admin/regulator parameters land on the right accounts.
 describe("Ignition module Meridian", function () {
-  it("deploys both registries wired together, with the given admin and regulator", async function () {
+  it("deploys the three registries wired together, with the given admin and regulator", async function () {
     const { ethers, ignition } = await network.create();
     const [deployer, admin, regulator, provider] = await ethers.getSigners();
-    const { providerRegistry, recordRegistry } = await ignition.deploy(MeridianModule, {
+    const { providerRegistry, recordRegistry, monitoringRegistry } = await ignition.deploy(MeridianModule, {
       parameters: { Meridian: { admin: admin!.address, regulator: regulator!.address } },
     });
     const registry = (name: string) => providerRegistry.getFunction(name);
     expect(await recordRegistry.getFunction("providerRegistry")()).to.equal(await providerRegistry.getAddress());
+    expect(await monitoringRegistry.getFunction("recordRegistry")()).to.equal(await recordRegistry.getAddress());
+    expect(await monitoringRegistry.getFunction("providerRegistry")()).to.equal(await providerRegistry.getAddress());
     const REGULATOR_ROLE: string = await registry("REGULATOR_ROLE")();
     expect(await registry("hasRole")(REGULATOR_ROLE, regulator!.address)).to.equal(true);
     expect(await registry("hasRole")(await registry("DEFAULT_ADMIN_ROLE")(), admin!.address)).to.equal(true);

@@ -1,8 +1,9 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 /**
- * Deploys a Meridian network: `ProviderRegistry` (membership, governed by the regulator) and
- * `RecordRegistry` (patients, records, grants, requests).
+ * Deploys a Meridian network: `ProviderRegistry` (membership, governed by the regulator),
+ * `RecordRegistry` (patients, records, grants, requests) and `MonitoringRegistry` (remote ECG
+ * monitoring: devices, monitoring provider, sessions).
  *
  * Parameters (ignition/parameters/*.json or `--parameters`):
  * - `admin`: holder of DEFAULT_ADMIN_ROLE; default the deployer. Use a multisig or a
@@ -15,5 +16,6 @@ export default buildModule("Meridian", (m) => {
   const regulator = m.getParameter("regulator", deployer);
   const providerRegistry = m.contract("ProviderRegistry", [admin, regulator]);
   const recordRegistry = m.contract("RecordRegistry", [providerRegistry]);
-  return { providerRegistry, recordRegistry };
+  const monitoringRegistry = m.contract("MonitoringRegistry", [recordRegistry]);
+  return { providerRegistry, recordRegistry, monitoringRegistry };
 });

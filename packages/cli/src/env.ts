@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  createPublicClient, createWalletClient, custom, defineChain, http,
+  createPublicClient, createWalletClient, custom, defineChain, http, zeroAddress,
   type Account, type Chain, type EIP1193Provider, type PublicClient, type Transport, type WalletClient,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type HDAccount } from "viem/accounts";
@@ -117,7 +117,8 @@ export async function loadDeployment(file: string): Promise<MeridianDeployment> 
   if (!existsSync(file)) throw new ConfigurationError(`No deployment file at ${file}.`, { hint: "Run `meridian deploy` first, or pass --deployment FILE." });
   try {
     const raw = JSON.parse(await readFile(file, "utf8")) as Record<string, string | number>;
-    return { chainId: Number(raw.chainId), providerRegistry: raw.providerRegistry as `0x${string}`, recordRegistry: raw.recordRegistry as `0x${string}`, deployedAtBlock: BigInt(raw.deployedAtBlock ?? 0) };
+    // A deployment written before MonitoringRegistry existed has none: the zero address.
+    return { chainId: Number(raw.chainId), providerRegistry: raw.providerRegistry as `0x${string}`, recordRegistry: raw.recordRegistry as `0x${string}`, monitoringRegistry: (raw.monitoringRegistry ?? zeroAddress) as `0x${string}`, deployedAtBlock: BigInt(raw.deployedAtBlock ?? 0) };
   } catch (cause) {
     throw new ConfigurationError(`The deployment file ${file} is not valid JSON.`, { cause });
   }

@@ -2,7 +2,7 @@ import "server-only";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Address } from "viem";
-import { isAddress } from "viem";
+import { isAddress, zeroAddress } from "viem";
 
 /** What the browser needs to reach the deployment; sent to the client as plain JSON. */
 export interface PublicConfig {
@@ -16,6 +16,8 @@ export interface PublicConfig {
   providerRegistry: Address;
   /** `RecordRegistry` address. */
   recordRegistry: Address;
+  /** `MonitoringRegistry` address; the zero address when the deployment has none. */
+  monitoringRegistry: Address;
   /** Block of the deployment, decimal string (event queries start here). */
   deployedAtBlock: string;
 }
@@ -47,6 +49,7 @@ export async function loadPublicConfig(): Promise<PublicConfig | null> {
     rpcUrl: process.env.MERIDIAN_RPC_URL ?? "http://127.0.0.1:8545",
     providerRegistry: d.providerRegistry,
     recordRegistry: d.recordRegistry,
+    monitoringRegistry: typeof d.monitoringRegistry === "string" && isAddress(d.monitoringRegistry) ? d.monitoringRegistry : zeroAddress,
     deployedAtBlock: String(d.deployedAtBlock ?? "0"),
   };
 }

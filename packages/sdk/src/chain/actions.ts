@@ -22,7 +22,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { MeridianError } from "../errors.ts";
-import { providerRegistryAbi, providerRegistryBytecode, recordRegistryAbi, recordRegistryBytecode } from "../generated/contracts.ts";
+import { monitoringRegistryAbi, monitoringRegistryBytecode, providerRegistryAbi, providerRegistryBytecode, recordRegistryAbi, recordRegistryBytecode } from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
 import { toMeridianError } from "./errors.ts";
 import { Scope, type GrantScope, type MeridianContext, type MeridianDeployment, type ProviderKindCode, type ScopeCode, type TransactionEvent, type TransactionResult } from "./types.ts";
@@ -57,15 +57,17 @@ export function grantIdOf(patient: Address, grantee: Address, scope: GrantScope)
   return keccak256(encodeAbiParameters([{ type: "address" }, { type: "address" }, { type: "uint8" }, { type: "bytes32" }], [patient, grantee, code, target]));
 }
 
-type WriteRequest = { address: Address; abi: Abi; functionName: string; args: readonly unknown[] };
+/** A contract write as {@link write} takes it. */
+export type WriteRequest = { address: Address; abi: Abi; functionName: string; args: readonly unknown[] };
 
 let nextTransactionId = 1;
 
 /**
  * Simulates, sends and waits for a contract write; returns the receipt. Reports each step to
- * `ctx.onTransaction` when set.
+ * `ctx.onTransaction` when set. Every failure is a {@link MeridianError} (reverts decoded by
+ * `toMeridianError`).
  */
-async function write(ctx: MeridianContext, action: string, request: WriteRequest): Promise<TransactionReceipt> {
+export async function write(ctx: MeridianContext, action: string, request: WriteRequest): Promise<TransactionReceipt> {
   const wallet = ctx.walletClient;
   if (!wallet) throw new WalletRequiredError(action);
   const id = nextTransactionId++;
@@ -94,7 +96,8 @@ async function write(ctx: MeridianContext, action: string, request: WriteRequest
   }
 }
 
-function result(receipt: TransactionReceipt): TransactionResult {
+/** The {@link TransactionResult} of a receipt. */
+export function result(receipt: TransactionReceipt): TransactionResult {
   return { hash: receipt.transactionHash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
 }
 
@@ -115,8 +118,9 @@ export interface DeployMeridianParameters {
 }
 
 /**
- * Deploys `ProviderRegistry` and `RecordRegistry` from the wallet's account and returns where
- * they are. Throws {@link MeridianError} when a deployment transaction fails.
+ * Deploys `ProviderRegistry`, `RecordRegistry` and `MonitoringRegistry` from the wallet's
+ * account and returns where they are. Throws {@link MeridianError} when a deployment
+ * transaction fails.
  */
 export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, parameters: DeployMeridianParameters): Promise<MeridianDeployment> {
   const wallet = ctx.walletClient;
@@ -130,10 +134,12 @@ export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, p
     };
     const registry = await deploy(providerRegistryAbi, providerRegistryBytecode, [parameters.admin, parameters.regulator]);
     const records = await deploy(recordRegistryAbi, recordRegistryBytecode, [registry.contractAddress]);
+    const monitoring = await deploy(monitoringRegistryAbi, monitoringRegistryBytecode, [records.contractAddress]);
     return {
       chainId: await ctx.publicClient.getChainId(),
       providerRegistry: registry.contractAddress!,
       recordRegistry: records.contractAddress!,
+      monitoringRegistry: monitoring.contractAddress!,
       deployedAtBlock: registry.blockNumber,
     };
   } catch (error) {

@@ -15,6 +15,11 @@ export interface MeridianDeployment {
   providerRegistry: Address;
   /** `RecordRegistry` address. */
   recordRegistry: Address;
+  /**
+   * `MonitoringRegistry` address; the zero address for a deployment made before it existed
+   * (the monitoring actions then refuse with a plain-words error).
+   */
+  monitoringRegistry: Address;
   /** Block of the deployment; event queries start here. */
   deployedAtBlock: bigint;
 }

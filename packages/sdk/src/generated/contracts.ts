@@ -1889,3 +1889,1005 @@ export const recordRegistryAbi = [
 /** Creation bytecode of `RecordRegistry` (solc 0.8.28, viaIR, optimizer 10,000 runs). */
 export const recordRegistryBytecode = "0x60a03461008d57601f6123ce38819003918201601f19168301916001600160401b038311848410176100915780849260209460405283398101031261008d57516001600160a01b038116810361008d5760805260405161232890816100a68239608051818181610a7a01528181610df8015281816110d30152818161185301528181611dfb01526120150152f35b5f80fd5b634e487b7160e01b5f52604160045260245ffdfe6080806040526004361015610012575f80fd5b5f3560e01c90816316c42ed51461104057508063183f357914610e685780631a1ebc4014610d045780631c78599d14610ce8578063213681cd14610c2457806338d5de2514610b58578063515d1a1a14610a9e578063545921d914610a4e57806375a3562e14610a325780638323b4621461098c57806386cfb4c8146105fa5780638c54b2bd146105c85780638d92a0c3146105765780638dd5ebd7146104c4578063a7b8850614610493578063b5368e20146103f1578063c021247b146103d5578063dd5380e214610283578063e1fa8e84146101ab578063ecab799b1461012f5763f6cdd0f014610103575f80fd5b3461012b5760206101236101163661141a565b9594909493919333611fa1565b604051908152f35b5f80fd5b3461012b57602060031936011261012b5760043561014c33611aa6565b8115610183578190556040519081527fb9c8009a0a5742a2a41b99d19187a83f73aa831de4cb8c1ef78d6433de11e1a160203392a2005b7fca7198d5000000000000000000000000000000000000000000000000000000005f5260045ffd5b3461012b57602060031936011261012b57600435335f525f60205260405f20600181019063ffffffff19825460201b166102575782156101835763ffffffff1991836101f633611685565b92558160201c7fffffffff000000000000000000000000000000000000000000000000000000008254161790556040519283521660208201527fae39aba9416ed163e46ca27462a81952d9bb5be015d86d375e0afa868dddd0d760403392a2005b7f858f4fe3000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b3461012b576102913661141a565b936102a3818789989996949633611590565b96875f52600360205260405f205460ff811660028110156103a857600181036103735750839081610364575b506103385791879593916102f495936020995f5260038a525f60408120558833611fa1565b9073ffffffffffffffffffffffffffffffffffffffff6040519316337fec6d81293a28aeeb837d116a4369add538787d25b5a79ea05034aed7778960295f80a48152f35b877f1fce4dd4000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b60ff915060081c1615896102cf565b6103a3908a7f1f395789000000000000000000000000000000000000000000000000000000005f5260045261140c565b60445ffd5b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b3461012b5760206101236103e83661135d565b92919091611a59565b3461012b57602060031936011261012b5773ffffffffffffffffffffffffffffffffffffffff61041f6112fa565b5f6040805161042d81611500565b8281528260208201520152165f525f602052606060405f2063ffffffff60405161045681611500565b63ffffffff19600184549485845201549160406020820191838560201b168352019260e01c83526040519485525116602084015251166040820152f35b3461012b57604060031936011261012b5760206104ba6104b16112fa565b60243590611767565b6040519015158152f35b3461012b576104e76104d53661135d565b926104e1929192611617565b50611590565b5f52600360205260405f20604051906104ff8261149b565b549060ff821660028110156103a85781526020810160ff8360081c1615158152604082019264ffffffffff8160101c16845264ffffffffff606084019160381c168152604051925160028110156103a85760809464ffffffffff938492865251151560208601525116604084015251166060820152f35b3461012b57606060031936011261012b5761058f6112fa565b6024359073ffffffffffffffffffffffffffffffffffffffff8216820361012b57604435600a81101561012b576020926104ba926116ce565b3461012b57602060031936011261012b5760206105eb6105e66112fa565b611685565b63ffffffff1960405191168152f35b3461012b5760a060031936011261012b576106136112fa565b60243567ffffffffffffffff811161012b576106339036906004016113de565b60449291923591606435600a811090811561012b576106506113cb565b9261065a81611aa6565b8215610964578515801561095a575b61092e57861561090657600101908154908160201b9160e01c9573ffffffffffffffffffffffffffffffffffffffff82169586331415806108f3575b6108b9575063ffffffff8116968088036108865750986106ec88828b889573ffffffffffffffffffffffffffffffffffffffff9e64ffffffffff42169788928a3391611c94565b98604051926106fa8461149b565b878452602084019861070c888b61163b565b604085018181526060860198838a528d5f52600160205260405f209e8f97511696549b5198600a8a10156103a85760209f8f9d7f7d2a19d5740dd81b644a564ac4a1e31fc4d4c5c407111c2683345d006f2265c49c63ffffffff199c74ff00000000000000000000000000000000000000007fffff0000000000ffffffffffffffffffffffffffffffffffffffffffffffffff61087b9d7fffffffffffffff000000000000000000000000000000000000000000000000007dffffffffff0000000000000000000000000000000000000000000000000078ffffffff0000000000000000000000000000000000000000006108599c5160a81b16965160c81b16961617169160a01b161717179055898d1660201c7fffffffff000000000000000000000000000000000000000000000000000000008254161790556040519889981688528e8801906113be565b60408601526060850152608084015260c060a0840152339760c0840191611647565b0390a4604051908152f35b87877fc29ae185000000000000000000000000000000000000000000000000000000005f5260045260245260445260645ffd5b8590877f932be626000000000000000000000000000000000000000000000000000000005f5233600452602452156103a85760445260645ffd5b5061090088878533611d9a565b156106a5565b7f53e7ac2d000000000000000000000000000000000000000000000000000000005f5260045ffd5b857f100b730d000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b5060808611610669565b7f547ae8db000000000000000000000000000000000000000000000000000000005f5260045ffd5b3461012b5761010060031936011261012b576109a66112fa565b6024359063ffffffff198216820361012b5760443573ffffffffffffffffffffffffffffffffffffffff8116810361012b5760643592600a84101561012b576109ed6113cb565b9260a43564ffffffffff8116810361012b5760e4359467ffffffffffffffff861161012b57602096610a266101239736906004016113de565b96909560c43595611c94565b3461012b575f60031936011261012b576020604051613fff8152f35b3461012b575f60031936011261012b57602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b3461012b57610ab9610aaf3661131d565b9082939233611590565b90815f52600360205260ff60405f20541660028110156103a85760018103610b28575073ffffffffffffffffffffffffffffffffffffffff90825f5260036020525f604081205516337f5291046db1900bfd18563031a3adf4c2f0deb8fda6f6aa2ba56e4feaf7df41535f80a4005b6103a390837f1f395789000000000000000000000000000000000000000000000000000000005f5260045261140c565b3461012b57610b98610b693661135d565b925f6080604094939451610b7c816114e4565b8281528260208201528260408201528260608201520152611a59565b5f52600260205260a060405f2060405190610bb2826114e4565b5463ffffffff64ffffffffff82169283815264ffffffffff60208201818560281c168152816040840191818760501c16835260ff60806060870196888a60781c168852019760981c16151587526040519788525116602087015251166040850152511660608301525115156080820152f35b3461012b57602060031936011261012b57610c3d611617565b506004355f526001602052608060405f2064ffffffffff60405191610c618361149b565b5473ffffffffffffffffffffffffffffffffffffffff8116835263ffffffff60208401610c9460ff8460a01c168261163b565b610cd86040860191838560a81c16835285606088019560c81c16855273ffffffffffffffffffffffffffffffffffffffff60405197511687525160208701906113be565b5116604084015251166060820152f35b3461012b576020610123610cfb3661135d565b92919091611590565b3461012b57610d1e610d153661135d565b91809493611a59565b5f526002602052610d8560405f2060ff60405191610d3b836114e4565b5464ffffffffff8116835264ffffffffff8160281c16602084015264ffffffffff8160501c16604084015263ffffffff8160781c16606084015260981c1615156080820152611c3e565b80610d98575b6020906040519015158152f35b5073ffffffffffffffffffffffffffffffffffffffff604051917f9f8a13d700000000000000000000000000000000000000000000000000000000835216600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa8015610e5d576020915f91610e30575b50610d8b565b610e509150823d8411610e56575b610e48818361151c565b81019061155d565b82610e2a565b503d610e3e565b6040513d5f823e3d90fd5b3461012b57610e84610e793661131d565b818394929433611a59565b91825f52600260205260405f20805464ffffffffff81161590811561102c575b506110005780547fffffffffffffffffffffffffffffffffff0000000000ffffffffffffffffffff164260501b6effffffffff0000000000000000000016179055335f525f602052600160405f2001918254928360e01c9260048110156103a857600103610f5b575b848373ffffffffffffffffffffffffffffffffffffffff8463ffffffff6040519316835216907f47db6dfced43ffe08a0e63128002556034da0d0a8b4a21ecdf27283c1813860260203392a4005b613fff8314610fd457600173ffffffffffffffffffffffffffffffffffffffff9301937bffffffffffffffffffffffffffffffffffffffffffffffffffffffff7fffffffff0000000000000000000000000000000000000000000000000000000063ffffffff87169660e01b1691161790558291610f0d565b7fec0b783b000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b837f2b8ef3f3000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b64ffffffffff915060501c16151585610ea4565b3461012b5760c060031936011261012b576110596112fa565b9060243591600483101561012b5760443590606435938415159485810361012b576084359464ffffffffff861680960361012b577f9f8a13d700000000000000000000000000000000000000000000000000000000815233600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa908115610e5d575f916112db575b50156112af5761111f9061111684611aa6565b50848385611b0b565b61112b83823385611590565b93845f52600360205260ff60405f20541660028110156103a8576001811461127f57506040519561115b8761149b565b600187526020870194818652604088019764ffffffffff4216895260608101848152885f52600360205260405f2091519060028210156103a85760209a7fffffffffffffffffffffffffffffffffffffffff0000000000ffffffffffffff8b9a7fffffffffffffffffffffffffffffffffffffffffffffffffff0000000000000060ff6bffffffffff0000000000000066ffffffffff000061ff008a549551151560081b16965160101b16965160381b1696169116171617171790556112246040518095611583565b878401526040830152606082015260a43560808201527f1fb02c23355f10632d8c965e70e763dd3461e9e8192fb167c161ca765098854860a073ffffffffffffffffffffffffffffffffffffffff33941692a4604051908152f35b6103a390867f1f395789000000000000000000000000000000000000000000000000000000005f5260045261140c565b7f1ed4de48000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b6112f4915060203d602011610e5657610e48818361151c565b87611103565b6004359073ffffffffffffffffffffffffffffffffffffffff8216820361012b57565b600319606091011261012b5760043573ffffffffffffffffffffffffffffffffffffffff8116810361012b5790602435600481101561012b579060443590565b600319608091011261012b5760043573ffffffffffffffffffffffffffffffffffffffff8116810361012b579060243573ffffffffffffffffffffffffffffffffffffffff8116810361012b5790604435600481101561012b579060643590565b90600a8210156103a85752565b6084359063ffffffff8216820361012b57565b9181601f8401121561012b5782359167ffffffffffffffff831161012b576020838186019501011161012b57565b60028110156103a857602452565b9060c060031983011261012b5760043573ffffffffffffffffffffffffffffffffffffffff8116810361012b5791602435600481101561012b579160443591606435801515810361012b579160843564ffffffffff8116810361012b579160a4359067ffffffffffffffff821161012b57611497916004016113de565b9091565b6080810190811067ffffffffffffffff8211176114b757604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b60a0810190811067ffffffffffffffff8211176114b757604052565b6060810190811067ffffffffffffffff8211176114b757604052565b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff8211176114b757604052565b9081602091031261012b5751801515810361012b5790565b60048110156103a857600452565b9060048210156103a85752565b9290916115c99073ffffffffffffffffffffffffffffffffffffffff604051948160208701971687521660408501526060840190611583565b608082015260a080820152600760c08201527f726571756573740000000000000000000000000000000000000000000000000060e082015260e081526116116101008261151c565b51902090565b604051906116248261149b565b5f6060838281528260208201528260408201520152565b600a8210156103a85752565b601f82602094937fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe093818652868601375f8582860101520116010190565b63ffffffff199060405173ffffffffffffffffffffffffffffffffffffffff6020820192468452306040840152166060820152606081526116c760808261151c565b5190201690565b909173ffffffffffffffffffffffffffffffffffffffff831692835f525f602052600160405f2001549363ffffffff198560201b16158015611756575b61174d5773ffffffffffffffffffffffffffffffffffffffff841614938415611736575b5050505090565b611744945060e01c92611d9a565b5f80808061172f565b50505050505f90565b50600a8310156103a857821561170b565b815f52600160205260405f20604051906117808261149b565b549273ffffffffffffffffffffffffffffffffffffffff8416825264ffffffffff60208301946117b660ff8260a01c168761163b565b63ffffffff8160a81c16604085015260c81c16606083015273ffffffffffffffffffffffffffffffffffffffff825116801561174d5773ffffffffffffffffffffffffffffffffffffffff84169081146119bf576040517f9f8a13d700000000000000000000000000000000000000000000000000000000815281600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa908115610e5d575f916119a0575b501561174d5773ffffffffffffffffffffffffffffffffffffffff83511691604051916020830193845260408301526004600110156103a857600160608301526080820152608081526118d760a08261151c565b5190205f5260026020526118f760405f2060ff60405191610d3b836114e4565b92831561194c575b50821561190b57505090565b5161192c925073ffffffffffffffffffffffffffffffffffffffff16611a11565b5f52600260205261194960405f2060ff60405191610d3b836114e4565b90565b90925073ffffffffffffffffffffffffffffffffffffffff8351169051600a8110156103a8578261197c926119c9565b5f52600260205261199960405f2060ff60405191610d3b836114e4565b915f6118ff565b6119b9915060203d602011610e5657610e48818361151c565b5f611883565b5050505050600190565b6040805173ffffffffffffffffffffffffffffffffffffffff92831660208201908152939092169082015290916002606083015260808201526080815261161160a08261151c565b6040805173ffffffffffffffffffffffffffffffffffffffff92831660208201908152929093169083015290600360608201525f60808201526080815261161160a08261151c565b929091611a929073ffffffffffffffffffffffffffffffffffffffff604051948160208701971687521660408501526060840190611583565b60808201526080815261161160a08261151c565b73ffffffffffffffffffffffffffffffffffffffff1690815f525f60205260405f209163ffffffff19600184015460201b1615611ae05750565b7f76bf0169000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b9260048210156103a85760018203611bfb57611bc75750805f52600160205273ffffffffffffffffffffffffffffffffffffffff60405f205416918215611b9b5773ffffffffffffffffffffffffffffffffffffffff16809203611b6d575050565b7f09f5125a000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f227ca116000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b611bf3907f8b465990000000000000000000000000000000000000000000000000000000005f52611575565b60245260445ffd5b5090915060028103611c225781158015611c18575b611bc7575050565b5060098211611c10565b60038114801590611c3557611bc7575050565b50811515611c10565b64ffffffffff81511615159081611c80575b81611c59575090565b6020015164ffffffffff16801591508115611c72575090565b905064ffffffffff42161090565b604081015164ffffffffff16159150611c50565b9796909695949392919567ffffffffffffffff81116114b75760405190611ce360207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f840116018361151c565b8082526020820192368282011161012b578190843781016020015f905251902094604051966020880198468a523060408a015273ffffffffffffffffffffffffffffffffffffffff16606089015263ffffffff1916608088015273ffffffffffffffffffffffffffffffffffffffff1660a087015260c08601611d65916113be565b63ffffffff1660e085015264ffffffffff1661010084015261012083015261014082015261014081526116116101608261151c565b90916040517f9f8a13d700000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff8316600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa908115610e5d575f91611f82575b5015611f7a57600a8110156103a857611e459082846119c9565b5f52600260205260405f2060405190611e5d826114e4565b549064ffffffffff8216815264ffffffffff8260281c16602082015264ffffffffff8260501c16604082015260ff63ffffffff8360781c169283606084015260981c1615159182608083015282611f6a575b5081611f5a575b50611f5257611ec491611a11565b5f52600260205260405f2060405190611edc826114e4565b5464ffffffffff8116825264ffffffffff8160281c16602083015264ffffffffff8160501c16604083015260ff63ffffffff8260781c169182606085015260981c1615159283608084015283611f42575b505081611f38575090565b6119499150611c3e565b63ffffffff161491505f80611f2d565b505050600190565b611f649150611c3e565b5f611eb6565b63ffffffff86161491505f611eaf565b505050505f90565b611f9b915060203d602011610e5657610e48818361151c565b5f611e2b565b909796939495919297611fb382611aa6565b604051967f9f8a13d700000000000000000000000000000000000000000000000000000000885273ffffffffffffffffffffffffffffffffffffffff83169788600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa908115610e5d575f916122d3575b50156122a757612057818c8887611b0b565b64ffffffffff8042169916918215158061229d575b61226d5787158015612262575b61223657936122319361220a969373ffffffffffffffffffffffffffffffffffffffff936120d38f8b60017f595b122fda3050abbf72758bab138ef8622f7f1ed1977e1d2f2ee36330d7c2e79d9b015460e01c9587611a59565b9e8f9d8e92604051916120e5836114e4565b82526020820185815261219d64ffffffffff604085015f815260608601938a855260808701951515988987525f5260026020528260405f209751167fffffffffffffffffffffffffffffffffffffffffffff0000000000000000000069ffffffffff00000000008954935160281b16921617178655511684907fffffffffffffffffffffffffffffffffff0000000000ffffffffffffffffffff6effffffffff0000000000000000000083549260501b169116179055565b51907fffffffffffffffffffffffff0000000000ffffffffffffffffffffffffffffff72ffffffff00000000000000000000000000000073ff0000000000000000000000000000000000000085549351151560981b169360781b16911617179055604051998a809a611583565b602089015260408801526060870152608086015260c060a0860152169560c0840191611647565b0390a4565b877f8e8400d0000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b506102008811612079565b89837f10dc5911000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b508983111561206c565b877f1ed4de48000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b6122ec915060203d602011610e5657610e48818361151c565b5f61204556fea2646970667358221220f68ab23faeb59d3809137af1039292f055d0c205874b2e4e8202b9569e41119b64736f6c634300081c0033" as const;
 
+/** ABI of `MonitoringRegistry` (contracts/MonitoringRegistry.sol). */
+export const monitoringRegistryAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "contract IRecordRegistry",
+        "name": "records_",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [],
+    "name": "InvalidShortString",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IMonitoringRegistry.DeviceStatus",
+        "name": "status",
+        "type": "uint8"
+      }
+    ],
+    "name": "MonitoringRegistryDeviceAlreadyRegistered",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IMonitoringRegistry.DeviceStatus",
+        "name": "status",
+        "type": "uint8"
+      }
+    ],
+    "name": "MonitoringRegistryDeviceNotActive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryInvalidDevice",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "enum IMonitoringRegistry.DeviceRole",
+        "name": "role",
+        "type": "uint8"
+      }
+    ],
+    "name": "MonitoringRegistryInvalidDeviceRole",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryInvalidDeviceSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryNoMonitoringProvider",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryNotMonitoringProvider",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "author",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryNotRecordAuthor",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryNotSessionParty",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryProviderNotActive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "MonitoringRegistryRecordAlreadyLinked",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryRecordOfAnotherPatient",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint40",
+        "name": "closedAt",
+        "type": "uint40"
+      }
+    ],
+    "name": "MonitoringRegistrySessionClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      },
+      {
+        "internalType": "uint40",
+        "name": "now",
+        "type": "uint40"
+      }
+    ],
+    "name": "MonitoringRegistrySignatureExpired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringRegistryUnknownPatient",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "MonitoringRegistryUnknownRecord",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "MonitoringRegistryUnknownSession",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IRecordRegistry.Category",
+        "name": "category",
+        "type": "uint8"
+      }
+    ],
+    "name": "MonitoringRegistryWriteNotPermitted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "string",
+        "name": "str",
+        "type": "string"
+      }
+    ],
+    "name": "StringTooLong",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum IMonitoringRegistry.DeviceRole",
+        "name": "role",
+        "type": "uint8"
+      }
+    ],
+    "name": "DeviceRegistered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "DeviceRevoked",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "diagnosisRecordId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "DiagnosisSigned",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [],
+    "name": "EIP712DomainChanged",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringProviderCleared",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringProviderSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringSessionClosed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      }
+    ],
+    "name": "MonitoringSessionOpened",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "flaggedForReview",
+        "type": "bool"
+      }
+    ],
+    "name": "SessionRecordAdded",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "DEVICE_BINDING_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bool",
+        "name": "flaggedForReview",
+        "type": "bool"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes28",
+            "name": "previousHead",
+            "type": "bytes28"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "ciphertextHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes",
+            "name": "cid",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IMonitoringRegistry.RecordProof",
+        "name": "proof",
+        "type": "tuple"
+      }
+    ],
+    "name": "addSessionRecord",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "clearMonitoringProvider",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "closeSession",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "nonce",
+        "type": "uint64"
+      }
+    ],
+    "name": "computeSessionId",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IMonitoringRegistry.DeviceRole",
+        "name": "role",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      }
+    ],
+    "name": "deviceBindingDigest",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "eip712Domain",
+    "outputs": [
+      {
+        "internalType": "bytes1",
+        "name": "fields",
+        "type": "bytes1"
+      },
+      {
+        "internalType": "string",
+        "name": "name",
+        "type": "string"
+      },
+      {
+        "internalType": "string",
+        "name": "version",
+        "type": "string"
+      },
+      {
+        "internalType": "uint256",
+        "name": "chainId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "verifyingContract",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "extensions",
+        "type": "uint256[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "getDevice",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "enum IMonitoringRegistry.DeviceRole",
+            "name": "role",
+            "type": "uint8"
+          },
+          {
+            "internalType": "enum IMonitoringRegistry.DeviceStatus",
+            "name": "status",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint40",
+            "name": "registeredAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "revokedAt",
+            "type": "uint40"
+          }
+        ],
+        "internalType": "struct IMonitoringRegistry.Device",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getSession",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "patient",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "provider",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "openedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "closedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint32",
+            "name": "recordCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "diagnosisRecordId",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IMonitoringRegistry.Session",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IMonitoringRegistry.DeviceRole",
+        "name": "role",
+        "type": "uint8"
+      }
+    ],
+    "name": "isActiveDevice",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "monitoringProviderOf",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "openSession",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "providerRegistry",
+    "outputs": [
+      {
+        "internalType": "contract IProviderRegistry",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "recordRegistry",
+    "outputs": [
+      {
+        "internalType": "contract IRecordRegistry",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IMonitoringRegistry.DeviceRole",
+        "name": "role",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint40",
+        "name": "deadline",
+        "type": "uint40"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
+      }
+    ],
+    "name": "registerDevice",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "device",
+        "type": "address"
+      }
+    ],
+    "name": "revokeDevice",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
+      }
+    ],
+    "name": "sessionNonceOf",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "recordId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "sessionOfRecord",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "provider",
+        "type": "address"
+      }
+    ],
+    "name": "setMonitoringProvider",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "sessionId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "diagnosisRecordId",
+        "type": "bytes32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes28",
+            "name": "previousHead",
+            "type": "bytes28"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "ciphertextHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes",
+            "name": "cid",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IMonitoringRegistry.RecordProof",
+        "name": "proof",
+        "type": "tuple"
+      }
+    ],
+    "name": "signDiagnosis",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
+] as const;
+
+/** Creation bytecode of `MonitoringRegistry` (solc 0.8.28, viaIR, optimizer 10,000 runs). */
+export const monitoringRegistryBytecode = "0x6101a08060405234610216576020816126818038038091610020828561022d565b83398101031261021657516001600160a01b038116908181036102165760049160209160405161005160408261022d565b601b8152838101907f4d6572696469616e204d6f6e69746f72696e675265676973747279000000000082526040519161008b60408461022d565b6001835285830191603160f81b83526100a381610264565b610120526100b084610264565b61014052519020918260e05251902080610100524660a05260405190858201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a0815261011860c08261022d565b5190206080523060c0526101605260405163545921d960e01b815292839182905afa908115610222575f916101dc575b50610180526040516123b190816102d082396080518161220f015260a051816122c6015260c051816121e0015260e0518161225e0152610100518161228401526101205181610796015261014051816107bf0152610160518181816112d2015281816114b9015281816119460152611d8c0152610180518181816101f001528181610c000152818161142d0152611c7c0152f35b90506020813d60201161021a575b816101f76020938361022d565b8101031261021657516001600160a01b0381168103610216575f610148565b5f80fd5b3d91506101ea565b6040513d5f823e3d90fd5b601f909101601f19168101906001600160401b0382119082101761025057604052565b634e487b7160e01b5f52604160045260245ffd5b601f81511161028f576020815191015160208210610280571790565b5f198260200360031b1b161790565b604460209160405192839163305a27a960e01b83528160048401528051918291826024860152018484015e5f828201840152601f01601f19168101030190fdfe60806040526004361015610011575f80fd5b5f3560e01c806308b77060146115e75780631173920b146113aa5780631af75dc9146112f65780631dc4f487146112a657806323b425d314610f7d57806339b240bd14610e345780633ade240b14610d2a5780634bfcf08214610c24578063545921d914610bd45780636ca4161714610ab95780636fe3c2b214610991578063753d60831461089257806384b0196e1461077e5780638e539ca0146107235780638fc71054146106f957806397b09b2b146105b9578063ada803861461057f578063b458d13e14610535578063b92177f61461014b5763e9c63812146100f5575f80fd5b346101475760206003193601126101475773ffffffffffffffffffffffffffffffffffffffff610123611633565b165f526003602052602067ffffffffffffffff60405f205460a01c16604051908152f35b5f80fd5b3461014757602060031936011261014757610164611633565b73ffffffffffffffffffffffffffffffffffffffff8116805f52600360205260405f208054923373ffffffffffffffffffffffffffffffffffffffff851603610505576040517f9f8a13d700000000000000000000000000000000000000000000000000000000815233600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa9081156104fa575f916104cb575b501561049f5767ffffffffffffffff8460a01c1690600182019267ffffffffffffffff8411610472576020957fffffffff0000000000000000ffffffffffffffffffffffffffffffffffffffff7bffffffffffffffff000000000000000000000000000000000000000061029e9660a01b16911617905533906117ba565b6104436040516102ad81611739565b83815263ffffffff85820164ffffffffff4216815273ffffffffffffffffffffffffffffffffffffffff80600160408601955f87526103cd64ffffffffff6060830198338a5260808401975f89528c5f5260048f52868060405f20965116167fffffffffffffffffffffffff0000000000000000000000000000000000000000865416178555517fffffffffffffff0000000000ffffffffffffffffffffffffffffffffffffffff78ffffffffff000000000000000000000000000000000000000086549260a01b169116178455511682907fffff0000000000ffffffffffffffffffffffffffffffffffffffffffffffffff7dffffffffff0000000000000000000000000000000000000000000000000083549260c81b169116179055565b01945116167fffffffffffffffffffffffff000000000000000000000000000000000000000084541617835551167fffffffffffffffff00000000ffffffffffffffffffffffffffffffffffffffff77ffffffff000000000000000000000000000000000000000083549260a01b169116179055565b604051913390827fa1da6f468515f4b11079c2a99d5140754b2ad42f92cf365969312ccd747177bb5f80a48152f35b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b7f1cc57f50000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b6104ed915060203d6020116104f3575b6104e58183611755565b810190611796565b85610220565b503d6104db565b6040513d5f823e3d90fd5b827fd05236bf000000000000000000000000000000000000000000000000000000005f523360045260245260445ffd5b346101475760606003193601126101475761054e611633565b610556611656565b9060443567ffffffffffffffff8116810361014757602092610577926117ba565b604051908152f35b34610147575f6003193601126101475760206040517f88d16c7f0f5249773fe7b40c4e6d80cfbc347bb33233f6a297a4376c81bea0e08152f35b34610147576040600319360112610147576105d2611633565b73ffffffffffffffffffffffffffffffffffffffff6105ef611656565b915f60606040516105ff816116d4565b8281528260208201528260408201520152165f52600260205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f5260205260405f2060405190610649826116d4565b549060ff8216610658816116bc565b81526020810161066e60ff8460081c16826117ae565b604082019064ffffffffff8460101c16825264ffffffffff606084019460381c168452604051925161069f816116bc565b8352519260038410156106cc5764ffffffffff809260809560208601525116604084015251166060820152f35b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b34610147576020600319360112610147576004355f526006602052602060405f2054604051908152f35b346101475760206003193601126101475773ffffffffffffffffffffffffffffffffffffffff610751611633565b165f526003602052602073ffffffffffffffffffffffffffffffffffffffff60405f205416604051908152f35b34610147575f600319360112610147576108366107ba7f0000000000000000000000000000000000000000000000000000000000000000612172565b6107e37f0000000000000000000000000000000000000000000000000000000000000000612172565b6020610844604051926107f68385611755565b5f84525f3681376040519586957f0f00000000000000000000000000000000000000000000000000000000000000875260e08588015260e0870190611679565b908582036040870152611679565b4660608501523060808501525f60a085015283810360c08501528180845192838152019301915f5b82811061087b57505050500390f35b83518552869550938101939281019260010161086c565b34610147576080600319360112610147576004356024359060443590811515809203610147576064359167ffffffffffffffff831161014757606060031984360301126101475760207ffaaae18cebb4493da5554d4a85f39b153ade9ee36b26a94554c70e4ca147a35091610988600161090b86611c06565b61093273ffffffffffffffffffffffffffffffffffffffff825416986004018a8a8a611d73565b0180547fffffffffffffffff00000000ffffffffffffffffffffffffffffffffffffffff811660a091821c63ffffffff1660010190911b77ffffffff000000000000000000000000000000000000000016179055565b604051908152a4005b34610147576020600319360112610147576109aa611633565b335f52600260205260405f2073ffffffffffffffffffffffffffffffffffffffff82165f5260205260405f2060ff815460081c1660038110156106cc5760018103610a6a5781547fffffffffffffffffffffffffffffffffffffffff0000000000ffffffffff00ff164260381b6bffffffffff00000000000000161761020017825573ffffffffffffffffffffffffffffffffffffffff8316337fdd8ca0d07f8d860459d040ce2a192a34442e88535b131641d6b29cb06808c52d5f80a3005b610ab49073ffffffffffffffffffffffffffffffffffffffff847fbec77e6e000000000000000000000000000000000000000000000000000000005f5233600452166024526116c6565b60645ffd5b346101475760606003193601126101475760443560043560243567ffffffffffffffff8311610147576060600319843603011261014757610b80610afc83611c06565b610b2373ffffffffffffffffffffffffffffffffffffffff82541695600401848787611d73565b5f84815260056020526040902083905580547fffff0000000000ffffffffffffffffffffffffffffffffffffffffffffffffff164260c81b7dffffffffff0000000000000000000000000000000000000000000000000016179055565b60405190815282827fdcc3b78a1151d582eb8ac06665d3ce8e5e1a8fe2bd8d6107f78a5a40962eb98160203394a47fff865dbcff64bad502ca2c1a9cc02a8dcd9df28e26abc334ce5ccafc4aa8f8ef5f80a3005b34610147575f60031936011261014757602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b3461014757606060031936011261014757610c3d611633565b610c45611656565b6044359160048310156101475773ffffffffffffffffffffffffffffffffffffffff165f52600260205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f5260205260405f2060405190610ca0826116d4565b5460ff8116610cae816116bc565b825264ffffffffff6020830191610ccb60ff8260081c16846117ae565b818160101c16604085015260381c166060830152519160038310156106cc576001602093149182610d03575b50506040519015158152f35b90915051610d10816116bc565b610d19826116bc565b610d22816116bc565b148280610cf7565b3461014757602060031936011261014757600435610d4781611b78565b9073ffffffffffffffffffffffffffffffffffffffff825416918233141580610e10575b610de05780547fffff0000000000ffffffffffffffffffffffffffffffffffffffffffffffffff164260c81b7dffffffffff00000000000000000000000000000000000000000000000000161790557fff865dbcff64bad502ca2c1a9cc02a8dcd9df28e26abc334ce5ccafc4aa8f8ef5f80a3005b507faa580ad2000000000000000000000000000000000000000000000000000000005f526004523360245260445ffd5b5073ffffffffffffffffffffffffffffffffffffffff600182015416331415610d6b565b346101475760206003193601126101475760c06004355f60a0604051610e598161171d565b8281528260208201528260408201528260608201528260808201520152805f52600460205260405f2063ffffffff608064ffffffffff60405193610e9c85611739565b81815473ffffffffffffffffffffffffffffffffffffffff811697888852600183808460a01c16938460208c015260c81c16948560408b01520154978773ffffffffffffffffffffffffffffffffffffffff8a16998a606084015260a01c1696879101525f52600560205273ffffffffffffffffffffffffffffffffffffffff60405f20549760a0604051610f308161171d565b8b81526020810192835260408101948552606081019687526080810198895201988952604051998a52511660208901525116604087015251166060850152511660808301525160a0820152f35b3461014757608060031936011261014757610f96611633565b6024356004811015610147576044359164ffffffffff831690818403610147576064359367ffffffffffffffff851161014757366023860112156101475784600401359167ffffffffffffffff831161014757366024848801011161014757610ffe336118e5565b73ffffffffffffffffffffffffffffffffffffffff811695861561127a57611025866116bc565b85156112455764ffffffffff4216948581106112155750335f52600260205260405f20875f5260205260ff60405f205460081c1660038110156106cc57806111e157509061107e60246110849594930192878333611814565b90611a8b565b156111b157604051611095816116d4565b61109e836116bc565b82815260208101600181526040820192835260608201905f8252335f52600260205260405f20865f5260205260405f2092516110d9816116bc565b6110e2816116bc565b60ff7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff008554169116178355519060038210156106cc578254935190517fffffffffffffffffffffffffffffffffffffffff0000000000000000000000ff90941660089290921b61ff00169190911760109190911b66ffffffffff0000161760389290921b6bffffffffff000000000000001691909117905560405190611187816116bc565b81527fef18cdc172100525c77bd2b5cd2ba6089f1e125b07147f05177227b0584f6b1f60203392a3005b827f207fedf8000000000000000000000000000000000000000000000000000000005f523360045260245260445ffd5b610ab490887f7203fc87000000000000000000000000000000000000000000000000000000005f52336004526024526116c6565b85907f471a9ab1000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b857f192bc2c6000000000000000000000000000000000000000000000000000000005f52611272816116bc565b60045260245ffd5b867fa467772c000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b34610147575f60031936011261014757602060405173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000168152f35b34610147575f60031936011261014757335f52600360205260405f2073ffffffffffffffffffffffffffffffffffffffff81541690811561137e577fffffffffffffffffffffffff00000000000000000000000000000000000000008154169055337fea6bd56ed150f679bbec0d7247497fb584132b9569126f93393412d15086d4925f80a3005b7fdea9ce80000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b34610147576020600319360112610147576113c3611633565b6113cc336118e5565b73ffffffffffffffffffffffffffffffffffffffff604051917f9f8a13d7000000000000000000000000000000000000000000000000000000008352169081600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa9081156104fa575f916115c8575b501561159d576040517f8d92a0c30000000000000000000000000000000000000000000000000000000081528160048201523360248201526004604482015260208160648173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa9081156104fa575f9161157e575b501561154a57335f52600360205260405f20817fffffffffffffffffffffffff0000000000000000000000000000000000000000825416179055337f90cb07849e8da048ce78e8c048df7a0535571d1a271eabd15643c32afc40402d5f80a3005b7ff89ac186000000000000000000000000000000000000000000000000000000005f5260045233602452600460445260645ffd5b611597915060203d6020116104f3576104e58183611755565b826114e9565b7f1cc57f50000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b6115e1915060203d6020116104f3576104e58183611755565b8261145d565b3461014757608060031936011261014757611600611633565b611608611656565b906044356004811015610147576064359064ffffffffff821682036101475760209361057793611814565b6004359073ffffffffffffffffffffffffffffffffffffffff8216820361014757565b6024359073ffffffffffffffffffffffffffffffffffffffff8216820361014757565b907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f602080948051918291828752018686015e5f8582860101520116010190565b600411156106cc57565b60038110156106cc57604452565b6080810190811067ffffffffffffffff8211176116f057604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b60c0810190811067ffffffffffffffff8211176116f057604052565b60a0810190811067ffffffffffffffff8211176116f057604052565b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff8211176116f057604052565b90816020910312610147575180151581036101475790565b60038210156106cc5752565b9167ffffffffffffffff9073ffffffffffffffffffffffffffffffffffffffff604051938160208601964688523060408801521660608601521660808401521660a082015260a0815261180e60c082611755565b51902090565b9160429360ff64ffffffffff9261182a816116bc565b73ffffffffffffffffffffffffffffffffffffffff604051958160208801987f88d16c7f0f5249773fe7b40c4e6d80cfbc347bb33233f6a297a4376c81bea0e08a521660408801521660608601521660808401521660a082015260a0815261189360c082611755565b51902061189e6121c9565b90604051917f19010000000000000000000000000000000000000000000000000000000000008352600283015260228201522090565b519063ffffffff8216820361014757565b73ffffffffffffffffffffffffffffffffffffffff604051917fb5368e20000000000000000000000000000000000000000000000000000000008352169081600482015260608160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa9081156104fa575f916119d0575b50602001517fffffffffffffffffffffffffffffffffffffffffffffffffffffffff0000000016156119a55750565b7fe922472f000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b90506060813d606011611a83575b816119eb60609383611755565b81010312610147576040516060810181811067ffffffffffffffff8211176116f057604052815181526020820151907fffffffffffffffffffffffffffffffffffffffffffffffffffffffff000000008216820361014757611a7760407fffffffffffffffffffffffffffffffffffffffffffffffffffffffff000000009460209485850152016118d4565b60408201529150611976565b3d91506119de565b929190833b611ad55790611a9f929161213e565b50611aa9816116bc565b159182611ab557505090565b73ffffffffffffffffffffffffffffffffffffffff919250811691161490565b60647fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f855f9660209896604051967f1626ba7e0000000000000000000000000000000000000000000000000000000088526004880152604060248801528160448801528587013786848287010152011601915afa7f1626ba7e000000000000000000000000000000000000000000000000000000005f5114601f3d11161690565b90815f52600460205260405f2091825464ffffffffff8160a01c1615611bda5760c81c64ffffffffff169081611bac575050565b7fd6c074be000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f427923c5000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b90611c1082611b78565b9173ffffffffffffffffffffffffffffffffffffffff6001840154163303611d4457506040517f9f8a13d700000000000000000000000000000000000000000000000000000000815233600482015260208160248173ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000165afa9081156104fa575f91611d25575b501561049f5773ffffffffffffffffffffffffffffffffffffffff825416805f5260036020523373ffffffffffffffffffffffffffffffffffffffff60405f20541603611cf65750565b7fd05236bf000000000000000000000000000000000000000000000000000000005f523360045260245260445ffd5b611d3e915060203d6020116104f3576104e58183611755565b5f611cac565b7faa580ad2000000000000000000000000000000000000000000000000000000005f526004523360245260445ffd5b929073ffffffffffffffffffffffffffffffffffffffff7f00000000000000000000000000000000000000000000000000000000000000001691604051927f213681cd000000000000000000000000000000000000000000000000000000008452846004850152608084602481845afa9384156104fa575f946120a0575b5073ffffffffffffffffffffffffffffffffffffffff845116156120745773ffffffffffffffffffffffffffffffffffffffff8085511693168093036120445781357fffffffffffffffffffffffffffffffffffffffffffffffffffffffff00000000811680910361014757602085015192600a8410156106cc5764ffffffffff606063ffffffff604089015116970151169460408201357fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe1833603018112156101475782019586359667ffffffffffffffff88116101475760200190873603821361014757876020987fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0938a61012497601f956040519e8f9d8e9c8d9b7f8323b462000000000000000000000000000000000000000000000000000000008d5260048d015260248c01523360448c015260648b015260848a015260a4890152013560c487015261010060e487015281610104870152868601375f858286010152011681010301915afa80156104fa5782915f9161200f575b5003611fe057805f52600660205260405f205480611fb157505f52600660205260405f2055565b907fc44fe5a3000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b7f0c61de10000000000000000000000000000000000000000000000000000000005f526004523360245260445ffd5b9150506020813d60201161203c575b8161202b60209383611755565b81010312610147578190515f611f8a565b3d915061201e565b82857f336a9ed6000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b847f711ddd07000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b9093506080813d608011612136575b816120bc60809383611755565b8101031261014757604051906120d1826116d4565b805173ffffffffffffffffffffffffffffffffffffffff81168103610147578252602081015190600a821015610147576060916020840152612115604082016118d4565b6040840152015164ffffffffff81168103610147576060820152925f611df1565b3d91506120af565b9060418303612168576121619250602081013591604082359201355f1a906122ec565b9192909190565b50505f9160029190565b60ff811690601f82116121a1576040519161218e604084611755565b6020808452838101919036833783525290565b7fb3512b0c000000000000000000000000000000000000000000000000000000005f5260045ffd5b73ffffffffffffffffffffffffffffffffffffffff7f0000000000000000000000000000000000000000000000000000000000000000163014806122c3575b15612231577f000000000000000000000000000000000000000000000000000000000000000090565b60405160208101907f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f82527f000000000000000000000000000000000000000000000000000000000000000060408201527f000000000000000000000000000000000000000000000000000000000000000060608201524660808201523060a082015260a0815261180e60c082611755565b507f00000000000000000000000000000000000000000000000000000000000000004614612208565b91907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a08411612370579160209360809260ff5f9560405194855216868401526040830152606082015282805260015afa156104fa575f5173ffffffffffffffffffffffffffffffffffffffff81161561236657905f905f90565b505f906001905f90565b5050505f916003919056fea2646970667358221220e0a695c064adafc0309b278189b08d95571d36670e731a47ac4f5bcdb300c1a064736f6c634300081c0033" as const;
+
