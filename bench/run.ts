@@ -4,7 +4,8 @@
  * committed gas snapshot `bench/gas-snapshot.json`, so a gas regression shows in review.
  *
  * 1. Gas per operation on the in-process Hardhat/EDR chain (median and p95), and whether it
- *    stays flat from the 1st to the 10,000th record, across 200 patients and 1,000 grants.
+ *    stays flat from the 1st to the 10,000th record, across 200 patients and 1,000 grants; and
+ *    the remote-monitoring operations of MonitoringRegistry for 50 patients.
  * 2. The encrypt-and-store path (sealRecord + Helia put; everything but the transaction) and
  *    the fetch-and-decrypt path (Helia get with CID check + SHA-256 check + openRecord), for
  *    1 KiB .. 10 MiB payloads, beside raw WebCrypto AES-256-GCM + SHA-256 on the same bytes.
@@ -22,11 +23,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, parseEther, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { network } from "hardhat";
-import { recordRegistryAbi, providerRegistryAbi } from "../packages/sdk/src/generated/contracts.ts";
+import { recordRegistryAbi, providerRegistryAbi, monitoringRegistryAbi } from "../packages/sdk/src/generated/contracts.ts";
 import { deployMeridian } from "../packages/sdk/src/chain/actions.ts";
+import { DeviceRole, deviceBindingTypedData } from "../packages/sdk/src/chain/monitoring.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
 import { encryptRecord, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
 import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-hash.ts";
@@ -48,7 +50,7 @@ const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: 
 const publicClient = createPublicClient({ chain, transport, pollingInterval: 5 });
 const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 5 });
 const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
-const R = deployment.recordRegistry, P = deployment.providerRegistry;
+const R = deployment.recordRegistry, P = deployment.providerRegistry, M = deployment.monitoringRegistry;
 
 /** Sends a contract call with a fixed gas limit (no estimation) and returns gas used. */
 async function send(a: Account, address: Hex, abi: readonly unknown[], functionName: string, args: readonly unknown[]): Promise<number> {
@@ -106,6 +108,34 @@ for (const p of patients.slice(1, 101)) add("revoke (category; advances key epoc
 for (const id of recordIds.slice(0, 100)) add("revoke (one record)", await send(alice, R, recordRegistryAbi, "revoke", [providers[0]!.address, 1, id]));
 add("suspend provider", await send(regulator, P, providerRegistryAbi, "suspend", [providers[2]!.address]));
 add("reinstate provider", await send(regulator, P, providerRegistryAbi, "reinstate", [providers[2]!.address]));
+
+// Remote monitoring: 50 patients each consent to the hospital writing Cardiac records, register a
+// sensor, name the hospital, and get a session with two records and a diagnosis.
+log("gas: remote monitoring, 50 patients");
+const hospital = providers[0]!;
+/** The hospital anchors a Cardiac record of `patient`; returns its id and the proof MonitoringRegistry checks. */
+async function anchorCardiac(patient: Account) {
+  const hash = await wallet(hospital).writeContract({ address: R, abi: recordRegistryAbi, functionName: "anchorRecord", args: [patient.address, cid(), rand32(), RecordCategory.Cardiac, 0], gas: 200_000n });
+  const [ev] = parseEventLogs({ abi: recordRegistryAbi, logs: (await publicClient.waitForTransactionReceipt({ hash })).logs, eventName: "RecordAnchored" });
+  if (!ev) throw new Error("no RecordAnchored event");
+  return { recordId: ev.args.recordId, proof: { previousHead: ev.args.previousHead, ciphertextHash: ev.args.ciphertextHash, cid: ev.args.cid } };
+}
+for (const p of patients.slice(101, 151)) {
+  await send(p, R, recordRegistryAbi, "grant", [hospital.address, 2, catTarget(RecordCategory.Cardiac), true, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]);
+  const sensor = privateKeyToAccount(generatePrivateKey());
+  const deadline = 4_000_000_000;
+  const signature = await sensor.signTypedData(deviceBindingTypedData(deployment, { patient: p.address, device: sensor.address, role: DeviceRole.Sensor, deadline }));
+  add("register device", await send(p, M, monitoringRegistryAbi, "registerDevice", [sensor.address, DeviceRole.Sensor, deadline, signature]));
+  add("set monitoring provider", await send(p, M, monitoringRegistryAbi, "setMonitoringProvider", [hospital.address]));
+  const sessionId = await publicClient.readContract({ address: M, abi: monitoringRegistryAbi, functionName: "computeSessionId", args: [p.address, hospital.address, 0n] });
+  add("open monitoring session", await send(hospital, M, monitoringRegistryAbi, "openSession", [p.address]));
+  for (const flagged of [false, true]) {
+    const r = await anchorCardiac(p);
+    add("add session record", await send(hospital, M, monitoringRegistryAbi, "addSessionRecord", [sessionId, r.recordId, flagged, r.proof]));
+  }
+  const diagnosis = await anchorCardiac(p);
+  add("sign diagnosis (closes the session)", await send(hospital, M, monitoringRegistryAbi, "signDiagnosis", [sessionId, diagnosis.recordId, diagnosis.proof]));
+}
 
 const at = (i: number) => anchorGas[Math.min(i, anchorGas.length) - 1]!;
 const flatness = { records: N_RECORDS, first: at(1), at10: at(10), at100: at(100), at1000: at(1000), last: at(N_RECORDS), maxMinusMin: Math.max(...anchorGas) - Math.min(...anchorGas), anchorTxPerSecond: N_RECORDS / anchorSeconds };
