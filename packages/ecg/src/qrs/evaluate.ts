@@ -9,8 +9,8 @@
  * - the whole record is compared (no 5-minute learning period is skipped), except the
  *   intervals {@link excludedIntervals} finds in the reference: ventricular flutter or
  *   fibrillation episodes (`[` to `]`), which EC57 excludes from QRS detection statistics, and
- *   "shutdown" segments where the reference marks the evaluated signal unreadable (a noise
- *   annotation `~` marking both signals unreadable). Reference beats and detections inside
+ *   "shutdown" segments where the reference marks both signals unreadable (a noise annotation
+ *   `~` with the unreadable bits of signals 0 and 1). Reference beats and detections inside
  *   them are left out.
  *
  * @module

@@ -7,7 +7,7 @@
  * @module
  */
 
-/** Beat shapes: a narrow sinus beat, or a wide ventricular-like beat (no P wave, ~150 ms QRS, discordant T). */
+/** Beat shapes: a sinus beat (QRS about 90 ms), or a wide ventricular-like beat (no P wave, QRS about 200 ms, discordant T). */
 export type SyntheticBeatKind = "normal" | "wide";
 
 /** One beat to draw. */
@@ -40,7 +40,7 @@ export interface SyntheticEcgOptions {
 
 /** Waves of a beat: [centre (s from R), amplitude (mV), width σ (s)]. */
 const WAVES: Record<SyntheticBeatKind, readonly [number, number, number][]> = {
-  normal: [[-0.2, 0.15, 0.025], [-0.03, -0.12, 0.008], [0, 1.2, 0.009], [0.03, -0.25, 0.009], [0.3, 0.3, 0.05]],
+  normal: [[-0.2, 0.15, 0.025], [-0.025, -0.12, 0.006], [0, 1.2, 0.008], [0.025, -0.25, 0.007], [0.3, 0.3, 0.05]],
   wide: [[0, 1.5, 0.028], [0.07, -0.6, 0.025], [0.33, -0.45, 0.07]],
 };
 
