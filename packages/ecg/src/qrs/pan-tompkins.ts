@@ -146,8 +146,8 @@ const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / 
  * or, for a beat only found by search-back, at most `r + maxDelaySamples`
  * ({@link QrsDetector.maxDelaySeconds}, about 3.4 s; measured on MIT-BIH: typically 0.31 s, at most 1.1 s).
  *
- * Cost: a few dozen floating-point operations per sample and a fixed ring buffer of about
- * 2.5 s; a 30-minute 360 Hz record takes some tens of milliseconds.
+ * Cost: a few dozen floating-point operations per sample and fixed ring buffers of under
+ * a second of signal; a 30-minute 360 Hz record takes some tens of milliseconds.
  *
  * @example
  * ```ts
