@@ -164,12 +164,14 @@ export async function runMonitoring(o: RunMonitoringOptions): Promise<Monitoring
   const edge = new EdgeNode({ account: o.kit.edge, domain, classifier });
   const fogClient = await connectMqtt(mqttUrl, { clientId: `meridian-fog-${o.kit.fog.address.toLowerCase()}`, clean: false });
   const edgeClient = await connectMqtt(mqttUrl, { clientId: `meridian-edge-${o.kit.edge.address.toLowerCase()}` });
+  // a second connection publishes: a client blocked in its message handler reads no PUBACK
+  const edgeOut = await connectMqtt(mqttUrl, { clientId: `meridian-edge-out-${o.kit.edge.address.toLowerCase()}` });
   const deviceClient = await connectMqtt(mqttUrl, { clientId: `meridian-device-${o.kit.sensor.address.toLowerCase()}` });
   try {
     await consume(fogClient, FINDINGS_TOPICS, async (payload) => { await fog.accept(payload); });
     await consume(edgeClient, WINDOW_TOPICS, async (payload) => {
       const findings = await edge.process(payload);
-      await publishJson(edgeClient, findingsTopic(findings.findings.patient), findings);
+      await publishJson(edgeOut, findingsTopic(findings.findings.patient), findings);
     }, (error) => refused.push({ hop: "edge", error: (error as Error).message }));
     const fs = o.record.header.samplingFrequency;
     const windowLength = Math.round((o.windowSeconds ?? 10) * fs);
@@ -193,7 +195,7 @@ export async function runMonitoring(o: RunMonitoringOptions): Promise<Monitoring
     const sessionId = server.sessionOf(o.patient);
     return { sent, anchored, refused, sessionId, ecgSeconds: (sent * windowLength) / fs, wallSeconds, abnormalLatenciesMs: latencies };
   } finally {
-    await Promise.all([deviceClient.endAsync(), edgeClient.endAsync(), fogClient.endAsync()]);
+    await Promise.all([deviceClient.endAsync(), edgeClient.endAsync(), edgeOut.endAsync(), fogClient.endAsync()]);
     await fog.stop();
     await http.close();
     server.close();

@@ -53,7 +53,8 @@ export async function connectMqtt(url: string, options: { clientId: string; clea
 /**
  * Subscribes `client` to `topic` at QoS 1 and hands each message to `handler`; the PUBACK is
  * sent only when `handler` settles (mqtt.js `handleMessage` back-pressure), one message at a
- * time. A handler that throws has refused the message: it is acknowledged (so it is not
+ * time. While a handler runs the client reads no other packet (not even the PUBACK of its own
+ * publish): a handler that publishes must do it on another connection. A handler that throws has refused the message: it is acknowledged (so it is not
  * redelivered forever) and reported through `onRefused`.
  */
 export async function consume(client: MqttClient, topic: string, handler: (payload: unknown, topic: string) => Promise<void>, onRefused?: (error: unknown, topic: string) => void): Promise<void> {
