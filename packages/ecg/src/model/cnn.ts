@@ -39,9 +39,10 @@ export const MODEL_DIR = path.join(REPO_ROOT, "packages/ecg/model");
 /**
  * The backend used for training and inference: `wasm` (tfjs-backend-wasm, SIMD, loaded from
  * `node_modules`, no download). tfjs 4.22's wasm backend lacks the `Conv2DBackpropFilter`
- * gradient kernel, which {@link registerFastConvGradient} supplies; with it, a training step
- * ran at ~3,000 beats/s against ~520 beats/s on `cpu` (with the same fast kernel; 48 beats/s
- * with the built-in one), and inference at ~19,000 vs ~1,900 beats/s.
+ * gradient kernel, which {@link registerFastConvGradient} supplies; with it, a prototype of
+ * this CNN (8/16/32 filters, batch 64) trained at ~3,000 beats/s against ~520 beats/s on `cpu`
+ * (with the same fast kernel; 48 beats/s with the built-in one), and inferred at ~19,000 vs
+ * ~1,900 beats/s, on the 2-core development VM.
  */
 export const DEFAULT_BACKEND = "wasm" as const;
 
