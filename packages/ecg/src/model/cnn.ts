@@ -60,7 +60,7 @@ export class BeatModelError extends MeridianError {
  */
 export async function initBackend(name: "wasm" | "cpu" = DEFAULT_BACKEND): Promise<void> {
   registerFastConvGradient(name);
-  if (tf.getBackend() === name) return;
+  if (tf.engine().backendName === name) return;
   const ok = await tf.setBackend(name);
   await tf.ready();
   if (!ok || tf.getBackend() !== name) throw new BeatModelError(`The TensorFlow.js "${name}" backend did not initialise.`, { hint: "Reinstall @tensorflow/tfjs-backend-wasm (npm ci) or use the cpu backend." });
