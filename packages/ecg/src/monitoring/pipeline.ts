@@ -107,6 +107,8 @@ export interface RunMonitoringOptions {
   /** Sample range to stream (default the whole record). */
   startSample?: number;
   endSample?: number;
+  /** The device's first sequence number (default 1; a device continues its numbering across runs). */
+  firstSequence?: number;
   /** Edge classifier (default the committed CNN). */
   classifier?: BeatClassifierPort;
   /** Progress: windows sent and anchored so far, of the total. */
@@ -181,7 +183,7 @@ export async function runMonitoring(o: RunMonitoringOptions): Promise<Monitoring
     const t0 = performance.now();
     for await (const w of streamWindows({
       account: o.kit.sensor, domain, patient: o.patient, record: o.record, windowSeconds: o.windowSeconds ?? 10, speed: o.speed ?? Infinity,
-      startSample: start, endSample: end, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen,
+      startSample: start, endSample: end, firstSequence: o.firstSequence ?? 1, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen,
     })) {
       const { sentAt: at, ...message } = w;
       sentAt.set(windowDigest(domain, message.window), at);
