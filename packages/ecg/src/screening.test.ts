@@ -8,7 +8,8 @@ import { describe, test } from "node:test";
 import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "./mitdb.ts";
 import { detectQrs } from "./qrs/pan-tompkins.ts";
 import { EcgInputError } from "./qrs/errors.ts";
-import { beatTimes, mulberry32, syntheticEcg } from "./qrs/synthetic-ecg.ts";
+import { seededRandom } from "./random.ts";
+import { beatTimes, syntheticEcg } from "./qrs/synthetic-ecg.ts";
 import type { SyntheticBeat } from "./qrs/synthetic-ecg.ts";
 import { readWfdbRecord, toMillivolts } from "./wfdb/index.ts";
 import { BRADYCARDIA_BPM, IRREGULAR_NRMSSD, TACHYCARDIA_BPM, screenRhythm } from "./screening.ts";
@@ -60,7 +61,7 @@ describe("rhythm screening: synthetic windows", () => {
   test("irregularly irregular RR (atrial fibrillation-like) is flagged irregular", () => {
     let flagged = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const s = screen(beatTimes(() => 0.45 + 0.65 * random(), 0.5, 10).map((time) => ({ time })));
       if (s.irregular) {
         flagged++;

@@ -297,17 +297,7 @@ export function classCounts(labels: ArrayLike<number>): Record<AamiClass, number
   return out;
 }
 
-/** Mulberry32: a small seeded PRNG returning floats in [0, 1), so shuffles and subsamples are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../random.ts";
 
 /** Fisher-Yates shuffle of `items` in place with {@link seededRandom}. */
 export function shuffleInPlace<T>(items: T[], random: () => number): T[] {

@@ -10,7 +10,7 @@ import type { Address, LocalAccount } from "viem";
 import { AAMI_CLASSES } from "../aami.ts";
 import { SequenceError, UnregisteredDeviceError } from "./errors.ts";
 import { signFindings, verifyWindow } from "./messages.ts";
-import type { MonitoringDomain, SignedFindings } from "./messages.ts";
+import type { MonitoringDomain, SignedFindings, SignedWindow } from "./messages.ts";
 import type { BeatClassifierPort } from "./ports.ts";
 
 /** Options of {@link EdgeNode}. */
@@ -49,7 +49,7 @@ export class EdgeNode {
    */
   async process(message: unknown): Promise<SignedFindings> {
     const { samples } = await verifyWindow(this.#o.domain, message);
-    const w = (message as { window: import("./messages.ts").EcgWindow }).window;
+    const w = (message as SignedWindow).window;
     const key = `${w.patient.toLowerCase()}/${w.device.toLowerCase()}`;
     const state = this.#devices.get(key);
     if (state && w.sequence !== state.sequence + 1) throw new SequenceError(state.sequence + 1, w.sequence);
@@ -67,7 +67,7 @@ export class EdgeNode {
     const beats = await this.#o.classifier.classify({ signal, samplingFrequency: w.samplingFrequency, rPeaks: w.rPeaks.map((r) => r + tail.length) });
     const keep = Math.min(mv.length, Math.round((this.#o.contextSeconds ?? 2) * w.samplingFrequency));
     this.#devices.set(key, { sequence: w.sequence, tail: mv.slice(mv.length - keep), tailEnd: w.startSample + samples.length });
-    return signFindings(this.#o.domain, this.#o.account, message as import("./messages.ts").SignedWindow, {
+    return signFindings(this.#o.domain, this.#o.account, message as SignedWindow, {
       beatClasses: beats.map((b) => b.aamiClass),
       probabilities: beats.map((b) => AAMI_CLASSES.map((_, i) => b.probabilities[i] ?? 0)),
       model: this.#o.classifier.modelId,

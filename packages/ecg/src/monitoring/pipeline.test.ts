@@ -33,6 +33,7 @@ import { EdgeNode } from "./edge.ts";
 import { SequenceError } from "./errors.ts";
 import { FogRelay, httpDeliver } from "./fog.ts";
 import { MedicalServer } from "./medical-server.ts";
+import { signForward } from "./messages.ts";
 import type { SignedFindings } from "./messages.ts";
 import { cnnClassifier, deviceScreen, enrolMonitoring, monitoringDomain, runMonitoring } from "./pipeline.ts";
 import type { MonitoringKit } from "./pipeline.ts";
@@ -70,7 +71,7 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
     deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
     client = (a) => createMeridianClient({ publicClient, walletClient: wallet(a), deployment, store });
     hospital = client(account(2));
-    await admitProvider(hospital.ctx && { ...hospital.ctx, walletClient: wallet(account(1)) }, { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
+    await admitProvider({ ...hospital.ctx, walletClient: wallet(account(1)) }, { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
     await hospital.publishProviderKey();
     record = await readWfdbRecord(MITDB_DIR, "208"); // many V and F beats
     classifier = await cnnClassifier();
@@ -147,7 +148,7 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
       const linked = await listSessionRecords(hospital.ctx, server.sessionOf(patient.address)!);
       assert.deepEqual(linked.map((l) => l.recordId), anchored.map((a) => a.recordId));
       // the same forward again (a fog that crashed before recording the delivery) is answered as a duplicate
-      const again = await server.handle(await (await import("./messages.ts")).signForward(domain, kit.fog, findings[0]!, { receivedAt: Date.now(), queueSequence: 1 }));
+      const again = await server.handle(await signForward(domain, kit.fog, findings[0]!, { receivedAt: Date.now(), queueSequence: 1 }));
       assert.equal(again.duplicate, true);
       assert.equal((await listSessionRecords(hospital.ctx, server.sessionOf(patient.address)!)).length, 8);
     } finally {
@@ -171,7 +172,6 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
     const f3 = await edge.process(windows[2]);
     const f4 = await edge.process(windows[3]);
     const server = new MedicalServer({ client: hospital, stateFile: path.join(stateDir, "server.sqlite") });
-    const { signForward } = await import("./messages.ts");
     const forward = (f: SignedFindings, seq: number) => signForward(domain, kit.fog, f, { receivedAt: Date.now(), queueSequence: seq });
     try {
       // out of order at the server (a second edge, or a fog that lost one): window 2 before window 1

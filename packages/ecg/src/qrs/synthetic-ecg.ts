@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { seededRandom } from "../random.ts";
 
 /** Beat shapes: a sinus beat (QRS about 90 ms), or a wide ventricular-like beat (no P wave, QRS about 200 ms, discordant T). */
 export type SyntheticBeatKind = "normal" | "wide";
@@ -44,17 +45,6 @@ const WAVES: Record<SyntheticBeatKind, readonly [number, number, number][]> = {
   wide: [[0, 1.5, 0.028], [0.07, -0.6, 0.025], [0.33, -0.45, 0.07]],
 };
 
-/** Mulberry32: a small deterministic pseudo-random generator in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Draws a synthetic ECG.
@@ -66,7 +56,7 @@ export function syntheticEcg(options: SyntheticEcgOptions): { signal: Float64Arr
   const fs = options.samplingFrequency;
   const n = Math.round(options.durationSeconds * fs);
   const signal = new Float64Array(n);
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const noise = options.noiseMv ?? 0.02, wander = options.wanderMv ?? 0.5, mains = options.mainsMv ?? 0.03;
   for (let i = 0; i < n; i++) {
