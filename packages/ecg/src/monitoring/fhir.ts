@@ -10,13 +10,16 @@
  * - the sensor, edge and fog `Device`s, identified by their Ethereum addresses;
  * - a `Provenance` whose three `signature`s are the device, edge and fog EIP-712 signatures.
  *
+ * {@link readWindowBundle} reads one back for display (waveform, beats and classes).
+ *
  * @module
  */
 import type { Bundle, BundleEntry, Device, DiagnosticReport, Observation, Provenance, Resource } from "@medplum/fhirtypes";
 import type { Hex } from "viem";
 import { hexToBytes } from "viem";
 import { encodeBase64 } from "@meridian/sdk/fhir/base64.ts";
-import { AAMI_CLASS_NAMES } from "../aami.ts";
+import { MeridianError } from "@meridian/sdk/errors.ts";
+import { AAMI_CLASSES, AAMI_CLASS_NAMES } from "../aami.ts";
 import type { AamiClass } from "../aami.ts";
 import type { SignedForward } from "./messages.ts";
 
@@ -26,6 +29,15 @@ export const AAMI_CODE_SYSTEM = "https://meridian.health/fhir/CodeSystem/aami-ec
 export const ADDRESS_SYSTEM = "https://meridian.health/fhir/sid/ethereum-address";
 /** Identifier system of message ids (EIP-712 digests of device windows). */
 export const WINDOW_ID_SYSTEM = "https://meridian.health/fhir/sid/ecg-window-digest";
+/** Identifier system of monitoring sessions (`MonitoringRegistry` session ids). */
+export const SESSION_ID_SYSTEM = "https://meridian.health/fhir/sid/monitoring-session";
+/** Identifier system of classifier models (SHA-256 of the model file, 0x-hex). */
+export const MODEL_ID_SYSTEM = "https://meridian.health/fhir/sid/model-sha256";
+/**
+ * Complex extension on a beat component: the model's probability of each AAMI class, one
+ * sub-extension per class (`url` N, S, V, F or Q; `valueDecimal` in [0, 1]).
+ */
+export const BEAT_PROBABILITY_EXTENSION = "https://meridian.health/fhir/StructureDefinition/aami-beat-class-probability";
 const MDC = "urn:oid:2.16.840.1.113883.6.24";
 const UCUM = "http://unitsofmeasure.org";
 
@@ -88,8 +100,9 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
     effectivePeriod: { start, end },
     device: { reference: edgeId },
     derivedFrom: [{ reference: ecgId }],
-    note: [{ text: `Model ${f.model}. Probabilities per beat (N, S, V, F, Q): ${JSON.stringify(sf.probabilities)}` }],
+    method: { coding: [{ system: MODEL_ID_SYSTEM, code: f.model }], text: "1-D convolutional network (AAMI EC57 classes)" },
     component: classes.map((c, i) => ({
+      ...(sf.probabilities[i] ? { extension: [{ url: BEAT_PROBABILITY_EXTENSION, extension: AAMI_CLASSES.map((k, j) => ({ url: k, valueDecimal: Math.round((sf.probabilities[i]![j] ?? 0) * 1e4) / 1e4 })) }] } : {}),
       code: { coding: [{ system: AAMI_CODE_SYSTEM, code: c, display: AAMI_CLASS_NAMES[c] }] },
       valueQuantity: { value: Math.round((w.rPeaks[i]! / fs) * 1000) / 1000, unit: "s", system: UCUM, code: "s" },
     })),
@@ -105,7 +118,7 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
     subject,
     effectivePeriod: { start, end },
     issued: iso(forward.forward.receivedAt),
-    identifier: [{ system: WINDOW_ID_SYSTEM, value: windowDigest }, { system: "https://meridian.health/fhir/sid/monitoring-session", value: sessionId }],
+    identifier: [{ system: WINDOW_ID_SYSTEM, value: windowDigest }, { system: SESSION_ID_SYSTEM, value: sessionId }],
     result: [{ reference: ecgId }, { reference: beatsId }],
     conclusion: `${f.abnormal ? "Abnormal" : "No abnormality"} in this window. Edge classes: ${summary}.${reasons.length ? ` Device screen: ${reasons.join("; ")}.` : ""} Awaiting clinician review.`,
   };
@@ -138,5 +151,147 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
     identifier: { system: WINDOW_ID_SYSTEM, value: windowDigest },
     timestamp: iso(forward.forward.receivedAt),
     entry: entries.map(([fullUrl, resource]): BundleEntry => ({ fullUrl, resource })),
+  };
+}
+
+// ------------------------------------------------------------------ reading
+
+/** A record that is not a monitored ECG window as {@link buildWindowBundle} writes it. */
+export class NotAnEcgWindowError extends MeridianError {
+  override name = "NotAnEcgWindowError" as const;
+  constructor(shortMessage: string) {
+    super(shortMessage, { hint: "Open it as an ordinary record: only remote-monitoring windows have a waveform and beat classes." });
+  }
+}
+
+/** One beat of a window as the edge classified it. */
+export interface EcgBeatView {
+  /** R-peak time from the window's start (s). */
+  timeSeconds: number;
+  /** The edge model's AAMI class. */
+  aamiClass: AamiClass;
+  /** The model's probability of each class ([0, 1]); undefined when the record carries none. */
+  probabilities: Readonly<Record<AamiClass, number>> | undefined;
+}
+
+/** What a clinician needs of one monitored window (see {@link readWindowBundle}). */
+export interface EcgWindowView {
+  /** The window's message id (EIP-712 digest of the device's `EcgWindow`). */
+  windowDigest: Hex;
+  /** The monitoring session on chain, when recorded. */
+  sessionId: Hex | undefined;
+  /** The patient's Ethereum address. */
+  patient: string;
+  /** Start and end of the excerpt (ISO 8601). */
+  start: string;
+  end: string;
+  /** Samples per second (Hz). */
+  samplingFrequency: number;
+  /** Lead, e.g. `"MLII"`. */
+  lead: string;
+  /** The excerpt in millivolts, baseline removed as recorded (`origin + factor × data`). */
+  millivolts: Float32Array;
+  /** Heart rate over the window (beats/min), when recorded. */
+  heartRateBpm: number | undefined;
+  /** Beats in time order. */
+  beats: EcgBeatView[];
+  /** Counts of beats per AAMI class. */
+  classCounts: Readonly<Record<AamiClass, number>>;
+  /** The preliminary report's status (`"preliminary"` until a clinician signs) and conclusion. */
+  reportStatus: string | undefined;
+  conclusion: string | undefined;
+  /** SHA-256 of the edge's model file (0x-hex), when recorded. */
+  model: string | undefined;
+  /** Ethereum addresses of the sensor, edge and fog relay. */
+  devices: { sensor: string | undefined; edge: string | undefined; fog: string | undefined };
+  /** Number of hop signatures in the `Provenance` (3 for device, edge and fog). */
+  signatures: number;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const codeIn = (concept: unknown, system: string): string | undefined =>
+  isObject(concept) && Array.isArray(concept.coding) ? (concept.coding as unknown[]).filter(isObject).find((c) => c.system === system && typeof c.code === "string")?.code as string | undefined : undefined;
+const identifierIn = (resource: Record<string, unknown>, system: string): string | undefined => {
+  const ids = Array.isArray(resource.identifier) ? resource.identifier : [resource.identifier];
+  return ids.filter(isObject).find((i) => i.system === system && typeof i.value === "string")?.value as string | undefined;
+};
+
+/** Whether `record` (parsed JSON) looks like a monitored ECG window Bundle; cheap, for choosing a view. */
+export function isWindowBundle(record: unknown): boolean {
+  return isObject(record) && record.resourceType === "Bundle" && isObject(record.identifier) && record.identifier.system === WINDOW_ID_SYSTEM;
+}
+
+/**
+ * Reads a window Bundle back (the inverse of {@link buildWindowBundle}) into a view a person can
+ * plot: the samples in mV, each beat's time, class and probabilities, and the edge's findings.
+ * Tolerant of what it does not need; strict about what it shows.
+ *
+ * @param record - A parsed record (JSON), e.g. the plaintext of a Cardiac record.
+ * @throws {@link NotAnEcgWindowError} when it is not a window Bundle, or its waveform or beats are
+ *   missing or malformed (e.g. a beat time outside the excerpt).
+ */
+export function readWindowBundle(record: unknown): EcgWindowView {
+  if (!isWindowBundle(record)) throw new NotAnEcgWindowError("This record is not a remote-monitoring ECG window.");
+  const bundle = record as Record<string, unknown>;
+  const resources = (Array.isArray(bundle.entry) ? bundle.entry : []).filter(isObject).map((e) => e.resource).filter(isObject);
+  const windowDigest = (bundle.identifier as { value?: unknown }).value;
+  if (typeof windowDigest !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(windowDigest)) throw new NotAnEcgWindowError("The window's message id is missing or malformed.");
+  const observations = resources.filter((r) => r.resourceType === "Observation");
+  const ecg = observations.find((o) => identifierIn(o, WINDOW_ID_SYSTEM) !== undefined && Array.isArray(o.component) && (o.component as unknown[]).some((c) => isObject(c) && isObject(c.valueSampledData)));
+  if (!ecg) throw new NotAnEcgWindowError("The window has no ECG Observation with SampledData.");
+  const components = (ecg.component as unknown[]).filter(isObject);
+  const lead = components.find((c) => isObject(c.valueSampledData))!;
+  const sampled = lead.valueSampledData as { origin?: { value?: unknown }; period?: unknown; factor?: unknown; data?: unknown };
+  const period = Number(sampled.period), factor = sampled.factor === undefined ? 1 : Number(sampled.factor), origin = Number(sampled.origin?.value ?? 0);
+  if (!(period > 0) || !Number.isFinite(factor) || !Number.isFinite(origin) || typeof sampled.data !== "string") throw new NotAnEcgWindowError("The ECG's SampledData has no valid period, factor, origin or data.");
+  const tokens = sampled.data.trim().split(/\s+/);
+  const millivolts = new Float32Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) {
+    const v = Number(tokens[i]);
+    if (!Number.isFinite(v)) throw new NotAnEcgWindowError(`The ECG's sample ${i} is "${tokens[i]}", not a number.`);
+    millivolts[i] = origin + factor * v;
+  }
+  const samplingFrequency = 1000 / period;
+  const durationSeconds = millivolts.length / samplingFrequency;
+  const rate = components.find((c) => codeIn(c.code, "http://loinc.org") === "8867-4");
+  const rateValue = isObject(rate?.valueQuantity) ? Number(rate.valueQuantity.value) : NaN;
+  const beatsObservation = observations.find((o) => codeIn(o.code, AAMI_CODE_SYSTEM) === "beats");
+  const classCounts: Record<AamiClass, number> = { N: 0, S: 0, V: 0, F: 0, Q: 0 };
+  const beats: EcgBeatView[] = (Array.isArray(beatsObservation?.component) ? beatsObservation.component : []).filter(isObject).map((c, i) => {
+    const aamiClass = codeIn(c.code, AAMI_CODE_SYSTEM) as AamiClass | undefined;
+    const time = isObject(c.valueQuantity) ? Number(c.valueQuantity.value) : NaN;
+    if (!aamiClass || !AAMI_CLASSES.includes(aamiClass)) throw new NotAnEcgWindowError(`Beat ${i + 1} has no AAMI class (N, S, V, F or Q).`);
+    if (!(time >= 0 && time <= durationSeconds)) throw new NotAnEcgWindowError(`Beat ${i + 1} is at ${time} s, outside the ${durationSeconds} s excerpt.`);
+    classCounts[aamiClass]++;
+    const ext = (Array.isArray(c.extension) ? c.extension : []).filter(isObject).find((e) => e.url === BEAT_PROBABILITY_EXTENSION);
+    const parts = (Array.isArray(ext?.extension) ? ext.extension : []).filter(isObject);
+    const probabilities = parts.length === AAMI_CLASSES.length
+      ? Object.fromEntries(AAMI_CLASSES.map((k) => [k, Number(parts.find((p) => p.url === k)?.valueDecimal ?? NaN)])) as Record<AamiClass, number>
+      : undefined;
+    return { timeSeconds: time, aamiClass, probabilities };
+  }).sort((a, b) => a.timeSeconds - b.timeSeconds);
+  const report = resources.find((r) => r.resourceType === "DiagnosticReport");
+  const devices = resources.filter((r) => r.resourceType === "Device");
+  const deviceOf = (text: string) => { const d = devices.find((x) => isObject(x.type) && x.type.text === text); return d ? identifierIn(d, ADDRESS_SYSTEM) : undefined; };
+  const provenance = resources.find((r) => r.resourceType === "Provenance");
+  const period2 = isObject(ecg.effectivePeriod) ? ecg.effectivePeriod : {};
+  const subject = isObject(ecg.subject) && isObject(ecg.subject.identifier) ? ecg.subject.identifier.value : undefined;
+  return {
+    windowDigest: windowDigest as Hex,
+    sessionId: report ? (identifierIn(report, SESSION_ID_SYSTEM) as Hex | undefined) : undefined,
+    patient: typeof subject === "string" ? subject : "",
+    start: typeof period2.start === "string" ? period2.start : "",
+    end: typeof period2.end === "string" ? period2.end : "",
+    samplingFrequency,
+    lead: (isObject(lead.code) && typeof lead.code.text === "string" ? lead.code.text : "ECG").replace(/^Lead /, ""),
+    millivolts,
+    heartRateBpm: Number.isFinite(rateValue) ? rateValue : undefined,
+    beats,
+    classCounts,
+    reportStatus: typeof report?.status === "string" ? report.status : undefined,
+    conclusion: typeof report?.conclusion === "string" ? report.conclusion : undefined,
+    model: beatsObservation ? codeIn(beatsObservation.method, MODEL_ID_SYSTEM) : undefined,
+    devices: { sensor: deviceOf("ECG sensor"), edge: deviceOf("edge device"), fog: deviceOf("fog relay") },
+    signatures: Array.isArray(provenance?.signature) ? provenance.signature.length : 0,
   };
 }
