@@ -10,6 +10,7 @@ import { describe, test } from "node:test";
 import { AAMI_CLASSES, aamiClassOf } from "../aami.ts";
 import type { AamiClass } from "../aami.ts";
 import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../mitdb.ts";
+import { syntheticRecord } from "./synthetic.ts";
 import { BEAT_SYMBOLS, WfdbFormatError, checksum16, decodeAnnotations, decodeFormat212, encodeAnnotations, encodeFormat212, parseWfdbHeader, readWfdbRecord, toMillivolts } from "./index.ts";
 
 /** Writes a 2-signal record `name` with the given samples and annotations into `dir`. */
@@ -123,5 +124,18 @@ describe("WFDB: shared MIT-BIH records", { skip: mitdbPresent() ? false : MITDB_
     const record = await readWfdbRecord(MITDB_DIR, "203");
     const rhythms = new Set(record.annotations.filter((x) => x.symbol === "+").map((x) => x.aux));
     for (const r of ["(AFIB", "(AFL", "(T", "(VT"]) assert.ok(rhythms.has(r), `203 has ${r}`);
+  });
+});
+
+describe("the synthetic record", () => {
+  test("has MIT-BIH conventions, N and V reference beats at its R peaks, and a heart rate near 72/min", () => {
+    const r = syntheticRecord({ durationSeconds: 60 });
+    assert.equal(r.header.samplingFrequency, 360);
+    assert.equal(r.signals[0]!.length, 21_600);
+    assert.equal(r.header.signals[0]!.description, "MLII");
+    const v = r.annotations.filter((a) => a.symbol === "V").length, n = r.annotations.filter((a) => a.symbol === "N").length;
+    assert.ok(v >= 7 && v <= 10 && n > 55, `${n} N, ${v} V`);
+    assert.ok(r.annotations.length > 66 && r.annotations.length < 80);
+    assert.deepEqual(syntheticRecord({ durationSeconds: 60 }).signals[0], r.signals[0], "deterministic");
   });
 });
