@@ -36,12 +36,15 @@ export interface DeviceOptions {
   screen: RhythmScreener;
   /** Seconds the detector may lag behind the stream before a window is closed (default 1). */
   detectorDelaySeconds?: number;
+  /** Stops the stream: no window is yielded after it aborts (a paced wait ends at once). */
+  signal?: AbortSignal;
 }
 
 /**
  * Streams the record as signed windows. Each window is yielded once its samples have arrived
  * (paced by `speed`) and the detector has seen `detectorDelaySeconds` beyond its end, so every
- * R peak inside it is known.
+ * R peak inside it is known. Ends after the last whole window before `endSample`, or when
+ * `signal` aborts.
  */
 export async function* streamWindows(o: DeviceOptions): AsyncGenerator<SignedWindow & { sentAt: number }> {
   const specs = o.record.header.signals;
@@ -74,8 +77,15 @@ export async function* streamWindows(o: DeviceOptions): AsyncGenerator<SignedWin
     if (Number.isFinite(speed)) {
       const due = ((w1 - start) / fs / speed) * 1000;
       const wait = due - (performance.now() - wallStart);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const stop = () => { clearTimeout(timer); resolve(); };
+          const timer = setTimeout(() => { o.signal?.removeEventListener("abort", stop); resolve(); }, wait);
+          o.signal?.addEventListener("abort", stop, { once: true });
+        });
+      }
     }
+    if (o.signal?.aborted) return;
     feedTo(w1 + delay);
     const inWindow = peaks.filter((p) => p >= w0 && p < w1);
     const verdict = o.screen({ rPeaks: inWindow, samplingFrequency: fs, signal: mv.subarray(w0, w1), signalStart: w0 });

@@ -44,10 +44,14 @@ export class EdgeNode {
   /**
    * Verifies and classifies one window, returning the signed findings to forward.
    *
+   * @param emit - Sends the findings on (e.g. publishes them). The edge advances the device's
+   *   sequence only after it resolves, so a window whose findings could not be sent is
+   *   processed again when it is redelivered, not refused as a replay.
    * @throws `MalformedMessageError`, `ForgedSignatureError` (hop `device`),
-   *   {@link SequenceError} (replayed or out-of-order sequence), {@link UnregisteredDeviceError}.
+   *   {@link SequenceError} (replayed or out-of-order sequence), {@link UnregisteredDeviceError},
+   *   or what `emit` throws (the edge's state is then unchanged).
    */
-  async process(message: unknown): Promise<SignedFindings> {
+  async process(message: unknown, emit?: (findings: SignedFindings) => Promise<void>): Promise<SignedFindings> {
     const { samples } = await verifyWindow(this.#o.domain, message);
     const w = (message as SignedWindow).window;
     const key = `${w.patient.toLowerCase()}/${w.device.toLowerCase()}`;
@@ -65,12 +69,14 @@ export class EdgeNode {
     signal.set(tail);
     signal.set(mv, tail.length);
     const beats = await this.#o.classifier.classify({ signal, samplingFrequency: w.samplingFrequency, rPeaks: w.rPeaks.map((r) => r + tail.length) });
-    const keep = Math.min(mv.length, Math.round((this.#o.contextSeconds ?? 2) * w.samplingFrequency));
-    this.#devices.set(key, { sequence: w.sequence, tail: mv.slice(mv.length - keep), tailEnd: w.startSample + samples.length });
-    return signFindings(this.#o.domain, this.#o.account, message as SignedWindow, {
+    const findings = await signFindings(this.#o.domain, this.#o.account, message as SignedWindow, {
       beatClasses: beats.map((b) => b.aamiClass),
       probabilities: beats.map((b) => AAMI_CLASSES.map((_, i) => b.probabilities[i] ?? 0)),
       model: this.#o.classifier.modelId,
     });
+    await emit?.(findings);
+    const keep = Math.min(mv.length, Math.round((this.#o.contextSeconds ?? 2) * w.samplingFrequency));
+    this.#devices.set(key, { sequence: w.sequence, tail: mv.slice(mv.length - keep), tailEnd: w.startSample + samples.length });
+    return findings;
   }
 }

@@ -54,3 +54,24 @@ export class SequenceError extends MeridianError {
     this.received = received;
   }
 }
+
+/**
+ * The fog relay could not write a message to its durable queue (disk full, I/O error, database
+ * closed). The message was verified and is good, so it is not acknowledged: the broker delivers
+ * it again (the transport reconnects its persistent session after a backoff).
+ */
+export class QueueWriteError extends MeridianError {
+  override name = "QueueWriteError" as const;
+  constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
+    super(shortMessage, { hint: "Free disk space or fix the queue file's folder; the broker redelivers the unacknowledged message.", ...parameters });
+  }
+}
+
+/**
+ * Whether `error` says the message itself is bad (malformed, forged, replayed or out of order,
+ * or from a device the patient did not register or revoked): such a message is acknowledged and
+ * reported, never retried. Any other error is a failure to handle a good message.
+ */
+export function isMessageRefusal(error: unknown): boolean {
+  return error instanceof MalformedMessageError || error instanceof ForgedSignatureError || error instanceof SequenceError || error instanceof UnregisteredDeviceError;
+}

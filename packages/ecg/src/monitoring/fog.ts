@@ -8,6 +8,7 @@
  * @module
  */
 import type { LocalAccount } from "viem";
+import { QueueWriteError } from "./errors.ts";
 import { DurableQueue } from "./queue.ts";
 import type { QueueStats } from "./queue.ts";
 import { signForward, verifyFindings } from "./messages.ts";
@@ -66,7 +67,9 @@ export class FogRelay {
    * Verifies edge findings (both signatures) and queues them durably. Resolves once the message
    * is on disk: only then may the transport acknowledge it.
    *
-   * @throws `MalformedMessageError` or `ForgedSignatureError` (the message is refused and not queued).
+   * @throws `MalformedMessageError` or `ForgedSignatureError` (the message is refused and not
+   *   queued: acknowledge it), or {@link QueueWriteError} when the queue could not be written
+   *   (do not acknowledge it: it must be delivered again).
    */
   async accept(message: unknown): Promise<{ seq: number; duplicate: boolean }> {
     let digest: string;
@@ -76,7 +79,12 @@ export class FogRelay {
       this.#o.onEvent?.({ kind: "refused", error: error as Error });
       throw error;
     }
-    const r = this.queue.enqueue(digest, JSON.stringify(message));
+    let r: { seq: number; duplicate: boolean };
+    try {
+      r = this.queue.enqueue(digest, JSON.stringify(message));
+    } catch (cause) {
+      throw new QueueWriteError("The fog relay could not write a message to its durable queue; it was not acknowledged.", { cause, details: `window ${digest}: ${(cause as Error).message}` });
+    }
     this.#o.onEvent?.(r.duplicate ? { kind: "duplicate", id: digest } : { kind: "queued", seq: r.seq, id: digest });
     this.#wake?.();
     return r;

@@ -52,6 +52,8 @@ export interface MedicalServerOptions {
   stateFile: string;
   /** Called after each window is anchored and linked (for logs, progress and latency figures); must not throw. */
   onAnchored?: (window: AnchoredWindow & { forward: SignedForward }) => void;
+  /** Called for each HTTP request answered with an error (4xx refusals, 503 failures; see {@link MedicalServer.listen}); must not throw. */
+  onError?: (error: Error, status: number) => void;
 }
 
 /** See the module documentation. */
@@ -254,8 +256,15 @@ export class MedicalServer {
     try {
       send(200, await this.handle(body));
     } catch (error) {
-      send(statusOf(error), { error: (error as Error).name, message: error instanceof MeridianError ? error.shortMessage : "internal error" });
+      const status = statusOf(error);
+      this.#o.onError?.(error as Error, status);
+      send(status, { error: (error as Error).name, message: error instanceof MeridianError ? error.shortMessage : "internal error" });
     }
+  }
+
+  /** Resolves when the forwards handed to {@link handle} so far are settled (before {@link close} on a clean stop). */
+  async settled(): Promise<void> {
+    await this.#queue;
   }
 
   /** Closes the state database. */

@@ -2,8 +2,9 @@
  * The whole remote-monitoring chain on one machine: enrolment on chain (the patient registers
  * the sensor, edge and fog relay and names the monitoring provider under its Cardiac write
  * consent) and a run of one WFDB record through device → MQTT → edge → MQTT → fog relay →
- * HTTP → medical server → chain, with every role in this process (the fog relay and the medical
- * server keep their state in SQLite files, so either can also run as its own process).
+ * HTTP → medical server → chain, with every role in this process. The roles are the start
+ * functions of `roles.ts`, which the CLI also runs one per process (`meridian ecg server | fog
+ * | edge | device`); the fog relay and the medical server keep their state in SQLite files.
  *
  * @module
  */
@@ -22,16 +23,11 @@ import { loadBeatClassifier } from "../model/classifier.ts";
 import { QrsDetector } from "../qrs/pan-tompkins.ts";
 import { screenRhythm } from "../screening.ts";
 import type { WfdbRecord } from "../wfdb/record.ts";
-import { streamWindows } from "./device.ts";
-import { EdgeNode } from "./edge.ts";
-import { FogRelay, httpDeliver } from "./fog.ts";
-import type { FogEvent } from "./fog.ts";
-import { MedicalServer } from "./medical-server.ts";
-import type { AnchoredWindow } from "./medical-server.ts";
-import { windowDigest } from "./messages.ts";
 import type { MonitoringDomain } from "./messages.ts";
 import type { BeatClassifierPort, RhythmScreener } from "./ports.ts";
-import { FINDINGS_TOPICS, WINDOW_TOPICS, connectMqtt, consume, findingsTopic, publishJson, startBroker, windowTopic } from "./transport.ts";
+import { MonitoringTally, runDevice, startEdge, startFog, startMedicalServer } from "./roles.ts";
+import type { EventSink, RunningRole, TallyFigures } from "./roles.ts";
+import { startBroker } from "./transport.ts";
 
 /** The three device keys of one patient's monitoring kit. */
 export interface MonitoringKit {
@@ -96,7 +92,7 @@ export interface RunMonitoringOptions {
   /** The monitoring provider's client (the medical server's wallet). */
   provider: MeridianClient;
   kit: MonitoringKit;
-  /** Folder for the fog queue and the medical server's state (SQLite files). */
+  /** Folder for the fog queue and the medical server's state (`fog-queue.sqlite`, `medical-server.sqlite`). */
   stateDir: string;
   /** MQTT broker URL; default an embedded broker. */
   mqttUrl?: string;
@@ -113,94 +109,59 @@ export interface RunMonitoringOptions {
   classifier?: BeatClassifierPort;
   /** Progress: windows sent and anchored so far, of the total. */
   onProgress?: (p: { sent: number; anchored: number; total: number }) => void;
-  onFogEvent?: (event: FogEvent) => void;
+  /** Every event of every role (for logs). */
+  onEvent?: EventSink;
 }
 
 /** What a run did. */
-export interface MonitoringRun {
-  /** Windows the device sent, anchored, and refused along the way. */
-  sent: number;
-  anchored: AnchoredWindow[];
-  refused: { hop: string; error: string }[];
+export interface MonitoringRun extends TallyFigures {
   sessionId: Hex | undefined;
   /** Seconds of ECG streamed. */
   ecgSeconds: number;
   /** Wall-clock seconds from the first window to the last anchored record. */
   wallSeconds: number;
-  /** Latency per abnormal window (ms): from the device sending it to its record anchored. */
-  abnormalLatenciesMs: number[];
 }
 
-/** Runs one record through the whole chain (see the module documentation) and waits until every window sent is anchored or refused. */
+/** The windows of a run: their length and the sample range (whole windows only). */
+export function windowPlan(record: WfdbRecord, o: { windowSeconds?: number | undefined; startSample?: number | undefined; endSample?: number | undefined }): { windowLength: number; start: number; end: number; total: number } {
+  const length = record.signals[0]!.length;
+  const windowLength = Math.round((o.windowSeconds ?? 10) * record.header.samplingFrequency);
+  const start = o.startSample ?? 0;
+  const end = Math.min(o.endSample ?? length, length);
+  return { windowLength, start, end, total: Math.max(0, Math.floor((end - start) / windowLength)) };
+}
+
+/**
+ * Runs one record through the whole chain with every role in this process (the start functions
+ * of `roles.ts`, as the CLI runs them one per process) and waits until every window sent is
+ * anchored or refused.
+ */
 export async function runMonitoring(o: RunMonitoringOptions): Promise<MonitoringRun> {
   const domain = monitoringDomain(o.provider);
   const broker = o.mqttUrl ? undefined : await startBroker();
   const mqttUrl = o.mqttUrl ?? broker!.url;
   const classifier = o.classifier ?? (await cnnClassifier());
-  const sentAt = new Map<string, number>();
-  const anchored: AnchoredWindow[] = [];
-  const refused: { hop: string; error: string }[] = [];
-  const latencies: number[] = [];
-  let sent = 0;
-  let total = 0;
-  const server = new MedicalServer({
-    client: o.provider,
-    stateFile: path.join(o.stateDir, "medical-server.sqlite"),
-    onAnchored: (a) => {
-      anchored.push(a);
-      const t = sentAt.get(a.windowDigest);
-      if (a.flagged && t !== undefined) latencies.push(Date.now() - t);
-      o.onProgress?.({ sent, anchored: anchored.length, total });
-    },
-  });
-  const http = await server.listen();
-  const fog = new FogRelay({
-    account: o.kit.fog, domain, queueFile: path.join(o.stateDir, "fog-queue.sqlite"), deliver: httpDeliver(http.url),
-    onEvent: (e) => {
-      if (e.kind === "rejected") refused.push({ hop: "medical server", error: e.reason });
-      if (e.kind === "refused") refused.push({ hop: "fog", error: e.error.message });
-      o.onFogEvent?.(e);
-    },
-  });
-  fog.start();
-  const edge = new EdgeNode({ account: o.kit.edge, domain, classifier });
-  const fogClient = await connectMqtt(mqttUrl, { clientId: `meridian-fog-${o.kit.fog.address.toLowerCase()}`, clean: false });
-  const edgeClient = await connectMqtt(mqttUrl, { clientId: `meridian-edge-${o.kit.edge.address.toLowerCase()}` });
-  // a second connection publishes: a client blocked in its message handler reads no PUBACK
-  const edgeOut = await connectMqtt(mqttUrl, { clientId: `meridian-edge-out-${o.kit.edge.address.toLowerCase()}` });
-  const deviceClient = await connectMqtt(mqttUrl, { clientId: `meridian-device-${o.kit.sensor.address.toLowerCase()}` });
+  const fs = o.record.header.samplingFrequency;
+  const plan = windowPlan(o.record, o);
+  const tally = new MonitoringTally({ total: plan.total, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  const onEvent: EventSink = (e) => { tally.record(e); o.onEvent?.(e); };
+  const running: RunningRole[] = [];
   try {
-    await consume(fogClient, FINDINGS_TOPICS, async (payload) => { await fog.accept(payload); });
-    await consume(edgeClient, WINDOW_TOPICS, async (payload) => {
-      const findings = await edge.process(payload);
-      await publishJson(edgeOut, findingsTopic(findings.findings.patient), findings);
-    }, (error) => refused.push({ hop: "edge", error: (error as Error).message }));
-    const fs = o.record.header.samplingFrequency;
-    const windowLength = Math.round((o.windowSeconds ?? 10) * fs);
-    const start = o.startSample ?? 0;
-    const end = Math.min(o.endSample ?? o.record.signals[0]!.length, o.record.signals[0]!.length);
-    total = Math.floor((end - start) / windowLength);
+    const server = await startMedicalServer({ client: o.provider, stateFile: path.join(o.stateDir, "medical-server.sqlite"), onEvent });
+    running.push(server);
+    running.push(await startFog({ account: o.kit.fog, domain, mqttUrl, queueFile: path.join(o.stateDir, "fog-queue.sqlite"), deliver: server.url, onEvent }));
+    running.push(await startEdge({ account: o.kit.edge, domain, mqttUrl, classifier, onEvent }));
     const t0 = performance.now();
-    for await (const w of streamWindows({
+    await runDevice({
       account: o.kit.sensor, domain, patient: o.patient, record: o.record, windowSeconds: o.windowSeconds ?? 10, speed: o.speed ?? Infinity,
-      startSample: start, endSample: end, firstSequence: o.firstSequence ?? 1, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen,
-    })) {
-      const { sentAt: at, ...message } = w;
-      sentAt.set(windowDigest(domain, message.window), at);
-      await publishJson(deviceClient, windowTopic(o.patient, o.kit.sensor.address), message);
-      sent++;
-      o.onProgress?.({ sent, anchored: anchored.length, total });
-    }
-    // wait until every window is anchored or refused somewhere along the chain
-    while (anchored.length + refused.length < sent) await new Promise((r) => setTimeout(r, 20));
+      startSample: plan.start, endSample: plan.end, firstSequence: o.firstSequence ?? 1, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen, mqttUrl, onEvent,
+    });
+    await tally.settled();
     const wallSeconds = (performance.now() - t0) / 1000;
-    const sessionId = server.sessionOf(o.patient);
-    return { sent, anchored, refused, sessionId, ecgSeconds: (sent * windowLength) / fs, wallSeconds, abnormalLatenciesMs: latencies };
+    const figures = tally.figures();
+    return { ...figures, sessionId: server.server.sessionOf(o.patient), ecgSeconds: (figures.sent * plan.windowLength) / fs, wallSeconds };
   } finally {
-    await Promise.all([deviceClient.endAsync(), edgeClient.endAsync(), edgeOut.endAsync(), fogClient.endAsync()]);
-    await fog.stop();
-    await http.close();
-    server.close();
+    for (const role of running.reverse()) await role.close();
     await broker?.close();
   }
 }

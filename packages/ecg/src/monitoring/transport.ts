@@ -3,7 +3,9 @@
  * default, or any broker by URL (e.g. Mosquitto, `mqtt://host:1883`). Devices publish windows
  * at QoS 1; the edge publishes findings at QoS 1; the fog relay keeps a persistent session
  * (`clean: false`) and acknowledges a message only after it is in its durable queue, so the
- * broker redelivers whatever the relay had not stored when it died.
+ * broker redelivers whatever the relay had not stored when it died, or could not store (see
+ * {@link consume}: a bad message is acknowledged and reported, a good one that could not be
+ * handled is not).
  *
  * @module
  */
@@ -13,6 +15,7 @@ import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import type { MqttClient } from "mqtt";
 import type { Address } from "viem";
+import { MalformedMessageError, isMessageRefusal } from "./errors.ts";
 
 /** Topic a device publishes its windows to. */
 export const windowTopic = (patient: Address, device: Address) => `meridian/ecg/${patient.toLowerCase()}/${device.toLowerCase()}/windows`;
@@ -42,36 +45,131 @@ export async function startBroker(port = 0): Promise<EmbeddedBroker> {
   };
 }
 
-/**
- * Connects an MQTT client. `clean: false` with a stable `clientId` keeps the session (and its
- * unacknowledged QoS 1 messages) at the broker across reconnects.
- */
-export async function connectMqtt(url: string, options: { clientId: string; clean?: boolean }): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId: options.clientId, clean: options.clean ?? true, protocolVersion: 4, reconnectPeriod: 200, connectTimeout: 10_000 });
+/** Options of {@link connectMqtt}. */
+export interface ConnectMqttOptions {
+  /** The client id; with `clean: false` the broker keeps this client's session under it. */
+  clientId: string;
+  /** Start a fresh session (default `true` for {@link connectMqtt}, `false` for {@link consume}). */
+  clean?: boolean;
+  /** Called on a connection error after the first connection (the client keeps reconnecting); must not throw. */
+  onError?: (error: Error) => void;
+}
+
+/** Broker connection settings shared by publishers and consumers (MQTT 3.1.1, reconnect every 200 ms). */
+const clientOptions = (o: ConnectMqttOptions, clean: boolean) => ({ clientId: o.clientId, clean, protocolVersion: 4 as const, reconnectPeriod: 200, connectTimeout: 10_000 });
+
+/** Resolves on the client's first connection; ends it and throws a plain error when that fails. */
+async function firstConnection(client: MqttClient, url: string, onError: ((error: Error) => void) | undefined): Promise<MqttClient> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000);
+      client.once("connect", () => { clearTimeout(timer); resolve(); });
+      client.once("error", (error) => { clearTimeout(timer); reject(error); });
+    });
+  } catch (cause) {
+    await client.endAsync(true);
+    throw new Error(`Cannot connect to the MQTT broker at ${url}: ${(cause as Error).message}`, { cause });
+  }
+  // later errors (the broker went away) are reported; the client keeps reconnecting
+  client.on("error", (error) => onError?.(error));
+  return client;
 }
 
 /**
- * Subscribes `client` to `topic` at QoS 1 and hands each message to `handler`; the PUBACK is
- * sent only when `handler` settles (mqtt.js `handleMessage` back-pressure), one message at a
- * time. While a handler runs the client reads no other packet (not even the PUBACK of its own
- * publish): a handler that publishes must do it on another connection. A handler that throws has refused the message: it is acknowledged (so it is not
- * redelivered forever) and reported through `onRefused`.
+ * Connects an MQTT client (for publishing). `clean: false` with a stable `clientId` keeps the
+ * session (and its unacknowledged QoS 1 messages) at the broker across reconnects.
+ *
+ * @throws `Error` naming the URL when the first connection fails (refused, no answer in 10 s).
  */
-export async function consume(client: MqttClient, topic: string, handler: (payload: unknown, topic: string) => Promise<void>, onRefused?: (error: unknown, topic: string) => void): Promise<void> {
+export async function connectMqtt(url: string, options: ConnectMqttOptions): Promise<MqttClient> {
+  return firstConnection(mqtt.connect(url, clientOptions(options, options.clean ?? true)), url, options.onError);
+}
+
+/** Options of {@link consume}. */
+export interface ConsumeOptions extends ConnectMqttOptions {
+  /** Topic filter, subscribed at QoS 1. */
+  topic: string;
+  /** Handles one message (the payload parsed as JSON). Resolving acknowledges the message. */
+  handler: (payload: unknown, topic: string) => Promise<void>;
+  /**
+   * Whether a handler error means the message itself is bad (default
+   * {@link isMessageRefusal}: malformed, forged, replayed, unregistered device). A refused
+   * message is acknowledged and reported through `onRefused`; any other error leaves it
+   * unacknowledged so the broker redelivers it.
+   */
+  isRefusal?: (error: unknown) => boolean;
+  /** Called for each refused message (acknowledged, never redelivered); must not throw. */
+  onRefused?: (error: unknown, topic: string) => void;
+  /**
+   * Called when a good message could not be handled (e.g. the durable queue could not be
+   * written): it stays unacknowledged, and after `delayMs` the client drops its connection and
+   * reconnects, so the broker redelivers it and everything after it, in order. Must not throw.
+   */
+  onUnhandled?: (error: unknown, info: { topic: string; attempt: number; delayMs: number }) => void;
+  /** Delay before reconnecting after the first failure (milliseconds, default 200); doubles per consecutive failure up to `maxRetryMs`. */
+  minRetryMs?: number;
+  /** Longest delay before reconnecting (milliseconds, default 5,000). */
+  maxRetryMs?: number;
+}
+
+/**
+ * Connects a consumer to `url` with a persistent session (`clean: false` unless told), hands
+ * each message on `topic` to `handler` one at a time, and acknowledges it (PUBACK) only when
+ * the handler settles as {@link ConsumeOptions} says: resolved or refused is acknowledged; any
+ * other failure is not, and the connection is reset after a backoff so the broker redelivers
+ * the message (MQTT redelivers unacknowledged QoS 1 messages of a persistent session when the
+ * client reconnects). Messages that arrive behind a failed one on the same connection are not
+ * handled either, so the order survives. The handler is installed before the client connects:
+ * a restarted consumer handles every message its session kept.
+ *
+ * While a handler runs the client reads no other packet (not even the PUBACK of its own
+ * publish, mqtt.js `handleMessage` back-pressure): a handler that publishes must do it on
+ * another connection.
+ *
+ * @returns The connected, subscribed client (end it with `endAsync()`).
+ * @throws `Error` naming the URL when the first connection fails.
+ */
+export async function consume(url: string, o: ConsumeOptions): Promise<MqttClient> {
+  const client = mqtt.connect(url, clientOptions(o, o.clean ?? false));
+  const isRefusal = o.isRefusal ?? isMessageRefusal;
+  const min = o.minRetryMs ?? 200, max = o.maxRetryMs ?? 5_000;
+  let connection = 0; // counts connections; a failure marks the one it happened on
+  let broken = -1;
+  let failures = 0;
+  client.on("connect", () => { connection++; });
   client.handleMessage = (packet, callback) => {
-    const topicName = packet.cmd === "publish" ? packet.topic : "";
-    const payload = packet.cmd === "publish" ? packet.payload : "";
-    let parsed: unknown;
+    const current = connection;
+    if (broken === current) {
+      callback(new Error("not acknowledged: an earlier message on this connection failed"));
+      return;
+    }
+    const topic = packet.topic;
+    let payload: unknown;
     try {
-      parsed = JSON.parse(payload.toString());
-    } catch (error) {
-      onRefused?.(error, topicName);
+      payload = JSON.parse(packet.payload.toString());
+    } catch (cause) {
+      o.onRefused?.(new MalformedMessageError("The MQTT payload is not JSON.", { cause, details: `topic ${topic}` }), topic);
       callback();
       return;
     }
-    handler(parsed, topicName).then(() => callback(), (error: unknown) => { onRefused?.(error, topicName); callback(); });
+    o.handler(payload, topic).then(() => { failures = 0; callback(); }, (error: unknown) => {
+      if (isRefusal(error)) {
+        o.onRefused?.(error, topic);
+        callback();
+        return;
+      }
+      broken = current;
+      const delayMs = Math.min(max, min * 2 ** failures++);
+      o.onUnhandled?.(error, { topic, attempt: failures, delayMs });
+      setTimeout(() => {
+        if (connection === current && !client.disconnecting && !client.disconnected) client.stream.destroy();
+        callback(error as Error);
+      }, delayMs);
+    });
   };
-  await client.subscribeAsync(topic, { qos: 1 });
+  await firstConnection(client, url, o.onError);
+  await client.subscribeAsync(o.topic, { qos: 1 });
+  return client;
 }
 
 /** Publishes `message` as JSON at QoS 1 and resolves when the broker acknowledged it. */
