@@ -5,7 +5,7 @@ import type { NextConfig } from "next";
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  transpilePackages: ["@meridian/sdk"],
+  transpilePackages: ["@meridian/sdk", "@meridian/ecg"],
   serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "@helia/unixfs", "kubo-rpc-client", "multiformats", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
   async headers() {
     return [

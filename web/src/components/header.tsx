@@ -28,6 +28,7 @@ export function Header() {
           <ul>
             <li><Link href="/patient">Patient</Link></li>
             <li><Link href="/provider">Provider</Link></li>
+            <li><Link href="/monitoring">Monitoring</Link></li>
             <li><Link href="/regulator">Regulator</Link></li>
             <li><Link href="/metrics">Network metrics</Link></li>
           </ul>

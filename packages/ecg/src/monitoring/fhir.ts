@@ -95,6 +95,7 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
   const beats: Observation = {
     resourceType: "Observation",
     status: "preliminary",
+    category: ecg.category!,
     code: { coding: [{ system: AAMI_CODE_SYSTEM, code: "beats", display: "Heartbeat classes (ANSI/AAMI EC57)" }], text: "Beat classes from the edge model" },
     subject,
     effectivePeriod: { start, end },
