@@ -13,7 +13,8 @@ import path from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { DiagnosticReport } from "@medplum/fhirtypes";
 import { admitProvider } from "@meridian/sdk/chain/actions.ts";
-import { getSession } from "@meridian/sdk/chain/monitoring.ts";
+import { createDevicePairingOffer } from "@meridian/sdk/chain/device-pairing.ts";
+import { DeviceRole, DeviceStatus, getDevice, getSession } from "@meridian/sdk/chain/monitoring.ts";
 import { ProviderKind } from "@meridian/sdk/chain/types.ts";
 import { MITDB_DIR, mitdbPresent } from "@meridian/ecg/mitdb.ts";
 import { readWfdbRecord } from "@meridian/ecg/wfdb/record.ts";
@@ -107,12 +108,32 @@ test("the clinician reviews a flagged window's waveform and beat classes and sig
   await expect(page.getByTestId("opened-record")).toContainText(conclusion);
 });
 
-test("the patient sees the ECG windows with their waveform among their records; a stranger is refused the review page", async ({ browser }) => {
+test("the patient sees the ECG windows with their waveform, their devices and the diagnosis; pairs a device and revokes it; a stranger is refused the review page", async ({ browser, baseURL }) => {
   const page = await open(browser, PATIENT, "/patient");
   const row = page.locator(`[data-record-id="${run.anchored[0]!.recordId}"]`);
   await row.getByRole("button", { name: "Open" }).click();
   await expect(page.getByTestId("opened-record").getByTestId("ecg-strip")).toBeVisible();
   await shot(page, "patient-ecg-window");
+
+  const monitoring = page.getByTestId("remote-monitoring");
+  await expect(monitoring.getByTestId("monitoring-provider")).toContainText("Heartline Monitoring");
+  await expect(monitoring.getByTestId("device-row")).toHaveCount(3);
+  await expect(monitoring.getByTestId("my-session")).toContainText("diagnosis signed");
+  // a new sensor pairs: the device makes the offer with its own key; the patient pastes it
+  const patient = await clientFor(PATIENT, baseURL!);
+  const sensor = privateKeyToAccount(generatePrivateKey());
+  const offer = await createDevicePairingOffer(patient.ctx.deployment, sensor, { patient: patient.address, role: DeviceRole.Sensor });
+  await monitoring.getByLabel(/Pair a device/).fill(JSON.stringify({ ...offer, role: DeviceRole.Fog }));
+  await monitoring.getByRole("button", { name: "Register device" }).click();
+  await expect(monitoring.getByRole("alert")).toContainText("not signed by the device");
+  await monitoring.getByLabel(/Pair a device/).fill(JSON.stringify(offer));
+  await monitoring.getByRole("button", { name: "Register device" }).click();
+  const added = monitoring.getByTestId("device-row").filter({ hasText: sensor.address });
+  await expect(added.getByTestId("device-status")).toHaveText("Active");
+  await monitoring.screenshot({ path: path.join(screenshotDir, "patient-monitoring.png") });
+  await added.getByRole("button", { name: "Revoke" }).click();
+  await expect(added.getByTestId("device-status")).toContainText("Revoked");
+  expect((await getDevice(patient.ctx, patient.address, sensor.address)).status).toBe(DeviceStatus.Revoked);
 
   const stranger = await open(browser, STRANGER, "/monitoring");
   await expect(stranger.getByTestId("provider-refused")).toContainText("not an admitted provider");

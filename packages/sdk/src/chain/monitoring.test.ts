@@ -13,9 +13,10 @@ import { admitProvider, anchorRecord, deployMeridian, getPatient, issueGrant, re
 import { ContractRevertedError } from "./errors.ts";
 import {
   addSessionRecord, clearMonitoringProvider, closeSession, DeviceRole, DeviceStatus, deviceBindingTypedData, getDevice, getMonitoringProvider,
-  getSession, isActiveDevice, listSessionRecords, listSessions, MonitoringRegistryMissingError, openSession, registerDevice, revokeDevice,
+  getSession, isActiveDevice, listDevices, listSessionRecords, listSessions, MonitoringRegistryMissingError, openSession, registerDevice, revokeDevice,
   SessionNotFoundError, setMonitoringProvider, signDiagnosis,
 } from "./monitoring.ts";
+import { createDevicePairingOffer, DevicePairingError, parseDevicePairingOffer } from "./device-pairing.ts";
 import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./types.ts";
 import { RecordCategory } from "../categories.ts";
 
@@ -117,6 +118,9 @@ test("devices, monitoring provider, a session with records and a diagnosis", asy
   // 5. The patient revokes a device and clears the provider.
   await revokeDevice(ctx(patient), { device: devices[2].key.address });
   assert.equal((await getDevice(ctx(patient), patient.address, devices[2].key.address)).status, DeviceStatus.Revoked);
+  const listed = await listDevices(ctx(patient), patient.address);
+  assert.deepEqual(listed.map((d) => [d.device, d.role, d.status]), devices.map((d, i) => [d.key.address, d.role, i === 2 ? DeviceStatus.Revoked : DeviceStatus.Active]));
+  assert.deepEqual(await listDevices(ctx(patient), other.address), []);
   await clearMonitoringProvider(ctx(patient));
   assert.equal(await getMonitoringProvider(ctx(patient), patient.address), undefined);
 });
@@ -169,4 +173,24 @@ test("a deployment without MonitoringRegistry is refused before any request", as
   const old = { ...ctx(patient), deployment: { ...deployment, monitoringRegistry: zeroAddress } };
   await assert.rejects(getMonitoringProvider(old, patient.address), MonitoringRegistryMissingError);
   assert.throws(() => deviceBindingTypedData(old.deployment, { patient: patient.address, device: other.address, role: DeviceRole.Edge, deadline: 0 }), MonitoringRegistryMissingError);
+});
+
+test("device pairing: an offer made by the device registers it; a tampered, expired, foreign or malformed one is refused before any gas", async () => {
+  const device = privateKeyToAccount(generatePrivateKey());
+  const at = (await now()) * 1000;
+  const offer = await createDevicePairingOffer(deployment, device, { patient: other.address, role: DeviceRole.Edge, now: at });
+  const text = JSON.stringify(offer);
+  const parsed = await parseDevicePairingOffer(text, { deployment, patient: other.address, now: at });
+  await registerDevice(ctx(other), parsed);
+  assert.equal((await getDevice(ctx(other), other.address, device.address)).role, DeviceRole.Edge);
+  const refused = (t: string, re: RegExp, patientAddress = other.address, when = at) =>
+    assert.rejects(parseDevicePairingOffer(t, { deployment, patient: patientAddress, now: when }), (e: unknown) => e instanceof DevicePairingError && re.test(e.shortMessage));
+  await refused("{not json", /not JSON/);
+  await refused(JSON.stringify({ ...offer, type: "x" }), /not a device pairing offer/);
+  await refused(JSON.stringify({ ...offer, role: DeviceRole.Fog }), /not signed by the device/);
+  await refused(JSON.stringify({ ...offer, role: 9 }), /not a sensor/);
+  await refused(JSON.stringify({ ...offer, chainId: 1 }), /another network/);
+  await refused(text, /another patient/, patient.address);
+  await refused(text, /expired/, other.address, at + 2 * 86_400_000);
+  await refused(JSON.stringify({ ...offer, signature: "0x1234" }), /not signed by the device/);
 });

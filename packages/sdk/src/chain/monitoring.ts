@@ -129,6 +129,21 @@ export async function isActiveDevice(ctx: MeridianContext, patient: Address, dev
   }
 }
 
+/**
+ * Every device `patient` ever registered, in registration order, each with its current state
+ * (one `eth_getLogs` of `DeviceRegistered` filtered by the patient, then one `getDevice` each).
+ */
+export async function listDevices(ctx: MeridianContext, patient: Address): Promise<DeviceInfo[]> {
+  const address = registry(ctx.deployment);
+  let logs;
+  try {
+    logs = await ctx.publicClient.getContractEvents({ address, abi: monitoringRegistryAbi, eventName: "DeviceRegistered", args: { patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+  } catch (error) {
+    throw toMeridianError(error);
+  }
+  return Promise.all(logs.map((l) => getDevice(ctx, patient, l.args.device)));
+}
+
 // --------------------------------------------------------------- provider
 
 /**

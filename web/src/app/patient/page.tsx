@@ -6,6 +6,7 @@ import { RecordTimeline, VerifyChain } from "@/components/patient/records.tsx";
 import { UploadRecords } from "@/components/patient/upload.tsx";
 import { AuditLog, Grants, RequestInbox } from "@/components/patient/sharing.tsx";
 import { LabTrends } from "@/components/patient/lab-trends.tsx";
+import { RemoteMonitoring } from "@/components/patient/monitoring.tsx";
 
 export default function PatientPage() {
   const { client } = useMeridian();
@@ -20,6 +21,7 @@ export default function PatientPage() {
             <RecordTimeline client={client} patient={client.address} />
             <LabTrends client={client} patient={client.address} />
             <Grants client={client} patient={client.address} />
+            <RemoteMonitoring client={client} />
             <AuditLog client={client} patient={client.address} />
             <VerifyChain client={client} patient={client.address} />
           </>
