@@ -67,6 +67,14 @@ export class QueueWriteError extends MeridianError {
   }
 }
 
+/** The MQTT broker could not be reached when a role started (refused, unknown host, no answer in 10 s). */
+export class BrokerConnectionError extends MeridianError {
+  override name = "BrokerConnectionError" as const;
+  constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
+    super(shortMessage, { hint: "Start the broker (Mosquitto, or `meridian ecg broker`) or pass the right --mqtt-url.", ...parameters });
+  }
+}
+
 /**
  * Whether `error` says the message itself is bad (malformed, forged, replayed or out of order,
  * or from a device the patient did not register or revoked): such a message is acknowledged and

@@ -64,6 +64,8 @@ export type MonitoringEvent =
   | { role: "fog"; event: "retry"; seq: number; attempt: number; delayMs: number; message: string }
   | { role: "edge"; event: "ready"; model: Hex }
   | { role: "edge"; event: "classified"; digest: Hex; sequence: number; beats: number; abnormal: boolean }
+  /** Connected; the stream starts. */
+  | { role: "device"; event: "ready"; topic: string }
   | { role: "device"; event: "sent"; digest: Hex; sequence: number; abnormal: boolean; sentAt: number }
   | { role: "device"; event: "done"; sent: number }
   /** A message refused as bad (malformed, forged, replayed, unregistered device): acknowledged, never redelivered. */
@@ -203,7 +205,7 @@ const answeredDuplicate = (detail: string): boolean => {
  * only once it is in the queue. A message that cannot be written is not acknowledged and comes
  * again (see `consume`); a forged or malformed one is acknowledged and reported.
  *
- * @throws `Error` when the broker cannot be reached (the queue is closed again).
+ * @throws `BrokerConnectionError` when the broker cannot be reached (the queue is closed again).
  */
 export async function startFog(o: StartFogOptions): Promise<RunningFog> {
   const emit = o.onEvent ?? noop;
@@ -266,7 +268,7 @@ export interface RunningEdge extends RunningRole {
  * are acknowledged by the broker; a refused window (forged, replayed, out of order) is
  * acknowledged and reported.
  *
- * @throws `Error` when the broker cannot be reached.
+ * @throws `BrokerConnectionError` when the broker cannot be reached.
  */
 export async function startEdge(o: StartEdgeOptions): Promise<RunningEdge> {
   const emit = o.onEvent ?? noop;
@@ -315,12 +317,13 @@ export interface RunDeviceOptions extends DeviceOptions {
  * `signal` aborts.
  *
  * @returns Windows published.
- * @throws `Error` when the broker cannot be reached.
+ * @throws `BrokerConnectionError` when the broker cannot be reached.
  */
 export async function runDevice(o: RunDeviceOptions): Promise<{ sent: number }> {
   const emit = o.onEvent ?? noop;
   const client = await connectMqtt(o.mqttUrl, { clientId: `meridian-device-${o.account.address.toLowerCase()}`, onError: (error) => emit({ role: "device", event: "connection-error", message: error.message }) });
   const topic = windowTopic(o.patient, o.account.address);
+  emit({ role: "device", event: "ready", topic });
   let sent = 0;
   try {
     for await (const w of streamWindows(o)) {

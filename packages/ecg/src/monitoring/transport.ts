@@ -15,7 +15,7 @@ import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import type { MqttClient } from "mqtt";
 import type { Address } from "viem";
-import { MalformedMessageError, isMessageRefusal } from "./errors.ts";
+import { BrokerConnectionError, MalformedMessageError, isMessageRefusal } from "./errors.ts";
 
 /** Topic a device publishes its windows to. */
 export const windowTopic = (patient: Address, device: Address) => `meridian/ecg/${patient.toLowerCase()}/${device.toLowerCase()}/windows`;
@@ -26,21 +26,31 @@ export const findingsTopic = (patient: Address) => `meridian/ecg/${patient.toLow
 /** Topic filter of every patient's findings (the fog relay subscribes to it). */
 export const FINDINGS_TOPICS = "meridian/ecg/+/findings";
 
-/** An embedded MQTT broker on 127.0.0.1. */
+/** An embedded MQTT broker. */
 export interface EmbeddedBroker {
-  /** `mqtt://127.0.0.1:<port>`. */
+  /** `mqtt://<host>:<port>`. */
   url: string;
   close(): Promise<void>;
 }
 
-/** Starts an embedded aedes broker on `port` (0 = any free port) of 127.0.0.1, with in-memory persistence. */
-export async function startBroker(port = 0): Promise<EmbeddedBroker> {
+/**
+ * Starts an embedded aedes broker on `port` (0 = any free port) of `host` (default 127.0.0.1),
+ * with in-memory persistence: sessions and their queued messages live as long as the broker.
+ *
+ * @throws What `listen` throws (e.g. `EADDRINUSE`).
+ */
+export async function startBroker(port = 0, host = "127.0.0.1"): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve));
+  try {
+    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw error;
+  }
   const bound = (server.address() as AddressInfo).port;
   return {
-    url: `mqtt://127.0.0.1:${bound}`,
+    url: `mqtt://${host.includes(":") ? `[${host}]` : host}:${bound}`,
     close: () => new Promise<void>((resolve) => { broker.close(() => server.close(() => resolve())); }),
   };
 }
@@ -58,7 +68,7 @@ export interface ConnectMqttOptions {
 /** Broker connection settings shared by publishers and consumers (MQTT 3.1.1, reconnect every 200 ms). */
 const clientOptions = (o: ConnectMqttOptions, clean: boolean) => ({ clientId: o.clientId, clean, protocolVersion: 4 as const, reconnectPeriod: 200, connectTimeout: 10_000 });
 
-/** Resolves on the client's first connection; ends it and throws a plain error when that fails. */
+/** Resolves on the client's first connection; ends the client and throws {@link BrokerConnectionError} when that fails. */
 async function firstConnection(client: MqttClient, url: string, onError: ((error: Error) => void) | undefined): Promise<MqttClient> {
   try {
     await new Promise<void>((resolve, reject) => {
@@ -68,7 +78,7 @@ async function firstConnection(client: MqttClient, url: string, onError: ((error
     });
   } catch (cause) {
     await client.endAsync(true);
-    throw new Error(`Cannot connect to the MQTT broker at ${url}: ${(cause as Error).message}`, { cause });
+    throw new BrokerConnectionError(`Cannot connect to the MQTT broker at ${url}.`, { cause, details: (cause as Error).message });
   }
   // later errors (the broker went away) are reported; the client keeps reconnecting
   client.on("error", (error) => onError?.(error));
@@ -79,7 +89,7 @@ async function firstConnection(client: MqttClient, url: string, onError: ((error
  * Connects an MQTT client (for publishing). `clean: false` with a stable `clientId` keeps the
  * session (and its unacknowledged QoS 1 messages) at the broker across reconnects.
  *
- * @throws `Error` naming the URL when the first connection fails (refused, no answer in 10 s).
+ * @throws {@link BrokerConnectionError} when the first connection fails (refused, no answer in 10 s).
  */
 export async function connectMqtt(url: string, options: ConnectMqttOptions): Promise<MqttClient> {
   return firstConnection(mqtt.connect(url, clientOptions(options, options.clean ?? true)), url, options.onError);
@@ -127,7 +137,7 @@ export interface ConsumeOptions extends ConnectMqttOptions {
  * another connection.
  *
  * @returns The connected, subscribed client (end it with `endAsync()`).
- * @throws `Error` naming the URL when the first connection fails.
+ * @throws {@link BrokerConnectionError} when the first connection fails.
  */
 export async function consume(url: string, o: ConsumeOptions): Promise<MqttClient> {
   const client = mqtt.connect(url, clientOptions(o, o.clean ?? false));
