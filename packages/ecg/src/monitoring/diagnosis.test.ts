@@ -6,23 +6,13 @@
  * the shared data.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createPublicClient, createWalletClient, custom, defineChain } from "viem";
-import type { Account, EIP1193Provider, Hex } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { network } from "hardhat";
+import type { Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Bundle, DiagnosticReport } from "@medplum/fhirtypes";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { admitProvider, deployMeridian } from "@meridian/sdk/chain/actions.ts";
 import { getSession, openSession } from "@meridian/sdk/chain/monitoring.ts";
-import { ProviderKind } from "@meridian/sdk/chain/types.ts";
 import { RecordCategory } from "@meridian/sdk/categories.ts";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
 import { loadFhirDefinitions, validateFhirResource } from "@meridian/sdk/fhir/validate.ts";
 import "@meridian/sdk/fhir/definitions-node.ts";
 import { syntheticEcg } from "../qrs/synthetic-ecg.ts";
@@ -31,9 +21,9 @@ import { buildWindowBundle, NotAnEcgWindowError, readWindowBundle } from "./fhir
 import { signFindings, signForward, signWindow, windowDigest } from "./messages.ts";
 import type { MonitoringDomain } from "./messages.ts";
 import { enrolMonitoring } from "./pipeline.ts";
+import { devAccount as account, startTestNetwork } from "./test-network.ts";
+import type { TestNetwork } from "./test-network.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const newKey = () => privateKeyToAccount(generatePrivateKey());
 const SESSION = `0x${"ab".repeat(32)}` as Hex;
 
@@ -98,40 +88,23 @@ describe("a window read back for review", () => {
 });
 
 describe("the clinician's final diagnosis", () => {
-  let connection: Awaited<ReturnType<typeof network.create>>;
-  let dir: string;
-  let store: BlobStore;
-  let client: (a: Account) => MeridianClient;
+  let net: TestNetwork;
   let hospital: MeridianClient;
   let clinic: MeridianClient;
   let patient: MeridianClient;
 
   before(async () => {
     loadFhirDefinitions();
-    connection = await network.create();
-    const transport = custom(connection.provider as unknown as EIP1193Provider);
-    const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-    const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-    const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-    dir = await mkdtemp(path.join(tmpdir(), "meridian-diagnosis-"));
-    store = await createHeliaStore({ directory: path.join(dir, "ipfs") });
-    const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
-    client = (a) => createMeridianClient({ publicClient, walletClient: wallet(a), deployment, store });
-    hospital = client(account(2));
-    clinic = client(account(3));
-    for (const [p, name] of [[hospital, "St Mary's"], [clinic, "Harbour Clinic"]] as const) {
-      await admitProvider({ ...p.ctx, walletClient: wallet(account(1)) }, { provider: p.address, kind: ProviderKind.Hospital, name, department: "Cardiology" });
-      await p.publishProviderKey();
-    }
-    patient = client(account(7));
+    net = await startTestNetwork("meridian-diagnosis-");
+    hospital = await net.admit(account(2), "St Mary's");
+    clinic = await net.admit(account(3), "Harbour Clinic");
+    patient = net.client(account(7));
     await patient.registerAsPatient();
     await enrolMonitoring({ patient, provider: hospital, kit: { sensor: newKey(), edge: newKey(), fog: newKey() } });
   });
 
   after(async () => {
-    await store?.close();
-    await connection?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await net?.close();
   });
 
   const report = (sessionId: Hex, conclusion = "Frequent unifocal premature ventricular contractions on sinus rhythm; no sustained arrhythmia. Holter follow-up in 3 months.") =>
