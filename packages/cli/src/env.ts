@@ -2,22 +2,23 @@
  * How the CLI reaches a chain, an account and a blob store.
  *
  * - Chain: `--rpc-url` (default `MERIDIAN_RPC_URL`, else `http://127.0.0.1:8545`, i.e. `npx hardhat node`).
- * - Account: `MERIDIAN_PRIVATE_KEY` (0x + 64 hex), or `MERIDIAN_MNEMONIC` with `--account-index`,
- *   or `--dev-account N`: Hardhat's well-known test mnemonic, refused on any chain but 31337.
- *   Keys are never printed or logged.
+ * - Account: `--key-file FILE` (0x + 64 hex, readable by its owner only), `MERIDIAN_PRIVATE_KEY`
+ *   (0x + 64 hex), or `MERIDIAN_MNEMONIC` with `--account-index`, or `--dev-account N`: Hardhat's
+ *   well-known test mnemonic, refused on any chain but 31337. Keys are never printed or logged.
+ * - Device key (the ECG roles `fog`, `edge`, `device`): `--key-file FILE` or `MERIDIAN_DEVICE_KEY`.
  * - Deployment: `--deployment FILE` (default `<data-dir>/deployment.json`, written by `deploy`).
  * - Store: `--ipfs-url` / `MERIDIAN_IPFS_URL` (Kubo RPC), else Helia with blocks under `<data-dir>/ipfs`.
  *
  * @module
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   createPublicClient, createWalletClient, custom, defineChain, http, zeroAddress,
   type Account, type Chain, type EIP1193Provider, type PublicClient, type Transport, type WalletClient,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount, type HDAccount } from "viem/accounts";
+import { mnemonicToAccount, privateKeyToAccount, type HDAccount, type PrivateKeyAccount } from "viem/accounts";
 import { MeridianError } from "@meridian/sdk/errors.ts";
 import type { MeridianDeployment } from "@meridian/sdk/chain/types.ts";
 import { openBlobStore } from "@meridian/sdk/storage/index.ts";
@@ -46,6 +47,8 @@ export interface GlobalOptions {
   ipfsUrl?: string;
   accountIndex?: string;
   devAccount?: string;
+  /** File holding the account's (or a device's) private key, mode 0600. */
+  keyFile?: string;
 }
 
 /** A chain as viem clients. */
@@ -82,9 +85,44 @@ export function devAccount(index: number, chainId: number): HDAccount {
   return mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: index });
 }
 
+/**
+ * The account whose private key is in `file`: `0x` and 64 hex digits (surrounding white space
+ * ignored). The file must be readable and writable by its owner only (mode 0600 or 0400), as
+ * OpenSSH requires of a key. Never prints the key.
+ *
+ * @throws {ConfigurationError} when the file is missing, open to group or others, or holds no key.
+ */
+export function readKeyFile(file: string): PrivateKeyAccount {
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch (cause) {
+    throw new ConfigurationError(`No key file at ${file}.`, { cause, hint: "Pass the path of a file holding 0x and 64 hex digits." });
+  }
+  if ((mode & 0o077) !== 0) throw new ConfigurationError(`The key file ${file} is open to other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}).`, { hint: `Restrict it to its owner: chmod 600 ${file}` });
+  const key = readFileSync(file, "utf8").trim();
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigurationError(`The key file ${file} does not hold a private key (0x followed by 64 hex digits).`, { hint: "Check the file (its content is not shown)." });
+  return privateKeyToAccount(key as `0x${string}`);
+}
+
+/**
+ * The key of an ECG monitoring device (sensor, edge or fog relay): `--key-file FILE` (see
+ * {@link readKeyFile}), else `MERIDIAN_DEVICE_KEY` (0x + 64 hex). Never prints the key.
+ *
+ * @throws {ConfigurationError} when neither is set or the key is malformed.
+ */
+export function deviceAccount(options: Pick<GlobalOptions, "keyFile">): PrivateKeyAccount {
+  if (options.keyFile !== undefined) return readKeyFile(options.keyFile);
+  const key = process.env.MERIDIAN_DEVICE_KEY;
+  if (!key) throw new ConfigurationError("No device key configured.", { hint: "Pass --key-file FILE (mode 0600) or set MERIDIAN_DEVICE_KEY." });
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key.trim())) throw new ConfigurationError("MERIDIAN_DEVICE_KEY is not 0x followed by 64 hex digits.", { hint: "Check the variable (its value is not shown)." });
+  return privateKeyToAccount(key.trim() as `0x${string}`);
+}
+
 /** The account the options and environment name. Never prints the secret. */
 export function resolveAccount(options: GlobalOptions, chainId: number): Account {
   if (options.devAccount !== undefined) return devAccount(parseIndex(options.devAccount, "--dev-account"), chainId);
+  if (options.keyFile !== undefined) return readKeyFile(options.keyFile);
   const key = process.env.MERIDIAN_PRIVATE_KEY;
   if (key) {
     if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigurationError("MERIDIAN_PRIVATE_KEY is not 0x followed by 64 hex digits.", { hint: "Check the variable (its value is not shown)." });
@@ -98,7 +136,7 @@ export function resolveAccount(options: GlobalOptions, chainId: number): Account
       throw new ConfigurationError("MERIDIAN_MNEMONIC is not a valid BIP-39 mnemonic.", { cause, hint: "Check the variable (its value is not shown)." });
     }
   }
-  throw new NoAccountError("No account configured.", { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain." });
+  throw new NoAccountError("No account configured.", { hint: "Pass --key-file FILE, set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain." });
 }
 
 function parseIndex(value: string, flag: string): number {
