@@ -3,7 +3,8 @@
  * poor connectivity. It verifies the device and edge signatures, writes every message to a
  * durable queue before it acknowledges it, drops duplicates by message id (the window's
  * EIP-712 digest), and delivers in queue order, signing a `FogForward` over each, retrying with
- * exponential backoff while the server is unreachable. A restart resumes from the queue.
+ * exponential backoff while the server is unreachable (messages arriving meanwhile are queued
+ * and do not cut a backoff short). A restart resumes from the queue.
  *
  * @module
  */
@@ -50,7 +51,10 @@ export class FogRelay {
   readonly queue: DurableQueue;
   readonly #o: FogRelayOptions;
   #running = false;
+  /** Ends the current wait (an idle wait or a retry backoff). */
   #wake: (() => void) | undefined;
+  /** True while the loop waits for work: only then does a new message wake it (a backoff is waited out). */
+  #idle = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: FogRelayOptions) {
@@ -86,7 +90,7 @@ export class FogRelay {
       throw new QueueWriteError("The fog relay could not write a message to its durable queue; it was not acknowledged.", { cause, details: `window ${digest}: ${(cause as Error).message}` });
     }
     this.#o.onEvent?.(r.duplicate ? { kind: "duplicate", id: digest } : { kind: "queued", seq: r.seq, id: digest });
-    this.#wake?.();
+    if (this.#idle) this.#wake?.();
     return r;
   }
 
@@ -127,7 +131,12 @@ export class FogRelay {
     let failures = 0;
     while (this.#running) {
       const head = this.queue.head();
-      if (!head) { await this.#sleep(1_000); continue; }
+      if (!head) {
+        this.#idle = true;
+        await this.#sleep(1_000);
+        this.#idle = false;
+        continue;
+      }
       const findings = JSON.parse(head.body) as SignedFindings;
       const forward = await signForward(this.#o.domain, this.#o.account, findings, { receivedAt: head.receivedAt, queueSequence: head.seq });
       let outcome: DeliveryOutcome;
