@@ -13,8 +13,7 @@
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { DatabaseSync } from "node:sqlite";
@@ -22,16 +21,10 @@ import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import type { Bundle } from "@medplum/fhirtypes";
-import type { Account, EIP1193Provider, Hex } from "viem";
+import type { Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { admitProvider, deployMeridian } from "@meridian/sdk/chain/actions.ts";
 import { listSessionRecords } from "@meridian/sdk/chain/monitoring.ts";
-import { ProviderKind } from "@meridian/sdk/chain/types.ts";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
 import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "@meridian/ecg/mitdb.ts";
 import { QrsDetector } from "@meridian/ecg/qrs/pan-tompkins.ts";
 import { readWfdbRecord } from "@meridian/ecg/wfdb/record.ts";
@@ -42,7 +35,9 @@ import { runDevice, startEdge, startMedicalServer } from "@meridian/ecg/monitori
 import type { MonitoringEvent } from "@meridian/ecg/monitoring/roles.ts";
 import { startBroker } from "@meridian/ecg/monitoring/transport.ts";
 import type { EmbeddedBroker } from "@meridian/ecg/monitoring/transport.ts";
-import { connectChain, devAccount, saveDeployment, walletFor } from "./env.ts";
+import { devAccount, startTestNetwork } from "@meridian/ecg/monitoring/test-network.ts";
+import type { TestNetwork } from "@meridian/ecg/monitoring/test-network.ts";
+import { saveDeployment } from "./env.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const MAIN = path.join(root, "packages/cli/src/main.ts");
@@ -72,52 +67,39 @@ function meridian(args: string[], o: { node?: string[]; env?: Record<string, str
 }
 
 describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSING }, () => {
-  let connection: Awaited<ReturnType<typeof network.create>>;
-  let dir: string;
-  let store: BlobStore;
+  let net: TestNetwork;
   let broker: EmbeddedBroker;
   let hospital: MeridianClient;
-  let client: (a: Account) => MeridianClient;
   let deploymentFile: string;
   let record: WfdbRecord;
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "meridian-ecg-roles-"));
-    connection = await network.create();
-    const clients = await connectChain({ provider: connection.provider as unknown as EIP1193Provider });
-    const account = (i: number) => devAccount(i, clients.chain.id);
-    store = await createHeliaStore({ directory: path.join(dir, "ipfs") });
-    const deployment = await deployMeridian({ publicClient: clients.publicClient, walletClient: walletFor(clients, account(0)) }, { admin: account(0).address, regulator: account(1).address });
-    deploymentFile = path.join(dir, "deployment.json");
-    await saveDeployment(deploymentFile, deployment);
-    client = (a) => createMeridianClient({ publicClient: clients.publicClient, walletClient: walletFor(clients, a), deployment, store });
-    hospital = client(account(2));
-    await admitProvider({ ...hospital.ctx, walletClient: walletFor(clients, account(1)) }, { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
-    await hospital.publishProviderKey();
+    net = await startTestNetwork("meridian-ecg-roles-");
+    hospital = await net.admit(devAccount(2), "St Mary's");
+    deploymentFile = path.join(net.dir, "deployment.json");
+    await saveDeployment(deploymentFile, hospital.ctx.deployment);
     broker = await startBroker();
     record = await readWfdbRecord(MITDB_DIR, "208");
   });
 
   after(async () => {
     await broker?.close();
-    await store?.close();
-    await connection?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await net?.close();
   });
 
-  test("the fog relay as a process, SIGKILLed mid-stream after queueing a window and before acknowledging it, then restarted: every window the device sent is anchored exactly once, in order", { timeout: 120_000 }, async () => {
-    const patient = client(devAccount(5, 31337));
+  test("the fog relay as a process, SIGKILLed mid-stream after queueing a window and before acknowledging it, then restarted: every window the device sent is anchored exactly once, in order", { timeout: 120_000 }, async (t) => {
+    const patient = net.client(devAccount(5));
     await patient.registerAsPatient();
     const fogKey = generatePrivateKey();
     const kit = { sensor: privateKeyToAccount(generatePrivateKey()), edge: privateKeyToAccount(generatePrivateKey()), fog: privateKeyToAccount(fogKey) };
     await enrolMonitoring({ patient, provider: hospital, kit });
     const domain = monitoringDomain(hospital);
-    const keyFile = path.join(dir, "fog.key");
+    const keyFile = path.join(net.dir, "fog.key");
     await writeFile(keyFile, `${fogKey}\n`, { mode: 0o600 });
-    const queueFile = path.join(dir, "fog-queue.sqlite");
+    const queueFile = path.join(net.dir, "fog-queue.sqlite");
 
     const events: MonitoringEvent[] = [];
-    const server = await startMedicalServer({ client: hospital, stateFile: path.join(dir, "medical-server.sqlite"), onEvent: (e) => events.push(e) });
+    const server = await startMedicalServer({ client: hospital, stateFile: path.join(net.dir, "medical-server.sqlite"), onEvent: (e) => events.push(e) });
     const edge = await startEdge({ account: kit.edge, domain, mqttUrl: broker.url, classifier: await cnnClassifier(), onEvent: (e) => events.push(e) });
     const fogArgs = ["--deployment", deploymentFile, "--key-file", keyFile, "ecg", "fog", "--mqtt-url", broker.url, "--server-url", server.url, "--queue", queueFile, "--min-retry-ms", "50", "--max-retry-ms", "500", "--log-format", "json"];
     let fog = meridian(fogArgs, { node: ["--import", FREEZE], env: { MERIDIAN_TEST_FREEZE_AFTER_WRITES: "4" } });
@@ -171,6 +153,8 @@ describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSIN
       const stats = new DatabaseSync(queueFile, { readOnly: true }).prepare("SELECT state, COUNT(*) AS n FROM messages GROUP BY state").all();
       assert.deepEqual(stats.map((r) => ({ ...r })), [{ state: "delivered", n: 24 }]);
 
+      t.diagnostic(`relay killed after ${sentBeforeKill} of 24 windows sent; after its restart ${duplicates.length} redelivered duplicate(s), ${fog.of("queued").length} queued, ${fog.of("delivered").filter((e) => e.duplicate).length} answered as duplicate by the server`);
+
       // SIGTERM stops the relay cleanly
       fog.child.kill("SIGTERM");
       assert.equal((await fog.exited).code, 0);
@@ -184,7 +168,7 @@ describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSIN
   });
 
   test("meridian ecg run --processes: the four roles as processes, every window anchored, no child left behind", { timeout: 120_000 }, async () => {
-    const dataDir = path.join(dir, "run-processes");
+    const dataDir = path.join(net.dir, "run-processes");
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, "--data-dir", dataDir, "ecg", "run", "--processes", "--seconds", "60"], { cwd: root, maxBuffer: 16 << 20 });
     assert.match(stderr, /Record 208: 6 windows \(60 s of ECG\) sent, 6 anchored, 0 refused/);
     assert.match(stderr, /session 0x[0-9a-f]{64} with 6 records/);
@@ -197,7 +181,7 @@ describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSIN
 
   test("the role commands refuse bad options with plain errors and never print a key", { timeout: 60_000 }, async () => {
     const key = generatePrivateKey();
-    const keyFile = path.join(dir, "open.key");
+    const keyFile = path.join(net.dir, "open.key");
     await writeFile(keyFile, key);
     await chmod(keyFile, 0o644);
     const run = async (args: string[], env: Record<string, string> = {}) => {
@@ -211,9 +195,9 @@ describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSIN
     assert.match(open.text, /The key file .* is open to other users \(mode 0644\)[\s\S]*chmod 600/);
     const noKey = await run(["ecg", "edge"]);
     assert.match(noKey.text, /No device key configured[\s\S]*MERIDIAN_DEVICE_KEY/);
-    const badUrl = await run(["ecg", "device", "--patient", devAccount(5, 31337).address, "--mqtt-url", "http://127.0.0.1:1883"], { MERIDIAN_DEVICE_KEY: key });
+    const badUrl = await run(["ecg", "device", "--patient", devAccount(5).address, "--mqtt-url", "http://127.0.0.1:1883"], { MERIDIAN_DEVICE_KEY: key });
     assert.match(badUrl.text, /--mqtt-url "http:\/\/127.0.0.1:1883" is not a URL with scheme mqtt, mqtts, tcp, ssl, ws or wss/);
-    const noBroker = await run(["ecg", "fog", "--mqtt-url", "mqtt://127.0.0.1:1", "--queue", path.join(dir, "unused.sqlite")], { MERIDIAN_DEVICE_KEY: key });
+    const noBroker = await run(["ecg", "fog", "--mqtt-url", "mqtt://127.0.0.1:1", "--queue", path.join(net.dir, "unused.sqlite")], { MERIDIAN_DEVICE_KEY: key });
     assert.match(noBroker.text, /Cannot connect to the MQTT broker at mqtt:\/\/127.0.0.1:1[\s\S]*meridian ecg broker/);
     for (const r of [open, noKey, badUrl, noBroker]) {
       assert.equal(r.code, 1);
