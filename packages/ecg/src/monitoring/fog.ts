@@ -169,7 +169,14 @@ export class FogRelay {
  */
 export function httpDeliver(url: string, timeoutMs = 30_000): Deliver {
   return async (forward) => {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(forward), signal: AbortSignal.timeout(timeoutMs) });
+    let response: Response;
+    try {
+      response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(forward), signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout, …) is its cause
+      const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
+      throw new Error(`medical server unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
+    }
     const text = await response.text();
     if (response.ok) return { status: "delivered", detail: text };
     if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) return { status: "rejected", reason: text };
