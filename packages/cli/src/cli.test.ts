@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { mnemonicToAccount } from "viem/accounts";
+import { generatePrivateKey, mnemonicToAccount } from "viem/accounts";
 import { HARDHAT_TEST_MNEMONIC } from "./env.ts";
 import { writeFixtures } from "./fixtures.ts";
 
@@ -134,6 +134,30 @@ test("deploy, admit, register, add, grant, get, revoke, audit and verify through
   assert.match((await cli(5, "get", "0x1234", "--out", out)).stderr, /record id is 0x followed by 64/);
   assert.match((await cli(5, "grant", "not-an-address", "--all")).stderr, /not an Ethereum address/);
   assert.match((await cli(undefined, "register")).stderr, /needs a wallet to sign with[\s\S]*MERIDIAN_PRIVATE_KEY/);
+});
+
+test("a device's pairing offer, registered and revoked by the patient; a tampered offer is refused before any gas", { timeout: 120_000 }, async () => {
+  // runs after the first test: deployed, patient 5 registered
+  const keyFile = path.join(dir, "sensor.key");
+  await writeFile(keyFile, `${generatePrivateKey()}\n`, { mode: 0o600 });
+  const offer = await cli(undefined, "--key-file", keyFile, "ecg", "pairing-offer", "--patient", addr(5), "--role", "sensor");
+  assert.equal(offer.code, 0, offer.stderr);
+  const parsed = JSON.parse(offer.stdout) as { device: string; role: number; signature: string };
+  assert.equal(parsed.role, 1);
+  assert.doesNotMatch(offer.stdout + offer.stderr, new RegExp((await readFile(keyFile, "utf8")).trim().slice(2)), "the key is never printed");
+  const offerFile = path.join(dir, "offer.json");
+  await writeFile(offerFile, JSON.stringify({ ...parsed, role: 3 }));
+  const tampered = await cli(5, "ecg", "register-device", "--offer", offerFile);
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.stderr, /not signed by the device/);
+  await writeFile(offerFile, offer.stdout);
+  assert.match((await cli(6, "ecg", "register-device", "--offer", offerFile)).stderr, /for another patient/);
+  const registered = await cli(5, "ecg", "register-device", "--offer", offerFile);
+  assert.equal(registered.code, 0, registered.stderr);
+  assert.match(registered.stderr, new RegExp(`Registered sensor ${parsed.device}`));
+  const revoked = await cli(5, "ecg", "revoke-device", "--device", parsed.device);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.match((await cli(5, "ecg", "revoke-device", "--device", parsed.device)).stderr, /not active|revoked/i);
 });
 
 test("the demo runs on the project's own fixtures and passes its checks", { timeout: 300_000 }, async () => {

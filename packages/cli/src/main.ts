@@ -236,6 +236,49 @@ mqttRole(ecg.command("device"))
     });
   }));
 
+// ------------------------------------------------------- device pairing (patient side)
+
+const ROLES = { sensor: 1, edge: 2, fog: 3 } as const;
+
+ecg.command("pairing-offer")
+  .description("the device's pairing offer for a patient (JSON on stdout, no secret): its address, role and EIP-712 DeviceBinding signature")
+  .requiredOption("--patient <address>", "the patient who will register this device")
+  .requiredOption("--role <role>", "sensor, edge or fog")
+  .option("--valid-hours <n>", "how long the offer stays usable", "24")
+  .addHelpText("after", "\nThe device key comes from --key-file FILE (chmod 600) or MERIDIAN_DEVICE_KEY; the network from --deployment. The patient registers it with `meridian ecg register-device` or in the web app.")
+  .action(action(async (o: { patient: string; role: string; validHours: string }) => {
+    const { createDevicePairingOffer } = await import("@meridian/sdk/chain/device-pairing.ts");
+    const g = globals();
+    const role = ROLES[o.role as keyof typeof ROLES];
+    if (!role) throw new ConfigurationError(`--role "${o.role}" is not a device role.`, { hint: "Use sensor, edge or fog." });
+    const domain = await monitoringDomainOf(deploymentFile(g));
+    out(await createDevicePairingOffer(domain, deviceAccount(g), { patient: address(o.patient, "--patient"), role, validForSeconds: Math.round(numberOption(o.validHours, "--valid-hours") * 3600) }));
+  }));
+
+ecg.command("register-device")
+  .description("patient: registers a device from its pairing offer (checked before any gas is spent)")
+  .requiredOption("--offer <file>", "the device's pairing offer (JSON file, or - for stdin)")
+  .action(action(async (o: { offer: string }) => {
+    const { parseDevicePairingOffer } = await import("@meridian/sdk/chain/device-pairing.ts");
+    const { registerDevice } = await import("@meridian/sdk/chain/monitoring.ts");
+    const ctx = await context();
+    const patient = ctx.walletClient?.account?.address;
+    if (!patient) throw new NoAccountError("Registering a device needs the patient's account.", { hint: "Pass --key-file, MERIDIAN_PRIVATE_KEY, MERIDIAN_MNEMONIC or --dev-account." });
+    const text = o.offer === "-" ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(o.offer, "utf8");
+    const offer = await parseDevicePairingOffer(text, { deployment: ctx.deployment, patient });
+    const r = await registerDevice(ctx, offer);
+    log(`Registered ${Object.keys(ROLES)[offer.role - 1]} ${offer.device} for ${patient} (${r.gasUsed} gas).`);
+  }));
+
+ecg.command("revoke-device")
+  .description("patient: revokes a device for good (the medical server refuses what it signs from then on)")
+  .requiredOption("--device <address>", "the device to revoke")
+  .action(action(async (o: { device: string }) => {
+    const { revokeDevice } = await import("@meridian/sdk/chain/monitoring.ts");
+    const r = await revokeDevice(await context(), { device: address(o.device, "--device") });
+    log(`Revoked ${o.device} (${r.gasUsed} gas).`);
+  }));
+
 function printReport(r: Record<string, any>): void {
   const lines: string[] = ["", "Meridian demo report", "===================="];
   const imp = r.imported;

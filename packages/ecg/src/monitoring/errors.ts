@@ -34,7 +34,7 @@ export class UnregisteredDeviceError extends MeridianError {
   readonly hop: Hop;
   readonly revoked: boolean;
   constructor(hop: Hop, revoked: boolean, shortMessage: string, parameters: MeridianErrorParameters = {}) {
-    super(shortMessage, { hint: revoked ? "The patient revoked this device; windows it signs are refused. Register a new device if it was replaced." : `The patient must register this ${hop} on chain first (\`meridian ecg register-device\`).`, ...parameters });
+    super(shortMessage, { hint: revoked ? "The patient revoked this device; windows it signs are refused. Register a new device if it was replaced." : `The patient must register this ${hop} on chain first (\`meridian ecg pairing-offer\` on the device, then \`meridian ecg register-device\` or the web app).`, ...parameters });
     this.hop = hop;
     this.revoked = revoked;
   }

@@ -53,7 +53,9 @@ export async function enrolMonitoring(p: { patient: MeridianClient; provider: Me
   if (!(await canWrite(ctx, provider.address, patient.address, RecordCategory.Cardiac))) {
     gas["grant cardiac write"] = (await patient.grant({ grantee: provider.address, scope: { kind: "category", category: RecordCategory.Cardiac }, write: true })).gasUsed;
   }
-  const deadline = Math.floor(Date.now() / 1000) + 3600;
+  // an hour from now by the chain's clock, which runs ahead of the wall clock on a busy local chain
+  const chainNow = Number((await ctx.publicClient.getBlock()).timestamp);
+  const deadline = Math.max(chainNow, Math.floor(Date.now() / 1000)) + 3600;
   for (const [account, role] of [[kit.sensor, DeviceRole.Sensor], [kit.edge, DeviceRole.Edge], [kit.fog, DeviceRole.Fog]] as [LocalAccount, DeviceRoleCode][]) {
     if (await isActiveDevice(ctx, patient.address, account.address, role)) continue;
     const signature = await account.signTypedData(deviceBindingTypedData(ctx.deployment, { patient: patient.address, device: account.address, role, deadline }));
