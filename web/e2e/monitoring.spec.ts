@@ -12,9 +12,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { DiagnosticReport } from "@medplum/fhirtypes";
-import { admitProvider } from "@meridian/sdk/chain/actions.ts";
+import { admitProvider, canWrite } from "@meridian/sdk/chain/actions.ts";
+import { RecordCategory } from "@meridian/sdk/categories.ts";
 import { createDevicePairingOffer } from "@meridian/sdk/chain/device-pairing.ts";
-import { DeviceRole, DeviceStatus, getDevice, getSession } from "@meridian/sdk/chain/monitoring.ts";
+import { DeviceRole, DeviceStatus, getDevice, getMonitoringProvider, getSession } from "@meridian/sdk/chain/monitoring.ts";
 import { ProviderKind } from "@meridian/sdk/chain/types.ts";
 import { MITDB_DIR, mitdbPresent } from "@meridian/ecg/mitdb.ts";
 import { readWfdbRecord } from "@meridian/ecg/wfdb/record.ts";
@@ -23,7 +24,7 @@ import { readWindowBundle } from "@meridian/ecg/monitoring/fhir.ts";
 import { enrolMonitoring, runMonitoring } from "@meridian/ecg/monitoring/pipeline.ts";
 import type { MonitoringRun } from "@meridian/ecg/monitoring/pipeline.ts";
 import { clientFor, contextFor, screenshotDir } from "./fixtures.ts";
-import { injectWallet } from "./wallet.ts";
+import { devAccount, injectWallet } from "./wallet.ts";
 
 test.describe.configure({ mode: "serial" });
 
@@ -134,6 +135,17 @@ test("the patient sees the ECG windows with their waveform, their devices and th
   await added.getByRole("button", { name: "Revoke" }).click();
   await expect(added.getByTestId("device-status")).toContainText("Revoked");
   expect((await getDevice(patient.ctx, patient.address, sensor.address)).status).toBe(DeviceStatus.Revoked);
+
+  // stop monitoring, withdraw the Cardiac consent, then name the provider again: the consent is granted first
+  await monitoring.getByRole("button", { name: "Stop monitoring" }).click();
+  await expect(monitoring.getByLabel("Provider address")).toBeVisible();
+  expect(await getMonitoringProvider(patient.ctx, patient.address)).toBeUndefined();
+  await page.getByTestId("grant-row").filter({ hasText: "Heartline Monitoring" }).getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByTestId("grant-row").filter({ hasText: "Heartline Monitoring" })).toHaveCount(0);
+  await monitoring.getByLabel("Provider address").fill(devAccount(MONITORING_PROVIDER).address);
+  await monitoring.getByRole("button", { name: "Name as monitoring provider" }).click();
+  await expect(monitoring.getByTestId("monitoring-provider")).toContainText("Heartline Monitoring");
+  expect(await canWrite(patient.ctx, devAccount(MONITORING_PROVIDER).address, patient.address, RecordCategory.Cardiac)).toBe(true);
 
   const stranger = await open(browser, STRANGER, "/monitoring");
   await expect(stranger.getByTestId("provider-refused")).toContainText("not an admitted provider");
