@@ -1,17 +1,311 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {IProviderRegistry} from "./IProviderRegistry.sol";
+import {IRecordRegistry} from "./IRecordRegistry.sol";
+
 /**
  * @title IPeerValidation
- * @notice Peer validation of diagnosis records: k hospitals drawn at random (never the
- * author's own institution) read a record under the patient's consent and vote on it.
- * @dev Work in progress: the full interface (pool, submit, draw, vote, replace) follows.
+ * @notice Peer validation of diagnosis records. The provider that anchored a record submits it,
+ * with its patient's EIP-712 consent, for validation; `VALIDATORS` (k = 3f + 1 = 4) validators are
+ * then drawn at random from a pool of hospitals, never from the author's own institution, and
+ * each gets the record's data key (wrapped with HPKE to its published X25519 key, in an event) so
+ * that it can read the record. Each validator votes approve or reject with the hash of a comment
+ * kept off chain. The record is `Validated` at `APPROVALS` (2f + 1 = 3) approvals and `Rejected`
+ * once `REJECTIONS` (f + 1 = 2) rejections make those approvals impossible; with at most f faulty
+ * (or silent) validators the outcome is therefore the honest majority's.
+ *
+ * Equal stake: a hospital joins the pool with one account per institution (its registered
+ * provider name), so every hospital has the same chance of being drawn whatever the number of
+ * accounts or departments it runs.
+ *
+ * Randomness: {submit} fixes a future block (the next one); {draw}, sent in any later block
+ * within 256 blocks, mixes that block's hash with the record id. Whoever submits cannot know that
+ * hash; the proposer of that block can withhold it (and lose its reward) to get another one, so a
+ * proposer gets at most one bit of bias per slot it proposes. A local development chain has no
+ * randomness at all. See docs/peer-validation.md.
+ *
+ * Nothing readable is stored or logged: addresses, record ids, hashes, HPKE-wrapped keys.
+ * Loops are bounded by `VALIDATORS` and `MAX_DRAW_SAMPLES`; none runs over providers or records.
  */
 interface IPeerValidation {
+    /// @notice State of a record's validation case.
+    /// `None`: never submitted. `Submitted`: consent given, waiting for {draw}. `Pending`: validators
+    /// drawn and voting (a replaced validator's seat waits for the next {draw}). `Validated` and
+    /// `Rejected` are final.
+    enum ValidationStatus {
+        None,
+        Submitted,
+        Pending,
+        Validated,
+        Rejected
+    }
+
+    /// @notice A validator's vote. `None` until it votes.
+    enum Vote {
+        None,
+        Approve,
+        Reject
+    }
+
+    /// @notice A record's validation case, as returned by {getCase}.
+    struct ValidationCase {
+        ValidationStatus status;
+        /// @dev The provider that anchored the record and submitted it.
+        address author;
+        /// @dev The record's patient (who signed the consent).
+        address patient;
+        /// @dev keccak256 of the author's registered provider name at submission.
+        bytes32 authorInstitution;
+        /// @dev Unix time (seconds) of submission.
+        uint40 submittedAt;
+        /// @dev Unix time (seconds) of the decision; zero while undecided.
+        uint40 decidedAt;
+        /// @dev Block whose hash seeds the next {draw}; meaningful while `vacancies` is not zero.
+        uint40 seedBlock;
+        uint8 approvals;
+        uint8 rejections;
+        /// @dev Seats waiting for a validator (all of them before the first draw, one per replacement).
+        uint8 vacancies;
+    }
+
+    /// @notice One of a case's `VALIDATORS` seats, as returned by {getSeats}.
+    struct Seat {
+        /// @dev The seat's validator; zero while vacant.
+        address validator;
+        /// @dev Unix time (seconds) until which (inclusive) the validator may vote.
+        uint40 deadline;
+        Vote vote;
+    }
+
+    /// @notice The fields of a record's {IRecordRegistry-RecordAnchored} event that prove who anchored it
+    /// (the registry's record id binds them, with the author; see {IRecordRegistry-computeRecordId}).
+    struct RecordProof {
+        /// @dev The record's `previousHead` (bytes28).
+        bytes28 previousHead;
+        /// @dev The record's `ciphertextHash`.
+        bytes32 ciphertextHash;
+        /// @dev The record's binary CID.
+        bytes cid;
+    }
+
+    /// @notice Emitted when `provider` joins the validator pool for `institution` (keccak256 of its name).
+    event PoolJoined(address indexed provider, bytes32 indexed institution);
+    /// @notice Emitted when `provider` leaves the pool: by itself, or pruned by `by` because it is no
+    /// longer an active provider.
+    event PoolLeft(address indexed provider, bytes32 indexed institution, address indexed by);
+    /// @notice Emitted when `author` submits record `recordId` of `patient`; `seedBlock` seeds the draw.
+    event ValidationSubmitted(bytes32 indexed recordId, address indexed patient, address indexed author, uint40 seedBlock);
+    /// @notice Emitted when a draw finds `seedBlock`'s hash gone (more than 256 blocks old) and fixes a new one.
+    event ValidationSeedRenewed(bytes32 indexed recordId, uint40 seedBlock);
+    /// @notice Emitted when `validator` is drawn into `seat` of record `recordId`'s case; it may vote
+    /// until `deadline` (Unix seconds).
+    event ValidatorChosen(bytes32 indexed recordId, address indexed validator, uint8 seat, uint40 deadline);
+    /// @notice Emitted when the author shares the record's data key with `validator`: `wrappedKey` is
+    /// the key sealed with HPKE to the validator's X25519 key current at this block.
+    event ValidationKeyShared(bytes32 indexed recordId, address indexed validator, bytes wrappedKey);
+    /// @notice Emitted when `validator` votes on record `recordId`; `commentHash` is the hash of a
+    /// comment kept off chain (zero for none).
+    event ValidationVoteCast(bytes32 indexed recordId, address indexed validator, Vote vote, bytes32 commentHash);
+    /// @notice Emitted when `validator`, silent past its deadline or no longer active, is removed from
+    /// its seat by `by`; `seedBlock` seeds the draw of its successor.
+    event ValidatorReplaced(bytes32 indexed recordId, address indexed validator, address indexed by, uint40 seedBlock);
+    /// @notice Emitted when record `recordId`'s case reaches `status` (`Validated` or `Rejected`).
+    event ValidationDecided(bytes32 indexed recordId, ValidationStatus status, uint8 approvals, uint8 rejections);
+
+    /// @notice `provider` is not an active provider.
+    error PeerValidationProviderNotActive(address provider);
+    /// @notice Only hospitals join the pool; `provider` is of `kind`.
+    error PeerValidationNotHospital(address provider, IProviderRegistry.ProviderKind kind);
+    /// @notice `institution` is already in the pool through `member` (one account per institution).
+    error PeerValidationInstitutionInPool(bytes32 institution, address member);
+    /// @notice `account` is not in the pool.
+    error PeerValidationNotInPool(address account);
+    /// @notice `member` is still an active provider: only inactive members can be pruned.
+    error PeerValidationMemberActive(address member);
+    /// @notice Record `recordId` is not anchored in the record registry.
+    error PeerValidationUnknownRecord(bytes32 recordId);
+    /// @notice Record `recordId` was not anchored by `account` (or the {RecordProof} is not its own).
+    error PeerValidationNotAuthor(bytes32 recordId, address account);
+    /// @notice Record `recordId` was already submitted; its case is in `status`. A record is validated once.
+    error PeerValidationAlreadySubmitted(bytes32 recordId, ValidationStatus status);
+    /// @notice The patient's consent expired at `deadline` (Unix seconds); the block time is `now`.
+    error PeerValidationConsentExpired(uint40 deadline, uint40 now);
+    /// @notice The consent signature is not `patient`'s over {ValidationConsent} for record `recordId`.
+    error PeerValidationInvalidConsent(bytes32 recordId, address patient);
+    /// @notice The pool holds `available` members outside the author's institution; a case needs `needed`.
+    error PeerValidationPoolTooSmall(uint256 available, uint256 needed);
+    /// @notice No validation case exists for record `recordId`.
+    error PeerValidationUnknownCase(bytes32 recordId);
+    /// @notice Record `recordId`'s case is in `status`, not one this operation accepts.
+    error PeerValidationCaseNotOpen(bytes32 recordId, ValidationStatus status);
+    /// @notice Record `recordId`'s case has no vacant seat to draw.
+    error PeerValidationNothingToDraw(bytes32 recordId);
+    /// @notice The draw needs block `seedBlock`'s hash, which exists once the chain is past it; it is at `blockNumber`.
+    error PeerValidationSeedNotReady(bytes32 recordId, uint256 seedBlock, uint256 blockNumber);
+    /// @notice `MAX_DRAW_SAMPLES` pool entries were sampled and only `drawn` of the `needed` validators
+    /// were eligible (the others are the author's institution, inactive or already chosen).
+    error PeerValidationDrawFailed(bytes32 recordId, uint256 drawn, uint256 needed);
+    /// @notice `account` is not the author of record `recordId`'s case.
+    error PeerValidationNotCaseAuthor(bytes32 recordId, address account);
+    /// @notice `validators` and `wrappedKeys` have different lengths.
+    error PeerValidationLengthMismatch(uint256 validators, uint256 wrappedKeys);
+    /// @notice A wrapped key must be 1..512 bytes; it is `length`.
+    error PeerValidationInvalidWrappedKey(uint256 length);
+    /// @notice `account` holds no seat in record `recordId`'s case (never chosen, or replaced).
+    error PeerValidationNotValidator(bytes32 recordId, address account);
+    /// @notice `author` anchored record `recordId`: an author never validates its own record.
+    error PeerValidationAuthorCannotVote(bytes32 recordId, address author);
+    /// @notice `validator` already voted `vote` on record `recordId`.
+    error PeerValidationAlreadyVoted(bytes32 recordId, address validator, Vote vote);
+    /// @notice `validator`'s deadline to vote on record `recordId` was `deadline`; the block time is `now`.
+    error PeerValidationDeadlinePassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
+    /// @notice A vote must be `Approve` or `Reject`.
+    error PeerValidationInvalidVote();
+    /// @notice `validator` of record `recordId` is active and may still vote until `deadline`; the block time is `now`.
+    error PeerValidationDeadlineNotPassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
+
+    // ------------------------------------------------------------------ pool
+
     /**
-     * @notice Whether `account` is a currently chosen, not-replaced validator of an open or
-     * decided validation case of `recordId` and is an active provider. The record registry
-     * lets such an account read the record (`canRead`).
+     * @notice Puts the caller in the validator pool for its institution (keccak256 of its registered
+     * provider name; departments of one hospital share it).
+     * @dev Requirements: caller an active provider of kind `Hospital`; its institution not in the pool
+     * (through the caller or another account; prune an inactive one first). Emits {PoolJoined}.
+     */
+    function joinPool() external;
+
+    /**
+     * @notice Takes the caller out of the pool. Seats it already holds are kept.
+     * @dev Requirements: caller in the pool. Emits {PoolLeft} (`by` = caller).
+     */
+    function leavePool() external;
+
+    /**
+     * @notice Takes `member`, no longer an active provider, out of the pool. Anyone may call.
+     * @dev Requirements: `member` in the pool and not active. Emits {PoolLeft} (`by` = caller).
+     */
+    function prune(address member) external;
+
+    // ----------------------------------------------------------------- cases
+
+    /**
+     * @notice Submits record `recordId`, anchored by the caller, for peer validation, with its patient's
+     * consent to share the record's key with `VALIDATORS` drawn validators. Fixes the seed block (the
+     * next block) of the first {draw}.
+     * @param proof The record's event fields that prove the caller anchored it; see {RecordProof}.
+     * @param consentDeadline Unix time (seconds) until which (inclusive) the consent is accepted.
+     * @param consentSignature The patient's signature over {ValidationConsent}`(recordId, author = caller,
+     * validators = VALIDATORS, deadline = consentDeadline)` in this contract's EIP-712 domain ("Meridian
+     * PeerValidation", version "1"): 65-byte ECDSA, or what its ERC-1271 check accepts.
+     * @dev Requirements: caller an active provider that anchored the record; record never submitted;
+     * consent not expired and valid; at least `VALIDATORS` pool members outside the caller's
+     * institution. Emits {ValidationSubmitted}.
+     */
+    function submit(bytes32 recordId, RecordProof calldata proof, uint40 consentDeadline, bytes calldata consentSignature)
+        external;
+
+    /**
+     * @notice Fills the vacant seats of record `recordId`'s case with validators drawn at random from the
+     * pool (uniformly over the pool's entries, skipping the author's institution, inactive members and
+     * institutions already chosen for the case), from the hash of the case's seed block. When that hash
+     * is gone (the seed block is more than 256 blocks old), fixes a new seed block instead and returns.
+     * Anyone may call.
+     * @dev Requirements: case `Submitted` or `Pending` with a vacant seat; the chain past the seed
+     * block; at most `MAX_DRAW_SAMPLES` pool entries sampled to fill every seat. Each chosen validator's
+     * deadline is the block time + `VOTE_PERIOD`. Emits {ValidatorChosen} per seat, or
+     * {ValidationSeedRenewed}.
+     */
+    function draw(bytes32 recordId) external;
+
+    /**
+     * @notice Shares record `recordId`'s data key with validators of its case: `wrappedKeys[i]` is the
+     * key sealed with HPKE to `validators[i]`'s current X25519 key. Nothing is stored.
+     * @dev Requirements: caller the case's author; each `validators[i]` holds a seat; each wrapped key
+     * 1..512 bytes. Emits {ValidationKeyShared} per validator.
+     */
+    function shareKeys(bytes32 recordId, address[] calldata validators, bytes[] calldata wrappedKeys) external;
+
+    /**
+     * @notice Votes `choice` on record `recordId`. Decides the case at `APPROVALS` approvals
+     * (`Validated`) or `REJECTIONS` rejections (`Rejected`).
+     * @param choice `Approve` or `Reject`.
+     * @param commentHash Hash of the validator's comment, kept off chain (zero for none).
+     * @dev Requirements: caller not the author; case `Pending`; caller holds a seat, has not voted, is an
+     * active provider, and its deadline has not passed; `choice` not `None`. Emits {ValidationVoteCast},
+     * and {ValidationDecided} when the vote decides.
+     */
+    function vote(bytes32 recordId, Vote choice, bytes32 commentHash) external;
+
+    /**
+     * @notice Frees `validator`'s seat in record `recordId`'s case, when it did not vote by its deadline
+     * or is no longer an active provider, and fixes a new seed block; {draw} then fills the seat.
+     * The replaced validator loses read access. Anyone may call.
+     * @dev Requirements: case `Pending`; `validator` holds a seat and has not voted; its deadline passed
+     * or it is not active. Emits {ValidatorReplaced}.
+     */
+    function replace(bytes32 recordId, address validator) external;
+
+    // ----------------------------------------------------------------- views
+
+    /// @notice k, the number of validators per case (3f + 1).
+    function VALIDATORS() external view returns (uint8);
+
+    /// @notice Approvals that validate a record (2f + 1).
+    function APPROVALS() external view returns (uint8);
+
+    /// @notice Rejections that reject a record (f + 1: `APPROVALS` approvals are then impossible).
+    function REJECTIONS() external view returns (uint8);
+
+    /// @notice Seconds a drawn validator has to vote.
+    function VOTE_PERIOD() external view returns (uint40);
+
+    /// @notice Most pool entries one {draw} samples.
+    function MAX_DRAW_SAMPLES() external view returns (uint256);
+
+    /// @notice The provider registry consulted for status, kind and name.
+    function providerRegistry() external view returns (IProviderRegistry);
+
+    /// @notice The record registry whose records are validated.
+    function recordRegistry() external view returns (IRecordRegistry);
+
+    /**
+     * @notice Whether `account` is a currently chosen, not-replaced validator of an open (or decided)
+     * validation case of `recordId` and is an active provider. The record registry lets such an
+     * account read the record (`canRead`).
      */
     function isValidator(bytes32 recordId, address account) external view returns (bool);
+
+    /// @notice The validation status of record `recordId` (`None` when never submitted).
+    function statusOf(bytes32 recordId) external view returns (ValidationStatus);
+
+    /// @notice Record `recordId`'s case (all zero when never submitted).
+    function getCase(bytes32 recordId) external view returns (ValidationCase memory);
+
+    /// @notice The `VALIDATORS` seats of record `recordId`'s case, in seat order.
+    function getSeats(bytes32 recordId) external view returns (Seat[] memory);
+
+    /// @notice How many accounts are in the pool.
+    function poolSize() external view returns (uint256);
+
+    /// @notice The pool member at `index` (0 .. poolSize - 1; the order changes when members leave).
+    function poolMemberAt(uint256 index) external view returns (address);
+
+    /// @notice Whether `account` is in the pool.
+    function isInPool(address account) external view returns (bool);
+
+    /// @notice The pool member of `institution` (zero when none).
+    function poolMemberOf(bytes32 institution) external view returns (address);
+
+    /// @notice The institution of `provider`: keccak256 of its registered name (zero when not admitted).
+    function institutionOf(address provider) external view returns (bytes32);
+
+    /**
+     * @notice The EIP-712 digest the patient signs: `ValidationConsent(bytes32 recordId,address author,
+     * uint8 validators,uint40 deadline)` in this contract's domain.
+     */
+    function consentDigest(bytes32 recordId, address author, uint8 validators, uint40 deadline)
+        external
+        view
+        returns (bytes32);
 }

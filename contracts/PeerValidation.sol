@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IPeerValidation} from "./interfaces/IPeerValidation.sol";
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+
+/**
+ * @title PeerValidation
+ * @notice Reference implementation of {IPeerValidation}, with OpenZeppelin {EIP712} (domain
+ * "Meridian PeerValidation", version "1") and {SignatureChecker} for the patient's consent.
+ * @dev The record registry deploys this contract from its own constructor, so the constructor
+ * only stores the two registries and never calls them.
+ *
+ * Storage, for constant gas per operation: a case is three slots (author and counters; patient
+ * and block numbers; the author's institution), each seat one slot, each account's seat index one
+ * slot. The pool is an array with swap-and-pop removal plus an index per member and a member per
+ * institution. Loops run over a case's seats (`VALIDATORS`) or over the pool entries sampled by
+ * one draw (at most `MAX_DRAW_SAMPLES`), never over providers, records or the whole pool.
+ */
+contract PeerValidation is IPeerValidation, EIP712 {
+    /// @inheritdoc IPeerValidation
+    uint8 public constant VALIDATORS = 4;
+    /// @notice f, the faulty validators a case tolerates (VALIDATORS = 3f + 1).
+    uint8 public constant FAULTS = 1;
+    /// @inheritdoc IPeerValidation
+    uint8 public constant APPROVALS = 2 * FAULTS + 1;
+    /// @inheritdoc IPeerValidation
+    uint8 public constant REJECTIONS = VALIDATORS - APPROVALS + 1;
+    /// @inheritdoc IPeerValidation
+    uint40 public constant VOTE_PERIOD = 3 days;
+    /// @inheritdoc IPeerValidation
+    uint256 public constant MAX_DRAW_SAMPLES = 32;
+    /// @notice EIP-712 type hash of `ValidationConsent(bytes32 recordId,address author,uint8 validators,uint40 deadline)`.
+    bytes32 public constant VALIDATION_CONSENT_TYPEHASH =
+        keccak256("ValidationConsent(bytes32 recordId,address author,uint8 validators,uint40 deadline)");
+
+    /// @dev Largest wrapped key {shareKeys} accepts, in bytes (an HPKE-wrapped DEK is 80).
+    uint256 private constant MAX_WRAPPED_KEY_BYTES = 512;
+    /// @dev `_seatOf` value of a validator that was replaced (never chosen again for the case).
+    uint8 private constant REPLACED = type(uint8).max;
+
+    /// @dev Slot 1 of a case: what {vote} reads and writes.
+    struct CaseHead {
+        address author;
+        uint40 submittedAt;
+        ValidationStatus status;
+        uint8 approvals;
+        uint8 rejections;
+        uint8 vacancies;
+    }
+
+    /// @dev Slot 2 of a case.
+    struct CaseTail {
+        address patient;
+        uint40 seedBlock;
+        uint40 decidedAt;
+    }
+
+    IProviderRegistry private immutable _providers;
+    IRecordRegistry private immutable _records;
+
+    address[] private _pool;
+    mapping(address account => uint256 indexPlusOne) private _poolIndex;
+    mapping(bytes32 institution => address member) private _memberOf;
+    /// @dev Set when an account joins; kept when it leaves, so its seats' institutions stay known.
+    mapping(address account => bytes32 institution) private _institutionOfMember;
+
+    mapping(bytes32 recordId => CaseHead) private _heads;
+    mapping(bytes32 recordId => CaseTail) private _tails;
+    mapping(bytes32 recordId => bytes32 institution) private _authorInstitution;
+    mapping(bytes32 recordId => Seat[VALIDATORS]) private _seats;
+    /// @dev 0: never chosen; 1..VALIDATORS: holds seat (value - 1); REPLACED: lost its seat.
+    mapping(bytes32 recordId => mapping(address account => uint8 seatPlusOne)) private _seatOf;
+
+    /// @param providers_ The provider registry consulted for status, kind and name.
+    /// @param records_ The record registry whose records are validated (not called here: it may be
+    /// the registry being constructed).
+    constructor(IProviderRegistry providers_, IRecordRegistry records_) EIP712("Meridian PeerValidation", "1") {
+        _providers = providers_;
+        _records = records_;
+    }
+
+    // -------------------------------------------------------------------- pool
+
+    /// @inheritdoc IPeerValidation
+    function joinPool() external {
+        IProviderRegistry.Provider memory p = _providers.getProvider(msg.sender);
+        if (p.status != IProviderRegistry.ProviderStatus.Active) revert PeerValidationProviderNotActive(msg.sender);
+        if (p.kind != IProviderRegistry.ProviderKind.Hospital) revert PeerValidationNotHospital(msg.sender, p.kind);
+        bytes32 institution = keccak256(bytes(p.name));
+        address member = _memberOf[institution];
+        if (member != address(0)) revert PeerValidationInstitutionInPool(institution, member);
+        _pool.push(msg.sender);
+        _poolIndex[msg.sender] = _pool.length;
+        _memberOf[institution] = msg.sender;
+        _institutionOfMember[msg.sender] = institution;
+        emit PoolJoined(msg.sender, institution);
+    }
+
+    /// @inheritdoc IPeerValidation
+    function leavePool() external {
+        _leave(msg.sender);
+    }
+
+    /// @inheritdoc IPeerValidation
+    function prune(address member) external {
+        if (_poolIndex[member] == 0) revert PeerValidationNotInPool(member);
+        if (_providers.isActive(member)) revert PeerValidationMemberActive(member);
+        _leave(member);
+    }
+
+    // ------------------------------------------------------------------- cases
+
+    /// @inheritdoc IPeerValidation
+    function submit(bytes32 recordId, RecordProof calldata proof, uint40 consentDeadline, bytes calldata consentSignature)
+        external
+    {
+        IProviderRegistry.Provider memory author = _providers.getProvider(msg.sender);
+        if (author.status != IProviderRegistry.ProviderStatus.Active) revert PeerValidationProviderNotActive(msg.sender);
+        IRecordRegistry.Record memory r = _records.getRecord(recordId);
+        address patient = r.patient;
+        if (patient == address(0)) revert PeerValidationUnknownRecord(recordId);
+        bytes32 computed = _records.computeRecordId(
+            patient, proof.previousHead, msg.sender, r.category, r.keyEpoch, r.anchoredAt, proof.ciphertextHash, proof.cid
+        );
+        if (computed != recordId) revert PeerValidationNotAuthor(recordId, msg.sender);
+        ValidationStatus status = _heads[recordId].status;
+        if (status != ValidationStatus.None) revert PeerValidationAlreadySubmitted(recordId, status);
+        uint40 now_ = _time();
+        if (consentDeadline < now_) revert PeerValidationConsentExpired(consentDeadline, now_);
+        bytes32 digest = _consentDigest(recordId, msg.sender, VALIDATORS, consentDeadline);
+        if (!SignatureChecker.isValidSignatureNowCalldata(patient, digest, consentSignature)) {
+            revert PeerValidationInvalidConsent(recordId, patient);
+        }
+        bytes32 institution = keccak256(bytes(author.name));
+        uint256 available = _pool.length;
+        if (_memberOf[institution] != address(0)) --available;
+        if (available < VALIDATORS) revert PeerValidationPoolTooSmall(available, VALIDATORS);
+
+        uint40 seedBlock = uint40(_blockNumber() + 1);
+        _heads[recordId] = CaseHead(msg.sender, now_, ValidationStatus.Submitted, 0, 0, VALIDATORS);
+        _tails[recordId] = CaseTail(patient, seedBlock, 0);
+        _authorInstitution[recordId] = institution;
+        emit ValidationSubmitted(recordId, patient, msg.sender, seedBlock);
+    }
+
+    /// @inheritdoc IPeerValidation
+    function draw(bytes32 recordId) external {
+        CaseHead storage head = _heads[recordId];
+        ValidationStatus status = head.status;
+        if (status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
+        if (status != ValidationStatus.Submitted && status != ValidationStatus.Pending) {
+            revert PeerValidationCaseNotOpen(recordId, status);
+        }
+        uint8 vacancies = head.vacancies;
+        if (vacancies == 0) revert PeerValidationNothingToDraw(recordId);
+        CaseTail storage tail = _tails[recordId];
+        uint256 seedBlock = tail.seedBlock;
+        uint256 blockNumber = _blockNumber();
+        if (blockNumber <= seedBlock) revert PeerValidationSeedNotReady(recordId, seedBlock, blockNumber);
+        bytes32 seed = _blockHash(seedBlock);
+        if (seed == bytes32(0)) {
+            // more than 256 blocks old: its hash is gone, and a hash known by now must not be used
+            uint40 renewed = uint40(blockNumber + 1);
+            tail.seedBlock = renewed;
+            emit ValidationSeedRenewed(recordId, renewed);
+            return;
+        }
+        _fillSeats(recordId, seed, vacancies);
+        head.vacancies = 0;
+        head.status = ValidationStatus.Pending;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function shareKeys(bytes32 recordId, address[] calldata validators, bytes[] calldata wrappedKeys) external {
+        CaseHead storage head = _heads[recordId];
+        ValidationStatus status = head.status;
+        if (status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
+        if (head.author != msg.sender) revert PeerValidationNotCaseAuthor(recordId, msg.sender);
+        if (status != ValidationStatus.Pending) revert PeerValidationCaseNotOpen(recordId, status);
+        uint256 count = validators.length;
+        if (wrappedKeys.length != count) revert PeerValidationLengthMismatch(count, wrappedKeys.length);
+        if (count > VALIDATORS) revert PeerValidationLengthMismatch(count, VALIDATORS);
+        mapping(address => uint8) storage seatOf = _seatOf[recordId];
+        for (uint256 i; i < count; ++i) {
+            address validator = validators[i];
+            uint8 seat = seatOf[validator];
+            if (seat == 0 || seat == REPLACED) revert PeerValidationNotValidator(recordId, validator);
+            uint256 length = wrappedKeys[i].length;
+            if (length == 0 || length > MAX_WRAPPED_KEY_BYTES) revert PeerValidationInvalidWrappedKey(length);
+            emit ValidationKeyShared(recordId, validator, wrappedKeys[i]);
+        }
+    }
+
+    /// @inheritdoc IPeerValidation
+    function vote(bytes32 recordId, Vote choice, bytes32 commentHash) external {
+        CaseHead storage head = _heads[recordId];
+        CaseHead memory h = head;
+        if (h.status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
+        if (msg.sender == h.author) revert PeerValidationAuthorCannotVote(recordId, msg.sender);
+        if (h.status != ValidationStatus.Pending) revert PeerValidationCaseNotOpen(recordId, h.status);
+        uint8 seatPlusOne = _seatOf[recordId][msg.sender];
+        if (seatPlusOne == 0 || seatPlusOne == REPLACED) revert PeerValidationNotValidator(recordId, msg.sender);
+        Seat storage seat = _seats[recordId][seatPlusOne - 1];
+        Vote previous = seat.vote;
+        if (previous != Vote.None) revert PeerValidationAlreadyVoted(recordId, msg.sender, previous);
+        uint40 now_ = _time();
+        uint40 deadline = seat.deadline;
+        if (now_ > deadline) revert PeerValidationDeadlinePassed(recordId, msg.sender, deadline, now_);
+        if (choice == Vote.None) revert PeerValidationInvalidVote();
+        if (!_providers.isActive(msg.sender)) revert PeerValidationProviderNotActive(msg.sender);
+
+        seat.vote = choice;
+        emit ValidationVoteCast(recordId, msg.sender, choice, commentHash);
+        uint8 approvals = h.approvals;
+        uint8 rejections = h.rejections;
+        if (choice == Vote.Approve) ++approvals;
+        else ++rejections;
+        head.approvals = approvals;
+        head.rejections = rejections;
+        ValidationStatus decided = approvals >= APPROVALS
+            ? ValidationStatus.Validated
+            : rejections >= REJECTIONS ? ValidationStatus.Rejected : ValidationStatus.None;
+        if (decided != ValidationStatus.None) {
+            head.status = decided;
+            _tails[recordId].decidedAt = now_;
+            emit ValidationDecided(recordId, decided, approvals, rejections);
+        }
+    }
+
+    /// @inheritdoc IPeerValidation
+    function replace(bytes32 recordId, address validator) external {
+        CaseHead storage head = _heads[recordId];
+        ValidationStatus status = head.status;
+        if (status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
+        if (status != ValidationStatus.Pending) revert PeerValidationCaseNotOpen(recordId, status);
+        mapping(address => uint8) storage seatOf = _seatOf[recordId];
+        uint8 seatPlusOne = seatOf[validator];
+        if (seatPlusOne == 0 || seatPlusOne == REPLACED) revert PeerValidationNotValidator(recordId, validator);
+        Seat storage seat = _seats[recordId][seatPlusOne - 1];
+        Vote previous = seat.vote;
+        if (previous != Vote.None) revert PeerValidationAlreadyVoted(recordId, validator, previous);
+        uint40 now_ = _time();
+        uint40 deadline = seat.deadline;
+        if (now_ <= deadline && _providers.isActive(validator)) {
+            revert PeerValidationDeadlineNotPassed(recordId, validator, deadline, now_);
+        }
+        seat.validator = address(0);
+        seat.deadline = 0;
+        seatOf[validator] = REPLACED;
+        ++head.vacancies;
+        uint40 seedBlock = uint40(_blockNumber() + 1);
+        _tails[recordId].seedBlock = seedBlock;
+        emit ValidatorReplaced(recordId, validator, msg.sender, seedBlock);
+    }
+
+    // ------------------------------------------------------------------- views
+
+    /// @inheritdoc IPeerValidation
+    function providerRegistry() external view returns (IProviderRegistry) {
+        return _providers;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function recordRegistry() external view returns (IRecordRegistry) {
+        return _records;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function isValidator(bytes32 recordId, address account) external view returns (bool) {
+        uint8 seatPlusOne = _seatOf[recordId][account];
+        return seatPlusOne != 0 && seatPlusOne != REPLACED && _providers.isActive(account);
+    }
+
+    /// @inheritdoc IPeerValidation
+    function statusOf(bytes32 recordId) external view returns (ValidationStatus) {
+        return _heads[recordId].status;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function getCase(bytes32 recordId) external view returns (ValidationCase memory) {
+        CaseHead memory h = _heads[recordId];
+        CaseTail memory t = _tails[recordId];
+        return ValidationCase(
+            h.status,
+            h.author,
+            t.patient,
+            _authorInstitution[recordId],
+            h.submittedAt,
+            t.decidedAt,
+            t.seedBlock,
+            h.approvals,
+            h.rejections,
+            h.vacancies
+        );
+    }
+
+    /// @inheritdoc IPeerValidation
+    function getSeats(bytes32 recordId) external view returns (Seat[] memory seats) {
+        seats = new Seat[](VALIDATORS);
+        Seat[VALIDATORS] storage stored = _seats[recordId];
+        for (uint256 i; i < VALIDATORS; ++i) {
+            seats[i] = stored[i];
+        }
+    }
+
+    /// @inheritdoc IPeerValidation
+    function poolSize() external view returns (uint256) {
+        return _pool.length;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function poolMemberAt(uint256 index) external view returns (address) {
+        return _pool[index];
+    }
+
+    /// @inheritdoc IPeerValidation
+    function isInPool(address account) external view returns (bool) {
+        return _poolIndex[account] != 0;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function poolMemberOf(bytes32 institution) external view returns (address) {
+        return _memberOf[institution];
+    }
+
+    /// @inheritdoc IPeerValidation
+    function institutionOf(address provider) external view returns (bytes32) {
+        string memory name = _providers.getProvider(provider).name;
+        return bytes(name).length == 0 ? bytes32(0) : keccak256(bytes(name));
+    }
+
+    /// @inheritdoc IPeerValidation
+    function consentDigest(bytes32 recordId, address author, uint8 validators, uint40 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _consentDigest(recordId, author, validators, deadline);
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev The block time in seconds; virtual so tests can move it.
+    function _time() internal view virtual returns (uint40) {
+        return uint40(block.timestamp);
+    }
+
+    /// @dev The current block number; virtual so Solidity tests can move it.
+    function _blockNumber() internal view virtual returns (uint256) {
+        return block.number;
+    }
+
+    /// @dev The hash of block `number` (zero for the current block, future blocks and blocks more than
+    /// 256 blocks old); virtual so Solidity tests can choose it.
+    function _blockHash(uint256 number) internal view virtual returns (bytes32) {
+        return blockhash(number);
+    }
+
+    function _consentDigest(bytes32 recordId, address author, uint8 validators, uint40 deadline)
+        private
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(VALIDATION_CONSENT_TYPEHASH, recordId, author, validators, deadline)));
+    }
+
+    /// @dev Swap-and-pop removal of `member` from the pool.
+    function _leave(address member) private {
+        uint256 indexPlusOne = _poolIndex[member];
+        if (indexPlusOne == 0) revert PeerValidationNotInPool(member);
+        uint256 last = _pool.length - 1;
+        if (indexPlusOne - 1 != last) {
+            address moved = _pool[last];
+            _pool[indexPlusOne - 1] = moved;
+            _poolIndex[moved] = indexPlusOne;
+        }
+        _pool.pop();
+        delete _poolIndex[member];
+        bytes32 institution = _institutionOfMember[member];
+        delete _memberOf[institution];
+        emit PoolLeft(member, institution, msg.sender);
+    }
+
+    /**
+     * @dev Fills the `vacancies` empty seats of `recordId` with pool members sampled without
+     * replacement (a Fisher-Yates shuffle of the pool's indices, kept sparse in memory: only the
+     * positions it swapped) from `keccak256(seed, recordId, t)` for sample t = 0, 1, ... Each
+     * sample is uniform over the pool entries not sampled yet, so the first eligible ones are a
+     * uniform choice among the eligible entries. A sample is skipped when its member is of the
+     * author's institution or of an institution seated in the case, was chosen for the case
+     * before (seated or replaced), or is not an active provider. At most `MAX_DRAW_SAMPLES`
+     * samples; reverts when they do not fill every vacancy.
+     */
+    function _fillSeats(bytes32 recordId, bytes32 seed, uint8 vacancies) private {
+        Seat[VALIDATORS] storage seats = _seats[recordId];
+        mapping(address => uint8) storage seatOf = _seatOf[recordId];
+        bytes32[] memory taken = new bytes32[](VALIDATORS + 1);
+        uint8[] memory vacant = new uint8[](VALIDATORS);
+        taken[0] = _authorInstitution[recordId];
+        uint256 takenCount = 1;
+        uint256 vacantCount;
+        for (uint256 i; i < VALIDATORS; ++i) {
+            address seated = seats[i].validator;
+            if (seated == address(0)) vacant[vacantCount++] = uint8(i);
+            else taken[takenCount++] = _institutionOfMember[seated];
+        }
+
+        uint256 n = _pool.length;
+        uint256 limit = n < MAX_DRAW_SAMPLES ? n : MAX_DRAW_SAMPLES;
+        uint256[] memory swappedAt = new uint256[](limit);
+        uint256[] memory swappedValue = new uint256[](limit);
+        uint256 swaps;
+        uint256 filled;
+        uint40 deadline = _time() + VOTE_PERIOD;
+        for (uint256 t; t < limit && filled < vacancies; ++t) {
+            uint256 r = t + (uint256(keccak256(abi.encode(seed, recordId, t))) % (n - t));
+            // virtual array a[i] = i except where swapped: pick a[r], then a[r] = a[t]
+            uint256 picked = r;
+            uint256 atT = t;
+            uint256 rEntry = type(uint256).max;
+            for (uint256 j; j < swaps; ++j) {
+                uint256 at = swappedAt[j];
+                if (at == r) (picked, rEntry) = (swappedValue[j], j);
+                else if (at == t) atT = swappedValue[j];
+            }
+            if (r != t) {
+                if (rEntry == type(uint256).max) {
+                    swappedAt[swaps] = r;
+                    swappedValue[swaps] = atT;
+                    ++swaps;
+                } else {
+                    swappedValue[rEntry] = atT;
+                }
+            }
+
+            address candidate = _pool[picked];
+            if (seatOf[candidate] != 0) continue;
+            bytes32 institution = _institutionOfMember[candidate];
+            bool clash;
+            for (uint256 j; j < takenCount; ++j) {
+                if (taken[j] == institution) {
+                    clash = true;
+                    break;
+                }
+            }
+            if (clash || !_providers.isActive(candidate)) continue;
+
+            uint8 seat = vacant[filled++];
+            seats[seat] = Seat(candidate, deadline, Vote.None);
+            seatOf[candidate] = seat + 1;
+            taken[takenCount++] = institution;
+            emit ValidatorChosen(recordId, candidate, seat, deadline);
+        }
+        if (filled < vacancies) revert PeerValidationDrawFailed(recordId, filled, vacancies);
+    }
+}
