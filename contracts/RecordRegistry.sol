@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {IPeerValidation} from "./interfaces/IPeerValidation.sol";
+import {PeerValidation} from "./PeerValidation.sol";
 
 /**
  * @title RecordRegistry
@@ -11,10 +16,23 @@ import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
  * head + key epoch), a record one slot, a grant one slot, a request one slot. The CID, the
  * ciphertext hash and wrapped keys live in event data and are bound to storage through the
  * record id and grant id. No function iterates over storage.
+ *
+ * Consent codes are EIP-712 typed data (OpenZeppelin {EIP712}, domain "Meridian RecordRegistry",
+ * version "1"), checked with {SignatureChecker} (ECDSA for EOAs, ERC-1271 for smart accounts).
+ * The constructor deploys the {PeerValidation} contract whose chosen validators pass {canRead}.
  */
-contract RecordRegistry is IRecordRegistry {
+contract RecordRegistry is IRecordRegistry, EIP712 {
     /// @inheritdoc IRecordRegistry
     uint32 public constant MAX_KEY_EPOCH = 16_383;
+    /// @inheritdoc IRecordRegistry
+    uint40 public constant MAX_EMERGENCY_ACCESS = 24 hours;
+
+    /// @dev EIP-712 type of {ConsentCode}; chain id and registry are the domain's.
+    bytes32 private constant CONSENT_CODE_TYPEHASH = keccak256(
+        "ConsentCode(address patient,address grantee,uint8 scope,bytes32 target,bool write,uint40 expiresAt,uint40 deadline,uint32 keyEpoch,uint256 nonce,bytes32 wrappedKeyHash)"
+    );
+    /// @dev ProviderRegistry's regulator role (OpenZeppelin AccessControl), refused emergency access.
+    bytes32 private constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
     uint256 private constant MAX_CID_BYTES = 128;
     uint256 private constant MAX_WRAPPED_KEY_BYTES = 512;
@@ -25,10 +43,17 @@ contract RecordRegistry is IRecordRegistry {
     mapping(bytes32 recordId => Record) private _records;
     mapping(bytes32 grantId => Grant) private _grants;
     mapping(bytes32 requestId => AccessRequest) private _requests;
+    mapping(address patient => mapping(uint256 nonce => bool)) private _consentNonces;
+    mapping(address patient => mapping(address guardian => GuardianLevel)) private _guardians;
+    mapping(address patient => bytes32 recordId) private _emergencySummaries;
+    mapping(bytes32 accessId => EmergencyAccess) private _emergencyAccess;
+
+    IPeerValidation private immutable _peerValidation;
 
     /// @param providers_ The provider registry consulted for provider status.
-    constructor(IProviderRegistry providers_) {
+    constructor(IProviderRegistry providers_) EIP712("Meridian RecordRegistry", "1") {
         _providers = providers_;
+        _peerValidation = new PeerValidation(providers_, this);
     }
 
     // ---------------------------------------------------------------- patients
@@ -96,21 +121,7 @@ contract RecordRegistry is IRecordRegistry {
 
     /// @inheritdoc IRecordRegistry
     function revoke(address grantee, Scope scope, bytes32 target) external {
-        bytes32 grantId = grantIdOf(msg.sender, grantee, scope, target);
-        Grant storage g = _grants[grantId];
-        // An expired grant can still be revoked: that is how a patient rotates keys away from it.
-        if (g.issuedAt == 0 || g.revokedAt != 0) revert RecordRegistryGrantNotActive(grantId);
-        g.revokedAt = _time();
-        Patient storage p = _patients[msg.sender];
-        uint32 epoch = p.keyEpoch;
-        if (scope != Scope.Record) {
-            if (epoch == MAX_KEY_EPOCH) revert RecordRegistryKeyEpochExhausted(msg.sender);
-            unchecked {
-                epoch += 1;
-            }
-            p.keyEpoch = epoch;
-        }
-        emit GrantRevoked(msg.sender, grantee, grantId, epoch);
+        _revoke(msg.sender, grantee, scope, target);
     }
 
     // ---------------------------------------------------------------- requests
@@ -143,22 +154,173 @@ contract RecordRegistry is IRecordRegistry {
         uint40 expiresAt,
         bytes calldata wrappedKey
     ) external returns (bytes32 grantId) {
-        bytes32 requestId = requestIdOf(msg.sender, requester, scope, target);
-        AccessRequest storage r = _requests[requestId];
-        if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
-        if (write && !r.write) revert RecordRegistryWriteNotRequested(requestId);
-        delete _requests[requestId];
-        grantId = _grant(msg.sender, requester, scope, target, write, expiresAt, wrappedKey);
-        emit AccessRequestApproved(msg.sender, requester, requestId);
+        (grantId,) = _approve(msg.sender, requester, scope, target, write, expiresAt, wrappedKey);
     }
 
     /// @inheritdoc IRecordRegistry
     function denyRequest(address requester, Scope scope, bytes32 target) external {
-        bytes32 requestId = requestIdOf(msg.sender, requester, scope, target);
-        AccessRequest storage r = _requests[requestId];
-        if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
-        delete _requests[requestId];
-        emit AccessRequestDenied(msg.sender, requester, requestId);
+        _deny(msg.sender, requester, scope, target);
+    }
+
+    // ----------------------------------------------------------- consent codes
+
+    /// @inheritdoc IRecordRegistry
+    function redeemConsentCode(ConsentCode calldata code, bytes calldata wrappedKey, bytes calldata signature)
+        external
+        returns (bytes32 grantId)
+    {
+        if (code.chainId != block.chainid) revert RecordRegistryConsentWrongChain(block.chainid, code.chainId);
+        if (code.registry != address(this)) revert RecordRegistryConsentWrongContract(address(this), code.registry);
+        if (msg.sender != code.grantee) revert RecordRegistryConsentNotForCaller(code.grantee, msg.sender);
+        uint40 now_ = _time();
+        if (now_ > code.deadline) revert RecordRegistryConsentExpired(code.deadline, now_);
+        address patient = code.patient;
+        mapping(uint256 => bool) storage used = _consentNonces[patient];
+        if (used[code.nonce]) revert RecordRegistryConsentAlreadyUsed(patient, code.nonce);
+        bytes32 digest = _consentDigest(code);
+        if (
+            keccak256(wrappedKey) != code.wrappedKeyHash
+                || !SignatureChecker.isValidSignatureNowCalldata(patient, digest, signature)
+        ) revert RecordRegistryInvalidConsentSignature(patient);
+        used[code.nonce] = true;
+        uint32 current = _patients[patient].keyEpoch;
+        if (code.keyEpoch != current) revert RecordRegistryStaleKeyEpoch(patient, code.keyEpoch, current);
+        grantId = _grant(patient, code.grantee, code.scope, code.target, code.write, code.expiresAt, wrappedKey);
+        emit ConsentCodeRedeemed(patient, code.grantee, grantId, digest, code.nonce);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function cancelConsentCode(uint256 nonce) external {
+        mapping(uint256 => bool) storage used = _consentNonces[msg.sender];
+        if (used[nonce]) revert RecordRegistryConsentAlreadyUsed(msg.sender, nonce);
+        used[nonce] = true;
+        emit ConsentCodeCancelled(msg.sender, nonce);
+    }
+
+    // --------------------------------------------------------------- guardians
+
+    /// @inheritdoc IRecordRegistry
+    function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external {
+        Patient storage p = _requirePatient(msg.sender);
+        _requirePatient(guardian);
+        if (level == GuardianLevel.None || guardian == msg.sender) revert RecordRegistryInvalidGuardian(guardian, level);
+        _requireWrappedKey(wrappedKey);
+        _guardians[msg.sender][guardian] = level;
+        emit GuardianAppointed(msg.sender, guardian, level, p.keyEpoch, wrappedKey);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function removeGuardian(address guardian) external {
+        _removeGuardian(msg.sender, guardian, false);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function stepDownAsGuardian(address patient) external {
+        _removeGuardian(patient, msg.sender, true);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function grantAsGuardian(
+        address patient,
+        address grantee,
+        Scope scope,
+        bytes32 target,
+        bool write,
+        uint40 expiresAt,
+        bytes calldata wrappedKey
+    ) external returns (bytes32 grantId) {
+        _requireGuardian(patient, GuardianLevel.ShareAndView);
+        grantId = _grant(patient, grantee, scope, target, write, expiresAt, wrappedKey);
+        emit GuardianActed(patient, msg.sender, this.grantAsGuardian.selector, grantId);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function revokeAsGuardian(address patient, address grantee, Scope scope, bytes32 target) external {
+        _requireGuardian(patient, GuardianLevel.ShareAndView);
+        bytes32 grantId = _revoke(patient, grantee, scope, target);
+        emit GuardianActed(patient, msg.sender, this.revokeAsGuardian.selector, grantId);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function approveRequestAsGuardian(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target,
+        bool write,
+        uint40 expiresAt,
+        bytes calldata wrappedKey
+    ) external returns (bytes32 grantId) {
+        _requireGuardian(patient, GuardianLevel.ShareAndView);
+        bytes32 requestId;
+        (grantId, requestId) = _approve(patient, requester, scope, target, write, expiresAt, wrappedKey);
+        emit GuardianActed(patient, msg.sender, this.approveRequestAsGuardian.selector, requestId);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function denyRequestAsGuardian(address patient, address requester, Scope scope, bytes32 target) external {
+        _requireGuardian(patient, GuardianLevel.ShareAndView);
+        bytes32 requestId = _deny(patient, requester, scope, target);
+        emit GuardianActed(patient, msg.sender, this.denyRequestAsGuardian.selector, requestId);
+    }
+
+    // -------------------------------------------------------- emergency access
+
+    /// @inheritdoc IRecordRegistry
+    function setEmergencySummary(bytes32 recordId) external {
+        _requirePatient(msg.sender);
+        if (recordId != bytes32(0)) {
+            address owner = _records[recordId].patient;
+            if (owner == address(0)) revert RecordRegistryUnknownRecord(recordId);
+            if (owner != msg.sender) revert RecordRegistryRecordOfAnotherPatient(recordId, msg.sender);
+        }
+        _emergencySummaries[msg.sender] = recordId;
+        emit EmergencySummarySet(msg.sender, recordId);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function openEmergencyAccess(address patient, bytes32 reason, uint40 duration) external {
+        if (IAccessControl(address(_providers)).hasRole(REGULATOR_ROLE, msg.sender)) {
+            revert RecordRegistryRegulatorNotAllowed(msg.sender);
+        }
+        if (!_providers.isActive(msg.sender)) revert RecordRegistryProviderNotActive(msg.sender);
+        if (reason == bytes32(0)) revert RecordRegistryEmergencyReasonRequired();
+        if (duration == 0 || duration > MAX_EMERGENCY_ACCESS) revert RecordRegistryInvalidEmergencyDuration(duration);
+        _requirePatient(patient);
+        bytes32 summary = _emergencySummaries[patient];
+        if (summary == bytes32(0)) revert RecordRegistryNoEmergencySummary(patient);
+        EmergencyAccess storage e = _emergencyAccess[_emergencyAccessId(patient, msg.sender)];
+        uint40 now_ = _time();
+        if (e.expiresAt > now_) revert RecordRegistryEmergencyAccessActive(patient, msg.sender, e.expiresAt);
+        uint40 expiresAt = now_ + duration;
+        e.openedAt = now_;
+        e.expiresAt = expiresAt;
+        emit EmergencyAccessOpened(patient, msg.sender, reason, summary, expiresAt);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function releaseEmergencyKey(address patient, address provider, bytes calldata wrappedKey) external {
+        bool byGuardian = msg.sender != patient;
+        if (byGuardian) _requireGuardian(patient, GuardianLevel.ShareAndView);
+        bytes32 accessId = _emergencyAccessId(patient, provider);
+        if (_emergencyAccess[accessId].expiresAt <= _time() || !_providers.isActive(provider)) {
+            revert RecordRegistryEmergencyAccessNotActive(patient, provider);
+        }
+        _requireWrappedKey(wrappedKey);
+        emit EmergencyKeyReleased(patient, provider, msg.sender, _emergencySummaries[patient], wrappedKey);
+        if (byGuardian) emit GuardianActed(patient, msg.sender, this.releaseEmergencyKey.selector, accessId);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function closeEmergencyAccess(address patient, address provider) external {
+        if (msg.sender != patient && msg.sender != provider && _guardians[patient][msg.sender] == GuardianLevel.None) {
+            revert RecordRegistryEmergencyCloseNotPermitted(patient, provider, msg.sender);
+        }
+        EmergencyAccess storage e = _emergencyAccess[_emergencyAccessId(patient, provider)];
+        uint40 now_ = _time();
+        if (e.expiresAt <= now_) revert RecordRegistryEmergencyAccessNotActive(patient, provider);
+        e.expiresAt = now_;
+        emit EmergencyAccessClosed(patient, provider, msg.sender);
     }
 
     // ------------------------------------------------------------------- views
@@ -172,11 +334,45 @@ contract RecordRegistry is IRecordRegistry {
     function canRead(address reader, bytes32 recordId) external view returns (bool) {
         Record memory r = _records[recordId];
         if (r.patient == address(0)) return false;
-        if (reader == r.patient) return true;
+        if (reader == r.patient || _guardians[r.patient][reader] != GuardianLevel.None) return true;
         if (!_providers.isActive(reader)) return false;
         return _isActive(_grants[grantIdOf(r.patient, reader, Scope.Record, recordId)])
             || _isActive(_grants[grantIdOf(r.patient, reader, Scope.Category, bytes32(uint256(r.category)))])
-            || _isActive(_grants[grantIdOf(r.patient, reader, Scope.All, bytes32(0))]);
+            || _isActive(_grants[grantIdOf(r.patient, reader, Scope.All, bytes32(0))])
+            || (
+                recordId == _emergencySummaries[r.patient]
+                    && _emergencyAccess[_emergencyAccessId(r.patient, reader)].expiresAt > _time()
+            ) || _peerValidation.isValidator(recordId, reader);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function consentCodeDigest(ConsentCode calldata code) external view returns (bytes32) {
+        return _consentDigest(code);
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function consentNonceUsed(address patient, uint256 nonce) external view returns (bool) {
+        return _consentNonces[patient][nonce];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function guardianLevel(address patient, address guardian) external view returns (GuardianLevel) {
+        return _guardians[patient][guardian];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function emergencySummaryOf(address patient) external view returns (bytes32) {
+        return _emergencySummaries[patient];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function getEmergencyAccess(address patient, address provider) external view returns (EmergencyAccess memory) {
+        return _emergencyAccess[_emergencyAccessId(patient, provider)];
+    }
+
+    /// @inheritdoc IRecordRegistry
+    function peerValidation() external view returns (address) {
+        return address(_peerValidation);
     }
 
     /// @inheritdoc IRecordRegistry
@@ -263,6 +459,97 @@ contract RecordRegistry is IRecordRegistry {
         return uint40(block.timestamp);
     }
 
+    function _revoke(address patient, address grantee, Scope scope, bytes32 target) private returns (bytes32 grantId) {
+        grantId = grantIdOf(patient, grantee, scope, target);
+        Grant storage g = _grants[grantId];
+        // An expired grant can still be revoked: that is how a patient rotates keys away from it.
+        if (g.issuedAt == 0 || g.revokedAt != 0) revert RecordRegistryGrantNotActive(grantId);
+        g.revokedAt = _time();
+        uint32 epoch = scope == Scope.Record ? _patients[patient].keyEpoch : _advanceKeyEpoch(patient);
+        emit GrantRevoked(patient, grantee, grantId, epoch);
+    }
+
+    function _approve(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target,
+        bool write,
+        uint40 expiresAt,
+        bytes calldata wrappedKey
+    ) private returns (bytes32 grantId, bytes32 requestId) {
+        requestId = requestIdOf(patient, requester, scope, target);
+        AccessRequest storage r = _requests[requestId];
+        if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
+        if (write && !r.write) revert RecordRegistryWriteNotRequested(requestId);
+        delete _requests[requestId];
+        grantId = _grant(patient, requester, scope, target, write, expiresAt, wrappedKey);
+        emit AccessRequestApproved(patient, requester, requestId);
+    }
+
+    function _deny(address patient, address requester, Scope scope, bytes32 target) private returns (bytes32 requestId) {
+        requestId = requestIdOf(patient, requester, scope, target);
+        AccessRequest storage r = _requests[requestId];
+        if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
+        delete _requests[requestId];
+        emit AccessRequestDenied(patient, requester, requestId);
+    }
+
+    function _removeGuardian(address patient, address guardian, bool byGuardian) private {
+        GuardianLevel level = _guardians[patient][guardian];
+        if (level == GuardianLevel.None) {
+            revert RecordRegistryNotGuardian(patient, guardian, level, GuardianLevel.View);
+        }
+        delete _guardians[patient][guardian];
+        emit GuardianRemoved(patient, guardian, byGuardian, _advanceKeyEpoch(patient));
+    }
+
+    /// @dev Advances `patient`'s key epoch (after a grantee or guardian that held KEKs leaves).
+    function _advanceKeyEpoch(address patient) private returns (uint32 epoch) {
+        Patient storage p = _patients[patient];
+        epoch = p.keyEpoch;
+        if (epoch == MAX_KEY_EPOCH) revert RecordRegistryKeyEpochExhausted(patient);
+        unchecked {
+            epoch += 1;
+        }
+        p.keyEpoch = epoch;
+    }
+
+    function _requireGuardian(address patient, GuardianLevel required) private view {
+        GuardianLevel level = _guardians[patient][msg.sender];
+        if (level < required) revert RecordRegistryNotGuardian(patient, msg.sender, level, required);
+    }
+
+    function _requireWrappedKey(bytes calldata wrappedKey) private pure {
+        if (wrappedKey.length == 0 || wrappedKey.length > MAX_WRAPPED_KEY_BYTES) {
+            revert RecordRegistryInvalidWrappedKey(wrappedKey.length);
+        }
+    }
+
+    function _consentDigest(ConsentCode calldata code) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    CONSENT_CODE_TYPEHASH,
+                    code.patient,
+                    code.grantee,
+                    code.scope,
+                    code.target,
+                    code.write,
+                    code.expiresAt,
+                    code.deadline,
+                    code.keyEpoch,
+                    code.nonce,
+                    code.wrappedKeyHash
+                )
+            )
+        );
+    }
+
+    function _emergencyAccessId(address patient, address provider) private pure returns (bytes32) {
+        return keccak256(abi.encode(patient, provider, "emergency"));
+    }
+
     function _grant(
         address patient,
         address grantee,
@@ -277,9 +564,7 @@ contract RecordRegistry is IRecordRegistry {
         _requireScope(patient, scope, target, write);
         uint40 now_ = _time();
         if (expiresAt != 0 && expiresAt <= now_) revert RecordRegistryInvalidExpiry(expiresAt, now_);
-        if (wrappedKey.length == 0 || wrappedKey.length > MAX_WRAPPED_KEY_BYTES) {
-            revert RecordRegistryInvalidWrappedKey(wrappedKey.length);
-        }
+        _requireWrappedKey(wrappedKey);
         uint32 epoch = p.keyEpoch;
         grantId = grantIdOf(patient, grantee, scope, target);
         _grants[grantId] = Grant(now_, expiresAt, 0, epoch, write);

@@ -58,6 +58,51 @@ interface IRecordRegistry {
         Pending
     }
 
+    /// @notice What a guardian may do for a patient. `None` means "not a guardian".
+    /// `View`: reads what the patient can read. `ShareAndView`: also grants, revokes, approves and
+    /// denies requests, and releases the emergency summary's key, on the patient's behalf.
+    enum GuardianLevel {
+        None,
+        View,
+        ShareAndView
+    }
+
+    /// @notice A one-time consent code: a grant the patient signed (EIP-712 typed data
+    /// `ConsentCode`, domain "Meridian RecordRegistry" version "1") for the grantee to submit, so the
+    /// patient pays no gas and never uses a screen the provider controls. `chainId` and `registry`
+    /// repeat the EIP-712 domain so a code for another chain or contract is refused by name.
+    struct ConsentCode {
+        /// @dev EIP-155 chain id the code is for.
+        uint256 chainId;
+        /// @dev The RecordRegistry the code is for.
+        address registry;
+        address patient;
+        address grantee;
+        Scope scope;
+        bytes32 target;
+        bool write;
+        /// @dev Unix time (seconds) after which the grant stops working; zero for none.
+        uint40 expiresAt;
+        /// @dev Unix time (seconds) after which the code can no longer be submitted.
+        uint40 deadline;
+        /// @dev Key epoch of the wrapped key; must be the patient's current epoch when submitted.
+        uint32 keyEpoch;
+        /// @dev Random 256-bit number: a code works once ({consentNonceUsed}).
+        uint256 nonce;
+        /// @dev keccak256 of the wrapped key that travels with the code.
+        bytes32 wrappedKeyHash;
+    }
+
+    /// @notice A provider's emergency ("break-glass") access to a patient's emergency summary, as
+    /// returned by {getEmergencyAccess}.
+    struct EmergencyAccess {
+        /// @dev Unix time (seconds) the access was opened; zero when never opened.
+        uint40 openedAt;
+        /// @dev Unix time (seconds) the access ends (or ended, when closed early). The reason code
+        /// is in {EmergencyAccessOpened}.
+        uint40 expiresAt;
+    }
+
     /// @notice A patient's entry, as returned by {getPatient}.
     struct Patient {
         /// @dev Raw X25519 public key (32 bytes).
@@ -158,6 +203,51 @@ interface IRecordRegistry {
     /// @notice Emitted when `patient` denies a request.
     event AccessRequestDenied(address indexed patient, address indexed requester, bytes32 indexed requestId);
 
+    /**
+     * @notice Emitted when a consent code is redeemed: `consentHash` is the EIP-712 digest the
+     * patient signed, `nonce` its one-time nonce. The grant itself is in the {GrantIssued} of the
+     * same transaction.
+     */
+    event ConsentCodeRedeemed(
+        address indexed patient, address indexed grantee, bytes32 indexed grantId, bytes32 consentHash, uint256 nonce
+    );
+    /// @notice Emitted when `patient` cancels the unused consent code with nonce `nonce`.
+    event ConsentCodeCancelled(address indexed patient, uint256 nonce);
+    /**
+     * @notice Emitted when `patient` appoints (or re-keys) `guardian` at `level`. `wrappedKey` is the
+     * bundle of the patient's category KEKs at `keyEpoch`, sealed to the guardian's key with HPKE.
+     */
+    event GuardianAppointed(
+        address indexed patient, address indexed guardian, GuardianLevel level, uint32 keyEpoch, bytes wrappedKey
+    );
+    /// @notice Emitted when `guardian` stops being a guardian of `patient` (`byGuardian`: it stepped
+    /// down; otherwise the patient removed it). `keyEpoch` is the patient's key epoch afterwards.
+    event GuardianRemoved(address indexed patient, address indexed guardian, bool byGuardian, uint32 keyEpoch);
+    /**
+     * @notice Emitted when `guardian` acts for `patient`: `action` is the selector of the function
+     * called ({grantAsGuardian}, {revokeAsGuardian}, {approveRequestAsGuardian},
+     * {denyRequestAsGuardian}, {releaseEmergencyKey}) and `subject` the grant, request or
+     * emergency-access id it acted on.
+     */
+    event GuardianActed(address indexed patient, address indexed guardian, bytes4 action, bytes32 indexed subject);
+    /// @notice Emitted when `patient` names record `recordId` its emergency summary (an HL7 FHIR
+    /// International Patient Summary); zero clears it.
+    event EmergencySummarySet(address indexed patient, bytes32 recordId);
+    /**
+     * @notice Emitted when `provider` opens emergency access to `patient`'s emergency summary,
+     * before any key is released: the first entry of the patient's and guardians' audit logs.
+     */
+    event EmergencyAccessOpened(
+        address indexed patient, address indexed provider, bytes32 indexed reason, bytes32 recordId, uint40 expiresAt
+    );
+    /// @notice Emitted when the emergency summary's data key is released to `provider`, sealed to its
+    /// key with HPKE, by `releasedBy` (the patient or a SHARE AND VIEW guardian).
+    event EmergencyKeyReleased(
+        address indexed patient, address indexed provider, address indexed releasedBy, bytes32 recordId, bytes wrappedKey
+    );
+    /// @notice Emitted when an emergency access is closed before its time box ends, by `closedBy`.
+    event EmergencyAccessClosed(address indexed patient, address indexed provider, address indexed closedBy);
+
     /// @notice `patient` is already registered.
     error RecordRegistryAlreadyRegistered(address patient);
     /// @notice `patient` is not registered.
@@ -195,6 +285,38 @@ interface IRecordRegistry {
     error RecordRegistryWriteNotRequested(bytes32 requestId);
     /// @notice The patient's key epoch reached its maximum; see {MAX_KEY_EPOCH}.
     error RecordRegistryKeyEpochExhausted(address patient);
+
+    /// @notice The consent code is for chain `given`, this is chain `expected`.
+    error RecordRegistryConsentWrongChain(uint256 expected, uint256 given);
+    /// @notice The consent code is for registry `given`, this is `expected`.
+    error RecordRegistryConsentWrongContract(address expected, address given);
+    /// @notice The consent code's deadline `deadline` has passed (`now` is the block time).
+    error RecordRegistryConsentExpired(uint40 deadline, uint40 now);
+    /// @notice The consent code with `nonce` was already used or cancelled by `patient`.
+    error RecordRegistryConsentAlreadyUsed(address patient, uint256 nonce);
+    /// @notice The signature is not `patient`'s over this code and wrapped key (tampered, or signed
+    /// by someone else).
+    error RecordRegistryInvalidConsentSignature(address patient);
+    /// @notice The consent code names `grantee`; only that account may submit it.
+    error RecordRegistryConsentNotForCaller(address grantee, address caller);
+    /// @notice `account` is not a guardian of `patient` at `required` level or above (it is at `level`).
+    error RecordRegistryNotGuardian(address patient, address account, GuardianLevel level, GuardianLevel required);
+    /// @notice The guardian level is `None`, or the patient named itself.
+    error RecordRegistryInvalidGuardian(address guardian, GuardianLevel level);
+    /// @notice No reason code was given for emergency access.
+    error RecordRegistryEmergencyReasonRequired();
+    /// @notice The duration (seconds) is zero or above {MAX_EMERGENCY_ACCESS}.
+    error RecordRegistryInvalidEmergencyDuration(uint40 duration);
+    /// @notice `patient` has named no emergency summary.
+    error RecordRegistryNoEmergencySummary(address patient);
+    /// @notice The regulator (`account`) may never use emergency access.
+    error RecordRegistryRegulatorNotAllowed(address account);
+    /// @notice `provider` already has emergency access to `patient` until `expiresAt`.
+    error RecordRegistryEmergencyAccessActive(address patient, address provider, uint40 expiresAt);
+    /// @notice `provider` has no open emergency access to `patient` (never opened, closed or past its time box).
+    error RecordRegistryEmergencyAccessNotActive(address patient, address provider);
+    /// @notice Only `patient`, its guardians or the provider itself may close this emergency access.
+    error RecordRegistryEmergencyCloseNotPermitted(address patient, address provider, address caller);
 
     /**
      * @notice Registers the caller as a patient with an X25519 public key (raw 32 bytes), derived
@@ -293,6 +415,125 @@ interface IRecordRegistry {
      */
     function denyRequest(address requester, Scope scope, bytes32 target) external;
 
+    /**
+     * @notice Issues the grant a patient signed as a one-time consent code (see {ConsentCode}); the
+     * caller, the code's grantee, pays the gas. Records the consent with its EIP-712 digest.
+     * @param code The signed fields; `wrappedKey` must hash to `code.wrappedKeyHash`.
+     * @param wrappedKey The scope's key sealed to the grantee with HPKE (as for {grant}).
+     * @param signature The patient's signature: 65-byte ECDSA for an EOA, or whatever the patient's
+     * ERC-1271 smart account accepts.
+     * @dev Checks in this order, each with its own error: chain, registry, caller is the grantee,
+     * deadline, nonce unused, signature (EOA or ERC-1271); then those of {grant} and the key epoch.
+     * Emits {GrantIssued} and {ConsentCodeRedeemed}.
+     */
+    function redeemConsentCode(ConsentCode calldata code, bytes calldata wrappedKey, bytes calldata signature)
+        external
+        returns (bytes32 grantId);
+
+    /// @notice Cancels the caller's unused consent code with `nonce`, so it can never be redeemed.
+    /// @dev Reverts {RecordRegistryConsentAlreadyUsed} if used or cancelled. Emits {ConsentCodeCancelled}.
+    function cancelConsentCode(uint256 nonce) external;
+
+    /**
+     * @notice Appoints `guardian` at `level`, or changes its level, or re-keys it (e.g. after a key
+     * epoch change). `wrappedKey` is the patient's bundle of category KEKs at the current epoch
+     * sealed with HPKE to the guardian's registered key, so a guardian reads what the patient reads.
+     * @dev Requirements: caller and `guardian` registered; `guardian` not the caller; `level` not
+     * `None`; wrapped key 1..512 bytes. Emits {GuardianAppointed}.
+     */
+    function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external;
+
+    /// @notice Removes the caller's guardian `guardian`. Like revoking an all-records grant, it
+    /// advances the caller's key epoch. Emits {GuardianRemoved}.
+    function removeGuardian(address guardian) external;
+
+    /// @notice The caller steps down as guardian of `patient`; advances the patient's key epoch.
+    /// Emits {GuardianRemoved}.
+    function stepDownAsGuardian(address patient) external;
+
+    /// @notice {grant}, by a SHARE AND VIEW guardian for `patient`. Emits {GrantIssued} and {GuardianActed}.
+    function grantAsGuardian(
+        address patient,
+        address grantee,
+        Scope scope,
+        bytes32 target,
+        bool write,
+        uint40 expiresAt,
+        bytes calldata wrappedKey
+    ) external returns (bytes32 grantId);
+
+    /// @notice {revoke}, by a SHARE AND VIEW guardian for `patient`. Emits {GrantRevoked} and {GuardianActed}.
+    function revokeAsGuardian(address patient, address grantee, Scope scope, bytes32 target) external;
+
+    /// @notice {approveRequest}, by a SHARE AND VIEW guardian for `patient`. Emits
+    /// {AccessRequestApproved}, {GrantIssued} and {GuardianActed}.
+    function approveRequestAsGuardian(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target,
+        bool write,
+        uint40 expiresAt,
+        bytes calldata wrappedKey
+    ) external returns (bytes32 grantId);
+
+    /// @notice {denyRequest}, by a SHARE AND VIEW guardian for `patient`. Emits
+    /// {AccessRequestDenied} and {GuardianActed}.
+    function denyRequestAsGuardian(address patient, address requester, Scope scope, bytes32 target) external;
+
+    /**
+     * @notice Names the caller's record `recordId` (an HL7 FHIR International Patient Summary) as
+     * the emergency summary that emergency access opens; zero clears it.
+     * @dev Requirements: caller registered; a non-zero id is a record of the caller. Emits {EmergencySummarySet}.
+     */
+    function setEmergencySummary(bytes32 recordId) external;
+
+    /**
+     * @notice Opens time-boxed emergency ("break-glass") access to `patient`'s emergency summary,
+     * when the patient cannot consent. It is on chain before any key is released: the key comes
+     * afterwards from the patient or a SHARE AND VIEW guardian ({releaseEmergencyKey}).
+     * @param reason A reason code (e.g. HL7 v3 ActReason "ETREAT"), never free text.
+     * @param duration Seconds, 1..{MAX_EMERGENCY_ACCESS}.
+     * @dev Requirements: caller an active provider and not the regulator; `patient` registered with
+     * an emergency summary; no open emergency access for the same pair. Emits {EmergencyAccessOpened}.
+     */
+    function openEmergencyAccess(address patient, bytes32 reason, uint40 duration) external;
+
+    /**
+     * @notice Releases the emergency summary's data key to `provider`, sealed to its key with HPKE,
+     * while its emergency access is open.
+     * @dev Requirements: caller `patient` or its SHARE AND VIEW guardian; access open; wrapped key
+     * 1..512 bytes. Emits {EmergencyKeyReleased} (and {GuardianActed} for a guardian).
+     */
+    function releaseEmergencyKey(address patient, address provider, bytes calldata wrappedKey) external;
+
+    /// @notice Ends `provider`'s emergency access to `patient` early; by the patient, a guardian or the
+    /// provider. Emits {EmergencyAccessClosed}.
+    function closeEmergencyAccess(address patient, address provider) external;
+
+    /// @notice The longest emergency access, in seconds (24 hours).
+    function MAX_EMERGENCY_ACCESS() external view returns (uint40);
+
+    /// @notice The EIP-712 digest of `code` (domain "Meridian RecordRegistry", version "1", this
+    /// chain and contract): what the patient signs.
+    function consentCodeDigest(ConsentCode calldata code) external view returns (bytes32);
+
+    /// @notice Whether `patient`'s consent code with `nonce` was redeemed or cancelled.
+    function consentNonceUsed(address patient, uint256 nonce) external view returns (bool);
+
+    /// @notice The level at which `guardian` acts for `patient` (`None` when not a guardian).
+    function guardianLevel(address patient, address guardian) external view returns (GuardianLevel);
+
+    /// @notice The record id of `patient`'s emergency summary (zero when none).
+    function emergencySummaryOf(address patient) external view returns (bytes32);
+
+    /// @notice `provider`'s latest emergency access to `patient` (all zero when never opened).
+    function getEmergencyAccess(address patient, address provider) external view returns (EmergencyAccess memory);
+
+    /// @notice The peer-validation contract this registry deployed in its constructor; its chosen
+    /// validators pass {canRead} for the record they validate.
+    function peerValidation() external view returns (address);
+
     /// @notice The largest key epoch (16383): keys are derived by key regression over at most this
     /// many epochs (see docs/keys.md), so a patient can revoke category or all-records grants
     /// this many times.
@@ -301,8 +542,13 @@ interface IRecordRegistry {
     /// @notice The provider registry this contract consults for provider status.
     function providerRegistry() external view returns (IProviderRegistry);
 
-    /// @notice Whether `reader` may read record `recordId` now: the patient always; an active
-    /// provider with an active grant over the record, its category or all records.
+    /**
+     * @notice Whether `reader` may read record `recordId` now, and why it may: the patient always;
+     * a guardian of the patient (either level); an active provider with an active grant over the
+     * record, its category or all records; an active provider with open emergency access, for the
+     * patient's emergency summary only; a chosen validator of the record ({peerValidation}).
+     * Nobody else, and never the regulator as such.
+     */
     function canRead(address reader, bytes32 recordId) external view returns (bool);
 
     /// @notice Whether `author` may anchor a record of `patient` in `category` now (a provider's

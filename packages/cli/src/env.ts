@@ -156,7 +156,7 @@ export async function loadDeployment(file: string): Promise<MeridianDeployment> 
   try {
     const raw = JSON.parse(await readFile(file, "utf8")) as Record<string, string | number>;
     // A deployment written before MonitoringRegistry existed has none: the zero address.
-    return { chainId: Number(raw.chainId), providerRegistry: raw.providerRegistry as `0x${string}`, recordRegistry: raw.recordRegistry as `0x${string}`, monitoringRegistry: (raw.monitoringRegistry ?? zeroAddress) as `0x${string}`, deployedAtBlock: BigInt(raw.deployedAtBlock ?? 0) };
+    return { chainId: Number(raw.chainId), providerRegistry: raw.providerRegistry as `0x${string}`, recordRegistry: raw.recordRegistry as `0x${string}`, monitoringRegistry: (raw.monitoringRegistry ?? zeroAddress) as `0x${string}`, peerValidation: (raw.peerValidation ?? zeroAddress) as `0x${string}`, deployedAtBlock: BigInt(raw.deployedAtBlock ?? 0) };
   } catch (cause) {
     throw new ConfigurationError(`The deployment file ${file} is not valid JSON.`, { cause });
   }

@@ -52,7 +52,7 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
   const [keysClient, setKeysClient] = useState<MeridianClient | undefined>(undefined);
 
   const deployment = useMemo<MeridianDeployment>(
-    () => ({ chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, monitoringRegistry: config.monitoringRegistry, deployedAtBlock: BigInt(config.deployedAtBlock) }),
+    () => ({ chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, monitoringRegistry: config.monitoringRegistry, peerValidation: config.peerValidation, deployedAtBlock: BigInt(config.deployedAtBlock) }),
     [config],
   );
   const store = useMemo(() => createHttpStore({ baseUrl: "/api/blobs" }), []);

@@ -18,6 +18,8 @@ export interface PublicConfig {
   recordRegistry: Address;
   /** `MonitoringRegistry` address; the zero address when the deployment has none. */
   monitoringRegistry: Address;
+  /** `PeerValidation` address; the zero address when the deployment has none. */
+  peerValidation: Address;
   /** Block of the deployment, decimal string (event queries start here). */
   deployedAtBlock: string;
 }
@@ -50,6 +52,7 @@ export async function loadPublicConfig(): Promise<PublicConfig | null> {
     providerRegistry: d.providerRegistry,
     recordRegistry: d.recordRegistry,
     monitoringRegistry: typeof d.monitoringRegistry === "string" && isAddress(d.monitoringRegistry) ? d.monitoringRegistry : zeroAddress,
+    peerValidation: typeof d.peerValidation === "string" && isAddress(d.peerValidation) ? d.peerValidation : zeroAddress,
     deployedAtBlock: String(d.deployedAtBlock ?? "0"),
   };
 }

@@ -118,8 +118,8 @@ export interface DeployMeridianParameters {
 }
 
 /**
- * Deploys `ProviderRegistry`, `RecordRegistry` and `MonitoringRegistry` from the wallet's
- * account and returns where they are. Throws {@link MeridianError} when a deployment
+ * Deploys `ProviderRegistry`, `RecordRegistry` (which deploys `PeerValidation` in its
+ * constructor) and `MonitoringRegistry` from the wallet's account and returns where they are. Throws {@link MeridianError} when a deployment
  * transaction fails.
  */
 export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, parameters: DeployMeridianParameters): Promise<MeridianDeployment> {
@@ -135,11 +135,13 @@ export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, p
     const registry = await deploy(providerRegistryAbi, providerRegistryBytecode, [parameters.admin, parameters.regulator]);
     const records = await deploy(recordRegistryAbi, recordRegistryBytecode, [registry.contractAddress]);
     const monitoring = await deploy(monitoringRegistryAbi, monitoringRegistryBytecode, [records.contractAddress]);
+    const peerValidation = await ctx.publicClient.readContract({ address: records.contractAddress!, abi: recordRegistryAbi, functionName: "peerValidation" });
     return {
       chainId: await ctx.publicClient.getChainId(),
       providerRegistry: registry.contractAddress!,
       recordRegistry: records.contractAddress!,
       monitoringRegistry: monitoring.contractAddress!,
+      peerValidation,
       deployedAtBlock: registry.blockNumber,
     };
   } catch (error) {

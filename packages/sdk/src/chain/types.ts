@@ -20,6 +20,11 @@ export interface MeridianDeployment {
    * (the monitoring actions then refuse with a plain-words error).
    */
   monitoringRegistry: Address;
+  /**
+   * `PeerValidation` address (deployed by `RecordRegistry`'s constructor, read from
+   * `RecordRegistry.peerValidation()`); the zero address for a deployment made before it existed.
+   */
+  peerValidation: Address;
   /** Block of the deployment; event queries start here. */
   deployedAtBlock: bigint;
 }
