@@ -14,3 +14,4 @@
 import "./definitions-node.ts";
 
 export * from "./browser.ts";
+export * from "./ips.ts";
