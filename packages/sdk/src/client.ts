@@ -11,11 +11,12 @@
  *
  * @module
  */
-import { bytesToHex, hexToBytes, type Address, type Hex } from "viem";
+import { bytesToHex, getAddress, hashTypedData, hexToBytes, keccak256, toHex, type Address, type Hex } from "viem";
 import { CID } from "multiformats/cid";
 import { MeridianError } from "./errors.ts";
 import { categoryName, type RecordCategory } from "./categories.ts";
-import { PatientKeyring, regressKek, kekFromBundle } from "./keyring.ts";
+import { PatientKeyring, regressKek, kekFromBundle, encodeKekBundle } from "./keyring.ts";
+import { ALL_CATEGORIES } from "./categories.ts";
 import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { encryptRecord, openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
@@ -28,6 +29,19 @@ import {
   type AuditEntry, type ChainVerification, type GrantEvent, type PendingRequest, type ProviderKeyEvent, type RecordAnchor,
 } from "./chain/actions.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./chain/types.ts";
+import {
+  appointGuardian, approveRequestAsGuardian, checkConsentCode, closeEmergencyAccess, consentCodeTypedData, decodeConsentCode,
+  DEFAULT_CONSENT_CODE_VALIDITY_SECONDS, denyRequestAsGuardian, encodeConsentCode, getEmergencySummary, getGuardianLevel, grantAsGuardian,
+  GuardianLevel, listEmergencyAccesses, listEmergencyKeyReleases, listGuardianships, openEmergencyAccess, redeemConsentCode, releaseEmergencyKey,
+  removeGuardian, revokeAsGuardian, setEmergencySummary, shortConsentCode,
+  type ConsentCode, type EmergencyAccessEntry, type Guardianship, type GuardianLevelCode, type SignedConsentCode,
+} from "./chain/consent.ts";
+
+/** Where a patient's KEKs come from: the patient's own key ring, or a guardian's KEK bundle. */
+interface KekSource {
+  categoryKek(category: RecordCategory, epoch: number): Promise<Uint8Array>;
+  kekBundle(epoch: number): Promise<Uint8Array>;
+}
 
 /** Multicodec codes of a raw block and of SHA-256 (a raw CID's digest is the block's SHA-256). */
 const RAW_CODE = 0x55;
@@ -83,7 +97,17 @@ export interface ReadRecordResult {
   plaintext: Uint8Array;
   anchor: RecordAnchor;
   /** Which key opened it. */
-  via: "patient" | "record-grant" | "category-grant" | "all-grant";
+  via: "patient" | "record-grant" | "category-grant" | "all-grant" | "guardian" | "emergency";
+}
+
+/** A consent code made by {@link MeridianClient.createConsentCode}: what the patient's app shows. */
+export interface CreatedConsentCode extends SignedConsentCode {
+  /** The whole code as text (for the QR code, or to paste): {@link encodeConsentCode}. */
+  text: string;
+  /** The short code shown beside it ({@link shortConsentCode}), from the EIP-712 digest. */
+  shortCode: string;
+  /** The EIP-712 digest the patient signed (recorded on chain when redeemed). */
+  digest: Hex;
 }
 
 /**
@@ -302,7 +326,17 @@ export class MeridianClient {
       const kek = await (await this.#ring()).categoryKek(anchor.category, anchor.keyEpoch);
       return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "patient" };
     }
+    if ((await getGuardianLevel(this.ctx, anchor.patient, me)) !== GuardianLevel.None) {
+      const kek = await (await this.#kekSource(anchor.patient)).categoryKek(anchor.category, anchor.keyEpoch);
+      return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "guardian" };
+    }
     const grants = (await listGrantEvents(this.ctx, { patient: anchor.patient, grantee: me })).reverse();
+    const release = (await listEmergencyKeyReleases(this.ctx, { provider: me, patient: anchor.patient })).find((r) => r.recordId.toLowerCase() === recordId.toLowerCase());
+    if (release) {
+      const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: anchor.patient, grantee: me, scope: "record", target: recordId, keyEpoch: anchor.keyEpoch });
+      const dek = await unwrapKey({ recipient: await this.#granteeKeys(release.blockNumber), wrapped: hexToBytes(release.wrappedKey), info });
+      return { plaintext: await openRecord({ envelope, key: { dek }, context }), anchor, via: "emergency" };
+    }
     for (const g of grants) {
       if (g.scope.kind === "record" && g.scope.recordId.toLowerCase() === recordId.toLowerCase()) {
         return { plaintext: await openRecord({ envelope, key: { dek: await this.#unwrapGrant(g) }, context }), anchor, via: "record-grant" };
@@ -320,57 +354,121 @@ export class MeridianClient {
     throw new MissingKeyError("You may read this record, but no key shared with you opens it.", { hint: "Ask the patient to re-issue your grant." });
   }
 
-  /** The key a grant over `scope` carries, at the patient's key epoch `keyEpoch`. */
-  async #scopeKey(scope: GrantScope, keyEpoch: number): Promise<Uint8Array> {
-    const ring = await this.#ring();
+  /**
+   * The KEKs of `patient` this account holds: its own key ring, or (as a guardian) the KEK
+   * bundle of its latest appointment, which opens epochs up to the one it was wrapped at.
+   */
+  async #kekSource(patient: Address): Promise<KekSource> {
+    if (patient.toLowerCase() === this.address.toLowerCase()) return this.#ring();
+    const [appointment] = (await listGuardianships(this.ctx, { patient, guardian: this.address }));
+    if (!appointment) throw new AccessDeniedError("You are not a guardian of this patient.", { details: patient, hint: "Only the patient, or a guardian the patient appointed, can do this." });
+    const bundle = await this.#unwrapGuardianBundle(appointment);
+    const kek = (category: RecordCategory, epoch: number) => {
+      if (epoch > appointment.keyEpoch) {
+        throw new MissingKeyError(`Your guardian key is of key epoch ${appointment.keyEpoch}; the patient's records are now at ${epoch}.`, { hint: "The patient (or its app) must re-key you: appoint you again at your level." });
+      }
+      return regressKek(kekFromBundle(bundle, category), appointment.keyEpoch, epoch);
+    };
+    return {
+      categoryKek: async (category, epoch) => kek(category, epoch),
+      kekBundle: async (epoch) => encodeKekBundle(new Map(ALL_CATEGORIES.map((c) => [c, kek(c, epoch)] as const))),
+    };
+  }
+
+  /** Opens the KEK bundle of a guardian appointment (wrapped like an all-records grant to the guardian's patient key). */
+  async #unwrapGuardianBundle(g: Guardianship): Promise<Uint8Array> {
+    const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: g.patient, grantee: g.guardian, scope: "all", target: toHex(0, { size: 32 }), keyEpoch: g.keyEpoch });
+    return unwrapKey({ recipient: await this.keys(1), wrapped: hexToBytes(g.wrappedKey), info });
+  }
+
+  /** The data key of record `anchor`, opened with `patient`'s KEKs held by this account. */
+  async #recordDek(anchor: RecordAnchor): Promise<Uint8Array> {
+    const source = await this.#kekSource(anchor.patient);
+    return unwrapDek(await this.#fetchEnvelope(anchor), await source.categoryKek(anchor.category, anchor.keyEpoch));
+  }
+
+  /** The key a grant over `scope` of `patient` carries, at the patient's key epoch `keyEpoch`. */
+  async #scopeKey(patient: Address, scope: GrantScope, keyEpoch: number): Promise<Uint8Array> {
+    const source = await this.#kekSource(patient);
     switch (scope.kind) {
-      case "category": return ring.categoryKek(scope.category, keyEpoch);
-      case "all": return ring.kekBundle(keyEpoch);
+      case "category": return source.categoryKek(scope.category, keyEpoch);
+      case "all": return source.kekBundle(keyEpoch);
       case "record": {
         const anchor = await getRecordAnchor(this.ctx, scope.recordId);
-        if (anchor.patient.toLowerCase() !== this.address.toLowerCase()) throw new AccessDeniedError("Only the record's patient can share it.", { details: scope.recordId });
-        const envelope = await this.#fetchEnvelope(anchor);
-        return unwrapDek(envelope, await ring.categoryKek(anchor.category, anchor.keyEpoch));
+        if (anchor.patient.toLowerCase() !== patient.toLowerCase()) throw new AccessDeniedError("Only the record's patient (or its guardian) can share it.", { details: scope.recordId });
+        return this.#recordDek(anchor);
       }
     }
   }
 
-  async #wrapFor(grantee: Address, scope: GrantScope, keyEpoch: number): Promise<Hex> {
+  /** An active provider's published encryption key, or a typed error saying why there is none. */
+  async #providerKey(grantee: Address): Promise<Hex> {
     const provider = await getProvider(this.ctx, grantee);
     if (provider.status !== ProviderStatus.Active) throw new AccessDeniedError("The grantee is not an active provider.", { details: grantee, hint: "Check the address; the regulator admits providers." });
     if (BigInt(provider.encryptionKey) === 0n) throw new NotRegisteredError("The provider has not published an encryption key yet.", { details: grantee, hint: "Ask the provider to run `meridian provider publish-key`." });
+    return provider.encryptionKey;
+  }
+
+  async #wrapFor(grantee: Address, scope: GrantScope, keyEpoch: number, patient: Address = this.address): Promise<Hex> {
+    const recipientPublicKey = await this.#providerKey(grantee);
     const { target } = encodeScope(scope);
-    const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: this.address, grantee, scope: scope.kind, target, keyEpoch });
-    return bytesToHex(await wrapKey({ recipientPublicKey: provider.encryptionKey, key: await this.#scopeKey(scope, keyEpoch), info }));
+    const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient, grantee, scope: scope.kind, target, keyEpoch });
+    return bytesToHex(await wrapKey({ recipientPublicKey, key: await this.#scopeKey(patient, scope, keyEpoch), info }));
+  }
+
+  /** Whether `patient` is this account (so it acts as the patient, not as a guardian). */
+  #isSelf(patient: Address | undefined): boolean {
+    return patient === undefined || patient.toLowerCase() === this.address.toLowerCase();
   }
 
   /**
    * Grants `grantee` read access (and optionally write consent) over `scope`, until
    * `expiresAt` (unix seconds; 0 or absent: no expiry). Costs the same gas whatever the scope covers.
    */
-  async grant(p: { grantee: Address; scope: GrantScope; write?: boolean; expiresAt?: number }): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
-    const { keyEpoch } = await getPatient(this.ctx, this.address);
-    return issueGrant(this.ctx, { grantee: p.grantee, scope: p.scope, write: p.write ?? false, expiresAt: p.expiresAt ?? 0, wrappedKey: await this.#wrapFor(p.grantee, p.scope, keyEpoch) });
+  async grant(p: { grantee: Address; scope: GrantScope; write?: boolean; expiresAt?: number; patient?: Address }): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
+    const patient = p.patient ?? this.address;
+    const { keyEpoch } = await getPatient(this.ctx, patient);
+    const wrappedKey = await this.#wrapFor(p.grantee, p.scope, keyEpoch, patient);
+    const grant = { grantee: p.grantee, scope: p.scope, write: p.write ?? false, expiresAt: p.expiresAt ?? 0, wrappedKey };
+    return this.#isSelf(p.patient) ? issueGrant(this.ctx, grant) : grantAsGuardian(this.ctx, { ...grant, patient });
   }
 
   /**
    * Revokes a grant. When that advances the key epoch (category or all scope), re-issues every
    * other live category/all grant of this patient with the new epoch's key, one transaction
-   * each, so other grantees keep reading new records. Returns the revocation and re-issues.
+   * each, and re-keys the patient's guardians, so they keep reading new records. Returns the
+   * revocation and re-issues. With `patient` (a SHARE AND VIEW guardian acting for it), only the
+   * revocation is sent: a guardian cannot derive the new epoch's keys, so the patient's app
+   * re-issues the others ({@link reissueAfterEpochChange}).
    */
-  async revoke(p: { grantee: Address; scope: GrantScope }): Promise<{ revocation: TransactionResult & { keyEpoch: number }; reissued: (TransactionResult & { grantId: Hex })[] }> {
+  async revoke(p: { grantee: Address; scope: GrantScope; patient?: Address }): Promise<{ revocation: TransactionResult & { keyEpoch: number }; reissued: (TransactionResult & { grantId?: Hex })[] }> {
+    if (!this.#isSelf(p.patient)) return { revocation: await revokeAsGuardian(this.ctx, { patient: p.patient!, grantee: p.grantee, scope: p.scope }), reissued: [] };
     const revocation = await revokeGrant(this.ctx, p);
-    const reissued: (TransactionResult & { grantId: Hex })[] = [];
-    if (p.scope.kind === "record") return { revocation, reissued };
+    if (p.scope.kind === "record") return { revocation, reissued: [] };
+    return { revocation, reissued: await this.reissueAfterEpochChange() };
+  }
+
+  /**
+   * Patient: re-issues every live category/all grant and re-keys every guardian whose key is of
+   * an older epoch than the current one, one transaction each (after a revocation, a guardian's
+   * removal, or a revocation made by a guardian). Returns what was sent.
+   */
+  async reissueAfterEpochChange(): Promise<(TransactionResult & { grantId?: Hex })[]> {
+    const { keyEpoch } = await getPatient(this.ctx, this.address);
+    const reissued: (TransactionResult & { grantId?: Hex })[] = [];
     const latest = new Map<Hex, GrantEvent>();
     for (const g of await listGrantEvents(this.ctx, { patient: this.address })) latest.set(g.grantId, g);
     for (const g of latest.values()) {
-      if (g.scope.kind === "record" || g.keyEpoch >= revocation.keyEpoch) continue;
+      if (g.scope.kind === "record" || g.keyEpoch >= keyEpoch) continue;
       const state = await getGrant(this.ctx, { patient: this.address, grantee: g.grantee, scope: g.scope });
       if (!state.active) continue;
-      reissued.push(await issueGrant(this.ctx, { grantee: g.grantee, scope: g.scope, write: state.write, expiresAt: state.expiresAt, wrappedKey: await this.#wrapFor(g.grantee, g.scope, revocation.keyEpoch) }));
+      reissued.push(await issueGrant(this.ctx, { grantee: g.grantee, scope: g.scope, write: state.write, expiresAt: state.expiresAt, wrappedKey: await this.#wrapFor(g.grantee, g.scope, keyEpoch) }));
     }
-    return { revocation, reissued };
+    for (const g of await listGuardianships(this.ctx, { patient: this.address })) {
+      if (g.keyEpoch >= keyEpoch) continue;
+      reissued.push(await this.appointGuardian({ guardian: g.guardian, level: g.level }));
+    }
+    return reissued;
   }
 
   /** Provider: asks `patient` for access over `scope`. */
@@ -378,15 +476,147 @@ export class MeridianClient {
     return requestAccess(this.ctx, { patient: p.patient, scope: p.scope, write: p.write ?? false, durationSeconds: p.durationSeconds ?? 0, purpose: p.purpose ?? "TREAT" });
   }
 
-  /** Patient: approves a pending request, choosing expiry and write consent. */
-  async approveRequest(p: { requester: Address; scope: GrantScope; write?: boolean; expiresAt?: number }): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
-    const { keyEpoch } = await getPatient(this.ctx, this.address);
-    return approveRequest(this.ctx, { grantee: p.requester, scope: p.scope, write: p.write ?? false, expiresAt: p.expiresAt ?? 0, wrappedKey: await this.#wrapFor(p.requester, p.scope, keyEpoch) });
+  /** Patient (or its SHARE AND VIEW guardian, with `patient`): approves a pending request, choosing expiry and write consent. */
+  async approveRequest(p: { requester: Address; scope: GrantScope; write?: boolean; expiresAt?: number; patient?: Address }): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
+    const patient = p.patient ?? this.address;
+    const { keyEpoch } = await getPatient(this.ctx, patient);
+    const wrappedKey = await this.#wrapFor(p.requester, p.scope, keyEpoch, patient);
+    const decision = { scope: p.scope, write: p.write ?? false, expiresAt: p.expiresAt ?? 0, wrappedKey };
+    return this.#isSelf(p.patient)
+      ? approveRequest(this.ctx, { ...decision, grantee: p.requester })
+      : approveRequestAsGuardian(this.ctx, { ...decision, patient, requester: p.requester });
   }
 
-  /** Patient: denies a pending request. */
-  denyRequest(p: { requester: Address; scope: GrantScope }): Promise<TransactionResult> {
-    return denyRequest(this.ctx, p);
+  /** Patient (or its SHARE AND VIEW guardian, with `patient`): denies a pending request. */
+  denyRequest(p: { requester: Address; scope: GrantScope; patient?: Address }): Promise<TransactionResult> {
+    return this.#isSelf(p.patient) ? denyRequest(this.ctx, p) : denyRequestAsGuardian(this.ctx, { patient: p.patient!, requester: p.requester, scope: p.scope });
+  }
+
+  // ------------------------------------------------------------ consent codes
+
+  /**
+   * Patient: makes a one-time consent code for `grantee` over `scope` (no transaction, no gas):
+   * wraps the scope's key to the grantee, signs the EIP-712 `ConsentCode` with the wallet, and
+   * returns it with its text form (for a QR code) and short code. The code can be submitted
+   * until `validForSeconds` (default 300 s) after the latest block's time.
+   * Throws {@link AccessDeniedError} / {@link NotRegisteredError} when the grantee cannot receive keys.
+   */
+  async createConsentCode(p: { grantee: Address; scope: GrantScope; write?: boolean; expiresAt?: number; validForSeconds?: number }): Promise<CreatedConsentCode> {
+    const wallet = this.ctx.walletClient;
+    if (!wallet) throw new WalletRequiredError("Signing a consent code");
+    const [{ keyEpoch, registered }, block] = await Promise.all([getPatient(this.ctx, this.address), this.ctx.publicClient.getBlock({ blockTag: "latest" })]);
+    if (!registered) throw new NotRegisteredError("You are not registered as a patient.", { hint: "Register first (`meridian register`)." });
+    const wrappedKey = await this.#wrapFor(p.grantee, p.scope, keyEpoch);
+    const nonceBytes = crypto.getRandomValues(new Uint8Array(32));
+    const code: ConsentCode = {
+      chainId: this.ctx.deployment.chainId, registry: getAddress(this.ctx.deployment.recordRegistry), patient: getAddress(this.address), grantee: getAddress(p.grantee),
+      scope: p.scope, write: p.write ?? false, expiresAt: p.expiresAt ?? 0,
+      deadline: Number(block.timestamp) + (p.validForSeconds ?? DEFAULT_CONSENT_CODE_VALIDITY_SECONDS), keyEpoch,
+      nonce: BigInt(bytesToHex(nonceBytes)), wrappedKeyHash: keccak256(wrappedKey),
+    };
+    const typed = consentCodeTypedData(code);
+    const signature = await wallet.signTypedData({ ...typed, account: wallet.account } as never);
+    const digest = hashTypedData(typed);
+    const signed = { code, wrappedKey, signature };
+    return { ...signed, text: encodeConsentCode(signed), shortCode: shortConsentCode(digest), digest };
+  }
+
+  /**
+   * Provider: checks a consent code (text or decoded) against the chain, then submits it; the
+   * grant is issued and the consent recorded with its hash. Throws `ConsentCodeFormatError`,
+   * `ConsentCodeRefusedError` (before any gas is spent) or `ContractRevertedError`.
+   */
+  async redeemConsentCode(code: string | SignedConsentCode): Promise<TransactionResult & { grantId: Hex; consentHash: Hex; code: ConsentCode }> {
+    const signed = typeof code === "string" ? decodeConsentCode(code) : code;
+    await checkConsentCode(this.ctx, signed, { submitter: this.address });
+    return { ...(await redeemConsentCode(this.ctx, signed)), code: signed.code };
+  }
+
+  // ---------------------------------------------------------------- guardians
+
+  /**
+   * Patient: appoints `guardian` (a registered account) at `level`, wrapping the current KEK
+   * bundle to its registered key; again to change the level or re-key it.
+   */
+  async appointGuardian(p: { guardian: Address; level: GuardianLevelCode }): Promise<TransactionResult & { keyEpoch: number }> {
+    const [me, guardian] = await Promise.all([getPatient(this.ctx, this.address), getPatient(this.ctx, p.guardian)]);
+    if (!guardian.registered) throw new NotRegisteredError("The guardian has no Meridian account yet.", { details: p.guardian, hint: "Ask them to register (`meridian register`, or Register in the app): it publishes the key their guardian key is wrapped to." });
+    const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: this.address, grantee: p.guardian, scope: "all", target: toHex(0, { size: 32 }), keyEpoch: me.keyEpoch });
+    const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey: guardian.encryptionKey, key: await (await this.#ring()).kekBundle(me.keyEpoch), info }));
+    return appointGuardian(this.ctx, { guardian: p.guardian, level: p.level, wrappedKey });
+  }
+
+  /** Patient: removes a guardian, then re-issues live grants and re-keys other guardians at the new key epoch. */
+  async removeGuardian(guardian: Address): Promise<{ removal: TransactionResult & { keyEpoch: number }; reissued: (TransactionResult & { grantId?: Hex })[] }> {
+    const removal = await removeGuardian(this.ctx, { guardian });
+    return { removal, reissued: await this.reissueAfterEpochChange() };
+  }
+
+  /** Guardian: steps down as guardian of `patient`. */
+  stepDownAsGuardian(patient: Address): Promise<TransactionResult & { keyEpoch: number }> {
+    return removeGuardian(this.ctx, { stepDownFrom: patient });
+  }
+
+  /** The guardians of `patient` (default: this account). */
+  guardians(patient?: Address): Promise<Guardianship[]> {
+    return listGuardianships(this.ctx, { patient: patient ?? this.address });
+  }
+
+  /** The patients this account is a guardian of. */
+  wards(): Promise<Guardianship[]> {
+    return listGuardianships(this.ctx, { guardian: this.address });
+  }
+
+  /** The level at which this account acts for `patient`. */
+  guardianLevel(patient: Address): Promise<GuardianLevelCode> {
+    return getGuardianLevel(this.ctx, patient, this.address);
+  }
+
+  // --------------------------------------------------------- emergency access
+
+  /** Patient: names one of its records (an International Patient Summary) as its emergency summary. */
+  setEmergencySummary(recordId: Hex): Promise<TransactionResult> {
+    return setEmergencySummary(this.ctx, recordId);
+  }
+
+  /** The record id of `patient`'s emergency summary (default: this account), or undefined. */
+  emergencySummary(patient?: Address): Promise<Hex | undefined> {
+    return getEmergencySummary(this.ctx, patient ?? this.address);
+  }
+
+  /** Provider: opens time-boxed emergency access to `patient`'s emergency summary, with a reason code (e.g. "ETREAT"). */
+  openEmergencyAccess(p: { patient: Address; reason: string; durationSeconds?: number }): Promise<TransactionResult & { recordId: Hex; expiresAt: number }> {
+    return openEmergencyAccess(this.ctx, { patient: p.patient, reason: p.reason, durationSeconds: p.durationSeconds ?? 4 * 60 * 60 });
+  }
+
+  /**
+   * Patient or SHARE AND VIEW guardian: releases `patient`'s emergency summary's data key to
+   * `provider`, whose emergency access must be open (checked before anything is sent).
+   */
+  async releaseEmergencyKey(p: { provider: Address; patient?: Address }): Promise<TransactionResult> {
+    const patient = p.patient ?? this.address;
+    const access = (await listEmergencyAccesses(this.ctx, { patient, provider: p.provider }))[0];
+    if (!access?.active) throw new AccessDeniedError("This provider has no open emergency access to the patient.", { details: p.provider, hint: "A key is released only after the provider opened emergency access, and before its time box ends." });
+    const anchor = await getRecordAnchor(this.ctx, access.recordId);
+    const recipientPublicKey = await this.#providerKey(p.provider);
+    const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient, grantee: p.provider, scope: "record", target: access.recordId, keyEpoch: anchor.keyEpoch });
+    const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey, key: await this.#recordDek(anchor), info }));
+    return releaseEmergencyKey(this.ctx, { patient, provider: p.provider, wrappedKey });
+  }
+
+  /** Patient, guardian or the provider: ends an emergency access early. */
+  closeEmergencyAccess(p: { patient: Address; provider: Address }): Promise<TransactionResult> {
+    return closeEmergencyAccess(this.ctx, p);
+  }
+
+  /** Emergency accesses to `patient` (default: this account), newest first. */
+  emergencyAccesses(patient?: Address): Promise<EmergencyAccessEntry[]> {
+    return listEmergencyAccesses(this.ctx, { patient: patient ?? this.address });
+  }
+
+  /** Emergency accesses this provider account opened, newest first. */
+  myEmergencyAccesses(): Promise<EmergencyAccessEntry[]> {
+    return listEmergencyAccesses(this.ctx, { provider: this.address });
   }
 
   /** Pending requests to `patient` (default: this account). */

@@ -1,0 +1,158 @@
+/**
+ * Consent codes, guardians and emergency access through the client, against a real Hardhat/EDR
+ * chain (in process), a real Helia node on disk and real crypto: each flow end to end, and
+ * each refusal as its own typed error before any gas is spent.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createPublicClient, createWalletClient, custom, defineChain, type Account, type EIP1193Provider } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { network } from "hardhat";
+import { createMeridianClient, AccessDeniedError, MissingKeyError, type MeridianClient } from "./client.ts";
+import { admitProvider, deployMeridian, setProviderStatus } from "./chain/actions.ts";
+import { ContractRevertedError } from "./chain/errors.ts";
+import { ConsentCodeFormatError, ConsentCodeRefusedError, decodeConsentCode, encodeConsentCode, GuardianLevel } from "./chain/consent.ts";
+import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import { RecordCategory } from "./categories.ts";
+import { createHeliaStore } from "./storage/helia.ts";
+import type { BlobStore } from "./storage/types.ts";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+let connection: Awaited<ReturnType<typeof network.create>>;
+let store: BlobStore;
+let dir: string;
+let deployment: MeridianDeployment;
+let ctx: (a: Account) => MeridianContext;
+let patient: MeridianClient, hospital: MeridianClient, er: MeridianClient, guardian: MeridianClient, viewer: MeridianClient, stranger: MeridianClient;
+const regulator = account(1);
+let increaseTime: (seconds: number) => Promise<void>;
+
+before(async () => {
+  connection = await network.create();
+  const provider = connection.provider as unknown as EIP1193Provider;
+  increaseTime = async (seconds) => {
+    await provider.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
+    await provider.request({ method: "evm_mine" as never });
+  };
+  const transport = custom(provider);
+  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
+  dir = await mkdtemp(path.join(tmpdir(), "meridian-consent-"));
+  store = await createHeliaStore({ directory: dir });
+  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
+  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
+  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
+  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
+  [patient, hospital, er, guardian, viewer, stranger] = [client(5), client(2), client(3), client(7), client(8), client(9)];
+  await admitProvider(ctx(regulator), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
+  await admitProvider(ctx(regulator), { provider: er.address, kind: ProviderKind.Hospital, name: "City General", department: "Emergency" });
+  await hospital.publishProviderKey();
+  await er.publishProviderKey();
+  for (const c of [patient, guardian, viewer]) await c.registerAsPatient();
+});
+
+after(async () => {
+  await store.close();
+  await connection.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("consent by code: the patient signs away from the provider's screen, the provider submits once and reads", async () => {
+  const record = await patient.addRecord({ plaintext: bytes("lab: HbA1c 6.1 %"), category: RecordCategory.Lab });
+  const code = await patient.createConsentCode({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Lab } });
+  assert.match(code.text, /^MERIDIAN-CONSENT:1:[A-Z2-7]+$/, "the text form is in the QR alphanumeric set");
+  assert.match(code.shortCode, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+  assert.deepEqual(decodeConsentCode(code.text), { code: code.code, wrappedKey: code.wrappedKey, signature: code.signature });
+  await assert.rejects(hospital.readRecord(record.recordId), AccessDeniedError);
+  await assert.rejects(er.redeemConsentCode(code.text), (e: unknown) => e instanceof ConsentCodeRefusedError && e.reason === "wrong-grantee");
+
+  const redeemed = await hospital.redeemConsentCode(code.text);
+  assert.equal(redeemed.consentHash, code.digest);
+  assert.equal(text((await hospital.readRecord(record.recordId)).plaintext), "lab: HbA1c 6.1 %");
+  const trail = await patient.audit();
+  assert.ok(trail.some((e) => e.event === "ConsentCodeRedeemed" && e.args.consentHash === code.digest), "the consent is in the audit trail with its hash");
+  await assert.rejects(hospital.redeemConsentCode(code.text), (e: unknown) => e instanceof ConsentCodeRefusedError && e.reason === "used");
+});
+
+test("expired, tampered, cross-chain, cross-contract and garbled codes are refused, each by name", async () => {
+  const code = await patient.createConsentCode({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Document }, validForSeconds: 60 });
+  const signed = decodeConsentCode(code.text);
+  const refused = (reason: string) => (e: unknown) => e instanceof ConsentCodeRefusedError && e.reason === reason;
+  await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, write: true } }), refused("bad-signature"));
+  await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, chainId: 1 } }), refused("wrong-chain"));
+  await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, registry: deployment.providerRegistry } }), refused("wrong-contract"));
+  assert.throws(() => decodeConsentCode(code.text.slice(0, -20)), ConsentCodeFormatError);
+  assert.throws(() => decodeConsentCode("hello"), ConsentCodeFormatError);
+  assert.throws(() => decodeConsentCode(encodeConsentCode(signed) + "AAAA"), ConsentCodeFormatError);
+  await increaseTime(120);
+  await assert.rejects(hospital.redeemConsentCode(code.text), refused("expired"));
+});
+
+test("a SHARE AND VIEW guardian approves a request for the patient; a VIEW guardian reads but cannot share", async () => {
+  const note = await patient.addRecord({ plaintext: bytes("discharge note"), category: RecordCategory.Document });
+  await patient.appointGuardian({ guardian: guardian.address, level: GuardianLevel.ShareAndView });
+  await patient.appointGuardian({ guardian: viewer.address, level: GuardianLevel.View });
+  assert.deepEqual((await guardian.wards()).map((w) => w.patient), [patient.address]);
+  assert.equal((await viewer.readRecord(note.recordId)).via, "guardian");
+  assert.equal(text((await guardian.readRecord(note.recordId)).plaintext), "discharge note");
+
+  await er.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Document } });
+  await assert.rejects(viewer.approveRequest({ patient: patient.address, requester: er.address, scope: { kind: "category", category: RecordCategory.Document } }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryNotGuardian");
+  await guardian.approveRequest({ patient: patient.address, requester: er.address, scope: { kind: "category", category: RecordCategory.Document } });
+  assert.equal(text((await er.readRecord(note.recordId)).plaintext), "discharge note");
+  const acted = (await patient.audit()).filter((e) => e.event === "GuardianActed");
+  assert.equal(acted.length, 1);
+  assert.equal(acted[0]!.args.guardian, guardian.address, "the guardian's action names the guardian");
+
+  // the patient removes the VIEW guardian: it reads nothing any more, and the others are re-keyed
+  const { removal, reissued } = await patient.removeGuardian(viewer.address);
+  assert.ok(reissued.length >= 2, "live grants and the other guardian are re-keyed at the new epoch");
+  await assert.rejects(viewer.readRecord(note.recordId), AccessDeniedError);
+  const later = await patient.addRecord({ plaintext: bytes("later note"), category: RecordCategory.Document });
+  assert.equal(later.recordId.length, 66);
+  assert.equal(text((await guardian.readRecord(later.recordId)).plaintext), "later note", `the guardian reads epoch ${removal.keyEpoch}`);
+  assert.equal(text((await er.readRecord(later.recordId)).plaintext), "later note");
+});
+
+test("emergency access: on chain first, key released by a guardian, summary only, time-boxed, first in the audit log", async () => {
+  const summary = await patient.addRecord({ plaintext: bytes('{"resourceType":"Bundle","type":"document"}'), category: RecordCategory.General });
+  const other = await patient.addRecord({ plaintext: bytes("medication list"), category: RecordCategory.Medication });
+  await assert.rejects(er.openEmergencyAccess({ patient: patient.address, reason: "ETREAT" }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryNoEmergencySummary");
+  await patient.setEmergencySummary(summary.recordId);
+  await assert.rejects(er.openEmergencyAccess({ patient: patient.address, reason: "" }), /reason code is required/);
+  await assert.rejects(guardian.releaseEmergencyKey({ patient: patient.address, provider: hospital.address }), AccessDeniedError);
+
+  const opened = await er.openEmergencyAccess({ patient: patient.address, reason: "ETREAT", durationSeconds: 3600 });
+  assert.equal(opened.recordId, summary.recordId);
+  await assert.rejects(er.readRecord(summary.recordId), MissingKeyError, "no key until a guardian releases it");
+  const [alert] = await patient.emergencyAccesses();
+  assert.equal(alert?.provider, er.address);
+  assert.equal(alert?.reason, "ETREAT");
+  assert.equal(alert?.active, true);
+
+  await guardian.releaseEmergencyKey({ patient: patient.address, provider: er.address });
+  const read = await er.readRecord(summary.recordId);
+  assert.equal(read.via, "emergency");
+  assert.equal(text(read.plaintext), '{"resourceType":"Bundle","type":"document"}');
+  await assert.rejects(er.readRecord(other.recordId), AccessDeniedError, "emergency access opens the summary only");
+  const events = (await guardian.audit(patient.address)).map((e) => e.event);
+  assert.ok(events.indexOf("EmergencyAccessOpened") < events.indexOf("EmergencyKeyReleased"), "opened on chain before the key was released");
+
+  await increaseTime(3601);
+  await assert.rejects(er.readRecord(summary.recordId), AccessDeniedError, "the time box ended");
+  assert.equal((await patient.emergencyAccesses())[0]?.active, false);
+
+  // the regulator is never a reader, and a suspended provider cannot open emergency access
+  await assert.rejects(createMeridianClient({ ...ctx(regulator), store }).readRecord(summary.recordId), AccessDeniedError);
+  await setProviderStatus(ctx(regulator), { provider: er.address, action: "suspend" });
+  await assert.rejects(er.openEmergencyAccess({ patient: patient.address, reason: "ETREAT" }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryProviderNotActive");
+  await setProviderStatus(ctx(regulator), { provider: er.address, action: "reinstate" });
+  assert.ok(stranger.address);
+});
