@@ -14,9 +14,10 @@
 import { bytesToHex, getAddress, hashTypedData, hexToBytes, keccak256, toHex, type Address, type Hex } from "viem";
 import { CID } from "multiformats/cid";
 import { MeridianError } from "./errors.ts";
-import { categoryName, type RecordCategory } from "./categories.ts";
+import { ALL_CATEGORIES, categoryName, RecordCategory } from "./categories.ts";
 import { PatientKeyring, regressKek, kekFromBundle, encodeKekBundle } from "./keyring.ts";
-import { ALL_CATEGORIES } from "./categories.ts";
+import { buildInternationalPatientSummary, isInternationalPatientSummary } from "./fhir/ips.ts";
+import type { Bundle, Resource } from "@medplum/fhirtypes";
 import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { encryptRecord, openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
@@ -577,6 +578,39 @@ export class MeridianClient {
   /** Patient: names one of its records (an International Patient Summary) as its emergency summary. */
   setEmergencySummary(recordId: Hex): Promise<TransactionResult> {
     return setEmergencySummary(this.ctx, recordId);
+  }
+
+  /**
+   * Patient: builds an HL7 FHIR International Patient Summary (allergies, active medications,
+   * active problems, blood group) from its own decrypted FHIR records, stores it as a new General
+   * record and names it the emergency summary (two transactions). Records that are not FHIR JSON,
+   * and earlier summaries, are skipped. Only the Patient's name, birth date and gender are kept
+   * in the summary, not its identifiers.
+   * Throws `PatientSummarySubjectError` when the records hold no Patient (or several).
+   */
+  async createEmergencySummary(p: { now?: Date; onProgress?: (done: number, total: number) => void } = {}): Promise<AddRecordResult & { summary: Bundle }> {
+    const anchors = await this.listRecords();
+    const resources: (Resource | Bundle)[] = [];
+    for (const [i, anchor] of anchors.entries()) {
+      p.onProgress?.(i, anchors.length);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode((await this.readRecord(anchor.recordId)).plaintext));
+      } catch {
+        continue; // a binary attachment or non-JSON record
+      }
+      if (!parsed || typeof parsed !== "object" || typeof (parsed as { resourceType?: unknown }).resourceType !== "string" || isInternationalPatientSummary(parsed)) continue;
+      resources.push(parsed as Resource);
+    }
+    p.onProgress?.(anchors.length, anchors.length);
+    const summary = buildInternationalPatientSummary(resources as Resource[], { ...(p.now ? { now: p.now } : {}), author: "Patient (Meridian)" });
+    for (const entry of summary.entry ?? []) {
+      const r = entry.resource;
+      if (r?.resourceType === "Patient") entry.resource = { resourceType: "Patient", ...(r.id ? { id: r.id } : {}), ...(r.name ? { name: r.name } : {}), ...(r.birthDate ? { birthDate: r.birthDate } : {}), ...(r.gender ? { gender: r.gender } : {}) };
+    }
+    const added = await this.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(summary)), category: RecordCategory.General });
+    await this.setEmergencySummary(added.recordId);
+    return { ...added, summary };
   }
 
   /** The record id of `patient`'s emergency summary (default: this account), or undefined. */

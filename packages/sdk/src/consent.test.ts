@@ -156,3 +156,16 @@ test("emergency access: on chain first, key released by a guardian, summary only
   await setProviderStatus(ctx(regulator), { provider: er.address, action: "reinstate" });
   assert.ok(stranger.address);
 });
+
+test("the patient builds its emergency summary (an International Patient Summary) from its own FHIR records", async () => {
+  const { patientBundle } = await import("./fhir/test-fixtures.ts");
+  const owner = createMeridianClient({ ...ctx(account(10)), store });
+  await owner.registerAsPatient();
+  await owner.addRecord({ plaintext: bytes(JSON.stringify(patientBundle())), category: RecordCategory.General });
+  await owner.addRecord({ plaintext: bytes("%PDF-1.4 not JSON"), category: RecordCategory.Document });
+  const { recordId, summary } = await owner.createEmergencySummary();
+  assert.equal(await owner.emergencySummary(), recordId);
+  assert.equal(summary.type, "document");
+  const patientEntry = summary.entry?.find((e) => e.resource?.resourceType === "Patient")?.resource as { identifier?: unknown } | undefined;
+  assert.equal(patientEntry?.identifier, undefined, "no identifiers in the break-glass summary");
+});
