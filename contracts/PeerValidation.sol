@@ -15,8 +15,9 @@ import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
  * only stores the two registries and never calls them.
  *
  * Storage, for constant gas per operation: a case is three slots (author and counters; patient
- * and block numbers; the author's institution), each seat one slot, each account's seat index one
- * slot. The pool is an array with swap-and-pop removal plus an index per member and a member per
+ * and block numbers; the author's institution) and `VALIDATORS` seats of one slot each (found by a
+ * loop over the seats rather than an index per account, which would cost a slot per validator);
+ * a replaced validator one more slot. The pool is an array with swap-and-pop removal plus an index per member and a member per
  * institution. Loops run over a case's seats (`VALIDATORS`) or over the pool entries sampled by
  * one draw (at most `MAX_DRAW_SAMPLES`), never over providers, records or the whole pool.
  */
@@ -39,8 +40,6 @@ contract PeerValidation is IPeerValidation, EIP712 {
 
     /// @dev Largest wrapped key {shareKeys} accepts, in bytes (an HPKE-wrapped DEK is 80).
     uint256 private constant MAX_WRAPPED_KEY_BYTES = 512;
-    /// @dev `_seatOf` value of a validator that was replaced (never chosen again for the case).
-    uint8 private constant REPLACED = type(uint8).max;
 
     /// @dev Slot 1 of a case: what {vote} reads and writes.
     struct CaseHead {
@@ -72,8 +71,8 @@ contract PeerValidation is IPeerValidation, EIP712 {
     mapping(bytes32 recordId => CaseTail) private _tails;
     mapping(bytes32 recordId => bytes32 institution) private _authorInstitution;
     mapping(bytes32 recordId => Seat[VALIDATORS]) private _seats;
-    /// @dev 0: never chosen; 1..VALIDATORS: holds seat (value - 1); REPLACED: lost its seat.
-    mapping(bytes32 recordId => mapping(address account => uint8 seatPlusOne)) private _seatOf;
+    /// @dev Validators replaced in a case: never drawn for it again.
+    mapping(bytes32 recordId => mapping(address account => bool)) private _replaced;
 
     /// @param providers_ The provider registry consulted for status, kind and name.
     /// @param records_ The record registry whose records are validated (not called here: it may be
@@ -184,11 +183,10 @@ contract PeerValidation is IPeerValidation, EIP712 {
         uint256 count = validators.length;
         if (wrappedKeys.length != count) revert PeerValidationLengthMismatch(count, wrappedKeys.length);
         if (count > VALIDATORS) revert PeerValidationLengthMismatch(count, VALIDATORS);
-        mapping(address => uint8) storage seatOf = _seatOf[recordId];
         for (uint256 i; i < count; ++i) {
             address validator = validators[i];
-            uint8 seat = seatOf[validator];
-            if (seat == 0 || seat == REPLACED) revert PeerValidationNotValidator(recordId, validator);
+            (, bool seated) = _seatIndex(recordId, validator);
+            if (!seated) revert PeerValidationNotValidator(recordId, validator);
             uint256 length = wrappedKeys[i].length;
             if (length == 0 || length > MAX_WRAPPED_KEY_BYTES) revert PeerValidationInvalidWrappedKey(length);
             emit ValidationKeyShared(recordId, validator, wrappedKeys[i]);
@@ -202,9 +200,9 @@ contract PeerValidation is IPeerValidation, EIP712 {
         if (h.status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
         if (msg.sender == h.author) revert PeerValidationAuthorCannotVote(recordId, msg.sender);
         if (h.status != ValidationStatus.Pending) revert PeerValidationCaseNotOpen(recordId, h.status);
-        uint8 seatPlusOne = _seatOf[recordId][msg.sender];
-        if (seatPlusOne == 0 || seatPlusOne == REPLACED) revert PeerValidationNotValidator(recordId, msg.sender);
-        Seat storage seat = _seats[recordId][seatPlusOne - 1];
+        (uint256 index, bool seated) = _seatIndex(recordId, msg.sender);
+        if (!seated) revert PeerValidationNotValidator(recordId, msg.sender);
+        Seat storage seat = _seats[recordId][index];
         Vote previous = seat.vote;
         if (previous != Vote.None) revert PeerValidationAlreadyVoted(recordId, msg.sender, previous);
         uint40 now_ = _time();
@@ -237,10 +235,9 @@ contract PeerValidation is IPeerValidation, EIP712 {
         ValidationStatus status = head.status;
         if (status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
         if (status != ValidationStatus.Pending) revert PeerValidationCaseNotOpen(recordId, status);
-        mapping(address => uint8) storage seatOf = _seatOf[recordId];
-        uint8 seatPlusOne = seatOf[validator];
-        if (seatPlusOne == 0 || seatPlusOne == REPLACED) revert PeerValidationNotValidator(recordId, validator);
-        Seat storage seat = _seats[recordId][seatPlusOne - 1];
+        (uint256 index, bool seated) = _seatIndex(recordId, validator);
+        if (!seated) revert PeerValidationNotValidator(recordId, validator);
+        Seat storage seat = _seats[recordId][index];
         Vote previous = seat.vote;
         if (previous != Vote.None) revert PeerValidationAlreadyVoted(recordId, validator, previous);
         uint40 now_ = _time();
@@ -250,7 +247,7 @@ contract PeerValidation is IPeerValidation, EIP712 {
         }
         seat.validator = address(0);
         seat.deadline = 0;
-        seatOf[validator] = REPLACED;
+        _replaced[recordId][validator] = true;
         ++head.vacancies;
         uint40 seedBlock = uint40(_blockNumber() + 1);
         _tails[recordId].seedBlock = seedBlock;
@@ -271,8 +268,9 @@ contract PeerValidation is IPeerValidation, EIP712 {
 
     /// @inheritdoc IPeerValidation
     function isValidator(bytes32 recordId, address account) external view returns (bool) {
-        uint8 seatPlusOne = _seatOf[recordId][account];
-        return seatPlusOne != 0 && seatPlusOne != REPLACED && _providers.isActive(account);
+        if (account == address(0)) return false;
+        (, bool seated) = _seatIndex(recordId, account);
+        return seated && _providers.isActive(account);
     }
 
     /// @inheritdoc IPeerValidation
@@ -368,6 +366,14 @@ contract PeerValidation is IPeerValidation, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(VALIDATION_CONSENT_TYPEHASH, recordId, author, validators, deadline)));
     }
 
+    /// @dev The seat `account` holds in record `recordId`'s case, if any (a loop over `VALIDATORS` seats).
+    function _seatIndex(bytes32 recordId, address account) private view returns (uint256 index, bool seated) {
+        Seat[VALIDATORS] storage seats = _seats[recordId];
+        for (uint256 i; i < VALIDATORS; ++i) {
+            if (seats[i].validator == account) return (i, true);
+        }
+    }
+
     /// @dev Swap-and-pop removal of `member` from the pool.
     function _leave(address member) private {
         uint256 indexPlusOne = _poolIndex[member];
@@ -391,13 +397,13 @@ contract PeerValidation is IPeerValidation, EIP712 {
      * positions it swapped) from `keccak256(seed, recordId, t)` for sample t = 0, 1, ... Each
      * sample is uniform over the pool entries not sampled yet, so the first eligible ones are a
      * uniform choice among the eligible entries. A sample is skipped when its member is of the
-     * author's institution or of an institution seated in the case, was chosen for the case
-     * before (seated or replaced), or is not an active provider. At most `MAX_DRAW_SAMPLES`
+     * author's institution or of an institution seated in the case, was replaced in the case,
+     * or is not an active provider. At most `MAX_DRAW_SAMPLES`
      * samples; reverts when they do not fill every vacancy.
      */
     function _fillSeats(bytes32 recordId, bytes32 seed, uint8 vacancies) private {
         Seat[VALIDATORS] storage seats = _seats[recordId];
-        mapping(address => uint8) storage seatOf = _seatOf[recordId];
+        mapping(address => bool) storage replaced = _replaced[recordId];
         bytes32[] memory taken = new bytes32[](VALIDATORS + 1);
         uint8[] memory vacant = new uint8[](VALIDATORS);
         taken[0] = _authorInstitution[recordId];
@@ -437,8 +443,8 @@ contract PeerValidation is IPeerValidation, EIP712 {
                 }
             }
 
+            // a seated member's institution is in `taken`
             address candidate = _pool[picked];
-            if (seatOf[candidate] != 0) continue;
             bytes32 institution = _institutionOfMember[candidate];
             bool clash;
             for (uint256 j; j < takenCount; ++j) {
@@ -447,11 +453,10 @@ contract PeerValidation is IPeerValidation, EIP712 {
                     break;
                 }
             }
-            if (clash || !_providers.isActive(candidate)) continue;
+            if (clash || replaced[candidate] || !_providers.isActive(candidate)) continue;
 
             uint8 seat = vacant[filled++];
             seats[seat] = Seat(candidate, deadline, Vote.None);
-            seatOf[candidate] = seat + 1;
             taken[takenCount++] = institution;
             emit ValidatorChosen(recordId, candidate, seat, deadline);
         }
