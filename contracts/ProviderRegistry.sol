@@ -7,12 +7,23 @@ import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 /**
  * @title ProviderRegistry
  * @notice Reference implementation of {IProviderRegistry} with OpenZeppelin AccessControl:
- * `REGULATOR_ROLE` manages membership; `DEFAULT_ADMIN_ROLE` manages who holds it. Deploy with a
- * multisig or a TimelockController as admin and regulator outside local networks.
+ * `REGULATOR_ROLE` manages membership; `SUSPENDER_ROLE` may only suspend, at once;
+ * `DEFAULT_ADMIN_ROLE` manages who holds each. Outside local networks deploy with a
+ * TimelockController as admin and regulator and a multisig as suspender
+ * (`ignition/modules/MeridianGoverned.ts`, docs/governance.md), so admissions wait out the
+ * timelock's delay while a suspension takes effect in the next block.
  */
 contract ProviderRegistry is IProviderRegistry, AccessControl {
     /// @notice Role of the regulator: admits, suspends, reinstates and removes providers.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+
+    /**
+     * @notice Role of the emergency suspender (the council's multisig when the regulator is a
+     * timelock): may suspend an active provider at once, and do nothing else. It cannot admit,
+     * reinstate or remove, and it grants no role. The regulator may suspend too. Granted and
+     * revoked by `DEFAULT_ADMIN_ROLE`; the constructor grants it to no one.
+     */
+    bytes32 public constant SUSPENDER_ROLE = keccak256("SUSPENDER_ROLE");
 
     /// @dev One slot per provider for what `isActive` reads; key and strings apart.
     struct Membership {
@@ -56,7 +67,12 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     }
 
     /// @inheritdoc IProviderRegistry
-    function suspend(address provider) external onlyRole(REGULATOR_ROLE) {
+    /// @dev Reverts with `AccessControlUnauthorizedAccount(caller, SUSPENDER_ROLE)` when the caller
+    /// holds neither `SUSPENDER_ROLE` nor `REGULATOR_ROLE`.
+    function suspend(address provider) external {
+        if (!hasRole(SUSPENDER_ROLE, msg.sender) && !hasRole(REGULATOR_ROLE, msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, SUSPENDER_ROLE);
+        }
         _transition(provider, ProviderStatus.Active, ProviderStatus.Suspended);
         emit ProviderSuspended(provider, msg.sender);
     }

@@ -1,7 +1,8 @@
 /**
  * ProviderRegistry: regulator-governed membership of providers and their X25519 keys.
- * Every function, every revert path (custom error and arguments), every event, and the status
- * machine None → Active ⇄ Suspended → Removed (terminal).
+ * Every function, every revert path (custom error and arguments), every event, the status
+ * machine None → Active ⇄ Suspended → Removed (terminal), and the three roles: the regulator
+ * (membership), the suspender (suspension only) and the admin (who holds them).
  */
 import { expect } from "chai";
 import type { BaseContract, BaseContractMethod, ContractRunner } from "ethers";
@@ -22,10 +23,13 @@ const Status = { None: 0, Active: 1, Suspended: 2, Removed: 3 } as const;
 type ProviderRegistryContract = Omit<BaseContract, "connect"> & {
   [K in
     | "REGULATOR_ROLE"
+    | "SUSPENDER_ROLE"
     | "DEFAULT_ADMIN_ROLE"
     | "hasRole"
+    | "getRoleAdmin"
     | "grantRole"
     | "revokeRole"
+    | "renounceRole"
     | "admit"
     | "suspend"
     | "reinstate"
@@ -40,17 +44,34 @@ type ProviderRegistryContract = Omit<BaseContract, "connect"> & {
 const KEY_A = ethers.id("provider x25519 key A");
 const KEY_B = ethers.id("provider x25519 key B");
 
+/** The registry, with `suspender` granted SUSPENDER_ROLE by the admin (the constructor grants it to no one). */
 async function deployProviderRegistry() {
-  const [admin, regulator, hospital, lab, outsider] = await ethers.getSigners();
-  if (!admin || !regulator || !hospital || !lab || !outsider) throw new Error("need 5 signers");
+  const [admin, regulator, hospital, lab, outsider, suspender] = await ethers.getSigners();
+  if (!admin || !regulator || !hospital || !lab || !outsider || !suspender) throw new Error("need 6 signers");
   const providers = (await ethers.deployContract("ProviderRegistry", [
     admin.address,
     regulator.address,
   ])) as unknown as ProviderRegistryContract;
-  const REGULATOR_ROLE = await providers.REGULATOR_ROLE();
-  const DEFAULT_ADMIN_ROLE = await providers.DEFAULT_ADMIN_ROLE();
+  const REGULATOR_ROLE: string = await providers.REGULATOR_ROLE();
+  const SUSPENDER_ROLE: string = await providers.SUSPENDER_ROLE();
+  const DEFAULT_ADMIN_ROLE: string = await providers.DEFAULT_ADMIN_ROLE();
+  await providers.connect(admin).grantRole(SUSPENDER_ROLE, suspender.address);
   const asRegulator = providers.connect(regulator);
-  return { providers, asRegulator, admin, regulator, hospital, lab, outsider, REGULATOR_ROLE, DEFAULT_ADMIN_ROLE };
+  const asSuspender = providers.connect(suspender);
+  return {
+    providers,
+    asRegulator,
+    asSuspender,
+    admin,
+    regulator,
+    suspender,
+    hospital,
+    lab,
+    outsider,
+    REGULATOR_ROLE,
+    SUSPENDER_ROLE,
+    DEFAULT_ADMIN_ROLE,
+  };
 }
 
 /** The registry with `hospital` admitted (Active). */
@@ -81,6 +102,23 @@ describe("ProviderRegistry", function () {
       expect(await providers.hasRole(REGULATOR_ROLE, regulator.address)).to.equal(true);
       expect(await providers.hasRole(REGULATOR_ROLE, admin.address)).to.equal(false);
       expect(await providers.hasRole(DEFAULT_ADMIN_ROLE, regulator.address)).to.equal(false);
+    });
+
+    it("grants SUSPENDER_ROLE to no one, and makes DEFAULT_ADMIN_ROLE the admin of every role", async function () {
+      const { admin, regulator, REGULATOR_ROLE, SUSPENDER_ROLE, DEFAULT_ADMIN_ROLE } =
+        await loadFixture(deployProviderRegistry);
+      expect(SUSPENDER_ROLE).to.equal(ethers.id("SUSPENDER_ROLE"));
+      const fresh = (await ethers.deployContract("ProviderRegistry", [
+        admin.address,
+        regulator.address,
+      ])) as unknown as ProviderRegistryContract;
+      const granted = await fresh.queryFilter(fresh.filters.RoleGranted!(SUSPENDER_ROLE), 0);
+      expect(granted).to.have.length(0);
+      expect(await fresh.hasRole(SUSPENDER_ROLE, admin.address)).to.equal(false);
+      expect(await fresh.hasRole(SUSPENDER_ROLE, regulator.address)).to.equal(false);
+      for (const role of [REGULATOR_ROLE, SUSPENDER_ROLE, DEFAULT_ADMIN_ROLE]) {
+        expect(await fresh.getRoleAdmin(role)).to.equal(DEFAULT_ADMIN_ROLE);
+      }
     });
 
     it("rejects a zero admin or a zero regulator", async function () {
@@ -180,9 +218,9 @@ describe("ProviderRegistry", function () {
       }
     });
 
-    it("is refused to accounts without REGULATOR_ROLE, the admin included", async function () {
-      const { providers, admin, outsider, hospital, REGULATOR_ROLE } = await loadFixture(deployProviderRegistry);
-      for (const caller of [admin, outsider, hospital]) {
+    it("is refused to accounts without REGULATOR_ROLE, the admin and the suspender included", async function () {
+      const { providers, admin, suspender, outsider, hospital, REGULATOR_ROLE } = await loadFixture(deployProviderRegistry);
+      for (const caller of [admin, suspender, outsider, hospital]) {
         await expect(providers.connect(caller).admit(hospital.address, Kind.Lab, "x", ""))
           .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
           .withArgs(caller.address, REGULATOR_ROLE);
@@ -206,34 +244,57 @@ describe("ProviderRegistry", function () {
       expect(await providers.isActive(hospital.address)).to.equal(false);
     });
 
-    it("rejects an unknown provider", async function () {
-      const { providers, asRegulator, outsider } = await loadFixture(withHospital);
-      await expect(asRegulator.suspend(outsider.address))
-        .to.be.revertedWithCustomError(providers, "ProviderRegistryUnknownProvider")
-        .withArgs(outsider.address);
+    it("lets the suspender suspend at once, naming it in ProviderSuspended", async function () {
+      const { providers, asSuspender, suspender, hospital } = await loadFixture(withHospital);
+      await expect(asSuspender.suspend(hospital.address))
+        .to.emit(providers, "ProviderSuspended")
+        .withArgs(hospital.address, suspender.address);
+      const p = await providers.getProvider(hospital.address);
+      expect(p.status).to.equal(Status.Suspended);
+      expect(p.statusChangedAt).to.equal(await time.latest());
+      expect(await providers.isActive(hospital.address)).to.equal(false);
     });
 
-    it("rejects a suspended or removed provider with its actual status", async function () {
+    it("lets an account holding both roles suspend", async function () {
+      const { providers, admin, regulator, hospital, SUSPENDER_ROLE } = await loadFixture(withHospital);
+      await providers.connect(admin).grantRole(SUSPENDER_ROLE, regulator.address);
+      await expect(providers.connect(regulator).suspend(hospital.address))
+        .to.emit(providers, "ProviderSuspended")
+        .withArgs(hospital.address, regulator.address);
+    });
+
+    it("rejects an unknown provider, from the regulator and the suspender", async function () {
+      const { providers, asRegulator, asSuspender, outsider } = await loadFixture(withHospital);
+      for (const caller of [asRegulator, asSuspender]) {
+        await expect(caller.suspend(outsider.address))
+          .to.be.revertedWithCustomError(providers, "ProviderRegistryUnknownProvider")
+          .withArgs(outsider.address);
+      }
+    });
+
+    it("rejects a suspended or removed provider with its actual status, from the regulator and the suspender", async function () {
       for (const [fixture, status] of [
         [withSuspendedHospital, Status.Suspended],
         [withRemovedHospital, Status.Removed],
       ] as const) {
-        const { providers, asRegulator, hospital } = await loadFixture(fixture);
-        await expect(asRegulator.suspend(hospital.address))
-          .to.be.revertedWithCustomError(providers, "ProviderRegistryInvalidStatus")
-          .withArgs(hospital.address, status, Status.Active);
+        const { providers, asRegulator, asSuspender, hospital } = await loadFixture(fixture);
+        for (const caller of [asRegulator, asSuspender]) {
+          await expect(caller.suspend(hospital.address))
+            .to.be.revertedWithCustomError(providers, "ProviderRegistryInvalidStatus")
+            .withArgs(hospital.address, status, Status.Active);
+        }
       }
     });
 
-    it("is refused to non-regulators", async function () {
-      const { providers, admin, hospital, REGULATOR_ROLE } = await loadFixture(withHospital);
-      await expect(providers.connect(admin).suspend(hospital.address))
-        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
-        .withArgs(admin.address, REGULATOR_ROLE);
-      // A provider cannot suspend itself either.
-      await expect(providers.connect(hospital).suspend(hospital.address))
-        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
-        .withArgs(hospital.address, REGULATOR_ROLE);
+    it("is refused to accounts with neither role, naming SUSPENDER_ROLE (the least role that may)", async function () {
+      const { providers, admin, outsider, hospital, SUSPENDER_ROLE } = await loadFixture(withHospital);
+      // The admin, an outsider, and a provider (which cannot suspend itself either).
+      for (const caller of [admin, outsider, hospital]) {
+        await expect(providers.connect(caller).suspend(hospital.address))
+          .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, SUSPENDER_ROLE);
+      }
+      expect(await providers.isActive(hospital.address)).to.equal(true);
     });
   });
 
@@ -270,11 +331,14 @@ describe("ProviderRegistry", function () {
       }
     });
 
-    it("is refused to non-regulators", async function () {
-      const { providers, outsider, hospital, REGULATOR_ROLE } = await loadFixture(withSuspendedHospital);
-      await expect(providers.connect(outsider).reinstate(hospital.address))
-        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, REGULATOR_ROLE);
+    it("is refused to non-regulators, the suspender and the admin included", async function () {
+      const { providers, admin, suspender, outsider, hospital, REGULATOR_ROLE } = await loadFixture(withSuspendedHospital);
+      for (const caller of [suspender, admin, outsider]) {
+        await expect(providers.connect(caller).reinstate(hospital.address))
+          .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, REGULATOR_ROLE);
+      }
+      expect(await providers.statusOf(hospital.address)).to.equal(Status.Suspended);
     });
   });
 
@@ -322,11 +386,15 @@ describe("ProviderRegistry", function () {
         .withArgs(outsider.address);
     });
 
-    it("is refused to non-regulators", async function () {
-      const { providers, admin, hospital, REGULATOR_ROLE } = await loadFixture(withHospital);
-      await expect(providers.connect(admin).remove(hospital.address))
-        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
-        .withArgs(admin.address, REGULATOR_ROLE);
+    it("is refused to non-regulators, the suspender and the admin included", async function () {
+      for (const fixture of [withHospital, withSuspendedHospital]) {
+        const { providers, admin, suspender, hospital, REGULATOR_ROLE } = await loadFixture(fixture);
+        for (const caller of [suspender, admin]) {
+          await expect(providers.connect(caller).remove(hospital.address))
+            .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+            .withArgs(caller.address, REGULATOR_ROLE);
+        }
+      }
     });
   });
 
@@ -375,9 +443,9 @@ describe("ProviderRegistry", function () {
       expect(await providers.encryptionKeyOf(hospital.address)).to.equal(KEY_A);
     });
 
-    it("is refused to accounts never admitted (the regulator included)", async function () {
-      const { providers, regulator, outsider } = await loadFixture(withHospital);
-      for (const caller of [outsider, regulator]) {
+    it("is refused to accounts never admitted (the regulator and the suspender included)", async function () {
+      const { providers, regulator, suspender, outsider } = await loadFixture(withHospital);
+      for (const caller of [outsider, regulator, suspender]) {
         await expect(providers.connect(caller).setEncryptionKey(KEY_A))
           .to.be.revertedWithCustomError(providers, "ProviderRegistryUnknownProvider")
           .withArgs(caller.address);
@@ -431,9 +499,43 @@ describe("ProviderRegistry", function () {
         .withArgs(hospital.address, outsider.address, Kind.Lab, "Lab", "");
 
       await providers.connect(admin).revokeRole(REGULATOR_ROLE, outsider.address);
-      await expect(providers.connect(outsider).suspend(hospital.address))
+      await expect(providers.connect(outsider).remove(hospital.address))
         .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
         .withArgs(outsider.address, REGULATOR_ROLE);
+      await expect(providers.connect(outsider).suspend(hospital.address))
+        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, await providers.SUSPENDER_ROLE());
+    });
+
+    it("lets the admin grant and revoke SUSPENDER_ROLE; neither the regulator nor a suspender can", async function () {
+      const { providers, admin, regulator, suspender, outsider, hospital, lab, SUSPENDER_ROLE, DEFAULT_ADMIN_ROLE } =
+        await loadFixture(withHospital);
+      for (const caller of [regulator, suspender]) {
+        await expect(providers.connect(caller).grantRole(SUSPENDER_ROLE, outsider.address))
+          .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, DEFAULT_ADMIN_ROLE);
+        await expect(providers.connect(caller).revokeRole(SUSPENDER_ROLE, suspender.address))
+          .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, DEFAULT_ADMIN_ROLE);
+      }
+
+      await expect(providers.connect(admin).grantRole(SUSPENDER_ROLE, outsider.address))
+        .to.emit(providers, "RoleGranted")
+        .withArgs(SUSPENDER_ROLE, outsider.address, admin.address);
+      await providers.connect(admin).revokeRole(SUSPENDER_ROLE, suspender.address);
+      await expect(providers.connect(suspender).suspend(hospital.address))
+        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+        .withArgs(suspender.address, SUSPENDER_ROLE);
+      await expect(providers.connect(outsider).suspend(hospital.address))
+        .to.emit(providers, "ProviderSuspended")
+        .withArgs(hospital.address, outsider.address);
+
+      // A suspender may give the role up.
+      await providers.connect(regulator).admit(lab.address, Kind.Lab, "Lab", "");
+      await providers.connect(outsider).renounceRole(SUSPENDER_ROLE, outsider.address);
+      await expect(providers.connect(outsider).suspend(lab.address))
+        .to.be.revertedWithCustomError(providers, "AccessControlUnauthorizedAccount")
+        .withArgs(outsider.address, SUSPENDER_ROLE);
     });
   });
 });

@@ -4,10 +4,11 @@ pragma solidity ^0.8.28;
 /**
  * @title IProviderRegistry
  * @notice The registry of healthcare providers (hospitals, clinics, labs, practitioners) of a
- * Meridian network. A regulator (in production a multisig or a timelock; the "government node"
- * of a national network) admits, suspends, reinstates and removes providers. The regulator
- * holds no keys and can read no record: the registry only says who is a provider and whether
- * they are active. Each provider publishes its own X25519 encryption public key (HPKE,
+ * Meridian network. A regulator (in production a timelock driven by a multisig; the
+ * "government node" of a national network) admits, suspends, reinstates and removes providers;
+ * a suspender (the multisig itself) may suspend at once, without the timelock's delay. Neither
+ * holds keys or can read a record: the registry only says who is a provider and whether they
+ * are active. Each provider publishes its own X25519 encryption public key (HPKE,
  * RFC 9180), to which patients wrap the keys they share.
  * @dev The design documents call this contract "Provider".
  */
@@ -57,8 +58,9 @@ interface IProviderRegistry {
         string name,
         string department
     );
-    /// @notice Emitted when `provider` is suspended: it loses all access at once.
-    event ProviderSuspended(address indexed provider, address indexed regulator);
+    /// @notice Emitted when `provider` is suspended: it loses all access at once. `suspendedBy` is
+    /// the caller, a regulator or a suspender.
+    event ProviderSuspended(address indexed provider, address indexed suspendedBy);
     /// @notice Emitted when a suspended `provider` is reinstated.
     event ProviderReinstated(address indexed provider, address indexed regulator);
     /// @notice Emitted when `provider` is removed for good.
@@ -94,7 +96,8 @@ interface IProviderRegistry {
 
     /**
      * @notice Suspends an active provider; every grant to it stops working at once.
-     * @dev Requirements: caller has `REGULATOR_ROLE`; `provider` is `Active`. Emits {ProviderSuspended}.
+     * @dev Requirements: caller has `SUSPENDER_ROLE` or `REGULATOR_ROLE`; `provider` is `Active`.
+     * Emits {ProviderSuspended}.
      */
     function suspend(address provider) external;
 
