@@ -294,6 +294,23 @@ export class MeridianClient {
     return { recordId: anchored.recordId, cid, ciphertextHash, bytes: p.plaintext.length, envelopeBytes: sealed.envelope.length, gasUsed: anchored.gasUsed, timings: { encryptMs: t1 - t0, storeMs: t2 - t1, anchorMs: t3 - t2 } };
   }
 
+  /**
+   * Record `anchor`'s envelope from the store, checked against its CID and its anchored ciphertext
+   * hash (throws `CidMismatchError` or {@link IntegrityError}); for readers outside this class,
+   * such as peer validation (`validation.ts`).
+   */
+  fetchRecordEnvelope(anchor: RecordAnchor): Promise<Uint8Array> {
+    return this.#fetchEnvelope(anchor);
+  }
+
+  /**
+   * This account's keys that a key shared in block `blockNumber` was wrapped to (a provider's key
+   * version current then); for keys shared outside grants, such as peer validation's.
+   */
+  keysAtBlock(blockNumber: bigint): Promise<UserKeys> {
+    return this.#granteeKeys(blockNumber);
+  }
+
   /** Fetches a record's envelope by CID (checked by the store) and checks its anchored ciphertext hash. */
   async #fetchEnvelope(anchor: RecordAnchor): Promise<Uint8Array> {
     const parsed = CID.decode(hexToBytes(anchor.cid));

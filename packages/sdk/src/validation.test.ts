@@ -1,0 +1,165 @@
+/**
+ * Peer validation end to end against a real Hardhat/EDR chain (in process) and a real Helia node
+ * on disk: the patient's consent, submission, the draw, key sharing with HPKE, validators reading
+ * the record, 3-of-4 validation and a rejection, the refusals as typed errors, and replacement.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createPublicClient, createWalletClient, custom, defineChain, keccak256, stringToBytes, zeroHash, type Account, type Address, type EIP1193Provider, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { network } from "hardhat";
+import { createMeridianClient, MissingKeyError, type MeridianClient } from "./client.ts";
+import { admitProvider, canRead, deployMeridian } from "./chain/actions.ts";
+import { ContractRevertedError } from "./chain/errors.ts";
+import { ProviderKind, type MeridianContext } from "./chain/types.ts";
+import {
+  castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase, getValidationStatuses,
+  getValidatorPool, joinValidatorPool, listValidatorAssignments, listValidationVotes, NotValidatorError, replaceValidator,
+  signValidationConsent, submitForValidation, ValidationStatus, VOTE_PERIOD_SECONDS,
+} from "./chain/peer-validation.ts";
+import { readRecordAsValidator, shareValidationKeys } from "./validation.ts";
+import { RecordCategory } from "./categories.ts";
+import { createHeliaStore } from "./storage/helia.ts";
+import type { BlobStore } from "./storage/types.ts";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+let connection: Awaited<ReturnType<typeof network.create>>;
+let store: BlobStore;
+let dir: string;
+let ctx: (a: Account) => MeridianContext;
+let patient: MeridianClient, author: MeridianClient;
+let hospitals: MeridianClient[];
+const regulator = account(1);
+
+const byAddress = (a: Address): MeridianClient => {
+  const c = hospitals.find((h) => h.address.toLowerCase() === a.toLowerCase());
+  if (!c) throw new Error(`no hospital ${a}`);
+  return c;
+};
+
+before(async () => {
+  connection = await network.create();
+  const transport = custom(connection.provider as unknown as EIP1193Provider);
+  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
+  dir = await mkdtemp(path.join(tmpdir(), "meridian-validation-"));
+  store = await createHeliaStore({ directory: dir });
+  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
+  const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
+  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
+  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
+  patient = client(5);
+  author = client(2);
+  hospitals = [7, 8, 9, 10, 11].map(client);
+  await admitProvider(ctx(regulator), { provider: author.address, kind: ProviderKind.Hospital, name: "Author General", department: "Cardiology" });
+  await author.publishProviderKey();
+  for (const [i, h] of hospitals.entries()) {
+    await admitProvider(ctx(regulator), { provider: h.address, kind: ProviderKind.Hospital, name: `Peer Hospital ${i + 1}`, department: "" });
+    await h.publishProviderKey();
+    await joinValidatorPool(h.ctx);
+  }
+  await patient.registerAsPatient();
+  await patient.grant({ grantee: author.address, scope: { kind: "category", category: RecordCategory.General }, write: true });
+});
+
+after(async () => {
+  await store.close();
+  await connection.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The author writes a diagnosis for the patient, the patient consents, the author submits, anyone draws. */
+async function submitted(diagnosis: string): Promise<{ recordId: Hex; validators: MeridianClient[] }> {
+  const { recordId } = await author.addRecord({ plaintext: new TextEncoder().encode(diagnosis), category: RecordCategory.General, patient: patient.address });
+  // the consent travels as text from the patient to the author
+  const consent = decodeValidationConsent(encodeValidationConsent(await signValidationConsent(patient.ctx, { recordId, author: author.address })));
+  await submitForValidation(author.ctx, { consent });
+  const { chosen } = await drawValidators(hospitals[0]!.ctx, { recordId });
+  assert.equal(chosen.length, 4);
+  return { recordId, validators: chosen.map((c) => byAddress(c.validator)) };
+}
+
+test("a diagnosis validated by 3 of 4 chosen hospitals, each reading it with the key the author shared", async () => {
+  assert.equal((await getValidatorPool(author.ctx)).length, 5);
+  const diagnosis = '{"resourceType":"Condition","code":{"text":"atrial fibrillation"}}';
+  const { recordId, validators } = await submitted(diagnosis);
+  const c = await getValidationCase(author.ctx, recordId);
+  assert.equal(c.statusName, "pending");
+  assert.equal(c.author, author.address);
+  assert.equal(c.patient, patient.address);
+
+  // before the key is shared, a validator may read (on chain) but holds no key
+  const [v0, v1, v2, v3] = validators as [MeridianClient, MeridianClient, MeridianClient, MeridianClient];
+  assert.equal(await canRead(v0.ctx, v0.address, recordId), true, "RecordRegistry.canRead lets a chosen validator read");
+  await assert.rejects(readRecordAsValidator(v0, recordId), MissingKeyError);
+  const unchosen = hospitals.find((h) => !validators.includes(h))!;
+  await assert.rejects(readRecordAsValidator(unchosen, recordId), NotValidatorError);
+  assert.equal(await canRead(unchosen.ctx, unchosen.address, recordId), false);
+
+  const { sharedWith, transaction } = await shareValidationKeys(author, recordId);
+  assert.deepEqual([...sharedWith].sort(), validators.map((v) => v.address).sort());
+  assert.ok(transaction && transaction.gasUsed < 80_000n, `shareKeys used ${transaction?.gasUsed}`);
+  assert.deepEqual((await shareValidationKeys(author, recordId)).sharedWith, [], "shared once");
+  for (const v of validators) {
+    const read = await readRecordAsValidator(v, recordId);
+    assert.equal(text(read.plaintext), diagnosis);
+    assert.equal(read.via, "validation");
+    assert.deepEqual(await listValidatorAssignments(v.ctx, v.address).then((ids) => ids.includes(recordId)), true);
+  }
+
+  assert.equal((await castValidationVote(v0.ctx, { recordId, approve: true, comment: "ECG supports it" })).status, ValidationStatus.Pending);
+  assert.equal((await castValidationVote(v1.ctx, { recordId, approve: false, comment: "rate control note missing" })).status, ValidationStatus.Pending);
+  assert.equal((await castValidationVote(v2.ctx, { recordId, approve: true })).status, ValidationStatus.Pending);
+  const last = await castValidationVote(v3.ctx, { recordId, approve: true, comment: "agree" });
+  assert.equal(last.status, ValidationStatus.Validated);
+  assert.deepEqual(await getValidationStatuses(patient.ctx, [recordId]), [ValidationStatus.Validated]);
+  const votes = await listValidationVotes(patient.ctx, recordId);
+  assert.equal(votes.length, 4);
+  assert.equal(votes[0]!.commentHash, keccak256(stringToBytes("ECG supports it")), "only the comment's hash is on chain");
+  assert.equal(votes[2]!.commentHash, zeroHash);
+  // validators keep reading a decided record
+  assert.equal(text((await readRecordAsValidator(v1, recordId)).plaintext), diagnosis);
+});
+
+test("another diagnosis rejected by 2 of 4; the abuse cases are refused by name", async () => {
+  const { recordId, validators } = await submitted('{"resourceType":"Condition","code":{"text":"pneumonia"}}');
+  const [v0, v1, v2, v3] = validators as [MeridianClient, MeridianClient, MeridianClient, MeridianClient];
+  const unchosen = hospitals.find((h) => !validators.includes(h))!;
+  const refused = (name: string) => (e: unknown) => e instanceof ContractRevertedError && e.errorName === name;
+  await assert.rejects(castValidationVote(unchosen.ctx, { recordId, approve: true }), refused("PeerValidationNotValidator"));
+  await assert.rejects(castValidationVote(author.ctx, { recordId, approve: true }), refused("PeerValidationAuthorCannotVote"));
+  await castValidationVote(v0.ctx, { recordId, approve: false, comment: "the X-ray shows no consolidation" });
+  await assert.rejects(castValidationVote(v0.ctx, { recordId, approve: true }), refused("PeerValidationAlreadyVoted"));
+  await castValidationVote(v1.ctx, { recordId, approve: true });
+  assert.equal((await castValidationVote(v2.ctx, { recordId, approve: false })).status, ValidationStatus.Rejected);
+  await assert.rejects(castValidationVote(v3.ctx, { recordId, approve: true }), refused("PeerValidationCaseNotOpen"));
+  const c = await getValidationCase(patient.ctx, recordId);
+  assert.deepEqual([c.statusName, c.approvals, c.rejections], ["rejected", 1, 2]);
+});
+
+test("a validator silent past its deadline is replaced: it loses access, its successor is drawn and gets the key", async () => {
+  const { recordId, validators } = await submitted('{"resourceType":"Condition","code":{"text":"angina"}}');
+  await shareValidationKeys(author, recordId);
+  const [v0, v1] = validators as [MeridianClient, MeridianClient];
+  await castValidationVote(v0.ctx, { recordId, approve: true });
+  await assert.rejects(replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlineNotPassed");
+  await connection.provider.request({ method: "evm_increaseTime", params: [VOTE_PERIOD_SECONDS + 1] });
+  await connection.provider.request({ method: "evm_mine" }); // so that calls simulated at the latest block see the time
+  await assert.rejects(castValidationVote(v1.ctx, { recordId, approve: true }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlinePassed");
+  await replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address });
+  await assert.rejects(readRecordAsValidator(v1, recordId), NotValidatorError);
+  const { chosen } = await drawValidators(patient.ctx, { recordId });
+  assert.equal(chosen.length, 1);
+  const successor = byAddress(chosen[0]!.validator);
+  assert.ok(!validators.includes(successor), "the only hospital not drawn before");
+  assert.deepEqual((await shareValidationKeys(author, recordId)).sharedWith, [successor.address]);
+  assert.match(text((await readRecordAsValidator(successor, recordId)).plaintext), /angina/);
+  await castValidationVote(successor.ctx, { recordId, approve: true });
+  assert.equal((await getValidationCase(patient.ctx, recordId)).approvals, 2);
+});
