@@ -27,6 +27,7 @@ export function Header() {
         <nav aria-label="Main">
           <ul>
             <li><Link href="/patient">Patient</Link></li>
+            <li><Link href="/guardian">Guardian</Link></li>
             <li><Link href="/provider">Provider</Link></li>
             <li><Link href="/monitoring">Monitoring</Link></li>
             <li><Link href="/regulator">Regulator</Link></li>

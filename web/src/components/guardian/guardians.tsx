@@ -1,0 +1,79 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { isAddress, type Address } from "viem";
+import { GuardianLevel, type GuardianLevelCode } from "@meridian/sdk/chain/consent.ts";
+import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { useAction } from "@/lib/use-action.ts";
+import { ErrorText } from "../error-text.tsx";
+
+/** A guardian level in words. */
+export const LEVEL_NAMES: Record<number, string> = { [GuardianLevel.View]: "View", [GuardianLevel.ShareAndView]: "Share and view" };
+
+/** Patient: "Guardians". Appoint by address at View or Share and view, list, remove. */
+export function Guardians({ client }: { client: MeridianClient }) {
+  const queryClient = useQueryClient();
+  const patient = client.address;
+  const [guardian, setGuardian] = useState("");
+  const [level, setLevel] = useState<GuardianLevelCode>(GuardianLevel.View);
+  const guardians = useQuery({ queryKey: ["guardians", patient], queryFn: () => client.guardians() });
+  const refresh = () => Promise.all(["guardians", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
+  const appoint = useAction(async () => {
+    if (!isAddress(guardian)) throw new Error("The guardian address is not a valid 0x address.");
+    if (guardian.toLowerCase() === patient.toLowerCase()) throw new Error("You cannot be your own guardian.");
+    await client.appointGuardian({ guardian, level });
+    setGuardian("");
+    await refresh();
+  });
+  const remove = useAction(async (g: Address) => {
+    const { reissued } = await client.removeGuardian(g);
+    await refresh();
+    return reissued.length;
+  });
+  return (
+    <section className="card" aria-labelledby="guardians-title">
+      <h2 id="guardians-title">Guardians</h2>
+      <p className="muted">A guardian (a relative, a carer) acts for you with their own Meridian account; everything they do is in your audit log under their name.</p>
+      <form onSubmit={(e) => { e.preventDefault(); void appoint.start(); }}>
+        <label htmlFor="guardian-address">Guardian address</label>
+        <input id="guardian-address" value={guardian} onChange={(e) => setGuardian(e.target.value.trim())} placeholder="0x…" size={44} required />
+        <fieldset>
+          <legend>Level</legend>
+          <label>
+            <input type="radio" name="guardian-level" checked={level === GuardianLevel.View} onChange={() => setLevel(GuardianLevel.View)} /> View: reads your records and audit log, but cannot share them or decide requests.
+          </label>
+          <label>
+            <input type="radio" name="guardian-level" checked={level === GuardianLevel.ShareAndView} onChange={() => setLevel(GuardianLevel.ShareAndView)} /> Share and view: also grants and revokes access, approves or denies requests, and releases your emergency summary&apos;s key.
+          </label>
+        </fieldset>
+        <p><button type="submit" disabled={appoint.pending}>{appoint.pending ? "Appointing…" : "Appoint guardian"}</button></p>
+      </form>
+      <ErrorText error={appoint.error} />
+      {guardians.data?.length === 0 ? <p className="muted">You have no guardians.</p> : null}
+      {guardians.data?.length ? (
+        <div className="table-wrap">
+          <table>
+            <thead><tr><th scope="col">Guardian</th><th scope="col">Level</th><th scope="col">Key epoch</th><th scope="col"><span className="muted">Action</span></th></tr></thead>
+            <tbody>
+              {guardians.data.map((g) => (
+                <tr key={g.guardian} data-testid="guardian-row">
+                  <td className="mono">{g.guardian}</td>
+                  <td>{LEVEL_NAMES[g.level]}</td>
+                  <td>{g.keyEpoch}</td>
+                  <td><button type="button" className="danger" disabled={remove.pending} onClick={() => void remove.start(g.guardian)}>{remove.pending ? "Removing…" : "Remove"}</button></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <p className="muted">
+        Removing a guardian moves your records to a new key epoch: the guardian keeps nothing new, and your app re-issues every other
+        live grant and re-keys your other guardians at the new epoch (one transaction each).
+      </p>
+      {remove.result !== undefined ? <p className="ok" role="status">Guardian removed; {remove.result} grant(s) and guardian(s) re-keyed.</p> : null}
+      <ErrorText error={remove.error} />
+    </section>
+  );
+}
