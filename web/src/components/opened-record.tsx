@@ -15,6 +15,8 @@ const VIA: Record<string, string> = {
   "record-grant": "a grant for this record",
   "category-grant": "a category grant",
   "all-grant": "an all-records grant",
+  guardian: "your guardian key",
+  emergency: "an emergency key released to you",
 };
 
 /** Fetches, verifies and decrypts one record in this page, then renders it for a person. */

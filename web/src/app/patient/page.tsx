@@ -7,6 +7,9 @@ import { UploadRecords } from "@/components/patient/upload.tsx";
 import { AuditLog, Grants, RequestInbox } from "@/components/patient/sharing.tsx";
 import { LabTrends } from "@/components/patient/lab-trends.tsx";
 import { RemoteMonitoring } from "@/components/patient/monitoring.tsx";
+import { ConsentByCode } from "@/components/consent/create-code.tsx";
+import { Guardians } from "@/components/guardian/guardians.tsx";
+import { EmergencySummaryCard } from "@/components/emergency/patient-summary.tsx";
 
 export default function PatientPage() {
   const { client } = useMeridian();
@@ -21,6 +24,9 @@ export default function PatientPage() {
             <RecordTimeline client={client} patient={client.address} />
             <LabTrends client={client} patient={client.address} />
             <Grants client={client} patient={client.address} />
+            <ConsentByCode client={client} />
+            <Guardians client={client} />
+            <EmergencySummaryCard client={client} />
             <RemoteMonitoring client={client} />
             <AuditLog client={client} patient={client.address} />
             <VerifyChain client={client} patient={client.address} />

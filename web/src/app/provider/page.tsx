@@ -16,6 +16,8 @@ import { useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { KIND_NAMES, STATUS_NAMES } from "@/lib/labels.ts";
+import { RedeemConsentCode } from "@/components/consent/redeem-code.tsx";
+import { EmergencyAccess } from "@/components/emergency/provider-access.tsx";
 
 export default function ProviderPage() {
   const { client } = useMeridian();
@@ -91,7 +93,9 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
       {active ? (
         <>
           <SharedWithMe client={client} />
+          <RedeemConsentCode client={client} />
           <RequestAccess client={client} />
+          <EmergencyAccess client={client} />
         </>
       ) : null}
     </>

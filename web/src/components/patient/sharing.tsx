@@ -8,6 +8,7 @@ import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
+import { EmergencyAlerts } from "../emergency/accesses.tsx";
 
 /** Seconds from a `<input type="date">` value (end of that day, local time), or 0 for none. */
 function expiryFromDate(value: string): number {
@@ -64,8 +65,11 @@ export function Grants({ client, patient }: { client: MeridianClient; patient: A
   );
 }
 
-/** Access requests waiting for the patient: approve with an expiry, or deny. */
-export function RequestInbox({ client, patient }: { client: MeridianClient; patient: Address }) {
+/**
+ * Access requests waiting for the patient: approve with an expiry, or deny. A guardian sees its
+ * ward's requests (`patient` is the ward); `blocked` says why it may not decide them (a View guardian).
+ */
+export function RequestInbox({ client, patient, blocked }: { client: MeridianClient; patient: Address; blocked?: string }) {
   const queryClient = useQueryClient();
   const requests = useQuery({ queryKey: ["requests", patient], queryFn: () => client.pendingRequests(patient) });
   const refresh = async () => {
@@ -76,22 +80,23 @@ export function RequestInbox({ client, patient }: { client: MeridianClient; pati
       <h2 id="requests-title">Access requests</h2>
       {requests.data?.length === 0 ? <p className="muted">No requests waiting.</p> : null}
       {(requests.data ?? []).map((r) => (
-        <RequestItem key={r.requestId} client={client} request={r} onDone={refresh} />
+        <RequestItem key={r.requestId} client={client} patient={patient} request={r} onDone={refresh} blocked={blocked} />
       ))}
+      {blocked && requests.data?.length ? <p className="muted" data-testid="requests-blocked">{blocked}</p> : null}
     </section>
   );
 }
 
-function RequestItem({ client, request, onDone }: { client: MeridianClient; request: PendingRequest; onDone: () => Promise<void> }) {
+function RequestItem({ client, patient, request, onDone, blocked }: { client: MeridianClient; patient: Address; request: PendingRequest; onDone: () => Promise<void>; blocked: string | undefined }) {
   const provider = useQuery({ queryKey: ["provider", request.requester], queryFn: () => getProvider(client.ctx, request.requester) });
   const defaultDays = Math.max(1, Math.round(request.durationSeconds / 86_400));
   const [until, setUntil] = useState(() => new Date(Date.now() + defaultDays * 86_400_000).toISOString().slice(0, 10));
   const approve = useAction(async () => {
-    await client.approveRequest({ requester: request.requester, scope: request.scope, write: request.write, expiresAt: expiryFromDate(until) });
+    await client.approveRequest({ patient, requester: request.requester, scope: request.scope, write: request.write, expiresAt: expiryFromDate(until) });
     await onDone();
   });
   const deny = useAction(async () => {
-    await client.denyRequest({ requester: request.requester, scope: request.scope });
+    await client.denyRequest({ patient, requester: request.requester, scope: request.scope });
     await onDone();
   });
   const id = `until-${request.requestId.slice(2, 10)}`;
@@ -105,20 +110,24 @@ function RequestItem({ client, request, onDone }: { client: MeridianClient; requ
       <div className="row">
         <label htmlFor={id}>Access until</label>
         <input id={id} type="date" value={until} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setUntil(e.target.value)} />
-        <button type="button" disabled={approve.pending || deny.pending} onClick={() => void approve.start()}>Approve</button>
-        <button type="button" className="secondary" disabled={approve.pending || deny.pending} onClick={() => void deny.start()}>Deny</button>
+        <button type="button" disabled={approve.pending || deny.pending || blocked !== undefined} title={blocked} onClick={() => void approve.start()}>Approve</button>
+        <button type="button" className="secondary" disabled={approve.pending || deny.pending || blocked !== undefined} title={blocked} onClick={() => void deny.start()}>Deny</button>
       </div>
       <ErrorText error={approve.error ?? deny.error} />
     </div>
   );
 }
 
-/** Every event that concerns the patient, newest first: records, grants, revocations, requests. */
+/**
+ * Every event that concerns the patient, newest first: records, grants, revocations, requests,
+ * guardians' actions; emergency accesses come first, as alerts above the table.
+ */
 export function AuditLog({ client, patient }: { client: MeridianClient; patient: Address }) {
   const audit = useQuery({ queryKey: ["audit", patient], queryFn: () => client.audit(patient) });
   return (
     <section className="card" aria-labelledby="audit-title">
       <h2 id="audit-title">Audit log</h2>
+      <EmergencyAlerts client={client} patient={patient} />
       <div className="table-wrap">
         <table>
           <thead><tr><th scope="col">Block</th><th scope="col">Event</th><th scope="col">Who</th></tr></thead>
@@ -127,7 +136,7 @@ export function AuditLog({ client, patient }: { client: MeridianClient; patient:
               <tr key={`${e.transactionHash}-${e.logIndex}`} data-testid="audit-row">
                 <td>{e.blockNumber.toString()}</td>
                 <td>{e.event}</td>
-                <td className="mono">{String(e.args.grantee ?? e.args.requester ?? e.args.author ?? "")}</td>
+                <td className="mono">{String(e.args.guardian ?? e.args.grantee ?? e.args.requester ?? e.args.provider ?? e.args.author ?? "")}</td>
               </tr>
             ))}
           </tbody>
