@@ -4,56 +4,24 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, writeFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-import { generatePrivateKey, mnemonicToAccount } from "viem/accounts";
-import { HARDHAT_TEST_MNEMONIC } from "./env.ts";
+import { generatePrivateKey } from "viem/accounts";
 import { writeFixtures } from "./fixtures.ts";
+import { devAddress as addr, root, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
-const root = path.resolve(import.meta.dirname, "../../..");
-const main = path.join(root, "packages/cli/src/main.ts");
-const run = promisify(execFile);
-const addr = (i: number) => mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: i }).address;
-
-let node: ChildProcess;
+let h: CliHarness;
 let dir: string;
 let rpc: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
-}
-
-/** Runs `meridian ...args` as account `dev`; resolves with exit code, stdout and stderr. */
-async function cli(dev: number | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = ["--rpc-url", rpc, "--data-dir", dir, ...(dev === undefined ? [] : ["--dev-account", String(dev)])];
-  try {
-    const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: root, env: { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "" }, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli: CliHarness["cli"] = (dev, ...args) => h.cli(dev, ...args);
 
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-cli-"));
-  const port = await freePort();
-  rpc = `http://127.0.0.1:${port}`;
-  node = spawn(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("hardhat node did not start in 60 s")), 60_000);
-    node.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("Started HTTP")) { clearTimeout(timer); resolve(); } });
-    node.on("exit", (c) => reject(new Error(`hardhat node exited with ${c}`)));
-  });
+  h = await startCliHarness("cli");
+  ({ dir, rpc } = h);
 });
 
 after(async () => {
-  node?.kill();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 test("deploy, admit, register, add, grant, get, revoke, audit and verify through the CLI", { timeout: 300_000 }, async () => {
@@ -124,7 +92,7 @@ test("deploy, admit, register, add, grant, get, revoke, audit and verify through
   assert.equal((await cli(2, "get", recordId, "--out", out)).code, 1);
 
   // audit and chain verification (verification needs no account)
-  const audit = JSON.parse((await cli(5, "audit")).stdout) as { event: string }[];
+  const audit = (JSON.parse((await cli(5, "audit")).stdout) as { events: { event: string }[] }).events;
   for (const e of ["PatientRegistered", "RecordAnchored", "GrantIssued", "AccessRequested", "AccessRequestDenied", "GrantRevoked"]) assert.ok(audit.some((a) => a.event === e), e);
   const verified = await cli(undefined, "verify", addr(5));
   assert.equal(verified.code, 0, verified.stderr);

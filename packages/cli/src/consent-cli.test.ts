@@ -1,0 +1,93 @@
+/**
+ * Consent codes, guardians and emergency access through the `meridian` CLI, as separate
+ * processes against a real `hardhat node` with the embedded Helia store on disk.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { patientBundle } from "@meridian/sdk/fhir/test-fixtures.ts";
+import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
+
+const PATIENT = 5, HOSPITAL = 2, ER = 3, GUARDIAN = 7, VIEWER = 8;
+let h: CliHarness;
+
+const json = async (dev: number | undefined, ...args: string[]) => {
+  const r = await h.cli(dev, ...args);
+  assert.equal(r.code, 0, `meridian ${args.join(" ")}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+
+before(async () => {
+  h = await startCliHarness("consent-cli");
+  await json(0, "deploy", "--regulator", addr(1));
+  await json(1, "provider", "admit", addr(HOSPITAL), "--kind", "hospital", "--name", "St Mary's");
+  await json(1, "provider", "admit", addr(ER), "--kind", "hospital", "--name", "City General", "--department", "Emergency");
+  await json(HOSPITAL, "provider", "publish-key");
+  await json(ER, "provider", "publish-key");
+  for (const dev of [PATIENT, GUARDIAN, VIEWER]) await json(dev, "register");
+  const bundle = path.join(h.dir, "patient.json");
+  await writeFile(bundle, JSON.stringify(patientBundle()));
+  await json(PATIENT, "add", bundle);
+});
+
+after(async () => {
+  await h?.close();
+});
+
+test("consent by code: the patient shows a code, the provider submits it once and reads", { timeout: 120_000 }, async () => {
+  const [record] = await json(PATIENT, "list");
+  const out = path.join(h.dir, "read.json");
+  assert.equal((await h.cli(HOSPITAL, "get", record.recordId, "--out", out)).code, 1, "no access before the code");
+  const codeFile = path.join(h.dir, "code.txt");
+  const code = await json(PATIENT, "consent", "create", addr(HOSPITAL), "--all", "--out", codeFile);
+  assert.match(code.shortCode, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+  assert.equal((await readFile(codeFile, "utf8")).trim(), code.text);
+  const wrong = await h.cli(ER, "consent", "redeem", code.text);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /names another provider/);
+  const redeemed = await json(HOSPITAL, "consent", "redeem", `@${codeFile}`);
+  assert.equal(redeemed.consentHash, code.digest);
+  assert.equal((await h.cli(HOSPITAL, "get", record.recordId, "--out", out)).code, 0);
+  assert.ok((await readFile(out)).length > 0);
+  const replay = await h.cli(HOSPITAL, "consent", "redeem", code.text);
+  assert.equal(replay.code, 1);
+  assert.match(replay.stderr, /already used/);
+  assert.match((await h.cli(HOSPITAL, "consent", "redeem", "MERIDIAN-CONSENT:1:AAAA")).stderr, /cut short/);
+});
+
+test("a SHARE AND VIEW guardian approves a request for the patient; a VIEW guardian cannot", { timeout: 120_000 }, async () => {
+  await json(PATIENT, "guardian", "appoint", addr(GUARDIAN), "--level", "share");
+  await json(PATIENT, "guardian", "appoint", addr(VIEWER), "--level", "view");
+  const wards = await json(GUARDIAN, "guardian", "wards");
+  assert.deepEqual(wards.map((w: { patient: string }) => w.patient), [addr(PATIENT)]);
+  await json(ER, "request", addr(PATIENT), "--category", "lab");
+  const refused = await h.cli(VIEWER, "guardian", "approve", addr(PATIENT), addr(ER), "--category", "lab");
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /RecordRegistryNotGuardian/);
+  await json(GUARDIAN, "guardian", "approve", addr(PATIENT), addr(ER), "--category", "lab");
+  const audit = await json(PATIENT, "audit");
+  const acted = audit.events.filter((e: { event: string }) => e.event === "GuardianActed");
+  assert.equal(acted.length, 1);
+  assert.equal(acted[0].guardian, addr(GUARDIAN));
+});
+
+test("an emergency access appears first in the patient's audit log; a guardian releases the key; the provider reads the summary", { timeout: 180_000 }, async () => {
+  const summary = await json(PATIENT, "emergency", "create-summary");
+  assert.ok(summary.allergies >= 1);
+  assert.match((await h.cli(ER, "emergency", "open", addr(PATIENT))).stderr, /--reason/);
+  const opened = await json(ER, "emergency", "open", addr(PATIENT), "--reason", "ETREAT", "--hours", "2");
+  assert.equal(opened.recordId, summary.recordId);
+  const audit = await h.cli(PATIENT, "audit");
+  assert.match(audit.stderr, /EMERGENCY ACCESS by 0x[0-9a-fA-F]{40} \(ETREAT\), open until/);
+  const [first] = JSON.parse(audit.stdout).emergencyAccesses;
+  assert.equal(first.provider, addr(ER));
+  assert.equal(first.keyReleasedBy, null);
+  await json(GUARDIAN, "emergency", "release", addr(ER), "--patient", addr(PATIENT));
+  const view = await json(ER, "emergency", "show", addr(PATIENT));
+  assert.ok(view.allergies.length >= 1, "the ER reads the allergies");
+  const [after] = (await json(GUARDIAN, "emergency", "list", addr(PATIENT)));
+  assert.equal(after.keyReleasedBy, addr(GUARDIAN));
+  await json(ER, "emergency", "close", addr(PATIENT), addr(ER));
+  assert.equal((await h.cli(ER, "emergency", "show", addr(PATIENT))).code, 1, "closed: no more reading");
+});
