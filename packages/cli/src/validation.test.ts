@@ -1,0 +1,165 @@
+/**
+ * Peer validation through the `meridian` CLI, as separate processes against a real `hardhat node`
+ * with the embedded Helia store on disk: one diagnosis validated by 3 of the 4 chosen hospitals,
+ * another rejected, the abuse cases refused by name, and `meridian list` showing the status.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { mnemonicToAccount } from "viem/accounts";
+import { createMeridianClient } from "@meridian/sdk/client.ts";
+import { admitProvider } from "@meridian/sdk/chain/actions.ts";
+import { joinValidatorPool } from "@meridian/sdk/chain/peer-validation.ts";
+import { ProviderKind } from "@meridian/sdk/chain/types.ts";
+import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
+import { connectChain, devAccount, HARDHAT_TEST_MNEMONIC, loadDeployment, walletFor } from "./env.ts";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const main = path.join(root, "packages/cli/src/main.ts");
+const run = promisify(execFile);
+const addr = (i: number) => mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: i }).address;
+
+const AUTHOR = 2, PATIENT = 5;
+const HOSPITALS = [7, 8, 9, 10, 11];
+let node: ChildProcess;
+let dir: string;
+let rpc: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+}
+
+/** Runs `meridian ...args` as dev account `dev`. */
+async function cli(dev: number | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base = ["--rpc-url", rpc, "--data-dir", dir, ...(dev === undefined ? [] : ["--dev-account", String(dev)])];
+  try {
+    const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: root, env: { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "" }, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** Runs a command that must succeed and parses its JSON output. */
+async function json(dev: number | undefined, ...args: string[]) {
+  const r = await cli(dev, ...args);
+  assert.equal(r.code, 0, `meridian ${args.join(" ")}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "meridian-validation-cli-"));
+  const port = await freePort();
+  rpc = `http://127.0.0.1:${port}`;
+  node = spawn(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("hardhat node did not start in 60 s")), 60_000);
+    node.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("Started HTTP")) { clearTimeout(timer); resolve(); } });
+    node.on("exit", (c) => reject(new Error(`hardhat node exited with ${c}`)));
+  });
+  await json(0, "deploy", "--regulator", addr(1));
+  // Setup through the SDK in this process (each CLI run costs ~3 s of start-up); the validation
+  // commands themselves all run through the CLI.
+  const clients = await connectChain({ url: rpc });
+  const deployment = await loadDeployment(path.join(dir, "deployment.json"));
+  const ctx = (dev: number) => ({ publicClient: clients.publicClient, walletClient: walletFor(clients, devAccount(dev, 31337)), deployment });
+  const store = await createHeliaStore({ directory: path.join(dir, "setup-ipfs") });
+  try {
+    for (const [i, dev] of [AUTHOR, ...HOSPITALS].entries()) {
+      await admitProvider(ctx(1), { provider: addr(dev), kind: ProviderKind.Hospital, name: i === 0 ? "Author General" : `Peer Hospital ${i}`, department: "" });
+      await createMeridianClient({ ...ctx(dev), store }).publishProviderKey();
+      if (i > 1) await joinValidatorPool(ctx(dev));
+    }
+  } finally {
+    await store.close();
+  }
+  await json(HOSPITALS[0], "validation", "join-pool");
+  assert.equal((await json(undefined, "validation", "pool")).length, 5);
+  await json(PATIENT, "register");
+  await json(PATIENT, "grant", addr(AUTHOR), "--category", "general", "--write");
+});
+
+after(async () => {
+  node?.kill();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The author writes a diagnosis; the patient consents; the author submits; a hospital draws; the author shares keys. */
+async function diagnosed(text: string): Promise<{ recordId: string; validators: number[]; unchosen: number }> {
+  const file = path.join(dir, `${text.replace(/\W+/g, "-")}.json`);
+  await writeFile(file, JSON.stringify({ resourceType: "Condition", subject: { reference: "Patient/p1" }, code: { text } }));
+  const [added] = await json(AUTHOR, "add", file, "--patient", addr(PATIENT), "--category", "general");
+  const recordId = added.recordId as string;
+  const { consent } = await json(PATIENT, "validation", "consent", recordId, "--author", addr(AUTHOR));
+  const submitted = await json(AUTHOR, "validation", "submit", recordId, "--consent", consent);
+  assert.ok(BigInt(submitted.seedBlock) > 0n);
+  const drawn = await json(HOSPITALS[0], "validation", "draw", recordId);
+  const chosen = (drawn.chosen as { validator: string }[]).map((c) => c.validator.toLowerCase());
+  assert.equal(chosen.length, 4);
+  const validators = HOSPITALS.filter((d) => chosen.includes(addr(d).toLowerCase()));
+  const unchosen = HOSPITALS.find((d) => !validators.includes(d))!;
+  assert.equal(validators.length, 4, "4 distinct hospitals of the pool, never the author's");
+  const shared = await json(AUTHOR, "validation", "share-keys", recordId);
+  assert.equal(shared.sharedWith.length, 4);
+  return { recordId, validators, unchosen };
+}
+
+test("a diagnosis validated by 3 of 4 chosen hospitals and another rejected, through the CLI", { timeout: 300_000 }, async () => {
+  const first = await diagnosed("atrial fibrillation");
+  // every chosen hospital reads the record; the one not chosen cannot
+  const reads = await Promise.all([...first.validators, first.unchosen].map((v) => cli(v, "validation", "read", first.recordId, "--out", path.join(dir, `read-${v}.json`))));
+  for (const [i, v] of first.validators.entries()) {
+    assert.equal(reads[i]!.code, 0, reads[i]!.stderr);
+    assert.match(await readFile(path.join(dir, `read-${v}.json`), "utf8"), /atrial fibrillation/);
+  }
+  const refusedRead = reads[4]!;
+  assert.equal(refusedRead.code, 1);
+  assert.match(refusedRead.stderr, /no seat/);
+
+  const [a, b, c, d] = first.validators as [number, number, number, number];
+  const early = await Promise.all([
+    json(a, "validation", "vote", first.recordId, "--approve", "--comment", "ECG supports it"),
+    json(b, "validation", "vote", first.recordId, "--reject", "--comment", "rate not documented"),
+    json(c, "validation", "vote", first.recordId, "--approve"),
+  ]);
+  assert.deepEqual(early.map((r) => r.status), ["pending", "pending", "pending"]);
+  assert.equal((await json(d, "validation", "vote", first.recordId, "--approve", "--comment", "agree")).status, "validated");
+  const status = await json(PATIENT, "validation", "status", first.recordId);
+  assert.deepEqual([status.status, status.approvals, status.rejections], ["validated", 3, 1]);
+  assert.equal(status.votes.length, 4);
+
+  const second = await diagnosed("community-acquired pneumonia");
+  const [e, f, g, h] = second.validators as [number, number, number, number];
+  // abuse cases, each refused by its own error, changing nothing
+  const [notChosen, byAuthor] = await Promise.all([
+    cli(second.unchosen, "validation", "vote", second.recordId, "--approve"),
+    cli(AUTHOR, "validation", "vote", second.recordId, "--approve"),
+  ]);
+  assert.equal(notChosen.code, 1);
+  assert.match(notChosen.stderr, /not a chosen validator.*PeerValidationNotValidator/);
+  assert.equal(byAuthor.code, 1);
+  assert.match(byAuthor.stderr, /author of a record cannot validate it.*PeerValidationAuthorCannotVote/);
+  await json(e, "validation", "vote", second.recordId, "--reject", "--comment", "no consolidation on the X-ray");
+  const twice = await cli(e, "validation", "vote", second.recordId, "--approve");
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /already voted.*PeerValidationAlreadyVoted/);
+  await json(f, "validation", "vote", second.recordId, "--approve");
+  assert.equal((await json(g, "validation", "vote", second.recordId, "--reject")).status, "rejected");
+  const late = await cli(h, "validation", "vote", second.recordId, "--approve");
+  assert.equal(late.code, 1);
+  assert.match(late.stderr, /PeerValidationCaseNotOpen/);
+  const rejected = await json(undefined, "validation", "status", second.recordId);
+  assert.deepEqual([rejected.status, rejected.approvals, rejected.rejections], ["rejected", 1, 2]);
+
+  // the patient's list shows each record's status
+  const listed = await json(PATIENT, "list");
+  const byId = new Map(listed.map((r: { recordId: string; validation: string }) => [r.recordId, r.validation]));
+  assert.equal(byId.get(first.recordId), "validated");
+  assert.equal(byId.get(second.recordId), "rejected");
+});
