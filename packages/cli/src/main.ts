@@ -19,7 +19,9 @@ import { categoryName, parseCategory, type RecordCategory } from "@meridian/sdk/
 import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
 import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
 import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain/types.ts";
-import { recordDraftFromFile } from "@meridian/sdk/fhir/index.ts";
+import { recordDraftFromFile, summarizeInternationalPatientSummary } from "@meridian/sdk/fhir/index.ts";
+import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain/consent.ts";
+import QRCode from "qrcode";
 import { MITDB_DIR } from "@meridian/ecg/mitdb.ts";
 import { ConfigurationError, NoAccountError, connectChain, deviceAccount, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
 import { DEFAULT_MQTT_URL, DEFAULT_SERVER_PORT, eventLogger, logFormat, monitoringDomainOf, mqttUrl, numberOption, serverUrl } from "./ecg-options.ts";
@@ -445,8 +447,11 @@ scopeOptions(program.command("deny <provider>").description("patient: deny a pen
 program.command("audit [patient]").description("the timeline of a patient's events (default: yourself)").action(action(async (patient?: string) => {
   const c = await client();
   try {
-    const entries = await c.audit(patient ? address(patient, "patient") : undefined);
-    out(entries.map((e) => ({ block: e.blockNumber, event: e.event, tx: e.transactionHash, ...e.args })));
+    const who = patient ? address(patient, "patient") : undefined;
+    const [entries, emergencies] = await Promise.all([c.audit(who), c.emergencyAccesses(who)]);
+    // emergency accesses come first, so the patient and guardians see them before anything else
+    for (const e of emergencies) log(`EMERGENCY ACCESS by ${e.provider} (${e.reason})${e.active ? `, open until ${new Date(e.expiresAt * 1000).toISOString()}` : ", ended"}${e.releasedBy ? `; key released by ${e.releasedBy}` : "; no key released"}`);
+    out({ emergencyAccesses: emergencies.map(emergencyView), events: entries.map((e) => ({ block: e.blockNumber, event: e.event, tx: e.transactionHash, ...e.args })) });
   } finally { await c.close(); }
 }));
 
@@ -458,6 +463,152 @@ program.command("verify [patient]").description("verify a patient's record hash 
     if (!v.valid) process.exitCode = 1;
   } finally { await c.close(); }
 }));
+
+// ------------------------------------------- consent codes, guardians, emergency
+
+const consent = program.command("consent").description("one-time consent codes: the patient signs, the provider submits");
+scopeOptions(consent.command("create <provider>").description("patient: sign a one-time consent code for a provider (no gas); shows it as a QR code and text"))
+  .option("--write", "also consent to the provider adding records in this scope")
+  .option("--expires <when>", "when the grant ends: duration (30m, 12h, 7d) or date; default: no expiry")
+  .option("--valid <seconds>", "how long the code can be submitted, in seconds", "300")
+  .option("--out <file>", "also write the code's text to this file")
+  .option("--no-qr", "do not draw the QR code")
+  .action(action(async (grantee: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; expires?: string; valid: string; out?: string; qr: boolean }) => {
+    const validForSeconds = Number(o.valid);
+    if (!Number.isInteger(validForSeconds) || validForSeconds < 30 || validForSeconds > 86_400) throw new ConfigurationError("--valid must be a whole number of seconds from 30 to 86400.", { details: o.valid });
+    const c = await client();
+    try {
+      const code = await c.createConsentCode({ grantee: address(grantee, "provider"), scope: scopeOf(o), write: o.write ?? false, expiresAt: expiry(o), validForSeconds });
+      if (o.out) await writeFile(o.out, code.text + "\n", { mode: 0o600 });
+      if (o.qr && process.stderr.isTTY) process.stderr.write(await QRCode.toString(code.text, { type: "terminal", small: true, errorCorrectionLevel: "L" }));
+      log(`consent code ${code.shortCode}: valid until ${new Date(code.code.deadline * 1000).toISOString()}; the provider submits it with \`meridian consent redeem\``);
+      out({ shortCode: code.shortCode, deadline: code.code.deadline, nonce: code.code.nonce, digest: code.digest, text: code.text });
+    } finally { await c.close(); }
+  }));
+consent.command("redeem <code>")
+  .description("provider: check a consent code against the chain and submit it (you pay the gas); <code> is the text or @file")
+  .action(action(async (code: string) => {
+    const text = code.startsWith("@") ? await readFile(code.slice(1), "utf8") : code;
+    const c = await client();
+    try {
+      const r = await c.redeemConsentCode(text.trim());
+      out({ hash: r.hash, gasUsed: r.gasUsed, grantId: r.grantId, consentHash: r.consentHash, patient: r.code.patient, scope: r.code.scope, write: r.code.write, expiresAt: r.code.expiresAt });
+    } finally { await c.close(); }
+  }));
+consent.command("cancel <nonce>").description("patient: cancel an unused consent code (by the nonce `consent create` printed)").action(action(async (nonce: string) => {
+  if (!/^\d{1,78}$/.test(nonce)) throw new ConfigurationError("The nonce is the decimal number `consent create` printed.", { details: nonce });
+  out(await cancelConsentCode(await context(), BigInt(nonce)));
+}));
+
+const guardian = program.command("guardian").description("guardians: appoint, remove, act for a patient");
+guardian.command("appoint <address>")
+  .description("patient: appoint a guardian (a registered account); again to change its level or re-key it")
+  .addOption(new Option("--level <level>", "view: reads what you can read; share: also grants, revokes and decides requests for you").choices(["view", "share"]).makeOptionMandatory())
+  .action(action(async (addr: string, o: { level: "view" | "share" }) => {
+    const c = await client();
+    try { out(await c.appointGuardian({ guardian: address(addr, "guardian"), level: o.level === "view" ? GuardianLevel.View : GuardianLevel.ShareAndView })); } finally { await c.close(); }
+  }));
+guardian.command("remove <address>").description("patient: remove a guardian (advances your key epoch; re-issues live grants and re-keys other guardians)").action(action(async (addr: string) => {
+  const c = await client();
+  try { out(await c.removeGuardian(address(addr, "guardian"))); } finally { await c.close(); }
+}));
+guardian.command("step-down <patient>").description("guardian: stop being a patient's guardian").action(action(async (patient: string) => {
+  const c = await client();
+  try { out(await c.stepDownAsGuardian(address(patient, "patient"))); } finally { await c.close(); }
+}));
+guardian.command("list [patient]").description("a patient's guardians (default: yours)").action(action(async (patient?: string) => {
+  const c = await client();
+  try { out((await c.guardians(patient ? address(patient, "patient") : undefined)).map(guardianView)); } finally { await c.close(); }
+}));
+guardian.command("wards").description("guardian: the patients you are a guardian of").action(action(async () => {
+  const c = await client();
+  try { out((await c.wards()).map(guardianView)); } finally { await c.close(); }
+}));
+scopeOptions(guardian.command("approve <patient> <provider>").description("SHARE AND VIEW guardian: approve a provider's pending request for the patient"))
+  .option("--write", "grant the write consent that was asked")
+  .option("--expires <when>", "duration (30m, 12h, 7d) or date; default: no expiry")
+  .action(action(async (patient: string, requester: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; expires?: string }) => {
+    const c = await client();
+    try { out(await c.approveRequest({ patient: address(patient, "patient"), requester: address(requester, "provider"), scope: scopeOf(o), write: o.write ?? false, expiresAt: expiry(o) })); } finally { await c.close(); }
+  }));
+scopeOptions(guardian.command("deny <patient> <provider>").description("SHARE AND VIEW guardian: deny a provider's pending request for the patient"))
+  .action(action(async (patient: string, requester: string, o: { record?: string; category?: string; all?: boolean }) => {
+    const c = await client();
+    try { out(await c.denyRequest({ patient: address(patient, "patient"), requester: address(requester, "provider"), scope: scopeOf(o) })); } finally { await c.close(); }
+  }));
+scopeOptions(guardian.command("grant <patient> <provider>").description("SHARE AND VIEW guardian: grant a provider access for the patient"))
+  .option("--write", "also consent to the provider adding records in this scope")
+  .option("--expires <when>", "duration (30m, 12h, 7d) or date; default: no expiry")
+  .action(action(async (patient: string, grantee: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; expires?: string }) => {
+    const c = await client();
+    try { out(await c.grant({ patient: address(patient, "patient"), grantee: address(grantee, "provider"), scope: scopeOf(o), write: o.write ?? false, expiresAt: expiry(o) })); } finally { await c.close(); }
+  }));
+scopeOptions(guardian.command("revoke <patient> <provider>").description("SHARE AND VIEW guardian: revoke a grant of the patient (the patient's app re-issues the others)"))
+  .action(action(async (patient: string, grantee: string, o: { record?: string; category?: string; all?: boolean }) => {
+    const c = await client();
+    try { out(await c.revoke({ patient: address(patient, "patient"), grantee: address(grantee, "provider"), scope: scopeOf(o) })); } finally { await c.close(); }
+  }));
+
+function guardianView(g: Guardianship) {
+  return { patient: g.patient, guardian: g.guardian, level: g.level === GuardianLevel.View ? "view" : "share and view", keyEpoch: g.keyEpoch };
+}
+
+const emergency = program.command("emergency").description("emergency (break-glass) access to a patient's International Patient Summary");
+emergency.command("create-summary").description("patient: build your International Patient Summary from your FHIR records and name it your emergency summary").action(action(async () => {
+  const c = await client();
+  try {
+    let bar: ReturnType<typeof createProgress> | undefined;
+    const r = await c.createEmergencySummary({ onProgress: (done, total) => { bar ??= createProgress("read", total); if (done > 0) bar.increment(); } });
+    bar?.stop();
+    const view = summarizeInternationalPatientSummary(r.summary);
+    out({ recordId: r.recordId, cid: r.cid, allergies: view.allergies.length, medications: view.medications.length, problems: view.problems.length, bloodGroup: view.bloodGroup !== undefined });
+  } finally { await c.close(); }
+}));
+emergency.command("open <patient>")
+  .description("provider: open time-boxed emergency access to a patient's summary (logged on chain first; the patient and guardians see it first)")
+  .addOption(new Option("--reason <code>", "HL7 v3 ActReason code").choices(Object.keys(EMERGENCY_REASONS)).makeOptionMandatory())
+  .option("--hours <n>", "how long, 1-24 hours", "4")
+  .action(action(async (patient: string, o: { reason: string; hours: string }) => {
+    const hours = Number(o.hours);
+    if (!(hours > 0 && hours <= 24)) throw new ConfigurationError("--hours must be more than 0 and at most 24.", { details: o.hours });
+    const c = await client();
+    try {
+      const r = await c.openEmergencyAccess({ patient: address(patient, "patient"), reason: o.reason, durationSeconds: Math.round(hours * 3600) });
+      log("emergency access opened; the summary's key comes from the patient or a guardian (`meridian emergency release`)");
+      out({ ...r, expiresAt: new Date(r.expiresAt * 1000).toISOString() });
+    } finally { await c.close(); }
+  }));
+emergency.command("release <provider>")
+  .description("patient or SHARE AND VIEW guardian: release the emergency summary's key to a provider whose emergency access is open")
+  .option("--patient <address>", "as a guardian: the patient (default: yourself)")
+  .action(action(async (providerAddress: string, o: { patient?: string }) => {
+    const c = await client();
+    try { out(await c.releaseEmergencyKey({ provider: address(providerAddress, "provider"), ...(o.patient ? { patient: address(o.patient, "--patient") } : {}) })); } finally { await c.close(); }
+  }));
+emergency.command("close <patient> <provider>").description("end an emergency access early (patient, guardian or the provider)").action(action(async (patient: string, providerAddress: string) => {
+  out(await closeEmergencyAccess(await context(), { patient: address(patient, "patient"), provider: address(providerAddress, "provider") }));
+}));
+emergency.command("list [patient]").description("emergency accesses to a patient (default: yourself), newest first").action(action(async (patient?: string) => {
+  const c = await client();
+  try { out((await c.emergencyAccesses(patient ? address(patient, "patient") : undefined)).map(emergencyView)); } finally { await c.close(); }
+}));
+emergency.command("show <patient>")
+  .description("provider: open a patient's emergency summary (after the key was released) and print allergies, medications, problems and blood group")
+  .option("--out <file>", "also write the decrypted IPS Bundle to this file")
+  .action(action(async (patient: string, o: { out?: string }) => {
+    const c = await client();
+    try {
+      const id = await c.emergencySummary(address(patient, "patient"));
+      if (!id) throw new ConfigurationError("This patient has no emergency summary.", { hint: "The patient creates one with `meridian emergency create-summary`." });
+      const r = await c.readRecord(id);
+      if (o.out) await writeFile(o.out, r.plaintext, { mode: 0o600 });
+      out(summarizeInternationalPatientSummary(JSON.parse(new TextDecoder().decode(r.plaintext))));
+    } finally { await c.close(); }
+  }));
+
+function emergencyView(e: EmergencyAccessEntry) {
+  return { provider: e.provider, reason: e.reason, active: e.active, expiresAt: new Date(e.expiresAt * 1000).toISOString(), keyReleasedBy: e.releasedBy ?? null, recordId: e.recordId };
+}
 
 registerValidationCommands(program, { context, client, action, out, address, recordId });
 
