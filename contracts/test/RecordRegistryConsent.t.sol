@@ -1,0 +1,1057 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {TestBase} from "./TestBase.sol";
+import {Vm} from "./Vm.sol";
+import {ProviderRegistry} from "../ProviderRegistry.sol";
+import {RecordRegistry} from "../RecordRegistry.sol";
+import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
+import {IPeerValidation} from "../interfaces/IPeerValidation.sol";
+
+/**
+ * @dev EIP-712 consent codes computed from the standard's formula and the documented type
+ * (domain "Meridian RecordRegistry" version "1", this chain, the registry), not taken from the
+ * registry, and signed with `vm.sign`.
+ */
+library ConsentCodes {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    bytes32 internal constant TYPEHASH = keccak256(
+        "ConsentCode(address patient,address grantee,uint8 scope,bytes32 target,bool write,uint40 expiresAt,uint40 deadline,uint32 keyEpoch,uint256 nonce,bytes32 wrappedKeyHash)"
+    );
+
+    function digest(address registry, IRecordRegistry.ConsentCode memory c) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Meridian RecordRegistry"),
+                keccak256("1"),
+                block.chainid,
+                registry
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                TYPEHASH,
+                c.patient,
+                c.grantee,
+                uint8(c.scope),
+                c.target,
+                c.write,
+                c.expiresAt,
+                c.deadline,
+                c.keyEpoch,
+                c.nonce,
+                c.wrappedKeyHash
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+    }
+
+    function sign(uint256 key, bytes32 hash) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, hash);
+        return abi.encodePacked(r, s, v);
+    }
+}
+
+/**
+ * @dev Shared state of the consent-code fuzz tests: active providers HOSPITAL and LAB, a
+ * suspended one, patients alice and bob (EOAs whose private keys the tests hold) with records.
+ */
+abstract contract ConsentFixture is TestBase {
+    uint256 internal constant T0 = 1_700_000_000;
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 internal constant ALICE_KEY = 0xA11CE;
+    uint256 internal constant BOB_KEY = 0xB0B;
+
+    address internal constant HOSPITAL = address(0x4051);
+    address internal constant LAB = address(0x1AB);
+    address internal constant SUSPENDED = address(0x5005);
+    address internal constant STRANGER = address(0x5757);
+
+    IRecordRegistry.Scope internal constant RECORD = IRecordRegistry.Scope.Record;
+    IRecordRegistry.Scope internal constant CATEGORY = IRecordRegistry.Scope.Category;
+    IRecordRegistry.Scope internal constant ALL = IRecordRegistry.Scope.All;
+
+    bytes internal constant WRAPPED = hex"c0ffee";
+
+    ProviderRegistry internal providers;
+    RecordRegistry internal registry;
+    address internal alice;
+    address internal bob;
+    bytes32 internal aliceLab;
+    bytes32 internal aliceCardiac;
+    bytes32 internal bobLab;
+
+    uint256 private _anchored;
+
+    function setUp() public virtual {
+        vm.warp(T0);
+        alice = vm.addr(ALICE_KEY);
+        bob = vm.addr(BOB_KEY);
+        providers = new ProviderRegistry(address(this), address(this));
+        registry = new RecordRegistry(providers);
+        providers.admit(HOSPITAL, IProviderRegistry.ProviderKind.Hospital, "St. Elsewhere", "Emergency");
+        providers.admit(LAB, IProviderRegistry.ProviderKind.Lab, "Central Lab", "");
+        providers.admit(SUSPENDED, IProviderRegistry.ProviderKind.Clinic, "Suspended Clinic", "");
+        providers.suspend(SUSPENDED);
+        vm.prank(alice);
+        registry.register(keccak256("alice x25519"));
+        vm.prank(bob);
+        registry.register(keccak256("bob x25519"));
+        aliceLab = _anchor(alice, IRecordRegistry.Category.Lab);
+        aliceCardiac = _anchor(alice, IRecordRegistry.Category.Cardiac);
+        bobLab = _anchor(bob, IRecordRegistry.Category.Lab);
+    }
+
+    function _anchor(address patient, IRecordRegistry.Category category) internal returns (bytes32) {
+        bytes32 hash = keccak256(abi.encode("ciphertext", ++_anchored));
+        uint32 epoch = registry.getPatient(patient).keyEpoch;
+        vm.prank(patient);
+        return registry.anchorRecord(patient, abi.encodePacked(hex"01551220", hash), hash, category, epoch);
+    }
+
+    /// @dev A code from alice to HOSPITAL over her Lab category, no expiry, deadline in a day.
+    function _code(uint256 nonce) internal view returns (IRecordRegistry.ConsentCode memory c) {
+        c.chainId = block.chainid;
+        c.registry = address(registry);
+        c.patient = alice;
+        c.grantee = HOSPITAL;
+        c.scope = CATEGORY;
+        c.target = bytes32(uint256(IRecordRegistry.Category.Lab));
+        c.deadline = uint40(block.timestamp + 1 days);
+        c.keyEpoch = registry.getPatient(alice).keyEpoch;
+        c.nonce = nonce;
+        c.wrappedKeyHash = keccak256(WRAPPED);
+    }
+
+    function _digest(IRecordRegistry.ConsentCode memory c) internal view returns (bytes32) {
+        return ConsentCodes.digest(address(registry), c);
+    }
+
+    function _sign(uint256 key, IRecordRegistry.ConsentCode memory c) internal view returns (bytes memory) {
+        return ConsentCodes.sign(key, _digest(c));
+    }
+
+    function _redeem(IRecordRegistry.ConsentCode memory c, bytes memory wrappedKey, bytes memory signature)
+        internal
+        returns (bytes32)
+    {
+        vm.prank(c.grantee);
+        return registry.redeemConsentCode(c, wrappedKey, signature);
+    }
+
+    function _invalidSignature(address patient) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidConsentSignature.selector, patient);
+    }
+
+    function _alreadyUsed(address patient, uint256 nonce) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentAlreadyUsed.selector, patient, nonce);
+    }
+
+    /// @dev Nothing of `c` happened: nonce unused, grant never issued.
+    function _assertNotRedeemed(IRecordRegistry.ConsentCode memory c) internal view {
+        assertFalse(registry.consentNonceUsed(c.patient, c.nonce), "nonce not spent");
+        assertEq(registry.getGrant(c.patient, c.grantee, c.scope, c.target).issuedAt, 0, "no grant");
+    }
+}
+
+/// @notice Fuzz tests of consent codes: random fields, deadlines, nonces, tampering, chains and registries.
+contract RecordRegistryConsentFuzzTest is ConsentFixture {
+    /// @dev Random valid fields: the code is redeemed once, into exactly the grant it describes.
+    function testFuzz_Redeem_RandomFieldsWorkOnce(
+        uint8 scopeSeed,
+        uint8 targetSeed,
+        bool write,
+        uint40 expiresAt,
+        uint40 deadlineAhead,
+        uint256 nonce,
+        uint16 keyLength
+    ) public {
+        IRecordRegistry.ConsentCode memory c = _code(nonce);
+        c.scope = IRecordRegistry.Scope(1 + (scopeSeed % 3));
+        if (c.scope == RECORD) c.target = targetSeed % 2 == 0 ? aliceLab : aliceCardiac;
+        else if (c.scope == CATEGORY) c.target = bytes32(uint256(1 + (targetSeed % 9)));
+        else c.target = bytes32(0);
+        c.write = c.scope != RECORD && write;
+        c.expiresAt = expiresAt % 4 == 0 ? 0 : uint40(bound(expiresAt, T0 + 1, type(uint40).max));
+        c.deadline = uint40(T0 + bound(deadlineAhead, 0, 3650 days));
+        bytes memory wrappedKey = new bytes(bound(keyLength, 1, 512));
+        wrappedKey[0] = 0x01;
+        c.wrappedKeyHash = keccak256(wrappedKey);
+        bytes memory signature = _sign(ALICE_KEY, c);
+        bytes32 digest = _digest(c);
+        assertEq(registry.consentCodeDigest(c), digest, "consentCodeDigest is the EIP-712 digest");
+
+        bytes32 grantId = registry.grantIdOf(alice, HOSPITAL, c.scope, c.target);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.GrantIssued(alice, HOSPITAL, grantId, c.scope, c.target, c.write, c.expiresAt, 0, wrappedKey);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.ConsentCodeRedeemed(alice, HOSPITAL, grantId, digest, nonce);
+        assertEq(_redeem(c, wrappedKey, signature), grantId, "grant id");
+
+        IRecordRegistry.Grant memory g = registry.getGrant(alice, HOSPITAL, c.scope, c.target);
+        assertEq(g.issuedAt, T0, "issuedAt");
+        assertEq(g.expiresAt, c.expiresAt, "expiresAt");
+        assertEq(g.revokedAt, 0, "revokedAt");
+        assertEq(g.keyEpoch, 0, "keyEpoch");
+        assertEq(g.write, c.write, "write");
+        assertTrue(registry.consentNonceUsed(alice, nonce), "nonce spent");
+        bytes32[3] memory ids = [aliceLab, aliceCardiac, bobLab];
+        for (uint256 i = 0; i < ids.length; ++i) {
+            IRecordRegistry.Record memory r = registry.getRecord(ids[i]);
+            bool covers = r.patient == alice
+                && (c.scope == ALL || (c.scope == RECORD && c.target == ids[i])
+                    || (c.scope == CATEGORY && c.target == bytes32(uint256(r.category))));
+            assertEq(registry.canRead(HOSPITAL, ids[i]), covers, "canRead covers what the code says");
+        }
+
+        vm.expectRevert(_alreadyUsed(alice, nonce));
+        _redeem(c, wrappedKey, signature);
+    }
+
+    /// @dev A code works up to and including its deadline's second, and never after it.
+    function testFuzz_Redeem_Deadline(uint40 deadline, uint40 warpTo, uint256 nonce) public {
+        deadline = uint40(bound(deadline, T0, T0 + 3650 days));
+        uint256 t = warpTo % 2 == 0 ? bound(warpTo, deadline - 2, uint256(deadline) + 2) : bound(warpTo, T0, deadline + 30 days);
+        IRecordRegistry.ConsentCode memory c = _code(nonce);
+        c.deadline = deadline;
+        bytes memory signature = _sign(ALICE_KEY, c);
+        vm.warp(t);
+        if (t > deadline) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentExpired.selector, deadline, uint40(t))
+            );
+            _redeem(c, WRAPPED, signature);
+            _assertNotRedeemed(c);
+        } else {
+            _redeem(c, WRAPPED, signature);
+            assertTrue(registry.isGrantActive(alice, HOSPITAL, c.scope, c.target), "granted");
+            vm.expectRevert(_alreadyUsed(alice, nonce));
+            _redeem(c, WRAPPED, signature);
+        }
+    }
+
+    /// @dev A used (redeemed or cancelled) nonce always reverts, whatever the rest of the code; other
+    /// nonces, and the same nonce of another patient, are independent.
+    function testFuzz_Redeem_Nonces(uint256 used, uint256 other, bool cancelled, uint8 scopeSeed) public {
+        vm.assume(used != other);
+        IRecordRegistry.ConsentCode memory first = _code(used);
+        if (cancelled) {
+            vm.expectEmit(true, false, false, true, address(registry));
+            emit IRecordRegistry.ConsentCodeCancelled(alice, used);
+            vm.prank(alice);
+            registry.cancelConsentCode(used);
+        } else {
+            _redeem(first, WRAPPED, _sign(ALICE_KEY, first));
+        }
+        assertTrue(registry.consentNonceUsed(alice, used), "used");
+        assertFalse(registry.consentNonceUsed(alice, other), "other unused");
+
+        // Any code with the used nonce, even for another grantee and scope, is refused.
+        IRecordRegistry.ConsentCode memory again = _code(used);
+        again.grantee = LAB;
+        again.scope = IRecordRegistry.Scope(2 + (scopeSeed % 2));
+        again.target = again.scope == ALL ? bytes32(0) : bytes32(uint256(1 + (scopeSeed % 9)));
+        bytes memory againSig = _sign(ALICE_KEY, again);
+        vm.expectRevert(_alreadyUsed(alice, used));
+        _redeem(again, WRAPPED, againSig);
+        vm.expectRevert(_alreadyUsed(alice, used));
+        vm.prank(alice);
+        registry.cancelConsentCode(used);
+
+        // A distinct nonce is independent.
+        again.nonce = other;
+        _redeem(again, WRAPPED, _sign(ALICE_KEY, again));
+        assertTrue(registry.isGrantActive(alice, LAB, again.scope, again.target), "other nonce works");
+
+        // So is the same nonce of another patient.
+        IRecordRegistry.ConsentCode memory bobs = _code(used);
+        bobs.patient = bob;
+        bobs.keyEpoch = 0;
+        _redeem(bobs, WRAPPED, _sign(BOB_KEY, bobs));
+        assertTrue(registry.consentNonceUsed(bob, used), "bob's nonce");
+    }
+
+    /// @dev Changing any one signed field (or the wrapped key) after signing is refused by name,
+    /// and spends nothing.
+    function testFuzz_Redeem_TamperedFieldRefused(uint8 field, uint256 seed, address newAddress) public {
+        IRecordRegistry.ConsentCode memory c = _code(uint256(keccak256(abi.encode(seed))));
+        c.expiresAt = uint40(T0 + 30 days);
+        c.write = seed % 2 == 0;
+        bytes memory signature = _sign(ALICE_KEY, c);
+        bytes memory wrappedKey = WRAPPED;
+        field %= 11;
+        if (field == 0) {
+            vm.assume(newAddress != alice);
+            c.patient = newAddress;
+        } else if (field == 1) {
+            vm.assume(newAddress != HOSPITAL && newAddress != address(vm));
+            c.grantee = newAddress;
+        } else if (field == 2) {
+            c.scope = ALL; // from Category
+            c.target = bytes32(0);
+        } else if (field == 3) {
+            uint256 t = 1 + (seed % 9);
+            if (t == uint256(IRecordRegistry.Category.Lab)) t = uint256(IRecordRegistry.Category.Cardiac);
+            c.target = bytes32(t);
+        } else if (field == 4) {
+            c.write = !c.write;
+        } else if (field == 5) {
+            uint40 e = seed % 3 == 0 ? 0 : uint40(bound(seed, T0 + 1, type(uint40).max));
+            vm.assume(e != c.expiresAt);
+            c.expiresAt = e;
+        } else if (field == 6) {
+            uint40 d = uint40(bound(seed, T0, type(uint40).max)); // still in the future: the deadline check passes
+            vm.assume(d != c.deadline);
+            c.deadline = d;
+        } else if (field == 7) {
+            c.keyEpoch = uint32(bound(seed, 1, type(uint32).max));
+        } else if (field == 8) {
+            c.nonce = c.nonce ^ (seed | 1);
+        } else if (field == 9) {
+            bytes32 h = keccak256(abi.encode("other key", seed));
+            c.wrappedKeyHash = h;
+        } else {
+            wrappedKey = abi.encodePacked(WRAPPED, bytes1(uint8(seed)));
+        }
+        vm.expectRevert(_invalidSignature(c.patient));
+        _redeem(c, wrappedKey, signature);
+        _assertNotRedeemed(c);
+        assertFalse(registry.consentNonceUsed(alice, c.nonce), "alice's nonce not spent");
+    }
+
+    /// @dev A code naming another chain or registry is refused with its own error, before anything else.
+    function testFuzz_Redeem_WrongChainOrRegistry(uint256 chainId, address otherRegistry, uint8 which) public {
+        IRecordRegistry.ConsentCode memory c = _code(1);
+        bytes memory signature = _sign(ALICE_KEY, c); // a genuine signature over the right domain
+        which %= 3;
+        if (which != 1) {
+            vm.assume(chainId != block.chainid);
+            c.chainId = chainId;
+        }
+        if (which != 0) {
+            vm.assume(otherRegistry != address(registry));
+            c.registry = otherRegistry;
+        }
+        if (which != 1) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentWrongChain.selector, block.chainid, chainId)
+            );
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IRecordRegistry.RecordRegistryConsentWrongContract.selector, address(registry), otherRegistry
+                )
+            );
+        }
+        vm.prank(STRANGER); // even before the caller check
+        registry.redeemConsentCode(c, WRAPPED, signature);
+        _assertNotRedeemed(c);
+    }
+
+    /// @dev Only the grantee submits: anyone else is refused by name.
+    function testFuzz_Redeem_OnlyTheGrantee(address caller) public {
+        vm.assume(caller != HOSPITAL && caller != address(vm));
+        IRecordRegistry.ConsentCode memory c = _code(2);
+        bytes memory signature = _sign(ALICE_KEY, c);
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentNotForCaller.selector, HOSPITAL, caller)
+        );
+        vm.prank(caller);
+        registry.redeemConsentCode(c, WRAPPED, signature);
+        _assertNotRedeemed(c);
+    }
+
+    /// @dev A random key signs: refused for alice's code; its own (registered) account's code works.
+    function testFuzz_Redeem_SignerMustBeThePatient(uint256 key) public {
+        key = bound(key, 1, SECP256K1_N - 1);
+        vm.assume(key != ALICE_KEY);
+        IRecordRegistry.ConsentCode memory c = _code(3);
+        vm.expectRevert(_invalidSignature(alice));
+        _redeem(c, WRAPPED, _sign(key, c));
+        _assertNotRedeemed(c);
+
+        address signer = vm.addr(key);
+        vm.assume(signer != bob);
+        vm.prank(signer);
+        registry.register(bytes32(uint256(1)));
+        c.patient = signer;
+        c.keyEpoch = 0;
+        _redeem(c, WRAPPED, _sign(key, c));
+        assertTrue(registry.isGrantActive(signer, HOSPITAL, c.scope, c.target), "signer's own code");
+    }
+
+    /// @dev A code signed at an older key epoch is stale once the patient revoked in between.
+    function testFuzz_Redeem_StaleKeyEpoch(uint8 revocations, uint8 signedAt) public {
+        uint32 n = uint32(bound(revocations, 1, 6));
+        for (uint32 i = 0; i < n; ++i) {
+            vm.startPrank(alice);
+            registry.grant(LAB, ALL, bytes32(0), false, 0, WRAPPED);
+            registry.revoke(LAB, ALL, bytes32(0));
+            vm.stopPrank();
+        }
+        IRecordRegistry.ConsentCode memory c = _code(4);
+        c.keyEpoch = uint32(bound(signedAt, 0, n - 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, alice, c.keyEpoch, n)
+        );
+        _redeem(c, WRAPPED, _sign(ALICE_KEY, c));
+        _assertNotRedeemed(c);
+        c.keyEpoch = n;
+        _redeem(c, WRAPPED, _sign(ALICE_KEY, c));
+        assertEq(registry.getGrant(alice, HOSPITAL, c.scope, c.target).keyEpoch, n, "current epoch");
+    }
+}
+
+/**
+ * @dev Drives random actions among a fixed set of actors: patients alice and bob (their keys sign
+ * consent codes), registered accounts that serve as guardians, providers, a regulator (holder of
+ * `REGULATOR_ROLE`, never admitted) and a stranger. Keeps a ghost model of grants, guardians,
+ * emergency summaries and accesses, provider status, key epochs, nonces and time, independent of
+ * the registry's storage; every call's outcome (success, or the exact revert data) is compared
+ * with the model's and a disagreement counted.
+ */
+contract ConsentHandler {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    struct GhostGrant {
+        bool issued;
+        bool revoked;
+        uint40 expiresAt;
+    }
+
+    uint256 private constant MAX_RECORDS = 10;
+    uint256 private constant NONCES = 6;
+
+    RecordRegistry public immutable registry;
+    ProviderRegistry public immutable providers;
+    address public immutable regulator;
+    address public immutable stranger;
+
+    address[2] public patients;
+    uint256[2] private _keys;
+    address[3] public guardians;
+    address[3] public providerList;
+
+    uint256 public now_;
+    bytes32[] public records;
+    mapping(bytes32 recordId => address) public ownerOf;
+    mapping(bytes32 recordId => IRecordRegistry.Category) public categoryOf;
+
+    mapping(bytes32 grantId => GhostGrant) public ghostGrants;
+    mapping(address provider => bool) public ghostActive;
+    mapping(address patient => uint32) public ghostEpoch;
+    mapping(address patient => mapping(address guardian => IRecordRegistry.GuardianLevel)) public ghostGuardian;
+    mapping(address patient => bytes32) public ghostSummary;
+    mapping(address patient => mapping(address provider => uint40)) public ghostEmergencyUntil;
+    mapping(address patient => mapping(uint256 nonce => bool)) public ghostNonceUsed;
+
+    /// @dev Calls whose outcome contradicted the model, and the last one's data for debugging.
+    uint256 public mismatches;
+    bytes public lastMismatch;
+    uint256 public successfulCalls;
+    uint256 public emergencyOpenings;
+    uint256 public redeemedCodes;
+
+    constructor(
+        RecordRegistry registry_,
+        ProviderRegistry providers_,
+        address[2] memory patients_,
+        uint256[2] memory keys_,
+        address[3] memory guardians_,
+        address[3] memory providers__,
+        address regulator_,
+        address stranger_,
+        uint256 t0
+    ) {
+        registry = registry_;
+        providers = providers_;
+        patients = patients_;
+        _keys = keys_;
+        guardians = guardians_;
+        providerList = providers__;
+        regulator = regulator_;
+        stranger = stranger_;
+        now_ = t0;
+        for (uint256 i = 0; i < 3; ++i) ghostActive[providers__[i]] = true;
+    }
+
+    function recordCount() external view returns (uint256) {
+        return records.length;
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    function anchor(uint256 patientSeed, uint256 categorySeed) public {
+        vm.warp(now_);
+        if (records.length >= MAX_RECORDS) return;
+        address patient = patients[patientSeed % 2];
+        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        bytes32 hash = keccak256(abi.encode(records.length, patient));
+        uint32 epoch = ghostEpoch[patient];
+        vm.prank(patient);
+        bytes32 id = registry.anchorRecord(patient, abi.encodePacked(hash), hash, category, epoch);
+        records.push(id);
+        ownerOf[id] = patient;
+        categoryOf[id] = category;
+        ++successfulCalls;
+    }
+
+    /// @dev The patient, or (`asGuardian`) one of the guardian accounts, grants a provider (or the
+    /// regulator or the stranger, who are refused).
+    function grant(
+        uint256 patientSeed,
+        uint256 granteeSeed,
+        uint256 scopeSeed,
+        uint256 targetSeed,
+        uint256 expirySeed,
+        uint256 callerSeed
+    ) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address grantee = _granteeOf(granteeSeed);
+        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        uint40 expiresAt = expirySeed % 3 == 0 ? 0 : uint40(now_ + 1 + ((expirySeed >> 8) % 3 days));
+        address caller = _patientOrGuardian(patient, callerSeed);
+        bytes memory expected = _guardianError(patient, caller);
+        if (expected.length == 0 && !ghostActive[grantee]) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, grantee);
+        }
+        vm.prank(caller);
+        bool ok;
+        bytes memory data;
+        if (caller == patient) {
+            (ok, data) = address(registry).call(
+                abi.encodeCall(IRecordRegistry.grant, (grantee, scope, target, false, expiresAt, hex"01"))
+            );
+        } else {
+            (ok, data) = address(registry).call(
+                abi.encodeCall(
+                    IRecordRegistry.grantAsGuardian, (patient, grantee, scope, target, false, expiresAt, hex"01")
+                )
+            );
+        }
+        if (_check(ok, data, expected)) {
+            ghostGrants[_grantId(patient, grantee, scope, target)] = GhostGrant(true, false, expiresAt);
+        }
+    }
+
+    function revoke(uint256 patientSeed, uint256 granteeSeed, uint256 scopeSeed, uint256 targetSeed, uint256 callerSeed)
+        external
+    {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address grantee = providerList[granteeSeed % 3];
+        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        bytes32 id = _grantId(patient, grantee, scope, target);
+        address caller = _patientOrGuardian(patient, callerSeed);
+        bytes memory expected = _guardianError(patient, caller);
+        if (expected.length == 0 && (!ghostGrants[id].issued || ghostGrants[id].revoked)) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, id);
+        }
+        vm.prank(caller);
+        bool ok;
+        bytes memory data;
+        if (caller == patient) {
+            (ok, data) = address(registry).call(abi.encodeCall(IRecordRegistry.revoke, (grantee, scope, target)));
+        } else {
+            (ok, data) = address(registry).call(
+                abi.encodeCall(IRecordRegistry.revokeAsGuardian, (patient, grantee, scope, target))
+            );
+        }
+        if (_check(ok, data, expected)) {
+            ghostGrants[id].revoked = true;
+            if (scope != IRecordRegistry.Scope.Record) ++ghostEpoch[patient];
+        }
+    }
+
+    /// @dev The patient signs a consent code (sometimes stale, tampered, past its deadline or with a
+    /// used nonce) and its grantee (a provider, the regulator or the stranger) submits it.
+    function redeemCode(
+        uint256 patientSeed,
+        uint256 granteeSeed,
+        uint256 scopeSeed,
+        uint256 targetSeed,
+        uint256 timeSeed,
+        uint256 nonceSeed,
+        uint8 mutation
+    ) external {
+        vm.warp(now_);
+        uint256 p = patientSeed % 2;
+        address patient = patients[p];
+        IRecordRegistry.ConsentCode memory c;
+        c.chainId = block.chainid;
+        c.registry = address(registry);
+        c.patient = patient;
+        c.grantee = _granteeOf(granteeSeed);
+        (c.scope, c.target) = _scope(patient, scopeSeed, targetSeed);
+        c.expiresAt = timeSeed % 3 == 0 ? 0 : uint40(now_ + 1 + ((timeSeed >> 8) % 3 days));
+        // Half the deadlines already past.
+        c.deadline = uint40(now_ + ((timeSeed >> 64) % 2 days) - 1 days);
+        c.keyEpoch = ghostEpoch[patient];
+        mutation %= 8;
+        if (mutation == 1 && c.keyEpoch != 0) c.keyEpoch -= 1; // stale
+        c.nonce = nonceSeed % NONCES;
+        c.wrappedKeyHash = keccak256(hex"01");
+        bytes memory signature = ConsentCodes.sign(_keys[p], ConsentCodes.digest(address(registry), c));
+        bool tampered = mutation == 2;
+        if (tampered) c.expiresAt = c.expiresAt == 0 ? uint40(now_ + 7 days) : 0;
+
+        bytes memory expected;
+        if (now_ > c.deadline) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentExpired.selector, c.deadline, uint40(now_));
+        } else if (ghostNonceUsed[patient][c.nonce]) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentAlreadyUsed.selector, patient, c.nonce);
+        } else if (tampered) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidConsentSignature.selector, patient);
+        } else if (c.keyEpoch != ghostEpoch[patient]) {
+            expected = abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, patient, c.keyEpoch, ghostEpoch[patient]
+            );
+        } else if (!ghostActive[c.grantee]) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, c.grantee);
+        }
+        vm.prank(c.grantee);
+        (bool ok, bytes memory data) = address(registry).call(
+            abi.encodeCall(IRecordRegistry.redeemConsentCode, (c, hex"01", signature))
+        );
+        if (_check(ok, data, expected)) {
+            ghostNonceUsed[patient][c.nonce] = true;
+            ghostGrants[_grantId(patient, c.grantee, c.scope, c.target)] = GhostGrant(true, false, c.expiresAt);
+            ++redeemedCodes;
+        }
+    }
+
+    function cancelCode(uint256 patientSeed, uint256 nonceSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        uint256 nonce = nonceSeed % NONCES;
+        bytes memory expected = ghostNonceUsed[patient][nonce]
+            ? abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentAlreadyUsed.selector, patient, nonce)
+            : bytes("");
+        vm.prank(patient);
+        (bool ok, bytes memory data) =
+            address(registry).call(abi.encodeCall(IRecordRegistry.cancelConsentCode, (nonce)));
+        if (_check(ok, data, expected)) ghostNonceUsed[patient][nonce] = true;
+    }
+
+    function appointGuardian(uint256 patientSeed, uint256 guardianSeed, uint256 levelSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address guardian = guardians[guardianSeed % 3];
+        IRecordRegistry.GuardianLevel level = IRecordRegistry.GuardianLevel(levelSeed % 5 == 0 ? 0 : 1 + (levelSeed % 2));
+        bytes memory expected = level == IRecordRegistry.GuardianLevel.None
+            ? abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidGuardian.selector, guardian, level)
+            : bytes("");
+        vm.prank(patient);
+        (bool ok, bytes memory data) = address(registry).call(
+            abi.encodeCall(IRecordRegistry.appointGuardian, (guardian, level, hex"02"))
+        );
+        if (_check(ok, data, expected)) ghostGuardian[patient][guardian] = level;
+    }
+
+    /// @dev The patient removes, or the guardian steps down.
+    function removeGuardian(uint256 patientSeed, uint256 guardianSeed, bool byGuardian) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address guardian = guardians[guardianSeed % 3];
+        bytes memory expected = ghostGuardian[patient][guardian] == IRecordRegistry.GuardianLevel.None
+            ? abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryNotGuardian.selector,
+                patient,
+                guardian,
+                IRecordRegistry.GuardianLevel.None,
+                IRecordRegistry.GuardianLevel.View
+            )
+            : bytes("");
+        bool ok;
+        bytes memory data;
+        if (byGuardian) {
+            vm.prank(guardian);
+            (ok, data) = address(registry).call(abi.encodeCall(IRecordRegistry.stepDownAsGuardian, (patient)));
+        } else {
+            vm.prank(patient);
+            (ok, data) = address(registry).call(abi.encodeCall(IRecordRegistry.removeGuardian, (guardian)));
+        }
+        if (_check(ok, data, expected)) {
+            ghostGuardian[patient][guardian] = IRecordRegistry.GuardianLevel.None;
+            ++ghostEpoch[patient];
+        }
+    }
+
+    /// @dev The patient names one of its records as the emergency summary, or clears it.
+    function setSummary(uint256 patientSeed, uint256 recordSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        bytes32 id;
+        if (recordSeed % 4 != 0) {
+            for (uint256 i = 0; i < records.length; ++i) {
+                bytes32 r = records[(recordSeed + i) % records.length];
+                if (ownerOf[r] == patient) {
+                    id = r;
+                    break;
+                }
+            }
+        }
+        vm.prank(patient);
+        registry.setEmergencySummary(id);
+        ghostSummary[patient] = id;
+        ++successfulCalls;
+    }
+
+    /// @dev A provider, the regulator or the stranger opens emergency access (sometimes with a bad
+    /// duration or no reason).
+    function openEmergency(uint256 patientSeed, uint256 callerSeed, uint256 durationSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address caller = _granteeOf(callerSeed);
+        uint40 duration = durationSeed % 8 == 0 ? uint40(durationSeed % 2 == 0 ? 0 : 1 days + 1) : uint40(1 + (durationSeed >> 8) % 1 days);
+        bytes32 reason = durationSeed % 16 == 1 ? bytes32(0) : bytes32("ETREAT");
+        bytes memory expected;
+        if (caller == regulator) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryRegulatorNotAllowed.selector, caller);
+        } else if (!ghostActive[caller]) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, caller);
+        } else if (reason == bytes32(0)) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryEmergencyReasonRequired.selector);
+        } else if (duration == 0 || duration > 1 days) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidEmergencyDuration.selector, duration);
+        } else if (ghostSummary[patient] == bytes32(0)) {
+            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryNoEmergencySummary.selector, patient);
+        } else if (ghostEmergencyUntil[patient][caller] > now_) {
+            expected = abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryEmergencyAccessActive.selector, patient, caller, ghostEmergencyUntil[patient][caller]
+            );
+        }
+        vm.prank(caller);
+        (bool ok, bytes memory data) = address(registry).call(
+            abi.encodeCall(IRecordRegistry.openEmergencyAccess, (patient, reason, duration))
+        );
+        if (_check(ok, data, expected)) {
+            ghostEmergencyUntil[patient][caller] = uint40(now_ + duration);
+            ++emergencyOpenings;
+        }
+    }
+
+    /// @dev The patient, a guardian account, the provider, another provider, the regulator or the
+    /// stranger closes a provider's emergency access.
+    function closeEmergency(uint256 patientSeed, uint256 providerSeed, uint256 closerSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address provider = providerList[providerSeed % 3];
+        address closer;
+        uint256 k = closerSeed % 8;
+        if (k == 0) closer = patient;
+        else if (k <= 3) closer = guardians[k - 1];
+        else if (k == 4) closer = provider;
+        else if (k == 5) closer = providerList[(providerSeed + 1) % 3];
+        else if (k == 6) closer = regulator;
+        else closer = stranger;
+        bytes memory expected;
+        if (closer != patient && closer != provider && ghostGuardian[patient][closer] == IRecordRegistry.GuardianLevel.None) {
+            expected = abi.encodeWithSelector(
+                IRecordRegistry.RecordRegistryEmergencyCloseNotPermitted.selector, patient, provider, closer
+            );
+        } else if (ghostEmergencyUntil[patient][provider] <= now_) {
+            expected =
+                abi.encodeWithSelector(IRecordRegistry.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
+        }
+        vm.prank(closer);
+        (bool ok, bytes memory data) = address(registry).call(
+            abi.encodeCall(IRecordRegistry.closeEmergencyAccess, (patient, provider))
+        );
+        if (_check(ok, data, expected)) ghostEmergencyUntil[patient][provider] = uint40(now_);
+    }
+
+    /// @dev The patient, a guardian account or the stranger releases the summary's key.
+    function releaseKey(uint256 patientSeed, uint256 providerSeed, uint256 callerSeed) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        address provider = providerList[providerSeed % 3];
+        uint256 k = callerSeed % 5;
+        address caller = k == 0 ? patient : k == 4 ? stranger : guardians[k - 1];
+        bytes memory expected = caller == patient ? bytes("") : _guardianError(patient, caller);
+        if (expected.length == 0 && (ghostEmergencyUntil[patient][provider] <= now_ || !ghostActive[provider])) {
+            expected =
+                abi.encodeWithSelector(IRecordRegistry.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
+        }
+        vm.prank(caller);
+        (bool ok, bytes memory data) = address(registry).call(
+            abi.encodeCall(IRecordRegistry.releaseEmergencyKey, (patient, provider, hex"03"))
+        );
+        _check(ok, data, expected);
+    }
+
+    function warp(uint256 seconds_) external {
+        now_ += seconds_ % 2 days;
+        vm.warp(now_);
+    }
+
+    /// @dev The regulator suspends or reinstates a provider.
+    function toggleProvider(uint256 providerSeed) external {
+        vm.warp(now_);
+        address provider = providerList[providerSeed % 3];
+        vm.prank(regulator);
+        if (ghostActive[provider]) providers.suspend(provider);
+        else providers.reinstate(provider);
+        ghostActive[provider] = !ghostActive[provider];
+        ++successfulCalls;
+    }
+
+    // -------------------------------------------------------------------- model
+
+    /// @notice The model's answer to `canRead(reader, recordId)` at `now_` (no validators are drawn here).
+    function modelCanRead(address reader, bytes32 recordId) external view returns (bool) {
+        address owner = ownerOf[recordId];
+        if (owner == address(0)) return false;
+        if (reader == owner || ghostGuardian[owner][reader] != IRecordRegistry.GuardianLevel.None) return true;
+        if (!ghostActive[reader]) return false;
+        return _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.Record, recordId))
+            || _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.Category, bytes32(uint256(categoryOf[recordId]))))
+            || _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.All, bytes32(0)))
+            || (recordId == ghostSummary[owner] && ghostEmergencyUntil[owner][reader] > now_);
+    }
+
+    function _ghostActive(bytes32 id) private view returns (bool) {
+        GhostGrant memory g = ghostGrants[id];
+        return g.issued && !g.revoked && (g.expiresAt == 0 || now_ < g.expiresAt);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// @dev Compares a call's outcome with the expected revert data (empty: success). Returns
+    /// whether the call succeeded.
+    function _check(bool ok, bytes memory data, bytes memory expected) private returns (bool) {
+        bool agrees = expected.length == 0 ? ok : (!ok && keccak256(data) == keccak256(expected));
+        if (!agrees) {
+            ++mismatches;
+            lastMismatch = abi.encode(ok, data, expected);
+        }
+        if (ok) ++successfulCalls;
+        return ok;
+    }
+
+    /// @dev The revert data when `caller` acts for `patient` as a SHARE AND VIEW guardian (empty
+    /// when it may, or when it is the patient).
+    function _guardianError(address patient, address caller) private view returns (bytes memory) {
+        if (caller == patient) return "";
+        IRecordRegistry.GuardianLevel level = ghostGuardian[patient][caller];
+        if (level == IRecordRegistry.GuardianLevel.ShareAndView) return "";
+        return abi.encodeWithSelector(
+            IRecordRegistry.RecordRegistryNotGuardian.selector,
+            patient,
+            caller,
+            level,
+            IRecordRegistry.GuardianLevel.ShareAndView
+        );
+    }
+
+    function _patientOrGuardian(address patient, uint256 seed) private view returns (address) {
+        uint256 k = seed % 4;
+        return k == 0 ? patient : guardians[k - 1];
+    }
+
+    /// @dev Mostly a provider; sometimes the regulator or the stranger.
+    function _granteeOf(uint256 seed) private view returns (address) {
+        uint256 k = seed % 8;
+        if (k == 6) return regulator;
+        if (k == 7) return stranger;
+        return providerList[k % 3];
+    }
+
+    function _grantId(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(patient, grantee, scope, target));
+    }
+
+    function _scope(address patient, uint256 scopeSeed, uint256 targetSeed)
+        private
+        view
+        returns (IRecordRegistry.Scope, bytes32)
+    {
+        uint256 kind = scopeSeed % 3;
+        if (kind == 0) {
+            for (uint256 i = 0; i < records.length; ++i) {
+                bytes32 id = records[(targetSeed + i) % records.length];
+                if (ownerOf[id] == patient) return (IRecordRegistry.Scope.Record, id);
+            }
+        }
+        if (kind == 2) return (IRecordRegistry.Scope.All, bytes32(0));
+        return (IRecordRegistry.Scope.Category, bytes32(1 + (targetSeed % 9)));
+    }
+}
+
+/**
+ * @notice Invariant tests: after any sequence of grants and revocations (by patients and SHARE AND
+ * VIEW guardians), consent codes, guardian appointments and removals, emergency summaries,
+ * emergency openings, closes and key releases, suspensions, reinstatements and time jumps,
+ * `canRead` is true only for the patient, a current guardian, an active provider with an active
+ * grant covering the record, an active provider with open emergency access to the summary, or a
+ * chosen validator; never for the regulator or the stranger.
+ * @dev Runs and depth are kept small so `npx hardhat test solidity` stays fast.
+ */
+contract RecordRegistryConsentInvariantTest is TestBase {
+    uint256 internal constant ALICE_KEY = 0xA11CE;
+    uint256 internal constant BOB_KEY = 0xB0B;
+    address internal constant REGULATOR = address(0x8E6);
+    address internal constant STRANGER = address(0x5757);
+
+    ProviderRegistry internal providers;
+    RecordRegistry internal registry;
+    ConsentHandler internal handler;
+    address[2] internal patients;
+    address[3] internal guardians = [address(0x6A1), address(0x6A2), address(0x6A3)];
+    address[3] internal providerList = [address(0x4051), address(0x1AB), address(0xC11)];
+
+    function setUp() public {
+        uint256 t0 = 1_700_000_000;
+        vm.warp(t0);
+        patients = [vm.addr(ALICE_KEY), vm.addr(BOB_KEY)];
+        providers = new ProviderRegistry(address(this), REGULATOR);
+        registry = new RecordRegistry(providers);
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(REGULATOR);
+            providers.admit(providerList[i], IProviderRegistry.ProviderKind.Hospital, string(abi.encode(i)), "");
+        }
+        for (uint256 i = 0; i < 2; ++i) {
+            vm.prank(patients[i]);
+            registry.register(bytes32(i + 1));
+        }
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(guardians[i]);
+            registry.register(bytes32(i + 10));
+        }
+        handler = new ConsentHandler(
+            registry, providers, patients, [ALICE_KEY, BOB_KEY], guardians, providerList, REGULATOR, STRANGER, t0
+        );
+        handler.anchor(0, 1);
+        handler.anchor(0, 3);
+        handler.anchor(1, 2);
+
+        bytes4[] memory selectors = new bytes4[](13);
+        selectors[0] = ConsentHandler.grant.selector;
+        selectors[1] = ConsentHandler.revoke.selector;
+        selectors[2] = ConsentHandler.redeemCode.selector;
+        selectors[3] = ConsentHandler.cancelCode.selector;
+        selectors[4] = ConsentHandler.appointGuardian.selector;
+        selectors[5] = ConsentHandler.removeGuardian.selector;
+        selectors[6] = ConsentHandler.setSummary.selector;
+        selectors[7] = ConsentHandler.openEmergency.selector;
+        selectors[8] = ConsentHandler.closeEmergency.selector;
+        selectors[9] = ConsentHandler.releaseKey.selector;
+        selectors[10] = ConsentHandler.warp.selector;
+        selectors[11] = ConsentHandler.toggleProvider.selector;
+        selectors[12] = ConsentHandler.anchor.selector;
+        targetContract(address(handler));
+        targetSelector(FuzzSelector(address(handler), selectors));
+    }
+
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 48
+    function invariant_canReadOnlyForAllowedReaders() public {
+        vm.warp(handler.now_());
+        address[10] memory readers = [
+            patients[0],
+            patients[1],
+            guardians[0],
+            guardians[1],
+            guardians[2],
+            providerList[0],
+            providerList[1],
+            providerList[2],
+            REGULATOR,
+            STRANGER
+        ];
+        IPeerValidation validation = IPeerValidation(registry.peerValidation());
+        uint256 n = handler.recordCount();
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 id = handler.records(i);
+            address patient = registry.getRecord(id).patient;
+            for (uint256 j = 0; j < readers.length; ++j) {
+                address x = readers[j];
+                bool can = registry.canRead(x, id);
+                assertEq(can, handler.modelCanRead(x, id), "canRead agrees with the model");
+                if (!can) continue;
+                assertTrue(x != REGULATOR && x != STRANGER, "never the regulator or a stranger");
+                assertTrue(
+                    x == patient || registry.guardianLevel(patient, x) != IRecordRegistry.GuardianLevel.None
+                        || (providers.isActive(x) && (_grantCovers(patient, x, id) || _emergencyOpen(patient, x, id)))
+                        || validation.isValidator(id, x),
+                    "reader is the patient, a guardian, a covered or emergency provider, or a validator"
+                );
+            }
+        }
+    }
+
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 48
+    function invariant_callsAndStateAgreeWithModel() public view {
+        if (handler.mismatches() != 0) {
+            (bool ok, bytes memory data, bytes memory expected) =
+                abi.decode(handler.lastMismatch(), (bool, bytes, bytes));
+            revert(
+                string.concat(
+                    "call outcome disagrees with the model: ok=",
+                    ok ? "true" : "false",
+                    " data=",
+                    _hex(data),
+                    " expected=",
+                    _hex(expected)
+                )
+            );
+        }
+        for (uint256 i = 0; i < 2; ++i) {
+            address p = patients[i];
+            assertEq(registry.getPatient(p).keyEpoch, handler.ghostEpoch(p), "key epoch");
+            assertEq(registry.emergencySummaryOf(p), handler.ghostSummary(p), "emergency summary");
+            for (uint256 j = 0; j < 3; ++j) {
+                assertEq(
+                    uint256(registry.guardianLevel(p, guardians[j])),
+                    uint256(handler.ghostGuardian(p, guardians[j])),
+                    "guardian level"
+                );
+                assertEq(
+                    registry.getEmergencyAccess(p, providerList[j]).expiresAt,
+                    handler.ghostEmergencyUntil(p, providerList[j]),
+                    "emergency access end"
+                );
+            }
+            assertEq(registry.getEmergencyAccess(p, REGULATOR).openedAt, 0, "the regulator never opened access");
+        }
+        assertFalse(providers.isActive(REGULATOR), "the regulator is never admitted");
+        assertFalse(providers.isActive(STRANGER), "the stranger is never admitted");
+    }
+
+    function _grantCovers(address patient, address grantee, bytes32 id) private view returns (bool) {
+        IRecordRegistry.Record memory r = registry.getRecord(id);
+        return _active(registry.getGrant(patient, grantee, IRecordRegistry.Scope.Record, id))
+            || _active(registry.getGrant(patient, grantee, IRecordRegistry.Scope.Category, bytes32(uint256(r.category))))
+            || _active(registry.getGrant(patient, grantee, IRecordRegistry.Scope.All, bytes32(0)));
+    }
+
+    function _emergencyOpen(address patient, address provider, bytes32 id) private view returns (bool) {
+        return registry.emergencySummaryOf(patient) == id
+            && registry.getEmergencyAccess(patient, provider).expiresAt > block.timestamp;
+    }
+
+    function _active(IRecordRegistry.Grant memory g) private view returns (bool) {
+        return g.issuedAt != 0 && g.revokedAt == 0 && (g.expiresAt == 0 || block.timestamp < g.expiresAt);
+    }
+
+    function _hex(bytes memory b) private pure returns (string memory) {
+        bytes memory digits = "0123456789abcdef";
+        bytes memory out = new bytes(2 + b.length * 2);
+        out[0] = "0";
+        out[1] = "x";
+        for (uint256 i = 0; i < b.length; ++i) {
+            out[2 + 2 * i] = digits[uint8(b[i]) >> 4];
+            out[3 + 2 * i] = digits[uint8(b[i]) & 0x0f];
+        }
+        return string(out);
+    }
+}
