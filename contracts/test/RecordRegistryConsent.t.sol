@@ -1055,3 +1055,39 @@ contract RecordRegistryConsentInvariantTest is TestBase {
         return string(out);
     }
 }
+
+/**
+ * @notice Guardians when the patient's key epoch is exhausted. Removing a guardian (or stepping
+ * down) advances the key epoch, so at {IRecordRegistry-MAX_KEY_EPOCH} neither is possible: the
+ * guardian keeps reading and, at SHARE AND VIEW, acting for the patient. This documents the
+ * current behaviour (the same bound applies to category and all-records revocations); whether a
+ * removal should rather succeed without a new epoch is a design decision.
+ */
+contract RecordRegistryConsentKeyEpochTest is ConsentFixture {
+    address internal constant GUARDIAN = address(0x6A1);
+
+    function test_GuardianCannotBeRemovedAtMaxKeyEpoch() public {
+        vm.prank(GUARDIAN);
+        registry.register(bytes32(uint256(9)));
+        uint32 max = registry.MAX_KEY_EPOCH();
+        vm.startPrank(alice);
+        for (uint256 i = 0; i < max; ++i) {
+            registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.View, hex"01");
+            registry.removeGuardian(GUARDIAN);
+        }
+        registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryKeyEpochExhausted.selector, alice));
+        registry.removeGuardian(GUARDIAN);
+        vm.stopPrank();
+        assertEq(registry.getPatient(alice).keyEpoch, max, "epoch at max");
+
+        vm.startPrank(GUARDIAN);
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryKeyEpochExhausted.selector, alice));
+        registry.stepDownAsGuardian(alice);
+        // Still a guardian: reads, and grants for the patient.
+        assertTrue(registry.canRead(GUARDIAN, aliceLab), "still reads");
+        registry.grantAsGuardian(alice, HOSPITAL, ALL, bytes32(0), false, 0, hex"01");
+        vm.stopPrank();
+        assertTrue(registry.canRead(HOSPITAL, aliceCardiac), "its grant works");
+    }
+}
