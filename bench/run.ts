@@ -5,7 +5,8 @@
  *
  * 1. Gas per operation on the in-process Hardhat/EDR chain (median and p95), and whether it
  *    stays flat from the 1st to the 10,000th record, across 200 patients and 1,000 grants; and
- *    the remote-monitoring operations of MonitoringRegistry for 50 patients.
+ *    the remote-monitoring operations of MonitoringRegistry for 50 patients; consent codes,
+ *    guardians and emergency access for 49 patients.
  * 2. The encrypt-and-store path (sealRecord + Helia put; everything but the transaction) and
  *    the fetch-and-decrypt path (Helia get with CID check + SHA-256 check + openRecord), for
  *    1 KiB .. 10 MiB payloads, beside raw WebCrypto AES-256-GCM + SHA-256 on the same bytes.
@@ -23,12 +24,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
+import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, pad, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { network } from "hardhat";
 import { recordRegistryAbi, providerRegistryAbi, monitoringRegistryAbi } from "../packages/sdk/src/generated/contracts.ts";
 import { deployMeridian } from "../packages/sdk/src/chain/actions.ts";
 import { DeviceRole, deviceBindingTypedData } from "../packages/sdk/src/chain/monitoring.ts";
+import { consentCodeTuple, consentCodeTypedData, GuardianLevel, type ConsentCode } from "../packages/sdk/src/chain/consent.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
 import { encryptRecord, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
 import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-hash.ts";
@@ -138,6 +140,30 @@ for (const p of patients.slice(101, 151)) {
   }
   const diagnosis = await anchorCardiac(p);
   add("sign diagnosis (closes the session)", await send(hospital, M, monitoringRegistryAbi, "signDiagnosis", [sessionId, diagnosis.recordId, diagnosis.proof]));
+}
+
+// Consent codes, guardians and emergency access: 49 patients each sign a consent code that a
+// provider redeems, appoint a SHARE AND VIEW guardian (the previous patient) who approves a
+// request and grants for them, name an emergency summary that a provider opens in an
+// emergency, the guardian releases and the patient closes; then remove the guardian.
+log("gas: consent codes, guardians, emergency access, 49 patients");
+for (const [i, p] of patients.slice(151, 200).entries()) {
+  const guardian = patients[150 + i]!;
+  const wrappedKey = bytesToHex(crypto.getRandomValues(new Uint8Array(80)));
+  const code: ConsentCode = { chainId: 31337, registry: R, patient: p.address, grantee: providers[1]!.address, scope: { kind: "category", category: RecordCategory.Lab }, write: false, expiresAt: 0, deadline: 4_000_000_000, keyEpoch: 0, nonce: BigInt(rand32()), wrappedKeyHash: keccak256(wrappedKey) };
+  const signature = await p.signTypedData!(consentCodeTypedData(code));
+  add("redeem consent code (grant, category)", await send(providers[1]!, R, recordRegistryAbi, "redeemConsentCode", [consentCodeTuple(code), wrappedKey, signature]));
+  add("appoint guardian", await send(p, R, recordRegistryAbi, "appointGuardian", [guardian.address, GuardianLevel.ShareAndView, bytesToHex(crypto.getRandomValues(new Uint8Array(336)))]));
+  await send(providers[2]!, R, recordRegistryAbi, "requestAccess", [p.address, 2, catTarget(RecordCategory.General), false, 86_400, toHex("TREAT", { size: 32 })]);
+  add("approve request as guardian", await send(guardian, R, recordRegistryAbi, "approveRequestAsGuardian", [p.address, providers[2]!.address, 2, catTarget(RecordCategory.General), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]));
+  add("grant as guardian (category)", await send(guardian, R, recordRegistryAbi, "grantAsGuardian", [p.address, providers[0]!.address, 2, catTarget(RecordCategory.Imaging), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]));
+  const summaryHash = await wallet(p).writeContract({ address: R, abi: recordRegistryAbi, functionName: "anchorRecord", args: [p.address, cid(), rand32(), RecordCategory.General, 0], gas: 200_000n });
+  const summaryId = (await publicClient.waitForTransactionReceipt({ hash: summaryHash })).logs[0]!.topics[2] as Hex;
+  add("set emergency summary", await send(p, R, recordRegistryAbi, "setEmergencySummary", [summaryId]));
+  add("open emergency access", await send(providers[0]!, R, recordRegistryAbi, "openEmergencyAccess", [p.address, pad(toHex("ETREAT"), { dir: "right", size: 32 }), 14_400]));
+  add("release emergency key (guardian)", await send(guardian, R, recordRegistryAbi, "releaseEmergencyKey", [p.address, providers[0]!.address, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]));
+  add("close emergency access", await send(p, R, recordRegistryAbi, "closeEmergencyAccess", [p.address, providers[0]!.address]));
+  add("remove guardian (advances key epoch)", await send(p, R, recordRegistryAbi, "removeGuardian", [guardian.address]));
 }
 
 const at = (i: number) => anchorGas[Math.min(i, anchorGas.length) - 1]!;
