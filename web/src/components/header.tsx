@@ -30,6 +30,7 @@ export function Header() {
             <li><Link href="/guardian">Guardian</Link></li>
             <li><Link href="/provider">Provider</Link></li>
             <li><Link href="/monitoring">Monitoring</Link></li>
+            <li><Link href="/validation">Validation</Link></li>
             <li><Link href="/regulator">Regulator</Link></li>
             <li><Link href="/metrics">Network metrics</Link></li>
           </ul>

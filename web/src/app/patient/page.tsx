@@ -10,6 +10,7 @@ import { RemoteMonitoring } from "@/components/patient/monitoring.tsx";
 import { ConsentByCode } from "@/components/consent/create-code.tsx";
 import { Guardians } from "@/components/guardian/guardians.tsx";
 import { EmergencySummaryCard } from "@/components/emergency/patient-summary.tsx";
+import { PeerValidationConsent } from "@/components/validation/patient-consent.tsx";
 
 export default function PatientPage() {
   const { client } = useMeridian();
@@ -22,6 +23,7 @@ export default function PatientPage() {
             <RequestInbox client={client} patient={client.address} />
             <UploadRecords client={client} />
             <RecordTimeline client={client} patient={client.address} />
+            <PeerValidationConsent client={client} />
             <LabTrends client={client} patient={client.address} />
             <Grants client={client} patient={client.address} />
             <ConsentByCode client={client} />

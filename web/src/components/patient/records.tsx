@@ -11,6 +11,8 @@ import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 import { OpenedRecord } from "../opened-record.tsx";
+import { useValidationStatuses, ValidationBadge } from "../validation/status-badge.tsx";
+import type { ValidationStatusCode } from "@meridian/sdk/chain/peer-validation.ts";
 
 /**
  * A patient's (or, for a provider, a shared) timeline of records by date and category, with
@@ -24,6 +26,7 @@ export function RecordTimeline({ client, patient, title = "Your records" }: { cl
     () => [...(records.data ?? [])].filter((r) => category === 0 || r.category === category).sort((a, b) => b.anchoredAt - a.anchoredAt),
     [records.data, category],
   );
+  const validation = useValidationStatuses(client.ctx, shown.map((r) => r.recordId));
   return (
     <section className="card" aria-labelledby="records-title">
       <h2 id="records-title">{title}</h2>
@@ -41,11 +44,11 @@ export function RecordTimeline({ client, patient, title = "Your records" }: { cl
       <div className="table-wrap">
         <table>
           <thead>
-            <tr><th scope="col">Date</th><th scope="col">Category</th><th scope="col">Author</th><th scope="col">Record</th><th scope="col"><span className="muted">Action</span></th></tr>
+            <tr><th scope="col">Date</th><th scope="col">Category</th><th scope="col">Author</th><th scope="col">Record</th><th scope="col">Validation</th><th scope="col"><span className="muted">Action</span></th></tr>
           </thead>
           <tbody>
             {shown.map((r) => (
-              <RecordRow key={r.recordId} record={r} patient={patient} onOpen={() => setOpened(r.recordId)} />
+              <RecordRow key={r.recordId} record={r} patient={patient} validation={validation.get(r.recordId.toLowerCase())} onOpen={() => setOpened(r.recordId)} />
             ))}
           </tbody>
         </table>
@@ -55,7 +58,7 @@ export function RecordTimeline({ client, patient, title = "Your records" }: { cl
   );
 }
 
-function RecordRow({ record, patient, onOpen }: { record: RecordAnchor; patient: Hex; onOpen: () => void }) {
+function RecordRow({ record, patient, validation, onOpen }: { record: RecordAnchor; patient: Hex; validation: ValidationStatusCode | undefined; onOpen: () => void }) {
   const own = record.author.toLowerCase() === patient.toLowerCase();
   return (
     <tr data-testid="record-row" data-record-id={record.recordId}>
@@ -63,6 +66,7 @@ function RecordRow({ record, patient, onOpen }: { record: RecordAnchor; patient:
       <td>{categoryLabel(record.category)}</td>
       <td className="mono">{own ? "patient" : `${record.author.slice(0, 8)}…`}</td>
       <td className="mono" title={record.recordId}>{record.recordId.slice(0, 10)}…</td>
+      <td><ValidationBadge status={validation} /></td>
       <td><button type="button" className="secondary" onClick={onOpen}>Open</button></td>
     </tr>
   );

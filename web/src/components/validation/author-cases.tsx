@@ -1,0 +1,89 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Hex } from "viem";
+import type { MeridianClient } from "@meridian/sdk/client.ts";
+import {
+  decodeValidationConsent, drawValidators, getValidationCase, listValidationKeyShares, listValidationSubmissions, submitForValidation,
+  ValidationStatus, ValidationVote,
+} from "@meridian/sdk/chain/peer-validation.ts";
+import { shareValidationKeys } from "@meridian/sdk/validation.ts";
+import { ErrorText } from "@/components/error-text.tsx";
+import { ProviderName } from "@/components/provider-name.tsx";
+import { formatTime } from "@/lib/format.ts";
+import { useAction } from "@/lib/use-action.ts";
+import { ValidationBadge } from "./status-badge.tsx";
+import styles from "./validation.module.css";
+
+/** Author: submit a diagnosis with the patient's consent text, then draw and share keys. */
+export function AuthorCases({ client }: { client: MeridianClient }) {
+  const queryClient = useQueryClient();
+  const [text, setText] = useState("");
+  const submissions = useQuery({ queryKey: ["validation-submissions", client.address], queryFn: async () => (await listValidationSubmissions(client.ctx, { author: client.address })).reverse() });
+  const submit = useAction(async () => {
+    const consent = decodeValidationConsent(text);
+    const r = await submitForValidation(client.ctx, { consent });
+    setText("");
+    await queryClient.invalidateQueries({ queryKey: ["validation-submissions", client.address] });
+    return r;
+  });
+  return (
+    <section className="card" aria-labelledby="author-title">
+      <h2 id="author-title">Your diagnoses under peer validation</h2>
+      <form onSubmit={(e) => { e.preventDefault(); void submit.start(); }}>
+        <label htmlFor="validation-consent">Patient&apos;s consent (the text the patient&apos;s page shows after &quot;Consent to peer validation&quot;)</label>
+        <textarea id="validation-consent" className={styles.consent} rows={3} value={text} onChange={(e) => setText(e.target.value)} required />
+        <p><button type="submit" disabled={submit.pending || text.trim() === ""}>{submit.pending ? "Submitting…" : "Submit for validation"}</button></p>
+      </form>
+      <ErrorText error={submit.error} />
+      {submissions.data?.length === 0 ? <p className="muted">You have not submitted a diagnosis yet.</p> : null}
+      {(submissions.data ?? []).map((s) => <AuthorCase key={s.recordId} client={client} recordId={s.recordId} />)}
+    </section>
+  );
+}
+
+function AuthorCase({ client, recordId }: { client: MeridianClient; recordId: Hex }) {
+  const queryClient = useQueryClient();
+  const c = useQuery({ queryKey: ["validation-case", recordId], queryFn: () => getValidationCase(client.ctx, recordId), refetchInterval: 10_000 });
+  const shares = useQuery({ queryKey: ["validation-shares", recordId], queryFn: () => listValidationKeyShares(client.ctx, { recordId }) });
+  const refresh = async () => {
+    await queryClient.invalidateQueries({ queryKey: ["validation-case", recordId] });
+    await queryClient.invalidateQueries({ queryKey: ["validation-shares", recordId] });
+    await queryClient.invalidateQueries({ queryKey: ["validation-statuses"] });
+  };
+  const draw = useAction(async () => { await drawValidators(client.ctx, { recordId }); await refresh(); });
+  const share = useAction(async () => { await shareValidationKeys(client, recordId); await refresh(); });
+  if (!c.data) return null;
+  const seated = c.data.seats.filter((s) => BigInt(s.validator) !== 0n);
+  const sharedWith = new Set((shares.data ?? []).map((s) => s.validator.toLowerCase()));
+  const missing = seated.filter((s) => !sharedWith.has(s.validator.toLowerCase())).length;
+  const open = c.data.status === ValidationStatus.Submitted || c.data.status === ValidationStatus.Pending;
+  return (
+    <article className={styles.case} data-testid="author-case" data-record-id={recordId}>
+      <h3 className="mono" title={recordId}>Record {recordId.slice(0, 10)}… <ValidationBadge status={c.data.status} /></h3>
+      <p>
+        Submitted {formatTime(c.data.submittedAt)}; {c.data.approvals} approval{c.data.approvals === 1 ? "" : "s"}, {c.data.rejections} rejection{c.data.rejections === 1 ? "" : "s"}
+        {c.data.decidedAt ? `; decided ${formatTime(c.data.decidedAt)}` : ""}.
+      </p>
+      {seated.length > 0 ? (
+        <ol className={styles.seats}>
+          {seated.map((s) => (
+            <li key={s.validator} data-testid="seat">
+              <ProviderName client={client} address={s.validator} />: {s.vote === ValidationVote.Approve ? "approved" : s.vote === ValidationVote.Reject ? "rejected" : `not voted yet (until ${formatTime(s.deadline)})`}
+              {sharedWith.has(s.validator.toLowerCase()) ? "" : " — key not shared yet"}
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {open && c.data.vacancies > 0 ? (
+        <button type="button" onClick={() => void draw.start()} disabled={draw.pending}>{draw.pending ? "Drawing…" : c.data.vacancies === 4 ? "Draw the validators" : "Draw a replacement"}</button>
+      ) : null}{" "}
+      {c.data.status === ValidationStatus.Pending && missing > 0 ? (
+        <button type="button" onClick={() => void share.start()} disabled={share.pending}>{share.pending ? "Sharing…" : `Share the record's key with ${missing} validator${missing === 1 ? "" : "s"}`}</button>
+      ) : null}
+      <ErrorText error={draw.error} />
+      <ErrorText error={share.error} />
+    </article>
+  );
+}
