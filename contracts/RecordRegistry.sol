@@ -307,7 +307,9 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
             revert RecordRegistryEmergencyAccessNotActive(patient, provider);
         }
         _requireWrappedKey(wrappedKey);
-        emit EmergencyKeyReleased(patient, provider, msg.sender, _emergencySummaries[patient], wrappedKey);
+        bytes32 summary = _emergencySummaries[patient];
+        if (summary == bytes32(0)) revert RecordRegistryNoEmergencySummary(patient);
+        emit EmergencyKeyReleased(patient, provider, msg.sender, summary, wrappedKey);
         if (byGuardian) emit GuardianActed(patient, msg.sender, this.releaseEmergencyKey.selector, accessId);
     }
 
@@ -501,7 +503,11 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
             revert RecordRegistryNotGuardian(patient, guardian, level, GuardianLevel.View);
         }
         delete _guardians[patient][guardian];
-        emit GuardianRemoved(patient, guardian, byGuardian, _advanceKeyEpoch(patient));
+        // Removal must always work: at the last key epoch the guardian still loses every power and
+        // the read check, only new records cannot move to keys it never held (docs/consent.md).
+        uint32 epoch = _patients[patient].keyEpoch;
+        if (epoch < MAX_KEY_EPOCH) epoch = _advanceKeyEpoch(patient);
+        emit GuardianRemoved(patient, guardian, byGuardian, epoch);
     }
 
     /// @dev Advances `patient`'s key epoch (after a grantee or guardian that held KEKs leaves).

@@ -1122,6 +1122,9 @@ describe("RecordRegistry: consent codes, guardians, emergency access", function 
         expect(await registry.canRead(hospital.address, aliceIps)).to.equal(false);
         await registry.connect(alice).setEmergencySummary(ZERO32);
         expect(await registry.canRead(hospital.address, aliceCardiac)).to.equal(false);
+        await expect(registry.connect(alice).releaseEmergencyKey(alice.address, hospital.address, WRAPPED))
+          .to.be.revertedWithCustomError(registry, "RecordRegistryNoEmergencySummary")
+          .withArgs(alice.address);
       });
     });
 

@@ -444,11 +444,12 @@ interface IRecordRegistry {
     function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external;
 
     /// @notice Removes the caller's guardian `guardian`. Like revoking an all-records grant, it
-    /// advances the caller's key epoch. Emits {GuardianRemoved}.
+    /// advances the caller's key epoch (unless it is already {MAX_KEY_EPOCH}: removal still works,
+    /// and later records stay under that epoch's keys). Emits {GuardianRemoved}.
     function removeGuardian(address guardian) external;
 
-    /// @notice The caller steps down as guardian of `patient`; advances the patient's key epoch.
-    /// Emits {GuardianRemoved}.
+    /// @notice The caller steps down as guardian of `patient`; advances the patient's key epoch
+    /// (as {removeGuardian}). Emits {GuardianRemoved}.
     function stepDownAsGuardian(address patient) external;
 
     /// @notice {grant}, by a SHARE AND VIEW guardian for `patient`. Emits {GrantIssued} and {GuardianActed}.
@@ -502,8 +503,11 @@ interface IRecordRegistry {
     /**
      * @notice Releases the emergency summary's data key to `provider`, sealed to its key with HPKE,
      * while its emergency access is open.
+     * Emergency access opens whatever record the patient names as summary now (see
+     * {setEmergencySummary}); the key released is that record's.
      * @dev Requirements: caller `patient` or its SHARE AND VIEW guardian; access open; wrapped key
-     * 1..512 bytes. Emits {EmergencyKeyReleased} (and {GuardianActed} for a guardian).
+     * 1..512 bytes; a summary named (else {RecordRegistryNoEmergencySummary}). Emits
+     * {EmergencyKeyReleased} (and {GuardianActed} for a guardian).
      */
     function releaseEmergencyKey(address patient, address provider, bytes calldata wrappedKey) external;
 
