@@ -20,6 +20,7 @@ import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.
 import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
 import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain/types.ts";
 import { recordDraftFromFile, summarizeInternationalPatientSummary } from "@meridian/sdk/fhir/index.ts";
+import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "@meridian/sdk/chain/governance.ts";
 import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain/consent.ts";
 import QRCode from "qrcode";
 import { MITDB_DIR } from "@meridian/ecg/mitdb.ts";
@@ -301,40 +302,79 @@ function printReport(r: Record<string, any>): void {
 // ---------------------------------------------------------------- deploy
 
 program.command("deploy")
-  .description("deploy ProviderRegistry and RecordRegistry; writes <data-dir>/deployment.json")
+  .description("deploy ProviderRegistry, RecordRegistry (with PeerValidation) and MonitoringRegistry; writes <data-dir>/deployment.json")
   .option("--regulator <address>", "holder of REGULATOR_ROLE (default: the deployer)")
   .option("--admin <address>", "holder of DEFAULT_ADMIN_ROLE (default: the deployer)")
-  .action(action(async (o: { regulator?: string; admin?: string }) => {
+  .option("--council <address>", "governed network: a MeridianTimelock becomes regulator and admin, this council its proposer/executor and the suspender (docs/governance.md)")
+  .option("--min-delay <seconds>", "with --council: the timelock's minimum delay", "172800")
+  .action(action(async (o: { regulator?: string; admin?: string; council?: string; minDelay: string }) => {
     const g = globals();
     const clients = await connectChain({ url: g.rpcUrl! });
     const account = resolveAccount(g, clients.chain.id);
-    const deployment = await deployMeridian({ publicClient: clients.publicClient, walletClient: walletFor(clients, account) }, {
-      admin: o.admin ? address(o.admin, "--admin") : account.address,
-      regulator: o.regulator ? address(o.regulator, "--regulator") : account.address,
-    });
+    const ctx = { publicClient: clients.publicClient, walletClient: walletFor(clients, account) };
+    let deployment, timelock;
+    if (o.council) {
+      if (o.admin || o.regulator) throw new ConfigurationError("--council deploys a timelock as admin and regulator; leave out --admin and --regulator.");
+      ({ deployment, timelock } = await deployGovernedMeridian(ctx, { council: address(o.council, "--council"), minDelaySeconds: Number(o.minDelay) }));
+    } else {
+      deployment = await deployMeridian(ctx, {
+        admin: o.admin ? address(o.admin, "--admin") : account.address,
+        regulator: o.regulator ? address(o.regulator, "--regulator") : account.address,
+      });
+    }
     const file = g.deployment ?? path.join(g.dataDir, "deployment.json");
     await saveDeployment(file, deployment);
     log(`deployed; wrote ${file}`);
-    out(deployment);
+    out(timelock ? { ...deployment, timelock } : deployment);
   }));
 
 // ------------------------------------------------------------- providers
 
 const provider = program.command("provider").description("regulator and provider commands");
-provider.command("admit <address>")
-  .description("regulator: admit a provider")
+/** `--timelock ADDRESS [--execute]`: on a governed network, schedule (or execute) through the timelock. */
+function timelockOptions(cmd: Command): Command {
+  return cmd
+    .option("--timelock <address>", "governed network: schedule the change on this MeridianTimelock (council account) instead of sending it")
+    .option("--execute", "with --timelock: execute the change scheduled earlier, once its delay has passed");
+}
+
+/** Sends `change` directly, or schedules/executes it through `--timelock`. */
+async function membershipChange(change: MembershipChange, o: { timelock?: string; execute?: boolean }, direct: (ctx: MeridianContext) => Promise<unknown>): Promise<void> {
+  const ctx = await context();
+  if (!o.timelock) {
+    if (o.execute) throw new ConfigurationError("--execute needs --timelock.");
+    out(await direct(ctx));
+    return;
+  }
+  const timelock = address(o.timelock, "--timelock");
+  if (o.execute) {
+    out(await executeMembershipChange(ctx, { timelock, change }));
+    return;
+  }
+  const scheduled = await scheduleMembershipChange(ctx, { timelock, change });
+  log(`scheduled; run the same command with --execute after ${new Date(scheduled.readyAt * 1000).toISOString()}`);
+  out(scheduled);
+}
+
+timelockOptions(provider.command("admit <address>")
+  .description("regulator: admit a provider (governed network: schedule it through the timelock)")
   .addOption(new Option("--kind <kind>", "provider kind").choices(["hospital", "clinic", "lab", "practitioner"]).makeOptionMandatory())
   .requiredOption("--name <name>", "public name")
-  .option("--department <department>", "department or specialty", "")
-  .action(action(async (addr: string, o: { kind: "hospital" | "clinic" | "lab" | "practitioner"; name: string; department: string }) => {
-    const ctx = await context();
+  .option("--department <department>", "department or specialty", ""))
+  .action(action(async (addr: string, o: { kind: "hospital" | "clinic" | "lab" | "practitioner"; name: string; department: string; timelock?: string; execute?: boolean }) => {
     const kinds = { hospital: ProviderKind.Hospital, clinic: ProviderKind.Clinic, lab: ProviderKind.Lab, practitioner: ProviderKind.Practitioner };
-    out(await admitProvider(ctx, { provider: address(addr, "provider"), kind: kinds[o.kind], name: o.name, department: o.department }));
+    const admission = { provider: address(addr, "provider"), kind: kinds[o.kind], name: o.name, department: o.department };
+    await membershipChange({ action: "admit", ...admission }, o, (ctx) => admitProvider(ctx, admission));
   }));
-for (const verb of ["suspend", "reinstate", "remove"] as const) {
-  provider.command(`${verb} <address>`).description(`regulator: ${verb} a provider`).action(action(async (addr: string) => {
-    out(await setProviderStatus(await context(), { provider: address(addr, "provider"), action: verb }));
-  }));
+provider.command("suspend <address>").description("regulator or council (SUSPENDER_ROLE): suspend a provider at once").action(action(async (addr: string) => {
+  out(await setProviderStatus(await context(), { provider: address(addr, "provider"), action: "suspend" }));
+}));
+for (const verb of ["reinstate", "remove"] as const) {
+  timelockOptions(provider.command(`${verb} <address>`).description(`regulator: ${verb} a provider (governed network: schedule it through the timelock)`))
+    .action(action(async (addr: string, o: { timelock?: string; execute?: boolean }) => {
+      const p = address(addr, "provider");
+      await membershipChange({ action: verb, provider: p }, o, (ctx) => setProviderStatus(ctx, { provider: p, action: verb }));
+    }));
 }
 provider.command("publish-key").description("provider: derive your first encryption key from your wallet and publish it").action(action(async () => {
   const c = await client();

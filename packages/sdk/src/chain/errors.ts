@@ -78,7 +78,9 @@ const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
   ProviderRegistryInvalidName: { message: "The provider name must be 1-128 bytes and the department at most 128 bytes.", hint: "Shorten or fill in the name." },
   ProviderRegistryInvalidEncryptionKey: { message: "The encryption public key is empty.", hint: "Derive the key from the wallet again." },
   ProviderRegistryEncryptionKeyUnchanged: { message: "This encryption key is already your current key.", hint: "To replace it, rotate it (`meridian provider rotate-key`, or Rotate key in the app): that publishes the next key version." },
-  AccessControlUnauthorizedAccount: { message: "This account does not hold the role needed (only the regulator can do this).", hint: "Send the transaction from the regulator's account." },
+  AccessControlUnauthorizedAccount: { message: "This account does not hold the role needed (only the regulator can do this).", hint: "Send the transaction from the regulator's account; on a governed network, schedule it through the timelock (`--timelock`)." },
+  TimelockInsufficientDelay: { message: "The delay asked is shorter than the timelock's minimum delay.", hint: "Schedule with at least the timelock's minimum delay (the default)." },
+  TimelockUnexpectedOperationState: { message: "The timelock operation is not in the state this needs (already scheduled, not ready yet, or already executed).", hint: "Check the operation's state; execute only after its delay." },
 };
 
 /** A transaction or call was reverted by a Meridian contract with a custom error. */
