@@ -6,7 +6,7 @@
  * 1. Gas per operation on the in-process Hardhat/EDR chain (median and p95), and whether it
  *    stays flat from the 1st to the 10,000th record, across 200 patients and 1,000 grants; and
  *    the remote-monitoring operations of MonitoringRegistry for 50 patients; consent codes,
- *    guardians and emergency access for 49 patients.
+ *    guardians and emergency access for 49 patients; peer validation with 16 pool hospitals.
  * 2. The encrypt-and-store path (sealRecord + Helia put; everything but the transaction) and
  *    the fetch-and-decrypt path (Helia get with CID check + SHA-256 check + openRecord), for
  *    1 KiB .. 10 MiB payloads, beside raw WebCrypto AES-256-GCM + SHA-256 on the same bytes.
@@ -27,7 +27,8 @@ import path from "node:path";
 import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, pad, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { network } from "hardhat";
-import { recordRegistryAbi, providerRegistryAbi, monitoringRegistryAbi } from "../packages/sdk/src/generated/contracts.ts";
+import { recordRegistryAbi, providerRegistryAbi, monitoringRegistryAbi, peerValidationAbi } from "../packages/sdk/src/generated/contracts.ts";
+import { validationConsentTypedData } from "../packages/sdk/src/chain/peer-validation.ts";
 import { deployMeridian } from "../packages/sdk/src/chain/actions.ts";
 import { DeviceRole, deviceBindingTypedData } from "../packages/sdk/src/chain/monitoring.ts";
 import { consentCodeTuple, consentCodeTypedData, GuardianLevel, type ConsentCode } from "../packages/sdk/src/chain/consent.ts";
@@ -164,6 +165,41 @@ for (const [i, p] of patients.slice(151, 200).entries()) {
   add("release emergency key (guardian)", await send(guardian, R, recordRegistryAbi, "releaseEmergencyKey", [p.address, providers[0]!.address, bytesToHex(crypto.getRandomValues(new Uint8Array(80)))]));
   add("close emergency access", await send(p, R, recordRegistryAbi, "closeEmergencyAccess", [p.address, providers[0]!.address]));
   add("remove guardian (advances key epoch)", await send(p, R, recordRegistryAbi, "removeGuardian", [guardian.address]));
+}
+
+// Peer validation: 16 hospitals in the pool; the monitoring hospital submits 20 Cardiac diagnoses
+// with each patient's EIP-712 consent; 4 validators are drawn, get the key and vote (half the
+// other cases validated 3-0, half rejected 0-2); in 5 cases a silent validator is replaced and redrawn.
+log("gas: peer validation, 16 pool hospitals, 20 cases");
+const V = deployment.peerValidation;
+const pool = Array.from({ length: 16 }, () => privateKeyToAccount(generatePrivateKey()));
+for (const [i, h] of pool.entries()) {
+  await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: h.address, value: parseEther("1") }) });
+  await send(regulator, P, providerRegistryAbi, "admit", [h.address, 1, `Pool hospital ${i}`, ""]);
+  add("join validator pool", await send(h, V, peerValidationAbi, "joinPool", []));
+}
+const mine = () => connection.provider.request({ method: "evm_mine" });
+for (const [i, p] of patients.slice(101, 121).entries()) {
+  const r = await anchorCardiac(p);
+  const deadline = 4_000_000_000;
+  const consent = await p.signTypedData!(validationConsentTypedData(deployment, { recordId: r.recordId, author: hospital.address, deadline }));
+  add("submit for validation", await send(hospital, V, peerValidationAbi, "submit", [r.recordId, r.proof, deadline, consent]));
+  await mine();
+  add("draw 4 validators", await send(p, V, peerValidationAbi, "draw", [r.recordId]));
+  const seats = (await publicClient.readContract({ address: V, abi: peerValidationAbi, functionName: "getSeats", args: [r.recordId] })).map((s) => pool.find((h) => h.address === s.validator)!);
+  add("share keys (4 validators)", await send(hospital, V, peerValidationAbi, "shareKeys", [r.recordId, seats.map((s) => s.address), seats.map(() => bytesToHex(crypto.getRandomValues(new Uint8Array(80))))]));
+  if (i < 5) {
+    await connection.provider.request({ method: "evm_increaseTime", params: [3 * 86_400 + 1] });
+    add("replace a silent validator", await send(p, V, peerValidationAbi, "replace", [r.recordId, seats[0]!.address]));
+    await mine();
+    add("draw 1 validator (replacement)", await send(p, V, peerValidationAbi, "draw", [r.recordId]));
+    continue; // the other seats' deadlines passed too: this case votes no further
+  }
+  const approve = i % 2 === 0;
+  for (const [k, v] of seats.slice(0, approve ? 3 : 2).entries()) {
+    const last = k === (approve ? 2 : 1);
+    add(last ? "vote (deciding)" : "vote", await send(v, V, peerValidationAbi, "vote", [r.recordId, approve ? 1 : 2, rand32()]));
+  }
 }
 
 const at = (i: number) => anchorGas[Math.min(i, anchorGas.length) - 1]!;
