@@ -452,7 +452,7 @@ describe("PeerValidation", function () {
       return receipt.gasUsed;
     }
 
-    it("reports each operation's gas; a case costs the same with 6 or 16 hospitals in the pool", async function () {
+    it("reports each operation's gas; a draw costs about the same with 7 or 15 hospitals in the pool", async function () {
       const f = await loadFixture(deploy);
       const extra = (await ethers.getSigners()).slice(12, 20);
       note("joinPool", await mined(f.pv.connect(f.stranger).joinPool()));
