@@ -51,8 +51,10 @@ type PeerValidation = Typed<
   | "poolMemberOf"
   | "institutionOf"
   | "consentDigest"
+  | "recordRegistry"
+  | "providerRegistry"
 >;
-type RecordRegistry = Typed<"register" | "anchorRecord" | "grant" | "getPatient">;
+type RecordRegistry = Typed<"register" | "anchorRecord" | "grant" | "getPatient" | "peerValidation" | "canRead">;
 type ProviderRegistry = Typed<"admit" | "suspend" | "reinstate" | "remove">;
 
 /** `IPeerValidation.ValidationStatus`. */
@@ -204,6 +206,31 @@ describe("PeerValidation", function () {
         { recordId: f.first.recordId, author: f.author.address, validators: 4, deadline: 99 },
       );
       expect(await f.pv.consentDigest(f.first.recordId, f.author.address, 4, 99)).to.equal(digest);
+    });
+  });
+
+  describe("record registry", function () {
+    it("is deployed by RecordRegistry, whose canRead lets a seated, active validator (only) read the record", async function () {
+      const f = await loadFixture(deploy);
+      const embedded = (await ethers.getContractAt("PeerValidation", await f.registry.peerValidation())) as unknown as PeerValidation;
+      expect(await embedded.recordRegistry()).to.equal(await f.registry.getAddress());
+      expect(await embedded.providerRegistry()).to.equal(await f.providers.getAddress());
+      for (const h of [f.authorDept, ...f.hospitals]) await embedded.connect(h).joinPool();
+      const deadline = await inADay();
+      const signature = await f.patient.signTypedData(
+        { name: "Meridian PeerValidation", version: "1", chainId: f.chainId, verifyingContract: await embedded.getAddress() },
+        CONSENT_TYPES,
+        { recordId: f.first.recordId, author: f.author.address, validators: 4, deadline },
+      );
+      await embedded.connect(f.author).submit(f.first.recordId, f.first.proof, deadline, signature);
+      await mine(1);
+      await embedded.draw(f.first.recordId);
+      const seats: string[] = (await embedded.getSeats(f.first.recordId)).map((s: { validator: string }) => s.validator);
+      const others = [f.authorDept, ...f.hospitals].map((h) => h.address).filter((a) => !seats.includes(a));
+      for (const v of seats) expect(await f.registry.canRead(v, f.first.recordId)).to.equal(true);
+      for (const o of others) expect(await f.registry.canRead(o, f.first.recordId)).to.equal(false);
+      await f.providers.suspend(seats[0]!);
+      expect(await f.registry.canRead(seats[0]!, f.first.recordId)).to.equal(false);
     });
   });
 
