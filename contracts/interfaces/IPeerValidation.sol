@@ -21,9 +21,10 @@ import {IRecordRegistry} from "./IRecordRegistry.sol";
  *
  * Randomness: {submit} fixes a future block (the next one); {draw}, sent in any later block
  * within 256 blocks, mixes that block's hash with the record id. Whoever submits cannot know that
- * hash; the proposer of that block can withhold it (and lose its reward) to get another one, so a
- * proposer gets at most one bit of bias per slot it proposes. A local development chain has no
- * randomness at all. See docs/peer-validation.md.
+ * hash. Whoever builds that block can: it can try many block contents and publish the hash it
+ * prefers, or withhold the block; an author who controls or pays that one block's builder can
+ * choose the draw. A draw more than 256 blocks late renews the seed, a re-roll if nobody else
+ * draws in time. A local development chain has no randomness at all. See docs/peer-validation.md.
  *
  * Nothing readable is stored or logged: addresses, record ids, hashes, HPKE-wrapped keys.
  * Loops are bounded by `VALIDATORS` and `MAX_DRAW_SAMPLES`; none runs over providers or records.
