@@ -9,6 +9,7 @@ import { formatTime } from "@/lib/format.ts";
 import { formatByteSize } from "@/lib/fhir-view.ts";
 import { FhirRecord } from "./fhir-record.tsx";
 import { ErrorText } from "./error-text.tsx";
+import { useValidationStatuses, ValidationBadge } from "./validation/status-badge.tsx";
 
 const VIA: Record<string, string> = {
   patient: "your own key",
@@ -22,10 +23,11 @@ const VIA: Record<string, string> = {
 /** Fetches, verifies and decrypts one record in this page, then renders it for a person. */
 export function OpenedRecord({ client, recordId, onClose }: { client: MeridianClient; recordId: Hex; onClose: () => void }) {
   const record = useQuery({ queryKey: ["record", client.address, recordId], queryFn: () => client.readRecord(recordId), retry: false, staleTime: Infinity });
+  const validation = useValidationStatuses(client.ctx, [recordId]);
   return (
     <section className="card" aria-labelledby="opened-title" data-testid="opened-record">
       <div className="row" style={{ justifyContent: "space-between" }}>
-        <h2 id="opened-title">Record {recordId.slice(0, 10)}…</h2>
+        <h2 id="opened-title">Record {recordId.slice(0, 10)}… <ValidationBadge status={validation.get(recordId.toLowerCase())} /></h2>
         <button type="button" className="secondary" onClick={onClose}>Close</button>
       </div>
       {record.isPending ? <p role="status">Fetching, verifying and decrypting…</p> : null}
