@@ -5,8 +5,8 @@ import { useState } from "react";
 import type { Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import {
-  decodeValidationConsent, drawValidators, getValidationCase, listValidationKeyShares, listValidationSubmissions, submitForValidation,
-  ValidationStatus, ValidationVote,
+  decodeValidationConsent, drawValidators, getValidationCase, listValidationKeyShares, listValidationSubmissions, replaceValidator,
+  submitForValidation, ValidationStatus, ValidationVote,
 } from "@meridian/sdk/chain/peer-validation.ts";
 import { shareValidationKeys } from "@meridian/sdk/validation.ts";
 import { ErrorText } from "@/components/error-text.tsx";
@@ -54,6 +54,10 @@ function AuthorCase({ client, recordId }: { client: MeridianClient; recordId: He
   };
   const draw = useAction(async () => { await drawValidators(client.ctx, { recordId }); await refresh(); });
   const share = useAction(async () => { await shareValidationKeys(client, recordId); await refresh(); });
+  const replace = useAction(async (validator: Hex) => { await replaceValidator(client.ctx, { recordId, validator }); await refresh(); });
+  // the chain's clock decides deadlines (a local chain may run ahead of the wall clock)
+  const chainTime = useQuery({ queryKey: ["chain-time"], queryFn: async () => Number((await client.ctx.publicClient.getBlock()).timestamp), refetchInterval: 30_000 });
+  const now = chainTime.data ?? 0;
   if (!c.data) return null;
   const seated = c.data.seats.filter((s) => BigInt(s.validator) !== 0n);
   const sharedWith = new Set((shares.data ?? []).map((s) => s.validator.toLowerCase()));
@@ -72,6 +76,9 @@ function AuthorCase({ client, recordId }: { client: MeridianClient; recordId: He
             <li key={s.validator} data-testid="seat">
               <ProviderName client={client} address={s.validator} />: {s.vote === ValidationVote.Approve ? "approved" : s.vote === ValidationVote.Reject ? "rejected" : `not voted yet (until ${formatTime(s.deadline)})`}
               {sharedWith.has(s.validator.toLowerCase()) ? "" : " — key not shared yet"}
+              {c.data.status === ValidationStatus.Pending && s.vote === ValidationVote.None && s.deadline < now ? (
+                <>{" "}<button type="button" className="secondary" onClick={() => void replace.start(s.validator)} disabled={replace.pending}>Replace (deadline passed)</button></>
+              ) : null}
             </li>
           ))}
         </ol>
@@ -84,6 +91,7 @@ function AuthorCase({ client, recordId }: { client: MeridianClient; recordId: He
       ) : null}
       <ErrorText error={draw.error} />
       <ErrorText error={share.error} />
+      <ErrorText error={replace.error} />
     </article>
   );
 }
