@@ -149,7 +149,8 @@ interface IPeerValidation {
     error PeerValidationDrawFailed(bytes32 recordId, uint256 drawn, uint256 needed);
     /// @notice `account` is not the author of record `recordId`'s case.
     error PeerValidationNotCaseAuthor(bytes32 recordId, address account);
-    /// @notice `validators` and `wrappedKeys` have different lengths.
+    /// @notice `validators` and `wrappedKeys` have different lengths (`validators`, `wrappedKeys`), or
+    /// more validators than seats were given (`validators`, `VALIDATORS`).
     error PeerValidationLengthMismatch(uint256 validators, uint256 wrappedKeys);
     /// @notice A wrapped key must be 1..512 bytes; it is `length`.
     error PeerValidationInvalidWrappedKey(uint256 length);
@@ -222,8 +223,9 @@ interface IPeerValidation {
     /**
      * @notice Shares record `recordId`'s data key with validators of its case: `wrappedKeys[i]` is the
      * key sealed with HPKE to `validators[i]`'s current X25519 key. Nothing is stored.
-     * @dev Requirements: caller the case's author; each `validators[i]` holds a seat; each wrapped key
-     * 1..512 bytes. Emits {ValidationKeyShared} per validator.
+     * @dev Requirements: caller the case's author; case `Pending`; as many keys as validators, at most
+     * `VALIDATORS`; each `validators[i]` holds a seat; each wrapped key 1..512 bytes. Emits
+     * {ValidationKeyShared} per validator.
      */
     function shareKeys(bytes32 recordId, address[] calldata validators, bytes[] calldata wrappedKeys) external;
 
