@@ -98,7 +98,7 @@ export interface ReadRecordResult {
   plaintext: Uint8Array;
   anchor: RecordAnchor;
   /** Which key opened it. */
-  via: "patient" | "record-grant" | "category-grant" | "all-grant" | "guardian" | "emergency";
+  via: "patient" | "record-grant" | "category-grant" | "all-grant" | "guardian" | "emergency" | "validation";
 }
 
 /** A consent code made by {@link MeridianClient.createConsentCode}: what the patient's app shows. */
@@ -368,6 +368,11 @@ export class MeridianClient {
         const kek = regressKek(kekFromBundle(await this.#unwrapGrant(g), anchor.category), g.keyEpoch, anchor.keyEpoch);
         return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "all-grant" };
       }
+    }
+    // a validator chosen for the record reads with the key its author shared (peer validation)
+    if (BigInt(this.ctx.deployment.peerValidation ?? 0) !== 0n) {
+      const [{ isValidatorOf }, { readRecordAsValidator }] = await Promise.all([import("./chain/peer-validation.ts"), import("./validation.ts")]);
+      if (await isValidatorOf(this.ctx, recordId, me)) return readRecordAsValidator(this, recordId);
     }
     throw new MissingKeyError("You may read this record, but no key shared with you opens it.", { hint: "Ask the patient to re-issue your grant." });
   }

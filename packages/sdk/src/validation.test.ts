@@ -110,6 +110,7 @@ test("a diagnosis validated by 3 of 4 chosen hospitals, each reading it with the
     const read = await readRecordAsValidator(v, recordId);
     assert.equal(text(read.plaintext), diagnosis);
     assert.equal(read.via, "validation");
+    assert.equal(text((await v.readRecord(recordId)).plaintext), diagnosis, "the client's own readRecord opens it for a validator too");
     assert.deepEqual(await listValidatorAssignments(v.ctx, v.address).then((ids) => ids.includes(recordId)), true);
   }
 
