@@ -344,17 +344,8 @@ export class MeridianClient {
       const kek = await (await this.#ring()).categoryKek(anchor.category, anchor.keyEpoch);
       return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "patient" };
     }
-    if ((await getGuardianLevel(this.ctx, anchor.patient, me)) !== GuardianLevel.None) {
-      const kek = await (await this.#kekSource(anchor.patient)).categoryKek(anchor.category, anchor.keyEpoch);
-      return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "guardian" };
-    }
+    // the usual path first (a grantee), then the rarer ones: guardian, emergency access, validator
     const grants = (await listGrantEvents(this.ctx, { patient: anchor.patient, grantee: me })).reverse();
-    const release = (await listEmergencyKeyReleases(this.ctx, { provider: me, patient: anchor.patient })).find((r) => r.recordId.toLowerCase() === recordId.toLowerCase());
-    if (release) {
-      const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: anchor.patient, grantee: me, scope: "record", target: recordId, keyEpoch: anchor.keyEpoch });
-      const dek = await unwrapKey({ recipient: await this.#granteeKeys(release.blockNumber), wrapped: hexToBytes(release.wrappedKey), info });
-      return { plaintext: await openRecord({ envelope, key: { dek }, context }), anchor, via: "emergency" };
-    }
     for (const g of grants) {
       if (g.scope.kind === "record" && g.scope.recordId.toLowerCase() === recordId.toLowerCase()) {
         return { plaintext: await openRecord({ envelope, key: { dek: await this.#unwrapGrant(g) }, context }), anchor, via: "record-grant" };
@@ -368,6 +359,16 @@ export class MeridianClient {
         const kek = regressKek(kekFromBundle(await this.#unwrapGrant(g), anchor.category), g.keyEpoch, anchor.keyEpoch);
         return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "all-grant" };
       }
+    }
+    if ((await getGuardianLevel(this.ctx, anchor.patient, me)) !== GuardianLevel.None) {
+      const kek = await (await this.#kekSource(anchor.patient)).categoryKek(anchor.category, anchor.keyEpoch);
+      return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "guardian" };
+    }
+    const release = (await listEmergencyKeyReleases(this.ctx, { provider: me, patient: anchor.patient })).find((r) => r.recordId.toLowerCase() === recordId.toLowerCase());
+    if (release) {
+      const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: anchor.patient, grantee: me, scope: "record", target: recordId, keyEpoch: anchor.keyEpoch });
+      const dek = await unwrapKey({ recipient: await this.#granteeKeys(release.blockNumber), wrapped: hexToBytes(release.wrappedKey), info });
+      return { plaintext: await openRecord({ envelope, key: { dek }, context }), anchor, via: "emergency" };
     }
     // a validator chosen for the record reads with the key its author shared (peer validation)
     if (BigInt(this.ctx.deployment.peerValidation ?? 0) !== 0n) {
