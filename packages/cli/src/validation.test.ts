@@ -5,46 +5,22 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-import { mnemonicToAccount } from "viem/accounts";
 import { createMeridianClient } from "@meridian/sdk/client.ts";
 import { admitProvider } from "@meridian/sdk/chain/actions.ts";
 import { joinValidatorPool } from "@meridian/sdk/chain/peer-validation.ts";
 import { ProviderKind } from "@meridian/sdk/chain/types.ts";
 import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
-import { connectChain, devAccount, HARDHAT_TEST_MNEMONIC, loadDeployment, walletFor } from "./env.ts";
-
-const root = path.resolve(import.meta.dirname, "../../..");
-const main = path.join(root, "packages/cli/src/main.ts");
-const run = promisify(execFile);
-const addr = (i: number) => mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: i }).address;
+import { connectChain, devAccount, loadDeployment, walletFor } from "./env.ts";
+import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
 const AUTHOR = 2, PATIENT = 5;
 const HOSPITALS = [7, 8, 9, 10, 11];
-let node: ChildProcess;
+let h: CliHarness;
 let dir: string;
 let rpc: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
-}
-
-/** Runs `meridian ...args` as dev account `dev`. */
-async function cli(dev: number | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = ["--rpc-url", rpc, "--data-dir", dir, ...(dev === undefined ? [] : ["--dev-account", String(dev)])];
-  try {
-    const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: root, env: { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "" }, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli: CliHarness["cli"] = (dev, ...args) => h.cli(dev, ...args);
 
 /** Runs a command that must succeed and parses its JSON output. */
 async function json(dev: number | undefined, ...args: string[]) {
@@ -54,15 +30,8 @@ async function json(dev: number | undefined, ...args: string[]) {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-validation-cli-"));
-  const port = await freePort();
-  rpc = `http://127.0.0.1:${port}`;
-  node = spawn(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("hardhat node did not start in 60 s")), 60_000);
-    node.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("Started HTTP")) { clearTimeout(timer); resolve(); } });
-    node.on("exit", (c) => reject(new Error(`hardhat node exited with ${c}`)));
-  });
+  h = await startCliHarness("validation-cli");
+  ({ dir, rpc } = h);
   await json(0, "deploy", "--regulator", addr(1));
   // Setup through the SDK in this process (each CLI run costs ~3 s of start-up); the validation
   // commands themselves all run through the CLI.
@@ -85,8 +54,7 @@ before(async () => {
 });
 
 after(async () => {
-  node?.kill();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 /**
