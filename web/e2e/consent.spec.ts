@@ -5,40 +5,22 @@
  * regulator, 2 a hospital, 9 an emergency department, 3 and 4 patients, 19 a guardian. Account 9
  * is a provider, never a registered patient: meridian.spec.ts asks it as "an unregistered patient".
  */
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import path from "node:path";
 import type { Address } from "viem";
-import { admitProvider, getPatient, getProvider } from "@meridian/sdk/chain/actions.ts";
+import { getPatient } from "@meridian/sdk/chain/actions.ts";
 import { getGuardianLevel, GuardianLevel } from "@meridian/sdk/chain/consent.ts";
-import { ProviderKind, ProviderStatus } from "@meridian/sdk/chain/types.ts";
 import { RecordCategory } from "@meridian/sdk/categories.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { clientFor, contextFor, screenshotDir } from "./fixtures.ts";
-import { injectWallet } from "./wallet.ts";
+import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixtures.ts";
 
-const REGULATOR = 1, HOSPITAL = 2, WARD = 3, PATIENT = 4, EMERGENCY = 9, GUARDIAN = 19;
+const HOSPITAL = 2, WARD = 3, PATIENT = 4, EMERGENCY = 9, GUARDIAN = 19;
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function open(browser: Browser, index: number, url: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  page.on("pageerror", (e) => console.log(`[browser ${index}] ${e.message}`));
-  await injectWallet(page, index);
-  await page.goto(url);
-  await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();
-  await page.getByRole("button", { name: "Sign to create my key" }).click();
-  return page;
-}
+const open = openSignedIn;
 
-/** An admitted provider with its key published (admitted and published once per chain). */
-async function providerClient(index: number, name: string, department: string, baseURL: string): Promise<MeridianClient> {
-  const client = await clientFor(index, baseURL);
-  if ((await getProvider(client.ctx, client.address)).status === ProviderStatus.None) {
-    await admitProvider(await contextFor(REGULATOR), { provider: client.address, kind: ProviderKind.Hospital, name, department });
-  }
-  if ((await getProvider(client.ctx, client.address)).keyVersion === 0) await client.publishProviderKey();
-  return client;
-}
+const providerClient = admittedHospital;
 
 /** A registered account (a patient, or a guardian: a guardian's key is wrapped to its registered key). */
 async function registeredClient(index: number, baseURL: string): Promise<MeridianClient> {

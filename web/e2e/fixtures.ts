@@ -5,9 +5,12 @@ import path from "node:path";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { hardhat } from "viem/chains";
 import type { MeridianContext, MeridianDeployment } from "@meridian/sdk/chain/types.ts";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
+import type { Browser, Page } from "@playwright/test";
+import { admitProvider, getProvider } from "@meridian/sdk/chain/actions.ts";
+import { ProviderKind, ProviderStatus } from "@meridian/sdk/chain/types.ts";
+import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
 import { createHttpStore } from "@meridian/sdk/storage/http.ts";
-import { devAccount, RPC_URL } from "./wallet.ts";
+import { devAccount, injectWallet, RPC_URL } from "./wallet.ts";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
 export const screenshotDir = path.join(repoRoot, "docs", "screenshots");
@@ -37,4 +40,31 @@ export async function contextFor(index: number): Promise<MeridianContext> {
 /** An SDK client for dev account `index`, storing through the app's own blob API. */
 export async function clientFor(index: number, baseURL: string) {
   return createMeridianClient({ ...(await contextFor(index)), store: createHttpStore({ baseUrl: `${baseURL}/api/blobs` }) });
+}
+
+/** Dev account of the regulator in every browser test's deployment (the stack script's choice). */
+export const REGULATOR_ACCOUNT = 1;
+
+/**
+ * A new browser context with the test wallet injected as dev account `index`, at `url`,
+ * connected and signed in (the key-derivation signature given).
+ */
+export async function openSignedIn(browser: Browser, index: number, url: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.on("pageerror", (e) => console.log(`[browser ${index}] ${e.message}`));
+  await injectWallet(page, index);
+  await page.goto(url);
+  await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();
+  await page.getByRole("button", { name: "Sign to create my key" }).click();
+  return page;
+}
+
+/** Dev account `index` as an admitted hospital with its key published (idempotent: once per chain). */
+export async function admittedHospital(index: number, name: string, department: string, baseURL: string): Promise<MeridianClient> {
+  const client = await clientFor(index, baseURL);
+  if ((await getProvider(client.ctx, client.address)).status === ProviderStatus.None) {
+    await admitProvider(await contextFor(REGULATOR_ACCOUNT), { provider: client.address, kind: ProviderKind.Hospital, name, department });
+  }
+  if ((await getProvider(client.ctx, client.address)).keyVersion === 0) await client.publishProviderKey();
+  return client;
 }

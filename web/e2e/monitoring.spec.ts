@@ -7,7 +7,7 @@
  * Accounts: 1 regulator, 10 the monitoring provider, 11 the patient, 8 a stranger. Uses MIT-BIH
  * record 208 when ../shared/data is present, else the project's synthetic record.
  */
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -23,23 +23,15 @@ import { syntheticRecord } from "@meridian/ecg/wfdb/synthetic.ts";
 import { readWindowBundle } from "@meridian/ecg/monitoring/fhir.ts";
 import { enrolMonitoring, runMonitoring } from "@meridian/ecg/monitoring/pipeline.ts";
 import type { MonitoringRun } from "@meridian/ecg/monitoring/pipeline.ts";
-import { clientFor, contextFor, screenshotDir } from "./fixtures.ts";
-import { devAccount, injectWallet } from "./wallet.ts";
+import { clientFor, contextFor, openSignedIn, screenshotDir } from "./fixtures.ts";
+import { devAccount } from "./wallet.ts";
 
 test.describe.configure({ mode: "serial" });
 
 const REGULATOR = 1, MONITORING_PROVIDER = 10, PATIENT = 11, STRANGER = 8;
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 
-async function open(browser: Browser, index: number, url: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  page.on("pageerror", (e) => console.log(`[browser ${index}] ${e.message}`));
-  await injectWallet(page, index);
-  await page.goto(url);
-  await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();
-  await page.getByRole("button", { name: "Sign to create my key" }).click();
-  return page;
-}
+const open = openSignedIn;
 
 let run: MonitoringRun;
 

@@ -7,43 +7,25 @@
  * the patient sees both statuses. Dev accounts: 1 the regulator, 12 the author, 13 the patient,
  * 14-18 the pool's hospitals (14 joins from its page).
  */
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import path from "node:path";
 import type { Address, Hex } from "viem";
-import { admitProvider, getPatient, getProvider } from "@meridian/sdk/chain/actions.ts";
+import { getPatient } from "@meridian/sdk/chain/actions.ts";
 import { getValidationCase, isInValidatorPool, joinValidatorPool, ValidationStatus } from "@meridian/sdk/chain/peer-validation.ts";
-import { ProviderKind, ProviderStatus } from "@meridian/sdk/chain/types.ts";
 import { RecordCategory } from "@meridian/sdk/categories.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { clientFor, contextFor, screenshotDir } from "./fixtures.ts";
-import { injectWallet } from "./wallet.ts";
+import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixtures.ts";
 
 test.describe.configure({ mode: "serial" });
 
-const REGULATOR = 1, AUTHOR = 12, PATIENT = 13;
+const AUTHOR = 12, PATIENT = 13;
 const HOSPITALS = [14, 15, 16, 17, 18] as const;
 const NAMES = ["Northgate Hospital", "Riverside Infirmary", "St Anne's Hospital", "Lakeside Medical Centre", "Hillcrest Hospital"];
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-async function open(browser: Browser, index: number, url: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  page.on("pageerror", (e) => console.log(`[browser ${index}] ${e.message}`));
-  await injectWallet(page, index);
-  await page.goto(url);
-  await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();
-  await page.getByRole("button", { name: "Sign to create my key" }).click();
-  return page;
-}
+const open = openSignedIn;
 
-/** An admitted hospital with its key published (idempotent). */
-async function hospital(index: number, name: string, department: string, baseURL: string): Promise<MeridianClient> {
-  const client = await clientFor(index, baseURL);
-  if ((await getProvider(client.ctx, client.address)).status === ProviderStatus.None) {
-    await admitProvider(await contextFor(REGULATOR), { provider: client.address, kind: ProviderKind.Hospital, name, department });
-  }
-  if ((await getProvider(client.ctx, client.address)).keyVersion === 0) await client.publishProviderKey();
-  return client;
-}
+const hospital = admittedHospital;
 
 const diagnosis = (text: string, code: string) => JSON.stringify({
   resourceType: "Condition",
