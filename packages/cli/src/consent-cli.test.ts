@@ -70,6 +70,14 @@ test("a SHARE AND VIEW guardian approves a request for the patient; a VIEW guard
   const acted = audit.events.filter((e: { event: string }) => e.event === "GuardianActed");
   assert.equal(acted.length, 1);
   assert.equal(acted[0].guardian, addr(GUARDIAN));
+
+  // a guardian's revocation advances the key epoch; the patient's `rekey` brings the others up to it
+  await json(GUARDIAN, "guardian", "revoke", addr(PATIENT), addr(ER), "--category", "lab");
+  const stale = await json(PATIENT, "rekey", "--dry-run");
+  assert.deepEqual(stale.guardians.map((g: { guardian: string }) => g.guardian).sort(), [addr(GUARDIAN), addr(VIEWER)].sort());
+  const rekeyed = await json(PATIENT, "rekey");
+  assert.ok(rekeyed.transactions.length >= 3, "the hospital's all-records grant and both guardians");
+  assert.deepEqual((await json(PATIENT, "rekey", "--dry-run")).guardians, []);
 });
 
 test("an emergency access appears first in the patient's audit log; a guardian releases the key; the provider reads the summary", { timeout: 180_000 }, async () => {

@@ -589,6 +589,23 @@ scopeOptions(guardian.command("revoke <patient> <provider>").description("SHARE 
     try { out(await c.revoke({ patient: address(patient, "patient"), grantee: address(grantee, "provider"), scope: scopeOf(o) })); } finally { await c.close(); }
   }));
 
+program.command("rekey")
+  .description("patient: re-issue live grants and re-key guardians still at an older key epoch (needed after a guardian revokes)")
+  .option("--dry-run", "only list who holds stale keys")
+  .action(action(async (o: { dryRun?: boolean }) => {
+    const c = await client();
+    try {
+      const stale = await c.staleKeyHolders();
+      const holders = { keyEpoch: stale.keyEpoch, grants: stale.grants.map((g) => ({ grantee: g.grantee, scope: g.scope, write: g.write, keyEpoch: g.keyEpoch })), guardians: stale.guardians.map(guardianView) };
+      if (o.dryRun || (holders.grants.length === 0 && holders.guardians.length === 0)) {
+        out(holders);
+        return;
+      }
+      const sent = await c.reissueAfterEpochChange();
+      out({ ...holders, transactions: sent.map((t) => ({ hash: t.hash, gasUsed: t.gasUsed })) });
+    } finally { await c.close(); }
+  }));
+
 function guardianView(g: Guardianship) {
   return { patient: g.patient, guardian: g.guardian, level: g.level === GuardianLevel.View ? "view" : "share and view", keyEpoch: g.keyEpoch };
 }

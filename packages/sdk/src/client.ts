@@ -478,21 +478,33 @@ export class MeridianClient {
    * removal, or a revocation made by a guardian). Returns what was sent.
    */
   async reissueAfterEpochChange(): Promise<(TransactionResult & { grantId?: Hex })[]> {
-    const { keyEpoch } = await getPatient(this.ctx, this.address);
+    const { keyEpoch, grants, guardians } = await this.staleKeyHolders();
     const reissued: (TransactionResult & { grantId?: Hex })[] = [];
+    for (const g of grants) {
+      reissued.push(await issueGrant(this.ctx, { grantee: g.grantee, scope: g.scope, write: g.write, expiresAt: g.expiresAt, wrappedKey: await this.#wrapFor(g.grantee, g.scope, keyEpoch) }));
+    }
+    for (const g of guardians) reissued.push(await this.appointGuardian({ guardian: g.guardian, level: g.level }));
+    return reissued;
+  }
+
+  /**
+   * Patient: who holds keys of an older key epoch than the current one and should be re-keyed
+   * ({@link reissueAfterEpochChange}): live category/all grants (with their current write and
+   * expiry) and guardians. Non-empty after a revocation or removal made outside this client,
+   * e.g. by a SHARE AND VIEW guardian; until then those providers cannot write new records.
+   */
+  async staleKeyHolders(): Promise<{ keyEpoch: number; grants: GrantEvent[]; guardians: Guardianship[] }> {
+    const { keyEpoch } = await getPatient(this.ctx, this.address);
     const latest = new Map<Hex, GrantEvent>();
     for (const g of await listGrantEvents(this.ctx, { patient: this.address })) latest.set(g.grantId, g);
+    const grants: GrantEvent[] = [];
     for (const g of latest.values()) {
       if (g.scope.kind === "record" || g.keyEpoch >= keyEpoch) continue;
       const state = await getGrant(this.ctx, { patient: this.address, grantee: g.grantee, scope: g.scope });
-      if (!state.active) continue;
-      reissued.push(await issueGrant(this.ctx, { grantee: g.grantee, scope: g.scope, write: state.write, expiresAt: state.expiresAt, wrappedKey: await this.#wrapFor(g.grantee, g.scope, keyEpoch) }));
+      if (state.active) grants.push({ ...g, write: state.write, expiresAt: state.expiresAt });
     }
-    for (const g of await listGuardianships(this.ctx, { patient: this.address })) {
-      if (g.keyEpoch >= keyEpoch) continue;
-      reissued.push(await this.appointGuardian({ guardian: g.guardian, level: g.level }));
-    }
-    return reissued;
+    const guardians = (await listGuardianships(this.ctx, { patient: this.address })).filter((g) => g.keyEpoch < keyEpoch);
+    return { keyEpoch, grants, guardians };
   }
 
   /** Provider: asks `patient` for access over `scope`. */

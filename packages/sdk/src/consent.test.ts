@@ -169,3 +169,19 @@ test("the patient builds its emergency summary (an International Patient Summary
   const patientEntry = summary.entry?.find((e) => e.resource?.resourceType === "Patient")?.resource as { identifier?: unknown } | undefined;
   assert.equal(patientEntry?.identifier, undefined, "no identifiers in the break-glass summary");
 });
+
+test("after a guardian revokes, providers' write grants are stale until the patient's app re-keys them", async () => {
+  await patient.grant({ grantee: er.address, scope: { kind: "category", category: RecordCategory.Cardiac }, write: true });
+  await er.addRecord({ patient: patient.address, plaintext: bytes("ECG report 1"), category: RecordCategory.Cardiac });
+  const { revocation } = await guardian.revoke({ patient: patient.address, grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Lab } });
+  await assert.rejects(er.addRecord({ patient: patient.address, plaintext: bytes("ECG report 2"), category: RecordCategory.Cardiac }), AccessDeniedError);
+  const stale = await patient.staleKeyHolders();
+  assert.equal(stale.keyEpoch, revocation.keyEpoch);
+  assert.ok(stale.grants.some((g) => g.grantee === er.address && g.write), "the ER's write grant is at an old epoch");
+  assert.ok(stale.guardians.some((g) => g.guardian === guardian.address), "so is the guardian's key");
+  await patient.reissueAfterEpochChange();
+  const after = await patient.staleKeyHolders();
+  assert.deepEqual([after.grants.length, after.guardians.length], [0, 0]);
+  const r = await er.addRecord({ patient: patient.address, plaintext: bytes("ECG report 2"), category: RecordCategory.Cardiac });
+  assert.equal(text((await guardian.readRecord(r.recordId)).plaintext), "ECG report 2");
+});
