@@ -107,6 +107,15 @@ test("a Share and view guardian approves a provider's request for the patient; t
   const patientPage = await open(browser, WARD, "/patient");
   const acted = patientPage.getByRole("region", { name: "Audit log" }).getByTestId("audit-row").filter({ hasText: "GuardianActed" });
   await expect(acted.first()).toContainText(guardian.address);
+
+  // the guardian revokes: the key epoch moves on, and the patient's page asks to update the keys
+  await guardian.revoke({ patient: patient.address, grantee: er.address, scope: { kind: "category", category: RecordCategory.Document } });
+  const again = await open(browser, WARD, "/patient");
+  const notice = again.getByTestId("stale-keys");
+  await expect(notice).toContainText("guardian(s)");
+  await notice.getByRole("button", { name: "Update keys" }).click();
+  await expect(again.getByText(/Keys updated/)).toBeVisible();
+  expect((await patient.staleKeyHolders()).guardians).toEqual([]);
 });
 
 test("emergency access: on chain first in the patient's audit log, key released by the guardian, the provider reads the allergy", async ({ browser, baseURL }) => {

@@ -8,7 +8,7 @@ import { AuditLog, Grants, RequestInbox } from "@/components/patient/sharing.tsx
 import { LabTrends } from "@/components/patient/lab-trends.tsx";
 import { RemoteMonitoring } from "@/components/patient/monitoring.tsx";
 import { ConsentByCode } from "@/components/consent/create-code.tsx";
-import { Guardians } from "@/components/guardian/guardians.tsx";
+import { Guardians, StaleKeysNotice } from "@/components/guardian/guardians.tsx";
 import { EmergencySummaryCard } from "@/components/emergency/patient-summary.tsx";
 import { PeerValidationConsent } from "@/components/validation/patient-consent.tsx";
 
@@ -20,6 +20,7 @@ export default function PatientPage() {
       <Gate audience="patient">
         {client ? (
           <>
+            <StaleKeysNotice client={client} />
             <RequestInbox client={client} patient={client.address} />
             <UploadRecords client={client} />
             <RecordTimeline client={client} patient={client.address} />

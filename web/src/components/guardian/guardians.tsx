@@ -77,3 +77,32 @@ export function Guardians({ client }: { client: MeridianClient }) {
     </section>
   );
 }
+
+/**
+ * Patient: shown only when live grants or guardians hold keys of an older key epoch (after a
+ * guardian revoked a grant or stepped down): those providers cannot add records until the
+ * patient's wallet re-keys them ({@link MeridianClient.reissueAfterEpochChange}).
+ */
+export function StaleKeysNotice({ client }: { client: MeridianClient }) {
+  const queryClient = useQueryClient();
+  const patient = client.address;
+  const stale = useQuery({ queryKey: ["stale-keys", patient], queryFn: () => client.staleKeyHolders() });
+  const update = useAction(async () => {
+    const sent = await client.reissueAfterEpochChange();
+    await Promise.all(["stale-keys", "guardians", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
+    return sent.length;
+  });
+  const grants = stale.data?.grants.length ?? 0, guardians = stale.data?.guardians.length ?? 0;
+  if (grants + guardians === 0) return update.result !== undefined ? <p className="ok" role="status">Keys updated ({update.result} transaction(s)).</p> : null;
+  return (
+    <section className="card alert" aria-labelledby="stale-keys-title" data-testid="stale-keys">
+      <h2 id="stale-keys-title">Keys to update</h2>
+      <p>
+        Your records moved to key epoch {stale.data?.keyEpoch} (a guardian revoked access, or one stepped down). {grants} grant(s) and {guardians} guardian(s)
+        still hold keys of an older epoch: they read what was written before, but providers with write consent cannot add records until you update them.
+      </p>
+      <p><button type="button" disabled={update.pending} onClick={() => void update.start()}>{update.pending ? "Updating…" : "Update keys"}</button> <span className="muted">One transaction per grant or guardian.</span></p>
+      <ErrorText error={update.error} />
+    </section>
+  );
+}
