@@ -53,6 +53,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
         onlyRole(REGULATOR_ROLE)
     {
         if (provider == address(0)) revert ProviderRegistryZeroAddress();
+        if (hasRole(REGULATOR_ROLE, provider)) revert ProviderRegistryRegulatorCannotBeProvider(provider);
         ProviderStatus status = _memberships[provider].status;
         if (status != ProviderStatus.None) revert ProviderRegistryAlreadyAdmitted(provider, status);
         if (kind == ProviderKind.None) revert ProviderRegistryInvalidKind();
@@ -138,6 +139,16 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     /// @inheritdoc IProviderRegistry
     function encryptionKeyOf(address provider) external view returns (bytes32) {
         return _encryptionKeys[provider];
+    }
+
+    /// @dev The regulator's powers stop at membership: an account that was ever admitted as a
+    /// provider can never hold `REGULATOR_ROLE` (and {admit} refuses a holder of it), so the
+    /// regulator can never be a grantee, open emergency access or validate a diagnosis.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == REGULATOR_ROLE && _memberships[account].status != ProviderStatus.None) {
+            revert ProviderRegistryRegulatorCannotBeProvider(account);
+        }
+        return super._grantRole(role, account);
     }
 
     /// @dev The block time in seconds; virtual so tests can move it.

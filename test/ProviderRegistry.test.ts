@@ -486,6 +486,22 @@ describe("ProviderRegistry", function () {
   });
 
   describe("role management", function () {
+    it("the regulator can never be a provider: admit refuses a regulator, and no provider (even removed) can be made regulator", async function () {
+      const { providers, asRegulator, admin, regulator, hospital, REGULATOR_ROLE } = await loadFixture(deployProviderRegistry);
+      await expect(asRegulator.admit(regulator.address, Kind.Hospital, "Ministry Hospital", ""))
+        .to.be.revertedWithCustomError(providers, "ProviderRegistryRegulatorCannotBeProvider")
+        .withArgs(regulator.address);
+      await asRegulator.admit(hospital.address, Kind.Hospital, "St Mary's", "");
+      await expect(providers.connect(admin).grantRole(REGULATOR_ROLE, hospital.address))
+        .to.be.revertedWithCustomError(providers, "ProviderRegistryRegulatorCannotBeProvider")
+        .withArgs(hospital.address);
+      await asRegulator.remove(hospital.address);
+      await expect(providers.connect(admin).grantRole(REGULATOR_ROLE, hospital.address))
+        .to.be.revertedWithCustomError(providers, "ProviderRegistryRegulatorCannotBeProvider")
+        .withArgs(hospital.address);
+      expect(await providers.hasRole(REGULATOR_ROLE, hospital.address)).to.equal(false);
+    });
+
     it("lets the admin add and remove regulators; a regulator cannot grant the role", async function () {
       const { providers, admin, regulator, outsider, hospital, REGULATOR_ROLE, DEFAULT_ADMIN_ROLE } =
         await loadFixture(deployProviderRegistry);

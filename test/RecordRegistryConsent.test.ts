@@ -1029,17 +1029,17 @@ describe("RecordRegistry: consent codes, guardians, emergency access", function 
         }
       });
 
-      it("refuses the regulator by its role, even when it is also an admitted provider (RecordRegistryRegulatorNotAllowed)", async function () {
+      it("refuses the regulator by its role (RecordRegistryRegulatorNotAllowed), and the regulator cannot be admitted as a provider", async function () {
         const f = await loadFixture(deployWithSummary);
         const { registry, providers, regulator, alice } = f;
         await expect(registry.connect(regulator).openEmergencyAccess(alice.address, ETREAT, HOUR))
           .to.be.revertedWithCustomError(registry, "RecordRegistryRegulatorNotAllowed")
           .withArgs(regulator.address);
-        await providers.admit(regulator.address, Kind.Hospital, "Ministry Hospital", "");
-        expect(await providers.isActive(regulator.address)).to.equal(true);
-        await expect(registry.connect(regulator).openEmergencyAccess(alice.address, ETREAT, HOUR))
-          .to.be.revertedWithCustomError(registry, "RecordRegistryRegulatorNotAllowed")
+        // nor can it become a provider to get around that: the registry refuses to admit it
+        await expect(providers.admit(regulator.address, Kind.Hospital, "Ministry Hospital", ""))
+          .to.be.revertedWithCustomError(providers, "ProviderRegistryRegulatorCannotBeProvider")
           .withArgs(regulator.address);
+        expect(await providers.isActive(regulator.address)).to.equal(false);
         expect((await registry.getEmergencyAccess(alice.address, regulator.address)).openedAt).to.equal(0);
         expect(await registry.canRead(regulator.address, f.aliceIps)).to.equal(false);
       });

@@ -69,6 +69,9 @@ interface IProviderRegistry {
     /// `keyVersion` is the key's number (1 for the first key, +1 per rotation).
     event ProviderEncryptionKeySet(address indexed provider, bytes32 encryptionKey, uint32 keyVersion);
 
+    /// @notice `account` holds (or would hold) the regulator's role and be a provider at once: the
+    /// regulator can never be admitted, and an account ever admitted can never become regulator.
+    error ProviderRegistryRegulatorCannotBeProvider(address account);
     /// @notice `provider` is the zero address.
     error ProviderRegistryZeroAddress();
     /// @notice `provider` was already admitted (it may be suspended or removed).

@@ -70,6 +70,7 @@ const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
   PeerValidationDeadlinePassed: { message: "The deadline to vote on this record has passed.", hint: "Your seat can now be given to another hospital (`meridian validation replace`)." },
   PeerValidationInvalidVote: { message: "A vote must approve or reject.", hint: "Pass --approve or --reject." },
   PeerValidationDeadlineNotPassed: { message: "This validator may still vote: its deadline has not passed and it is active.", hint: "Replace it only after its deadline." },
+  ProviderRegistryRegulatorCannotBeProvider: { message: "The regulator can never be a provider (and a provider can never become the regulator).", hint: "Use a separate account for the regulator; its powers stop at membership." },
   ProviderRegistryZeroAddress: { message: "The provider address is zero.", hint: "Pass the provider's account address." },
   ProviderRegistryAlreadyAdmitted: { message: "This provider was already admitted.", hint: "Use suspend, reinstate or remove instead." },
   ProviderRegistryUnknownProvider: { message: "This account was never admitted as a provider.", hint: "Ask the regulator to admit it first." },
