@@ -312,6 +312,7 @@ contract PeerValidation is IPeerValidation, EIP712 {
 
     /// @inheritdoc IPeerValidation
     function poolMemberAt(uint256 index) external view returns (address) {
+        if (index >= _pool.length) revert PeerValidationPoolIndexOutOfRange(index, _pool.length);
         return _pool[index];
     }
 

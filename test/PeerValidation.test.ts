@@ -253,6 +253,10 @@ describe("PeerValidation", function () {
       await f.providers.suspend(h0.address);
       await expect(f.pv.connect(f.outsider).prune(h0.address)).to.emit(f.pv, "PoolLeft").withArgs(h0.address, ethers.id("Hospital A"), f.outsider.address);
       expect(await f.pv.poolMemberAt(1)).to.equal(f.stranger.address); // the last entry filled the hole
+      const size = await f.pv.poolSize();
+      await expect(f.pv.poolMemberAt(size))
+        .to.be.revertedWithCustomError(f.pv, "PeerValidationPoolIndexOutOfRange")
+        .withArgs(size, size);
       await expect(f.pv.connect(f.authorDept).leavePool()).to.emit(f.pv, "PoolLeft").withArgs(f.authorDept.address, institution, f.authorDept.address);
       await expect(f.pv.connect(f.author).joinPool()).to.emit(f.pv, "PoolJoined").withArgs(f.author.address, institution);
       expect(await f.pv.isInPool(f.author.address)).to.equal(true);

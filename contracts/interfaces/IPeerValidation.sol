@@ -164,6 +164,8 @@ interface IPeerValidation {
     error PeerValidationDeadlinePassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
     /// @notice A vote must be `Approve` or `Reject`.
     error PeerValidationInvalidVote();
+    /// @notice `index` is not below the pool's size `size`.
+    error PeerValidationPoolIndexOutOfRange(uint256 index, uint256 size);
     /// @notice `validator` of record `recordId` is active and may still vote until `deadline`; the block time is `now`.
     error PeerValidationDeadlineNotPassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
 
@@ -292,6 +294,7 @@ interface IPeerValidation {
     function poolSize() external view returns (uint256);
 
     /// @notice The pool member at `index` (0 .. poolSize - 1; the order changes when members leave).
+    /// @dev Reverts {PeerValidationPoolIndexOutOfRange} past the end.
     function poolMemberAt(uint256 index) external view returns (address);
 
     /// @notice Whether `account` is in the pool.

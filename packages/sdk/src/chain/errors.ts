@@ -69,6 +69,7 @@ const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
   PeerValidationAlreadyVoted: { message: "This validator has already voted on this record; a vote is final.", hint: "See the case with `meridian validation status`." },
   PeerValidationDeadlinePassed: { message: "The deadline to vote on this record has passed.", hint: "Your seat can now be given to another hospital (`meridian validation replace`)." },
   PeerValidationInvalidVote: { message: "A vote must approve or reject.", hint: "Pass --approve or --reject." },
+  PeerValidationPoolIndexOutOfRange: { message: "There is no pool member at that position.", hint: "Read poolSize first; positions run from 0 to poolSize - 1 and change when members leave." },
   PeerValidationDeadlineNotPassed: { message: "This validator may still vote: its deadline has not passed and it is active.", hint: "Replace it only after its deadline." },
   ProviderRegistryRegulatorCannotBeProvider: { message: "The regulator can never be a provider (and a provider can never become the regulator).", hint: "Use a separate account for the regulator; its powers stop at membership." },
   ProviderRegistryZeroAddress: { message: "The provider address is zero.", hint: "Pass the provider's account address." },
