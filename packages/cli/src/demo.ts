@@ -5,7 +5,9 @@
  * `<data-dir>/ipfs`), deploys, admits providers, registers one patient per FHIR bundle, imports
  * every bundle and attachment, grants one provider all-records access, has it read and
  * byte-compare every record, shows that unauthorized, revoked, expired and suspended access is
- * refused, verifies every hash chain, exports every transaction and event to
+ * refused; shows consent by a one-time code, a guardian approving a request for a patient, and
+ * emergency access to a patient's International Patient Summary (opened on chain first, key
+ * released by the guardian, closed); verifies every hash chain, exports every transaction and event to
  * `<data-dir>/chain/`, scans that export and every IPFS block for the plaintext, and writes a
  * report. Exits non-zero when any check fails.
  *
@@ -26,7 +28,8 @@ import type { BlobStore } from "@meridian/sdk/storage/types.ts";
 import { openRecord } from "@meridian/sdk/crypto/envelope.ts";
 import { PatientKeyring } from "@meridian/sdk/keyring.ts";
 import { DecryptionError } from "@meridian/sdk/crypto/errors.ts";
-import { isReferenceDataBundle, parseFhirJson, recordDraftFromFile, sensitiveStrings, type RecordDraft } from "@meridian/sdk/fhir/index.ts";
+import { isReferenceDataBundle, parseFhirJson, recordDraftFromFile, sensitiveStrings, summarizeInternationalPatientSummary, type RecordDraft } from "@meridian/sdk/fhir/index.ts";
+import { ConsentCodeRefusedError, GuardianLevel } from "@meridian/sdk/chain/consent.ts";
 import { connectChain, devAccount, walletFor, type ChainClients } from "./env.ts";
 import { writeFixtures } from "./fixtures.ts";
 import { summarize } from "./stats.ts";
@@ -250,6 +253,48 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     addGas("suspend provider", (await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "suspend" })).gasUsed);
     await expectDenied("suspended provider refused", () => hospital.readRecord(target.recordId));
     addGas("reinstate provider", (await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "reinstate" })).gasUsed);
+
+    // consent by code (issue 4): the patient signs a one-time code (no gas); the clinic submits it once
+    const code = await alice.createConsentCode({ grantee: clinic.address, scope: { kind: "category", category: target.category } });
+    const redeemed = await clinic.redeemConsentCode(code.text);
+    addGas("redeem consent code", redeemed.gasUsed);
+    const viaCode = await clinic.readRecord(target.recordId);
+    let replayRefused = false;
+    try { await clinic.redeemConsentCode(code.text); } catch (error) { replayRefused = error instanceof ConsentCodeRefusedError && error.reason === "used"; }
+    check("consent by code", (await sha256(viaCode.plaintext)) === target.sha256 && redeemed.consentHash === code.digest && replayRefused, `${names[2][0]} redeemed the patient's code ${code.shortCode} once (a second use was refused) and read a ${categoryName(target.category)} record`);
+
+    // a guardian (another registered account) approves a request for the patient at SHARE AND VIEW
+    const guardianAccount = account(5 + patients.length); // the next dev account after the patients
+    if (5 + patients.length >= 20) await clients.publicClient.waitForTransactionReceipt({ hash: await deployerWallet.sendTransaction({ to: guardianAccount.address, value: parseEther("10") }) });
+    const guardianClient = client(guardianAccount);
+    await guardianClient.registerAsPatient();
+    addGas("appoint guardian", (await alice.appointGuardian({ guardian: guardianClient.address, level: GuardianLevel.ShareAndView })).gasUsed);
+    await lab.requestAccess({ patient: alice.address, scope: { kind: "all" }, durationSeconds: 86400, purpose: "TREAT" });
+    addGas("approve request as guardian", (await guardianClient.approveRequest({ patient: alice.address, requester: lab.address, scope: { kind: "all" } })).gasUsed);
+    const viaGuardianGrant = await lab.readRecord(target.recordId);
+    const acted = (await alice.audit()).filter((e) => e.event === "GuardianActed" && e.args.guardian === guardianClient.address);
+    check("guardian acts for the patient", (await sha256(viaGuardianGrant.plaintext)) === target.sha256 && acted.length === 1, `a SHARE AND VIEW guardian approved ${names[1][0]}'s request; the audit trail names the guardian`);
+
+    // emergency access: an emergency department with no grant opens the patient's International
+    // Patient Summary (on chain first); the guardian releases the key; closing ends the access
+    const erAccount = account(6 + patients.length);
+    if (6 + patients.length >= 20) await clients.publicClient.waitForTransactionReceipt({ hash: await deployerWallet.sendTransaction({ to: erAccount.address, value: parseEther("10") }) });
+    addGas("admit provider", (await admitProvider(ctx(regulator), { provider: erAccount.address, kind: ProviderKind.Hospital, name: "City General Hospital", department: "Emergency" })).gasUsed);
+    const er = client(erAccount);
+    await er.publishProviderKey();
+    const summary = await alice.createEmergencySummary();
+    await expectDenied("no emergency access, no summary", () => er.readRecord(summary.recordId));
+    const emergency = await er.openEmergencyAccess({ patient: alice.address, reason: "ETREAT", durationSeconds: 3600 });
+    addGas("open emergency access", emergency.gasUsed);
+    addGas("release emergency key", (await guardianClient.releaseEmergencyKey({ patient: alice.address, provider: er.address })).gasUsed);
+    const summaryRead = await er.readRecord(summary.recordId);
+    const [firstAlert] = await alice.emergencyAccesses();
+    const events = (await alice.audit()).map((e) => e.event);
+    const view = summarizeInternationalPatientSummary(JSON.parse(new TextDecoder().decode(summaryRead.plaintext)));
+    check("emergency access", summaryRead.via === "emergency" && firstAlert?.provider === er.address && firstAlert.releasedBy === guardianClient.address && events.lastIndexOf("EmergencyAccessOpened") < events.lastIndexOf("EmergencyKeyReleased"), `the emergency department opened the patient's International Patient Summary (reason ETREAT, on chain before the guardian released the key): ${view.allergies.length} allergies, ${view.medications.length} medications, ${view.problems.length} problems`);
+    await expectDenied("emergency access covers only the summary", () => er.readRecord(target.recordId));
+    await er.closeEmergencyAccess({ patient: alice.address, provider: er.address });
+    await expectDenied("closed emergency access refused", () => er.readRecord(summary.recordId));
 
     // tampered ciphertext is an error, never garbage: with the patient's own, correct KEK the
     // untouched envelope opens and the same envelope with one flipped byte does not
