@@ -6,7 +6,8 @@
  * 1. Gas per operation on the in-process Hardhat/EDR chain (median and p95), and whether it
  *    stays flat from the 1st to the 10,000th record, across 200 patients and 1,000 grants; and
  *    the remote-monitoring operations of MonitoringRegistry for 50 patients; consent codes,
- *    guardians and emergency access for 49 patients; peer validation with 16 pool hospitals.
+ *    guardians and emergency access for 49 patients; peer validation with 16 pool hospitals;
+ *    admissions through the governance timelock and the council's immediate suspension.
  * 2. The encrypt-and-store path (sealRecord + Helia put; everything but the transaction) and
  *    the fetch-and-decrypt path (Helia get with CID check + SHA-256 check + openRecord), for
  *    1 KiB .. 10 MiB payloads, beside raw WebCrypto AES-256-GCM + SHA-256 on the same bytes.
@@ -32,6 +33,7 @@ import { validationConsentTypedData } from "../packages/sdk/src/chain/peer-valid
 import { deployMeridian } from "../packages/sdk/src/chain/actions.ts";
 import { DeviceRole, deviceBindingTypedData } from "../packages/sdk/src/chain/monitoring.ts";
 import { consentCodeTuple, consentCodeTypedData, GuardianLevel, type ConsentCode } from "../packages/sdk/src/chain/consent.ts";
+import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "../packages/sdk/src/chain/governance.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
 import { encryptRecord, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
 import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-hash.ts";
@@ -199,6 +201,22 @@ for (const [i, p] of patients.slice(101, 121).entries()) {
   for (const [k, v] of seats.slice(0, approve ? 3 : 2).entries()) {
     const last = k === (approve ? 2 : 1);
     add(last ? "vote (deciding)" : "vote", await send(v, V, peerValidationAbi, "vote", [r.recordId, approve ? 1 : 2, rand32()]));
+  }
+}
+
+// Governance: a second, governed deployment (MeridianTimelock as regulator; no delay here, so
+// schedule and execute follow each other) admits 10 providers through the timelock; the council
+// suspends them at once.
+log("gas: governance, 10 admissions through the timelock");
+{
+  const council = account(5);
+  const governed = await deployGovernedMeridian({ publicClient, walletClient: wallet(account(0)) }, { council: council.address, minDelaySeconds: 0 });
+  const asCouncil = { publicClient, walletClient: wallet(council), deployment: governed.deployment };
+  for (let i = 0; i < 10; i++) {
+    const change: MembershipChange = { action: "admit", provider: account(400 + i).address, kind: 1, name: `Governed Hospital ${i}`, department: "" };
+    add("admit via timelock: schedule", Number((await scheduleMembershipChange(asCouncil, { timelock: governed.timelock, change })).gasUsed));
+    add("admit via timelock: execute", Number((await executeMembershipChange(asCouncil, { timelock: governed.timelock, change })).gasUsed));
+    add("suspend provider (council, SUSPENDER_ROLE)", await send(council, governed.deployment.providerRegistry, providerRegistryAbi, "suspend", [change.provider]));
   }
 }
 
