@@ -141,10 +141,14 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     // patients: dev accounts from index 5 on; those past Hardhat's 20 funded accounts are funded by the deployer
     const patientClients: MeridianClient[] = [];
     const deployerWallet = walletFor(clients, deployer);
+    /** Dev account `i`, funded by the deployer when it is past Hardhat's 20 funded accounts. */
+    const fundedAccount = async (i: number): Promise<Account> => {
+      const a = account(i);
+      if (i >= 20) await clients.publicClient.waitForTransactionReceipt({ hash: await deployerWallet.sendTransaction({ to: a.address, value: parseEther("10") }) });
+      return a;
+    };
     for (let i = 0; i < patients.length; i++) {
-      const a = account(5 + i);
-      if (5 + i >= 20) await clients.publicClient.waitForTransactionReceipt({ hash: await deployerWallet.sendTransaction({ to: a.address, value: parseEther("10") }) });
-      const c = client(a);
+      const c = client(await fundedAccount(5 + i));
       addGas("register patient", (await c.registerAsPatient()).gasUsed);
       patientClients.push(c);
     }
@@ -264,9 +268,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     check("consent by code", (await sha256(viaCode.plaintext)) === target.sha256 && redeemed.consentHash === code.digest && replayRefused, `${names[2][0]} redeemed the patient's code ${code.shortCode} once (a second use was refused) and read a ${categoryName(target.category)} record`);
 
     // a guardian (another registered account) approves a request for the patient at SHARE AND VIEW
-    const guardianAccount = account(5 + patients.length); // the next dev account after the patients
-    if (5 + patients.length >= 20) await clients.publicClient.waitForTransactionReceipt({ hash: await deployerWallet.sendTransaction({ to: guardianAccount.address, value: parseEther("10") }) });
-    const guardianClient = client(guardianAccount);
+    const guardianClient = client(await fundedAccount(5 + patients.length)); // the next dev account after the patients
     await guardianClient.registerAsPatient();
     addGas("appoint guardian", (await alice.appointGuardian({ guardian: guardianClient.address, level: GuardianLevel.ShareAndView })).gasUsed);
     await lab.requestAccess({ patient: alice.address, scope: { kind: "all" }, durationSeconds: 86400, purpose: "TREAT" });
@@ -277,8 +279,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
 
     // emergency access: an emergency department with no grant opens the patient's International
     // Patient Summary (on chain first); the guardian releases the key; closing ends the access
-    const erAccount = account(6 + patients.length);
-    if (6 + patients.length >= 20) await clients.publicClient.waitForTransactionReceipt({ hash: await deployerWallet.sendTransaction({ to: erAccount.address, value: parseEther("10") }) });
+    const erAccount = await fundedAccount(6 + patients.length);
     addGas("admit provider", (await admitProvider(ctx(regulator), { provider: erAccount.address, kind: ProviderKind.Hospital, name: "City General Hospital", department: "Emergency" })).gasUsed);
     const er = client(erAccount);
     await er.publishProviderKey();

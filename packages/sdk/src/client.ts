@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { bytesToHex, getAddress, hashTypedData, hexToBytes, keccak256, toHex, type Address, type Hex } from "viem";
+import { bytesToHex, getAddress, hexToBytes, keccak256, toHex, type Address, type Hex } from "viem";
 import { CID } from "multiformats/cid";
 import { MeridianError } from "./errors.ts";
 import { ALL_CATEGORIES, categoryName, RecordCategory } from "./categories.ts";
@@ -31,9 +31,9 @@ import {
 } from "./chain/actions.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./chain/types.ts";
 import {
-  appointGuardian, approveRequestAsGuardian, checkConsentCode, closeEmergencyAccess, consentCodeTypedData, decodeConsentCode,
+  appointGuardian, approveRequestAsGuardian, checkConsentCode, closeEmergencyAccess, consentCodeHash, consentCodeTypedData, decodeConsentCode,
   DEFAULT_CONSENT_CODE_VALIDITY_SECONDS, denyRequestAsGuardian, encodeConsentCode, getEmergencySummary, getGuardianLevel, grantAsGuardian,
-  GuardianLevel, listEmergencyAccesses, listEmergencyKeyReleases, listGuardianships, openEmergencyAccess, redeemConsentCode, releaseEmergencyKey,
+  listEmergencyAccesses, listEmergencyKeyReleases, listGuardianships, openEmergencyAccess, redeemConsentCode, releaseEmergencyKey,
   removeGuardian, revokeAsGuardian, setEmergencySummary, shortConsentCode,
   type ConsentCode, type EmergencyAccessEntry, type Guardianship, type GuardianLevelCode, type SignedConsentCode,
 } from "./chain/consent.ts";
@@ -360,8 +360,9 @@ export class MeridianClient {
         return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "all-grant" };
       }
     }
-    if ((await getGuardianLevel(this.ctx, anchor.patient, me)) !== GuardianLevel.None) {
-      const kek = await (await this.#kekSource(anchor.patient)).categoryKek(anchor.category, anchor.keyEpoch);
+    const [appointment] = await listGuardianships(this.ctx, { patient: anchor.patient, guardian: me });
+    if (appointment) {
+      const kek = await (await this.#guardianKekSource(appointment)).categoryKek(anchor.category, anchor.keyEpoch);
       return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "guardian" };
     }
     const release = (await listEmergencyKeyReleases(this.ctx, { provider: me, patient: anchor.patient })).find((r) => r.recordId.toLowerCase() === recordId.toLowerCase());
@@ -386,6 +387,11 @@ export class MeridianClient {
     if (patient.toLowerCase() === this.address.toLowerCase()) return this.#ring();
     const [appointment] = (await listGuardianships(this.ctx, { patient, guardian: this.address }));
     if (!appointment) throw new AccessDeniedError("You are not a guardian of this patient.", { details: patient, hint: "Only the patient, or a guardian the patient appointed, can do this." });
+    return this.#guardianKekSource(appointment);
+  }
+
+  /** The KEKs a guardian appointment carries: its bundle, regressed to any epoch up to the one it was wrapped at. */
+  async #guardianKekSource(appointment: Guardianship): Promise<KekSource> {
     const bundle = await this.#unwrapGuardianBundle(appointment);
     const kek = (category: RecordCategory, epoch: number) => {
       if (epoch > appointment.keyEpoch) {
@@ -550,9 +556,8 @@ export class MeridianClient {
       deadline: Number(block.timestamp) + (p.validForSeconds ?? DEFAULT_CONSENT_CODE_VALIDITY_SECONDS), keyEpoch,
       nonce: BigInt(bytesToHex(nonceBytes)), wrappedKeyHash: keccak256(wrappedKey),
     };
-    const typed = consentCodeTypedData(code);
-    const signature = await wallet.signTypedData({ ...typed, account: wallet.account } as never);
-    const digest = hashTypedData(typed);
+    const signature = await wallet.signTypedData({ ...consentCodeTypedData(code), account: wallet.account } as never);
+    const digest = consentCodeHash(code);
     const signed = { code, wrappedKey, signature };
     return { ...signed, text: encodeConsentCode(signed), shortCode: shortConsentCode(digest), digest };
   }
@@ -666,10 +671,9 @@ export class MeridianClient {
     const patient = p.patient ?? this.address;
     const access = (await listEmergencyAccesses(this.ctx, { patient, provider: p.provider }))[0];
     if (!access?.active) throw new AccessDeniedError("This provider has no open emergency access to the patient.", { details: p.provider, hint: "A key is released only after the provider opened emergency access, and before its time box ends." });
-    const anchor = await getRecordAnchor(this.ctx, access.recordId);
-    const recipientPublicKey = await this.#providerKey(p.provider);
-    const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient, grantee: p.provider, scope: "record", target: access.recordId, keyEpoch: anchor.keyEpoch });
-    const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey, key: await this.#recordDek(anchor), info }));
+    // the summary's DEK, wrapped as a one-record grant would be, bound to the record's key epoch
+    const { keyEpoch } = await getRecordAnchor(this.ctx, access.recordId);
+    const wrappedKey = await this.#wrapFor(p.provider, { kind: "record", recordId: access.recordId }, keyEpoch, patient);
     return releaseEmergencyKey(this.ctx, { patient, provider: p.provider, wrappedKey });
   }
 

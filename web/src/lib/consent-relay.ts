@@ -1,5 +1,4 @@
-import { hashTypedData } from "viem";
-import { ConsentCodeFormatError, consentCodeTypedData, decodeConsentCode, shortConsentCode } from "@meridian/sdk/chain/consent.ts";
+import { ConsentCodeFormatError, consentCodeHash, decodeConsentCode, shortConsentCode } from "@meridian/sdk/chain/consent.ts";
 
 /**
  * The app's in-memory relay for consent codes, so a provider can type the short code
@@ -55,7 +54,7 @@ export function publishConsentCode(text: unknown, nowMs = Date.now()): { shortCo
   const deadlineMs = signed.code.deadline * 1000;
   if (deadlineMs <= nowMs) throw new RelayError(400, "This consent code is past its deadline; make a new one.");
   sweep(nowMs);
-  const shortCode = shortConsentCode(hashTypedData(consentCodeTypedData(signed.code)));
+  const shortCode = shortConsentCode(consentCodeHash(signed.code));
   if (!entries.has(shortCode) && entries.size >= MAX_ENTRIES) throw new RelayError(503, "The relay holds too many codes right now; let the provider scan the QR code or paste the text.");
   entries.set(shortCode, { text: text.replace(/\s+/g, "").toUpperCase(), expiresAtMs: Math.min(deadlineMs, nowMs + MAX_LIFETIME_MS) });
   return { shortCode, deadline: signed.code.deadline };

@@ -101,7 +101,8 @@ export function result(receipt: TransactionReceipt): TransactionResult {
   return { hash: receipt.transactionHash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
 }
 
-function event<const TName extends ContractEventName<typeof recordRegistryAbi>>(receipt: TransactionReceipt, eventName: TName) {
+/** The first `eventName` log of `RecordRegistry` in `receipt`, decoded; throws when there is none. */
+export function event<const TName extends ContractEventName<typeof recordRegistryAbi>>(receipt: TransactionReceipt, eventName: TName) {
   const [log] = parseEventLogs({ abi: recordRegistryAbi, logs: receipt.logs, eventName });
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ${eventName} event.`);
   return log;

@@ -13,11 +13,11 @@
  *
  * @module
  */
-import { bytesToHex, concatHex, getAddress, hexToBigInt, hexToBytes, hexToNumber, hexToString, keccak256, pad, parseEventLogs, size, slice, toHex, type Address, type Hex, type Log } from "viem";
+import { bytesToHex, concatHex, getAddress, hashTypedData, hexToBigInt, hexToBytes, hexToNumber, hexToString, keccak256, pad, size, slice, toHex, type Address, type Hex } from "viem";
 import { base32 } from "multiformats/bases/base32";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
-import { decodeScope, encodeScope, result, write } from "./actions.ts";
+import { decodeScope, encodeScope, event, result, write } from "./actions.ts";
 import { toMeridianError } from "./errors.ts";
 import type { GrantScope, MeridianContext, TransactionResult } from "./types.ts";
 
@@ -87,6 +87,14 @@ export function consentCodeTypedData(code: ConsentCode) {
       expiresAt: code.expiresAt, deadline: code.deadline, keyEpoch: code.keyEpoch, nonce: code.nonce, wrappedKeyHash: code.wrappedKeyHash,
     },
   };
+}
+
+/**
+ * The EIP-712 digest of `code` (what the patient signs, and what `ConsentCodeRedeemed` records),
+ * computed locally; equals the contract's `consentCodeDigest(code)` (checked in test/RecordRegistryConsent.test.ts).
+ */
+export function consentCodeHash(code: ConsentCode): Hex {
+  return hashTypedData(consentCodeTypedData(code));
 }
 
 /** The `ConsentCode` tuple as `RecordRegistry.redeemConsentCode` takes it. */
@@ -219,16 +227,7 @@ export async function checkConsentCode(ctx: MeridianContext, signed: SignedConse
     }
   }
   if (!valid) throw new ConsentCodeRefusedError("bad-signature", "The patient's signature does not match this consent code.", "The code was altered or signed by another account; ask the patient for a new one.");
-  return { digest: await consentCodeDigest(ctx, code) };
-}
-
-/** `RecordRegistry.consentCodeDigest`: the EIP-712 digest the patient signed. */
-export async function consentCodeDigest(ctx: MeridianContext, code: ConsentCode): Promise<Hex> {
-  try {
-    return await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "consentCodeDigest", args: [consentCodeTuple(code)] });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  return { digest: consentCodeHash(code) };
 }
 
 /** Whether `patient`'s consent code with `nonce` was redeemed or cancelled. */
@@ -243,8 +242,8 @@ export async function consentNonceUsed(ctx: MeridianContext, patient: Address, n
 /** Grantee: submits a signed consent code; the grant is issued. Reverts: see `IRecordRegistry.redeemConsentCode`. */
 export async function redeemConsentCode(ctx: MeridianContext, signed: SignedConsentCode): Promise<TransactionResult & { grantId: Hex; consentHash: Hex }> {
   const receipt = await write(ctx, "redeem consent code", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "redeemConsentCode", args: [consentCodeTuple(signed.code), signed.wrappedKey, signed.signature] });
-  const log = findEvent(receipt.logs, "ConsentCodeRedeemed");
-  return { ...result(receipt), grantId: log.grantId as Hex, consentHash: log.consentHash as Hex };
+  const log = event(receipt, "ConsentCodeRedeemed").args;
+  return { ...result(receipt), grantId: log.grantId, consentHash: log.consentHash };
 }
 
 /** Patient: cancels an unused consent code. */
@@ -262,7 +261,7 @@ export type GuardianLevelCode = (typeof GuardianLevel)[keyof typeof GuardianLeve
 /** Patient: appoints (or re-keys) `guardian` at `level`; `wrappedKey` is the KEK bundle sealed to the guardian's registered key. */
 export async function appointGuardian(ctx: MeridianContext, p: { guardian: Address; level: GuardianLevelCode; wrappedKey: Hex }): Promise<TransactionResult & { keyEpoch: number }> {
   const receipt = await write(ctx, "appoint guardian", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "appointGuardian", args: [p.guardian, p.level, p.wrappedKey] });
-  return { ...result(receipt), keyEpoch: Number(findEvent(receipt.logs, "GuardianAppointed").keyEpoch) };
+  return { ...result(receipt), keyEpoch: event(receipt, "GuardianAppointed").args.keyEpoch };
 }
 
 /** Patient: removes a guardian (advances the key epoch). Guardian: steps down (pass `stepDownFrom`). */
@@ -270,7 +269,7 @@ export async function removeGuardian(ctx: MeridianContext, p: { guardian: Addres
   const receipt = "guardian" in p
     ? await write(ctx, "remove guardian", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "removeGuardian", args: [p.guardian] })
     : await write(ctx, "step down as guardian", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "stepDownAsGuardian", args: [p.stepDownFrom] });
-  return { ...result(receipt), keyEpoch: Number(findEvent(receipt.logs, "GuardianRemoved").keyEpoch) };
+  return { ...result(receipt), keyEpoch: event(receipt, "GuardianRemoved").args.keyEpoch };
 }
 
 /** The level at which `guardian` acts for `patient` (0 when not a guardian). */
@@ -319,23 +318,23 @@ export async function listGuardianships(ctx: MeridianContext, filter: { patient?
 export async function grantAsGuardian(ctx: MeridianContext, p: { patient: Address; grantee: Address; scope: GrantScope; write: boolean; expiresAt: number; wrappedKey: Hex }): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
   const { scope, target } = encodeScope(p.scope);
   const receipt = await write(ctx, "grant as guardian", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "grantAsGuardian", args: [p.patient, p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey] });
-  const log = findEvent(receipt.logs, "GrantIssued");
-  return { ...result(receipt), grantId: log.grantId as Hex, keyEpoch: Number(log.keyEpoch) };
+  const log = event(receipt, "GrantIssued").args;
+  return { ...result(receipt), grantId: log.grantId, keyEpoch: log.keyEpoch };
 }
 
 /** SHARE AND VIEW guardian: revokes a grant of `patient`; returns the key epoch afterwards. */
 export async function revokeAsGuardian(ctx: MeridianContext, p: { patient: Address; grantee: Address; scope: GrantScope }): Promise<TransactionResult & { keyEpoch: number }> {
   const { scope, target } = encodeScope(p.scope);
   const receipt = await write(ctx, "revoke as guardian", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "revokeAsGuardian", args: [p.patient, p.grantee, scope, target] });
-  return { ...result(receipt), keyEpoch: Number(findEvent(receipt.logs, "GrantRevoked").keyEpoch) };
+  return { ...result(receipt), keyEpoch: event(receipt, "GrantRevoked").args.keyEpoch };
 }
 
 /** SHARE AND VIEW guardian: approves a pending request to `patient`. */
 export async function approveRequestAsGuardian(ctx: MeridianContext, p: { patient: Address; requester: Address; scope: GrantScope; write: boolean; expiresAt: number; wrappedKey: Hex }): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
   const { scope, target } = encodeScope(p.scope);
   const receipt = await write(ctx, "approve request as guardian", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "approveRequestAsGuardian", args: [p.patient, p.requester, scope, target, p.write, p.expiresAt, p.wrappedKey] });
-  const log = findEvent(receipt.logs, "GrantIssued");
-  return { ...result(receipt), grantId: log.grantId as Hex, keyEpoch: Number(log.keyEpoch) };
+  const log = event(receipt, "GrantIssued").args;
+  return { ...result(receipt), grantId: log.grantId, keyEpoch: log.keyEpoch };
 }
 
 /** SHARE AND VIEW guardian: denies a pending request to `patient`. */
@@ -380,8 +379,8 @@ export function encodeReasonCode(reason: string): Hex {
 /** Active provider: opens emergency access to `patient`'s emergency summary for `durationSeconds` (1..86,400). */
 export async function openEmergencyAccess(ctx: MeridianContext, p: { patient: Address; reason: string; durationSeconds: number }): Promise<TransactionResult & { recordId: Hex; expiresAt: number }> {
   const receipt = await write(ctx, "open emergency access", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "openEmergencyAccess", args: [p.patient, encodeReasonCode(p.reason), p.durationSeconds] });
-  const log = findEvent(receipt.logs, "EmergencyAccessOpened");
-  return { ...result(receipt), recordId: log.recordId as Hex, expiresAt: Number(log.expiresAt) };
+  const log = event(receipt, "EmergencyAccessOpened").args;
+  return { ...result(receipt), recordId: log.recordId, expiresAt: Number(log.expiresAt) };
 }
 
 /** Patient or SHARE AND VIEW guardian: releases the emergency summary's data key, wrapped to `provider`. */
@@ -452,12 +451,4 @@ export async function listEmergencyKeyReleases(ctx: MeridianContext, filter: { p
   } catch (error) {
     throw toMeridianError(error);
   }
-}
-
-// ------------------------------------------------------------------ helpers
-
-function findEvent(logs: Log[], eventName: string): Record<string, unknown> {
-  const [log] = parseEventLogs({ abi: recordRegistryAbi, logs }).filter((l) => l.eventName === eventName);
-  if (!log) throw new MeridianError(`The transaction emitted no ${eventName} event.`);
-  return log.args as Record<string, unknown>;
 }
