@@ -269,7 +269,11 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
     /// @inheritdoc IRecordRegistry
     function setEmergencySummary(bytes32 recordId) external {
         _requirePatient(msg.sender);
-        if (recordId != bytes32(0)) _requireRecordOf(msg.sender, recordId);
+        if (recordId != bytes32(0)) {
+            address owner = _records[recordId].patient;
+            if (owner == address(0)) revert RecordRegistryUnknownRecord(recordId);
+            if (owner != msg.sender) revert RecordRegistryRecordOfAnotherPatient(recordId, msg.sender);
+        }
         _emergencySummaries[msg.sender] = recordId;
         emit EmergencySummarySet(msg.sender, recordId);
     }
@@ -580,17 +584,12 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         if (p.chainHead == bytes28(0)) revert RecordRegistryUnknownPatient(patient);
     }
 
-    /// @dev Reverts unless `recordId` is a record of `patient`.
-    function _requireRecordOf(address patient, bytes32 recordId) private view {
-        address owner = _records[recordId].patient;
-        if (owner == address(0)) revert RecordRegistryUnknownRecord(recordId);
-        if (owner != patient) revert RecordRegistryRecordOfAnotherPatient(recordId, patient);
-    }
-
     function _requireScope(address patient, Scope scope, bytes32 target, bool write) private view {
         if (scope == Scope.Record) {
             if (write) revert RecordRegistryInvalidScope(scope, target);
-            _requireRecordOf(patient, target);
+            address owner = _records[target].patient;
+            if (owner == address(0)) revert RecordRegistryUnknownRecord(target);
+            if (owner != patient) revert RecordRegistryRecordOfAnotherPatient(target, patient);
         } else if (scope == Scope.Category) {
             uint256 c = uint256(target);
             if (c == 0 || c > uint256(type(Category).max)) revert RecordRegistryInvalidScope(scope, target);
