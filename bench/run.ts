@@ -8,7 +8,8 @@
  *    the remote-monitoring operations of MonitoringRegistry for 50 patients; consent codes,
  *    guardians and emergency access for 49 patients; peer validation with 16 pool hospitals;
  *    admissions through the governance timelock and the council's immediate suspension.
- * 2. The encrypt-and-store path (sealRecord + Helia put; everything but the transaction) and
+ * 2. The encrypt-and-store path (encryptRecordParts + Helia put, as `client.addRecord` does it;
+ *    everything but the transaction) and
  *    the fetch-and-decrypt path (Helia get with CID check + SHA-256 check + openRecord), for
  *    1 KiB .. 10 MiB payloads, beside raw WebCrypto AES-256-GCM + SHA-256 on the same bytes.
  * 3. Records/s and MB/s of the full import (encrypt, store, anchor) and read (verify, decrypt)
@@ -35,7 +36,7 @@ import { DeviceRole, deviceBindingTypedData } from "../packages/sdk/src/chain/mo
 import { consentCodeTuple, consentCodeTypedData, GuardianLevel, type ConsentCode } from "../packages/sdk/src/chain/consent.ts";
 import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "../packages/sdk/src/chain/governance.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
-import { encryptRecord, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
+import { encryptRecordParts, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
 import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-hash.ts";
 import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
 import { recordDraftFromFile, isReferenceDataBundle, parseFhirJson } from "../packages/sdk/src/fhir/index.ts";
@@ -254,10 +255,12 @@ for (const size of sizes) {
     t = performance.now();
     await writeFile(path.join(storeDir, `reference-${size}-${r}.bin`), ct);
     const diskMs = performance.now() - t;
-    // Meridian: seal (DEK, AES-KW, AES-GCM, SHA-256) + Helia put
+    // Meridian, as client.addRecord does it: seal (DEK, AES-KW, AES-GCM segments) + Helia put
+    // of the envelope's parts (leaves written and hashed; the hashes give the CID and the
+    // ciphertext hash)
     t = performance.now();
-    const sealed = await encryptRecord({ plaintext: payload, kek, context });
-    const { cid: id, ciphertextHash } = await store.put(sealed.envelope);
+    const sealed = await encryptRecordParts({ plaintext: payload, kek, context });
+    const { cid: id, ciphertextHash } = await store.put(sealed.parts);
     const sealMs = performance.now() - t;
     // Meridian read: Helia get (with CID recomputation) + ciphertext-hash check + open
     t = performance.now();

@@ -20,7 +20,7 @@ import { buildInternationalPatientSummary, isInternationalPatientSummary } from 
 import type { Bundle, Resource } from "@medplum/fhirtypes";
 import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
-import { encryptRecord, openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
+import { encryptRecordParts, openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
 import { ciphertextHash, ciphertextHashFromPieceDigests } from "./crypto/ciphertext-hash.ts";
 import type { BlobStore } from "./storage/types.ts";
 import {
@@ -280,18 +280,19 @@ export class MeridianClient {
     p.onStage?.("encrypt");
     const t0 = performance.now();
     const kek = await this.#writeKek(patient, p.category, info.keyEpoch);
-    const sealed = await encryptRecord({ plaintext: p.plaintext, kek, context: this.#envelopeContext(patient, p.category, info.keyEpoch) });
+    const sealed = await encryptRecordParts({ plaintext: p.plaintext, kek, context: this.#envelopeContext(patient, p.category, info.keyEpoch) });
     p.onStage?.("store");
     const t1 = performance.now();
-    // the store returns the envelope's ciphertext hash with its CID, both from one pass of hashing
-    const { cid, ciphertextHash } = await this.store.put(sealed.envelope);
+    // The envelope goes to the store in parts (header, segments), never joined into one buffer;
+    // the store returns its ciphertext hash with its CID, both from one pass of hashing.
+    const { cid, ciphertextHash } = await this.store.put(sealed.parts);
     await p.beforeAnchor?.({ cid, ciphertextHash }); // e.g. a durable write-ahead intent, for exactly-once anchoring
     p.onStage?.("anchor");
     const t2 = performance.now();
     const anchored = await anchorRecord(this.ctx, { patient, cid: bytesToHex(CID.parse(cid).bytes), ciphertextHash, category: p.category, keyEpoch: info.keyEpoch });
     const t3 = performance.now();
     p.onStage?.("confirmed");
-    return { recordId: anchored.recordId, cid, ciphertextHash, bytes: p.plaintext.length, envelopeBytes: sealed.envelope.length, gasUsed: anchored.gasUsed, timings: { encryptMs: t1 - t0, storeMs: t2 - t1, anchorMs: t3 - t2 } };
+    return { recordId: anchored.recordId, cid, ciphertextHash, bytes: p.plaintext.length, envelopeBytes: sealed.size, gasUsed: anchored.gasUsed, timings: { encryptMs: t1 - t0, storeMs: t2 - t1, anchorMs: t3 - t2 } };
   }
 
   /**

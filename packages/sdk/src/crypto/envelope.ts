@@ -176,9 +176,42 @@ export async function sealRecord(parameters: SealRecordParameters): Promise<Seal
 /**
  * {@link sealRecord} without the ciphertext hash: returns the envelope and its DEK, for a caller
  * whose storage hashes the envelope as it writes it (`BlobStore.put` returns the hash). Same
- * errors as {@link sealRecord}.
+ * errors as {@link sealRecord}. {@link encryptRecordParts} gives the same envelope without
+ * joining it into one buffer.
  */
 export async function encryptRecord(parameters: SealRecordParameters): Promise<Omit<SealRecordReturnType, "ciphertextHash">> {
+  const { parts, size, dek } = await encryptRecordParts(parameters);
+  const envelope = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    envelope.set(part, offset);
+    offset += part.length;
+    release(part.buffer as ArrayBuffer); // each part is a whole buffer of its own, no longer needed
+  }
+  return { envelope, dek };
+}
+
+/** Result of {@link encryptRecordParts}. */
+export interface EncryptRecordPartsReturnType {
+  /**
+   * The envelope as consecutive parts: the 53-byte header, then each segment's ciphertext || tag
+   * in order. Joined, they are the envelope of {@link encryptRecord}; the header and segment 0
+   * make the first 1 MiB piece and every later segment is one piece, so a store can write and
+   * hash them as IPFS leaves without copying them into one buffer (`BlobStore.put` takes parts).
+   */
+  parts: Uint8Array[];
+  /** The envelope's size in bytes ({@link envelopeSize} of the plaintext). */
+  size: number;
+  /** The record's fresh 32-byte data key. Secret. */
+  dek: Uint8Array;
+}
+
+/**
+ * Encrypts a record like {@link encryptRecord} and returns its envelope in parts (header, then
+ * one part per AES-256-GCM segment), saving the copy into one buffer: for a 10 MiB record that
+ * copy of fresh memory costs as much as the encryption. Same errors as {@link sealRecord}.
+ */
+export async function encryptRecordParts(parameters: SealRecordParameters): Promise<EncryptRecordPartsReturnType> {
   const { plaintext, kek, context } = parameters;
   assertKey("KEK", kek);
   if (!(plaintext instanceof Uint8Array)) throw new EnvelopeFormatError("The record plaintext is not a Uint8Array.");
@@ -199,9 +232,7 @@ export async function encryptRecord(parameters: SealRecordParameters): Promise<O
 
   // Every segment is encrypted at once: WebCrypto runs them on its thread pool in parallel.
   const count = segmentCount(source.length);
-  const envelope = new Uint8Array(ENVELOPE_HEADER_BYTES + source.length + TAG_BYTES * count);
-  envelope.set(header, 0);
-  await Promise.all(
+  const segments = await Promise.all(
     Array.from({ length: count }, async (_, index) => {
       const start = index === 0 ? 0 : FIRST_SEGMENT_PLAINTEXT_BYTES + (index - 1) * SEGMENT_PLAINTEXT_BYTES;
       const end = Math.min(source.length, index === 0 ? FIRST_SEGMENT_PLAINTEXT_BYTES : start + SEGMENT_PLAINTEXT_BYTES);
@@ -210,11 +241,10 @@ export async function encryptRecord(parameters: SealRecordParameters): Promise<O
         dekKey,
         source.subarray(start, end),
       );
-      envelope.set(new Uint8Array(ciphertext), ENVELOPE_HEADER_BYTES + start + TAG_BYTES * index);
-      release(ciphertext);
+      return new Uint8Array(ciphertext);
     }),
   );
-  return { envelope, dek };
+  return { parts: [header, ...segments], size: ENVELOPE_HEADER_BYTES + source.length + TAG_BYTES * count, dek };
 }
 
 /** STREAM nonce of segment `index`: prefix (7) || uint32be(index) || last flag (1). */

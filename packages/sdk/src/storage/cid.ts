@@ -4,16 +4,21 @@
  * (1 MiB), balanced layout with at most {@link MAX_LINKS_PER_NODE} (174) links per node, and a
  * single-chunk file reduced to its raw leaf (so blobs up to 1 MiB get a `bafkrei...` raw CID).
  * They correspond to Kubo's `ipfs add --cid-version=1 --raw-leaves --chunker=size-1048576` with
- * default `Import.*` settings (not yet checked against a live Kubo daemon; the Kubo store's `put`
- * compares Kubo's CID with Meridian's and throws `CidMismatchError` if they ever differ).
+ * default `Import.*` settings, and to `ipfs-unixfs-importer` with those options (the tests
+ * check every DAG shape against the importer; the Kubo store compares Kubo's CID with
+ * Meridian's and throws `CidMismatchError` if they ever differ).
+ *
+ * The DAG is built here, from `ipfs-unixfs` (UnixFS data) and `@ipld/dag-pb` (node encoding),
+ * rather than by the importer, so that a blob given as parts (a record envelope straight from
+ * `encryptRecordParts`) is stored without joining it into one buffer, its leaves are written
+ * and hashed concurrently, and the leaf digests give the ciphertext hash too: every byte is
+ * hashed once and copied at most once (into the file system).
  *
  * @module
  */
 
-import { importBytes } from "ipfs-unixfs-importer";
-import type { BufferImporter, ImporterOptions } from "ipfs-unixfs-importer";
-import { fixedSize } from "ipfs-unixfs-importer/chunker";
-import { balanced } from "ipfs-unixfs-importer/layout";
+import { encode as encodeDagPb, prepare as prepareDagPb } from "@ipld/dag-pb";
+import { UnixFS } from "ipfs-unixfs";
 import { CID } from "multiformats/cid";
 import { create as createDigest } from "multiformats/hashes/digest";
 import { CidMismatchError, InvalidCidError } from "./errors.ts";
@@ -25,51 +30,72 @@ import type { Hex } from "viem";
 export const CHUNK_SIZE_BYTES = PIECE_BYTES;
 /** Maximum links per UnixFS node (Kubo's default for balanced DAGs). */
 export const MAX_LINKS_PER_NODE = 174;
+/** How many leaves a store writes at once. */
+export const LEAF_WRITE_CONCURRENCY = 8;
 
 const RAW_CODEC = 0x55;
 const DAG_PB_CODEC = 0x70;
 const SHA2_256 = 0x12;
 
-/** The UnixFS import settings of {@link importerOptions}. */
-export interface MeridianImporterOptions extends Pick<ImporterOptions, "cidVersion" | "rawLeaves" | "reduceSingleLeafToSelf"> {
-  /** Fixed-size chunker of {@link CHUNK_SIZE_BYTES}. */
-  chunker: ReturnType<typeof fixedSize>;
-  /** Balanced layout with at most {@link MAX_LINKS_PER_NODE} links per node. */
-  layout: ReturnType<typeof balanced>;
-  /** Turns each 1 MiB chunk into a raw leaf through a {@link LeafWriter}. */
-  bufferImporter: BufferImporter;
+/**
+ * A blob's bytes: one buffer, or consecutive parts whose concatenation is the blob (e.g. a record
+ * envelope's header and segments from `encryptRecordParts`). Parts are never modified.
+ */
+export type BlobBytes = Uint8Array | readonly Uint8Array[];
+
+/**
+ * Stores one raw leaf (chunk number `index`, 0-based, of at most {@link CHUNK_SIZE_BYTES} bytes,
+ * given as the consecutive `parts` that make it up) and returns its CIDv1(raw, sha2-256).
+ * {@link hashLeaf} only computes the CID.
+ */
+export type LeafWriter = (parts: readonly Uint8Array[], index: number) => Promise<CID>;
+
+/** Receives the dag-pb nodes of a blob of more than one leaf (Helia's blockstore, or nothing). */
+export interface NodeSink {
+  put(cid: CID, block: Uint8Array): unknown;
+}
+
+/** A {@link LeafWriter} that stores nothing: the leaf's CID from one WebCrypto SHA-256. */
+export const hashLeaf: LeafWriter = async (parts) => rawCid(await sha256Bytes(parts.length === 1 ? parts[0]! : concatChunks(parts, byteLength(parts))));
+
+/** Total length in bytes of a {@link BlobBytes}. */
+export function byteLength(blob: BlobBytes): number {
+  if (blob instanceof Uint8Array) return blob.length;
+  let total = 0;
+  for (const part of blob) total += part.length;
+  return total;
+}
+
+/** A {@link BlobBytes} as one buffer (copied only when it is given in several parts). */
+export function joinBlob(blob: BlobBytes): Uint8Array {
+  return blob instanceof Uint8Array ? blob : concatChunks(blob, byteLength(blob));
 }
 
 /**
- * Stores one raw leaf (chunk number `index`, 0-based, of at most {@link CHUNK_SIZE_BYTES}) and
- * returns its CIDv1(raw, sha2-256). {@link hashLeaf} only computes the CID.
+ * Cuts a blob into its UnixFS leaves of {@link CHUNK_SIZE_BYTES}, each as the subarrays of the
+ * blob's parts that make it up (no bytes are copied). An empty blob is one empty leaf.
  */
-export type LeafWriter = (leaf: Uint8Array, index: number) => Promise<CID>;
-
-/** A {@link LeafWriter} that stores nothing: the leaf's CID from one WebCrypto SHA-256. */
-export const hashLeaf: LeafWriter = async (leaf) => rawCid(await sha256Bytes(leaf));
-
-/**
- * The importer options every Meridian store uses (fresh objects on each call). Leaves go
- * through `writeLeaf`, which hashes them on WebCrypto's thread pool instead of the importer's
- * main-thread SHA-256; the CIDs are the same (raw leaves, CIDv1, sha2-256). The importer's
- * `blockstore` then receives only the dag-pb nodes.
- */
-export function importerOptions(writeLeaf: LeafWriter = hashLeaf): MeridianImporterOptions {
-  return {
-    cidVersion: 1,
-    rawLeaves: true,
-    reduceSingleLeafToSelf: true,
-    chunker: fixedSize({ chunkSize: CHUNK_SIZE_BYTES }),
-    layout: balanced({ maxChildrenPerNode: MAX_LINKS_PER_NODE }),
-    bufferImporter: async function* rawLeaves(file) {
-      let index = 0;
-      for await (const block of file.content) {
-        const leafIndex = index++;
-        yield async () => ({ cid: await writeLeaf(block, leafIndex), size: BigInt(block.length), block });
+export function splitLeaves(blob: BlobBytes): Uint8Array[][] {
+  const parts = blob instanceof Uint8Array ? [blob] : blob;
+  const leaves: Uint8Array[][] = [];
+  let leaf: Uint8Array[] = [];
+  let room = CHUNK_SIZE_BYTES;
+  for (const part of parts) {
+    if (!(part instanceof Uint8Array)) throw new TypeError("A blob part is not a Uint8Array.");
+    for (let offset = 0; offset < part.length; ) {
+      const take = Math.min(room, part.length - offset);
+      leaf.push(part.subarray(offset, offset + take));
+      offset += take;
+      room -= take;
+      if (room === 0) {
+        leaves.push(leaf);
+        leaf = [];
+        room = CHUNK_SIZE_BYTES;
       }
-    },
-  };
+    }
+  }
+  if (leaf.length > 0 || leaves.length === 0) leaves.push(leaf);
+  return leaves;
 }
 
 /**
@@ -97,8 +123,6 @@ export function parseBlobCid(cid: string): CID {
   return parsed;
 }
 
-const hashOnly = { put: async (cid: CID) => cid };
-
 /**
  * SHA-256 of `bytes` with WebCrypto (run on the platform's crypto thread pool, not the main
  * thread), as 32 bytes.
@@ -119,45 +143,80 @@ export function isSingleBlock(size: number): boolean {
 
 /** A blob's CID and its ciphertext hash (`crypto/ciphertext-hash.ts`). */
 export interface BlobIdentity {
-  /** The CID `bytes` get with {@link importerOptions}. */
+  /** The blob's CID (UnixFS, raw leaves, balanced; see this module). */
   cid: CID;
   /** SHA-256 hash list over the blob's 1 MiB pieces: the hash anchored on chain. */
   ciphertextHash: Hex;
 }
 
+/** A node or leaf of the DAG being built: its CID, the file bytes under it, and its UnixFS Tsize. */
+interface DagEntry {
+  cid: CID;
+  fileSize: bigint;
+  tsize: bigint;
+}
+
 /**
- * Imports a blob through `writeLeaf` and returns its CID and ciphertext hash, both from the same
- * leaf digests: every byte is hashed once. A blob of up to 1 MiB is one raw leaf (no importer
- * run). `blockstore` receives the dag-pb nodes of larger blobs.
+ * Stores a blob: writes its leaves through `writeLeaf` ({@link LEAF_WRITE_CONCURRENCY} at a
+ * time) and its dag-pb nodes into `nodes`, and returns its CID and ciphertext hash, both from the
+ * same leaf digests, so every byte is hashed once. A blob of up to 1 MiB is one raw leaf. The
+ * nodes are those of `ipfs-unixfs-importer`'s balanced layout with this module's options: groups
+ * of up to 174 children under a UnixFS `file` node, level by level up to one root.
+ *
+ * @throws whatever `writeLeaf` or `nodes.put` throws; the signal's reason when aborted.
  */
-export async function importBlob(
-  bytes: Uint8Array,
-  writeLeaf: LeafWriter,
-  blockstore: Parameters<typeof importBytes>[1],
-  options: { signal?: AbortSignal } = {},
-): Promise<BlobIdentity> {
-  if (isSingleBlock(bytes.length)) {
-    const cid = await writeLeaf(bytes, 0);
-    return { cid, ciphertextHash: await ciphertextHashFromPieceDigests([cid.multihash.digest]) };
-  }
-  const digests: Uint8Array[] = [];
-  const recording: LeafWriter = async (leaf, index) => {
-    const cid = await writeLeaf(leaf, index);
-    digests[index] = cid.multihash.digest;
-    return cid;
+export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: NodeSink, options: { signal?: AbortSignal } = {}): Promise<BlobIdentity> {
+  const leaves = splitLeaves(blob);
+  const cids: CID[] = new Array(leaves.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < leaves.length) {
+      options.signal?.throwIfAborted();
+      const index = next++;
+      cids[index] = await writeLeaf(leaves[index]!, index);
+    }
   };
-  const { cid } = await importBytes(bytes, blockstore, { ...importerOptions(recording), ...(options.signal ? { signal: options.signal } : {}) });
-  return { cid, ciphertextHash: await ciphertextHashFromPieceDigests(digests) };
+  await Promise.all(Array.from({ length: Math.min(LEAF_WRITE_CONCURRENCY, leaves.length) }, worker));
+  const ciphertextHash = await ciphertextHashFromPieceDigests(cids.map((cid) => cid.multihash.digest));
+  if (leaves.length === 1) return { cid: cids[0]!, ciphertextHash };
+
+  let level: DagEntry[] = cids.map((cid, index) => {
+    const size = BigInt(byteLength(leaves[index]!));
+    return { cid, fileSize: size, tsize: size };
+  });
+  while (level.length > 1) {
+    options.signal?.throwIfAborted();
+    const parents: DagEntry[] = [];
+    for (let start = 0; start < level.length; start += MAX_LINKS_PER_NODE) {
+      const children = level.slice(start, start + MAX_LINKS_PER_NODE);
+      const unixfs = new UnixFS({ type: "file" });
+      let fileSize = 0n;
+      let tsize = 0n;
+      for (const child of children) {
+        unixfs.addBlockSize(child.fileSize);
+        fileSize += child.fileSize;
+        tsize += child.tsize;
+      }
+      const block = encodeDagPb(prepareDagPb({ Data: unixfs.marshal(), Links: children.map((child) => ({ Name: "", Tsize: Number(child.tsize), Hash: child.cid })) }));
+      const cid = CID.createV1(DAG_PB_CODEC, createDigest(SHA2_256, await sha256Bytes(block)));
+      await nodes.put(cid, block);
+      parents.push({ cid, fileSize, tsize: tsize + BigInt(block.length) });
+    }
+    level = parents;
+  }
+  return { cid: level[0]!.cid, ciphertextHash };
 }
 
-/** Computes the CID and ciphertext hash `bytes` get with {@link importerOptions}, hashing only (nothing stored). */
-export async function computeBlobIdentity(bytes: Uint8Array): Promise<BlobIdentity> {
-  return importBlob(bytes, hashLeaf, hashOnly);
+const hashOnly: NodeSink = { put: async () => undefined };
+
+/** Computes the CID and ciphertext hash a blob gets in every Meridian store, hashing only (nothing stored). */
+export async function computeBlobIdentity(blob: BlobBytes): Promise<BlobIdentity> {
+  return importBlob(blob, hashLeaf, hashOnly);
 }
 
-/** Computes the CID `bytes` get with {@link importerOptions}, hashing only (nothing stored). */
-export async function computeBlobCid(bytes: Uint8Array): Promise<CID> {
-  return (await computeBlobIdentity(bytes)).cid;
+/** Computes the CID a blob gets in every Meridian store, hashing only (nothing stored). */
+export async function computeBlobCid(blob: BlobBytes): Promise<CID> {
+  return (await computeBlobIdentity(blob)).cid;
 }
 
 /**
@@ -176,7 +235,7 @@ export async function verifyBlob(cid: CID, bytes: Uint8Array): Promise<Hex> {
 }
 
 /** Concatenates chunks into one buffer (one copy). */
-export function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
+export function concatChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1 && chunks[0]!.length === total) return chunks[0]!;
   const out = new Uint8Array(total);
   let offset = 0;

@@ -7,7 +7,8 @@
  */
 
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writev } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createHeliaLight } from "helia";
 import type { Helia } from "helia";
@@ -17,8 +18,8 @@ import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
 import { FsDatastore } from "datastore-fs";
 import type { CID } from "multiformats/cid";
-import { concatChunks, importBlob, parseBlobCid, rawCid, verifyBlob } from "./cid.ts";
-import type { LeafWriter } from "./cid.ts";
+import { byteLength, concatChunks, importBlob, parseBlobCid, rawCid, verifyBlob } from "./cid.ts";
+import type { BlobBytes, LeafWriter } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
@@ -26,6 +27,33 @@ import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 export interface CreateHeliaStoreParameters {
   /** Directory for the node's blocks and datastore; created if missing. Reopening it later sees the same blobs. */
   directory: string;
+}
+
+/**
+ * Writes the consecutive `parts` to `fd` from offset 0 on libuv's thread pool: one `writev`,
+ * unless the kernel takes fewer bytes, then again for the rest.
+ */
+async function writeParts(fd: number, parts: readonly Uint8Array[]): Promise<void> {
+  let rest = parts.filter((part) => part.length > 0);
+  let position = 0;
+  while (rest.length > 0) {
+    const pending = rest;
+    const at = position;
+    let written = await new Promise<number>((resolve, reject) => {
+      writev(fd, pending, at, (error, count) => (error ? reject(error) : resolve(count)));
+    });
+    if (written === 0) throw new Error("the file system took 0 bytes of a block");
+    position += written;
+    const left: Uint8Array[] = [];
+    for (const part of rest) {
+      if (written >= part.length) written -= part.length;
+      else {
+        left.push(part.subarray(written));
+        written = 0;
+      }
+    }
+    rest = left;
+  }
 }
 
 function isMissingBlock(error: unknown): boolean {
@@ -80,31 +108,43 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
 
   const shardDirectories = new Set<string>();
   /**
-   * Writes a raw leaf into the blockstore's directory while it is hashed: the bytes go to a
-   * temporary file (on libuv's thread pool) while this thread computes their SHA-256, then the
-   * file is renamed to the block's path once the hash names it. Same atomic write-then-rename
-   * as blockstore-fs, but the write and the hash overlap, and the leaf is not copied.
+   * Writes a raw leaf into the blockstore's directory while it is hashed, with blockstore-fs's
+   * atomic write-then-rename: the leaf's parts go to a temporary file in one `writev` on libuv's
+   * thread pool while this thread computes their SHA-256, then the file is renamed to the
+   * block's path once the hash names it. The leaf is not copied.
+   *
+   * The open, close and rename are synchronous on purpose: they are metadata calls of a few
+   * microseconds, and as asynchronous calls each would wait for a turn of this thread, which
+   * the hash holds, so the data write would start only after the hash (measured: 1 MB leaf on
+   * tmpfs 0.55 ms this way, 0.73 ms with async open/close/rename, 1.2 ms with `writeFile`).
    */
-  const writeLeaf: LeafWriter = async (leaf) => {
+  const writeLeaf: LeafWriter = async (parts) => {
     const temporary = join(blocksDirectory, `.put-${randomUUID()}.tmp`);
     try {
-      const writing = writeFile(temporary, leaf);
+      const fd = openSync(temporary, "wx");
       let digest: Uint8Array;
       try {
-        digest = createHash("sha256").update(leaf).digest();
+        const writing = writeParts(fd, parts);
+        try {
+          const hash = createHash("sha256");
+          for (const part of parts) hash.update(part);
+          digest = hash.digest();
+        } finally {
+          await writing;
+        }
       } finally {
-        await writing;
+        closeSync(fd);
       }
       const cid = rawCid(digest);
       const { dir, file } = sharding.encode(cid);
       if (!shardDirectories.has(dir)) {
-        await mkdir(join(blocksDirectory, dir), { recursive: true });
+        mkdirSync(join(blocksDirectory, dir), { recursive: true });
         shardDirectories.add(dir);
       }
-      await rename(temporary, join(blocksDirectory, dir, file));
+      renameSync(temporary, join(blocksDirectory, dir, file));
       return cid;
     } catch (error) {
-      await rm(temporary, { force: true });
+      rmSync(temporary, { force: true });
       throw error;
     }
   };
@@ -136,18 +176,19 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
   return {
     kind: "helia",
 
-    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
+    async put(bytes: BlobBytes, options: BlobStoreOptions = {}): Promise<StoredBlob> {
       assertOpen();
+      const size = byteLength(bytes);
       try {
         options.signal?.throwIfAborted();
         // Leaves are hashed while they are written (writeLeaf); the CID and the ciphertext hash
         // both come from those digests, so every byte is hashed once. Helia's blockstore gets
         // only the dag-pb nodes of blobs over 1 MiB.
         const { cid, ciphertextHash } = await importBlob(bytes, writeLeaf, helia.blockstore, options.signal ? { signal: options.signal } : {});
-        return { cid: cid.toString(), ciphertextHash, size: bytes.length };
+        return { cid: cid.toString(), ciphertextHash, size };
       } catch (cause) {
         if (isAbort(cause, options.signal)) throw cause;
-        throw new StorageUnavailableError(`Could not write ${bytes.length} bytes to the Helia store in ${directory}.`, {
+        throw new StorageUnavailableError(`Could not write ${size} bytes to the Helia store in ${directory}.`, {
           hint: "Check free disk space and permissions of the store directory.",
           cause,
         });

@@ -13,7 +13,8 @@
  */
 
 import { bufferSource } from "../crypto/internal.ts";
-import { computeBlobIdentity, parseBlobCid, verifyBlob } from "./cid.ts";
+import { computeBlobIdentity, joinBlob, parseBlobCid, verifyBlob } from "./cid.ts";
+import type { BlobBytes } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
@@ -65,7 +66,8 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
   return {
     kind: "http",
 
-    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
+    async put(blob: BlobBytes, options: BlobStoreOptions = {}): Promise<StoredBlob> {
+      const bytes = joinBlob(blob);
       const local = computeBlobIdentity(bytes);
       local.catch(() => {});
       const response = await request(base, { method: "POST", body: bufferSource(bytes), headers: { "content-type": "application/octet-stream" }, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);

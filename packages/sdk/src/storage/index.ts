@@ -14,6 +14,7 @@ import { StorageUnavailableError } from "./errors.ts";
 export * from "./errors.ts";
 export type * from "./types.ts";
 export { CHUNK_SIZE_BYTES, MAX_LINKS_PER_NODE, computeBlobCid, parseBlobCid } from "./cid.ts";
+export type { BlobBytes } from "./cid.ts";
 export { createHeliaStore } from "./helia.ts";
 export type { CreateHeliaStoreParameters } from "./helia.ts";
 export { createKuboStore } from "./kubo.ts";

@@ -9,7 +9,8 @@
 import { create } from "kubo-rpc-client";
 import type { KuboRPCClient } from "kubo-rpc-client";
 import type { CID } from "multiformats/cid";
-import { CHUNK_SIZE_BYTES, computeBlobIdentity, concatChunks, parseBlobCid, verifyBlob } from "./cid.ts";
+import { CHUNK_SIZE_BYTES, computeBlobIdentity, concatChunks, joinBlob, parseBlobCid, verifyBlob } from "./cid.ts";
+import type { BlobBytes } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
@@ -79,7 +80,8 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
   return {
     kind: "kubo",
 
-    async put(bytes: Uint8Array, options: BlobStoreOptions = {}): Promise<StoredBlob> {
+    async put(blob: BlobBytes, options: BlobStoreOptions = {}): Promise<StoredBlob> {
+      const bytes = joinBlob(blob);
       assertOpen();
       const { signal } = options;
       const local = computeBlobIdentity(bytes); // CID and ciphertext hash from one pass of hashing

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { BlobBytes } from "./cid.ts";
+
 /** Options accepted by {@link BlobStore.put} and {@link BlobStore.get}. */
 export interface BlobStoreOptions {
   /** Aborts the operation; it then rejects with the signal's reason. */
@@ -32,13 +34,15 @@ export interface BlobStore {
   /** Which backend this is. */
   readonly kind: "helia" | "kubo" | "http";
   /**
-   * Stores `bytes` (0 bytes or more) and returns their CIDv1 and their ciphertext hash, both
-   * from the same SHA-256 digests of the 1 MiB leaves (every byte is hashed once).
+   * Stores `bytes` (0 bytes or more; one buffer or consecutive parts, e.g. a record envelope's
+   * header and segments from `encryptRecordParts`, which the Helia store writes without joining)
+   * and returns their CIDv1 and their ciphertext hash, both from the same SHA-256 digests of the
+   * 1 MiB leaves (every byte is hashed once).
    *
    * @throws {StorageUnavailableError} when the backend cannot be reached or is closed.
    * @throws {CidMismatchError} (Kubo) when the backend's CID differs from Meridian's.
    */
-  put(bytes: Uint8Array, options?: BlobStoreOptions): Promise<StoredBlob>;
+  put(bytes: BlobBytes, options?: BlobStoreOptions): Promise<StoredBlob>;
   /**
    * Reads the blob `cid` and checks that its bytes produce that CID.
    *
