@@ -6,7 +6,7 @@ const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   transpilePackages: ["@meridian/sdk", "@meridian/ecg"],
-  serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "@helia/unixfs", "kubo-rpc-client", "multiformats", "ipfs-unixfs", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
+  serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "kubo-rpc-client", "multiformats", "ipfs-unixfs", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
   async headers() {
     return [
       {

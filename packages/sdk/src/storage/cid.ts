@@ -17,7 +17,7 @@
  * @module
  */
 
-import { encode as encodeDagPb, prepare as prepareDagPb } from "@ipld/dag-pb";
+import { decode as decodeDagPb, encode as encodeDagPb, prepare as prepareDagPb } from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
 import { CID } from "multiformats/cid";
 import { create as createDigest } from "multiformats/hashes/digest";
@@ -30,8 +30,8 @@ import type { Hex } from "viem";
 export const CHUNK_SIZE_BYTES = PIECE_BYTES;
 /** Maximum links per UnixFS node (Kubo's default for balanced DAGs). */
 export const MAX_LINKS_PER_NODE = 174;
-/** How many leaves a store writes at once. */
-export const LEAF_WRITE_CONCURRENCY = 8;
+/** How many leaves a store writes, or reads, at once. */
+export const LEAF_CONCURRENCY = 8;
 
 const RAW_CODEC = 0x55;
 const DAG_PB_CODEC = 0x70;
@@ -157,7 +157,7 @@ interface DagEntry {
 }
 
 /**
- * Stores a blob: writes its leaves through `writeLeaf` ({@link LEAF_WRITE_CONCURRENCY} at a
+ * Stores a blob: writes its leaves through `writeLeaf` ({@link LEAF_CONCURRENCY} at a
  * time) and its dag-pb nodes into `nodes`, and returns its CID and ciphertext hash, both from the
  * same leaf digests, so every byte is hashed once. A blob of up to 1 MiB is one raw leaf. The
  * nodes are those of `ipfs-unixfs-importer`'s balanced layout with this module's options: groups
@@ -176,7 +176,7 @@ export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: 
       cids[index] = await writeLeaf(leaves[index]!, index);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(LEAF_WRITE_CONCURRENCY, leaves.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(LEAF_CONCURRENCY, leaves.length) }, worker));
   const ciphertextHash = await ciphertextHashFromPieceDigests(cids.map((cid) => cid.multihash.digest));
   if (leaves.length === 1) return { cid: cids[0]!, ciphertextHash };
 
@@ -217,6 +217,77 @@ export async function computeBlobIdentity(blob: BlobBytes): Promise<BlobIdentity
 /** Computes the CID a blob gets in every Meridian store, hashing only (nothing stored). */
 export async function computeBlobCid(blob: BlobBytes): Promise<CID> {
   return (await computeBlobIdentity(blob)).cid;
+}
+
+/** Reads one stored block by CID; throws `BlockNotFoundError` when the store does not hold it. */
+export type BlockReader = (cid: CID) => Promise<Uint8Array>;
+
+/** Reads block `cid` of blob `root` and checks it against `cid`. */
+async function checkedBlock(cid: CID, read: BlockReader, root: CID): Promise<Uint8Array> {
+  const block = await read(cid);
+  const digest = await sha256Bytes(block);
+  const expected = cid.multihash.digest;
+  if (digest.length !== expected.length || digest.some((byte, i) => byte !== expected[i])) {
+    throw new CidMismatchError(root.toString(), { details: `its stored ${block.length}-byte block ${cid.toString()} does not hash to that block's CID` });
+  }
+  return block;
+}
+
+/**
+ * Reads a blob by its root CID block by block through `read`, checking every block against its
+ * CID (the root's hash covers the links, each leaf's hash its bytes, so the whole blob is
+ * checked, as a Merkle DAG), with {@link LEAF_CONCURRENCY} leaves in flight, and joins
+ * the leaves into one buffer.
+ *
+ * @throws {CidMismatchError} when a block does not hash to its CID, a node does not decode as a
+ *   UnixFS file, or the leaves' sizes disagree with the node's block sizes.
+ * @throws whatever `read` throws for a missing block (`BlockNotFoundError`).
+ */
+export async function readBlob(root: CID, read: BlockReader, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  options.signal?.throwIfAborted();
+  if (root.code === RAW_CODEC) return checkedBlock(root, read, root);
+  const leaves: { cid: CID; size: number }[] = [];
+  const corrupt = (cid: CID, details: string, cause?: unknown): CidMismatchError =>
+    new CidMismatchError(root.toString(), { details: `node ${cid.toString()}: ${details}`, ...(cause === undefined ? {} : { cause }) });
+  const walk = async (cid: CID): Promise<void> => {
+    options.signal?.throwIfAborted();
+    const block = await checkedBlock(cid, read, root);
+    let links: { Hash: CID; size: number }[];
+    try {
+      const node = decodeDagPb(block);
+      const unixfs = UnixFS.unmarshal(node.Data ?? new Uint8Array());
+      if (unixfs.type !== "file" || unixfs.blockSizes.length !== node.Links.length) throw new Error(`a UnixFS ${unixfs.type} with ${unixfs.blockSizes.length} block sizes and ${node.Links.length} links`);
+      links = node.Links.map((link, i) => ({ Hash: link.Hash as CID, size: Number(unixfs.blockSizes[i]) }));
+    } catch (cause) {
+      throw corrupt(cid, "not a UnixFS file node", cause);
+    }
+    for (const link of links) {
+      if (link.Hash.code === RAW_CODEC) leaves.push({ cid: link.Hash, size: link.size });
+      else if (link.Hash.code === DAG_PB_CODEC) await walk(link.Hash);
+      else throw corrupt(cid, `links to a block of codec 0x${link.Hash.code.toString(16)}`);
+    }
+  };
+  await walk(root);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const leaf of leaves) {
+    offsets.push(total);
+    total += leaf.size;
+  }
+  const out = new Uint8Array(total);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < leaves.length) {
+      options.signal?.throwIfAborted();
+      const index = next++;
+      const { cid, size } = leaves[index]!;
+      const bytes = await checkedBlock(cid, read, root);
+      if (bytes.length !== size) throw corrupt(root, `leaf ${cid.toString()} has ${bytes.length} bytes, its parent says ${size}`);
+      out.set(bytes, offsets[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LEAF_CONCURRENCY, leaves.length) }, worker));
+  return out;
 }
 
 /**

@@ -21,11 +21,14 @@ export class InvalidCidError extends MeridianError {
 /** The blob (or one of its blocks) is not in the store. */
 export class BlockNotFoundError extends MeridianError {
   override name = "BlockNotFoundError" as const;
+  /** The CID of the blob (or block) that is missing. */
+  readonly cid: string;
   constructor(cid: string, parameters: MeridianErrorParameters = {}) {
     super(`The blob ${cid} is not in this store.`, {
       hint: "Check that the record was uploaded to this IPFS store (or pinned where you read from); copy the blob over if it lives elsewhere.",
       ...parameters,
     });
+    this.cid = cid;
   }
 }
 

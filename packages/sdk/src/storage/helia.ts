@@ -8,18 +8,16 @@
 
 import { createHash, randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writev } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createHeliaLight } from "helia";
 import type { Helia } from "helia";
-import { unixfs } from "@helia/unixfs";
-import type { UnixFS } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
 import { FsDatastore } from "datastore-fs";
 import type { CID } from "multiformats/cid";
-import { byteLength, concatChunks, importBlob, parseBlobCid, rawCid, verifyBlob } from "./cid.ts";
-import type { BlobBytes, LeafWriter } from "./cid.ts";
+import { byteLength, importBlob, parseBlobCid, rawCid, readBlob } from "./cid.ts";
+import type { BlobBytes, BlockReader, LeafWriter } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 
@@ -56,12 +54,6 @@ async function writeParts(fd: number, parts: readonly Uint8Array[]): Promise<voi
   }
 }
 
-function isMissingBlock(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  // `offline: true` gives BlockNotFoundWhileOfflineError; without it a light node says "No block brokers".
-  return /NotFound/.test(error.name) || (error.name === "InvalidConfigurationError" && /No block brokers/i.test(error.message));
-}
-
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true || (error instanceof Error && error.name === "AbortError");
 }
@@ -71,10 +63,14 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  *
  * Import settings: UnixFS, CIDv1, raw leaves, 1 MiB fixed-size chunks, balanced DAG with
  * 174 links per node (see `storage/cid.ts`). Empty blobs are supported (CID `bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku`).
- * `get` recomputes the CID of the bytes it read (hash only) and fails with
- * {@link CidMismatchError} if a block on disk was altered; a blob that is not stored fails at
- * once with {@link BlockNotFoundError} (the node never goes to the network). Nothing is garbage
- * collected, so pinning is not needed. Use one store per directory per process.
+ * `put` takes the blob in one buffer or in parts (a record envelope from `encryptRecordParts`)
+ * and writes its raw leaves itself, into blockstore-fs's layout, each hashed while it is written
+ * (see `writeLeaf`); Helia's blockstore stores the dag-pb nodes. `get` reads the blocks of that
+ * layout directly, each in one read, and checks every block against its CID (`readBlob` in
+ * `storage/cid.ts`): it fails with {@link CidMismatchError} if a block on disk was altered, and
+ * at once with {@link BlockNotFoundError} if the blob or one of its blocks is not stored (the
+ * node never goes to the network). Nothing is garbage collected, so pinning is not needed. Use
+ * one store per directory per process.
  *
  * @throws {StorageUnavailableError} when the directory cannot be opened.
  * @example
@@ -103,13 +99,12 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
       cause,
     });
   }
-  const fs: UnixFS = unixfs(helia);
   let closed = false;
 
   const shardDirectories = new Set<string>();
   /**
-   * Writes a raw leaf into the blockstore's directory while it is hashed, with blockstore-fs's
-   * atomic write-then-rename: the leaf's parts go to a temporary file in one `writev` on libuv's
+   * Writes a raw leaf into the blockstore's directory while it is hashed, atomically (write,
+   * then rename): the leaf's parts go to a temporary file in one `writev` on libuv's
    * thread pool while this thread computes their SHA-256, then the file is renamed to the
    * block's path once the hash names it. The leaf is not copied.
    *
@@ -153,24 +148,16 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
     if (closed) throw new StorageUnavailableError(`The Helia store in ${directory} is closed.`, { hint: "Open a new store with createHeliaStore." });
   };
 
-  const read = async (cid: CID, options: BlobStoreOptions): Promise<Uint8Array> => {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const signal = options.signal;
+  /** Reads a block file of the blockstore's layout in one go (blockstore-fs streams it in 64 KiB pieces). */
+  const readBlock: BlockReader = async (cid) => {
+    const { dir, file } = sharding.encode(cid);
     try {
-      for await (const chunk of fs.cat(cid, { offline: true, ...(signal ? { signal } : {}) })) {
-        chunks.push(chunk);
-        total += chunk.length;
-      }
+      const bytes = await readFile(join(blocksDirectory, dir, file));
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length); // a plain Uint8Array, not a Buffer
     } catch (cause) {
-      if (isAbort(cause, signal)) throw cause;
-      if (isMissingBlock(cause)) {
-        throw new BlockNotFoundError(cid.toString(), { details: "a block of the blob's DAG is missing from this store", cause });
-      }
-      // A block that no longer decodes (e.g. an altered dag-pb node) is corruption.
-      throw new CidMismatchError(cid.toString(), { details: "a stored block of the blob could not be decoded", cause });
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") throw new BlockNotFoundError(cid.toString(), { cause });
+      throw cause;
     }
-    return concatChunks(chunks, total);
   };
 
   return {
@@ -198,10 +185,19 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
     async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {
       const parsed = parseBlobCid(cid);
       assertOpen();
-      if (!(await helia.blockstore.has(parsed))) throw new BlockNotFoundError(parsed.toString());
-      const bytes = await read(parsed, options);
-      await verifyBlob(parsed, bytes);
-      return bytes;
+      const root = parsed.toString();
+      try {
+        // Every block is checked against its CID as it is read (readBlob), so the blob is.
+        return await readBlob(parsed, readBlock, options.signal ? { signal: options.signal } : {});
+      } catch (cause) {
+        if (isAbort(cause, options.signal)) throw cause;
+        if (cause instanceof CidMismatchError) throw cause;
+        if (cause instanceof BlockNotFoundError) {
+          if (cause.cid === root) throw new BlockNotFoundError(root);
+          throw new BlockNotFoundError(root, { details: `block ${cause.cid} of the blob's DAG is missing from this store`, cause });
+        }
+        throw new StorageUnavailableError(`Could not read ${root} from the Helia store in ${directory}.`, { hint: "Check the store directory's permissions.", cause });
+      }
     },
 
     async has(cid: string): Promise<boolean> {
