@@ -16,11 +16,14 @@
  * list's length (32·n bytes) fixes n. It does not depend on IPFS's DAG layout, so it still
  * identifies the bytes if they are re-imported with other chunking.
  *
- * Browser-safe: WebCrypto only.
+ * Browser-safe: WebCrypto for the pieces; the short hash list is hashed synchronously with
+ * `@noble/hashes` (32 bytes per MiB, so a WebCrypto round trip to its thread pool would cost
+ * more than the hash itself).
  *
  * @module
  */
 
+import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "viem";
 import type { Hex } from "viem";
 import { bufferSource } from "./internal.ts";
@@ -46,7 +49,7 @@ export async function ciphertextHashFromPieceDigests(digests: readonly Uint8Arra
     if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new RangeError(`Piece digest ${index} is not 32 bytes.`);
     list.set(digest, 32 * index);
   });
-  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", list)));
+  return bytesToHex(sha256(list));
 }
 
 /**
