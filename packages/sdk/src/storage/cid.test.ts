@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { importBytes } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
-import { CHUNK_SIZE_BYTES, MAX_LINKS_PER_NODE, computeBlobIdentity, splitLeaves } from "./cid.ts";
+import { CHUNK_SIZE_BYTES, LEAF_CONCURRENCY, MAX_LINKS_PER_NODE, computeBlobIdentity, hashLeaf, importBlob, splitLeaves } from "./cid.ts";
 import { createHeliaStore } from "./helia.ts";
 import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
 import { encryptRecord, encryptRecordParts, openRecord } from "../crypto/envelope.ts";
@@ -68,6 +68,19 @@ describe("UnixFS DAG of cid.ts (checked against ipfs-unixfs-importer)", () => {
     const expected = await importerCid(bytes);
     assert.equal((await computeBlobIdentity(bytes)).cid.toString(), expected);
     assert.ok(expected.startsWith("bafybei"));
+  });
+
+  it("stops writing leaves after the first failure, and stores no root", async () => {
+    const started: number[] = [];
+    const nodes: unknown[] = [];
+    const failing = async (parts: readonly Uint8Array[], index: number) => {
+      started.push(index);
+      if (index === 2) throw new Error("disk full");
+      return hashLeaf(parts, index);
+    };
+    await assert.rejects(importBlob(new Uint8Array(40 * MiB), failing, { put: (cid) => nodes.push(cid) }), /disk full/);
+    assert.ok(started.length <= 3 + LEAF_CONCURRENCY, `${started.length} leaves were started`);
+    assert.equal(nodes.length, 0);
   });
 
   it("splits parts into 1 MiB leaves without copying", () => {

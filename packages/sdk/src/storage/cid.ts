@@ -149,6 +149,29 @@ export interface BlobIdentity {
   ciphertextHash: Hex;
 }
 
+/**
+ * Runs `task(0 .. count − 1)` with at most {@link LEAF_CONCURRENCY} at a time, in order of
+ * index. After the first failure (or abort) no further task starts, and that error is thrown
+ * once the running ones have settled.
+ */
+async function forEachLeaf(count: number, task: (index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < count && failure === undefined) {
+      const index = next++;
+      try {
+        signal?.throwIfAborted();
+        await task(index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LEAF_CONCURRENCY, count) }, worker));
+  if (failure) throw failure.error;
+}
+
 /** A node or leaf of the DAG being built: its CID, the file bytes under it, and its UnixFS Tsize. */
 interface DagEntry {
   cid: CID;
@@ -168,15 +191,9 @@ interface DagEntry {
 export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: NodeSink, options: { signal?: AbortSignal } = {}): Promise<BlobIdentity> {
   const leaves = splitLeaves(blob);
   const cids: CID[] = new Array(leaves.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < leaves.length) {
-      options.signal?.throwIfAborted();
-      const index = next++;
-      cids[index] = await writeLeaf(leaves[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LEAF_CONCURRENCY, leaves.length) }, worker));
+  await forEachLeaf(leaves.length, async (index) => {
+    cids[index] = await writeLeaf(leaves[index]!, index);
+  }, options.signal);
   const ciphertextHash = await ciphertextHashFromPieceDigests(cids.map((cid) => cid.multihash.digest));
   if (leaves.length === 1) return { cid: cids[0]!, ciphertextHash };
 
@@ -275,18 +292,12 @@ export async function readBlob(root: CID, read: BlockReader, options: { signal?:
     total += leaf.size;
   }
   const out = new Uint8Array(total);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < leaves.length) {
-      options.signal?.throwIfAborted();
-      const index = next++;
-      const { cid, size } = leaves[index]!;
-      const bytes = await checkedBlock(cid, read, root);
-      if (bytes.length !== size) throw corrupt(root, `leaf ${cid.toString()} has ${bytes.length} bytes, its parent says ${size}`);
-      out.set(bytes, offsets[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LEAF_CONCURRENCY, leaves.length) }, worker));
+  await forEachLeaf(leaves.length, async (index) => {
+    const { cid, size } = leaves[index]!;
+    const bytes = await checkedBlock(cid, read, root);
+    if (bytes.length !== size) throw corrupt(root, `leaf ${cid.toString()} has ${bytes.length} bytes, its parent says ${size}`);
+    out.set(bytes, offsets[index]!);
+  }, options.signal);
   return out;
 }
 
