@@ -332,9 +332,13 @@ export class MeridianClient {
    * `CidMismatchError`, {@link MissingKeyError} or `DecryptionError`; never returns unverified bytes.
    */
   async readRecord(recordId: Hex): Promise<ReadRecordResult> {
-    const anchor = await getRecordAnchor(this.ctx, recordId);
     const me = this.address;
-    if (!(await canRead(this.ctx, me, recordId))) {
+    // both reads in one round trip; an unknown record fails with the anchor's RecordNotFoundError
+    const [anchorRead, allowedRead] = await Promise.allSettled([getRecordAnchor(this.ctx, recordId), canRead(this.ctx, me, recordId)]);
+    if (anchorRead.status === "rejected") throw anchorRead.reason;
+    if (allowedRead.status === "rejected") throw allowedRead.reason;
+    const anchor = anchorRead.value;
+    if (!allowedRead.value) {
       const provider = await getProvider(this.ctx, me);
       const why = provider.status === ProviderStatus.Suspended ? "your provider account is suspended" : provider.status === ProviderStatus.Removed ? "your provider account was removed" : provider.status === ProviderStatus.None ? "this account is not an admitted provider" : "you hold no active grant (never granted, revoked or expired)";
       throw new AccessDeniedError(`You may not read this record: ${why}.`, { details: `record ${recordId}`, hint: "Request access from the patient (`meridian request`)." });
