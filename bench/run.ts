@@ -36,7 +36,7 @@ import { DeviceRole, deviceBindingTypedData } from "../packages/sdk/src/chain/mo
 import { consentCodeTuple, consentCodeTypedData, GuardianLevel, type ConsentCode } from "../packages/sdk/src/chain/consent.ts";
 import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "../packages/sdk/src/chain/governance.ts";
 import { createMeridianClient } from "../packages/sdk/src/client.ts";
-import { encryptRecordParts, openRecord } from "../packages/sdk/src/crypto/envelope.ts";
+import { encryptRecordParts, openRecord, releaseRecordParts } from "../packages/sdk/src/crypto/envelope.ts";
 import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-hash.ts";
 import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
 import { recordDraftFromFile, isReferenceDataBundle, parseFhirJson } from "../packages/sdk/src/fhir/index.ts";
@@ -259,10 +259,11 @@ async function measureStoragePath(into: typeof store, dir: string): Promise<Reco
       const diskMs = performance.now() - t;
       // Meridian, as client.addRecord does it: seal (DEK, AES-KW, AES-GCM segments) + Helia put
       // of the envelope's parts (leaves written and hashed; the hashes give the CID and the
-      // ciphertext hash)
+      // ciphertext hash), then the parts are freed
       t = performance.now();
       const sealed = await encryptRecordParts({ plaintext: payload, kek, context });
       const { cid: id, ciphertextHash } = await into.put(sealed.parts);
+      releaseRecordParts(sealed.parts);
       const sealMs = performance.now() - t;
       // Meridian read: Helia get (with CID recomputation) + ciphertext-hash check + open
       t = performance.now();

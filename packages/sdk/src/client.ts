@@ -20,7 +20,7 @@ import { buildInternationalPatientSummary, isInternationalPatientSummary } from 
 import type { Bundle, Resource } from "@medplum/fhirtypes";
 import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
-import { encryptRecordParts, openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
+import { encryptRecordParts, openRecord, releaseRecordParts, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
 import { ciphertextHash, ciphertextHashFromPieceDigests } from "./crypto/ciphertext-hash.ts";
 import type { BlobStore } from "./storage/types.ts";
 import {
@@ -285,7 +285,13 @@ export class MeridianClient {
     const t1 = performance.now();
     // The envelope goes to the store in parts (header, segments), never joined into one buffer;
     // the store returns its ciphertext hash with its CID, both from one pass of hashing.
-    const { cid, ciphertextHash } = await this.store.put(sealed.parts);
+    let stored: { cid: string; ciphertextHash: Hex };
+    try {
+      stored = await this.store.put(sealed.parts);
+    } finally {
+      releaseRecordParts(sealed.parts); // stored (or failed): free them for the next record now
+    }
+    const { cid, ciphertextHash } = stored;
     await p.beforeAnchor?.({ cid, ciphertextHash }); // e.g. a durable write-ahead intent, for exactly-once anchoring
     p.onStage?.("anchor");
     const t2 = performance.now();

@@ -5,9 +5,12 @@ import { bytesToHex } from "viem";
 import {
   ENVELOPE_HEADER_BYTES,
   ENVELOPE_OVERHEAD_BYTES,
+  encryptRecord,
+  encryptRecordParts,
   envelopeSize,
   FIRST_SEGMENT_PLAINTEXT_BYTES,
   openRecord,
+  releaseRecordParts,
   SEGMENT_ENVELOPE_BYTES,
   SEGMENT_PLAINTEXT_BYTES,
   segmentCount,
@@ -170,6 +173,32 @@ describe("sealRecord / openRecord", () => {
     assert.ok(error instanceof DecryptionError);
     assert.ok(!error.message.includes(bytesToHex(wrong).slice(2, 18)));
     assert.ok(!error.message.includes("Observation"));
+  });
+});
+
+describe("encryptRecordParts / releaseRecordParts", () => {
+  it("gives the envelope in parts: header, then one part per segment, each piece 1 MiB", async () => {
+    const big = new Uint8Array(FIRST_SEGMENT_PLAINTEXT_BYTES + SEGMENT_PLAINTEXT_BYTES + 10).fill(7);
+    const { parts, size, dek } = await encryptRecordParts({ plaintext: big, kek, context });
+    assert.deepEqual(parts.map((p) => p.length), [ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES, 10 + 16]);
+    assert.equal(size, envelopeSize(big.length));
+    const envelope = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) (envelope.set(part, offset), (offset += part.length));
+    assert.deepEqual(await openRecord({ envelope, key: { dek }, context }), big);
+    assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), big);
+    // encryptRecord joins the same layout
+    assert.equal((await encryptRecord({ plaintext: big, kek, context })).envelope.length, size);
+    releaseRecordParts(parts);
+    assert.deepEqual(parts.map((p) => p.length), [ENVELOPE_HEADER_BYTES, 0, 0, 10 + 16]); // only whole buffers of 64 KiB or more are freed
+  });
+
+  it("never frees a part that is a view into a larger buffer", () => {
+    const shared = new Uint8Array(200_000);
+    const parts = [shared.subarray(0, 100_000), shared.subarray(100_000)];
+    releaseRecordParts(parts);
+    assert.equal(shared.length, 200_000);
+    assert.equal(parts[0]!.length, 100_000);
   });
 });
 
