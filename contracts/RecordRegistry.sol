@@ -87,12 +87,14 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         Category category,
         uint32 keyEpoch
     ) external returns (bytes32 recordId) {
-        Patient storage p = _requirePatient(patient);
+        // The patient's head and epoch share a slot: read both at once (as {_requirePatient} checks).
+        Patient storage p = _patients[patient];
+        bytes28 previousHead = p.chainHead;
+        uint32 currentEpoch = p.keyEpoch;
+        if (previousHead == bytes28(0)) revert RecordRegistryUnknownPatient(patient);
         if (category == Category.None) revert RecordRegistryInvalidCategory();
         if (cid.length == 0 || cid.length > MAX_CID_BYTES) revert RecordRegistryInvalidCid(cid.length);
         if (ciphertextHash == bytes32(0)) revert RecordRegistryInvalidCiphertextHash();
-        bytes28 previousHead = p.chainHead;
-        uint32 currentEpoch = p.keyEpoch;
         if (msg.sender != patient && !_canWrite(msg.sender, patient, category, currentEpoch)) {
             revert RecordRegistryWriteNotPermitted(msg.sender, patient, category);
         }
@@ -565,16 +567,31 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         uint40 expiresAt,
         bytes calldata wrappedKey
     ) private returns (bytes32 grantId) {
-        Patient storage p = _requirePatient(patient);
+        // The patient's head and epoch share a slot: read both at once (as {_requirePatient} checks).
+        Patient storage p = _patients[patient];
+        uint32 epoch = p.keyEpoch;
+        if (p.chainHead == bytes28(0)) revert RecordRegistryUnknownPatient(patient);
         if (!_providers.isActive(grantee)) revert RecordRegistryProviderNotActive(grantee);
         _requireScope(patient, scope, target, write);
         uint40 now_ = _time();
         if (expiresAt != 0 && expiresAt <= now_) revert RecordRegistryInvalidExpiry(expiresAt, now_);
         _requireWrappedKey(wrappedKey);
-        uint32 epoch = p.keyEpoch;
         grantId = grantIdOf(patient, grantee, scope, target);
-        _grants[grantId] = Grant(now_, expiresAt, 0, epoch, write);
+        _storeGrant(_grants[grantId], now_, expiresAt, epoch, write);
         emit GrantIssued(patient, grantee, grantId, scope, target, write, expiresAt, epoch, wrappedKey);
+    }
+
+    /// @dev Stores `Grant(issuedAt, expiresAt, 0, keyEpoch, write)` in `g` with one SSTORE. The
+    /// struct assignment `g = Grant(...)` writes member by member (a read and a write of the slot
+    /// each): about 900 gas more on every grant with viaIR. The packing follows {Grant}'s member
+    /// order (issuedAt bits 0-39, expiresAt 40-79, revokedAt 80-119, keyEpoch 120-151, write 152);
+    /// testFuzz_Grant_ReissueOverwritesEveryField reads every member back through {getGrant}.
+    function _storeGrant(Grant storage g, uint40 issuedAt, uint40 expiresAt, uint32 keyEpoch, bool write) private {
+        uint256 packed = uint256(issuedAt) | (uint256(expiresAt) << 40) | (uint256(keyEpoch) << 120)
+            | (write ? uint256(1) << 152 : 0);
+        assembly ("memory-safe") {
+            sstore(g.slot, packed)
+        }
     }
 
     /// @dev A registered patient's chain head is never zero (genesis is a keccak digest), so the

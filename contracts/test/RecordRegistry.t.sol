@@ -566,6 +566,50 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         assertTrue(registry.canRead(HOSPITAL, covered), "reads again");
     }
 
+    /// @dev A re-issue replaces every member of a revoked grant (the registry stores a grant as one
+    /// packed word): random times up to the largest uint40, write on and off, later key epochs.
+    function testFuzz_Grant_ReissueOverwritesEveryField(
+        bool allScope,
+        bool write1,
+        bool write2,
+        uint40 expires1,
+        uint40 expires2,
+        uint40 t2,
+        uint8 revocations
+    ) public {
+        IRecordRegistry.Scope scope = allScope ? ALL : CATEGORY;
+        bytes32 target = allScope ? bytes32(0) : _cat(IRecordRegistry.Category.Lab);
+        expires1 = uint40(bound(expires1, T0 + 1, type(uint40).max));
+        _grant(ALICE, HOSPITAL, scope, target, write1, expires1);
+        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, HOSPITAL, scope, target);
+        assertEq(g.issuedAt, T0, "issuedAt");
+        assertEq(g.expiresAt, expires1, "expiresAt");
+        assertEq(g.revokedAt, 0, "revokedAt");
+        assertEq(g.keyEpoch, 0, "keyEpoch");
+        assertEq(g.write, write1, "write");
+
+        // Revoke (at the largest times too), advancing the epoch 1..8 times, then re-issue later.
+        t2 = uint40(bound(t2, T0 + 1, type(uint40).max - 2));
+        vm.warp(t2);
+        uint256 n = 1 + (revocations % 8);
+        for (uint256 i = 0; i < n; ++i) {
+            if (i > 0) _grant(ALICE, HOSPITAL, scope, target, write1, 0);
+            _revoke(ALICE, HOSPITAL, scope, target);
+        }
+        g = registry.getGrant(ALICE, HOSPITAL, scope, target);
+        assertEq(g.revokedAt, t2, "revoked");
+        vm.warp(uint256(t2) + 1);
+        expires2 = expires2 % 2 == 0 ? 0 : uint40(bound(expires2, uint256(t2) + 2, type(uint40).max));
+        _grant(ALICE, HOSPITAL, scope, target, write2, expires2);
+        g = registry.getGrant(ALICE, HOSPITAL, scope, target);
+        assertEq(g.issuedAt, uint256(t2) + 1, "re-issued at");
+        assertEq(g.expiresAt, expires2, "new expiry");
+        assertEq(g.revokedAt, 0, "revocation cleared");
+        assertEq(g.keyEpoch, n, "current epoch");
+        assertEq(g.write, write2, "new write flag");
+        assertEq(registry.isGrantActive(ALICE, HOSPITAL, scope, target), true, "active");
+    }
+
     /// @dev Anchoring validates category, CID length, hash and epoch, whoever the author.
     function testFuzz_AnchorRecord_Validation(bytes calldata cid, bytes32 hash, uint8 categorySeed, uint32 keyEpoch)
         public
