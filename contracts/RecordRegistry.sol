@@ -20,12 +20,19 @@ import {PeerValidation} from "./PeerValidation.sol";
  * Consent codes are EIP-712 typed data (OpenZeppelin {EIP712}, domain "Meridian RecordRegistry",
  * version "1"), checked with {SignatureChecker} (ECDSA for EOAs, ERC-1271 for smart accounts).
  * The constructor deploys the {PeerValidation} contract whose chosen validators pass {canRead}.
+ *
+ * Gas: with viaIR, solc dispatches a call by comparing its selector with each external function's
+ * in ascending selector order (22 gas per comparison), so every getter whose selector sorts below
+ * a hot function's costs each call of it 22 gas. Constants and pure id helpers are therefore not
+ * getters here: {IRecordRegistry} documents their formulas and the SDK computes them.
  */
 contract RecordRegistry is IRecordRegistry, EIP712 {
-    /// @inheritdoc IRecordRegistry
-    uint32 public constant MAX_KEY_EPOCH = 16_383;
-    /// @inheritdoc IRecordRegistry
-    uint40 public constant MAX_EMERGENCY_ACCESS = 24 hours;
+    /// @dev The largest key epoch: keys are derived by key regression over at most this many epochs
+    /// (docs/keys.md; SDK `MAX_KEY_EPOCH`), so a patient can revoke category or all-records grants
+    /// this many times.
+    uint32 private constant MAX_KEY_EPOCH = 16_383;
+    /// @dev The longest emergency access, in seconds (SDK `MAX_EMERGENCY_ACCESS_SECONDS`).
+    uint40 private constant MAX_EMERGENCY_ACCESS = 24 hours;
 
     /// @dev EIP-712 type of {ConsentCode}; chain id and registry are the domain's.
     bytes32 private constant CONSENT_CODE_TYPEHASH = keccak256(
@@ -63,7 +70,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         Patient storage p = _patients[msg.sender];
         if (p.chainHead != bytes28(0)) revert RecordRegistryAlreadyRegistered(msg.sender);
         if (encryptionKey == bytes32(0)) revert RecordRegistryInvalidEncryptionKey();
-        bytes28 head = genesisHead(msg.sender);
+        bytes28 head = _genesisHead(msg.sender);
         p.encryptionKey = encryptionKey;
         p.chainHead = head;
         emit PatientRegistered(msg.sender, encryptionKey, head);
@@ -140,7 +147,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         if (!_providers.isActive(msg.sender)) revert RecordRegistryProviderNotActive(msg.sender);
         _requirePatient(patient);
         _requireScope(patient, scope, target, write);
-        requestId = requestIdOf(patient, msg.sender, scope, target);
+        requestId = _requestId(patient, msg.sender, scope, target);
         AccessRequest storage r = _requests[requestId];
         if (r.status == RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
         _requests[requestId] = AccessRequest(RequestStatus.Pending, write, _time(), duration);
@@ -340,18 +347,13 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         if (r.patient == address(0)) return false;
         if (reader == r.patient || _guardians[r.patient][reader] != GuardianLevel.None) return true;
         if (!_providers.isActive(reader)) return false;
-        return _isActive(_grants[grantIdOf(r.patient, reader, Scope.Record, recordId)])
-            || _isActive(_grants[grantIdOf(r.patient, reader, Scope.Category, bytes32(uint256(r.category)))])
-            || _isActive(_grants[grantIdOf(r.patient, reader, Scope.All, bytes32(0))])
+        return _isActive(_grants[_grantId(r.patient, reader, Scope.Record, recordId)])
+            || _isActive(_grants[_grantId(r.patient, reader, Scope.Category, bytes32(uint256(r.category)))])
+            || _isActive(_grants[_grantId(r.patient, reader, Scope.All, bytes32(0))])
             || (
                 recordId == _emergencySummaries[r.patient]
                     && _emergencyAccess[_emergencyAccessId(r.patient, reader)].expiresAt > _time()
             ) || _peerValidation.isValidator(recordId, reader);
-    }
-
-    /// @inheritdoc IRecordRegistry
-    function consentCodeDigest(ConsentCode calldata code) external view returns (bytes32) {
-        return _consentDigest(code);
     }
 
     /// @inheritdoc IRecordRegistry
@@ -392,7 +394,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         view
         returns (bool)
     {
-        return _isActive(_grants[grantIdOf(patient, grantee, scope, target)]) && _providers.isActive(grantee);
+        return _isActive(_grants[_grantId(patient, grantee, scope, target)]) && _providers.isActive(grantee);
     }
 
     /// @inheritdoc IRecordRegistry
@@ -411,7 +413,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         view
         returns (Grant memory)
     {
-        return _grants[grantIdOf(patient, grantee, scope, target)];
+        return _grants[_grantId(patient, grantee, scope, target)];
     }
 
     /// @inheritdoc IRecordRegistry
@@ -420,21 +422,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         view
         returns (AccessRequest memory)
     {
-        return _requests[requestIdOf(patient, requester, scope, target)];
-    }
-
-    /// @inheritdoc IRecordRegistry
-    function grantIdOf(address patient, address grantee, Scope scope, bytes32 target) public pure returns (bytes32) {
-        return keccak256(abi.encode(patient, grantee, scope, target));
-    }
-
-    /// @inheritdoc IRecordRegistry
-    function requestIdOf(address patient, address requester, Scope scope, bytes32 target)
-        public
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(patient, requester, scope, target, "request"));
+        return _requests[_requestId(patient, requester, scope, target)];
     }
 
     /// @inheritdoc IRecordRegistry
@@ -451,11 +439,6 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         return _recordId(patient, previousHead, author, category, keyEpoch, anchoredAt, ciphertextHash, cid);
     }
 
-    /// @inheritdoc IRecordRegistry
-    function genesisHead(address patient) public view returns (bytes28) {
-        return bytes28(keccak256(abi.encode(block.chainid, address(this), patient)));
-    }
-
     // ---------------------------------------------------------------- internal
 
     /// @dev The block time in seconds; virtual so tests can move it.
@@ -464,7 +447,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
     }
 
     function _revoke(address patient, address grantee, Scope scope, bytes32 target) private returns (bytes32 grantId) {
-        grantId = grantIdOf(patient, grantee, scope, target);
+        grantId = _grantId(patient, grantee, scope, target);
         Grant storage g = _grants[grantId];
         // An expired grant can still be revoked: that is how a patient rotates keys away from it.
         if (g.issuedAt == 0 || g.revokedAt != 0) revert RecordRegistryGrantNotActive(grantId);
@@ -482,7 +465,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         uint40 expiresAt,
         bytes calldata wrappedKey
     ) private returns (bytes32 grantId, bytes32 requestId) {
-        requestId = requestIdOf(patient, requester, scope, target);
+        requestId = _requestId(patient, requester, scope, target);
         AccessRequest storage r = _requests[requestId];
         if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
         if (write && !r.write) revert RecordRegistryWriteNotRequested(requestId);
@@ -492,7 +475,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
     }
 
     function _deny(address patient, address requester, Scope scope, bytes32 target) private returns (bytes32 requestId) {
-        requestId = requestIdOf(patient, requester, scope, target);
+        requestId = _requestId(patient, requester, scope, target);
         AccessRequest storage r = _requests[requestId];
         if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
         delete _requests[requestId];
@@ -554,6 +537,25 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         );
     }
 
+    /// @dev The id of a grant; see {IRecordRegistry-Grant}.
+    function _grantId(address patient, address grantee, Scope scope, bytes32 target) private pure returns (bytes32) {
+        return keccak256(abi.encode(patient, grantee, scope, target));
+    }
+
+    /// @dev The id of an access request; see {IRecordRegistry-AccessRequest}.
+    function _requestId(address patient, address requester, Scope scope, bytes32 target)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(patient, requester, scope, target, "request"));
+    }
+
+    /// @dev The chain head of `patient` before its first record; see {IRecordRegistry-Patient}.
+    function _genesisHead(address patient) private view returns (bytes28) {
+        return bytes28(keccak256(abi.encode(block.chainid, address(this), patient)));
+    }
+
     function _emergencyAccessId(address patient, address provider) private pure returns (bytes32) {
         return keccak256(abi.encode(patient, provider, "emergency"));
     }
@@ -576,7 +578,7 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         uint40 now_ = _time();
         if (expiresAt != 0 && expiresAt <= now_) revert RecordRegistryInvalidExpiry(expiresAt, now_);
         _requireWrappedKey(wrappedKey);
-        grantId = grantIdOf(patient, grantee, scope, target);
+        grantId = _grantId(patient, grantee, scope, target);
         _storeGrant(_grants[grantId], now_, expiresAt, epoch, write);
         emit GrantIssued(patient, grantee, grantId, scope, target, write, expiresAt, epoch, wrappedKey);
     }
@@ -624,9 +626,9 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         returns (bool)
     {
         if (!_providers.isActive(author)) return false;
-        Grant memory g = _grants[grantIdOf(patient, author, Scope.Category, bytes32(uint256(category)))];
+        Grant memory g = _grants[_grantId(patient, author, Scope.Category, bytes32(uint256(category)))];
         if (g.write && g.keyEpoch == currentEpoch && _isActive(g)) return true;
-        g = _grants[grantIdOf(patient, author, Scope.All, bytes32(0))];
+        g = _grants[_grantId(patient, author, Scope.All, bytes32(0))];
         return g.write && g.keyEpoch == currentEpoch && _isActive(g);
     }
 

@@ -32,7 +32,6 @@ type Typed<Names extends string> = Omit<BaseContract, "connect"> & { [K in Names
   connect(runner: ContractRunner | null): Typed<Names>;
 };
 type RecordRegistry = Typed<
-  | "MAX_EMERGENCY_ACCESS"
   | "register"
   | "anchorRecord"
   | "grant"
@@ -42,7 +41,6 @@ type RecordRegistry = Typed<
   | "denyRequest"
   | "redeemConsentCode"
   | "cancelConsentCode"
-  | "consentCodeDigest"
   | "consentNonceUsed"
   | "appointGuardian"
   | "removeGuardian"
@@ -318,8 +316,7 @@ describe("RecordRegistry: consent codes, guardians, emergency access", function 
       const { registry, alice, hospital, aliceLab, aliceCardiac } = f;
       const code = await makeCode(f, { write: true });
       const signature = await signCode(alice, f, code);
-      const digest = await registry.consentCodeDigest(code);
-      expect(digest).to.equal(digestOf(f, code));
+      const digest = digestOf(f, code);
       expect(ethers.verifyTypedData(domainOf(f), CONSENT_TYPES, messageOf(code), signature)).to.equal(alice.address);
       expect(await registry.canRead(hospital.address, aliceLab)).to.equal(false);
 
@@ -1006,7 +1003,6 @@ describe("RecordRegistry: consent codes, guardians, emergency access", function 
       it("opens for 1 s up to 24 h and emits EmergencyAccessOpened", async function () {
         const f = await loadFixture(deployWithSummary);
         const { registry, alice, hospital, lab, aliceIps } = f;
-        expect(await registry.MAX_EMERGENCY_ACCESS()).to.equal(DAY);
         for (const [provider, duration] of [[hospital, DAY], [lab, 1]] as const) {
           const t = (await time.latest()) + 5;
           await time.setNextBlockTimestamp(t);

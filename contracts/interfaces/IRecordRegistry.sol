@@ -24,6 +24,10 @@ import {IProviderRegistry} from "./IProviderRegistry.sol";
  *
  * Every change emits an event; together they are the patient's audit trail.
  * No function loops over patients, records or grants.
+ *
+ * Grant and request ids, the genesis head and the consent codes' EIP-712 digest are documented
+ * formulas ({Grant}, {AccessRequest}, {Patient}, {ConsentCode}) that clients compute themselves
+ * (the SDK does); only {computeRecordId}, which other contracts call, is a function.
  * @dev The design documents call this contract "Main".
  */
 interface IRecordRegistry {
@@ -107,8 +111,9 @@ interface IRecordRegistry {
     struct Patient {
         /// @dev Raw X25519 public key (32 bytes).
         bytes32 encryptionKey;
-        /// @dev First 28 bytes of the id of the patient's latest record (or of the genesis value);
-        /// zero means "not registered".
+        /// @dev First 28 bytes of the id of the patient's latest record, or the genesis head
+        /// `bytes28(keccak256(abi.encode(block.chainid, registry, patient)))` before the first
+        /// record (SDK `genesisHead`); zero means "not registered".
         bytes28 chainHead;
         /// @dev Key epoch that new records must be written under; advances on revocation.
         uint32 keyEpoch;
@@ -125,6 +130,7 @@ interface IRecordRegistry {
     }
 
     /// @notice A grant, as returned by {getGrant}. Active when issued, not revoked, not expired.
+    /// Its id is `keccak256(abi.encode(patient, grantee, scope, target))` (SDK `grantIdOf`).
     struct Grant {
         /// @dev Unix time (seconds) of the latest issue; zero when never issued.
         uint40 issuedAt;
@@ -138,7 +144,8 @@ interface IRecordRegistry {
         bool write;
     }
 
-    /// @notice An access request, as returned by {getRequest}.
+    /// @notice An access request, as returned by {getRequest}. Its id is
+    /// `keccak256(abi.encode(patient, requester, scope, target, "request"))`.
     struct AccessRequest {
         RequestStatus status;
         bool write;
@@ -148,7 +155,8 @@ interface IRecordRegistry {
         uint40 duration;
     }
 
-    /// @notice Emitted when `patient` registers with an X25519 public key; `chainHead` is the genesis head.
+    /// @notice Emitted when `patient` registers with an X25519 public key; `chainHead` is the genesis
+    /// head (see {Patient}).
     event PatientRegistered(address indexed patient, bytes32 encryptionKey, bytes28 chainHead);
     /// @notice Emitted when `patient` rotates its X25519 public key.
     event PatientEncryptionKeyRotated(address indexed patient, bytes32 encryptionKey);
@@ -198,7 +206,7 @@ interface IRecordRegistry {
         bytes32 purpose
     );
     /// @notice Emitted when `patient` approves a request; the grant is issued in the same transaction
-    /// ({GrantIssued}, whose id is {grantIdOf} the same patient, requester and scope).
+    /// ({GrantIssued}, for the same patient, requester and scope; ids at {Grant} and {AccessRequest}).
     event AccessRequestApproved(address indexed patient, address indexed requester, bytes32 indexed requestId);
     /// @notice Emitted when `patient` denies a request.
     event AccessRequestDenied(address indexed patient, address indexed requester, bytes32 indexed requestId);
@@ -283,7 +291,7 @@ interface IRecordRegistry {
     error RecordRegistryRequestNotPending(bytes32 requestId, RequestStatus status);
     /// @notice The patient tried to grant write consent on request `requestId`, which asked for read only.
     error RecordRegistryWriteNotRequested(bytes32 requestId);
-    /// @notice The patient's key epoch reached its maximum; see {MAX_KEY_EPOCH}.
+    /// @notice The patient's key epoch reached its maximum, 16,383 (see {removeGuardian}, docs/keys.md).
     error RecordRegistryKeyEpochExhausted(address patient);
 
     /// @notice The consent code is for chain `given`, this is chain `expected`.
@@ -305,7 +313,7 @@ interface IRecordRegistry {
     error RecordRegistryInvalidGuardian(address guardian, GuardianLevel level);
     /// @notice No reason code was given for emergency access.
     error RecordRegistryEmergencyReasonRequired();
-    /// @notice The duration (seconds) is zero or above {MAX_EMERGENCY_ACCESS}.
+    /// @notice The duration (seconds) is zero or above 24 hours (86,400).
     error RecordRegistryInvalidEmergencyDuration(uint40 duration);
     /// @notice `patient` has named no emergency summary.
     error RecordRegistryNoEmergencySummary(address patient);
@@ -444,7 +452,7 @@ interface IRecordRegistry {
     function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external;
 
     /// @notice Removes the caller's guardian `guardian`. Like revoking an all-records grant, it
-    /// advances the caller's key epoch (unless it is already {MAX_KEY_EPOCH}: removal still works,
+    /// advances the caller's key epoch (unless it is already the largest, 16,383: removal still works,
     /// and later records stay under that epoch's keys). Emits {GuardianRemoved}.
     function removeGuardian(address guardian) external;
 
@@ -494,7 +502,7 @@ interface IRecordRegistry {
      * when the patient cannot consent. It is on chain before any key is released: the key comes
      * afterwards from the patient or a SHARE AND VIEW guardian ({releaseEmergencyKey}).
      * @param reason A reason code (e.g. HL7 v3 ActReason "ETREAT"), never free text.
-     * @param duration Seconds, 1..{MAX_EMERGENCY_ACCESS}.
+     * @param duration Seconds, 1..86,400 (24 hours; SDK `MAX_EMERGENCY_ACCESS_SECONDS`).
      * @dev Requirements: caller an active provider and not the regulator; `patient` registered with
      * an emergency summary; no open emergency access for the same pair. Emits {EmergencyAccessOpened}.
      */
@@ -515,13 +523,6 @@ interface IRecordRegistry {
     /// provider. Emits {EmergencyAccessClosed}.
     function closeEmergencyAccess(address patient, address provider) external;
 
-    /// @notice The longest emergency access, in seconds (24 hours).
-    function MAX_EMERGENCY_ACCESS() external view returns (uint40);
-
-    /// @notice The EIP-712 digest of `code` (domain "Meridian RecordRegistry", version "1", this
-    /// chain and contract): what the patient signs.
-    function consentCodeDigest(ConsentCode calldata code) external view returns (bytes32);
-
     /// @notice Whether `patient`'s consent code with `nonce` was redeemed or cancelled.
     function consentNonceUsed(address patient, uint256 nonce) external view returns (bool);
 
@@ -537,11 +538,6 @@ interface IRecordRegistry {
     /// @notice The peer-validation contract this registry deployed in its constructor; its chosen
     /// validators pass {canRead} for the record they validate.
     function peerValidation() external view returns (address);
-
-    /// @notice The largest key epoch (16383): keys are derived by key regression over at most this
-    /// many epochs (see docs/keys.md), so a patient can revoke category or all-records grants
-    /// this many times.
-    function MAX_KEY_EPOCH() external view returns (uint32);
 
     /// @notice The provider registry this contract consults for provider status.
     function providerRegistry() external view returns (IProviderRegistry);
@@ -583,20 +579,6 @@ interface IRecordRegistry {
         view
         returns (AccessRequest memory);
 
-    /// @notice The id of the grant of `patient` to `grantee` over (`scope`, `target`):
-    /// `keccak256(abi.encode(patient, grantee, scope, target))`.
-    function grantIdOf(address patient, address grantee, Scope scope, bytes32 target)
-        external
-        pure
-        returns (bytes32);
-
-    /// @notice The id of the request of `requester` to `patient` over (`scope`, `target`):
-    /// `keccak256(abi.encode(patient, requester, scope, target, "request"))`.
-    function requestIdOf(address patient, address requester, Scope scope, bytes32 target)
-        external
-        pure
-        returns (bytes32);
-
     /**
      * @notice The id a record gets: `keccak256(abi.encode(block.chainid, address(this), patient,
      * previousHead, author, category, keyEpoch, anchoredAt, ciphertextHash, keccak256(cid)))`.
@@ -614,7 +596,4 @@ interface IRecordRegistry {
         bytes32 ciphertextHash,
         bytes calldata cid
     ) external view returns (bytes32);
-
-    /// @notice The genesis chain head of `patient`: `bytes28(keccak256(abi.encode(block.chainid, address(this), patient)))`.
-    function genesisHead(address patient) external view returns (bytes28);
 }

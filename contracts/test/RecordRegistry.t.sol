@@ -15,6 +15,8 @@ import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
  */
 abstract contract RecordRegistryFixture is TestBase {
     uint256 internal constant T0 = 1_700_000_000;
+    /// @dev The documented largest key epoch (IRecordRegistry, docs/keys.md); not a getter.
+    uint32 internal constant MAX_KEY_EPOCH = 16_383;
 
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
@@ -61,6 +63,20 @@ abstract contract RecordRegistryFixture is TestBase {
         return bytes32(uint256(c));
     }
 
+    /// @dev A grant id by its documented formula ({IRecordRegistry-Grant}), not taken from the registry.
+    function _grantId(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(patient, grantee, scope, target));
+    }
+
+    /// @dev The genesis head by its documented formula ({IRecordRegistry-Patient}).
+    function _genesisHead(address patient) internal view returns (bytes28) {
+        return bytes28(keccak256(abi.encode(block.chainid, address(registry), patient)));
+    }
+
     function _epoch(address patient) internal view returns (uint32) {
         return registry.getPatient(patient).keyEpoch;
     }
@@ -101,12 +117,12 @@ contract RecordRegistryTest is RecordRegistryFixture {
     function test_Register_StoresKeyAndGenesisHead() public {
         address carol = address(0xCA201);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit IRecordRegistry.PatientRegistered(carol, bytes32(uint256(7)), registry.genesisHead(carol));
+        emit IRecordRegistry.PatientRegistered(carol, bytes32(uint256(7)), _genesisHead(carol));
         vm.prank(carol);
         registry.register(bytes32(uint256(7)));
         IRecordRegistry.Patient memory p = registry.getPatient(carol);
         assertEq(p.encryptionKey, bytes32(uint256(7)), "key");
-        assertEq(bytes32(p.chainHead), bytes32(registry.genesisHead(carol)), "genesis head");
+        assertEq(bytes32(p.chainHead), bytes32(_genesisHead(carol)), "genesis head");
         assertEq(p.keyEpoch, 0, "epoch");
         assertTrue(p.chainHead != bytes28(0), "genesis head is never zero");
     }
@@ -206,7 +222,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
 
     function test_Grant_RecordScopeCoversOnlyThatRecord() public {
         bytes32 id = _grant(ALICE, LAB, RECORD, aliceLab, false, 0);
-        assertEq(id, registry.grantIdOf(ALICE, LAB, RECORD, aliceLab), "grant id");
+        assertEq(id, _grantId(ALICE, LAB, RECORD, aliceLab), "grant id");
         assertTrue(registry.canRead(LAB, aliceLab), "granted record");
         assertFalse(registry.canRead(LAB, aliceCardiac), "other record");
         assertFalse(registry.canRead(LAB, bobLab), "other patient's record");
@@ -215,7 +231,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
 
     function test_Revoke_CategoryAdvancesEpochAndOldEpochIsStale() public {
         _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
-        bytes32 grantId = registry.grantIdOf(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        bytes32 grantId = _grantId(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
         vm.expectEmit(true, true, true, true, address(registry));
         emit IRecordRegistry.GrantRevoked(ALICE, HOSPITAL, grantId, 1);
         _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
@@ -337,7 +353,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
      */
     function test_KeyEpoch_ExhaustedAfterMaxRevocations() public {
         registry.register(bytes32(uint256(1)));
-        uint32 max = registry.MAX_KEY_EPOCH();
+        uint32 max = MAX_KEY_EPOCH;
         for (uint256 i = 0; i < max; ++i) {
             registry.grant(HOSPITAL, ALL, bytes32(0), false, 0, hex"01");
             registry.revoke(HOSPITAL, ALL, bytes32(0));
@@ -539,7 +555,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         _grant(ALICE, HOSPITAL, scope, target, write, 0);
         assertTrue(registry.canRead(HOSPITAL, covered), "reads while granted");
         uint32 before = _epoch(ALICE);
-        bytes32 grantId = registry.grantIdOf(ALICE, HOSPITAL, scope, target);
+        bytes32 grantId = _grantId(ALICE, HOSPITAL, scope, target);
         vm.expectEmit(true, true, true, true, address(registry));
         emit IRecordRegistry.GrantRevoked(ALICE, HOSPITAL, grantId, scope == RECORD ? before : before + 1);
         _revoke(ALICE, HOSPITAL, scope, target);

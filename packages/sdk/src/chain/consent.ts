@@ -91,7 +91,8 @@ export function consentCodeTypedData(code: ConsentCode) {
 
 /**
  * The EIP-712 digest of `code` (what the patient signs, and what `ConsentCodeRedeemed` records),
- * computed locally; equals the contract's `consentCodeDigest(code)` (checked in test/RecordRegistryConsent.test.ts).
+ * computed locally (the contract has no getter for it); equals the `consentHash` of the
+ * `ConsentCodeRedeemed` event (checked in packages/sdk/src/consent.test.ts).
  */
 export function consentCodeHash(code: ConsentCode): Hex {
   return hashTypedData(consentCodeTypedData(code));
