@@ -163,7 +163,9 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         uint40 expiresAt,
         bytes calldata wrappedKey
     ) external returns (bytes32 grantId) {
-        (grantId,) = _approve(msg.sender, requester, scope, target, write, expiresAt, wrappedKey);
+        bytes32 requestId = _closeRequest(msg.sender, requester, scope, target, write);
+        grantId = _grant(msg.sender, requester, scope, target, write, expiresAt, wrappedKey);
+        emit AccessRequestApproved(msg.sender, requester, requestId);
     }
 
     /// @inheritdoc IRecordRegistry
@@ -261,8 +263,9 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         bytes calldata wrappedKey
     ) external returns (bytes32 grantId) {
         _requireGuardian(patient, GuardianLevel.ShareAndView);
-        bytes32 requestId;
-        (grantId, requestId) = _approve(patient, requester, scope, target, write, expiresAt, wrappedKey);
+        bytes32 requestId = _closeRequest(patient, requester, scope, target, write);
+        grantId = _grant(patient, requester, scope, target, write, expiresAt, wrappedKey);
+        emit AccessRequestApproved(patient, requester, requestId);
         emit GuardianActed(patient, msg.sender, this.approveRequestAsGuardian.selector, requestId);
     }
 
@@ -456,29 +459,27 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
         emit GrantRevoked(patient, grantee, grantId, epoch);
     }
 
-    function _approve(
-        address patient,
-        address requester,
-        Scope scope,
-        bytes32 target,
-        bool write,
-        uint40 expiresAt,
-        bytes calldata wrappedKey
-    ) private returns (bytes32 grantId, bytes32 requestId) {
+    /// @dev Closes `requester`'s pending request to `patient` over (`scope`, `target`), as approving
+    /// and denying both do: checks it is pending (and, when `write` is to be granted, that write was
+    /// asked) and clears its slot. The approve paths then issue the grant and emit themselves (one
+    /// helper returning both the grant and the request id cost each approval ~40 gas).
+    function _closeRequest(address patient, address requester, Scope scope, bytes32 target, bool write)
+        private
+        returns (bytes32 requestId)
+    {
         requestId = _requestId(patient, requester, scope, target);
         AccessRequest storage r = _requests[requestId];
         if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
         if (write && !r.write) revert RecordRegistryWriteNotRequested(requestId);
-        delete _requests[requestId];
-        grantId = _grant(patient, requester, scope, target, write, expiresAt, wrappedKey);
-        emit AccessRequestApproved(patient, requester, requestId);
+        // `delete _requests[requestId]`, without hashing the mapping key again (~60 gas): the whole
+        // request is one slot ({AccessRequest}), so clearing the slot clears every member.
+        assembly ("memory-safe") {
+            sstore(r.slot, 0)
+        }
     }
 
     function _deny(address patient, address requester, Scope scope, bytes32 target) private returns (bytes32 requestId) {
-        requestId = _requestId(patient, requester, scope, target);
-        AccessRequest storage r = _requests[requestId];
-        if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
-        delete _requests[requestId];
+        requestId = _closeRequest(patient, requester, scope, target, false);
         emit AccessRequestDenied(patient, requester, requestId);
     }
 

@@ -1074,7 +1074,8 @@ describe("RecordRegistry", function () {
       await expect(registry.connect(alice).denyRequest(lab.address, Scope.All, ZERO32))
         .to.emit(registry, "AccessRequestDenied")
         .withArgs(alice.address, lab.address, requestIdOf(alice.address, lab.address, Scope.All, ZERO32));
-      expect((await registry.getRequest(alice.address, lab.address, Scope.All, ZERO32)).status).to.equal(RequestStatus.None);
+      const r = await registry.getRequest(alice.address, lab.address, Scope.All, ZERO32);
+      expect([r.status, r.write, r.requestedAt, r.duration]).to.deep.equal([BigInt(RequestStatus.None), false, 0n, 0n]);
       expect((await registry.getGrant(alice.address, lab.address, Scope.All, ZERO32)).issuedAt).to.equal(0);
     });
 

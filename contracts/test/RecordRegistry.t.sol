@@ -288,6 +288,9 @@ contract RecordRegistryTest is RecordRegistryFixture {
         registry.approveRequest(LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, uint40(T0 + 2 days), hex"01");
         req = registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
         assertEq(uint256(req.status), uint256(IRecordRegistry.RequestStatus.None), "slot cleared");
+        assertEq(req.write, false, "write cleared");
+        assertEq(req.requestedAt, 0, "requestedAt cleared");
+        assertEq(req.duration, 0, "duration cleared");
         IRecordRegistry.Grant memory g = registry.getGrant(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
         assertEq(g.expiresAt, T0 + 2 days, "patient-chosen expiry");
         assertTrue(g.write, "write consent");
