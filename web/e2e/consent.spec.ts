@@ -7,12 +7,13 @@
  */
 import { expect, test, type Page } from "@playwright/test";
 import path from "node:path";
-import type { Address } from "viem";
+import { getAddress, type Address } from "viem";
 import { getPatient } from "@meridian/sdk/chain/actions.ts";
-import { getGuardianLevel, GuardianLevel } from "@meridian/sdk/chain/consent.ts";
+import { consentCodeHash, decodeConsentCode, getGuardianLevel, GuardianLevel, shortConsentCode } from "@meridian/sdk/chain/consent.ts";
 import { RecordCategory } from "@meridian/sdk/categories.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixtures.ts";
+import { readQrCodes } from "./qr.ts";
 
 const HOSPITAL = 2, WARD = 3, PATIENT = 4, EMERGENCY = 9, GUARDIAN = 19;
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -57,7 +58,18 @@ test("consent by code: the patient shows a code, the provider types the short co
   await card.getByRole("button", { name: "Create code" }).click();
   const shortCode = card.getByTestId("short-code");
   await expect(shortCode).toHaveText(/^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
-  await expect(card.getByTestId("consent-qr")).toBeVisible();
+  const qr = card.getByTestId("consent-qr");
+  await expect(qr).toBeVisible();
+  // the QR code as Chromium drew it encodes the whole code: the text shown under "Show the code as
+  // text", the patient's signed consent for this provider and scope, whose digest is the short code
+  const scanned = await readQrCodes(await qr.screenshot());
+  expect(scanned).toHaveLength(1);
+  const codeText = scanned[0]!;
+  expect(codeText).toMatch(/^MERIDIAN-CONSENT:1:[A-Z2-7]+$/);
+  await expect(card.getByTestId("code-text")).toHaveText(codeText);
+  const { code } = decodeConsentCode(codeText);
+  expect(code).toMatchObject({ chainId: patient.ctx.deployment.chainId, registry: getAddress(patient.ctx.deployment.recordRegistry), patient: patient.address, grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Lab }, write: false });
+  await expect(shortCode).toHaveText(shortConsentCode(consentCodeHash(code)));
   await expect(card.getByTestId("code-countdown")).toContainText(/Use within [45]:\d\d/);
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: path.join(screenshotDir, "consent-code.png") });
