@@ -56,6 +56,56 @@ library ConsentCodes {
 }
 
 /**
+ * @dev Cheatcodes of the peer-validation actions that `Vm.sol` does not declare (signatures from
+ * forge-std's `Vm.sol`; Hardhat 3's Solidity test runner implements them).
+ */
+interface VmChain {
+    /// @notice An event recorded by {recordLogs}.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    /// @notice Sets `block.number`.
+    function roll(uint256 newHeight) external;
+
+    /// @notice Records the events emitted from now on.
+    function recordLogs() external;
+
+    /// @notice The events recorded since {recordLogs} (or the last call of this), which it forgets.
+    function getRecordedLogs() external returns (Log[] memory logs);
+}
+
+/**
+ * @dev EIP-712 validation consents computed from the standard's formula and the documented type
+ * (domain "Meridian PeerValidation" version "1", this chain, the peer-validation contract), not
+ * taken from the contract; signed with {ConsentCodes-sign}.
+ */
+library ValidationConsents {
+    bytes32 internal constant TYPEHASH =
+        keccak256("ValidationConsent(bytes32 recordId,address author,uint8 validators,uint40 deadline)");
+
+    function digest(address validation, bytes32 recordId, address author, uint8 validators, uint40 deadline)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Meridian PeerValidation"),
+                keccak256("1"),
+                block.chainid,
+                validation
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(TYPEHASH, recordId, author, validators, deadline));
+        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+    }
+}
+
+/**
  * @dev Shared state of the consent-code fuzz tests: active providers HOSPITAL and LAB, a
  * suspended one, patients alice and bob (EOAs whose private keys the tests hold) with records.
  */
@@ -408,14 +458,26 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
 
 /**
  * @dev Drives random actions among a fixed set of actors: patients alice and bob (their keys sign
- * consent codes), registered accounts that serve as guardians, providers, a regulator (holder of
- * `REGULATOR_ROLE`, never admitted) and a stranger. Keeps a ghost model of grants, guardians,
- * emergency summaries and accesses, provider status, key epochs, nonces and time, independent of
- * the registry's storage; every call's outcome (success, or the exact revert data) is compared
- * with the model's and a disagreement counted.
+ * consent codes and validation consents), registered accounts that serve as guardians, providers,
+ * more hospitals for the validator pool, a regulator (holder of `REGULATOR_ROLE`, never admitted)
+ * and a stranger. Keeps a ghost model of grants, guardians, emergency summaries and accesses,
+ * provider status, key epochs, nonces, time and block number, the validator pool and each peer
+ * validation case with its seats, independent of the contracts' storage; every call's outcome
+ * (success, or the exact revert data) is compared with the model's and a disagreement counted.
+ *
+ * Peer validation: the enrolled accounts (see {enrol}: the providers, four more hospitals, a
+ * second account of the first provider's institution and a lab) join and leave the pool; records
+ * anchored by two providers ({anchorByProvider}) are submitted with their patient's consent,
+ * validators are drawn from the hash of a later block, vote, and are replaced when silent past
+ * their deadline or suspended. The model cannot predict which members a block hash picks: it
+ * knows which are eligible, learns the picks from the {IPeerValidation-ValidatorChosen} events and
+ * checks each. The pool (at most seven entries) is smaller than `MAX_DRAW_SAMPLES`, so a draw
+ * samples every entry if it must and fails exactly when fewer members are eligible than seats are
+ * vacant.
  */
 contract ConsentHandler {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    VmChain private constant chain = VmChain(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     struct GhostGrant {
         bool issued;
@@ -423,11 +485,37 @@ contract ConsentHandler {
         uint40 expiresAt;
     }
 
+    /// @dev Where a case is, for choosing one an action can advance.
+    enum Stage {
+        Unsubmitted,
+        Drawable,
+        Voting
+    }
+
+    /// @dev A validation case as the model sees it.
+    struct GhostCase {
+        IPeerValidation.ValidationStatus status;
+        address author;
+        bytes32 authorInstitution;
+        uint40 seedBlock;
+        uint8 approvals;
+        uint8 rejections;
+        uint8 vacancies;
+    }
+
     uint256 private constant MAX_RECORDS = 10;
     uint256 private constant NONCES = 6;
+    /// @dev The documented k = 3f + 1, 2f + 1, f + 1 and vote period (IPeerValidation), not read from the contract.
+    uint8 private constant VALIDATORS = 4;
+    uint8 private constant APPROVALS = 3;
+    uint8 private constant REJECTIONS = 2;
+    uint40 private constant VOTE_PERIOD = 3 days;
+    /// @dev How many blocks back `blockhash` answers.
+    uint256 private constant HASHED_BLOCKS = 256;
 
     RecordRegistry public immutable registry;
     ProviderRegistry public immutable providers;
+    IPeerValidation public immutable validation;
     address public immutable regulator;
     address public immutable stranger;
 
@@ -449,12 +537,36 @@ contract ConsentHandler {
     mapping(address patient => mapping(address provider => uint40)) public ghostEmergencyUntil;
     mapping(address patient => mapping(uint256 nonce => bool)) public ghostNonceUsed;
 
+    uint256 public blockNumber;
+    /// @dev Every account {enrol}led: candidates for the pool and for suspension.
+    address[] public hospitals;
+    mapping(address account => IProviderRegistry.ProviderKind) public kindOf;
+    /// @dev keccak256 of the account's registered provider name.
+    mapping(address account => bytes32) public institutionOf;
+    mapping(address account => bool) public ghostInPool;
+    mapping(bytes32 institution => address) public ghostMemberOf;
+    uint256 public ghostPoolSize;
+
+    /// @dev Records anchored by a provider, which can be submitted for validation.
+    bytes32[] public validationRecords;
+    mapping(bytes32 recordId => address) public authorOf;
+    mapping(bytes32 recordId => IPeerValidation.RecordProof) private _proofOf;
+    mapping(bytes32 recordId => GhostCase) public ghostCases;
+    mapping(bytes32 recordId => IPeerValidation.Seat[VALIDATORS]) private _ghostSeats;
+    mapping(bytes32 recordId => mapping(address account => bool)) public ghostReplaced;
+
     /// @dev Calls whose outcome contradicted the model, and the last one's data for debugging.
     uint256 public mismatches;
     bytes public lastMismatch;
+    /// @dev The last disagreement the model found in a successful call's effects (a draw's picks).
+    string public lastModelError;
     uint256 public successfulCalls;
     uint256 public emergencyOpenings;
     uint256 public redeemedCodes;
+    uint256 public submissions;
+    uint256 public draws;
+    uint256 public replacements;
+    uint256 public decisions;
 
     constructor(
         RecordRegistry registry_,
@@ -477,10 +589,72 @@ contract ConsentHandler {
         stranger = stranger_;
         now_ = t0;
         for (uint256 i = 0; i < 3; ++i) ghostActive[providers__[i]] = true;
+        validation = IPeerValidation(registry_.peerValidation());
+        blockNumber = block.number;
     }
 
     function recordCount() external view returns (uint256) {
         return records.length;
+    }
+
+    function hospitalCount() external view returns (uint256) {
+        return hospitals.length;
+    }
+
+    function validationRecordCount() external view returns (uint256) {
+        return validationRecords.length;
+    }
+
+    function ghostSeat(bytes32 recordId, uint256 index) external view returns (IPeerValidation.Seat memory) {
+        return _ghostSeats[recordId][index];
+    }
+
+    // -------------------------------------------------------------------- setup
+
+    /// @dev Setup only: records an account the test admitted (its kind and institution, the
+    /// keccak256 of `name`) and, when `join`, puts it in the validator pool.
+    function enrol(address account, IProviderRegistry.ProviderKind kind, string calldata name, bool join) external {
+        hospitals.push(account);
+        kindOf[account] = kind;
+        institutionOf[account] = keccak256(bytes(name));
+        ghostActive[account] = true;
+        if (join) _join(account);
+    }
+
+    /// @dev Setup only: the patient gives `author` write consent for General records and `author`
+    /// anchors one, which it can then submit for validation.
+    function anchorByProvider(uint256 patientSeed, address author) external {
+        vm.warp(now_);
+        address patient = patients[patientSeed % 2];
+        IRecordRegistry.Category category = IRecordRegistry.Category.General;
+        bytes32 target = bytes32(uint256(category));
+        vm.prank(patient);
+        registry.grant(author, IRecordRegistry.Scope.Category, target, true, 0, hex"01");
+        ghostGrants[_grantId(patient, author, IRecordRegistry.Scope.Category, target)] = GhostGrant(true, false, 0);
+        bytes32 hash = keccak256(abi.encode("by provider", records.length, patient));
+        bytes memory cid = abi.encodePacked(hex"01551220", hash);
+        bytes28 head = registry.getPatient(patient).chainHead;
+        vm.prank(author);
+        bytes32 id = registry.anchorRecord(patient, cid, hash, category, ghostEpoch[patient]);
+        records.push(id);
+        ownerOf[id] = patient;
+        categoryOf[id] = category;
+        validationRecords.push(id);
+        authorOf[id] = author;
+        _proofOf[id] = IPeerValidation.RecordProof(head, hash, cid);
+        successfulCalls += 2;
+    }
+
+    /// @dev Setup only: the author of `validationRecords[index]` submits it with its patient's
+    /// consent and, when `draw`, validators are drawn two blocks later.
+    function openCase(uint256 index, bool draw) external {
+        _syncChain();
+        bytes32 id = validationRecords[index];
+        _submit(id, authorOf[id], ownerOf[id] == patients[0] ? 0 : 1, uint40(now_ + 1 days));
+        if (!draw) return;
+        blockNumber += 2;
+        _syncChain();
+        _draw(id);
     }
 
     // ------------------------------------------------------------------ actions
@@ -792,10 +966,10 @@ contract ConsentHandler {
         vm.warp(now_);
     }
 
-    /// @dev The regulator suspends or reinstates a provider.
+    /// @dev The regulator suspends or reinstates a provider or pool hospital.
     function toggleProvider(uint256 providerSeed) external {
         vm.warp(now_);
-        address provider = providerList[providerSeed % 3];
+        address provider = hospitals[providerSeed % hospitals.length];
         vm.prank(regulator);
         if (ghostActive[provider]) providers.suspend(provider);
         else providers.reinstate(provider);
@@ -803,9 +977,239 @@ contract ConsentHandler {
         ++successfulCalls;
     }
 
+    // -------------------------------------------------------- peer validation
+
+    /// @dev An enrolled account (or the stranger) joins the validator pool: refused unless it is an
+    /// active hospital whose institution has no member in the pool.
+    function joinPool(uint256 accountSeed) external {
+        _syncChain();
+        uint256 k = accountSeed % (hospitals.length + 1);
+        _join(k == hospitals.length ? stranger : hospitals[k]);
+    }
+
+    /// @dev A member leaves the pool, or the stranger prunes it (refused while it is active). Seats
+    /// it holds stay.
+    function leavePool(uint256 memberSeed, bool prune) external {
+        _syncChain();
+        address member = hospitals[memberSeed % hospitals.length];
+        bytes memory expected;
+        if (!ghostInPool[member]) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNotInPool.selector, member);
+        } else if (prune && ghostActive[member]) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationMemberActive.selector, member);
+        }
+        vm.prank(prune ? stranger : member);
+        (bool ok, bytes memory data) = address(validation).call(
+            prune ? abi.encodeCall(IPeerValidation.prune, (member)) : abi.encodeCall(IPeerValidation.leavePool, ())
+        );
+        if (_check(ok, data, expected)) {
+            ghostInPool[member] = false;
+            delete ghostMemberOf[institutionOf[member]];
+            --ghostPoolSize;
+        }
+    }
+
+    /// @dev A provider, mostly the record's author, submits a record for validation with the
+    /// patient's consent (sometimes past its deadline, or signed by the other patient).
+    function submitForValidation(uint256 recordSeed, uint256 callerSeed, uint256 consentSeed) external {
+        _syncChain();
+        bytes32 id = _caseRecord(recordSeed, Stage.Unsubmitted);
+        address author = authorOf[id];
+        address caller = author == address(0) || callerSeed % 4 == 0 ? providerList[callerSeed % 3] : author;
+        address patient = ownerOf[id];
+        uint256 signer = patient == patients[0] ? 0 : 1;
+        uint256 mutation = consentSeed % 8;
+        if (mutation == 1) signer = 1 - signer;
+        uint40 deadline = mutation == 2
+            ? uint40(now_ - 1 - (consentSeed >> 8) % 1 days)
+            : uint40(now_ + (consentSeed >> 8) % 2 days);
+        _submit(id, caller, signer, deadline);
+    }
+
+    /// @dev Blocks pass (none, a few, or more than the chain keeps hashes of) and anyone draws a
+    /// case's validators.
+    function drawValidators(uint256 recordSeed, uint256 blockSeed) external {
+        uint256 k = blockSeed % 16;
+        blockNumber += k == 0 ? 0 : k == 1 ? HASHED_BLOCKS + 44 : 1 + (blockSeed >> 8) % 4;
+        _syncChain();
+        _draw(_caseRecord(recordSeed, Stage.Drawable));
+    }
+
+    /// @dev A seated validator votes (sometimes without a choice, or the author, or a hospital
+    /// without a seat tries).
+    function voteOnValidation(uint256 recordSeed, uint256 voterSeed, uint256 choiceSeed) external {
+        _syncChain();
+        bytes32 id = _caseRecord(recordSeed, Stage.Voting);
+        GhostCase memory c = ghostCases[id];
+        uint256 k = voterSeed % 6;
+        address voter = k < VALIDATORS ? _ghostSeats[id][k].validator : k == VALIDATORS ? c.author : address(0);
+        if (voter == address(0)) voter = hospitals[(voterSeed >> 8) % hospitals.length];
+        IPeerValidation.Vote choice = IPeerValidation.Vote(choiceSeed % 8 == 0 ? 0 : 1 + (choiceSeed >> 8) % 2);
+        (bool seated, uint256 index) = _ghostSeatOf(id, voter);
+        IPeerValidation.Seat memory seat = _ghostSeats[id][index];
+        bytes memory expected;
+        if (c.status == IPeerValidation.ValidationStatus.None) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationUnknownCase.selector, id);
+        } else if (voter == c.author) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationAuthorCannotVote.selector, id, voter);
+        } else if (c.status != IPeerValidation.ValidationStatus.Pending) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationCaseNotOpen.selector, id, c.status);
+        } else if (!seated) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, id, voter);
+        } else if (seat.vote != IPeerValidation.Vote.None) {
+            expected =
+                abi.encodeWithSelector(IPeerValidation.PeerValidationAlreadyVoted.selector, id, voter, seat.vote);
+        } else if (now_ > seat.deadline) {
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationDeadlinePassed.selector, id, voter, seat.deadline, uint40(now_)
+            );
+        } else if (choice == IPeerValidation.Vote.None) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidVote.selector);
+        } else if (!ghostActive[voter]) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, voter);
+        }
+        vm.prank(voter);
+        (bool ok, bytes memory data) = address(validation).call(
+            abi.encodeCall(IPeerValidation.vote, (id, choice, keccak256("comment")))
+        );
+        if (!_check(ok, data, expected)) return;
+        _ghostSeats[id][index].vote = choice;
+        GhostCase storage g = ghostCases[id];
+        if (choice == IPeerValidation.Vote.Approve) ++g.approvals;
+        else ++g.rejections;
+        if (g.approvals >= APPROVALS) g.status = IPeerValidation.ValidationStatus.Validated;
+        else if (g.rejections >= REJECTIONS) g.status = IPeerValidation.ValidationStatus.Rejected;
+        if (g.status != IPeerValidation.ValidationStatus.Pending) ++decisions;
+    }
+
+    /// @dev Anyone replaces a validator (sometimes after waiting past its deadline; sometimes one that
+    /// voted, is still in time, or holds no seat). The zero address of a vacant seat is never named:
+    /// `replace` takes it for a seated validator and adds a vacancy that no seat can take, after which
+    /// every draw of the case reverts (Panic 0x32), a contract bug this model would flag.
+    function replaceValidator(uint256 recordSeed, uint256 validatorSeed, uint256 waitSeed) external {
+        bytes32 id = _caseRecord(recordSeed, Stage.Voting);
+        uint256 k = validatorSeed % 6;
+        address validator = k < VALIDATORS ? _ghostSeats[id][k].validator : address(0);
+        if (validator == address(0)) validator = hospitals[(validatorSeed >> 8) % hospitals.length];
+        (bool seated, uint256 index) = _ghostSeatOf(id, validator);
+        IPeerValidation.Seat memory seat = _ghostSeats[id][index];
+        if (seated && waitSeed % 3 == 0 && now_ <= seat.deadline) {
+            now_ = uint256(seat.deadline) + 1 + (waitSeed >> 8) % 1 days; // the caller waits it out
+        }
+        _syncChain();
+        GhostCase memory c = ghostCases[id];
+        bytes memory expected;
+        if (c.status == IPeerValidation.ValidationStatus.None) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationUnknownCase.selector, id);
+        } else if (c.status != IPeerValidation.ValidationStatus.Pending) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationCaseNotOpen.selector, id, c.status);
+        } else if (!seated) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, id, validator);
+        } else if (seat.vote != IPeerValidation.Vote.None) {
+            expected =
+                abi.encodeWithSelector(IPeerValidation.PeerValidationAlreadyVoted.selector, id, validator, seat.vote);
+        } else if (now_ <= seat.deadline && ghostActive[validator]) {
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationDeadlineNotPassed.selector, id, validator, seat.deadline, uint40(now_)
+            );
+        }
+        vm.prank(stranger);
+        (bool ok, bytes memory data) =
+            address(validation).call(abi.encodeCall(IPeerValidation.replace, (id, validator)));
+        if (!_check(ok, data, expected)) return;
+        delete _ghostSeats[id][index];
+        ghostReplaced[id][validator] = true;
+        GhostCase storage g = ghostCases[id];
+        ++g.vacancies;
+        g.seedBlock = uint40(blockNumber + 1);
+        ++replacements;
+    }
+
+    /// @dev `caller` submits record `id` with a consent `patients[signer]` signed until `deadline`.
+    function _submit(bytes32 id, address caller, uint256 signer, uint40 deadline) private {
+        address author = authorOf[id];
+        address patient = ownerOf[id];
+        bytes memory signature = ConsentCodes.sign(
+            _keys[signer], ValidationConsents.digest(address(validation), id, caller, VALIDATORS, deadline)
+        );
+        GhostCase memory c = ghostCases[id];
+        bytes memory expected;
+        if (!ghostActive[caller]) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, caller);
+        } else if (caller != author) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNotAuthor.selector, id, caller);
+        } else if (c.status != IPeerValidation.ValidationStatus.None) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationAlreadySubmitted.selector, id, c.status);
+        } else if (deadline < now_) {
+            expected =
+                abi.encodeWithSelector(IPeerValidation.PeerValidationConsentExpired.selector, deadline, uint40(now_));
+        } else if (patients[signer] != patient) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidConsent.selector, id, patient);
+        } else {
+            uint256 available = ghostPoolSize;
+            if (ghostMemberOf[institutionOf[caller]] != address(0)) --available;
+            if (available < VALIDATORS) {
+                expected = abi.encodeWithSelector(
+                    IPeerValidation.PeerValidationPoolTooSmall.selector, available, uint256(VALIDATORS)
+                );
+            }
+        }
+        vm.prank(caller);
+        (bool ok, bytes memory data) = address(validation).call(
+            abi.encodeCall(IPeerValidation.submit, (id, _proofOf[id], deadline, signature))
+        );
+        if (_check(ok, data, expected)) {
+            ghostCases[id] = GhostCase(
+                IPeerValidation.ValidationStatus.Submitted,
+                caller,
+                institutionOf[caller],
+                uint40(blockNumber + 1),
+                0,
+                0,
+                VALIDATORS
+            );
+            ++submissions;
+        }
+    }
+
+    /// @dev Anyone draws validators for record `id`'s case. The picks come from the events; each
+    /// must be an eligible pool member for a vacant seat, with the deadline the vote period gives.
+    function _draw(bytes32 id) private {
+        GhostCase memory c = ghostCases[id];
+        address[] memory eligible = _eligible(id, c.authorInstitution);
+        bool renews;
+        bytes memory expected;
+        if (c.status == IPeerValidation.ValidationStatus.None) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationUnknownCase.selector, id);
+        } else if (!_open(c.status)) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationCaseNotOpen.selector, id, c.status);
+        } else if (c.vacancies == 0) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNothingToDraw.selector, id);
+        } else if (blockNumber <= c.seedBlock) {
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationSeedNotReady.selector, id, uint256(c.seedBlock), blockNumber
+            );
+        } else if (blockNumber - c.seedBlock > HASHED_BLOCKS) {
+            renews = true;
+        } else if (eligible.length < c.vacancies) {
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationDrawFailed.selector, id, eligible.length, uint256(c.vacancies)
+            );
+        }
+        chain.recordLogs();
+        (bool ok, bytes memory data) = address(validation).call(abi.encodeCall(IPeerValidation.draw, (id)));
+        VmChain.Log[] memory logs = chain.getRecordedLogs();
+        if (!_check(ok, data, expected)) return;
+        if (renews) {
+            ghostCases[id].seedBlock = uint40(blockNumber + 1);
+            return;
+        }
+        _seat(id, c.vacancies, eligible, logs);
+    }
+
     // -------------------------------------------------------------------- model
 
-    /// @notice The model's answer to `canRead(reader, recordId)` at `now_` (no validators are drawn here).
+    /// @notice The model's answer to `canRead(reader, recordId)` at `now_`.
     function modelCanRead(address reader, bytes32 recordId) external view returns (bool) {
         address owner = ownerOf[recordId];
         if (owner == address(0)) return false;
@@ -814,7 +1218,14 @@ contract ConsentHandler {
         return _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.Record, recordId))
             || _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.Category, bytes32(uint256(categoryOf[recordId]))))
             || _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.All, bytes32(0)))
-            || (recordId == ghostSummary[owner] && ghostEmergencyUntil[owner][reader] > now_);
+            || (recordId == ghostSummary[owner] && ghostEmergencyUntil[owner][reader] > now_)
+            || isSeated(recordId, reader);
+    }
+
+    /// @notice Whether the model has `account` in a seat of record `recordId`'s case (drawn, not
+    /// replaced; active or not).
+    function isSeated(bytes32 recordId, address account) public view returns (bool seated) {
+        (seated,) = _ghostSeatOf(recordId, account);
     }
 
     function _ghostActive(bytes32 id) private view returns (bool) {
@@ -823,6 +1234,130 @@ contract ConsentHandler {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    function _syncChain() private {
+        vm.warp(now_);
+        chain.roll(blockNumber);
+    }
+
+    function _join(address account) private {
+        bytes32 institution = institutionOf[account];
+        address member = ghostMemberOf[institution];
+        bytes memory expected;
+        if (!ghostActive[account]) {
+            expected = abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, account);
+        } else if (kindOf[account] != IProviderRegistry.ProviderKind.Hospital) {
+            expected =
+                abi.encodeWithSelector(IPeerValidation.PeerValidationNotHospital.selector, account, kindOf[account]);
+        } else if (member != address(0)) {
+            expected =
+                abi.encodeWithSelector(IPeerValidation.PeerValidationInstitutionInPool.selector, institution, member);
+        }
+        vm.prank(account);
+        (bool ok, bytes memory data) = address(validation).call(abi.encodeCall(IPeerValidation.joinPool, ()));
+        if (_check(ok, data, expected)) {
+            ghostInPool[account] = true;
+            ghostMemberOf[institution] = account;
+            ++ghostPoolSize;
+        }
+    }
+
+    /// @dev Mostly a provider's record, half of those (when there is one) at `stage`; now and then
+    /// any record.
+    function _caseRecord(uint256 seed, Stage stage) private view returns (bytes32) {
+        if (seed % 8 == 7) return records[(seed >> 8) % records.length];
+        uint256 n = validationRecords.length;
+        uint256 start = (seed >> 8) % n;
+        if (seed % 2 == 0) {
+            for (uint256 i = 0; i < n; ++i) {
+                bytes32 id = validationRecords[(start + i) % n];
+                GhostCase memory c = ghostCases[id];
+                bool atStage = stage == Stage.Unsubmitted
+                    ? c.status == IPeerValidation.ValidationStatus.None
+                    : stage == Stage.Drawable
+                        ? _open(c.status) && c.vacancies != 0
+                        : c.status == IPeerValidation.ValidationStatus.Pending;
+                if (atStage) return id;
+            }
+        }
+        return validationRecords[start];
+    }
+
+    function _open(IPeerValidation.ValidationStatus status) private pure returns (bool) {
+        return status == IPeerValidation.ValidationStatus.Submitted
+            || status == IPeerValidation.ValidationStatus.Pending;
+    }
+
+    /// @dev The seat the model has `account` in (never the zero address).
+    function _ghostSeatOf(bytes32 recordId, address account) private view returns (bool seated, uint256 index) {
+        if (account == address(0)) return (false, 0);
+        for (uint256 i = 0; i < VALIDATORS; ++i) {
+            if (_ghostSeats[recordId][i].validator == account) return (true, i);
+        }
+    }
+
+    /// @dev The pool members a draw for `recordId` may pick: active, outside the author's
+    /// institution and the institutions seated in the case, never replaced in it.
+    function _eligible(bytes32 recordId, bytes32 authorInstitution) private view returns (address[] memory eligible) {
+        eligible = new address[](hospitals.length);
+        uint256 count;
+        for (uint256 i = 0; i < hospitals.length; ++i) {
+            address h = hospitals[i];
+            bytes32 institution = institutionOf[h];
+            if (!ghostInPool[h] || !ghostActive[h] || institution == authorInstitution || ghostReplaced[recordId][h]) {
+                continue;
+            }
+            bool taken;
+            for (uint256 j = 0; j < VALIDATORS; ++j) {
+                address v = _ghostSeats[recordId][j].validator;
+                if (v != address(0) && institutionOf[v] == institution) taken = true;
+            }
+            if (!taken) eligible[count++] = h;
+        }
+        assembly ("memory-safe") {
+            mstore(eligible, count)
+        }
+    }
+
+    /// @dev Seats the validators a successful draw chose, from its {IPeerValidation-ValidatorChosen}
+    /// events: one per vacancy, each eligible (and so of an institution not seated yet: the pool holds
+    /// one member per institution), each in a vacant seat, each with the deadline the vote period gives.
+    function _seat(bytes32 recordId, uint8 vacancies, address[] memory eligible, VmChain.Log[] memory logs) private {
+        uint256 chosen;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            VmChain.Log memory log = logs[i];
+            if (log.emitter != address(validation) || log.topics[0] != IPeerValidation.ValidatorChosen.selector) {
+                continue;
+            }
+            address validator = address(uint160(uint256(log.topics[2])));
+            (uint8 seat, uint40 deadline) = abi.decode(log.data, (uint8, uint40));
+            bool found;
+            for (uint256 j = 0; j < eligible.length; ++j) {
+                if (eligible[j] == validator) {
+                    found = true;
+                    eligible[j] = address(0); // not twice
+                }
+            }
+            if (log.topics[1] != recordId) return _disagree("draw: a validator chosen for another record");
+            if (!found) return _disagree("draw: an ineligible or repeated validator chosen");
+            if (seat >= VALIDATORS || _ghostSeats[recordId][seat].validator != address(0)) {
+                return _disagree("draw: a validator put in an occupied seat");
+            }
+            if (deadline != now_ + VOTE_PERIOD) return _disagree("draw: deadline is not now + VOTE_PERIOD");
+            _ghostSeats[recordId][seat] = IPeerValidation.Seat(validator, deadline, IPeerValidation.Vote.None);
+            ++chosen;
+        }
+        if (chosen != vacancies) return _disagree("draw: chosen validators do not fill the vacancies");
+        GhostCase storage g = ghostCases[recordId];
+        g.vacancies = 0;
+        g.status = IPeerValidation.ValidationStatus.Pending;
+        ++draws;
+    }
+
+    function _disagree(string memory what) private {
+        ++mismatches;
+        lastModelError = what;
+    }
 
     /// @dev Compares a call's outcome with the expected revert data (empty: success). Returns
     /// whether the call succeeded.
@@ -892,10 +1427,13 @@ contract ConsentHandler {
 /**
  * @notice Invariant tests: after any sequence of grants and revocations (by patients and SHARE AND
  * VIEW guardians), consent codes, guardian appointments and removals, emergency summaries,
- * emergency openings, closes and key releases, suspensions, reinstatements and time jumps,
- * `canRead` is true only for the patient, a current guardian, an active provider with an active
- * grant covering the record, an active provider with open emergency access to the summary, or a
- * chosen validator; never for the regulator or the stranger.
+ * emergency openings, closes and key releases, validator pool joins and departures, submissions for
+ * peer validation, draws, votes and replacements, suspensions, reinstatements, time jumps and
+ * blocks, `canRead` is true only for the patient, a current guardian, an active provider with an
+ * active grant covering the record, an active provider with open emergency access to the summary,
+ * or an active validator the model has seated for the record (drawn, not replaced); never for the
+ * regulator or the stranger. The pool and every case (status, counts, seed block, seats) agree
+ * with the model.
  * @dev Runs and depth are kept small so `npx hardhat test solidity` stays fast.
  */
 contract RecordRegistryConsentInvariantTest is TestBase {
@@ -910,6 +1448,14 @@ contract RecordRegistryConsentInvariantTest is TestBase {
     address[2] internal patients;
     address[3] internal guardians = [address(0x6A1), address(0x6A2), address(0x6A3)];
     address[3] internal providerList = [address(0x4051), address(0x1AB), address(0xC11)];
+    /// @dev Hospitals only in the validator pool.
+    address[4] internal poolHospitals = [address(0x7A10), address(0x7A11), address(0x7A12), address(0x7A13)];
+    /// @dev A second account of providerList[0]'s institution, and a lab: neither may join while the
+    /// institution is in the pool, or ever.
+    address internal constant DEPARTMENT = address(0x4052);
+    address internal constant LAB = address(0x1AC);
+
+    IPeerValidation internal validation;
 
     function setUp() public {
         uint256 t0 = 1_700_000_000;
@@ -936,7 +1482,29 @@ contract RecordRegistryConsentInvariantTest is TestBase {
         handler.anchor(0, 3);
         handler.anchor(1, 2);
 
-        bytes4[] memory selectors = new bytes4[](13);
+        // The pool: providerList[2] and the pool hospitals; providerList[0..1], the department and
+        // the lab may try later. providerList[0] and [1] author records to validate.
+        validation = IPeerValidation(registry.peerValidation());
+        IProviderRegistry.ProviderKind hospital = IProviderRegistry.ProviderKind.Hospital;
+        for (uint256 i = 0; i < 3; ++i) handler.enrol(providerList[i], hospital, string(abi.encode(i)), i == 2);
+        for (uint256 i = 0; i < 4; ++i) {
+            string memory name = string(abi.encode(10 + i));
+            vm.prank(REGULATOR);
+            providers.admit(poolHospitals[i], hospital, name, "");
+            handler.enrol(poolHospitals[i], hospital, name, true);
+        }
+        vm.prank(REGULATOR);
+        providers.admit(DEPARTMENT, hospital, string(abi.encode(0)), "Radiology");
+        handler.enrol(DEPARTMENT, hospital, string(abi.encode(0)), false);
+        vm.prank(REGULATOR);
+        providers.admit(LAB, IProviderRegistry.ProviderKind.Lab, "Lab", "");
+        handler.enrol(LAB, IProviderRegistry.ProviderKind.Lab, "Lab", false);
+        for (uint256 i = 0; i < 4; ++i) handler.anchorByProvider(i, providerList[i / 2]);
+        // Every run starts with one case drawn and one waiting for its draw.
+        handler.openCase(0, true);
+        handler.openCase(3, false);
+
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = ConsentHandler.grant.selector;
         selectors[1] = ConsentHandler.revoke.selector;
         selectors[2] = ConsentHandler.redeemCode.selector;
@@ -950,6 +1518,12 @@ contract RecordRegistryConsentInvariantTest is TestBase {
         selectors[10] = ConsentHandler.warp.selector;
         selectors[11] = ConsentHandler.toggleProvider.selector;
         selectors[12] = ConsentHandler.anchor.selector;
+        selectors[13] = ConsentHandler.joinPool.selector;
+        selectors[14] = ConsentHandler.leavePool.selector;
+        selectors[15] = ConsentHandler.submitForValidation.selector;
+        selectors[16] = ConsentHandler.drawValidators.selector;
+        selectors[17] = ConsentHandler.voteOnValidation.selector;
+        selectors[18] = ConsentHandler.replaceValidator.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector(address(handler), selectors));
     }
@@ -958,7 +1532,7 @@ contract RecordRegistryConsentInvariantTest is TestBase {
     /// forge-config: default.invariant.depth = 48
     function invariant_canReadOnlyForAllowedReaders() public {
         vm.warp(handler.now_());
-        address[10] memory readers = [
+        address[16] memory readers = [
             patients[0],
             patients[1],
             guardians[0],
@@ -967,10 +1541,15 @@ contract RecordRegistryConsentInvariantTest is TestBase {
             providerList[0],
             providerList[1],
             providerList[2],
+            poolHospitals[0],
+            poolHospitals[1],
+            poolHospitals[2],
+            poolHospitals[3],
+            DEPARTMENT,
+            LAB,
             REGULATOR,
             STRANGER
         ];
-        IPeerValidation validation = IPeerValidation(registry.peerValidation());
         uint256 n = handler.recordCount();
         for (uint256 i = 0; i < n; ++i) {
             bytes32 id = handler.records(i);
@@ -983,9 +1562,26 @@ contract RecordRegistryConsentInvariantTest is TestBase {
                 assertTrue(x != REGULATOR && x != STRANGER, "never the regulator or a stranger");
                 assertTrue(
                     x == patient || registry.guardianLevel(patient, x) != IRecordRegistry.GuardianLevel.None
-                        || (providers.isActive(x) && (_grantCovers(patient, x, id) || _emergencyOpen(patient, x, id)))
-                        || validation.isValidator(id, x),
-                    "reader is the patient, a guardian, a covered or emergency provider, or a validator"
+                        || (
+                            providers.isActive(x)
+                                && (
+                                    _grantCovers(patient, x, id) || _emergencyOpen(patient, x, id)
+                                        || handler.isSeated(id, x)
+                                )
+                        ),
+                    "reader is the patient, a guardian, a covered or emergency provider, or a seated validator"
+                );
+            }
+        }
+        // The peer-validation contract's own view agrees: a validator is seated in the model and active.
+        uint256 m = handler.validationRecordCount();
+        uint256 h = handler.hospitalCount();
+        for (uint256 i = 0; i < m; ++i) {
+            bytes32 id = handler.validationRecords(i);
+            for (uint256 j = 0; j < h; ++j) {
+                address x = handler.hospitals(j);
+                assertEq(
+                    validation.isValidator(id, x), handler.isSeated(id, x) && providers.isActive(x), "isValidator"
                 );
             }
         }
@@ -994,6 +1590,8 @@ contract RecordRegistryConsentInvariantTest is TestBase {
     /// forge-config: default.invariant.runs = 48
     /// forge-config: default.invariant.depth = 48
     function invariant_callsAndStateAgreeWithModel() public view {
+        string memory modelError = handler.lastModelError();
+        if (bytes(modelError).length != 0) revert(string.concat("effects disagree with the model: ", modelError));
         if (handler.mismatches() != 0) {
             (bool ok, bytes memory data, bytes memory expected) =
                 abi.decode(handler.lastMismatch(), (bool, bytes, bytes));
@@ -1028,6 +1626,48 @@ contract RecordRegistryConsentInvariantTest is TestBase {
         }
         assertFalse(providers.isActive(REGULATOR), "the regulator is never admitted");
         assertFalse(providers.isActive(STRANGER), "the stranger is never admitted");
+        _assertPoolAndCasesAgree();
+    }
+
+    function _assertPoolAndCasesAgree() private view {
+        assertEq(validation.poolSize(), handler.ghostPoolSize(), "pool size");
+        uint256 h = handler.hospitalCount();
+        for (uint256 i = 0; i < h; ++i) {
+            address a = handler.hospitals(i);
+            assertEq(validation.isInPool(a), handler.ghostInPool(a), "pool membership");
+            bytes32 institution = handler.institutionOf(a);
+            assertEq(validation.poolMemberOf(institution), handler.ghostMemberOf(institution), "institution's member");
+        }
+        uint256 n = handler.validationRecordCount();
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 id = handler.validationRecords(i);
+            IPeerValidation.ValidationCase memory c = validation.getCase(id);
+            (
+                IPeerValidation.ValidationStatus status,
+                address author,
+                bytes32 authorInstitution,
+                uint40 seedBlock,
+                uint8 approvals,
+                uint8 rejections,
+                uint8 vacancies
+            ) = handler.ghostCases(id);
+            assertEq(uint256(c.status), uint256(status), "case status");
+            assertEq(c.author, author, "case author");
+            assertEq(c.authorInstitution, authorInstitution, "case author's institution");
+            assertEq(c.approvals, approvals, "approvals");
+            assertEq(c.rejections, rejections, "rejections");
+            assertEq(c.vacancies, vacancies, "vacancies");
+            assertEq(c.seedBlock, seedBlock, "seed block");
+            if (status == IPeerValidation.ValidationStatus.None) continue;
+            assertEq(c.patient, handler.ownerOf(id), "case patient");
+            IPeerValidation.Seat[] memory seats = validation.getSeats(id);
+            for (uint256 s = 0; s < seats.length; ++s) {
+                IPeerValidation.Seat memory g = handler.ghostSeat(id, s);
+                assertEq(seats[s].validator, g.validator, "seat's validator");
+                assertEq(seats[s].deadline, g.deadline, "seat's deadline");
+                assertEq(uint256(seats[s].vote), uint256(g.vote), "seat's vote");
+            }
+        }
     }
 
     function _grantCovers(address patient, address grantee, bytes32 id) private view returns (bool) {
