@@ -268,7 +268,6 @@ contract PeerValidation is IPeerValidation, EIP712 {
 
     /// @inheritdoc IPeerValidation
     function isValidator(bytes32 recordId, address account) external view returns (bool) {
-        if (account == address(0)) return false;
         (, bool seated) = _seatIndex(recordId, account);
         return seated && _providers.isActive(account);
     }
@@ -368,7 +367,10 @@ contract PeerValidation is IPeerValidation, EIP712 {
     }
 
     /// @dev The seat `account` holds in record `recordId`'s case, if any (a loop over `VALIDATORS` seats).
+    /// A vacant seat (validator `address(0)`) is nobody's: otherwise `replace(recordId, address(0))`
+    /// would count a vacancy no seat can take, and every later `draw` of the case would revert.
     function _seatIndex(bytes32 recordId, address account) private view returns (uint256 index, bool seated) {
+        if (account == address(0)) return (0, false);
         Seat[VALIDATORS] storage seats = _seats[recordId];
         for (uint256 i; i < VALIDATORS; ++i) {
             if (seats[i].validator == account) return (i, true);

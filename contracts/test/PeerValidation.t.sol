@@ -788,6 +788,21 @@ contract PeerValidationTest is PeerValidationFixture {
         vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, other));
         pv.replace(recordId, other);
     }
+
+    /// @dev Regression: a vacant seat is nobody's. `replace(recordId, address(0))` once counted a
+    /// second vacancy for one vacant seat, and every later draw of the case reverted (Panic 0x32).
+    function test_Replace_RefusesTheZeroAddressAndTheSeatIsRefilled() public {
+        address[] memory v = _submitAndDraw();
+        providers.suspend(v[1]);
+        pv.replace(recordId, v[1]); // seat 1 is vacant
+        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, address(0)));
+        vm.prank(STRANGER);
+        pv.replace(recordId, address(0));
+        assertEq(pv.getCase(recordId).vacancies, 1, "one vacancy");
+        assertFalse(pv.isValidator(recordId, address(0)), "a vacant seat is nobody's");
+        _draw(recordId);
+        assertEq(pv.getCase(recordId).vacancies, 0, "the seat is refilled");
+    }
 }
 
 /// @notice Fuzz tests of the draw and the decision rule.

@@ -1083,14 +1083,15 @@ contract ConsentHandler {
     }
 
     /// @dev Anyone replaces a validator (sometimes after waiting past its deadline; sometimes one that
-    /// voted, is still in time, or holds no seat). The zero address of a vacant seat is never named:
-    /// `replace` takes it for a seated validator and adds a vacancy that no seat can take, after which
-    /// every draw of the case reverts (Panic 0x32), a contract bug this model would flag.
+    /// voted, is still in time, or holds no seat, or the zero address of a vacant seat, which must be
+    /// refused: it once counted a vacancy no seat could take, after which every draw reverted).
     function replaceValidator(uint256 recordSeed, uint256 validatorSeed, uint256 waitSeed) external {
         bytes32 id = _caseRecord(recordSeed, Stage.Voting);
         uint256 k = validatorSeed % 6;
         address validator = k < VALIDATORS ? _ghostSeats[id][k].validator : address(0);
-        if (validator == address(0)) validator = hospitals[(validatorSeed >> 8) % hospitals.length];
+        if (validator == address(0) && (k >= VALIDATORS || (validatorSeed >> 16) % 2 == 0)) {
+            validator = hospitals[(validatorSeed >> 8) % hospitals.length];
+        }
         (bool seated, uint256 index) = _ghostSeatOf(id, validator);
         IPeerValidation.Seat memory seat = _ghostSeats[id][index];
         if (seated && waitSeed % 3 == 0 && now_ <= seat.deadline) {
