@@ -251,8 +251,8 @@ export async function encryptRecordParts(parameters: SealRecordParameters): Prom
  * Frees an envelope's parts (from {@link encryptRecordParts}) now, once they are stored, instead
  * of at the next garbage collection: each part that is a whole buffer of 64 KiB or more is
  * detached (`ArrayBuffer.prototype.transfer`), so its memory is reused by the next record while it
- * is still mapped. Measured on a 2-core VM: sealing the next 10 MB record 6 ms instead of 16-19 ms,
- * the next 1 MB record 0.18 ms instead of 0.22-0.55 ms. Detached parts read as empty afterwards.
+ * is still mapped (`npm run bench:floor` seals records back to back both ways). Detached parts
+ * read as empty afterwards.
  */
 export function releaseRecordParts(parts: readonly Uint8Array[]): void {
   for (const part of parts) {

@@ -19,6 +19,7 @@
 
 import { decode as decodeDagPb, encode as encodeDagPb, prepare as prepareDagPb } from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
+import { equals } from "multiformats/bytes";
 import { CID } from "multiformats/cid";
 import { create as createDigest } from "multiformats/hashes/digest";
 import { CidMismatchError, InvalidCidError } from "./errors.ts";
@@ -56,7 +57,7 @@ export interface NodeSink {
 }
 
 /** A {@link LeafWriter} that stores nothing: the leaf's CID from one WebCrypto SHA-256. */
-export const hashLeaf: LeafWriter = async (parts) => rawCid(await sha256Bytes(parts.length === 1 ? parts[0]! : concatChunks(parts, byteLength(parts))));
+export const hashLeaf: LeafWriter = async (parts) => rawCid(await sha256Bytes(joinBlob(parts)));
 
 /** Total length in bytes of a {@link BlobBytes}. */
 export function byteLength(blob: BlobBytes): number {
@@ -134,11 +135,6 @@ export async function sha256Bytes(bytes: Uint8Array): Promise<Uint8Array> {
 /** The CIDv1(raw, sha2-256) of a blob of up to {@link CHUNK_SIZE_BYTES} whose SHA-256 is `digest`. */
 export function rawCid(digest: Uint8Array): CID {
   return CID.createV1(RAW_CODEC, createDigest(SHA2_256, digest));
-}
-
-/** Whether a blob of `size` bytes is stored as one raw block (its CID is its SHA-256). */
-export function isSingleBlock(size: number): boolean {
-  return size <= CHUNK_SIZE_BYTES;
 }
 
 /** A blob's CID and its ciphertext hash (`crypto/ciphertext-hash.ts`). */
@@ -242,9 +238,7 @@ export type BlockReader = (cid: CID) => Promise<Uint8Array>;
 /** Reads block `cid` of blob `root` and checks it against `cid`. */
 async function checkedBlock(cid: CID, read: BlockReader, root: CID): Promise<Uint8Array> {
   const block = await read(cid);
-  const digest = await sha256Bytes(block);
-  const expected = cid.multihash.digest;
-  if (digest.length !== expected.length || digest.some((byte, i) => byte !== expected[i])) {
+  if (!equals(await sha256Bytes(block), cid.multihash.digest)) {
     throw new CidMismatchError(root.toString(), { details: `its stored ${block.length}-byte block ${cid.toString()} does not hash to that block's CID` });
   }
   return block;
