@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {eip712Digest} from "./Eip712.sol";
 import {TestBase} from "./TestBase.sol";
 import {ProviderRegistry} from "../ProviderRegistry.sol";
 import {RecordRegistry} from "../RecordRegistry.sol";
@@ -45,17 +46,8 @@ abstract contract MonitoringRegistryFixture is TestBase {
         view
         returns (bytes32)
     {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Meridian MonitoringRegistry"),
-                keccak256("1"),
-                block.chainid,
-                address(monitoring)
-            )
-        );
         bytes32 structHash = keccak256(abi.encode(BINDING_TYPEHASH, patient, device, uint8(role), deadline));
-        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+        return eip712Digest("Meridian MonitoringRegistry", address(monitoring), structHash);
     }
 
     function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {eip712Digest} from "./Eip712.sol";
 import {TestBase} from "./TestBase.sol";
 import {ProviderRegistry} from "../ProviderRegistry.sol";
 import {RecordRegistry} from "../RecordRegistry.sol";
@@ -137,18 +138,8 @@ abstract contract PeerValidationFixture is TestBase {
 
     /// @dev The EIP-712 digest of a consent, from the standard's formula.
     function _digest(bytes32 id, address author, uint8 validators, uint40 deadline) internal view returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Meridian PeerValidation"),
-                keccak256("1"),
-                block.chainid,
-                address(pv)
-            )
-        );
-        return keccak256(
-            abi.encodePacked(hex"1901", domain, keccak256(abi.encode(CONSENT_TYPEHASH, id, author, validators, deadline)))
-        );
+        bytes32 structHash = keccak256(abi.encode(CONSENT_TYPEHASH, id, author, validators, deadline));
+        return eip712Digest("Meridian PeerValidation", address(pv), structHash);
     }
 
     function _consent(uint256 key, bytes32 id, address author, uint40 deadline) internal view returns (bytes memory) {

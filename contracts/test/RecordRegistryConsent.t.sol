@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {eip712Digest} from "./Eip712.sol";
 import {TestBase} from "./TestBase.sol";
 import {Vm} from "./Vm.sol";
 import {ProviderRegistry} from "../ProviderRegistry.sol";
@@ -22,15 +23,6 @@ library ConsentCodes {
     );
 
     function digest(address registry, IRecordRegistry.ConsentCode memory c) internal view returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Meridian RecordRegistry"),
-                keccak256("1"),
-                block.chainid,
-                registry
-            )
-        );
         bytes32 structHash = keccak256(
             abi.encode(
                 TYPEHASH,
@@ -46,7 +38,7 @@ library ConsentCodes {
                 c.wrappedKeyHash
             )
         );
-        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+        return eip712Digest("Meridian RecordRegistry", registry, structHash);
     }
 
     function sign(uint256 key, bytes32 hash) internal pure returns (bytes memory) {
@@ -91,17 +83,8 @@ library ValidationConsents {
         view
         returns (bytes32)
     {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("Meridian PeerValidation"),
-                keccak256("1"),
-                block.chainid,
-                validation
-            )
-        );
         bytes32 structHash = keccak256(abi.encode(TYPEHASH, recordId, author, validators, deadline));
-        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+        return eip712Digest("Meridian PeerValidation", validation, structHash);
     }
 }
 
