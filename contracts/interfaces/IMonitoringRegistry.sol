@@ -19,7 +19,8 @@ import {IRecordRegistry} from "./IRecordRegistry.sol";
  * sessions, anchors FHIR records with {IRecordRegistry.anchorRecord} and links them to a session,
  * and finally links a signed diagnosis record, which closes the session.
  *
- * Nothing readable is stored or logged: only addresses, record ids, flags and timestamps.
+ * No record content is stored or logged: only addresses, record ids, flags and timestamps. That
+ * metadata is public: that a patient is monitored, by whom, and when a record was flagged.
  * Every change emits an event. No function loops over patients, devices, sessions or records.
  */
 interface IMonitoringRegistry {

@@ -26,7 +26,8 @@ import {IRecordRegistry} from "./IRecordRegistry.sol";
  * choose the draw. A draw more than 256 blocks late renews the seed, a re-roll if nobody else
  * draws in time. A local development chain has no randomness at all. See docs/peer-validation.md.
  *
- * Nothing readable is stored or logged: addresses, record ids, hashes, HPKE-wrapped keys.
+ * No record content is stored or logged: addresses, record ids, hashes, HPKE-wrapped keys. That
+ * metadata is public: which hospitals reviewed which record, their votes and the outcome.
  * Loops are bounded by `VALIDATORS` and `MAX_DRAW_SAMPLES`; none runs over providers or records.
  */
 interface IPeerValidation {

@@ -58,8 +58,9 @@ interface IProviderRegistry {
         string name,
         string department
     );
-    /// @notice Emitted when `provider` is suspended: it loses all access at once. `suspendedBy` is
-    /// the caller, a regulator or a suspender.
+    /// @notice Emitted when `provider` is suspended: every read check and write refuses it from now
+    /// on (key material it already received stays in its hands; clients move each patient to a new
+    /// key epoch before their next write). `suspendedBy` is the caller, a regulator or a suspender.
     event ProviderSuspended(address indexed provider, address indexed suspendedBy);
     /// @notice Emitted when a suspended `provider` is reinstated.
     event ProviderReinstated(address indexed provider, address indexed regulator);
@@ -98,7 +99,9 @@ interface IProviderRegistry {
     function admit(address provider, ProviderKind kind, string calldata name, string calldata department) external;
 
     /**
-     * @notice Suspends an active provider; every grant to it stops working at once.
+     * @notice Suspends an active provider; every grant to it stops passing the read check at once.
+     * Keys already wrapped to it stay openable with its private key: suspension protects records
+     * written afterwards (the SDK rotates a patient's key epoch first), not what was shared.
      * @dev Requirements: caller has `SUSPENDER_ROLE` or `REGULATOR_ROLE`; `provider` is `Active`.
      * Emits {ProviderSuspended}.
      */

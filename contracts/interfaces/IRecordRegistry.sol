@@ -11,8 +11,11 @@ import {IProviderRegistry} from "./IProviderRegistry.sol";
  * HL7 FHIR R4 payload on IPFS, anchored with a hash of its ciphertext, its author, a
  * category, a timestamp and a link to the patient's previous record: each patient's records
  * form a hash chain whose head is kept here, so anyone can verify that nothing was inserted,
- * removed or reordered. Nothing readable is stored or logged: only addresses, hashes, CIDs,
- * timestamps and keys wrapped with HPKE (RFC 9180) to a grantee's public key.
+ * removed or reordered. No record content and no key in the clear is stored or logged: only
+ * addresses, hashes, CIDs, timestamps, codes and keys wrapped with HPKE (RFC 9180) to a grantee's
+ * public key. That metadata is public: who is a patient, which provider wrote a record of which
+ * category and when, who holds which grant until when, purpose and emergency reason codes and
+ * guardians (docs/keys.md section 5 lists all of it).
  *
  * A grant lets an admitted provider read one record, one category or all of a patient's
  * records, optionally with consent to write records into that scope, until an optional
