@@ -13,7 +13,14 @@ import { createHttpStore } from "@meridian/sdk/storage/http.ts";
 import { devAccount, injectWallet, RPC_URL } from "./wallet.ts";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
-export const screenshotDir = path.join(repoRoot, "docs", "screenshots");
+/**
+ * Where the browser tests write their screenshots: `docs/screenshots/` (the README's pictures) only
+ * when `UPDATE_SCREENSHOTS=1` is set, otherwise `web/e2e-results/screenshots/` (ignored by git), so
+ * running the tests leaves a clean clone clean.
+ */
+export const screenshotDir = process.env.UPDATE_SCREENSHOTS === "1"
+  ? path.join(repoRoot, "docs", "screenshots")
+  : path.join(repoRoot, "web", "e2e-results", "screenshots");
 export const SYNTHEA_DIR = path.resolve(repoRoot, "../shared/data/fhir/synthea/smart-on-fhir-r4");
 
 /** The smallest shared Synthea bundle, or undefined when ../shared/data is absent. */
