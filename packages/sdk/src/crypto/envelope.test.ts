@@ -20,7 +20,9 @@ import {
 } from "./envelope.ts";
 import type { EnvelopeContext } from "./envelope.ts";
 import { PatientKeyring } from "../keyring.ts";
-import { DecryptionError, EnvelopeFormatError, InvalidContextError, InvalidKeyLengthError } from "./errors.ts";
+import {
+  DecryptionError, EnvelopeFormatError, EnvelopeVersionError, InvalidContextError, InvalidKeyLengthError,
+} from "./errors.ts";
 
 const context: EnvelopeContext = {
   chainId: 31337,
@@ -37,9 +39,9 @@ describe("sealRecord / openRecord", () => {
   it("round-trips with the KEK and with the DEK", async () => {
     const { envelope, dek, ciphertextHash } = await sealRecord({ plaintext, kek, context });
     assert.equal(envelope.length, plaintext.length + ENVELOPE_OVERHEAD_BYTES);
-    assert.equal(ENVELOPE_HEADER_BYTES, 53);
+    assert.equal(ENVELOPE_HEADER_BYTES, 85);
     assert.equal(new TextDecoder().decode(envelope.subarray(0, 4)), "MRD1");
-    assert.equal(envelope[4], 2);
+    assert.equal(envelope[4], 3);
     assert.equal(dek.length, 32);
     // one piece: the hash list is SHA-256 of the envelope's SHA-256
     assert.equal(ciphertextHash, `0x${createHash("sha256").update(createHash("sha256").update(envelope).digest()).digest("hex")}`);
@@ -132,8 +134,8 @@ describe("sealRecord / openRecord", () => {
 
   it("refuses any tampered byte and never returns garbage", async () => {
     const { envelope } = await sealRecord({ plaintext, kek, context });
-    // Version, wrapped DEK, nonce prefix, ciphertext body and tag.
-    for (const index of [6, 45, 46, 52, 53, 60, envelope.length - 17, envelope.length - 1]) {
+    // Wrapped DEK, nonce prefix, key commitment, ciphertext body and tag.
+    for (const index of [6, 45, 46, 52, 53, 60, 84, 85, 92, envelope.length - 17, envelope.length - 1]) {
       const tampered = new Uint8Array(envelope);
       tampered[index]! ^= 0x80;
       await assert.rejects(openRecord({ envelope: tampered, key: { kek }, context }), DecryptionError, `byte ${index}`);
@@ -144,14 +146,19 @@ describe("sealRecord / openRecord", () => {
     const { envelope } = await sealRecord({ plaintext, kek, context });
     await assert.rejects(openRecord({ envelope: envelope.subarray(0, ENVELOPE_OVERHEAD_BYTES - 1), key: { kek }, context }), (e: unknown) => {
       assert.ok(e instanceof EnvelopeFormatError);
-      assert.equal(e.shortMessage, "The record envelope is truncated: 68 bytes, shorter than the 69-byte minimum.");
+      assert.equal(e.shortMessage, "The record envelope is truncated: 100 bytes, shorter than the 101-byte minimum.");
       return true;
     });
     await assert.rejects(openRecord({ envelope: new TextEncoder().encode("{\"resourceType\":\"Patient\"}"), key: { kek }, context }), /no MRD1 magic/);
-    for (const version of [1, 3]) {
+    for (const version of [1, 2, 4]) {
       const other = new Uint8Array(envelope);
       other[4] = version;
-      await assert.rejects(openRecord({ envelope: other, key: { kek }, context }), new RegExp(`Unsupported record envelope version ${version}`));
+      await assert.rejects(openRecord({ envelope: other, key: { kek }, context }), (e: unknown) => {
+        assert.ok(e instanceof EnvelopeVersionError && e instanceof EnvelopeFormatError);
+        assert.equal(e.version, version);
+        assert.match(e.shortMessage, new RegExp(`envelope is version ${version}[,;]`));
+        return true;
+      });
     }
     const flagged = new Uint8Array(envelope);
     flagged[5] = 1;

@@ -8,14 +8,38 @@
  * ```text
  * offset  size  field
  *      0     4  magic "MRD1" (0x4d 0x52 0x44 0x31)
- *      4     1  version 0x02
- *      5     1  flags (0x00; no flags are defined in version 2)
+ *      4     1  version 0x03
+ *      5     1  flags (0x00; no flags are defined in version 3)
  *      6    40  DEK wrapped under the category KEK with AES-KW (RFC 3394)
  *     46     7  nonce prefix (random)
- *     53   ...  segment 0, segment 1, ... each = AES-256-GCM(DEK, nonce_i, AAD, plaintext_i) || 16-byte tag
+ *     53    32  key commitment of the DEK (see below)
+ *     85   ...  segment 0, segment 1, ... each = AES-256-GCM(K_enc, nonce_i, AAD, plaintext_i) || 16-byte tag
  * ```
  *
- * Plaintext segment 0 holds up to {@link FIRST_SEGMENT_PLAINTEXT_BYTES} (1,048,507) bytes and
+ * **Key commitment.** AES-GCM is not key-committing: whoever knows two keys can make one
+ * ciphertext that authenticates under both ("invisible salamanders", Dodis, Grubbs, Ristenpart
+ * and Woodage, CRYPTO 2018; partitioning oracles, Len, Grubbs and Ristenpart, USENIX Security
+ * 2021), so one anchored envelope could show the patient (KEK path) one record and a validator
+ * (given only a DEK) another. Version 3 derives two independent values from the DEK with
+ * HKDF-SHA256 (RFC 5869) under distinct labels:
+ *
+ * ```text
+ * K_enc      = HKDF-SHA256(IKM = DEK, salt = "meridian/v3/envelope", info = "meridian/v3/envelope/aes-256-gcm-key", 32)
+ * commitment = HKDF-SHA256(IKM = DEK, salt = "meridian/v3/envelope", info = "meridian/v3/envelope/key-commitment", 32)
+ * ```
+ *
+ * K_enc is the AES-256-GCM key; the commitment is stored in the header (and so authenticated as
+ * part of the AAD). Every open recomputes the commitment from the DEK in hand (unwrapped with the
+ * KEK, or given as a DEK) and compares it in constant time before decrypting anything: an
+ * envelope opens under one DEK only, since a second DEK with the same commitment is an HMAC-SHA256
+ * collision. This is the generic key-commitment fix of Albertini, Duong, Gueron, Kölbl, Luykx and
+ * Schmieg, "How to Abuse and Fix Authenticated Encryption Without Key Commitment" (USENIX Security
+ * 2022: a commitment derived from the key under its own label, beside an encryption key derived
+ * under another), as used by the AWS Encryption SDK's committing message format; cf.
+ * Bellare and Hoang's CTX and UtC (EUROCRYPT 2022). Version 1 and 2 envelopes had no commitment
+ * and are refused ({@link EnvelopeVersionError}).
+ *
+ * Plaintext segment 0 holds up to {@link FIRST_SEGMENT_PLAINTEXT_BYTES} (1,048,475) bytes and
  * every later segment up to {@link SEGMENT_PLAINTEXT_BYTES} (1,048,560), so header + segment 0
  * and every later full segment are exactly 1 MiB of envelope. Only the last segment may be
  * shorter; an empty record is one empty last segment. The segment count follows from the
@@ -24,54 +48,71 @@
  * nonce_i = nonce prefix (7 bytes) || uint32 big-endian i || 0x01 for the last segment, else 0x00.
  * Reordering, dropping, duplicating or truncating segments therefore fails authentication.
  *
- * AAD (the same for every segment) = header bytes (0..53) || `"meridian/v1/envelope"` ||
+ * AAD (the same for every segment) = header bytes (0..85) || `"meridian/v1/envelope"` ||
  * `abi.encode(uint256 chainId, address contract, address patient, uint8 category, uint256 keyEpoch)`,
  * so an envelope cannot be passed off as another patient's, category's, epoch's, chain's or
  * contract's. Each record gets a fresh random 32-byte DEK. Bulk work runs on WebCrypto (native
- * AES-GCM and SHA-256); the module needs no Node-only API and works in browsers.
+ * AES-GCM and SHA-256), and so does HKDF: on the KEK path the DEK is unwrapped straight into a
+ * non-extractable HKDF key and never exists as bytes. The module needs no Node-only API and
+ * works in browsers.
  *
  * @module
  */
 
 import { bytesToHex, encodeAbiParameters, hexToBytes } from "viem";
 import type { Address, Hex } from "viem";
-import { DecryptionError, EnvelopeFormatError } from "./errors.ts";
+import { DecryptionError, EnvelopeFormatError, EnvelopeVersionError, KeyCommitmentError } from "./errors.ts";
 import { ciphertextHash } from "./ciphertext-hash.ts";
-import { assertAddress, assertCategory, assertInteger, assertKey, bufferSource, KEY_BYTES, utf8 } from "./internal.ts";
+import {
+  assertAddress, assertCategory, assertInteger, assertKey, bufferSource, equalConstantTime, KEY_BYTES, utf8,
+} from "./internal.ts";
 
 /** The 4 magic bytes that start every envelope: ASCII `MRD1`. */
 export const ENVELOPE_MAGIC: Uint8Array = utf8("MRD1");
-/** The envelope format version this SDK writes and reads (version 1, unsegmented, was a pre-release format). */
-export const ENVELOPE_VERSION = 2;
+/**
+ * The envelope format version this SDK writes and reads: 3 (segments with a key commitment).
+ * Versions 1 (unsegmented) and 2 (no key commitment) were pre-release formats and are refused.
+ */
+export const ENVELOPE_VERSION = 3;
 /** Length in bytes of an AES-KW (RFC 3394) wrapped 32-byte DEK. */
 export const WRAPPED_DEK_BYTES = 40;
 /** Length in bytes of the random nonce prefix in the header. */
 export const NONCE_PREFIX_BYTES = 7;
+/** Length in bytes of the key commitment in the header (HKDF-SHA256 of the DEK, see the module docs). */
+export const KEY_COMMITMENT_BYTES = 32;
 /** Length in bytes of the AES-GCM authentication tag of each segment. */
 export const TAG_BYTES = 16;
-/** Length in bytes of the envelope header: magic (4) + version (1) + flags (1) + wrapped DEK (40) + nonce prefix (7) = 53. */
-export const ENVELOPE_HEADER_BYTES = 53;
+/**
+ * Length in bytes of the envelope header: magic (4) + version (1) + flags (1) + wrapped DEK (40)
+ * + nonce prefix (7) + key commitment (32) = 85.
+ */
+export const ENVELOPE_HEADER_BYTES = 85;
 /** Bytes of envelope per full segment (and of header + segment 0): 1 MiB, the IPFS chunk size of `storage/cid.ts`. */
 export const SEGMENT_ENVELOPE_BYTES = 1_048_576;
 /** Plaintext bytes of a full segment after the first: 1 MiB − 16 = 1,048,560. */
 export const SEGMENT_PLAINTEXT_BYTES = SEGMENT_ENVELOPE_BYTES - TAG_BYTES;
-/** Plaintext bytes of a full first segment: 1 MiB − 53 − 16 = 1,048,507. */
+/** Plaintext bytes of a full first segment: 1 MiB − 85 − 16 = 1,048,475 (header + segment 0 = one 1 MiB chunk). */
 export const FIRST_SEGMENT_PLAINTEXT_BYTES = SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES - TAG_BYTES;
-/** Envelope size minus plaintext size for a record of one segment (≤ 1,048,507 bytes): header (53) + tag (16) = 69 bytes. */
+/** Envelope size minus plaintext size for a one-segment record (≤ 1,048,475 bytes): header 85 + tag 16 = 101 bytes. */
 export const ENVELOPE_OVERHEAD_BYTES = ENVELOPE_HEADER_BYTES + TAG_BYTES;
 
 const OFFSET_VERSION = 4;
 const OFFSET_FLAGS = 5;
 const OFFSET_WRAPPED_DEK = 6;
 const OFFSET_NONCE_PREFIX = OFFSET_WRAPPED_DEK + WRAPPED_DEK_BYTES;
+const OFFSET_KEY_COMMITMENT = OFFSET_NONCE_PREFIX + NONCE_PREFIX_BYTES;
 const NONCE_BYTES = 12;
+
+const KDF_SALT = utf8("meridian/v3/envelope");
+const KDF_INFO_ENCRYPTION_KEY = utf8("meridian/v3/envelope/aes-256-gcm-key");
+const KDF_INFO_KEY_COMMITMENT = utf8("meridian/v3/envelope/key-commitment");
 
 /** Number of segments of a `plaintextBytes`-byte record (≥ 1). */
 export function segmentCount(plaintextBytes: number): number {
   return plaintextBytes <= FIRST_SEGMENT_PLAINTEXT_BYTES ? 1 : 1 + Math.ceil((plaintextBytes - FIRST_SEGMENT_PLAINTEXT_BYTES) / SEGMENT_PLAINTEXT_BYTES);
 }
 
-/** Envelope size in bytes of a `plaintextBytes`-byte record: 53 + plaintext + 16 per segment. */
+/** Envelope size in bytes of a `plaintextBytes`-byte record: 85 + plaintext + 16 per segment. */
 export function envelopeSize(plaintextBytes: number): number {
   return ENVELOPE_HEADER_BYTES + plaintextBytes + TAG_BYTES * segmentCount(plaintextBytes);
 }
@@ -146,7 +187,7 @@ export interface SealRecordParameters {
 
 /** Result of {@link sealRecord}. */
 export interface SealRecordReturnType {
-  /** The envelope bytes to store on IPFS: {@link envelopeSize} bytes (plaintext + 69 for records up to 1,048,507 bytes). */
+  /** The envelope bytes to store on IPFS: {@link envelopeSize} bytes (plaintext + 101 up to 1,048,475 bytes). */
   envelope: Uint8Array;
   /** The record's fresh 32-byte data key; share it (HPKE-wrapped) for a one-record grant. Secret. */
   dek: Uint8Array;
@@ -155,10 +196,11 @@ export interface SealRecordReturnType {
 }
 
 /**
- * Encrypts a record into an envelope: a fresh random DEK encrypts the plaintext with
- * AES-256-GCM in segments (NIST SP 800-38D, 96-bit STREAM nonces, 128-bit tags), the DEK is
- * wrapped under the KEK with AES-KW (RFC 3394), and the envelope's ciphertext hash is computed
- * (SHA-256 hash list over 1 MiB pieces, `ciphertext-hash.ts`).
+ * Encrypts a record into an envelope: from a fresh random DEK, HKDF-SHA256 derives the
+ * AES-256-GCM key that encrypts the plaintext in segments (NIST SP 800-38D, 96-bit STREAM
+ * nonces, 128-bit tags) and the key commitment stored in the header; the DEK is wrapped under the
+ * KEK with AES-KW (RFC 3394), and the envelope's ciphertext hash is computed (SHA-256 hash list
+ * over 1 MiB pieces, `ciphertext-hash.ts`).
  *
  * @throws {InvalidKeyLengthError} when `kek` is not 32 bytes.
  * @throws {InvalidContextError} when a context field is malformed.
@@ -194,7 +236,7 @@ export async function encryptRecord(parameters: SealRecordParameters): Promise<O
 /** Result of {@link encryptRecordParts}. */
 export interface EncryptRecordPartsReturnType {
   /**
-   * The envelope as consecutive parts: the 53-byte header, then each segment's ciphertext || tag
+   * The envelope as consecutive parts: the 85-byte header, then each segment's ciphertext || tag
    * in order. Joined, they are the envelope of {@link encryptRecord}; the header and segment 0
    * make the first 1 MiB piece and every later segment is one piece, so a store can write and
    * hash them as IPFS leaves without copying them into one buffer (`BlobStore.put` takes parts).
@@ -217,16 +259,20 @@ export async function encryptRecordParts(parameters: SealRecordParameters): Prom
   if (!(plaintext instanceof Uint8Array)) throw new EnvelopeFormatError("The record plaintext is not a Uint8Array.");
   const contextBytes = encodeEnvelopeContext(context);
   const dek = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
-  const [kekKey, dekKey] = await Promise.all([
+  const [kekKey, wrappable, derived] = await Promise.all([
     crypto.subtle.importKey("raw", bufferSource(kek), "AES-KW", false, ["wrapKey"]),
+    // AES-KW wraps only extractable keys; this one is used for nothing but the wrap
     crypto.subtle.importKey("raw", dek, "AES-GCM", true, ["encrypt"]),
+    importHkdfKey(dek).then((key) => recordKeys(key, "encrypt")),
   ]);
   const header = new Uint8Array(ENVELOPE_HEADER_BYTES);
   header.set(ENVELOPE_MAGIC, 0);
   header[OFFSET_VERSION] = ENVELOPE_VERSION;
   header[OFFSET_FLAGS] = 0;
-  header.set(new Uint8Array(await crypto.subtle.wrapKey("raw", dekKey, kekKey, "AES-KW")), OFFSET_WRAPPED_DEK);
-  crypto.getRandomValues(header.subarray(OFFSET_NONCE_PREFIX, ENVELOPE_HEADER_BYTES));
+  header.set(new Uint8Array(await crypto.subtle.wrapKey("raw", wrappable, kekKey, "AES-KW")), OFFSET_WRAPPED_DEK);
+  crypto.getRandomValues(header.subarray(OFFSET_NONCE_PREFIX, OFFSET_KEY_COMMITMENT));
+  header.set(derived.commitment, OFFSET_KEY_COMMITMENT);
+  const dekKey = derived.encryptionKey;
   const aad = additionalData(header, contextBytes);
   const source = bufferSource(plaintext);
 
@@ -263,7 +309,7 @@ export function releaseRecordParts(parts: readonly Uint8Array[]): void {
 /** STREAM nonce of segment `index`: prefix (7) || uint32be(index) || last flag (1). */
 function segmentNonce(header: Uint8Array, index: number, last: boolean): Uint8Array<ArrayBuffer> {
   const nonce = new Uint8Array(NONCE_BYTES);
-  nonce.set(header.subarray(OFFSET_NONCE_PREFIX, ENVELOPE_HEADER_BYTES), 0);
+  nonce.set(header.subarray(OFFSET_NONCE_PREFIX, OFFSET_KEY_COMMITMENT), 0);
   new DataView(nonce.buffer).setUint32(NONCE_PREFIX_BYTES, index, false);
   nonce[NONCE_BYTES - 1] = last ? 1 : 0;
   return nonce;
@@ -279,9 +325,51 @@ function release(buffer: ArrayBuffer): void {
   if (buffer.byteLength >= 65_536 && typeof transferable.transfer === "function") transferable.transfer(0);
 }
 
+/** The two values a DEK yields (module docs): the AES-256-GCM key and the header's key commitment. */
+interface RecordKeys {
+  /** K_enc, non-extractable, for `usage` only. */
+  encryptionKey: CryptoKey;
+  /** The 32-byte key commitment. */
+  commitment: Uint8Array;
+}
+
+/** A DEK's bytes as a non-extractable WebCrypto HKDF key. */
+function importHkdfKey(dek: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", dek, "HKDF", false, ["deriveBits", "deriveKey"]);
+}
+
+/** Derives {@link RecordKeys} from a DEK held as a WebCrypto HKDF key (HKDF-SHA256, RFC 5869, two labels). */
+async function recordKeys(dek: CryptoKey, usage: "encrypt" | "decrypt"): Promise<RecordKeys> {
+  const params = (info: Uint8Array<ArrayBuffer>) => ({ name: "HKDF", hash: "SHA-256", salt: KDF_SALT, info });
+  const [encryptionKey, commitment] = await Promise.all([
+    crypto.subtle.deriveKey(params(KDF_INFO_ENCRYPTION_KEY), dek, { name: "AES-GCM", length: 256 }, false, [usage]),
+    crypto.subtle.deriveBits(params(KDF_INFO_KEY_COMMITMENT), dek, KEY_COMMITMENT_BYTES * 8),
+  ]);
+  return { encryptionKey, commitment: new Uint8Array(commitment) };
+}
+
+/**
+ * The AES-GCM key that opens `parsed`, from the DEK in hand (as an HKDF key), once the DEK's
+ * commitment matched the header's (constant-time compare); throws {@link KeyCommitmentError}
+ * before anything is decrypted otherwise. `via` names the key's origin for the error's details.
+ */
+async function committedDecryptionKey(parsed: ParsedEnvelope, dek: CryptoKey, via: string): Promise<CryptoKey> {
+  const { encryptionKey, commitment } = await recordKeys(dek, "decrypt");
+  assertCommitted(parsed, commitment, via);
+  return encryptionKey;
+}
+
+function assertCommitted(parsed: ParsedEnvelope, commitment: Uint8Array, via: string): void {
+  if (!equalConstantTime(commitment, parsed.commitment)) {
+    throw new KeyCommitmentError(undefined, { details: `${via}; nothing was decrypted` });
+  }
+}
+
 interface ParsedEnvelope {
   header: Uint8Array<ArrayBuffer>;
   wrappedDek: Uint8Array<ArrayBuffer>;
+  /** The header's 32-byte key commitment. */
+  commitment: Uint8Array<ArrayBuffer>;
   /** Ciphertext || tag of each segment, in order. */
   segments: Uint8Array<ArrayBuffer>[];
 }
@@ -293,10 +381,8 @@ function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
     throw new EnvelopeFormatError("These bytes are not a Meridian record envelope (no MRD1 magic).", { details: `length: ${bytes.length} bytes` });
   }
   if (bytes.length > OFFSET_VERSION && bytes[OFFSET_VERSION] !== ENVELOPE_VERSION) {
-    const version = bytes[OFFSET_VERSION]!;
-    throw new EnvelopeFormatError(`Unsupported record envelope version ${version}; this SDK reads version ${ENVELOPE_VERSION}.`, {
-      ...(version < ENVELOPE_VERSION ? { hint: "Version 1 envelopes came from a pre-release SDK; import the record again." } : { hint: "Update the Meridian SDK." }),
-    });
+    const details = `length: ${bytes.length} bytes`;
+    throw new EnvelopeVersionError(bytes[OFFSET_VERSION]!, ENVELOPE_VERSION, { details });
   }
   if (bytes.length < ENVELOPE_OVERHEAD_BYTES) {
     throw new EnvelopeFormatError(`The record envelope is truncated: ${bytes.length} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES}-byte minimum.`);
@@ -311,14 +397,25 @@ function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
   if (segments.at(-1)!.length < TAG_BYTES || (segments.length > 1 && segments.at(-1)!.length === TAG_BYTES)) {
     throw new EnvelopeFormatError(`The record envelope is truncated: its last segment has ${segments.at(-1)!.length} bytes.`);
   }
-  return { header: bytes.subarray(0, ENVELOPE_HEADER_BYTES), wrappedDek: bytes.subarray(OFFSET_WRAPPED_DEK, OFFSET_NONCE_PREFIX), segments };
+  return {
+    header: bytes.subarray(0, ENVELOPE_HEADER_BYTES),
+    wrappedDek: bytes.subarray(OFFSET_WRAPPED_DEK, OFFSET_NONCE_PREFIX),
+    commitment: bytes.subarray(OFFSET_KEY_COMMITMENT, ENVELOPE_HEADER_BYTES),
+    segments,
+  };
 }
 
-async function unwrapDekKey(wrappedDek: Uint8Array<ArrayBuffer>, kek: Uint8Array, extractable: boolean): Promise<CryptoKey> {
+/**
+ * Unwraps the header's DEK with the KEK (AES-KW): as a non-extractable HKDF key for opening, or
+ * as raw bytes (an extractable AES-GCM key, only ever exported) for re-sharing.
+ */
+async function unwrapDekKey(wrapped: Uint8Array<ArrayBuffer>, kek: Uint8Array, as: "HKDF" | "raw"): Promise<CryptoKey> {
   assertKey("KEK", kek);
   const kekKey = await crypto.subtle.importKey("raw", bufferSource(kek), "AES-KW", false, ["unwrapKey"]);
   try {
-    return await crypto.subtle.unwrapKey("raw", wrappedDek, kekKey, "AES-KW", "AES-GCM", extractable, ["decrypt"]);
+    return as === "HKDF"
+      ? await crypto.subtle.unwrapKey("raw", wrapped, kekKey, "AES-KW", "HKDF", false, ["deriveBits", "deriveKey"])
+      : await crypto.subtle.unwrapKey("raw", wrapped, kekKey, "AES-KW", "AES-GCM", true, ["decrypt"]);
   } catch (cause) {
     throw new DecryptionError("The KEK does not open this record's data key (AES-KW integrity check failed).", {
       details: "wrong category, wrong key epoch, another patient's key, or altered envelope header",
@@ -341,11 +438,19 @@ export interface OpenRecordParameters {
 }
 
 /**
- * Decrypts an envelope made by {@link sealRecord}. Never returns unauthenticated bytes.
+ * Decrypts an envelope made by {@link sealRecord}. Whichever key is given, the DEK it yields (the
+ * header's, unwrapped with `{ kek }`, or `{ dek }` itself) must match the header's key commitment
+ * before anything is decrypted; then every segment must authenticate. Never returns
+ * unauthenticated bytes, and never a plaintext under a key other than the one the record was
+ * sealed with.
  *
  * @returns the plaintext.
- * @throws {EnvelopeFormatError} when the bytes are not a version-2 envelope or are truncated.
- * @throws {DecryptionError} when the key or context is wrong or any byte was altered.
+ * @throws {EnvelopeVersionError} (an {@link EnvelopeFormatError}) when the envelope is of version 1
+ *   or 2 (pre-release, no key commitment: import the record again) or of a newer version.
+ * @throws {EnvelopeFormatError} when the bytes are not an envelope or are truncated.
+ * @throws {KeyCommitmentError} (a {@link DecryptionError}) when the DEK is not the one the header
+ *   commits to: a wrong DEK, or a header whose wrapped DEK and commitment disagree.
+ * @throws {DecryptionError} when the KEK or context is wrong or any byte was altered.
  * @throws {InvalidKeyLengthError} when the key is not 32 bytes.
  * @throws {InvalidContextError} when a context field is malformed.
  */
@@ -356,9 +461,10 @@ export async function openRecord(parameters: OpenRecordParameters): Promise<Uint
   let dekKey: CryptoKey;
   if ("dek" in key) {
     assertKey("DEK", key.dek);
-    dekKey = await crypto.subtle.importKey("raw", bufferSource(key.dek), "AES-GCM", false, ["decrypt"]);
+    dekKey = await committedDecryptionKey(parsed, await importHkdfKey(bufferSource(key.dek)), "the DEK given");
   } else {
-    dekKey = await unwrapDekKey(parsed.wrappedDek, key.kek, false);
+    const dek = await unwrapDekKey(parsed.wrappedDek, key.kek, "HKDF");
+    dekKey = await committedDecryptionKey(parsed, dek, "the DEK unwrapped from the header with the KEK");
   }
   const aad = additionalData(parsed.header, contextBytes);
   const { segments } = parsed;
@@ -389,14 +495,21 @@ export async function openRecord(parameters: OpenRecordParameters): Promise<Uint
 
 /**
  * Recovers a record's 32-byte DEK from its envelope with the KEK (AES-KW, RFC 3394), to
- * re-share that one record. Authenticates only the wrapped DEK, not the whole envelope.
+ * re-share that one record (a one-record grant, a validation share, an emergency release).
+ * Checks the wrapped DEK (AES-KW integrity) and that it is the DEK the header commits to, so
+ * only the key that opens the envelope is ever shared; it does not decrypt the segments.
  *
- * @throws {EnvelopeFormatError} when the bytes are not a version-2 envelope.
+ * @throws {EnvelopeVersionError} when the envelope is not of version 3.
+ * @throws {EnvelopeFormatError} when the bytes are not an envelope or are truncated.
+ * @throws {KeyCommitmentError} when the wrapped DEK is not the one the header commits to.
  * @throws {DecryptionError} when the KEK does not match.
  * @throws {InvalidKeyLengthError} when `kek` is not 32 bytes.
  */
 export async function unwrapDek(envelope: Uint8Array, kek: Uint8Array): Promise<Uint8Array> {
   const parsed = parseEnvelope(envelope);
-  const dekKey = await unwrapDekKey(parsed.wrappedDek, kek, true);
-  return new Uint8Array(await crypto.subtle.exportKey("raw", dekKey));
+  const unwrapped = await unwrapDekKey(parsed.wrappedDek, kek, "raw");
+  const dek = new Uint8Array(await crypto.subtle.exportKey("raw", unwrapped));
+  const { commitment } = await recordKeys(await importHkdfKey(dek), "decrypt");
+  assertCommitted(parsed, commitment, "the DEK unwrapped from the header with the KEK");
+  return dek;
 }

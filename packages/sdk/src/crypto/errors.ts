@@ -81,9 +81,13 @@ export class WrappedKeyFormatError extends KeyUnwrapError {
   }
 }
 
-/** Bytes that are not a Meridian record envelope (bad magic, unknown version or flags, truncated). */
+/**
+ * Bytes that are not a Meridian record envelope (bad magic, unknown version or flags, truncated).
+ * {@link EnvelopeVersionError} (a version this SDK does not read) is a subclass, so
+ * `instanceof EnvelopeFormatError` catches both.
+ */
 export class EnvelopeFormatError extends MeridianError {
-  override name = "EnvelopeFormatError" as const;
+  override name: "EnvelopeFormatError" | "EnvelopeVersionError" = "EnvelopeFormatError";
   constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
     super(shortMessage, {
       hint: "Check that the CID points at a Meridian record envelope and that the download was complete; a newer envelope version needs a newer SDK.",
@@ -93,14 +97,67 @@ export class EnvelopeFormatError extends MeridianError {
 }
 
 /**
+ * A record envelope of a version this SDK does not read: an older one (1 or 2, written by a
+ * pre-release Meridian without a key commitment) or a newer one. `version` is the envelope's
+ * version byte (byte 4).
+ */
+export class EnvelopeVersionError extends EnvelopeFormatError {
+  override name = "EnvelopeVersionError" as const;
+  /** The version byte found in the envelope. */
+  readonly version: number;
+  constructor(version: number, supported: number, parameters: MeridianErrorParameters = {}) {
+    const older = version < supported;
+    super(
+      older
+        ? `This record envelope is version ${version}, written by an older Meridian; this SDK reads only ` +
+            `version ${supported}, whose header commits to the record's key.`
+        : `This record envelope is version ${version}; this SDK reads only version ${supported}.`,
+      {
+        hint: older
+          ? "Records from a pre-release Meridian cannot be opened any more: " +
+            "import the record again from its source file (`meridian add FILE`)."
+          : "Update the Meridian SDK (or CLI, or web app) to a version that reads it.",
+        ...parameters,
+      },
+    );
+    this.version = version;
+  }
+}
+
+/**
  * An envelope failed authentication: wrong KEK or DEK, wrong context (patient, category,
  * epoch, chain or contract), or changed bytes. No plaintext is ever returned in that case.
+ * {@link KeyCommitmentError} (a key that is not the one the envelope commits to) is a subclass,
+ * so `instanceof DecryptionError` catches both.
  */
 export class DecryptionError extends MeridianError {
-  override name = "DecryptionError" as const;
+  override name: "DecryptionError" | "KeyCommitmentError" = "DecryptionError";
   constructor(shortMessage = "The record could not be decrypted: wrong key, wrong context or altered bytes.", parameters: MeridianErrorParameters = {}) {
     super(shortMessage, {
       hint: "Make sure the key matches the record's category and key epoch and the record belongs to this patient; if the bytes were altered, fetch the record again from another source.",
+      ...parameters,
+    });
+  }
+}
+
+/**
+ * The data key in hand (unwrapped with the KEK, or received as a DEK through a one-record grant,
+ * a validation share or an emergency release) is not the key the envelope's header commits to.
+ * Raised before anything is decrypted, so no plaintext is returned. AES-GCM alone would let one
+ * ciphertext authenticate under two keys and show two readers two different records; the key
+ * commitment (see `envelope.ts`) makes the envelope open under one key only.
+ */
+export class KeyCommitmentError extends DecryptionError {
+  override name = "KeyCommitmentError" as const;
+  constructor(
+    shortMessage = "The key does not match the record's key commitment: it is not the key this record was sealed with.",
+    parameters: MeridianErrorParameters = {},
+  ) {
+    super(shortMessage, {
+      hint:
+        "Nothing was decrypted. The key you were given (grant, validation share or emergency release) or the " +
+        "envelope's header is not the record's own: ask the patient or the record's author to share the record " +
+        "again, and report the record if this persists.",
       ...parameters,
     });
   }

@@ -73,3 +73,14 @@ export function bytes32(field: string, value: unknown): Uint8Array {
   }
   return hexToBytes(value as Hex);
 }
+
+/**
+ * Whether `a` and `b` hold the same bytes, in time that depends only on their lengths (not on
+ * where they first differ), for comparing secret-derived values such as key commitments.
+ */
+export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
+}

@@ -9,7 +9,7 @@ import { balanced } from "ipfs-unixfs-importer/layout";
 import { CHUNK_SIZE_BYTES, LEAF_CONCURRENCY, MAX_LINKS_PER_NODE, computeBlobIdentity, hashLeaf, importBlob, splitLeaves } from "./cid.ts";
 import { createHeliaStore } from "./helia.ts";
 import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
-import { encryptRecord, encryptRecordParts, openRecord } from "../crypto/envelope.ts";
+import { ENVELOPE_HEADER_BYTES, encryptRecord, encryptRecordParts, openRecord } from "../crypto/envelope.ts";
 import type { BlobStore } from "./types.ts";
 
 /** The reference: ipfs-unixfs-importer with the options `cid.ts` documents (Kubo's `--raw-leaves --chunker=size-1048576`). */
@@ -54,7 +54,7 @@ describe("UnixFS DAG of cid.ts (checked against ipfs-unixfs-importer)", () => {
       const whole = await computeBlobIdentity(bytes);
       assert.equal(whole.cid.toString(), expected);
       assert.equal(whole.ciphertextHash, await ciphertextHash(bytes));
-      const parts = cut(bytes, [53, MiB - 3, MiB, MiB + 17, 2 * MiB + 1]);
+      const parts = cut(bytes, [ENVELOPE_HEADER_BYTES, MiB - 3, MiB, MiB + 17, 2 * MiB + 1]);
       const split = await computeBlobIdentity(parts);
       assert.equal(split.cid.toString(), expected);
       assert.equal(split.ciphertextHash, whole.ciphertextHash);
@@ -84,12 +84,12 @@ describe("UnixFS DAG of cid.ts (checked against ipfs-unixfs-importer)", () => {
   });
 
   it("splits parts into 1 MiB leaves without copying", () => {
-    const header = new Uint8Array(53);
+    const header = new Uint8Array(ENVELOPE_HEADER_BYTES); // 85
     const body = new Uint8Array(2 * MiB);
     const leaves = splitLeaves([header, body]);
     assert.deepEqual(
       leaves.map((leaf) => leaf.map((part) => part.length)),
-      [[53, MiB - 53], [MiB], [53]],
+      [[ENVELOPE_HEADER_BYTES, MiB - ENVELOPE_HEADER_BYTES], [MiB], [ENVELOPE_HEADER_BYTES]],
     );
     assert.equal(leaves[0]![1]!.buffer, body.buffer);
     assert.deepEqual(splitLeaves([]), [[]]);
