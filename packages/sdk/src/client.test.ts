@@ -14,7 +14,12 @@ import { CID } from "multiformats/cid";
 import { network } from "hardhat";
 import { createMeridianClient, AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient } from "./client.ts";
 import { publicKeyToBytes32 } from "./crypto/keys.ts";
-import { admitProvider, anchorRecord, deployMeridian, getProvider, RecordNotFoundError, setProviderStatus } from "./chain/actions.ts";
+import {
+  admitProvider, anchorRecord, deployMeridian, encodeScope, getPatient, getProvider, issueGrant, RecordNotFoundError,
+  setProviderStatus,
+} from "./chain/actions.ts";
+import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
+import { KeyCommitmentError } from "./crypto/errors.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
 import { ProviderKind, type MeridianContext, type MeridianDeployment, type TransactionEvent } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
@@ -81,6 +86,24 @@ test("record, category and all-records grants each open what they cover and noth
   await patient.grant({ grantee: hospital.address, scope: { kind: "all" } });
   assert.equal((await hospital.readRecord(labRecord.recordId)).via, "all-grant");
   assert.equal((await hospital.readRecord(note.recordId)).via, "all-grant");
+});
+
+test("a one-record grant carrying a DEK other than the record's committed key is refused", async () => {
+  const record = await patient.addRecord({ plaintext: bytes("ferritin 12 ug/L"), category: RecordCategory.Lab });
+  const scope = { kind: "record", recordId: record.recordId } as const;
+  const { keyEpoch } = await getPatient(patient.ctx, patient.address);
+  const info = wrapInfo({
+    chainId: deployment.chainId, contract: deployment.recordRegistry, patient: patient.address, grantee: lab.address,
+    scope: "record", target: encodeScope(scope).target, keyEpoch,
+  });
+  const { encryptionKey } = await getProvider(lab.ctx, lab.address);
+  const otherDek = crypto.getRandomValues(new Uint8Array(32));
+  const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey: encryptionKey, key: otherDek, info }));
+  await issueGrant(patient.ctx, { grantee: lab.address, scope, write: false, expiresAt: 0, wrappedKey });
+  const refused = (e: unknown) => e instanceof KeyCommitmentError && /key commitment/.test(e.shortMessage);
+  await assert.rejects(lab.readRecord(record.recordId), refused, "refused before anything is decrypted");
+  await patient.grant({ grantee: lab.address, scope }); // the SDK wraps the committed DEK
+  assert.equal(new TextDecoder().decode((await lab.readRecord(record.recordId)).plaintext), "ferritin 12 ug/L");
 });
 
 test("revocation advances the key epoch; others are re-issued; a later grant still opens older records", async () => {

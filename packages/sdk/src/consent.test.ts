@@ -8,13 +8,20 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createPublicClient, createWalletClient, custom, defineChain, type Account, type EIP1193Provider } from "viem";
+import {
+  bytesToHex, createPublicClient, createWalletClient, custom, defineChain, type Account, type EIP1193Provider,
+} from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { network } from "hardhat";
 import { createMeridianClient, AccessDeniedError, MissingKeyError, type MeridianClient } from "./client.ts";
-import { admitProvider, deployMeridian, setProviderStatus } from "./chain/actions.ts";
+import { admitProvider, deployMeridian, getProvider, getRecordAnchor, setProviderStatus } from "./chain/actions.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
-import { ConsentCodeFormatError, ConsentCodeRefusedError, decodeConsentCode, encodeConsentCode, GuardianLevel } from "./chain/consent.ts";
+import {
+  ConsentCodeFormatError, ConsentCodeRefusedError, decodeConsentCode, encodeConsentCode, GuardianLevel,
+  releaseEmergencyKey,
+} from "./chain/consent.ts";
+import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
+import { KeyCommitmentError } from "./crypto/errors.ts";
 import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
 import { createHeliaStore } from "./storage/helia.ts";
@@ -155,6 +162,28 @@ test("emergency access: on chain first, key released by a guardian, summary only
   await assert.rejects(er.openEmergencyAccess({ patient: patient.address, reason: "ETREAT" }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryProviderNotActive");
   await setProviderStatus(ctx(regulator), { provider: er.address, action: "reinstate" });
   assert.ok(stranger.address);
+});
+
+test("emergency access refuses a released key that is not the summary's own (key commitment)", async () => {
+  const summaryId = await patient.emergencySummary();
+  assert.ok(summaryId);
+  await er.openEmergencyAccess({ patient: patient.address, reason: "ETREAT", durationSeconds: 600 });
+  // a guardian releases some other 32-byte key, wrapped exactly as a real release is
+  const { keyEpoch } = await getRecordAnchor(er.ctx, summaryId);
+  const info = wrapInfo({
+    chainId: deployment.chainId, contract: deployment.recordRegistry, patient: patient.address, grantee: er.address,
+    scope: "record", target: summaryId, keyEpoch,
+  });
+  const { encryptionKey } = await getProvider(er.ctx, er.address);
+  const otherDek = crypto.getRandomValues(new Uint8Array(32));
+  const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey: encryptionKey, key: otherDek, info }));
+  await releaseEmergencyKey(guardian.ctx, { patient: patient.address, provider: er.address, wrappedKey });
+  const refused = (e: unknown) => e instanceof KeyCommitmentError && /key commitment/.test(e.shortMessage);
+  await assert.rejects(er.readRecord(summaryId), refused, "refused before anything is decrypted");
+  // the SDK's release sends the committed key
+  await guardian.releaseEmergencyKey({ patient: patient.address, provider: er.address });
+  assert.equal(text((await er.readRecord(summaryId)).plaintext), '{"resourceType":"Bundle","type":"document"}');
+  await er.closeEmergencyAccess({ patient: patient.address, provider: er.address });
 });
 
 test("the patient builds its emergency summary (an International Patient Summary) from its own FHIR records", async () => {

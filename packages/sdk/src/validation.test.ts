@@ -8,19 +8,29 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createPublicClient, createWalletClient, custom, defineChain, keccak256, stringToBytes, zeroHash, type Account, type Address, type EIP1193Provider, type Hex } from "viem";
+import {
+  bytesToHex, createPublicClient, createWalletClient, custom, defineChain, hexToBytes, keccak256, stringToBytes,
+  zeroHash, type Account, type Address, type EIP1193Provider, type Hex,
+} from "viem";
+import { CID } from "multiformats/cid";
 import { mnemonicToAccount } from "viem/accounts";
 import { network } from "hardhat";
 import { createMeridianClient, MissingKeyError, type MeridianClient } from "./client.ts";
-import { admitProvider, canRead, deployMeridian } from "./chain/actions.ts";
+import {
+  admitProvider, anchorRecord, canRead, deployMeridian, encodeScope, getPatient, getProvider, listGrantEvents,
+} from "./chain/actions.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
 import { ProviderKind, type MeridianContext } from "./chain/types.ts";
 import {
   castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase, getValidationStatuses,
   getValidatorPool, joinValidatorPool, listValidatorAssignments, listValidationVotes, NotValidatorError, replaceValidator,
-  signValidationConsent, submitForValidation, ValidationStatus, VOTE_PERIOD_SECONDS,
+  shareKeysOnChain, signValidationConsent, submitForValidation, ValidationStatus, VOTE_PERIOD_SECONDS,
 } from "./chain/peer-validation.ts";
-import { readRecordAsValidator, shareValidationKeys } from "./validation.ts";
+import { readRecordAsValidator, shareValidationKeys, validationWrapInfo } from "./validation.ts";
+import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
+import { KeyCommitmentError } from "./crypto/errors.ts";
+import { regressKek } from "./keyring.ts";
+import { forgeTwoKeyEnvelope } from "./testing/two-key-envelope.ts";
 import { RecordCategory } from "./categories.ts";
 import { createHeliaStore } from "./storage/helia.ts";
 import type { BlobStore } from "./storage/types.ts";
@@ -77,6 +87,11 @@ after(async () => {
 /** The author writes a diagnosis for the patient, the patient consents, the author submits, anyone draws. */
 async function submitted(diagnosis: string): Promise<{ recordId: Hex; validators: MeridianClient[] }> {
   const { recordId } = await author.addRecord({ plaintext: new TextEncoder().encode(diagnosis), category: RecordCategory.General, patient: patient.address });
+  return submittedRecord(recordId);
+}
+
+/** The patient consents to validating record `recordId`, the author submits it, anyone draws. */
+async function submittedRecord(recordId: Hex): Promise<{ recordId: Hex; validators: MeridianClient[] }> {
   // the consent travels as text from the patient to the author
   const consent = decodeValidationConsent(encodeValidationConsent(await signValidationConsent(patient.ctx, { recordId, author: author.address })));
   await submitForValidation(author.ctx, { consent });
@@ -163,4 +178,55 @@ test("a validator silent past its deadline is replaced: it loses access, its suc
   assert.match(text((await readRecordAsValidator(successor, recordId)).plaintext), /angina/);
   await castValidationVote(successor.ctx, { recordId, approve: true });
   assert.equal((await getValidationCase(patient.ctx, recordId)).approvals, 2);
+});
+
+test("an author cannot show validators another diagnosis than the patient's (key commitment)", async () => {
+  // What a malicious author holds: its wallet, its write grant's KEK (from its GrantIssued event), the store.
+  const [grant] = (await listGrantEvents(author.ctx, { patient: patient.address, grantee: author.address })).reverse();
+  assert.ok(grant && grant.scope.kind === "category" && grant.write);
+  const { deployment } = author.ctx;
+  const info = wrapInfo({
+    chainId: deployment.chainId, contract: deployment.recordRegistry, patient: patient.address, grantee: author.address,
+    scope: "category", target: encodeScope(grant.scope).target, keyEpoch: grant.keyEpoch,
+  });
+  const recipient = await author.keysAtBlock(grant.blockNumber);
+  const grantKek = await unwrapKey({ recipient, wrapped: hexToBytes(grant.wrappedKey), info });
+  const { keyEpoch } = await getPatient(author.ctx, patient.address);
+  const kek = regressKek(grantKek, grant.keyEpoch, keyEpoch);
+  const category = RecordCategory.General;
+  const { chainId, recordRegistry: contract } = deployment;
+  const context = { chainId, contract, patient: patient.address, category, keyEpoch };
+  const deks = [crypto.getRandomValues(new Uint8Array(32)), crypto.getRandomValues(new Uint8Array(32))] as const;
+  const forPatient = '{"resourceType":"Condition","code":{"text":"dilated cardiomyopathy, implant ICD"}}';
+  const forValidators = '{"resourceType":"Observation","code":{"text":"normal echocardiogram"}}';
+  // one envelope whose ciphertext authenticates under both DEKs' AES-GCM keys; the header wraps and commits DEK 1
+  const envelope = await forgeTwoKeyEnvelope({ version: 3, kek, context, deks, messages: [forPatient, forValidators] });
+  const stored = await store.put(envelope);
+  const cid = bytesToHex(CID.parse(stored.cid).bytes);
+  const { ciphertextHash } = stored;
+  const anchor = { patient: patient.address, cid, ciphertextHash, category, keyEpoch };
+  const anchored = await anchorRecord(author.ctx, anchor);
+  const { recordId, validators } = await submittedRecord(anchored.recordId);
+  assert.match(text((await patient.readRecord(recordId)).plaintext), /dilated cardiomyopathy, implant ICD/);
+
+  // the author shares DEK 2 with every seated validator, straight on chain (HPKE to each one's key)
+  const seated = validators.map((v) => v.address);
+  const wrappedKeys: Hex[] = [];
+  for (const validator of seated) {
+    const { encryptionKey } = await getProvider(author.ctx, validator);
+    const bound = validationWrapInfo(deployment, { patient: patient.address, validator, recordId, keyEpoch });
+    wrappedKeys.push(bytesToHex(await wrapKey({ recipientPublicKey: encryptionKey, key: deks[1], info: bound })));
+  }
+  await shareKeysOnChain(author.ctx, { recordId, validators: seated, wrappedKeys });
+  const refused = (e: unknown) => e instanceof KeyCommitmentError && /key commitment/.test(e.shortMessage);
+  for (const v of validators) {
+    await assert.rejects(readRecordAsValidator(v, recordId), refused);
+    await assert.rejects(v.readRecord(recordId), refused, "the client's readRecord takes the same path");
+  }
+
+  // the SDK's own share sends the committed key: the validators then see what the patient sees
+  assert.equal((await shareValidationKeys(author, recordId, { all: true })).sharedWith.length, 4);
+  for (const v of validators) {
+    assert.match(text((await readRecordAsValidator(v, recordId)).plaintext), /dilated cardiomyopathy/);
+  }
 });
