@@ -75,3 +75,31 @@ export async function admittedHospital(index: number, name: string, department: 
   if ((await getProvider(client.ctx, client.address)).keyVersion === 0) await client.publishProviderKey();
   return client;
 }
+
+/** One JSON-RPC call to the e2e chain (a Hardhat node: dev-only methods such as `hardhat_setBalance`). */
+async function rpc(method: string, params: unknown[]): Promise<unknown> {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+  const response = await fetch(RPC_URL, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const reply = (await response.json()) as { result?: unknown; error?: { message: string } };
+  if (reply.error) throw new Error(`${method}: ${reply.error.message}`);
+  return reply.result;
+}
+
+/**
+ * Gives dev account `index` 100 ETH on the e2e chain. The Hardhat node funds only accounts 0-19,
+ * which the other specs already use; a spec that wants accounts of its own (20 and up) funds them.
+ */
+export async function fund(index: number): Promise<void> {
+  await rpc("hardhat_setBalance", [devAccount(index).address, `0x${(100n * 10n ** 18n).toString(16)}`]);
+}
+
+/** Mines empty blocks until the chain's latest block is later than `seconds` (Unix time): an expiry has passed. */
+export async function mineUntilAfter(seconds: number): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const block = (await rpc("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
+    if (Number(BigInt(block.timestamp)) > seconds) return;
+    await new Promise((r) => setTimeout(r, 500));
+    await rpc("evm_mine", []);
+  }
+  throw new Error(`The chain did not pass ${seconds} within a minute.`);
+}

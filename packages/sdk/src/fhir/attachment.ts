@@ -23,6 +23,16 @@ import { splitResource } from "./split.ts";
 import type { RecordDraft } from "./split.ts";
 import { validateFhirResource } from "./validate.ts";
 
+// Writing an attachment out as a file (downloads, `meridian get`): one allow-list of types and names.
+export {
+  FALLBACK_ATTACHMENT_TYPE,
+  MAX_ATTACHMENT_BASE_NAME_BYTES,
+  SAFE_ATTACHMENT_TYPES,
+  safeAttachmentContentType,
+  safeAttachmentFileName,
+} from "./attachment-file.ts";
+export type { AttachmentFileSource } from "./attachment-file.ts";
+
 /** Largest file {@link attachmentToRecord} accepts: 64 MiB. */
 export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024;
 
@@ -180,12 +190,15 @@ export interface ExtractedAttachment {
  *
  * @param bundle - The record Bundle.
  * @returns The content type, the bytes and the file name, or `undefined` when the Bundle holds no attachment.
+ *   The type and name are as recorded (untrusted): write a file with {@link safeAttachmentFileName} and
+ *   {@link safeAttachmentContentType}, never with the recorded name.
  * @throws {@link AttachmentHashMismatchError} when `Attachment.hash` is present and the bytes do not match it.
  * @throws {@link InvalidBase64Error} when the attachment's `data` is not base64.
  * @example
  * ```ts
  * const file = await extractAttachment(record);
- * if (file) saveAs(new Blob([file.bytes], { type: file.contentType }), file.fileName ?? "attachment");
+ * // name and type are untrusted: write them out only through the safe allow-list
+ * if (file) saveAs(new Blob([file.bytes], { type: safeAttachmentContentType(file.contentType) }), safeAttachmentFileName(file));
  * ```
  */
 export async function extractAttachment(bundle: Bundle): Promise<ExtractedAttachment | undefined> {

@@ -59,6 +59,11 @@ export {
   MAX_ATTACHMENT_BYTES,
   DICOM_CONTENT_TYPE,
   PDF_CONTENT_TYPE,
+  FALLBACK_ATTACHMENT_TYPE,
+  MAX_ATTACHMENT_BASE_NAME_BYTES,
+  SAFE_ATTACHMENT_TYPES,
+  safeAttachmentContentType,
+  safeAttachmentFileName,
 } from "./attachment.ts";
 export type {
   AttachmentToRecordOptions,
@@ -66,6 +71,7 @@ export type {
   ExtractAttachmentErrorType,
   ExtractedAttachment,
   RecordDraftFromFileOptions,
+  AttachmentFileSource,
 } from "./attachment.ts";
 export { sensitiveStrings } from "./sensitive.ts";
 export type { SensitiveStringsOptions } from "./sensitive.ts";
