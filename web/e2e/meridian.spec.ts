@@ -145,18 +145,26 @@ test("the provider rotates its key and still opens what was shared under the old
   await expect(provider.page.getByTestId("verified")).toContainText("all-records grant");
 });
 
-test("after the patient revokes, the provider is refused", async ({ browser }) => {
+test("after the patient revokes, the provider is refused", async ({ browser, baseURL }) => {
   const patient = await open(browser, PATIENT, "/patient");
   await unlock(patient.page);
   await patient.page.getByTestId("grant-row").filter({ hasText: "General Hospital" }).getByRole("button", { name: "Revoke" }).click();
   await expect(patient.page.getByTestId("grant-row").filter({ hasText: "General Hospital" })).toHaveCount(0);
   await shot(patient.page, "patient-grants");
 
+  // the provider's list no longer offers the patient, and says the grant ended and why
   const provider = await open(browser, HOSPITAL, "/provider");
   await unlock(provider.page);
-  await provider.page.getByTestId("shared-patient").getByRole("button", { name: "Show records" }).click();
-  await provider.page.getByTestId("record-row").first().getByRole("button", { name: "Open" }).click();
-  await expect(provider.page.getByTestId("opened-record").getByRole("alert")).toContainText(/access|grant|not allowed|cannot/i);
+  const patientAddress = devAccount(PATIENT).address;
+  await expect(provider.page.getByTestId("ended-grants")).toBeVisible();
+  await expect(provider.page.getByTestId("shared-patient").filter({ hasText: patientAddress })).toHaveCount(0);
+  await provider.page.getByTestId("ended-grants").locator("summary").click();
+  const ended = provider.page.getByTestId("ended-grant").filter({ hasText: patientAddress });
+  await expect(ended).toContainText(/All records, ended on .+: revoked$/);
+  // and opening a record with what the provider's wallet holds is refused
+  const hospital = await clientFor(HOSPITAL, baseURL!);
+  const [latest] = (await hospital.listRecords(devAccount(PATIENT).address)).reverse();
+  await expect(hospital.readRecord(latest!.recordId)).rejects.toThrow(/access|grant|not allowed|cannot/i);
 });
 
 test("an unregistered account and a suspended provider are refused with clear messages", async ({ browser }) => {

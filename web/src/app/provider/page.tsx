@@ -3,7 +3,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { isAddress, type Address } from "viem";
-import { getProvider, listGrantEvents } from "@meridian/sdk/chain/actions.ts";
+import { getProvider } from "@meridian/sdk/chain/actions.ts";
+import { listSharedWithMe, type GrantEndReason } from "@meridian/sdk/chain/grant-status.ts";
 import { publicKeyToBytes32 } from "@meridian/sdk/crypto/keys.ts";
 import { RecordCategory } from "@meridian/sdk/categories.ts";
 import { categoryLabel } from "@/lib/format.ts";
@@ -102,23 +103,38 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
   );
 }
 
+/** How a grant's end reads in the provider's list. */
+const END_REASONS: Record<GrantEndReason, string> = {
+  revoked: "revoked",
+  expired: "expired",
+  "grantee-suspended": "your access was suspended",
+  "grantee-removed": "you were removed from the registry",
+};
+
+/** The patients whose grants to this provider are live, and (collapsed) the grants that ended. */
 function SharedWithMe({ client }: { client: MeridianClient }) {
-  const grants = useQuery({ queryKey: ["shared", client.address], queryFn: () => listGrantEvents(client.ctx, { grantee: client.address }) });
+  const shared = useQuery({
+    queryKey: ["shared", client.address],
+    queryFn: () => listSharedWithMe(client.ctx, { grantee: client.address }),
+  });
   const patients = useMemo(() => {
     const map = new Map<string, { patient: Address; scopes: string[]; write: boolean }>();
-    for (const g of grants.data ?? []) {
+    for (const g of shared.data?.live ?? []) {
       const entry = map.get(g.patient.toLowerCase()) ?? { patient: g.patient, scopes: [], write: false };
       entry.scopes.push(`${formatScope(g.scope)}${g.expiresAt ? ` until ${formatTime(g.expiresAt)}` : ""}`);
       entry.write ||= g.write;
       map.set(g.patient.toLowerCase(), entry);
     }
     return [...map.values()];
-  }, [grants.data]);
-  const [selected, setSelected] = useState<Address | undefined>(undefined);
+  }, [shared.data]);
+  const ended = shared.data?.ended ?? [];
+  const [chosen, setSelected] = useState<Address | undefined>(undefined);
+  // a patient whose last grant ended since it was chosen is no longer shown
+  const selected = patients.find((p) => p.patient === chosen);
   return (
     <section className="card" aria-labelledby="shared-title">
       <h2 id="shared-title">Patients who shared with you</h2>
-      {patients.length === 0 ? <p className="muted">No patient has shared records with you yet.</p> : null}
+      {shared.data && patients.length === 0 ? <p className="muted">No patient shares records with you now.</p> : null}
       <ul>
         {patients.map((p) => (
           <li key={p.patient} data-testid="shared-patient">
@@ -127,10 +143,24 @@ function SharedWithMe({ client }: { client: MeridianClient }) {
           </li>
         ))}
       </ul>
+      {ended.length > 0 ? (
+        <details data-testid="ended-grants">
+          <summary>Ended ({ended.length})</summary>
+          <ul>
+            {ended.map((g) => (
+              <li key={g.grantId} data-testid="ended-grant">
+                <span className="mono">{g.patient}</span>: {formatScope(g.scope)}, ended on {formatTime(g.endedAt)}:{" "}
+                {END_REASONS[g.reason]}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+      <ErrorText error={shared.error ?? undefined} />
       {selected ? (
         <>
-          <RecordTimeline client={client} patient={selected} title="Shared records" />
-          {patients.find((p) => p.patient === selected)?.write ? <UploadRecords client={client} patient={selected} /> : null}
+          <RecordTimeline client={client} patient={selected.patient} title="Shared records" />
+          {selected.write ? <UploadRecords client={client} patient={selected.patient} /> : null}
         </>
       ) : null}
     </section>
