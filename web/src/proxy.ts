@@ -1,13 +1,15 @@
-import { NextResponse } from "next/server";
+import { NextResponse, type NextRequest } from "next/server";
+import { contentSecurityPolicy, newNonce } from "@/lib/csp.ts";
 
 /**
- * Sets the Content-Security-Policy on every response at request time, so the chain RPC the
- * browser may reach (`MERIDIAN_RPC_URL`) comes from the running server's configuration, not
- * from the build. Scripts only from this origin (Next's inline bootstrap needs
- * 'unsafe-inline' without nonces; eval only in development), no plugins, no framing, and
- * network access only to this origin and the chain RPC. Record content is rendered as text.
+ * Sets a per-request Content-Security-Policy (`contentSecurityPolicy` in `lib/csp.ts`): a fresh
+ * nonce each request, on the request (Next reads the nonce from the request's CSP header while it
+ * renders and puts it on its own scripts) and on the response. The chain RPC the browser may
+ * reach (`MERIDIAN_RPC_URL`) comes from the running server's configuration, not from the build.
+ * Every page renders per request (the root layout is `force-dynamic`), so no prerendered HTML
+ * goes out with a stale or missing nonce. Record content is rendered as text.
  */
-export function proxy(): NextResponse {
+export function proxy(request: NextRequest): NextResponse {
   const dev = process.env.NODE_ENV !== "production";
   let rpcOrigin = "http://127.0.0.1:8545";
   try {
@@ -15,19 +17,10 @@ export function proxy(): NextResponse {
   } catch {
     // keep the default; the layout reports a bad configuration
   }
-  const csp = [
-    "default-src 'self'",
-    `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ""}`,
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    `connect-src 'self' ${rpcOrigin}${dev ? " ws:" : ""}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-  const response = NextResponse.next();
+  const csp = contentSecurityPolicy(newNonce(), rpcOrigin, dev);
+  const headers = new Headers(request.headers);
+  headers.set("Content-Security-Policy", csp);
+  const response = NextResponse.next({ request: { headers } });
   response.headers.set("Content-Security-Policy", csp);
   return response;
 }
