@@ -214,3 +214,20 @@ describe("sha256Hex", () => {
     assert.equal(await sha256Hex(new TextEncoder().encode("abc")), "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 });
+
+describe("parseEnvelopeStructure (what a server checks without a key)", () => {
+  it("reads a sealed envelope's layout and refuses plaintext and cut envelopes", async () => {
+    const { parseEnvelopeStructure, ENVELOPE_VERSION, TAG_BYTES } = await import("./envelope.ts");
+    const kek = new Uint8Array(32).fill(3);
+    for (const size of [0, 100, FIRST_SEGMENT_PLAINTEXT_BYTES + 1]) {
+      const { envelope } = await sealRecord({ plaintext: new Uint8Array(size), kek, context });
+      const s = parseEnvelopeStructure(envelope);
+      assert.deepEqual(s, { version: ENVELOPE_VERSION, headerBytes: ENVELOPE_HEADER_BYTES, segmentCount: segmentCount(size), plaintextBytes: size });
+      assert.equal(envelopeSize(s.plaintextBytes), envelope.length);
+    }
+    const { envelope } = await sealRecord({ plaintext: new Uint8Array(FIRST_SEGMENT_PLAINTEXT_BYTES + 1), kek, context });
+    assert.throws(() => parseEnvelopeStructure(new TextEncoder().encode('{"ssn":"123-45-6789"}')), EnvelopeFormatError);
+    assert.throws(() => parseEnvelopeStructure(envelope.subarray(0, SEGMENT_ENVELOPE_BYTES + TAG_BYTES)), EnvelopeFormatError);
+    assert.throws(() => parseEnvelopeStructure(envelope.subarray(0, ENVELOPE_HEADER_BYTES + TAG_BYTES - 1)), EnvelopeFormatError);
+  });
+});

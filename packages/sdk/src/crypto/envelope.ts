@@ -405,6 +405,44 @@ function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
   };
 }
 
+/** An envelope's layout as {@link parseEnvelopeStructure} reads it from the bytes alone (no key needed). */
+export interface EnvelopeStructure {
+  /** The format version byte ({@link ENVELOPE_VERSION}). */
+  version: number;
+  /** Length of the header in bytes ({@link ENVELOPE_HEADER_BYTES}). */
+  headerBytes: number;
+  /** Number of AES-256-GCM segments (≥ 1). */
+  segmentCount: number;
+  /** Plaintext bytes the segments hold: envelope length − header − {@link TAG_BYTES} per segment. */
+  plaintextBytes: number;
+}
+
+/**
+ * Checks that `envelope` is structurally a record envelope this SDK reads, without any key:
+ * magic, version, flags, header length, and a segment layout consistent with its length (every
+ * segment but the last full, the last one holding at least its tag, and more than its tag when
+ * there are several). It cannot tell ciphertext from other bytes in that shape; only a key can.
+ * Used by servers that accept envelopes (the web app's `/api/blobs`) so they never store or
+ * serve anything else.
+ *
+ * @returns the envelope's {@link EnvelopeStructure}; `envelopeSize(plaintextBytes)` equals its length.
+ * @throws {EnvelopeFormatError} naming the first check that fails (not an envelope, unsupported
+ *   version, unknown flags, truncated header or segment).
+ * @example
+ * ```ts
+ * const { plaintextBytes } = parseEnvelopeStructure(bytes); // throws on plaintext or a cut envelope
+ * ```
+ */
+export function parseEnvelopeStructure(envelope: Uint8Array): EnvelopeStructure {
+  const { header, segments } = parseEnvelope(envelope);
+  return {
+    version: header[OFFSET_VERSION]!,
+    headerBytes: header.length,
+    segmentCount: segments.length,
+    plaintextBytes: envelope.length - header.length - TAG_BYTES * segments.length,
+  };
+}
+
 /**
  * Unwraps the header's DEK with the KEK (AES-KW): as a non-extractable HKDF key for opening, or
  * as raw bytes (an extractable AES-GCM key, only ever exported) for re-sharing.
