@@ -10,6 +10,7 @@ import { admitProvider, getProvider } from "@meridian/sdk/chain/actions.ts";
 import { ProviderKind, ProviderStatus } from "@meridian/sdk/chain/types.ts";
 import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
 import { createHttpStore } from "@meridian/sdk/storage/http.ts";
+import { createUploadAuthorizer } from "@meridian/sdk/storage/upload-auth.ts";
 import { devAccount, injectWallet, RPC_URL } from "./wallet.ts";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -44,9 +45,11 @@ export async function contextFor(index: number): Promise<MeridianContext> {
   return { publicClient, walletClient, deployment: await deployment() };
 }
 
-/** An SDK client for dev account `index`, storing through the app's own blob API. */
+/** An SDK client for dev account `index`, storing through the app's own blob API (uploads signed by an upload session). */
 export async function clientFor(index: number, baseURL: string) {
-  return createMeridianClient({ ...(await contextFor(index)), store: createHttpStore({ baseUrl: `${baseURL}/api/blobs` }) });
+  const ctx = await contextFor(index);
+  const authorizer = createUploadAuthorizer({ walletClient: ctx.walletClient!, domain: { chainId: ctx.deployment.chainId, recordRegistry: ctx.deployment.recordRegistry } });
+  return createMeridianClient({ ...ctx, store: createHttpStore({ baseUrl: `${baseURL}/api/blobs`, authorizer }) });
 }
 
 /** Dev account of the regulator in every browser test's deployment (the stack script's choice). */

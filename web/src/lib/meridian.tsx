@@ -5,6 +5,7 @@ import type { Address } from "viem";
 import { useConnection, usePublicClient, useWalletClient } from "wagmi";
 import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
 import { createHttpStore } from "@meridian/sdk/storage/http.ts";
+import { createUploadAuthorizer } from "@meridian/sdk/storage/upload-auth.ts";
 import type { MeridianContext as ChainContext, MeridianDeployment, TransactionEvent } from "@meridian/sdk/chain/types.ts";
 import { MeridianError } from "@meridian/sdk/errors.ts";
 import type { PublicConfig } from "./server-config.ts";
@@ -55,7 +56,6 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
     () => ({ chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, monitoringRegistry: config.monitoringRegistry, peerValidation: config.peerValidation, deployedAtBlock: BigInt(config.deployedAtBlock) }),
     [config],
   );
-  const store = useMemo(() => createHttpStore({ baseUrl: "/api/blobs" }), []);
 
   const onTransaction = useCallback((event: TransactionEvent) => {
     setTransactions((list) => {
@@ -82,14 +82,19 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
   const client = useMemo(() => {
     if (!publicClient || !walletClient || !address || !onRightChain) return undefined;
     if (walletClient.account.address.toLowerCase() !== address.toLowerCase()) return undefined;
+    const wallet = walletClient as unknown as NonNullable<ChainContext["walletClient"]>;
+    // Uploads are signed: the first one asks the wallet for an upload session (one EIP-712
+    // signature, no gas, 8 hours); a key held in this page signs each upload after it.
+    const authorizer = createUploadAuthorizer({ walletClient: wallet, domain: { chainId: deployment.chainId, recordRegistry: deployment.recordRegistry } });
+    const store = createHttpStore({ baseUrl: "/api/blobs", authorizer });
     return createMeridianClient({
       publicClient: publicClient as ChainContext["publicClient"],
-      walletClient: walletClient as unknown as NonNullable<ChainContext["walletClient"]>,
+      walletClient: wallet,
       deployment,
       store,
       onTransaction,
     });
-  }, [publicClient, walletClient, address, onRightChain, deployment, store, onTransaction]);
+  }, [publicClient, walletClient, address, onRightChain, deployment, onTransaction]);
 
   // A new account or chain means a new client object: keys are ready only for the client that derived them.
   const unlockKeys = useCallback(async () => {

@@ -53,3 +53,21 @@ export class StorageUnavailableError extends MeridianError {
     });
   }
 }
+
+/**
+ * The blob endpoint refused an upload (HTTP 401, 403, 413, 415, 422 or 429): not authorised, not
+ * an account that may upload, too large, not a well-formed envelope, or over the account's quota.
+ * `shortMessage` and `hint` are the server's words.
+ */
+export class UploadRefusedError extends MeridianError {
+  override name = "UploadRefusedError" as const;
+  /** The HTTP status. */
+  readonly status: number;
+  /** The server's error code (e.g. `unauthorized`, `not-registered`, `quota-exceeded`), or `unknown`. */
+  readonly code: string;
+  constructor(status: number, code: string, shortMessage: string, parameters: MeridianErrorParameters = {}) {
+    super(shortMessage, parameters);
+    this.status = status;
+    this.code = code;
+  }
+}

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHeliaStore } from "./helia.ts";
 import { createHttpStore } from "./http.ts";
-import { handleBlobRequest } from "./http-server.ts";
-import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError } from "./errors.ts";
+import { checkEnvelopeBytes, DEFAULT_MAX_BLOB_BYTES, handleBlobRequest, jsonResponse, readBlobBody } from "./http-server.ts";
+import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError, UploadRefusedError } from "./errors.ts";
 import type { BlobStore } from "./types.ts";
 import { sealRecord } from "../crypto/envelope.ts";
 import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
@@ -16,12 +16,26 @@ const context = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f6
 const kek = new Uint8Array(32).fill(9);
 const envelopeOf = async (size: number) => (await sealRecord({ plaintext: new Uint8Array(randomBytes(size)), kek, context })).envelope;
 
-/** Routes `fetch` calls for /api/blobs[/cid] to the real handler over a real Helia store. */
+/**
+ * Routes `fetch` calls for /api/blobs[/cid] over a real Helia store: GET/HEAD to the real
+ * handler, POST to the size and envelope checks the web app's upload handler runs (its
+ * authorisation and quotas are tested in web/src/lib/blob-upload.test.ts against a chain).
+ */
 function endpoint(store: BlobStore, options: { maxBytes?: number; tamper?: (response: Response) => Promise<Response> } = {}): typeof fetch {
   return async (input, init) => {
     const request = new Request(new URL(String(input), "http://meridian.test"), init);
     const cid = new URL(request.url).pathname.split("/")[3];
-    const response = await handleBlobRequest({ store, request, cid, ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}) });
+    let response: Response;
+    if (request.method === "POST") {
+      const limit = options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
+      const bytes = await readBlobBody(request, limit);
+      const refusal = bytes === null ? undefined : checkEnvelopeBytes(bytes);
+      if (bytes === null) response = jsonResponse(413, { error: `The envelope is larger than ${limit} bytes.`, code: "too-large" });
+      else if (refusal) response = jsonResponse(refusal.status, refusal);
+      else response = jsonResponse(201, await store.put(bytes));
+    } else {
+      response = await handleBlobRequest({ store, request, cid });
+    }
     return options.tamper ? options.tamper(response) : response;
   };
 }
@@ -54,8 +68,10 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
 
   it("refuses plaintext (415) and oversized bodies (413) and stores nothing", async () => {
     const store = createHttpStore({ baseUrl: "/api/blobs", fetch: endpoint(backend, { maxBytes: 1024 }) });
-    await assert.rejects(store.put(new TextEncoder().encode('{"resourceType":"Patient"}')), (e: unknown) => e instanceof StorageUnavailableError && /Only Meridian record envelopes/.test(e.details ?? ""));
-    await assert.rejects(store.put(await envelopeOf(4096)), (e: unknown) => e instanceof StorageUnavailableError && /larger than 1024 bytes/.test(e.details ?? ""));
+    await assert.rejects(store.put(new TextEncoder().encode('{"resourceType":"Patient"}')), (e: unknown) => e instanceof UploadRefusedError && e.status === 415 && e.code === "not-an-envelope" && /Only Meridian record envelopes/.test(e.shortMessage));
+    await assert.rejects(store.put(await envelopeOf(4096)), (e: unknown) => e instanceof UploadRefusedError && e.status === 413 && /larger than 1024 bytes/.test(e.shortMessage));
+    const post = await handleBlobRequest({ store: backend, request: new Request("http://meridian.test/api/blobs", { method: "POST", body: await envelopeOf(10) }) });
+    assert.equal(post.status, 405, "the GET/HEAD handler never stores: uploads need an authorising handler");
   });
 
   it("does not trust the server: a wrong CID in the answer or altered bytes are refused", async () => {

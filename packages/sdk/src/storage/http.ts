@@ -5,7 +5,10 @@
  * locally and refuses an answer that differs, and `get` verifies the bytes against the CID.
  *
  * Endpoint contract:
- * - `POST {baseUrl}` with the blob as `application/octet-stream` → `201 { cid, ciphertextHash, size }`
+ * - `POST {baseUrl}` with the blob as `application/octet-stream` and, when the store has an
+ *   {@link UploadAuthorizer}, `Authorization: Meridian-Upload …` (see `upload-auth.ts`: one wallet
+ *   signature opens an upload session, a session key signs each upload) → `201 { cid, ciphertextHash, size }`;
+ *   a refusal is JSON `{ error, code, hint? }` with 401, 403, 413, 415, 422 or 429
  * - `GET {baseUrl}/{cid}` → the bytes, or `404`
  * - `HEAD {baseUrl}/{cid}` → `200` or `404`
  *
@@ -15,8 +18,9 @@
 import { bufferSource } from "../crypto/internal.ts";
 import { computeBlobIdentity, joinBlob, parseBlobCid, verifyBlob } from "./cid.ts";
 import type { BlobBytes } from "./cid.ts";
-import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";
+import { BlockNotFoundError, CidMismatchError, StorageUnavailableError, UploadRefusedError } from "./errors.ts";
 import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
+import type { UploadAuthorizer } from "./upload-auth.ts";
 
 /** Parameters of {@link createHttpStore}. */
 export interface CreateHttpStoreParameters {
@@ -24,6 +28,11 @@ export interface CreateHttpStoreParameters {
   baseUrl: string;
   /** The `fetch` to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * Signs each upload for a registered account (`createUploadAuthorizer` in `upload-auth.ts`);
+   * required by the web app's `/api/blobs`. Without it uploads are sent unsigned.
+   */
+  authorizer?: UploadAuthorizer | undefined;
 }
 
 /**
@@ -31,6 +40,8 @@ export interface CreateHttpStoreParameters {
  *
  * @throws {StorageUnavailableError} from every method when the endpoint cannot be reached or
  *   answers with an error (the message carries the server's error text).
+ * @throws {UploadRefusedError} from `put` when the server refuses the upload (401, 403, 413, 415,
+ *   422, 429), with the server's message, code and hint.
  * @throws {CidMismatchError} from `put` when the server's CID or SHA-256 is not the one the
  *   bytes have, and from `get` when the bytes received do not match the CID.
  * @throws {BlockNotFoundError} from `get` when the server does not hold the blob.
@@ -63,17 +74,41 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
     throw new StorageUnavailableError(`The blob endpoint refused to ${what}.`, { details: message });
   };
 
+  const refusal = async (response: Response): Promise<{ error?: string; code: string; hint?: string; details?: string }> => {
+    try {
+      const body = (await response.json()) as Record<string, unknown>;
+      const text = (k: string) => (typeof body[k] === "string" ? { [k]: body[k] as string } : {});
+      return { code: typeof body.code === "string" ? body.code : "unknown", ...text("error"), ...text("hint"), ...text("details") };
+    } catch {
+      return { code: "unknown" };
+    }
+  };
+
   return {
     kind: "http",
 
     async put(blob: BlobBytes, options: BlobStoreOptions = {}): Promise<StoredBlob> {
       const bytes = joinBlob(blob);
-      const local = computeBlobIdentity(bytes);
-      local.catch(() => {});
-      const response = await request(base, { method: "POST", body: bufferSource(bytes), headers: { "content-type": "application/octet-stream" }, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
-      if (response.status !== 201 && response.status !== 200) return failure(response, `store ${bytes.length} bytes`);
+      const identity = await computeBlobIdentity(bytes);
+      const send = async () => {
+        const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+        if (parameters.authorizer) headers.authorization = await parameters.authorizer.authorize({ ciphertextHash: identity.ciphertextHash, size: bytes.length });
+        return request(base, { method: "POST", body: bufferSource(bytes), headers, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
+      };
+      let response = await send();
+      if (response.status === 401 && parameters.authorizer && (await refusal(response.clone())).code === "session-expired") {
+        parameters.authorizer.reset(); // the server's clock ended the session early: open a new one, once
+        response = await send();
+      }
+      if (response.status !== 201 && response.status !== 200) {
+        if ([401, 403, 413, 415, 422, 429].includes(response.status)) {
+          const r = await refusal(response);
+          const message = r.error ?? `The blob endpoint refused to store ${bytes.length} bytes (${response.status}).`;
+          throw new UploadRefusedError(response.status, r.code, message, { hint: r.hint, details: r.details });
+        }
+        return failure(response, `store ${bytes.length} bytes`);
+      }
       const answer = (await response.json()) as Partial<StoredBlob>;
-      const identity = await local;
       const expected = identity.cid.toString();
       const { ciphertextHash } = identity;
       if (answer.cid !== expected || answer.ciphertextHash !== ciphertextHash || answer.size !== bytes.length) {

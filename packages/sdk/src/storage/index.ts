@@ -20,8 +20,9 @@ export type { CreateHeliaStoreParameters } from "./helia.ts";
 export { createKuboStore } from "./kubo.ts";
 export { createHttpStore } from "./http.ts";
 export type { CreateHttpStoreParameters } from "./http.ts";
-export { handleBlobRequest, DEFAULT_MAX_BLOB_BYTES } from "./http-server.ts";
-export type { HandleBlobRequestParameters } from "./http-server.ts";
+export { checkEnvelopeBytes, handleBlobRequest, jsonResponse, readBlobBody, DEFAULT_MAX_BLOB_BYTES, MAX_RECORD_PLAINTEXT_BYTES } from "./http-server.ts";
+export type { EnvelopeRefusal, HandleBlobRequestParameters } from "./http-server.ts";
+export * from "./upload-auth.ts";
 export type { CreateKuboStoreParameters } from "./kubo.ts";
 
 /** Which store {@link openBlobStore} opens: an embedded Helia node on disk, or a Kubo RPC endpoint. */

@@ -74,7 +74,7 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
   return (
     <section className="card" aria-labelledby="upload-title">
       <h2 id="upload-title">Add records</h2>
-      <p className="muted">A FHIR R4 bundle (JSON) becomes one record per encounter; PDF, DICOM and images become documents. Files are encrypted here before upload.</p>
+      <p className="muted">A FHIR R4 bundle (JSON) becomes one record per encounter; PDF, DICOM and images become documents. Files are encrypted here before upload; the first upload asks your wallet to sign an upload session (no gas, valid 8 hours).</p>
       <label htmlFor="upload-input">Choose files</label>
       <input id="upload-input" type="file" multiple disabled={busy} accept=".json,application/json,application/fhir+json,.pdf,application/pdf,.dcm,application/dicom,image/*" onChange={(e) => void upload(e.target.files)} />
       {progress ? (

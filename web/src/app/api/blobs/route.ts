@@ -1,9 +1,28 @@
-import { handleBlobRequest } from "@meridian/sdk/storage/http-server.ts";
-import { serverBlobStore } from "@/lib/blob-store.ts";
+import { DEFAULT_MAX_BLOB_BYTES } from "@meridian/sdk/storage/http-server.ts";
+import { serverBlobStore, serverUploadFailures, serverUploadQuota } from "@/lib/blob-store.ts";
+import { handleBlobUpload } from "@/lib/blob-upload.ts";
+import { positiveIntegerFromEnv } from "@/lib/rate-limit.ts";
+import { noDeployment, serverChain } from "@/lib/server-chain.ts";
 
 export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
 
-/** Stores one record envelope (ciphertext only); answers `{ cid, ciphertextHash, size }`. */
+/**
+ * Stores one record envelope (ciphertext only) that a registered patient or active provider
+ * authorised (see src/lib/blob-upload.ts); answers `{ cid, ciphertextHash, size }`. The size
+ * limit is `MERIDIAN_UPLOAD_MAX_BYTES` (default: the envelope of the largest record the app makes).
+ */
 export async function POST(request: Request): Promise<Response> {
-  return handleBlobRequest({ store: await serverBlobStore(), request });
+  const chain = await serverChain();
+  if (!chain) return noDeployment();
+  return handleBlobUpload(
+    {
+      store: await serverBlobStore(),
+      chain,
+      quota: serverUploadQuota(),
+      failures: serverUploadFailures(),
+      maxBytes: positiveIntegerFromEnv("MERIDIAN_UPLOAD_MAX_BYTES", DEFAULT_MAX_BLOB_BYTES),
+    },
+    request,
+  );
 }

@@ -1,4 +1,6 @@
 import { lookUpConsentCode, publishConsentCode, readBody, RelayError } from "@/lib/consent-relay.ts";
+import { clientAddress, FailureLimiter, positiveIntegerFromEnv } from "@/lib/rate-limit.ts";
+import { noDeployment, serverChain } from "@/lib/server-chain.ts";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -6,11 +8,24 @@ export const dynamic = "force-dynamic";
 /*
  * The short-code relay for consent codes (see src/lib/consent-relay.ts). It learns only what goes
  * on chain anyway when the provider redeems the code: the signed grant fields, the key wrapped to
- * that provider and the patient's signature. No record content and no key it could open.
+ * that provider and the patient's signature. No record content and no key it could open. It
+ * accepts only codes signed by a registered patient for this deployment, never overwrites one,
+ * and caps live codes per patient and per client.
  */
 
+const failuresKey = Symbol.for("meridian.web.relayFailures");
+type Holder = { [failuresKey]?: FailureLimiter };
+/** Refused publications per client: `MERIDIAN_RELAY_MAX_FAILURES` per minute (default 20). */
+function relayFailures(): FailureLimiter {
+  const holder = globalThis as Holder;
+  holder[failuresKey] ??= new FailureLimiter({ maxFailures: positiveIntegerFromEnv("MERIDIAN_RELAY_MAX_FAILURES", 20), windowSeconds: 60 });
+  return holder[failuresKey];
+}
+
 const refuse = (error: unknown): Response => {
-  if (error instanceof RelayError) return Response.json({ error: error.message }, { status: error.status, headers: { "cache-control": "no-store" } });
+  if (error instanceof RelayError) {
+    return Response.json({ error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) }, { status: error.status, headers: { "cache-control": "no-store" } });
+  }
   throw error;
 };
 
@@ -26,7 +41,10 @@ export async function POST(request: Request): Promise<Response> {
       throw new RelayError(400, "The body is not valid JSON.");
     }
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw new RelayError(400, "The body must be a JSON object { \"text\": … }.");
-    return Response.json(publishConsentCode((body as { text?: unknown }).text), { status: 201, headers: { "cache-control": "no-store" } });
+    const chain = await serverChain();
+    if (!chain) return noDeployment();
+    const published = await publishConsentCode(chain, (body as { text?: unknown }).text, { client: clientAddress(request), failures: relayFailures() });
+    return Response.json(published, { status: 201, headers: { "cache-control": "no-store" } });
   } catch (error) {
     return refuse(error);
   }
