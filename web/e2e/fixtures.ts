@@ -45,10 +45,11 @@ export async function contextFor(index: number): Promise<MeridianContext> {
   return { publicClient, walletClient, deployment: await deployment() };
 }
 
-/** An SDK client for dev account `index`, storing through the app's own blob API (uploads signed by an upload session). */
+/** An SDK client for dev account `index`, storing through the app's blob API (uploads signed in a session). */
 export async function clientFor(index: number, baseURL: string) {
   const ctx = await contextFor(index);
-  const authorizer = createUploadAuthorizer({ walletClient: ctx.walletClient!, domain: { chainId: ctx.deployment.chainId, recordRegistry: ctx.deployment.recordRegistry } });
+  const domain = { chainId: ctx.deployment.chainId, recordRegistry: ctx.deployment.recordRegistry };
+  const authorizer = createUploadAuthorizer({ walletClient: ctx.walletClient!, domain });
   return createMeridianClient({ ...ctx, store: createHttpStore({ baseUrl: `${baseURL}/api/blobs`, authorizer }) });
 }
 

@@ -29,13 +29,15 @@ export function serverBlobStore(): Promise<BlobStore> {
  */
 export function serverUploadQuota(): UploadQuota {
   const holder = globalThis as Holder;
-  holder[quotaKey] ??= new UploadQuota({ file: process.env.MERIDIAN_UPLOAD_QUOTA_FILE ?? path.join(path.dirname(ipfsDir()), "upload-quota.json"), limits: uploadQuotaLimitsFromEnv() });
+  const file = process.env.MERIDIAN_UPLOAD_QUOTA_FILE ?? path.join(path.dirname(ipfsDir()), "upload-quota.json");
+  holder[quotaKey] ??= new UploadQuota({ file, limits: uploadQuotaLimitsFromEnv() });
   return holder[quotaKey];
 }
 
 /** Failed uploads per client: `MERIDIAN_UPLOAD_MAX_FAILURES` per minute (default 20). */
 export function serverUploadFailures(): FailureLimiter {
   const holder = globalThis as Holder;
-  holder[failuresKey] ??= new FailureLimiter({ maxFailures: positiveIntegerFromEnv("MERIDIAN_UPLOAD_MAX_FAILURES", 20), windowSeconds: 60 });
+  const maxFailures = positiveIntegerFromEnv("MERIDIAN_UPLOAD_MAX_FAILURES", 20);
+  holder[failuresKey] ??= new FailureLimiter({ maxFailures, windowSeconds: 60 });
   return holder[failuresKey];
 }

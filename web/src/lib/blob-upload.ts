@@ -21,7 +21,12 @@ import { computeBlobIdentity } from "@meridian/sdk/storage/cid.ts";
 import { checkEnvelopeBytes, jsonResponse, readBlobBody } from "@meridian/sdk/storage/http-server.ts";
 import type { BlobStore } from "@meridian/sdk/storage/types.ts";
 import {
-  decodeUploadAuthorization, MAX_UPLOAD_SESSION_SECONDS, UPLOAD_SIGNATURE_MAX_AGE_SECONDS, UploadAuthorizationError, verifyBlobUpload, verifyUploadSession,
+  decodeUploadAuthorization,
+  MAX_UPLOAD_SESSION_SECONDS,
+  UPLOAD_SIGNATURE_MAX_AGE_SECONDS,
+  UploadAuthorizationError,
+  verifyBlobUpload,
+  verifyUploadSession,
   type UploadAuthorization,
 } from "@meridian/sdk/storage/upload-auth.ts";
 import { clientAddress, type FailureLimiter } from "./rate-limit.ts";
@@ -67,9 +72,13 @@ async function uploaderRole(chain: MeridianContext, account: Address): Promise<"
   if ((await getPatient(chain, account)).registered) return "patient";
   if ((await getProvider(chain, account)).status === ProviderStatus.Active) return "provider";
   throw new Refusal(403, {
-    error: `Account ${account} may not upload: it is neither a registered patient nor an active provider on this network.`,
+    error:
+      `Account ${account} may not upload: ` +
+      "it is neither a registered patient nor an active provider on this network.",
     code: "not-registered",
-    hint: "Register as a patient in the app first (one transaction), or ask the regulator to admit (or reinstate) your organisation.",
+    hint:
+      "Register as a patient in the app first (one transaction), " +
+      "or ask the regulator to admit (or reinstate) your organisation.",
   });
 }
 
@@ -80,17 +89,30 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
   const client = clientAddress(request);
   const wait = server.failures.retryAfter(client, nowMs);
   if (wait > 0) {
-    return jsonResponse(429, { error: "Too many failed requests from this client.", code: "too-many-failures", hint: `Wait ${wait} seconds, then upload with a valid authorisation.` }, { "retry-after": String(wait) });
+    return jsonResponse(
+      429,
+      {
+        error: "Too many failed requests from this client.",
+        code: "too-many-failures",
+        hint: `Wait ${wait} seconds, then upload with a valid authorisation.`,
+      },
+      { "retry-after": String(wait) }
+    );
   }
   let authenticated = false;
   let reservation: QuotaReservation | undefined;
   try {
     if (!/^application\/octet-stream\b/i.test(request.headers.get("content-type") ?? "")) {
-      throw new Refusal(415, { error: "Send the envelope as application/octet-stream.", code: "unsupported-media-type", hint: "Upload through the Meridian app or SDK (createHttpStore)." });
+      throw new Refusal(415, {
+        error: "Send the envelope as application/octet-stream.",
+        code: "unsupported-media-type",
+        hint: "Upload through the Meridian app or SDK (createHttpStore).",
+      });
     }
     const auth = decodeUploadAuthorization(request.headers.get("authorization"));
     const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > server.maxBytes || auth.upload.size > server.maxBytes) throw tooLarge(server.maxBytes, Math.max(declared, auth.upload.size));
+    if (declared > server.maxBytes || auth.upload.size > server.maxBytes)
+      throw tooLarge(server.maxBytes, Math.max(declared, auth.upload.size));
     await verifySession(server, auth, now);
     await uploaderRole(server.chain, auth.session.account);
     authenticated = true;
@@ -104,10 +126,21 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
       throw new Refusal(status, body);
     }
     const identity = await computeBlobIdentity(bytes);
-    await verifyBlobUpload({ domain: domainOf(server.chain), authorization: auth, ciphertextHash: identity.ciphertextHash, size: bytes.length, now });
+    await verifyBlobUpload({
+      domain: domainOf(server.chain),
+      authorization: auth,
+      ciphertextHash: identity.ciphertextHash,
+      size: bytes.length,
+      now,
+    });
     const seen = nonces;
     const nonceKey = `${auth.session.sessionKey}:${auth.upload.nonce}`.toLowerCase();
-    if ((seen.get(nonceKey) ?? 0) > now) throw new UploadAuthorizationError("stale-upload", "This upload signature was already used.", "Sign each upload afresh (the app and SDK do).");
+    if ((seen.get(nonceKey) ?? 0) > now)
+      throw new UploadAuthorizationError(
+        "stale-upload",
+        "This upload signature was already used.",
+        "Sign each upload afresh (the app and SDK do)."
+      );
     remember(seen, nonceKey, now + 2 * UPLOAD_SIGNATURE_MAX_AGE_SECONDS, now);
 
     const existed = await server.store.has(identity.cid.toString());
@@ -124,7 +157,10 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
   }
 }
 
-const domainOf = (chain: MeridianContext) => ({ chainId: chain.deployment.chainId, recordRegistry: chain.deployment.recordRegistry });
+const domainOf = (chain: MeridianContext) => ({
+  chainId: chain.deployment.chainId,
+  recordRegistry: chain.deployment.recordRegistry,
+});
 
 const tooLarge = (limit: number, size?: number) =>
   new Refusal(413, {
@@ -136,23 +172,41 @@ const tooLarge = (limit: number, size?: number) =>
 async function verifySession(server: BlobUploadServer, auth: UploadAuthorization, now: number): Promise<void> {
   const s = auth.session;
   const { chainId, recordRegistry } = server.chain.deployment;
-  const key = `${chainId}:${recordRegistry}:${s.account}:${s.sessionKey}:${s.issuedAt}:${s.expiresAt}:${s.signature}`.toLowerCase();
+  const key =
+    [chainId, recordRegistry, s.account, s.sessionKey, s.issuedAt, s.expiresAt, s.signature].join(":").toLowerCase();
   const verified = sessions;
   const until = verified.get(key);
   if (until !== undefined && until > now) return;
-  await verifyUploadSession({ publicClient: server.chain.publicClient, domain: domainOf(server.chain), session: s, now });
+  await verifyUploadSession({
+    publicClient: server.chain.publicClient,
+    domain: domainOf(server.chain),
+    session: s,
+    now,
+  });
   remember(verified, key, Math.min(s.expiresAt, now + MAX_UPLOAD_SESSION_SECONDS), now);
 }
 
 function refusalResponse(error: unknown): Response {
   if (error instanceof Refusal) return jsonResponse(error.status, error.body);
   if (error instanceof UploadAuthorizationError) {
-    return jsonResponse(401, { error: error.shortMessage, code: error.reason === "missing" || error.reason === "malformed" ? "unauthorized" : error.reason, ...(error.hint ? { hint: error.hint } : {}), ...(error.details ? { details: error.details } : {}) });
+    return jsonResponse(401, {
+      error: error.shortMessage,
+      code: error.reason === "missing" || error.reason === "malformed" ? "unauthorized" : error.reason,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(error.details ? { details: error.details } : {}),
+    });
   }
   if (error instanceof UploadQuotaExceededError) {
-    return jsonResponse(429, { error: error.message, code: "quota-exceeded", account: error.account, limit: error.limit, hint: error.hint },
-      error.retryAfterSeconds === undefined ? {} : { "retry-after": String(error.retryAfterSeconds) });
+    return jsonResponse(
+      429,
+      { error: error.message, code: "quota-exceeded", account: error.account, limit: error.limit, hint: error.hint },
+      error.retryAfterSeconds === undefined ? {} : { "retry-after": String(error.retryAfterSeconds) }
+    );
   }
   console.error("[api/blobs] upload failed:", error instanceof Error ? error.message : String(error));
-  return jsonResponse(500, { error: "The server could not store the envelope.", code: "internal", hint: "Try again; if it keeps failing, check the server's log." });
+  return jsonResponse(500, {
+    error: "The server could not store the envelope.",
+    code: "internal",
+    hint: "Try again; if it keeps failing, check the server's log.",
+  });
 }

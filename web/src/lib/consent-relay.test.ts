@@ -12,17 +12,40 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, test } from "node:test";
-import { createPublicClient, createWalletClient, custom, defineChain, hashTypedData, keccak256, type Account, type EIP1193Provider, type Hex } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  hashTypedData,
+  keccak256,
+  type Account,
+  type EIP1193Provider,
+  type Hex,
+} from "viem";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { network } from "hardhat";
 import { deployMeridian } from "@meridian/sdk/chain/actions.ts";
-import { cancelConsentCode, consentCodeTypedData, encodeConsentCode, shortConsentCode, type ConsentCode } from "@meridian/sdk/chain/consent.ts";
+import {
+  cancelConsentCode,
+  consentCodeTypedData,
+  encodeConsentCode,
+  shortConsentCode,
+  type ConsentCode,
+} from "@meridian/sdk/chain/consent.ts";
 import type { MeridianContext, MeridianDeployment } from "@meridian/sdk/chain/types.ts";
 import { createMeridianClient } from "@meridian/sdk/client.ts";
 import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
 import type { BlobStore } from "@meridian/sdk/storage/types.ts";
 import {
-  clearConsentRelay, lookUpConsentCode, MAX_BODY_BYTES, MAX_ENTRIES_PER_CLIENT, MAX_ENTRIES_PER_PATIENT, publishConsentCode, readBody, RelayError,
+  clearConsentRelay,
+  lookUpConsentCode,
+  MAX_BODY_BYTES,
+  MAX_ENTRIES_PER_CLIENT,
+  MAX_ENTRIES_PER_PATIENT,
+  publishConsentCode,
+  readBody,
+  RelayError,
 } from "./consent-relay.ts";
 import { FailureLimiter } from "./rate-limit.ts";
 
@@ -44,14 +67,23 @@ let dir: string;
 before(async () => {
   connection = await network.create();
   const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const viemChain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
+  const viemChain = defineChain({
+    id: 31337,
+    name: "Hardhat",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: ["http://embedded"] } },
+  });
   const publicClient = createPublicClient({ chain: viemChain, transport, pollingInterval: 10 });
   wallet = (a) => createWalletClient({ account: a, chain: viemChain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
+  deployment = await deployMeridian(
+    { publicClient, walletClient: wallet(account(0)) },
+    { admin: account(0).address, regulator: account(1).address }
+  );
   chain = { publicClient, deployment };
   dir = await mkdtemp(path.join(tmpdir(), "meridian-relay-"));
   store = await createHeliaStore({ directory: dir });
-  for (const p of patients) await createMeridianClient({ ...chain, walletClient: wallet(p), store }).registerAsPatient();
+  for (const p of patients)
+    await createMeridianClient({ ...chain, walletClient: wallet(p), store }).registerAsPatient();
 });
 
 after(async () => {
@@ -66,19 +98,39 @@ const now = () => Date.now();
 let nonce = 1n;
 
 /** A consent code of `who` (signed by `signer`, the patient by default), its text and short code. */
-async function code(p: { who?: Account; signer?: Account; deadline?: number; chainId?: number; registry?: `0x${string}` } = {}) {
+async function code(
+  p: { who?: Account; signer?: Account; deadline?: number; chainId?: number; registry?: `0x${string}` } = {}
+) {
   const who = p.who ?? patient;
   const wrappedKey: Hex = `0x${"ab".repeat(80)}`;
   const c: ConsentCode = {
-    chainId: p.chainId ?? deployment.chainId, registry: p.registry ?? deployment.recordRegistry, patient: who.address, grantee: hospital.address,
-    scope: { kind: "all" }, write: false, expiresAt: 0, deadline: p.deadline ?? Math.floor(now() / 1000) + 300, keyEpoch: 0, nonce: nonce++, wrappedKeyHash: keccak256(wrappedKey),
+    chainId: p.chainId ?? deployment.chainId,
+    registry: p.registry ?? deployment.recordRegistry,
+    patient: who.address,
+    grantee: hospital.address,
+    scope: { kind: "all" },
+    write: false,
+    expiresAt: 0,
+    deadline: p.deadline ?? Math.floor(now() / 1000) + 300,
+    keyEpoch: 0,
+    nonce: nonce++,
+    wrappedKeyHash: keccak256(wrappedKey),
   };
   const signature = await (p.signer ?? who).signTypedData!(consentCodeTypedData(c));
-  return { c, wrappedKey, signature, text: encodeConsentCode({ code: c, wrappedKey, signature }), short: shortConsentCode(hashTypedData(consentCodeTypedData(c))) };
+  return {
+    c,
+    wrappedKey,
+    signature,
+    text: encodeConsentCode({ code: c, wrappedKey, signature }),
+    short: shortConsentCode(hashTypedData(consentCodeTypedData(c))),
+  };
 }
 
 const refusedWith = (status: number, reason?: string) => (e: unknown) =>
-  e instanceof RelayError && e.status === status && (reason === undefined || e.code === reason) && e.message.length > 10;
+  e instanceof RelayError &&
+  e.status === status &&
+  (reason === undefined || e.code === reason) &&
+  e.message.length > 10;
 
 test("a published code is found by its short code (any case, with or without the dash) until its deadline", async () => {
   const t = now();
@@ -101,8 +153,14 @@ test("an entry lives at most 15 minutes whatever the code's deadline", async () 
 test("bad inputs are refused with 400 and plain words", async () => {
   const t = now();
   const { text } = await code({ deadline: Math.floor(t / 1000) - 1 });
-  await assert.rejects(publishConsentCode(chain, text, { nowMs: t }), (e: unknown) => refusedWith(400, "expired")(e) && /past its deadline/.test((e as Error).message));
-  await assert.rejects(publishConsentCode(chain, "hello", { nowMs: t }), (e: unknown) => refusedWith(400)(e) && /not a Meridian consent code/.test((e as Error).message));
+  await assert.rejects(
+    publishConsentCode(chain, text, { nowMs: t }),
+    (e: unknown) => refusedWith(400, "expired")(e) && /past its deadline/.test((e as Error).message)
+  );
+  await assert.rejects(
+    publishConsentCode(chain, "hello", { nowMs: t }),
+    (e: unknown) => refusedWith(400)(e) && /not a Meridian consent code/.test((e as Error).message)
+  );
   await assert.rejects(publishConsentCode(chain, 42, { nowMs: t }), refusedWith(400));
   assert.throws(() => lookUpConsentCode("ABC", t), refusedWith(400));
   assert.throws(() => lookUpConsentCode(null, t), refusedWith(400));
@@ -112,25 +170,40 @@ test("bad inputs are refused with 400 and plain words", async () => {
 test("a forged consent code (not signed by the patient) is refused and not stored", async () => {
   const attacker = privateKeyToAccount(generatePrivateKey());
   const forged = await code({ signer: attacker });
-  await assert.rejects(publishConsentCode(chain, forged.text, { client: "198.51.100.1" }), refusedWith(403, "bad-signature"));
+  await assert.rejects(
+    publishConsentCode(chain, forged.text, { client: "198.51.100.1" }),
+    refusedWith(403, "bad-signature")
+  );
   assert.throws(() => lookUpConsentCode(forged.short), refusedWith(404));
   const fromStranger = await code({ who: unregistered });
   await assert.rejects(publishConsentCode(chain, fromStranger.text), refusedWith(403, "not-registered"));
   await assert.rejects(publishConsentCode(chain, (await code({ chainId: 1 })).text), refusedWith(400, "wrong-chain"));
-  await assert.rejects(publishConsentCode(chain, (await code({ registry: deployment.providerRegistry })).text), refusedWith(400, "wrong-contract"));
+  await assert.rejects(
+    publishConsentCode(chain, (await code({ registry: deployment.providerRegistry })).text),
+    refusedWith(400, "wrong-contract")
+  );
 });
 
 test("re-publishing with a junk or second signature never overwrites an entry; the same text again is a no-op", async () => {
   const real = await code();
   await publishConsentCode(chain, real.text);
-  assert.deepEqual(await publishConsentCode(chain, real.text), { shortCode: real.short, deadline: real.c.deadline }, "identical re-publication is idempotent");
+  assert.deepEqual(
+    await publishConsentCode(chain, real.text),
+    { shortCode: real.short, deadline: real.c.deadline },
+    "identical re-publication is idempotent"
+  );
   const junk = encodeConsentCode({ code: real.c, wrappedKey: real.wrappedKey, signature: `0x${"00".repeat(65)}` });
   await assert.rejects(publishConsentCode(chain, junk), refusedWith(409, "conflict"));
   // the malleable twin of the patient's own signature (s → n − s) is also valid, but comes second
   const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-  const r = real.signature.slice(2, 66), s = BigInt(`0x${real.signature.slice(66, 130)}`), v = parseInt(real.signature.slice(130), 16);
+  const r = real.signature.slice(2, 66),
+    s = BigInt(`0x${real.signature.slice(66, 130)}`),
+    v = parseInt(real.signature.slice(130), 16);
   const twin = `0x${r}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as Hex;
-  await assert.rejects(publishConsentCode(chain, encodeConsentCode({ code: real.c, wrappedKey: real.wrappedKey, signature: twin })), refusedWith(409, "conflict"));
+  await assert.rejects(
+    publishConsentCode(chain, encodeConsentCode({ code: real.c, wrappedKey: real.wrappedKey, signature: twin })),
+    refusedWith(409, "conflict")
+  );
   assert.equal(lookUpConsentCode(real.short).text, real.text, "the first valid publication is still there");
 });
 
@@ -142,7 +215,10 @@ test("one patient cannot hold more than its share of live codes; others are not 
     mine.push(c);
   }
   const extra = await code();
-  await assert.rejects(publishConsentCode(chain, extra.text, { client: "192.0.2.99" }), refusedWith(429, "patient-limit"));
+  await assert.rejects(
+    publishConsentCode(chain, extra.text, { client: "192.0.2.99" }),
+    refusedWith(429, "patient-limit")
+  );
   const someoneElse = await code({ who: p1 });
   await publishConsentCode(chain, someoneElse.text, { client: "192.0.2.99" });
   await cancelConsentCode({ ...chain, walletClient: wallet(patient) }, mine[0]!.c.nonce);
@@ -157,13 +233,23 @@ test("one client cannot hold more than its share of live codes, and a client tha
       await publishConsentCode(chain, (await code({ who: p })).text, { client: "203.0.113.5" });
     }
   }
-  await assert.rejects(publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.5" }), refusedWith(429, "client-limit"));
+  await assert.rejects(
+    publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.5" }),
+    refusedWith(429, "client-limit")
+  );
   await publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.6" });
 
   const failures = new FailureLimiter({ maxFailures: 3 });
   const attacker = privateKeyToAccount(generatePrivateKey());
-  for (let i = 0; i < 3; i++) await assert.rejects(publishConsentCode(chain, (await code({ signer: attacker, who: p5 })).text, { client: "203.0.113.66", failures }), refusedWith(403));
-  await assert.rejects(publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.66", failures }), refusedWith(429, "too-many-failures"));
+  for (let i = 0; i < 3; i++)
+    await assert.rejects(
+      publishConsentCode(chain, (await code({ signer: attacker, who: p5 })).text, { client: "203.0.113.66", failures }),
+      refusedWith(403)
+    );
+  await assert.rejects(
+    publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.66", failures }),
+    refusedWith(429, "too-many-failures")
+  );
 });
 
 test("a full relay evicts only expired entries: live codes are never pushed out", async () => {
@@ -186,7 +272,15 @@ test("a full relay evicts only expired entries: live codes are never pushed out"
 test("a body over 8 KiB is refused with 413, declared or not", async () => {
   const big = "x".repeat(MAX_BODY_BYTES + 1);
   await assert.rejects(readBody(new Request("http://relay/", { method: "POST", body: big })), refusedWith(413));
-  const stream = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
-  await assert.rejects(readBody(new Request("http://relay/", { method: "POST", body: stream, duplex: "half" } as RequestInit)), refusedWith(413));
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new TextEncoder().encode(big));
+      c.close();
+    },
+  });
+  await assert.rejects(
+    readBody(new Request("http://relay/", { method: "POST", body: stream, duplex: "half" } as RequestInit)),
+    refusedWith(413)
+  );
   assert.equal(await readBody(new Request("http://relay/", { method: "POST", body: "{}" })), "{}");
 });

@@ -1,7 +1,14 @@
 import { getAddress } from "viem";
 import { getPatient } from "@meridian/sdk/chain/actions.ts";
 import {
-  checkConsentCode, ConsentCodeFormatError, consentNonceUsed, ConsentCodeRefusedError, consentCodeHash, decodeConsentCode, shortConsentCode, type SignedConsentCode,
+  checkConsentCode,
+  ConsentCodeFormatError,
+  consentNonceUsed,
+  ConsentCodeRefusedError,
+  consentCodeHash,
+  decodeConsentCode,
+  shortConsentCode,
+  type SignedConsentCode,
 } from "@meridian/sdk/chain/consent.ts";
 import type { MeridianContext } from "@meridian/sdk/chain/types.ts";
 import type { FailureLimiter } from "./rate-limit.ts";
@@ -52,7 +59,13 @@ export class RelayError extends Error {
   }
 }
 
-interface Entry { text: string; expiresAtMs: number; patient: string; client: string; nonce: bigint }
+interface Entry {
+  text: string;
+  expiresAtMs: number;
+  patient: string;
+  client: string;
+  nonce: bigint;
+}
 const entries = new Map<string, Entry>();
 
 function sweep(nowMs: number) {
@@ -89,11 +102,21 @@ const SHOW_QR = "Let the provider scan the QR code or paste the whole text inste
  *   the client holds too many live codes, or the client failed too often; 503 when the relay is
  *   full of live codes.
  */
-export async function publishConsentCode(chain: MeridianContext, text: unknown, options: PublishConsentCodeOptions = {}): Promise<{ shortCode: string; deadline: number }> {
+export async function publishConsentCode(
+  chain: MeridianContext,
+  text: unknown,
+  options: PublishConsentCodeOptions = {}
+): Promise<{ shortCode: string; deadline: number }> {
   const nowMs = options.nowMs ?? Date.now();
   const client = options.client ?? "unknown";
   const wait = options.failures?.retryAfter(client, nowMs) ?? 0;
-  if (wait > 0) throw new RelayError(429, "Too many refused consent codes from this client.", "too-many-failures", `Wait ${wait} seconds. ${SHOW_QR}`);
+  if (wait > 0)
+    throw new RelayError(
+      429,
+      "Too many refused consent codes from this client.",
+      "too-many-failures",
+      `Wait ${wait} seconds. ${SHOW_QR}`
+    );
   try {
     return await publish(chain, text, client, nowMs, {
       entries: options.limits?.entries ?? MAX_ENTRIES,
@@ -101,7 +124,8 @@ export async function publishConsentCode(chain: MeridianContext, text: unknown, 
       perClient: options.limits?.perClient ?? MAX_ENTRIES_PER_CLIENT,
     });
   } catch (error) {
-    if (error instanceof RelayError && error.status !== 409 && error.status !== 503) options.failures?.fail(client, nowMs);
+    if (error instanceof RelayError && error.status !== 409 && error.status !== 503)
+      options.failures?.fail(client, nowMs);
     throw error;
   }
 }
@@ -113,20 +137,33 @@ async function dropUsed(chain: MeridianContext, patient: string): Promise<void> 
   }
 }
 
-interface Caps { entries: number; perPatient: number; perClient: number }
+interface Caps {
+  entries: number;
+  perPatient: number;
+  perClient: number;
+}
 
-async function publish(chain: MeridianContext, text: unknown, client: string, nowMs: number, caps: Caps): Promise<{ shortCode: string; deadline: number }> {
-  if (typeof text !== "string" || text.length === 0) throw new RelayError(400, "The body must be JSON { \"text\": \"MERIDIAN-CONSENT:1:…\" }.");
+async function publish(
+  chain: MeridianContext,
+  text: unknown,
+  client: string,
+  nowMs: number,
+  caps: Caps
+): Promise<{ shortCode: string; deadline: number }> {
+  if (typeof text !== "string" || text.length === 0)
+    throw new RelayError(400, 'The body must be JSON { "text": "MERIDIAN-CONSENT:1:…" }.');
   let signed: SignedConsentCode;
   try {
     signed = decodeConsentCode(text);
   } catch (error) {
-    if (error instanceof ConsentCodeFormatError) throw new RelayError(400, error.shortMessage, "not-a-consent-code", error.hint);
+    if (error instanceof ConsentCodeFormatError)
+      throw new RelayError(400, error.shortMessage, "not-a-consent-code", error.hint);
     throw error;
   }
   const { code } = signed;
   const deadlineMs = code.deadline * 1000;
-  if (deadlineMs <= nowMs) throw new RelayError(400, "This consent code is past its deadline; make a new one.", "expired");
+  if (deadlineMs <= nowMs)
+    throw new RelayError(400, "This consent code is past its deadline; make a new one.", "expired");
   sweep(nowMs);
   const shortCode = shortConsentCode(consentCodeHash(code));
   const normalText = text.replace(/\s+/g, "").toUpperCase();
@@ -137,12 +174,21 @@ async function publish(chain: MeridianContext, text: unknown, client: string, no
   }
   const patient = code.patient.toLowerCase();
   if (live(nowMs, (e) => e.client === client) >= caps.perClient) {
-    throw new RelayError(429, `This client has ${caps.perClient} live consent codes on the relay already.`, "client-limit", `Wait until one expires (at most 15 minutes). ${SHOW_QR}`);
+    throw new RelayError(
+      429,
+      `This client has ${caps.perClient} live consent codes on the relay already.`,
+      "client-limit",
+      `Wait until one expires (at most 15 minutes). ${SHOW_QR}`
+    );
   }
   if (live(nowMs, (e) => e.patient === patient) >= caps.perPatient) await dropUsed(chain, patient);
   if (live(nowMs, (e) => e.patient === patient) >= caps.perPatient) {
-    throw new RelayError(429, `Patient ${code.patient} has ${caps.perPatient} live consent codes on the relay already.`, "patient-limit",
-      `Wait until one is used or expires, or cancel one in the app. ${SHOW_QR}`);
+    throw new RelayError(
+      429,
+      `Patient ${code.patient} has ${caps.perPatient} live consent codes on the relay already.`,
+      "patient-limit",
+      `Wait until one is used or expires, or cancel one in the app. ${SHOW_QR}`
+    );
   }
   try {
     await checkConsentCode(chain, signed, { submitter: code.grantee, now: Math.floor(nowMs / 1000) });
@@ -151,7 +197,12 @@ async function publish(chain: MeridianContext, text: unknown, client: string, no
     throw new RelayError(error.reason === "bad-signature" ? 403 : 400, error.shortMessage, error.reason, error.hint);
   }
   if (!(await getPatient(chain, code.patient)).registered) {
-    throw new RelayError(403, `Account ${code.patient} is not a registered patient on this network.`, "not-registered", "Register as a patient in the app before making consent codes.");
+    throw new RelayError(
+      403,
+      `Account ${code.patient} is not a registered patient on this network.`,
+      "not-registered",
+      "Register as a patient in the app before making consent codes."
+    );
   }
   // the checks above awaited the chain: look again before storing
   const raced = entries.get(shortCode);
@@ -161,9 +212,16 @@ async function publish(chain: MeridianContext, text: unknown, client: string, no
   }
   if (entries.size >= caps.entries) {
     sweep(nowMs);
-    if (entries.size >= caps.entries) throw new RelayError(503, "The relay holds too many codes right now.", "relay-full", SHOW_QR);
+    if (entries.size >= caps.entries)
+      throw new RelayError(503, "The relay holds too many codes right now.", "relay-full", SHOW_QR);
   }
-  entries.set(shortCode, { text: normalText, expiresAtMs: Math.min(deadlineMs, nowMs + MAX_LIFETIME_MS), patient, client, nonce: code.nonce });
+  entries.set(shortCode, {
+    text: normalText,
+    expiresAtMs: Math.min(deadlineMs, nowMs + MAX_LIFETIME_MS),
+    patient,
+    client,
+    nonce: code.nonce,
+  });
   return { shortCode, deadline: code.deadline };
 }
 
@@ -174,11 +232,17 @@ async function publish(chain: MeridianContext, text: unknown, client: string, no
 export function lookUpConsentCode(shortCode: string | null, nowMs = Date.now()): { text: string } {
   const compact = (shortCode ?? "").replace(/[\s-]+/g, "").toUpperCase();
   const normal = `${compact.slice(0, 5)}-${compact.slice(5)}`;
-  if (!SHORT_CODE.test(normal)) throw new RelayError(400, "A short code is 10 letters and digits 2-7, like ABCDE-FGH23.", "bad-short-code");
+  if (!SHORT_CODE.test(normal))
+    throw new RelayError(400, "A short code is 10 letters and digits 2-7, like ABCDE-FGH23.", "bad-short-code");
   const entry = entries.get(normal);
   if (!entry || entry.expiresAtMs <= nowMs) {
     entries.delete(normal);
-    throw new RelayError(404, "No consent code with this short code: it was mistyped, has expired, or was made in another app. Ask the patient for the QR code or the whole text.", "not-found");
+    throw new RelayError(
+      404,
+      "No consent code with this short code: it was mistyped, has expired, or was made in another app. " +
+        "Ask the patient for the QR code or the whole text.",
+      "not-found"
+    );
   }
   return { text: entry.text };
 }

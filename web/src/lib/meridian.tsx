@@ -85,7 +85,8 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
     const wallet = walletClient as unknown as NonNullable<ChainContext["walletClient"]>;
     // Uploads are signed: the first one asks the wallet for an upload session (one EIP-712
     // signature, no gas, 8 hours); a key held in this page signs each upload after it.
-    const authorizer = createUploadAuthorizer({ walletClient: wallet, domain: { chainId: deployment.chainId, recordRegistry: deployment.recordRegistry } });
+    const domain = { chainId: deployment.chainId, recordRegistry: deployment.recordRegistry };
+    const authorizer = createUploadAuthorizer({ walletClient: wallet, domain });
     const store = createHttpStore({ baseUrl: "/api/blobs", authorizer });
     return createMeridianClient({
       publicClient: publicClient as ChainContext["publicClient"],

@@ -14,7 +14,11 @@
  */
 export function clientAddress(request: Request): string {
   const forwarded = request.headers.get("x-forwarded-for") ?? "";
-  const last = forwarded.split(",").map((s) => s.trim()).filter(Boolean).at(-1);
+  const last = forwarded
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .at(-1);
   return last ? last.slice(0, 64) : "unknown";
 }
 
@@ -68,10 +72,15 @@ export class FailureLimiter {
  * A positive integer from environment variable `name`, or `fallback` when unset.
  * @throws {Error} naming the variable when it is set but not a positive integer.
  */
-export function positiveIntegerFromEnv(name: string, fallback: number, env: Record<string, string | undefined> = process.env): number {
+export function positiveIntegerFromEnv(
+  name: string,
+  fallback: number,
+  env: Record<string, string | undefined> = process.env
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, not "${raw}"; unset it to use ${fallback}.`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number, not "${raw}"; unset it to use ${fallback}.`);
   return value;
 }

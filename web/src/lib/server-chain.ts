@@ -15,12 +15,17 @@ export async function serverChain(): Promise<MeridianContext | null> {
   const config = await loadPublicConfig();
   if (!config) return null;
   const holder = globalThis as Holder;
-  if (holder[key]?.url !== config.rpcUrl) holder[key] = { url: config.rpcUrl, client: createPublicClient({ transport: http(config.rpcUrl) }) };
+  if (holder[key]?.url !== config.rpcUrl)
+    holder[key] = { url: config.rpcUrl, client: createPublicClient({ transport: http(config.rpcUrl) }) };
   return {
     publicClient: holder[key].client,
     deployment: {
-      chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, monitoringRegistry: config.monitoringRegistry,
-      peerValidation: config.peerValidation, deployedAtBlock: BigInt(config.deployedAtBlock),
+      chainId: config.chainId,
+      providerRegistry: config.providerRegistry,
+      recordRegistry: config.recordRegistry,
+      monitoringRegistry: config.monitoringRegistry,
+      peerValidation: config.peerValidation,
+      deployedAtBlock: BigInt(config.deployedAtBlock),
     },
   };
 }
@@ -28,6 +33,10 @@ export async function serverChain(): Promise<MeridianContext | null> {
 /** The JSON 503 a server route answers when the app has no deployment to check against. */
 export const noDeployment = (): Response =>
   Response.json(
-    { error: "This app has no Meridian deployment configured, so it cannot check who is asking.", code: "no-deployment", hint: "Deploy first (./run stack, or meridian deploy) and set MERIDIAN_DEPLOYMENT." },
-    { status: 503, headers: { "cache-control": "no-store" } },
+    {
+      error: "This app has no Meridian deployment configured, so it cannot check who is asking.",
+      code: "no-deployment",
+      hint: "Deploy first (./run stack, or meridian deploy) and set MERIDIAN_DEPLOYMENT.",
+    },
+    { status: 503, headers: { "cache-control": "no-store" } }
   );

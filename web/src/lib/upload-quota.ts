@@ -22,7 +22,11 @@ export interface UploadQuotaLimits {
 }
 
 /** The defaults: 512 MiB per 24 h, 4 GiB in total, per account. */
-export const DEFAULT_UPLOAD_QUOTA_LIMITS: UploadQuotaLimits = { windowBytes: 512 * 1024 * 1024, windowSeconds: 86_400, totalBytes: 4 * 1024 * 1024 * 1024 };
+export const DEFAULT_UPLOAD_QUOTA_LIMITS: UploadQuotaLimits = {
+  windowBytes: 512 * 1024 * 1024,
+  windowSeconds: 86_400,
+  totalBytes: 4 * 1024 * 1024 * 1024,
+};
 
 /**
  * The limits from the environment (see {@link UploadQuotaLimits}), defaults for unset variables.
@@ -42,10 +46,19 @@ export class UploadQuotaExceededError extends Error {
   readonly account: Address;
   /** Which limit: the rolling window or the total. */
   readonly limit: "window" | "total";
-  /** Seconds until the upload would fit (window), or undefined when it never will (total, or larger than the window). */
+  /**
+   * Seconds until the upload would fit (window); undefined when it never will (total, or larger
+   * than the window).
+   */
   readonly retryAfterSeconds: number | undefined;
   readonly hint: string;
-  constructor(account: Address, limit: "window" | "total", message: string, hint: string, retryAfterSeconds: number | undefined) {
+  constructor(
+    account: Address,
+    limit: "window" | "total",
+    message: string,
+    hint: string,
+    retryAfterSeconds: number | undefined
+  ) {
     super(message);
     this.account = account;
     this.limit = limit;
@@ -62,8 +75,14 @@ export interface QuotaReservation {
   release(): void;
 }
 
-interface AccountUsage { totalBytes: number; uploads: [number, number][] }
-interface QuotaFile { version: 1; accounts: Record<string, AccountUsage> }
+interface AccountUsage {
+  totalBytes: number;
+  uploads: [number, number][];
+}
+interface QuotaFile {
+  version: 1;
+  accounts: Record<string, AccountUsage>;
+}
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -84,13 +103,14 @@ export class UploadQuota {
     this.#data ??= readFile(this.file, "utf8").then(
       (text) => {
         const parsed = JSON.parse(text) as QuotaFile;
-        if (parsed?.version !== 1 || typeof parsed.accounts !== "object" || parsed.accounts === null) throw new Error(`${this.file} is not an upload quota file (version 1).`);
+        if (parsed?.version !== 1 || typeof parsed.accounts !== "object" || parsed.accounts === null)
+          throw new Error(`${this.file} is not an upload quota file (version 1).`);
         return parsed;
       },
       (error: NodeJS.ErrnoException) => {
         if (error.code === "ENOENT") return { version: 1, accounts: {} } as QuotaFile;
         throw error;
-      },
+      }
     );
     return this.#data;
   }
@@ -102,7 +122,10 @@ export class UploadQuota {
   }
 
   /** `account`'s bytes used: in the current window and in total (without uploads in flight). */
-  async usage(account: Address, nowSeconds = Math.floor(Date.now() / 1000)): Promise<{ windowBytes: number; totalBytes: number }> {
+  async usage(
+    account: Address,
+    nowSeconds = Math.floor(Date.now() / 1000)
+  ): Promise<{ windowBytes: number; totalBytes: number }> {
     const usage = this.#usage(await this.#load(), account.toLowerCase(), nowSeconds);
     return { windowBytes: usage.uploads.reduce((sum, [, b]) => sum + b, 0), totalBytes: usage.totalBytes };
   }
@@ -111,15 +134,25 @@ export class UploadQuota {
    * Holds `bytes` of `account`'s quota for an upload in flight.
    * @throws {UploadQuotaExceededError} when the upload would take the account over a limit.
    */
-  async reserve(account: Address, bytes: number, nowSeconds = Math.floor(Date.now() / 1000)): Promise<QuotaReservation> {
+  async reserve(
+    account: Address,
+    bytes: number,
+    nowSeconds = Math.floor(Date.now() / 1000)
+  ): Promise<QuotaReservation> {
     const data = await this.#load();
     const key = account.toLowerCase();
     const usage = this.#usage(data, key, nowSeconds);
     const pending = this.#pending.get(key) ?? 0;
     const { windowBytes, windowSeconds, totalBytes } = this.limits;
     if (usage.totalBytes + pending + bytes > totalBytes) {
-      throw new UploadQuotaExceededError(account, "total", `Account ${account} has used its upload quota: ${mib(usage.totalBytes)} of ${mib(totalBytes)} in total.`,
-        "Ask this server's operator to raise MERIDIAN_UPLOAD_QUOTA_TOTAL_BYTES, or store records on your own IPFS node.", undefined);
+      throw new UploadQuotaExceededError(
+        account,
+        "total",
+        `Account ${account} has used its upload quota: ${mib(usage.totalBytes)} of ${mib(totalBytes)} in total.`,
+        "Ask this server's operator to raise MERIDIAN_UPLOAD_QUOTA_TOTAL_BYTES, " +
+          "or store records on your own IPFS node.",
+        undefined
+      );
     }
     const used = usage.uploads.reduce((sum, [, b]) => sum + b, 0) + pending;
     if (used + bytes > windowBytes) {
@@ -133,10 +166,18 @@ export class UploadQuota {
           break;
         }
       }
-      throw new UploadQuotaExceededError(account, "window",
-        `Account ${account} has uploaded ${mib(used)} in the last ${windowSeconds / 3600} h; this upload of ${mib(bytes)} would pass the ${mib(windowBytes)} limit.`,
-        retry === undefined ? "This upload is larger than the window allows; ask the operator to raise MERIDIAN_UPLOAD_QUOTA_WINDOW_BYTES." : `Try again in ${Math.ceil(retry / 60)} minutes.`,
-        retry);
+      throw new UploadQuotaExceededError(
+        account,
+        "window",
+        `Account ${account} has uploaded ${mib(used)} in the last ${windowSeconds / 3600} h; this upload of ${mib(
+          bytes
+        )} would pass the ${mib(windowBytes)} limit.`,
+        retry === undefined
+          ? "This upload is larger than the window allows; " +
+            "ask the operator to raise MERIDIAN_UPLOAD_QUOTA_WINDOW_BYTES."
+          : `Try again in ${Math.ceil(retry / 60)} minutes.`,
+        retry
+      );
     }
     this.#pending.set(key, pending + bytes);
     let settled = false;

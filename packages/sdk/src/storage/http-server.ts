@@ -29,7 +29,10 @@ import type { BlobStore } from "./types.ts";
  * around it (89,544,024 bytes). FHIR JSON records are smaller (at most 32 MiB of input).
  */
 export const MAX_RECORD_PLAINTEXT_BYTES = 4 * Math.ceil(MAX_ATTACHMENT_BYTES / 3) + 64 * 1024;
-/** Largest blob accepted by default: the envelope of a {@link MAX_RECORD_PLAINTEXT_BYTES} record (`envelopeSize`, about 85.4 MiB). */
+/**
+ * Largest blob accepted by default, in bytes: the envelope of a {@link MAX_RECORD_PLAINTEXT_BYTES}
+ * record (`envelopeSize`: 89,545,453 bytes, about 85.4 MiB).
+ */
 export const DEFAULT_MAX_BLOB_BYTES = envelopeSize(MAX_RECORD_PLAINTEXT_BYTES);
 
 /** Parameters of {@link handleBlobRequest}. */
@@ -44,13 +47,20 @@ export interface HandleBlobRequestParameters {
 
 /** A JSON response `body` with `status`, never cached; `extra` headers are added (e.g. `retry-after`). */
 export const jsonResponse = (status: number, body: unknown, extra: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...extra } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...extra },
+  });
 const json = jsonResponse;
 
 // Storage errors carry only CIDs and byte counts in their details: safe to return.
 const errorBody = (error: unknown): { error: string; details?: string; hint?: string } =>
   error instanceof MeridianError
-    ? { error: error.shortMessage, ...(error.details ? { details: error.details } : {}), ...(error.hint ? { hint: error.hint } : {}) }
+    ? {
+        error: error.shortMessage,
+        ...(error.details ? { details: error.details } : {}),
+        ...(error.hint ? { hint: error.hint } : {}),
+      }
     : { error: "Internal error." };
 
 /**
@@ -80,7 +90,7 @@ export async function readBlobBody(request: Request, maxBytes: number): Promise<
 
 /** Why {@link checkEnvelopeBytes} refused: HTTP status, error code and plain words. */
 export interface EnvelopeRefusal {
-  /** 415 when the bytes are not an envelope at all (or read as plaintext), 422 when the envelope's structure is wrong. */
+  /** 415 when the bytes are not an envelope at all (or read as plaintext); 422 when its structure is wrong. */
   status: 415 | 422;
   code: "not-an-envelope" | "plaintext-suspected" | "malformed-envelope";
   error: string;
@@ -113,15 +123,35 @@ export function checkEnvelopeBytes(bytes: Uint8Array): EnvelopeRefusal | undefin
     if (!(error instanceof EnvelopeFormatError)) throw error;
     const magic = bytes.length >= ENVELOPE_MAGIC.length && ENVELOPE_MAGIC.every((b, i) => bytes[i] === b);
     return magic
-      ? { status: 422, code: "malformed-envelope", error: error.shortMessage, hint: error.hint ?? "Encrypt the record again with the current Meridian SDK and upload the new envelope.", ...(error.details ? { details: error.details } : {}) }
-      : { status: 415, code: "not-an-envelope", error: "Only Meridian record envelopes are accepted.", hint: "Encrypt the record in the client (the Meridian app or SDK) before uploading; this server never stores plaintext.", details: `${bytes.length} bytes without the envelope's magic` };
+      ? {
+          status: 422,
+          code: "malformed-envelope",
+          error: error.shortMessage,
+          hint: error.hint ?? "Encrypt the record again with the current Meridian SDK and upload the new envelope.",
+          ...(error.details ? { details: error.details } : {}),
+        }
+      : {
+          status: 415,
+          code: "not-an-envelope",
+          error: "Only Meridian record envelopes are accepted.",
+          hint:
+            "Encrypt the record in the client (the Meridian app or SDK) before uploading; " +
+            "this server never stores plaintext.",
+          details: `${bytes.length} bytes without the envelope's magic`,
+        };
   }
   const body = bytes.subarray(structure.headerBytes);
   let high = 0;
   for (const b of body) high += b >>> 7;
   const slack = Math.sqrt((body.length * -PLAINTEXT_FALSE_ALARM_LOG2 * Math.LN2) / 2);
   if (high < body.length / 2 - slack) {
-    return { status: 415, code: "plaintext-suspected", error: "The envelope's segments read as plaintext, not ciphertext.", hint: "Encrypt the record with the Meridian SDK (sealRecord) before uploading.", details: `${high} of ${body.length} bytes after the header are ≥ 0x80; ciphertext has about half` };
+    return {
+      status: 415,
+      code: "plaintext-suspected",
+      error: "The envelope's segments read as plaintext, not ciphertext.",
+      hint: "Encrypt the record with the Meridian SDK (sealRecord) before uploading.",
+      details: `${high} of ${body.length} bytes after the header are ≥ 0x80; ciphertext has about half`,
+    };
   }
   return undefined;
 }
@@ -135,7 +165,8 @@ export function checkEnvelopeBytes(bytes: Uint8Array): EnvelopeRefusal | undefin
  * @example
  * ```ts
  * // app/api/blobs/[cid]/route.ts
- * export const GET = async (request: Request, { params }) => handleBlobRequest({ store, request, cid: (await params).cid });
+ * export const GET = async (request: Request, { params }) =>
+ *   handleBlobRequest({ store, request, cid: (await params).cid });
  * ```
  */
 export async function handleBlobRequest(parameters: HandleBlobRequestParameters): Promise<Response> {
@@ -145,13 +176,28 @@ export async function handleBlobRequest(parameters: HandleBlobRequestParameters)
       if (request.method === "HEAD") return new Response(null, { status: (await store.has(cid)) ? 200 : 404 });
       const bytes = await store.get(cid, { signal: request.signal });
       const refusal = checkEnvelopeBytes(bytes);
-      if (refusal) return json(422, { ...refusal, error: `The blob ${cid} is not a well-formed Meridian envelope, so it is not served.`, details: refusal.error, hint: "Ask whoever anchored this CID to upload the record again." });
+      if (refusal)
+        return json(422, {
+          ...refusal,
+          error: `The blob ${cid} is not a well-formed Meridian envelope, so it is not served.`,
+          details: refusal.error,
+          hint: "Ask whoever anchored this CID to upload the record again.",
+        });
       return new Response(bytes as Uint8Array<ArrayBuffer>, {
         status: 200,
-        headers: { "content-type": "application/octet-stream", "content-length": String(bytes.length), "cache-control": "public, max-age=31536000, immutable" },
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(bytes.length),
+          "cache-control": "public, max-age=31536000, immutable",
+        },
       });
     }
-    if (request.method === "POST") return json(405, { error: "This handler does not accept uploads.", code: "method-not-allowed", hint: "Upload through an endpoint that authorises uploads (the web app's /api/blobs)." });
+    if (request.method === "POST")
+      return json(405, {
+        error: "This handler does not accept uploads.",
+        code: "method-not-allowed",
+        hint: "Upload through an endpoint that authorises uploads (the web app's /api/blobs).",
+      });
     return json(405, { error: `${request.method} is not supported here.`, code: "method-not-allowed" });
   } catch (error) {
     if (error instanceof InvalidCidError) return json(400, { ...errorBody(error), code: "invalid-cid" });

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { createHeliaStore } from "./helia.ts";
 import { createHttpStore } from "./http.ts";
 import { checkEnvelopeBytes, DEFAULT_MAX_BLOB_BYTES, handleBlobRequest, jsonResponse, readBlobBody } from "./http-server.ts";
-import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError, UploadRefusedError } from "./errors.ts";
+import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError } from "./errors.ts";
+import { UploadRefusedError } from "./errors.ts";
 import type { BlobStore } from "./types.ts";
 import { sealRecord } from "../crypto/envelope.ts";
 import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
@@ -30,7 +31,8 @@ function endpoint(store: BlobStore, options: { maxBytes?: number; tamper?: (resp
       const limit = options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
       const bytes = await readBlobBody(request, limit);
       const refusal = bytes === null ? undefined : checkEnvelopeBytes(bytes);
-      if (bytes === null) response = jsonResponse(413, { error: `The envelope is larger than ${limit} bytes.`, code: "too-large" });
+      const tooLarge = { error: `The envelope is larger than ${limit} bytes.`, code: "too-large" };
+      if (bytes === null) response = jsonResponse(413, tooLarge);
       else if (refusal) response = jsonResponse(refusal.status, refusal);
       else response = jsonResponse(201, await store.put(bytes));
     } else {
@@ -68,8 +70,10 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
 
   it("refuses plaintext (415) and oversized bodies (413) and stores nothing", async () => {
     const store = createHttpStore({ baseUrl: "/api/blobs", fetch: endpoint(backend, { maxBytes: 1024 }) });
-    await assert.rejects(store.put(new TextEncoder().encode('{"resourceType":"Patient"}')), (e: unknown) => e instanceof UploadRefusedError && e.status === 415 && e.code === "not-an-envelope" && /Only Meridian record envelopes/.test(e.shortMessage));
-    await assert.rejects(store.put(await envelopeOf(4096)), (e: unknown) => e instanceof UploadRefusedError && e.status === 413 && /larger than 1024 bytes/.test(e.shortMessage));
+    const refused = (status: number, text: RegExp) => (e: unknown) =>
+      e instanceof UploadRefusedError && e.status === status && text.test(e.shortMessage);
+    await assert.rejects(store.put(new TextEncoder().encode('{"resourceType":"Patient"}')), refused(415, /Only Meridian record envelopes/));
+    await assert.rejects(store.put(await envelopeOf(4096)), refused(413, /larger than 1024 bytes/));
     const post = await handleBlobRequest({ store: backend, request: new Request("http://meridian.test/api/blobs", { method: "POST", body: await envelopeOf(10) }) });
     assert.equal(post.status, 405, "the GET/HEAD handler never stores: uploads need an authorising handler");
   });

@@ -74,11 +74,13 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
     throw new StorageUnavailableError(`The blob endpoint refused to ${what}.`, { details: message });
   };
 
-  const refusal = async (response: Response): Promise<{ error?: string; code: string; hint?: string; details?: string }> => {
+  type Refusal = { error?: string; code: string; hint?: string; details?: string };
+  const refusal = async (response: Response): Promise<Refusal> => {
     try {
       const body = (await response.json()) as Record<string, unknown>;
       const text = (k: string) => (typeof body[k] === "string" ? { [k]: body[k] as string } : {});
-      return { code: typeof body.code === "string" ? body.code : "unknown", ...text("error"), ...text("hint"), ...text("details") };
+      const code = typeof body.code === "string" ? body.code : "unknown";
+      return { code, ...text("error"), ...text("hint"), ...text("details") };
     } catch {
       return { code: "unknown" };
     }
@@ -92,11 +94,14 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
       const identity = await computeBlobIdentity(bytes);
       const send = async () => {
         const headers: Record<string, string> = { "content-type": "application/octet-stream" };
-        if (parameters.authorizer) headers.authorization = await parameters.authorizer.authorize({ ciphertextHash: identity.ciphertextHash, size: bytes.length });
-        return request(base, { method: "POST", body: bufferSource(bytes), headers, ...(options.signal ? { signal: options.signal } : {}) }, `store ${bytes.length} bytes`);
+        const { authorizer } = parameters;
+        if (authorizer) headers.authorization = await authorizer.authorize({ ciphertextHash: identity.ciphertextHash, size: bytes.length });
+        const init = { method: "POST", body: bufferSource(bytes), headers, ...(options.signal ? { signal: options.signal } : {}) };
+        return request(base, init, `store ${bytes.length} bytes`);
       };
       let response = await send();
-      if (response.status === 401 && parameters.authorizer && (await refusal(response.clone())).code === "session-expired") {
+      const expired = response.status === 401 && (await refusal(response.clone())).code === "session-expired";
+      if (expired && parameters.authorizer) {
         parameters.authorizer.reset(); // the server's clock ended the session early: open a new one, once
         response = await send();
       }

@@ -101,15 +101,28 @@ export const blobUploadTypes = {
   ],
 } as const;
 
-const domainOf = (d: UploadDomain) => ({ name: "Meridian RecordRegistry", version: "1", chainId: d.chainId, verifyingContract: d.recordRegistry });
+const domainOf = (d: UploadDomain) => ({
+  name: "Meridian RecordRegistry",
+  version: "1",
+  chainId: d.chainId,
+  verifyingContract: d.recordRegistry,
+});
 
-/** The EIP-712 typed data an account's wallet signs to open an upload session (viem `signTypedData`/`verifyTypedData`). */
+/**
+ * The EIP-712 typed data an account's wallet signs to open an upload session (for viem's
+ * `signTypedData` / `verifyTypedData`).
+ */
 export function uploadSessionTypedData(domain: UploadDomain, session: Omit<UploadSession, "signature">) {
   return {
     domain: domainOf(domain),
     types: uploadSessionTypes,
     primaryType: "UploadSession" as const,
-    message: { account: session.account, sessionKey: session.sessionKey, issuedAt: session.issuedAt, expiresAt: session.expiresAt },
+    message: {
+      account: session.account,
+      sessionKey: session.sessionKey,
+      issuedAt: session.issuedAt,
+      expiresAt: session.expiresAt,
+    },
   };
 }
 
@@ -119,12 +132,22 @@ export function blobUploadTypedData(domain: UploadDomain, upload: Omit<BlobUploa
     domain: domainOf(domain),
     types: blobUploadTypes,
     primaryType: "BlobUpload" as const,
-    message: { ciphertextHash: upload.ciphertextHash, size: BigInt(upload.size), timestamp: upload.timestamp, nonce: upload.nonce },
+    message: {
+      ciphertextHash: upload.ciphertextHash,
+      size: BigInt(upload.size),
+      timestamp: upload.timestamp,
+      nonce: upload.nonce,
+    },
   };
 }
 
-const base64url = (text: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const fromBase64url = (token: string): string => new TextDecoder().decode(Uint8Array.from(atob(token.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
+const base64url = (text: string): string =>
+  btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+const fromBase64url = (token: string): string =>
+  new TextDecoder().decode(Uint8Array.from(atob(token.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
 
 /** The `Authorization` header value for `authorization`: `Meridian-Upload <base64url(JSON)>`. */
 export function encodeUploadAuthorization(authorization: UploadAuthorization): string {
@@ -135,41 +158,82 @@ export function encodeUploadAuthorization(authorization: UploadAuthorization): s
 export class UploadAuthorizationError extends MeridianError {
   override name = "UploadAuthorizationError" as const;
   /** Which check failed. */
-  readonly reason: "missing" | "malformed" | "session-expired" | "bad-session-signature" | "stale-upload" | "bad-upload-signature" | "mismatch";
+  readonly reason:
+    | "missing"
+    | "malformed"
+    | "session-expired"
+    | "bad-session-signature"
+    | "stale-upload"
+    | "bad-upload-signature"
+    | "mismatch";
   constructor(reason: UploadAuthorizationError["reason"], message: string, hint: string, details?: string) {
     super(message, { hint, ...(details ? { details } : {}) });
     this.reason = reason;
   }
 }
 
-const SIGN_IN_AGAIN = "Upload through the Meridian app or SDK (createHttpStore with an upload authorizer), which signs each upload.";
+const SIGN_IN_AGAIN =
+  "Upload through the Meridian app or SDK (createHttpStore with an upload authorizer), which signs each upload.";
 
 /**
  * Reads an `Authorization: Meridian-Upload …` header; checks its shape only.
  * @throws {UploadAuthorizationError} `missing` or `malformed`.
  */
 export function decodeUploadAuthorization(header: string | null): UploadAuthorization {
-  if (!header) throw new UploadAuthorizationError("missing", "Uploads must be authorised by a registered Meridian account.", SIGN_IN_AGAIN);
+  if (!header)
+    throw new UploadAuthorizationError(
+      "missing",
+      "Uploads must be authorised by a registered Meridian account.",
+      SIGN_IN_AGAIN
+    );
   const [scheme, token, ...rest] = header.trim().split(/\s+/);
   if (scheme !== UPLOAD_AUTHORIZATION_SCHEME || !token || rest.length > 0 || !/^[A-Za-z0-9_-]+$/.test(token)) {
-    throw new UploadAuthorizationError("malformed", `The Authorization header is not "${UPLOAD_AUTHORIZATION_SCHEME} <token>".`, SIGN_IN_AGAIN);
+    throw new UploadAuthorizationError(
+      "malformed",
+      `The Authorization header is not "${UPLOAD_AUTHORIZATION_SCHEME} <token>".`,
+      SIGN_IN_AGAIN
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(fromBase64url(token));
   } catch {
-    throw new UploadAuthorizationError("malformed", "The upload authorisation token is not base64url JSON.", SIGN_IN_AGAIN);
+    throw new UploadAuthorizationError(
+      "malformed",
+      "The upload authorisation token is not base64url JSON.",
+      SIGN_IN_AGAIN
+    );
   }
   const s = (raw as { session?: Record<string, unknown> })?.session;
   const u = (raw as { upload?: Record<string, unknown> })?.upload;
   const seconds = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v < 2 ** 40;
-  const hex = (v: unknown, bytes?: number) => typeof v === "string" && isHex(v, { strict: true }) && (bytes === undefined ? v.length > 2 : v.length === 2 + 2 * bytes);
-  const ok = s && u
-    && typeof s.account === "string" && isAddress(s.account) && typeof s.sessionKey === "string" && isAddress(s.sessionKey)
-    && seconds(s.issuedAt) && seconds(s.expiresAt) && hex(s.signature)
-    && hex(u.ciphertextHash, 32) && typeof u.size === "number" && Number.isSafeInteger(u.size) && u.size >= 0
-    && seconds(u.timestamp) && hex(u.nonce, 32) && hex(u.signature, 65);
-  if (!ok) throw new UploadAuthorizationError("malformed", "The upload authorisation token lacks a field or has one of the wrong type.", SIGN_IN_AGAIN);
+  const hex = (v: unknown, bytes?: number) =>
+    typeof v === "string" &&
+    isHex(v, { strict: true }) &&
+    (bytes === undefined ? v.length > 2 : v.length === 2 + 2 * bytes);
+  const ok =
+    s &&
+    u &&
+    typeof s.account === "string" &&
+    isAddress(s.account) &&
+    typeof s.sessionKey === "string" &&
+    isAddress(s.sessionKey) &&
+    seconds(s.issuedAt) &&
+    seconds(s.expiresAt) &&
+    hex(s.signature) &&
+    hex(u.ciphertextHash, 32) &&
+    typeof u.size === "number" &&
+    Number.isSafeInteger(u.size) &&
+    u.size >= 0 &&
+    seconds(u.timestamp) &&
+    hex(u.nonce, 32) &&
+    hex(u.signature, 65);
+  if (!ok)
+    throw new UploadAuthorizationError(
+      "malformed",
+      "The upload authorisation token lacks a field or has one of the wrong type.",
+      SIGN_IN_AGAIN
+    );
   return { session: s as unknown as UploadSession, upload: u as unknown as BlobUpload };
 }
 
@@ -191,19 +255,36 @@ export interface VerifyUploadSessionParameters {
  */
 export async function verifyUploadSession(p: VerifyUploadSessionParameters): Promise<void> {
   const { session, now } = p;
-  if (session.expiresAt <= now || session.issuedAt > now + UPLOAD_SIGNATURE_MAX_AGE_SECONDS || session.expiresAt - session.issuedAt > MAX_UPLOAD_SESSION_SECONDS) {
-    throw new UploadAuthorizationError("session-expired", "The upload session has expired or is not valid now.", "Sign a new upload session (the app asks again on the next upload).",
-      `issued ${session.issuedAt}, expires ${session.expiresAt}, server time ${now} (unix seconds); a session lasts at most ${MAX_UPLOAD_SESSION_SECONDS} s`);
+  if (
+    session.expiresAt <= now ||
+    session.issuedAt > now + UPLOAD_SIGNATURE_MAX_AGE_SECONDS ||
+    session.expiresAt - session.issuedAt > MAX_UPLOAD_SESSION_SECONDS
+  ) {
+    throw new UploadAuthorizationError(
+      "session-expired",
+      "The upload session has expired or is not valid now.",
+      "Sign a new upload session (the app asks again on the next upload).",
+      `issued ${session.issuedAt}, expires ${session.expiresAt}, server time ${now} (unix seconds); ` +
+        `a session lasts at most ${MAX_UPLOAD_SESSION_SECONDS} s`
+    );
   }
   let valid = false;
   try {
-    valid = await p.publicClient.verifyTypedData({ address: session.account, signature: session.signature, ...uploadSessionTypedData(p.domain, session) });
+    valid = await p.publicClient.verifyTypedData({
+      address: session.account,
+      signature: session.signature,
+      ...uploadSessionTypedData(p.domain, session),
+    });
   } catch {
     valid = false;
   }
   if (!valid) {
-    throw new UploadAuthorizationError("bad-session-signature", "The upload session is not signed by the account it names.",
-      "Sign the upload session with the account's own wallet, on this app's network.", `account ${session.account}`);
+    throw new UploadAuthorizationError(
+      "bad-session-signature",
+      "The upload session is not signed by the account it names.",
+      "Sign the upload session with the account's own wallet, on this app's network.",
+      `account ${session.account}`
+    );
   }
 }
 
@@ -228,12 +309,21 @@ export interface VerifyBlobUploadParameters {
 export async function verifyBlobUpload(p: VerifyBlobUploadParameters): Promise<void> {
   const { session, upload } = p.authorization;
   if (upload.ciphertextHash.toLowerCase() !== p.ciphertextHash.toLowerCase() || upload.size !== p.size) {
-    throw new UploadAuthorizationError("mismatch", "The upload signature is for other bytes than the ones received.", "Sign the exact envelope you send; do not change it after signing.",
-      `signed ${upload.size} bytes with ciphertext hash ${upload.ciphertextHash}; received ${p.size} bytes with ciphertext hash ${p.ciphertextHash}`);
+    throw new UploadAuthorizationError(
+      "mismatch",
+      "The upload signature is for other bytes than the ones received.",
+      "Sign the exact envelope you send; do not change it after signing.",
+      `signed ${upload.size} bytes with ciphertext hash ${upload.ciphertextHash}; ` +
+        `received ${p.size} bytes with ciphertext hash ${p.ciphertextHash}`
+    );
   }
   if (Math.abs(upload.timestamp - p.now) > UPLOAD_SIGNATURE_MAX_AGE_SECONDS || upload.timestamp > session.expiresAt) {
-    throw new UploadAuthorizationError("stale-upload", "The upload signature is too old or from the future.", "Check this computer's clock and upload again; each upload is signed when it is sent.",
-      `signed at ${upload.timestamp}, server time ${p.now} (unix seconds)`);
+    throw new UploadAuthorizationError(
+      "stale-upload",
+      "The upload signature is too old or from the future.",
+      "Check this computer's clock and upload again; each upload is signed when it is sent.",
+      `signed at ${upload.timestamp}, server time ${p.now} (unix seconds)`
+    );
   }
   let signer: Address | undefined;
   try {
@@ -242,7 +332,11 @@ export async function verifyBlobUpload(p: VerifyBlobUploadParameters): Promise<v
     signer = undefined;
   }
   if (signer?.toLowerCase() !== session.sessionKey.toLowerCase()) {
-    throw new UploadAuthorizationError("bad-upload-signature", "The upload is not signed by the session's key.", SIGN_IN_AGAIN);
+    throw new UploadAuthorizationError(
+      "bad-upload-signature",
+      "The upload is not signed by the session's key.",
+      SIGN_IN_AGAIN
+    );
   }
 }
 
@@ -264,7 +358,10 @@ export interface CreateUploadAuthorizerParameters {
   /** The account's wallet; it signs one `UploadSession` per session (`eth_signTypedData_v4`). */
   walletClient: WalletClient<Transport, Chain | undefined, Account>;
   domain: UploadDomain;
-  /** Session lifetime in seconds, 60 to {@link MAX_UPLOAD_SESSION_SECONDS} (default {@link DEFAULT_UPLOAD_SESSION_SECONDS}). */
+  /**
+   * Session lifetime in seconds, 60 to {@link MAX_UPLOAD_SESSION_SECONDS}
+   * (default {@link DEFAULT_UPLOAD_SESSION_SECONDS}).
+   */
   sessionSeconds?: number;
   /** The clock, unix seconds (default: `Date.now()`). */
   now?: () => number;
@@ -291,12 +388,17 @@ export function createUploadAuthorizer(p: CreateUploadAuthorizerParameters): Upl
 
   const open = async () => {
     if (!Number.isSafeInteger(lifetime) || lifetime < 60 || lifetime > MAX_UPLOAD_SESSION_SECONDS) {
-      throw new MeridianError(`An upload session lasts 60 to ${MAX_UPLOAD_SESSION_SECONDS} seconds, not ${lifetime}.`, { hint: "Pass sessionSeconds within that range." });
+      throw new MeridianError(`An upload session lasts 60 to ${MAX_UPLOAD_SESSION_SECONDS} seconds, not ${lifetime}.`, {
+        hint: "Pass sessionSeconds within that range.",
+      });
     }
     const key = privateKeyToAccount(generatePrivateKey());
     const issuedAt = now();
     const unsigned = { account, sessionKey: key.address, issuedAt, expiresAt: issuedAt + lifetime };
-    const signature = await p.walletClient.signTypedData({ account: p.walletClient.account, ...uploadSessionTypedData(p.domain, unsigned) });
+    const signature = await p.walletClient.signTypedData({
+      account: p.walletClient.account,
+      ...uploadSessionTypedData(p.domain, unsigned),
+    });
     return { session: { ...unsigned, signature }, key };
   };
 
@@ -316,7 +418,12 @@ export function createUploadAuthorizer(p: CreateUploadAuthorizerParameters): Upl
         if (current === attempt) current = undefined; // a refused prompt is asked again next time
         throw error;
       }
-      const unsigned = { ciphertextHash: upload.ciphertextHash, size: upload.size, timestamp: now(), nonce: bytesToHex(crypto.getRandomValues(new Uint8Array(32))) };
+      const unsigned = {
+        ciphertextHash: upload.ciphertextHash,
+        size: upload.size,
+        timestamp: now(),
+        nonce: bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
+      };
       const signature = await held.key.signTypedData(blobUploadTypedData(p.domain, unsigned));
       return encodeUploadAuthorization({ session: held.session, upload: { ...unsigned, signature } });
     },

@@ -18,13 +18,19 @@ type Holder = { [failuresKey]?: FailureLimiter };
 /** Refused publications per client: `MERIDIAN_RELAY_MAX_FAILURES` per minute (default 20). */
 function relayFailures(): FailureLimiter {
   const holder = globalThis as Holder;
-  holder[failuresKey] ??= new FailureLimiter({ maxFailures: positiveIntegerFromEnv("MERIDIAN_RELAY_MAX_FAILURES", 20), windowSeconds: 60 });
+  holder[failuresKey] ??= new FailureLimiter({
+    maxFailures: positiveIntegerFromEnv("MERIDIAN_RELAY_MAX_FAILURES", 20),
+    windowSeconds: 60,
+  });
   return holder[failuresKey];
 }
 
 const refuse = (error: unknown): Response => {
   if (error instanceof RelayError) {
-    return Response.json({ error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) }, { status: error.status, headers: { "cache-control": "no-store" } });
+    return Response.json(
+      { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) },
+      { status: error.status, headers: { "cache-control": "no-store" } }
+    );
   }
   throw error;
 };
@@ -32,7 +38,8 @@ const refuse = (error: unknown): Response => {
 /** `{ text }` → `{ shortCode, deadline }`: publishes a consent code until its deadline (at most 15 minutes). */
 export async function POST(request: Request): Promise<Response> {
   try {
-    if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? "")) throw new RelayError(400, "Send JSON (content-type: application/json).");
+    if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? ""))
+      throw new RelayError(400, "Send JSON (content-type: application/json).");
     const raw = await readBody(request);
     let body: unknown;
     try {
@@ -40,10 +47,14 @@ export async function POST(request: Request): Promise<Response> {
     } catch {
       throw new RelayError(400, "The body is not valid JSON.");
     }
-    if (body === null || typeof body !== "object" || Array.isArray(body)) throw new RelayError(400, "The body must be a JSON object { \"text\": … }.");
+    if (body === null || typeof body !== "object" || Array.isArray(body))
+      throw new RelayError(400, 'The body must be a JSON object { "text": … }.');
     const chain = await serverChain();
     if (!chain) return noDeployment();
-    const published = await publishConsentCode(chain, (body as { text?: unknown }).text, { client: clientAddress(request), failures: relayFailures() });
+    const published = await publishConsentCode(chain, (body as { text?: unknown }).text, {
+      client: clientAddress(request),
+      failures: relayFailures(),
+    });
     return Response.json(published, { status: 201, headers: { "cache-control": "no-store" } });
   } catch (error) {
     return refuse(error);
@@ -53,7 +64,9 @@ export async function POST(request: Request): Promise<Response> {
 /** `?code=XXXXX-XXXXX` → `{ text }`, or 404 when unknown or expired. */
 export async function GET(request: Request): Promise<Response> {
   try {
-    return Response.json(lookUpConsentCode(new URL(request.url).searchParams.get("code")), { headers: { "cache-control": "no-store" } });
+    return Response.json(lookUpConsentCode(new URL(request.url).searchParams.get("code")), {
+      headers: { "cache-control": "no-store" },
+    });
   } catch (error) {
     return refuse(error);
   }
