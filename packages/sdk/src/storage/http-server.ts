@@ -142,7 +142,7 @@ export function checkEnvelopeBytes(bytes: Uint8Array): EnvelopeRefusal | undefin
   }
   const body = bytes.subarray(structure.headerBytes);
   let high = 0;
-  for (const b of body) high += b >>> 7;
+  for (let i = 0; i < body.length; i++) high += body[i]! >>> 7;
   const slack = Math.sqrt((body.length * -PLAINTEXT_FALSE_ALARM_LOG2 * Math.LN2) / 2);
   if (high < body.length / 2 - slack) {
     return {
