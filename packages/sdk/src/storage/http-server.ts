@@ -31,7 +31,7 @@ import type { BlobStore } from "./types.ts";
 export const MAX_RECORD_PLAINTEXT_BYTES = 4 * Math.ceil(MAX_ATTACHMENT_BYTES / 3) + 64 * 1024;
 /**
  * Largest blob accepted by default, in bytes: the envelope of a {@link MAX_RECORD_PLAINTEXT_BYTES}
- * record (`envelopeSize`: 89,545,453 bytes, about 85.4 MiB).
+ * record (`envelopeSize`: 89,545,485 bytes, about 85.4 MiB).
  */
 export const DEFAULT_MAX_BLOB_BYTES = envelopeSize(MAX_RECORD_PLAINTEXT_BYTES);
 
