@@ -74,7 +74,8 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
       e instanceof UploadRefusedError && e.status === status && text.test(e.shortMessage);
     await assert.rejects(store.put(new TextEncoder().encode('{"resourceType":"Patient"}')), refused(415, /Only Meridian record envelopes/));
     await assert.rejects(store.put(await envelopeOf(4096)), refused(413, /larger than 1024 bytes/));
-    const post = await handleBlobRequest({ store: backend, request: new Request("http://meridian.test/api/blobs", { method: "POST", body: await envelopeOf(10) }) });
+    const body = (await envelopeOf(10)) as Uint8Array<ArrayBuffer>;
+    const post = await handleBlobRequest({ store: backend, request: new Request("http://meridian.test/api/blobs", { method: "POST", body }) });
     assert.equal(post.status, 405, "the GET/HEAD handler never stores: uploads need an authorising handler");
   });
 
