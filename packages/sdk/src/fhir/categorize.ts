@@ -1,6 +1,23 @@
 /**
  * Choosing a record's {@link RecordCategory} from the FHIR R4 resources it holds. The category
- * is what a category-scoped grant covers, so the rules favour the most specific evidence.
+ * is what a category-scoped grant covers, so the rules favour the most specific evidence: a
+ * patient who shares "lab" must have shared every laboratory result.
+ *
+ * ## Evidence, per resource
+ * The code tables are in `category-codes.ts`.
+ * - **DiagnosticReport.category** and **Observation.category** codes of HL7 v2 table 0074 (all
+ *   45 codes mapped: LAB, HM, CH, MB, MCB, SP, CP, BG, BLB, SR, TX, VR, IMM, PAT, URN, ... are
+ *   Lab; RAD, CT, NMR, NMS, IMG, RUS, OUS, VUS, RX, XRC are Imaging; EC, CTH, CUS are Cardiac),
+ *   FHIR observation-category codes (`laboratory`, `imaging`, `vital-signs`) and LOINC Part
+ *   codes (LP7839-6 Pathology, LP29684-5 Radiology, LP29708-2 Cardiology).
+ * - **LOINC class** of `code` (a curated table of LOINC codes by class: CHEM, HEM/BC, MICRO,
+ *   ABXBACT, CYTO, PATH, PANEL, ... are Lab; RAD is Imaging; EKG/echo codes are Cardiac).
+ * - For an Observation or DiagnosticReport with no category: a **`specimen`** (an in-vitro test),
+ *   a LOINC **System axis** naming a specimen in the code's display ("... in Serum or Plasma",
+ *   "Bld", "Urine"), or an Observation **value in a concentration unit** (mg/dL, mmol/L, U/L,
+ *   10*9/L: LOINC properties MCnc/SCnc/CCnc/NCnc) makes it Lab.
+ * - Observations that a Lab DiagnosticReport lists in `result`, or a Lab Observation lists in
+ *   `hasMember` (a panel), are Lab too.
  *
  * ## Precedence (first rule that matches wins)
  * Context resources are ignored throughout: Patient, Encounter, Organization, Practitioner,
@@ -10,21 +27,16 @@
  *
  * 1. No clinical resource left, or a Composition (a FHIR document such as an International
  *    Patient Summary spans categories): **General**.
- * 2. **Imaging** if any: ImagingStudy; DiagnosticReport with an imaging category (HL7 v2-0074
- *    RAD, CT, NMR, NMS, RUS, OUS, VUS, RX, XRC; LOINC LP29684-5 Radiology) or with `imagingStudy`;
- *    DocumentReference/Media with DICOM content (`application/dicom`, DICOM PS3.10).
+ * 2. **Imaging** if any: ImagingStudy; DiagnosticReport or Observation with imaging evidence or
+ *    with `imagingStudy`; DocumentReference/Media with DICOM content (`application/dicom`, PS3.10).
  * 3. **Cardiac** if any: Observation with an ECG or cardiac LOINC code (11524-6 EKG study,
  *    8601-7, 8625-6, 8633-0, 8634-8, 8636-3, 10230-1 LVEF, ...), an IEEE 11073 MDC ECG code, or
  *    ECG waveform (`SampledData` with an ECG code/text); heart rate 8867-4 only when measured
- *    by ECG (method/device mentions ECG) or not filed as a vital sign; DiagnosticReport with a
- *    cardiology category (v2-0074 EC, CUS, CTH; LOINC LP29708-2) or an ECG code; Procedure of
- *    ECG or echocardiography; Condition with a cardiac SNOMED CT code (atrial fibrillation
- *    49436004, heart failure 84114007/88805009/42343007, myocardial infarction 22298006, ...).
- * 4. **Lab** if laboratory resources are at least half of the clinical resources: Observation
- *    with category `laboratory` (or, without a category, a common LOINC lab code such as glucose
- *    2339-0 or hemoglobin 718-7), DiagnosticReport with a lab category (v2-0074 LAB, HM, CH, MB,
- *    PAT, SP, ...; LOINC LP7839-6 Pathology) or a LOINC lab panel code (lipid 57698-3, CBC
- *    58410-2, ...), and Specimen.
+ *    by ECG (method/device mentions ECG) or not filed as a vital sign; DiagnosticReport with
+ *    cardiac evidence or an ECG code; Procedure of ECG or echocardiography; Condition with a
+ *    cardiac SNOMED CT code (atrial fibrillation 49436004, heart failure 84114007, ...).
+ * 4. **Lab** if laboratory resources (Lab Observations and DiagnosticReports, Specimens) are at
+ *    least half of the clinical resources.
  * 5. **VitalSigns** if every clinical resource is a vital-signs Observation (category
  *    `vital-signs`, or a LOINC vital-sign code when there is no category).
  * 6. **Document** if every clinical resource is a DocumentReference, or a DiagnosticReport that
@@ -50,11 +62,20 @@ import type {
   Resource,
 } from "@medplum/fhirtypes";
 import { RecordCategory } from "../categories.ts";
+import {
+  LOINC,
+  LOINC_PART_CATEGORY,
+  OBSERVATION_CATEGORY,
+  OBSERVATION_CATEGORY_CATEGORY,
+  SPECIMEN_TEXT,
+  V2_0074,
+  V2_0074_CATEGORY,
+  isConcentrationUnit,
+  loincClassCategory,
+} from "./category-codes.ts";
 
-const LOINC = "http://loinc.org";
 const SNOMED = "http://snomed.info/sct";
 const MDC = "urn:oid:2.16.840.1.113883.6.24";
-const V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074";
 
 /** Resource types that give context (who, where, billing, provenance) but no category of their own. */
 const CONTEXT_TYPES: ReadonlySet<string> = new Set([
@@ -62,15 +83,6 @@ const CONTEXT_TYPES: ReadonlySet<string> = new Set([
   "Endpoint", "Medication", "Substance", "Claim", "ExplanationOfBenefit", "Coverage", "Provenance", "AuditEvent",
   "Binary", "Bundle",
 ]);
-
-const V2_IMAGING = new Set(["RAD", "CT", "NMR", "NMS", "RUS", "OUS", "VUS", "RX", "XRC"]);
-const V2_CARDIAC = new Set(["EC", "CUS", "CTH"]);
-const V2_LAB = new Set([
-  "LAB", "BG", "BLB", "CG", "CH", "CP", "GE", "HM", "IMM", "MB", "MCB", "MYC", "OSL", "PAT", "SP", "SR", "TX", "URN", "VR",
-]);
-const LOINC_RADIOLOGY = "LP29684-5";
-const LOINC_CARDIOLOGY = "LP29708-2";
-const LOINC_PATHOLOGY = "LP7839-6";
 
 /** LOINC codes of ECG and cardiac-function observations. */
 const CARDIAC_LOINC = new Set([
@@ -113,32 +125,6 @@ const CARDIAC_SNOMED = new Set([
   "433236007", // Transthoracic echocardiography
 ]);
 
-/** Common LOINC laboratory codes, for Observations that carry no category. */
-const LAB_LOINC = new Set([
-  "2339-0", "2345-7", "15074-8", // glucose
-  "4548-4", // HbA1c
-  "2093-3", "35200-5", // cholesterol
-  "2085-9", // HDL
-  "18262-6", "13457-7", "2089-1", // LDL
-  "2571-8", "35217-9", "3043-7", // triglycerides
-  "718-7", "789-8", "4544-3", "787-2", "785-6", "786-4", "777-3", "6690-2", "788-0", "21000-5", "32623-1", // CBC
-  "2160-0", "38483-4", "33914-3", "3094-0", "6299-2", // renal
-  "2951-2", "2823-3", "2075-0", "2028-9", "17861-6", "49765-1", // electrolytes
-  "1742-6", "1920-8", "6768-6", "1975-2", "2885-2", "1751-7", // liver
-  "5902-2", "6301-6", "3016-3", "3024-7", // coagulation, thyroid
-  "20570-8", "26464-8", "26515-7", // hematocrit, leukocytes, platelets
-]);
-/** LOINC lab panel codes (DiagnosticReport.code or panel Observation.code). */
-const LAB_PANEL_LOINC = new Set([
-  "57698-3", "24331-1", // lipid panel
-  "58410-2", "57021-8", "57782-5", // CBC
-  "24323-8", // comprehensive metabolic panel
-  "51990-0", "24320-4", // basic metabolic panel
-  "24362-6", // renal function panel
-  "24325-3", // hepatic function panel
-  "24356-8", // urinalysis complete
-  "5778-6", "5767-9", "5811-5", "5804-0", "5794-3", "25428-4", "20454-5", "33903-6", "5802-4", "5799-2", // urinalysis
-]);
 /** LOINC vital-sign codes (FHIR R4 vital signs profile), for Observations that carry no category. */
 const VITAL_LOINC = new Set([
   "85353-1", "9279-1", "8867-4", "2708-6", "59408-5", "8310-5", "8302-2", "9843-4", "29463-7", "39156-5",
@@ -163,8 +149,54 @@ function conceptText(concepts: CodeableConcept | CodeableConcept[] | undefined):
   return list.map((c) => [c.text ?? "", ...(c.coding ?? []).map((k) => k.display ?? "")].join(" ")).join(" ");
 }
 
-function observationCategory(o: Observation): Set<string> {
-  return new Set(codings(o.category).map((c) => c.code ?? ""));
+/** Whether a coding's system is `system`, or absent (category codes are often sent without one). */
+function inSystem(c: Coding, system: string): boolean {
+  return c.system === undefined || c.system === system;
+}
+
+/**
+ * The categories that `category` codes are evidence of (v2-0074, observation-category, LOINC
+ * Part codes); codes of other systems are no evidence. `General` in the set means a known code
+ * that names no category of ours (e.g. observation-category `survey`).
+ */
+function categoryEvidence(concepts: CodeableConcept | CodeableConcept[] | undefined): Set<RecordCategory> {
+  const out = new Set<RecordCategory>();
+  for (const c of codings(concepts)) {
+    const code = c.code;
+    if (code === undefined) continue;
+    const found =
+      (inSystem(c, V2_0074) ? V2_0074_CATEGORY[code] : undefined) ??
+      (inSystem(c, OBSERVATION_CATEGORY) ? OBSERVATION_CATEGORY_CATEGORY[code] : undefined) ??
+      (inSystem(c, LOINC) ? LOINC_PART_CATEGORY[code] : undefined);
+    if (found !== undefined) out.add(found);
+  }
+  return out;
+}
+
+/** The categories the LOINC classes of `concept`'s codes are evidence of. */
+function loincEvidence(concept: CodeableConcept | undefined): Set<RecordCategory> {
+  const out = new Set<RecordCategory>();
+  for (const c of codings(concept)) {
+    const found = c.system === LOINC && c.code !== undefined ? loincClassCategory(c.code) : undefined;
+    if (found !== undefined) out.add(found);
+  }
+  return out;
+}
+
+/** An Observation's known category codes (see {@link categoryEvidence}). */
+function observationCategory(o: Observation): Set<RecordCategory> {
+  return categoryEvidence(o.category);
+}
+
+/** Whether the code names an in-vitro test: a LOINC System axis (specimen) in its text. */
+function namesSpecimen(concept: CodeableConcept | undefined): boolean {
+  return SPECIMEN_TEXT.test(conceptText(concept));
+}
+
+/** Whether an Observation's value (or a component's) is a concentration per volume. */
+function hasConcentrationValue(o: Observation): boolean {
+  const quantities = [o.valueQuantity, ...(o.component ?? []).map((c) => c.valueQuantity)];
+  return quantities.some((q) => q !== undefined && (isConcentrationUnit(q.code) || isConcentrationUnit(q.unit)));
 }
 
 function isEcgCode(concept: CodeableConcept | undefined): boolean {
@@ -175,10 +207,10 @@ function isEcgCode(concept: CodeableConcept | undefined): boolean {
 }
 
 function isCardiacObservation(o: Observation): boolean {
-  if (isEcgCode(o.code)) return true;
+  if (observationCategory(o).has(RecordCategory.Cardiac) || isEcgCode(o.code)) return true;
   if (hasCode(o.code, LOINC, HEART_RATE)) {
     const byEcg = ECG_TEXT.test(conceptText(o.method)) || ECG_TEXT.test(o.device?.display ?? "");
-    if (byEcg || !observationCategory(o).has("vital-signs")) return true;
+    if (byEcg || !observationCategory(o).has(RecordCategory.VitalSigns)) return true;
   }
   const waveform = o.valueSampledData !== undefined || (o.component ?? []).some((c) => c.valueSampledData !== undefined);
   if (waveform && (o.component ?? []).some((c) => isEcgCode(c.code))) return true;
@@ -186,21 +218,28 @@ function isCardiacObservation(o: Observation): boolean {
 }
 
 function isCardiacReport(r: DiagnosticReport): boolean {
-  if (hasCode(r.category, V2_0074, V2_CARDIAC)) return true;
-  if (codings(r.category).some((c) => c.code === LOINC_CARDIOLOGY)) return true;
+  if (categoryEvidence(r.category).has(RecordCategory.Cardiac)) return true;
   return isEcgCode(r.code);
+}
+
+/** Specific (non-General) categories among `evidence`. */
+function specific(evidence: Set<RecordCategory>): Set<RecordCategory> {
+  evidence.delete(RecordCategory.General);
+  return evidence;
 }
 
 function isImagingReport(r: DiagnosticReport): boolean {
   if (r.imagingStudy?.length) return true;
-  if (hasCode(r.category, V2_0074, V2_IMAGING)) return true;
-  return codings(r.category).some((c) => c.code === LOINC_RADIOLOGY || c.code === "imaging");
+  const evidence = specific(categoryEvidence(r.category));
+  if (evidence.size > 0) return evidence.has(RecordCategory.Imaging);
+  return loincEvidence(r.code).has(RecordCategory.Imaging);
 }
 
 function isLabReport(r: DiagnosticReport): boolean {
-  if (hasCode(r.category, V2_0074, V2_LAB)) return true;
-  if (codings(r.category).some((c) => c.code === LOINC_PATHOLOGY || c.code === "laboratory")) return true;
-  return hasCode(r.code, LOINC, LAB_PANEL_LOINC);
+  const evidence = specific(categoryEvidence(r.category));
+  if (evidence.size > 0) return evidence.has(RecordCategory.Lab);
+  if (loincEvidence(r.code).has(RecordCategory.Lab)) return true;
+  return (r.specimen?.length ?? 0) > 0 || namesSpecimen(r.code);
 }
 
 function isNoteReport(r: DiagnosticReport): boolean {
@@ -213,14 +252,22 @@ function isDicom(attachment: Attachment | undefined): boolean {
 
 function isLabObservation(o: Observation): boolean {
   const category = observationCategory(o);
-  if (category.has("laboratory")) return true;
-  if (category.size > 0) return false;
-  return hasCode(o.code, LOINC, LAB_LOINC) || hasCode(o.code, LOINC, LAB_PANEL_LOINC);
+  if (category.size > 0) return category.has(RecordCategory.Lab);
+  const byCode = loincEvidence(o.code);
+  if (byCode.size > 0) return byCode.has(RecordCategory.Lab);
+  if (hasCode(o.code, LOINC, VITAL_LOINC)) return false;
+  return (o.specimen !== undefined) || namesSpecimen(o.code) || hasConcentrationValue(o);
+}
+
+function isImagingObservation(o: Observation): boolean {
+  const category = observationCategory(o);
+  if (category.size > 0) return category.has(RecordCategory.Imaging);
+  return loincEvidence(o.code).has(RecordCategory.Imaging);
 }
 
 function isVitalObservation(o: Observation): boolean {
   const category = observationCategory(o);
-  if (category.size > 0) return category.has("vital-signs");
+  if (category.size > 0) return category.has(RecordCategory.VitalSigns);
   return hasCode(o.code, LOINC, VITAL_LOINC);
 }
 
@@ -243,6 +290,8 @@ function isImagingEvidence(r: Resource): boolean {
       return true;
     case "DiagnosticReport":
       return isImagingReport(r);
+    case "Observation":
+      return isImagingObservation(r);
     case "DocumentReference":
       return (r as DocumentReference).content.some((c) => isDicom(c.attachment));
     case "Media":
@@ -273,6 +322,39 @@ function isLab(r: Resource): boolean {
   return r.resourceType === "Specimen";
 }
 
+/** Lookup key of a reference: `urn:uuid:...` as is, else its last `Type/id` segments. */
+function referenceKey(reference: string): string {
+  if (reference.startsWith("urn:uuid:")) return reference.toLowerCase();
+  return reference.split("/").slice(-2).join("/");
+}
+
+/**
+ * The laboratory resources among `clinical`: those with lab evidence of their own, plus the
+ * Observations without a category that a laboratory DiagnosticReport lists in `result` or a
+ * laboratory Observation lists in `hasMember` (transitively, within the record).
+ */
+function laboratoryResources(clinical: readonly Resource[]): Set<Resource> {
+  const labs = new Set(clinical.filter(isLab));
+  const byKey = new Map<string, Resource>();
+  for (const r of clinical) {
+    if (r.id === undefined) continue;
+    byKey.set(`${r.resourceType}/${r.id}`, r);
+    byKey.set(`urn:uuid:${r.id.toLowerCase()}`, r);
+  }
+  const queue = [...labs];
+  while (queue.length > 0) {
+    const r = queue.pop() as Resource;
+    const linked = r.resourceType === "DiagnosticReport" ? r.result : r.resourceType === "Observation" ? r.hasMember : undefined;
+    for (const ref of linked ?? []) {
+      const target = ref.reference === undefined ? undefined : byKey.get(referenceKey(ref.reference));
+      if (target?.resourceType !== "Observation" || labs.has(target) || observationCategory(target).size > 0) continue;
+      labs.add(target);
+      queue.push(target);
+    }
+  }
+  return labs;
+}
+
 const MEDICATION_TYPES = new Set(["MedicationRequest", "MedicationAdministration", "MedicationDispense", "MedicationStatement"]);
 const IMMUNIZATION_TYPES = new Set(["Immunization", "ImmunizationEvaluation", "ImmunizationRecommendation"]);
 
@@ -294,7 +376,7 @@ export function categorizeResources(resources: readonly Resource[]): RecordCateg
   if (clinical.length === 0 || clinical.some((r) => r.resourceType === "Composition")) return RecordCategory.General;
   if (clinical.some(isImagingEvidence)) return RecordCategory.Imaging;
   if (clinical.some(isCardiacEvidence)) return RecordCategory.Cardiac;
-  const labs = clinical.filter(isLab).length;
+  const labs = laboratoryResources(clinical).size;
   if (labs * 2 >= clinical.length) return RecordCategory.Lab;
   const all = (test: (r: Resource) => boolean): boolean => clinical.every(test);
   if (all((r) => r.resourceType === "Observation" && isVitalObservation(r))) return RecordCategory.VitalSigns;

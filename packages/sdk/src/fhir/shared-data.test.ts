@@ -21,7 +21,8 @@ import type { RecordDraft } from "./split.ts";
 import { fhirValidationIssues, loadFhirDefinitions } from "./validate.ts";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const DATA = path.resolve(REPO_ROOT, "../shared/data");
+/** The shared data: `MERIDIAN_SHARED_DATA`, else `../shared/data` beside the repository. */
+const DATA = process.env.MERIDIAN_SHARED_DATA ?? path.resolve(REPO_ROOT, "../shared/data");
 const present = existsSync(path.join(DATA, "fhir"));
 const SKIP = `../shared/data not found: ${DATA}`;
 
@@ -154,6 +155,31 @@ describe("shared data: FHIR", () => {
     assert.equal(category("DiagnosticReport-f201.json"), RecordCategory.Imaging);
     assert.equal(category("DocumentReference-example.json"), RecordCategory.Document);
     assert.equal(category("Bundle-xds.json"), RecordCategory.Document);
+  });
+
+  test("every HL7 R4 example that holds lab data is filed as Lab (a lab grant covers it)", async (t) => {
+    if (!present) return t.skip(SKIP);
+    // The lab examples of the official HL7 R4 set, by their content: CBC (v2-0074 HM, LOINC
+    // 58410-2), the General Health Profile, lipids, the microbiology culture (MB), the bone
+    // marrow report, the gingival-mass pathology report (PAT), glucose, erythrocytes,
+    // haemoglobin, creatinine (a local code, umol/L) and eGFR.
+    const lab = [
+      "Bundle-f001.json", "Bundle-ghp.json", "Bundle-lipids.json", "Bundle-lri-example.json", "Bundle-report.json",
+      "DiagnosticReport-gingival-mass.json", "Observation-f001.json", "Observation-f004.json", "Observation-f005.json",
+      "Observation-f204.json", "Observation-f205.json",
+    ];
+    const got = new Map<string, string>();
+    for (const file of list("fhir/hl7-r4-examples").filter((f) => f.endsWith(".json"))) {
+      const name = path.basename(file);
+      if (name === "Bundle-bundle-transaction.json") continue; // 5 Patients: refused as a record
+      const drafts = await recordDraftFromFile(readFileSync(file), { fileName: name });
+      got.set(name, drafts.map((d) => categoryName(d.category)).join(","));
+    }
+    for (const name of lab) assert.equal(got.get(name), "lab", name);
+    // and nothing else claims to be lab
+    assert.deepEqual([...got].filter(([name, c]) => c.includes("lab") && !lab.includes(name)), []);
+    assert.equal(got.get("DiagnosticReport-102.json"), "imaging", "DXA bone densitometry, LOINC class RAD");
+    t.diagnostic([...got].map(([name, c]) => `${name}: ${c}`).join("; "));
   });
 
   test("sensitive strings name each Synthea patient and skip code displays", (t) => {
