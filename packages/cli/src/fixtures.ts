@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Bundle, BundleEntry, Resource } from "@medplum/fhirtypes";
+import { minimalDicom, minimalPdf } from "@meridian/sdk/fhir/file-fixtures.ts";
 
 function uuid(n: number, p: number): string {
   return `00000000-0000-4000-8000-${String(p).padStart(4, "0")}${String(n).padStart(8, "0")}`;
@@ -58,30 +59,14 @@ function patientBundle(p: number, family: string, given: string, mrn: string): B
   return { resourceType: "Bundle", type: "transaction", entry: entries };
 }
 
-/** A minimal one-page PDF (about 600 bytes). */
+/** A minimal one-page PDF (about 600 bytes) that passes the SDK's PDF structure checks. */
 export function fixturePdf(): Uint8Array {
-  const body = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]/Contents 4 0 R/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n4 0 obj<</Length 44>>stream\nBT /F1 12 Tf 20 50 Td (Fixture lab report) Tj ET\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-  return new TextEncoder().encode(body);
+  return minimalPdf("Fixture lab report");
 }
 
-/** A minimal DICOM Part 10 file: 128-byte preamble, "DICM", a file meta group and a 4x4 image. */
+/** A minimal DICOM Part 10 file (Secondary Capture, a 4x4 image) that passes the SDK's DICOM checks. */
 export function fixtureDicom(): Uint8Array {
-  const parts: number[] = [...new Uint8Array(128), ...new TextEncoder().encode("DICM")];
-  const el = (group: number, elem: number, vr: string, value: Uint8Array) => {
-    const pad = value.length % 2 ? [...value, vr === "UI" ? 0 : 0x20] : [...value];
-    parts.push(group & 0xff, group >> 8, elem & 0xff, elem >> 8, vr.charCodeAt(0), vr.charCodeAt(1));
-    if (["OB", "OW", "SQ", "UN", "UT"].includes(vr)) parts.push(0, 0, pad.length & 0xff, (pad.length >> 8) & 0xff, (pad.length >> 16) & 0xff, pad.length >>> 24);
-    else parts.push(pad.length & 0xff, pad.length >> 8);
-    parts.push(...pad);
-  };
-  const text = (s: string) => new TextEncoder().encode(s);
-  const u16 = (n: number) => new Uint8Array([n & 0xff, n >> 8]);
-  el(0x0002, 0x0010, "UI", text("1.2.840.10008.1.2.1"));
-  el(0x0008, 0x0060, "CS", text("OT"));
-  el(0x0028, 0x0010, "US", u16(4));
-  el(0x0028, 0x0011, "US", u16(4));
-  el(0x7fe0, 0x0010, "OW", new Uint8Array(32).map((_, i) => i * 8));
-  return new Uint8Array(parts);
+  return minimalDicom();
 }
 
 /**

@@ -19,17 +19,13 @@ import {
   InvalidBase64Error,
   UnsupportedAttachmentError,
 } from "./errors.ts";
+import { minimalDicom, minimalPdf } from "./file-fixtures.ts";
 import { patientBundle } from "./test-fixtures.ts";
 import { validateFhirResource } from "./validate.ts";
 
-/** A minimal DICOM PS3.10 file: 128-byte preamble, "DICM", then a few bytes. */
-function dicom(): Uint8Array {
-  const bytes = new Uint8Array(300);
-  bytes.set(new TextEncoder().encode("DICM"), 128);
-  for (let i = 132; i < bytes.length; i++) bytes[i] = i % 251;
-  return bytes;
-}
-const pdf = (): Uint8Array => new TextEncoder().encode("%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n<<>>\nendobj\n%%EOF\n");
+/** A minimal DICOM PS3.10 file and a one-page PDF, both complete (see `file-fixtures.ts`). */
+const dicom = (): Uint8Array => minimalDicom();
+const pdf = (): Uint8Array => minimalPdf();
 
 function documentReference(bundle: Bundle): DocumentReference {
   const r = bundle.entry?.[0]?.resource;

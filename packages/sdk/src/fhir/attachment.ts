@@ -13,10 +13,11 @@
  */
 
 import type { Attachment, Binary, Bundle, DocumentReference, Patient, Reference, Resource } from "@medplum/fhirtypes";
+import { checkAttachmentStructure } from "./attachment-check.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { categorizeResources } from "./categorize.ts";
 import { AttachmentHashMismatchError, EmptyInputError, InputTooLargeError, UnsupportedAttachmentError } from "./errors.ts";
-import type { InvalidBase64Error } from "./errors.ts";
+import type { InvalidAttachmentError, InvalidBase64Error } from "./errors.ts";
 import { parseFhirJson } from "./parse.ts";
 import type { ParseFhirJsonOptions } from "./parse.ts";
 import { splitResource } from "./split.ts";
@@ -77,7 +78,11 @@ export interface AttachmentToRecordOptions {
 }
 
 /** The errors {@link attachmentToRecord} throws. */
-export type AttachmentToRecordErrorType = EmptyInputError | InputTooLargeError | UnsupportedAttachmentError;
+export type AttachmentToRecordErrorType =
+  | EmptyInputError
+  | InputTooLargeError
+  | UnsupportedAttachmentError
+  | InvalidAttachmentError;
 
 /** The errors {@link extractAttachment} throws. */
 export type ExtractAttachmentErrorType = AttachmentHashMismatchError | InvalidBase64Error;
@@ -109,6 +114,8 @@ async function sha1Base64(bytes: Uint8Array): Promise<string> {
  * @throws {@link EmptyInputError} for 0 bytes.
  * @throws {@link InputTooLargeError} above 64 MiB.
  * @throws {@link UnsupportedAttachmentError} when the file is neither DICOM nor PDF and no `contentType` is given.
+ * @throws `InvalidAttachmentError` when a DICOM or PDF file (detected or declared) is truncated or
+ *   bogus (see `attachment-check.ts`: parsed with `dicom-parser`; PDF trailer and, in Node, PDF.js).
  * @example
  * ```ts
  * const file = input.files[0]; // a browser File
@@ -125,6 +132,7 @@ export async function attachmentToRecord(bytes: Uint8Array, options: AttachmentT
   const detected = detectContentType(bytes);
   const contentType = options.contentType ?? detected;
   if (contentType === undefined) throw new UnsupportedAttachmentError({ source: fileName });
+  await checkAttachmentStructure(bytes, contentType, fileName);
 
   const now = new Date().toISOString();
   const date = options.date ?? now;
@@ -272,7 +280,8 @@ function looksLikeJson(bytes: Uint8Array, fileName: string): boolean {
  * @param bytes - The file.
  * @param options - `fileName` (required) and the attachment options.
  * @returns One or more drafts.
- * @throws {@link EmptyInputError}, {@link InputTooLargeError}, {@link UnsupportedAttachmentError}, and for JSON
+ * @throws {@link EmptyInputError}, {@link InputTooLargeError}, {@link UnsupportedAttachmentError},
+ *   `InvalidAttachmentError` (a truncated or bogus DICOM/PDF file), and for JSON
  *   `FhirParseError`, `NotFhirError`, `FhirValidationError`, `NotAPatientBundleError`, `UnsupportedBundleTypeError`,
  *   and `FhirDefinitionsNotLoadedError` (browsers, before the definitions are loaded). Errors arrive as rejections.
  * @example

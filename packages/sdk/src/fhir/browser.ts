@@ -73,6 +73,15 @@ export type {
   RecordDraftFromFileOptions,
   AttachmentFileSource,
 } from "./attachment.ts";
+export {
+  checkAttachmentStructure,
+  checkDicomStructure,
+  checkPdfStructure,
+  checkPdfDocument,
+  registerPdfDocumentCheck,
+} from "./attachment-check.ts";
+export type { PdfDocumentCheck } from "./attachment-check.ts";
+export { minimalDicom, minimalPdf } from "./file-fixtures.ts";
 export { sensitiveStrings } from "./sensitive.ts";
 export type { SensitiveStringsOptions } from "./sensitive.ts";
 export {
@@ -86,6 +95,7 @@ export {
   UnsupportedAttachmentError,
   AttachmentHashMismatchError,
   InvalidBase64Error,
+  InvalidAttachmentError,
   FhirDefinitionsNotLoadedError,
   FhirDefinitionsLoadError,
   MAX_ISSUES_IN_MESSAGE,

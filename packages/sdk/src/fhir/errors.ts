@@ -256,6 +256,48 @@ export class UnsupportedAttachmentError extends MeridianError {
   }
 }
 
+/** Parameters of {@link InvalidAttachmentError}. */
+export interface InvalidAttachmentErrorParameters {
+  /** The file format that was checked. */
+  format: "DICOM" | "PDF";
+  /** What is wrong, in fixed wording (tags, offsets, parser messages; never file content). */
+  reason: string;
+  /** Label of the input (file name) for the message. */
+  source?: string | undefined;
+  /** The parser's error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * A DICOM or PDF file that is truncated or not what its magic bytes claim: DICOM PS3.10
+ * without a parsable file meta header, Transfer Syntax, SOP Class/Instance UIDs, or with
+ * elements running past the end of the file or no pixel data in an image SOP class; a PDF
+ * (ISO 32000) without `%%EOF`, `startxref`, a cross-reference section or a document catalogue
+ * with at least one page.
+ */
+export class InvalidAttachmentError extends MeridianError {
+  override name = "InvalidAttachmentError" as const;
+  /** The file format that was checked. */
+  readonly format: "DICOM" | "PDF";
+  /** What is wrong. */
+  readonly reason: string;
+  /** Label of the input, when given. */
+  readonly source: string | undefined;
+
+  constructor({ format, reason, source, cause }: InvalidAttachmentErrorParameters) {
+    super(`${source ?? "The file"} is not a complete ${format} file: ${reason}.`, {
+      details: sourceDetail(source),
+      hint:
+        `The file is truncated or damaged: export it again from the source system, check that it opens in a ${format} ` +
+        "viewer, then add it again (`meridian add FILE`, or Add records in the web app).",
+      cause,
+    });
+    this.format = format;
+    this.reason = reason;
+    this.source = source;
+  }
+}
+
 /** Parameters of {@link AttachmentHashMismatchError}. */
 export interface AttachmentHashMismatchErrorParameters {
   /** Size of the extracted bytes. */
