@@ -20,6 +20,7 @@ import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.
 import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
 import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain/types.ts";
 import { recordDraftFromFile, summarizeInternationalPatientSummary } from "@meridian/sdk/fhir/index.ts";
+import { checkImport, DuplicateRecordError, PatientMismatchError } from "@meridian/sdk/import-check.ts";
 import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "@meridian/sdk/chain/governance.ts";
 import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain/consent.ts";
 import QRCode from "qrcode";
@@ -400,15 +401,24 @@ program.command("add <files...>")
   .description("add records from FHIR JSON files (Synthea bundles are split per encounter) or DICOM/PDF files")
   .option("--patient <address>", "add for this patient (needs their write consent); default: yourself")
   .option("--category <name>", "override the category detected from the FHIR content")
-  .action(action(async (files: string[], o: { patient?: string; category?: string }) => {
+  .option("--allow-duplicate", "store content that is already stored for this patient")
+  .option("--force", "store a file whose Patient does not match the patient's earlier records")
+  .addHelpText("after", "\nBefore storing, your earlier records are read (in memory) to refuse a file already stored and a file about another person.")
+  .action(action(async (files: string[], o: { patient?: string; category?: string; allowDuplicate?: boolean; force?: boolean }) => {
     const c = await client();
     try {
+      const patient = o.patient ? address(o.patient, "--patient") : undefined;
       const drafts = [];
       for (const f of files) drafts.push(...(await recordDraftFromFile(new Uint8Array(await readFile(f)), { fileName: path.basename(f) })));
+      const source = files.length === 1 ? path.basename(files[0]!) : `${files.length} files`;
+      const check = await checkImport(c, drafts, patient ? { patient } : {});
+      if (check.mismatches.length > 0 && !o.force) throw new PatientMismatchError({ mismatches: check.mismatches, source });
+      if (check.duplicates.length > 0 && !o.allowDuplicate) throw new DuplicateRecordError({ duplicates: check.duplicates, source });
+      if (check.unreadable > 0) log(`note: ${check.unreadable} earlier records are not readable with your keys and were not compared`);
       const bar = createProgress("add", drafts.length);
       const results = [];
       for (const d of drafts) {
-        const r = await c.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(d.resource)), category: o.category ? category(o.category) : d.category, ...(o.patient ? { patient: address(o.patient, "--patient") } : {}) });
+        const r = await c.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(d.resource)), category: o.category ? category(o.category) : d.category, ...(patient ? { patient } : {}) });
         results.push({ recordId: r.recordId, cid: r.cid, category: categoryName(o.category ? category(o.category) : d.category), bytes: r.bytes, gasUsed: r.gasUsed });
         bar.increment();
       }

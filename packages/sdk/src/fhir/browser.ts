@@ -82,6 +82,9 @@ export {
 } from "./attachment-check.ts";
 export type { PdfDocumentCheck } from "./attachment-check.ts";
 export { minimalDicom, minimalPdf } from "./file-fixtures.ts";
+export { comparePatients, patientsIn } from "./patient-match.ts";
+export type { PatientComparison, PatientField } from "./patient-match.ts";
+export { recordFingerprint, canonicalRecordContent } from "./fingerprint.ts";
 export { sensitiveStrings } from "./sensitive.ts";
 export type { SensitiveStringsOptions } from "./sensitive.ts";
 export {
