@@ -81,6 +81,15 @@ test("the patient uploads a Synthea bundle and a PDF, and opens them", async ({ 
   await page.getByTestId("record-row").last().getByRole("button", { name: "Open" }).click();
   await expect(page.getByTestId("verified")).toBeVisible();
   await shot(page, "patient-record");
+
+  // the same PDF again: the page asks before storing a second copy, and stores nothing on "Don't store"
+  const before = await page.getByTestId("record-row").count();
+  await page.getByLabel("Choose files").setInputFiles([files[1]!]);
+  const confirm = page.getByRole("alertdialog");
+  await expect(confirm).toContainText("1 record of this file is already stored", { timeout: 60_000 });
+  await confirm.getByRole("button", { name: "Don't store" }).click();
+  await expect(page.getByTestId("upload-skipped")).toContainText("fixture-report.pdf");
+  await expect(page.getByTestId("record-row")).toHaveCount(before);
 });
 
 test("a provider requests access, the patient approves with an expiry, the provider reads matching values", async ({ browser, baseURL }) => {

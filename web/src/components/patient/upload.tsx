@@ -5,6 +5,7 @@ import { useState } from "react";
 import type { Address } from "viem";
 import type { AddRecordStage, MeridianClient } from "@meridian/sdk/client.ts";
 import { fetchFhirDefinitionsLoader, loadFhirDefinitionsFrom, recordDraftFromFile } from "@meridian/sdk/fhir/browser.ts";
+import { checkImport, describeDifferingFields, type ImportCheckResult } from "@meridian/sdk/import-check.ts";
 import { categoryLabel } from "@/lib/format.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { ErrorText } from "../error-text.tsx";
@@ -15,6 +16,13 @@ const STAGES: { key: AddRecordStage; label: string }[] = [
   { key: "anchor", label: "Anchor" },
   { key: "confirmed", label: "Confirm" },
 ];
+
+/** A question the upload asks before storing a file (duplicate content, another person's data). */
+interface Confirmation {
+  file: string;
+  check: ImportCheckResult;
+  answer: (store: boolean) => void;
+}
 
 interface Progress {
   file: string;
@@ -27,19 +35,29 @@ interface Progress {
 /**
  * Upload a FHIR bundle (split per encounter), a lab result, or a file (PDF, DICOM, image) as
  * records. Everything is encrypted in this page before it leaves it; the server only stores
- * ciphertext. Pass `patient` to add records for a patient who gave write consent.
+ * ciphertext. Pass `patient` to add records for a patient who gave write consent. Before
+ * storing a file, the earlier records are decrypted here and compared (`checkImport`): a file
+ * already stored, or whose Patient is someone else, is stored only after the user confirms.
  */
 export function UploadRecords({ client, patient }: { client: MeridianClient; patient?: Address }) {
   const queryClient = useQueryClient();
   const [progress, setProgress] = useState<Progress | undefined>(undefined);
   const [error, setError] = useState<{ message: string; hint?: string } | undefined>(undefined);
   const [added, setAdded] = useState<string[]>([]);
-  const busy = progress !== undefined && progress.done < progress.total;
+  const [confirmation, setConfirmation] = useState<Confirmation | undefined>(undefined);
+  const [skipped, setSkipped] = useState<string[]>([]);
+  const busy = confirmation !== undefined || (progress !== undefined && progress.done < progress.total);
+
+  /** Asks before storing a file that duplicates stored content or names another person; resolves to the answer. */
+  function confirm(file: string, check: ImportCheckResult): Promise<boolean> {
+    return new Promise((resolve) => setConfirmation({ file, check, answer: (store) => { setConfirmation(undefined); resolve(store); } }));
+  }
 
   async function upload(files: FileList | null) {
     if (!files || files.length === 0) return;
     setError(undefined);
     setAdded([]);
+    setSkipped([]);
     for (const file of Array.from(files)) {
       try {
         const bytes = new Uint8Array(await file.arrayBuffer());
@@ -49,6 +67,14 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
           await loadFhirDefinitionsFrom(fetchFhirDefinitionsLoader(new URL("/medplum/", window.location.origin)));
         }
         const drafts = await recordDraftFromFile(bytes, { fileName: file.name });
+        // compare with the earlier records (decrypted here, in memory): same content, another person?
+        setProgress({ file: file.name, done: 0, total: drafts.length, stage: undefined, current: "Comparing with your earlier records…" });
+        const check = await checkImport(client, drafts, patient ? { patient } : {});
+        if ((check.duplicates.length > 0 || check.mismatches.length > 0) && !(await confirm(file.name, check))) {
+          setProgress(undefined);
+          setSkipped((list) => [...list, file.name]);
+          continue;
+        }
         setProgress({ file: file.name, done: 0, total: drafts.length, stage: undefined, current: "" });
         for (const [index, draft] of drafts.entries()) {
           setProgress({ file: file.name, done: index, total: drafts.length, stage: "encrypt", current: draft.title });
@@ -93,6 +119,29 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
           </ol>
         </div>
       ) : null}
+      {confirmation ? (
+        <div role="alertdialog" aria-labelledby="upload-confirm-title" aria-describedby="upload-confirm-text" className="confirm" data-testid="upload-confirm">
+          <h3 id="upload-confirm-title">Store {confirmation.file}?</h3>
+          <div id="upload-confirm-text">
+            {confirmation.check.mismatches.length > 0 ? (
+              <p>
+                The patient in this file does not match {patient ? "the patient's" : "your"} earlier records: the{" "}
+                {describeDifferingFields(confirmation.check.mismatches.flatMap((m) => m.differing))} differ. It may be another
+                person&apos;s data; anyone you share with would read it as {patient ? "the patient's" : "yours"}.
+              </p>
+            ) : null}
+            {confirmation.check.duplicates.length > 0 ? (
+              <p>
+                {confirmation.check.duplicates.length === 1 ? "1 record of this file is" : `${confirmation.check.duplicates.length} records of this file are`}{" "}
+                already stored. Storing {confirmation.check.duplicates.length === 1 ? "it" : "them"} again adds a second copy.
+              </p>
+            ) : null}
+          </div>
+          <button type="button" onClick={() => confirmation.answer(false)}>Don&apos;t store</button>{" "}
+          <button type="button" onClick={() => confirmation.answer(true)}>Store anyway</button>
+        </div>
+      ) : null}
+      {skipped.length > 0 ? <p data-testid="upload-skipped">Not stored: {skipped.join(", ")}</p> : null}
       {added.length > 0 ? <details><summary>{added.length} records added</summary><ul>{added.map((a, i) => <li key={i}>{a}</li>)}</ul></details> : null}
       <ErrorText error={error} />
     </section>
