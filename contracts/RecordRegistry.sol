@@ -27,10 +27,10 @@ import {PeerValidation} from "./PeerValidation.sol";
  * getters here: {IRecordRegistry} documents their formulas and the SDK computes them.
  */
 contract RecordRegistry is IRecordRegistry, EIP712 {
-    /// @dev The largest key epoch: keys are derived by key regression over at most this many epochs
-    /// (docs/keys.md; SDK `MAX_KEY_EPOCH`), so a patient can revoke category or all-records grants
-    /// this many times.
-    uint32 private constant MAX_KEY_EPOCH = 16_383;
+    /// @dev The largest key epoch, 2^30 - 1: 2^16 key generations of 2^14 epochs each, each a key
+    /// regression chain, linked by a second one-way chain (docs/keys.md; SDK `MAX_KEY_EPOCH`). At this
+    /// epoch {_advanceKeyEpoch} stops advancing but never reverts, so revocation always works.
+    uint32 private constant MAX_KEY_EPOCH = 1_073_741_823;
     /// @dev The longest emergency access, in seconds (SDK `MAX_EMERGENCY_ACCESS_SECONDS`).
     uint40 private constant MAX_EMERGENCY_ACCESS = 24 hours;
 
@@ -42,7 +42,9 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
     bytes32 private constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
 
     uint256 private constant MAX_CID_BYTES = 128;
-    uint256 private constant MAX_WRAPPED_KEY_BYTES = 512;
+    /// @dev Room for the largest wrapped key the SDK makes: a KEK bundle of generation > 0 (nine KEKs
+    /// and nine generation links, 576 bytes) sealed with HPKE (+48 bytes) is 624 bytes.
+    uint256 private constant MAX_WRAPPED_KEY_BYTES = 640;
 
     IProviderRegistry private immutable _providers;
 
@@ -489,22 +491,23 @@ contract RecordRegistry is IRecordRegistry, EIP712 {
             revert RecordRegistryNotGuardian(patient, guardian, level, GuardianLevel.View);
         }
         delete _guardians[patient][guardian];
-        // Removal must always work: at the last key epoch the guardian still loses every power and
-        // the read check, only new records cannot move to keys it never held (docs/consent.md).
-        uint32 epoch = _patients[patient].keyEpoch;
-        if (epoch < MAX_KEY_EPOCH) epoch = _advanceKeyEpoch(patient);
-        emit GuardianRemoved(patient, guardian, byGuardian, epoch);
+        emit GuardianRemoved(patient, guardian, byGuardian, _advanceKeyEpoch(patient));
     }
 
-    /// @dev Advances `patient`'s key epoch (after a grantee or guardian that held KEKs leaves).
+    /// @dev Advances `patient`'s key epoch (after a grantee or guardian that held KEKs leaves) and
+    /// returns the new one. Never reverts, so revoking and removing always work: at {MAX_KEY_EPOCH}
+    /// (reached only after 2^30 - 1 advances: about 3.8 * 10^13 gas of revocations at ~35k each) it leaves the
+    /// epoch as it is; the revoked party still loses the read check at once, only later records
+    /// stay under keys it may hold (docs/keys.md).
     function _advanceKeyEpoch(address patient) private returns (uint32 epoch) {
         Patient storage p = _patients[patient];
         epoch = p.keyEpoch;
-        if (epoch == MAX_KEY_EPOCH) revert RecordRegistryKeyEpochExhausted(patient);
-        unchecked {
-            epoch += 1;
+        if (epoch < MAX_KEY_EPOCH) {
+            unchecked {
+                epoch += 1;
+            }
+            p.keyEpoch = epoch;
         }
-        p.keyEpoch = epoch;
     }
 
     function _requireGuardian(address patient, GuardianLevel required) private view {

@@ -285,7 +285,7 @@ interface IRecordRegistry {
     error RecordRegistryInvalidScope(Scope scope, bytes32 target);
     /// @notice `expiresAt` is not in the future (`now` is the block time).
     error RecordRegistryInvalidExpiry(uint40 expiresAt, uint40 now);
-    /// @notice The wrapped key is empty or longer than 512 bytes.
+    /// @notice The wrapped key is empty or longer than 640 bytes.
     error RecordRegistryInvalidWrappedKey(uint256 length);
     /// @notice Grant `grantId` is not active (never issued, revoked or expired); from {revoke}: never
     /// issued or already revoked.
@@ -294,8 +294,6 @@ interface IRecordRegistry {
     error RecordRegistryRequestNotPending(bytes32 requestId, RequestStatus status);
     /// @notice The patient tried to grant write consent on request `requestId`, which asked for read only.
     error RecordRegistryWriteNotRequested(bytes32 requestId);
-    /// @notice The patient's key epoch reached its maximum, 16,383 (see {removeGuardian}, docs/keys.md).
-    error RecordRegistryKeyEpochExhausted(address patient);
 
     /// @notice The consent code is for chain `given`, this is chain `expected`.
     error RecordRegistryConsentWrongChain(uint256 expected, uint256 given);
@@ -368,7 +366,7 @@ interface IRecordRegistry {
      * @param scope `Record`, `Category` or `All`; `target` as described at {Scope}.
      * @param write Consent to anchor records in this scope (not allowed for `Record`).
      * @param expiresAt Unix time (seconds) after which the grant stops working; zero for none.
-     * @param wrappedKey The scope's key sealed to the grantee with HPKE (1..512 bytes).
+     * @param wrappedKey The scope's key sealed to the grantee with HPKE (1..640 bytes).
      * @dev Requirements: caller registered; `grantee` an active provider; a `Record` target is a
      * record of the caller; `expiresAt` zero or in the future. Emits {GrantIssued}.
      */
@@ -385,6 +383,8 @@ interface IRecordRegistry {
      * @notice Revokes the caller's grant to `grantee` over (`scope`, `target`). Revoking a
      * `Category` or `All` grant advances the caller's key epoch: later records use new keys. An
      * expired grant can be revoked too, to rotate keys away from its grantee (expiry alone does not).
+     * Revocation never fails for lack of key epochs: at the largest epoch, 2^30 - 1 (reached only
+     * after that many advances), the grant still ends at once and the epoch stays where it is.
      * @dev Requirements: the grant was issued and not revoked since (it may have expired).
      * Emits {GrantRevoked}.
      */
@@ -450,13 +450,13 @@ interface IRecordRegistry {
      * epoch change). `wrappedKey` is the patient's bundle of category KEKs at the current epoch
      * sealed with HPKE to the guardian's registered key, so a guardian reads what the patient reads.
      * @dev Requirements: caller and `guardian` registered; `guardian` not the caller; `level` not
-     * `None`; wrapped key 1..512 bytes. Emits {GuardianAppointed}.
+     * `None`; wrapped key 1..640 bytes. Emits {GuardianAppointed}.
      */
     function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external;
 
     /// @notice Removes the caller's guardian `guardian`. Like revoking an all-records grant, it
-    /// advances the caller's key epoch (unless it is already the largest, 16,383: removal still works,
-    /// and later records stay under that epoch's keys). Emits {GuardianRemoved}.
+    /// advances the caller's key epoch (unless it is already the largest, 2^30 - 1: removal still
+    /// works, and later records stay under that epoch's keys). Emits {GuardianRemoved}.
     function removeGuardian(address guardian) external;
 
     /// @notice The caller steps down as guardian of `patient`; advances the patient's key epoch
@@ -517,7 +517,7 @@ interface IRecordRegistry {
      * Emergency access opens whatever record the patient names as summary now (see
      * {setEmergencySummary}); the key released is that record's.
      * @dev Requirements: caller `patient` or its SHARE AND VIEW guardian; access open; wrapped key
-     * 1..512 bytes; a summary named (else {RecordRegistryNoEmergencySummary}). Emits
+     * 1..640 bytes; a summary named (else {RecordRegistryNoEmergencySummary}). Emits
      * {EmergencyKeyReleased} (and {GuardianActed} for a guardian).
      */
     function releaseEmergencyKey(address patient, address provider, bytes calldata wrappedKey) external;

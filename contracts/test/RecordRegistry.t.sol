@@ -15,8 +15,15 @@ import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
  */
 abstract contract RecordRegistryFixture is TestBase {
     uint256 internal constant T0 = 1_700_000_000;
-    /// @dev The documented largest key epoch (IRecordRegistry, docs/keys.md); not a getter.
-    uint32 internal constant MAX_KEY_EPOCH = 16_383;
+    /// @dev The documented largest key epoch, 2^30 - 1 (IRecordRegistry, docs/keys.md); not a getter.
+    uint32 internal constant MAX_KEY_EPOCH = 1_073_741_823;
+    /// @dev Epochs per key generation (docs/keys.md): the old, single chain's length.
+    uint32 internal constant GENERATION_EPOCHS = 16_384;
+    /// @dev The documented longest wrapped key (IRecordRegistry).
+    uint256 internal constant MAX_WRAPPED_KEY_BYTES = 640;
+    /// @dev Storage slot of `RecordRegistry._patients` (after EIP712's two string slots); checked
+    /// by {_setEpoch}, which reads the epoch back through {IRecordRegistry-getPatient}.
+    uint256 internal constant PATIENTS_SLOT = 2;
 
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
@@ -79,6 +86,16 @@ abstract contract RecordRegistryFixture is TestBase {
 
     function _epoch(address patient) internal view returns (uint32) {
         return registry.getPatient(patient).keyEpoch;
+    }
+
+    /// @dev Moves `patient`'s key epoch to `epoch` with `vm.store`, keeping its chain head (the
+    /// epoch is the top 32 bits of the {IRecordRegistry-Patient} slot it shares with the head).
+    function _setEpoch(address patient, uint32 epoch) internal {
+        bytes32 slot = bytes32(uint256(keccak256(abi.encode(patient, PATIENTS_SLOT))) + 1);
+        uint256 word = uint256(vm.load(address(registry), slot));
+        word = (word & ((uint256(1) << 224) - 1)) | (uint256(epoch) << 224);
+        vm.store(address(registry), slot, bytes32(word));
+        assertEq(_epoch(patient), epoch, "epoch moved");
     }
 
     /// @dev `author` anchors a fresh record of `patient` at the patient's current epoch.
@@ -351,30 +368,65 @@ contract RecordRegistryTest is RecordRegistryFixture {
     // ---------------------------------------------------------- key-epoch bound
 
     /**
-     * @dev The real thing: MAX_KEY_EPOCH category/all revocations (each after a re-issue), then one
-     * more is refused. The test contract is the patient, so no prank is needed in the loop.
+     * @dev The audit's exploit (issue 14, item 4), for real: a SHARE AND VIEW guardian runs a
+     * generation's worth of grant/revoke rounds (16,384, one more than the old single chain had
+     * epochs) and the patient can still revoke a category grant, which advances the epoch further.
      */
-    function test_KeyEpoch_ExhaustedAfterMaxRevocations() public {
-        registry.register(bytes32(uint256(1)));
-        uint32 max = MAX_KEY_EPOCH;
-        for (uint256 i = 0; i < max; ++i) {
-            registry.grant(HOSPITAL, ALL, bytes32(0), false, 0, hex"01");
-            registry.revoke(HOSPITAL, ALL, bytes32(0));
+    function test_KeyEpoch_GuardianRoundsCannotMakeGrantsIrrevocable() public {
+        address guardian = address(0x6A1);
+        vm.prank(guardian);
+        registry.register(keccak256("guardian x25519"));
+        vm.prank(ALICE);
+        registry.appointGuardian(guardian, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        vm.startPrank(guardian);
+        for (uint256 i = 0; i < GENERATION_EPOCHS; ++i) {
+            registry.grantAsGuardian(ALICE, LAB, ALL, bytes32(0), false, 0, hex"01");
+            registry.revokeAsGuardian(ALICE, LAB, ALL, bytes32(0));
         }
-        assertEq(_epoch(address(this)), max, "epoch at max");
-        registry.grant(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0, hex"01");
-        vm.expectRevert(
-            abi.encodeWithSelector(IRecordRegistry.RecordRegistryKeyEpochExhausted.selector, address(this))
-        );
+        vm.stopPrank();
+        assertEq(_epoch(ALICE), GENERATION_EPOCHS, "the guardian moved the epoch into generation 1");
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0);
+        vm.prank(ALICE);
         registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
-        // The refused revocation left the grant active (the whole call reverted) ...
-        assertTrue(registry.isGrantActive(address(this), HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab)), "kept");
-        // ... while record-scope revocations, which need no new epoch, still work.
-        bytes32 id =
-            registry.anchorRecord(address(this), hex"01", bytes32(uint256(1)), IRecordRegistry.Category.General, max);
-        registry.grant(HOSPITAL, RECORD, id, false, 0, hex"01");
+        assertEq(_epoch(ALICE), GENERATION_EPOCHS + 1, "the patient's revocation advanced it again");
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "revoked");
+    }
+
+    /**
+     * @dev At the largest epoch (reached here with `vm.store`; for real only after 2^30 - 1 advances)
+     * category, all-records and record revocations and guardian removal all still work and end access
+     * at once; the epoch stays at the largest value instead of reverting or wrapping.
+     */
+    function test_KeyEpoch_RevocationNeverRevertsAtMaxEpoch() public {
+        _setEpoch(ALICE, MAX_KEY_EPOCH - 1);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0);
+        _grant(ALICE, LAB, ALL, bytes32(0), false, 0);
+        vm.prank(ALICE);
+        registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "advanced to the largest epoch");
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IRecordRegistry.GrantRevoked(ALICE, LAB, _grantId(ALICE, LAB, ALL, bytes32(0)), MAX_KEY_EPOCH);
+        vm.prank(ALICE);
+        registry.revoke(LAB, ALL, bytes32(0));
+        assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "stays at the largest epoch");
+        assertFalse(registry.canRead(HOSPITAL, aliceLab), "category grant ended");
+        assertFalse(registry.canRead(LAB, aliceCardiac), "all-records grant ended");
+
+        bytes32 id = _anchor(ALICE, ALICE, IRecordRegistry.Category.General);
+        _grant(ALICE, HOSPITAL, RECORD, id, false, 0);
+        vm.prank(ALICE);
         registry.revoke(HOSPITAL, RECORD, id);
-        assertFalse(registry.canRead(HOSPITAL, id), "record grant revoked");
+        assertFalse(registry.canRead(HOSPITAL, id), "record grant ended");
+
+        address guardian = address(0x6A1);
+        vm.prank(guardian);
+        registry.register(keccak256("guardian x25519"));
+        vm.startPrank(ALICE);
+        registry.appointGuardian(guardian, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        registry.removeGuardian(guardian);
+        vm.stopPrank();
+        assertFalse(registry.canRead(guardian, id), "guardian removed");
+        assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "still the largest epoch");
     }
 }
 
@@ -441,7 +493,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         c.write = write;
         // Half the expiries near now (both sides), the rest anywhere in uint40.
         c.expiresAt = expiresAt % 2 == 0 ? uint40(bound(expiresAt, T0 - 10, T0 + 10)) : expiresAt;
-        c.wrappedKey = new bytes(bound(keyLength, 0, 600));
+        c.wrappedKey = new bytes(bound(keyLength, 0, MAX_WRAPPED_KEY_BYTES + 60));
 
         bytes memory expected = _expectedGrantError(c);
         if (expected.length != 0) vm.expectRevert(expected);
@@ -493,7 +545,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
                 IRecordRegistry.RecordRegistryInvalidExpiry.selector, c.expiresAt, uint40(block.timestamp)
             );
         }
-        if (c.wrappedKey.length == 0 || c.wrappedKey.length > 512) {
+        if (c.wrappedKey.length == 0 || c.wrappedKey.length > MAX_WRAPPED_KEY_BYTES) {
             return abi.encodeWithSelector(
                 IRecordRegistry.RecordRegistryInvalidWrappedKey.selector, c.wrappedKey.length
             );

@@ -94,8 +94,12 @@ library ValidationConsents {
  */
 abstract contract ConsentFixture is TestBase {
     uint256 internal constant T0 = 1_700_000_000;
-    /// @dev The documented largest key epoch (IRecordRegistry, docs/keys.md); not a getter.
-    uint32 internal constant MAX_KEY_EPOCH = 16_383;
+    /// @dev The documented largest key epoch, 2^30 - 1 (IRecordRegistry, docs/keys.md); not a getter.
+    uint32 internal constant MAX_KEY_EPOCH = 1_073_741_823;
+    /// @dev The documented longest wrapped key (IRecordRegistry).
+    uint256 internal constant MAX_WRAPPED_KEY_BYTES = 640;
+    /// @dev Storage slot of `RecordRegistry._patients` (after EIP712's two string slots).
+    uint256 internal constant PATIENTS_SLOT = 2;
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     uint256 internal constant ALICE_KEY = 0xA11CE;
     uint256 internal constant BOB_KEY = 0xB0B;
@@ -212,7 +216,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         c.write = c.scope != RECORD && write;
         c.expiresAt = expiresAt % 4 == 0 ? 0 : uint40(bound(expiresAt, T0 + 1, type(uint40).max));
         c.deadline = uint40(T0 + bound(deadlineAhead, 0, 3650 days));
-        bytes memory wrappedKey = new bytes(bound(keyLength, 1, 512));
+        bytes memory wrappedKey = new bytes(bound(keyLength, 1, MAX_WRAPPED_KEY_BYTES));
         wrappedKey[0] = 0x01;
         c.wrappedKeyHash = keccak256(wrappedKey);
         bytes memory signature = _sign(ALICE_KEY, c);
@@ -1684,9 +1688,9 @@ contract RecordRegistryConsentInvariantTest is TestBase {
 }
 
 /**
- * @notice Guardians when the patient's key epoch is exhausted. Removing a guardian (or stepping
- * down) advances the key epoch, except at the largest one (16,383): removal must always
- * work, so there it leaves the epoch as it is and the guardian still loses every power.
+ * @notice Guardians at the largest key epoch (2^30 - 1, reached here with `vm.store`). Removing a
+ * guardian (or stepping down) advances the key epoch, except at the largest one: removal must
+ * always work, so there it leaves the epoch as it is and the guardian still loses every power.
  */
 contract RecordRegistryConsentKeyEpochTest is ConsentFixture {
     address internal constant GUARDIAN = address(0x6A1);
@@ -1695,11 +1699,13 @@ contract RecordRegistryConsentKeyEpochTest is ConsentFixture {
         vm.prank(GUARDIAN);
         registry.register(bytes32(uint256(9)));
         uint32 max = MAX_KEY_EPOCH;
+        bytes32 slot = bytes32(uint256(keccak256(abi.encode(alice, PATIENTS_SLOT))) + 1);
+        uint256 word = uint256(vm.load(address(registry), slot));
+        vm.store(address(registry), slot, bytes32((word & ((uint256(1) << 224) - 1)) | (uint256(max - 1) << 224)));
+        assertEq(registry.getPatient(alice).keyEpoch, max - 1, "epoch moved near the largest");
         vm.startPrank(alice);
-        for (uint256 i = 0; i < max; ++i) {
-            registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.View, hex"01");
-            registry.removeGuardian(GUARDIAN);
-        }
+        registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.View, hex"01");
+        registry.removeGuardian(GUARDIAN);
         assertEq(registry.getPatient(alice).keyEpoch, max, "epoch at max");
         registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
         registry.removeGuardian(GUARDIAN);
