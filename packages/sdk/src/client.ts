@@ -15,7 +15,9 @@ import { bytesToHex, getAddress, hexToBytes, keccak256, toHex, type Address, typ
 import { CID } from "multiformats/cid";
 import { MeridianError } from "./errors.ts";
 import { ALL_CATEGORIES, categoryName, RecordCategory } from "./categories.ts";
-import { PatientKeyring, regressKek, kekFromBundle, encodeKekBundle } from "./keyring.ts";
+import {
+  PatientKeyring, categoryKeyFromBundle, encodeCategoryKey, encodeKekBundle, grantKek, regressCategoryKey, type CategoryKey,
+} from "./keyring.ts";
 import { buildInternationalPatientSummary, isInternationalPatientSummary } from "./fhir/ips.ts";
 import type { Bundle, Resource } from "@medplum/fhirtypes";
 import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
@@ -40,7 +42,7 @@ import {
 
 /** Where a patient's KEKs come from: the patient's own key ring, or a guardian's KEK bundle. */
 interface KekSource {
-  categoryKek(category: RecordCategory, epoch: number): Promise<Uint8Array>;
+  categoryKey(category: RecordCategory, epoch: number): Promise<CategoryKey>;
   kekBundle(epoch: number): Promise<Uint8Array>;
 }
 
@@ -242,12 +244,25 @@ export class MeridianClient {
     const grants = (await listGrantEvents(this.ctx, { patient, grantee: this.address })).reverse();
     for (const g of grants) {
       if (!g.write || g.keyEpoch !== keyEpoch) continue;
-      if (g.scope.kind === "category" && g.scope.category === category) return this.#unwrapGrant(g);
-      if (g.scope.kind === "all") return kekFromBundle(await this.#unwrapGrant(g), category);
+      if ((g.scope.kind === "category" && g.scope.category === category) || g.scope.kind === "all") return this.#grantKek(g, category, keyEpoch);
     }
     throw new MissingKeyError(`You hold no ${categoryName(category)} key of the patient's current key epoch (${keyEpoch}).`, {
       hint: "The patient revoked a grant since yours was issued: ask them to re-issue your write grant.",
     });
+  }
+
+  /**
+   * The KEK of (`category`, `epoch`) from a category or all-records grant `g` issued at an epoch
+   * >= `epoch` (its payload: `keyring.ts`); the unwrapped payload is zeroed after use.
+   */
+  async #grantKek(g: GrantEvent, category: RecordCategory, epoch: number): Promise<Uint8Array> {
+    if (g.scope.kind === "record") throw new MissingKeyError("A one-record grant carries no KEK.");
+    const payload = await this.#unwrapGrant(g);
+    try {
+      return grantKek({ scope: g.scope.kind, payload, grantEpoch: g.keyEpoch, category, epoch });
+    } finally {
+      payload.fill(0);
+    }
   }
 
   /** Unwraps the key a grant carries with the grantee key version it was wrapped to. */
@@ -362,18 +377,15 @@ export class MeridianClient {
         return { plaintext: await openRecord({ envelope, key: { dek: await this.#unwrapGrant(g) }, context }), anchor, via: "record-grant" };
       }
       if (g.keyEpoch < anchor.keyEpoch) continue;
-      if (g.scope.kind === "category" && g.scope.category === anchor.category) {
-        const kek = regressKek(await this.#unwrapGrant(g), g.keyEpoch, anchor.keyEpoch);
-        return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "category-grant" };
-      }
-      if (g.scope.kind === "all") {
-        const kek = regressKek(kekFromBundle(await this.#unwrapGrant(g), anchor.category), g.keyEpoch, anchor.keyEpoch);
-        return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "all-grant" };
+      if ((g.scope.kind === "category" && g.scope.category === anchor.category) || g.scope.kind === "all") {
+        const kek = await this.#grantKek(g, anchor.category, anchor.keyEpoch);
+        return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: g.scope.kind === "all" ? "all-grant" : "category-grant" };
       }
     }
     const [appointment] = await listGuardianships(this.ctx, { patient: anchor.patient, guardian: me });
     if (appointment) {
-      const kek = await (await this.#guardianKekSource(appointment)).categoryKek(anchor.category, anchor.keyEpoch);
+      const { kek, link } = await (await this.#guardianKekSource(appointment)).categoryKey(anchor.category, anchor.keyEpoch);
+      link?.fill(0);
       return { plaintext: await openRecord({ envelope, key: { kek }, context }), anchor, via: "guardian" };
     }
     const release = (await listEmergencyKeyReleases(this.ctx, { provider: me, patient: anchor.patient })).find((r) => r.recordId.toLowerCase() === recordId.toLowerCase());
@@ -401,18 +413,18 @@ export class MeridianClient {
     return this.#guardianKekSource(appointment);
   }
 
-  /** The KEKs a guardian appointment carries: its bundle, regressed to any epoch up to the one it was wrapped at. */
+  /** The keys a guardian appointment carries: its bundle, regressed to any epoch up to the one it was wrapped at. */
   async #guardianKekSource(appointment: Guardianship): Promise<KekSource> {
     const bundle = await this.#unwrapGuardianBundle(appointment);
-    const kek = (category: RecordCategory, epoch: number) => {
+    const key = (category: RecordCategory, epoch: number) => {
       if (epoch > appointment.keyEpoch) {
         throw new MissingKeyError(`Your guardian key is of key epoch ${appointment.keyEpoch}; the patient's records are now at ${epoch}.`, { hint: "The patient (or its app) must re-key you: appoint you again at your level." });
       }
-      return regressKek(kekFromBundle(bundle, category), appointment.keyEpoch, epoch);
+      return regressCategoryKey(categoryKeyFromBundle(bundle, category, appointment.keyEpoch), epoch);
     };
     return {
-      categoryKek: async (category, epoch) => kek(category, epoch),
-      kekBundle: async (epoch) => encodeKekBundle(new Map(ALL_CATEGORIES.map((c) => [c, kek(c, epoch)] as const))),
+      categoryKey: async (category, epoch) => key(category, epoch),
+      kekBundle: async (epoch) => encodeKekBundle(ALL_CATEGORIES.map((c) => key(c, epoch))),
     };
   }
 
@@ -425,14 +437,15 @@ export class MeridianClient {
   /** The data key of record `anchor`, opened with `patient`'s KEKs held by this account. */
   async #recordDek(anchor: RecordAnchor): Promise<Uint8Array> {
     const source = await this.#kekSource(anchor.patient);
-    return unwrapDek(await this.#fetchEnvelope(anchor), await source.categoryKek(anchor.category, anchor.keyEpoch));
+    const { kek } = await source.categoryKey(anchor.category, anchor.keyEpoch);
+    return unwrapDek(await this.#fetchEnvelope(anchor), kek);
   }
 
   /** The key a grant over `scope` of `patient` carries, at the patient's key epoch `keyEpoch`. */
   async #scopeKey(patient: Address, scope: GrantScope, keyEpoch: number): Promise<Uint8Array> {
     const source = await this.#kekSource(patient);
     switch (scope.kind) {
-      case "category": return source.categoryKek(scope.category, keyEpoch);
+      case "category": return encodeCategoryKey(await source.categoryKey(scope.category, keyEpoch));
       case "all": return source.kekBundle(keyEpoch);
       case "record": {
         const anchor = await getRecordAnchor(this.ctx, scope.recordId);
@@ -454,7 +467,12 @@ export class MeridianClient {
     const recipientPublicKey = await this.#providerKey(grantee);
     const { target } = encodeScope(scope);
     const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient, grantee, scope: scope.kind, target, keyEpoch });
-    return bytesToHex(await wrapKey({ recipientPublicKey, key: await this.#scopeKey(patient, scope, keyEpoch), info }));
+    const key = await this.#scopeKey(patient, scope, keyEpoch);
+    try {
+      return bytesToHex(await wrapKey({ recipientPublicKey, key, info }));
+    } finally {
+      key.fill(0); // a DEK or a key payload of keyring.ts, ours to clear
+    }
   }
 
   /** Whether `patient` is this account (so it acts as the patient, not as a guardian). */
@@ -594,7 +612,9 @@ export class MeridianClient {
     const [me, guardian] = await Promise.all([getPatient(this.ctx, this.address), getPatient(this.ctx, p.guardian)]);
     if (!guardian.registered) throw new NotRegisteredError("The guardian has no Meridian account yet.", { details: p.guardian, hint: "Ask them to register (`meridian register`, or Register in the app): it publishes the key their guardian key is wrapped to." });
     const info = wrapInfo({ chainId: this.ctx.deployment.chainId, contract: this.ctx.deployment.recordRegistry, patient: this.address, grantee: p.guardian, scope: "all", target: toHex(0, { size: 32 }), keyEpoch: me.keyEpoch });
-    const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey: guardian.encryptionKey, key: await (await this.#ring()).kekBundle(me.keyEpoch), info }));
+    const bundle = await (await this.#ring()).kekBundle(me.keyEpoch);
+    const wrappedKey = bytesToHex(await wrapKey({ recipientPublicKey: guardian.encryptionKey, key: bundle, info }));
+    bundle.fill(0);
     return appointGuardian(this.ctx, { guardian: p.guardian, level: p.level, wrappedKey });
   }
 

@@ -14,7 +14,7 @@
  * @module
  */
 import { bytesToHex, hexToBytes, type Address, type Hex } from "viem";
-import { kekFromBundle, regressKek } from "./keyring.ts";
+import { grantKek } from "./keyring.ts";
 import { AccessDeniedError, MissingKeyError, NotRegisteredError, type MeridianClient } from "./client.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { openRecord, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
@@ -55,10 +55,10 @@ export async function authorDataKey(client: MeridianClient, anchor: RecordAnchor
   for (const g of grants) {
     if (g.scope.kind === "record" && same(g.scope.recordId, anchor.recordId)) return unwrapGrant(client, g);
     if (g.keyEpoch < anchor.keyEpoch) continue;
-    let kek: Uint8Array | undefined;
-    if (g.scope.kind === "category" && g.scope.category === anchor.category) kek = regressKek(await unwrapGrant(client, g), g.keyEpoch, anchor.keyEpoch);
-    else if (g.scope.kind === "all") kek = regressKek(kekFromBundle(await unwrapGrant(client, g), anchor.category), g.keyEpoch, anchor.keyEpoch);
-    if (kek) {
+    if ((g.scope.kind === "category" && g.scope.category === anchor.category) || g.scope.kind === "all") {
+      const payload = await unwrapGrant(client, g);
+      const kek = grantKek({ scope: g.scope.kind, payload, grantEpoch: g.keyEpoch, category: anchor.category, epoch: anchor.keyEpoch });
+      payload.fill(0);
       envelope ??= await client.fetchRecordEnvelope(anchor);
       return unwrapDek(envelope, kek);
     }

@@ -70,11 +70,12 @@ export class KeyUnwrapError extends MeridianError {
   }
 }
 
-/** An HPKE-wrapped key that is not {@link WRAPPED_KEY_BYTES} long; see {@link KeyUnwrapError}. */
+/** An HPKE-wrapped key of a length `wrapKey` never makes (`WRAPPED_KEY_LENGTHS`); see {@link KeyUnwrapError}. */
 export class WrappedKeyFormatError extends KeyUnwrapError {
   override name = "WrappedKeyFormatError" as const;
-  constructor(actual: number, expected: number, parameters: MeridianErrorParameters = {}) {
-    super(`Wrapped key is ${actual} bytes; expected ${expected} bytes (32-byte HPKE enc + 48-byte sealed key).`, {
+  constructor(actual: number, expected: number | readonly number[], parameters: MeridianErrorParameters = {}) {
+    const lengths = typeof expected === "number" ? `${expected}` : `one of ${expected.join(", ")}`;
+    super(`Wrapped key is ${actual} bytes; expected ${lengths} bytes (32-byte HPKE enc + sealed key + 16-byte tag).`, {
       hint: "Pass the wrapped key exactly as stored on chain; if it came from the chain, ask the patient to grant access again.",
       ...parameters,
     });

@@ -1,11 +1,13 @@
 /**
- * Wrapping 32-byte keys (KEKs and DEKs) to a recipient's X25519 public key with HPKE
+ * Wrapping keys (DEKs, category keys and KEK bundles) to a recipient's X25519 public key with HPKE
  * (RFC 9180) base mode, suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM
  * (KEM 0x0020, KDF 0x0001, AEAD 0x0002), using `@hpke/core` on WebCrypto.
  *
- * A wrapped key is `enc (32 bytes) || AES-256-GCM(key) (32 + 16 bytes)` = 80 bytes, and is
- * bound by HPKE `info` to its use ({@link wrapInfo}): chain, contract, patient, grantee,
- * scope, target and key epoch. It can only be opened by that grantee, for that use.
+ * A wrapped key is `enc (32 bytes) || AES-256-GCM(key) (key + 16 bytes)`: 80 bytes for a DEK or a
+ * generation-0 category key, 112 for a category key of a later generation, 336 or 624 for a KEK
+ * bundle (the payloads are defined in `keyring.ts`). It is bound by HPKE `info` to its use
+ * ({@link wrapInfo}): chain, contract, patient, grantee, scope, target and key epoch. It can only
+ * be opened by that grantee, for that use.
  *
  * @module
  */
@@ -17,17 +19,20 @@ import { InvalidContextError, InvalidPublicKeyError, KeyUnwrapError, WrappedKeyF
 import { parsePublicKey } from "./keys.ts";
 import type { UserKeys } from "./keys.ts";
 import { assertAddress, assertInteger, assertKey, bufferSource, bytes32, KEY_BYTES, utf8 } from "./internal.ts";
+import { KEY_PAYLOAD_BYTES } from "../keyring.ts";
 
 /** Length in bytes of the HPKE encapsulated key `enc` (an X25519 public key). */
 export const HPKE_ENC_BYTES = 32;
 /** Length in bytes of a wrapped 32-byte key: `enc` (32) + ciphertext (32) + GCM tag (16). */
 export const WRAPPED_KEY_BYTES = 80;
-/** Bytes of a wrapped all-categories KEK bundle (288 bytes, see `keyring.ts`): enc (32) || sealed bundle (304). */
+/** Bytes of a wrapped generation-0 KEK bundle (288 bytes, see `keyring.ts`): enc (32) || sealed bundle (304). */
 export const WRAPPED_KEY_BUNDLE_BYTES = 336;
-/** Lengths of what may be wrapped: one 32-byte key, or a 288-byte bundle of nine KEKs. */
-const WRAPPABLE_BYTES = [KEY_BYTES, 288] as const;
 /** HPKE AEAD tag bytes (AES-256-GCM). */
 const TAG_BYTES = 16;
+/** Lengths of what may be wrapped: the key payloads of `keyring.ts` (`KEY_PAYLOAD_BYTES`). */
+const WRAPPABLE_BYTES = KEY_PAYLOAD_BYTES;
+/** Lengths of a wrapped key: each wrappable length plus `enc` and the tag (80, 112, 336, 624). */
+export const WRAPPED_KEY_LENGTHS: readonly number[] = WRAPPABLE_BYTES.map((n) => HPKE_ENC_BYTES + n + TAG_BYTES);
 
 const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
 
@@ -92,19 +97,19 @@ export function wrapInfo(context: WrapContext): Uint8Array {
 export interface WrapKeyParameters {
   /** The grantee's 32-byte X25519 public key (raw bytes or its on-chain `bytes32` hex). */
   recipientPublicKey: Hex | Uint8Array;
-  /** The 32-byte key to wrap (a KEK or a DEK). */
+  /** The key to wrap: a DEK (32 bytes) or a key payload of `keyring.ts` (32, 64, 288 or 576 bytes). */
   key: Uint8Array;
   /** HPKE `info` binding the key to its use; build it with {@link wrapInfo}. */
   info: Uint8Array;
 }
 
 /**
- * Wraps a 32-byte key to a recipient with HPKE base mode single-shot `Seal` (RFC 9180 §6.1).
+ * Wraps a key to a recipient with HPKE base mode single-shot `Seal` (RFC 9180 §6.1).
  * Each call uses a fresh ephemeral key, so wrapping the same key twice gives different bytes.
  *
- * @returns {@link WRAPPED_KEY_BYTES} (80) bytes: `enc` (32) || sealed key (48).
+ * @returns `enc` (32) || sealed key (key + 16): {@link WRAPPED_KEY_BYTES} (80) bytes for a 32-byte key.
  * @throws {InvalidPublicKeyError} when the recipient key is not a 32-byte non-zero, usable X25519 key.
- * @throws {InvalidKeyLengthError} when `key` is not 32 bytes.
+ * @throws {InvalidKeyLengthError} when `key` is not one of the payload lengths (32, 64, 288, 576 bytes).
  * @example
  * ```ts
  * const info = wrapInfo({ chainId, contract, patient, grantee, scope: "category", target: pad(toHex(2)), keyEpoch: 0 });
@@ -114,7 +119,7 @@ export interface WrapKeyParameters {
 export async function wrapKey(parameters: WrapKeyParameters): Promise<Uint8Array> {
   const { recipientPublicKey, key, info } = parameters;
   const publicKeyBytes = parsePublicKey(recipientPublicKey);
-  if (!(WRAPPABLE_BYTES as readonly number[]).includes(key?.length)) assertKey("Key to wrap", key, KEY_BYTES);
+  if (!WRAPPABLE_BYTES.includes(key?.length)) assertKey("Key to wrap", key, KEY_BYTES);
   let sealed: { ct: ArrayBuffer; enc: ArrayBuffer };
   try {
     const publicKey = await suite.kem.deserializePublicKey(bufferSource(publicKeyBytes));
@@ -134,7 +139,7 @@ export async function wrapKey(parameters: WrapKeyParameters): Promise<Uint8Array
 export interface UnwrapKeyParameters {
   /** The grantee's keys (from `deriveUserKeys`). */
   recipient: UserKeys;
-  /** The 80-byte wrapped key from {@link wrapKey}. */
+  /** The wrapped key from {@link wrapKey} (one of {@link WRAPPED_KEY_LENGTHS}). */
   wrapped: Uint8Array;
   /** The same `info` the key was wrapped with ({@link wrapInfo}). */
   info: Uint8Array;
@@ -143,15 +148,15 @@ export interface UnwrapKeyParameters {
 /**
  * Opens a key wrapped by {@link wrapKey} (HPKE base mode single-shot `Open`, RFC 9180 §6.1).
  *
- * @returns the 32-byte key.
- * @throws {WrappedKeyFormatError} (a {@link KeyUnwrapError}) when `wrapped` is not 80 bytes.
+ * @returns the key (32, 64, 288 or 576 bytes; see `keyring.ts`).
+ * @throws {WrappedKeyFormatError} (a {@link KeyUnwrapError}) when `wrapped` is not one of {@link WRAPPED_KEY_LENGTHS}.
  * @throws {KeyUnwrapError} when the key was wrapped to another account, with another `info`,
  *   or its bytes were changed.
  */
 export async function unwrapKey(parameters: UnwrapKeyParameters): Promise<Uint8Array> {
   const { recipient, wrapped, info } = parameters;
-  if (!(wrapped instanceof Uint8Array) || (wrapped.length !== WRAPPED_KEY_BYTES && wrapped.length !== WRAPPED_KEY_BUNDLE_BYTES)) {
-    throw new WrappedKeyFormatError(wrapped instanceof Uint8Array ? wrapped.length : 0, WRAPPED_KEY_BYTES);
+  if (!(wrapped instanceof Uint8Array) || !WRAPPED_KEY_LENGTHS.includes(wrapped.length)) {
+    throw new WrappedKeyFormatError(wrapped instanceof Uint8Array ? wrapped.length : 0, WRAPPED_KEY_LENGTHS);
   }
   const source = bufferSource(wrapped);
   let opened: ArrayBuffer;
@@ -164,6 +169,6 @@ export async function unwrapKey(parameters: UnwrapKeyParameters): Promise<Uint8A
     throw new KeyUnwrapError(undefined, { cause });
   }
   const key = new Uint8Array(opened);
-  if (!(WRAPPABLE_BYTES as readonly number[]).includes(key.length)) throw new KeyUnwrapError(`The unwrapped key is ${key.length} bytes; expected ${KEY_BYTES} bytes.`);
+  if (!WRAPPABLE_BYTES.includes(key.length)) throw new KeyUnwrapError(`The unwrapped key is ${key.length} bytes; expected one of ${WRAPPABLE_BYTES.join(", ")} bytes.`);
   return key;
 }
