@@ -12,6 +12,8 @@ import {
   publicKeyToBytes32,
 } from "./keys.ts";
 import { InvalidContextError, InvalidKeyLengthError, InvalidPublicKeyError, InvalidSignatureError } from "./errors.ts";
+import { PatientKeyring } from "../keyring.ts";
+import { RecordCategory } from "../categories.ts";
 
 // Hardhat / Anvil account #0 (mnemonic "test test ... junk", m/44'/60'/0'/0/0): a public
 // test key. Never use it on a real network.
@@ -59,8 +61,8 @@ describe("deriveUserKeys", () => {
     const a = await deriveUserKeys(first);
     const b = await deriveUserKeys(second);
     assert.equal(a.publicKey, b.publicKey);
-    assert.deepEqual(a.rootSecret, b.rootSecret);
-    assert.equal(a.rootSecret.length, 32);
+    const kek = async (k: typeof a) => new PatientKeyring(k.rootSecret).categoryKek(RecordCategory.Lab, 0);
+    assert.deepEqual(await kek(a), await kek(b));
     assert.match(a.publicKey, /^0x[0-9a-f]{64}$/);
     assert.deepEqual(publicKeyFromUserKeys(a), hexToBytes(a.publicKey));
     assert.equal(a.keyPair.privateKey.extractable, false);
@@ -104,6 +106,20 @@ describe("deriveUserKeys", () => {
     await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}` as Hex), InvalidSignatureError); // EIP-2098 compact form
     await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}05` as Hex), /recovery byte v = 5/);
     await assert.rejects(deriveUserKeys("hello" as Hex), InvalidSignatureError);
+  });
+});
+
+describe("key material stays inside WebCrypto", () => {
+  it("holds the root secret and the X25519 private key as non-extractable keys", async () => {
+    const keys = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address })));
+    assert.ok(keys.rootSecret instanceof CryptoKey);
+    assert.equal(keys.rootSecret.extractable, false);
+    assert.equal(keys.rootSecret.algorithm.name, "HKDF");
+    assert.deepEqual(keys.rootSecret.usages, ["deriveBits"]);
+    await assert.rejects(crypto.subtle.exportKey("raw", keys.rootSecret));
+    assert.equal(keys.keyPair.privateKey.extractable, false);
+    await assert.rejects(crypto.subtle.exportKey("pkcs8", keys.keyPair.privateKey));
+    assert.equal(Object.values(keys).some((v) => v instanceof Uint8Array), false, "no raw key bytes");
   });
 });
 

@@ -1,22 +1,27 @@
 /**
- * Meridian key derivation. A user's encryption keys come from one EIP-712 signature:
+ * Meridian key derivation: an account's X25519 key pair and root secret come from one EIP-712
+ * signature, so nothing needs to be stored.
  *
  * ```text
- * signature   = signTypedData(keyDerivationTypedData(...))          (EIP-712, RFC 6979 deterministic)
- * rootSecret  = HKDF-SHA256(ikm = signature, salt = "meridian/v1/root", info = "root")   32 bytes
- * x25519 IKM  = HKDF-SHA256(ikm = rootSecret, salt = "", info = "x25519")                  32 bytes
+ * signature   = signTypedData(keyDerivationTypedData(...))             EIP-712; RFC 6979 deterministic
+ * root bytes  = HKDF-SHA256(ikm = signature, salt = "meridian/v1/root", info = "root")   32 bytes
+ * rootSecret  = root bytes imported as a non-extractable WebCrypto HKDF key (bytes zeroed)
+ * x25519 IKM  = HKDF-SHA256(ikm = rootSecret, salt = "", info = "x25519")                32 bytes
  * key pair    = DeriveKeyPair(x25519 IKM)   DHKEM(X25519, HKDF-SHA256), RFC 9180 §7.1.3
- * master KEK  = HKDF-SHA256(rootSecret, info = "meridian/v1/kek/master/<epoch>")          32 bytes
- * category KEK= HKDF-SHA256(masterKek,  info = "meridian/v1/kek/category/<category>")     32 bytes
+ *               (private key re-imported as a non-extractable WebCrypto X25519 key)
  * ```
  *
- * secp256k1 signatures by viem local accounts, MetaMask (`eth_signTypedData_v4`) and hardware
- * wallets are deterministic (RFC 6979), so the same account on the same chain and contract
- * always gets the same keys and nothing needs to be stored.
+ * The public key is what the chain holds (`RecordRegistry.register`,
+ * `ProviderRegistry.setEncryptionKey`). The root secret derives the patient's key-encryption keys
+ * (KEKs): per category, key regression within key generations linked by a second hash chain,
+ * `keyring.ts` (`PatientKeyring`). Grants carry a record's DEK, a category's KEK (with its
+ * generation link after the first generation) or the bundle of all nine, wrapped with HPKE
+ * (`hpke.ts`). The `version` field numbers a provider's rotated keys; patients use 1.
  *
- * Grants: "all records" shares the epoch's master KEK, "category" shares that category's KEK,
- * "one record" shares the record's DEK. Revocation bumps the epoch, so later records use
- * new KEKs the revoked grantee never saw.
+ * secp256k1 signatures by viem local accounts and MetaMask (`eth_signTypedData_v4`) are
+ * deterministic (RFC 6979), so the same account on the same chain and contract always gets the
+ * same keys. A wallet that signs otherwise gets other keys each time: `MeridianClient.keys()`
+ * compares the derived public key with the one on chain and refuses a mismatch.
  *
  * @module
  */
@@ -103,8 +108,11 @@ export interface UserKeys {
   publicKey: Hex;
   /** The X25519 key pair as WebCrypto keys (private key non-extractable), used for HPKE. */
   keyPair: CryptoKeyPair;
-  /** 32-byte root secret from which the KEKs are derived. Secret: never log or persist it. */
-  rootSecret: Uint8Array;
+  /**
+   * The 256-bit root secret from which the KEKs are derived, as a non-extractable WebCrypto HKDF
+   * key (usage `deriveBits`): code can derive from it but never read it back.
+   */
+  rootSecret: CryptoKey;
 }
 
 const kem = new DhkemX25519HkdfSha256();
@@ -132,12 +140,17 @@ export async function deriveUserKeys(signature: Hex): Promise<UserKeys> {
   else if (v !== 27 && v !== 28) {
     throw new InvalidSignatureError(`The key-derivation signature has recovery byte v = ${v}; expected 27 or 28 (or 0 or 1).`);
   }
-  const rootSecret = await hkdfSha256(sig, utf8("meridian/v1/root"), utf8("root"));
+  const rootBytes = await hkdfSha256(sig, utf8("meridian/v1/root"), utf8("root"));
   sig.fill(0);
-  const ikm = await hkdfSha256(rootSecret, new Uint8Array(0), utf8("x25519"));
+  const rootSecret = await crypto.subtle.importKey("raw", rootBytes, "HKDF", false, ["deriveBits"]);
+  rootBytes.fill(0);
+  const ikm = new Uint8Array(await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8("x25519") }, rootSecret, 8 * KEY_BYTES,
+  ));
   const derived = await kem.deriveKeyPair(ikm);
   ikm.fill(0);
-  // Re-import the private key as non-extractable so it cannot be read back out of WebCrypto.
+  // @hpke/core's DeriveKeyPair returns an extractable private key: re-import it as non-extractable
+  // (HPKE Open accepts it) and drop the extractable one, so it cannot be read back out of WebCrypto.
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", derived.privateKey));
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, false, ["deriveBits"]);
   pkcs8.fill(0);
