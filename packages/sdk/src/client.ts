@@ -20,7 +20,7 @@ import {
 } from "./keyring.ts";
 import { buildInternationalPatientSummary, isInternationalPatientSummary } from "./fhir/ips.ts";
 import type { Bundle, Resource } from "@medplum/fhirtypes";
-import { deriveUserKeys, keyDerivationTypedData, publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
+import { publicKeyToBytes32, type UserKeys } from "./crypto/keys.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { encryptRecordParts, openRecord, releaseRecordParts, unwrapDek, type EnvelopeContext } from "./crypto/envelope.ts";
 import { ciphertextHash, ciphertextHashFromPieceDigests } from "./crypto/ciphertext-hash.ts";
@@ -32,6 +32,7 @@ import {
   type AuditEntry, type ChainVerification, type GrantEvent, type PendingRequest, type ProviderKeyEvent, type RecordAnchor,
 } from "./chain/actions.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./chain/types.ts";
+import { deriveCheckedKeys } from "./key-check.ts";
 import {
   appointGuardian, approveRequestAsGuardian, checkConsentCode, closeEmergencyAccess, consentCodeHash, consentCodeTypedData, decodeConsentCode,
   DEFAULT_CONSENT_CODE_VALIDITY_SECONDS, denyRequestAsGuardian, encodeConsentCode, getEmergencySummary, getGuardianLevel, grantAsGuardian,
@@ -152,18 +153,17 @@ export class MeridianClient {
   /**
    * The account's X25519 keys number `version` (default 1, the patient key and a provider's
    * first key), derived from its EIP-712 signature (one wallet signature per version, cached for
-   * the session). A failed or declined signature is not cached.
+   * the session) and checked against the chain before any use (`key-check.ts`): the derived
+   * public key must equal the one registered for that number; with none registered yet the
+   * wallet signs twice and both must agree. A failed check or a declined signature is not cached.
+   *
+   * Throws `WalletRequiredError`, `ContractAccountError` (a smart account),
+   * `EncryptionKeyMismatchError` or `NonDeterministicSignerError`.
    */
   keys(version = 1): Promise<UserKeys> {
     let keys = this.#keys.get(version);
     if (!keys) {
-      keys = (async () => {
-        const wallet = this.ctx.walletClient;
-        if (!wallet) throw new WalletRequiredError("Deriving keys");
-        const typedData = keyDerivationTypedData({ chainId: this.ctx.deployment.chainId, verifyingContract: this.ctx.deployment.recordRegistry, account: wallet.account.address, version });
-        const signature = await wallet.signTypedData({ ...typedData, account: wallet.account } as never);
-        return deriveUserKeys(signature);
-      })();
+      keys = deriveCheckedKeys(this.ctx, version);
       keys.catch(() => this.#keys.delete(version));
       this.#keys.set(version, keys);
     }
@@ -193,7 +193,7 @@ export class MeridianClient {
 
   /**
    * Rotates this provider account's encryption key: derives key version `keyVersion + 1` from
-   * the wallet (one signature) and publishes it. Patients wrap new grants to the new key;
+   * the wallet (the same request signed twice, to check the wallet signs deterministically) and publishes it. Patients wrap new grants to the new key;
    * grants issued before stay readable, because {@link readRecord} derives the key version each
    * grant was wrapped to. Throws {@link NotRegisteredError} when no key was published yet, or
    * `ContractRevertedError`.

@@ -33,7 +33,7 @@ export default function Home() {
           </ul>
         </section>
       ) : (
-        <p className="notice">Connect your wallet to start. Patients register with one signature and one transaction.</p>
+        <p className="notice">Connect your wallet to start. Patients register with one signature (asked twice the first time) and one transaction.</p>
       )}
       <section className="card">
         <h2>How it works</h2>

@@ -35,6 +35,8 @@ export function Gate({ audience, children }: { audience: "patient" | "provider";
           Your wallet will ask you to sign a message titled <strong>Meridian key derivation</strong>. Signing costs nothing and sends no
           transaction. Meridian turns the signature into your personal encryption key, here in this page only: the key is never sent
           anywhere and is forgotten when you close the tab. The same account always gets the same key, so you can come back from any device.
+          The first time, your wallet asks twice, to check that it always gives the same signature; a wallet that does not (some MPC
+          and hardware wallets, smart accounts) cannot be used.
         </p>
         <button type="button" onClick={() => void unlock.start()} disabled={unlock.pending}>
           {unlock.pending ? "Waiting for your signature…" : "Sign to create my key"}

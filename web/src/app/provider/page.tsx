@@ -13,7 +13,7 @@ import { Gate } from "@/components/gate.tsx";
 import { ErrorText } from "@/components/error-text.tsx";
 import { RecordTimeline } from "@/components/patient/records.tsx";
 import { UploadRecords } from "@/components/patient/upload.tsx";
-import { useMeridian } from "@/lib/meridian.tsx";
+import { describeError, useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { KIND_NAMES, STATUS_NAMES } from "@/lib/labels.ts";
@@ -67,8 +67,8 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
             Encryption key:{" "}
             {keyPublished ? (
               <span className="ok" data-testid="key-status">published, version {me.data.keyVersion}</span>
-            ) : me.data.keyVersion > 0 && myKey.data !== undefined ? (
-              <span className="warn" data-testid="key-status">the registry holds a key this wallet does not derive (version {me.data.keyVersion}); rotate to publish yours</span>
+            ) : myKey.error ? (
+              <span className="bad" data-testid="key-status">this wallet cannot use the key the registry holds (version {me.data.keyVersion})</span>
             ) : (
               <span className="warn" data-testid="key-status">not published (patients cannot share with you yet)</span>
             )}{" "}
@@ -79,8 +79,8 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
           <details>
             <summary>Rotate your encryption key</summary>
             <p>
-              Rotating asks your wallet for one more free signature, which derives your next key (version {me.data.keyVersion + 1}), and
-              publishes it in one transaction. Patients share with the new key from then on; what they shared before still opens (your
+              Rotating asks your wallet to sign one more free request twice (to check it signs the same way each time),
+              which derives your next key (version {me.data.keyVersion + 1}), and publishes it in one transaction. Patients share with the new key from then on; what they shared before still opens (your
               wallet derives the older key again when needed). Rotate if this browser or a copy of your key may have been exposed: what
               was shared under the old key stays readable to whoever holds it, so ask those patients to re-share.
             </p>
@@ -88,6 +88,7 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
             {rotate.result ? <p className="ok" role="status">Key rotated: version {rotate.result.keyVersion} is published.</p> : null}
           </details>
         ) : null}
+        <ErrorText error={myKey.error ? describeError(myKey.error) : undefined} />
         <ErrorText error={publish.error} />
         <ErrorText error={rotate.error} />
       </section>
