@@ -563,12 +563,12 @@ describe("RecordRegistry", function () {
       expect(await registry.canRead(clinic.address, bobLab)).to.equal(false);
     });
 
-    it("accepts every category target 1..9 and wrapped keys of 1 and 512 bytes", async function () {
+    it("accepts every category target 1..9 and wrapped keys of 1 and 640 bytes", async function () {
       const { registry, alice, hospital } = await loadFixture(deployMeridian);
       for (let c = 1; c <= 9; c++) {
         await registry.connect(alice).grant(hospital.address, Scope.Category, categoryTarget(c), false, 0, "0x01");
       }
-      await registry.connect(alice).grant(hospital.address, Scope.All, ZERO32, false, 0, new Uint8Array(512).fill(9));
+      await registry.connect(alice).grant(hospital.address, Scope.All, ZERO32, false, 0, new Uint8Array(640).fill(9));
     });
 
     it("rejects write consent on a record scope", async function () {
@@ -597,9 +597,10 @@ describe("RecordRegistry", function () {
       expect((await registry.getGrant(alice.address, lab.address, Scope.All, ZERO32)).expiresAt).to.equal(t + 1);
     });
 
-    it("rejects an empty wrapped key and one over 512 bytes", async function () {
+    it("rejects an empty wrapped key and one over 640 bytes, and takes a later generation's 624-byte bundle", async function () {
       const { registry, alice, lab } = await loadFixture(deployMeridian);
-      for (const length of [0, 513]) {
+      await registry.connect(alice).grant(lab.address, Scope.All, ZERO32, false, 0, new Uint8Array(624).fill(1));
+      for (const length of [0, 641]) {
         await expect(registry.connect(alice).grant(lab.address, Scope.All, ZERO32, false, 0, new Uint8Array(length).fill(1)))
           .to.be.revertedWithCustomError(registry, "RecordRegistryInvalidWrappedKey")
           .withArgs(length);

@@ -774,9 +774,9 @@ describe("RecordRegistry: consent codes, guardians, emergency access", function 
       await expect(registry.connect(alice).appointGuardian(viewer.address, Level.View, "0x"))
         .to.be.revertedWithCustomError(registry, "RecordRegistryInvalidWrappedKey")
         .withArgs(0);
-      await expect(registry.connect(alice).appointGuardian(viewer.address, Level.View, ethers.hexlify(new Uint8Array(513).fill(1))))
+      await expect(registry.connect(alice).appointGuardian(viewer.address, Level.View, ethers.hexlify(new Uint8Array(641).fill(1))))
         .to.be.revertedWithCustomError(registry, "RecordRegistryInvalidWrappedKey")
-        .withArgs(513);
+        .withArgs(641);
       expect(await registry.guardianLevel(alice.address, viewer.address)).to.equal(Level.None);
     });
 
