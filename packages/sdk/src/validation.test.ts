@@ -29,7 +29,7 @@ import {
 import { readRecordAsValidator, shareValidationKeys, validationWrapInfo } from "./validation.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { KeyCommitmentError } from "./crypto/errors.ts";
-import { regressKek } from "./keyring.ts";
+import { grantKek } from "./keyring.ts";
 import { forgeTwoKeyEnvelope } from "./testing/two-key-envelope.ts";
 import { RecordCategory } from "./categories.ts";
 import { createHeliaStore } from "./storage/helia.ts";
@@ -190,9 +190,9 @@ test("an author cannot show validators another diagnosis than the patient's (key
     scope: "category", target: encodeScope(grant.scope).target, keyEpoch: grant.keyEpoch,
   });
   const recipient = await author.keysAtBlock(grant.blockNumber);
-  const grantKek = await unwrapKey({ recipient, wrapped: hexToBytes(grant.wrappedKey), info });
+  const payload = await unwrapKey({ recipient, wrapped: hexToBytes(grant.wrappedKey), info });
   const { keyEpoch } = await getPatient(author.ctx, patient.address);
-  const kek = regressKek(grantKek, grant.keyEpoch, keyEpoch);
+  const kek = grantKek({ scope: "category", payload, grantEpoch: grant.keyEpoch, category: grant.scope.category, epoch: keyEpoch });
   const category = RecordCategory.General;
   const { chainId, recordRegistry: contract } = deployment;
   const context = { chainId, contract, patient: patient.address, category, keyEpoch };
