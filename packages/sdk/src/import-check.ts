@@ -22,8 +22,6 @@
  */
 import type { Address, Hex } from "viem";
 import type { Patient } from "@medplum/fhirtypes";
-import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { MeridianError } from "./errors.ts";
 import { AccessDeniedError, MissingKeyError, type MeridianClient } from "./client.ts";
 import { DecryptionError } from "./crypto/errors.ts";
@@ -85,7 +83,12 @@ const sessions = new WeakMap<MeridianClient, { key: Promise<Uint8Array>; records
 function session(client: MeridianClient): { key: Promise<Uint8Array>; records: Map<string, ScannedRecord> } {
   let s = sessions.get(client);
   if (!s) {
-    const key = client.keys().then((k) => hkdf(sha256, k.rootSecret, undefined, new TextEncoder().encode("meridian/v1/content-fingerprint"), 32));
+    // HKDF-SHA256 with an empty salt, from the root secret's non-extractable WebCrypto key
+    const info = new TextEncoder().encode("meridian/v1/content-fingerprint");
+    const key = client.keys().then(async (k) => {
+      const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info }, k.rootSecret, 256);
+      return new Uint8Array(bits);
+    });
     s = { key, records: new Map() };
     sessions.set(client, s);
   }
