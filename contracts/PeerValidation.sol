@@ -15,11 +15,26 @@ import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
  * only stores the two registries and never calls them.
  *
  * Storage, for constant gas per operation: a case is three slots (author and counters; patient
- * and block numbers; the author's institution) and `VALIDATORS` seats of one slot each (found by a
- * loop over the seats rather than an index per account, which would cost a slot per validator);
- * a replaced validator one more slot. The pool is an array with swap-and-pop removal plus an index per member and a member per
- * institution. Loops run over a case's seats (`VALIDATORS`) or over the pool entries sampled by
- * one draw (at most `MAX_DRAW_SAMPLES`), never over providers, records or the whole pool.
+ * and block numbers; the pool's version and size at submission) and `VALIDATORS` seats of one slot
+ * each (found by a loop over the seats rather than an index per account, which would cost a slot
+ * per validator); a replaced validator one more slot. The author's institution is kept per account
+ * (`_institutionOf`, written at its first submission or join), not per case.
+ *
+ * The pool is a list of positions 0 .. size - 1 with swap-and-pop removal (join and leave are
+ * O(1)), plus a position per member and a member per institution. It is also versioned, so that a
+ * case draws from the pool as its submission left it (issue 14, item 3: members that left and
+ * rejoined after the seed was known could reorder and resize the pool and seat colluders): every
+ * join and leave increments the pool version, and a position that gets a new holder keeps its
+ * earlier holders as tenures (holder, version from which it held the position). A case stores the
+ * version and size at submission; its draws sample positions below that size and read each
+ * position's holder at that version: the current holder when it held the position since
+ * (one slot, the usual case), else a binary search over the position's earlier tenures
+ * (log2 of their number reads, at most 49). Nothing done after submission changes which accounts
+ * a case can draw or in which order.
+ *
+ * Loops run over a case's seats (`VALIDATORS`), over the pool positions sampled by one draw (at
+ * most `MAX_DRAW_SAMPLES`) and over the binary search of one position's tenures, never over
+ * providers, records or the whole pool.
  */
 contract PeerValidation is IPeerValidation, EIP712 {
     /// @inheritdoc IPeerValidation
@@ -58,18 +73,45 @@ contract PeerValidation is IPeerValidation, EIP712 {
         uint40 decidedAt;
     }
 
+    /// @dev The pool's size and version (joins and leaves so far), in one slot. A case's slot 3 is
+    /// the pool's state at its submission: every draw of the case samples that pool.
+    struct PoolState {
+        uint48 size;
+        uint48 version;
+    }
+
+    /// @dev A pool position's current holder, the pool version from which it holds it, and how many
+    /// earlier tenures the position keeps. Past the pool's size the holder is stale (popped) and kept
+    /// for older cases.
+    struct Position {
+        address member;
+        uint48 since;
+        uint48 tenures;
+    }
+
+    /// @dev An earlier holder of a pool position, from pool version `since` on.
+    struct Tenure {
+        address member;
+        uint48 since;
+    }
+
     IProviderRegistry private immutable _providers;
     IRecordRegistry private immutable _records;
 
-    address[] private _pool;
-    mapping(address account => uint256 indexPlusOne) private _poolIndex;
+    PoolState private _poolState;
+    mapping(uint256 position => Position) private _positions;
+    /// @dev Earlier holders of each position, oldest first (`since` increasing).
+    mapping(uint256 position => mapping(uint256 k => Tenure)) private _tenures;
+    mapping(address account => uint256 positionPlusOne) private _poolIndex;
     mapping(bytes32 institution => address member) private _memberOf;
-    /// @dev Set when an account joins; kept when it leaves, so its seats' institutions stay known.
-    mapping(address account => bytes32 institution) private _institutionOfMember;
+    /// @dev keccak256 of the account's registered name, written when it joins the pool or submits a
+    /// case and never cleared. Provider names never change (the registry admits an account once),
+    /// so this is the account's institution for good.
+    mapping(address account => bytes32 institution) private _institutionOf;
 
     mapping(bytes32 recordId => CaseHead) private _heads;
     mapping(bytes32 recordId => CaseTail) private _tails;
-    mapping(bytes32 recordId => bytes32 institution) private _authorInstitution;
+    mapping(bytes32 recordId => PoolState) private _poolAtSubmission;
     mapping(bytes32 recordId => Seat[VALIDATORS]) private _seats;
     /// @dev Validators replaced in a case: never drawn for it again.
     mapping(bytes32 recordId => mapping(address account => bool)) private _replaced;
@@ -92,10 +134,14 @@ contract PeerValidation is IPeerValidation, EIP712 {
         bytes32 institution = keccak256(bytes(p.name));
         address member = _memberOf[institution];
         if (member != address(0)) revert PeerValidationInstitutionInPool(institution, member);
-        _pool.push(msg.sender);
-        _poolIndex[msg.sender] = _pool.length;
+        PoolState memory pool = _poolState;
+        uint48 version = pool.version + 1;
+        uint256 position = pool.size;
+        _hold(position, msg.sender, version);
+        _poolState = PoolState(pool.size + 1, version);
+        _poolIndex[msg.sender] = position + 1;
         _memberOf[institution] = msg.sender;
-        _institutionOfMember[msg.sender] = institution;
+        _institutionOf[msg.sender] = institution;
         emit PoolJoined(msg.sender, institution);
     }
 
@@ -135,14 +181,16 @@ contract PeerValidation is IPeerValidation, EIP712 {
             revert PeerValidationInvalidConsent(recordId, patient);
         }
         bytes32 institution = keccak256(bytes(author.name));
-        uint256 available = _pool.length;
+        PoolState memory pool = _poolState;
+        uint256 available = pool.size;
         if (_memberOf[institution] != address(0)) --available;
         if (available < VALIDATORS) revert PeerValidationPoolTooSmall(available, VALIDATORS);
 
         uint40 seedBlock = uint40(_blockNumber() + 1);
         _heads[recordId] = CaseHead(msg.sender, now_, ValidationStatus.Submitted, 0, 0, VALIDATORS);
         _tails[recordId] = CaseTail(patient, seedBlock, 0);
-        _authorInstitution[recordId] = institution;
+        _poolAtSubmission[recordId] = pool;
+        _institutionOf[msg.sender] = institution;
         emit ValidationSubmitted(recordId, patient, msg.sender, seedBlock);
     }
 
@@ -168,7 +216,7 @@ contract PeerValidation is IPeerValidation, EIP712 {
             emit ValidationSeedRenewed(recordId, renewed);
             return;
         }
-        _fillSeats(recordId, seed, vacancies);
+        _fillSeats(recordId, head.author, seed, vacancies);
         head.vacancies = 0;
         head.status = ValidationStatus.Pending;
     }
@@ -281,17 +329,20 @@ contract PeerValidation is IPeerValidation, EIP712 {
     function getCase(bytes32 recordId) external view returns (ValidationCase memory) {
         CaseHead memory h = _heads[recordId];
         CaseTail memory t = _tails[recordId];
+        PoolState memory pool = _poolAtSubmission[recordId];
         return ValidationCase(
             h.status,
             h.author,
             t.patient,
-            _authorInstitution[recordId],
+            _institutionOf[h.author],
             h.submittedAt,
             t.decidedAt,
             t.seedBlock,
             h.approvals,
             h.rejections,
-            h.vacancies
+            h.vacancies,
+            pool.size,
+            pool.version
         );
     }
 
@@ -306,13 +357,27 @@ contract PeerValidation is IPeerValidation, EIP712 {
 
     /// @inheritdoc IPeerValidation
     function poolSize() external view returns (uint256) {
-        return _pool.length;
+        return _poolState.size;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function poolVersion() external view returns (uint256) {
+        return _poolState.version;
     }
 
     /// @inheritdoc IPeerValidation
     function poolMemberAt(uint256 index) external view returns (address) {
-        if (index >= _pool.length) revert PeerValidationPoolIndexOutOfRange(index, _pool.length);
-        return _pool[index];
+        uint256 size = _poolState.size;
+        if (index >= size) revert PeerValidationPoolIndexOutOfRange(index, size);
+        return _positions[index].member;
+    }
+
+    /// @inheritdoc IPeerValidation
+    function casePoolMemberAt(bytes32 recordId, uint256 index) external view returns (address) {
+        if (_heads[recordId].status == ValidationStatus.None) revert PeerValidationUnknownCase(recordId);
+        PoolState memory pool = _poolAtSubmission[recordId];
+        if (index >= pool.size) revert PeerValidationPoolIndexOutOfRange(index, pool.size);
+        return _holderAt(index, pool.version);
     }
 
     /// @inheritdoc IPeerValidation
@@ -377,48 +442,87 @@ contract PeerValidation is IPeerValidation, EIP712 {
         }
     }
 
-    /// @dev Swap-and-pop removal of `member` from the pool.
+    /// @dev Swap-and-pop removal of `member` from the pool, as a new pool version: the last
+    /// position's holder moves into the leaver's position (which keeps the leaver as a tenure), and
+    /// the size shrinks by one (the last position keeps its stale holder for older cases).
     function _leave(address member) private {
-        uint256 indexPlusOne = _poolIndex[member];
-        if (indexPlusOne == 0) revert PeerValidationNotInPool(member);
-        uint256 last = _pool.length - 1;
-        if (indexPlusOne - 1 != last) {
-            address moved = _pool[last];
-            _pool[indexPlusOne - 1] = moved;
-            _poolIndex[moved] = indexPlusOne;
+        uint256 positionPlusOne = _poolIndex[member];
+        if (positionPlusOne == 0) revert PeerValidationNotInPool(member);
+        PoolState memory pool = _poolState;
+        uint48 version = pool.version + 1;
+        uint48 last = pool.size - 1;
+        if (positionPlusOne - 1 != last) {
+            address moved = _positions[last].member;
+            _hold(positionPlusOne - 1, moved, version);
+            _poolIndex[moved] = positionPlusOne;
         }
-        _pool.pop();
+        _poolState = PoolState(last, version);
         delete _poolIndex[member];
-        bytes32 institution = _institutionOfMember[member];
+        bytes32 institution = _institutionOf[member];
         delete _memberOf[institution];
         emit PoolLeft(member, institution, msg.sender);
     }
 
+    /// @dev `member` holds pool position `position` from pool version `version` on; the position's
+    /// previous holder, if any (current or stale), becomes its latest tenure.
+    function _hold(uint256 position, address member, uint48 version) private {
+        Position memory previous = _positions[position];
+        uint48 tenures = previous.tenures;
+        if (previous.member != address(0)) {
+            _tenures[position][tenures] = Tenure(previous.member, previous.since);
+            ++tenures;
+        }
+        _positions[position] = Position(member, version, tenures);
+    }
+
     /**
-     * @dev Fills the `vacancies` empty seats of `recordId` with pool members sampled without
-     * replacement (a Fisher-Yates shuffle of the pool's indices, kept sparse in memory: only the
-     * positions it swapped) from `keccak256(seed, recordId, t)` for sample t = 0, 1, ... Each
-     * sample is uniform over the pool entries not sampled yet, so the first eligible ones are a
-     * uniform choice among the eligible entries. A sample is skipped when its member is of the
-     * author's institution or of an institution seated in the case, was replaced in the case,
-     * or is not an active provider. At most `MAX_DRAW_SAMPLES`
+     * @dev The holder of pool position `position` at pool version `version`: the latest holder
+     * (current or in a tenure) from a version not after `version`. Meaningful for a position below
+     * the pool's size at that version (zero when the position had no holder yet). One slot read when
+     * the current holder held it at `version`; otherwise a binary search over the position's tenures
+     * (at most 49 steps: they number less than 2^48).
+     */
+    function _holderAt(uint256 position, uint256 version) private view returns (address) {
+        Position memory current = _positions[position];
+        if (current.since <= version) return current.member;
+        mapping(uint256 => Tenure) storage tenures = _tenures[position];
+        uint256 low;
+        uint256 high = current.tenures;
+        while (low < high) {
+            uint256 mid = (low + high) / 2;
+            if (tenures[mid].since <= version) low = mid + 1;
+            else high = mid;
+        }
+        return low == 0 ? address(0) : tenures[low - 1].member;
+    }
+
+    /**
+     * @dev Fills the `vacancies` empty seats of `recordId` with members of the pool as the case's
+     * submission left it, sampled without replacement (a Fisher-Yates shuffle of the positions
+     * 0 .. size at submission - 1, kept sparse in memory: only the positions it swapped) from
+     * `keccak256(seed, recordId, t)` for sample t = 0, 1, ... Each sample is uniform over the
+     * positions not sampled yet, so the first eligible ones are a uniform choice among the eligible
+     * members. A sample is skipped when its member is of `author`'s institution or of an
+     * institution seated in the case, was replaced in the case, or is not an active provider now.
+     * Whether the member has left the pool since does not matter. At most `MAX_DRAW_SAMPLES`
      * samples; reverts when they do not fill every vacancy.
      */
-    function _fillSeats(bytes32 recordId, bytes32 seed, uint8 vacancies) private {
+    function _fillSeats(bytes32 recordId, address author, bytes32 seed, uint8 vacancies) private {
         Seat[VALIDATORS] storage seats = _seats[recordId];
         mapping(address => bool) storage replaced = _replaced[recordId];
         bytes32[] memory taken = new bytes32[](VALIDATORS + 1);
         uint8[] memory vacant = new uint8[](VALIDATORS);
-        taken[0] = _authorInstitution[recordId];
+        taken[0] = _institutionOf[author];
         uint256 takenCount = 1;
         uint256 vacantCount;
         for (uint256 i; i < VALIDATORS; ++i) {
             address seated = seats[i].validator;
             if (seated == address(0)) vacant[vacantCount++] = uint8(i);
-            else taken[takenCount++] = _institutionOfMember[seated];
+            else taken[takenCount++] = _institutionOf[seated];
         }
 
-        uint256 n = _pool.length;
+        PoolState memory pool = _poolAtSubmission[recordId];
+        uint256 n = pool.size;
         uint256 limit = n < MAX_DRAW_SAMPLES ? n : MAX_DRAW_SAMPLES;
         uint256[] memory swappedAt = new uint256[](limit);
         uint256[] memory swappedValue = new uint256[](limit);
@@ -447,8 +551,8 @@ contract PeerValidation is IPeerValidation, EIP712 {
             }
 
             // a seated member's institution is in `taken`
-            address candidate = _pool[picked];
-            bytes32 institution = _institutionOfMember[candidate];
+            address candidate = _holderAt(picked, pool.version);
+            bytes32 institution = _institutionOf[candidate];
             bool clash;
             for (uint256 j; j < takenCount; ++j) {
                 if (taken[j] == institution) {

@@ -47,6 +47,8 @@ type PeerValidation = Typed<
   | "getSeats"
   | "poolSize"
   | "poolMemberAt"
+  | "poolVersion"
+  | "casePoolMemberAt"
   | "isInPool"
   | "poolMemberOf"
   | "institutionOf"
@@ -352,6 +354,38 @@ describe("PeerValidation", function () {
       expect(await f.pv.statusOf(f.first.recordId)).to.equal(Status.Submitted);
       await draw(f, f.first.recordId);
       expect(await f.pv.statusOf(f.first.recordId)).to.equal(Status.Pending);
+    });
+
+    it("draws from the pool as the submission left it: leaving and rejoining once the seed block is out changes nothing (issue 14, item 3)", async function () {
+      const f = await loadFixture(deploy);
+      const extra = (await ethers.getSigners()).slice(12, 20);
+      for (const [i, s] of extra.entries()) {
+        await f.providers.admit(s.address, Kind.Hospital, `Extra ${i}`, "");
+        await f.pv.connect(s).joinPool();
+      }
+      expect(await f.pv.poolSize()).to.equal(14n);
+      await submit(f, f.first);
+      await mine(1); // the seed block: its hash is public from here on
+      const { recordId } = f.first;
+      const seats = async () => (await f.pv.getSeats(recordId)).map((s: { validator: string }) => s.validator);
+      // what the colluders see when they dry-run the draw
+      const before = await networkHelpers.takeSnapshot();
+      await mined(f.pv.draw(recordId));
+      const expected = await seats();
+      await before.restore();
+      // three colluding institutions (the author's among them) leave and rejoin to reorder the pool; a newcomer joins
+      await f.pv.connect(f.authorDept).leavePool();
+      await f.pv.connect(f.author).joinPool(); // the author's own account, for its institution
+      await f.pv.connect(f.hospitals[1]!).leavePool();
+      await f.pv.connect(extra[0]!).leavePool();
+      await f.pv.connect(extra[0]!).joinPool();
+      await f.pv.connect(f.hospitals[1]!).joinPool();
+      await f.pv.connect(f.stranger).joinPool();
+      expect(await f.pv.poolMemberAt(0)).to.not.equal(await f.pv.casePoolMemberAt(recordId, 0), "the pool was reordered");
+      expect(await f.pv.poolSize()).to.equal(15n);
+      expect((await f.pv.getCase(recordId)).poolSize).to.equal(14n);
+      await mined(f.pv.draw(recordId));
+      expect(await seats()).to.deep.equal(expected);
     });
 
     it("fails, changing nothing, when too few pool members are eligible", async function () {

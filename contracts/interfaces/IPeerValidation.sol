@@ -26,9 +26,16 @@ import {IRecordRegistry} from "./IRecordRegistry.sol";
  * choose the draw. A draw more than 256 blocks late renews the seed, a re-roll if nobody else
  * draws in time. A local development chain has no randomness at all. See docs/peer-validation.md.
  *
+ * The pool a case draws from is the pool as {submit} left it: {submit} records the pool's version
+ * and size, and every {draw} of the case (the first and those after a {replace}) samples the
+ * members of that version in their positions then. Joining, leaving or rejoining after submission,
+ * when the seed block's hash may be known, changes neither who can be drawn nor in which order.
+ * Only an account's provider status is read at draw time (the regulator's act, not the member's).
+ *
  * No record content is stored or logged: addresses, record ids, hashes, HPKE-wrapped keys. That
  * metadata is public: which hospitals reviewed which record, their votes and the outcome.
- * Loops are bounded by `VALIDATORS` and `MAX_DRAW_SAMPLES`; none runs over providers or records.
+ * Loops are bounded by `VALIDATORS`, `MAX_DRAW_SAMPLES` and a binary search over one pool
+ * position's holders (at most 49 steps); none runs over providers or records.
  */
 interface IPeerValidation {
     /// @notice State of a record's validation case.
@@ -69,6 +76,11 @@ interface IPeerValidation {
         uint8 rejections;
         /// @dev Seats waiting for a validator (all of them before the first draw, one per replacement).
         uint8 vacancies;
+        /// @dev Pool members at submission: every draw of the case samples positions 0 .. poolSize - 1.
+        uint48 poolSize;
+        /// @dev The pool's version at submission (joins and leaves so far, see {poolVersion}): every
+        /// draw of the case reads each position's member at this version ({casePoolMemberAt}).
+        uint48 poolVersion;
     }
 
     /// @notice One of a case's `VALIDATORS` seats, as returned by {getSeats}.
@@ -165,7 +177,7 @@ interface IPeerValidation {
     error PeerValidationDeadlinePassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
     /// @notice A vote must be `Approve` or `Reject`.
     error PeerValidationInvalidVote();
-    /// @notice `index` is not below the pool's size `size`.
+    /// @notice `index` is not below the pool's size `size` (now, or at a case's submission).
     error PeerValidationPoolIndexOutOfRange(uint256 index, uint256 size);
     /// @notice `validator` of record `recordId` is active and may still vote until `deadline`; the block time is `now`.
     error PeerValidationDeadlineNotPassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
@@ -181,13 +193,16 @@ interface IPeerValidation {
     function joinPool() external;
 
     /**
-     * @notice Takes the caller out of the pool. Seats it already holds are kept.
+     * @notice Takes the caller out of the pool for cases submitted from now on. Seats it already holds
+     * are kept, and cases submitted while it was in the pool may still draw it (they draw from the
+     * pool as it stood at their submission); it may vote there, or be replaced after its deadline.
      * @dev Requirements: caller in the pool. Emits {PoolLeft} (`by` = caller).
      */
     function leavePool() external;
 
     /**
-     * @notice Takes `member`, no longer an active provider, out of the pool. Anyone may call.
+     * @notice Takes `member`, no longer an active provider, out of the pool (for cases submitted from
+     * now on; a draw skips it anyway while it is inactive). Anyone may call.
      * @dev Requirements: `member` in the pool and not active. Emits {PoolLeft} (`by` = caller).
      */
     function prune(address member) external;
@@ -205,19 +220,21 @@ interface IPeerValidation {
      * PeerValidation", version "1"): 65-byte ECDSA, or what its ERC-1271 check accepts.
      * @dev Requirements: caller an active provider that anchored the record; record never submitted;
      * consent not expired and valid; at least `VALIDATORS` pool members outside the caller's
-     * institution. Emits {ValidationSubmitted}.
+     * institution. Records the pool's version and size: the case's draws sample that pool.
+     * Emits {ValidationSubmitted}.
      */
     function submit(bytes32 recordId, RecordProof calldata proof, uint40 consentDeadline, bytes calldata consentSignature)
         external;
 
     /**
      * @notice Fills the vacant seats of record `recordId`'s case with validators drawn at random from the
-     * pool (uniformly over the pool's entries, skipping the author's institution, inactive members and
-     * institutions already chosen for the case), from the hash of the case's seed block. When that hash
-     * is gone (the seed block is more than 256 blocks old), fixes a new seed block instead and returns.
-     * Anyone may call.
+     * pool as it stood when the case was submitted (uniformly over its members, skipping the author's
+     * institution, institutions already chosen for the case, validators replaced in it and accounts
+     * that are not active providers now; a member that left the pool since is not skipped), from the
+     * hash of the case's seed block. When that hash is gone (the seed block is more than 256 blocks
+     * old), fixes a new seed block instead and returns. Anyone may call.
      * @dev Requirements: case `Submitted` or `Pending` with a vacant seat; the chain past the seed
-     * block; at most `MAX_DRAW_SAMPLES` pool entries sampled to fill every seat. Each chosen validator's
+     * block; at most `MAX_DRAW_SAMPLES` pool positions sampled to fill every seat. Each chosen validator's
      * deadline is the block time + `VOTE_PERIOD`. Emits {ValidatorChosen} per seat, or
      * {ValidationSeedRenewed}.
      */
@@ -248,7 +265,8 @@ interface IPeerValidation {
      * or is no longer an active provider, and fixes a new seed block; {draw} then fills the seat.
      * The replaced validator loses read access. Anyone may call.
      * @dev Requirements: case `Pending`; `validator` holds a seat and has not voted; its deadline passed
-     * or it is not active. Emits {ValidatorReplaced}.
+     * or it is not active. Emits {ValidatorReplaced}. The successor is drawn from the pool as it stood
+     * at the case's submission, like the first validators.
      */
     function replace(bytes32 recordId, address validator) external;
 
@@ -297,6 +315,18 @@ interface IPeerValidation {
     /// @notice The pool member at `index` (0 .. poolSize - 1; the order changes when members leave).
     /// @dev Reverts {PeerValidationPoolIndexOutOfRange} past the end.
     function poolMemberAt(uint256 index) external view returns (address);
+
+    /// @notice The pool's version: how many joins and leaves (including prunes) there have been.
+    function poolVersion() external view returns (uint256);
+
+    /**
+     * @notice The member at position `index` of the pool as record `recordId`'s case was submitted
+     * (0 .. the case's `poolSize` - 1): the accounts its draws sample, in the order they sample them.
+     * It may have left the pool since.
+     * @dev Reverts {PeerValidationUnknownCase} for a record never submitted and
+     * {PeerValidationPoolIndexOutOfRange} past the case's `poolSize`.
+     */
+    function casePoolMemberAt(bytes32 recordId, uint256 index) external view returns (address);
 
     /// @notice Whether `account` is in the pool.
     function isInPool(address account) external view returns (bool);

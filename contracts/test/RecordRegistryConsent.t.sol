@@ -456,7 +456,9 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
  * second account of the first provider's institution and a lab) join and leave the pool; records
  * anchored by two providers ({anchorByProvider}) are submitted with their patient's consent,
  * validators are drawn from the hash of a later block, vote, and are replaced when silent past
- * their deadline or suspended. The model cannot predict which members a block hash picks: it
+ * their deadline or suspended. A case draws from the pool as its submission left it (issue 14,
+ * item 3), so the model keeps each case's pool at submission, and joins and leaves after it change
+ * no case's eligible members. The model cannot predict which members a block hash picks: it
  * knows which are eligible, learns the picks from the {IPeerValidation-ValidatorChosen} events and
  * checks each. The pool (at most seven entries) is smaller than `MAX_DRAW_SAMPLES`, so a draw
  * samples every entry if it must and fails exactly when fewer members are eligible than seats are
@@ -541,6 +543,9 @@ contract ConsentHandler {
     mapping(bytes32 recordId => GhostCase) public ghostCases;
     mapping(bytes32 recordId => IPeerValidation.Seat[VALIDATORS]) private _ghostSeats;
     mapping(bytes32 recordId => mapping(address account => bool)) public ghostReplaced;
+    /// @dev Each case's pool at its submission: who was in it, and how many.
+    mapping(bytes32 recordId => mapping(address account => bool)) public ghostInPoolAtSubmission;
+    mapping(bytes32 recordId => uint256) public ghostPoolSizeAtSubmission;
 
     /// @dev Calls whose outcome contradicted the model, and the last one's data for debugging.
     uint256 public mismatches;
@@ -1156,6 +1161,10 @@ contract ConsentHandler {
                 0,
                 VALIDATORS
             );
+            for (uint256 i = 0; i < hospitals.length; ++i) {
+                ghostInPoolAtSubmission[id][hospitals[i]] = ghostInPool[hospitals[i]];
+            }
+            ghostPoolSizeAtSubmission[id] = ghostPoolSize;
             ++submissions;
         }
     }
@@ -1284,15 +1293,19 @@ contract ConsentHandler {
         }
     }
 
-    /// @dev The pool members a draw for `recordId` may pick: active, outside the author's
-    /// institution and the institutions seated in the case, never replaced in it.
+    /// @dev The accounts a draw for `recordId` may pick: members of the pool at the case's submission
+    /// (whether or not they left since), active, outside the author's institution and the
+    /// institutions seated in the case, never replaced in it.
     function _eligible(bytes32 recordId, bytes32 authorInstitution) private view returns (address[] memory eligible) {
         eligible = new address[](hospitals.length);
         uint256 count;
         for (uint256 i = 0; i < hospitals.length; ++i) {
             address h = hospitals[i];
             bytes32 institution = institutionOf[h];
-            if (!ghostInPool[h] || !ghostActive[h] || institution == authorInstitution || ghostReplaced[recordId][h]) {
+            if (
+                !ghostInPoolAtSubmission[recordId][h] || !ghostActive[h] || institution == authorInstitution
+                    || ghostReplaced[recordId][h]
+            ) {
                 continue;
             }
             bool taken;
@@ -1648,6 +1661,7 @@ contract RecordRegistryConsentInvariantTest is TestBase {
             assertEq(c.seedBlock, seedBlock, "seed block");
             if (status == IPeerValidation.ValidationStatus.None) continue;
             assertEq(c.patient, handler.ownerOf(id), "case patient");
+            _assertPoolAtSubmission(id, c.poolSize);
             IPeerValidation.Seat[] memory seats = validation.getSeats(id);
             for (uint256 s = 0; s < seats.length; ++s) {
                 IPeerValidation.Seat memory g = handler.ghostSeat(id, s);
@@ -1655,6 +1669,21 @@ contract RecordRegistryConsentInvariantTest is TestBase {
                 assertEq(seats[s].deadline, g.deadline, "seat's deadline");
                 assertEq(uint256(seats[s].vote), uint256(g.vote), "seat's vote");
             }
+        }
+    }
+
+    /// @dev The case's pool at submission, read back position by position, is the model's: its size,
+    /// and each position a distinct member of it.
+    function _assertPoolAtSubmission(bytes32 id, uint256 size) private view {
+        assertEq(size, handler.ghostPoolSizeAtSubmission(id), "case's pool size at submission");
+        address[] memory seen = new address[](size);
+        for (uint256 i = 0; i < size; ++i) {
+            address member = validation.casePoolMemberAt(id, i);
+            assertTrue(handler.ghostInPoolAtSubmission(id, member), "a position holds a member at submission");
+            for (uint256 j = 0; j < i; ++j) {
+                assertTrue(seen[j] != member, "a member holds one position of a case's pool");
+            }
+            seen[i] = member;
         }
     }
 

@@ -41,6 +41,15 @@ interface Vm {
     /// @notice Reads storage slot `slot` of `target`.
     function load(address target, bytes32 slot) external view returns (bytes32 data);
 
+    /// @notice Takes a snapshot of the whole state (storage, balances, block number and time); returns its id.
+    function snapshotState() external returns (uint256 snapshotId);
+
+    /// @notice Restores the state of snapshot `snapshotId` (which stays available).
+    function revertToState(uint256 snapshotId) external returns (bool success);
+
+    /// @notice Restores the state of snapshot `snapshotId` and forgets the snapshot.
+    function revertToStateAndDelete(uint256 snapshotId) external returns (bool success);
+
     /// @notice Names `account` in traces.
     function label(address account, string calldata newLabel) external;
 

@@ -107,6 +107,13 @@ test("a diagnosis validated by 3 of 4 chosen hospitals and another rejected, thr
   const status = await json(PATIENT, "validation", "status", first.recordId);
   assert.deepEqual([status.status, status.approvals, status.rejections], ["validated", 3, 1]);
   assert.equal(status.votes.length, 4);
+  // the pool the case draws from: the pool at its submission (unchanged since here)
+  const [pool, casePool] = await Promise.all([
+    json(PATIENT, "validation", "pool"),
+    json(PATIENT, "validation", "pool", "--case", first.recordId),
+  ]);
+  assert.deepEqual([...casePool].sort(), [...pool].sort());
+  assert.equal(status.poolAtSubmission, pool.length);
 
   const [e, f, g, h] = second.validators as [number, number, number, number];
   // abuse cases, each refused by its own error, changing nothing

@@ -3,7 +3,8 @@
  *
  * Hospital: `join-pool`, `leave-pool`. Patient: `consent <recordId> --author <address>` prints a
  * consent text for the author. Author: `submit <recordId> --consent TEXT`, `share-keys <recordId>`.
- * Anyone: `draw <recordId>`, `replace <recordId> <validator>`, `status <recordId>`, `pool`, `prune`.
+ * Anyone: `draw <recordId>`, `replace <recordId> <validator>`, `status <recordId>`, `pool [--case <recordId>]`,
+ * `prune`.
  * Validator: `assigned`, `read <recordId> --out FILE`, `vote <recordId> --approve|--reject [--comment TEXT]`.
  *
  * @module
@@ -14,9 +15,10 @@ import type { Address, Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import type { MeridianContext } from "@meridian/sdk/chain/types.ts";
 import {
-  castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase, getValidationStatuses,
-  getValidatorPool, joinValidatorPool, leaveValidatorPool, listValidationVotes, listValidatorAssignments, pruneValidatorPool,
-  replaceValidator, signValidationConsent, submitForValidation, validationStatusName, ValidationVote,
+  castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase,
+  getValidationCasePool, getValidationStatuses, getValidatorPool, joinValidatorPool, leaveValidatorPool,
+  listValidationVotes, listValidatorAssignments, pruneValidatorPool, replaceValidator, signValidationConsent,
+  submitForValidation, validationStatusName, ValidationVote,
 } from "@meridian/sdk/chain/peer-validation.ts";
 import { readRecordAsValidator, shareValidationKeys } from "@meridian/sdk/validation.ts";
 import { ConfigurationError } from "./env.ts";
@@ -57,9 +59,13 @@ export function registerValidationCommands(program: Command, h: ValidationComman
   validation.command("prune <member>").description("anyone: take a pool member that is no longer an active provider out of the pool").action(action(async (member: string) => {
     out(await pruneValidatorPool(await h.context(), { member: address(member, "member") }));
   }));
-  validation.command("pool").description("list the validator pool").action(action(async () => {
-    out(await getValidatorPool(await h.context()));
-  }));
+  validation.command("pool")
+    .description("list the validator pool (now, or the one a case draws from: the pool at its submission)")
+    .option("--case <recordId>", "list the pool as it stood when this record was submitted for validation")
+    .action(action(async (o: { case?: string }) => {
+      const ctx = await h.context();
+      out(o.case === undefined ? await getValidatorPool(ctx) : await getValidationCasePool(ctx, recordId(o.case)));
+    }));
 
   validation.command("consent <recordId>")
     .description("patient: consent to a provider submitting one of your records for peer validation; prints the consent text to give it")
@@ -126,6 +132,7 @@ export function registerValidationCommands(program: Command, h: ValidationComman
     out({
       recordId: c.recordId, status: c.statusName, author: c.author, patient: c.patient, approvals: c.approvals, rejections: c.rejections,
       submittedAt: iso(c.submittedAt), decidedAt: iso(c.decidedAt), vacancies: c.vacancies, ...(c.vacancies > 0 && c.status !== 0 ? { seedBlock: c.seedBlock } : {}),
+      ...(c.status !== 0 ? { poolAtSubmission: c.poolSize } : {}),
       seats: c.seats.map((s) => ({ validator: s.validator, deadline: iso(s.deadline), vote: VOTE_NAMES[s.vote] })),
       votes: votes.map((v) => ({ validator: v.validator, vote: VOTE_NAMES[v.vote], commentHash: v.commentHash })),
     });

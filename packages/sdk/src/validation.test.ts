@@ -22,9 +22,10 @@ import {
 import { ContractRevertedError } from "./chain/errors.ts";
 import { ProviderKind, type MeridianContext } from "./chain/types.ts";
 import {
-  castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase, getValidationStatuses,
-  getValidatorPool, joinValidatorPool, listValidatorAssignments, listValidationVotes, NotValidatorError, replaceValidator,
-  shareKeysOnChain, signValidationConsent, submitForValidation, ValidationStatus, VOTE_PERIOD_SECONDS,
+  castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase,
+  getValidationCasePool, getValidationStatuses, getValidatorPool, joinValidatorPool, listValidatorAssignments,
+  listValidationVotes, NotValidatorError, replaceValidator, shareKeysOnChain, signValidationConsent, submitForValidation,
+  ValidationStatus, VOTE_PERIOD_SECONDS,
 } from "./chain/peer-validation.ts";
 import { readRecordAsValidator, shareValidationKeys, validationWrapInfo } from "./validation.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
@@ -108,6 +109,9 @@ test("a diagnosis validated by 3 of 4 chosen hospitals, each reading it with the
   assert.equal(c.statusName, "pending");
   assert.equal(c.author, author.address);
   assert.equal(c.patient, patient.address);
+  assert.equal(c.poolSize, 5, "the case draws from the 5 hospitals in the pool at its submission");
+  const [casePool, pool] = await Promise.all([getValidationCasePool(author.ctx, recordId), getValidatorPool(author.ctx)]);
+  assert.deepEqual([...casePool].sort(), [...pool].sort());
 
   // before the key is shared, a validator may read (on chain) but holds no key
   const [v0, v1, v2, v3] = validators as [MeridianClient, MeridianClient, MeridianClient, MeridianClient];

@@ -111,7 +111,11 @@ export async function joinValidatorPool(ctx: MeridianContext): Promise<Transacti
   return result(await write(ctx, "join the validator pool", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "joinPool", args: [] }));
 }
 
-/** Leaves the validator pool (seats already held are kept). Reverts: `PeerValidationNotInPool`. */
+/**
+ * Leaves the validator pool for cases submitted from now on. Seats already held are kept, and a case
+ * submitted while the caller was in the pool may still draw it (a case draws from the pool as it stood
+ * at submission). Reverts: `PeerValidationNotInPool`.
+ */
 export async function leaveValidatorPool(ctx: MeridianContext): Promise<TransactionResult> {
   return result(await write(ctx, "leave the validator pool", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "leavePool", args: [] }));
 }
@@ -127,6 +131,27 @@ export async function getValidatorPool(ctx: MeridianContext): Promise<Address[]>
   return read(async () => {
     const size = await ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "poolSize" });
     return Promise.all(Array.from({ length: Number(size) }, (_, i) => ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "poolMemberAt", args: [BigInt(i)] })));
+  });
+}
+
+/**
+ * The pool record `recordId`'s case draws from: the members at its submission, in their positions
+ * then (one `casePoolMemberAt` call per member). Some may have left the pool since; accounts that
+ * joined after submission are not in it. Reverts (`ContractRevertedError`): `PeerValidationUnknownCase`.
+ *
+ * @example
+ * ```ts
+ * const pool = await getValidationCasePool(ctx, recordId); // Address[]
+ * ```
+ */
+export async function getValidationCasePool(ctx: MeridianContext, recordId: Hex): Promise<Address[]> {
+  const address = contract(ctx.deployment);
+  const memberAt = (index: bigint) =>
+    ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "casePoolMemberAt", args: [recordId, index] });
+  return read(async () => {
+    const c = await ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "getCase", args: [recordId] });
+    if (c.status === ValidationStatus.None) await memberAt(0n); // the contract's PeerValidationUnknownCase
+    return Promise.all(Array.from({ length: c.poolSize }, (_, i) => memberAt(BigInt(i))));
   });
 }
 
@@ -329,6 +354,10 @@ export interface ValidationCaseInfo {
   approvals: number;
   rejections: number;
   vacancies: number;
+  /** Pool members at submission: every draw of the case samples them (see `getValidationCasePool`). */
+  poolSize: number;
+  /** The pool's version (joins and leaves so far) at submission. */
+  poolVersion: number;
   seats: ValidationSeat[];
 }
 
@@ -353,6 +382,8 @@ export async function getValidationCase(ctx: MeridianContext, recordId: Hex): Pr
       approvals: Number(c.approvals),
       rejections: Number(c.rejections),
       vacancies: Number(c.vacancies),
+      poolSize: Number(c.poolSize),
+      poolVersion: Number(c.poolVersion),
       seats: seats.map((s) => ({ validator: s.validator, deadline: Number(s.deadline), vote: s.vote as ValidationVoteCode })),
     };
   });
