@@ -204,6 +204,9 @@ for (const [i, p] of patients.slice(101, 121).entries()) {
     add(last ? "vote (deciding)" : "vote", await send(v, V, peerValidationAbi, "vote", [r.recordId, approve ? 1 : 2, rand32()]));
   }
 }
+// six members leave (from the middle of the pool: the last one moves into each place) and rejoin
+for (const h of pool.slice(3, 9)) add("leave validator pool", await send(h, V, peerValidationAbi, "leavePool", []));
+for (const h of pool.slice(3, 9)) add("rejoin validator pool", await send(h, V, peerValidationAbi, "joinPool", []));
 
 // Governance: a second, governed deployment (MeridianTimelock as regulator; no delay here, so
 // schedule and execute follow each other) admits 10 providers through the timelock; the council

@@ -33,8 +33,9 @@ function Validation({ client }: { client: MeridianClient }) {
   return (
     <>
       <p className="muted">
-        A diagnosis is checked by 4 hospitals drawn at random from the pool (never the author&apos;s own), from the hash of a block that did
-        not exist when it was submitted. 3 approvals validate it; 2 rejections reject it. A validator silent for 3 days can be replaced.
+        A diagnosis is checked by 4 hospitals drawn at random from the pool as it stood when the diagnosis was submitted (never the
+        author&apos;s own), from the hash of a block that did not exist then. 3 approvals validate it; 2 rejections reject it. A validator
+        silent for 3 days can be replaced.
       </p>
       <ValidatorPool client={client} me={me.data} />
       <AuthorCases client={client} />

@@ -21,7 +21,8 @@ export function ValidatorPool({ client, me }: { client: MeridianClient; me: Prov
       <h2 id="pool-title">Validator pool</h2>
       <p className="muted">
         Hospitals in the pool are drawn at random to check other hospitals&apos; diagnoses, each with the same chance: one account per
-        hospital, whatever its number of departments. You are never drawn for your own hospital&apos;s records.
+        hospital, whatever its number of departments. You are never drawn for your own hospital&apos;s records. Leaving applies to
+        diagnoses submitted afterwards: one submitted while you were in the pool may still draw you.
       </p>
       <p data-testid="pool-status">
         {pool.data ? `${pool.data.length} hospital${pool.data.length === 1 ? "" : "s"} in the pool. ` : "Loading… "}
