@@ -14,7 +14,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseEther, parseEventLogs, type Account, type Address, type EIP1193Provider, type Hex } from "viem";
 import { MeridianError } from "@meridian/sdk/errors.ts";
@@ -30,7 +30,8 @@ import { PatientKeyring } from "@meridian/sdk/keyring.ts";
 import { DecryptionError } from "@meridian/sdk/crypto/errors.ts";
 import { isReferenceDataBundle, parseFhirJson, recordDraftFromFile, sensitiveStrings, summarizeInternationalPatientSummary, type RecordDraft } from "@meridian/sdk/fhir/index.ts";
 import { ConsentCodeRefusedError, GuardianLevel } from "@meridian/sdk/chain/consent.ts";
-import { connectChain, devAccount, walletFor, type ChainClients } from "./env.ts";
+import { ConfigurationError, connectChain, devAccount, walletFor, type ChainClients } from "./env.ts";
+import { isWithin, prepareStateDirectory, requireDirectory } from "./files.ts";
 import { writeFixtures } from "./fixtures.ts";
 import { summarize } from "./stats.ts";
 import { createProgress, log } from "./output.ts";
@@ -39,14 +40,28 @@ import { createProgress, log } from "./output.ts";
 export interface DemoOptions {
   /** Folder of FHIR bundles and attachments; default `../shared/data` when present, else fixtures. */
   input?: string | undefined;
-  /** Where state goes (emptied first). */
+  /**
+   * Where state goes. A folder the demo created (it holds `.meridian-state`) is emptied first, an
+   * empty or missing one is used; any other is refused and left untouched.
+   */
   dataDir: string;
-  /** At most this many patient bundles (smallest first); default all. */
+  /** At most this many patient bundles (smallest first), a whole number from 1; default all. */
   maxPatients?: number | undefined;
 }
 
-/** One named check of the demo. */
-export interface DemoCheck { name: string; ok: boolean; detail: string }
+/**
+ * One named check of the demo: `pass`, `fail`, or `skip` when there was nothing to check (a check
+ * that checked nothing never passes). `ok` is false only for `fail`.
+ */
+export interface DemoCheck { name: string; ok: boolean; status: "pass" | "fail" | "skip"; detail: string }
+
+/** The demo's report (also `<data-dir>/report.json`); `ok` is false when a check failed or the run stopped early. */
+export type DemoReport = Record<string, unknown> & {
+  ok: boolean;
+  checks: DemoCheck[];
+  /** Why the run stopped before its checks, and what to do; absent when it ran to the end. */
+  failure?: { message: string; hint: string };
+};
 
 interface PatientInput { file: string; drafts: RecordDraft[]; secrets: string[] }
 interface ImportedRecord { recordId: Hex; patient: Address; category: RecordCategory; sha256: string; bytes: number; title: string }
@@ -65,20 +80,79 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Buffer.from(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)).toString("hex");
 }
 
-/** Runs the main job and returns its report; `report.ok` is false when any check failed. */
-export async function runDemo(options: DemoOptions): Promise<Record<string, unknown> & { ok: boolean; checks: DemoCheck[] }> {
-  const started = performance.now();
+/**
+ * Checks the demo's options before anything is created or deleted: the input folder exists and is
+ * a folder, it and the data folder do not contain each other, and `maxPatients` is a whole number
+ * from 1.
+ *
+ * @throws {ConfigurationError} or `FileAccessError`, naming the option.
+ */
+async function checkDemoOptions(options: DemoOptions): Promise<{ input: string | undefined; dataDir: string }> {
   const dataDir = path.resolve(options.dataDir);
-  await rm(dataDir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
-  let input = options.input ? path.resolve(options.input) : existsSync(SHARED_DATA) ? SHARED_DATA : undefined;
+  const m = options.maxPatients;
+  if (m !== undefined && !(Number.isSafeInteger(m) && m >= 1)) throw new ConfigurationError("--max-patients must be a whole number from 1 up.", { details: String(m) });
+  const input = options.input ? path.resolve(options.input) : existsSync(SHARED_DATA) ? SHARED_DATA : undefined;
+  if (input === undefined) return { input, dataDir };
+  await requireDirectory(input, "--input");
+  if (isWithin(input, dataDir) || isWithin(dataDir, input)) {
+    throw new ConfigurationError(`--input ${input} and --data-dir ${dataDir} overlap; the demo empties its data folder and reads every file of its input.`, { hint: "Pass a --data-dir outside the input folder." });
+  }
+  return { input, dataDir };
+}
+
+/**
+ * Runs the main job and returns its report, which it also writes to `<data-dir>/report.json`
+ * whatever happens: `report.ok` is false when any check failed, and `report.failure` says why
+ * when the run could not go on (no patient bundle in the input, nothing imported).
+ *
+ * @throws {ConfigurationError} or `FileAccessError` for bad options, before anything is touched;
+ *   `StateDirectoryError` when `dataDir` holds files the demo did not create.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  const started = performance.now();
+  const checked = await checkDemoOptions(options);
+  const dataDir = await prepareStateDirectory(checked.dataDir, { option: "--data-dir", owner: "meridian demo" });
+  let input = checked.input;
   if (!input) {
     input = await writeFixtures(path.join(dataDir, "fixtures"));
     log(`../shared/data not found: using the project's own fixtures in ${path.relative(process.cwd(), input)}`);
   }
-  if (!existsSync(input)) throw new MeridianError(`Input folder ${input} does not exist.`, { hint: "Pass --input DIR with FHIR bundles." });
   const checks: DemoCheck[] = [];
-  const check = (name: string, ok: boolean, detail: string) => { checks.push({ name, ok, detail }); log(`${ok ? "PASS" : "FAIL"}  ${name}: ${detail}`); };
+  /** Records a check; `count` is how many things it looked at: 0 makes it a SKIP, never a PASS. */
+  const check = (name: string, ok: boolean, detail: string, count?: number) => {
+    const status = !ok ? "fail" : count === 0 ? "skip" : "pass";
+    checks.push({ name, ok: status !== "fail", status, detail });
+    log(`${status.toUpperCase().padEnd(4)}  ${name}: ${detail}`);
+  };
+  const report: DemoReport = {
+    ok: false, checks, input, dataDir,
+    imported: { patients: 0, attachments: 0, records: 0, bytes: 0, inputBytes: 0, byCategory: {}, skipped: [] },
+    roundTrip: { read: 0, identical: 0, failures: [] }, gas: {}, privacyScan: { strings: 0, files: 0, bytes: 0, hits: 0 }, seconds: 0,
+  };
+  /** Ends the run early: a failed check, and what to do. */
+  const stop = (name: string, message: string, hint: string) => {
+    check(name, false, message);
+    report.failure = { message, hint };
+  };
+  try {
+    await demoBody(input, dataDir, options, check, stop, report);
+  } catch (error) {
+    const message = error instanceof MeridianError ? error.shortMessage : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    stop("run", `the demo stopped: ${message}`, error instanceof MeridianError && error.hint ? error.hint : "Run it again with MERIDIAN_DEBUG=1 and report the output.");
+    if (process.env.MERIDIAN_DEBUG) console.error(error);
+  } finally {
+    report.ok = report.failure === undefined && checks.length > 0 && checks.every((c) => c.ok);
+    report.seconds = (performance.now() - started) / 1000;
+    await writeFile(path.join(dataDir, "report.json"), JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+  }
+  return report;
+}
+
+type Check = (name: string, ok: boolean, detail: string, count?: number) => void;
+type Stop = (name: string, message: string, hint: string) => void;
+
+/** The demo from reading the input to the last check; fills `report` as it goes. */
+async function demoBody(input: string, dataDir: string, options: DemoOptions, check: Check, stop: Stop, report: DemoReport): Promise<void> {
   const gas: Record<string, number[]> = {};
   const addGas = (op: string, used: bigint) => { (gas[op] ??= []).push(Number(used)); };
 
@@ -111,7 +185,13 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
   if (options.maxPatients !== undefined) patients.splice(options.maxPatients);
   const parseMs = performance.now() - t0;
   log(`${patients.length} patient bundles, ${attachments.length} attachments, ${skipped.length} files skipped (parse + validate + split: ${(parseMs / 1000).toFixed(1)} s)`);
-  check("inputs", patients.length > 0, `${patients.length} patient bundles and ${attachments.length} attachments validated as FHIR R4`);
+  Object.assign(report.imported as object, { attachments: attachments.length, inputBytes, skipped });
+  if (patients.length === 0) {
+    stop("inputs", `nothing to import: ${input} holds no patient bundle (a FHIR Bundle with one Patient resource); found ${attachments.length} DICOM/PDF files and ${skipped.length} other files`,
+      "Pass --input with a folder that holds at least one patient bundle (Synthea or IPS); DICOM and PDF files beside them are filed under those patients.");
+    return;
+  }
+  check("inputs", true, `${patients.length} patient bundles and ${attachments.length} attachments validated as FHIR R4`, patients.length);
   const invalid = skipped.filter((s) => !/reference data|not a patient bundle/.test(s.reason));
   check("no invalid input", invalid.length === 0, invalid.length ? invalid.map((s) => `${s.file}: ${s.reason}`).join("; ") : "every file parsed and validated");
 
@@ -179,7 +259,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     }
     bar.stop();
     const importMs = performance.now() - importStart;
-    check("import", importErrors.length === 0 && imported.length === totalDrafts, `${imported.length}/${totalDrafts} records encrypted, stored and anchored${importErrors.length ? `; errors: ${importErrors.slice(0, 3).join("; ")}` : ""}`);
+    check("import", importErrors.length === 0 && imported.length === totalDrafts, `${imported.length}/${totalDrafts} records encrypted, stored and anchored${importErrors.length ? `; errors: ${importErrors.slice(0, 3).join("; ")}` : ""}`, totalDrafts);
     const byCategory: Record<string, number> = {};
     for (const r of imported) byCategory[categoryName(r.category)] = (byCategory[categoryName(r.category)] ?? 0) + 1;
 
@@ -199,7 +279,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     }
     readBar.stop();
     const readMs = performance.now() - readStart;
-    check("provider round trip", readOk === imported.length, `${readOk}/${imported.length} records read by ${names[0][0]} are byte-identical to the source${readFailures.length ? `; ${readFailures.slice(0, 3).join("; ")}` : ""}`);
+    check("provider round trip", readOk === imported.length, `${readOk}/${imported.length} records read by ${names[0][0]} are byte-identical to the source${readFailures.length ? `; ${readFailures.slice(0, 3).join("; ")}` : ""}`, imported.length);
 
     // the patient reads their own records back (first record of each)
     let ownOk = 0;
@@ -207,7 +287,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
       const first = imported.find((r) => r.patient === p.address);
       if (first && (await sha256((await p.readRecord(first.recordId)).plaintext)) === first.sha256) ownOk++;
     }
-    check("patient reads own records", ownOk === patientClients.length, `${ownOk}/${patientClients.length} patients decrypted their first record with their own keys`);
+    check("patient reads own records", ownOk === patientClients.length, `${ownOk}/${patientClients.length} patients decrypted their first record with their own keys`, patientClients.length);
 
     const expectDenied = async (label: string, fn: () => Promise<unknown>) => {
       try { await fn(); check(label, false, "access was NOT refused"); }
@@ -215,7 +295,11 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     };
     const alice = patientClients[0]!;
     const aliceRecords = imported.filter((r) => r.patient === alice.address);
-    const target = aliceRecords[0]!;
+    const target = aliceRecords[0];
+    if (!target) {
+      stop("access checks", `nothing was imported for the first patient (${patients[0]!.file}), so no access could be checked`, "See the import errors above; fix or remove that file and run again.");
+      return;
+    }
 
     // unauthorized provider
     await expectDenied("unauthorized provider refused", () => lab.readRecord(target.recordId));
@@ -316,23 +400,19 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
     // hash chains
     let chainsValid = 0;
     for (const p of patientClients) if ((await p.verifyChain()).valid) chainsValid++;
-    check("hash chains", chainsValid === patientClients.length, `${chainsValid}/${patientClients.length} patient hash chains verify from genesis to the on-chain head`);
+    check("hash chains", chainsValid === patientClients.length, `${chainsValid}/${patientClients.length} patient hash chains verify from genesis to the on-chain head`, patientClients.length);
 
     // ---- export the chain and scan it and the IPFS blocks for plaintext
     const exportInfo = await exportChain(clients, deployment, path.join(dataDir, "chain"));
     const secrets = [...new Set(patients.flatMap((p) => p.secrets))].filter((s) => s.length >= 6);
     const scan = await scanForPlaintext(secrets, [path.join(dataDir, "chain"), path.join(dataDir, "ipfs")]);
-    check("privacy scan", scan.hits.length === 0 && secrets.length > 0, `${secrets.length} distinctive plaintext strings (names, identifiers, addresses, note text) searched in ${scan.files} files (${(scan.bytes / 1e6).toFixed(1)} MB of chain export and IPFS blocks): ${scan.hits.length} found${scan.hits.length ? ` (${scan.hits.slice(0, 3).join("; ")})` : ""}`);
+    check("privacy scan", scan.hits.length === 0 && secrets.length > 0 && scan.files > 0, `${secrets.length} distinctive plaintext strings (names, identifiers, addresses, note text) searched in ${scan.files} files (${(scan.bytes / 1e6).toFixed(1)} MB of chain export and IPFS blocks): ${scan.hits.length} found${scan.hits.length ? ` (${scan.hits.slice(0, 3).join("; ")})` : ""}`);
 
     const anchorGas = gas["anchor record"] ?? [];
     check("gas flat", anchorGas.length > 2 && Math.abs(anchorGas[0]! - anchorGas[anchorGas.length - 2]!) <= 200, `anchoring gas first ${anchorGas[0]} vs last ${anchorGas[anchorGas.length - 2]} after ${anchorGas.length} records`);
 
     const seconds = (ms: number) => ms / 1000;
-    const report = {
-      ok: checks.every((c) => c.ok),
-      checks,
-      input,
-      dataDir,
+    Object.assign(report, {
       deployment: { ...deployment, deployedAtBlock: deployment.deployedAtBlock.toString() },
       imported: { patients: patients.length, attachments: attachments.length, records: imported.length, bytes: importBytes, inputBytes, byCategory, skipped },
       roundTrip: { read: imported.length, identical: readOk, failures: readFailures.slice(0, 20) },
@@ -344,10 +424,7 @@ export async function runDemo(options: DemoOptions): Promise<Record<string, unkn
       },
       chainExport: exportInfo,
       privacyScan: { strings: secrets.length, files: scan.files, bytes: scan.bytes, hits: scan.hits.length },
-      seconds: seconds(performance.now() - started),
-    };
-    await writeFile(path.join(dataDir, "report.json"), JSON.stringify(report, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
-    return report;
+    });
   } finally {
     await store.close();
     await connection.close?.();

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Account, EIP1193Provider } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -23,6 +23,7 @@ import { enrolMonitoring, runMonitoring } from "@meridian/ecg/monitoring/pipelin
 import type { MonitoringRun } from "@meridian/ecg/monitoring/pipeline.ts";
 import { connectChain, devAccount, saveDeployment, walletFor } from "./env.ts";
 import type { ChainClients } from "./env.ts";
+import { prepareStateDirectory } from "./files.ts";
 import type { RoleProcess } from "./monitor-processes.ts";
 import { createProgress, log } from "./output.ts";
 
@@ -46,7 +47,7 @@ export interface MonitorDemoOptions {
   processes?: boolean | undefined;
   /** MQTT broker URL (e.g. Mosquitto); default an embedded broker. */
   mqttUrl?: string | undefined;
-  /** State folder (emptied first). */
+  /** State folder: emptied first when the run created it (it holds `.meridian-state`); refused when it holds anything else. */
   dataDir: string;
 }
 
@@ -70,8 +71,7 @@ async function embeddedChain(rpc: boolean): Promise<{ clients: ChainClients; rpc
 export async function runMonitorDemo(o: MonitorDemoOptions): Promise<MonitorDemoReport> {
   const name = o.record ?? "208";
   const directory = o.directory ?? MITDB_DIR;
-  await rm(o.dataDir, { recursive: true, force: true });
-  await mkdir(o.dataDir, { recursive: true });
+  await prepareStateDirectory(o.dataDir, { option: "--data-dir", owner: "meridian ecg run" });
   const record = await readWfdbRecord(directory, name);
   const fs = record.header.samplingFrequency;
   const chain = await embeddedChain(o.processes ?? false);
