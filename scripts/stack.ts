@@ -12,11 +12,15 @@
  *
  * Accounts are Hardhat's well-known development accounts: local chains only. Ctrl-C stops
  * everything. Options: --port, --chain-port, --data-dir (default .meridian/stack), --no-seed,
- * --no-build.
+ * --no-build, --fresh. Every option is checked, and both ports must be free, before anything
+ * starts: a busy port is refused by name instead of deploying onto whatever listens there.
+ * `./run stack -- --port 3001` and `npm run stack -- --port 3001` pass options alike.
+ * `--fresh` empties the data folder only when the stack created it (it holds `.meridian-state`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { createPublicClient, createWalletClient, http, type Account, type Address } from "viem";
@@ -29,20 +33,58 @@ import { recordDraftFromFile } from "../packages/sdk/src/fhir/index.ts";
 import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
 import { devAccount, LOCAL_CHAIN_ID, saveDeployment } from "../packages/cli/src/env.ts";
 import { writeFixtures } from "../packages/cli/src/fixtures.ts";
+import { prepareStateDirectory } from "../packages/cli/src/files.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
+/** Refuses the stack's options with a message naming the option, and exits 1 before anything started. */
+function refuse(message: string, hint: string): never {
+  process.stderr.write(`stack: ${message}\n  what to do: ${hint}\n`);
+  process.exit(1);
+}
+
+// `./run stack -- --port 3001` reaches this script as `-- --port 3001` (npm passes the `--` on):
+// a leading `--` before the first option is dropped, as if the options came after it directly.
+const argv = process.argv.slice(2);
+if (argv[0] === "--") argv.shift();
 const program = new Command()
   .name("stack")
+  .description("Hardhat node, deployment, seeded accounts and records, and the web app on 127.0.0.1")
+  .allowExcessArguments(false)
   .option("--port <n>", "web app port", "3000")
   .option("--chain-port <n>", "Hardhat node port", "8545")
-  .option("--data-dir <dir>", "where the deployment and IPFS blocks go", ".meridian/stack")
+  .option("--data-dir <dir>", "where the deployment and IPFS blocks go (relative to the repository)", ".meridian/stack")
   .option("--no-seed", "deploy only, seed no accounts or records")
   .option("--no-build", "serve the existing web build")
-  .option("--fresh", "delete the data directory first", false)
-  .parse();
+  .option("--fresh", "empty the data directory first (only one the stack created)", false)
+  .parse(argv, { from: "user" });
 const options = program.opts<{ port: string; chainPort: string; dataDir: string; seed: boolean; build: boolean; fresh: boolean }>();
+// relative to the repository (as the web app's browser tests pass it), wherever the stack is started from
 const dataDir = path.resolve(root, options.dataDir);
-const rpcUrl = `http://127.0.0.1:${options.chainPort}`;
+
+/** `value` as a TCP port (1-65535), or a refusal naming `option`. */
+function port(value: string, option: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65_535) refuse(`${option} ${value} is not a TCP port.`, `Pass ${option} with a number from 1 to 65535.`);
+  return Number(value);
+}
+
+/** Resolves when nothing listens on 127.0.0.1:`p` (it binds the port for a moment); refuses otherwise. */
+async function requireFree(p: number, option: string, what: string): Promise<void> {
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const server = createServer();
+    server.once("error", (e: NodeJS.ErrnoException) => resolve(e));
+    server.listen({ port: p, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(undefined)));
+  });
+  if (!error) return;
+  if (error.code === "EADDRINUSE") refuse(`port ${p} is already in use, so the ${what} cannot listen there (another stack, a \`hardhat node\` or another program).`, `Stop what listens there, or pass another port: ${option} <port>.`);
+  refuse(`port ${p} cannot be used for the ${what} (${error.code ?? error.message}).`, `Pass another port: ${option} <port>.`);
+}
+
+const webPort = port(options.port, "--port");
+const chainPort = port(options.chainPort, "--chain-port");
+if (webPort === chainPort) refuse(`--port and --chain-port are both ${webPort}.`, "Give the web app and the chain different ports.");
+await requireFree(chainPort, "--chain-port", "Hardhat node");
+await requireFree(webPort, "--port", "web app");
+const rpcUrl = `http://127.0.0.1:${chainPort}`;
 const children: ChildProcess[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -70,21 +112,29 @@ async function waitFor(url: string, body: string | undefined, what: string, seco
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, inherit = false): ChildProcess {
   const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"] });
   children.push(child);
+  // keep the last lines each child wrote, to say why it stopped
+  let tail = "";
+  const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-4000); };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   child.on("exit", (code) => {
     if (code !== 0 && code !== null) {
-      log(`${command} ${args.join(" ")} exited with ${code}`);
+      log(`${path.basename(command)} ${args.join(" ")} exited with ${code}${tail.trim() ? `; its last output:\n${tail.trim().split("\n").slice(-15).join("\n")}` : ""}`);
       stop(1);
     }
   });
   return child;
 }
 
-if (options.fresh) await rm(dataDir, { recursive: true, force: true });
-await mkdir(dataDir, { recursive: true });
+try {
+  await prepareStateDirectory(dataDir, { option: "--data-dir", owner: "the stack (scripts/stack.ts)", clear: options.fresh });
+} catch (error) {
+  refuse(error instanceof Error ? error.message.split("\n")[0]! : String(error), "Pass --data-dir with a new or empty folder, or one the stack created.");
+}
 
 // 1. chain
 log(`Starting the Hardhat node on ${rpcUrl} …`);
-run(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", options.chainPort], root);
+run(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(chainPort), "--hostname", "127.0.0.1"], root);
 await waitFor(rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }), "The Hardhat node", 60);
 
 // 2. deployment
@@ -142,10 +192,10 @@ if (options.build || !existsSync(path.join(web, ".next", "BUILD_ID"))) {
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build exited with ${code}`))));
   });
 }
-run(nextBin, ["start", "--port", options.port, "--hostname", "127.0.0.1"], web, env);
-await waitFor(`http://127.0.0.1:${options.port}/`, undefined, "The web app", 60);
+run(nextBin, ["start", "--port", String(webPort), "--hostname", "127.0.0.1"], web, env);
+await waitFor(`http://127.0.0.1:${webPort}/`, undefined, "The web app", 60);
 log("");
-log(`Meridian is running at http://127.0.0.1:${options.port}`);
+log(`Meridian is running at http://127.0.0.1:${webPort}`);
 log(`Chain: ${rpcUrl} (chain id 31337). Accounts are Hardhat's development accounts (from its public test mnemonic):`);
 log(`  #1 regulator  ${account(1).address}`);
 log(`  #2 hospital   ${account(2).address}`);
