@@ -84,7 +84,10 @@ export async function write(ctx: MeridianContext, action: string, request: Write
     report({ status: "simulating" });
     const { request: simulated } = await ctx.publicClient.simulateContract({ ...request, account: wallet.account } as never);
     report({ status: "signing" });
-    hash = await wallet.writeContract(simulated as never);
+    // viem's simulateContract returns the request with the ABI cut down to the one function, so a
+    // revert while sending (the chain moved on since the simulation: a later block time, another
+    // transaction) could not be decoded and surfaced as a bare selector; send with the full ABI.
+    hash = await wallet.writeContract({ ...(simulated as object), abi: request.abi } as never);
     report({ status: "pending", hash });
     const receipt = await ctx.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new MeridianError(`${action}: the transaction ${hash} reverted.`, { hint: "Run it again to see the contract's reason." });

@@ -4,12 +4,13 @@
  *
  * @module
  */
-import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, UserRejectedRequestError, type Abi, type Hex } from "viem";
 import { MeridianError } from "../errors.ts";
+import { meridianTimelockAbi, monitoringRegistryAbi, peerValidationAbi, providerRegistryAbi, recordRegistryAbi } from "../generated/contracts.ts";
 
 /** Plain-language explanations of the contracts' custom errors, with what to do. */
 const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
-  RecordRegistryAlreadyRegistered: { message: "This account is already registered as a patient.", hint: "Use the existing registration; rotate the key with `rotate-key` if needed." },
+  RecordRegistryAlreadyRegistered: { message: "This account is already registered as a patient.", hint: "Nothing to do: your registration stands, and your key is derived from your wallet again each time." },
   RecordRegistryUnknownPatient: { message: "This patient is not registered.", hint: "The patient must run `meridian register` first; check the address." },
   RecordRegistryInvalidEncryptionKey: { message: "The encryption public key is empty.", hint: "Derive the key from the wallet again." },
   RecordRegistryUnknownRecord: { message: "No record has this id.", hint: "Check the record id with `meridian list`." },
@@ -23,7 +24,7 @@ const EXPLANATIONS: Record<string, { message: string; hint: string }> = {
   RecordRegistryInvalidScope: { message: "The scope is not valid (or write consent was asked for a single record).", hint: "Use a record id, a category or all; write consent only for a category or all." },
   RecordRegistryInvalidExpiry: { message: "The expiry is not in the future.", hint: "Give an expiry later than now, or none." },
   RecordRegistryInvalidWrappedKey: { message: "The wrapped key is empty or longer than 640 bytes.", hint: "This is a client bug; report it." },
-  RecordRegistryGrantNotActive: { message: "There is no active grant for this provider and scope (never issued, revoked or expired).", hint: "List grants with `meridian grants`." },
+  RecordRegistryGrantNotActive: { message: "There is no active grant for this provider and scope (never issued, revoked or expired).", hint: "See the grants issued and revoked in the patient's audit trail (`meridian audit <patient>`); check the provider, the scope (--record, --category or --all) and the expiry." },
   RecordRegistryRequestNotPending: { message: "There is no pending request for this provider and scope.", hint: "List requests with `meridian requests`." },
   RecordRegistryWriteNotRequested: { message: "The provider asked for read access only; write consent cannot be added on approval.", hint: "Approve read-only, or ask the provider to request write access." },
   MonitoringRegistryUnknownPatient: { message: "This account is not registered as a patient.", hint: "Register as a patient first (`meridian register`), then add devices or a monitoring provider." },
@@ -118,10 +119,46 @@ export class UserRejectedError extends MeridianError {
   }
 }
 
+/** Every custom error of every Meridian contract (and the OpenZeppelin ones they inherit), from the generated ABIs. */
+const ALL_ERRORS: Abi = [recordRegistryAbi, providerRegistryAbi, peerValidationAbi, monitoringRegistryAbi, meridianTimelockAbi]
+  .flatMap((abi) => (abi as Abi).filter((item) => item.type === "error"));
+
+/** The revert data (selector and arguments) an error carries anywhere in its cause chain, if any. */
+function revertData(error: BaseError): Hex | undefined {
+  let found: Hex | undefined;
+  error.walk((e) => {
+    const candidates = [(e as { raw?: unknown }).raw, (e as { data?: unknown }).data];
+    for (const data of candidates) {
+      if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) {
+        found = data as Hex;
+        return true;
+      }
+    }
+    return false;
+  });
+  return found;
+}
+
 /**
- * Converts anything viem throws into a {@link MeridianError}: a decoded custom error becomes a
- * {@link ContractRevertedError}; a request declined in the wallet a {@link UserRejectedError};
- * other failures a {@link ChainRequestError} with viem's short message.
+ * Decodes revert data with every Meridian contract's custom errors.
+ *
+ * @returns The error's name and arguments, or `undefined` when no generated ABI has its selector.
+ */
+export function decodeRevert(data: Hex): { errorName: string; args: readonly unknown[] } | undefined {
+  try {
+    const decoded = decodeErrorResult({ abi: ALL_ERRORS, data });
+    return { errorName: decoded.errorName, args: decoded.args ?? [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Converts anything viem throws into a {@link MeridianError}: a custom error becomes a
+ * {@link ContractRevertedError} (decoded by viem, or else from its revert data with every
+ * generated ABI, so no revert reaches the user as a bare selector); a request declined in the
+ * wallet a {@link UserRejectedError}; other failures a {@link ChainRequestError} with viem's
+ * short message.
  */
 export function toMeridianError(error: unknown): MeridianError {
   if (error instanceof MeridianError) return error;
@@ -131,6 +168,9 @@ export function toMeridianError(error: unknown): MeridianError {
     if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName) {
       return new ContractRevertedError(revert.data.errorName, revert.data.args ?? [], error);
     }
+    const data = revertData(error);
+    const decoded = data === undefined ? undefined : decodeRevert(data);
+    if (decoded) return new ContractRevertedError(decoded.errorName, decoded.args, error);
     return new ChainRequestError(error.shortMessage, { details: error.details, cause: error, hint: "Check the RPC endpoint and the account's balance." });
   }
   return new ChainRequestError(error instanceof Error ? error.message : String(error), { cause: error });
