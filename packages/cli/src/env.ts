@@ -15,14 +15,18 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  createPublicClient, createWalletClient, custom, defineChain, http, zeroAddress,
-  type Account, type Chain, type EIP1193Provider, type PublicClient, type Transport, type WalletClient,
+  createPublicClient, createWalletClient, custom, defineChain, http, isAddress, zeroAddress,
+  type Account, type Address, type Chain, type EIP1193Provider, type PublicClient, type Transport, type WalletClient,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type HDAccount, type PrivateKeyAccount } from "viem/accounts";
+import { validateMnemonic } from "@scure/bip39";
+import { wordlist as english } from "@scure/bip39/wordlists/english";
 import { MeridianError } from "@meridian/sdk/errors.ts";
 import type { MeridianDeployment } from "@meridian/sdk/chain/types.ts";
+import { monitoringRegistryAbi, providerRegistryAbi, recordRegistryAbi } from "@meridian/sdk/generated/contracts.ts";
 import { openBlobStore } from "@meridian/sdk/storage/index.ts";
 import type { BlobStore } from "@meridian/sdk/storage/types.ts";
+import { toFileAccessError } from "./files.ts";
 
 /** Hardhat's public test mnemonic. Its accounts are funded on local chains only; never use it elsewhere. */
 export const HARDHAT_TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -31,7 +35,7 @@ export const LOCAL_CHAIN_ID = 31337;
 
 /** A CLI option or environment variable is missing or malformed. */
 export class ConfigurationError extends MeridianError {
-  override name: "ConfigurationError" | "NoAccountError" = "ConfigurationError";
+  override name: "ConfigurationError" | "NoAccountError" | "DeploymentMismatchError" = "ConfigurationError";
 }
 
 /** No account is configured (no key, no mnemonic, no --dev-account). Read-only commands go on without one. */
@@ -129,14 +133,37 @@ export function resolveAccount(options: GlobalOptions, chainId: number): Account
     return privateKeyToAccount(key as `0x${string}`);
   }
   const mnemonic = process.env.MERIDIAN_MNEMONIC;
-  if (mnemonic) {
-    try {
-      return mnemonicToAccount(mnemonic.trim(), { addressIndex: parseIndex(options.accountIndex ?? "0", "--account-index") });
-    } catch (cause) {
-      throw new ConfigurationError("MERIDIAN_MNEMONIC is not a valid BIP-39 mnemonic.", { cause, hint: "Check the variable (its value is not shown)." });
-    }
-  }
+  if (mnemonic) return mnemonicAccount(mnemonic, parseIndex(options.accountIndex ?? "0", "--account-index"), "MERIDIAN_MNEMONIC");
   throw new NoAccountError("No account configured.", { hint: "Pass --key-file FILE, set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain." });
+}
+
+/**
+ * Account `index` (BIP-44 path m/44'/60'/0'/0/index) of a BIP-39 English mnemonic, after checking
+ * the mnemonic: 12, 15, 18, 21 or 24 words of the English wordlist whose checksum (the last
+ * bits, SHA-256 of the entropy, BIP-39) matches. Without the check, a mistyped word derives a
+ * different, empty account without any error. Words are split on any white space. The words are
+ * never printed, only their positions.
+ *
+ * @param source - Where the mnemonic came from, for messages (e.g. `MERIDIAN_MNEMONIC`).
+ * @throws {ConfigurationError} when the word count, a word or the checksum is wrong.
+ */
+export function mnemonicAccount(mnemonic: string, index: number, source: string): HDAccount {
+  const words = mnemonic.normalize("NFKD").trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const hint = `Check ${source} against your written copy (its value is not shown).`;
+  if (![12, 15, 18, 21, 24].includes(words.length)) {
+    throw new ConfigurationError(`${source} has ${words.length} words; a BIP-39 mnemonic has 12, 15, 18, 21 or 24.`, { hint });
+  }
+  const unknown = words.flatMap((w, i) => (english.includes(w) ? [] : [i + 1]));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(`${source}: word${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not in the BIP-39 English wordlist.`, { hint });
+  }
+  const sentence = words.join(" ");
+  if (!validateMnemonic(sentence, english)) {
+    throw new ConfigurationError(`${source} fails its BIP-39 checksum: a word is wrong or out of order.`, {
+      hint: `${hint} A mnemonic that fails its checksum would open a different, empty account.`,
+    });
+  }
+  return mnemonicToAccount(sentence, { addressIndex: index });
 }
 
 function parseIndex(value: string, flag: string): number {
@@ -150,15 +177,89 @@ export async function saveDeployment(file: string, deployment: MeridianDeploymen
   await writeFile(file, JSON.stringify({ ...deployment, deployedAtBlock: deployment.deployedAtBlock.toString() }, null, 2) + "\n");
 }
 
-/** Reads a deployment written by {@link saveDeployment}. */
+/**
+ * Reads a deployment written by {@link saveDeployment}.
+ *
+ * @throws {ConfigurationError} when the file is missing, not JSON, or a field is not a chain id or address.
+ */
 export async function loadDeployment(file: string): Promise<MeridianDeployment> {
   if (!existsSync(file)) throw new ConfigurationError(`No deployment file at ${file}.`, { hint: "Run `meridian deploy` first, or pass --deployment FILE." });
+  let raw: Record<string, unknown>;
   try {
-    const raw = JSON.parse(await readFile(file, "utf8")) as Record<string, string | number>;
-    // A deployment written before MonitoringRegistry existed has none: the zero address.
-    return { chainId: Number(raw.chainId), providerRegistry: raw.providerRegistry as `0x${string}`, recordRegistry: raw.recordRegistry as `0x${string}`, monitoringRegistry: (raw.monitoringRegistry ?? zeroAddress) as `0x${string}`, peerValidation: (raw.peerValidation ?? zeroAddress) as `0x${string}`, deployedAtBlock: BigInt(raw.deployedAtBlock ?? 0) };
+    raw = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
   } catch (cause) {
-    throw new ConfigurationError(`The deployment file ${file} is not valid JSON.`, { cause });
+    throw toFileAccessError(cause, { purpose: "read", what: "deployment file", path: file }) ?? new ConfigurationError(`The deployment file ${file} is not valid JSON.`, { cause, hint: "Write it again with `meridian deploy`, or pass another --deployment FILE." });
+  }
+  const fix = { hint: "Correct the file, write it again with `meridian deploy`, or pass another --deployment FILE." };
+  const addressField = (name: string, optional: boolean): Address => {
+    const value = raw[name];
+    if (value === undefined && optional) return zeroAddress; // written before this contract existed
+    if (typeof value !== "string" || !isAddress(value)) throw new ConfigurationError(`The deployment file ${file} has no valid ${name} address.`, { details: `${name}: ${JSON.stringify(value)}`, ...fix });
+    return value;
+  };
+  const chainId = Number(raw.chainId);
+  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new ConfigurationError(`The deployment file ${file} has no valid chainId.`, { details: `chainId: ${JSON.stringify(raw.chainId)}`, ...fix });
+  let deployedAtBlock: bigint;
+  try {
+    deployedAtBlock = BigInt((raw.deployedAtBlock as string | number | undefined) ?? 0);
+  } catch (cause) {
+    throw new ConfigurationError(`The deployment file ${file} has no valid deployedAtBlock.`, { cause, ...fix });
+  }
+  return {
+    chainId, providerRegistry: addressField("providerRegistry", false), recordRegistry: addressField("recordRegistry", false),
+    monitoringRegistry: addressField("monitoringRegistry", true), peerValidation: addressField("peerValidation", true), deployedAtBlock,
+  };
+}
+
+/** A deployment names an address where the chain has no contract, or a contract that is not the one named. */
+export class DeploymentMismatchError extends ConfigurationError {
+  override name = "DeploymentMismatchError" as const;
+}
+
+/**
+ * Checks a deployment against the chain before any command uses it: each named contract has code,
+ * and answers its interface (`RecordRegistry.providerRegistry()` and `.peerValidation()` name the
+ * deployment's other contracts, `ProviderRegistry.REGULATOR_ROLE()` answers, `MonitoringRegistry
+ * .recordRegistry()` names the deployment's `RecordRegistry`), and the deployment block exists.
+ * Without it, a wrong address reads as an empty history (`list` printed `[]`).
+ * Costs 4 to 7 `eth_getCode`/`eth_call` requests.
+ *
+ * @param file - The deployment file, for messages.
+ * @throws {DeploymentMismatchError} naming the contract and address that do not match.
+ */
+export async function checkDeployment(publicClient: PublicClient, deployment: MeridianDeployment, file: string): Promise<void> {
+  const hint = "The file may be for another chain, or for a local chain that was restarted since: pass the matching --deployment and --rpc-url, or deploy again with `meridian deploy`.";
+  const mismatch = (name: string, address: Address, what: string) => new DeploymentMismatchError(`The deployment file ${file} names ${address} as ${name}, but ${what}.`, { details: `chain ${deployment.chainId}`, hint });
+  const contracts: [string, Address][] = [["RecordRegistry", deployment.recordRegistry], ["ProviderRegistry", deployment.providerRegistry]];
+  if (BigInt(deployment.peerValidation) !== 0n) contracts.push(["PeerValidation", deployment.peerValidation]);
+  if (BigInt(deployment.monitoringRegistry) !== 0n) contracts.push(["MonitoringRegistry", deployment.monitoringRegistry]);
+  const codes = await Promise.all(contracts.map(([, address]) => publicClient.getCode({ address })));
+  contracts.forEach(([name, address], i) => {
+    if (!codes[i] || codes[i] === "0x") throw mismatch(name, address, "there is no contract at that address on this chain");
+  });
+  const read = async <T>(name: string, address: Address, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (cause) {
+      throw Object.assign(mismatch(name, address, "the contract there does not answer as one"), { cause });
+    }
+  };
+  const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase();
+  const rr = deployment.recordRegistry;
+  const [providerRegistry, peerValidation] = await Promise.all([
+    read("RecordRegistry", rr, () => publicClient.readContract({ address: rr, abi: recordRegistryAbi, functionName: "providerRegistry" })),
+    read("RecordRegistry", rr, () => publicClient.readContract({ address: rr, abi: recordRegistryAbi, functionName: "peerValidation" })),
+    read("ProviderRegistry", deployment.providerRegistry, () => publicClient.readContract({ address: deployment.providerRegistry, abi: providerRegistryAbi, functionName: "REGULATOR_ROLE" })),
+  ]);
+  if (!same(providerRegistry, deployment.providerRegistry)) throw mismatch("ProviderRegistry", deployment.providerRegistry, `its RecordRegistry ${rr} uses ProviderRegistry ${providerRegistry}`);
+  if (BigInt(deployment.peerValidation) !== 0n && !same(peerValidation, deployment.peerValidation)) throw mismatch("PeerValidation", deployment.peerValidation, `its RecordRegistry ${rr} uses PeerValidation ${peerValidation}`);
+  if (BigInt(deployment.monitoringRegistry) !== 0n) {
+    const mr = deployment.monitoringRegistry;
+    const linked = await read("MonitoringRegistry", mr, () => publicClient.readContract({ address: mr, abi: monitoringRegistryAbi, functionName: "recordRegistry" }));
+    if (!same(linked, rr)) throw mismatch("MonitoringRegistry", mr, `it belongs to RecordRegistry ${linked}`);
+  }
+  if (deployment.deployedAtBlock > (await publicClient.getBlockNumber())) {
+    throw new DeploymentMismatchError(`The deployment file ${file} says it was deployed at block ${deployment.deployedAtBlock}, past this chain's latest block.`, { hint });
   }
 }
 
