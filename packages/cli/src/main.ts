@@ -9,7 +9,6 @@
  * @module
  */
 import "./warnings.ts";
-import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import type { Address, Hex } from "viem";
@@ -25,12 +24,17 @@ import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChan
 import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain/consent.ts";
 import QRCode from "qrcode";
 import { MITDB_DIR } from "@meridian/ecg/mitdb.ts";
-import { ConfigurationError, NoAccountError, connectChain, deviceAccount, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
+import { ConfigurationError, NoAccountError, checkDeployment, connectChain, deviceAccount, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
+import { readUserFile, toFileAccessError, userPath, writePrivateFile } from "./files.ts";
 import { DEFAULT_MQTT_URL, DEFAULT_SERVER_PORT, eventLogger, logFormat, monitoringDomainOf, mqttUrl, numberOption, serverUrl } from "./ecg-options.ts";
 import { createProgress, log } from "./output.ts";
 import { registerValidationCommands, validationStatusNames } from "./validation.ts";
 
-const program = new Command()
+/**
+ * The `meridian` program: every command and option, as commander sees them. Exported so tests can
+ * check that each command a hint names exists; running it is `program.parseAsync(process.argv)`.
+ */
+export const program = new Command()
   .name("meridian")
   .description("Patient-controlled medical records on Ethereum: encrypted FHIR R4 on IPFS, HPKE key sharing, on-chain grants and audit.")
   .option("--rpc-url <url>", "JSON-RPC endpoint (env MERIDIAN_RPC_URL)", process.env.MERIDIAN_RPC_URL ?? "http://127.0.0.1:8545")
@@ -42,8 +46,25 @@ const program = new Command()
   .option("--key-file <file>", "the account's (or an ECG device's) private key, in a file only its owner may read (chmod 600)")
   .showHelpAfterError();
 
+/**
+ * The global options, with the paths the user typed (on the command line or in MERIDIAN_DATA_DIR)
+ * resolved against the folder they typed them in (npm's INIT_CWD under `npm run meridian`);
+ * the default data folder stays relative to the working directory.
+ */
 function globals(): GlobalOptions {
-  return program.opts<GlobalOptions>();
+  const g = { ...program.opts<GlobalOptions>() };
+  if (program.getOptionValueSource("dataDir") !== "default") g.dataDir = userPath(g.dataDir);
+  if (g.deployment !== undefined) g.deployment = userPath(g.deployment);
+  if (g.keyFile !== undefined) g.keyFile = userPath(g.keyFile);
+  return g;
+}
+
+/** `value` as a whole number from `min` up. */
+function wholeNumber(value: string, option: string, min = 1): number {
+  if (!/^\d{1,15}$/.test(value.trim()) || Number(value) < min) {
+    throw new ConfigurationError(`${option} must be a whole number from ${min} up.`, { details: JSON.stringify(value), hint: `Pass ${option} ${Math.max(min, 1) * 5}, for example.` });
+  }
+  return Number(value);
 }
 
 function address(value: string, what: string): Address {
@@ -71,20 +92,39 @@ function scopeOf(o: { record?: string; category?: string; all?: boolean }): Gran
   return { kind: "all" };
 }
 
+/** Seconds of a duration `30s`, `30m`, `12h` or `7d`; `undefined` when `value` is not one. */
+function durationSeconds(value: string): number | undefined {
+  const m = /^(\d{1,9})([smhd])$/.exec(value.trim());
+  return m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"] : undefined;
+}
+
+/**
+ * `--expires` as a Unix time in seconds (0: no expiry): a duration from now (`30m`, `12h`, `7d`)
+ * or a date. Refuses a zero duration and a date that has passed, before any transaction (the
+ * contract would revert with `RecordRegistryInvalidExpiry`).
+ */
 function expiry(o: { expires?: string }): number {
-  if (!o.expires) return 0;
-  const m = /^(\d+)([smhd])$/.exec(o.expires);
-  if (m) return Math.floor(Date.now() / 1000) + Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
+  if (o.expires === undefined) return 0;
+  const fix = { hint: "Give a duration such as 30m, 12h or 7d, or a future date such as 2030-01-31; leave out --expires for no expiry." };
+  const now = Math.floor(Date.now() / 1000);
+  const seconds = durationSeconds(o.expires);
+  if (seconds !== undefined) {
+    if (seconds <= 0) throw new ConfigurationError(`--expires ${o.expires} would end the grant at once; a duration must be longer than 0.`, fix);
+    return now + seconds;
+  }
   const t = Date.parse(o.expires);
-  if (Number.isNaN(t)) throw new ConfigurationError(`--expires "${o.expires}" is neither a duration (30m, 12h, 7d) nor a date.`);
+  if (Number.isNaN(t)) throw new ConfigurationError(`--expires "${o.expires}" is neither a duration (30m, 12h, 7d) nor a date.`, fix);
+  if (Math.floor(t / 1000) <= now) throw new ConfigurationError(`--expires ${o.expires} is in the past.`, fix);
   return Math.floor(t / 1000);
 }
 
 async function context(): Promise<MeridianContext & { close(): Promise<void> }> {
   const g = globals();
   const clients = await connectChain({ url: g.rpcUrl! });
-  const deployment = await loadDeployment(g.deployment ?? path.join(g.dataDir, "deployment.json"));
+  const file = g.deployment ?? path.join(g.dataDir, "deployment.json");
+  const deployment = await loadDeployment(file);
   if (deployment.chainId !== clients.chain.id) throw new ConfigurationError(`The deployment is for chain ${deployment.chainId}, but the RPC endpoint is chain ${clients.chain.id}.`, { hint: "Pass the matching --rpc-url or --deployment." });
+  await checkDeployment(clients.publicClient, deployment, file);
   let walletClient;
   try { walletClient = walletFor(clients, resolveAccount(g, clients.chain.id)); } catch (e) { if (!(e instanceof NoAccountError)) throw e; }
   return { publicClient: clients.publicClient, walletClient, deployment, close: async () => {} };
@@ -102,20 +142,31 @@ function out(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
 }
 
+/**
+ * Prints an error as what went wrong, details and what to do; never a stack trace (set
+ * MERIDIAN_DEBUG=1 for one). Node's file-system errors (ENOENT, EISDIR, ENOTDIR, EACCES, …) are
+ * turned into messages that name the path; anything else unexpected is reported as a bug.
+ */
+function printError(error: unknown): void {
+  const known = error instanceof MeridianError ? error : toFileAccessError(error);
+  if (known) {
+    process.stderr.write(`error: ${known.shortMessage}\n`);
+    if (known.details) process.stderr.write(`  details: ${known.details}\n`);
+    if (known.hint) process.stderr.write(`  what to do: ${known.hint}\n`);
+  } else {
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.stderr.write(`error: meridian failed unexpectedly (${what.split("\n")[0]}).\n`);
+    process.stderr.write("  what to do: this is a bug in meridian, not in what you typed; run it again with MERIDIAN_DEBUG=1 and report the output (it shows no keys or records).\n");
+  }
+  if (process.env.MERIDIAN_DEBUG) console.error(error);
+}
+
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (error) {
-      if (error instanceof MeridianError) {
-        process.stderr.write(`error: ${error.shortMessage}\n`);
-        if (error.details) process.stderr.write(`  details: ${error.details}\n`);
-        if (error.hint) process.stderr.write(`  what to do: ${error.hint}\n`);
-        if (process.env.MERIDIAN_DEBUG) console.error(error);
-      } else {
-        process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-        if (process.env.MERIDIAN_DEBUG) console.error(error);
-      }
+      printError(error);
       process.exitCode = 1;
     }
   };
@@ -126,14 +177,18 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...arg
 program.command("demo")
   .description("run the whole network in one process on FHIR data and print a report (the main job)")
   .option("--input <dir>", "folder of FHIR bundles and DICOM/PDF files (default ../shared/data, else built-in fixtures)")
-  .option("--max-patients <n>", "import at most N patient bundles")
-  .addHelpText("after", "\nState (chain export, IPFS blocks, report.json) goes to --data-dir, default .meridian/demo; it is emptied first.")
+  .option("--max-patients <n>", "import at most N patient bundles (N >= 1)")
+  .addHelpText("after", "\nState (chain export, IPFS blocks, report.json) goes to --data-dir, default .meridian/demo. A folder the demo created (it holds a .meridian-state marker) is emptied first; an empty one is used; any other is refused, never emptied.")
   .action(action(async (o: { input?: string; maxPatients?: string }) => {
     const { runDemo } = await import("./demo.ts");
     const dataDir = program.getOptionValueSource("dataDir") === "default" ? path.join(globals().dataDir, "demo") : globals().dataDir;
-    const report = await runDemo({ input: o.input, dataDir, maxPatients: o.maxPatients ? Number(o.maxPatients) : undefined });
+    const maxPatients = o.maxPatients === undefined ? undefined : wholeNumber(o.maxPatients, "--max-patients");
+    const report = await runDemo({ input: o.input === undefined ? undefined : userPath(o.input), dataDir, maxPatients });
     printReport(report);
-    if (!report.ok) { process.exitCode = 1; log("\nSome checks FAILED (see above)."); }
+    if (!report.ok) {
+      process.exitCode = 1;
+      log(report.failure ? `\nerror: ${report.failure.message}\n  what to do: ${report.failure.hint}` : "\nSome checks FAILED (see above).");
+    }
   }));
 
 const ecg = program.command("ecg").description("remote ECG monitoring (device → edge → fog → medical server)");
@@ -145,7 +200,7 @@ ecg.command("run")
   .option("--speed <x>", "times real time (default: as fast as possible)")
   .option("--processes", "run the medical server, fog relay, edge and device as four processes (`meridian ecg server|fog|edge|device`) instead of in this one")
   .option("--mqtt-url <url>", "use this MQTT broker (e.g. Mosquitto) instead of an embedded one")
-  .addHelpText("after", "\nState (fog queue, medical-server state, IPFS blocks, report.json; with --processes each role's log in logs/) goes to --data-dir, default .meridian/ecg; it is emptied first.")
+  .addHelpText("after", "\nState (fog queue, medical-server state, IPFS blocks, report.json; with --processes each role's log in logs/) goes to --data-dir, default .meridian/ecg. A folder the run created (it holds a .meridian-state marker) is emptied first; an empty one is used; any other is refused, never emptied.")
   .action(action(async (o: { record?: string; seconds?: string; window?: string; speed?: string; processes?: boolean; mqttUrl?: string }) => {
     const { runMonitorDemo } = await import("./monitor.ts");
     const dataDir = program.getOptionValueSource("dataDir") === "default" ? path.join(globals().dataDir, "ecg") : globals().dataDir;
@@ -192,7 +247,7 @@ ecg.command("server")
     const { runServerProcess } = await import("./ecg-roles.ts");
     const log = eventLogger(logFormat(o.logFormat));
     const port = numberOption(o.port, "--port", { integer: true, min: 0 });
-    await runServerProcess({ client: await client(), stateFile: o.state ?? path.join(globals().dataDir, "medical-server.sqlite"), port, host: o.host, log });
+    await runServerProcess({ client: await client(), stateFile: o.state !== undefined ? userPath(o.state) : path.join(globals().dataDir, "medical-server.sqlite"), port, host: o.host, log });
   }));
 
 mqttRole(ecg.command("fog"))
@@ -207,7 +262,7 @@ mqttRole(ecg.command("fog"))
     const log = eventLogger(logFormat(o.logFormat));
     await runFogProcess({
       account: deviceAccount(g), domain: await monitoringDomainOf(deploymentFile(g)), mqttUrl: mqttUrl(o.mqttUrl), serverUrl: serverUrl(o.serverUrl),
-      queueFile: o.queue ?? path.join(g.dataDir, "fog-queue.sqlite"), minRetryMs: numberOption(o.minRetryMs, "--min-retry-ms"), maxRetryMs: numberOption(o.maxRetryMs, "--max-retry-ms"), log,
+      queueFile: o.queue !== undefined ? userPath(o.queue) : path.join(g.dataDir, "fog-queue.sqlite"), minRetryMs: numberOption(o.minRetryMs, "--min-retry-ms"), maxRetryMs: numberOption(o.maxRetryMs, "--max-retry-ms"), log,
     });
   }));
 
@@ -235,7 +290,7 @@ mqttRole(ecg.command("device"))
     const g = globals();
     const log = eventLogger(logFormat(o.logFormat));
     await runDeviceProcess({
-      account: deviceAccount(g), domain: await monitoringDomainOf(deploymentFile(g)), mqttUrl: mqttUrl(o.mqttUrl), patient: o.patient, record: o.record, directory: o.mitdb,
+      account: deviceAccount(g), domain: await monitoringDomainOf(deploymentFile(g)), mqttUrl: mqttUrl(o.mqttUrl), patient: o.patient, record: o.record, directory: userPath(o.mitdb),
       startSeconds: numberOption(o.start, "--start", { min: 0 }), seconds: o.seconds === undefined ? undefined : numberOption(o.seconds, "--seconds"), windowSeconds: numberOption(o.window, "--window"),
       speed: numberOption(o.speed, "--speed", { max: true }), firstSequence: numberOption(o.firstSequence, "--first-sequence", { integer: true, min: 1 }), log,
     });
@@ -269,7 +324,7 @@ ecg.command("register-device")
     const ctx = await context();
     const patient = ctx.walletClient?.account?.address;
     if (!patient) throw new NoAccountError("Registering a device needs the patient's account.", { hint: "Pass --key-file, MERIDIAN_PRIVATE_KEY, MERIDIAN_MNEMONIC or --dev-account." });
-    const text = o.offer === "-" ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(o.offer, "utf8");
+    const text = o.offer === "-" ? await new Response(process.stdin as unknown as ReadableStream).text() : (await readUserFile(o.offer, "pairing offer")).toString("utf8");
     const offer = await parseDevicePairingOffer(text, { deployment: ctx.deployment, patient });
     const r = await registerDevice(ctx, offer);
     log(`Registered ${Object.keys(ROLES)[offer.role - 1]} ${offer.device} for ${patient} (${r.gasUsed} gas).`);
@@ -288,15 +343,21 @@ function printReport(r: Record<string, any>): void {
   const lines: string[] = ["", "Meridian demo report", "===================="];
   const imp = r.imported;
   lines.push(`Imported ${imp.records} records (${(imp.bytes / 1e6).toFixed(2)} MB of FHIR JSON) for ${imp.patients} patients and ${imp.attachments} attachments; ${imp.skipped.length} files skipped.`);
-  lines.push(`By category: ${Object.entries(imp.byCategory).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  lines.push(`Round trip: ${r.roundTrip.identical}/${r.roundTrip.read} records byte-identical after provider decryption.`);
+  if (Object.keys(imp.byCategory).length) lines.push(`By category: ${Object.entries(imp.byCategory).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  if (r.roundTrip.read) lines.push(`Round trip: ${r.roundTrip.identical}/${r.roundTrip.read} records byte-identical after provider decryption.`);
   const t = r.throughput;
-  lines.push(`Import: ${t.import.recordsPerSecond.toFixed(1)} records/s, ${t.import.MBps.toFixed(2)} MB/s (encrypt ${t.import.encryptSeconds.toFixed(1)} s, IPFS ${t.import.storeSeconds.toFixed(1)} s, total ${t.import.seconds.toFixed(1)} s)`);
-  lines.push(`Read:   ${t.read.recordsPerSecond.toFixed(1)} records/s, ${t.read.MBps.toFixed(2)} MB/s`);
-  lines.push("", "Gas per operation (median / p95, count)");
-  for (const [op, s] of Object.entries<any>(r.gas)) lines.push(`  ${op.padEnd(34)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)}  (${s.count})`);
-  lines.push("", `Privacy scan: ${r.privacyScan.strings} strings in ${r.privacyScan.files} files: ${r.privacyScan.hits} found.`);
-  lines.push(`Checks: ${r.checks.filter((c: any) => c.ok).length}/${r.checks.length} passed. Report: ${path.join(r.dataDir, "report.json")} (${r.seconds.toFixed(1)} s)`);
+  if (t) {
+    lines.push(`Import: ${t.import.recordsPerSecond.toFixed(1)} records/s, ${t.import.MBps.toFixed(2)} MB/s (encrypt ${t.import.encryptSeconds.toFixed(1)} s, IPFS ${t.import.storeSeconds.toFixed(1)} s, total ${t.import.seconds.toFixed(1)} s)`);
+    lines.push(`Read:   ${t.read.recordsPerSecond.toFixed(1)} records/s, ${t.read.MBps.toFixed(2)} MB/s`);
+  }
+  if (Object.keys(r.gas).length) {
+    lines.push("", "Gas per operation (median / p95, count)");
+    for (const [op, s] of Object.entries<any>(r.gas)) lines.push(`  ${op.padEnd(34)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)}  (${s.count})`);
+  }
+  if (r.privacyScan.files) lines.push("", `Privacy scan: ${r.privacyScan.strings} strings in ${r.privacyScan.files} files: ${r.privacyScan.hits} found.`);
+  const count = (status: string) => r.checks.filter((c: any) => c.status === status).length;
+  const skipped = count("skip") ? `, ${count("skip")} skipped (nothing to check)` : "";
+  lines.push(`Checks: ${count("pass")}/${r.checks.length} passed${skipped}. Report: ${path.join(r.dataDir, "report.json")} (${r.seconds.toFixed(1)} s)`);
   process.stdout.write(lines.join("\n") + "\n");
 }
 
@@ -409,7 +470,7 @@ program.command("add <files...>")
     try {
       const patient = o.patient ? address(o.patient, "--patient") : undefined;
       const drafts = [];
-      for (const f of files) drafts.push(...(await recordDraftFromFile(new Uint8Array(await readFile(f)), { fileName: path.basename(f) })));
+      for (const f of files) drafts.push(...(await recordDraftFromFile(new Uint8Array(await readUserFile(f)), { fileName: path.basename(f) })));
       const source = files.length === 1 ? path.basename(files[0]!) : `${files.length} files`;
       const check = await checkImport(c, drafts, patient ? { patient } : {});
       if (check.mismatches.length > 0 && !o.force) throw new PatientMismatchError({ mismatches: check.mismatches, source });
@@ -437,14 +498,22 @@ program.command("list [patient]").description("list a patient's records (default
 }));
 
 program.command("get <recordId>")
-  .description("fetch, verify (CID and anchored hash) and decrypt a record into a file")
-  .requiredOption("--out <file>", "where to write the decrypted FHIR JSON")
-  .action(action(async (id: string, o: { out: string }) => {
+  .description("fetch, verify (CID and anchored hash) and decrypt a record into a file (readable by you only, mode 0600)")
+  .requiredOption("--out <file>", "where to write the decrypted FHIR JSON (with --attachment: the original file, or a folder to put it in)")
+  .option("--attachment", "write the original file (DICOM, PDF) the record holds, byte for byte, instead of its FHIR JSON")
+  .action(action(async (id: string, o: { out: string; attachment?: boolean }) => {
     const c = await client();
     try {
       const r = await c.readRecord(recordId(id));
-      await writeFile(o.out, r.plaintext);
-      log(`verified and decrypted ${r.plaintext.length} bytes (via ${r.via}) into ${o.out}`);
+      if (!o.attachment) {
+        const file = userPath(o.out);
+        await writePrivateFile(file, r.plaintext);
+        log(`verified and decrypted ${r.plaintext.length} bytes (via ${r.via}) into ${file}`);
+        return;
+      }
+      const { writeAttachment } = await import("./attachment-file.ts");
+      const written = await writeAttachment(r.plaintext, userPath(o.out), id);
+      log(`verified and decrypted ${written.bytes} bytes of ${written.contentType} (via ${r.via}) into ${written.file}`);
     } finally { await c.close(); }
   }));
 
@@ -472,7 +541,8 @@ scopeOptions(program.command("request <patient>").description("provider: ask a p
   .option("--purpose <code>", "HL7 purpose-of-use code", "TREAT")
   .action(action(async (patient: string, o: { record?: string; category?: string; all?: boolean; write?: boolean; duration: string; purpose: string }) => {
     const c = await client();
-    try { out(await c.requestAccess({ patient: address(patient, "patient"), scope: scopeOf(o), write: o.write ?? false, durationSeconds: Number(o.duration) * 86400, purpose: o.purpose })); } finally { await c.close(); }
+    const durationSeconds = wholeNumber(o.duration, "--duration") * 86400;
+    try { out(await c.requestAccess({ patient: address(patient, "patient"), scope: scopeOf(o), write: o.write ?? false, durationSeconds, purpose: o.purpose })); } finally { await c.close(); }
   }));
 
 program.command("requests").description("patient: list pending access requests").action(action(async () => {
@@ -529,7 +599,7 @@ scopeOptions(consent.command("create <provider>").description("patient: sign a o
     const c = await client();
     try {
       const code = await c.createConsentCode({ grantee: address(grantee, "provider"), scope: scopeOf(o), write: o.write ?? false, expiresAt: expiry(o), validForSeconds });
-      if (o.out) await writeFile(o.out, code.text + "\n", { mode: 0o600 });
+      if (o.out) await writePrivateFile(userPath(o.out), code.text + "\n");
       if (o.qr && process.stderr.isTTY) process.stderr.write(await QRCode.toString(code.text, { type: "terminal", small: true, errorCorrectionLevel: "L" }));
       log(`consent code ${code.shortCode}: valid until ${new Date(code.code.deadline * 1000).toISOString()}; the provider submits it with \`meridian consent redeem\``);
       out({ shortCode: code.shortCode, deadline: code.code.deadline, nonce: code.code.nonce, digest: code.digest, text: code.text });
@@ -538,7 +608,7 @@ scopeOptions(consent.command("create <provider>").description("patient: sign a o
 consent.command("redeem <code>")
   .description("provider: check a consent code against the chain and submit it (you pay the gas); <code> is the text or @file")
   .action(action(async (code: string) => {
-    const text = code.startsWith("@") ? await readFile(code.slice(1), "utf8") : code;
+    const text = code.startsWith("@") ? (await readUserFile(code.slice(1), "consent code file")).toString("utf8") : code;
     const c = await client();
     try {
       const r = await c.redeemConsentCode(text.trim());
@@ -668,7 +738,7 @@ emergency.command("show <patient>")
       const id = await c.emergencySummary(address(patient, "patient"));
       if (!id) throw new ConfigurationError("This patient has no emergency summary.", { hint: "The patient creates one with `meridian emergency create-summary`." });
       const r = await c.readRecord(id);
-      if (o.out) await writeFile(o.out, r.plaintext, { mode: 0o600 });
+      if (o.out) await writePrivateFile(userPath(o.out), r.plaintext);
       out(summarizeInternationalPatientSummary(JSON.parse(new TextDecoder().decode(r.plaintext))));
     } finally { await c.close(); }
   }));
@@ -679,4 +749,4 @@ function emergencyView(e: EmergencyAccessEntry) {
 
 registerValidationCommands(program, { context, client, action, out, address, recordId });
 
-await program.parseAsync(process.argv);
+if (import.meta.main) await program.parseAsync(process.argv);

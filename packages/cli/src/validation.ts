@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { Address, Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
@@ -22,6 +21,7 @@ import {
 } from "@meridian/sdk/chain/peer-validation.ts";
 import { readRecordAsValidator, shareValidationKeys } from "@meridian/sdk/validation.ts";
 import { ConfigurationError } from "./env.ts";
+import { userPath, writePrivateFile } from "./files.ts";
 import { log } from "./output.ts";
 
 /** What the commands borrow from `main.ts`. */
@@ -36,11 +36,12 @@ export interface ValidationCommandHelpers {
 
 const VOTE_NAMES = { [ValidationVote.None]: "none", [ValidationVote.Approve]: "approve", [ValidationVote.Reject]: "reject" } as const;
 
-/** `30m`, `12h`, `7d` or a number of seconds, in seconds. */
-function seconds(value: string): number {
-  const m = /^(\d+)([smhd]?)$/.exec(value);
-  if (!m) throw new ConfigurationError(`"${value}" is not a duration.`, { hint: "Use a duration such as 30m, 12h or 7d." });
-  return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s" | "m" | "h" | "d"];
+/** `30m`, `12h`, `7d` or a number of seconds, in seconds; more than 0. */
+function seconds(value: string, option: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(value.trim());
+  const s = m ? Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s" | "m" | "h" | "d"] : 0;
+  if (s <= 0) throw new ConfigurationError(`${option} "${value}" is not a duration longer than 0.`, { hint: "Use a duration such as 30m, 12h or 7d." });
+  return s;
 }
 
 const iso = (unixSeconds: number) => (unixSeconds ? new Date(unixSeconds * 1000).toISOString() : null);
@@ -72,7 +73,7 @@ export function registerValidationCommands(program: Command, h: ValidationComman
     .requiredOption("--author <address>", "the provider that wrote the record")
     .option("--valid-for <duration>", "how long the author may submit it (30m, 12h, 7d)", "7d")
     .action(action(async (id: string, o: { author: string; validFor: string }) => {
-      const signed = await signValidationConsent(await h.context(), { recordId: recordId(id), author: address(o.author, "--author"), validForSeconds: seconds(o.validFor) });
+      const signed = await signValidationConsent(await h.context(), { recordId: recordId(id), author: address(o.author, "--author"), validForSeconds: seconds(o.validFor, "--valid-for") });
       out({ consent: encodeValidationConsent(signed), recordId: signed.recordId, author: signed.author, deadline: iso(signed.deadline) });
     }));
 
@@ -105,8 +106,9 @@ export function registerValidationCommands(program: Command, h: ValidationComman
       const c = await h.client();
       try {
         const r = await readRecordAsValidator(c, recordId(id));
-        await writeFile(o.out, r.plaintext, { mode: 0o600 });
-        log(`verified and decrypted ${r.plaintext.length} bytes (via ${r.via}) into ${o.out}`);
+        const file = userPath(o.out);
+        await writePrivateFile(file, r.plaintext);
+        log(`verified and decrypted ${r.plaintext.length} bytes (via ${r.via}) into ${file}`);
       } finally { await c.close(); }
     }));
 

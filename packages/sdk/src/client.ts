@@ -265,6 +265,16 @@ export class MeridianClient {
     }
   }
 
+  /** Why this account may not act as a provider (suspended, removed, never admitted), or `undefined` when it is active. */
+  async #inactiveProviderReason(): Promise<{ why: string; hint: string } | undefined> {
+    const { status } = await getProvider(this.ctx, this.address);
+    const regulator = "Only the regulator can reinstate a provider; see your status with `meridian provider show <address>`.";
+    if (status === ProviderStatus.Suspended) return { why: "your provider account is suspended", hint: regulator };
+    if (status === ProviderStatus.Removed) return { why: "your provider account was removed", hint: regulator };
+    if (status === ProviderStatus.None) return { why: "this account is not an admitted provider", hint: "Ask the regulator to admit it (`meridian provider admit`), or use the patient's own account." };
+    return undefined;
+  }
+
   /** Unwraps the key a grant carries with the grantee key version it was wrapped to. */
   async #unwrapGrant(g: GrantEvent): Promise<Uint8Array> {
     const keys = await this.#granteeKeys(g.blockNumber);
@@ -290,7 +300,12 @@ export class MeridianClient {
     const info = await getPatient(this.ctx, patient);
     if (!info.registered) throw new NotRegisteredError("The patient is not registered.", { details: patient, hint: "The patient must register first (`meridian register`)." });
     if (patient.toLowerCase() !== this.address.toLowerCase()) {
-      if (!(await canWrite(this.ctx, this.address, patient, p.category))) throw new AccessDeniedError(`You have no active write consent for the patient's ${categoryName(p.category)} records.`, { hint: "Request access with write consent (`meridian request --write`)." });
+      if (!(await canWrite(this.ctx, this.address, patient, p.category))) {
+        // a consent does not help a provider that may not act at all: say that first
+        const inactive = await this.#inactiveProviderReason();
+        if (inactive) throw new AccessDeniedError(`You may not add records for the patient: ${inactive.why}.`, { details: `patient ${patient}`, hint: inactive.hint });
+        throw new AccessDeniedError(`You have no active write consent for the patient's ${categoryName(p.category)} records.`, { hint: "Request access with write consent (`meridian request --write`)." });
+      }
     }
     p.onStage?.("encrypt");
     const t0 = performance.now();
@@ -360,9 +375,9 @@ export class MeridianClient {
     if (allowedRead.status === "rejected") throw allowedRead.reason;
     const anchor = anchorRead.value;
     if (!allowedRead.value) {
-      const provider = await getProvider(this.ctx, me);
-      const why = provider.status === ProviderStatus.Suspended ? "your provider account is suspended" : provider.status === ProviderStatus.Removed ? "your provider account was removed" : provider.status === ProviderStatus.None ? "this account is not an admitted provider" : "you hold no active grant (never granted, revoked or expired)";
-      throw new AccessDeniedError(`You may not read this record: ${why}.`, { details: `record ${recordId}`, hint: "Request access from the patient (`meridian request`)." });
+      const inactive = await this.#inactiveProviderReason();
+      const why = inactive?.why ?? "you hold no active grant (never granted, revoked or expired)";
+      throw new AccessDeniedError(`You may not read this record: ${why}.`, { details: `record ${recordId}`, hint: inactive?.hint ?? "Request access from the patient (`meridian request`)." });
     }
     const envelope = await this.#fetchEnvelope(anchor);
     const context = this.#envelopeContext(anchor.patient, anchor.category, anchor.keyEpoch);

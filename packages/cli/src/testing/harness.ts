@@ -33,6 +33,11 @@ export interface CliHarness {
   dir: string;
   /** Runs `meridian ...args` as dev account `dev` (none: no account). */
   cli(dev: number | undefined, ...args: string[]): Promise<CliResult>;
+  /**
+   * Runs `meridian ...args` on this chain with extra environment variables (e.g. `MERIDIAN_MNEMONIC`,
+   * `INIT_CWD`) and working directory; `dev` and `dataDir` as for {@link CliHarness.cli}.
+   */
+  cliWith(options: { dev?: number; env?: Record<string, string>; cwd?: string; dataDir?: string }, ...args: string[]): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -47,19 +52,22 @@ export async function startCliHarness(label: string): Promise<CliHarness> {
     node.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("Started HTTP")) { clearTimeout(timer); resolve(); } });
     node.on("exit", (c) => reject(new Error(`hardhat node exited with ${c}`)));
   });
+  const cliWith: CliHarness["cliWith"] = async (options, ...args) => {
+    const base = ["--rpc-url", rpc, "--data-dir", options.dataDir ?? dir, ...(options.dev === undefined ? [] : ["--dev-account", String(options.dev)])];
+    const env = { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "", INIT_CWD: "", ...options.env };
+    try {
+      const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: options.cwd ?? root, env, maxBuffer: 64 << 20 });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const err = e as { code: number; stdout: string; stderr: string };
+      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+    }
+  };
   return {
     rpc,
     dir,
-    async cli(dev, ...args) {
-      const base = ["--rpc-url", rpc, "--data-dir", dir, ...(dev === undefined ? [] : ["--dev-account", String(dev)])];
-      try {
-        const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: root, env: { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "" }, maxBuffer: 64 << 20 });
-        return { code: 0, stdout, stderr };
-      } catch (e) {
-        const err = e as { code: number; stdout: string; stderr: string };
-        return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-      }
-    },
+    cli: (dev, ...args) => cliWith(dev === undefined ? {} : { dev }, ...args),
+    cliWith,
     async close() {
       node.kill();
       await rm(dir, { recursive: true, force: true });

@@ -61,7 +61,7 @@ export class InputTooLargeError extends MeridianError {
   constructor({ bytes, limit, source }: InputTooLargeErrorParameters) {
     super(`The input is too large: ${bytes} bytes, the limit is ${limit} bytes.`, {
       details: sourceDetail(source),
-      hint: "Split the data into smaller files, or raise the limit with the `maxBytes` option if you trust the input.",
+      hint: "Split the data into smaller files (for example one FHIR Bundle per patient or per encounter).",
     });
     this.bytes = bytes;
     this.limit = limit;
@@ -251,7 +251,7 @@ export class UnsupportedAttachmentError extends MeridianError {
   constructor({ source }: UnsupportedAttachmentErrorParameters = {}) {
     super("The file type is not recognised: it is not FHIR JSON, DICOM (PS3.10) or PDF.", {
       details: sourceDetail(source),
-      hint: "Pass the MIME type with the `contentType` option (e.g. \"image/png\") to store it as a document.",
+      hint: "Store FHIR JSON (.json), DICOM (.dcm) or PDF (.pdf) files; convert other documents to PDF first.",
     });
   }
 }
