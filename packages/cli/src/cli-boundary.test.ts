@@ -112,7 +112,9 @@ test("a deployment file whose registry address is wrong is refused instead of li
 test("a suspended provider's add says the provider is suspended, not that consent is missing", { timeout: 120_000 }, async () => {
   await json(PATIENT, "grant", addr(SUSPENDED), "--category", "lab", "--write");
   await json(1, "provider", "suspend", addr(SUSPENDED));
-  const r = await h.cli(SUSPENDED, "add", path.join(fixtures, "fhir/fixture-patient-2.json"), "--patient", addr(PATIENT), "--category", "lab");
+  const lab = path.join(h.dir, "haemoglobin.json");
+  await writeFile(lab, JSON.stringify({ resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "718-7" }] }, valueQuantity: { value: 13.2, unit: "g/dL" } }));
+  const r = await h.cli(SUSPENDED, "add", lab, "--patient", addr(PATIENT), "--category", "lab");
   assertClearFailure(r, /You may not add records for the patient: your provider account is suspended/);
   assert.doesNotMatch(r.stderr, /write consent/);
   assert.match(r.stderr, /meridian provider show/);
@@ -146,7 +148,8 @@ test("file-system errors name the path and what to do, never a raw ENOENT, EISDI
 test("relative paths are taken from the folder npm run meridian was started in (INIT_CWD)", { timeout: 120_000 }, async () => {
   const mine = path.join(h.dir, "user-folder");
   await mkdir(mine, { recursive: true });
-  await writeFile(path.join(mine, "mine.pdf"), fixturePdf());
+  // a PDF of its own (the patient already stored the fixture's, and a duplicate is refused)
+  await writeFile(path.join(mine, "mine.pdf"), new TextDecoder().decode(fixturePdf()).replace("Fixture lab report", "Fixture x-ray note"));
   const base = ["--rpc-url", h.rpc, "--data-dir", h.dir, "--dev-account", String(PATIENT)];
   // as a user types it: `npm run meridian -- add mine.pdf` in their folder; npm runs the script in
   // the repository and says where it was started in INIT_CWD
