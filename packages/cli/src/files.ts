@@ -100,10 +100,12 @@ export interface PrepareStateDirectoryOptions {
 /**
  * Makes `directory` ready as a state folder and returns its absolute path. A missing folder is
  * created and marked with {@link STATE_MARKER}; an empty one is marked; one carrying the marker is
- * emptied (when `clear`), marker kept. A folder that holds anything without the marker is never
- * touched: this throws instead, so a user's files are never deleted.
+ * emptied (when `clear`), marker kept. With `clear`, a folder that holds anything without the
+ * marker is never touched: this throws instead, so a user's files are never deleted; without
+ * `clear` such a folder is used as it is, unmarked.
  *
- * @throws {StateDirectoryError} when the folder is not empty and carries no marker, or is a file.
+ * @throws {StateDirectoryError} when asked to clear a folder that is not empty and carries no
+ *   marker, or when the path is a file.
  */
 export async function prepareStateDirectory(directory: string, options: PrepareStateDirectoryOptions): Promise<string> {
   const dir = path.resolve(directory);
@@ -116,6 +118,9 @@ export async function prepareStateDirectory(directory: string, options: PrepareS
     if (code === "ENOTDIR") throw new StateDirectoryError(`${options.option} ${dir} is a file, not a folder.`, { hint: `Pass a new or empty folder as ${options.option}.` });
     if (code !== "ENOENT") throw toFileAccessError(error, { purpose: "read" }) ?? error;
   }
+  const keep = options.clear === false;
+  // a folder that is only used, not emptied, may hold anything: it is not claimed (no marker)
+  if (keep && entries !== undefined && entries.length > 0 && !entries.includes(STATE_MARKER)) return dir;
   if (entries !== undefined && entries.length > 0 && !entries.includes(STATE_MARKER)) {
     throw new StateDirectoryError(`${options.option} ${dir} is not empty and was not created by Meridian; nothing in it was deleted.`, {
       details: `${entries.length} entr${entries.length === 1 ? "y" : "ies"}, no ${STATE_MARKER} marker`,
@@ -124,7 +129,7 @@ export async function prepareStateDirectory(directory: string, options: PrepareS
   }
   try {
     if (entries === undefined) await mkdir(dir, { recursive: true });
-    else if (options.clear !== false) {
+    else if (!keep) {
       for (const entry of entries) if (entry !== STATE_MARKER) await rm(path.join(dir, entry), { recursive: true, force: true });
     }
     if (entries === undefined || !entries.includes(STATE_MARKER)) {
