@@ -23,7 +23,9 @@ import {IProviderRegistry} from "./IProviderRegistry.sol";
  * key is a data key (DEK, one record) or a key-encryption key (KEK, a category or all
  * categories), never one key per record. Revoking a category or all-records grant advances
  * the patient's key epoch, so what is written afterwards uses keys the revoked provider never
- * had. What was already read cannot be un-read.
+ * had. Expiry and a provider's suspension or removal change no key here; the writer's client
+ * advances the epoch ({openKeyEpoch}) before it seals a record under keys such a grantee holds
+ * (docs/keys.md, section 4). What was already read cannot be un-read.
  *
  * Every change emits an event; together they are the patient's audit trail.
  * No function loops over patients, records or grants.
@@ -118,7 +120,8 @@ interface IRecordRegistry {
         /// `bytes28(keccak256(abi.encode(block.chainid, registry, patient)))` before the first
         /// record (SDK `genesisHead`); zero means "not registered".
         bytes28 chainHead;
-        /// @dev Key epoch that new records must be written under; advances on revocation.
+        /// @dev Key epoch that new records must be written under; advances on revocation, a
+        /// guardian's removal and {openKeyEpoch}.
         uint32 keyEpoch;
     }
 
@@ -196,6 +199,12 @@ interface IRecordRegistry {
     );
     /// @notice Emitted when a grant is revoked; `keyEpoch` is the patient's key epoch afterwards.
     event GrantRevoked(address indexed patient, address indexed grantee, bytes32 indexed grantId, uint32 keyEpoch);
+    /**
+     * @notice Emitted when {openKeyEpoch} advances `patient`'s key epoch to `keyEpoch`; `by` is the
+     * patient or the SHARE AND VIEW guardian that called it. Records written from then on use keys
+     * that no earlier keyholder holds (docs/keys.md, "Revocation and expiry").
+     */
+    event KeyEpochAdvanced(address indexed patient, address indexed by, uint32 keyEpoch);
     /// @notice Emitted when `requester` asks `patient` for access; `purpose` is a purpose-of-use code
     /// (e.g. the HL7 v3 ActReason "TREAT"), never free text about the patient.
     event AccessRequested(
@@ -389,6 +398,23 @@ interface IRecordRegistry {
      * Emits {GrantRevoked}.
      */
     function revoke(address grantee, Scope scope, bytes32 target) external;
+
+    /**
+     * @notice Advances `patient`'s key epoch without revoking anything, so that records written
+     * from then on use keys that no current keyholder holds. Clients call it before writing when a
+     * grantee holding the current epoch's keys can no longer read (its grant expired, or its
+     * provider was suspended or removed): expiry, suspension and removal change no key on their
+     * own, and enforcing them here would cost a loop over every patient who granted to a
+     * suspended provider, or a third storage slot per patient read by every anchor (docs/keys.md).
+     * Live category and all-records grantees and guardians then need their grants re-issued at
+     * the new epoch, as after {revoke}. A SHARE AND VIEW guardian may call it for the patient; its
+     * own KEK bundle stays at the old epoch (key regression runs only backwards) until the patient
+     * re-keys it.
+     * @dev Requirements: caller `patient` (registered; else {RecordRegistryUnknownPatient}) or a
+     * SHARE AND VIEW guardian of `patient` (else {RecordRegistryNotGuardian}). At the largest epoch,
+     * 2^30 - 1, the epoch stays (as for {revoke}) and the event repeats it. Emits {KeyEpochAdvanced}.
+     */
+    function openKeyEpoch(address patient) external;
 
     /**
      * @notice Asks `patient` for access to (`scope`, `target`), optionally with write consent, for

@@ -428,6 +428,66 @@ contract RecordRegistryTest is RecordRegistryFixture {
         assertFalse(registry.canRead(guardian, id), "guardian removed");
         assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "still the largest epoch");
     }
+
+    // --------------------------------------------------- key epoch without revocation
+
+    /// @dev The patient moves to a new epoch (e.g. after a grantee's expiry or suspension): the
+    /// event names it, later records need the new epoch, grants stay active but a write grant of the
+    /// old epoch no longer writes until re-issued.
+    function test_OpenKeyEpoch_ByPatientAdvancesWithoutRevoking() public {
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit IRecordRegistry.KeyEpochAdvanced(ALICE, ALICE, 1);
+        vm.prank(ALICE);
+        registry.openKeyEpoch(ALICE);
+        assertEq(_epoch(ALICE), 1, "epoch advanced");
+        assertEq(_epoch(BOB), 0, "other patient untouched");
+        assertTrue(registry.isGrantActive(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab)), "not revoked");
+        assertTrue(registry.canRead(HOSPITAL, aliceLab), "still reads");
+        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "old-epoch write grant");
+
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, ALICE, 0, 1));
+        vm.prank(ALICE);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
+        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "re-issued at epoch 1");
+        _anchor(HOSPITAL, ALICE, IRecordRegistry.Category.Lab);
+    }
+
+    function test_OpenKeyEpoch_ByShareAndViewGuardian() public {
+        vm.prank(ALICE);
+        registry.appointGuardian(BOB, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit IRecordRegistry.KeyEpochAdvanced(ALICE, BOB, 1);
+        vm.prank(BOB);
+        registry.openKeyEpoch(ALICE);
+        assertEq(_epoch(ALICE), 1, "advanced for the patient");
+        assertEq(_epoch(BOB), 0, "not the guardian's own epoch");
+    }
+
+    function test_OpenKeyEpoch_RefusesEveryoneElse() public {
+        vm.prank(ALICE);
+        registry.appointGuardian(BOB, IRecordRegistry.GuardianLevel.View, hex"01");
+        _grant(ALICE, HOSPITAL, ALL, bytes32(0), true, 0);
+        IRecordRegistry.GuardianLevel none = IRecordRegistry.GuardianLevel.None;
+        IRecordRegistry.GuardianLevel view_ = IRecordRegistry.GuardianLevel.View;
+        IRecordRegistry.GuardianLevel shareAndView = IRecordRegistry.GuardianLevel.ShareAndView;
+        bytes4 notGuardian = IRecordRegistry.RecordRegistryNotGuardian.selector;
+
+        vm.expectRevert(abi.encodeWithSelector(notGuardian, ALICE, BOB, view_, shareAndView));
+        vm.prank(BOB);
+        registry.openKeyEpoch(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(notGuardian, ALICE, HOSPITAL, none, shareAndView));
+        vm.prank(HOSPITAL);
+        registry.openKeyEpoch(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(notGuardian, ALICE, STRANGER, none, shareAndView));
+        vm.prank(STRANGER);
+        registry.openKeyEpoch(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryUnknownPatient.selector, STRANGER));
+        vm.prank(STRANGER);
+        registry.openKeyEpoch(STRANGER);
+        assertEq(_epoch(ALICE), 0, "nothing advanced");
+    }
 }
 
 /// @notice Fuzz tests of grants, expiry, revocation, reads and anchoring against a small model.

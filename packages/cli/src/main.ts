@@ -670,15 +670,27 @@ scopeOptions(guardian.command("revoke <patient> <provider>").description("SHARE 
   }));
 
 program.command("rekey")
-  .description("patient: re-issue live grants and re-key guardians still at an older key epoch (needed after a guardian revokes)")
-  .option("--dry-run", "only list who holds stale keys")
-  .action(action(async (o: { dryRun?: boolean }) => {
+  .description("patient: move to new keys when a grantee whose access ended (expired, suspended, removed) holds the current ones, and re-issue live grants and re-key guardians still at an older key epoch (needed after a guardian revokes)")
+  .option("--dry-run", "only list who holds stale keys and whose access to the current keys ended")
+  .option("--new-epoch", "move to a new key epoch even if nobody's access ended (e.g. after a consent code that was never redeemed)")
+  .action(action(async (o: { dryRun?: boolean; newEpoch?: boolean }) => {
     const c = await client();
     try {
-      const stale = await c.staleKeyHolders();
-      const holders = { keyEpoch: stale.keyEpoch, grants: stale.grants.map((g) => ({ grantee: g.grantee, scope: g.scope, write: g.write, keyEpoch: g.keyEpoch })), guardians: stale.guardians.map(guardianView) };
-      if (o.dryRun || (holders.grants.length === 0 && holders.guardians.length === 0)) {
+      const [stale, ended] = await Promise.all([c.staleKeyHolders(), c.retiredKeyHolders()]);
+      const holders = {
+        keyEpoch: stale.keyEpoch,
+        grants: stale.grants.map((g) => ({ grantee: g.grantee, scope: g.scope, write: g.write, keyEpoch: g.keyEpoch })),
+        guardians: stale.guardians.map(guardianView),
+        retired: ended.retired.map((r) => ({ ...(r.kind === "grant" ? { grantee: r.grantee, scope: r.scope } : { guardian: r.guardian }), reason: r.reason })),
+      };
+      const rotate = ended.retired.length > 0 || (o.newEpoch ?? false);
+      if (o.dryRun || (!rotate && holders.grants.length === 0 && holders.guardians.length === 0)) {
         out(holders);
+        return;
+      }
+      if (rotate) {
+        const { advance, reissued } = await c.rotateKeyEpoch();
+        out({ ...holders, newKeyEpoch: advance.keyEpoch, transactions: [advance, ...reissued].map((t) => ({ hash: t.hash, gasUsed: t.gasUsed })) });
         return;
       }
       const sent = await c.reissueAfterEpochChange();

@@ -40,12 +40,23 @@ import {
   removeGuardian, revokeAsGuardian, setEmergencySummary, shortConsentCode,
   type ConsentCode, type EmergencyAccessEntry, type Guardianship, type GuardianLevelCode, type SignedConsentCode,
 } from "./chain/consent.ts";
+import {
+  checkKeyHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, openKeyEpoch, RetiredKeyEpochError,
+  type EpochKeyHolder, type FindRetiredKeyHoldersReturnType,
+} from "./chain/key-epoch.ts";
 
 /** Where a patient's KEKs come from: the patient's own key ring, or a guardian's KEK bundle. */
 interface KekSource {
   categoryKey(category: RecordCategory, epoch: number): Promise<CategoryKey>;
   kekBundle(epoch: number): Promise<Uint8Array>;
 }
+
+/**
+ * How long (milliseconds) a client trusts the list of a patient's current-epoch keyholders it
+ * found with log queries before it queries again; in between, each write re-checks the known
+ * holders with calls only ({@link checkKeyHolders}).
+ */
+export const KEY_HOLDER_RESCAN_MS = 30_000;
 
 /** Multicodec codes of a raw block and of SHA-256 (a raw CID's digest is the block's SHA-256). */
 const RAW_CODE = 0x55;
@@ -136,6 +147,8 @@ export class MeridianClient {
   #keys = new Map<number, Promise<UserKeys>>();
   #providerKeyHistory: Promise<{ events: ProviderKeyEvent[]; toBlock: bigint }> | undefined;
   #keyring: PatientKeyring | undefined;
+  /** Per patient: the keyholders of its key epoch `keyEpoch`, found by log queries at `scannedAt` (ms). */
+  #keyHolders = new Map<string, { keyEpoch: number; holders: EpochKeyHolder[]; scannedAt: number }>();
 
   constructor(parameters: MeridianClientParameters) {
     const { store, ...ctx } = parameters;
@@ -307,10 +320,12 @@ export class MeridianClient {
         throw new AccessDeniedError(`You have no active write consent for the patient's ${categoryName(p.category)} records.`, { hint: "Request access with write consent (`meridian request --write`)." });
       }
     }
+    // never seal under keys a grantee whose access ended still holds (docs/keys.md, section 4)
+    const keyEpoch = await this.#sealableKeyEpoch(patient, info.keyEpoch);
     p.onStage?.("encrypt");
     const t0 = performance.now();
-    const kek = await this.#writeKek(patient, p.category, info.keyEpoch);
-    const sealed = await encryptRecordParts({ plaintext: p.plaintext, kek, context: this.#envelopeContext(patient, p.category, info.keyEpoch) });
+    const kek = await this.#writeKek(patient, p.category, keyEpoch);
+    const sealed = await encryptRecordParts({ plaintext: p.plaintext, kek, context: this.#envelopeContext(patient, p.category, keyEpoch) });
     p.onStage?.("store");
     const t1 = performance.now();
     // The envelope goes to the store in parts (header, segments), never joined into one buffer;
@@ -325,10 +340,69 @@ export class MeridianClient {
     await p.beforeAnchor?.({ cid, ciphertextHash }); // e.g. a durable write-ahead intent, for exactly-once anchoring
     p.onStage?.("anchor");
     const t2 = performance.now();
-    const anchored = await anchorRecord(this.ctx, { patient, cid: bytesToHex(CID.parse(cid).bytes), ciphertextHash, category: p.category, keyEpoch: info.keyEpoch });
+    const anchored = await anchorRecord(this.ctx, { patient, cid: bytesToHex(CID.parse(cid).bytes), ciphertextHash, category: p.category, keyEpoch });
     const t3 = performance.now();
     p.onStage?.("confirmed");
     return { recordId: anchored.recordId, cid, ciphertextHash, bytes: p.plaintext.length, envelopeBytes: sealed.size, gasUsed: anchored.gasUsed, timings: { encryptMs: t1 - t0, storeMs: t2 - t1, anchorMs: t3 - t2 } };
+  }
+
+  /**
+   * The key epoch a new record of `patient` may be sealed under: `keyEpoch` (the current one) when
+   * every keyholder of it may still read. Otherwise, as the patient, first moves to a new epoch
+   * and re-issues the live grants ({@link rotateKeyEpoch}); as any other writer, throws
+   * {@link RetiredKeyEpochError}. The keyholders are found with log queries at most once per
+   * {@link KEY_HOLDER_RESCAN_MS} (or after the epoch changes) and re-checked with calls before
+   * every record, so a bulk import does not scan the logs per record.
+   */
+  async #sealableKeyEpoch(patient: Address, keyEpoch: number): Promise<number> {
+    let check = await this.#checkKeyHolders(patient, keyEpoch);
+    if (check.retired.length === 0) return check.keyEpoch;
+    if (!this.#isSelf(patient)) throw new RetiredKeyEpochError(check);
+    await this.rotateKeyEpoch();
+    check = await this.#checkKeyHolders(patient);
+    if (check.retired.length > 0) throw new RetiredKeyEpochError(check); // e.g. the epoch could not advance
+    return check.keyEpoch;
+  }
+
+  /**
+   * {@link checkKeyHolders} over the cached keyholders of epoch `keyEpoch`, or
+   * {@link findRetiredKeyHolders} when the cache is older, of another epoch, or `keyEpoch` is absent.
+   */
+  async #checkKeyHolders(patient: Address, keyEpoch?: number): Promise<FindRetiredKeyHoldersReturnType> {
+    const key = patient.toLowerCase();
+    const cached = this.#keyHolders.get(key);
+    if (cached && keyEpoch !== undefined && cached.keyEpoch === keyEpoch && performance.now() - cached.scannedAt < KEY_HOLDER_RESCAN_MS) {
+      return checkKeyHolders(this.ctx, { patient, keyEpoch, holders: cached.holders });
+    }
+    const scannedAt = performance.now();
+    const found = await findRetiredKeyHolders(this.ctx, { patient });
+    this.#keyHolders.set(key, { keyEpoch: found.keyEpoch, holders: [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)], scannedAt });
+    return found;
+  }
+
+  /**
+   * Who holds the keys of `patient`'s (default: this account's) current key epoch and who of
+   * them may no longer read (grant expired, provider suspended or removed): while any may not,
+   * {@link addRecord} rotates first (as the patient) or refuses (as a provider). Always queries
+   * the chain afresh.
+   */
+  retiredKeyHolders(patient?: Address): Promise<FindRetiredKeyHoldersReturnType> {
+    return findRetiredKeyHolders(this.ctx, { patient: patient ?? this.address });
+  }
+
+  /**
+   * Moves `patient` (default: this account) to a new key epoch without revoking anything
+   * (`RecordRegistry.openKeyEpoch`, ~29.7k gas), so no earlier keyholder can open what is written
+   * next. As the patient, then re-issues every live category/all grant and re-keys its guardians
+   * at the new epoch ({@link reissueAfterEpochChange}, one transaction each); a SHARE AND VIEW
+   * guardian (with `patient`) sends only the advance, and the patient's app re-issues the rest.
+   * Throws `ContractRevertedError` (`RecordRegistryNotGuardian`).
+   */
+  async rotateKeyEpoch(p: { patient?: Address } = {}): Promise<{ advance: TransactionResult & { keyEpoch: number }; reissued: (TransactionResult & { grantId?: Hex })[] }> {
+    const patient = p.patient ?? this.address;
+    this.#keyHolders.delete(patient.toLowerCase());
+    const advance = await openKeyEpoch(this.ctx, { patient });
+    return { advance, reissued: this.#isSelf(p.patient) ? await this.reissueAfterEpochChange() : [] };
   }
 
   /**
@@ -528,6 +602,7 @@ export class MeridianClient {
    * removal, or a revocation made by a guardian). Returns what was sent.
    */
   async reissueAfterEpochChange(): Promise<(TransactionResult & { grantId?: Hex })[]> {
+    this.#keyHolders.delete(this.address.toLowerCase());
     const { keyEpoch, grants, guardians } = await this.staleKeyHolders();
     const reissued: (TransactionResult & { grantId?: Hex })[] = [];
     for (const g of grants) {
@@ -542,16 +617,20 @@ export class MeridianClient {
    * ({@link reissueAfterEpochChange}): live category/all grants (with their current write and
    * expiry) and guardians. Non-empty after a revocation or removal made outside this client,
    * e.g. by a SHARE AND VIEW guardian; until then those providers cannot write new records.
+   * Grants whose grantee is no longer an active provider, or that end within
+   * {@link KEY_HOLDER_END_MARGIN_SECONDS}, are left out: they would get keys they may not use.
    */
   async staleKeyHolders(): Promise<{ keyEpoch: number; grants: GrantEvent[]; guardians: Guardianship[] }> {
-    const { keyEpoch } = await getPatient(this.ctx, this.address);
+    const [{ keyEpoch }, block] = await Promise.all([getPatient(this.ctx, this.address), this.ctx.publicClient.getBlock({ blockTag: "latest" })]);
+    const endsBy = Number(block.timestamp) + KEY_HOLDER_END_MARGIN_SECONDS;
     const latest = new Map<Hex, GrantEvent>();
     for (const g of await listGrantEvents(this.ctx, { patient: this.address })) latest.set(g.grantId, g);
     const grants: GrantEvent[] = [];
     for (const g of latest.values()) {
       if (g.scope.kind === "record" || g.keyEpoch >= keyEpoch) continue;
       const state = await getGrant(this.ctx, { patient: this.address, grantee: g.grantee, scope: g.scope });
-      if (state.active) grants.push({ ...g, write: state.write, expiresAt: state.expiresAt });
+      // `active` also requires the grantee to be an active provider (isGrantActive)
+      if (state.active && (state.expiresAt === 0 || state.expiresAt > endsBy)) grants.push({ ...g, write: state.write, expiresAt: state.expiresAt });
     }
     const guardians = (await listGuardianships(this.ctx, { patient: this.address })).filter((g) => g.keyEpoch < keyEpoch);
     return { keyEpoch, grants, guardians };

@@ -79,29 +79,43 @@ export function Guardians({ client }: { client: MeridianClient }) {
 }
 
 /**
- * Patient: shown only when live grants or guardians hold keys of an older key epoch (after a
- * guardian revoked a grant or stepped down): those providers cannot add records until the
- * patient's wallet re-keys them ({@link MeridianClient.reissueAfterEpochChange}).
+ * Patient: shown when live grants or guardians hold keys of an older key epoch (after a guardian
+ * revoked a grant or stepped down: those providers cannot add records until the patient's wallet
+ * re-keys them, {@link MeridianClient.reissueAfterEpochChange}), or when a grantee whose access
+ * ended (grant expired, provider suspended or removed) still holds the current epoch's keys: the
+ * button then moves the records to new keys first ({@link MeridianClient.rotateKeyEpoch}), as the
+ * next upload would.
  */
 export function StaleKeysNotice({ client }: { client: MeridianClient }) {
   const queryClient = useQueryClient();
   const patient = client.address;
   const stale = useQuery({ queryKey: ["stale-keys", patient], queryFn: () => client.staleKeyHolders() });
+  const ended = useQuery({ queryKey: ["stale-keys", patient, "retired"], queryFn: () => client.retiredKeyHolders() });
+  const retired = ended.data?.retired.length ?? 0;
   const update = useAction(async () => {
-    const sent = await client.reissueAfterEpochChange();
+    const sent = retired > 0 ? await client.rotateKeyEpoch().then((r) => [r.advance, ...r.reissued]) : await client.reissueAfterEpochChange();
     await Promise.all(["stale-keys", "guardians", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
     return sent.length;
   });
   const grants = stale.data?.grants.length ?? 0, guardians = stale.data?.guardians.length ?? 0;
-  if (grants + guardians === 0) return update.result !== undefined ? <p className="ok" role="status">Keys updated ({update.result} transaction(s)).</p> : null;
+  if (grants + guardians + retired === 0) return update.result !== undefined ? <p className="ok" role="status">Keys updated ({update.result} transaction(s)).</p> : null;
   return (
     <section className="card alert" aria-labelledby="stale-keys-title" data-testid="stale-keys">
       <h2 id="stale-keys-title">Keys to update</h2>
-      <p>
-        Your records moved to key epoch {stale.data?.keyEpoch} (a guardian revoked access, or one stepped down). {grants} grant(s) and {guardians} guardian(s)
-        still hold keys of an older epoch: they read what was written before, but providers with write consent cannot add records until you update them.
-      </p>
-      <p><button type="button" disabled={update.pending} onClick={() => void update.start()}>{update.pending ? "Updating…" : "Update keys"}</button> <span className="muted">One transaction per grant or guardian.</span></p>
+      {retired > 0 ? (
+        <p data-testid="retired-keys">
+          {retired} provider(s) or guardian(s) whose access ended (a grant expired, or the regulator suspended or removed the provider) still
+          hold the keys of your current key epoch {ended.data?.keyEpoch}. Your next record will be written under new keys they never had;
+          updating now moves you to them and re-issues your live grants.
+        </p>
+      ) : null}
+      {grants + guardians > 0 ? (
+        <p>
+          Your records moved to key epoch {stale.data?.keyEpoch} (a guardian revoked access, or one stepped down). {grants} grant(s) and {guardians} guardian(s)
+          still hold keys of an older epoch: they read what was written before, but providers with write consent cannot add records until you update them.
+        </p>
+      ) : null}
+      <p><button type="button" disabled={update.pending} onClick={() => void update.start()}>{update.pending ? "Updating…" : "Update keys"}</button> <span className="muted">One transaction per grant or guardian{retired > 0 ? ", and one for the new key epoch" : ""}.</span></p>
       <ErrorText error={update.error} />
     </section>
   );

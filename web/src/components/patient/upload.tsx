@@ -93,6 +93,8 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
         break;
       } finally {
         await queryClient.invalidateQueries({ queryKey: ["records"] });
+        // a write may have moved the patient to new keys (a keyholder's access had ended)
+        await queryClient.invalidateQueries({ queryKey: ["stale-keys"] });
       }
     }
   }
