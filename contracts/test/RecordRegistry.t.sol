@@ -442,7 +442,8 @@ contract RecordRegistryTest is RecordRegistryFixture {
         registry.openKeyEpoch(ALICE);
         assertEq(_epoch(ALICE), 1, "epoch advanced");
         assertEq(_epoch(BOB), 0, "other patient untouched");
-        assertTrue(registry.isGrantActive(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab)), "not revoked");
+        bytes32 lab = _cat(IRecordRegistry.Category.Lab);
+        assertTrue(registry.isGrantActive(ALICE, HOSPITAL, CATEGORY, lab), "not revoked");
         assertTrue(registry.canRead(HOSPITAL, aliceLab), "still reads");
         assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "old-epoch write grant");
 

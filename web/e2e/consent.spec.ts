@@ -130,6 +130,25 @@ test("a Share and view guardian approves a provider's request for the patient; t
   expect((await patient.staleKeyHolders()).guardians).toEqual([]);
 });
 
+test("an ended grant holds the current keys: the patient page warns, Update keys moves on", async ({ browser, baseURL }) => {
+  const er = await providerClient(EMERGENCY, "City General", "Emergency", baseURL!);
+  const patient = await registeredClient(PATIENT, baseURL!);
+  const block = await patient.ctx.publicClient.getBlock({ blockTag: "latest" });
+  // ends within the writer's 30-second margin (chain/key-epoch.ts): it counts as ended already
+  const scope = { kind: "category", category: RecordCategory.Procedure } as const;
+  await patient.grant({ grantee: er.address, scope, expiresAt: Number(block.timestamp) + 33 });
+  await expect.poll(async () => (await patient.retiredKeyHolders()).retired.length, { timeout: 20_000 }).toBe(1);
+  const { keyEpoch } = await getPatient(patient.ctx, patient.address);
+
+  const page = await open(browser, PATIENT, "/patient");
+  const notice = page.getByTestId("stale-keys");
+  await expect(notice.getByTestId("retired-keys")).toContainText("whose access ended");
+  await notice.getByRole("button", { name: "Update keys" }).click();
+  await expect(page.getByText(/Keys updated/)).toBeVisible();
+  expect((await getPatient(patient.ctx, patient.address)).keyEpoch).toBe(keyEpoch + 1);
+  expect((await patient.retiredKeyHolders()).retired).toEqual([]);
+});
+
 test("emergency access: on chain first in the patient's audit log, key released by the guardian, the provider reads the allergy", async ({ browser, baseURL }) => {
   const er = await providerClient(EMERGENCY, "City General", "Emergency", baseURL!);
   const patient = await registeredClient(PATIENT, baseURL!);

@@ -670,9 +670,12 @@ scopeOptions(guardian.command("revoke <patient> <provider>").description("SHARE 
   }));
 
 program.command("rekey")
-  .description("patient: move to new keys when a grantee whose access ended (expired, suspended, removed) holds the current ones, and re-issue live grants and re-key guardians still at an older key epoch (needed after a guardian revokes)")
+  .description(
+    "patient: move to new keys when a grantee whose access ended (expired, suspended, removed) holds the " +
+      "current ones, and re-issue live grants and re-key guardians still at an older key epoch",
+  )
   .option("--dry-run", "only list who holds stale keys and whose access to the current keys ended")
-  .option("--new-epoch", "move to a new key epoch even if nobody's access ended (e.g. after a consent code that was never redeemed)")
+  .option("--new-epoch", "move to a new key epoch even if nobody's access ended (e.g. after an unused consent code)")
   .action(action(async (o: { dryRun?: boolean; newEpoch?: boolean }) => {
     const c = await client();
     try {
@@ -681,7 +684,10 @@ program.command("rekey")
         keyEpoch: stale.keyEpoch,
         grants: stale.grants.map((g) => ({ grantee: g.grantee, scope: g.scope, write: g.write, keyEpoch: g.keyEpoch })),
         guardians: stale.guardians.map(guardianView),
-        retired: ended.retired.map((r) => ({ ...(r.kind === "grant" ? { grantee: r.grantee, scope: r.scope } : { guardian: r.guardian }), reason: r.reason })),
+        retired: ended.retired.map((r) => ({
+          ...(r.kind === "grant" ? { grantee: r.grantee, scope: r.scope } : { guardian: r.guardian }),
+          reason: r.reason,
+        })),
       };
       const rotate = ended.retired.length > 0 || (o.newEpoch ?? false);
       if (o.dryRun || (!rotate && holders.grants.length === 0 && holders.guardians.length === 0)) {
@@ -690,7 +696,8 @@ program.command("rekey")
       }
       if (rotate) {
         const { advance, reissued } = await c.rotateKeyEpoch();
-        out({ ...holders, newKeyEpoch: advance.keyEpoch, transactions: [advance, ...reissued].map((t) => ({ hash: t.hash, gasUsed: t.gasUsed })) });
+        const transactions = [advance, ...reissued].map((t) => ({ hash: t.hash, gasUsed: t.gasUsed }));
+        out({ ...holders, newKeyEpoch: advance.keyEpoch, transactions });
         return;
       }
       const sent = await c.reissueAfterEpochChange();

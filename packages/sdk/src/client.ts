@@ -41,7 +41,8 @@ import {
   type ConsentCode, type EmergencyAccessEntry, type Guardianship, type GuardianLevelCode, type SignedConsentCode,
 } from "./chain/consent.ts";
 import {
-  checkKeyHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, openKeyEpoch, RetiredKeyEpochError,
+  checkKeyHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, keyHolderClock, openKeyEpoch,
+  RetiredKeyEpochError,
   type EpochKeyHolder, type FindRetiredKeyHoldersReturnType,
 } from "./chain/key-epoch.ts";
 
@@ -371,12 +372,14 @@ export class MeridianClient {
   async #checkKeyHolders(patient: Address, keyEpoch?: number): Promise<FindRetiredKeyHoldersReturnType> {
     const key = patient.toLowerCase();
     const cached = this.#keyHolders.get(key);
-    if (cached && keyEpoch !== undefined && cached.keyEpoch === keyEpoch && performance.now() - cached.scannedAt < KEY_HOLDER_RESCAN_MS) {
+    const fresh = cached !== undefined && performance.now() - cached.scannedAt < KEY_HOLDER_RESCAN_MS;
+    if (fresh && keyEpoch !== undefined && cached.keyEpoch === keyEpoch) {
       return checkKeyHolders(this.ctx, { patient, keyEpoch, holders: cached.holders });
     }
     const scannedAt = performance.now();
     const found = await findRetiredKeyHolders(this.ctx, { patient });
-    this.#keyHolders.set(key, { keyEpoch: found.keyEpoch, holders: [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)], scannedAt });
+    const holders = [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)];
+    this.#keyHolders.set(key, { keyEpoch: found.keyEpoch, holders, scannedAt });
     return found;
   }
 
@@ -398,7 +401,10 @@ export class MeridianClient {
    * guardian (with `patient`) sends only the advance, and the patient's app re-issues the rest.
    * Throws `ContractRevertedError` (`RecordRegistryNotGuardian`).
    */
-  async rotateKeyEpoch(p: { patient?: Address } = {}): Promise<{ advance: TransactionResult & { keyEpoch: number }; reissued: (TransactionResult & { grantId?: Hex })[] }> {
+  async rotateKeyEpoch(p: { patient?: Address } = {}): Promise<{
+    advance: TransactionResult & { keyEpoch: number };
+    reissued: (TransactionResult & { grantId?: Hex })[];
+  }> {
     const patient = p.patient ?? this.address;
     this.#keyHolders.delete(patient.toLowerCase());
     const advance = await openKeyEpoch(this.ctx, { patient });
@@ -621,8 +627,11 @@ export class MeridianClient {
    * {@link KEY_HOLDER_END_MARGIN_SECONDS}, are left out: they would get keys they may not use.
    */
   async staleKeyHolders(): Promise<{ keyEpoch: number; grants: GrantEvent[]; guardians: Guardianship[] }> {
-    const [{ keyEpoch }, block] = await Promise.all([getPatient(this.ctx, this.address), this.ctx.publicClient.getBlock({ blockTag: "latest" })]);
-    const endsBy = Number(block.timestamp) + KEY_HOLDER_END_MARGIN_SECONDS;
+    const [{ keyEpoch }, block] = await Promise.all([
+      getPatient(this.ctx, this.address),
+      this.ctx.publicClient.getBlock({ blockTag: "latest" }),
+    ]);
+    const endsBy = keyHolderClock(block.timestamp) + KEY_HOLDER_END_MARGIN_SECONDS;
     const latest = new Map<Hex, GrantEvent>();
     for (const g of await listGrantEvents(this.ctx, { patient: this.address })) latest.set(g.grantId, g);
     const grants: GrantEvent[] = [];
@@ -630,7 +639,8 @@ export class MeridianClient {
       if (g.scope.kind === "record" || g.keyEpoch >= keyEpoch) continue;
       const state = await getGrant(this.ctx, { patient: this.address, grantee: g.grantee, scope: g.scope });
       // `active` also requires the grantee to be an active provider (isGrantActive)
-      if (state.active && (state.expiresAt === 0 || state.expiresAt > endsBy)) grants.push({ ...g, write: state.write, expiresAt: state.expiresAt });
+      const lasts = state.expiresAt === 0 || state.expiresAt > endsBy;
+      if (state.active && lasts) grants.push({ ...g, write: state.write, expiresAt: state.expiresAt });
     }
     const guardians = (await listGuardianships(this.ctx, { patient: this.address })).filter((g) => g.keyEpoch < keyEpoch);
     return { keyEpoch, grants, guardians };

@@ -33,6 +33,16 @@ import { ProviderStatus, type GrantScope, type MeridianContext, type Transaction
  */
 export const KEY_HOLDER_END_MARGIN_SECONDS = 30;
 
+/**
+ * The time (unix seconds) a keyholder is judged at: the later of the block's time and this
+ * machine's clock. An idle chain that mines only on demand (a local node) keeps an old latest
+ * block, while the record's anchoring block gets the current time; a clock that runs ahead only
+ * ends grants earlier, never later.
+ */
+export function keyHolderClock(blockTimestamp: bigint): number {
+  return Math.max(Number(blockTimestamp), Math.floor(Date.now() / 1000));
+}
+
 /** Why a keyholder of the current epoch may no longer read. */
 export type KeyHolderEnd =
   | "expired" // its grant's `expiresAt` passed (or passes within the margin)
@@ -45,14 +55,14 @@ export type KeyHolderEnd =
 /** A holder of the current epoch's KEKs: a category or all-records grantee, or a guardian. */
 export type EpochKeyHolder =
   | {
-    kind: "grant";
-    grantee: Address;
-    grantId: Hex;
-    /** A category or all-records scope (record scopes carry a DEK and hold no epoch key). */
-    scope: Exclude<GrantScope, { kind: "record" }>;
-    /** Unix seconds the grant ends (latest issue); 0 means no expiry. */
-    expiresAt: number;
-  }
+      kind: "grant";
+      grantee: Address;
+      grantId: Hex;
+      /** A category or all-records scope (record scopes carry a DEK and hold no epoch key). */
+      scope: Exclude<GrantScope, { kind: "record" }>;
+      /** Unix seconds the grant ends (latest issue); 0 means no expiry. */
+      expiresAt: number;
+    }
   | { kind: "guardian"; guardian: Address };
 
 /** A keyholder of the current epoch that may no longer read, and why. */
@@ -70,7 +80,7 @@ export interface FindRetiredKeyHoldersReturnType {
   keyEpoch: number;
   /** The block the check read (every read is at this block). */
   blockNumber: bigint;
-  /** That block's time, unix seconds. */
+  /** The time the holders were judged at, unix seconds ({@link keyHolderClock}). */
   checkedAt: number;
   /** Holders that may still read. */
   live: EpochKeyHolder[];
@@ -93,26 +103,59 @@ export type FindRetiredKeyHoldersErrorType = MeridianError;
  * if (retired.length > 0) console.log(`epoch ${keyEpoch} must not seal new records`);
  * ```
  */
-export async function findRetiredKeyHolders(ctx: MeridianContext, p: FindRetiredKeyHoldersParameters): Promise<FindRetiredKeyHoldersReturnType> {
+export async function findRetiredKeyHolders(
+  ctx: MeridianContext,
+  p: FindRetiredKeyHoldersParameters
+): Promise<FindRetiredKeyHoldersReturnType> {
   try {
     const { number: blockNumber } = await ctx.publicClient.getBlock({ blockTag: "latest" });
     const registry = ctx.deployment.recordRegistry;
     const range = { fromBlock: ctx.deployment.deployedAtBlock, toBlock: blockNumber, strict: true } as const;
     const [patient, grantLogs, guardianLogs] = await Promise.all([
-      ctx.publicClient.readContract({ address: registry, abi: recordRegistryAbi, functionName: "getPatient", args: [p.patient], blockNumber }),
-      ctx.publicClient.getContractEvents({ address: registry, abi: recordRegistryAbi, eventName: "GrantIssued", args: { patient: p.patient }, ...range }),
-      ctx.publicClient.getContractEvents({ address: registry, abi: recordRegistryAbi, eventName: "GuardianAppointed", args: { patient: p.patient }, ...range }),
+      ctx.publicClient.readContract({
+        address: registry,
+        abi: recordRegistryAbi,
+        functionName: "getPatient",
+        args: [p.patient],
+        blockNumber,
+      }),
+      ctx.publicClient.getContractEvents({
+        address: registry,
+        abi: recordRegistryAbi,
+        eventName: "GrantIssued",
+        args: { patient: p.patient },
+        ...range,
+      }),
+      ctx.publicClient.getContractEvents({
+        address: registry,
+        abi: recordRegistryAbi,
+        eventName: "GuardianAppointed",
+        args: { patient: p.patient },
+        ...range,
+      }),
     ]);
     const holders = new Map<string, EpochKeyHolder>();
     for (const l of grantLogs) {
       const scope = decodeScope(l.args.scope, l.args.target);
       if (scope.kind === "record" || l.args.keyEpoch !== patient.keyEpoch) continue;
-      holders.set(l.args.grantId, { kind: "grant", grantee: l.args.grantee, grantId: l.args.grantId, scope, expiresAt: Number(l.args.expiresAt) });
+      holders.set(l.args.grantId, {
+        kind: "grant",
+        grantee: l.args.grantee,
+        grantId: l.args.grantId,
+        scope,
+        expiresAt: Number(l.args.expiresAt),
+      });
     }
     for (const l of guardianLogs) {
-      if (l.args.keyEpoch === patient.keyEpoch) holders.set(`guardian/${l.args.guardian}`, { kind: "guardian", guardian: l.args.guardian });
+      if (l.args.keyEpoch === patient.keyEpoch)
+        holders.set(`guardian/${l.args.guardian}`, { kind: "guardian", guardian: l.args.guardian });
     }
-    return await checkKeyHolders(ctx, { patient: p.patient, keyEpoch: patient.keyEpoch, holders: [...holders.values()], blockNumber });
+    return await checkKeyHolders(ctx, {
+      patient: p.patient,
+      keyEpoch: patient.keyEpoch,
+      holders: [...holders.values()],
+      blockNumber,
+    });
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -131,33 +174,59 @@ export interface CheckKeyHoldersParameters {
 /**
  * Judges known keyholders of `patient`'s epoch `keyEpoch` at one block, without any log query:
  * a grant is live while it is not revoked, its `expiresAt` (read again from storage) is more than
- * {@link KEY_HOLDER_END_MARGIN_SECONDS} away, and its grantee is an active provider; a guardian
+ * {@link KEY_HOLDER_END_MARGIN_SECONDS} after {@link keyHolderClock}, and its grantee is an active
+ * provider; a guardian
  * while it is still appointed. {@link findRetiredKeyHolders} finds the holders; a writer that
  * cached them calls this before each record instead.
  */
-export async function checkKeyHolders(ctx: MeridianContext, p: CheckKeyHoldersParameters): Promise<FindRetiredKeyHoldersReturnType> {
+export async function checkKeyHolders(
+  ctx: MeridianContext,
+  p: CheckKeyHoldersParameters
+): Promise<FindRetiredKeyHoldersReturnType> {
   try {
-    const block = await ctx.publicClient.getBlock(p.blockNumber === undefined ? { blockTag: "latest" } : { blockNumber: p.blockNumber });
+    const block = await ctx.publicClient.getBlock(
+      p.blockNumber === undefined ? { blockTag: "latest" } : { blockNumber: p.blockNumber }
+    );
     const blockNumber = block.number;
-    const now = Number(block.timestamp);
+    const now = keyHolderClock(block.timestamp);
     const registry = ctx.deployment.recordRegistry;
-    const judged = await Promise.all(p.holders.map(async (h): Promise<KeyHolderEnd | undefined> => {
-      if (h.kind === "guardian") {
-        const level = await ctx.publicClient.readContract({ address: registry, abi: recordRegistryAbi, functionName: "guardianLevel", args: [p.patient, h.guardian], blockNumber });
-        return level === 0 ? "guardian-removed" : undefined;
-      }
-      const { scope, target } = encodeScope(h.scope);
-      const [g, status] = await Promise.all([
-        ctx.publicClient.readContract({ address: registry, abi: recordRegistryAbi, functionName: "getGrant", args: [p.patient, h.grantee, scope, target], blockNumber }),
-        ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "statusOf", args: [h.grantee], blockNumber }),
-      ]);
-      if (g.revokedAt !== 0) return "revoked";
-      if (g.expiresAt !== 0 && g.expiresAt <= now + KEY_HOLDER_END_MARGIN_SECONDS) return "expired";
-      if (status === ProviderStatus.Suspended) return "suspended";
-      if (status === ProviderStatus.Removed) return "removed";
-      if (status !== ProviderStatus.Active) return "not-a-provider";
-      return undefined;
-    }));
+    const judged = await Promise.all(
+      p.holders.map(async (h): Promise<KeyHolderEnd | undefined> => {
+        if (h.kind === "guardian") {
+          const level = await ctx.publicClient.readContract({
+            address: registry,
+            abi: recordRegistryAbi,
+            functionName: "guardianLevel",
+            args: [p.patient, h.guardian],
+            blockNumber,
+          });
+          return level === 0 ? "guardian-removed" : undefined;
+        }
+        const { scope, target } = encodeScope(h.scope);
+        const [g, status] = await Promise.all([
+          ctx.publicClient.readContract({
+            address: registry,
+            abi: recordRegistryAbi,
+            functionName: "getGrant",
+            args: [p.patient, h.grantee, scope, target],
+            blockNumber,
+          }),
+          ctx.publicClient.readContract({
+            address: ctx.deployment.providerRegistry,
+            abi: providerRegistryAbi,
+            functionName: "statusOf",
+            args: [h.grantee],
+            blockNumber,
+          }),
+        ]);
+        if (g.revokedAt !== 0) return "revoked";
+        if (g.expiresAt !== 0 && g.expiresAt <= now + KEY_HOLDER_END_MARGIN_SECONDS) return "expired";
+        if (status === ProviderStatus.Suspended) return "suspended";
+        if (status === ProviderStatus.Removed) return "removed";
+        if (status !== ProviderStatus.Active) return "not-a-provider";
+        return undefined;
+      })
+    );
     const live: EpochKeyHolder[] = [];
     const retired: RetiredKeyHolder[] = [];
     p.holders.forEach((h, i) => {
@@ -180,8 +249,16 @@ export async function checkKeyHolders(ctx: MeridianContext, p: CheckKeyHoldersPa
  * Live category/all grantees and guardians need re-issued keys afterwards
  * (`MeridianClient.reissueAfterEpochChange`).
  */
-export async function openKeyEpoch(ctx: MeridianContext, p: { patient: Address }): Promise<TransactionResult & { keyEpoch: number }> {
-  const receipt = await write(ctx, "open a new key epoch", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "openKeyEpoch", args: [p.patient] });
+export async function openKeyEpoch(
+  ctx: MeridianContext,
+  p: { patient: Address }
+): Promise<TransactionResult & { keyEpoch: number }> {
+  const receipt = await write(ctx, "open a new key epoch", {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "openKeyEpoch",
+    args: [p.patient],
+  });
   const [log] = parseEventLogs({ abi: recordRegistryAbi, logs: receipt.logs, eventName: "KeyEpochAdvanced" });
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no KeyEpochAdvanced event.`);
   return { ...result(receipt), keyEpoch: log.args.keyEpoch };
@@ -191,8 +268,12 @@ export async function openKeyEpoch(ctx: MeridianContext, p: { patient: Address }
 export function describeKeyHolderEnd(holder: RetiredKeyHolder): string {
   const who = holder.kind === "grant" ? `grantee ${holder.grantee}` : `former guardian ${holder.guardian}`;
   const why: Record<KeyHolderEnd, string> = {
-    expired: "its grant expired", revoked: "its grant was revoked", suspended: "the regulator suspended it",
-    removed: "the regulator removed it", "not-a-provider": "it is not an admitted provider", "guardian-removed": "it is no longer a guardian",
+    expired: "its grant expired",
+    revoked: "its grant was revoked",
+    suspended: "the regulator suspended it",
+    removed: "the regulator removed it",
+    "not-a-provider": "it is not an admitted provider",
+    "guardian-removed": "it is no longer a guardian",
   };
   return `${who} (${why[holder.reason]})`;
 }
@@ -208,10 +289,16 @@ export class RetiredKeyEpochError extends MeridianError {
   /** The retired keyholders found. */
   readonly retired: RetiredKeyHolder[];
   constructor(p: { patient: Address; keyEpoch: number; retired: RetiredKeyHolder[] }) {
-    super("The patient's current keys were shared with a grantee whose access has ended, so a new record must not be sealed under them.", {
-      details: `patient ${p.patient}, key epoch ${p.keyEpoch}: ${p.retired.map(describeKeyHolderEnd).join("; ")}`,
-      hint: "Ask the patient to open Meridian (the patient page offers \"Update keys\") or run `meridian rekey`, which moves their records to new keys and re-issues your grant; then add the record again.",
-    });
+    super(
+      "The patient's current keys were shared with a grantee whose access has ended, " +
+        "so a new record must not be sealed under them.",
+      {
+        details: `patient ${p.patient}, key epoch ${p.keyEpoch}: ${p.retired.map(describeKeyHolderEnd).join("; ")}`,
+        hint:
+          'Ask the patient to open Meridian (the patient page offers "Update keys") or run `meridian rekey`, ' +
+          "which moves their records to new keys and re-issues your grant; then add the record again.",
+      },
+    );
     this.retired = p.retired;
   }
 }

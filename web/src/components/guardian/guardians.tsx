@@ -93,20 +93,25 @@ export function StaleKeysNotice({ client }: { client: MeridianClient }) {
   const ended = useQuery({ queryKey: ["stale-keys", patient, "retired"], queryFn: () => client.retiredKeyHolders() });
   const retired = ended.data?.retired.length ?? 0;
   const update = useAction(async () => {
-    const sent = retired > 0 ? await client.rotateKeyEpoch().then((r) => [r.advance, ...r.reissued]) : await client.reissueAfterEpochChange();
+    const sent = retired > 0
+      ? await client.rotateKeyEpoch().then((r) => [r.advance, ...r.reissued])
+      : await client.reissueAfterEpochChange();
     await Promise.all(["stale-keys", "guardians", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
     return sent.length;
   });
   const grants = stale.data?.grants.length ?? 0, guardians = stale.data?.guardians.length ?? 0;
-  if (grants + guardians + retired === 0) return update.result !== undefined ? <p className="ok" role="status">Keys updated ({update.result} transaction(s)).</p> : null;
+  if (grants + guardians + retired === 0) {
+    if (update.result === undefined) return null;
+    return <p className="ok" role="status">Keys updated ({update.result} transaction(s)).</p>;
+  }
   return (
     <section className="card alert" aria-labelledby="stale-keys-title" data-testid="stale-keys">
       <h2 id="stale-keys-title">Keys to update</h2>
       {retired > 0 ? (
         <p data-testid="retired-keys">
-          {retired} provider(s) or guardian(s) whose access ended (a grant expired, or the regulator suspended or removed the provider) still
-          hold the keys of your current key epoch {ended.data?.keyEpoch}. Your next record will be written under new keys they never had;
-          updating now moves you to them and re-issues your live grants.
+          {retired} provider(s) or guardian(s) whose access ended (a grant expired, or the regulator suspended or
+          removed the provider) still hold the keys of your current key epoch {ended.data?.keyEpoch}. Your next record
+          will be written under new keys they never had; updating now moves you to them and re-issues your live grants.
         </p>
       ) : null}
       {grants + guardians > 0 ? (
@@ -115,7 +120,14 @@ export function StaleKeysNotice({ client }: { client: MeridianClient }) {
           still hold keys of an older epoch: they read what was written before, but providers with write consent cannot add records until you update them.
         </p>
       ) : null}
-      <p><button type="button" disabled={update.pending} onClick={() => void update.start()}>{update.pending ? "Updating…" : "Update keys"}</button> <span className="muted">One transaction per grant or guardian{retired > 0 ? ", and one for the new key epoch" : ""}.</span></p>
+      <p>
+        <button type="button" disabled={update.pending} onClick={() => void update.start()}>
+          {update.pending ? "Updating…" : "Update keys"}
+        </button>{" "}
+        <span className="muted">
+          One transaction per grant or guardian{retired > 0 ? ", and one for the new key epoch" : ""}.
+        </span>
+      </p>
       <ErrorText error={update.error} />
     </section>
   );
