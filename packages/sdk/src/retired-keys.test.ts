@@ -41,7 +41,7 @@ import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./c
 import { RecordCategory } from "./categories.ts";
 import { unwrapKey, wrapInfo } from "./crypto/hpke.ts";
 import { openRecord } from "./crypto/envelope.ts";
-import { kekFromBundle, regressKek } from "./keyring.ts";
+import { grantKek } from "./keyring.ts";
 import { createHeliaStore } from "./storage/helia.ts";
 import type { BlobStore } from "./storage/types.ts";
 
@@ -123,10 +123,14 @@ async function patient(i: number): Promise<MeridianClient> {
   return c;
 }
 
-/** A key the attacker holds: a category KEK or an all-records bundle, at the epoch it was issued. */
+/**
+ * A key the attacker holds: the unwrapped payload of a category grant (a category key: KEK and,
+ * after generation 0, its generation link) or of an all-records grant (the bundle of nine), at the
+ * epoch it was issued.
+ */
 type StolenKey =
-  | { kind: "category"; category: RecordCategory; keyEpoch: number; kek: Uint8Array }
-  | { kind: "all"; keyEpoch: number; bundle: Uint8Array };
+  | { kind: "category"; category: RecordCategory; keyEpoch: number; payload: Uint8Array }
+  | { kind: "all"; keyEpoch: number; payload: Uint8Array };
 
 /**
  * What `attacker` holds of `patientAddress`'s keys, exactly as it would take it: every wrapped key in
@@ -149,8 +153,8 @@ async function stealKeys(attacker: MeridianClient, patientAddress: Hex): Promise
     const key = await unwrapKey({ recipient: keys, wrapped: hexToBytes(g.wrappedKey), info });
     out.push(
       g.scope.kind === "all"
-        ? { kind: "all", keyEpoch: g.keyEpoch, bundle: key }
-        : { kind: "category", category: g.scope.category, keyEpoch: g.keyEpoch, kek: key }
+        ? { kind: "all", keyEpoch: g.keyEpoch, payload: key }
+        : { kind: "category", category: g.scope.category, keyEpoch: g.keyEpoch, payload: key }
     );
   }
   return out;
@@ -165,11 +169,11 @@ async function attack(stolen: StolenKey[], recordId: Hex): Promise<string | unde
   const anchor = await getRecordAnchor(ctx(account(0)), recordId);
   const envelope = await store.get(CID.decode(hexToBytes(anchor.cid)).toString());
   for (const s of stolen) {
-    const kek =
-      s.kind === "all" ? kekFromBundle(s.bundle, anchor.category) : s.category === anchor.category ? s.kek : undefined;
-    if (!kek) continue;
+    if (s.kind === "category" && s.category !== anchor.category) continue;
     for (let epoch = s.keyEpoch; epoch >= 0; epoch--) {
-      const regressed = regressKek(kek, s.keyEpoch, epoch);
+      // regression (keyring.ts) reaches every epoch up to the grant's, never a newer one
+      const payload = s.payload.slice();
+      const regressed = grantKek({ scope: s.kind, payload, grantEpoch: s.keyEpoch, category: anchor.category, epoch });
       for (const claimed of new Set([epoch, anchor.keyEpoch])) {
         const context = {
           chainId: deployment.chainId,
