@@ -150,10 +150,17 @@ test("a wallet whose derived key differs from the registered one is refused befo
   const record = await patient.addRecord({ plaintext: bytes("registered with a deterministic wallet"), category: RecordCategory.Lab });
   await patient.grant({ grantee: hospital.address, scope: { kind: "record", recordId: record.recordId } });
 
-  // the same accounts, now behind wallets that sign differently
-  const sameAccount = createMeridianClient({ ...ctx(nonDeterministicAccount(account(9)).signer), store });
-  for (const attempt of [sameAccount.keys(), sameAccount.readRecord(record.recordId), sameAccount.addRecord({ plaintext: bytes("x"), category: RecordCategory.Lab })]) {
-    await assert.rejects(attempt, (e: unknown) => {
+  // the same accounts, now behind wallets that sign differently: a fresh wallet (whose first
+  // signature is the twin) per attempt, one attempt at a time, so that no attempt depends on
+  // another's signature or rejects before anything awaits it
+  const sameAccount = () => createMeridianClient({ ...ctx(nonDeterministicAccount(account(9)).signer), store });
+  const attempts = [
+    () => sameAccount().keys(),
+    () => sameAccount().readRecord(record.recordId),
+    () => sameAccount().addRecord({ plaintext: bytes("x"), category: RecordCategory.Lab }),
+  ];
+  for (const attempt of attempts) {
+    await assert.rejects(attempt(), (e: unknown) => {
       assert.ok(e instanceof EncryptionKeyMismatchError, String(e));
       assert.match(e.shortMessage, /derives another encryption key than your patient registration on chain/);
       assert.match(e.hint ?? "", /Use the wallet \(and account\) you registered with/);
