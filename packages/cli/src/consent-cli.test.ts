@@ -100,9 +100,12 @@ test("an emergency access appears first in the patient's audit log; a guardian r
   assert.equal((await h.cli(ER, "emergency", "show", addr(PATIENT))).code, 1, "closed: no more reading");
 });
 
-test("a consent code never redeemed is kept in a 0600 ledger and moves the patient to new keys in a later process", { timeout: 120_000 }, async () => {
+test("a consent code never redeemed is kept in a 0600 ledger and moves the patient to new keys in a later process", {
+  timeout: 120_000,
+}, async () => {
   const rpc = async (method: string, params: unknown[] = []) => {
-    const r = await fetch(h.rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+    const r = await fetch(h.rpc, { method: "POST", headers: { "content-type": "application/json" }, body });
     return ((await r.json()) as { result: unknown }).result;
   };
   const code = await json(PATIENT, "consent", "create", addr(ER), "--category", "lab", "--valid", "60", "--no-qr");

@@ -679,7 +679,10 @@ program.command("rekey")
       "and re-key guardians still at an older key epoch",
   )
   .option("--dry-run", "only list who holds stale keys and whose access to the current keys ended")
-  .option("--new-epoch", "move to a new key epoch even if nobody's access ended (e.g. after an unused consent code made on another device)")
+  .option(
+    "--new-epoch",
+    "move to a new key epoch even if nobody's access ended (e.g. after an unused consent code made on another device)",
+  )
   .action(action(async (o: { dryRun?: boolean; newEpoch?: boolean }) => {
     const c = await client();
     try {

@@ -41,11 +41,14 @@ import {
   type ConsentCode, type EmergencyAccessEntry, type Guardianship, type GuardianLevelCode, type SignedConsentCode,
 } from "./chain/consent.ts";
 import {
-  checkKeyHolders, consentCodeHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, keyHolderClock, openKeyEpoch,
+  checkKeyHolders, consentCodeHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, keyHolderClock,
+  openKeyEpoch,
   RetiredKeyEpochError,
   type EpochKeyHolder, type FindRetiredKeyHoldersReturnType,
 } from "./chain/key-epoch.ts";
-import { createMemoryConsentCodeLedger, type ConsentCodeLedger, type ConsentCodeLedgerEntry } from "./consent-code-ledger.ts";
+import {
+  createMemoryConsentCodeLedger, type ConsentCodeLedger, type ConsentCodeLedgerEntry,
+} from "./consent-code-ledger.ts";
 
 /** Where a patient's KEKs come from: the patient's own key ring, or a guardian's KEK bundle. */
 interface KekSource {
@@ -393,7 +396,8 @@ export class MeridianClient {
     } else {
       const scannedAt = performance.now();
       found = await findRetiredKeyHolders(this.ctx, { patient, consentCodes });
-      const holders = [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)].filter((h) => h.kind !== "consent-code");
+      const holders = [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)]
+        .filter((h) => h.kind !== "consent-code"); // read from the ledger at every check instead
       this.#keyHolders.set(key, { keyEpoch: found.keyEpoch, holders, scannedAt });
     }
     if (consentCodes.length > 0) await this.#pruneConsentCodes(found);
@@ -412,7 +416,9 @@ export class MeridianClient {
       e.chainId === this.ctx.deployment.chainId &&
       e.registry.toLowerCase() === this.ctx.deployment.recordRegistry.toLowerCase() &&
       e.patient.toLowerCase() === check.patient.toLowerCase();
-    await this.consentCodes.prune((e) => mine(e) && (e.keyEpoch < check.keyEpoch || (e.keyEpoch === check.keyEpoch && redeemed.has(e.nonce))));
+    const spent = (e: ConsentCodeLedgerEntry) =>
+      e.keyEpoch < check.keyEpoch || (e.keyEpoch === check.keyEpoch && redeemed.has(e.nonce));
+    await this.consentCodes.prune((e) => mine(e) && spent(e));
   }
 
   /**

@@ -327,7 +327,15 @@ export async function checkKeyHolders(
       if (reason) retired.push({ ...h, reason });
       else live.push(h);
     });
-    return { patient: p.patient, keyEpoch: p.keyEpoch, blockNumber, checkedAt: now, live, retired, redeemedConsentCodes };
+    return {
+      patient: p.patient,
+      keyEpoch: p.keyEpoch,
+      blockNumber,
+      checkedAt: now,
+      live,
+      retired,
+      redeemedConsentCodes,
+    };
   } catch (error) {
     throw toMeridianError(error);
   }
