@@ -4,7 +4,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { patientBundle } from "@meridian/sdk/fhir/test-fixtures.ts";
 import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
@@ -98,4 +98,33 @@ test("an emergency access appears first in the patient's audit log; a guardian r
   assert.equal(after.keyReleasedBy, addr(GUARDIAN));
   await json(ER, "emergency", "close", addr(PATIENT), addr(ER));
   assert.equal((await h.cli(ER, "emergency", "show", addr(PATIENT))).code, 1, "closed: no more reading");
+});
+
+test("a consent code never redeemed is kept in a 0600 ledger and moves the patient to new keys in a later process", {
+  timeout: 120_000,
+}, async () => {
+  const rpc = async (method: string, params: unknown[] = []) => {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+    const r = await fetch(h.rpc, { method: "POST", headers: { "content-type": "application/json" }, body });
+    return ((await r.json()) as { result: unknown }).result;
+  };
+  const code = await json(PATIENT, "consent", "create", addr(ER), "--category", "lab", "--valid", "60", "--no-qr");
+  const ledger = path.join(h.dir, "consent-codes.json");
+  assert.equal((await stat(ledger)).mode & 0o777, 0o600, "the ledger is readable by its owner only");
+  const saved = await readFile(ledger, "utf8");
+  assert.match(saved, new RegExp(code.nonce));
+  assert.doesNotMatch(saved, /wrappedKey|signature|MERIDIAN-CONSENT/, "no key material in the ledger");
+  assert.deepEqual((await json(PATIENT, "rekey", "--dry-run")).retired, [], "a code before its deadline is live");
+
+  await rpc("evm_increaseTime", [120]);
+  await rpc("evm_mine");
+  const listed = await json(PATIENT, "rekey", "--dry-run");
+  assert.equal(listed.retired.length, 1);
+  assert.equal(listed.retired[0].reason, "code-unredeemed");
+  assert.equal(listed.retired[0].grantee, addr(ER));
+  assert.match(listed.retired[0].what, /a consent code for 0x[0-9a-fA-F]{40} \(lab records\) was never redeemed/);
+  const rekeyed = await json(PATIENT, "rekey");
+  assert.equal(rekeyed.newKeyEpoch, listed.keyEpoch + 1);
+  assert.deepEqual((await json(PATIENT, "rekey", "--dry-run")).retired, [], "nobody retired holds the new keys");
+  assert.doesNotMatch(await readFile(ledger, "utf8"), new RegExp(code.nonce), "the old epoch's entry is pruned");
 });

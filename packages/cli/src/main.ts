@@ -22,9 +22,11 @@ import { recordDraftFromFile, summarizeInternationalPatientSummary } from "@meri
 import { checkImport, DuplicateRecordError, PatientMismatchError } from "@meridian/sdk/import-check.ts";
 import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "@meridian/sdk/chain/governance.ts";
 import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain/consent.ts";
+import { describeKeyHolderEnd } from "@meridian/sdk/chain/key-epoch.ts";
 import QRCode from "qrcode";
 import { MITDB_DIR } from "@meridian/ecg/mitdb.ts";
 import { ConfigurationError, NoAccountError, checkDeployment, connectChain, deviceAccount, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
+import { fileConsentCodeLedger } from "./consent-ledger.ts";
 import { readUserFile, toFileAccessError, userPath, writePrivateFile } from "./files.ts";
 import { DEFAULT_MQTT_URL, DEFAULT_SERVER_PORT, eventLogger, logFormat, monitoringDomainOf, mqttUrl, numberOption, serverUrl } from "./ecg-options.ts";
 import { createProgress, log } from "./output.ts";
@@ -133,7 +135,8 @@ async function context(): Promise<MeridianContext & { close(): Promise<void> }> 
 async function client(): Promise<MeridianClient & { close(): Promise<void> }> {
   const ctx = await context();
   const store = await openStore(globals());
-  const c = createMeridianClient({ ...ctx, store }) as MeridianClient & { close(): Promise<void> };
+  const consentCodes = fileConsentCodeLedger(globals().dataDir);
+  const c = createMeridianClient({ ...ctx, store, consentCodes }) as MeridianClient & { close(): Promise<void> };
   c.close = () => store.close();
   return c;
 }
@@ -671,11 +674,15 @@ scopeOptions(guardian.command("revoke <patient> <provider>").description("SHARE 
 
 program.command("rekey")
   .description(
-    "patient: move to new keys when a grantee whose access ended (expired, suspended, removed) holds the " +
-      "current ones, and re-issue live grants and re-key guardians still at an older key epoch",
+    "patient: move to new keys when a grantee whose access ended (expired, suspended, removed), or a consent " +
+      "code made here that was never redeemed or was cancelled, holds the current ones, and re-issue live grants " +
+      "and re-key guardians still at an older key epoch",
   )
   .option("--dry-run", "only list who holds stale keys and whose access to the current keys ended")
-  .option("--new-epoch", "move to a new key epoch even if nobody's access ended (e.g. after an unused consent code)")
+  .option(
+    "--new-epoch",
+    "move to a new key epoch even if nobody's access ended (e.g. after an unused consent code made on another device)",
+  )
   .action(action(async (o: { dryRun?: boolean; newEpoch?: boolean }) => {
     const c = await client();
     try {
@@ -685,8 +692,10 @@ program.command("rekey")
         grants: stale.grants.map((g) => ({ grantee: g.grantee, scope: g.scope, write: g.write, keyEpoch: g.keyEpoch })),
         guardians: stale.guardians.map(guardianView),
         retired: ended.retired.map((r) => ({
-          ...(r.kind === "grant" ? { grantee: r.grantee, scope: r.scope } : { guardian: r.guardian }),
+          ...(r.kind === "guardian" ? { guardian: r.guardian } : { grantee: r.grantee, scope: r.scope }),
+          ...(r.kind === "consent-code" ? { consentCodeNonce: r.nonce, deadline: r.deadline } : {}),
           reason: r.reason,
+          what: describeKeyHolderEnd(r),
         })),
       };
       const rotate = ended.retired.length > 0 || (o.newEpoch ?? false);

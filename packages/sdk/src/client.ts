@@ -41,10 +41,14 @@ import {
   type ConsentCode, type EmergencyAccessEntry, type Guardianship, type GuardianLevelCode, type SignedConsentCode,
 } from "./chain/consent.ts";
 import {
-  checkKeyHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, keyHolderClock, openKeyEpoch,
+  checkKeyHolders, consentCodeHolders, findRetiredKeyHolders, KEY_HOLDER_END_MARGIN_SECONDS, keyHolderClock,
+  openKeyEpoch,
   RetiredKeyEpochError,
   type EpochKeyHolder, type FindRetiredKeyHoldersReturnType,
 } from "./chain/key-epoch.ts";
+import {
+  createMemoryConsentCodeLedger, type ConsentCodeLedger, type ConsentCodeLedgerEntry,
+} from "./consent-code-ledger.ts";
 
 /** Where a patient's KEKs come from: the patient's own key ring, or a guardian's KEK bundle. */
 interface KekSource {
@@ -88,6 +92,13 @@ export class KeyAlreadyPublishedError extends MeridianError {
 export interface MeridianClientParameters extends MeridianContext {
   /** Where ciphertext is stored (Helia in-process, or Kubo). */
   store: BlobStore;
+  /**
+   * Where the patient's consent codes are recorded ({@link MeridianClient.createConsentCode}), so
+   * the write check sees keys handed over off chain (`consent-code-ledger.ts`). Default: in
+   * memory, for this client's life only; the CLI keeps `<data-dir>/consent-codes.json` (0600),
+   * the web app `localStorage`.
+   */
+  consentCodes?: ConsentCodeLedger;
 }
 
 /** Stages of {@link MeridianClient.addRecord}, reported through `onStage`. */
@@ -145,6 +156,8 @@ export function createMeridianClient(parameters: MeridianClientParameters): Meri
 export class MeridianClient {
   readonly ctx: MeridianContext;
   readonly store: BlobStore;
+  /** This client's consent-code ledger ({@link MeridianClientParameters.consentCodes}). */
+  readonly consentCodes: ConsentCodeLedger;
   #keys = new Map<number, Promise<UserKeys>>();
   #providerKeyHistory: Promise<{ events: ProviderKeyEvent[]; toBlock: bigint }> | undefined;
   #keyring: PatientKeyring | undefined;
@@ -152,9 +165,10 @@ export class MeridianClient {
   #keyHolders = new Map<string, { keyEpoch: number; holders: EpochKeyHolder[]; scannedAt: number }>();
 
   constructor(parameters: MeridianClientParameters) {
-    const { store, ...ctx } = parameters;
+    const { store, consentCodes, ...ctx } = parameters;
     this.ctx = ctx;
     this.store = store;
+    this.consentCodes = consentCodes ?? createMemoryConsentCodeLedger();
   }
 
   /** The account's address. Throws {@link WalletRequiredError} without a wallet. */
@@ -373,24 +387,53 @@ export class MeridianClient {
     const key = patient.toLowerCase();
     const cached = this.#keyHolders.get(key);
     const fresh = cached !== undefined && performance.now() - cached.scannedAt < KEY_HOLDER_RESCAN_MS;
+    // consent codes this client made hold keys off chain: read the ledger afresh for every check
+    const consentCodes = this.#isSelf(patient) ? await this.consentCodes.list() : [];
+    let found: FindRetiredKeyHoldersReturnType;
     if (fresh && keyEpoch !== undefined && cached.keyEpoch === keyEpoch) {
-      return checkKeyHolders(this.ctx, { patient, keyEpoch, holders: cached.holders });
+      const holders = [...cached.holders, ...consentCodeHolders(this.ctx, patient, keyEpoch, consentCodes)];
+      found = await checkKeyHolders(this.ctx, { patient, keyEpoch, holders });
+    } else {
+      const scannedAt = performance.now();
+      found = await findRetiredKeyHolders(this.ctx, { patient, consentCodes });
+      const holders = [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)]
+        .filter((h) => h.kind !== "consent-code"); // read from the ledger at every check instead
+      this.#keyHolders.set(key, { keyEpoch: found.keyEpoch, holders, scannedAt });
     }
-    const scannedAt = performance.now();
-    const found = await findRetiredKeyHolders(this.ctx, { patient });
-    const holders = [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)];
-    this.#keyHolders.set(key, { keyEpoch: found.keyEpoch, holders, scannedAt });
+    if (consentCodes.length > 0) await this.#pruneConsentCodes(found);
     return found;
   }
 
   /**
+   * Drops the ledger entries of this patient that hold no key of the current epoch any more: made
+   * at an older epoch, or redeemed (each is now a grant, found by the next log scan, which is
+   * therefore made at the next check).
+   */
+  async #pruneConsentCodes(check: FindRetiredKeyHoldersReturnType): Promise<void> {
+    const redeemed = new Set(check.redeemedConsentCodes);
+    if (redeemed.size > 0) this.#keyHolders.delete(check.patient.toLowerCase());
+    const mine = (e: ConsentCodeLedgerEntry) =>
+      e.chainId === this.ctx.deployment.chainId &&
+      e.registry.toLowerCase() === this.ctx.deployment.recordRegistry.toLowerCase() &&
+      e.patient.toLowerCase() === check.patient.toLowerCase();
+    const spent = (e: ConsentCodeLedgerEntry) =>
+      e.keyEpoch < check.keyEpoch || (e.keyEpoch === check.keyEpoch && redeemed.has(e.nonce));
+    await this.consentCodes.prune((e) => mine(e) && spent(e));
+  }
+
+  /**
    * Who holds the keys of `patient`'s (default: this account's) current key epoch and who of
-   * them may no longer read (grant expired, provider suspended or removed): while any may not,
+   * them may no longer read (grant expired, provider suspended or removed; for this account, also
+   * a consent code in its ledger that was never redeemed or was cancelled): while any may not,
    * {@link addRecord} rotates first (as the patient) or refuses (as a provider). Always queries
    * the chain afresh.
    */
-  retiredKeyHolders(patient?: Address): Promise<FindRetiredKeyHoldersReturnType> {
-    return findRetiredKeyHolders(this.ctx, { patient: patient ?? this.address });
+  async retiredKeyHolders(patient?: Address): Promise<FindRetiredKeyHoldersReturnType> {
+    const self = this.#isSelf(patient);
+    const consentCodes = self ? await this.consentCodes.list() : [];
+    const found = await findRetiredKeyHolders(this.ctx, { patient: patient ?? this.address, consentCodes });
+    if (consentCodes.length > 0) await this.#pruneConsentCodes(found);
+    return found;
   }
 
   /**
@@ -673,8 +716,12 @@ export class MeridianClient {
    * Patient: makes a one-time consent code for `grantee` over `scope` (no transaction, no gas):
    * wraps the scope's key to the grantee, signs the EIP-712 `ConsentCode` with the wallet, and
    * returns it with its text form (for a QR code) and short code. The code can be submitted
-   * until `validForSeconds` (default 300 s) after the latest block's time.
-   * Throws {@link AccessDeniedError} / {@link NotRegisteredError} when the grantee cannot receive keys.
+   * until `validForSeconds` (default 300 s) after the latest block's time. A category or
+   * all-records code carries the current epoch's KEK (or KEK bundle) before any grant exists, so
+   * it is recorded in {@link consentCodes} (no key material) before it is returned: if it is
+   * never redeemed, the next record is sealed under a new key epoch (docs/keys.md, section 4).
+   * Throws {@link AccessDeniedError} / {@link NotRegisteredError} when the grantee cannot receive
+   * keys, or the ledger's storage error.
    */
   async createConsentCode(p: { grantee: Address; scope: GrantScope; write?: boolean; expiresAt?: number; validForSeconds?: number }): Promise<CreatedConsentCode> {
     const wallet = this.ctx.walletClient;
@@ -690,6 +737,10 @@ export class MeridianClient {
       nonce: BigInt(bytesToHex(nonceBytes)), wrappedKeyHash: keccak256(wrappedKey),
     };
     const signature = await wallet.signTypedData({ ...consentCodeTypedData(code), account: wallet.account } as never);
+    if (code.scope.kind !== "record") {
+      const { chainId, registry, patient, grantee, nonce, scope, deadline } = code;
+      await this.consentCodes.add({ chainId, registry, patient, grantee, nonce, scope, keyEpoch, deadline });
+    }
     const digest = consentCodeHash(code);
     const signed = { code, wrappedKey, signature };
     return { ...signed, text: encodeConsentCode(signed), shortCode: shortConsentCode(digest), digest };

@@ -8,6 +8,7 @@ import { createHttpStore } from "@meridian/sdk/storage/http.ts";
 import { createUploadAuthorizer } from "@meridian/sdk/storage/upload-auth.ts";
 import type { MeridianContext as ChainContext, MeridianDeployment, TransactionEvent } from "@meridian/sdk/chain/types.ts";
 import { MeridianError } from "@meridian/sdk/errors.ts";
+import { browserConsentCodeLedger } from "./consent-code-ledger.ts";
 import type { PublicConfig } from "./server-config.ts";
 
 /** One contract write as this browser saw it (for the transaction panel and the metrics page). */
@@ -93,6 +94,11 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
       walletClient: wallet,
       deployment,
       store,
+      consentCodes: browserConsentCodeLedger({
+        chainId: deployment.chainId,
+        registry: deployment.recordRegistry,
+        patient: address,
+      }),
       onTransaction,
     });
   }, [publicClient, walletClient, address, onRightChain, deployment, onTransaction]);

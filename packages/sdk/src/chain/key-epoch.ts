@@ -15,14 +15,21 @@
  * provider (a loop), and an expiry-only check would need a third storage slot per patient read by
  * every anchor.
  *
+ * A consent code carries its epoch's KEK (or KEK bundle) to its grantee off chain, before any grant
+ * exists: the patient's client records each code it makes in its consent-code ledger
+ * (`consent-code-ledger.ts`) and passes the entries here; an entry of the current epoch is a
+ * keyholder, retired once its deadline passed unredeemed or it was cancelled.
+ *
  * Record grants, emergency key releases and peer-validation shares carry one record's DEK, not a
  * KEK: they are not keyholders of an epoch.
  *
  * @module
  */
 import { parseEventLogs, type Address, type Hex } from "viem";
+import { categoryName } from "../categories.ts";
 import { MeridianError } from "../errors.ts";
 import { providerRegistryAbi, recordRegistryAbi } from "../generated/contracts.ts";
+import type { ConsentCodeLedgerEntry } from "../consent-code-ledger.ts";
 import { decodeScope, encodeScope, result, write } from "./actions.ts";
 import { toMeridianError } from "./errors.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./types.ts";
@@ -50,7 +57,9 @@ export type KeyHolderEnd =
   | "suspended" // the regulator suspended the provider
   | "removed" // the regulator removed the provider
   | "not-a-provider" // no longer (or never) an admitted provider
-  | "guardian-removed"; // a guardian removed at the largest epoch, which could not advance
+  | "guardian-removed" // a guardian removed at the largest epoch, which could not advance
+  | "code-unredeemed" // a consent code's deadline passed (or passes within the margin) unredeemed
+  | "code-cancelled"; // the patient cancelled a consent code (its key was already handed over)
 
 /** A holder of the current epoch's KEKs: a category or all-records grantee, or a guardian. */
 export type EpochKeyHolder =
@@ -63,7 +72,17 @@ export type EpochKeyHolder =
       /** Unix seconds the grant ends (latest issue); 0 means no expiry. */
       expiresAt: number;
     }
-  | { kind: "guardian"; guardian: Address };
+  | { kind: "guardian"; guardian: Address }
+  | {
+      /** A consent code from the patient's ledger, made at this epoch, that carried its key. */
+      kind: "consent-code";
+      grantee: Address;
+      scope: Exclude<GrantScope, { kind: "record" }>;
+      /** The code's nonce (`consentNonceUsed(patient, nonce)`). */
+      nonce: bigint;
+      /** Unix seconds after which the code can no longer be redeemed. */
+      deadline: number;
+    };
 
 /** A keyholder of the current epoch that may no longer read, and why. */
 export type RetiredKeyHolder = EpochKeyHolder & { reason: KeyHolderEnd };
@@ -71,6 +90,11 @@ export type RetiredKeyHolder = EpochKeyHolder & { reason: KeyHolderEnd };
 /** Parameters of {@link findRetiredKeyHolders}. */
 export interface FindRetiredKeyHoldersParameters {
   patient: Address;
+  /**
+   * The patient's consent-code ledger (`consent-code-ledger.ts`): entries of this chain,
+   * registry and patient at the current epoch become keyholders; others are ignored.
+   */
+  consentCodes?: readonly ConsentCodeLedgerEntry[];
 }
 
 /** Result of {@link findRetiredKeyHolders} and {@link checkKeyHolders}. */
@@ -86,6 +110,11 @@ export interface FindRetiredKeyHoldersReturnType {
   live: EpochKeyHolder[];
   /** Holders that may no longer read: while any exists, nothing may be sealed at `keyEpoch`. */
   retired: RetiredKeyHolder[];
+  /**
+   * Nonces of consent-code holders found redeemed: each is now a grant (judged as one here, and
+   * found by the next `GrantIssued` scan), so its ledger entry may be dropped.
+   */
+  redeemedConsentCodes: bigint[];
 }
 
 /** Errors of {@link findRetiredKeyHolders}: chain errors, as `MeridianError`s. */
@@ -94,8 +123,9 @@ export type FindRetiredKeyHoldersErrorType = MeridianError;
 /**
  * The keyholders of `patient`'s current key epoch (every `GrantIssued` with a category or
  * all-records scope at that epoch, consent-code redemptions and guardian grants included, and
- * every `GuardianAppointed` at that epoch), each judged at the latest block
- * ({@link checkKeyHolders}). Two log queries, then two calls per grant and one per guardian.
+ * every `GuardianAppointed` at that epoch, and every consent code of `consentCodes` made at that
+ * epoch), each judged at the latest block ({@link checkKeyHolders}). Two log queries, then two
+ * calls per grant, one per guardian and one per consent code.
  *
  * @example
  * ```ts
@@ -150,6 +180,9 @@ export async function findRetiredKeyHolders(
       if (l.args.keyEpoch === patient.keyEpoch)
         holders.set(`guardian/${l.args.guardian}`, { kind: "guardian", guardian: l.args.guardian });
     }
+    for (const h of consentCodeHolders(ctx, p.patient, patient.keyEpoch, p.consentCodes ?? [])) {
+      holders.set(`code/${h.nonce}`, h);
+    }
     return await checkKeyHolders(ctx, {
       patient: p.patient,
       keyEpoch: patient.keyEpoch,
@@ -159,6 +192,28 @@ export async function findRetiredKeyHolders(
   } catch (error) {
     throw toMeridianError(error);
   }
+}
+
+/**
+ * The entries of a consent-code ledger that hold keys of `patient`'s epoch `keyEpoch` on this
+ * deployment, as keyholders for {@link checkKeyHolders}.
+ */
+export function consentCodeHolders(
+  ctx: MeridianContext,
+  patient: Address,
+  keyEpoch: number,
+  entries: readonly ConsentCodeLedgerEntry[]
+): Extract<EpochKeyHolder, { kind: "consent-code" }>[] {
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  return entries
+    .filter(
+      (e) =>
+        e.chainId === ctx.deployment.chainId &&
+        same(e.registry, ctx.deployment.recordRegistry) &&
+        same(e.patient, patient) &&
+        e.keyEpoch === keyEpoch
+    )
+    .map((e) => ({ kind: "consent-code", grantee: e.grantee, scope: e.scope, nonce: e.nonce, deadline: e.deadline }));
 }
 
 /** Parameters of {@link checkKeyHolders}. */
@@ -175,9 +230,12 @@ export interface CheckKeyHoldersParameters {
  * Judges known keyholders of `patient`'s epoch `keyEpoch` at one block, without any log query:
  * a grant is live while it is not revoked, its `expiresAt` (read again from storage) is more than
  * {@link KEY_HOLDER_END_MARGIN_SECONDS} after {@link keyHolderClock}, and its grantee is an active
- * provider; a guardian
- * while it is still appointed. {@link findRetiredKeyHolders} finds the holders; a writer that
- * cached them calls this before each record instead.
+ * provider; a guardian while it is still appointed; a consent code while it is unused and its
+ * deadline is more than the margin away, and once redeemed, as the grant it became (a cancelled
+ * code is retired at once: its key was handed over). Redeemed and cancelled codes are told apart
+ * by one `ConsentCodeCancelled` log query, made only when a code's nonce is used.
+ * {@link findRetiredKeyHolders} finds the holders; a writer that cached them calls this before
+ * each record instead.
  */
 export async function checkKeyHolders(
   ctx: MeridianContext,
@@ -190,8 +248,43 @@ export async function checkKeyHolders(
     const blockNumber = block.number;
     const now = keyHolderClock(block.timestamp);
     const registry = ctx.deployment.recordRegistry;
+    const codes = p.holders.filter((h) => h.kind === "consent-code");
+    const used = new Set<bigint>();
+    await Promise.all(
+      codes.map(async (h) => {
+        const isUsed = await ctx.publicClient.readContract({
+          address: registry,
+          abi: recordRegistryAbi,
+          functionName: "consentNonceUsed",
+          args: [p.patient, h.nonce],
+          blockNumber,
+        });
+        if (isUsed) used.add(h.nonce);
+      })
+    );
+    const cancelled = new Set<bigint>();
+    if (used.size > 0) {
+      const logs = await ctx.publicClient.getContractEvents({
+        address: registry,
+        abi: recordRegistryAbi,
+        eventName: "ConsentCodeCancelled",
+        args: { patient: p.patient },
+        fromBlock: ctx.deployment.deployedAtBlock,
+        toBlock: blockNumber,
+        strict: true,
+      });
+      for (const l of logs) if (used.has(l.args.nonce)) cancelled.add(l.args.nonce);
+    }
+    const redeemedConsentCodes = [...used].filter((n) => !cancelled.has(n));
     const judged = await Promise.all(
       p.holders.map(async (h): Promise<KeyHolderEnd | undefined> => {
+        if (h.kind === "consent-code") {
+          if (cancelled.has(h.nonce)) return "code-cancelled";
+          if (!used.has(h.nonce)) {
+            return h.deadline <= now + KEY_HOLDER_END_MARGIN_SECONDS ? "code-unredeemed" : undefined;
+          }
+          // redeemed: a grant now, judged as one below
+        }
         if (h.kind === "guardian") {
           const level = await ctx.publicClient.readContract({
             address: registry,
@@ -234,7 +327,15 @@ export async function checkKeyHolders(
       if (reason) retired.push({ ...h, reason });
       else live.push(h);
     });
-    return { patient: p.patient, keyEpoch: p.keyEpoch, blockNumber, checkedAt: now, live, retired };
+    return {
+      patient: p.patient,
+      keyEpoch: p.keyEpoch,
+      blockNumber,
+      checkedAt: now,
+      live,
+      retired,
+      redeemedConsentCodes,
+    };
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -266,6 +367,12 @@ export async function openKeyEpoch(
 
 /** Plain words for a {@link KeyHolderEnd}. */
 export function describeKeyHolderEnd(holder: RetiredKeyHolder): string {
+  if (holder.kind === "consent-code") {
+    const what = holder.scope.kind === "all" ? "all records" : `${categoryName(holder.scope.category)} records`;
+    return holder.reason === "code-cancelled"
+      ? `a consent code for ${holder.grantee} (${what}) was cancelled after its key was handed over`
+      : `a consent code for ${holder.grantee} (${what}) was never redeemed`;
+  }
   const who = holder.kind === "grant" ? `grantee ${holder.grantee}` : `former guardian ${holder.guardian}`;
   const why: Record<KeyHolderEnd, string> = {
     expired: "its grant expired",
@@ -274,13 +381,16 @@ export function describeKeyHolderEnd(holder: RetiredKeyHolder): string {
     removed: "the regulator removed it",
     "not-a-provider": "it is not an admitted provider",
     "guardian-removed": "it is no longer a guardian",
+    "code-unredeemed": "its consent code was never redeemed",
+    "code-cancelled": "its consent code was cancelled",
   };
   return `${who} (${why[holder.reason]})`;
 }
 
 /**
  * A record would be sealed under keys that a grantee whose access has ended still holds (its
- * grant expired, or the regulator suspended or removed it), and this writer cannot move the
+ * grant expired, or the regulator suspended or removed it, or a consent code carried them and was
+ * never redeemed), and this writer cannot move the
  * patient to new keys: only the patient (or its SHARE AND VIEW guardian) can. Thrown before
  * anything is encrypted or stored.
  */
@@ -290,7 +400,8 @@ export class RetiredKeyEpochError extends MeridianError {
   readonly retired: RetiredKeyHolder[];
   constructor(p: { patient: Address; keyEpoch: number; retired: RetiredKeyHolder[] }) {
     super(
-      "The patient's current keys were shared with a grantee whose access has ended, " +
+      "The patient's current keys were shared with a grantee whose access has ended (or with a consent code " +
+        "that was never redeemed), " +
         "so a new record must not be sealed under them.",
       {
         details: `patient ${p.patient}, key epoch ${p.keyEpoch}: ${p.retired.map(describeKeyHolderEnd).join("; ")}`,

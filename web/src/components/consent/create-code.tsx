@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { isAddress, type Hex } from "viem";
 import { RecordCategory } from "@meridian/sdk/categories.ts";
@@ -42,6 +42,7 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
   const [shown, setShown] = useState<Shown | undefined>(undefined);
   const [cancelled, setCancelled] = useState(false);
   const [copied, setCopied] = useState<string | undefined>(undefined);
+  const queryClient = useQueryClient();
   const records = useQuery({ queryKey: ["records", client.address], queryFn: () => client.listRecords(), enabled: scope === "record" });
 
   const create = useAction(async () => {
@@ -73,6 +74,15 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
     if (!shown) return;
     await cancelConsentCode(client.ctx, shown.code.code.nonce);
     setCancelled(true);
+    // its key was handed over with the code: the "Keys to update" notice now lists it
+    await queryClient.invalidateQueries({ queryKey: ["stale-keys", client.address] });
+  });
+  // a code made in another browser is not in this browser's ledger: offer the rotation by hand
+  const rotate = useAction(async () => {
+    const { advance, reissued } = await client.rotateKeyEpoch();
+    const keys = ["stale-keys", "grants", "audit"];
+    await Promise.all(keys.map((k) => queryClient.invalidateQueries({ queryKey: [k, client.address] })));
+    return { keyEpoch: advance.keyEpoch, transactions: 1 + reissued.length };
   });
   const copy = async () => {
     if (!shown) return;
@@ -129,6 +139,25 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
       <ErrorText error={create.error} />
       {shown ? <ShownCode client={client} shown={shown} cancelled={cancelled} onCopy={() => void copy()} copied={copied} onCancel={() => void cancel.start()} cancelling={cancel.pending} /> : null}
       <ErrorText error={cancel.error} />
+      <details>
+        <summary>Made a code in another browser or device that was not used?</summary>
+        <p className="muted">
+          A code carries the keys of your current key epoch to its provider. This browser knows the codes made here and
+          moves your next record to new keys when one was not used; it cannot know codes made elsewhere. Move to new
+          keys now: one transaction, and one per live grant or guardian to re-issue it.
+        </p>
+        <p>
+          <button type="button" className="secondary" disabled={rotate.pending} onClick={() => void rotate.start()}>
+            {rotate.pending ? "Moving…" : "Move to new keys"}
+          </button>
+        </p>
+        {rotate.result ? (
+          <p className="ok" role="status">
+            Moved to key epoch {rotate.result.keyEpoch} ({rotate.result.transactions} transaction(s)).
+          </p>
+        ) : null}
+        <ErrorText error={rotate.error} />
+      </details>
     </section>
   );
 }
@@ -163,13 +192,23 @@ function ShownCode({ client, shown, cancelled, copied, onCopy, onCancel, cancell
           {redeemed ? (
             <p className="ok" role="status" data-testid="code-used">Used: the provider submitted this code, and the grant is in your list and audit log.</p>
           ) : cancelled ? (
-            <p className="warn" role="status">Cancelled on chain: this code can never be used.</p>
+            <p className="warn" role="status">
+              Cancelled on chain: this code can never be used.
+              {code.code.scope.kind !== "record"
+                ? " It already carried your current keys, so your next record is written under new ones."
+                : ""}
+            </p>
           ) : left > 0 ? (
             <p className={styles.countdown} role="timer" aria-live="off" data-testid="code-countdown">
               Use within {Math.floor(left / 60)}:{String(left % 60).padStart(2, "0")}
             </p>
           ) : (
-            <p className="warn" role="status">This code has expired; create a new one.</p>
+            <p className="warn" role="status">
+              This code has expired; create a new one.
+              {code.code.scope.kind !== "record"
+                ? " It carried your current keys unused, so your next record is written under new ones."
+                : ""}
+            </p>
           )}
           {shown.relayError ? <p className="warn">The short code is not available ({shown.relayError}); show the QR code or copy the text.</p> : null}
           {live ? (

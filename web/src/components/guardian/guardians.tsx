@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress, type Address } from "viem";
 import { GuardianLevel, type GuardianLevelCode } from "@meridian/sdk/chain/consent.ts";
+import { describeKeyHolderEnd } from "@meridian/sdk/chain/key-epoch.ts";
 import type { MeridianClient } from "@meridian/sdk/client.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
@@ -82,7 +83,8 @@ export function Guardians({ client }: { client: MeridianClient }) {
  * Patient: shown when live grants or guardians hold keys of an older key epoch (after a guardian
  * revoked a grant or stepped down: those providers cannot add records until the patient's wallet
  * re-keys them, {@link MeridianClient.reissueAfterEpochChange}), or when a grantee whose access
- * ended (grant expired, provider suspended or removed) still holds the current epoch's keys: the
+ * ended (grant expired, provider suspended or removed), or a consent code made in this browser that
+ * was never redeemed (or was cancelled), still holds the current epoch's keys: the
  * button then moves the records to new keys first ({@link MeridianClient.rotateKeyEpoch}), as the
  * next upload would.
  */
@@ -92,6 +94,7 @@ export function StaleKeysNotice({ client }: { client: MeridianClient }) {
   const stale = useQuery({ queryKey: ["stale-keys", patient], queryFn: () => client.staleKeyHolders() });
   const ended = useQuery({ queryKey: ["stale-keys", patient, "retired"], queryFn: () => client.retiredKeyHolders() });
   const retired = ended.data?.retired.length ?? 0;
+  const codes = ended.data?.retired.filter((r) => r.kind === "consent-code") ?? [];
   const update = useAction(async () => {
     const sent = retired > 0
       ? await client.rotateKeyEpoch().then((r) => [r.advance, ...r.reissued])
@@ -107,9 +110,26 @@ export function StaleKeysNotice({ client }: { client: MeridianClient }) {
   return (
     <section className="card alert" aria-labelledby="stale-keys-title" data-testid="stale-keys">
       <h2 id="stale-keys-title">Keys to update</h2>
-      {retired > 0 ? (
+      {codes.length > 0 ? (
+        <div data-testid="unredeemed-codes">
+          <p>
+            Consent codes made in this browser carried the keys of your current key epoch, but no grant came of them:
+          </p>
+          <ul>
+            {codes.map((c) => (
+              <li key={c.kind === "consent-code" ? c.nonce.toString() : ""}>{describeKeyHolderEnd(c)}.</li>
+            ))}
+          </ul>
+          <p>
+            Those providers hold those keys without any access: your next record will be written under new keys they
+            never had.
+          </p>
+        </div>
+      ) : null}
+      {retired > codes.length ? (
         <p data-testid="retired-keys">
-          {retired} provider(s) or guardian(s) whose access ended (a grant expired, or the regulator suspended or
+          {retired - codes.length} provider(s) or guardian(s)
+          {" "}whose access ended (a grant expired, or the regulator suspended or
           removed the provider) still hold the keys of your current key epoch {ended.data?.keyEpoch}. Your next record
           will be written under new keys they never had; updating now moves you to them and re-issues your live grants.
         </p>
