@@ -50,14 +50,16 @@ test("the regulator admits a hospital and a clinic, then suspends the clinic", a
   await shot(page, "regulator");
 });
 
-test("onboarding: a patient signs once for the key and registers in one transaction", async ({ browser }) => {
+test("onboarding: a patient signs the key request twice (a deterministic wallet) and registers in one transaction", async ({ browser }) => {
   const { page, wallet } = await open(browser, PATIENT, "/patient");
   await expect(page.getByText("Meridian key derivation")).toBeVisible();
   await shot(page, "onboarding");
   await unlock(page);
   await page.getByRole("button", { name: "Register" }).click();
   await expect(page.getByRole("heading", { name: "Add records" })).toBeVisible();
-  expect(wallet.signatures).toBe(2); // one EIP-712 signature, one transaction
+  // the key request twice (before anything is registered, the SDK checks that the wallet signs
+  // deterministically: a wallet that does not would get another key each session), one transaction
+  expect(wallet.signatures).toBe(3);
 });
 
 test("the patient uploads a Synthea bundle and a PDF, and opens them", async ({ browser }, testInfo) => {
@@ -189,6 +191,8 @@ test("an unregistered account and a suspended provider are refused with clear me
 test("a transaction rejected in the wallet leaves the app usable", async ({ browser }) => {
   const { page, wallet } = await open(browser, STRANGER, "/patient");
   await unlock(page);
+  // arm the rejection only once the key is derived (two signatures), so it hits the transaction
+  await expect(page.getByRole("button", { name: "Register" })).toBeVisible();
   wallet.rejectNext();
   await page.getByRole("button", { name: "Register" }).click();
   await expect(page.locator(".alert")).toContainText("You declined the request in your wallet");
