@@ -26,7 +26,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, pad, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
+import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, encodeAbiParameters, hexToBigInt, keccak256, pad, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { network } from "hardhat";
 import { recordRegistryAbi, providerRegistryAbi, monitoringRegistryAbi, peerValidationAbi } from "../packages/sdk/src/generated/contracts.ts";
@@ -41,6 +41,7 @@ import { ciphertextHash as hashOf } from "../packages/sdk/src/crypto/ciphertext-
 import { createHeliaStore } from "../packages/sdk/src/storage/helia.ts";
 import { recordDraftFromFile, isReferenceDataBundle, parseFhirJson } from "../packages/sdk/src/fhir/index.ts";
 import { RecordCategory } from "../packages/sdk/src/categories.ts";
+import { GENERATION_EPOCHS } from "../packages/sdk/src/keyring.ts";
 import { summarize } from "../packages/cli/src/stats.ts";
 import { writeFixtures } from "../packages/cli/src/fixtures.ts";
 import { MITDB_DIR, mitdbPresent } from "../packages/ecg/src/mitdb.ts";
@@ -117,6 +118,17 @@ for (const p of patients.slice(1, 101)) add("revoke (category; advances key epoc
 // A patient's app opens a new key epoch before writing when a keyholder's access ended (expiry,
 // suspension, removal; docs/keys.md section 4).
 for (const p of patients.slice(1, 101)) add("open key epoch (a keyholder's access ended)", await send(p, R, recordRegistryAbi, "openKeyEpoch", [p.address]));
+// After 16,384 epoch advances a patient's grants move to key generation 1 and carry one 32-byte
+// link per category (docs/keys.md section 3): category 64 B (112 B wrapped), all 576 B (624 B).
+// The epoch is set in storage (slot: Patient's second word, epoch in its top 32 bits).
+for (const p of patients.slice(1, 21)) {
+  const slot = toHex(hexToBigInt(keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [p.address, 2n]))) + 1n, { size: 32 });
+  const word = hexToBigInt((await connection.provider.request({ method: "eth_getStorageAt", params: [R, slot, "latest"] })) as Hex);
+  const value = (word & ((1n << 224n) - 1n)) | (BigInt(GENERATION_EPOCHS + 3) << 224n);
+  await connection.provider.request({ method: "hardhat_setStorageAt", params: [R, slot, toHex(value, { size: 32 })] });
+  add("grant at key generation 1 (category)", await send(p, R, recordRegistryAbi, "grant", [providers[2]!.address, 2, catTarget(RecordCategory.Document), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(112)))]));
+  add("grant at key generation 1 (all records)", await send(p, R, recordRegistryAbi, "grant", [providers[1]!.address, 3, catTarget(0), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(624)))]));
+}
 for (const id of recordIds.slice(0, 100)) add("revoke (one record)", await send(alice, R, recordRegistryAbi, "revoke", [providers[0]!.address, 1, id]));
 add("suspend provider", await send(regulator, P, providerRegistryAbi, "suspend", [providers[2]!.address]));
 add("reinstate provider", await send(regulator, P, providerRegistryAbi, "reinstate", [providers[2]!.address]));
