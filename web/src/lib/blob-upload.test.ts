@@ -12,20 +12,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import {
-  createPublicClient,
-  createWalletClient,
-  custom,
-  defineChain,
-  encodeFunctionData,
-  type Account,
-  type Address,
-  type EIP1193Provider,
-  type Hex,
-} from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { admitProvider, deployMeridian, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
+import { encodeFunctionData, type Account, type Address, type Hex } from "viem";
+import { admitProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
 import { ProviderKind, type MeridianContext, type MeridianDeployment } from "@meridian/sdk/chain/types.ts";
 import { createMeridianClient } from "@meridian/sdk/client.ts";
 import { ciphertextHash } from "@meridian/sdk/crypto/ciphertext-hash.ts";
@@ -46,12 +34,12 @@ import {
 import { handleBlobUpload, type BlobUploadServer } from "./blob-upload.ts";
 import { FailureLimiter } from "./rate-limit.ts";
 import { UploadQuota, type UploadQuotaLimits } from "./upload-quota.ts";
+import { startTestChain, testAccount } from "./test-chain.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const account = testAccount;
 const [regulator, hospital, patient, stranger] = [account(1), account(2), account(5), account(6)];
 
-let connection: Awaited<ReturnType<typeof network.create>>;
+let closeChain: () => Promise<void>;
 let chain: MeridianContext;
 let deployment: MeridianDeployment;
 let wallet: (a: Account) => NonNullable<MeridianContext["walletClient"]>;
@@ -59,21 +47,7 @@ let store: BlobStore;
 let dir: string;
 
 before(async () => {
-  connection = await network.create();
-  const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const viemChain = defineChain({
-    id: 31337,
-    name: "Hardhat",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://embedded"] } },
-  });
-  const publicClient = createPublicClient({ chain: viemChain, transport, pollingInterval: 10 });
-  wallet = (a) => createWalletClient({ account: a, chain: viemChain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian(
-    { publicClient, walletClient: wallet(account(0)) },
-    { admin: account(0).address, regulator: regulator.address }
-  );
-  chain = { publicClient, deployment };
+  ({ chain, deployment, wallet, close: closeChain } = await startTestChain());
   dir = await mkdtemp(path.join(tmpdir(), "meridian-blob-upload-"));
   store = await createHeliaStore({ directory: path.join(dir, "ipfs") });
   await admitProvider(
@@ -85,7 +59,7 @@ before(async () => {
 
 after(async () => {
   await store.close();
-  await connection.close();
+  await closeChain();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -280,7 +254,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
   // a session naming the registered patient but signed by a stranger
   const decoded = JSON.parse(Buffer.from(auth.split(" ")[1]!, "base64url").toString()) as UploadAuthorization;
   const now = Math.floor(Date.now() / 1000);
-  const sessionKey = mnemonicToAccount(MNEMONIC, { addressIndex: 40 });
+  const sessionKey = testAccount(40);
   const session = { account: patient.address, sessionKey: sessionKey.address, issuedAt: now, expiresAt: now + 3600 };
   const forgedSignature = await stranger.signTypedData(uploadSessionTypedData(domain(), session));
   const upload = async (bytes: Uint8Array, at = now) => {
@@ -505,7 +479,7 @@ test("an ERC-1271 smart account that is a registered patient can open an upload 
 
   const envelope = await envelopeOf(1200);
   const now = Math.floor(Date.now() / 1000);
-  const sessionKey = mnemonicToAccount(MNEMONIC, { addressIndex: 41 });
+  const sessionKey = testAccount(41);
   const session = { account: smart, sessionKey: sessionKey.address, issuedAt: now, expiresAt: now + 600 };
   const unsigned = {
     ciphertextHash: await ciphertextHash(envelope),

@@ -12,20 +12,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, test } from "node:test";
-import {
-  createPublicClient,
-  createWalletClient,
-  custom,
-  defineChain,
-  hashTypedData,
-  keccak256,
-  type Account,
-  type EIP1193Provider,
-  type Hex,
-} from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { deployMeridian } from "@meridian/sdk/chain/actions.ts";
+import { hashTypedData, keccak256, type Account, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   cancelConsentCode,
   consentCodeTypedData,
@@ -48,16 +36,16 @@ import {
   RelayError,
 } from "./consent-relay.ts";
 import { FailureLimiter } from "./rate-limit.ts";
+import { startTestChain, testAccount } from "./test-chain.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+const account = testAccount;
 const hospital = account(2);
 const [p0, p1, p2, p3, p4, p5] = [account(10), account(11), account(12), account(13), account(14), account(15)];
 const patients = [p0, p1, p2, p3, p4, p5];
 const patient = p0;
 const unregistered = account(6);
 
-let connection: Awaited<ReturnType<typeof network.create>>;
+let closeChain: () => Promise<void>;
 let chain: MeridianContext;
 let deployment: MeridianDeployment;
 let wallet: (a: Account) => NonNullable<MeridianContext["walletClient"]>;
@@ -65,21 +53,7 @@ let store: BlobStore;
 let dir: string;
 
 before(async () => {
-  connection = await network.create();
-  const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const viemChain = defineChain({
-    id: 31337,
-    name: "Hardhat",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://embedded"] } },
-  });
-  const publicClient = createPublicClient({ chain: viemChain, transport, pollingInterval: 10 });
-  wallet = (a) => createWalletClient({ account: a, chain: viemChain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian(
-    { publicClient, walletClient: wallet(account(0)) },
-    { admin: account(0).address, regulator: account(1).address }
-  );
-  chain = { publicClient, deployment };
+  ({ chain, deployment, wallet, close: closeChain } = await startTestChain());
   dir = await mkdtemp(path.join(tmpdir(), "meridian-relay-"));
   store = await createHeliaStore({ directory: dir });
   for (const p of patients)
@@ -88,7 +62,7 @@ before(async () => {
 
 after(async () => {
   await store.close();
-  await connection.close();
+  await closeChain();
   await rm(dir, { recursive: true, force: true });
 });
 
