@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { parseEventLogs, type Address, type Hex } from "viem";
+import { isAddressEqual, parseEventLogs, type Address, type Hex } from "viem";
 import { categoryName } from "../categories.ts";
 import { MeridianError } from "../errors.ts";
 import { providerRegistryAbi, recordRegistryAbi } from "../generated/contracts.ts";
@@ -204,13 +204,12 @@ export function consentCodeHolders(
   keyEpoch: number,
   entries: readonly ConsentCodeLedgerEntry[]
 ): Extract<EpochKeyHolder, { kind: "consent-code" }>[] {
-  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   return entries
     .filter(
       (e) =>
         e.chainId === ctx.deployment.chainId &&
-        same(e.registry, ctx.deployment.recordRegistry) &&
-        same(e.patient, patient) &&
+        isAddressEqual(e.registry, ctx.deployment.recordRegistry) &&
+        isAddressEqual(e.patient, patient) &&
         e.keyEpoch === keyEpoch
     )
     .map((e) => ({ kind: "consent-code", grantee: e.grantee, scope: e.scope, nonce: e.nonce, deadline: e.deadline }));
