@@ -19,7 +19,7 @@ import { mkdtemp, open, rename, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { encryptRecordParts, releaseRecordParts } from "../packages/sdk/src/crypto/envelope.ts";
+import { encryptRecordParts, releaseRecordParts } from "@meridian/sdk/crypto";
 import { summarize } from "../packages/cli/src/stats.ts";
 
 const MiB = 1_048_576;

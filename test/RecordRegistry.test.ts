@@ -17,7 +17,7 @@ import type {
   TransactionReceipt,
 } from "ethers";
 import { network } from "hardhat";
-import { RecordCategory } from "../packages/sdk/src/categories.ts";
+import { RecordCategory } from "@meridian/sdk";
 
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture, time } = networkHelpers;

@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { expect, test, type Page } from "@playwright/test";
 import type { Hex } from "viem";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { RecordCategory } from "@meridian/sdk";
 import { clientFor, fund, openSignedIn } from "./fixtures.ts";
 
 test.describe.configure({ mode: "serial" });

@@ -8,10 +8,10 @@
 import { expect, test, type Page } from "@playwright/test";
 import path from "node:path";
 import { getAddress, type Address } from "viem";
-import { getPatient } from "@meridian/sdk/chain/actions.ts";
-import { consentCodeHash, decodeConsentCode, getGuardianLevel, GuardianLevel, shortConsentCode } from "@meridian/sdk/chain/consent.ts";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { getPatient } from "@meridian/sdk/chain";
+import { consentCodeHash, decodeConsentCode, getGuardianLevel, GuardianLevel, shortConsentCode } from "@meridian/sdk/chain";
+import { RecordCategory } from "@meridian/sdk";
+import type { MeridianClient } from "@meridian/sdk";
 import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixtures.ts";
 import { readQrCodes } from "./qr.ts";
 

@@ -7,7 +7,7 @@
  * grant brings it back to the live list. Accounts 22 and 23 are funded by the test.
  */
 import { expect, test } from "@playwright/test";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { RecordCategory } from "@meridian/sdk";
 import { admittedHospital, clientFor, fund, mineUntilAfter, openSignedIn } from "./fixtures.ts";
 
 test.describe.configure({ mode: "serial" });

@@ -10,10 +10,10 @@
 import { expect, test, type Page } from "@playwright/test";
 import path from "node:path";
 import type { Address, Hex } from "viem";
-import { getPatient } from "@meridian/sdk/chain/actions.ts";
-import { getValidationCase, isInValidatorPool, joinValidatorPool, ValidationStatus } from "@meridian/sdk/chain/peer-validation.ts";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { getPatient } from "@meridian/sdk/chain";
+import { getValidationCase, isInValidatorPool, joinValidatorPool, ValidationStatus } from "@meridian/sdk/chain";
+import { RecordCategory } from "@meridian/sdk";
+import type { MeridianClient } from "@meridian/sdk";
 import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixtures.ts";
 
 test.describe.configure({ mode: "serial" });

@@ -9,8 +9,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Bundle } from "@medplum/fhirtypes";
-import { MeridianError } from "@meridian/sdk/errors.ts";
-import { extractAttachment, safeAttachmentFileName } from "@meridian/sdk/fhir/index.ts";
+import { MeridianError } from "@meridian/sdk";
+import { extractAttachment, safeAttachmentFileName } from "@meridian/sdk/fhir";
 import { writePrivateFile } from "./files.ts";
 
 /** The record holds no attached file (it is FHIR data, not a DICOM/PDF upload). */

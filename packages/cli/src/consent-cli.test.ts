@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { patientBundle } from "@meridian/sdk/fhir/test-fixtures.ts";
+import { patientBundle } from "@meridian/sdk/testing";
 import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
 const PATIENT = 5, HOSPITAL = 2, ER = 3, GUARDIAN = 7, VIEWER = 8;

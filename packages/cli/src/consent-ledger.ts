@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { createTextConsentCodeLedger, type ConsentCodeLedger } from "@meridian/sdk/consent-code-ledger.ts";
+import { createTextConsentCodeLedger, type ConsentCodeLedger } from "@meridian/sdk";
 import { toFileAccessError, writePrivateFile } from "./files.ts";
 
 /** File name of the ledger inside the data folder. */

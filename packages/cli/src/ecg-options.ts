@@ -14,7 +14,7 @@
 import { zeroAddress } from "viem";
 import type { EventSink, MonitoringEvent } from "@meridian/ecg/monitoring/roles.ts";
 import type { MonitoringDomain } from "@meridian/ecg/monitoring/messages.ts";
-import type { MeridianDeployment } from "@meridian/sdk/chain/types.ts";
+import type { MeridianDeployment } from "@meridian/sdk/chain";
 import { ConfigurationError, loadDeployment } from "./env.ts";
 
 /** How role processes write their events: `text` for people, `json` (one object per line) for programs. */

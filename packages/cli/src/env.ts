@@ -21,11 +21,11 @@ import {
 import { mnemonicToAccount, privateKeyToAccount, type HDAccount, type PrivateKeyAccount } from "viem/accounts";
 import { validateMnemonic } from "@scure/bip39";
 import { wordlist as english } from "@scure/bip39/wordlists/english";
-import { MeridianError } from "@meridian/sdk/errors.ts";
-import type { MeridianDeployment } from "@meridian/sdk/chain/types.ts";
-import { monitoringRegistryAbi, providerRegistryAbi, recordRegistryAbi } from "@meridian/sdk/generated/contracts.ts";
-import { openBlobStore } from "@meridian/sdk/storage/index.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
+import { MeridianError } from "@meridian/sdk";
+import type { MeridianDeployment } from "@meridian/sdk/chain";
+import { monitoringRegistryAbi, providerRegistryAbi, recordRegistryAbi } from "@meridian/sdk/chain";
+import { openBlobStore } from "@meridian/sdk/storage";
+import type { BlobStore } from "@meridian/sdk/storage";
 import { toFileAccessError } from "./files.ts";
 
 /** Hardhat's public test mnemonic. Its accounts are funded on local chains only; never use it elsewhere. */

@@ -10,7 +10,7 @@
 import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import { MeridianError } from "@meridian/sdk";
 
 /** A file or folder the user named cannot be used (missing, of the wrong kind, not permitted, …). */
 export class FileAccessError extends MeridianError {

@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Bundle, BundleEntry, Resource } from "@medplum/fhirtypes";
-import { minimalDicom, minimalPdf } from "@meridian/sdk/fhir/file-fixtures.ts";
+import { minimalDicom, minimalPdf } from "@meridian/sdk/fhir";
 
 function uuid(n: number, p: number): string {
   return `00000000-0000-4000-8000-${String(p).padStart(4, "0")}${String(n).padStart(8, "0")}`;

@@ -13,16 +13,16 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import type { Address, Hex } from "viem";
 import { isAddress } from "viem";
-import { MeridianError } from "@meridian/sdk/errors.ts";
-import { categoryName, parseCategory, type RecordCategory } from "@meridian/sdk/categories.ts";
-import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
-import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
-import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain/types.ts";
-import { recordDraftFromFile, summarizeInternationalPatientSummary } from "@meridian/sdk/fhir/index.ts";
-import { checkImport, DuplicateRecordError, PatientMismatchError } from "@meridian/sdk/import-check.ts";
-import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "@meridian/sdk/chain/governance.ts";
-import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain/consent.ts";
-import { describeKeyHolderEnd } from "@meridian/sdk/chain/key-epoch.ts";
+import { MeridianError } from "@meridian/sdk";
+import { categoryName, parseCategory, type RecordCategory } from "@meridian/sdk";
+import { createMeridianClient, type MeridianClient } from "@meridian/sdk";
+import { admitProvider, deployMeridian, getProvider, setProviderStatus } from "@meridian/sdk/chain";
+import { ProviderKind, type GrantScope, type MeridianContext } from "@meridian/sdk/chain";
+import { recordDraftFromFile, summarizeInternationalPatientSummary } from "@meridian/sdk/fhir";
+import { checkImport, DuplicateRecordError, PatientMismatchError } from "@meridian/sdk";
+import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "@meridian/sdk/chain";
+import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain";
+import { describeKeyHolderEnd } from "@meridian/sdk/chain";
 import QRCode from "qrcode";
 import { MITDB_DIR } from "@meridian/ecg/mitdb.ts";
 import { ConfigurationError, NoAccountError, checkDeployment, connectChain, deviceAccount, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
@@ -310,7 +310,7 @@ ecg.command("pairing-offer")
   .option("--valid-hours <n>", "how long the offer stays usable", "24")
   .addHelpText("after", "\nThe device key comes from --key-file FILE (chmod 600) or MERIDIAN_DEVICE_KEY; the network from --deployment. The patient registers it with `meridian ecg register-device` or in the web app.")
   .action(action(async (o: { patient: string; role: string; validHours: string }) => {
-    const { createDevicePairingOffer } = await import("@meridian/sdk/chain/device-pairing.ts");
+    const { createDevicePairingOffer } = await import("@meridian/sdk/chain");
     const g = globals();
     const role = ROLES[o.role as keyof typeof ROLES];
     if (!role) throw new ConfigurationError(`--role "${o.role}" is not a device role.`, { hint: "Use sensor, edge or fog." });
@@ -322,8 +322,8 @@ ecg.command("register-device")
   .description("patient: registers a device from its pairing offer (checked before any gas is spent)")
   .requiredOption("--offer <file>", "the device's pairing offer (JSON file, or - for stdin)")
   .action(action(async (o: { offer: string }) => {
-    const { parseDevicePairingOffer } = await import("@meridian/sdk/chain/device-pairing.ts");
-    const { registerDevice } = await import("@meridian/sdk/chain/monitoring.ts");
+    const { parseDevicePairingOffer } = await import("@meridian/sdk/chain");
+    const { registerDevice } = await import("@meridian/sdk/chain");
     const ctx = await context();
     const patient = ctx.walletClient?.account?.address;
     if (!patient) throw new NoAccountError("Registering a device needs the patient's account.", { hint: "Pass --key-file, MERIDIAN_PRIVATE_KEY, MERIDIAN_MNEMONIC or --dev-account." });
@@ -337,7 +337,7 @@ ecg.command("revoke-device")
   .description("patient: revokes a device for good (the medical server refuses what it signs from then on)")
   .requiredOption("--device <address>", "the device to revoke")
   .action(action(async (o: { device: string }) => {
-    const { revokeDevice } = await import("@meridian/sdk/chain/monitoring.ts");
+    const { revokeDevice } = await import("@meridian/sdk/chain");
     const r = await revokeDevice(await context(), { device: address(o.device, "--device") });
     log(`Revoked ${o.device} (${r.gasUsed} gas).`);
   }));

@@ -7,11 +7,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
-import { admitProvider } from "@meridian/sdk/chain/actions.ts";
-import { joinValidatorPool } from "@meridian/sdk/chain/peer-validation.ts";
-import { ProviderKind } from "@meridian/sdk/chain/types.ts";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
+import { createMeridianClient } from "@meridian/sdk";
+import { admitProvider } from "@meridian/sdk/chain";
+import { joinValidatorPool } from "@meridian/sdk/chain";
+import { ProviderKind } from "@meridian/sdk/chain";
+import { createHeliaStore } from "@meridian/sdk/storage";
 import { connectChain, devAccount, loadDeployment, walletFor } from "./env.ts";
 import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
 

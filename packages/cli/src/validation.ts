@@ -11,15 +11,15 @@
  */
 import type { Command } from "commander";
 import type { Address, Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import type { MeridianContext } from "@meridian/sdk/chain/types.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import type { MeridianContext } from "@meridian/sdk/chain";
 import {
   castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase,
   getValidationCasePool, getValidationStatuses, getValidatorPool, joinValidatorPool, leaveValidatorPool,
   listValidationVotes, listValidatorAssignments, pruneValidatorPool, replaceValidator, signValidationConsent,
   submitForValidation, validationStatusName, ValidationVote,
-} from "@meridian/sdk/chain/peer-validation.ts";
-import { readRecordAsValidator, shareValidationKeys } from "@meridian/sdk/validation.ts";
+} from "@meridian/sdk/chain";
+import { readRecordAsValidator, shareValidationKeys } from "@meridian/sdk";
 import { ConfigurationError } from "./env.ts";
 import { userPath, writePrivateFile } from "./files.ts";
 import { log } from "./output.ts";

@@ -187,7 +187,7 @@ test("emergency access refuses a released key that is not the summary's own (key
 });
 
 test("the patient builds its emergency summary (an International Patient Summary) from its own FHIR records", async () => {
-  const { patientBundle } = await import("./fhir/test-fixtures.ts");
+  const { patientBundle } = await import("./testing/fhir-fixtures.ts");
   const owner = createMeridianClient({ ...ctx(account(10)), store });
   await owner.registerAsPatient();
   await owner.addRecord({ plaintext: bytes(JSON.stringify(patientBundle())), category: RecordCategory.General });

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
-import { getPatient, getProvider, isRegulator } from "@meridian/sdk/chain/actions.ts";
+import { getPatient, getProvider, isRegulator } from "@meridian/sdk/chain";
 import { useMeridian } from "@/lib/meridian.tsx";
 import { STATUS_NAMES } from "@/lib/labels.ts";
 

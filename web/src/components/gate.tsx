@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { getPatient } from "@meridian/sdk/chain/actions.ts";
+import { getPatient } from "@meridian/sdk/chain";
 import { useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "./error-text.tsx";

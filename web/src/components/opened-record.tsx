@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Hex } from "viem";
 import { categoryLabel } from "@/lib/format.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import type { MeridianClient } from "@meridian/sdk";
 import { describeError } from "@/lib/meridian.tsx";
 import { formatTime } from "@/lib/format.ts";
 import { formatByteSize } from "@/lib/fhir-view.ts";

@@ -2,8 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
-import { getProvider } from "@meridian/sdk/chain/actions.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { getProvider } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 
 /** A provider's registry name (and department), else its address. */
 export function ProviderName({ client, address, department = false }: { client: MeridianClient; address: Address; department?: boolean }) {

@@ -1,7 +1,7 @@
 import "server-only";
 import path from "node:path";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
+import { createHeliaStore } from "@meridian/sdk/storage";
+import type { BlobStore } from "@meridian/sdk/storage";
 import { FailureLimiter, positiveIntegerFromEnv } from "./rate-limit.ts";
 import { repoRoot } from "./server-config.ts";
 import { UploadQuota, uploadQuotaLimitsFromEnv } from "./upload-quota.ts";

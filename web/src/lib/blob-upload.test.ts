@@ -13,16 +13,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { encodeFunctionData, type Account, type Address, type Hex } from "viem";
-import { admitProvider, setProviderStatus } from "@meridian/sdk/chain/actions.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "@meridian/sdk/chain/types.ts";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
-import { ciphertextHash } from "@meridian/sdk/crypto/ciphertext-hash.ts";
-import { ENVELOPE_MAGIC, SEGMENT_ENVELOPE_BYTES, TAG_BYTES, sealRecord } from "@meridian/sdk/crypto/envelope.ts";
-import { UploadRefusedError } from "@meridian/sdk/storage/errors.ts";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
-import { createHttpStore } from "@meridian/sdk/storage/http.ts";
-import { handleBlobRequest } from "@meridian/sdk/storage/http-server.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
+import { admitProvider, setProviderStatus } from "@meridian/sdk/chain";
+import { ProviderKind, type MeridianContext, type MeridianDeployment } from "@meridian/sdk/chain";
+import { createMeridianClient } from "@meridian/sdk";
+import { ciphertextHash } from "@meridian/sdk/crypto";
+import { ENVELOPE_MAGIC, SEGMENT_ENVELOPE_BYTES, TAG_BYTES, sealRecord } from "@meridian/sdk/crypto";
+import { UploadRefusedError } from "@meridian/sdk/storage";
+import { createHeliaStore } from "@meridian/sdk/storage";
+import { createHttpStore } from "@meridian/sdk/storage";
+import { handleBlobRequest } from "@meridian/sdk/storage";
+import type { BlobStore } from "@meridian/sdk/storage";
 import {
   blobUploadTypedData,
   createUploadAuthorizer,
@@ -30,11 +30,11 @@ import {
   MAX_UPLOAD_SESSION_SECONDS,
   uploadSessionTypedData,
   type UploadAuthorization,
-} from "@meridian/sdk/storage/upload-auth.ts";
+} from "@meridian/sdk/storage";
 import { handleBlobUpload, type BlobUploadServer } from "./blob-upload.ts";
 import { FailureLimiter } from "./rate-limit.ts";
 import { UploadQuota, type UploadQuotaLimits } from "./upload-quota.ts";
-import { startTestChain, testAccount } from "./test-chain.ts";
+import { startTestChain, testAccount } from "@meridian/sdk/testing";
 
 const account = testAccount;
 const [regulator, hospital, patient, stranger] = [account(1), account(2), account(5), account(6)];
@@ -126,7 +126,7 @@ async function refused(response: Response, status: number, code: string): Promis
 }
 
 const held = async (bytes: Uint8Array) => {
-  const { computeBlobIdentity } = await import("@meridian/sdk/storage/cid.ts");
+  const { computeBlobIdentity } = await import("@meridian/sdk/storage");
   return store.has((await computeBlobIdentity(bytes)).cid.toString());
 };
 
@@ -462,7 +462,7 @@ test("an ERC-1271 smart account that is a registered patient can open an upload 
     chain: ownerWallet.chain,
   });
   const smart = (await chain.publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
-  const { recordRegistryAbi } = await import("@meridian/sdk/generated/contracts.ts");
+  const { recordRegistryAbi } = await import("@meridian/sdk/chain");
   const register = encodeFunctionData({
     abi: recordRegistryAbi,
     functionName: "register",

@@ -15,11 +15,11 @@
  * Server side only; `app/api/blobs/route.ts` wires it to the app's store, chain and quota file.
  */
 import type { Address } from "viem";
-import { getPatient, getProvider } from "@meridian/sdk/chain/actions.ts";
-import { ProviderStatus, type MeridianContext } from "@meridian/sdk/chain/types.ts";
-import { computeBlobIdentity } from "@meridian/sdk/storage/cid.ts";
-import { checkEnvelopeBytes, jsonResponse, readBlobBody } from "@meridian/sdk/storage/http-server.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
+import { getPatient, getProvider } from "@meridian/sdk/chain";
+import { ProviderStatus, type MeridianContext } from "@meridian/sdk/chain";
+import { computeBlobIdentity } from "@meridian/sdk/storage";
+import { checkEnvelopeBytes, jsonResponse, readBlobBody } from "@meridian/sdk/storage";
+import type { BlobStore } from "@meridian/sdk/storage";
 import {
   decodeUploadAuthorization,
   MAX_UPLOAD_SESSION_SECONDS,
@@ -28,7 +28,7 @@ import {
   verifyBlobUpload,
   verifyUploadSession,
   type UploadAuthorization,
-} from "@meridian/sdk/storage/upload-auth.ts";
+} from "@meridian/sdk/storage";
 import { clientAddress, type FailureLimiter } from "./rate-limit.ts";
 import { UploadQuotaExceededError, type QuotaReservation, type UploadQuota } from "./upload-quota.ts";
 

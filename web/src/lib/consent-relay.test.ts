@@ -20,11 +20,11 @@ import {
   encodeConsentCode,
   shortConsentCode,
   type ConsentCode,
-} from "@meridian/sdk/chain/consent.ts";
-import type { MeridianContext, MeridianDeployment } from "@meridian/sdk/chain/types.ts";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
-import type { BlobStore } from "@meridian/sdk/storage/types.ts";
+} from "@meridian/sdk/chain";
+import type { MeridianContext, MeridianDeployment } from "@meridian/sdk/chain";
+import { createMeridianClient } from "@meridian/sdk";
+import { createHeliaStore } from "@meridian/sdk/storage";
+import type { BlobStore } from "@meridian/sdk/storage";
 import {
   clearConsentRelay,
   lookUpConsentCode,
@@ -36,7 +36,7 @@ import {
   RelayError,
 } from "./consent-relay.ts";
 import { FailureLimiter } from "./rate-limit.ts";
-import { startTestChain, testAccount } from "./test-chain.ts";
+import { startTestChain, testAccount } from "@meridian/sdk/testing";
 
 const account = testAccount;
 const hospital = account(2);

@@ -1,5 +1,5 @@
 import { getAddress } from "viem";
-import { getPatient } from "@meridian/sdk/chain/actions.ts";
+import { getPatient } from "@meridian/sdk/chain";
 import {
   checkConsentCode,
   ConsentCodeFormatError,
@@ -9,8 +9,8 @@ import {
   decodeConsentCode,
   shortConsentCode,
   type SignedConsentCode,
-} from "@meridian/sdk/chain/consent.ts";
-import type { MeridianContext } from "@meridian/sdk/chain/types.ts";
+} from "@meridian/sdk/chain";
+import type { MeridianContext } from "@meridian/sdk/chain";
 import type { FailureLimiter } from "./rate-limit.ts";
 
 /**

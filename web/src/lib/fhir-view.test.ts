@@ -10,7 +10,7 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Bundle, BundleEntry, Observation, Resource } from "@medplum/fhirtypes";
-import { splitBundle } from "@meridian/sdk/fhir/split.ts";
+import { splitBundle } from "@meridian/sdk/fhir/browser";
 import {
   LAB_TREND_ANALYTES,
   NotFhirRecordError,

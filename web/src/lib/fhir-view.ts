@@ -21,7 +21,7 @@
  * @module
  */
 
-import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { RecordCategory } from "@meridian/sdk";
 import type {
   AllergyIntolerance,
   Attachment,

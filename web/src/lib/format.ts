@@ -1,5 +1,5 @@
-import { categoryName, type RecordCategory } from "@meridian/sdk/categories.ts";
-import type { GrantScope } from "@meridian/sdk/chain/types.ts";
+import { categoryName, type RecordCategory } from "@meridian/sdk";
+import type { GrantScope } from "@meridian/sdk/chain";
 
 /** A Unix time in seconds as a local date and time, or "never" for 0. */
 export function formatTime(seconds: number): string {

@@ -3,11 +3,11 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import type { Address } from "viem";
 import { useConnection, usePublicClient, useWalletClient } from "wagmi";
-import { createMeridianClient, type MeridianClient } from "@meridian/sdk/client.ts";
-import { createHttpStore } from "@meridian/sdk/storage/http.ts";
-import { createUploadAuthorizer } from "@meridian/sdk/storage/upload-auth.ts";
-import type { MeridianContext as ChainContext, MeridianDeployment, TransactionEvent } from "@meridian/sdk/chain/types.ts";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import { createMeridianClient, type MeridianClient } from "@meridian/sdk";
+import { createHttpStore } from "@meridian/sdk/storage/browser";
+import { createUploadAuthorizer } from "@meridian/sdk/storage/browser";
+import type { MeridianContext as ChainContext, MeridianDeployment, TransactionEvent } from "@meridian/sdk/chain";
+import { MeridianError } from "@meridian/sdk";
 import { browserConsentCodeLedger } from "./consent-code-ledger.ts";
 import type { PublicConfig } from "./server-config.ts";
 

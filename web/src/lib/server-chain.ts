@@ -1,6 +1,6 @@
 import "server-only";
 import { createPublicClient, http, type Chain, type PublicClient, type Transport } from "viem";
-import type { MeridianContext } from "@meridian/sdk/chain/types.ts";
+import type { MeridianContext } from "@meridian/sdk/chain";
 import { loadPublicConfig } from "./server-config.ts";
 
 const key = Symbol.for("meridian.web.serverChain");

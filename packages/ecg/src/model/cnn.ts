@@ -24,7 +24,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { AAMI_CLASSES } from "../aami.ts";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import { MeridianError } from "@meridian/sdk";
 import { REPO_ROOT } from "../mitdb.ts";
 import { BEAT_LENGTH, RR_FEATURES, RR_FEATURE_NAMES, seededRandom, shuffleInPlace } from "./dataset.ts";
 import type { BeatDataset } from "./dataset.ts";

@@ -11,10 +11,10 @@
  */
 import type { DiagnosticReport, Organization, Reference } from "@medplum/fhirtypes";
 import type { Address, Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { getMonitoringProvider, getSession, signDiagnosis } from "@meridian/sdk/chain/monitoring.ts";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { getMonitoringProvider, getSession, signDiagnosis } from "@meridian/sdk/chain";
+import { RecordCategory } from "@meridian/sdk";
+import { MeridianError } from "@meridian/sdk";
 import { ADDRESS_SYSTEM, SESSION_ID_SYSTEM, WINDOW_ID_SYSTEM } from "./fhir.ts";
 
 const SNOMED = "http://snomed.info/sct";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { MeridianError } from "@meridian/sdk/errors.ts";
-import type { MeridianErrorParameters } from "@meridian/sdk/errors.ts";
+import { MeridianError } from "@meridian/sdk";
+import type { MeridianErrorParameters } from "@meridian/sdk";
 
 /** The hops of the monitoring chain, in order. */
 export type Hop = "device" | "edge" | "fog";

@@ -17,8 +17,8 @@
 import type { Bundle, BundleEntry, Device, DiagnosticReport, Observation, Provenance, Resource } from "@medplum/fhirtypes";
 import type { Hex } from "viem";
 import { hexToBytes } from "viem";
-import { encodeBase64 } from "@meridian/sdk/fhir/base64.ts";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import { encodeBase64 } from "@meridian/sdk/fhir/browser";
+import { MeridianError } from "@meridian/sdk";
 import { AAMI_CLASSES, AAMI_CLASS_NAMES } from "../aami.ts";
 import type { AamiClass } from "../aami.ts";
 import type { SignedForward } from "./messages.ts";

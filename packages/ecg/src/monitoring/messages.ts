@@ -17,7 +17,7 @@
  */
 import { hashTypedData, keccak256, recoverTypedDataAddress, isAddress, isHex, stringToBytes } from "viem";
 import type { Address, Hex, LocalAccount } from "viem";
-import { decodeBase64, encodeBase64 } from "@meridian/sdk/fhir/base64.ts";
+import { decodeBase64, encodeBase64 } from "@meridian/sdk/fhir/browser";
 import { AAMI_CLASSES } from "../aami.ts";
 import type { AamiClass } from "../aami.ts";
 import { ForgedSignatureError, MalformedMessageError } from "./errors.ts";

@@ -19,8 +19,8 @@
  * @module
  */
 import type { Hex, LocalAccount } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { MeridianError } from "@meridian/sdk";
 import { streamWindows } from "./device.ts";
 import type { DeviceOptions } from "./device.ts";
 import { EdgeNode } from "./edge.ts";

@@ -12,11 +12,11 @@ import { createPublicClient, createWalletClient, custom, defineChain } from "vie
 import type { Account, EIP1193Provider } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { network } from "hardhat";
-import { createMeridianClient } from "@meridian/sdk/client.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { admitProvider, deployMeridian } from "@meridian/sdk/chain/actions.ts";
-import { ProviderKind } from "@meridian/sdk/chain/types.ts";
-import { createHeliaStore } from "@meridian/sdk/storage/helia.ts";
+import { createMeridianClient } from "@meridian/sdk";
+import type { MeridianClient } from "@meridian/sdk";
+import { admitProvider, deployMeridian } from "@meridian/sdk/chain";
+import { ProviderKind } from "@meridian/sdk/chain";
+import { createHeliaStore } from "@meridian/sdk/storage";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 /** Hardhat development account `i` (local chains only). */

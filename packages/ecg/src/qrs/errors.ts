@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { MeridianError } from "@meridian/sdk/errors.ts";
-import type { MeridianErrorParameters } from "@meridian/sdk/errors.ts";
+import { MeridianError } from "@meridian/sdk";
+import type { MeridianErrorParameters } from "@meridian/sdk";
 
 /**
  * An argument an ECG routine cannot work with: a sampling frequency that is not a finite

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { MeridianError } from "@meridian/sdk/errors.ts";
-import type { MeridianErrorParameters } from "@meridian/sdk/errors.ts";
+import { MeridianError } from "@meridian/sdk";
+import type { MeridianErrorParameters } from "@meridian/sdk";
 
 /**
  * A WFDB file that does not parse or does not match its header: a malformed `.hea` line, a

@@ -20,7 +20,7 @@ import {
   UnsupportedAttachmentError,
 } from "./errors.ts";
 import { minimalDicom, minimalPdf } from "./file-fixtures.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 import { validateFhirResource } from "./validate.ts";
 
 /** A minimal DICOM PS3.10 file and a one-page PDF, both complete (see `file-fixtures.ts`). */

@@ -40,7 +40,7 @@ import {
   splitResource,
   validateFhirResource,
 } from "./browser.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 

@@ -104,3 +104,5 @@ export {
   MAX_ISSUES_IN_MESSAGE,
 } from "./errors.ts";
 export type { FhirValidationIssue } from "./errors.ts";
+export { encodeBase64, decodeBase64 } from "./base64.ts";
+export * from "./ips.ts";

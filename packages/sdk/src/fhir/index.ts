@@ -16,4 +16,3 @@ import "./definitions-node.ts";
 import "./pdf-node.ts";
 
 export * from "./browser.ts";
-export * from "./ips.ts";

@@ -18,7 +18,7 @@ import {
   summarizeInternationalPatientSummary,
 } from "./ips.ts";
 import { splitBundle } from "./split.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 import { fhirValidationIssues, validateFhirResource } from "./validate.ts";
 
 const NOW = new Date("2024-06-01T12:00:00Z");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { EmptyInputError, FhirParseError, InputTooLargeError, NotFhirError } from "./errors.ts";
 import { DEFAULT_MAX_JSON_BYTES, locateJsonError, parseFhirJson } from "./parse.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -5,7 +5,7 @@ import { attachmentToRecord } from "./attachment.ts";
 import { minimalPdf } from "./file-fixtures.ts";
 import { recordFingerprint } from "./fingerprint.ts";
 import { comparePatients, patientsIn } from "./patient-match.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 
 const MRN = "https://hospital.example/mrn";
 const person = (extra: Partial<Patient> = {}): Patient => ({

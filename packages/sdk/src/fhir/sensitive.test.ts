@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Resource } from "@medplum/fhirtypes";
 import { sensitiveStrings } from "./sensitive.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 
 describe("sensitiveStrings", () => {
   const strings = sensitiveStrings(patientBundle());

@@ -6,7 +6,7 @@ import "./definitions-node.ts";
 import { NotAPatientBundleError, UnsupportedBundleTypeError } from "./errors.ts";
 import { isReferenceDataBundle, splitBundle, splitResource } from "./split.ts";
 import type { RecordDraft } from "./split.ts";
-import { ENC1_URL, ENC2_URL, ORG_URL, PATIENT_URL, PRACT_URL, patientBundle } from "./test-fixtures.ts";
+import { ENC1_URL, ENC2_URL, ORG_URL, PATIENT_URL, PRACT_URL, patientBundle } from "../testing/fhir-fixtures.ts";
 import { validateFhirResource } from "./validate.ts";
 
 const types = (draft: RecordDraft): string[] => (draft.resource.entry ?? []).map((e) => e.resource?.resourceType ?? "?");

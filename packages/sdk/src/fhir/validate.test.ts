@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type { Resource } from "@medplum/fhirtypes";
 import "./definitions-node.ts";
 import { FhirValidationError, MAX_ISSUES_IN_MESSAGE } from "./errors.ts";
-import { patientBundle } from "./test-fixtures.ts";
+import { patientBundle } from "../testing/fhir-fixtures.ts";
 import { fhirValidationIssues, loadFhirDefinitions, validateFhirResource } from "./validate.ts";
 
 /** Asserts that validation fails with an issue at `path` with `code`. */

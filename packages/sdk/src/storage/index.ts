@@ -11,18 +11,12 @@ import { createKuboStore } from "./kubo.ts";
 import type { BlobStore } from "./types.ts";
 import { StorageUnavailableError } from "./errors.ts";
 
-export * from "./errors.ts";
-export type * from "./types.ts";
-export { CHUNK_SIZE_BYTES, MAX_LINKS_PER_NODE, computeBlobCid, parseBlobCid } from "./cid.ts";
-export type { BlobBytes } from "./cid.ts";
+export * from "./browser.ts";
 export { createHeliaStore } from "./helia.ts";
 export type { CreateHeliaStoreParameters } from "./helia.ts";
 export { createKuboStore } from "./kubo.ts";
-export { createHttpStore } from "./http.ts";
-export type { CreateHttpStoreParameters } from "./http.ts";
 export { checkEnvelopeBytes, handleBlobRequest, jsonResponse, readBlobBody, DEFAULT_MAX_BLOB_BYTES, MAX_RECORD_PLAINTEXT_BYTES } from "./http-server.ts";
 export type { EnvelopeRefusal, HandleBlobRequestParameters } from "./http-server.ts";
-export * from "./upload-auth.ts";
 export type { CreateKuboStoreParameters } from "./kubo.ts";
 
 /** Which store {@link openBlobStore} opens: an embedded Helia node on disk, or a Kubo RPC endpoint. */

@@ -3,9 +3,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { getProvider } from "@meridian/sdk/chain/actions.ts";
-import { listSessions } from "@meridian/sdk/chain/monitoring.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { getProvider } from "@meridian/sdk/chain";
+import { listSessions } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { Gate } from "@/components/gate.tsx";
 import { SessionReview } from "@/components/monitoring/session-review.tsx";

@@ -3,12 +3,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { isAddress, type Address } from "viem";
-import { getProvider } from "@meridian/sdk/chain/actions.ts";
-import { listSharedWithMe, type GrantEndReason } from "@meridian/sdk/chain/grant-status.ts";
-import { publicKeyToBytes32 } from "@meridian/sdk/crypto/keys.ts";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { getProvider } from "@meridian/sdk/chain";
+import { listSharedWithMe, type GrantEndReason } from "@meridian/sdk/chain";
+import { publicKeyToBytes32 } from "@meridian/sdk/crypto";
+import { RecordCategory } from "@meridian/sdk";
 import { categoryLabel } from "@/lib/format.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import type { MeridianClient } from "@meridian/sdk";
 import { Gate } from "@/components/gate.tsx";
 import { ErrorText } from "@/components/error-text.tsx";
 import { RecordTimeline } from "@/components/patient/records.tsx";

@@ -3,8 +3,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress } from "viem";
-import { admitProvider, isRegulator, listProviders, setProviderStatus, type ProviderInfo } from "@meridian/sdk/chain/actions.ts";
-import { ProviderKind, type ProviderKindCode } from "@meridian/sdk/chain/types.ts";
+import { admitProvider, isRegulator, listProviders, setProviderStatus, type ProviderInfo } from "@meridian/sdk/chain";
+import { ProviderKind, type ProviderKindCode } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";

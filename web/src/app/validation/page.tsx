@@ -1,8 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { getProvider } from "@meridian/sdk/chain/actions.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { getProvider } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { Gate } from "@/components/gate.tsx";
 import { AuthorCases } from "@/components/validation/author-cases.tsx";
 import { ValidatorPool } from "@/components/validation/pool.tsx";

@@ -3,10 +3,10 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { isAddress, type Hex } from "viem";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
-import { cancelConsentCode, consentNonceUsed } from "@meridian/sdk/chain/consent.ts";
-import type { GrantScope } from "@meridian/sdk/chain/types.ts";
-import type { CreatedConsentCode, MeridianClient } from "@meridian/sdk/client.ts";
+import { RecordCategory } from "@meridian/sdk";
+import { cancelConsentCode, consentNonceUsed } from "@meridian/sdk/chain";
+import type { GrantScope } from "@meridian/sdk/chain";
+import type { CreatedConsentCode, MeridianClient } from "@meridian/sdk";
 import { categoryLabel, formatScope, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";

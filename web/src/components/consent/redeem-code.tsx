@@ -2,9 +2,9 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { checkConsentCode, decodeConsentCode, shortConsentCode, type SignedConsentCode } from "@meridian/sdk/chain/consent.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { MeridianError } from "@meridian/sdk/errors.ts";
+import { checkConsentCode, decodeConsentCode, shortConsentCode, type SignedConsentCode } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
+import { MeridianError } from "@meridian/sdk";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";

@@ -2,8 +2,8 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Address } from "viem";
-import { EMERGENCY_REASONS, type EmergencyAccessEntry } from "@meridian/sdk/chain/consent.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { EMERGENCY_REASONS, type EmergencyAccessEntry } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";

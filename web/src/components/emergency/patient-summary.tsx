@@ -2,7 +2,7 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import type { MeridianClient } from "@meridian/sdk";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 import { EmergencyAccessList } from "./accesses.tsx";

@@ -3,8 +3,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress, type Hex } from "viem";
-import { EMERGENCY_REASONS, MAX_EMERGENCY_ACCESS_SECONDS } from "@meridian/sdk/chain/consent.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { EMERGENCY_REASONS, MAX_EMERGENCY_ACCESS_SECONDS } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { safeAttachmentContentType, safeAttachmentFileName } from "@meridian/sdk/fhir/attachment-file.ts";
+import { safeAttachmentContentType, safeAttachmentFileName } from "@meridian/sdk/fhir/browser";
 import type { DocumentView } from "../../lib/fhir-view.ts";
 import styles from "./fhir.module.css";
 

@@ -3,9 +3,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress, type Address } from "viem";
-import { GuardianLevel, type GuardianLevelCode } from "@meridian/sdk/chain/consent.ts";
-import { describeKeyHolderEnd } from "@meridian/sdk/chain/key-epoch.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { GuardianLevel, type GuardianLevelCode } from "@meridian/sdk/chain";
+import { describeKeyHolderEnd } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 

@@ -3,8 +3,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
-import { GuardianLevel, type Guardianship } from "@meridian/sdk/chain/consent.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { GuardianLevel, type Guardianship } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 import { EmergencyAccessList } from "../emergency/accesses.tsx";

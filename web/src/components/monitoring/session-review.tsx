@@ -3,10 +3,10 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import type { Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { getProvider } from "@meridian/sdk/chain/actions.ts";
-import { listSessionRecords } from "@meridian/sdk/chain/monitoring.ts";
-import type { SessionInfo } from "@meridian/sdk/chain/monitoring.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { getProvider } from "@meridian/sdk/chain";
+import { listSessionRecords } from "@meridian/sdk/chain";
+import type { SessionInfo } from "@meridian/sdk/chain";
 import { buildDiagnosisReport, DiagnosisNotLinkedError, ECG_FINDINGS, signFinalDiagnosis } from "@meridian/ecg/monitoring/diagnosis.ts";
 import { readWindowBundle } from "@meridian/ecg/monitoring/fhir.ts";
 import type { EcgWindowView } from "@meridian/ecg/monitoring/fhir.ts";

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import type { Address } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import type { MeridianClient } from "@meridian/sdk";
 import { LAB_TREND_CATEGORIES, labTrends } from "@/lib/fhir-view.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { LabTrendsChart } from "../fhir/index.ts";

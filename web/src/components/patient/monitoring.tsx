@@ -3,11 +3,11 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress, type Address } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { canWrite, getProvider } from "@meridian/sdk/chain/actions.ts";
-import { parseDevicePairingOffer } from "@meridian/sdk/chain/device-pairing.ts";
-import { clearMonitoringProvider, DeviceStatus, getMonitoringProvider, listDevices, listSessions, registerDevice, revokeDevice, setMonitoringProvider } from "@meridian/sdk/chain/monitoring.ts";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { canWrite, getProvider } from "@meridian/sdk/chain";
+import { parseDevicePairingOffer } from "@meridian/sdk/chain";
+import { clearMonitoringProvider, DeviceStatus, getMonitoringProvider, listDevices, listSessions, registerDevice, revokeDevice, setMonitoringProvider } from "@meridian/sdk/chain";
+import { RecordCategory } from "@meridian/sdk";
 import { ErrorText } from "@/components/error-text.tsx";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";

@@ -3,16 +3,16 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import type { Hex } from "viem";
-import { RecordCategory } from "@meridian/sdk/categories.ts";
+import { RecordCategory } from "@meridian/sdk";
 import { categoryLabel } from "@/lib/format.ts";
-import type { RecordAnchor } from "@meridian/sdk/chain/actions.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import type { RecordAnchor } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 import { OpenedRecord } from "../opened-record.tsx";
 import { useValidationStatuses, ValidationBadge } from "../validation/status-badge.tsx";
-import type { ValidationStatusCode } from "@meridian/sdk/chain/peer-validation.ts";
+import type { ValidationStatusCode } from "@meridian/sdk/chain";
 
 /**
  * A patient's (or, for a provider, a shared) timeline of records by date and category, with

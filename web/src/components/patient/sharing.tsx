@@ -3,8 +3,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address, Hex } from "viem";
-import { getGrant, getProvider, listGrantEvents, type GrantEvent, type PendingRequest } from "@meridian/sdk/chain/actions.ts";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import { getGrant, getProvider, listGrantEvents, type GrantEvent, type PendingRequest } from "@meridian/sdk/chain";
+import type { MeridianClient } from "@meridian/sdk";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";

@@ -3,9 +3,9 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
-import type { AddRecordStage, MeridianClient } from "@meridian/sdk/client.ts";
-import { fetchFhirDefinitionsLoader, loadFhirDefinitionsFrom, recordDraftFromFile } from "@meridian/sdk/fhir/browser.ts";
-import { checkImport, describeDifferingFields, type ImportCheckResult } from "@meridian/sdk/import-check.ts";
+import type { AddRecordStage, MeridianClient } from "@meridian/sdk";
+import { fetchFhirDefinitionsLoader, loadFhirDefinitionsFrom, recordDraftFromFile } from "@meridian/sdk/fhir/browser";
+import { checkImport, describeDifferingFields, type ImportCheckResult } from "@meridian/sdk";
 import { categoryLabel } from "@/lib/format.ts";
 import { describeError } from "@/lib/meridian.tsx";
 import { ErrorText } from "../error-text.tsx";

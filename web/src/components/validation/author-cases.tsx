@@ -3,12 +3,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
+import type { MeridianClient } from "@meridian/sdk";
 import {
   decodeValidationConsent, drawValidators, getValidationCase, listValidationKeyShares, listValidationSubmissions, replaceValidator,
   submitForValidation, ValidationStatus, ValidationVote,
-} from "@meridian/sdk/chain/peer-validation.ts";
-import { shareValidationKeys } from "@meridian/sdk/validation.ts";
+} from "@meridian/sdk/chain";
+import { shareValidationKeys } from "@meridian/sdk";
 import { ErrorText } from "@/components/error-text.tsx";
 import { ProviderName } from "@/components/provider-name.tsx";
 import { formatTime } from "@/lib/format.ts";

@@ -3,8 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { encodeValidationConsent, signValidationConsent, DEFAULT_VALIDATION_CONSENT_SECONDS } from "@meridian/sdk/chain/peer-validation.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { encodeValidationConsent, signValidationConsent, DEFAULT_VALIDATION_CONSENT_SECONDS } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { ProviderName } from "@/components/provider-name.tsx";
 import { categoryLabel, formatTime } from "@/lib/format.ts";

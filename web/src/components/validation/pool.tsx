@@ -1,9 +1,9 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { getValidatorPool, joinValidatorPool, leaveValidatorPool } from "@meridian/sdk/chain/peer-validation.ts";
-import type { ProviderInfo } from "@meridian/sdk/chain/actions.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { getValidatorPool, joinValidatorPool, leaveValidatorPool } from "@meridian/sdk/chain";
+import type { ProviderInfo } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { useAction } from "@/lib/use-action.ts";
 

@@ -2,8 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { Hex } from "viem";
-import { getValidationStatuses, PeerValidationMissingError, ValidationStatus, type ValidationStatusCode } from "@meridian/sdk/chain/peer-validation.ts";
-import type { MeridianContext } from "@meridian/sdk/chain/types.ts";
+import { getValidationStatuses, PeerValidationMissingError, ValidationStatus, type ValidationStatusCode } from "@meridian/sdk/chain";
+import type { MeridianContext } from "@meridian/sdk/chain";
 import styles from "./validation.module.css";
 
 /** Words and style of each validation status; `None` shows nothing. */

@@ -3,9 +3,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Hex } from "viem";
-import type { MeridianClient } from "@meridian/sdk/client.ts";
-import { castValidationVote, getValidationCase, listValidatorAssignments, ValidationStatus, ValidationVote } from "@meridian/sdk/chain/peer-validation.ts";
-import { readRecordAsValidator } from "@meridian/sdk/validation.ts";
+import type { MeridianClient } from "@meridian/sdk";
+import { castValidationVote, getValidationCase, listValidatorAssignments, ValidationStatus, ValidationVote } from "@meridian/sdk/chain";
+import { readRecordAsValidator } from "@meridian/sdk";
 import { ErrorText } from "@/components/error-text.tsx";
 import { FhirRecord } from "@/components/fhir-record.tsx";
 import { ProviderName } from "@/components/provider-name.tsx";

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_BLOB_BYTES } from "@meridian/sdk/storage/http-server.ts";
+import { DEFAULT_MAX_BLOB_BYTES } from "@meridian/sdk/storage";
 import { serverBlobStore, serverUploadFailures, serverUploadQuota } from "@/lib/blob-store.ts";
 import { handleBlobUpload } from "@/lib/blob-upload.ts";
 import { positiveIntegerFromEnv } from "@/lib/rate-limit.ts";

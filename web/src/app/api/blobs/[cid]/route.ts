@@ -1,4 +1,4 @@
-import { handleBlobRequest } from "@meridian/sdk/storage/http-server.ts";
+import { handleBlobRequest } from "@meridian/sdk/storage";
 import { serverBlobStore } from "@/lib/blob-store.ts";
 
 export const runtime = "nodejs";

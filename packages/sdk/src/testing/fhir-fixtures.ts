@@ -1,12 +1,12 @@
 /**
- * Small hand-written FHIR R4 fixtures for this module's tests (not exported from the SDK).
+ * Small hand-written FHIR R4 fixtures for the tests (exported from `@meridian/sdk/testing` only).
  * All data is made up.
  *
  * @module
  */
 
 import type { Bundle, BundleEntry, Resource } from "@medplum/fhirtypes";
-import { encodeBase64 } from "./base64.ts";
+import { encodeBase64 } from "../fhir/base64.ts";
 
 /** fullUrl of the fixture Patient. */
 export const PATIENT_URL = "urn:uuid:11111111-1111-4111-8111-111111111111";

@@ -1,0 +1,19 @@
+/**
+ * Meridian on chain: the contracts' generated ABIs, actions over `ProviderRegistry`,
+ * `RecordRegistry`, `MonitoringRegistry`, `PeerValidation` and the governance timelock, their
+ * shapes, and the decoding of contract custom errors into plain-language errors. Browser-safe.
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./errors.ts";
+export * from "./actions.ts";
+export * from "./consent.ts";
+export * from "./device-pairing.ts";
+export * from "./governance.ts";
+export * from "./grant-status.ts";
+export * from "./key-epoch.ts";
+export * from "./monitoring.ts";
+export * from "./peer-validation.ts";
+export * from "../generated/contracts.ts";

@@ -1,0 +1,16 @@
+/**
+ * The browser-safe part of Meridian's IPFS storage: the {@link BlobStore} interface, its errors,
+ * CID computation for record envelopes (UnixFS, CIDv1 raw leaves), upload sessions and the HTTP client of a
+ * Meridian blob endpoint. The Node.js stores (Helia on disk, Kubo) and the server side of the
+ * HTTP endpoint are in `@meridian/sdk/storage`.
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export type * from "./types.ts";
+export { CHUNK_SIZE_BYTES, MAX_LINKS_PER_NODE, computeBlobCid, computeBlobIdentity, parseBlobCid, verifyBlob } from "./cid.ts";
+export type { BlobBytes, BlobIdentity } from "./cid.ts";
+export * from "./upload-auth.ts";
+export { createHttpStore } from "./http.ts";
+export type { CreateHttpStoreParameters } from "./http.ts";
