@@ -10,3 +10,4 @@
 export * from "./chain.ts";
 export * from "./fhir-fixtures.ts";
 export * from "./two-key-envelope.ts";
+export * from "./contract-assertions.ts";
