@@ -44,9 +44,14 @@
  * reference beats with a positive predictivity of 99.91 % (see `pan-tompkins.test.ts`); the
  * paper reports 99.76 % and 99.56 % on all 48.
  *
+ * Stage 1's filters are in `filters.ts`, rule 5's RR averages in `rr-intervals.ts`.
+ *
  * @module
  */
 import { EcgInputError, checkSamplingFrequency } from "./errors.ts";
+import { butterworth, groupDelay } from "./filters.ts";
+import type { Biquad } from "./filters.ts";
+import { RrAverages } from "./rr-intervals.ts";
 
 /** Pass band of the QRS filter (Hz): Pan & Tompkins' 5-15 Hz. */
 export const BAND_PASS_HZ: readonly [low: number, high: number] = [5, 15];
@@ -84,36 +89,6 @@ export interface QrsDetectorOptions {
   samplingFrequency: number;
 }
 
-interface Biquad { b0: number; b1: number; b2: number; a1: number; a2: number }
-
-/** 2nd-order Butterworth section by the bilinear transform, pre-warped at the corner (RBJ cookbook with Q = 1/√2). */
-function butterworth(kind: "lowpass" | "highpass", cornerHz: number, fs: number): Biquad {
-  const w0 = (2 * Math.PI * cornerHz) / fs;
-  const cos = Math.cos(w0);
-  const alpha = Math.sin(w0) / Math.SQRT2;
-  const a0 = 1 + alpha;
-  const b = kind === "lowpass" ? [(1 - cos) / 2, 1 - cos, (1 - cos) / 2] : [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2];
-  return { b0: b[0]! / a0, b1: b[1]! / a0, b2: b[2]! / a0, a1: (-2 * cos) / a0, a2: (1 - alpha) / a0 };
-}
-
-/** Group delay (samples) of a cascade of biquads at `hz`, by a central difference of the phase. */
-function groupDelay(sections: readonly Biquad[], hz: number, fs: number): number {
-  const response = (w: number): [number, number] => {
-    let re = 1, im = 0;
-    for (const s of sections) {
-      const nr = s.b0 + s.b1 * Math.cos(w) + s.b2 * Math.cos(2 * w), ni = -s.b1 * Math.sin(w) - s.b2 * Math.sin(2 * w);
-      const dr = 1 + s.a1 * Math.cos(w) + s.a2 * Math.cos(2 * w), di = -s.a1 * Math.sin(w) - s.a2 * Math.sin(2 * w);
-      const d2 = dr * dr + di * di;
-      const hr = (nr * dr + ni * di) / d2, hi = (ni * dr - nr * di) / d2;
-      [re, im] = [re * hr - im * hi, re * hi + im * hr];
-    }
-    return [re, im];
-  };
-  const w = (2 * Math.PI * hz) / fs, dw = 1e-4;
-  const [ar, ai] = response(w + dw), [br, bi] = response(w - dw);
-  return -Math.atan2(ai * br - ar * bi, ar * br + ai * bi) / (2 * dw);
-}
-
 /** A peak of the integrated signal, with what the decision rules need about it. */
 interface Candidate {
   /** Sample index of the integrator's peak. */
@@ -127,8 +102,6 @@ interface Candidate {
   /** Sample index of the R-wave extreme in the original signal. */
   r: number;
 }
-
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /**
  * Streaming Pan-Tompkins QRS detector for one lead.
@@ -205,11 +178,7 @@ export class QrsDetector {
   #pending: Candidate[] = [];
   // Decision state.
   #spki = 0; #npki = 0; #spkf = 0; #npkf = 0;
-  #rr1: number[] = [];
-  #rr2: number[] = [];
-  #sinceRr2 = 0;
-  #rrAverage2: number;
-  #irregular = false;
+  readonly #rr: RrAverages;
   #lastQrs = -1; // integrator index of the last QRS, -1 before the first
   #lastSlope = 0;
   #anchor = 0; // search-back waits SEARCH_BACK_RR_FACTOR x RR AVERAGE2 from here
@@ -238,7 +207,7 @@ export class QrsDetector {
     this.#rHalf = Math.round(R_SEARCH_HALF_WIDTH_SECONDS * fs);
     this.#baselineHalf = Math.round(0.2 * fs);
     this.#maxSearchBack = Math.round(MAX_SEARCH_BACK_SECONDS * fs);
-    this.#rrAverage2 = Math.round(fs); // 60 bpm until two beats are seen (learning phase 2)
+    this.#rr = new RrAverages(Math.round(fs), RR_LIMITS); // 60 bpm until two beats are seen (learning phase 2)
     // The ring must reach back from the newest sample to the R window of a peak being confirmed.
     const reach = this.#refractory + this.#lag + Math.max(this.#rHalf, this.#baselineHalf) + this.#n + 8;
     let size = 1;
@@ -418,7 +387,7 @@ export class QrsDetector {
   #thresholds(): { i1: number; f1: number; i2: number; f2: number } {
     const i1 = this.#npki + 0.25 * (this.#spki - this.#npki);
     const f1 = this.#npkf + 0.25 * (this.#spkf - this.#npkf);
-    const halve = this.#irregular ? 0.5 : 1;
+    const halve = this.#rr.irregular ? 0.5 : 1;
     return { i1: i1 * halve, f1: f1 * halve, i2: 0.5 * i1, f2: 0.5 * f1 };
   }
 
@@ -444,7 +413,7 @@ export class QrsDetector {
   /** Search-back: no QRS for RR MISSED LIMIT since the anchor, so take the best stored peak above THRESHOLD2. */
   #searchBackIfDue(p: number): void {
     for (;;) {
-      const limit = Math.min(this.#maxSearchBack, Math.round(SEARCH_BACK_RR_FACTOR * this.#rrAverage2));
+      const limit = Math.min(this.#maxSearchBack, Math.round(SEARCH_BACK_RR_FACTOR * this.#rr.average2));
       if (p - this.#anchor <= limit) return;
       const t = this.#thresholds();
       let best: Candidate | undefined;
@@ -474,7 +443,7 @@ export class QrsDetector {
   }
 
   #beat(c: Candidate): void {
-    if (this.#lastQrs >= 0) this.#updateRr(c.index - this.#lastQrs);
+    if (this.#lastQrs >= 0) this.#rr.update(c.index - this.#lastQrs);
     this.#lastQrs = c.index;
     this.#anchor = c.index;
     this.#lastSlope = c.slope;
@@ -483,29 +452,6 @@ export class QrsDetector {
       this.#lastR = c.r;
       this.#ready.push(c.r);
     }
-  }
-
-  #updateRr(rr: number): void {
-    const [low, high] = RR_LIMITS;
-    const rr1 = this.#rr1, rr2 = this.#rr2;
-    rr1.push(rr);
-    if (rr1.length > 8) rr1.shift();
-    if (rr2.length === 0 || (rr >= low * this.#rrAverage2 && rr <= high * this.#rrAverage2)) {
-      rr2.push(rr);
-      if (rr2.length > 8) rr2.shift();
-      this.#sinceRr2 = 0;
-    } else {
-      this.#sinceRr2++;
-    }
-    const average2 = mean(rr2);
-    const regular = rr1.every((x) => x >= low * average2 && x <= high * average2);
-    if (regular || this.#sinceRr2 >= 8) {
-      // Regular rhythm: RR AVERAGE2 = RR AVERAGE1 (the paper); 8 beats without an in-range interval: re-seed (ours).
-      this.#rr2 = rr1.slice();
-      this.#sinceRr2 = 0;
-    }
-    this.#rrAverage2 = mean(this.#rr2);
-    this.#irregular = !regular;
   }
 }
 
