@@ -44,9 +44,8 @@ import { RecordCategory } from "@meridian/sdk";
 import { GENERATION_EPOCHS } from "@meridian/sdk";
 import { summarize } from "../packages/cli/src/stats.ts";
 import { writeFixtures } from "../packages/cli/src/fixtures.ts";
-import { MITDB_DIR, mitdbPresent } from "../packages/ecg/src/mitdb.ts";
-import { readWfdbRecord } from "../packages/ecg/src/wfdb/record.ts";
-import { enrolMonitoring, runMonitoring } from "../packages/ecg/src/monitoring/pipeline.ts";
+import { MITDB_DIR, mitdbPresent, readWfdbRecord } from "@meridian/ecg/wfdb";
+import { enrolMonitoring, runMonitoring } from "@meridian/monitoring";
 
 const root = path.resolve(import.meta.dirname, "..");
 const MNEMONIC = "test test test test test test test test test test test junk";

@@ -5,7 +5,7 @@ import type { NextConfig } from "next";
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  transpilePackages: ["@meridian/sdk", "@meridian/ecg"],
+  transpilePackages: ["@meridian/sdk", "@meridian/ecg", "@meridian/monitoring"],
   serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "kubo-rpc-client", "multiformats", "ipfs-unixfs", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
   async headers() {
     return [

@@ -17,12 +17,10 @@ import { RecordCategory } from "@meridian/sdk";
 import { createDevicePairingOffer } from "@meridian/sdk/chain";
 import { DeviceRole, DeviceStatus, getDevice, getMonitoringProvider, getSession } from "@meridian/sdk/chain";
 import { ProviderKind } from "@meridian/sdk/chain";
-import { MITDB_DIR, mitdbPresent } from "@meridian/ecg/mitdb.ts";
-import { readWfdbRecord } from "@meridian/ecg/wfdb/record.ts";
-import { syntheticRecord } from "@meridian/ecg/wfdb/synthetic.ts";
-import { readWindowBundle } from "@meridian/ecg/monitoring/fhir.ts";
-import { enrolMonitoring, runMonitoring } from "@meridian/ecg/monitoring/pipeline.ts";
-import type { MonitoringRun } from "@meridian/ecg/monitoring/pipeline.ts";
+import { MITDB_DIR, mitdbPresent, readWfdbRecord } from "@meridian/ecg/wfdb";
+import { syntheticRecord } from "@meridian/ecg/testing";
+import { readWindowBundle, enrolMonitoring, runMonitoring } from "@meridian/monitoring";
+import type { MonitoringRun } from "@meridian/monitoring";
 import { clientFor, contextFor, openSignedIn, screenshotDir } from "./fixtures.ts";
 import { devAccount } from "./wallet.ts";
 

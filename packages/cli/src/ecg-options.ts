@@ -12,8 +12,7 @@
  * @module
  */
 import { zeroAddress } from "viem";
-import type { EventSink, MonitoringEvent } from "@meridian/ecg/monitoring/roles.ts";
-import type { MonitoringDomain } from "@meridian/ecg/monitoring/messages.ts";
+import type { EventSink, MonitoringEvent, MonitoringDomain } from "@meridian/monitoring";
 import type { MeridianDeployment } from "@meridian/sdk/chain";
 import { ConfigurationError, loadDeployment } from "./env.ts";
 

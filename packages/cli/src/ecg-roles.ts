@@ -1,7 +1,7 @@
 /**
  * `meridian ecg broker | server | fog | edge | device`: each role of the remote-monitoring chain
  * as its own long-running process, over the start functions that `meridian ecg run` runs in one
- * process (`@meridian/ecg/monitoring/roles.ts`).
+ * process (`roles.ts` of `@meridian/monitoring`).
  *
  * - Every role checks its options before it starts and fails with a {@link ConfigurationError}
  *   that says what to fix.
@@ -29,13 +29,11 @@ import type { Address, LocalAccount } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { getProvider } from "@meridian/sdk/chain";
 import { ProviderStatus } from "@meridian/sdk/chain";
-import { QrsDetector } from "@meridian/ecg/qrs/pan-tompkins.ts";
-import { readWfdbRecord } from "@meridian/ecg/wfdb/record.ts";
-import type { MonitoringDomain } from "@meridian/ecg/monitoring/messages.ts";
-import { cnnClassifier, deviceScreen, windowPlan } from "@meridian/ecg/monitoring/pipeline.ts";
-import { runDevice, startEdge, startFog, startMedicalServer } from "@meridian/ecg/monitoring/roles.ts";
-import type { EventSink, MonitoringRole, RunningRole } from "@meridian/ecg/monitoring/roles.ts";
-import { startBroker } from "@meridian/ecg/monitoring/transport.ts";
+import { QrsDetector } from "@meridian/ecg";
+import { readWfdbRecord } from "@meridian/ecg/wfdb";
+import type { MonitoringDomain, EventSink, MonitoringRole, RunningRole } from "@meridian/monitoring";
+import { cnnClassifier, deviceScreen, windowPlan } from "@meridian/monitoring";
+import { runDevice, startEdge, startFog, startMedicalServer, startBroker } from "@meridian/monitoring";
 import { monitoringDomainOfDeployment } from "./ecg-options.ts";
 import { ConfigurationError, NoAccountError } from "./env.ts";
 

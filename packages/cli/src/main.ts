@@ -24,7 +24,7 @@ import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChan
 import { cancelConsentCode, closeEmergencyAccess, EMERGENCY_REASONS, GuardianLevel, type EmergencyAccessEntry, type Guardianship } from "@meridian/sdk/chain";
 import { describeKeyHolderEnd } from "@meridian/sdk/chain";
 import QRCode from "qrcode";
-import { MITDB_DIR } from "@meridian/ecg/mitdb.ts";
+import { MITDB_DIR } from "@meridian/ecg/wfdb";
 import { ConfigurationError, NoAccountError, checkDeployment, connectChain, deviceAccount, loadDeployment, openStore, resolveAccount, saveDeployment, walletFor, type GlobalOptions } from "./env.ts";
 import { fileConsentCodeLedger } from "./consent-ledger.ts";
 import { readUserFile, toFileAccessError, userPath, writePrivateFile } from "./files.ts";

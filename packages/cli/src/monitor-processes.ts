@@ -19,9 +19,8 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { Address, Hex } from "viem";
-import { MonitoringTally } from "@meridian/ecg/monitoring/roles.ts";
-import type { EventSink, MonitoringEvent, MonitoringRole, TallyFigures } from "@meridian/ecg/monitoring/roles.ts";
-import { startBroker } from "@meridian/ecg/monitoring/transport.ts";
+import { MonitoringTally, startBroker } from "@meridian/monitoring";
+import type { EventSink, MonitoringEvent, MonitoringRole, TallyFigures } from "@meridian/monitoring";
 
 /** The CLI entry point the children run. */
 const MAIN = path.join(import.meta.dirname, "main.ts");

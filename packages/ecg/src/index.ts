@@ -1,10 +1,16 @@
 /**
- * `@meridian/ecg`: remote ECG monitoring. This entry point exports QRS detection, beat-by-beat
- * evaluation and rhythm screening; the WFDB reader, AAMI classes and the monitoring chain are
- * imported from their own modules (`@meridian/ecg/wfdb/index.ts`, …).
+ * `@meridian/ecg`: ECG signal processing. This entry point holds what runs anywhere, the browser
+ * included (no Node built-ins): streaming Pan-Tompkins QRS detection, beat-by-beat evaluation
+ * (ANSI/AAMI EC57), rhythm screening and the AAMI heartbeat classes.
+ *
+ * The other entry points need Node: `@meridian/ecg/wfdb` (the PhysioNet WFDB reader and where
+ * the MIT-BIH Arrhythmia Database lives), `@meridian/ecg/model` (the TensorFlow.js beat
+ * classifier and its training data) and `@meridian/ecg/testing` (synthetic ECGs for tests).
+ * The device → edge → fog → medical-server chain that uses them is `@meridian/monitoring`.
  *
  * @module
  */
+export * from "./aami.ts";
 export * from "./qrs/errors.ts";
 export * from "./qrs/evaluate.ts";
 export * from "./qrs/pan-tompkins.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "./mitdb.ts";
+import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "./wfdb/mitdb.ts";
 import { detectQrs } from "./qrs/pan-tompkins.ts";
 import { EcgInputError } from "./qrs/errors.ts";
 import { seededRandom } from "./random.ts";

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMemo } from "react";
-import { isWindowBundle, readWindowBundle } from "@meridian/ecg/monitoring/fhir.ts";
+import { isWindowBundle, readWindowBundle } from "@meridian/monitoring/browser";
 import { EcgStrip } from "./monitoring/ecg-strip.tsx";
 import { RecordView } from "./fhir/index.ts";
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { writeSync } from "node:fs";
-import { DurableQueue } from "../../../ecg/src/monitoring/queue.ts";
+import { DurableQueue } from "@meridian/monitoring";
 
 const freezeAfter = Number(process.env.MERIDIAN_TEST_FREEZE_AFTER_WRITES);
 const enqueue = DurableQueue.prototype.enqueue;

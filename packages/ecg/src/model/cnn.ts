@@ -25,7 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { AAMI_CLASSES } from "../aami.ts";
 import { MeridianError } from "@meridian/sdk";
-import { REPO_ROOT } from "../mitdb.ts";
+import { REPO_ROOT } from "../wfdb/mitdb.ts";
 import { BEAT_LENGTH, RR_FEATURES, RR_FEATURE_NAMES, seededRandom, shuffleInPlace } from "./dataset.ts";
 import type { BeatDataset } from "./dataset.ts";
 import { registerFastConvGradient } from "./kernels.ts";

@@ -13,7 +13,7 @@
  */
 import { AAMI_CLASSES, aamiClassOf } from "../aami.ts";
 import type { AamiClass } from "../aami.ts";
-import { MITDB_DIR } from "../mitdb.ts";
+import { MITDB_DIR } from "../wfdb/mitdb.ts";
 import { MeridianError } from "@meridian/sdk";
 import { readWfdbRecord, toMillivolts } from "../wfdb/index.ts";
 import type { WfdbHeader } from "../wfdb/index.ts";

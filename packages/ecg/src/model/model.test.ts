@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { aamiClassOf } from "../aami.ts";
-import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../mitdb.ts";
+import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../wfdb/mitdb.ts";
 import { readWfdbRecord, toMillivolts } from "../wfdb/index.ts";
 import { BEAT_LENGTH, BeatInputError, RR_FEATURES, RR_FEATURE_NAMES, medianFilter, removeBaseline, resample, segmentBeats } from "./dataset.ts";
 import type { BeatDataset } from "./dataset.ts";

@@ -18,7 +18,16 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { AAMI_CLASSES } from "../aami.ts";
-import { DE_CHAZAL_DS1, DE_CHAZAL_DS2, MITDB_DIR, MITDB_MISSING, PACED_RECORDS, REPO_ROOT, availableRecords, mitdbPresent } from "../mitdb.ts";
+import {
+  DE_CHAZAL_DS1,
+  DE_CHAZAL_DS2,
+  MITDB_DIR,
+  MITDB_MISSING,
+  PACED_RECORDS,
+  REPO_ROOT,
+  availableRecords,
+  mitdbPresent,
+} from "../wfdb/mitdb.ts";
 import { BEAT_LENGTH, DECIMATION, MODEL_SAMPLING_FREQUENCY, RR_FEATURE_NAMES, WINDOW_AFTER_S, WINDOW_BEFORE_S, classCounts, concatDatasets, recordBeats, seededRandom, selectRows, shuffleInPlace } from "./dataset.ts";
 import type { BeatDataset } from "./dataset.ts";
 import { DEFAULT_BACKEND, MODEL_DIR, argmaxRows, buildBeatCnn, initBackend, predictProbabilities, saveBeatModel, tf, trainBeatCnn } from "./cnn.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
-import { PACED_RECORDS, MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../mitdb.ts";
+import { PACED_RECORDS, MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../wfdb/mitdb.ts";
 import { readWfdbRecord } from "../wfdb/index.ts";
 import { EcgInputError } from "./errors.ts";
 import { compareBeats, excludedIntervals, referenceBeats } from "./evaluate.ts";

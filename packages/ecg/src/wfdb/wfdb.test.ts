@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { AAMI_CLASSES, aamiClassOf } from "../aami.ts";
 import type { AamiClass } from "../aami.ts";
-import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../mitdb.ts";
+import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "./mitdb.ts";
 import { syntheticRecord } from "./synthetic.ts";
 import { BEAT_SYMBOLS, WfdbFormatError, checksum16, decodeAnnotations, decodeFormat212, encodeAnnotations, encodeFormat212, parseWfdbHeader, readWfdbRecord, toMillivolts } from "./index.ts";
 

@@ -2,9 +2,9 @@
 
 import { useMemo } from "react";
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, XAxis, YAxis } from "recharts";
-import { AAMI_CLASSES, AAMI_CLASS_NAMES } from "@meridian/ecg/aami.ts";
-import type { AamiClass } from "@meridian/ecg/aami.ts";
-import type { EcgWindowView } from "@meridian/ecg/monitoring/fhir.ts";
+import { AAMI_CLASSES, AAMI_CLASS_NAMES } from "@meridian/ecg";
+import type { AamiClass } from "@meridian/ecg";
+import type { EcgWindowView } from "@meridian/monitoring/browser";
 import styles from "./monitoring.module.css";
 
 /** Colours of the AAMI classes on the strip (N quiet, ectopic beats loud); contrast ≥ 4.5:1 on white. */

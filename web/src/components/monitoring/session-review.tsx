@@ -7,9 +7,14 @@ import type { MeridianClient } from "@meridian/sdk";
 import { getProvider } from "@meridian/sdk/chain";
 import { listSessionRecords } from "@meridian/sdk/chain";
 import type { SessionInfo } from "@meridian/sdk/chain";
-import { buildDiagnosisReport, DiagnosisNotLinkedError, ECG_FINDINGS, signFinalDiagnosis } from "@meridian/ecg/monitoring/diagnosis.ts";
-import { readWindowBundle } from "@meridian/ecg/monitoring/fhir.ts";
-import type { EcgWindowView } from "@meridian/ecg/monitoring/fhir.ts";
+import {
+  buildDiagnosisReport,
+  DiagnosisNotLinkedError,
+  ECG_FINDINGS,
+  signFinalDiagnosis,
+} from "@meridian/monitoring/browser";
+import { readWindowBundle } from "@meridian/monitoring/browser";
+import type { EcgWindowView } from "@meridian/monitoring/browser";
 import { ErrorText } from "@/components/error-text.tsx";
 import { OpenedRecord } from "@/components/opened-record.tsx";
 import { describeError } from "@/lib/meridian.tsx";

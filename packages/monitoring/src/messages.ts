@@ -18,8 +18,8 @@
 import { hashTypedData, keccak256, recoverTypedDataAddress, isAddress, isHex, stringToBytes } from "viem";
 import type { Address, Hex, LocalAccount } from "viem";
 import { decodeBase64, encodeBase64 } from "@meridian/sdk/fhir/browser";
-import { AAMI_CLASSES } from "../aami.ts";
-import type { AamiClass } from "../aami.ts";
+import { AAMI_CLASSES } from "@meridian/ecg";
+import type { AamiClass } from "@meridian/ecg";
 import { ForgedSignatureError, MalformedMessageError } from "./errors.ts";
 import type { Hop } from "./errors.ts";
 
@@ -71,7 +71,7 @@ export const MONITORING_TYPES = {
   ],
 } as const;
 
-/** The rhythm screen a device attaches to a window (see `screening.ts`); hashed into `screenHash`. */
+/** The rhythm screen a device attaches to a window (`screenRhythm` of `@meridian/ecg`); hashed into `screenHash`. */
 export interface WindowScreen {
   /** Heart rate over the window (beats per minute), or `null` with fewer than 2 beats. */
   heartRateBpm: number | null;

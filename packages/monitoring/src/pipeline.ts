@@ -17,12 +17,9 @@ import { canWrite } from "@meridian/sdk/chain";
 import { DeviceRole, deviceBindingTypedData, getMonitoringProvider, isActiveDevice, registerDevice, setMonitoringProvider } from "@meridian/sdk/chain";
 import type { DeviceRoleCode } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
-import { AAMI_CLASSES } from "../aami.ts";
-import { MODEL_DIR } from "../model/cnn.ts";
-import { loadBeatClassifier } from "../model/classifier.ts";
-import { QrsDetector } from "../qrs/pan-tompkins.ts";
-import { screenRhythm } from "../screening.ts";
-import type { WfdbRecord } from "../wfdb/record.ts";
+import { MODEL_DIR, loadBeatClassifier } from "@meridian/ecg/model";
+import { AAMI_CLASSES, QrsDetector, screenRhythm } from "@meridian/ecg";
+import type { WfdbRecord } from "@meridian/ecg/wfdb";
 import type { MonitoringDomain } from "./messages.ts";
 import type { BeatClassifierPort, RhythmScreener } from "./ports.ts";
 import { MonitoringTally, runDevice, startEdge, startFog, startMedicalServer } from "./roles.ts";
@@ -79,7 +76,7 @@ export async function cnnClassifier(): Promise<BeatClassifierPort> {
   };
 }
 
-/** The device's rhythm screen, from `screening.ts`. */
+/** The device's rhythm screen: `screenRhythm` of `@meridian/ecg`. */
 export const deviceScreen: RhythmScreener = ({ rPeaks, samplingFrequency, signal, signalStart }) => {
   const s = screenRhythm({ rPeaks: rPeaks.map((r) => r - signalStart), samplingFrequency, signal });
   return { heartRateBpm: s.heartRateBpm, reasons: s.reasons, abnormal: s.abnormal };

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Address, LocalAccount } from "viem";
-import { AAMI_CLASSES } from "../aami.ts";
+import { AAMI_CLASSES } from "@meridian/ecg";
 import { SequenceError, UnregisteredDeviceError } from "./errors.ts";
 import { signFindings, verifyWindow } from "./messages.ts";
 import type { MonitoringDomain, SignedFindings, SignedWindow } from "./messages.ts";

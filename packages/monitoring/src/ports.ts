@@ -1,12 +1,15 @@
 /**
- * What the monitoring chain needs from signal processing, as small interfaces: a streaming
- * QRS detector and a rhythm screen on the device, a beat classifier on the edge. The pipeline
- * plugs in Pan-Tompkins (`qrs/`), the screen (`screening.ts`) and the CNN (`model/`).
+ * The seam between this package and `@meridian/ecg`: what the monitoring chain needs from
+ * signal processing, as small interfaces: a streaming QRS detector and a rhythm screen on the
+ * device, a beat classifier on the edge. The roles call signal processing only through these
+ * interfaces (from `@meridian/ecg` they take just its vocabulary: AAMI classes, WFDB records);
+ * `pipeline.ts` plugs in `@meridian/ecg`'s Pan-Tompkins `QrsDetector`, its `screenRhythm` and
+ * the CNN of `@meridian/ecg/model`.
  *
  * @module
  */
 import type { Hex } from "viem";
-import type { AamiClass } from "../aami.ts";
+import type { AamiClass } from "@meridian/ecg";
 import type { WindowScreen } from "./messages.ts";
 
 /** A streaming R-peak detector over one lead. */

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 /** Repository root (two levels above `packages/ecg`). */
-export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
 
 /**
  * Folder of the shared MIT-BIH records: `$MERIDIAN_MITDB` when set, else

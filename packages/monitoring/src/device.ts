@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address, LocalAccount } from "viem";
-import type { WfdbRecord } from "../wfdb/record.ts";
+import type { WfdbRecord } from "@meridian/ecg/wfdb";
 import { signWindow } from "./messages.ts";
 import type { MonitoringDomain, SignedWindow } from "./messages.ts";
 import type { RhythmScreener, StreamingDetector } from "./ports.ts";

@@ -14,7 +14,7 @@ import type { MeridianClient } from "@meridian/sdk";
 import { getSession, openSession } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
 import { loadFhirDefinitions, validateFhirResource } from "@meridian/sdk/fhir";
-import { syntheticEcg } from "../qrs/synthetic-ecg.ts";
+import { syntheticEcg } from "@meridian/ecg/testing";
 import { buildDiagnosisReport, DiagnosisError, DiagnosisNotLinkedError, ECG_FINDINGS, signFinalDiagnosis } from "./diagnosis.ts";
 import { buildWindowBundle, NotAnEcgWindowError, readWindowBundle } from "./fhir.ts";
 import { signFindings, signForward, signWindow, windowDigest } from "./messages.ts";

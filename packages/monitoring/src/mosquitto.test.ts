@@ -15,7 +15,7 @@ import { after, before, describe, test } from "node:test";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { MeridianClient } from "@meridian/sdk";
 import { listSessionRecords } from "@meridian/sdk/chain";
-import { syntheticRecord } from "../wfdb/synthetic.ts";
+import { syntheticRecord } from "@meridian/ecg/testing";
 import { cnnClassifier, enrolMonitoring, runMonitoring } from "./pipeline.ts";
 import { devAccount, startTestNetwork } from "./test-network.ts";
 import type { TestNetwork } from "./test-network.ts";

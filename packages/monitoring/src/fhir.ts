@@ -19,8 +19,8 @@ import type { Hex } from "viem";
 import { hexToBytes } from "viem";
 import { encodeBase64 } from "@meridian/sdk/fhir/browser";
 import { MeridianError } from "@meridian/sdk";
-import { AAMI_CLASSES, AAMI_CLASS_NAMES } from "../aami.ts";
-import type { AamiClass } from "../aami.ts";
+import { AAMI_CLASSES, AAMI_CLASS_NAMES } from "@meridian/ecg";
+import type { AamiClass } from "@meridian/ecg";
 import type { SignedForward } from "./messages.ts";
 
 /** Code system of the AAMI EC57 heartbeat classes (ours: EC57 defines no FHIR code system). */
