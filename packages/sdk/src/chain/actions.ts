@@ -4,113 +4,24 @@
  * reported with its custom error before any gas is spent), waits for the receipt, and returns
  * the decoded outcome. Every failure is a {@link MeridianError}.
  *
+ * This file holds deployment, providers, patients and records; grants and requests are in
+ * `grants.ts`, the typed {@link read} and {@link write} in `contract.ts` (both re-exported here).
+ *
  * @module
  */
-import {
-  encodeAbiParameters,
-  formatLog,
-  hexToString,
-  numberToHex,
-  keccak256,
-  parseEventLogs,
-  slice,
-  toHex,
-  type Abi,
-  type Address,
-  type ContractEventName,
-  type Hex,
-  type Log,
-  type TransactionReceipt,
-} from "viem";
+import { encodeAbiParameters, getAddress, keccak256, slice, type Abi, type Address, type Hex, type Log } from "viem";
 import { MeridianError } from "../errors.ts";
-import { monitoringRegistryAbi, monitoringRegistryBytecode, providerRegistryAbi, providerRegistryBytecode, recordRegistryAbi, recordRegistryBytecode } from "../generated/contracts.ts";
+import {
+  monitoringRegistryAbi, monitoringRegistryBytecode, providerRegistryAbi, providerRegistryBytecode, recordRegistryAbi,
+  recordRegistryBytecode,
+} from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
 import { toMeridianError } from "./errors.ts";
-import { Scope, type GrantScope, type MeridianContext, type MeridianDeployment, type ProviderKindCode, type ScopeCode, type TransactionEvent, type TransactionResult } from "./types.ts";
+import { event, read, result, WalletRequiredError, write } from "./contract.ts";
+import type { MeridianContext, MeridianDeployment, ProviderKindCode, TransactionResult } from "./types.ts";
 
-/** A write action was called on a context without a wallet client. */
-export class WalletRequiredError extends MeridianError {
-  override name = "WalletRequiredError" as const;
-  constructor(action: string) {
-    super(`${action} needs a wallet to sign with.`, { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC (with --account-index), or pass --dev-account N on a local chain." });
-  }
-}
-
-/** Scope code and bytes32 target of a {@link GrantScope}. */
-export function encodeScope(scope: GrantScope): { scope: ScopeCode; target: Hex } {
-  switch (scope.kind) {
-    case "record": return { scope: Scope.Record, target: scope.recordId };
-    case "category": return { scope: Scope.Category, target: toHex(scope.category, { size: 32 }) };
-    case "all": return { scope: Scope.All, target: toHex(0, { size: 32 }) };
-  }
-}
-
-/** The {@link GrantScope} of a scope code and target as found in events. */
-export function decodeScope(scope: number, target: Hex): GrantScope {
-  if (scope === Scope.Record) return { kind: "record", recordId: target };
-  if (scope === Scope.Category) return { kind: "category", category: Number(BigInt(target)) as RecordCategory };
-  return { kind: "all" };
-}
-
-/** A grant's id, `keccak256(abi.encode(patient, grantee, scope, target))` (`IRecordRegistry.Grant`; the contract has no getter for it). */
-export function grantIdOf(patient: Address, grantee: Address, scope: GrantScope): Hex {
-  const { scope: code, target } = encodeScope(scope);
-  return keccak256(encodeAbiParameters([{ type: "address" }, { type: "address" }, { type: "uint8" }, { type: "bytes32" }], [patient, grantee, code, target]));
-}
-
-/** A contract write as {@link write} takes it. */
-export type WriteRequest = { address: Address; abi: Abi; functionName: string; args: readonly unknown[] };
-
-let nextTransactionId = 1;
-
-/**
- * Simulates, sends and waits for a contract write; returns the receipt. Reports each step to
- * `ctx.onTransaction` when set. Every failure is a {@link MeridianError} (reverts decoded by
- * `toMeridianError`).
- */
-export async function write(ctx: MeridianContext, action: string, request: WriteRequest): Promise<TransactionReceipt> {
-  const wallet = ctx.walletClient;
-  if (!wallet) throw new WalletRequiredError(action);
-  const id = nextTransactionId++;
-  const report = (step: Omit<TransactionEvent, "id" | "action" | "at">): void => {
-    try {
-      ctx.onTransaction?.({ id, action, at: Date.now(), ...step });
-    } catch {
-      // an observer must never break a write
-    }
-  };
-  let hash: Hex | undefined;
-  try {
-    report({ status: "simulating" });
-    const { request: simulated } = await ctx.publicClient.simulateContract({ ...request, account: wallet.account } as never);
-    report({ status: "signing" });
-    // viem's simulateContract returns the request with the ABI cut down to the one function, so a
-    // revert while sending (the chain moved on since the simulation: a later block time, another
-    // transaction) could not be decoded and surfaced as a bare selector; send with the full ABI.
-    hash = await wallet.writeContract({ ...(simulated as object), abi: request.abi } as never);
-    report({ status: "pending", hash });
-    const receipt = await ctx.publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new MeridianError(`${action}: the transaction ${hash} reverted.`, { hint: "Run it again to see the contract's reason." });
-    report({ status: "confirmed", hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
-    return receipt;
-  } catch (error) {
-    const failure = toMeridianError(error);
-    report({ status: "failed", ...(hash ? { hash } : {}), error: failure.shortMessage });
-    throw failure;
-  }
-}
-
-/** The {@link TransactionResult} of a receipt. */
-export function result(receipt: TransactionReceipt): TransactionResult {
-  return { hash: receipt.transactionHash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
-}
-
-/** The first `eventName` log of `RecordRegistry` in `receipt`, decoded; throws when there is none. */
-export function event<const TName extends ContractEventName<typeof recordRegistryAbi>>(receipt: TransactionReceipt, eventName: TName) {
-  const [log] = parseEventLogs({ abi: recordRegistryAbi, logs: receipt.logs, eventName });
-  if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ${eventName} event.`);
-  return log;
-}
+export * from "./contract.ts";
+export * from "./grants.ts";
 
 // ------------------------------------------------------------------ deploy
 
@@ -140,7 +51,7 @@ export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, p
     const registry = await deploy(providerRegistryAbi, providerRegistryBytecode, [parameters.admin, parameters.regulator]);
     const records = await deploy(recordRegistryAbi, recordRegistryBytecode, [registry.contractAddress]);
     const monitoring = await deploy(monitoringRegistryAbi, monitoringRegistryBytecode, [records.contractAddress]);
-    const peerValidation = await ctx.publicClient.readContract({ address: records.contractAddress!, abi: recordRegistryAbi, functionName: "peerValidation" });
+    const peerValidation = await read(ctx, { address: records.contractAddress!, abi: recordRegistryAbi, functionName: "peerValidation" });
     return {
       chainId: await ctx.publicClient.getChainId(),
       providerRegistry: registry.contractAddress!,
@@ -186,12 +97,11 @@ export interface ProviderInfo { address: Address; kind: number; status: number; 
 
 /** Reads a provider's registry entry (status 0 when never admitted). */
 export async function getProvider(ctx: MeridianContext, provider: Address): Promise<ProviderInfo> {
-  try {
-    const p = await ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "getProvider", args: [provider] });
-    return { address: provider, kind: p.kind, status: p.status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt), encryptionKey: p.encryptionKey, keyVersion: Number(p.keyVersion), name: p.name, department: p.department };
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  const p = await read(ctx, { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "getProvider", args: [provider] });
+  return {
+    address: provider, kind: p.kind, status: p.status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt),
+    encryptionKey: p.encryptionKey, keyVersion: Number(p.keyVersion), name: p.name, department: p.department,
+  };
 }
 
 /** One `ProviderEncryptionKeySet` event: which key a provider published, as which version, in which block. */
@@ -219,16 +129,12 @@ export async function listProviderKeyEvents(ctx: MeridianContext, provider: Addr
 export async function listProviders(ctx: MeridianContext): Promise<ProviderInfo[]> {
   try {
     const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderAdmitted", fromBlock: ctx.deployment.deployedAtBlock });
-    const seen = new Set<string>();
-    const addresses: Address[] = [];
+    const addresses = new Set<Address>(); // checksummed, in order of first admission
     for (const log of logs) {
       const provider = (log.args as { provider?: Address }).provider;
-      if (provider && !seen.has(provider.toLowerCase())) {
-        seen.add(provider.toLowerCase());
-        addresses.push(provider);
-      }
+      if (provider) addresses.add(getAddress(provider));
     }
-    return await Promise.all(addresses.map((a) => getProvider(ctx, a)));
+    return await Promise.all([...addresses].map((a) => getProvider(ctx, a)));
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -236,12 +142,9 @@ export async function listProviders(ctx: MeridianContext): Promise<ProviderInfo[
 
 /** Whether `account` holds the provider registry's `REGULATOR_ROLE` (OpenZeppelin AccessControl). */
 export async function isRegulator(ctx: MeridianContext, account: Address): Promise<boolean> {
-  try {
-    const role = await ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "REGULATOR_ROLE" });
-    return await ctx.publicClient.readContract({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "hasRole", args: [role, account] });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  const registry = { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi } as const;
+  const role = await read(ctx, { ...registry, functionName: "REGULATOR_ROLE" });
+  return read(ctx, { ...registry, functionName: "hasRole", args: [role, account] });
 }
 
 // --------------------------------------------------------------- patients
@@ -256,12 +159,8 @@ export interface PatientInfo { address: Address; registered: boolean; encryption
 
 /** Reads a patient's entry. */
 export async function getPatient(ctx: MeridianContext, patient: Address): Promise<PatientInfo> {
-  try {
-    const p = await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getPatient", args: [patient] });
-    return { address: patient, registered: BigInt(p.chainHead) !== 0n, encryptionKey: p.encryptionKey, chainHead: p.chainHead, keyEpoch: p.keyEpoch };
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  const p = await read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getPatient", args: [patient] });
+  return { address: patient, registered: BigInt(p.chainHead) !== 0n, encryptionKey: p.encryptionKey, chainHead: p.chainHead, keyEpoch: p.keyEpoch };
 }
 
 // ---------------------------------------------------------------- records
@@ -352,20 +251,12 @@ export async function listRecordAnchors(ctx: MeridianContext, patient: Address):
 
 /** Whether `reader` may read `recordId` now (`RecordRegistry.canRead`). */
 export async function canRead(ctx: MeridianContext, reader: Address, recordId: Hex): Promise<boolean> {
-  try {
-    return await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canRead", args: [reader, recordId] });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  return read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canRead", args: [reader, recordId] });
 }
 
 /** Whether `author` may anchor a `category` record of `patient` now (`RecordRegistry.canWrite`). */
 export async function canWrite(ctx: MeridianContext, author: Address, patient: Address, category: RecordCategory): Promise<boolean> {
-  try {
-    return await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canWrite", args: [author, patient, category] });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  return read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canWrite", args: [author, patient, category] });
 }
 
 /** Outcome of {@link verifyPatientChain}. */
@@ -396,132 +287,4 @@ export async function verifyPatientChain(ctx: MeridianContext, patient: Address)
   });
   if (info.chainHead.toLowerCase() !== expected.toLowerCase()) problems.push({ index: anchors.length, recordId: "0x", problem: "the on-chain head is not the last record" });
   return { valid: info.registered && problems.length === 0, records: anchors.length, head: info.chainHead, problems };
-}
-
-// ----------------------------------------------------------------- grants
-
-/** Parameters of {@link issueGrant}. */
-export interface IssueGrantParameters { grantee: Address; scope: GrantScope; write: boolean; expiresAt: number /* unix seconds, 0 = none */; wrappedKey: Hex }
-
-/** Patient only: issues or re-issues a grant. Reverts: see `IRecordRegistry.grant`. */
-export async function issueGrant(ctx: MeridianContext, p: IssueGrantParameters): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
-  const { scope, target } = encodeScope(p.scope);
-  const receipt = await write(ctx, "grant", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "grant", args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey] });
-  const log = event(receipt, "GrantIssued");
-  return { ...result(receipt), grantId: log.args.grantId, keyEpoch: log.args.keyEpoch };
-}
-
-/** Patient only: revokes a grant. Returns the patient's key epoch afterwards. */
-export async function revokeGrant(ctx: MeridianContext, p: { grantee: Address; scope: GrantScope }): Promise<TransactionResult & { keyEpoch: number }> {
-  const { scope, target } = encodeScope(p.scope);
-  const receipt = await write(ctx, "revoke", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "revoke", args: [p.grantee, scope, target] });
-  return { ...result(receipt), keyEpoch: event(receipt, "GrantRevoked").args.keyEpoch };
-}
-
-/** Provider only: asks `patient` for access. `purpose` is a purpose-of-use code such as "TREAT" (max 31 ASCII chars). */
-export async function requestAccess(ctx: MeridianContext, p: { patient: Address; scope: GrantScope; write: boolean; durationSeconds: number; purpose: string }): Promise<TransactionResult & { requestId: Hex }> {
-  const { scope, target } = encodeScope(p.scope);
-  if (!/^[\x20-\x7e]{1,31}$/.test(p.purpose)) throw new MeridianError("The purpose must be a short code of 1-31 printable ASCII characters.", { hint: 'Use an HL7 purpose-of-use code such as "TREAT" or "ETREAT".' });
-  const receipt = await write(ctx, "request access", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "requestAccess", args: [p.patient, scope, target, p.write, p.durationSeconds, toHex(p.purpose, { size: 32 })] });
-  return { ...result(receipt), requestId: event(receipt, "AccessRequested").args.requestId };
-}
-
-/** Patient only: approves a pending request, issuing the grant. */
-export async function approveRequest(ctx: MeridianContext, p: IssueGrantParameters): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
-  const { scope, target } = encodeScope(p.scope);
-  const receipt = await write(ctx, "approve request", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "approveRequest", args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey] });
-  const log = event(receipt, "GrantIssued");
-  return { ...result(receipt), grantId: log.args.grantId, keyEpoch: log.args.keyEpoch };
-}
-
-/** Patient only: denies a pending request. */
-export async function denyRequest(ctx: MeridianContext, p: { requester: Address; scope: GrantScope }): Promise<TransactionResult> {
-  const { scope, target } = encodeScope(p.scope);
-  return result(await write(ctx, "deny request", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "denyRequest", args: [p.requester, scope, target] }));
-}
-
-// ------------------------------------------------------------------ audit
-
-/** One entry of a patient's audit timeline. */
-export interface AuditEntry {
-  /** Event name, e.g. `"GrantIssued"`. */
-  event: string;
-  blockNumber: bigint;
-  logIndex: number;
-  transactionHash: Hex;
-  /** Decoded event arguments (wrapped keys left out). */
-  args: Record<string, unknown>;
-}
-
-/**
- * The patient's audit trail: every `RecordRegistry` event whose first indexed topic is the
- * patient (registration, records, grants, revocations, requests and decisions), oldest first.
- */
-export async function getAuditTrail(ctx: MeridianContext, patient: Address): Promise<AuditEntry[]> {
-  try {
-    // Every RecordRegistry event has the patient as its first indexed topic, so the node filters
-    // by it: the query's cost follows this patient's history, not the whole network's.
-    const patientTopic = encodeAbiParameters([{ type: "address" }], [patient]);
-    const raw = await ctx.publicClient.request({
-      method: "eth_getLogs",
-      params: [{ address: ctx.deployment.recordRegistry, fromBlock: numberToHex(ctx.deployment.deployedAtBlock), toBlock: "latest", topics: [null, patientTopic] }],
-    });
-    return parseEventLogs({ abi: recordRegistryAbi, logs: raw.map((l) => formatLog(l)) }).map((l) => {
-      const { wrappedKey: _omit, ...args } = l.args as Record<string, unknown>;
-      return { event: l.eventName, blockNumber: l.blockNumber, logIndex: l.logIndex, transactionHash: l.transactionHash, args };
-    });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
-}
-
-/** A `GrantIssued` event, including its wrapped key. */
-export interface GrantEvent { patient: Address; grantee: Address; grantId: Hex; scope: GrantScope; write: boolean; expiresAt: number; keyEpoch: number; wrappedKey: Hex; blockNumber: bigint }
-
-/** Every `GrantIssued` event of `patient` (optionally to one grantee), oldest first. */
-export async function listGrantEvents(ctx: MeridianContext, filter: { patient?: Address; grantee?: Address }): Promise<GrantEvent[]> {
-  try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "GrantIssued", args: { patient: filter.patient, grantee: filter.grantee }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
-    return logs.map((l) => ({ patient: l.args.patient, grantee: l.args.grantee, grantId: l.args.grantId, scope: decodeScope(l.args.scope, l.args.target), write: l.args.write, expiresAt: Number(l.args.expiresAt), keyEpoch: l.args.keyEpoch, wrappedKey: l.args.wrappedKey, blockNumber: l.blockNumber }));
-  } catch (error) {
-    throw toMeridianError(error);
-  }
-}
-
-/** On-chain state of one grant. */
-export interface GrantState { issuedAt: number; expiresAt: number; revokedAt: number; keyEpoch: number; write: boolean; active: boolean }
-
-/** Reads a grant's state; `active` also requires the grantee to be an active provider. */
-export async function getGrant(ctx: MeridianContext, p: { patient: Address; grantee: Address; scope: GrantScope }): Promise<GrantState> {
-  const { scope, target } = encodeScope(p.scope);
-  try {
-    const [g, active] = await Promise.all([
-      ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getGrant", args: [p.patient, p.grantee, scope, target] }),
-      ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "isGrantActive", args: [p.patient, p.grantee, scope, target] }),
-    ]);
-    return { issuedAt: Number(g.issuedAt), expiresAt: Number(g.expiresAt), revokedAt: Number(g.revokedAt), keyEpoch: g.keyEpoch, write: g.write, active };
-  } catch (error) {
-    throw toMeridianError(error);
-  }
-}
-
-/** A pending access request, from its `AccessRequested` event and current storage. */
-export interface PendingRequest { patient: Address; requester: Address; requestId: Hex; scope: GrantScope; write: boolean; durationSeconds: number; purpose: string; blockNumber: bigint }
-
-/** The access requests to `patient` that are still pending. */
-export async function listPendingRequests(ctx: MeridianContext, patient: Address): Promise<PendingRequest[]> {
-  try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "AccessRequested", args: { patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
-    const latest = new Map<Hex, (typeof logs)[number]>();
-    for (const l of logs) latest.set(l.args.requestId, l);
-    const out: PendingRequest[] = [];
-    for (const l of latest.values()) {
-      const r = await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getRequest", args: [patient, l.args.requester, l.args.scope, l.args.target] });
-      if (r.status !== 1) continue;
-      out.push({ patient, requester: l.args.requester, requestId: l.args.requestId, scope: decodeScope(l.args.scope, l.args.target), write: l.args.write, durationSeconds: Number(l.args.duration), purpose: hexToString(l.args.purpose).replace(/\0+$/, ""), blockNumber: l.blockNumber });
-    }
-    return out;
-  } catch (error) {
-    throw toMeridianError(error);
-  }
 }

@@ -13,11 +13,12 @@
  *
  * @module
  */
-import { bytesToHex, concatHex, getAddress, hashTypedData, hexToBigInt, hexToBytes, hexToNumber, hexToString, keccak256, pad, size, slice, toHex, type Address, type Hex } from "viem";
+import { bytesToHex, concatHex, getAddress, hashTypedData, hexToBigInt, hexToBytes, hexToNumber, hexToString, isAddressEqual, keccak256, pad, size, slice, toHex, type Address, type Hex } from "viem";
 import { base32 } from "multiformats/bases/base32";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
-import { decodeScope, encodeScope, event, result, write } from "./actions.ts";
+import { event, read, result, write } from "./contract.ts";
+import { decodeScope, encodeScope } from "./grants.ts";
 import { toMeridianError } from "./errors.ts";
 import type { GrantScope, MeridianContext, TransactionResult } from "./types.ts";
 
@@ -213,8 +214,8 @@ export class ConsentCodeRefusedError extends MeridianError {
 export async function checkConsentCode(ctx: MeridianContext, signed: SignedConsentCode, p: CheckConsentCodeParameters): Promise<{ digest: Hex }> {
   const { code } = signed;
   if (code.chainId !== ctx.deployment.chainId) throw new ConsentCodeRefusedError("wrong-chain", "This consent code was made for another network.", "Switch to the network the patient uses, or ask for a code made on this one.", `code chain ${code.chainId}, this chain ${ctx.deployment.chainId}`);
-  if (code.registry.toLowerCase() !== ctx.deployment.recordRegistry.toLowerCase()) throw new ConsentCodeRefusedError("wrong-contract", "This consent code was made for another Meridian deployment.", "Ask the patient for a code made in this network's app.", `code registry ${code.registry}`);
-  if (code.grantee.toLowerCase() !== p.submitter.toLowerCase()) throw new ConsentCodeRefusedError("wrong-grantee", "This consent code names another provider.", "Only the provider the patient chose can submit it; ask the patient to pick your address.", `code grantee ${code.grantee}`);
+  if (!isAddressEqual(code.registry, ctx.deployment.recordRegistry)) throw new ConsentCodeRefusedError("wrong-contract", "This consent code was made for another Meridian deployment.", "Ask the patient for a code made in this network's app.", `code registry ${code.registry}`);
+  if (!isAddressEqual(code.grantee, p.submitter)) throw new ConsentCodeRefusedError("wrong-grantee", "This consent code names another provider.", "Only the provider the patient chose can submit it; ask the patient to pick your address.", `code grantee ${code.grantee}`);
   const now = p.now ?? Number((await ctx.publicClient.getBlock({ blockTag: "latest" })).timestamp);
   if (now > code.deadline) throw new ConsentCodeRefusedError("expired", "This consent code has expired.", "Ask the patient to show a new code; codes work for a few minutes.", `deadline ${new Date(code.deadline * 1000).toISOString()}`);
   if (await consentNonceUsed(ctx, code.patient, code.nonce)) throw new ConsentCodeRefusedError("used", "This consent code was already used or cancelled.", "A code works once; ask the patient for a new one.");
@@ -233,11 +234,7 @@ export async function checkConsentCode(ctx: MeridianContext, signed: SignedConse
 
 /** Whether `patient`'s consent code with `nonce` was redeemed or cancelled. */
 export async function consentNonceUsed(ctx: MeridianContext, patient: Address, nonce: bigint): Promise<boolean> {
-  try {
-    return await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "consentNonceUsed", args: [patient, nonce] });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  return read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "consentNonceUsed", args: [patient, nonce] });
 }
 
 /** Grantee: submits a signed consent code; the grant is issued. Reverts: see `IRecordRegistry.redeemConsentCode`. */
@@ -275,11 +272,8 @@ export async function removeGuardian(ctx: MeridianContext, p: { guardian: Addres
 
 /** The level at which `guardian` acts for `patient` (0 when not a guardian). */
 export async function getGuardianLevel(ctx: MeridianContext, patient: Address, guardian: Address): Promise<GuardianLevelCode> {
-  try {
-    return (await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "guardianLevel", args: [patient, guardian] })) as GuardianLevelCode;
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  const level = await read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "guardianLevel", args: [patient, guardian] });
+  return level as GuardianLevelCode;
 }
 
 /** A guardian relation as found in `GuardianAppointed` events and current storage. */
@@ -363,12 +357,8 @@ export async function setEmergencySummary(ctx: MeridianContext, recordId: Hex): 
 
 /** The record id of `patient`'s emergency summary, or undefined when none. */
 export async function getEmergencySummary(ctx: MeridianContext, patient: Address): Promise<Hex | undefined> {
-  try {
-    const id = await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "emergencySummaryOf", args: [patient] });
-    return BigInt(id) === 0n ? undefined : id;
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  const id = await read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "emergencySummaryOf", args: [patient] });
+  return BigInt(id) === 0n ? undefined : id;
 }
 
 /** Encodes a reason code (1-31 printable ASCII characters, e.g. "ETREAT") as bytes32. */
@@ -428,7 +418,7 @@ export async function listEmergencyAccesses(ctx: MeridianContext, filter: { pati
     for (const l of opened) {
       // storage holds the latest access of a pair (its expiry moves when closed early)
       const current = latest.get(pair(l)) === l
-        ? await ctx.publicClient.readContract({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getEmergencyAccess", args: [l.args.patient, l.args.provider] })
+        ? await read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getEmergencyAccess", args: [l.args.patient, l.args.provider] })
         : undefined;
       const expiresAt = current ? Number(current.expiresAt) : Number(l.args.expiresAt);
       const release = released.find((r) => pair(r) === pair(l) && r.blockNumber >= l.blockNumber);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isAddress, isHex, verifyTypedData, type Address, type Hex, type LocalAccount } from "viem";
+import { isAddress, isAddressEqual, isHex, verifyTypedData, type Address, type Hex, type LocalAccount } from "viem";
 import { MeridianError } from "../errors.ts";
 import { DeviceRole, deviceBindingTypedData, type DeviceRoleCode } from "./monitoring.ts";
 import type { MeridianDeployment } from "./types.ts";
@@ -69,10 +69,10 @@ export async function parseDevicePairingOffer(text: string, expect: { deployment
   }
   const roles: number[] = Object.values(DeviceRole);
   if (typeof role !== "number" || !roles.includes(role)) throw new DevicePairingError(`The pairing offer names role ${String(role)}, not a sensor (1), edge device (2) or fog relay (3).`);
-  if (chainId !== expect.deployment.chainId || monitoringRegistry.toLowerCase() !== expect.deployment.monitoringRegistry.toLowerCase()) {
+  if (chainId !== expect.deployment.chainId || !isAddressEqual(monitoringRegistry, expect.deployment.monitoringRegistry)) {
     throw new DevicePairingError("The device was paired for another network or deployment.", { details: `offer chain ${chainId} ${monitoringRegistry}, here chain ${expect.deployment.chainId} ${expect.deployment.monitoringRegistry}`, hint: "Configure the device for this network and pair again." });
   }
-  if (patient.toLowerCase() !== expect.patient.toLowerCase()) throw new DevicePairingError("This pairing offer is for another patient account.", { hint: "Pair the device with the account you are connected as." });
+  if (!isAddressEqual(patient, expect.patient)) throw new DevicePairingError("This pairing offer is for another patient account.", { hint: "Pair the device with the account you are connected as." });
   if (deadline * 1000 < (expect.now ?? Date.now())) throw new DevicePairingError("This pairing offer has expired.", { details: `deadline ${new Date(deadline * 1000).toISOString()}`, hint: "Ask the device for a new one." });
   const ok = await verifyTypedData({ address: device as Address, ...deviceBindingTypedData(expect.deployment, { patient: patient as Address, device: device as Address, role: role as DeviceRoleCode, deadline }), signature: signature as Hex }).catch(() => false);
   if (!ok) throw new DevicePairingError("The pairing offer is not signed by the device it names.", { hint: "It was altered or made by another device: ask the device for a new one." });

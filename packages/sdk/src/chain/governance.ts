@@ -14,7 +14,8 @@
 import { encodeFunctionData, keccak256, zeroHash, type Address, type Hex } from "viem";
 import { MeridianError } from "../errors.ts";
 import { meridianTimelockAbi, meridianTimelockBytecode, providerRegistryAbi } from "../generated/contracts.ts";
-import { deployMeridian, result, write } from "./actions.ts";
+import { read, result, write } from "./contract.ts";
+import { deployMeridian } from "./actions.ts";
 import { toMeridianError } from "./errors.ts";
 import type { MeridianContext, MeridianDeployment, ProviderKindCode, TransactionResult } from "./types.ts";
 
@@ -42,7 +43,7 @@ function call(ctx: MeridianContext, change: MembershipChange) {
 export async function membershipOperationId(ctx: MeridianContext, timelock: Address, change: MembershipChange): Promise<Hex> {
   const c = call(ctx, change);
   try {
-    return await ctx.publicClient.readContract({ address: timelock, abi: meridianTimelockAbi, functionName: "hashOperation", args: [c.target, c.value, c.data, c.predecessor, c.salt] });
+    return await read(ctx, { address: timelock, abi: meridianTimelockAbi, functionName: "hashOperation", args: [c.target, c.value, c.data, c.predecessor, c.salt] });
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -52,8 +53,8 @@ export async function membershipOperationId(ctx: MeridianContext, timelock: Addr
 export async function getOperation(ctx: MeridianContext, timelock: Address, operationId: Hex): Promise<{ state: OperationState; readyAt: number | undefined }> {
   try {
     const [state, timestamp] = await Promise.all([
-      ctx.publicClient.readContract({ address: timelock, abi: meridianTimelockAbi, functionName: "getOperationState", args: [operationId] }),
-      ctx.publicClient.readContract({ address: timelock, abi: meridianTimelockAbi, functionName: "getTimestamp", args: [operationId] }),
+      read(ctx, { address: timelock, abi: meridianTimelockAbi, functionName: "getOperationState", args: [operationId] }),
+      read(ctx, { address: timelock, abi: meridianTimelockAbi, functionName: "getTimestamp", args: [operationId] }),
     ]);
     return { state: (["unset", "waiting", "ready", "done"] as const)[state] ?? "unset", readyAt: timestamp > 1n ? Number(timestamp) : undefined };
   } catch (error) {
@@ -71,7 +72,7 @@ export async function scheduleMembershipChange(ctx: MeridianContext, p: { timelo
   const c = call(ctx, p.change);
   let delay: bigint;
   try {
-    delay = p.delaySeconds === undefined ? await ctx.publicClient.readContract({ address: p.timelock, abi: meridianTimelockAbi, functionName: "getMinDelay" }) : BigInt(p.delaySeconds);
+    delay = p.delaySeconds === undefined ? await read(ctx, { address: p.timelock, abi: meridianTimelockAbi, functionName: "getMinDelay" }) : BigInt(p.delaySeconds);
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -128,8 +129,8 @@ export async function deployGovernedMeridian(ctx: Omit<MeridianContext, "deploym
   const full = { ...ctx, deployment };
   const registry = { address: deployment.providerRegistry, abi: providerRegistryAbi };
   const [adminRole, suspenderRole] = await Promise.all([
-    ctx.publicClient.readContract({ ...registry, functionName: "DEFAULT_ADMIN_ROLE" }),
-    ctx.publicClient.readContract({ ...registry, functionName: "SUSPENDER_ROLE" }),
+    read(ctx, { ...registry, functionName: "DEFAULT_ADMIN_ROLE" }),
+    read(ctx, { ...registry, functionName: "SUSPENDER_ROLE" }),
   ]);
   await write(full, "grant the council SUSPENDER_ROLE", { ...registry, functionName: "grantRole", args: [suspenderRole, p.council] });
   await write(full, "grant the timelock DEFAULT_ADMIN_ROLE", { ...registry, functionName: "grantRole", args: [adminRole, timelock] });

@@ -10,10 +10,12 @@
  *
  * @module
  */
-import type { Address, Hex } from "viem";
+import { getAddress, type Address, type Hex } from "viem";
 import type { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
-import { encodeScope, getProvider, listGrantEvents, type GrantEvent, type ProviderInfo } from "./actions.ts";
+import { read } from "./contract.ts";
+import { getProvider, type ProviderInfo } from "./actions.ts";
+import { encodeScope, listGrantEvents, type GrantEvent } from "./grants.ts";
 import { toMeridianError } from "./errors.ts";
 import { ProviderStatus, type MeridianContext } from "./types.ts";
 
@@ -90,7 +92,7 @@ export async function listGrantStatuses(
       ctx.publicClient.getBlock({ blockTag: "latest" }),
       Promise.all([...latest.values()].map((e) => {
         const { scope, target } = encodeScope(e.scope);
-        return ctx.publicClient.readContract({
+        return read(ctx, {
           address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getGrant",
           args: [e.patient, e.grantee, scope, target],
         });
@@ -109,7 +111,7 @@ export async function listGrantStatuses(
         keyEpoch: state.keyEpoch,
         issuedAt: Number(state.issuedAt),
       };
-      const provider = providers.get(event.grantee.toLowerCase());
+      const provider = providers.get(getAddress(event.grantee));
       const end = endOf(Number(state.revokedAt), grant.expiresAt, provider, now);
       if (end === undefined) live.push(grant);
       else ended.push({ ...grant, ...end });
@@ -143,10 +145,11 @@ export function listSharedWithMe(
   return listGrantStatuses(ctx, { grantee: parameters.grantee });
 }
 
-async function providersOf(ctx: MeridianContext, grantees: Address[]): Promise<Map<string, ProviderInfo>> {
-  const unique = [...new Set(grantees.map((g) => g.toLowerCase()))] as Address[];
+/** The registry entries of `grantees`, one read per distinct address, keyed by checksummed address. */
+async function providersOf(ctx: MeridianContext, grantees: Address[]): Promise<Map<Address, ProviderInfo>> {
+  const unique = [...new Set(grantees.map((g) => getAddress(g)))];
   const infos = await Promise.all(unique.map((g) => getProvider(ctx, g)));
-  return new Map(infos.map((p) => [p.address.toLowerCase(), p]));
+  return new Map(infos.map((p) => [getAddress(p.address), p]));
 }
 
 /** Why and when a grant ended, or `undefined` while it works (the contract's `isGrantActive`). */

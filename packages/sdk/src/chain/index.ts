@@ -1,14 +1,17 @@
 /**
  * Meridian on chain: the contracts' generated ABIs, actions over `ProviderRegistry`,
- * `RecordRegistry`, `MonitoringRegistry`, `PeerValidation` and the governance timelock, their
- * shapes, and the decoding of contract custom errors into plain-language errors. Browser-safe.
+ * `RecordRegistry`, `MonitoringRegistry`, `PeerValidation` and the governance timelock, the
+ * typed {@link read} and {@link write} they are built on, their shapes, and the decoding of
+ * contract custom errors into plain-language errors. Browser-safe.
  *
  * @module
  */
 
 export * from "./types.ts";
 export * from "./errors.ts";
+export * from "./contract.ts";
 export * from "./actions.ts";
+export * from "./grants.ts";
 export * from "./consent.ts";
 export * from "./device-pairing.ts";
 export * from "./governance.ts";

@@ -30,7 +30,8 @@ import { categoryName } from "../categories.ts";
 import { MeridianError } from "../errors.ts";
 import { providerRegistryAbi, recordRegistryAbi } from "../generated/contracts.ts";
 import type { ConsentCodeLedgerEntry } from "../consent-code-ledger.ts";
-import { decodeScope, encodeScope, result, write } from "./actions.ts";
+import { read, result, write } from "./contract.ts";
+import { decodeScope, encodeScope } from "./grants.ts";
 import { toMeridianError } from "./errors.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./types.ts";
 
@@ -142,7 +143,7 @@ export async function findRetiredKeyHolders(
     const registry = ctx.deployment.recordRegistry;
     const range = { fromBlock: ctx.deployment.deployedAtBlock, toBlock: blockNumber, strict: true } as const;
     const [patient, grantLogs, guardianLogs] = await Promise.all([
-      ctx.publicClient.readContract({
+      read(ctx, {
         address: registry,
         abi: recordRegistryAbi,
         functionName: "getPatient",
@@ -251,7 +252,7 @@ export async function checkKeyHolders(
     const used = new Set<bigint>();
     await Promise.all(
       codes.map(async (h) => {
-        const isUsed = await ctx.publicClient.readContract({
+        const isUsed = await read(ctx, {
           address: registry,
           abi: recordRegistryAbi,
           functionName: "consentNonceUsed",
@@ -285,7 +286,7 @@ export async function checkKeyHolders(
           // redeemed: a grant now, judged as one below
         }
         if (h.kind === "guardian") {
-          const level = await ctx.publicClient.readContract({
+          const level = await read(ctx, {
             address: registry,
             abi: recordRegistryAbi,
             functionName: "guardianLevel",
@@ -296,14 +297,14 @@ export async function checkKeyHolders(
         }
         const { scope, target } = encodeScope(h.scope);
         const [g, status] = await Promise.all([
-          ctx.publicClient.readContract({
+          read(ctx, {
             address: registry,
             abi: recordRegistryAbi,
             functionName: "getGrant",
             args: [p.patient, h.grantee, scope, target],
             blockNumber,
           }),
-          ctx.publicClient.readContract({
+          read(ctx, {
             address: ctx.deployment.providerRegistry,
             abi: providerRegistryAbi,
             functionName: "statusOf",

@@ -14,7 +14,8 @@
 import { parseEventLogs, zeroAddress, type Address, type ContractEventName, type Hex, type TransactionReceipt } from "viem";
 import { MeridianError } from "../errors.ts";
 import { monitoringRegistryAbi } from "../generated/contracts.ts";
-import { getRecordAnchor, result, write, type RecordAnchor } from "./actions.ts";
+import { read, result, write } from "./contract.ts";
+import { getRecordAnchor, type RecordAnchor } from "./actions.ts";
 import { toMeridianError } from "./errors.ts";
 import type { MeridianContext, MeridianDeployment, TransactionResult } from "./types.ts";
 
@@ -112,7 +113,7 @@ export interface DeviceInfo { patient: Address; device: Address; role: DeviceRol
 export async function getDevice(ctx: MeridianContext, patient: Address, device: Address): Promise<DeviceInfo> {
   const address = registry(ctx.deployment);
   try {
-    const d = await ctx.publicClient.readContract({ address, abi: monitoringRegistryAbi, functionName: "getDevice", args: [patient, device] });
+    const d = await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "getDevice", args: [patient, device] });
     return { patient, device, role: d.role as DeviceRoleCode | 0, status: d.status as DeviceStatusCode, registeredAt: Number(d.registeredAt), revokedAt: Number(d.revokedAt) };
   } catch (error) {
     throw toMeridianError(error);
@@ -123,7 +124,7 @@ export async function getDevice(ctx: MeridianContext, patient: Address, device: 
 export async function isActiveDevice(ctx: MeridianContext, patient: Address, device: Address, role: DeviceRoleCode): Promise<boolean> {
   const address = registry(ctx.deployment);
   try {
-    return await ctx.publicClient.readContract({ address, abi: monitoringRegistryAbi, functionName: "isActiveDevice", args: [patient, device, role] });
+    return await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "isActiveDevice", args: [patient, device, role] });
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -163,7 +164,7 @@ export async function clearMonitoringProvider(ctx: MeridianContext): Promise<Tra
 export async function getMonitoringProvider(ctx: MeridianContext, patient: Address): Promise<Address | undefined> {
   const address = registry(ctx.deployment);
   try {
-    const provider = await ctx.publicClient.readContract({ address, abi: monitoringRegistryAbi, functionName: "monitoringProviderOf", args: [patient] });
+    const provider = await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "monitoringProviderOf", args: [patient] });
     return provider === zeroAddress ? undefined : provider;
   } catch (error) {
     throw toMeridianError(error);
@@ -243,7 +244,7 @@ export async function getSession(ctx: MeridianContext, sessionId: Hex): Promise<
   const address = registry(ctx.deployment);
   let s;
   try {
-    s = await ctx.publicClient.readContract({ address, abi: monitoringRegistryAbi, functionName: "getSession", args: [sessionId] });
+    s = await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "getSession", args: [sessionId] });
   } catch (error) {
     throw toMeridianError(error);
   }

@@ -17,10 +17,11 @@
  *
  * @module
  */
-import { keccak256, parseEventLogs, stringToBytes, zeroAddress, zeroHash, type Address, type ContractEventName, type Hex, type TransactionReceipt } from "viem";
+import { isAddressEqual, keccak256, parseEventLogs, stringToBytes, zeroAddress, zeroHash, type Address, type ContractEventName, type Hex, type TransactionReceipt } from "viem";
 import { MeridianError } from "../errors.ts";
 import { peerValidationAbi } from "../generated/contracts.ts";
-import { getRecordAnchor, result, write, type RecordAnchor } from "./actions.ts";
+import { read, result, write } from "./contract.ts";
+import { getRecordAnchor, type RecordAnchor } from "./actions.ts";
 import { toMeridianError } from "./errors.ts";
 import type { MeridianContext, MeridianDeployment, TransactionResult } from "./types.ts";
 
@@ -87,7 +88,7 @@ function events<const TName extends ContractEventName<typeof peerValidationAbi>>
   return parseEventLogs({ abi: peerValidationAbi, logs: receipt.logs, eventName });
 }
 
-async function read<T>(fn: () => Promise<T>): Promise<T> {
+async function withMeridianErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
@@ -128,9 +129,9 @@ export async function pruneValidatorPool(ctx: MeridianContext, p: { member: Addr
 /** The pool's members, in pool order (one `poolSize` call and one `poolMemberAt` per member). */
 export async function getValidatorPool(ctx: MeridianContext): Promise<Address[]> {
   const address = contract(ctx.deployment);
-  return read(async () => {
-    const size = await ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "poolSize" });
-    return Promise.all(Array.from({ length: Number(size) }, (_, i) => ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "poolMemberAt", args: [BigInt(i)] })));
+  return withMeridianErrors(async () => {
+    const size = await read(ctx, { address, abi: peerValidationAbi, functionName: "poolSize" });
+    return Promise.all(Array.from({ length: Number(size) }, (_, i) => read(ctx, { address, abi: peerValidationAbi, functionName: "poolMemberAt", args: [BigInt(i)] })));
   });
 }
 
@@ -147,9 +148,9 @@ export async function getValidatorPool(ctx: MeridianContext): Promise<Address[]>
 export async function getValidationCasePool(ctx: MeridianContext, recordId: Hex): Promise<Address[]> {
   const address = contract(ctx.deployment);
   const memberAt = (index: bigint) =>
-    ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "casePoolMemberAt", args: [recordId, index] });
-  return read(async () => {
-    const c = await ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "getCase", args: [recordId] });
+    read(ctx, { address, abi: peerValidationAbi, functionName: "casePoolMemberAt", args: [recordId, index] });
+  return withMeridianErrors(async () => {
+    const c = await read(ctx, { address, abi: peerValidationAbi, functionName: "getCase", args: [recordId] });
     if (c.status === ValidationStatus.None) await memberAt(0n); // the contract's PeerValidationUnknownCase
     return Promise.all(Array.from({ length: c.poolSize }, (_, i) => memberAt(BigInt(i))));
   });
@@ -158,7 +159,7 @@ export async function getValidationCasePool(ctx: MeridianContext, recordId: Hex)
 /** Whether `account` is in the validator pool. */
 export async function isInValidatorPool(ctx: MeridianContext, account: Address): Promise<boolean> {
   const address = contract(ctx.deployment);
-  return read(() => ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "isInPool", args: [account] }));
+  return read(ctx, { address, abi: peerValidationAbi, functionName: "isInPool", args: [account] });
 }
 
 // ----------------------------------------------------------------- consent
@@ -209,12 +210,12 @@ export async function signValidationConsent(ctx: MeridianContext, p: { recordId:
   const wallet = ctx.walletClient;
   if (!wallet) throw new MeridianError("Signing a validation consent needs a wallet.", { hint: "Connect the patient's wallet." });
   const anchor = await getRecordAnchor(ctx, p.recordId);
-  if (anchor.patient.toLowerCase() !== wallet.account.address.toLowerCase()) {
+  if (!isAddressEqual(anchor.patient, wallet.account.address)) {
     throw new MeridianError("Only the record's patient can consent to its validation.", { details: `record ${p.recordId} is of ${anchor.patient}`, hint: "Sign from the patient's wallet." });
   }
-  const now = await read(async () => Number((await ctx.publicClient.getBlock()).timestamp));
+  const now = await withMeridianErrors(async () => Number((await ctx.publicClient.getBlock()).timestamp));
   const consent: ValidationConsent = { recordId: p.recordId, author: p.author, deadline: now + (p.validForSeconds ?? DEFAULT_VALIDATION_CONSENT_SECONDS) };
-  const signature = await read(() => wallet.signTypedData({ ...validationConsentTypedData(ctx.deployment, consent), account: wallet.account } as never));
+  const signature = await withMeridianErrors(() => wallet.signTypedData({ ...validationConsentTypedData(ctx.deployment, consent), account: wallet.account } as never));
   return { ...consent, signature };
 }
 
@@ -286,12 +287,12 @@ export async function drawValidators(ctx: MeridianContext, p: { recordId: Hex; w
 async function waitForBlockAfter(ctx: MeridianContext, seedBlock: bigint, waitMs: number): Promise<void> {
   const started = Date.now();
   for (;;) {
-    const latest = await read(() => ctx.publicClient.getBlockNumber({ cacheTime: 0 }));
+    const latest = await withMeridianErrors(() => ctx.publicClient.getBlockNumber({ cacheTime: 0 }));
     // the draw is simulated against the latest block (and mined in a later one): both must be
     // past the seed block, whose hash they read
     if (latest > seedBlock) return;
     if (ctx.deployment.chainId === DEV_CHAIN_ID) {
-      await read(() => ctx.publicClient.request({ method: "evm_mine" } as never));
+      await withMeridianErrors(() => ctx.publicClient.request({ method: "evm_mine" } as never));
       continue;
     }
     if (Date.now() - started > waitMs) throw new SeedNotReadyError(seedBlock, latest);
@@ -364,10 +365,10 @@ export interface ValidationCaseInfo {
 /** Reads record `recordId`'s validation case and its seats (status `None` when never submitted). */
 export async function getValidationCase(ctx: MeridianContext, recordId: Hex): Promise<ValidationCaseInfo> {
   const address = contract(ctx.deployment);
-  return read(async () => {
+  return withMeridianErrors(async () => {
     const [c, seats] = await Promise.all([
-      ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "getCase", args: [recordId] }),
-      ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "getSeats", args: [recordId] }),
+      read(ctx, { address, abi: peerValidationAbi, functionName: "getCase", args: [recordId] }),
+      read(ctx, { address, abi: peerValidationAbi, functionName: "getSeats", args: [recordId] }),
     ]);
     return {
       recordId,
@@ -392,13 +393,15 @@ export async function getValidationCase(ctx: MeridianContext, recordId: Hex): Pr
 /** The validation status of each record id (one `statusOf` call each), in the same order. */
 export async function getValidationStatuses(ctx: MeridianContext, recordIds: readonly Hex[]): Promise<ValidationStatusCode[]> {
   const address = contract(ctx.deployment);
-  return read(() => Promise.all(recordIds.map(async (recordId) => (await ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "statusOf", args: [recordId] })) as ValidationStatusCode)));
+  const status = async (recordId: Hex) =>
+    (await read(ctx, { address, abi: peerValidationAbi, functionName: "statusOf", args: [recordId] })) as ValidationStatusCode;
+  return Promise.all(recordIds.map(status));
 }
 
 /** Whether `account` is a seated, active validator of record `recordId` (and may read it). */
 export async function isValidatorOf(ctx: MeridianContext, recordId: Hex, account: Address): Promise<boolean> {
   const address = contract(ctx.deployment);
-  return read(() => ctx.publicClient.readContract({ address, abi: peerValidationAbi, functionName: "isValidator", args: [recordId, account] }));
+  return read(ctx, { address, abi: peerValidationAbi, functionName: "isValidator", args: [recordId, account] });
 }
 
 /** A `ValidationSubmitted` event. */
@@ -407,7 +410,7 @@ export interface ValidationSubmission { recordId: Hex; patient: Address; author:
 /** Submissions, oldest first, filtered by author and/or patient (one `eth_getLogs`). */
 export async function listValidationSubmissions(ctx: MeridianContext, filter: { author?: Address; patient?: Address } = {}): Promise<ValidationSubmission[]> {
   const address = contract(ctx.deployment);
-  const logs = await read(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationSubmitted", args: { author: filter.author, patient: filter.patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
+  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationSubmitted", args: { author: filter.author, patient: filter.patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
   return logs.map((l) => ({ recordId: l.args.recordId, patient: l.args.patient, author: l.args.author, seedBlock: BigInt(l.args.seedBlock), blockNumber: l.blockNumber }));
 }
 
@@ -417,7 +420,7 @@ export async function listValidationSubmissions(ctx: MeridianContext, filter: { 
  */
 export async function listValidatorAssignments(ctx: MeridianContext, validator: Address): Promise<Hex[]> {
   const address = contract(ctx.deployment);
-  const logs = await read(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidatorChosen", args: { validator }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
+  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidatorChosen", args: { validator }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
   return [...new Set(logs.map((l) => l.args.recordId))];
 }
 
@@ -427,7 +430,7 @@ export interface ValidationKeyShare { recordId: Hex; validator: Address; wrapped
 /** Key shares of record `recordId`, oldest first, optionally for one validator. */
 export async function listValidationKeyShares(ctx: MeridianContext, p: { recordId: Hex; validator?: Address }): Promise<ValidationKeyShare[]> {
   const address = contract(ctx.deployment);
-  const logs = await read(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationKeyShared", args: { recordId: p.recordId, validator: p.validator }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
+  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationKeyShared", args: { recordId: p.recordId, validator: p.validator }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
   return logs.map((l) => ({ recordId: l.args.recordId, validator: l.args.validator, wrappedKey: l.args.wrappedKey, blockNumber: l.blockNumber }));
 }
 
@@ -437,6 +440,6 @@ export interface ValidationVoteEvent { recordId: Hex; validator: Address; vote: 
 /** Votes on record `recordId`, oldest first. */
 export async function listValidationVotes(ctx: MeridianContext, recordId: Hex): Promise<ValidationVoteEvent[]> {
   const address = contract(ctx.deployment);
-  const logs = await read(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationVoteCast", args: { recordId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
+  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationVoteCast", args: { recordId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
   return logs.map((l) => ({ recordId: l.args.recordId, validator: l.args.validator, vote: l.args.vote as ValidationVoteCode, commentHash: l.args.commentHash, blockNumber: l.blockNumber, transactionHash: l.transactionHash }));
 }
