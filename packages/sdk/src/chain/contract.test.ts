@@ -78,13 +78,16 @@ test("read reports an unreachable node as ChainRequestError, not a raw viem erro
     transport: http("http://127.0.0.1:9", { retryCount: 0, timeout: 2_000 }),
   });
   await assert.rejects(
-    read({ publicClient }, {
-      address: kit.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      functionName: "getPatient",
-      args: [testAccount(7).address],
-    }),
-    ChainRequestError,
+    read(
+      { publicClient },
+      {
+        address: kit.deployment.recordRegistry,
+        abi: recordRegistryAbi,
+        functionName: "getPatient",
+        args: [testAccount(7).address],
+      }
+    ),
+    ChainRequestError
   );
 });
 

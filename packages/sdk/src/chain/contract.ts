@@ -22,7 +22,12 @@ import {
 import { readContract } from "viem/actions";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
-import { toMeridianError, type ChainRequestError, type ContractRevertedError, type UserRejectedError } from "./errors.ts";
+import {
+  toMeridianError,
+  type ChainRequestError,
+  type ContractRevertedError,
+  type UserRejectedError,
+} from "./errors.ts";
 import type { MeridianContext, TransactionEvent, TransactionResult } from "./types.ts";
 
 /** A write action was called on a context without a wallet client. */
@@ -49,7 +54,7 @@ export type ReadParameters<
     abi,
     "pure" | "view",
     functionName
-  >,
+  >
 > = ReadContractParameters<abi, functionName, args>;
 
 /** What {@link read} returns: the function's outputs, decoded and typed by the ABI (a struct as an object). */
@@ -60,7 +65,7 @@ export type ReadReturnType<
     abi,
     "pure" | "view",
     functionName
-  >,
+  >
 > = ReadContractReturnType<abi, functionName, args>;
 
 /**
@@ -91,10 +96,10 @@ export type ReadErrorType = ContractRevertedError | ChainRequestError | UserReje
 export async function read<
   const abi extends Abi | readonly unknown[],
   functionName extends ContractFunctionName<abi, "pure" | "view">,
-  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>,
+  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>
 >(
   ctx: Pick<MeridianContext, "publicClient">,
-  parameters: ReadParameters<abi, functionName, args>,
+  parameters: ReadParameters<abi, functionName, args>
 ): Promise<ReadReturnType<abi, functionName, args>> {
   try {
     // the parameters are viem's own type; TypeScript cannot relate its conditional `args` to itself
@@ -152,7 +157,10 @@ export async function write(ctx: MeridianContext, action: string, request: Write
   let hash: Hex | undefined;
   try {
     report({ status: "simulating" });
-    const { request: simulated } = await ctx.publicClient.simulateContract({ ...request, account: wallet.account } as never);
+    const { request: simulated } = await ctx.publicClient.simulateContract({
+      ...request,
+      account: wallet.account,
+    } as never);
     report({ status: "signing" });
     // viem's simulateContract returns the request with the ABI cut down to the one function, so a
     // revert while sending (the chain moved on since the simulation: a later block time, another
@@ -161,7 +169,9 @@ export async function write(ctx: MeridianContext, action: string, request: Write
     report({ status: "pending", hash });
     const receipt = await ctx.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") {
-      throw new MeridianError(`${action}: the transaction ${hash} reverted.`, { hint: "Run it again to see the contract's reason." });
+      throw new MeridianError(`${action}: the transaction ${hash} reverted.`, {
+        hint: "Run it again to see the contract's reason.",
+      });
     }
     report({ status: "confirmed", hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber });
     return receipt;
@@ -184,7 +194,7 @@ export function result(receipt: TransactionReceipt): TransactionResult {
  */
 export function event<const TName extends ContractEventName<typeof recordRegistryAbi>>(
   receipt: TransactionReceipt,
-  eventName: TName,
+  eventName: TName
 ) {
   const [log] = parseEventLogs({ abi: recordRegistryAbi, logs: receipt.logs, eventName });
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ${eventName} event.`);
