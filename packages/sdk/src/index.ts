@@ -1,8 +1,10 @@
 /**
  * Meridian SDK, the front door: the {@link MeridianClient} façade and the role actions it is
- * built from, the record categories, the patient keyring (key regression KEKs per category and
- * epoch), the registration key checks, import checks, the consent-code ledger and the error
- * base class. Browser-safe: nothing here touches the file system.
+ * built from (`actions/`: records, sharing, consent codes, guardians, emergency access, key
+ * epochs, registration, validation; each `doThing(client, parameters)`), the one module that
+ * decides which key opens a record (`record-keys.ts`), the record categories, the patient
+ * keyring (key regression KEKs per category and epoch), the registration key checks, import
+ * checks, the consent-code ledger and the error base class. Browser-safe: nothing here touches the file system.
  *
  * Other entry points:
  * - `@meridian/sdk/chain`: contract actions, typed reads and writes, ABIs, contract errors.
@@ -17,8 +19,11 @@
 
 export * from "./errors.ts";
 export * from "./categories.ts";
+export * from "./account.ts";
 export * from "./client.ts";
-export * from "./validation.ts";
+export * from "./actions/index.ts";
+export * from "./record-keys.ts";
+export * from "./share-keys.ts";
 export * from "./keyring.ts";
 export * from "./key-check.ts";
 export * from "./import-check.ts";
