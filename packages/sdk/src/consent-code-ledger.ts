@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { getAddress, type Address } from "viem";
+import { getAddress, isAddressEqual, type Address } from "viem";
 import type { GrantScope } from "./chain/types.ts";
 
 /** A consent code this client made, as recorded in a {@link ConsentCodeLedger}. No key material. */
@@ -54,8 +54,8 @@ export interface ConsentCodeLedger {
 const sameCode = (a: ConsentCodeLedgerEntry, b: ConsentCodeLedgerEntry) =>
   a.chainId === b.chainId &&
   a.nonce === b.nonce &&
-  a.registry.toLowerCase() === b.registry.toLowerCase() &&
-  a.patient.toLowerCase() === b.patient.toLowerCase();
+  isAddressEqual(a.registry, b.registry) &&
+  isAddressEqual(a.patient, b.patient);
 
 /** A {@link ConsentCodeLedger} in memory: lost when the process or page ends. */
 export function createMemoryConsentCodeLedger(): ConsentCodeLedger {

@@ -27,7 +27,7 @@
  * @module
  */
 
-import { bytesToHex, isAddress, isHex, recoverTypedDataAddress } from "viem";
+import { bytesToHex, isAddress, isAddressEqual, isHex, recoverTypedDataAddress } from "viem";
 import type { Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { MeridianError } from "../errors.ts";
@@ -331,7 +331,7 @@ export async function verifyBlobUpload(p: VerifyBlobUploadParameters): Promise<v
   } catch {
     signer = undefined;
   }
-  if (signer?.toLowerCase() !== session.sessionKey.toLowerCase()) {
+  if (signer === undefined || !isAddressEqual(signer, session.sessionKey)) {
     throw new UploadAuthorizationError(
       "bad-upload-signature",
       "The upload is not signed by the session's key.",
