@@ -83,7 +83,9 @@ export interface TestChain {
 export async function startTestChain(): Promise<TestChain> {
   const connection = await network.create();
   const provider = connection.provider as unknown as EIP1193Provider;
-  const transport = custom(provider);
+  // No retries: an in-process chain does not drop requests, and viem would retry every revert
+  // (an unknown RPC error to it) three times with backoff, about 1 s per expected revert.
+  const transport = custom(provider, { retryCount: 0 });
   const publicClient = createPublicClient({ chain: testChainDefinition, transport, pollingInterval: 10 });
   const testClient = createTestClient({ chain: testChainDefinition, mode: "hardhat", transport });
   const wallet = (a: Account) =>

@@ -11,3 +11,4 @@ export * from "./chain.ts";
 export * from "./fhir-fixtures.ts";
 export * from "./two-key-envelope.ts";
 export * from "./contract-assertions.ts";
+export * from "./contract-flows.ts";
