@@ -137,7 +137,7 @@ describe("ProviderRegistry", () => {
       await expectContractError(
         asRegulator.admit([regulator.address, Kind.Hospital, "Ministry Hospital", ""]),
         refused,
-        [regulator.address]
+        [regulator.address],
       );
       await mined(kit, asRegulator.admit([hospital.address, Kind.Hospital, "St Mary's", ""]));
       await expectContractError(asAdmin.grantRole([REGULATOR_ROLE, hospital.address]), refused, [hospital.address]);

@@ -78,7 +78,7 @@ describe("ProviderRegistry", () => {
       await loadFixture(deployProviderRegistry);
       const receipt = await mined(
         kit,
-        asRegulator.admit([hospital.address, Kind.Hospital, "St. Elsewhere", "Cardiology"])
+        asRegulator.admit([hospital.address, Kind.Hospital, "St. Elsewhere", "Cardiology"]),
       );
       expectEvent(receipt, providers, "ProviderAdmitted", {
         provider: hospital.address,
@@ -130,7 +130,7 @@ describe("ProviderRegistry", () => {
       ] as const) {
         await expectContractError(
           asRegulator.admit([hospital.address, Kind.Clinic, name, department]),
-          "ProviderRegistryInvalidName"
+          "ProviderRegistryInvalidName",
         );
       }
     });
@@ -139,7 +139,7 @@ describe("ProviderRegistry", () => {
       await loadFixture(deployProviderRegistry);
       await expectContractError(
         asRegulator.admit([hospital.address, KIND_NONE, "x", ""]),
-        "ProviderRegistryInvalidKind"
+        "ProviderRegistryInvalidKind",
       );
     });
 
@@ -158,7 +158,7 @@ describe("ProviderRegistry", () => {
         await expectContractError(
           asRegulator.admit([hospital.address, Kind.Lab, "again", ""]),
           "ProviderRegistryAlreadyAdmitted",
-          [hospital.address, status]
+          [hospital.address, status],
         );
       }
     });
@@ -169,7 +169,7 @@ describe("ProviderRegistry", () => {
         await expectContractError(
           providers.as(caller).admit([hospital.address, Kind.Lab, "x", ""]),
           "AccessControlUnauthorizedAccount",
-          [caller.address, REGULATOR_ROLE]
+          [caller.address, REGULATOR_ROLE],
         );
       }
     });
@@ -248,7 +248,7 @@ describe("ProviderRegistry", () => {
         await expectContractError(
           providers.as(caller).suspend([hospital.address]),
           "AccessControlUnauthorizedAccount",
-          [caller.address, SUSPENDER_ROLE]
+          [caller.address, SUSPENDER_ROLE],
         );
       }
       assert.equal(await providers.read.isActive([hospital.address]), true);
@@ -298,7 +298,7 @@ describe("ProviderRegistry", () => {
         await expectContractError(
           providers.as(caller).reinstate([hospital.address]),
           "AccessControlUnauthorizedAccount",
-          [caller.address, REGULATOR_ROLE]
+          [caller.address, REGULATOR_ROLE],
         );
       }
       assert.equal(await providers.read.statusOf([hospital.address]), Status.Suspended);
@@ -344,7 +344,7 @@ describe("ProviderRegistry", () => {
       await expectContractError(
         asRegulator.admit([hospital.address, Kind.Hospital, "St. Elsewhere", ""]),
         "ProviderRegistryAlreadyAdmitted",
-        [hospital.address, Status.Removed]
+        [hospital.address, Status.Removed],
       );
       assert.equal(await providers.read.statusOf([hospital.address]), Status.Removed);
     });
@@ -363,7 +363,7 @@ describe("ProviderRegistry", () => {
           await expectContractError(
             providers.as(caller).remove([hospital.address]),
             "AccessControlUnauthorizedAccount",
-            [caller.address, REGULATOR_ROLE]
+            [caller.address, REGULATOR_ROLE],
           );
         }
       }

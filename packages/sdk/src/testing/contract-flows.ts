@@ -11,9 +11,11 @@ import {
   ContractFunctionRevertedError,
   createTestClient,
   custom,
+  getAddress,
   getContract,
   isAddressEqual,
   isHex,
+  parseEventLogs,
   type Abi,
   type Account,
   type Address,
@@ -23,6 +25,7 @@ import {
   type Hash,
   type Hex,
   type JsonRpcAccount,
+  type ParseEventLogsReturnType,
   type PublicClient,
   type TransactionReceipt,
   type Transport,
@@ -34,7 +37,6 @@ import type {
   IgnitionModule,
   IgnitionModuleResult,
 } from "@nomicfoundation/ignition-core";
-import { eventsOf } from "./contract-assertions.ts";
 import { testAccount, testChainDefinition, type TestChain } from "./chain.ts";
 
 // ------------------------------------------------------------------ contracts
@@ -98,7 +100,7 @@ export interface DeployTestContractParameters<TAbi extends Abi> {
 
 /**
  * Deploys a contract from its creation bytecode and returns it bound to its ABI
- * ({@link bindContract}). A constructor that reverts rejects with viem's error, whose cause
+ * ({@link bindContract}), at its checksummed address. A constructor that reverts rejects with viem's error, whose cause
  * carries the custom error (assert it with {@link expectContractError}).
  *
  * @example
@@ -110,7 +112,7 @@ export interface DeployTestContractParameters<TAbi extends Abi> {
  */
 export async function deployTestContract<const TAbi extends Abi>(
   kit: TestChain,
-  parameters: DeployTestContractParameters<TAbi>
+  parameters: DeployTestContractParameters<TAbi>,
 ): Promise<BoundContract<TAbi>> {
   const { abi, bytecode, args, account = testAccount(0) } = parameters;
   const wallet = kit.wallet(account);
@@ -126,7 +128,7 @@ export async function deployTestContract<const TAbi extends Abi>(
     throw new ContractFunctionRevertedError({ abi, data, functionName: "constructor" });
   }
   assert.ok(receipt.contractAddress, `deployment ${receipt.transactionHash} created no contract`);
-  return bindContract(kit, abi, receipt.contractAddress);
+  return bindContract(kit, abi, getAddress(receipt.contractAddress));
 }
 
 /** The revert data (`0x` + selector + arguments) somewhere in `error`'s chain of causes. */
@@ -155,11 +157,11 @@ function revertData(error: unknown): Hex | undefined {
 export async function deployIgnitionModule<
   ModuleIdT extends string,
   ContractNameT extends string,
-  ResultsT extends IgnitionModuleResult<ContractNameT>
+  ResultsT extends IgnitionModuleResult<ContractNameT>,
 >(
   kit: TestChain,
   ignitionModule: IgnitionModule<ModuleIdT, ContractNameT, ResultsT>,
-  options: { parameters?: DeploymentParameters } = {}
+  options: { parameters?: DeploymentParameters } = {},
 ): Promise<{ [K in keyof ResultsT]: Address }> {
   // Loaded on first use, so tests that never deploy a module do not pay for Ignition.
   const [{ deploy, DeploymentResultType }, helpers, hardhat] = await Promise.all([
@@ -215,13 +217,10 @@ export async function mined(kit: TestChain, hash: Promise<Hash> | Hash): Promise
 export function eventsFrom<const TAbi extends Abi, TName extends ContractEventName<TAbi>>(
   receipt: Pick<TransactionReceipt, "logs">,
   contract: { address: Address; abi: TAbi },
-  eventName: TName
-) {
-  return eventsOf(
-    receipt.logs.filter((log) => isAddressEqual(log.address, contract.address)),
-    contract.abi,
-    eventName
-  );
+  eventName: TName,
+): ParseEventLogsReturnType<TAbi, TName, true> {
+  const logs = receipt.logs.filter((log) => isAddressEqual(log.address, contract.address));
+  return parseEventLogs({ abi: contract.abi, logs, eventName, strict: true });
 }
 
 /**
@@ -239,7 +238,7 @@ export function expectEvent<const TAbi extends Abi, TName extends ContractEventN
   receipt: Pick<TransactionReceipt, "logs">,
   contract: { address: Address; abi: TAbi },
   eventName: TName,
-  args?: ReturnType<typeof eventsFrom<TAbi, TName>>[number]["args"]
+  args?: ReturnType<typeof eventsFrom<TAbi, TName>>[number]["args"],
 ): void {
   const events = eventsFrom(receipt, contract, eventName);
   assert.ok(events.length > 0, `expected ${eventName} from ${contract.address}, none was emitted`);
