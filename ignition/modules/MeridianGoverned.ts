@@ -16,7 +16,8 @@ export const DEFAULT_MIN_DELAY = 2 * 24 * 60 * 60;
  *
  * The deployer is the registry's admin for the three transactions that grant the timelock the
  * admin role and the council the suspender role, then renounces it (the renounce runs only after
- * both grants). It ends with no role in any contract; `test/Governance.test.ts` checks it.
+ * both grants). It ends with no role in any contract; `test/flows/governance/timelock.test.ts`
+ * checks it.
  *
  * Parameters (`--parameters ignition/parameters/<network>.json`):
  * - `council` (required): the council's multisig (a Safe) address.

@@ -143,7 +143,7 @@ function revertData(error: unknown): Hex | undefined {
 /**
  * Deploys a Hardhat Ignition module on the test chain with `@nomicfoundation/ignition-core`
  * (in memory, as `hardhat-ignition` does on a simulated network; no ethers) and returns the
- * address of each contract the module returns, by the module's result names. Transactions are
+ * checksummed address of each contract the module returns, by the module's result names. Transactions are
  * sent from development account #0 unless the module says otherwise.
  *
  * @throws {Error} when the deployment does not succeed (with Ignition's own explanation).
@@ -183,8 +183,13 @@ export async function deployIgnitionModule<
   if (result.type !== DeploymentResultType.SUCCESSFUL_DEPLOYMENT) {
     throw new Error(helpers.errorDeploymentResultToExceptionMessage(result));
   }
+  // The deployment lists contracts by future id; the module's results name them.
   const addresses: Record<string, Address> = {};
-  for (const [name, contract] of Object.entries(result.contracts)) addresses[name] = contract.address as Address;
+  for (const [name, future] of Object.entries(ignitionModule.results)) {
+    const deployed = result.contracts[future.id];
+    if (deployed === undefined) throw new Error(`Ignition deployed no contract for ${name} (${future.id})`);
+    addresses[name] = getAddress(deployed.address);
+  }
   return addresses as { [K in keyof ResultsT]: Address };
 }
 
