@@ -34,33 +34,36 @@ const admitHospitalNoDepartment = {
 
 describe("Governance (MeridianGoverned)", () => {
   describe("deployment", () => {
-    it("gives the timelock the admin and regulator roles, the council the suspender role, and the deployer nothing", async () => {
-      const { providers, timelock, roles } = await loadFixture(deployGoverned);
-      const names = Object.fromEntries(Object.entries(roles).map(([name, role]) => [role, name]));
-      assert.deepEqual(
-        await liveRoleHolders(kit, providers, names),
-        [`ADMIN ${timelock.address}`, `REGULATOR ${timelock.address}`, `SUSPENDER ${council.address}`].sort(),
-      );
-      // The deployer was the registry's admin for three transactions, and renounced it.
-      assert.equal(await providers.read.hasRole([roles.ADMIN, deployer.address]), false);
-      // The timelock: no admin but itself; the council proposes, cancels and executes; nobody else.
-      assert.deepEqual(
-        await liveRoleHolders(kit, timelock, names),
-        [
-          `ADMIN ${timelock.address}`,
-          `PROPOSER ${council.address}`,
-          `CANCELLER ${council.address}`,
-          `EXECUTOR ${council.address}`,
-        ].sort(),
-      );
-      for (const role of Object.values(roles)) {
-        assert.equal(await timelock.read.hasRole([role, deployer.address]), false);
-        assert.equal(await providers.read.hasRole([role, deployer.address]), false);
-      }
-      assert.equal(await timelock.read.hasRole([roles.EXECUTOR, zeroAddress]), false);
-      assert.equal(await timelock.read.getMinDelay(), BigInt(DEFAULT_MIN_DELAY));
-      assert.equal(DEFAULT_MIN_DELAY, 172_800);
-    });
+    it(
+      "gives the timelock the admin and regulator roles, " + "the council the suspender role, and the deployer nothing",
+      async () => {
+        const { providers, timelock, roles } = await loadFixture(deployGoverned);
+        const names = Object.fromEntries(Object.entries(roles).map(([name, role]) => [role, name]));
+        assert.deepEqual(
+          await liveRoleHolders(kit, providers, names),
+          [`ADMIN ${timelock.address}`, `REGULATOR ${timelock.address}`, `SUSPENDER ${council.address}`].sort(),
+        );
+        // The deployer was the registry's admin for three transactions, and renounced it.
+        assert.equal(await providers.read.hasRole([roles.ADMIN, deployer.address]), false);
+        // The timelock: no admin but itself; the council proposes, cancels and executes; nobody else.
+        assert.deepEqual(
+          await liveRoleHolders(kit, timelock, names),
+          [
+            `ADMIN ${timelock.address}`,
+            `PROPOSER ${council.address}`,
+            `CANCELLER ${council.address}`,
+            `EXECUTOR ${council.address}`,
+          ].sort(),
+        );
+        for (const role of Object.values(roles)) {
+          assert.equal(await timelock.read.hasRole([role, deployer.address]), false);
+          assert.equal(await providers.read.hasRole([role, deployer.address]), false);
+        }
+        assert.equal(await timelock.read.hasRole([roles.EXECUTOR, zeroAddress]), false);
+        assert.equal(await timelock.read.getMinDelay(), BigInt(DEFAULT_MIN_DELAY));
+        assert.equal(DEFAULT_MIN_DELAY, 172_800);
+      },
+    );
 
     it("takes the delay from the minDelay parameter", async () => {
       const deployed = await deployIgnitionModule(kit, MeridianGovernedModule, {

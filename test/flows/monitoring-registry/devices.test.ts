@@ -141,36 +141,39 @@ describe("MonitoringRegistry", () => {
       );
     });
 
-    it("rejects a signature by another key, for another patient, role, deadline, device or contract, or malformed", async () => {
-      const f = await loadFixture(deployMonitoring);
-      const deadline = await inADay();
-      const other: LocalAccount = privateKeyToAccount(generatePrivateKey());
-      const otherContract = { chainId: f.chainId, monitoringAddress: randomAddress() };
-      const { sensor } = f;
-      const refusals: [string, Hex][] = [
-        ["another key", await bind(f, other, alice.address, sensor.address, Role.Sensor, deadline)],
-        ["another patient", await bind(f, sensor, bob.address, sensor.address, Role.Sensor, deadline)],
-        ["another role", await bind(f, sensor, alice.address, sensor.address, Role.Fog, deadline)],
-        ["another deadline", await bind(f, sensor, alice.address, sensor.address, Role.Sensor, deadline + 1)],
-        ["another device", await bind(f, sensor, alice.address, f.edge.address, Role.Sensor, deadline)],
-        ["another contract", await bind(otherContract, sensor, alice.address, sensor.address, Role.Sensor, deadline)],
-        [
-          "another chain",
-          await bind({ ...f, chainId: 1 }, sensor, alice.address, sensor.address, Role.Sensor, deadline),
-        ],
-        ["empty", "0x"],
-        ["64 bytes", bytesToHex(new Uint8Array(64).fill(1))],
-        ["65 zero bytes", bytesToHex(new Uint8Array(65))],
-      ];
-      for (const [what, sig] of refusals) {
-        await expectContractError(
-          f.monitoring.as(alice).registerDevice([sensor.address, Role.Sensor, deadline, sig]),
-          "MonitoringRegistryInvalidDeviceSignature",
-          [alice.address, sensor.address],
-        ).catch((error: unknown) => assert.fail(`${what}: ${String(error)}`));
-      }
-      assert.equal((await f.monitoring.read.getDevice([alice.address, sensor.address])).status, DeviceStatus.None);
-    });
+    it(
+      "rejects a signature by another key, for another patient, " + "role, deadline, device or contract, or malformed",
+      async () => {
+        const f = await loadFixture(deployMonitoring);
+        const deadline = await inADay();
+        const other: LocalAccount = privateKeyToAccount(generatePrivateKey());
+        const otherContract = { chainId: f.chainId, monitoringAddress: randomAddress() };
+        const { sensor } = f;
+        const refusals: [string, Hex][] = [
+          ["another key", await bind(f, other, alice.address, sensor.address, Role.Sensor, deadline)],
+          ["another patient", await bind(f, sensor, bob.address, sensor.address, Role.Sensor, deadline)],
+          ["another role", await bind(f, sensor, alice.address, sensor.address, Role.Fog, deadline)],
+          ["another deadline", await bind(f, sensor, alice.address, sensor.address, Role.Sensor, deadline + 1)],
+          ["another device", await bind(f, sensor, alice.address, f.edge.address, Role.Sensor, deadline)],
+          ["another contract", await bind(otherContract, sensor, alice.address, sensor.address, Role.Sensor, deadline)],
+          [
+            "another chain",
+            await bind({ ...f, chainId: 1 }, sensor, alice.address, sensor.address, Role.Sensor, deadline),
+          ],
+          ["empty", "0x"],
+          ["64 bytes", bytesToHex(new Uint8Array(64).fill(1))],
+          ["65 zero bytes", bytesToHex(new Uint8Array(65))],
+        ];
+        for (const [what, sig] of refusals) {
+          await expectContractError(
+            f.monitoring.as(alice).registerDevice([sensor.address, Role.Sensor, deadline, sig]),
+            "MonitoringRegistryInvalidDeviceSignature",
+            [alice.address, sensor.address],
+          ).catch((error: unknown) => assert.fail(`${what}: ${String(error)}`));
+        }
+        assert.equal((await f.monitoring.read.getDevice([alice.address, sensor.address])).status, DeviceStatus.None);
+      },
+    );
 
     it("rejects a device already active for that patient, and a revoked one for good", async () => {
       const f = await loadFixture(deployMonitoring);

@@ -106,41 +106,44 @@ describe("PeerValidation", () => {
       await expectCase(f, second.recordId, Status.Rejected, 1, 2);
     });
 
-    it("refuses, changing nothing: a provider not chosen, a second vote, a vote after the deadline, the author", async () => {
-      const f = await loadFixture(drawn);
-      const { recordId } = f.first;
-      const [v0, v1, v2] = f.validators as [HDAccount, HDAccount, HDAccount];
-      await expectContractError(
-        f.pv.as(f.unchosen).vote([recordId, Vote.Approve, ZERO32]),
-        "PeerValidationNotValidator",
-        [recordId, f.unchosen.address],
-      );
-      await mined(kit, f.pv.as(v0).vote([recordId, Vote.Approve, ZERO32]));
-      await expectContractError(f.pv.as(v0).vote([recordId, Vote.Reject, ZERO32]), "PeerValidationAlreadyVoted", [
-        recordId,
-        v0.address,
-        Vote.Approve,
-      ]);
-      await expectContractError(
-        f.pv.as(author).vote([recordId, Vote.Approve, ZERO32]),
-        "PeerValidationAuthorCannotVote",
-        [recordId, author.address],
-      );
-      const { deadline } = (await f.pv.read.getSeats([recordId]))[1]!;
-      await node.setNextBlockTimestamp(deadline + 1);
-      await expectContractError(f.pv.as(v1).vote([recordId, Vote.Approve, ZERO32]), "PeerValidationDeadlinePassed", [
-        recordId,
-        v1.address,
-        deadline,
-        deadline + 1,
-      ]);
-      await expectCase(f, recordId, Status.Pending, 1, 0);
-      assert.deepEqual(
-        (await f.pv.read.getSeats([recordId])).map((s) => s.vote),
-        [1, 0, 0, 0],
-      );
-      await expectContractError(f.pv.as(v2).vote([recordId, Vote.None, ZERO32]), "PeerValidationDeadlinePassed");
-    });
+    it(
+      "refuses, changing nothing: a provider not chosen, " + "a second vote, a vote after the deadline, the author",
+      async () => {
+        const f = await loadFixture(drawn);
+        const { recordId } = f.first;
+        const [v0, v1, v2] = f.validators as [HDAccount, HDAccount, HDAccount];
+        await expectContractError(
+          f.pv.as(f.unchosen).vote([recordId, Vote.Approve, ZERO32]),
+          "PeerValidationNotValidator",
+          [recordId, f.unchosen.address],
+        );
+        await mined(kit, f.pv.as(v0).vote([recordId, Vote.Approve, ZERO32]));
+        await expectContractError(f.pv.as(v0).vote([recordId, Vote.Reject, ZERO32]), "PeerValidationAlreadyVoted", [
+          recordId,
+          v0.address,
+          Vote.Approve,
+        ]);
+        await expectContractError(
+          f.pv.as(author).vote([recordId, Vote.Approve, ZERO32]),
+          "PeerValidationAuthorCannotVote",
+          [recordId, author.address],
+        );
+        const { deadline } = (await f.pv.read.getSeats([recordId]))[1]!;
+        await node.setNextBlockTimestamp(deadline + 1);
+        await expectContractError(f.pv.as(v1).vote([recordId, Vote.Approve, ZERO32]), "PeerValidationDeadlinePassed", [
+          recordId,
+          v1.address,
+          deadline,
+          deadline + 1,
+        ]);
+        await expectCase(f, recordId, Status.Pending, 1, 0);
+        assert.deepEqual(
+          (await f.pv.read.getSeats([recordId])).map((s) => s.vote),
+          [1, 0, 0, 0],
+        );
+        await expectContractError(f.pv.as(v2).vote([recordId, Vote.None, ZERO32]), "PeerValidationDeadlinePassed");
+      },
+    );
   });
 
   describe("replace", () => {

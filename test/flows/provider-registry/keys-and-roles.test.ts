@@ -130,21 +130,25 @@ describe("ProviderRegistry", () => {
   });
 
   describe("role management", () => {
-    it("the regulator can never be a provider: admit refuses a regulator, and no provider (even removed) can be made regulator", async () => {
-      const { REGULATOR_ROLE } = await loadFixture(deployProviderRegistry);
-      const asAdmin = providers.as(admin);
-      const refused = "ProviderRegistryRegulatorCannotBeProvider";
-      await expectContractError(
-        asRegulator.admit([regulator.address, Kind.Hospital, "Ministry Hospital", ""]),
-        refused,
-        [regulator.address],
-      );
-      await mined(kit, asRegulator.admit([hospital.address, Kind.Hospital, "St Mary's", ""]));
-      await expectContractError(asAdmin.grantRole([REGULATOR_ROLE, hospital.address]), refused, [hospital.address]);
-      await mined(kit, asRegulator.remove([hospital.address]));
-      await expectContractError(asAdmin.grantRole([REGULATOR_ROLE, hospital.address]), refused, [hospital.address]);
-      assert.equal(await providers.read.hasRole([REGULATOR_ROLE, hospital.address]), false);
-    });
+    it(
+      "the regulator can never be a provider: admit refuses a regulator, " +
+        "and no provider (even removed) can be made regulator",
+      async () => {
+        const { REGULATOR_ROLE } = await loadFixture(deployProviderRegistry);
+        const asAdmin = providers.as(admin);
+        const refused = "ProviderRegistryRegulatorCannotBeProvider";
+        await expectContractError(
+          asRegulator.admit([regulator.address, Kind.Hospital, "Ministry Hospital", ""]),
+          refused,
+          [regulator.address],
+        );
+        await mined(kit, asRegulator.admit([hospital.address, Kind.Hospital, "St Mary's", ""]));
+        await expectContractError(asAdmin.grantRole([REGULATOR_ROLE, hospital.address]), refused, [hospital.address]);
+        await mined(kit, asRegulator.remove([hospital.address]));
+        await expectContractError(asAdmin.grantRole([REGULATOR_ROLE, hospital.address]), refused, [hospital.address]);
+        assert.equal(await providers.read.hasRole([REGULATOR_ROLE, hospital.address]), false);
+      },
+    );
 
     it("lets the admin add and remove regulators; a regulator cannot grant the role", async () => {
       const { REGULATOR_ROLE, DEFAULT_ADMIN_ROLE } = await loadFixture(deployProviderRegistry);

@@ -225,21 +225,24 @@ describe("ProviderRegistry", () => {
       }
     });
 
-    it("rejects a suspended or removed provider with its actual status, from the regulator and the suspender", async () => {
-      for (const [fixture, status] of [
-        [withSuspendedHospital, Status.Suspended],
-        [withRemovedHospital, Status.Removed],
-      ] as const) {
-        await loadFixture(fixture);
-        for (const caller of [asRegulator, asSuspender]) {
-          await expectContractError(caller.suspend([hospital.address]), "ProviderRegistryInvalidStatus", [
-            hospital.address,
-            status,
-            Status.Active,
-          ]);
+    it(
+      "rejects a suspended or removed provider with its actual status, " + "from the regulator and the suspender",
+      async () => {
+        for (const [fixture, status] of [
+          [withSuspendedHospital, Status.Suspended],
+          [withRemovedHospital, Status.Removed],
+        ] as const) {
+          await loadFixture(fixture);
+          for (const caller of [asRegulator, asSuspender]) {
+            await expectContractError(caller.suspend([hospital.address]), "ProviderRegistryInvalidStatus", [
+              hospital.address,
+              status,
+              Status.Active,
+            ]);
+          }
         }
-      }
-    });
+      },
+    );
 
     it("is refused to accounts with neither role, naming SUSPENDER_ROLE (the least role that may)", async () => {
       const { SUSPENDER_ROLE } = await loadFixture(withHospital);

@@ -100,8 +100,9 @@ export interface DeployTestContractParameters<TAbi extends Abi> {
 
 /**
  * Deploys a contract from its creation bytecode and returns it bound to its ABI
- * ({@link bindContract}), at its checksummed address. A constructor that reverts rejects with viem's error, whose cause
- * carries the custom error (assert it with {@link expectContractError}).
+ * ({@link bindContract}), at its checksummed address. A constructor that reverts rejects with a
+ * `ContractFunctionRevertedError` naming the custom error and its arguments (assert it with
+ * {@link expectContractError}).
  *
  * @example
  * ```ts
@@ -143,8 +144,8 @@ function revertData(error: unknown): Hex | undefined {
 /**
  * Deploys a Hardhat Ignition module on the test chain with `@nomicfoundation/ignition-core`
  * (in memory, as `hardhat-ignition` does on a simulated network; no ethers) and returns the
- * checksummed address of each contract the module returns, by the module's result names. Transactions are
- * sent from development account #0 unless the module says otherwise.
+ * checksummed address of each contract the module returns, by the module's result names.
+ * Transactions are sent from development account #0 unless the module says otherwise.
  *
  * @throws {Error} when the deployment does not succeed (with Ignition's own explanation).
  * @example
@@ -236,7 +237,7 @@ export function eventsFrom<const TAbi extends Abi, TName extends ContractEventNa
  * @throws {AssertionError} naming the arguments of every `eventName` event that was emitted.
  * @example
  * ```ts
- * expectEvent(receipt, providers, "ProviderSuspended", { provider: hospital, by: regulator });
+ * expectEvent(receipt, providers, "ProviderSuspended", { provider: hospital, suspendedBy: regulator });
  * ```
  */
 export function expectEvent<const TAbi extends Abi, TName extends ContractEventName<TAbi>>(
