@@ -7,7 +7,7 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import path from "node:path";
 import { writeFixtures } from "../../packages/cli/src/fixtures.ts";
-import { buildRecordView, formatNumber, LAB_TREND_CATEGORIES, labTrends } from "../src/lib/fhir-view.ts";
+import { buildRecordView, formatNumber, LAB_TREND_CATEGORIES, labTrends } from "@meridian/sdk/fhir/browser";
 import { clientFor, screenshotDir, smallestSyntheaBundle } from "./fixtures.ts";
 import { devAccount, injectWallet, type TestWallet } from "./wallet.ts";
 

@@ -6,7 +6,7 @@ import { categoryLabel } from "@/lib/format.ts";
 import type { MeridianClient } from "@meridian/sdk";
 import { describeError } from "@/lib/meridian.tsx";
 import { formatTime } from "@/lib/format.ts";
-import { formatByteSize } from "@/lib/fhir-view.ts";
+import { formatByteSize } from "@meridian/sdk/fhir/browser";
 import { FhirRecord } from "./fhir-record.tsx";
 import { ErrorText } from "./error-text.tsx";
 import { useValidationStatuses, ValidationBadge } from "./validation/status-badge.tsx";

@@ -2,7 +2,9 @@
  * Meridian's FHIR R4 (4.0.1) module for browsers (and any other runtime with web-standard APIs):
  * parse and validate patient data, split it into records, categorise them, wrap DICOM/PDF/image
  * files as `DocumentReference` + `Binary` records and list sensitive strings for privacy scans,
- * all in the patient's browser before encryption. Nothing here imports `node:*` or uses
+ * all in the patient's browser before encryption; and show decrypted records to a person
+ * (`buildRecordView`, `labTrends`, the formatters of `format.ts`), and build and read the
+ * International Patient Summary. Nothing here imports `node:*` or uses
  * `Buffer`/`process`, directly or through its relative imports (`browser.test.ts` checks it).
  *
  * Needs: `crypto.randomUUID` and `crypto.subtle` (secure contexts: HTTPS or `localhost`),
@@ -101,8 +103,42 @@ export {
   InvalidAttachmentError,
   FhirDefinitionsNotLoadedError,
   FhirDefinitionsLoadError,
+  NotFhirRecordError,
   MAX_ISSUES_IN_MESSAGE,
 } from "./errors.ts";
 export type { FhirValidationIssue } from "./errors.ts";
 export { encodeBase64, decodeBase64 } from "./base64.ts";
 export * from "./ips.ts";
+export {
+  SNOMED_SEMANTIC_TAGS,
+  stripSemanticTag,
+  conceptText,
+  humanNameText,
+  quantityText,
+  formatFhirDate,
+  formatNumber,
+  formatByteSize,
+} from "./format.ts";
+export type { HumanNameTextOptions } from "./format.ts";
+export { buildRecordView } from "./view/record-view.ts";
+export type {
+  AllergyReactionView,
+  AllergyView,
+  BuildRecordViewOptions,
+  ConditionView,
+  DiagnosticReportView,
+  DocumentSource,
+  DocumentView,
+  EncounterView,
+  FhirRecordView,
+  ImmunizationView,
+  MeasuredValue,
+  MedicationView,
+  ObservationView,
+  PatientSummary,
+  ProcedureView,
+  RangeLimit,
+  ReferenceRangeView,
+} from "./view/types.ts";
+export { LAB_TREND_ANALYTES, LAB_TREND_CATEGORIES, labTrends } from "./view/lab-trends.ts";
+export type { LabAnalyte, LabTrend, LabTrendPoint } from "./view/lab-trends.ts";

@@ -63,19 +63,15 @@ import type {
 } from "@medplum/fhirtypes";
 import { RecordCategory } from "../categories.ts";
 import {
-  LOINC,
   LOINC_PART_CATEGORY,
-  OBSERVATION_CATEGORY,
   OBSERVATION_CATEGORY_CATEGORY,
   SPECIMEN_TEXT,
-  V2_0074,
   V2_0074_CATEGORY,
+  VITAL_SIGN_LOINC,
   isConcentrationUnit,
   loincClassCategory,
 } from "./category-codes.ts";
-
-const SNOMED = "http://snomed.info/sct";
-const MDC = "urn:oid:2.16.840.1.113883.6.24";
+import { LOINC, MDC, OBSERVATION_CATEGORY, SNOMED, V2_0074 } from "./format.ts";
 
 /** Resource types that give context (who, where, billing, provenance) but no category of their own. */
 const CONTEXT_TYPES: ReadonlySet<string> = new Set([
@@ -123,12 +119,6 @@ const CARDIAC_SNOMED = new Set([
   "268400002", // 12 lead electrocardiogram
   "40701008", // Echocardiography
   "433236007", // Transthoracic echocardiography
-]);
-
-/** LOINC vital-sign codes (FHIR R4 vital signs profile), for Observations that carry no category. */
-const VITAL_LOINC = new Set([
-  "85353-1", "9279-1", "8867-4", "2708-6", "59408-5", "8310-5", "8302-2", "9843-4", "29463-7", "39156-5",
-  "85354-9", "8480-6", "8462-4", "8287-5", "3141-9", "8306-3", "77606-2", "59576-9", "8289-1",
 ]);
 
 const ECG_TEXT = /\b(ecg|ekg|electrocardiogra)/i;
@@ -255,7 +245,7 @@ function isLabObservation(o: Observation): boolean {
   if (category.size > 0) return category.has(RecordCategory.Lab);
   const byCode = loincEvidence(o.code);
   if (byCode.size > 0) return byCode.has(RecordCategory.Lab);
-  if (hasCode(o.code, LOINC, VITAL_LOINC)) return false;
+  if (hasCode(o.code, LOINC, VITAL_SIGN_LOINC)) return false;
   return (o.specimen !== undefined) || namesSpecimen(o.code) || hasConcentrationValue(o);
 }
 
@@ -268,7 +258,7 @@ function isImagingObservation(o: Observation): boolean {
 function isVitalObservation(o: Observation): boolean {
   const category = observationCategory(o);
   if (category.size > 0) return category.has(RecordCategory.VitalSigns);
-  return hasCode(o.code, LOINC, VITAL_LOINC);
+  return hasCode(o.code, LOINC, VITAL_SIGN_LOINC);
 }
 
 /** Resources of nested Bundles (FHIR documents) flattened in, context resources dropped. */

@@ -10,12 +10,21 @@
 
 import { RecordCategory } from "../categories.ts";
 
-/** `http://terminology.hl7.org/CodeSystem/v2-0074`. */
-export const V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074";
-/** `http://terminology.hl7.org/CodeSystem/observation-category`. */
-export const OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category";
-/** `http://loinc.org`. */
-export const LOINC = "http://loinc.org";
+// The code-system URLs (LOINC, v2-0074, observation-category, ...) are in `format.ts`.
+
+/**
+ * LOINC codes of vital signs: the FHIR R4 vital signs profile (value set
+ * `observation-vitalsignresult`: 85353-1, 9279-1, 8867-4, 2708-6, 8310-5, 8302-2, 9843-4,
+ * 29463-7, 39156-5, 85354-9, 8480-6, 8462-4, 8478-0) and common extras (59408-5 SpO2 by pulse
+ * oximetry, 8287-5 head circumference, 3141-9 weight measured, 8306-3 body height lying,
+ * 77606-2 and 59576-9 paediatric percentiles, 8289-1 head circumference percentile, 72514-3 pain
+ * severity). The categoriser files an Observation with one of these codes and no category under
+ * VitalSigns; the record view lists it with the vital signs.
+ */
+export const VITAL_SIGN_LOINC: ReadonlySet<string> = new Set([
+  "85353-1", "9279-1", "8867-4", "2708-6", "59408-5", "8310-5", "8302-2", "9843-4", "29463-7", "39156-5",
+  "85354-9", "8480-6", "8462-4", "8478-0", "8287-5", "72514-3", "3141-9", "8306-3", "77606-2", "59576-9", "8289-1",
+]);
 
 /**
  * Every code of HL7 v2 table 0074 "Diagnostic Service Section ID" as published with FHIR R4

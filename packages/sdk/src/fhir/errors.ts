@@ -389,3 +389,17 @@ export class FhirDefinitionsLoadError extends MeridianError {
     this.reason = reason;
   }
 }
+
+/**
+ * Thrown by `buildRecordView` when the decrypted record is not a FHIR resource (not a JSON
+ * object with a string `resourceType`).
+ */
+export class NotFhirRecordError extends MeridianError {
+  override name = "NotFhirRecordError" as const;
+
+  constructor() {
+    super("The record is not a FHIR resource: expected a JSON object with a resourceType.", {
+      hint: "Show the record as a file instead: it holds something other than FHIR JSON.",
+    });
+  }
+}

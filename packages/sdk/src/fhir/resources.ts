@@ -6,6 +6,8 @@
  */
 
 import type { Bundle, BundleEntry, CodeableConcept, Resource } from "@medplum/fhirtypes";
+import { conceptText, fhirTime, periodStart } from "./format.ts";
+import { str } from "./json.ts";
 
 /**
  * The keys by which other entries can reference `entry` (FHIR R4 Bundle §2.36.4.1 "Resolving
@@ -67,16 +69,6 @@ export class EntryIndex {
 
 type Dated = Record<string, unknown>;
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function periodStart(value: unknown): string | undefined {
-  if (value === null || typeof value !== "object") return undefined;
-  const p = value as { start?: unknown; end?: unknown };
-  return str(p.start) ?? str(p.end);
-}
-
 /**
  * The clinically relevant date of a resource (ISO 8601 / FHIR `dateTime`, as written in the
  * resource), or `undefined`: effective/occurrence/performed/onset times, `period.start`,
@@ -102,8 +94,7 @@ export function latestDate(dates: Iterable<string | undefined>): string | undefi
   let bestTime = -Infinity;
   for (const d of dates) {
     if (d === undefined) continue;
-    const t = Date.parse(d.length === 4 ? `${d}-01-01` : d.length === 7 ? `${d}-01` : d);
-    const time = Number.isNaN(t) ? -Infinity : t;
+    const time = fhirTime(d) ?? -Infinity;
     if (best === undefined || time > bestTime) {
       best = d;
       bestTime = time;
@@ -112,19 +103,13 @@ export function latestDate(dates: Iterable<string | undefined>): string | undefi
   return best;
 }
 
-/** The text of a CodeableConcept: `text`, else the first coding's display, else its code. */
+/**
+ * The display of the first CodeableConcept that has one (`format.ts` {@link conceptText}: `text`,
+ * else a coding's display, else its code, without a SNOMED CT semantic tag).
+ */
 export function conceptLabel(concept: CodeableConcept | CodeableConcept[] | undefined): string | undefined {
   const list = concept === undefined ? [] : Array.isArray(concept) ? concept : [concept];
-  for (const c of list) {
-    const label = c.text ?? c.coding?.find((k) => k.display)?.display ?? c.coding?.find((k) => k.code)?.code;
-    if (label) return stripSemanticTag(label);
-  }
-  return undefined;
-}
-
-/** Drops a SNOMED CT semantic tag such as " (procedure)" from a display string. */
-export function stripSemanticTag(label: string): string {
-  return label.replace(/\s+\((procedure|finding|situation|disorder|regime\/therapy|observable entity|qualifier value)\)$/, "");
+  return list.map(conceptText).find((label) => label !== undefined);
 }
 
 /** A short label for a resource: its code/type text, else its resource type. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Bundle, BundleEntry, Resource } from "@medplum/fhirtypes";
+import type { Bundle, BundleEntry, Observation, Quantity, Resource } from "@medplum/fhirtypes";
 import { encodeBase64 } from "../fhir/base64.ts";
 
 /** fullUrl of the fixture Patient. */
@@ -188,4 +188,38 @@ export function patientBundle(): Bundle {
     }),
   );
   return { resourceType: "Bundle", type: "transaction", entry: entries };
+}
+
+/** A UCUM quantity in mg/dL, e.g. `{ value: 130, unit: "mg/dL", system: UCUM, code: "mg/dL" }`. */
+export function mgPerDl(value: number): Quantity {
+  return { value, unit: "mg/dL", system: "http://unitsofmeasure.org", code: "mg/dL" };
+}
+
+/**
+ * A final laboratory Observation coded in LOINC (`code.text` = `display`), effective on `date`.
+ *
+ * @param extra - More elements, e.g. `{ valueQuantity: mgPerDl(130), referenceRange: [...] }`.
+ */
+export function labObservation(
+  id: string,
+  loinc: string,
+  display: string,
+  date: string,
+  extra: Partial<Observation> = {},
+): Observation {
+  return {
+    resourceType: "Observation",
+    id,
+    status: "final",
+    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" }] }],
+    code: { coding: [{ system: "http://loinc.org", code: loinc, display }], text: display },
+    effectiveDateTime: date,
+    ...extra,
+  };
+}
+
+/** A Bundle of `type` (default `collection`) holding `resources`, each with fullUrl `urn:uuid:<id>`. */
+export function bundleOf(resources: Resource[], type: Bundle["type"] = "collection"): Bundle {
+  const entry = resources.map((resource): BundleEntry => ({ fullUrl: `urn:uuid:${resource.id ?? "x"}`, resource }));
+  return { resourceType: "Bundle", type, entry };
 }

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { safeAttachmentContentType, safeAttachmentFileName } from "@meridian/sdk/fhir/browser";
-import type { DocumentView } from "../../lib/fhir-view.ts";
+import type { DocumentView } from "@meridian/sdk/fhir/browser";
 import styles from "./fhir.module.css";
 
 /** Decodes base64 (whitespace allowed) to bytes; throws on invalid input. */

@@ -1,7 +1,7 @@
 /**
  * React components that show decrypted FHIR records to a person, as text (never the FHIR
  * narrative, never `dangerouslySetInnerHTML`). The view model they render comes from
- * `../../lib/fhir-view.ts`.
+ * `@meridian/sdk/fhir/browser` (`buildRecordView`, `labTrends`).
  *
  * @module
  */

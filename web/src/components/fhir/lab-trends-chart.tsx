@@ -2,8 +2,8 @@
 
 import { useId } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatFhirDate, formatNumber } from "../../lib/fhir-view.ts";
-import type { LabTrend } from "../../lib/fhir-view.ts";
+import { formatFhirDate, formatNumber } from "@meridian/sdk/fhir/browser";
+import type { LabTrend } from "@meridian/sdk/fhir/browser";
 import styles from "./fhir.module.css";
 
 /** Props of {@link LabTrendsChart}. */

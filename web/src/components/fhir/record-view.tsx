@@ -2,8 +2,8 @@
 
 import { Fragment, useMemo, useState } from "react";
 import type { ReactNode } from "react";
-import { NotFhirRecordError, buildRecordView, formatByteSize, formatFhirDate, formatNumber } from "../../lib/fhir-view.ts";
-import type { FhirRecordView, MeasuredValue, ObservationView, PatientSummary } from "../../lib/fhir-view.ts";
+import { NotFhirRecordError, buildRecordView, formatByteSize, formatFhirDate, formatNumber } from "@meridian/sdk/fhir/browser";
+import type { FhirRecordView, MeasuredValue, ObservationView, PatientSummary } from "@meridian/sdk/fhir/browser";
 import { DocumentDownload } from "./document-download.tsx";
 import styles from "./fhir.module.css";
 

@@ -3,7 +3,7 @@
 import { useState } from "react";
 import type { Address } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
-import { LAB_TREND_CATEGORIES, labTrends } from "@/lib/fhir-view.ts";
+import { LAB_TREND_CATEGORIES, labTrends } from "@meridian/sdk/fhir/browser";
 import { describeError } from "@/lib/meridian.tsx";
 import { LabTrendsChart } from "../fhir/index.ts";
 import { ErrorText } from "../error-text.tsx";
