@@ -71,7 +71,7 @@ describe("SNOMED CT semantic tags", () => {
     const snomed = (display: string) => ({ system: "http://snomed.info/sct", code: "1", display });
     assert.equal(
       conceptText({ coding: [{ code: "x" }, snomed("Amoxicillin 250 MG Oral Capsule (clinical drug)")] }),
-      "Amoxicillin 250 MG Oral Capsule"
+      "Amoxicillin 250 MG Oral Capsule",
     );
     assert.equal(conceptText({ text: "Hypertension (disorder)", coding: [snomed("Other")] }), "Hypertension");
     assert.equal(conceptText({ coding: [{ code: "38341003" }] }), "38341003");
@@ -134,16 +134,16 @@ describe("one medication, one condition, the same words on every screen", () => 
     assert.deepEqual(ips.problems, ["Asthma"]);
     assert.deepEqual(
       view.medications.map((m) => m.medication),
-      ips.medications
+      ips.medications,
     );
     assert.deepEqual(
       view.conditions.map((c) => c.display),
-      ips.problems
+      ips.problems,
     );
     const titles = (bundle.entry ?? []).slice(1).flatMap((e) => (e.resource ? splitResource(e.resource) : []));
     assert.deepEqual(
       titles.map((d) => d.title),
-      ["MedicationRequest 2024-01-10: Amoxicillin 250 MG Oral Capsule", "Condition 2019-05-01: Asthma"]
+      ["MedicationRequest 2024-01-10: Amoxicillin 250 MG Oral Capsule", "Condition 2019-05-01: Asthma"],
     );
   });
 });

@@ -117,7 +117,7 @@ export const SNOMED_SEMANTIC_TAGS: readonly string[] = [
 ];
 
 const SEMANTIC_TAG = new RegExp(
-  String.raw`\s+\((?:${SNOMED_SEMANTIC_TAGS.map((t) => t.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})\)$`
+  String.raw`\s+\((?:${SNOMED_SEMANTIC_TAGS.map((t) => t.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})\)$`,
 );
 
 /**

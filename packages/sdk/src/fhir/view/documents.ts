@@ -40,7 +40,7 @@ export function documentView(
   date: string | undefined,
   index: ReferenceIndex,
   owner: Resource,
-  usedBinaries: Set<Resource>
+  usedBinaries: Set<Resource>,
 ): DocumentView {
   const inline = str(attachment.data);
   const url = str(attachment.url);
@@ -66,7 +66,7 @@ export function docRefDocuments(d: DocumentReference, index: ReferenceIndex, use
   return list(d.content)
     .filter((c) => isObject(c) && isObject(c.attachment))
     .map((c) =>
-      documentView(c.attachment, "DocumentReference", title ?? str(c.attachment.title), date, index, d, used)
+      documentView(c.attachment, "DocumentReference", title ?? str(c.attachment.title), date, index, d, used),
     );
 }
 

@@ -51,7 +51,7 @@ export interface LabTrend {
 }
 
 const ANALYTE_BY_LOINC: ReadonlyMap<string, (typeof LAB_TREND_ANALYTES)[number]> = new Map(
-  LAB_TREND_ANALYTES.flatMap((a) => a.loinc.map((code) => [code, a] as const))
+  LAB_TREND_ANALYTES.flatMap((a) => a.loinc.map((code) => [code, a] as const)),
 );
 
 /** The record categories whose records can hold the analytes {@link labTrends} charts: lab, general and vital signs. */

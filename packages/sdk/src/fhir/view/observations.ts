@@ -56,7 +56,7 @@ function interpretationText(concepts: CodeableConcept[] | undefined): string | u
           coding.map((k) => str(k.display)).find((d) => d !== undefined) ??
           coding.map((k) => INTERPRETATION[str(k.code) ?? ""] ?? str(k.code)).find((d) => d !== undefined)
         );
-      })
+      }),
   );
   return texts.length === 0 ? undefined : texts.join(", ");
 }
@@ -98,7 +98,7 @@ export function unitKey(q: Quantity | undefined): string | undefined {
 function rangeCheck(
   q: Quantity | undefined,
   value: number | undefined,
-  range: ObservationReferenceRange | undefined
+  range: ObservationReferenceRange | undefined,
 ): "low" | "high" | "within" | undefined {
   if (value === undefined || !isObject(q) || str(q.comparator) !== undefined || !isObject(range)) return undefined;
   const sameUnit = (limit: Quantity | undefined): boolean => {
@@ -180,8 +180,8 @@ export function observationView(o: Observation): ObservationView {
           ? list(c.coding)
               .filter(isObject)
               .map((k) => str(k.code))
-          : []
-      )
+          : [],
+      ),
     ),
     components,
   };

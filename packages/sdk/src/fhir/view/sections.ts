@@ -83,7 +83,7 @@ function reasons(
   codes: CodeableConcept[] | undefined,
   refs: Reference[] | undefined,
   index: ReferenceIndex,
-  owner: Resource
+  owner: Resource,
 ): string[] {
   return unique([...list(codes).map(conceptText), ...list(refs).map((r) => index.label(r, owner))]);
 }
@@ -105,7 +105,7 @@ export function encounterView(e: Encounter, index: ReferenceIndex): EncounterVie
     practitioners: unique(
       list(e.participant)
         .filter(isObject)
-        .map((p) => index.label(p.individual, e))
+        .map((p) => index.label(p.individual, e)),
     ),
     location: list(e.location)
       .filter(isObject)

@@ -41,7 +41,7 @@ const trendCodes = new Set(LAB_TREND_ANALYTES.flatMap((a) => a.loinc));
 function shownQuantities(views: ObservationView[]): string[] {
   return views
     .flatMap((o) =>
-      [o, ...o.components].filter((v) => v.value !== undefined).map((v) => `${v.loinc}|${o.date}|${v.value}|${v.unit}`)
+      [o, ...o.components].filter((v) => v.value !== undefined).map((v) => `${v.loinc}|${o.date}|${v.value}|${v.unit}`),
     )
     .sort();
 }
@@ -62,8 +62,8 @@ describe("Synthea bundles (shared data)", () => {
               (v) =>
                 `${v.code.coding?.find((c) => c.system === "http://loinc.org")?.code}|${o.effectiveDateTime}|${
                   v.valueQuantity?.value
-                }|${v.valueQuantity?.unit}`
-            )
+                }|${v.valueQuantity?.unit}`,
+            ),
         )
         .sort();
       const shown = shownQuantities([...view.labs, ...view.vitals, ...view.otherObservations]);
@@ -80,7 +80,7 @@ describe("Synthea bundles (shared data)", () => {
     const source = load(file);
     const view = buildRecordView(source, { now: NOW });
     const glucose = resourcesOf(source).find(
-      (r): r is Observation => r.resourceType === "Observation" && r.code.coding?.[0]?.code === "2339-0"
+      (r): r is Observation => r.resourceType === "Observation" && r.code.coding?.[0]?.code === "2339-0",
     );
     assert.ok(glucose?.valueQuantity);
     const shown = view.labs.find((o) => o.loinc === "2339-0" && o.date === glucose.effectiveDateTime);
@@ -91,13 +91,13 @@ describe("Synthea bundles (shared data)", () => {
     assert.equal(shown.display, glucose.code.text);
 
     const bp = resourcesOf(source).find(
-      (r): r is Observation => r.resourceType === "Observation" && r.code.coding?.[0]?.code === "55284-4"
+      (r): r is Observation => r.resourceType === "Observation" && r.code.coding?.[0]?.code === "55284-4",
     );
     assert.ok(bp?.component);
     const shownBp = view.vitals.find((o) => o.loinc === "55284-4" && o.date === bp.effectiveDateTime);
     assert.deepEqual(
       shownBp?.components.map((c) => [c.loinc, c.value, c.unit]),
-      bp.component.map((c) => [c.code.coding?.[0]?.code, c.valueQuantity?.value, c.valueQuantity?.unit])
+      bp.component.map((c) => [c.code.coding?.[0]?.code, c.valueQuantity?.value, c.valueQuantity?.unit]),
     );
     assert.equal(view.patient?.name, "Fletcher Hyatt");
     assert.equal(view.patient?.age, 80, "born 1915-07-03, died 1996-01-21");
@@ -127,7 +127,7 @@ describe("Synthea bundles (shared data)", () => {
       assert.deepEqual(
         trends.map((s) => s.code),
         LAB_TREND_ANALYTES.map((a) => a.code).filter((c) => expected.has(c)),
-        path.basename(file)
+        path.basename(file),
       );
       for (const series of trends) {
         const want = [...(expected.get(series.code) ?? [])].sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
@@ -153,7 +153,7 @@ describe("Synthea bundles (shared data)", () => {
     assert.equal(
       view.documents.length,
       docRefs.length,
-      "DiagnosticReport copies of the same note are not listed twice"
+      "DiagnosticReport copies of the same note are not listed twice",
     );
     const first = docRefs[0];
     assert.ok(first?.resourceType === "DocumentReference");
