@@ -1,6 +1,6 @@
 /**
  * View model of a decrypted FHIR R4 record, for showing it to a person (the web app's record
- * page; moved here from `web/src/lib/fhir-view.ts` so every client reads records the same way).
+ * page, and any other client, so every screen reads a record the same way).
  *
  * {@link buildRecordView} turns one record (parsed JSON: a `Bundle`, possibly holding a nested
  * `document` Bundle, or a single resource) into plain-text sections: patient summary,
