@@ -179,7 +179,7 @@ export function windowDigest(domain: MonitoringDomain, w: EcgWindow): Hex {
 }
 /** EIP-712 digest of edge findings. */
 export function findingsDigest(domain: MonitoringDomain, f: EdgeFindings): Hex {
-  return hashTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: f as never });
+  return hashTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: f });
 }
 /** EIP-712 digest of a fog forward. */
 export function forwardDigest(domain: MonitoringDomain, f: FogForward): Hex {
@@ -235,7 +235,7 @@ export async function signFindings(domain: MonitoringDomain, edge: LocalAccount,
     probabilitiesHash: jsonHash(probabilities),
     abnormal: signedWindow.window.abnormal || p.beatClasses.some((c) => c !== "N"),
   };
-  const signature = await edge.signTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: findings as never });
+  const signature = await edge.signTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: findings });
   return { signedWindow, findings, probabilities, signature };
 }
 

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Hex, LocalAccount } from "viem";
+import { bytesToHex, type Hex, type LocalAccount } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { canWrite } from "@meridian/sdk/chain";
 import { DeviceRole, deviceBindingTypedData, getMonitoringProvider, isActiveDevice, registerDevice, setMonitoringProvider } from "@meridian/sdk/chain";
@@ -69,7 +69,7 @@ export async function cnnClassifier(): Promise<BeatClassifierPort> {
   const classifier = await loadBeatClassifier();
   const hash = createHash("sha256");
   hash.update(await readFile(path.join(MODEL_DIR, "model.json")));
-  const modelId = `0x${hash.digest("hex")}` as Hex;
+  const modelId = bytesToHex(hash.digest());
   return {
     modelId,
     classify: (input) => classifier.classify(input).map((b) => ({ aamiClass: b.aamiClass, probabilities: AAMI_CLASSES.map((c) => b.probabilities[c]) })),

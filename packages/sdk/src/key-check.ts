@@ -84,7 +84,7 @@ export async function deriveCheckedKeys(ctx: MeridianContext, version: number): 
     });
   }
   const typedData = keyDerivationTypedData({ chainId: ctx.deployment.chainId, verifyingContract: ctx.deployment.recordRegistry, account, version });
-  const derive = async () => deriveUserKeys(await wallet.signTypedData({ ...typedData, account: wallet.account } as never));
+  const derive = async () => deriveUserKeys(await wallet.signTypedData({ ...typedData, account: wallet.account }));
   const keys = await derive();
   for (const r of registered) {
     if (r.encryptionKey.toLowerCase() !== keys.publicKey.toLowerCase()) {

@@ -77,7 +77,7 @@ export function buildBeatCnn(seed = 2004, learningRate = 1e-3): tf.LayersModel {
   const init = () => tf.initializers.glorotUniform({ seed: s++ });
   const beat = tf.input({ shape: [BEAT_LENGTH, 1], name: "beat" });
   const rr = tf.input({ shape: [RR_FEATURES], name: "rr" });
-  let x = beat as tf.SymbolicTensor;
+  let x = beat;
   for (const [filters, kernelSize] of [[16, 7], [32, 5], [32, 5]] as const) {
     x = tf.layers.conv1d({ filters, kernelSize, padding: "same", activation: "relu", kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
@@ -103,7 +103,7 @@ export function predictProbabilities(model: tf.LayersModel, d: { count: number; 
     const end = Math.min(d.count, start + 1024);
     const part = { count: end - start, windows: d.windows.subarray(start * BEAT_LENGTH, end * BEAT_LENGTH), rr: d.rr.subarray(start * RR_FEATURES, end * RR_FEATURES) };
     const probs = tf.tidy(() => model.predict(inputTensors(part)) as tf.Tensor);
-    out.set(probs.dataSync() as Float32Array, start * AAMI_CLASSES.length);
+    out.set(probs.dataSync(), start * AAMI_CLASSES.length);
     probs.dispose();
   }
   return out;
@@ -302,7 +302,7 @@ export async function loadBeatModel(directory = MODEL_DIR): Promise<{ model: tf.
     json = JSON.parse(await readFile(path.join(directory, "model.json"), "utf8"));
     const manifest = json.weightsManifest[0];
     if (!manifest) throw new Error("model.json has an empty weightsManifest");
-    weightData = concatBuffers(await Promise.all(manifest.paths.map(async (p) => { const b = await readFile(path.join(directory, p)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer; })));
+    weightData = concatBuffers(await Promise.all(manifest.paths.map(async (p) => { const b = await readFile(path.join(directory, p)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); })));
   } catch (cause) {
     throw new BeatModelError(`The beat model in ${directory} could not be read.`, { cause, hint: "Run `npm run ecg:train` to (re)create packages/ecg/model/, or restore it from git." });
   }

@@ -100,7 +100,7 @@ export async function createConsentCode(
     nonce: BigInt(bytesToHex(nonceBytes)),
     wrappedKeyHash: keccak256(wrappedKey),
   };
-  const signature = await wallet.signTypedData({ ...consentCodeTypedData(code), account: wallet.account } as never);
+  const signature = await wallet.signTypedData({ ...consentCodeTypedData(code), account: wallet.account });
   if (code.scope.kind !== "record") {
     const { chainId, registry, patient, grantee, nonce, scope, deadline } = code;
     await client.consentCodes.add({ chainId, registry, patient, grantee, nonce, scope, keyEpoch, deadline });

@@ -226,13 +226,13 @@ export class AnchorMismatchError extends MeridianError {
 export async function getRecordAnchor(ctx: MeridianContext, recordId: Hex): Promise<RecordAnchor> {
   let logs: AnchoredLog[];
   try {
-    logs = (await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "RecordAnchored", args: { recordId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true })) as unknown as AnchoredLog[];
+    logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "RecordAnchored", args: { recordId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
   } catch (error) {
     throw toMeridianError(error);
   }
   const log = logs[0];
   if (!log) throw new RecordNotFoundError(recordId);
-  const anchor = toAnchor(log as never);
+  const anchor = toAnchor(log);
   if (computeRecordId(ctx.deployment.chainId, ctx.deployment.recordRegistry, anchor) !== recordId) {
     throw new AnchorMismatchError("A RecordAnchored event does not hash to its record id.", { details: `recordId ${recordId}`, hint: "Use another RPC endpoint; this one returns altered logs." });
   }

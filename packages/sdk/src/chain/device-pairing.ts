@@ -74,7 +74,7 @@ export async function parseDevicePairingOffer(text: string, expect: { deployment
   }
   if (!isAddressEqual(patient, expect.patient)) throw new DevicePairingError("This pairing offer is for another patient account.", { hint: "Pair the device with the account you are connected as." });
   if (deadline * 1000 < (expect.now ?? Date.now())) throw new DevicePairingError("This pairing offer has expired.", { details: `deadline ${new Date(deadline * 1000).toISOString()}`, hint: "Ask the device for a new one." });
-  const ok = await verifyTypedData({ address: device as Address, ...deviceBindingTypedData(expect.deployment, { patient: patient as Address, device: device as Address, role: role as DeviceRoleCode, deadline }), signature: signature as Hex }).catch(() => false);
+  const ok = await verifyTypedData({ address: device, ...deviceBindingTypedData(expect.deployment, { patient: patient, device: device, role: role as DeviceRoleCode, deadline }), signature: signature }).catch(() => false);
   if (!ok) throw new DevicePairingError("The pairing offer is not signed by the device it names.", { hint: "It was altered or made by another device: ask the device for a new one." });
-  return { type: DEVICE_PAIRING_TYPE, chainId, monitoringRegistry: monitoringRegistry as Address, patient: patient as Address, device: device as Address, role: role as DeviceRoleCode, deadline, signature: signature as Hex };
+  return { type: DEVICE_PAIRING_TYPE, chainId, monitoringRegistry: monitoringRegistry, patient: patient, device: device, role: role as DeviceRoleCode, deadline, signature: signature };
 }

@@ -215,7 +215,7 @@ export async function signValidationConsent(ctx: MeridianContext, p: { recordId:
   }
   const now = await withMeridianErrors(async () => Number((await ctx.publicClient.getBlock()).timestamp));
   const consent: ValidationConsent = { recordId: p.recordId, author: p.author, deadline: now + (p.validForSeconds ?? DEFAULT_VALIDATION_CONSENT_SECONDS) };
-  const signature = await withMeridianErrors(() => wallet.signTypedData({ ...validationConsentTypedData(ctx.deployment, consent), account: wallet.account } as never));
+  const signature = await withMeridianErrors(() => wallet.signTypedData({ ...validationConsentTypedData(ctx.deployment, consent), account: wallet.account }));
   return { ...consent, signature };
 }
 

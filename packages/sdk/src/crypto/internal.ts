@@ -71,7 +71,7 @@ export function bytes32(field: string, value: unknown): Uint8Array {
   if (typeof value !== "string" || !isHex(value, { strict: true }) || value.length !== 66) {
     throw new InvalidContextError(`${field} must be 32 bytes of 0x-prefixed hex.`, { details: `${field}: ${String(value)}` });
   }
-  return hexToBytes(value as Hex);
+  return hexToBytes(value);
 }
 
 /**

@@ -103,7 +103,7 @@ describe("deriveUserKeys", () => {
 
   it("rejects signatures that are not 65 bytes with a valid v", async () => {
     await assert.rejects(deriveUserKeys("0x1234"), (e: unknown) => e instanceof InvalidSignatureError && /2 bytes; expected 65/.test(e.shortMessage));
-    await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}` as Hex), InvalidSignatureError); // EIP-2098 compact form
+    await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}`), InvalidSignatureError); // EIP-2098 compact form
     await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}05` as Hex), /recovery byte v = 5/);
     await assert.rejects(deriveUserKeys("hello" as Hex), InvalidSignatureError);
   });

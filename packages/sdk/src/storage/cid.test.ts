@@ -40,7 +40,7 @@ function pseudoRandom(size: number, seed: number): Uint8Array {
 /** Cuts `bytes` into parts at the given offsets (to test blobs given in parts). */
 function cut(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
   const points = [0, ...offsets.filter((o) => o > 0 && o < bytes.length), bytes.length];
-  return points.slice(1).map((end, i) => bytes.subarray(points[i]!, end));
+  return points.slice(1).map((end, i) => bytes.subarray(points[i], end));
 }
 
 describe("UnixFS DAG of cid.ts (checked against ipfs-unixfs-importer)", () => {

@@ -268,7 +268,7 @@ export async function readBlob(root: CID, read: BlockReader, options: { signal?:
       const node = decodeDagPb(block);
       const unixfs = UnixFS.unmarshal(node.Data ?? new Uint8Array());
       if (unixfs.type !== "file" || unixfs.blockSizes.length !== node.Links.length) throw new Error(`a UnixFS ${unixfs.type} with ${unixfs.blockSizes.length} block sizes and ${node.Links.length} links`);
-      links = node.Links.map((link, i) => ({ Hash: link.Hash as CID, size: Number(unixfs.blockSizes[i]) }));
+      links = node.Links.map((link, i) => ({ Hash: link.Hash, size: Number(unixfs.blockSizes[i]) }));
     } catch (cause) {
       throw corrupt(cid, "not a UnixFS file node", cause);
     }
@@ -290,7 +290,7 @@ export async function readBlob(root: CID, read: BlockReader, options: { signal?:
     const { cid, size } = leaves[index]!;
     const bytes = await checkedBlock(cid, read, root);
     if (bytes.length !== size) throw corrupt(root, `leaf ${cid.toString()} has ${bytes.length} bytes, its parent says ${size}`);
-    out.set(bytes, offsets[index]!);
+    out.set(bytes, offsets[index]);
   }, options.signal);
   return out;
 }

@@ -78,7 +78,7 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
   const refusal = async (response: Response): Promise<Refusal> => {
     try {
       const body = (await response.json()) as Record<string, unknown>;
-      const text = (k: string) => (typeof body[k] === "string" ? { [k]: body[k] as string } : {});
+      const text = (k: string) => (typeof body[k] === "string" ? { [k]: body[k] } : {});
       const code = typeof body.code === "string" ? body.code : "unknown";
       return { code, ...text("error"), ...text("hint"), ...text("details") };
     } catch {
