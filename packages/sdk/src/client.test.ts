@@ -5,63 +5,34 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, keccak256, toHex, type Account, type EIP1193Provider } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { bytesToHex, keccak256, toHex } from "viem";
 import { CID } from "multiformats/cid";
-import { network } from "hardhat";
-import { createMeridianClient, AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient } from "./client.ts";
+import { AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient } from "./client.ts";
 import { publicKeyToBytes32 } from "./crypto/keys.ts";
-import {
-  admitProvider, anchorRecord, deployMeridian, encodeScope, getPatient, getProvider, issueGrant, RecordNotFoundError,
-  setProviderStatus,
-} from "./chain/actions.ts";
+import { anchorRecord, encodeScope, getPatient, getProvider, issueGrant, RecordNotFoundError } from "./chain/actions.ts";
 import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { KeyCommitmentError } from "./crypto/errors.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment, type TransactionEvent } from "./chain/types.ts";
+import { ProviderKind, type TransactionEvent } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
-import { createHeliaStore } from "./storage/helia.ts";
 import { BlockNotFoundError } from "./storage/errors.ts";
-import type { BlobStore } from "./storage/types.ts";
+import { startTestNetwork, type TestNetwork } from "./testing/index.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let deployment: MeridianDeployment;
-let ctx: (a: Account) => MeridianContext;
+let net: TestNetwork;
 let patient: MeridianClient, hospital: MeridianClient, lab: MeridianClient, stranger: MeridianClient;
-const regulator = account(1);
 
 before(async () => {
-  connection = await network.create();
-  const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-client-"));
-  store = await createHeliaStore({ directory: dir });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
-  [patient, hospital, lab, stranger] = [client(5), client(2), client(3), client(6)];
-  await admitProvider(ctx(regulator), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
-  await admitProvider(ctx(regulator), { provider: lab.address, kind: ProviderKind.Lab, name: "North Lab", department: "" });
-  await hospital.publishProviderKey();
-  await lab.publishProviderKey();
-  await patient.registerAsPatient();
+  net = await startTestNetwork({ label: "client" });
+  hospital = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
+  lab = await net.admitProvider(3, { kind: ProviderKind.Lab, name: "North Lab" });
+  patient = await net.registerPatient(5);
+  stranger = net.client(6);
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 test("the patient adds and reads back records; anyone else is refused until granted", async () => {
@@ -93,7 +64,7 @@ test("a one-record grant carrying a DEK other than the record's committed key is
   const scope = { kind: "record", recordId: record.recordId } as const;
   const { keyEpoch } = await getPatient(patient.ctx, patient.address);
   const info = wrapInfo({
-    chainId: deployment.chainId, contract: deployment.recordRegistry, patient: patient.address, grantee: lab.address,
+    chainId: net.deployment.chainId, contract: net.deployment.recordRegistry, patient: patient.address, grantee: lab.address,
     scope: "record", target: encodeScope(scope).target, keyEpoch,
   });
   const { encryptionKey } = await getProvider(lab.ctx, lab.address);
@@ -131,18 +102,17 @@ test("a provider with write consent adds a record the patient and other grantees
 
 test("expiry, suspension and requests are enforced", async () => {
   const r = await patient.addRecord({ plaintext: bytes("timed"), category: RecordCategory.Imaging });
-  const now = Number((await ctx(account(0)).publicClient.getBlock()).timestamp);
+  const now = await net.now();
   await assert.rejects(patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now - 1 }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryInvalidExpiry");
   await patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now + 600 });
   await lab.readRecord(r.recordId);
-  await connection.provider.request({ method: "evm_increaseTime", params: [601] });
-  await connection.provider.request({ method: "evm_mine", params: [] });
+  await net.increaseTime(601);
   await assert.rejects(lab.readRecord(r.recordId), AccessDeniedError);
 
-  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "suspend" });
+  await net.setProviderStatus(hospital.address, "suspend");
   await assert.rejects(hospital.readRecord(r.recordId), (e: unknown) => e instanceof AccessDeniedError && /suspended/.test(e.shortMessage));
   await assert.rejects(patient.grant({ grantee: hospital.address, scope: { kind: "all" } }), AccessDeniedError);
-  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "reinstate" });
+  await net.setProviderStatus(hospital.address, "reinstate");
   await hospital.readRecord(r.recordId);
 
   await lab.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Imaging }, durationSeconds: 86400 });
@@ -158,13 +128,13 @@ test("expiry, suspension and requests are enforced", async () => {
 
 test("integrity: a wrong hash, a missing CID, an unknown record or patient are clear errors", async () => {
   const good = await patient.addRecord({ plaintext: bytes("genuine"), category: RecordCategory.General });
-  const { keyEpoch } = await (await import("./chain/actions.ts")).getPatient(ctx(account(5)), patient.address);
+  const { keyEpoch } = await getPatient(net.as(5), patient.address);
   // anchor the same CID with a wrong ciphertext hash: reading it must fail, not return bytes
-  const wrong = await anchorRecord(ctx(account(5)), { patient: patient.address, cid: bytesToHex(CID.parse(good.cid).bytes), ciphertextHash: keccak256(toHex("not the hash")), category: RecordCategory.General, keyEpoch });
+  const wrong = await anchorRecord(net.as(5), { patient: patient.address, cid: bytesToHex(CID.parse(good.cid).bytes), ciphertextHash: keccak256(toHex("not the hash")), category: RecordCategory.General, keyEpoch });
   await assert.rejects(patient.readRecord(wrong.recordId), IntegrityError);
   // anchor a CID that no store has
   const missing = CID.parse("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy");
-  const orphan = await anchorRecord(ctx(account(5)), { patient: patient.address, cid: bytesToHex(missing.bytes), ciphertextHash: keccak256(toHex("x")), category: RecordCategory.General, keyEpoch });
+  const orphan = await anchorRecord(net.as(5), { patient: patient.address, cid: bytesToHex(missing.bytes), ciphertextHash: keccak256(toHex("x")), category: RecordCategory.General, keyEpoch });
   await assert.rejects(patient.readRecord(orphan.recordId), BlockNotFoundError);
   await assert.rejects(patient.readRecord(keccak256(toHex("no such record"))), RecordNotFoundError);
   await assert.rejects(stranger.addRecord({ plaintext: bytes("x"), category: RecordCategory.General }), NotRegisteredError);
@@ -173,7 +143,7 @@ test("integrity: a wrong hash, a missing CID, an unknown record or patient are c
 
 test("every contract write reports its steps to onTransaction, failures in plain words", async () => {
   const events: TransactionEvent[] = [];
-  const observed = createMeridianClient({ ...ctx(account(5)), store, onTransaction: (e) => events.push(e) });
+  const observed = net.client(5, { onTransaction: (e) => events.push(e) });
   await observed.grant({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Imaging } });
   assert.deepEqual(events.map((e) => e.status), ["simulating", "signing", "pending", "confirmed"]);
   assert.equal(new Set(events.map((e) => e.id)).size, 1);
@@ -185,20 +155,19 @@ test("every contract write reports its steps to onTransaction, failures in plain
 });
 
 test("a provider rotates its key: grants issued before and after both open; publishing twice or rotating first is refused", async () => {
-  const clinic = createMeridianClient({ ...ctx(account(7)), store });
-  await admitProvider(ctx(regulator), { provider: clinic.address, kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "General practice" });
+  const clinic = await net.admitProvider(7, { kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "General practice", publishKey: false });
   await assert.rejects(clinic.rotateProviderKey(), NotRegisteredError);
   await clinic.publishProviderKey();
   await assert.rejects(clinic.publishProviderKey(), (e: unknown) => e instanceof KeyAlreadyPublishedError && /version 1/.test(e.shortMessage));
   const before = await patient.addRecord({ plaintext: bytes("before rotation"), category: RecordCategory.Imaging });
   await patient.grant({ grantee: clinic.address, scope: { kind: "record", recordId: before.recordId } }); // wrapped to key 1
-  const v1 = (await getProvider(ctx(account(7)), clinic.address)).encryptionKey;
-  const reader = createMeridianClient({ ...ctx(account(7)), store }); // a session open across the rotation
+  const v1 = (await getProvider(net.as(7), clinic.address)).encryptionKey;
+  const reader = net.client(7); // a session open across the rotation
   assert.equal(new TextDecoder().decode((await reader.readRecord(before.recordId)).plaintext), "before rotation");
 
   const rotated = await clinic.rotateProviderKey();
   assert.equal(rotated.keyVersion, 2);
-  const entry = await getProvider(ctx(account(7)), clinic.address);
+  const entry = await getProvider(net.as(7), clinic.address);
   assert.equal(entry.keyVersion, 2);
   assert.notEqual(entry.encryptionKey, v1);
   assert.equal(entry.encryptionKey, publicKeyToBytes32((await clinic.keys(2)).publicKey));
@@ -206,7 +175,7 @@ test("a provider rotates its key: grants issued before and after both open; publ
   const after = await patient.addRecord({ plaintext: bytes("after rotation"), category: RecordCategory.Imaging });
   await patient.grant({ grantee: clinic.address, scope: { kind: "record", recordId: after.recordId } }); // wrapped to key 2
   // a fresh session of the same wallet (nothing cached) derives whichever version each grant needs
-  const fresh = createMeridianClient({ ...ctx(account(7)), store });
+  const fresh = net.client(7);
   assert.equal(new TextDecoder().decode((await fresh.readRecord(before.recordId)).plaintext), "before rotation");
   assert.equal(new TextDecoder().decode((await fresh.readRecord(after.recordId)).plaintext), "after rotation");
   // the session that read before the rotation (made by another client) sees the new key version
