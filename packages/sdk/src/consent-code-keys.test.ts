@@ -5,93 +5,45 @@
  * client records each code in its consent-code ledger and rotates before sealing
  * (`consent-code-ledger.ts`, `chain/key-epoch.ts`). The attacker unwraps the key from the code
  * text it was handed, with its own wallet-derived keys, and tries it (regressed to every older
- * epoch) on the envelope fetched from Helia by CID, never through `readRecord`.
+ * epoch) on the envelope fetched from Helia by CID, never through `readRecord` (the test kit's
+ * `stolen-keys.ts`).
  * Real Hardhat/EDR chain in process, real Helia on disk, real crypto.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import {
-  createPublicClient,
-  createWalletClient,
-  custom,
-  defineChain,
-  hexToBytes,
-  type Account,
-  type EIP1193Provider,
-  type Hex,
-} from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { CID } from "multiformats/cid";
-import { network } from "hardhat";
-import { createMeridianClient, type MeridianClient } from "./client.ts";
-import { admitProvider, deployMeridian, encodeScope, getPatient, getRecordAnchor } from "./chain/actions.ts";
-import { cancelConsentCode, decodeConsentCode } from "./chain/consent.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import type { Hex } from "viem";
+import type { MeridianClient } from "./client.ts";
+import { getPatient, getRecordAnchor } from "./chain/actions.ts";
+import { cancelConsentCode } from "./chain/consent.ts";
+import { ProviderKind } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
-import { unwrapKey, wrapInfo } from "./crypto/hpke.ts";
-import { openRecord } from "./crypto/envelope.ts";
-import { grantKek } from "./keyring.ts";
 import { createTextConsentCodeLedger, type ConsentCodeLedger } from "./consent-code-ledger.ts";
-import { createHeliaStore } from "./storage/helia.ts";
-import type { BlobStore } from "./storage/types.ts";
+import {
+  openWithStolenKeys,
+  stealConsentCodeKey,
+  startTestNetwork,
+  type StolenKey,
+  type TestNetwork,
+} from "./testing/index.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let deployment: MeridianDeployment;
-let ctx: (a: Account) => MeridianContext;
-let client: (i: number, consentCodes?: ConsentCodeLedger) => MeridianClient;
-let increaseTime: (seconds: number) => Promise<void>;
-let now: () => Promise<number>;
-const regulator = account(1);
+let net: TestNetwork;
+const client = (i: number, consentCodes?: ConsentCodeLedger): MeridianClient =>
+  net.client(i, consentCodes ? { consentCodes } : {});
 const HOLDER = 2; // the provider a code is made for
 const COLLEAGUE = 3; // a provider with a live grant
 
 before(async () => {
-  connection = await network.create();
-  const provider = connection.provider as unknown as EIP1193Provider;
-  increaseTime = async (seconds) => {
-    await provider.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
-    await provider.request({ method: "evm_mine" as never });
-  };
-  const transport = custom(provider);
-  const chain = defineChain({
-    id: 31337,
-    name: "Hardhat",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://embedded"] } },
-  });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  now = async () => Number((await publicClient.getBlock({ blockTag: "latest" })).timestamp);
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-consent-code-keys-"));
-  store = await createHeliaStore({ directory: dir });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian(
-    { publicClient, walletClient: wallet(account(0)) },
-    { admin: account(0).address, regulator: regulator.address }
-  );
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  client = (i, consentCodes) =>
-    createMeridianClient({ ...ctx(account(i)), store, ...(consentCodes ? { consentCodes } : {}) });
+  net = await startTestNetwork({ label: "consent-code-keys" });
   for (const [i, name] of [[HOLDER, "Code Clinic"], [COLLEAGUE, "Colleague Lab"]] as const) {
-    const c = client(i);
-    await admitProvider(ctx(regulator), { provider: c.address, kind: ProviderKind.Hospital, name, department: "" });
-    await c.publishProviderKey();
+    await net.admitProvider(i, { kind: ProviderKind.Hospital, name });
   }
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 /** A registered patient (account `i`) with a live Lab grant to the colleague. */
@@ -102,56 +54,12 @@ async function patient(i: number, consentCodes?: ConsentCodeLedger): Promise<Mer
   return c;
 }
 
-/** The key material `attacker` holds from a consent code's text: unwrapped with its own wallet-derived keys. */
-async function stealFromCode(attacker: MeridianClient, codeText: string) {
-  const { code, wrappedKey } = decodeConsentCode(codeText);
-  assert.notEqual(code.scope.kind, "record");
-  const info = wrapInfo({
-    chainId: code.chainId,
-    contract: code.registry,
-    patient: code.patient,
-    grantee: code.grantee,
-    scope: code.scope.kind,
-    target: encodeScope(code.scope).target,
-    keyEpoch: code.keyEpoch,
-  });
-  const payload = await unwrapKey({ recipient: await attacker.keys(1), wrapped: hexToBytes(wrappedKey), info });
-  return { scope: code.scope as Exclude<typeof code.scope, { kind: "record" }>, keyEpoch: code.keyEpoch, payload };
-}
-
 /**
  * Tries the stolen key, regressed to every epoch it reaches, on `recordId`'s envelope fetched from
  * the Helia store by CID. Returns the plaintext if it opens.
  */
-async function attack(stolen: Awaited<ReturnType<typeof stealFromCode>>, recordId: Hex): Promise<string | undefined> {
-  const anchor = await getRecordAnchor(ctx(account(0)), recordId);
-  if (stolen.scope.kind === "category" && stolen.scope.category !== anchor.category) return undefined;
-  const envelope = await store.get(CID.decode(hexToBytes(anchor.cid)).toString());
-  for (let epoch = stolen.keyEpoch; epoch >= 0; epoch--) {
-    const kek = grantKek({
-      scope: stolen.scope.kind,
-      payload: stolen.payload.slice(),
-      grantEpoch: stolen.keyEpoch,
-      category: anchor.category,
-      epoch,
-    });
-    for (const claimed of new Set([epoch, anchor.keyEpoch])) {
-      const context = {
-        chainId: deployment.chainId,
-        contract: deployment.recordRegistry,
-        patient: anchor.patient,
-        category: anchor.category,
-        keyEpoch: claimed,
-      };
-      try {
-        return text(await openRecord({ envelope, key: { kek }, context }));
-      } catch {
-        // not this key
-      }
-    }
-  }
-  return undefined;
-}
+const attack = (stolen: StolenKey, recordId: Hex): Promise<string | undefined> =>
+  openWithStolenKeys({ chain: net.chain, store: net.store, stolen: [stolen], recordId });
 
 /** A JSON ledger in a string, standing for a file or `localStorage` that outlives one client. */
 function textLedger(): { ledger: ConsentCodeLedger; text: () => string | undefined } {
@@ -176,7 +84,7 @@ async function unredeemedScenario(alice: MeridianClient, endCode: (codes: { nonc
     validForSeconds: 300,
   });
   const all = await alice.createConsentCode({ grantee: holder.address, scope: { kind: "all" }, validForSeconds: 300 });
-  const stolen = [await stealFromCode(holder, lab.text), await stealFromCode(holder, all.text)];
+  const stolen = [await stealConsentCodeKey(holder, lab.text), await stealConsentCodeKey(holder, all.text)];
   const before = await alice.addRecord({ plaintext: bytes("lab before: TSH 2.1 mU/L"), category: RecordCategory.Lab });
   for (const s of stolen) {
     assert.equal(await attack(s, before.recordId), "lab before: TSH 2.1 mU/L", "the code's key opens what was written");
@@ -209,7 +117,7 @@ test("an expired, unredeemed consent code's grantee cannot open records written 
     assert.deepEqual(Object.keys(entry!).sort(), [
       "chainId", "deadline", "grantee", "keyEpoch", "nonce", "patient", "registry", "scope",
     ]);
-    await increaseTime(360); // past the codes' deadline, unredeemed
+    await net.increaseTime(360); // past the codes' deadline, unredeemed
     // another client of the same patient, later, with the same ledger (the CLI's file, the browser's storage)
     const ended = await client(10, ledger).retiredKeyHolders();
     assert.deepEqual(ended.retired.map((r) => r.reason), ["code-unredeemed", "code-unredeemed"]);
@@ -230,7 +138,7 @@ test("a consent code still before its deadline does not force a rotation", async
   const { keyEpoch } = await getPatient(alice.ctx, alice.address);
   const code = await alice.createConsentCode({ grantee: client(HOLDER).address, scope: { kind: "all" } });
   await alice.addRecord({ plaintext: bytes("vitals 1"), category: RecordCategory.VitalSigns });
-  await increaseTime(120);
+  await net.increaseTime(120);
   const added = await alice.addRecord({ plaintext: bytes("vitals 2"), category: RecordCategory.VitalSigns });
   assert.equal((await getRecordAnchor(alice.ctx, added.recordId)).keyEpoch, keyEpoch, "no new epoch");
   const check = await alice.retiredKeyHolders();
@@ -247,20 +155,20 @@ test("a redeemed consent code is judged as the grant it became: no rotation whil
   const code = await alice.createConsentCode({
     grantee: holder.address,
     scope: { kind: "category", category: RecordCategory.Lab },
-    expiresAt: (await now()) + 900,
+    expiresAt: (await net.now()) + 900,
     validForSeconds: 120,
   });
-  const stolen = await stealFromCode(holder, code.text);
+  const stolen = await stealConsentCodeKey(holder, code.text);
   const { keyEpoch } = await getPatient(alice.ctx, alice.address);
   await holder.redeemConsentCode(code.text);
-  await increaseTime(300); // past the code's deadline, within the grant
+  await net.increaseTime(300); // past the code's deadline, within the grant
   const during = await alice.addRecord({ plaintext: bytes("lab: glucose 5.2"), category: RecordCategory.Lab });
   const duringEpoch = (await getRecordAnchor(alice.ctx, during.recordId)).keyEpoch;
   assert.equal(duringEpoch, keyEpoch, "a redeemed code is no retired holder");
   assert.equal(text((await holder.readRecord(during.recordId)).plaintext), "lab: glucose 5.2");
   assert.deepEqual(await alice.consentCodes.list(), [], "a redeemed code leaves the ledger: its grant is on chain");
 
-  await increaseTime(700); // the grant expires: the normal grant check rotates
+  await net.increaseTime(700); // the grant expires: the normal grant check rotates
   const after = await alice.addRecord({ plaintext: bytes("lab: glucose 9.8"), category: RecordCategory.Lab });
   assert.ok((await getRecordAnchor(alice.ctx, after.recordId)).keyEpoch > keyEpoch);
   assert.equal(await attack(stolen, after.recordId), undefined, "the code's key opens nothing written after expiry");

@@ -5,16 +5,9 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import {
-  bytesToHex, createPublicClient, createWalletClient, custom, defineChain, type Account, type EIP1193Provider,
-} from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { createMeridianClient, AccessDeniedError, MissingKeyError, type MeridianClient } from "./client.ts";
-import { admitProvider, deployMeridian, getProvider, getRecordAnchor, setProviderStatus } from "./chain/actions.ts";
+import { bytesToHex } from "viem";
+import { AccessDeniedError, MissingKeyError, type MeridianClient } from "./client.ts";
+import { getProvider, getRecordAnchor } from "./chain/actions.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
 import {
   ConsentCodeFormatError, ConsentCodeRefusedError, decodeConsentCode, encodeConsentCode, GuardianLevel,
@@ -22,53 +15,26 @@ import {
 } from "./chain/consent.ts";
 import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { KeyCommitmentError } from "./crypto/errors.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import { ProviderKind } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
-import { createHeliaStore } from "./storage/helia.ts";
-import type { BlobStore } from "./storage/types.ts";
+import { patientBundle, startTestNetwork, TEST_REGULATOR, type TestNetwork } from "./testing/index.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let deployment: MeridianDeployment;
-let ctx: (a: Account) => MeridianContext;
+let net: TestNetwork;
 let patient: MeridianClient, hospital: MeridianClient, er: MeridianClient, guardian: MeridianClient, viewer: MeridianClient, stranger: MeridianClient;
-const regulator = account(1);
-let increaseTime: (seconds: number) => Promise<void>;
 
 before(async () => {
-  connection = await network.create();
-  const provider = connection.provider as unknown as EIP1193Provider;
-  increaseTime = async (seconds) => {
-    await provider.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
-    await provider.request({ method: "evm_mine" as never });
-  };
-  const transport = custom(provider);
-  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-consent-"));
-  store = await createHeliaStore({ directory: dir });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
-  [patient, hospital, er, guardian, viewer, stranger] = [client(5), client(2), client(3), client(7), client(8), client(9)];
-  await admitProvider(ctx(regulator), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
-  await admitProvider(ctx(regulator), { provider: er.address, kind: ProviderKind.Hospital, name: "City General", department: "Emergency" });
-  await hospital.publishProviderKey();
-  await er.publishProviderKey();
-  for (const c of [patient, guardian, viewer]) await c.registerAsPatient();
+  net = await startTestNetwork({ label: "consent" });
+  hospital = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
+  er = await net.admitProvider(3, { kind: ProviderKind.Hospital, name: "City General", department: "Emergency" });
+  [patient, guardian, viewer] = [await net.registerPatient(5), await net.registerPatient(7), await net.registerPatient(8)];
+  stranger = net.client(9);
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 test("consent by code: the patient signs away from the provider's screen, the provider submits once and reads", async () => {
@@ -94,11 +60,11 @@ test("expired, tampered, cross-chain, cross-contract and garbled codes are refus
   const refused = (reason: string) => (e: unknown) => e instanceof ConsentCodeRefusedError && e.reason === reason;
   await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, write: true } }), refused("bad-signature"));
   await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, chainId: 1 } }), refused("wrong-chain"));
-  await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, registry: deployment.providerRegistry } }), refused("wrong-contract"));
+  await assert.rejects(hospital.redeemConsentCode({ ...signed, code: { ...signed.code, registry: net.deployment.providerRegistry } }), refused("wrong-contract"));
   assert.throws(() => decodeConsentCode(code.text.slice(0, -20)), ConsentCodeFormatError);
   assert.throws(() => decodeConsentCode("hello"), ConsentCodeFormatError);
   assert.throws(() => decodeConsentCode(encodeConsentCode(signed) + "AAAA"), ConsentCodeFormatError);
-  await increaseTime(120);
+  await net.increaseTime(120);
   await assert.rejects(hospital.redeemConsentCode(code.text), refused("expired"));
 });
 
@@ -152,15 +118,15 @@ test("emergency access: on chain first, key released by a guardian, summary only
   const events = (await guardian.audit(patient.address)).map((e) => e.event);
   assert.ok(events.indexOf("EmergencyAccessOpened") < events.indexOf("EmergencyKeyReleased"), "opened on chain before the key was released");
 
-  await increaseTime(3601);
+  await net.increaseTime(3601);
   await assert.rejects(er.readRecord(summary.recordId), AccessDeniedError, "the time box ended");
   assert.equal((await patient.emergencyAccesses())[0]?.active, false);
 
   // the regulator is never a reader, and a suspended provider cannot open emergency access
-  await assert.rejects(createMeridianClient({ ...ctx(regulator), store }).readRecord(summary.recordId), AccessDeniedError);
-  await setProviderStatus(ctx(regulator), { provider: er.address, action: "suspend" });
+  await assert.rejects(net.client(TEST_REGULATOR).readRecord(summary.recordId), AccessDeniedError);
+  await net.setProviderStatus(er.address, "suspend");
   await assert.rejects(er.openEmergencyAccess({ patient: patient.address, reason: "ETREAT" }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryProviderNotActive");
-  await setProviderStatus(ctx(regulator), { provider: er.address, action: "reinstate" });
+  await net.setProviderStatus(er.address, "reinstate");
   assert.ok(stranger.address);
 });
 
@@ -171,7 +137,7 @@ test("emergency access refuses a released key that is not the summary's own (key
   // a guardian releases some other 32-byte key, wrapped exactly as a real release is
   const { keyEpoch } = await getRecordAnchor(er.ctx, summaryId);
   const info = wrapInfo({
-    chainId: deployment.chainId, contract: deployment.recordRegistry, patient: patient.address, grantee: er.address,
+    chainId: net.deployment.chainId, contract: net.deployment.recordRegistry, patient: patient.address, grantee: er.address,
     scope: "record", target: summaryId, keyEpoch,
   });
   const { encryptionKey } = await getProvider(er.ctx, er.address);
@@ -187,9 +153,7 @@ test("emergency access refuses a released key that is not the summary's own (key
 });
 
 test("the patient builds its emergency summary (an International Patient Summary) from its own FHIR records", async () => {
-  const { patientBundle } = await import("./testing/fhir-fixtures.ts");
-  const owner = createMeridianClient({ ...ctx(account(10)), store });
-  await owner.registerAsPatient();
+  const owner = await net.registerPatient(10);
   await owner.addRecord({ plaintext: bytes(JSON.stringify(patientBundle())), category: RecordCategory.General });
   await owner.addRecord({ plaintext: bytes("%PDF-1.4 not JSON"), category: RecordCategory.Document });
   const { recordId, summary } = await owner.createEmergencySummary();

@@ -4,63 +4,33 @@
  * seals (`MeridianClient.addRecord`, `chain/key-epoch.ts`). Each test attacks as the old grantee
  * would: it takes the wrapped keys from its own `GrantIssued` events, unwraps them with its own
  * wallet-derived keys, regresses them to every older epoch, and tries them on the envelope fetched
- * straight from the Helia store by CID, never through `readRecord` (which already refuses it).
+ * straight from the Helia store by CID, never through `readRecord` (which already refuses it):
+ * the test kit's `stolen-keys.ts`.
  * Real Hardhat/EDR chain in process, real Helia on disk, real crypto.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import {
-  createPublicClient,
-  createWalletClient,
-  custom,
-  defineChain,
-  hexToBytes,
-  type Account,
-  type EIP1193Provider,
-  type Hex,
-} from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { CID } from "multiformats/cid";
-import { network } from "hardhat";
-import { createMeridianClient, type MeridianClient } from "./client.ts";
-import {
-  admitProvider,
-  deployMeridian,
-  encodeScope,
-  getPatient,
-  getRecordAnchor,
-  listGrantEvents,
-  listRecordAnchors,
-  setProviderStatus,
-} from "./chain/actions.ts";
+import type { Hex } from "viem";
+import type { MeridianClient } from "./client.ts";
+import { getPatient, getRecordAnchor, listRecordAnchors } from "./chain/actions.ts";
 import { RetiredKeyEpochError } from "./chain/key-epoch.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import { ProviderKind } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
-import { unwrapKey, wrapInfo } from "./crypto/hpke.ts";
-import { openRecord } from "./crypto/envelope.ts";
-import { grantKek } from "./keyring.ts";
-import { createHeliaStore } from "./storage/helia.ts";
-import type { BlobStore } from "./storage/types.ts";
+import {
+  openWithStolenKeys,
+  stealGrantKeys,
+  startTestNetwork,
+  type StolenKey,
+  type TestNetwork,
+} from "./testing/index.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let deployment: MeridianDeployment;
-let ctx: (a: Account) => MeridianContext;
-let client: (i: number) => MeridianClient;
-let increaseTime: (seconds: number) => Promise<void>;
-let now: () => Promise<number>;
+let net: TestNetwork;
+const client = (i: number): MeridianClient => net.client(i);
 /** `eth_getLogs` requests sent so far (every client shares the one transport). */
 let logQueries = 0;
-const regulator = account(1);
 /** Accounts admitted as providers with a published key, by name. */
 const PROVIDERS = [
   [2, "Expired Clinic"],
@@ -72,126 +42,29 @@ const PROVIDERS = [
 ] as const;
 
 before(async () => {
-  connection = await network.create();
-  const provider = connection.provider as unknown as EIP1193Provider;
-  increaseTime = async (seconds) => {
-    await provider.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
-    await provider.request({ method: "evm_mine" as never });
-  };
-  const counting: EIP1193Provider = {
-    ...provider,
-    request: ((args: { method: string }) => {
-      if (args.method === "eth_getLogs") logQueries++;
-      return provider.request(args as never);
-    }) as EIP1193Provider["request"],
-  };
-  const transport = custom(counting);
-  const chain = defineChain({
-    id: 31337,
-    name: "Hardhat",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://embedded"] } },
+  net = await startTestNetwork({
+    label: "retired-keys",
+    onRequest: ({ method }) => {
+      if (method === "eth_getLogs") logQueries++;
+    },
   });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  now = async () => Number((await publicClient.getBlock({ blockTag: "latest" })).timestamp);
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-retired-keys-"));
-  store = await createHeliaStore({ directory: dir });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian(
-    { publicClient, walletClient: wallet(account(0)) },
-    { admin: account(0).address, regulator: regulator.address }
-  );
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  client = (i) => createMeridianClient({ ...ctx(account(i)), store });
-  for (const [i, name] of PROVIDERS) {
-    const c = client(i);
-    await admitProvider(ctx(regulator), { provider: c.address, kind: ProviderKind.Hospital, name, department: "" });
-    await c.publishProviderKey();
-  }
+  for (const [i, name] of PROVIDERS) await net.admitProvider(i, { kind: ProviderKind.Hospital, name });
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 /** A registered patient (account `i`). */
-async function patient(i: number): Promise<MeridianClient> {
-  const c = client(i);
-  await c.registerAsPatient();
-  return c;
-}
-
-/**
- * A key the attacker holds: the unwrapped payload of a category grant (a category key: KEK and,
- * after generation 0, its generation link) or of an all-records grant (the bundle of nine), at the
- * epoch it was issued.
- */
-type StolenKey =
-  | { kind: "category"; category: RecordCategory; keyEpoch: number; payload: Uint8Array }
-  | { kind: "all"; keyEpoch: number; payload: Uint8Array };
-
-/**
- * What `attacker` holds of `patientAddress`'s keys, exactly as it would take it: every wrapped key in
- * its `GrantIssued` events (public logs), unwrapped with the keys its own wallet derives.
- */
-async function stealKeys(attacker: MeridianClient, patientAddress: Hex): Promise<StolenKey[]> {
-  const keys = await attacker.keys(1);
-  const out: StolenKey[] = [];
-  for (const g of await listGrantEvents(attacker.ctx, { patient: patientAddress, grantee: attacker.address })) {
-    if (g.scope.kind === "record") continue;
-    const info = wrapInfo({
-      chainId: deployment.chainId,
-      contract: deployment.recordRegistry,
-      patient: g.patient,
-      grantee: g.grantee,
-      scope: g.scope.kind,
-      target: encodeScope(g.scope).target,
-      keyEpoch: g.keyEpoch,
-    });
-    const key = await unwrapKey({ recipient: keys, wrapped: hexToBytes(g.wrappedKey), info });
-    out.push(
-      g.scope.kind === "all"
-        ? { kind: "all", keyEpoch: g.keyEpoch, payload: key }
-        : { kind: "category", category: g.scope.category, keyEpoch: g.keyEpoch, payload: key }
-    );
-  }
-  return out;
-}
+const patient = (i: number): Promise<MeridianClient> => net.registerPatient(i);
 
 /**
  * Tries every stolen key, regressed to every epoch it reaches, on record `recordId`'s envelope
  * fetched from the Helia store by CID (the anchor is public: CID, category, epoch). Returns the
  * plaintext if any key opens it.
  */
-async function attack(stolen: StolenKey[], recordId: Hex): Promise<string | undefined> {
-  const anchor = await getRecordAnchor(ctx(account(0)), recordId);
-  const envelope = await store.get(CID.decode(hexToBytes(anchor.cid)).toString());
-  for (const s of stolen) {
-    if (s.kind === "category" && s.category !== anchor.category) continue;
-    for (let epoch = s.keyEpoch; epoch >= 0; epoch--) {
-      // regression (keyring.ts) reaches every epoch up to the grant's, never a newer one
-      const payload = s.payload.slice();
-      const regressed = grantKek({ scope: s.kind, payload, grantEpoch: s.keyEpoch, category: anchor.category, epoch });
-      for (const claimed of new Set([epoch, anchor.keyEpoch])) {
-        const context = {
-          chainId: deployment.chainId,
-          contract: deployment.recordRegistry,
-          patient: anchor.patient,
-          category: anchor.category,
-          keyEpoch: claimed,
-        };
-        try {
-          return text(await openRecord({ envelope, key: { kek: regressed }, context }));
-        } catch {
-          // this key does not open it: try the next
-        }
-      }
-    }
-  }
-  return undefined;
-}
+const attack = (stolen: StolenKey[], recordId: Hex): Promise<string | undefined> =>
+  openWithStolenKeys({ chain: net.chain, store: net.store, stolen, recordId });
 
 /**
  * The common scenario: the patient grants `attacker` its Lab category and all records (with
@@ -218,7 +91,7 @@ async function scenario(p: {
     plaintext: bytes("lab before: potassium 4.1 mmol/L"),
     category: RecordCategory.Lab,
   });
-  const stolen = await stealKeys(attacker, alice.address);
+  const stolen = await stealGrantKeys(attacker, alice.address);
   assert.equal(stolen.length, 2, "the category KEK and the all-records bundle");
   assert.equal(
     await attack(stolen, before.recordId),
@@ -248,7 +121,7 @@ async function scenario(p: {
   );
   assert.equal(await attack(stolen, general.recordId), undefined, "nor a record of another category");
   assert.equal(
-    await attack(await stealKeys(attacker, alice.address), after.recordId),
+    await attack(await stealGrantKeys(attacker, alice.address), after.recordId),
     undefined,
     "and no key was issued to it since"
   );
@@ -262,8 +135,8 @@ async function scenario(p: {
 
 test("expiry: a grantee whose grants expired cannot open records written afterwards with its old keys", async () => {
   const [attacker, colleague, alice] = [client(2), client(3), await patient(10)];
-  const expiresAt = (await now()) + 600;
-  await scenario({ patient: alice, attacker, colleague, expiresAt, endAccess: () => increaseTime(700) });
+  const expiresAt = (await net.now()) + 600;
+  await scenario({ patient: alice, attacker, colleague, expiresAt, endAccess: () => net.increaseTime(700) });
 });
 
 test("suspension: a suspended provider cannot open records written afterwards with its old keys", async () => {
@@ -274,7 +147,7 @@ test("suspension: a suspended provider cannot open records written afterwards wi
     colleague,
     expiresAt: 0,
     endAccess: async () =>
-      void (await setProviderStatus(ctx(regulator), { provider: attacker.address, action: "suspend" })),
+      void (await net.setProviderStatus(attacker.address, "suspend")),
   });
 });
 
@@ -286,7 +159,7 @@ test("removal: a removed provider cannot open records written afterwards with it
     colleague,
     expiresAt: 0,
     endAccess: async () =>
-      void (await setProviderStatus(ctx(regulator), { provider: attacker.address, action: "remove" })),
+      void (await net.setProviderStatus(attacker.address, "remove")),
   });
 });
 
@@ -297,13 +170,13 @@ test("a provider writer gets RetiredKeyEpochError while a keyholder is retired, 
     scope: { kind: "category", category: RecordCategory.Lab },
     write: true,
   });
-  await alice.grant({ grantee: expiring.address, scope: { kind: "all" }, expiresAt: (await now()) + 600 });
+  await alice.grant({ grantee: expiring.address, scope: { kind: "all" }, expiresAt: (await net.now()) + 600 });
   const ok = await writer.addRecord({
     plaintext: bytes("lab: ferritin 30 ug/L"),
     category: RecordCategory.Lab,
     patient: alice.address,
   });
-  await increaseTime(700);
+  await net.increaseTime(700);
 
   const records = (await listRecordAnchors(alice.ctx, alice.address)).length;
   let stored = false;
@@ -336,12 +209,12 @@ test("a provider writer gets RetiredKeyEpochError while a keyholder is retired, 
   assert.equal((await getRecordAnchor(alice.ctx, added.recordId)).keyEpoch, advance.keyEpoch);
   assert.equal(text((await alice.readRecord(added.recordId)).plaintext), "lab: ferritin 12 ug/L");
   assert.equal(
-    await attack(await stealKeys(expiring, alice.address), added.recordId),
+    await attack(await stealGrantKeys(expiring, alice.address), added.recordId),
     undefined,
     "the expired grantee cannot open it"
   );
   assert.equal(
-    await attack(await stealKeys(expiring, alice.address), ok.recordId),
+    await attack(await stealGrantKeys(expiring, alice.address), ok.recordId),
     "lab: ferritin 30 ug/L",
     "but still what it was shared"
   );
