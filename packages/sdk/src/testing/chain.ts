@@ -19,6 +19,8 @@ import {
   type Address,
   type EIP1193Provider,
   type Hex,
+  type Transport,
+  type WalletClient,
 } from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 import { network } from "hardhat";
@@ -56,6 +58,9 @@ export const testChainDefinition = defineChain({
  */
 export const testAccount = (index: number): HDAccount => mnemonicToAccount(TEST_MNEMONIC, { addressIndex: index });
 
+/** A viem wallet client on the embedded chain (its `chain` is set: `deployContract` needs no `chain`). */
+export type TestWalletClient = WalletClient<Transport, typeof testChainDefinition, Account>;
+
 /** An account, or the index of a development account ({@link testAccount}). */
 export type TestAccountLike = Account | number;
 
@@ -72,7 +77,7 @@ export interface TestChainRequest {
 /** The clients available before Meridian is deployed, passed to {@link StartTestChainParameters.roles}. */
 export interface TestChainClients {
   publicClient: MeridianContext["publicClient"];
-  wallet: (account: Account) => NonNullable<MeridianContext["walletClient"]>;
+  wallet: (account: Account) => TestWalletClient;
 }
 
 /** Parameters of {@link startTestChain}. */
@@ -99,7 +104,7 @@ export interface TestChain {
   /** A viem test client (`mode: "hardhat"`) for state the contracts cannot change: code, storage, balances. */
   testClient: ReturnType<typeof createTestClient>;
   /** A wallet client signing as `account`. */
-  wallet: (account: Account) => NonNullable<MeridianContext["walletClient"]>;
+  wallet: (account: Account) => TestWalletClient;
   /** A Meridian context that writes as `account` (or development account `account`). */
   as: (account: TestAccountLike) => Required<Pick<MeridianContext, "publicClient" | "walletClient" | "deployment">>;
   /** The raw EIP-1193 provider of the embedded chain (requests sent here bypass `onRequest`). */
@@ -159,7 +164,8 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
   const transport = custom(observed, { retryCount: 0 });
   const publicClient = createPublicClient({ chain: testChainDefinition, transport, pollingInterval });
   const testClient = createTestClient({ chain: testChainDefinition, mode: "hardhat", transport: custom(provider, { retryCount: 0 }) });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain: testChainDefinition, transport, pollingInterval });
+  const wallet = (a: Account): TestWalletClient =>
+    createWalletClient({ account: a, chain: testChainDefinition, transport, pollingInterval });
   try {
     const roles =
       typeof parameters.roles === "function"

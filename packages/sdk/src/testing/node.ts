@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { createPublicClient, createWalletClient, http, type Account } from "viem";
 import type { MeridianContext, MeridianDeployment } from "../chain/types.ts";
-import { testChainDefinition, toTestAccount, type TestAccountLike } from "./chain.ts";
+import { testChainDefinition, toTestAccount, type TestAccountLike, type TestWalletClient } from "./chain.ts";
 
 /** The repository root (the kit runs from its sources, in this repository only). */
 export const REPOSITORY_ROOT = path.resolve(import.meta.dirname, "../../../..");
@@ -35,7 +35,7 @@ export interface TestNode {
   /** A viem public client over HTTP (polling every 20 ms). */
   publicClient: MeridianContext["publicClient"];
   /** A wallet client signing as `account`. */
-  wallet: (account: Account) => NonNullable<MeridianContext["walletClient"]>;
+  wallet: (account: Account) => TestWalletClient;
   /** A Meridian context writing as `account` (or development account `account`) on `deployment`. */
   as: (
     account: TestAccountLike,
@@ -89,7 +89,7 @@ export async function startTestNode(p: { timeoutMs?: number } = {}): Promise<Tes
   child.stdout.resume();
   const transport = http(url);
   const publicClient = createPublicClient({ chain: testChainDefinition, transport, pollingInterval: 20, cacheTime: 0 });
-  const wallet = (account: Account) =>
+  const wallet = (account: Account): TestWalletClient =>
     createWalletClient({ account, chain: testChainDefinition, transport, pollingInterval: 20, cacheTime: 0 });
   return {
     url,
