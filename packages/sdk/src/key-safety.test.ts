@@ -6,72 +6,41 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import {
-  concatHex, createPublicClient, createWalletClient, custom, defineChain, encodeAbiParameters, hexToBigInt, keccak256, size, slice, toHex,
-  type Account, type EIP1193Provider, type Hex,
-} from "viem";
-import { mnemonicToAccount, toAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { createMeridianClient, type MeridianClient } from "./client.ts";
+import { concatHex, hexToBigInt, size, slice, toHex, type Account, type Hex } from "viem";
+import { toAccount, type HDAccount } from "viem/accounts";
+import type { MeridianClient } from "./client.ts";
 import { ContractAccountError, EncryptionKeyMismatchError, NonDeterministicSignerError } from "./key-check.ts";
-import { admitProvider, deployMeridian, getPatient, listGrantEvents } from "./chain/actions.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./chain/types.ts";
+import { getPatient, listGrantEvents } from "./chain/actions.ts";
+import { ProviderKind } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
 import { GENERATION_EPOCHS } from "./keyring.ts";
-import { createHeliaStore } from "./storage/helia.ts";
-import type { BlobStore } from "./storage/types.ts";
+import { startTestNetwork, testAccount as account, type TestNetwork } from "./testing/index.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** secp256k1 group order. */
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let deployment: MeridianDeployment;
-let ctx: (a: Account) => MeridianContext;
+let net: TestNetwork;
 let hospital: MeridianClient, lab: MeridianClient;
 
 before(async () => {
-  connection = await network.create();
-  const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-key-safety-"));
-  store = await createHeliaStore({ directory: dir });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  [hospital, lab] = [createMeridianClient({ ...ctx(account(2)), store }), createMeridianClient({ ...ctx(account(3)), store })];
-  await admitProvider(ctx(account(1)), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
-  await admitProvider(ctx(account(1)), { provider: lab.address, kind: ProviderKind.Lab, name: "North Lab", department: "" });
-  await hospital.publishProviderKey();
-  await lab.publishProviderKey();
+  net = await startTestNetwork({ label: "key-safety" });
+  hospital = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
+  lab = await net.admitProvider(3, { kind: ProviderKind.Lab, name: "North Lab" });
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 /**
  * Moves `patient`'s key epoch to `epoch` on the chain with `hardhat_setStorageAt`, as 16,384
- * grant/revoke rounds would: the epoch is the top 32 bits of the slot after the encryption key in
- * `RecordRegistry._patients` (mapping at slot 2, after EIP712's two strings).
+ * grant/revoke rounds would (the test kit's `setKeyEpoch`).
  */
 async function setKeyEpoch(patient: Hex, epoch: number): Promise<void> {
-  const slot = toHex(hexToBigInt(keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [patient, 2n]))) + 1n, { size: 32 });
-  const word = hexToBigInt(await connection.provider.request({ method: "eth_getStorageAt", params: [deployment.recordRegistry, slot, "latest"] }) as Hex);
-  const value = (word & ((1n << 224n) - 1n)) | (BigInt(epoch) << 224n);
-  await connection.provider.request({ method: "hardhat_setStorageAt", params: [deployment.recordRegistry, slot, toHex(value, { size: 32 })] });
-  assert.equal((await getPatient(ctx(account(0)), patient)).keyEpoch, epoch);
+  await net.setKeyEpoch(patient, epoch);
+  assert.equal((await getPatient(net.chain, patient)).keyEpoch, epoch);
 }
 
 /**
@@ -79,7 +48,7 @@ async function setKeyEpoch(patient: Hex, epoch: number): Promise<void> {
  * call, as MPC and some hardware wallets' are: it returns the high-s twin `(r, n - s, v ^ 1)` of
  * the RFC 6979 signature on odd calls (ecrecover accepts both). Transactions are signed normally.
  */
-function nonDeterministicAccount(base: ReturnType<typeof account>): { signer: Account; signatures: () => number } {
+function nonDeterministicAccount(base: HDAccount): { signer: Account; signatures: () => number } {
   let signatures = 0;
   const signer = toAccount({
     address: base.address,
@@ -97,7 +66,7 @@ function nonDeterministicAccount(base: ReturnType<typeof account>): { signer: Ac
 }
 
 test("a category grant issued in key generation 1 opens a generation-0 record and a generation-1 record", async () => {
-  const patient = createMeridianClient({ ...ctx(account(5)), store });
+  const patient = net.client(5);
   await patient.registerAsPatient();
   await setKeyEpoch(patient.address, GENERATION_EPOCHS - 2); // late in generation 0
   const old = await patient.addRecord({ plaintext: bytes("generation 0 glucose"), category: RecordCategory.Lab });
@@ -107,7 +76,7 @@ test("a category grant issued in key generation 1 opens a generation-0 record an
 
   const grant = await patient.grant({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Lab } });
   assert.equal(grant.keyEpoch, GENERATION_EPOCHS + 3);
-  const [event] = await listGrantEvents(ctx(account(0)), { patient: patient.address, grantee: hospital.address });
+  const [event] = await listGrantEvents(net.chain, { patient: patient.address, grantee: hospital.address });
   assert.equal(size(event!.wrappedKey), 112, "KEK and generation link (64 bytes) sealed with HPKE");
   for (const [record, plaintext] of [[old, "generation 0 glucose"], [recent, "generation 1 glucose"]] as const) {
     const read = await hospital.readRecord(record.recordId);
@@ -118,7 +87,7 @@ test("a category grant issued in key generation 1 opens a generation-0 record an
 
   // an all-records grant in generation 1: nine KEKs and nine links (576 bytes, 624 sealed)
   await patient.grant({ grantee: lab.address, scope: { kind: "all" } });
-  const [all] = await listGrantEvents(ctx(account(0)), { patient: patient.address, grantee: lab.address });
+  const [all] = await listGrantEvents(net.chain, { patient: patient.address, grantee: lab.address });
   assert.equal(size(all!.wrappedKey), 624);
   assert.equal(text((await lab.readRecord(old.recordId)).plaintext), "generation 0 glucose");
   assert.equal(text((await lab.readRecord(note.recordId)).plaintext), "generation 1 note");
@@ -133,7 +102,7 @@ test("a category grant issued in key generation 1 opens a generation-0 record an
 
 test("a wallet that signs non-deterministically cannot register: two signatures, two keys, refused", async () => {
   const { signer, signatures } = nonDeterministicAccount(account(8));
-  const client = createMeridianClient({ ...ctx(signer), store });
+  const client = net.client(signer);
   await assert.rejects(client.registerAsPatient(), (e: unknown) => {
     assert.ok(e instanceof NonDeterministicSignerError);
     assert.match(e.shortMessage, /signed the same key-derivation request twice with different signatures/);
@@ -141,11 +110,11 @@ test("a wallet that signs non-deterministically cannot register: two signatures,
     return true;
   });
   assert.equal(signatures(), 2);
-  assert.equal((await getPatient(ctx(account(0)), signer.address)).registered, false, "nothing registered");
+  assert.equal((await getPatient(net.chain, signer.address)).registered, false, "nothing registered");
 });
 
 test("a wallet whose derived key differs from the registered one is refused before any use", async () => {
-  const patient = createMeridianClient({ ...ctx(account(9)), store });
+  const patient = net.client(9);
   await patient.registerAsPatient();
   const record = await patient.addRecord({ plaintext: bytes("registered with a deterministic wallet"), category: RecordCategory.Lab });
   await patient.grant({ grantee: hospital.address, scope: { kind: "record", recordId: record.recordId } });
@@ -153,7 +122,7 @@ test("a wallet whose derived key differs from the registered one is refused befo
   // the same accounts, now behind wallets that sign differently: a fresh wallet (whose first
   // signature is the twin) per attempt, one attempt at a time, so that no attempt depends on
   // another's signature or rejects before anything awaits it
-  const sameAccount = () => createMeridianClient({ ...ctx(nonDeterministicAccount(account(9)).signer), store });
+  const sameAccount = () => net.client(nonDeterministicAccount(account(9)).signer);
   const attempts = [
     () => sameAccount().keys(),
     () => sameAccount().readRecord(record.recordId),
@@ -168,15 +137,15 @@ test("a wallet whose derived key differs from the registered one is refused befo
     });
   }
   assert.equal((await patient.listRecords()).length, 1, "nothing was written");
-  const provider = createMeridianClient({ ...ctx(nonDeterministicAccount(account(2)).signer), store });
+  const provider = net.client(nonDeterministicAccount(account(2)).signer);
   await assert.rejects(provider.readRecord(record.recordId), (e: unknown) => e instanceof EncryptionKeyMismatchError && /published provider key \(version 1\)/.test(e.shortMessage));
   assert.equal(text((await hospital.readRecord(record.recordId)).plaintext), "registered with a deterministic wallet");
 });
 
 test("a contract account is refused for key derivation before it is asked to sign", async () => {
   const { signer, signatures } = nonDeterministicAccount(account(10));
-  await connection.provider.request({ method: "hardhat_setCode", params: [signer.address, "0x6000600055"] });
-  const client = createMeridianClient({ ...ctx(signer), store });
+  await net.testClient.setCode({ address: signer.address, bytecode: "0x6000600055" });
+  const client = net.client(signer);
   await assert.rejects(client.registerAsPatient(), (e: unknown) => {
     assert.ok(e instanceof ContractAccountError);
     assert.match(e.shortMessage, /is a smart contract/);

@@ -5,22 +5,12 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import {
-  bytesToHex, createPublicClient, createWalletClient, custom, defineChain, hexToBytes, keccak256, stringToBytes,
-  zeroHash, type Account, type Address, type EIP1193Provider, type Hex,
-} from "viem";
+import { bytesToHex, hexToBytes, keccak256, stringToBytes, zeroHash, type Address, type Hex } from "viem";
 import { CID } from "multiformats/cid";
-import { mnemonicToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { createMeridianClient, MissingKeyError, type MeridianClient } from "./client.ts";
-import {
-  admitProvider, anchorRecord, canRead, deployMeridian, encodeScope, getPatient, getProvider, listGrantEvents,
-} from "./chain/actions.ts";
+import { MissingKeyError, type MeridianClient } from "./client.ts";
+import { anchorRecord, canRead, encodeScope, getPatient, getProvider, listGrantEvents } from "./chain/actions.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
-import { ProviderKind, type MeridianContext } from "./chain/types.ts";
+import { ProviderKind } from "./chain/types.ts";
 import {
   castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase,
   getValidationCasePool, getValidationStatuses, getValidatorPool, joinValidatorPool, listValidatorAssignments,
@@ -31,22 +21,14 @@ import { readRecordAsValidator, shareValidationKeys, validationWrapInfo } from "
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { KeyCommitmentError } from "./crypto/errors.ts";
 import { grantKek } from "./keyring.ts";
-import { forgeTwoKeyEnvelope } from "./testing/two-key-envelope.ts";
+import { forgeTwoKeyEnvelope, startTestNetwork, type TestNetwork } from "./testing/index.ts";
 import { RecordCategory } from "./categories.ts";
-import { createHeliaStore } from "./storage/helia.ts";
-import type { BlobStore } from "./storage/types.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let ctx: (a: Account) => MeridianContext;
+let net: TestNetwork;
 let patient: MeridianClient, author: MeridianClient;
 let hospitals: MeridianClient[];
-const regulator = account(1);
 
 const byAddress = (a: Address): MeridianClient => {
   const c = hospitals.find((h) => h.address.toLowerCase() === a.toLowerCase());
@@ -55,34 +37,20 @@ const byAddress = (a: Address): MeridianClient => {
 };
 
 before(async () => {
-  connection = await network.create();
-  const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-validation-"));
-  store = await createHeliaStore({ directory: dir });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
-  patient = client(5);
-  author = client(2);
-  hospitals = [7, 8, 9, 10, 11].map(client);
-  await admitProvider(ctx(regulator), { provider: author.address, kind: ProviderKind.Hospital, name: "Author General", department: "Cardiology" });
-  await author.publishProviderKey();
-  for (const [i, h] of hospitals.entries()) {
-    await admitProvider(ctx(regulator), { provider: h.address, kind: ProviderKind.Hospital, name: `Peer Hospital ${i + 1}`, department: "" });
-    await h.publishProviderKey();
+  net = await startTestNetwork({ label: "validation" });
+  author = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "Author General", department: "Cardiology" });
+  hospitals = [];
+  for (const [i, account] of [7, 8, 9, 10, 11].entries()) {
+    const h = await net.admitProvider(account, { kind: ProviderKind.Hospital, name: `Peer Hospital ${i + 1}` });
     await joinValidatorPool(h.ctx);
+    hospitals.push(h);
   }
-  await patient.registerAsPatient();
+  patient = await net.registerPatient(5);
   await patient.grant({ grantee: author.address, scope: { kind: "category", category: RecordCategory.General }, write: true });
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 /** The author writes a diagnosis for the patient, the patient consents, the author submits, anyone draws. */
@@ -169,8 +137,7 @@ test("a validator silent past its deadline is replaced: it loses access, its suc
   const [v0, v1] = validators as [MeridianClient, MeridianClient];
   await castValidationVote(v0.ctx, { recordId, approve: true });
   await assert.rejects(replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlineNotPassed");
-  await connection.provider.request({ method: "evm_increaseTime", params: [VOTE_PERIOD_SECONDS + 1] });
-  await connection.provider.request({ method: "evm_mine" }); // so that calls simulated at the latest block see the time
+  await net.increaseTime(VOTE_PERIOD_SECONDS + 1); // and mine, so that calls simulated at the latest block see the time
   await assert.rejects(castValidationVote(v1.ctx, { recordId, approve: true }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlinePassed");
   await replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address });
   await assert.rejects(readRecordAsValidator(v1, recordId), NotValidatorError);
@@ -205,7 +172,7 @@ test("an author cannot show validators another diagnosis than the patient's (key
   const forValidators = '{"resourceType":"Observation","code":{"text":"normal echocardiogram"}}';
   // one envelope whose ciphertext authenticates under both DEKs' AES-GCM keys; the header wraps and commits DEK 1
   const envelope = await forgeTwoKeyEnvelope({ version: 3, kek, context, deks, messages: [forPatient, forValidators] });
-  const stored = await store.put(envelope);
+  const stored = await net.store.put(envelope);
   const cid = bytesToHex(CID.parse(stored.cid).bytes);
   const { ciphertextHash } = stored;
   const anchor = { patient: patient.address, cid, ciphertextHash, category, keyEpoch };

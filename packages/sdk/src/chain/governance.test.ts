@@ -5,44 +5,34 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createPublicClient, createWalletClient, custom, defineChain, type Account, type Address, type EIP1193Provider } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { network } from "hardhat";
+import type { Address } from "viem";
 import { meridianTimelockAbi, meridianTimelockBytecode } from "../generated/contracts.ts";
-import { admitProvider, deployMeridian, getProvider } from "./actions.ts";
+import { startTestChain, testAccount as account, type TestChain } from "../testing/index.ts";
+import { admitProvider, getProvider } from "./actions.ts";
 import { ContractRevertedError } from "./errors.ts";
 import { executeMembershipChange, getOperation, OperationNotReadyError, scheduleMembershipChange, type MembershipChange } from "./governance.ts";
-import { ProviderKind, ProviderStatus, type MeridianContext } from "./types.ts";
+import { ProviderKind, ProviderStatus } from "./types.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const DELAY = 3600;
 
-let connection: Awaited<ReturnType<typeof network.create>>;
-let ctx: (a: Account) => MeridianContext;
+let kit: TestChain;
 let timelock: Address;
-let increaseTime: (seconds: number) => Promise<void>;
 const council = account(1), hospital = account(2);
+const ctx = (a: typeof council) => kit.as(a);
 
 before(async () => {
-  connection = await network.create();
-  const provider = connection.provider as unknown as EIP1193Provider;
-  increaseTime = async (seconds) => {
-    await provider.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
-    await provider.request({ method: "evm_mine" as never });
-  };
-  const transport = custom(provider);
-  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  const hash = await wallet(account(0)).deployContract({ abi: meridianTimelockAbi, bytecode: meridianTimelockBytecode, args: [BigInt(DELAY), [council.address], [council.address]] });
-  timelock = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
-  const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: timelock, regulator: timelock });
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
+  kit = await startTestChain({
+    // a timelock (the council proposes and executes) holds both of the registry's roles
+    roles: async ({ publicClient, wallet }) => {
+      const hash = await wallet(account(0)).deployContract({ abi: meridianTimelockAbi, bytecode: meridianTimelockBytecode, args: [BigInt(DELAY), [council.address], [council.address]] });
+      timelock = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
+      return { admin: timelock, regulator: timelock };
+    },
+  });
 });
 
 after(async () => {
-  await connection.close();
+  await kit.close();
 });
 
 test("an admission goes through the timelock's delay; the council cannot admit directly or early", async () => {
@@ -57,7 +47,7 @@ test("an admission goes through the timelock's delay; the council cannot admit d
   await assert.rejects(executeMembershipChange(ctx(council), { timelock, change }), (e: unknown) => e instanceof OperationNotReadyError && /still in the timelock's delay/.test(e.shortMessage));
   assert.equal((await getProvider(ctx(council), hospital.address)).status, ProviderStatus.None);
 
-  await increaseTime(DELAY);
+  await kit.increaseTime(DELAY);
   await executeMembershipChange(ctx(council), { timelock, change });
   assert.equal((await getProvider(ctx(council), hospital.address)).status, ProviderStatus.Active);
   assert.equal((await getOperation(ctx(council), timelock, scheduled.operationId)).state, "done");

@@ -6,71 +6,28 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { createPublicClient, createWalletClient, custom, defineChain, type Account, type EIP1193Provider } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { createMeridianClient, type MeridianClient } from "../client.ts";
+import type { MeridianClient } from "../client.ts";
 import { RecordCategory } from "../categories.ts";
-import { createHeliaStore } from "../storage/helia.ts";
-import type { BlobStore } from "../storage/types.ts";
-import { admitProvider, deployMeridian, grantIdOf, listGrantEvents, setProviderStatus } from "./actions.ts";
+import { startTestNetwork, type TestNetwork } from "../testing/index.ts";
+import { grantIdOf, listGrantEvents } from "./actions.ts";
 import { listGrantStatuses, listSharedWithMe } from "./grant-status.ts";
-import { ProviderKind, type MeridianContext } from "./types.ts";
+import { ProviderKind } from "./types.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
-
-let connection: Awaited<ReturnType<typeof network.create>>;
-let store: BlobStore;
-let dir: string;
-let ctx: (a: Account) => MeridianContext;
+let net: TestNetwork;
 let patient: MeridianClient, hospital: MeridianClient, lab: MeridianClient;
-const regulator = account(1);
-let increaseTime: (seconds: number) => Promise<void>;
 
 before(async () => {
-  connection = await network.create();
-  const provider = connection.provider as unknown as EIP1193Provider;
-  increaseTime = async (seconds) => {
-    await provider.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
-    await provider.request({ method: "evm_mine" as never });
-  };
-  const transport = custom(provider);
-  const chain = defineChain({
-    id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: ["http://embedded"] } },
-  });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  const deployment = await deployMeridian(
-    { publicClient, walletClient: wallet(account(0)) },
-    { admin: account(0).address, regulator: regulator.address },
-  );
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-grant-status-"));
-  store = await createHeliaStore({ directory: dir });
-  const client = (i: number) => createMeridianClient({ ...ctx(account(i)), store });
-  [patient, hospital, lab] = [client(5), client(2), client(3)];
-  type Kind = typeof ProviderKind.Hospital | typeof ProviderKind.Lab;
-  const admit = (provider: MeridianClient, kind: Kind, name: string) =>
-    admitProvider(ctx(regulator), { provider: provider.address, kind, name, department: "" });
-  await admit(hospital, ProviderKind.Hospital, "St Mary's");
-  await admit(lab, ProviderKind.Lab, "North Lab");
-  await hospital.publishProviderKey();
-  await lab.publishProviderKey();
-  await patient.registerAsPatient();
+  net = await startTestNetwork({ label: "grant-status" });
+  hospital = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "St Mary's" });
+  lab = await net.admitProvider(3, { kind: ProviderKind.Lab, name: "North Lab" });
+  patient = await net.registerPatient(5);
 });
 
 after(async () => {
-  await store.close();
-  await connection.close();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
-const chainNow = async () => Number((await ctx(account(0)).publicClient.getBlock()).timestamp);
+const chainNow = () => net.now();
 const labScope = { kind: "category", category: RecordCategory.Lab } as const;
 const documentScope = { kind: "category", category: RecordCategory.Document } as const;
 
@@ -105,7 +62,7 @@ test("the shared-with-me list shows only live grants and says when and why the o
   assert.equal(theirs.live[0]!.keyEpoch, 1);
 
   // expired: time travel past the expiry; the chain's time decides, not the wall clock
-  await increaseTime(601);
+  await net.increaseTime(601);
   mine = await listSharedWithMe(lab.ctx, { grantee: lab.address });
   assert.equal(mine.live.length, 0);
   assert.deepEqual(mine.ended.map((g) => [g.scope, g.reason]), [[labScope, "expired"], [documentScope, "revoked"]]);
@@ -125,17 +82,17 @@ test("the shared-with-me list shows only live grants and says when and why the o
 });
 
 test("a suspended or removed grantee's grants are ended, with the registry's status change as their end", async () => {
-  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "suspend" });
+  await net.setProviderStatus(hospital.address, "suspend");
   const suspendedAt = await chainNow();
   let theirs = await listSharedWithMe(hospital.ctx, { grantee: hospital.address });
   assert.equal(theirs.live.length, 0);
   assert.deepEqual(theirs.ended.map((g) => [g.reason, g.endedAt]), [["grantee-suspended", suspendedAt]]);
 
-  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "reinstate" });
+  await net.setProviderStatus(hospital.address, "reinstate");
   theirs = await listSharedWithMe(hospital.ctx, { grantee: hospital.address });
   assert.equal(theirs.live.length, 1, "a reinstatement revives a grant that neither expired nor was revoked");
 
-  await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "remove" });
+  await net.setProviderStatus(hospital.address, "remove");
   theirs = await listSharedWithMe(hospital.ctx, { grantee: hospital.address });
   assert.equal(theirs.live.length, 0);
   assert.deepEqual(theirs.ended.map((g) => [g.reason, g.endedAt]), [["grantee-removed", await chainNow()]]);

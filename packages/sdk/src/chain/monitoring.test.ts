@@ -6,10 +6,10 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, zeroAddress, type Account, type EIP1193Provider, type Hex } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { admitProvider, anchorRecord, deployMeridian, getPatient, issueGrant, registerPatient, setProviderStatus } from "./actions.ts";
+import { bytesToHex, zeroAddress, type Account, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { startTestChain, testAccount as account, type TestChain } from "../testing/index.ts";
+import { admitProvider, anchorRecord, getPatient, issueGrant, registerPatient, setProviderStatus } from "./actions.ts";
 import { ContractRevertedError } from "./errors.ts";
 import {
   addSessionRecord, clearMonitoringProvider, closeSession, DeviceRole, DeviceStatus, deviceBindingTypedData, getDevice, getMonitoringProvider,
@@ -17,26 +17,19 @@ import {
   SessionNotFoundError, setMonitoringProvider, signDiagnosis,
 } from "./monitoring.ts";
 import { createDevicePairingOffer, DevicePairingError, parseDevicePairingOffer } from "./device-pairing.ts";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "./types.ts";
+import { ProviderKind, type MeridianDeployment } from "./types.ts";
 import { RecordCategory } from "../categories.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const random32 = (): Hex => bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 
-let connection: Awaited<ReturnType<typeof network.create>>;
+let kit: TestChain;
 let deployment: MeridianDeployment;
-let ctx: (a: Account) => MeridianContext;
+const ctx = (a: Account) => kit.as(a);
 const regulator = account(1), hospital = account(2), clinic = account(3), patient = account(5), other = account(6);
 
 before(async () => {
-  connection = await network.create();
-  const transport = custom(connection.provider as unknown as EIP1193Provider);
-  const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-  const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-  deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: regulator.address });
-  ctx = (a) => ({ publicClient, walletClient: wallet(a), deployment });
+  kit = await startTestChain();
+  ({ deployment } = kit);
   await admitProvider(ctx(regulator), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
   await admitProvider(ctx(regulator), { provider: clinic.address, kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "" });
   for (const p of [patient, other]) await registerPatient(ctx(p), { encryptionKey: random32() });
@@ -46,12 +39,10 @@ before(async () => {
 });
 
 after(async () => {
-  await connection.close();
+  await kit.close();
 });
 
-async function now(): Promise<number> {
-  return Number((await ctx(patient).publicClient.getBlock()).timestamp);
-}
+const now = () => kit.now();
 
 /** The hospital anchors a Cardiac record of `of`; returns its id. */
 async function anchorCardiac(of: Account): Promise<Hex> {
