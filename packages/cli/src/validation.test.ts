@@ -12,14 +12,14 @@ import { admitProvider } from "@meridian/sdk/chain";
 import { joinValidatorPool } from "@meridian/sdk/chain";
 import { ProviderKind } from "@meridian/sdk/chain";
 import { createHeliaStore } from "@meridian/sdk/storage";
-import { connectChain, devAccount, loadDeployment, walletFor } from "./env.ts";
+import { TEST_REGULATOR } from "@meridian/sdk/testing";
+import { loadDeployment } from "./env.ts";
 import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
 const AUTHOR = 2, PATIENT = 5;
 const HOSPITALS = [7, 8, 9, 10, 11];
 let h: CliHarness;
 let dir: string;
-let rpc: string;
 const cli: CliHarness["cli"] = (dev, ...args) => h.cli(dev, ...args);
 
 /** Runs a command that must succeed and parses its JSON output. */
@@ -31,17 +31,16 @@ async function json(dev: number | undefined, ...args: string[]) {
 
 before(async () => {
   h = await startCliHarness("validation-cli");
-  ({ dir, rpc } = h);
+  ({ dir } = h);
   await json(0, "deploy", "--regulator", addr(1));
   // Setup through the SDK in this process (each CLI run costs ~3 s of start-up); the validation
   // commands themselves all run through the CLI.
-  const clients = await connectChain({ url: rpc });
   const deployment = await loadDeployment(path.join(dir, "deployment.json"));
-  const ctx = (dev: number) => ({ publicClient: clients.publicClient, walletClient: walletFor(clients, devAccount(dev, 31337)), deployment });
+  const ctx = (dev: number) => h.node.as(dev, deployment);
   const store = await createHeliaStore({ directory: path.join(dir, "setup-ipfs") });
   try {
     for (const [i, dev] of [AUTHOR, ...HOSPITALS].entries()) {
-      await admitProvider(ctx(1), { provider: addr(dev), kind: ProviderKind.Hospital, name: i === 0 ? "Author General" : `Peer Hospital ${i}`, department: "" });
+      await admitProvider(ctx(TEST_REGULATOR), { provider: addr(dev), kind: ProviderKind.Hospital, name: i === 0 ? "Author General" : `Peer Hospital ${i}`, department: "" });
       await createMeridianClient({ ...ctx(dev), store }).publishProviderKey();
       if (i > 1) await joinValidatorPool(ctx(dev));
     }

@@ -1,28 +1,21 @@
 /**
- * Test harness for the `meridian` CLI: a real `hardhat node` on a free loopback port, a temp
- * data folder, and a runner that starts the CLI as a separate process as a dev account.
+ * Test harness for the `meridian` CLI: the test kit's real `hardhat node` on a free loopback
+ * port, a temp data folder, and a runner that starts the CLI as a separate process as a dev account.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { mnemonicToAccount } from "viem/accounts";
-import { HARDHAT_TEST_MNEMONIC } from "../env.ts";
+import { createTempDir, REPOSITORY_ROOT, startTestNode, testAccount, type TestNode } from "@meridian/sdk/testing";
+
+export { freePort } from "@meridian/sdk/testing";
 
 /** The repository root. */
-export const root = path.resolve(import.meta.dirname, "../../../..");
+export const root = REPOSITORY_ROOT;
 const main = path.join(root, "packages/cli/src/main.ts");
 const run = promisify(execFile);
 
 /** Address of Hardhat dev account `i`. */
-export const devAddress = (i: number) => mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: i }).address;
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
-}
+export const devAddress = (i: number) => testAccount(i).address;
 
 /** What a CLI run returned. */
 export interface CliResult { code: number; stdout: string; stderr: string }
@@ -31,6 +24,8 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 export interface CliHarness {
   rpc: string;
   dir: string;
+  /** The chain the CLI runs on, with viem clients for setup done in the test's own process. */
+  node: TestNode;
   /** Runs `meridian ...args` as dev account `dev` (none: no account). */
   cli(dev: number | undefined, ...args: string[]): Promise<CliResult>;
   /**
@@ -43,17 +38,17 @@ export interface CliHarness {
 
 /** Starts `hardhat node` on a free port (up to 60 s) and a temp data folder named after `label`. */
 export async function startCliHarness(label: string): Promise<CliHarness> {
-  const dir = await mkdtemp(path.join(tmpdir(), `meridian-${label}-`));
-  const port = await freePort();
-  const rpc = `http://127.0.0.1:${port}`;
-  const node: ChildProcess = spawn(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("hardhat node did not start in 60 s")), 60_000);
-    node.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("Started HTTP")) { clearTimeout(timer); resolve(); } });
-    node.on("exit", (c) => reject(new Error(`hardhat node exited with ${c}`)));
-  });
+  const dir = await createTempDir(label);
+  let node: TestNode;
+  try {
+    node = await startTestNode();
+  } catch (error) {
+    await dir.remove();
+    throw error;
+  }
+  const rpc = node.url;
   const cliWith: CliHarness["cliWith"] = async (options, ...args) => {
-    const base = ["--rpc-url", rpc, "--data-dir", options.dataDir ?? dir, ...(options.dev === undefined ? [] : ["--dev-account", String(options.dev)])];
+    const base = ["--rpc-url", rpc, "--data-dir", options.dataDir ?? dir.path, ...(options.dev === undefined ? [] : ["--dev-account", String(options.dev)])];
     const env = { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "", INIT_CWD: "", ...options.env };
     try {
       const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: options.cwd ?? root, env, maxBuffer: 64 << 20 });
@@ -65,12 +60,13 @@ export async function startCliHarness(label: string): Promise<CliHarness> {
   };
   return {
     rpc,
-    dir,
+    dir: dir.path,
+    node,
     cli: (dev, ...args) => cliWith(dev === undefined ? {} : { dev }, ...args),
     cliWith,
     async close() {
-      node.kill();
-      await rm(dir, { recursive: true, force: true });
+      await node.close();
+      await dir.remove();
     },
   };
 }
