@@ -8,18 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { encodeFunctionData, type Account, type Address, type Hex } from "viem";
-import { admitProvider, setProviderStatus } from "@meridian/sdk/chain";
 import { ProviderKind, type MeridianContext, type MeridianDeployment } from "@meridian/sdk/chain";
-import { createMeridianClient } from "@meridian/sdk";
 import { ciphertextHash } from "@meridian/sdk/crypto";
 import { ENVELOPE_MAGIC, SEGMENT_ENVELOPE_BYTES, TAG_BYTES, sealRecord } from "@meridian/sdk/crypto";
 import { UploadRefusedError } from "@meridian/sdk/storage";
-import { createHeliaStore } from "@meridian/sdk/storage";
 import { createHttpStore } from "@meridian/sdk/storage";
 import { handleBlobRequest } from "@meridian/sdk/storage";
 import type { BlobStore } from "@meridian/sdk/storage";
@@ -34,33 +30,32 @@ import {
 import { handleBlobUpload, type BlobUploadServer } from "./blob-upload.ts";
 import { FailureLimiter } from "./rate-limit.ts";
 import { UploadQuota, type UploadQuotaLimits } from "./upload-quota.ts";
-import { startTestChain, testAccount } from "@meridian/sdk/testing";
+import { startTestNetwork, testAccount, type TestNetwork } from "@meridian/sdk/testing";
 
 const account = testAccount;
-const [regulator, hospital, patient, stranger] = [account(1), account(2), account(5), account(6)];
+const [hospital, patient, stranger] = [account(2), account(5), account(6)];
 
-let closeChain: () => Promise<void>;
+let net: TestNetwork;
 let chain: MeridianContext;
 let deployment: MeridianDeployment;
-let wallet: (a: Account) => NonNullable<MeridianContext["walletClient"]>;
+let wallet: TestNetwork["wallet"];
 let store: BlobStore;
 let dir: string;
 
 before(async () => {
-  ({ chain, deployment, wallet, close: closeChain } = await startTestChain());
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-blob-upload-"));
-  store = await createHeliaStore({ directory: path.join(dir, "ipfs") });
-  await admitProvider(
-    { ...chain, walletClient: wallet(regulator) },
-    { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" }
-  );
-  await createMeridianClient({ ...chain, walletClient: wallet(patient), store }).registerAsPatient();
+  net = await startTestNetwork({ label: "blob-upload" });
+  ({ chain, deployment, wallet, store, dir } = net);
+  await net.admitProvider(hospital, {
+    kind: ProviderKind.Hospital,
+    name: "St Mary's",
+    department: "Cardiology",
+    publishKey: false,
+  });
+  await net.registerPatient(patient);
 });
 
 after(async () => {
-  await store.close();
-  await closeChain();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 let serial = 0;
@@ -223,10 +218,7 @@ test("an unregistered signer is refused (403), and so is a suspended provider", 
     201,
     "an active provider may upload"
   );
-  await setProviderStatus(
-    { ...chain, walletClient: wallet(regulator) },
-    { provider: hospital.address, action: "suspend" }
-  );
+  await net.setProviderStatus(hospital, "suspend");
   try {
     const other = await envelopeOf(501);
     await refused(
@@ -235,10 +227,7 @@ test("an unregistered signer is refused (403), and so is a suspended provider", 
       "not-registered"
     );
   } finally {
-    await setProviderStatus(
-      { ...chain, walletClient: wallet(regulator) },
-      { provider: hospital.address, action: "reinstate" }
-    );
+    await net.setProviderStatus(hospital, "reinstate");
   }
 });
 

@@ -8,9 +8,6 @@
  * Run: `node --test web/src/lib/consent-relay.test.ts`
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 import { hashTypedData, keccak256, type Account, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -22,9 +19,6 @@ import {
   type ConsentCode,
 } from "@meridian/sdk/chain";
 import type { MeridianContext, MeridianDeployment } from "@meridian/sdk/chain";
-import { createMeridianClient } from "@meridian/sdk";
-import { createHeliaStore } from "@meridian/sdk/storage";
-import type { BlobStore } from "@meridian/sdk/storage";
 import {
   clearConsentRelay,
   lookUpConsentCode,
@@ -36,7 +30,7 @@ import {
   RelayError,
 } from "./consent-relay.ts";
 import { FailureLimiter } from "./rate-limit.ts";
-import { startTestChain, testAccount } from "@meridian/sdk/testing";
+import { startTestNetwork, testAccount, type TestNetwork } from "@meridian/sdk/testing";
 
 const account = testAccount;
 const hospital = account(2);
@@ -45,25 +39,19 @@ const patients = [p0, p1, p2, p3, p4, p5];
 const patient = p0;
 const unregistered = account(6);
 
-let closeChain: () => Promise<void>;
+let net: TestNetwork;
 let chain: MeridianContext;
 let deployment: MeridianDeployment;
-let wallet: (a: Account) => NonNullable<MeridianContext["walletClient"]>;
-let store: BlobStore;
-let dir: string;
+let wallet: TestNetwork["wallet"];
 
 before(async () => {
-  ({ chain, deployment, wallet, close: closeChain } = await startTestChain());
-  dir = await mkdtemp(path.join(tmpdir(), "meridian-relay-"));
-  store = await createHeliaStore({ directory: dir });
-  for (const p of patients)
-    await createMeridianClient({ ...chain, walletClient: wallet(p), store }).registerAsPatient();
+  net = await startTestNetwork({ label: "relay" });
+  ({ chain, deployment, wallet } = net);
+  for (const p of patients) await net.registerPatient(p);
 });
 
 after(async () => {
-  await store.close();
-  await closeChain();
-  await rm(dir, { recursive: true, force: true });
+  await net.close();
 });
 
 beforeEach(() => clearConsentRelay());
