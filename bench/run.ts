@@ -22,16 +22,13 @@
  * BENCH_STORE_DIR (default the OS temp directory) where the Helia store and the reference
  * writes go, to compare file systems.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { bytesToHex, createPublicClient, createWalletClient, custom, defineChain, encodeAbiParameters, hexToBigInt, keccak256, pad, parseEther, parseEventLogs, toHex, type Account, type EIP1193Provider, type Hex } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { network } from "hardhat";
+import { bytesToHex, keccak256, pad, parseEther, parseEventLogs, toHex, type Account, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { recordRegistryAbi, providerRegistryAbi, monitoringRegistryAbi, peerValidationAbi } from "@meridian/sdk/chain";
 import { validationConsentTypedData } from "@meridian/sdk/chain";
-import { deployMeridian } from "@meridian/sdk/chain";
 import { DeviceRole, deviceBindingTypedData } from "@meridian/sdk/chain";
 import { consentCodeTuple, consentCodeTypedData, GuardianLevel, type ConsentCode } from "@meridian/sdk/chain";
 import { deployGovernedMeridian, executeMembershipChange, scheduleMembershipChange, type MembershipChange } from "@meridian/sdk/chain";
@@ -42,23 +39,19 @@ import { createHeliaStore } from "@meridian/sdk/storage";
 import { recordDraftFromFile, isReferenceDataBundle, parseFhirJson } from "@meridian/sdk/fhir";
 import { RecordCategory } from "@meridian/sdk";
 import { GENERATION_EPOCHS } from "@meridian/sdk";
+import { createTempDir, startTestChain, testAccount as account } from "@meridian/sdk/testing";
 import { summarize } from "../packages/cli/src/stats.ts";
 import { writeFixtures } from "../packages/cli/src/fixtures.ts";
 import { MITDB_DIR, mitdbPresent, readWfdbRecord } from "@meridian/ecg/wfdb";
 import { enrolMonitoring, runMonitoring } from "@meridian/monitoring";
 
 const root = path.resolve(import.meta.dirname, "..");
-const MNEMONIC = "test test test test test test test test test test test junk";
 const N_RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const log = (s: string) => process.stderr.write(s + "\n");
 
-const connection = await network.create();
-const transport = custom(connection.provider as unknown as EIP1193Provider);
-const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-const publicClient = createPublicClient({ chain, transport, pollingInterval: 5 });
-const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 5 });
-const deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
+// The test kit's embedded EDR chain, Meridian deployed (account 0 admin, 1 regulator), receipts polled every 5 ms.
+const edr = await startTestChain({ pollingInterval: 5 });
+const { publicClient, wallet, deployment } = edr;
 const R = deployment.recordRegistry, P = deployment.providerRegistry, M = deployment.monitoringRegistry;
 
 /** Sends a contract call with a fixed gas limit (no estimation) and returns gas used. */
@@ -85,7 +78,7 @@ for (const [i, p] of providers.entries()) {
 const patients: Account[] = [];
 for (let i = 0; i < 200; i++) {
   const a = account(10 + i);
-  if (10 + i >= 20) await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: a.address, value: parseEther("1") }) });
+  if (10 + i >= 20) await edr.fund(a.address, parseEther("1"));
   add("register", await send(a, R, recordRegistryAbi, "register", [rand32()]));
   patients.push(a);
 }
@@ -119,12 +112,9 @@ for (const p of patients.slice(1, 101)) add("revoke (category; advances key epoc
 for (const p of patients.slice(1, 101)) add("open key epoch (a keyholder's access ended)", await send(p, R, recordRegistryAbi, "openKeyEpoch", [p.address]));
 // After 16,384 epoch advances a patient's grants move to key generation 1 and carry one 32-byte
 // link per category (docs/keys.md section 3): category 64 B (112 B wrapped), all 576 B (624 B).
-// The epoch is set in storage (slot: Patient's second word, epoch in its top 32 bits).
+// The epoch is set in storage (the test kit's setKeyEpoch).
 for (const p of patients.slice(1, 21)) {
-  const slot = toHex(hexToBigInt(keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [p.address, 2n]))) + 1n, { size: 32 });
-  const word = hexToBigInt((await connection.provider.request({ method: "eth_getStorageAt", params: [R, slot, "latest"] })) as Hex);
-  const value = (word & ((1n << 224n) - 1n)) | (BigInt(GENERATION_EPOCHS + 3) << 224n);
-  await connection.provider.request({ method: "hardhat_setStorageAt", params: [R, slot, toHex(value, { size: 32 })] });
+  await edr.setKeyEpoch(p.address, GENERATION_EPOCHS + 3);
   add("grant at key generation 1 (category)", await send(p, R, recordRegistryAbi, "grant", [providers[2]!.address, 2, catTarget(RecordCategory.Document), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(112)))]));
   add("grant at key generation 1 (all records)", await send(p, R, recordRegistryAbi, "grant", [providers[1]!.address, 3, catTarget(0), false, 0, bytesToHex(crypto.getRandomValues(new Uint8Array(624)))]));
 }
@@ -191,11 +181,11 @@ log("gas: peer validation, 16 pool hospitals, 20 cases");
 const V = deployment.peerValidation;
 const pool = Array.from({ length: 16 }, () => privateKeyToAccount(generatePrivateKey()));
 for (const [i, h] of pool.entries()) {
-  await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: h.address, value: parseEther("1") }) });
+  await edr.fund(h.address, parseEther("1"));
   await send(regulator, P, providerRegistryAbi, "admit", [h.address, 1, `Pool hospital ${i}`, ""]);
   add("join validator pool", await send(h, V, peerValidationAbi, "joinPool", []));
 }
-const mine = () => connection.provider.request({ method: "evm_mine" });
+const mine = () => edr.testClient.mine({ blocks: 1 });
 for (const [i, p] of patients.slice(101, 121).entries()) {
   const r = await anchorCardiac(p);
   const deadline = 4_000_000_000;
@@ -206,7 +196,7 @@ for (const [i, p] of patients.slice(101, 121).entries()) {
   const seats = (await publicClient.readContract({ address: V, abi: peerValidationAbi, functionName: "getSeats", args: [r.recordId] })).map((s) => pool.find((h) => h.address === s.validator)!);
   add("share keys (4 validators)", await send(hospital, V, peerValidationAbi, "shareKeys", [r.recordId, seats.map((s) => s.address), seats.map(() => bytesToHex(crypto.getRandomValues(new Uint8Array(80))))]));
   if (i < 5) {
-    await connection.provider.request({ method: "evm_increaseTime", params: [3 * 86_400 + 1] });
+    await edr.testClient.increaseTime({ seconds: 3 * 86_400 + 1 });
     add("replace a silent validator", await send(p, V, peerValidationAbi, "replace", [r.recordId, seats[0]!.address]));
     await mine();
     add("draw 1 validator (replacement)", await send(p, V, peerValidationAbi, "draw", [r.recordId]));
@@ -245,7 +235,8 @@ const gasSummary = Object.fromEntries(Object.entries(gas).map(([op, v]) => { con
 
 // ------------------------------------------------------- 2. crypto + storage path
 log("throughput: encrypt-and-store vs raw WebCrypto AES-256-GCM + SHA-256");
-const storeDir = await mkdtemp(path.join(process.env.BENCH_STORE_DIR ?? tmpdir(), "meridian-bench-"));
+const storeTemp = await createTempDir("bench", process.env.BENCH_STORE_DIR);
+const storeDir = storeTemp.path;
 const store = await createHeliaStore({ directory: storeDir });
 const context = { chainId: 31337, contract: R, patient: alice.address, category: RecordCategory.Lab, keyEpoch: 0 };
 const kek = crypto.getRandomValues(new Uint8Array(32));
@@ -310,13 +301,13 @@ const paths = await measureStoragePath(store, storeDir);
 let pathsInMemory: Record<string, unknown>[] | null = null;
 if (!process.env.BENCH_STORE_DIR && existsSync("/dev/shm")) {
   log("throughput: the same through a Helia store on tmpfs (/dev/shm)");
-  const memoryDir = await mkdtemp(path.join("/dev/shm", "meridian-bench-"));
-  const memoryStore = await createHeliaStore({ directory: memoryDir });
+  const memoryDir = await createTempDir("bench", "/dev/shm");
+  const memoryStore = await createHeliaStore({ directory: memoryDir.path });
   try {
-    pathsInMemory = await measureStoragePath(memoryStore, memoryDir);
+    pathsInMemory = await measureStoragePath(memoryStore, memoryDir.path);
   } finally {
     await memoryStore.close();
-    await rm(memoryDir, { recursive: true, force: true });
+    await memoryDir.remove();
   }
 }
 
@@ -332,9 +323,9 @@ for (const f of readdirSync(source).filter((f) => f.endsWith(".json")).sort().sl
   if (res.resourceType === "Bundle" && isReferenceDataBundle(res)) continue;
   drafts.push(...(await recordDraftFromFile(bytes, { fileName: f })));
 }
-const patientClient = createMeridianClient({ publicClient, walletClient: wallet(account(300)), deployment, store });
-const hospitalClient = createMeridianClient({ publicClient, walletClient: wallet(providers[0]!), deployment, store });
-await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: account(300).address, value: parseEther("10") }) });
+const patientClient = createMeridianClient({ ...edr.as(300), store });
+const hospitalClient = createMeridianClient({ ...edr.as(providers[0]!), store });
+await edr.fund(account(300).address, parseEther("10"));
 await patientClient.registerAsPatient();
 await hospitalClient.rotateProviderKey(); // the gas run gave it a random key (version 1); publish its derived version 2
 let bytesIn = 0; const ids: Hex[] = [];
@@ -359,18 +350,19 @@ let ecg: Record<string, unknown> | null = null;
 if (mitdbPresent()) {
   const name = process.env.BENCH_ECG_RECORD ?? "208";
   log(`remote monitoring: record ${name}`);
-  const ecgPatient = createMeridianClient({ publicClient, walletClient: wallet(account(301)), deployment, store });
-  await publicClient.waitForTransactionReceipt({ hash: await wallet(account(0)).sendTransaction({ to: account(301).address, value: parseEther("10") }) });
+  const ecgPatient = createMeridianClient({ ...edr.as(301), store });
+  await edr.fund(account(301).address, parseEther("10"));
   await ecgPatient.registerAsPatient();
   const kit = { sensor: privateKeyToAccount(generatePrivateKey()), edge: privateKeyToAccount(generatePrivateKey()), fog: privateKeyToAccount(generatePrivateKey()) };
   await enrolMonitoring({ patient: ecgPatient, provider: hospitalClient, kit });
   const ecgRecord = await readWfdbRecord(MITDB_DIR, name);
-  const stateDir = await mkdtemp(path.join(tmpdir(), "meridian-bench-ecg-"));
+  const state = await createTempDir("bench-ecg");
+  const stateDir = state.path;
   const run = await runMonitoring({ record: ecgRecord, patient: ecgPatient.address, provider: hospitalClient, kit, stateDir, windowSeconds: 10 });
   // Latency without a backlog: the next 120 s of the same stream paced at 10x real time (a window
   // every second), so each window meets an idle chain, as it would streaming live.
   const paced = await runMonitoring({ record: ecgRecord, patient: ecgPatient.address, provider: hospitalClient, kit, stateDir, windowSeconds: 10, speed: 10, startSample: 0, endSample: 120 * 360, firstSequence: run.sent + 1 });
-  await rm(stateDir, { recursive: true, force: true });
+  await state.remove();
   const latency = summarize(paced.abnormalLatenciesMs);
   ecg = {
     record: name, windowSeconds: 10, windows: run.sent, anchored: run.anchored.length, refused: run.refused.length, flagged: run.anchored.filter((a) => a.flagged).length,
@@ -381,8 +373,8 @@ if (mitdbPresent()) {
 } else log("remote monitoring: skipped (../shared/data/ecg/mitdb not found)");
 
 await store.close();
-await rm(storeDir, { recursive: true, force: true });
-await connection.close();
+await storeTemp.remove();
+await edr.close();
 
 // ------------------------------------------------------------------ results
 const targets = {
