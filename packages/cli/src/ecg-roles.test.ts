@@ -70,8 +70,8 @@ describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSIN
   let record: WfdbRecord;
 
   before(async () => {
-    net = await startTestNetwork("meridian-ecg-roles-");
-    hospital = await net.admit(devAccount(2), "St Mary's");
+    net = await startTestNetwork({ label: "ecg-roles" });
+    hospital = await net.admitProvider(devAccount(2), { name: "St Mary's", department: "Cardiology" });
     deploymentFile = path.join(net.dir, "deployment.json");
     await saveDeployment(deploymentFile, hospital.ctx.deployment);
     broker = await startBroker();

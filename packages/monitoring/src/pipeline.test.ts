@@ -5,22 +5,14 @@
  * the fog relay stopped mid-stream and restarted; refused devices, replays and forgeries.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createPublicClient, createWalletClient, custom, defineChain } from "viem";
-import type { Account, EIP1193Provider } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { network } from "hardhat";
-import { createMeridianClient } from "@meridian/sdk";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { MeridianClient } from "@meridian/sdk";
-import { admitProvider, deployMeridian } from "@meridian/sdk/chain";
 import { listSessionRecords, revokeDevice } from "@meridian/sdk/chain";
 import { ProviderKind } from "@meridian/sdk/chain";
-import type { MeridianDeployment } from "@meridian/sdk/chain";
-import { createHeliaStore } from "@meridian/sdk/storage";
-import type { BlobStore } from "@meridian/sdk/storage";
+import { startTestNetwork, type TestNetwork } from "@meridian/sdk/testing";
 import { loadFhirDefinitions, validateFhirResource } from "@meridian/sdk/fhir";
 import type { Bundle } from "@medplum/fhirtypes";
 import { MITDB_DIR, MITDB_MISSING, mitdbPresent, readWfdbRecord } from "@meridian/ecg/wfdb";
@@ -37,8 +29,6 @@ import { cnnClassifier, deviceScreen, enrolMonitoring, monitoringDomain, runMoni
 import type { MonitoringKit } from "./pipeline.ts";
 import type { BeatClassifierPort } from "./ports.ts";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const newKit = (): MonitoringKit => ({ sensor: privateKeyToAccount(generatePrivateKey()), edge: privateKeyToAccount(generatePrivateKey()), fog: privateKeyToAccount(generatePrivateKey()) });
 const until = async (cond: () => boolean, what: string, ms = 60_000) => {
   const t0 = Date.now();
@@ -49,41 +39,27 @@ const until = async (cond: () => boolean, what: string, ms = 60_000) => {
 };
 
 describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSING }, () => {
-  let connection: Awaited<ReturnType<typeof network.create>>;
+  let net: TestNetwork;
   let dir: string;
-  let store: BlobStore;
-  let deployment: MeridianDeployment;
-  let client: (a: Account) => MeridianClient;
   let hospital: MeridianClient;
   let record: WfdbRecord;
   let classifier: BeatClassifierPort;
 
   before(async () => {
-    connection = await network.create();
-    const transport = custom(connection.provider as unknown as EIP1193Provider);
-    const chain = defineChain({ id: 31337, name: "Hardhat", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["http://embedded"] } } });
-    const publicClient = createPublicClient({ chain, transport, pollingInterval: 10 });
-    const wallet = (a: Account) => createWalletClient({ account: a, chain, transport, pollingInterval: 10 });
-    dir = await mkdtemp(path.join(tmpdir(), "meridian-monitoring-"));
-    store = await createHeliaStore({ directory: path.join(dir, "ipfs") });
-    deployment = await deployMeridian({ publicClient, walletClient: wallet(account(0)) }, { admin: account(0).address, regulator: account(1).address });
-    client = (a) => createMeridianClient({ publicClient, walletClient: wallet(a), deployment, store });
-    hospital = client(account(2));
-    await admitProvider({ ...hospital.ctx, walletClient: wallet(account(1)) }, { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
-    await hospital.publishProviderKey();
+    net = await startTestNetwork({ label: "monitoring" });
+    ({ dir } = net);
+    hospital = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
     record = await readWfdbRecord(MITDB_DIR, "208"); // many V and F beats
     classifier = await cnnClassifier();
     loadFhirDefinitions();
   });
 
   after(async () => {
-    await store?.close();
-    await connection?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await net?.close();
   });
 
   const newPatient = async (i: number) => {
-    const patient = client(account(i));
+    const patient = net.client(i);
     await patient.registerAsPatient();
     const kit = newKit();
     await enrolMonitoring({ patient, provider: hospital, kit });
