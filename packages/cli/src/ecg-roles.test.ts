@@ -31,8 +31,7 @@ import type { WfdbRecord } from "@meridian/ecg/wfdb";
 import { WINDOW_ID_SYSTEM, cnnClassifier, deviceScreen, enrolMonitoring, monitoringDomain } from "@meridian/monitoring";
 import { runDevice, startEdge, startMedicalServer, startBroker } from "@meridian/monitoring";
 import type { MonitoringEvent, EmbeddedBroker } from "@meridian/monitoring";
-import { devAccount, startTestNetwork } from "@meridian/monitoring/testing";
-import type { TestNetwork } from "@meridian/monitoring/testing";
+import { startTestNetwork, testAccount as devAccount, type TestNetwork } from "@meridian/sdk/testing";
 import { saveDeployment } from "./env.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");

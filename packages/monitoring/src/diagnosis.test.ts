@@ -20,8 +20,7 @@ import { buildWindowBundle, NotAnEcgWindowError, readWindowBundle } from "./fhir
 import { signFindings, signForward, signWindow, windowDigest } from "./messages.ts";
 import type { MonitoringDomain } from "./messages.ts";
 import { enrolMonitoring } from "./pipeline.ts";
-import { devAccount as account, startTestNetwork } from "./test-network.ts";
-import type { TestNetwork } from "./test-network.ts";
+import { startTestNetwork, testAccount as account, type TestNetwork } from "@meridian/sdk/testing";
 
 const newKey = () => privateKeyToAccount(generatePrivateKey());
 const SESSION = `0x${"ab".repeat(32)}` as Hex;
@@ -94,9 +93,9 @@ describe("the clinician's final diagnosis", () => {
 
   before(async () => {
     loadFhirDefinitions();
-    net = await startTestNetwork("meridian-diagnosis-");
-    hospital = await net.admit(account(2), "St Mary's");
-    clinic = await net.admit(account(3), "Harbour Clinic");
+    net = await startTestNetwork({ label: "diagnosis" });
+    hospital = await net.admitProvider(account(2), { name: "St Mary's", department: "Cardiology" });
+    clinic = await net.admitProvider(account(3), { name: "Harbour Clinic", department: "Cardiology" });
     patient = net.client(account(7));
     await patient.registerAsPatient();
     await enrolMonitoring({ patient, provider: hospital, kit: { sensor: newKey(), edge: newKey(), fog: newKey() } });

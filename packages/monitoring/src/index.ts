@@ -8,7 +8,7 @@
  * Signal processing comes from `@meridian/ecg` through the interfaces of `ports.ts`;
  * `pipeline.ts` plugs in the concrete detector, rhythm screen and classifier. The FHIR window
  * bundles and the clinician's diagnosis are also at `@meridian/monitoring/browser` (no Node
- * APIs); the in-process test network is `@meridian/monitoring/testing`.
+ * APIs). Its tests run on the SDK's test kit (`@meridian/sdk/testing`).
  *
  * @module
  */

@@ -17,8 +17,7 @@ import type { MeridianClient } from "@meridian/sdk";
 import { listSessionRecords } from "@meridian/sdk/chain";
 import { syntheticRecord } from "@meridian/ecg/testing";
 import { cnnClassifier, enrolMonitoring, runMonitoring } from "./pipeline.ts";
-import { devAccount, startTestNetwork } from "./test-network.ts";
-import type { TestNetwork } from "./test-network.ts";
+import { startTestNetwork, testAccount as devAccount, type TestNetwork } from "@meridian/sdk/testing";
 
 const installed = spawnSync("mosquitto", ["-h"], { stdio: "ignore" }).error === undefined;
 const SKIP = "Mosquitto is not installed (apt-get install mosquitto); the embedded broker is tested in pipeline.test.ts";
@@ -50,8 +49,8 @@ describe("the chain over Mosquitto", { skip: installed ? false : SKIP }, () => {
   };
 
   before(async () => {
-    net = await startTestNetwork("meridian-mosquitto-");
-    hospital = await net.admit(devAccount(2), "St Mary's");
+    net = await startTestNetwork({ label: "mosquitto" });
+    hospital = await net.admitProvider(devAccount(2), { name: "St Mary's", department: "Cardiology" });
     const port = await freePort();
     config = path.join(net.dir, "mosquitto.conf");
     await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type information\n`);

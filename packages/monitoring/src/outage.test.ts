@@ -20,8 +20,7 @@ import { runDevice, startEdge, startFog, startMedicalServer } from "./roles.ts";
 import type { MonitoringEvent, RunningRole } from "./roles.ts";
 import { startBroker } from "./transport.ts";
 import type { EmbeddedBroker } from "./transport.ts";
-import { devAccount, startTestNetwork } from "./test-network.ts";
-import type { TestNetwork } from "./test-network.ts";
+import { startTestNetwork, testAccount as devAccount, type TestNetwork } from "@meridian/sdk/testing";
 
 const MAX_RETRY_MS = 400;
 type Of<E extends MonitoringEvent["event"]> = Extract<MonitoringEvent, { event: E }>;
@@ -32,8 +31,8 @@ describe("the medical server down for minutes of ECG", { skip: mitdbPresent() ? 
   let broker: EmbeddedBroker;
 
   before(async () => {
-    net = await startTestNetwork("meridian-outage-");
-    hospital = await net.admit(devAccount(2), "St Mary's");
+    net = await startTestNetwork({ label: "outage" });
+    hospital = await net.admitProvider(devAccount(2), { name: "St Mary's", department: "Cardiology" });
     broker = await startBroker();
   });
 
