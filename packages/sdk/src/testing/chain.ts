@@ -153,10 +153,10 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
   const observed: EIP1193Provider = onRequest
     ? {
         ...provider,
-        request: ((request: TestChainRequest) => {
+        request: (request: TestChainRequest) => {
           onRequest(request);
           return provider.request(request as never);
-        }) as EIP1193Provider["request"],
+        },
       }
     : provider;
   // No retries: an in-process chain does not drop requests, and viem would retry every revert
@@ -170,7 +170,10 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
     const roles =
       typeof parameters.roles === "function"
         ? await parameters.roles({ publicClient, wallet })
-        : (parameters.roles ?? { admin: testAccount(TEST_ADMIN).address, regulator: testAccount(TEST_REGULATOR).address });
+        : parameters.roles ?? {
+            admin: testAccount(TEST_ADMIN).address,
+            regulator: testAccount(TEST_REGULATOR).address,
+          };
     const deployment = await deployMeridian({ publicClient, walletClient: wallet(testAccount(TEST_ADMIN)) }, roles);
     return {
       chain: { publicClient, deployment },
@@ -189,9 +192,15 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
       setKeyEpoch: async (patient, epoch) => {
         const key = encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [patient, PATIENTS_SLOT]);
         const slot = toHex(hexToBigInt(keccak256(key)) + 1n, { size: 32 });
-        const word = hexToBigInt((await publicClient.getStorageAt({ address: deployment.recordRegistry, slot })) ?? "0x0");
+        const word = hexToBigInt(
+          (await publicClient.getStorageAt({ address: deployment.recordRegistry, slot })) ?? "0x0"
+        );
         const value = (word & ((1n << 224n) - 1n)) | (BigInt(epoch) << 224n);
-        await testClient.setStorageAt({ address: deployment.recordRegistry, index: slot, value: toHex(value, { size: 32 }) });
+        await testClient.setStorageAt({
+          address: deployment.recordRegistry,
+          index: slot,
+          value: toHex(value, { size: 32 }),
+        });
       },
       snapshot: () => testClient.snapshot(),
       revert: (id) => testClient.revert({ id }),
