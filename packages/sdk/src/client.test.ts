@@ -7,7 +7,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { bytesToHex, keccak256, toHex } from "viem";
 import { CID } from "multiformats/cid";
-import { AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient } from "./client.ts";
+import {
+  AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient,
+} from "./client.ts";
 import { publicKeyToBytes32 } from "./crypto/keys.ts";
 import { anchorRecord, encodeScope, getPatient, getProvider, issueGrant, RecordNotFoundError } from "./chain/actions.ts";
 import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
@@ -155,7 +157,9 @@ test("every contract write reports its steps to onTransaction, failures in plain
 });
 
 test("a provider rotates its key: grants issued before and after both open; publishing twice or rotating first is refused", async () => {
-  const clinic = await net.admitProvider(7, { kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "General practice", publishKey: false });
+  const clinic = await net.admitProvider(7, {
+    kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "General practice", publishKey: false,
+  });
   await assert.rejects(clinic.rotateProviderKey(), NotRegisteredError);
   await clinic.publishProviderKey();
   await assert.rejects(clinic.publishProviderKey(), (e: unknown) => e instanceof KeyAlreadyPublishedError && /version 1/.test(e.shortMessage));

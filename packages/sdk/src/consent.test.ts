@@ -29,7 +29,9 @@ before(async () => {
   net = await startTestNetwork({ label: "consent" });
   hospital = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
   er = await net.admitProvider(3, { kind: ProviderKind.Hospital, name: "City General", department: "Emergency" });
-  [patient, guardian, viewer] = [await net.registerPatient(5), await net.registerPatient(7), await net.registerPatient(8)];
+  patient = await net.registerPatient(5);
+  guardian = await net.registerPatient(7);
+  viewer = await net.registerPatient(8);
   stranger = net.client(9);
 });
 

@@ -38,7 +38,8 @@ const byAddress = (a: Address): MeridianClient => {
 
 before(async () => {
   net = await startTestNetwork({ label: "validation" });
-  author = await net.admitProvider(2, { kind: ProviderKind.Hospital, name: "Author General", department: "Cardiology" });
+  const cardiology = { kind: ProviderKind.Hospital, department: "Cardiology" } as const;
+  author = await net.admitProvider(2, { ...cardiology, name: "Author General" });
   hospitals = [];
   for (const [i, account] of [7, 8, 9, 10, 11].entries()) {
     const h = await net.admitProvider(account, { kind: ProviderKind.Hospital, name: `Peer Hospital ${i + 1}` });

@@ -24,7 +24,10 @@ before(async () => {
   kit = await startTestChain({
     // a timelock (the council proposes and executes) holds both of the registry's roles
     roles: async ({ publicClient, wallet }) => {
-      const hash = await wallet(account(0)).deployContract({ abi: meridianTimelockAbi, bytecode: meridianTimelockBytecode, args: [BigInt(DELAY), [council.address], [council.address]] });
+      const args = [BigInt(DELAY), [council.address], [council.address]] as const;
+      const deployer = wallet(account(0));
+      const timelockContract = { abi: meridianTimelockAbi, bytecode: meridianTimelockBytecode };
+      const hash = await deployer.deployContract({ ...timelockContract, args });
       timelock = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
       return { admin: timelock, regulator: timelock };
     },
