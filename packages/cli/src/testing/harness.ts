@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { createTempDir, REPOSITORY_ROOT, startTestNode, testAccount, type TestNode } from "@meridian/sdk/testing";
+import { createTempDir, REPOSITORY_ROOT, startHardhatNode, testAccount, type HardhatNode } from "@meridian/sdk/testing";
 
 export { freePort } from "@meridian/sdk/testing";
 
@@ -18,40 +18,57 @@ const run = promisify(execFile);
 export const devAddress = (i: number) => testAccount(i).address;
 
 /** What a CLI run returned. */
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** A running `hardhat node`, its data folder, and a CLI runner bound to both. */
 export interface CliHarness {
   rpc: string;
   dir: string;
   /** The chain the CLI runs on, with viem clients for setup done in the test's own process. */
-  node: TestNode;
+  node: HardhatNode;
   /** Runs `meridian ...args` as dev account `dev` (none: no account). */
   cli(dev: number | undefined, ...args: string[]): Promise<CliResult>;
   /**
    * Runs `meridian ...args` on this chain with extra environment variables (e.g. `MERIDIAN_MNEMONIC`,
    * `INIT_CWD`) and working directory; `dev` and `dataDir` as for {@link CliHarness.cli}.
    */
-  cliWith(options: { dev?: number; env?: Record<string, string>; cwd?: string; dataDir?: string }, ...args: string[]): Promise<CliResult>;
+  cliWith(
+    options: { dev?: number; env?: Record<string, string>; cwd?: string; dataDir?: string },
+    ...args: string[]
+  ): Promise<CliResult>;
   close(): Promise<void>;
 }
 
 /** Starts `hardhat node` on a free port (up to 60 s) and a temp data folder named after `label`. */
 export async function startCliHarness(label: string): Promise<CliHarness> {
   const dir = await createTempDir(label);
-  let node: TestNode;
+  let node: HardhatNode;
   try {
-    node = await startTestNode();
+    node = await startHardhatNode();
   } catch (error) {
     await dir.remove();
     throw error;
   }
   const rpc = node.url;
   const cliWith: CliHarness["cliWith"] = async (options, ...args) => {
-    const base = ["--rpc-url", rpc, "--data-dir", options.dataDir ?? dir.path, ...(options.dev === undefined ? [] : ["--dev-account", String(options.dev)])];
+    const base = [
+      "--rpc-url",
+      rpc,
+      "--data-dir",
+      options.dataDir ?? dir.path,
+      ...(options.dev === undefined ? [] : ["--dev-account", String(options.dev)]),
+    ];
     const env = { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "", INIT_CWD: "", ...options.env };
     try {
-      const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], { cwd: options.cwd ?? root, env, maxBuffer: 64 << 20 });
+      const { stdout, stderr } = await run(process.execPath, [main, ...base, ...args], {
+        cwd: options.cwd ?? root,
+        env,
+        maxBuffer: 64 << 20,
+      });
       return { code: 0, stdout, stderr };
     } catch (e) {
       const err = e as { code: number; stdout: string; stderr: string };

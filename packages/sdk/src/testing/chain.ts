@@ -163,7 +163,11 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
   // (an unknown RPC error to it) three times with backoff, about 1 s per expected revert.
   const transport = custom(observed, { retryCount: 0 });
   const publicClient = createPublicClient({ chain: testChainDefinition, transport, pollingInterval });
-  const testClient = createTestClient({ chain: testChainDefinition, mode: "hardhat", transport: custom(provider, { retryCount: 0 }) });
+  const testClient = createTestClient({
+    chain: testChainDefinition,
+    mode: "hardhat",
+    transport: custom(provider, { retryCount: 0 }),
+  });
   const wallet = (a: Account): TestWalletClient =>
     createWalletClient({ account: a, chain: testChainDefinition, transport, pollingInterval });
   try {

@@ -2,17 +2,18 @@
  * Meridian's test kit, for this repository's tests and benchmarks (Node.js; needs the `hardhat`
  * dev dependency): an embedded chain with Meridian deployed, viem clients and time travel
  * (`chain.ts`); a whole network with a Helia node on disk and role clients for patients and
- * admitted providers (`network.ts`); a `hardhat node` on a free port for tests of other processes
- * (`node.ts`); temporary directories; revert and event assertions; small made-up FHIR fixtures;
- * and the attacker's tools used by the security tests (`stolen-keys.ts`, `two-key-envelope.ts`).
- * Never import it from product code.
+ * admitted providers (`network.ts`); a `hardhat node` on a free port for tests of other
+ * processes (`hardhat-node.ts`); temporary directories; revert and event assertions and contract
+ * flows (`contract-assertions.ts`, `contract-flows.ts`); small made-up FHIR fixtures; and the
+ * attacker's tools used by the security tests (`stolen-keys.ts`, `two-key-envelope.ts`). Never
+ * import it from product code.
  *
  * @module
  */
 
 export * from "./chain.ts";
 export * from "./network.ts";
-export * from "./node.ts";
+export * from "./hardhat-node.ts";
 export * from "./temp-dir.ts";
 export * from "./fhir-fixtures.ts";
 export * from "./stolen-keys.ts";

@@ -27,8 +27,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** What {@link startTestNode} returns. */
-export interface TestNode {
+/** What {@link startHardhatNode} returns. */
+export interface HardhatNode {
   /** JSON-RPC endpoint, `http://127.0.0.1:<port>`. */
   url: string;
   port: number;
@@ -52,12 +52,12 @@ export interface TestNode {
  * @throws {Error} when the node exits or does not start in time.
  * @example
  * ```ts
- * const node = await startTestNode();
+ * const node = await startHardhatNode();
  * // run `meridian --rpc-url ${node.url} deploy` ...
  * await node.close();
  * ```
  */
-export async function startTestNode(p: { timeoutMs?: number } = {}): Promise<TestNode> {
+export async function startHardhatNode(p: { timeoutMs?: number } = {}): Promise<HardhatNode> {
   const timeoutMs = p.timeoutMs ?? 60_000;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
