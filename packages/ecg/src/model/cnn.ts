@@ -195,7 +195,8 @@ export function argmaxRows(probs: Float32Array, classes = AAMI_CLASSES.length): 
 export async function trainBeatCnn(model: tf.LayersModel, data: BeatDataset, options: TrainOptions): Promise<TrainResult> {
   const batchSize = options.batchSize ?? 64;
   const random = seededRandom(options.seed ?? 7);
-  let [beats, rr] = inputTensors(data);
+  const [initialBeats, rr] = inputTensors(data);
+  let beats = initialBeats;
   const labels = tf.oneHot(tf.tensor1d(data.labels, "int32"), AAMI_CLASSES.length);
   const batches = Math.ceil(data.count / batchSize);
   const result: TrainResult = { bestEpoch: options.epochs, validationScores: [], losses: [] };
@@ -215,7 +216,7 @@ export async function trainBeatCnn(model: tf.LayersModel, data: BeatDataset, opt
         epochs: 1, batchSize, shuffle: false, verbose: 0,
         ...(options.classWeight ? { classWeight: options.classWeight } : {}),
         callbacks: {
-          onBatchEnd: async (batch, logs) => {
+          onBatchEnd: (batch, logs) => {
             lossSum += logs?.["loss"] ?? 0; seen++;
             options.onProgress?.({ epoch, epochs: options.epochs, batch: batch + 1, batches, loss: lossSum / seen });
           },
@@ -287,6 +288,35 @@ export async function saveBeatModel(model: tf.LayersModel, metadata: BeatModelMe
   }));
 }
 
+/** The parts of `model.json` that {@link loadBeatModel} reads (tfjs checks the weight entries). */
+interface SavedModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  userDefinedMetadata?: unknown;
+}
+
+const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === "string");
+
+/** Whether parsed `model.json` has a topology and a weights manifest of file paths and weight entries. */
+function isSavedModelJson(value: unknown): value is SavedModelJson {
+  if (!isObject(value) || !("modelTopology" in value) || !("weightsManifest" in value)) return false;
+  const { modelTopology, weightsManifest } = value;
+  const isGroup = (group: unknown): boolean =>
+    isObject(group) && "paths" in group && isStringArray(group.paths) &&
+    "weights" in group && Array.isArray(group.weights);
+  return isObject(modelTopology) && Array.isArray(weightsManifest) && weightsManifest.every(isGroup);
+}
+
+/** Whether `userDefinedMetadata` has the shape {@link saveBeatModel} writes. */
+function isBeatModelMetadata(value: unknown): value is BeatModelMetadata {
+  if (!isObject(value)) return false;
+  const m: Partial<Record<keyof BeatModelMetadata, unknown>> = value;
+  return isStringArray(m.classes) && typeof m.samplingFrequency === "number" && isObject(m.window)
+    && isStringArray(m.rrFeatures) && isObject(m.training);
+}
+
 /**
  * Loads the model saved by {@link saveBeatModel} from `directory` with `tf.io.fromMemory`
  * (the files are read with `fs`, no fetch). The active backend must be initialised first
@@ -296,10 +326,12 @@ export async function saveBeatModel(model: tf.LayersModel, metadata: BeatModelMe
  *   output shapes are not those of the beat CNN.
  */
 export async function loadBeatModel(directory = MODEL_DIR): Promise<{ model: tf.LayersModel; metadata: BeatModelMetadata }> {
-  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata: BeatModelMetadata };
+  let json: SavedModelJson;
   let weightData: Uint8Array;
   try {
-    json = JSON.parse(await readFile(path.join(directory, "model.json"), "utf8"));
+    const parsed: unknown = JSON.parse(await readFile(path.join(directory, "model.json"), "utf8"));
+    if (!isSavedModelJson(parsed)) throw new Error("model.json has no modelTopology or a malformed weightsManifest");
+    json = parsed;
     const manifest = json.weightsManifest[0];
     if (!manifest) throw new Error("model.json has an empty weightsManifest");
     weightData = concatBuffers(await Promise.all(manifest.paths.map(async (p) => { const b = await readFile(path.join(directory, p)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); })));
@@ -312,6 +344,13 @@ export async function loadBeatModel(directory = MODEL_DIR): Promise<{ model: tf.
   if (beatShape?.[1] !== BEAT_LENGTH || rrShape?.[1] !== RR_FEATURES || model.outputs[0]?.shape[1] !== AAMI_CLASSES.length) {
     throw new BeatModelError(`The model in ${directory} has inputs ${JSON.stringify([beatShape, rrShape])}, not [[null,${BEAT_LENGTH},1],[null,${RR_FEATURES}]] with ${AAMI_CLASSES.length} outputs.`, { hint: "Retrain with `npm run ecg:train`." });
   }
-  if (JSON.stringify(json.userDefinedMetadata?.rrFeatures) !== JSON.stringify(RR_FEATURE_NAMES)) throw new BeatModelError(`The model in ${directory} was trained with other RR features.`, { hint: "Retrain with `npm run ecg:train`." });
-  return { model, metadata: json.userDefinedMetadata };
+  const metadata = json.userDefinedMetadata;
+  const hint = "Retrain with `npm run ecg:train`.";
+  if (!isBeatModelMetadata(metadata)) {
+    throw new BeatModelError(`The model in ${directory} has no valid userDefinedMetadata in model.json.`, { hint });
+  }
+  if (JSON.stringify(metadata.rrFeatures) !== JSON.stringify(RR_FEATURE_NAMES)) {
+    throw new BeatModelError(`The model in ${directory} was trained with other RR features.`, { hint });
+  }
+  return { model, metadata };
 }

@@ -5,7 +5,7 @@
  * record 100 (skipped when the shared records are absent).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -16,7 +16,9 @@ import { BEAT_LENGTH, BeatInputError, RR_FEATURES, RR_FEATURE_NAMES, medianFilte
 import type { BeatDataset } from "./dataset.ts";
 import { confusionMatrix, ec57Metrics, macroF1 } from "./evaluate.ts";
 import { conv2dBackpropFilterValues } from "./kernels.ts";
-import { argmaxRows, buildBeatCnn, initBackend, loadBeatModel, predictProbabilities, saveBeatModel, tf, trainBeatCnn } from "./cnn.ts";
+import {
+  BeatModelError, buildBeatCnn, initBackend, loadBeatModel, predictProbabilities, saveBeatModel, tf, trainBeatCnn,
+} from "./cnn.ts";
 import { ldaProbabilities, trainLda } from "./baseline.ts";
 import { loadBaselineClassifier, loadBeatClassifier } from "./classifier.ts";
 
@@ -152,6 +154,28 @@ describe("CNN training smoke test", () => {
       await saveBeatModel(model, { classes: ["N", "S", "V", "F", "Q"], samplingFrequency: 360, window: { beforeSeconds: 0.25, afterSeconds: 0.45, decimation: 2, samples: BEAT_LENGTH }, rrFeatures: RR_FEATURE_NAMES, training: {} }, dir);
       const loaded = await loadBeatModel(dir);
       assert.deepEqual(Array.from(predictProbabilities(loaded.model, data)), Array.from(predictProbabilities(model, data)));
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  test("model.json without a weights manifest or with malformed metadata is refused (BeatModelError)", async () => {
+    await initBackend();
+    const dir = await mkdtemp(path.join(tmpdir(), "beat-cnn-"));
+    const file = path.join(dir, "model.json");
+    try {
+      const window = { beforeSeconds: 0.25, afterSeconds: 0.45, decimation: 2, samples: BEAT_LENGTH };
+      const classes = ["N", "S", "V", "F", "Q"];
+      const metadata = { classes, samplingFrequency: 360, window, rrFeatures: RR_FEATURE_NAMES, training: {} };
+      await saveBeatModel(buildBeatCnn(1), metadata, dir);
+      const saved: unknown = JSON.parse(await readFile(file, "utf8"));
+      assert.ok(typeof saved === "object" && saved !== null);
+      await writeFile(file, JSON.stringify({ ...saved, userDefinedMetadata: { rrFeatures: RR_FEATURE_NAMES } }));
+      const malformed = (e: unknown) => e instanceof BeatModelError && /no valid userDefinedMetadata/.test(e.message);
+      await assert.rejects(loadBeatModel(dir), malformed, "metadata without classes, window or training");
+      await writeFile(file, JSON.stringify({ ...saved, weightsManifest: undefined }));
+      const unreadable = (e: unknown) => e instanceof BeatModelError && /could not be read/.test(e.message);
+      await assert.rejects(loadBeatModel(dir), unreadable);
     } finally {
       await rm(dir, { recursive: true });
     }
