@@ -14,7 +14,6 @@
  */
 import { AAMI_CLASSES } from "../aami.ts";
 import { MODEL_SAMPLING_FREQUENCY } from "./dataset.ts";
-import type { segmentBeats } from "./dataset.ts";
 
 /** Names of the baseline's 24 features, in order (seconds, mV). */
 export const BASELINE_FEATURE_NAMES = [
@@ -25,7 +24,7 @@ export const BASELINE_FEATURE_NAMES = [
 
 /**
  * Baseline features of the beat at sample `r` (360 Hz) of a baseline-corrected signal (mV),
- * given its RR intervals (`rrSeconds` row of {@link segmentBeats}): pre-RR, post-RR, local RR,
+ * given its RR intervals (`rrSeconds` row of `segmentBeats`, `dataset.ts`): pre-RR, post-RR, local RR,
  * average RR (s); QRS width (s, span of |slope| ≥ 30 % of its maximum within ±100 ms); QRS peak-to-peak
  * amplitude (mV, ±100 ms); 10 samples from −50 to +100 ms and 8 from +150 to +450 ms (mV), as
  * de Chazal's morphology features. Indexes outside the signal are clamped.

@@ -97,8 +97,8 @@ describe("Pan-Tompkins: synthetic ECG", () => {
     // Judged outside the artefact's 10 s and the 5 s after the (step-like) amplitude change.
     const c = compareBeats(rPeaks, peaks, { samplingFrequency: fs, excluded: [{ start: 20 * fs, end: 30 * fs }, { start: 49.5 * fs, end: 55 * fs }] });
     // Pan-Tompkins alone would stay deaf after the artefact (SPKI jumps ~100x and THRESHOLD2 never falls back).
-    assert.equal(c.fn, 0, `missed at ${c.missed.map((m) => (m / fs).toFixed(1))} s`);
-    assert.equal(c.fp, 0, `false at ${c.falseDetections.map((m) => (m / fs).toFixed(1))} s`);
+    assert.equal(c.fn, 0, `missed at ${c.missed.map((m) => (m / fs).toFixed(1)).join(", ")} s`);
+    assert.equal(c.fp, 0, `false at ${c.falseDetections.map((m) => (m / fs).toFixed(1)).join(", ")} s`);
   });
 
   test("edge cases: flat and empty input, a stream shorter than the learning phase", () => {
