@@ -23,7 +23,7 @@ import { enrolMonitoring } from "./pipeline.ts";
 import { startTestNetwork, testAccount as account, type TestNetwork } from "@meridian/sdk/testing";
 
 const newKey = () => privateKeyToAccount(generatePrivateKey());
-const SESSION = `0x${"ab".repeat(32)}` as Hex;
+const SESSION: Hex = `0x${"ab".repeat(32)}`;
 
 /** A signed, forwarded 10 s window of synthetic ECG (360 Hz, 200 adu/mV, baseline 1024) with one wide beat. */
 async function forwardedWindow(domain: MonitoringDomain, patient: `0x${string}`) {
@@ -36,7 +36,7 @@ async function forwardedWindow(domain: MonitoringDomain, patient: `0x${string}`)
     patient, sequence: 1, startSample: 0, recordedAt: Date.UTC(2026, 10, 20, 9, 0, 0), samplingFrequency: fs, lead: "MLII", gain, baseline,
     samples, rPeaks, screen: { heartRateBpm: 72, reasons: ["premature beat"] }, abnormal: true,
   });
-  const classes = rPeaks.map((_, i) => (i === 3 ? "V" : "N") as "N" | "V");
+  const classes = rPeaks.map((_, i) => (i === 3 ? "V" : "N"));
   const probabilities = classes.map((c) => (c === "V" ? [0.02, 0.01, 0.95, 0.01, 0.01] : [0.97, 0.01, 0.01, 0.005, 0.005]));
   const signedFindings = await signFindings(domain, edge, signedWindow, { beatClasses: classes, probabilities, model: `0x${"11".repeat(32)}` });
   const forward = await signForward(domain, fog, signedFindings, { receivedAt: Date.UTC(2026, 10, 20, 9, 0, 11), queueSequence: 1 });

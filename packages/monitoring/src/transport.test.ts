@@ -57,7 +57,10 @@ describe("fog relay acknowledgements", () => {
     const delivered: string[] = [];
     const start = () => startFog({
       account: fog!, domain, mqttUrl: broker.url, queueFile, minRetryMs: 50, maxRetryMs: 200,
-      deliver: async (f) => { delivered.push(f.signedFindings.findings.window); return { status: "delivered", detail: "{}" }; },
+      deliver: (f) => {
+        delivered.push(f.signedFindings.findings.window);
+        return Promise.resolve({ status: "delivered", detail: "{}" });
+      },
       onEvent: (e) => events.push(e),
     });
     let running: RunningFog = await start();
