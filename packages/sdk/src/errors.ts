@@ -53,13 +53,18 @@ export class MeridianError extends Error {
    * `predicate` returns true (`null` when none matches).
    */
   walk(predicate?: (error: unknown) => boolean): unknown {
-    let current: unknown = this;
-    for (let depth = 0; depth < 32; depth++) {
-      if (predicate?.(current)) return current;
-      const next = current instanceof Error ? current.cause : undefined;
-      if (next === undefined) return predicate ? null : current;
-      current = next;
-    }
-    return predicate ? null : current;
+    return walkCauses(this, predicate);
   }
+}
+
+/** {@link MeridianError.walk} from any error, following `cause` at most 32 levels deep (a cycle ends). */
+function walkCauses(error: unknown, predicate?: (error: unknown) => boolean): unknown {
+  let current = error;
+  for (let depth = 0; depth < 32; depth++) {
+    if (predicate?.(current)) return current;
+    const next = current instanceof Error ? current.cause : undefined;
+    if (next === undefined) return predicate ? null : current;
+    current = next;
+  }
+  return predicate ? null : current;
 }
