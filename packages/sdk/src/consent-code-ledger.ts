@@ -61,12 +61,14 @@ const sameCode = (a: ConsentCodeLedgerEntry, b: ConsentCodeLedgerEntry) =>
 export function createMemoryConsentCodeLedger(): ConsentCodeLedger {
   let entries: ConsentCodeLedgerEntry[] = [];
   return {
-    list: async () => entries.map((e) => ({ ...e })),
-    add: async (entry) => {
+    list: () => Promise.resolve(entries.map((e) => ({ ...e }))),
+    add: (entry) => {
       entries = [...entries.filter((e) => !sameCode(e, entry)), { ...entry }];
+      return Promise.resolve();
     },
-    prune: async (drop) => {
+    prune: (drop) => {
       entries = entries.filter((e) => !drop(e));
+      return Promise.resolve();
     },
   };
 }

@@ -40,9 +40,14 @@ export function pieceCount(size: number): number {
  * The ciphertext hash from the SHA-256 digests of the pieces, in order (32 bytes each).
  *
  * @returns `0x` + 64 lower-case hex characters.
- * @throws {RangeError} when no digest is given or one is not 32 bytes.
+ * @throws {RangeError} (as a rejected promise) when no digest is given or one is not 32 bytes.
  */
-export async function ciphertextHashFromPieceDigests(digests: readonly Uint8Array[]): Promise<Hex> {
+export function ciphertextHashFromPieceDigests(digests: readonly Uint8Array[]): Promise<Hex> {
+  // The hashing is synchronous; the executor turns a RangeError into a rejection, as callers await it.
+  return new Promise((resolve) => resolve(hashPieceDigests(digests)));
+}
+
+function hashPieceDigests(digests: readonly Uint8Array[]): Hex {
   if (digests.length === 0) throw new RangeError("A ciphertext hash needs at least one piece digest (an empty blob is one empty piece).");
   const list = new Uint8Array(32 * digests.length);
   digests.forEach((digest, index) => {

@@ -186,7 +186,7 @@ interface DagEntry {
  */
 export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: NodeSink, options: { signal?: AbortSignal } = {}): Promise<BlobIdentity> {
   const leaves = splitLeaves(blob);
-  const cids: CID[] = new Array(leaves.length);
+  const cids = new Array<CID>(leaves.length);
   await forEachLeaf(leaves.length, async (index) => {
     cids[index] = await writeLeaf(leaves[index]!, index);
   }, options.signal);
@@ -220,7 +220,7 @@ export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: 
   return { cid: level[0]!.cid, ciphertextHash };
 }
 
-const hashOnly: NodeSink = { put: async () => undefined };
+const hashOnly: NodeSink = { put: () => Promise.resolve() };
 
 /** Computes the CID and ciphertext hash a blob gets in every Meridian store, hashing only (nothing stored). */
 export async function computeBlobIdentity(blob: BlobBytes): Promise<BlobIdentity> {

@@ -44,17 +44,17 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  * const { cid, ciphertextHash } = await store.put(envelope);
  * ```
  */
-export async function createKuboStore(parameters: CreateKuboStoreParameters): Promise<BlobStore> {
+export function createKuboStore(parameters: CreateKuboStoreParameters): Promise<BlobStore> {
   const { url } = parameters;
   let client: KuboRPCClient;
   try {
     new URL(url);
     client = create({ url });
   } catch (cause) {
-    throw new StorageUnavailableError(`"${url}" is not a valid Kubo RPC URL.`, {
+    return Promise.reject(new StorageUnavailableError(`"${url}" is not a valid Kubo RPC URL.`, {
       hint: "Give the Kubo RPC API address, e.g. http://127.0.0.1:5001.",
       cause,
-    });
+    }));
   }
   let closed = false;
 
@@ -77,7 +77,7 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
     });
   };
 
-  return {
+  return Promise.resolve({
     kind: "kubo",
 
     async put(blob: BlobBytes, options: BlobStoreOptions = {}): Promise<StoredBlob> {
@@ -143,8 +143,9 @@ export async function createKuboStore(parameters: CreateKuboStoreParameters): Pr
       }
     },
 
-    async close(): Promise<void> {
+    close(): Promise<void> {
       closed = true;
+      return Promise.resolve();
     },
-  };
+  });
 }
