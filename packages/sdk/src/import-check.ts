@@ -27,6 +27,7 @@ import { AccessDeniedError, MissingKeyError, type MeridianClient } from "./clien
 import { DecryptionError } from "./crypto/errors.ts";
 import { recordFingerprint } from "./fhir/fingerprint.ts";
 import { comparePatients, patientsIn, type PatientField } from "./fhir/patient-match.ts";
+import { isResource } from "./fhir/view/entries.ts";
 import type { RecordDraft } from "./fhir/split.ts";
 
 /** A draft whose content is already stored (or appears earlier in the same batch). */
@@ -121,8 +122,13 @@ export async function checkImport(client: MeridianClient, drafts: readonly Recor
     const id = `${patient.toLowerCase()}:${anchor.recordId.toLowerCase()}`;
     if (!records.has(id)) {
       try {
-        const resource = JSON.parse(new TextDecoder().decode((await client.readRecord(anchor.recordId)).plaintext));
-        records.set(id, { fingerprint: recordFingerprint(key, resource), patients: patientsIn(resource), readable: true });
+        const { plaintext } = await client.readRecord(anchor.recordId);
+        const json: unknown = JSON.parse(new TextDecoder().decode(plaintext));
+        // JSON that is not a FHIR resource was read but can match no draft and holds no Patient.
+        const scanned = isResource(json)
+          ? { fingerprint: recordFingerprint(key, json), patients: patientsIn(json), readable: true }
+          : { fingerprint: undefined, patients: [], readable: true };
+        records.set(id, scanned);
       } catch (error) {
         const unreadable = [AccessDeniedError, MissingKeyError, DecryptionError, SyntaxError].some((type) => error instanceof type);
         if (!unreadable) throw error;

@@ -33,17 +33,18 @@ import { NotRegisteredError, type ChainErrorType } from "./errors.ts";
  */
 export const KEY_HOLDER_RESCAN_MS = 30_000;
 
-/** Per client, per patient (checksummed): the keyholders of epoch `keyEpoch`, found by log queries at `scannedAt` (ms). */
-const keyHolderScans = new WeakMap<
-  MeridianAccount,
-  Map<Address, { keyEpoch: number; holders: EpochKeyHolder[]; scannedAt: number }>
->();
+/** Per patient (checksummed): the keyholders of epoch `keyEpoch`, found by log queries at `scannedAt` (ms). */
+type KeyHolderScans = Map<Address, { keyEpoch: number; holders: EpochKeyHolder[]; scannedAt: number }>;
 
-function scansOf(
-  client: MeridianAccount
-): Map<Address, { keyEpoch: number; holders: EpochKeyHolder[]; scannedAt: number }> {
+/** {@link KeyHolderScans} per client. */
+const keyHolderScans = new WeakMap<MeridianAccount, KeyHolderScans>();
+
+function scansOf(client: MeridianAccount): KeyHolderScans {
   let scans = keyHolderScans.get(client);
-  if (!scans) keyHolderScans.set(client, (scans = new Map()));
+  if (!scans) {
+    scans = new Map();
+    keyHolderScans.set(client, scans);
+  }
   return scans;
 }
 

@@ -52,10 +52,15 @@ function dicomError(reason: string, source: string | undefined, cause?: unknown)
   return new InvalidAttachmentError({ format: "DICOM", reason, source, cause });
 }
 
-/** The parser's message without file content: it throws `Error`s, strings or `{ exception }` objects. */
+/**
+ * The parser's message without file content: it throws `Error`s, strings or `{ exception, dataSet }`
+ * objects wrapping either.
+ */
 function parserMessage(error: unknown): string {
-  const raw = error instanceof Error ? error.message : typeof error === "string" ? error : (error as { exception?: unknown })?.exception;
-  return String(raw ?? "unknown error").replace(/^dicomParser[.:]\s*/, "").slice(0, 200);
+  const wrapped = typeof error === "object" && error !== null && !(error instanceof Error) && "exception" in error;
+  const inner = wrapped ? error.exception : error;
+  const raw = inner instanceof Error ? inner.message : typeof inner === "string" ? inner : "unknown error";
+  return raw.replace(/^dicomParser[.:]\s*/, "").slice(0, 200);
 }
 
 /**
