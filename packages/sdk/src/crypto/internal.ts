@@ -6,7 +6,7 @@
  */
 
 import { isAddress, isHex, hexToBytes } from "viem";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { InvalidContextError, InvalidKeyLengthError } from "./errors.ts";
 
 /** Length in bytes of every symmetric key Meridian uses (root secret, KEKs, DEKs). */

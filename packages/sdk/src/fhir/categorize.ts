@@ -54,11 +54,8 @@ import type {
   Attachment,
   CodeableConcept,
   Coding,
-  Condition,
   DiagnosticReport,
-  DocumentReference,
   Observation,
-  Procedure,
   Resource,
 } from "@medplum/fhirtypes";
 import { RecordCategory } from "../categories.ts";
@@ -283,7 +280,7 @@ function isImagingEvidence(r: Resource): boolean {
     case "Observation":
       return isImagingObservation(r);
     case "DocumentReference":
-      return (r as DocumentReference).content.some((c) => isDicom(c.attachment));
+      return r.content.some((c) => isDicom(c.attachment));
     case "Media":
       return isDicom(r.content);
     default:
@@ -298,9 +295,9 @@ function isCardiacEvidence(r: Resource): boolean {
     case "DiagnosticReport":
       return isCardiacReport(r);
     case "Procedure":
-      return hasCode((r as Procedure).code, SNOMED, CARDIAC_SNOMED) || ECG_TEXT.test(conceptText((r as Procedure).code));
+      return hasCode(r.code, SNOMED, CARDIAC_SNOMED) || ECG_TEXT.test(conceptText(r.code));
     case "Condition":
-      return hasCode((r as Condition).code, SNOMED, CARDIAC_SNOMED);
+      return hasCode(r.code, SNOMED, CARDIAC_SNOMED);
     default:
       return false;
   }

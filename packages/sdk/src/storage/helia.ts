@@ -15,7 +15,6 @@ import type { Helia } from "helia";
 import { FsBlockstore } from "blockstore-fs";
 import { NextToLast } from "blockstore-fs/sharding";
 import { FsDatastore } from "datastore-fs";
-import type { CID } from "multiformats/cid";
 import { byteLength, importBlob, parseBlobCid, rawCid, readBlob } from "./cid.ts";
 import type { BlobBytes, BlockReader, LeafWriter } from "./cid.ts";
 import { BlockNotFoundError, CidMismatchError, StorageUnavailableError } from "./errors.ts";

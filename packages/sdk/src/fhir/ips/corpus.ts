@@ -118,6 +118,6 @@ function isOlder(a: Resource, b: Resource): boolean {
 
 /** The resource without `meta`, as JSON: two copies of one Patient compare equal. */
 export function contentKey(resource: Resource): string {
-  const { meta: _meta, ...rest } = resource as Resource & { meta?: unknown };
+  const { meta: _meta, ...rest } = resource;
   return JSON.stringify(rest);
 }

@@ -10,7 +10,6 @@ import type {
   AllergyIntolerance,
   CodeableConcept,
   Condition,
-  Observation,
   Reference,
   Resource,
 } from "@medplum/fhirtypes";
@@ -230,7 +229,7 @@ export function selectBloodGroup(mine: readonly Item[]): Selected[] {
       mine.flatMap((item) => {
         const o = item.resource;
         if (o.resourceType !== "Observation" || !FINAL_OBSERVATION.has(o.status) || !hasLoinc(o.code, code)) return [];
-        const label = observationValue(o as Observation);
+        const label = observationValue(o);
         return label === undefined ? [] : [{ item, label, date: dateOf(o) }];
       }),
       () => code,

@@ -45,7 +45,7 @@ export function documentView(
   const inline = str(attachment.data);
   const url = str(attachment.url);
   const target = inline === undefined && url !== undefined ? index.resolve({ reference: url }, owner) : undefined;
-  const binary = target?.resourceType === "Binary" ? (target as Binary) : undefined;
+  const binary = target?.resourceType === "Binary" ? target : undefined;
   if (binary !== undefined) usedBinaries.add(binary);
   const base64 = inline ?? str(binary?.data);
   return {

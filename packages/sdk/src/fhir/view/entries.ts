@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Bundle, Reference, Resource } from "@medplum/fhirtypes";
+import type { Reference, Resource } from "@medplum/fhirtypes";
 import { conceptText, humanNameText } from "../format.ts";
 import { isObject, isRecord, list, str } from "../json.ts";
 
@@ -32,7 +32,7 @@ export function isResource(value: unknown): value is Resource {
  */
 export function collectEntries(input: Resource, out: Entry[] = [], fullUrl?: string, depth = 0): Entry[] {
   if (input.resourceType === "Bundle" && depth < MAX_BUNDLE_DEPTH) {
-    for (const entry of list((input as Bundle).entry)) {
+    for (const entry of list(input.entry)) {
       if (isObject(entry) && isResource(entry.resource)) {
         collectEntries(entry.resource, out, str(entry.fullUrl), depth + 1);
       }

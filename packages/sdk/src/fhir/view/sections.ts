@@ -122,7 +122,7 @@ function conditionTime(c: Record<string, unknown>, prefix: "onset" | "abatement"
     str(c[`${prefix}DateTime`]) ??
     periodStart(c[`${prefix}Period`]) ??
     quantityText(age) ??
-    (isRecord(range) ? rangeText(range as { low?: Quantity; high?: Quantity }) : undefined) ??
+    (isRecord(range) ? rangeText(range) : undefined) ??
     str(c[`${prefix}String`]) ??
     (c[`${prefix}Boolean`] === true ? "Yes" : undefined)
   );
