@@ -23,7 +23,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
-import { createPublicClient, createWalletClient, http, type Account, type Address } from "viem";
+import { createPublicClient, createWalletClient, http, type Account } from "viem";
 import { hardhat } from "viem/chains";
 import { admitProvider, deployMeridian } from "@meridian/sdk/chain";
 import { ProviderKind, type MeridianContext } from "@meridian/sdk/chain";
