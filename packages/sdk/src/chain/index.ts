@@ -17,6 +17,7 @@ export * from "./device-pairing.ts";
 export * from "./governance.ts";
 export * from "./grant-status.ts";
 export * from "./key-epoch.ts";
+export * from "./lists.ts";
 export * from "./monitoring.ts";
 export * from "./peer-validation.ts";
 export * from "../generated/contracts.ts";

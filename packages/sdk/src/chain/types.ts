@@ -29,10 +29,23 @@ export interface MeridianDeployment {
   deployedAtBlock: bigint;
 }
 
-/** Grant and request scope codes (`IRecordRegistry.Scope`). */
+/**
+ * Grant and request scope codes (`IRecordRegistry.Scope`): one record (target: the record id), one
+ * category (target: the category code, left-padded to 32 bytes) or all records (target: zero).
+ * `Scope.None` (0) is never stored; the contract refuses it.
+ */
 export const Scope = { Record: 1, Category: 2, All: 3 } as const;
 /** A scope code. */
 export type ScopeCode = (typeof Scope)[keyof typeof Scope];
+
+/**
+ * Access request status codes (`IRecordRegistry.RequestStatus`, as `getRequest` returns it):
+ * `None` for no request (never made, or approved or denied since), `Pending` while it waits for
+ * the patient.
+ */
+export const RequestStatus = { None: 0, Pending: 1 } as const;
+/** An access request status code. */
+export type RequestStatusCode = (typeof RequestStatus)[keyof typeof RequestStatus];
 
 /** What a grant or request covers, in SDK form. */
 export type GrantScope =
@@ -40,15 +53,32 @@ export type GrantScope =
   | { kind: "category"; category: RecordCategory }
   | { kind: "all" };
 
-/** Provider kinds (`IProviderRegistry.ProviderKind`). */
+/**
+ * Provider kinds a regulator admits (`IProviderRegistry.ProviderKind`). The registry reads kind 0
+ * (`ProviderKind.None` in Solidity) for an address never admitted, which no code here names: check
+ * the status (`ProviderStatus.None`) instead.
+ */
 export const ProviderKind = { Hospital: 1, Clinic: 2, Lab: 3, Practitioner: 4 } as const;
-/** A provider kind code. */
+/** A provider kind code a provider can be admitted with. */
 export type ProviderKindCode = (typeof ProviderKind)[keyof typeof ProviderKind];
 
-/** Provider statuses (`IProviderRegistry.ProviderStatus`). */
+/**
+ * Provider statuses (`IProviderRegistry.ProviderStatus`): `None` (never admitted), `Active` (may
+ * receive grants and read), `Suspended` (grants stop working until reinstated), `Removed` (final).
+ */
 export const ProviderStatus = { None: 0, Active: 1, Suspended: 2, Removed: 3 } as const;
 /** A provider status code. */
 export type ProviderStatusCode = (typeof ProviderStatus)[keyof typeof ProviderStatus];
+
+/** Whether `code` (as read from the registry) is a {@link ProviderKindCode}; false for 0 (never admitted). */
+export function isProviderKindCode(code: number): code is ProviderKindCode {
+  return (Object.values(ProviderKind) as number[]).includes(code);
+}
+
+/** Whether `code` (as read from the registry) is a {@link ProviderStatusCode}. */
+export function isProviderStatusCode(code: number): code is ProviderStatusCode {
+  return (Object.values(ProviderStatus) as number[]).includes(code);
+}
 
 /**
  * The clients an action needs: a public client for reads and receipts, and (for writes) a
