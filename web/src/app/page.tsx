@@ -2,20 +2,14 @@
 
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
-import { getPatient, getProvider, isRegulator } from "@meridian/sdk/chain";
+import { ProviderStatus } from "@meridian/sdk/chain";
 import { useMeridian } from "@/lib/meridian.tsx";
-import { STATUS_NAMES } from "@/lib/labels.ts";
+import { providerStatusLabel } from "@/lib/labels.ts";
+import { rolesQueryOptions } from "@/lib/queries.ts";
 
 export default function Home() {
   const { address, readContext, config } = useMeridian();
-  const roles = useQuery({
-    queryKey: ["roles", address],
-    enabled: !!address && !!readContext,
-    queryFn: async () => {
-      const [patient, provider, regulator] = await Promise.all([getPatient(readContext!, address!), getProvider(readContext!, address!), isRegulator(readContext!, address!)]);
-      return { patient: patient.registered, provider: provider.status, regulator };
-    },
-  });
+  const roles = useQuery(rolesQueryOptions(readContext, { account: address }));
   return (
     <>
       <h1>Your medical records, your keys</h1>
@@ -28,7 +22,7 @@ export default function Home() {
           <h2 id="you-title">This account</h2>
           <ul>
             <li>Patient: {roles.data.patient ? <Link href="/patient">registered, open your records</Link> : <Link href="/patient">not registered yet, start here</Link>}</li>
-            <li>Provider: {roles.data.provider === 0 ? "not admitted" : <Link href="/provider">{STATUS_NAMES[roles.data.provider]}</Link>}</li>
+            <li>Provider: {roles.data.provider === ProviderStatus.None ? "not admitted" : <Link href="/provider">{providerStatusLabel(roles.data.provider)}</Link>}</li>
             {roles.data.regulator ? <li><Link href="/regulator">Regulator</Link></li> : null}
           </ul>
         </section>

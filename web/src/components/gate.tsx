@@ -2,9 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { getPatient } from "@meridian/sdk/chain";
 import { useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";
+import { patientQueryOptions } from "@/lib/queries.ts";
 import { ErrorText } from "./error-text.tsx";
 
 /**
@@ -13,11 +13,7 @@ import { ErrorText } from "./error-text.tsx";
  */
 export function Gate({ audience, children }: { audience: "patient" | "provider"; children: ReactNode }) {
   const { address, onRightChain, client, keysReady, unlockKeys, readContext, config } = useMeridian();
-  const patient = useQuery({
-    queryKey: ["patient", address],
-    enabled: audience === "patient" && !!address && !!readContext,
-    queryFn: () => getPatient(readContext!, address!),
-  });
+  const patient = useQuery({ ...patientQueryOptions(readContext, { patient: address }), enabled: audience === "patient" });
   const unlock = useAction(unlockKeys);
   const register = useAction(async () => {
     await client!.registerAsPatient();

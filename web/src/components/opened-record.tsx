@@ -5,6 +5,7 @@ import type { Hex } from "viem";
 import { categoryLabel } from "@/lib/format.ts";
 import type { MeridianClient } from "@meridian/sdk";
 import { describeError } from "@/lib/meridian.tsx";
+import { recordQueryOptions } from "@/lib/queries.ts";
 import { formatTime } from "@/lib/format.ts";
 import { formatByteSize } from "@meridian/sdk/fhir/browser";
 import { FhirRecord } from "./fhir-record.tsx";
@@ -22,7 +23,7 @@ const VIA: Record<string, string> = {
 
 /** Fetches, verifies and decrypts one record in this page, then renders it for a person. */
 export function OpenedRecord({ client, recordId, onClose }: { client: MeridianClient; recordId: Hex; onClose: () => void }) {
-  const record = useQuery({ queryKey: ["record", client.address, recordId], queryFn: () => client.readRecord(recordId), retry: false, staleTime: Infinity });
+  const record = useQuery(recordQueryOptions(client, { recordId }));
   const validation = useValidationStatuses(client.ctx, [recordId]);
   return (
     <section className="card" aria-labelledby="opened-title" data-testid="opened-record">

@@ -1,4 +1,4 @@
-import { getAddress } from "viem";
+import { isAddressEqual, type Address } from "viem";
 import { getPatient } from "@meridian/sdk/chain";
 import {
   checkConsentCode,
@@ -62,7 +62,7 @@ export class RelayError extends Error {
 interface Entry {
   text: string;
   expiresAtMs: number;
-  patient: string;
+  patient: Address;
   client: string;
   nonce: bigint;
 }
@@ -131,9 +131,9 @@ export async function publishConsentCode(
 }
 
 /** Drops `patient`'s entries whose code was redeemed or cancelled on chain (they can no longer be used). */
-async function dropUsed(chain: MeridianContext, patient: string): Promise<void> {
+async function dropUsed(chain: MeridianContext, patient: Address): Promise<void> {
   for (const [key, e] of [...entries]) {
-    if (e.patient === patient && (await consentNonceUsed(chain, getAddress(patient), e.nonce))) entries.delete(key);
+    if (isAddressEqual(e.patient, patient) && (await consentNonceUsed(chain, patient, e.nonce))) entries.delete(key);
   }
 }
 
@@ -172,7 +172,7 @@ async function publish(
     if (held.text === normalText) return { shortCode, deadline: code.deadline }; // the same publication again
     throw new RelayError(409, "Another consent code is already published under this short code.", "conflict", SHOW_QR);
   }
-  const patient = code.patient.toLowerCase();
+  const patient = code.patient;
   if (live(nowMs, (e) => e.client === client) >= caps.perClient) {
     throw new RelayError(
       429,
@@ -181,8 +181,8 @@ async function publish(
       `Wait until one expires (at most 15 minutes). ${SHOW_QR}`
     );
   }
-  if (live(nowMs, (e) => e.patient === patient) >= caps.perPatient) await dropUsed(chain, patient);
-  if (live(nowMs, (e) => e.patient === patient) >= caps.perPatient) {
+  if (live(nowMs, (e) => isAddressEqual(e.patient, patient)) >= caps.perPatient) await dropUsed(chain, patient);
+  if (live(nowMs, (e) => isAddressEqual(e.patient, patient)) >= caps.perPatient) {
     throw new RelayError(
       429,
       `Patient ${code.patient} has ${caps.perPatient} live consent codes on the relay already.`,

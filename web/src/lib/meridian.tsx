@@ -1,7 +1,7 @@
 "use client";
 
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
-import type { Address } from "viem";
+import { isAddressEqual, type Address } from "viem";
 import { useConnection, usePublicClient, useWalletClient } from "wagmi";
 import { createMeridianClient, type MeridianClient } from "@meridian/sdk";
 import { createHttpStore } from "@meridian/sdk/storage/browser";
@@ -82,7 +82,7 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
   );
   const client = useMemo(() => {
     if (!publicClient || !walletClient || !address || !onRightChain) return undefined;
-    if (walletClient.account.address.toLowerCase() !== address.toLowerCase()) return undefined;
+    if (!isAddressEqual(walletClient.account.address, address)) return undefined;
     const wallet = walletClient as unknown as NonNullable<ChainContext["walletClient"]>;
     // Uploads are signed: the first one asks the wallet for an upload session (one EIP-712
     // signature, no gas, 8 hours); a key held in this page signs each upload after it.

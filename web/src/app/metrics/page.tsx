@@ -3,25 +3,14 @@
 import { useQuery } from "@tanstack/react-query";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Bar, BarChart } from "recharts";
 import { useMeridian } from "@/lib/meridian.tsx";
+import { metricBlocksQueryOptions } from "@/lib/queries.ts";
 
 const BLOCKS = 60;
 
 /** Network metrics from the chain (last blocks) and from this browser's own submissions. */
 export default function MetricsPage() {
   const { readContext, transactions } = useMeridian();
-  const blocks = useQuery({
-    queryKey: ["metric-blocks"],
-    enabled: !!readContext,
-    refetchInterval: 5_000,
-    queryFn: async () => {
-      const client = readContext!.publicClient;
-      const latest = await client.getBlockNumber();
-      const from = latest > BigInt(BLOCKS) ? latest - BigInt(BLOCKS) + 1n : 0n;
-      const numbers = Array.from({ length: Number(latest - from + 1n) }, (_, i) => from + BigInt(i));
-      const list = await Promise.all(numbers.map((n) => client.getBlock({ blockNumber: n })));
-      return list.map((b) => ({ number: Number(b.number), timestamp: Number(b.timestamp), txs: b.transactions.length, gasUsed: Number(b.gasUsed) }));
-    },
-  });
+  const blocks = useQuery(metricBlocksQueryOptions(readContext, { count: BLOCKS }));
   const data = blocks.data ?? [];
   const span = data.length > 1 ? data.at(-1)!.timestamp - data[0]!.timestamp : 0;
   const txCount = data.reduce((s, b) => s + b.txs, 0);

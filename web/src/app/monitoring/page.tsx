@@ -4,14 +4,15 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
-import { getProvider } from "@meridian/sdk/chain";
-import { listSessions } from "@meridian/sdk/chain";
+import { ProviderStatus } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { Gate } from "@/components/gate.tsx";
 import { SessionReview } from "@/components/monitoring/session-review.tsx";
 import { describeError, useMeridian } from "@/lib/meridian.tsx";
 import { formatTime } from "@/lib/format.ts";
-import { STATUS_NAMES } from "@/lib/labels.ts";
+import { providerStatusLabel } from "@/lib/labels.ts";
+import { providerQueryOptions } from "@/lib/queries.ts";
+import { providerSessionsQueryOptions } from "@/lib/queries-care.ts";
 
 export default function MonitoringPage() {
   const { client } = useMeridian();
@@ -25,11 +26,11 @@ export default function MonitoringPage() {
 
 /** The sessions this provider opened, newest first; one selected for review. */
 function Sessions({ client }: { client: MeridianClient }) {
-  const me = useQuery({ queryKey: ["provider", client.address], queryFn: () => getProvider(client.ctx, client.address) });
-  const sessions = useQuery({ queryKey: ["monitoring-sessions", client.address], queryFn: async () => (await listSessions(client.ctx, { provider: client.address })).reverse(), refetchInterval: 15_000 });
+  const me = useQuery(providerQueryOptions(client.ctx, { provider: client.address }));
+  const sessions = useQuery(providerSessionsQueryOptions(client.ctx, { provider: client.address }));
   const [selected, setSelected] = useState<Hex | undefined>(undefined);
-  if (me.data && me.data.status !== 1) {
-    return <p className="alert" role="alert" data-testid="provider-refused">{me.data.status === 0 ? "This account is not an admitted provider." : `Your access is ${STATUS_NAMES[me.data.status]?.toLowerCase()}.`} Only an active monitoring provider reviews sessions.</p>;
+  if (me.data && me.data.status !== ProviderStatus.Active) {
+    return <p className="alert" role="alert" data-testid="provider-refused">{me.data.status === ProviderStatus.None ? "This account is not an admitted provider." : `Your access is ${providerStatusLabel(me.data.status).toLowerCase()}.`} Only an active monitoring provider reviews sessions.</p>;
   }
   const session = sessions.data?.find((s) => s.sessionId === selected);
   return (

@@ -1,11 +1,9 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { isAddress, type Address } from "viem";
-import { getProvider } from "@meridian/sdk/chain";
-import { listSharedWithMe, type GrantEndReason } from "@meridian/sdk/chain";
-import { publicKeyToBytes32 } from "@meridian/sdk/crypto";
+import { ProviderStatus, type GrantEndReason, type GrantStatus } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
 import { categoryLabel } from "@/lib/format.ts";
 import type { MeridianClient } from "@meridian/sdk";
@@ -16,7 +14,10 @@ import { UploadRecords } from "@/components/patient/upload.tsx";
 import { describeError, useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";
 import { formatScope, formatTime } from "@/lib/format.ts";
-import { KIND_NAMES, STATUS_NAMES } from "@/lib/labels.ts";
+import { providerKindLabel, providerStatusLabel } from "@/lib/labels.ts";
+import {
+  providerKeyQueryOptions, providerQueryOptions, queryKeys, sharingPatientsQueryOptions, useInvalidate,
+} from "@/lib/queries.ts";
 import { RedeemConsentCode } from "@/components/consent/redeem-code.tsx";
 import { EmergencyAccess } from "@/components/emergency/provider-access.tsx";
 
@@ -31,38 +32,40 @@ export default function ProviderPage() {
 }
 
 function ProviderDashboard({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
-  const me = useQuery({ queryKey: ["provider", client.address], queryFn: () => getProvider(client.ctx, client.address) });
+  const invalidate = useInvalidate();
+  const me = useQuery(providerQueryOptions(client.ctx, { provider: client.address }));
   // the key this wallet derives for the registry's current key version (1 before the first key)
   const version = Math.max(1, me.data?.keyVersion ?? 1);
-  const myKey = useQuery({ queryKey: ["my-key", client.address, version], queryFn: async () => publicKeyToBytes32((await client.keys(version)).publicKey), enabled: me.data !== undefined });
+  const myKey = useQuery({ ...providerKeyQueryOptions(client, { version }), enabled: me.data !== undefined });
   const publish = useAction(async () => {
     await client.publishProviderKey();
-    await queryClient.invalidateQueries({ queryKey: ["provider", client.address] });
+    await invalidate([queryKeys.provider(client.address)]);
   });
   const rotate = useAction(async () => {
     const rotated = await client.rotateProviderKey();
-    await queryClient.invalidateQueries({ queryKey: ["provider", client.address] });
+    await invalidate([queryKeys.provider(client.address)]);
     return rotated;
   });
   if (!me.data) return <p>Loading your registry entry…</p>;
-  const active = me.data.status === 1;
-  const keyPublished = myKey.data !== undefined && me.data.keyVersion > 0 && me.data.encryptionKey.toLowerCase() === myKey.data.toLowerCase();
+  const active = me.data.status === ProviderStatus.Active;
+  const admitted = me.data.status !== ProviderStatus.None;
+  // 32-byte keys, compared as numbers (hex case differs between the registry and the key encoder)
+  const keyPublished = myKey.data !== undefined && me.data.keyVersion > 0 && BigInt(me.data.encryptionKey) === BigInt(myKey.data);
   return (
     <>
       <section className="card" aria-labelledby="entry-title">
         <h2 id="entry-title">Your registry entry</h2>
-        {me.data.status === 0 ? (
+        {!admitted ? (
           <p className="alert" role="alert" data-testid="provider-refused">This account is not an admitted provider. Ask the regulator to admit it; until then you cannot request or read records.</p>
         ) : (
           <dl>
             <dt>Name</dt><dd>{me.data.name}</dd>
-            <dt>Kind</dt><dd>{KIND_NAMES[me.data.kind]} — {me.data.department}</dd>
-            <dt>Status</dt><dd data-testid="provider-status" className={active ? "ok" : "bad"}>{STATUS_NAMES[me.data.status]} since {formatTime(me.data.statusChangedAt)}</dd>
+            <dt>Kind</dt><dd>{providerKindLabel(me.data.kind)} — {me.data.department}</dd>
+            <dt>Status</dt><dd data-testid="provider-status" className={active ? "ok" : "bad"}>{providerStatusLabel(me.data.status)} since {formatTime(me.data.statusChangedAt)}</dd>
           </dl>
         )}
-        {!active && me.data.status !== 0 ? <p className="alert" role="alert" data-testid="provider-refused">Your access is {STATUS_NAMES[me.data.status]?.toLowerCase()}: no record can be opened until the regulator reinstates you.</p> : null}
-        {me.data.status !== 0 ? (
+        {!active && admitted ? <p className="alert" role="alert" data-testid="provider-refused">Your access is {providerStatusLabel(me.data.status).toLowerCase()}: no record can be opened until the regulator reinstates you.</p> : null}
+        {admitted ? (
           <p>
             Encryption key:{" "}
             {keyPublished ? (
@@ -75,7 +78,7 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
             {me.data.keyVersion === 0 ? <button type="button" onClick={() => void publish.start()} disabled={publish.pending || myKey.data === undefined}>Publish key</button> : null}
           </p>
         ) : null}
-        {me.data.status !== 0 && me.data.status !== 3 && me.data.keyVersion > 0 ? (
+        {admitted && me.data.status !== ProviderStatus.Removed && me.data.keyVersion > 0 ? (
           <details>
             <summary>Rotate your encryption key</summary>
             <p>
@@ -112,22 +115,15 @@ const END_REASONS: Record<GrantEndReason, string> = {
   "grantee-removed": "you were removed from the registry",
 };
 
+/** A live grant in the provider's list: its scope and, when it has one, its expiry. */
+function describeGrant(grant: GrantStatus): string {
+  return `${formatScope(grant.scope)}${grant.expiresAt ? ` until ${formatTime(grant.expiresAt)}` : ""}`;
+}
+
 /** The patients whose grants to this provider are live, and (collapsed) the grants that ended. */
 function SharedWithMe({ client }: { client: MeridianClient }) {
-  const shared = useQuery({
-    queryKey: ["shared", client.address],
-    queryFn: () => listSharedWithMe(client.ctx, { grantee: client.address }),
-  });
-  const patients = useMemo(() => {
-    const map = new Map<string, { patient: Address; scopes: string[]; write: boolean }>();
-    for (const g of shared.data?.live ?? []) {
-      const entry = map.get(g.patient.toLowerCase()) ?? { patient: g.patient, scopes: [], write: false };
-      entry.scopes.push(`${formatScope(g.scope)}${g.expiresAt ? ` until ${formatTime(g.expiresAt)}` : ""}`);
-      entry.write ||= g.write;
-      map.set(g.patient.toLowerCase(), entry);
-    }
-    return [...map.values()];
-  }, [shared.data]);
+  const shared = useQuery(sharingPatientsQueryOptions(client.ctx, { grantee: client.address }));
+  const patients = shared.data?.patients ?? [];
   const ended = shared.data?.ended ?? [];
   const [chosen, setSelected] = useState<Address | undefined>(undefined);
   // a patient whose last grant ended since it was chosen is no longer shown
@@ -139,7 +135,7 @@ function SharedWithMe({ client }: { client: MeridianClient }) {
       <ul>
         {patients.map((p) => (
           <li key={p.patient} data-testid="shared-patient">
-            <span className="mono">{p.patient}</span>: {p.scopes.join("; ")}{p.write ? " (with write consent)" : ""}{" "}
+            <span className="mono">{p.patient}</span>: {p.grants.map(describeGrant).join("; ")}{p.write ? " (with write consent)" : ""}{" "}
             <button type="button" className="secondary" onClick={() => setSelected(p.patient)}>Show records</button>
           </li>
         ))}

@@ -1,25 +1,26 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress } from "viem";
-import { admitProvider, isRegulator, listProviders, setProviderStatus, type ProviderInfo } from "@meridian/sdk/chain";
-import { ProviderKind, type ProviderKindCode } from "@meridian/sdk/chain";
+import { admitProvider, setProviderStatus, type ProviderInfo } from "@meridian/sdk/chain";
+import { isProviderKindCode, ProviderKind, ProviderStatus, type ProviderKindCode } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { useMeridian } from "@/lib/meridian.tsx";
 import { useAction } from "@/lib/use-action.ts";
 import { formatTime } from "@/lib/format.ts";
-import { KIND_NAMES, STATUS_NAMES } from "@/lib/labels.ts";
+import { KIND_NAMES, providerKindLabel, providerStatusLabel } from "@/lib/labels.ts";
+import { isRegulatorQueryOptions, providersQueryOptions, queryKeys, useInvalidate } from "@/lib/queries.ts";
 
 /** The regulator's page: membership only. Nothing here reads or shows medical content. */
 export default function RegulatorPage() {
   const { client, readContext, address } = useMeridian();
-  const queryClient = useQueryClient();
-  const providers = useQuery({ queryKey: ["providers"], enabled: !!readContext, queryFn: () => listProviders(readContext!) });
-  const regulator = useQuery({ queryKey: ["is-regulator", address], enabled: !!readContext && !!address, queryFn: () => isRegulator(readContext!, address!) });
+  const invalidate = useInvalidate();
+  const providers = useQuery(providersQueryOptions(readContext));
+  const regulator = useQuery(isRegulatorQueryOptions(readContext, { account: address }));
   const act = useAction(async (provider: ProviderInfo, action: "suspend" | "reinstate" | "remove") => {
     await setProviderStatus(client!.ctx, { provider: provider.address, action });
-    await queryClient.invalidateQueries({ queryKey: ["providers"] });
+    await invalidate([queryKeys.providers()]);
   });
   const canAct = !!client && regulator.data === true;
   return (
@@ -27,7 +28,7 @@ export default function RegulatorPage() {
       <h1>Regulator</h1>
       <p className="muted">The regulator admits and suspends providers. It holds no keys and can read no records.</p>
       {address && regulator.data === false ? <p className="notice" role="status">This account does not hold the regulator role: the list is read-only.</p> : null}
-      {canAct ? <AdmitForm onDone={() => queryClient.invalidateQueries({ queryKey: ["providers"] })} /> : null}
+      {canAct ? <AdmitForm onDone={() => invalidate([queryKeys.providers()])} /> : null}
       <section className="card" aria-labelledby="providers-title">
         <h2 id="providers-title">Providers</h2>
         <div className="table-wrap">
@@ -37,14 +38,14 @@ export default function RegulatorPage() {
               {(providers.data ?? []).map((p) => (
                 <tr key={p.address} data-testid="provider-row">
                   <td>{p.name}</td>
-                  <td>{KIND_NAMES[p.kind]}</td>
+                  <td>{providerKindLabel(p.kind)}</td>
                   <td>{p.department}</td>
                   <td className="mono">{p.address}</td>
-                  <td data-testid="provider-row-status">{STATUS_NAMES[p.status]}<div className="muted">since {formatTime(p.statusChangedAt)}</div></td>
+                  <td data-testid="provider-row-status">{providerStatusLabel(p.status)}<div className="muted">since {formatTime(p.statusChangedAt)}</div></td>
                   <td className="row">
-                    {canAct && p.status === 1 ? <button type="button" className="danger" disabled={act.pending} onClick={() => void act.start(p, "suspend")}>Suspend</button> : null}
-                    {canAct && p.status === 2 ? <button type="button" disabled={act.pending} onClick={() => void act.start(p, "reinstate")}>Reinstate</button> : null}
-                    {canAct && (p.status === 1 || p.status === 2) ? <button type="button" className="secondary" disabled={act.pending} onClick={() => void act.start(p, "remove")}>Remove</button> : null}
+                    {canAct && p.status === ProviderStatus.Active ? <button type="button" className="danger" disabled={act.pending} onClick={() => void act.start(p, "suspend")}>Suspend</button> : null}
+                    {canAct && p.status === ProviderStatus.Suspended ? <button type="button" disabled={act.pending} onClick={() => void act.start(p, "reinstate")}>Reinstate</button> : null}
+                    {canAct && (p.status === ProviderStatus.Active || p.status === ProviderStatus.Suspended) ? <button type="button" className="secondary" disabled={act.pending} onClick={() => void act.start(p, "remove")}>Remove</button> : null}
                   </td>
                 </tr>
               ))}
@@ -77,8 +78,8 @@ function AdmitForm({ onDone }: { onDone: () => Promise<void> }) {
         <label htmlFor="admit-name">Name</label>
         <input id="admit-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
         <label htmlFor="admit-kind">Kind</label>
-        <select id="admit-kind" value={kind} onChange={(e) => setKind(Number(e.target.value) as ProviderKindCode)}>
-          {Object.entries(KIND_NAMES).map(([code, label]) => <option key={code} value={code}>{label}</option>)}
+        <select id="admit-kind" value={kind} onChange={(e) => { const code = Number(e.target.value); if (isProviderKindCode(code)) setKind(code); }}>
+          {Object.values(ProviderKind).map((code) => <option key={code} value={code}>{KIND_NAMES[code]}</option>)}
         </select>
         <label htmlFor="admit-department">Department or specialty</label>
         <input id="admit-department" value={department} onChange={(e) => setDepartment(e.target.value)} maxLength={100} />

@@ -1,14 +1,15 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { getProvider } from "@meridian/sdk/chain";
+import { ProviderStatus } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { Gate } from "@/components/gate.tsx";
 import { AuthorCases } from "@/components/validation/author-cases.tsx";
 import { ValidatorPool } from "@/components/validation/pool.tsx";
 import { ValidatorCases } from "@/components/validation/validator-cases.tsx";
 import { useMeridian } from "@/lib/meridian.tsx";
-import { STATUS_NAMES } from "@/lib/labels.ts";
+import { providerStatusLabel } from "@/lib/labels.ts";
+import { providerQueryOptions } from "@/lib/queries.ts";
 
 export default function ValidationPage() {
   const { client } = useMeridian();
@@ -25,10 +26,10 @@ export default function ValidationPage() {
  * the patient's consent, draw, share the key), and the diagnoses it was drawn to check.
  */
 function Validation({ client }: { client: MeridianClient }) {
-  const me = useQuery({ queryKey: ["provider", client.address], queryFn: () => getProvider(client.ctx, client.address) });
+  const me = useQuery(providerQueryOptions(client.ctx, { provider: client.address }));
   if (!me.data) return <p>Loading your registry entry…</p>;
-  if (me.data.status !== 1) {
-    return <p className="alert" role="alert" data-testid="provider-refused">{me.data.status === 0 ? "This account is not an admitted provider." : `Your access is ${STATUS_NAMES[me.data.status]?.toLowerCase()}.`} Only active providers take part in peer validation.</p>;
+  if (me.data.status !== ProviderStatus.Active) {
+    return <p className="alert" role="alert" data-testid="provider-refused">{me.data.status === ProviderStatus.None ? "This account is not an admitted provider." : `Your access is ${providerStatusLabel(me.data.status).toLowerCase()}.`} Only active providers take part in peer validation.</p>;
   }
   return (
     <>

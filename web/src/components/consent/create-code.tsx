@@ -1,14 +1,15 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { isAddress, type Hex } from "viem";
 import { RecordCategory } from "@meridian/sdk";
-import { cancelConsentCode, consentNonceUsed } from "@meridian/sdk/chain";
+import { cancelConsentCode } from "@meridian/sdk/chain";
 import type { GrantScope } from "@meridian/sdk/chain";
 import type { CreatedConsentCode, MeridianClient } from "@meridian/sdk";
 import { categoryLabel, formatScope, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { consentUsedQueryOptions, queryKeys, recordsQueryOptions, staleAfter, useInvalidate } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { QrCode } from "./qr-code.tsx";
 import styles from "./consent.module.css";
@@ -42,8 +43,8 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
   const [shown, setShown] = useState<Shown | undefined>(undefined);
   const [cancelled, setCancelled] = useState(false);
   const [copied, setCopied] = useState<string | undefined>(undefined);
-  const queryClient = useQueryClient();
-  const records = useQuery({ queryKey: ["records", client.address], queryFn: () => client.listRecords(), enabled: scope === "record" });
+  const invalidate = useInvalidate();
+  const records = useQuery({ ...recordsQueryOptions(client, { patient: client.address }), enabled: scope === "record" });
 
   const create = useAction(async () => {
     if (!isAddress(grantee)) throw new Error("The provider address is not a valid 0x address.");
@@ -75,13 +76,12 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
     await cancelConsentCode(client.ctx, shown.code.code.nonce);
     setCancelled(true);
     // its key was handed over with the code: the "Keys to update" notice now lists it
-    await queryClient.invalidateQueries({ queryKey: ["stale-keys", client.address] });
+    await invalidate([queryKeys.staleKeys(client.address)]);
   });
   // a code made in another browser is not in this browser's ledger: offer the rotation by hand
   const rotate = useAction(async () => {
     const { advance, reissued } = await client.rotateKeyEpoch();
-    const keys = ["stale-keys", "grants", "audit"];
-    await Promise.all(keys.map((k) => queryClient.invalidateQueries({ queryKey: [k, client.address] })));
+    await invalidate(staleAfter.keys(client.address));
     return { keyEpoch: advance.keyEpoch, transactions: 1 + reissued.length };
   });
   const copy = async () => {
@@ -172,8 +172,7 @@ function ShownCode({ client, shown, cancelled, copied, onCopy, onCancel, cancell
   const { code } = shown;
   // while the code can be used, look every few seconds whether the provider submitted it
   const used = useQuery({
-    queryKey: ["consent-used", code.code.patient, code.code.nonce.toString()],
-    queryFn: () => consentNonceUsed(client.ctx, code.code.patient, code.code.nonce),
+    ...consentUsedQueryOptions(client.ctx, { patient: code.code.patient, nonce: code.code.nonce }),
     refetchInterval: (q) => (q.state.data || cancelled || left === 0 ? false : 3000),
   });
   const redeemed = used.data === true && !cancelled;

@@ -1,12 +1,12 @@
 "use client";
 
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { checkConsentCode, decodeConsentCode, shortConsentCode, type SignedConsentCode } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { MeridianError } from "@meridian/sdk";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { queryKeys, useInvalidate } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 
 const SHORT = /^[A-Z2-7]{5}-?[A-Z2-7]{5}$/i;
@@ -24,7 +24,7 @@ interface Looked {
  * then submits it (the provider pays the gas).
  */
 export function RedeemConsentCode({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const [input, setInput] = useState("");
   const [looked, setLooked] = useState<Looked | undefined>(undefined);
 
@@ -53,7 +53,7 @@ export function RedeemConsentCode({ client }: { client: MeridianClient }) {
   const submit = useAction(async () => {
     if (!looked) return undefined;
     const redeemed = await client.redeemConsentCode(looked.signed);
-    await queryClient.invalidateQueries({ queryKey: ["shared", client.address] });
+    await invalidate([queryKeys.shared(client.address)]);
     return redeemed;
   });
 

@@ -1,11 +1,12 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Address } from "viem";
+import { useQuery } from "@tanstack/react-query";
+import { isAddressEqual, type Address } from "viem";
 import { EMERGENCY_REASONS, type EmergencyAccessEntry } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { emergencyAccessesQueryOptions, staleAfter, useInvalidate } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { ProviderName } from "../provider-name.tsx";
 import styles from "../consent/consent.module.css";
@@ -18,7 +19,7 @@ export function reasonLabel(reason: string): string {
 
 /** The emergency accesses to `patient`, newest first (shared query, also used by the audit log). */
 export function useEmergencyAccesses(client: MeridianClient, patient: Address) {
-  return useQuery({ queryKey: ["emergency", patient], queryFn: () => client.emergencyAccesses(patient), refetchInterval: 10_000 });
+  return useQuery(emergencyAccessesQueryOptions(client, { patient }));
 }
 
 /**
@@ -45,9 +46,9 @@ export function EmergencyAlerts({ client, patient }: { client: MeridianClient; p
  * AND VIEW guardian; `releaseBlocked` says why not otherwise) and "End access".
  */
 export function EmergencyAccessList({ client, patient, releaseBlocked }: { client: MeridianClient; patient: Address; releaseBlocked?: string }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const accesses = useEmergencyAccesses(client, patient);
-  const refresh = () => Promise.all(["emergency", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
+  const refresh = () => invalidate(staleAfter.emergencyAccess(patient));
   const release = useAction(async (provider: Address) => {
     await client.releaseEmergencyKey({ patient, provider });
     await refresh();
@@ -56,11 +57,11 @@ export function EmergencyAccessList({ client, patient, releaseBlocked }: { clien
     await client.closeEmergencyAccess({ patient, provider });
     await refresh();
   });
-  const self = patient.toLowerCase() === client.address.toLowerCase();
+  const self = isAddressEqual(patient, client.address);
   const releasedBy = (a: EmergencyAccessEntry) => {
     if (!a.releasedBy) return <span className="muted">not released</span>;
-    if (a.releasedBy.toLowerCase() === patient.toLowerCase()) return self ? "you" : "the patient";
-    if (a.releasedBy.toLowerCase() === client.address.toLowerCase()) return "you";
+    if (isAddressEqual(a.releasedBy, patient)) return self ? "you" : "the patient";
+    if (isAddressEqual(a.releasedBy, client.address)) return "you";
     return <>guardian <span className="mono">{a.releasedBy}</span></>;
   };
   return (

@@ -7,6 +7,7 @@ import type { Bundle } from "@medplum/fhirtypes";
 import { isInternationalPatientSummary, summarizeInternationalPatientSummary } from "@meridian/sdk/fhir/browser";
 import type { MeridianClient } from "@meridian/sdk";
 import { describeError } from "@/lib/meridian.tsx";
+import { recordQueryOptions } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { FhirRecord } from "../fhir-record.tsx";
 import styles from "../consent/consent.module.css";
@@ -34,7 +35,7 @@ export function IpsSummary({ bundle }: { bundle: Bundle }) {
  * generic record view.
  */
 export function EmergencySummaryRecord({ client, recordId }: { client: MeridianClient; recordId: Hex }) {
-  const record = useQuery({ queryKey: ["record", client.address, recordId], queryFn: () => client.readRecord(recordId), retry: false, staleTime: Infinity });
+  const record = useQuery(recordQueryOptions(client, { recordId }));
   const bundle = useMemo(() => {
     if (!record.data) return undefined;
     try {

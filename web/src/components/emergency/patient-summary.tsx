@@ -1,9 +1,10 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { MeridianClient } from "@meridian/sdk";
 import { useAction } from "@/lib/use-action.ts";
+import { emergencySummaryQueryOptions, staleAfter, useInvalidate } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { EmergencyAccessList } from "./accesses.tsx";
 import { EmergencySummaryRecord } from "./ips-summary.tsx";
@@ -14,15 +15,15 @@ import { EmergencySummaryRecord } from "./ips-summary.tsx";
  * shows the current one and every emergency access, with "Release key" and "End access".
  */
 export function EmergencySummaryCard({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const patient = client.address;
-  const summaryId = useQuery({ queryKey: ["emergency-summary", patient], queryFn: () => client.emergencySummary() });
+  const summaryId = useQuery(emergencySummaryQueryOptions(client));
   const [progress, setProgress] = useState<{ done: number; total: number } | undefined>(undefined);
   const [show, setShow] = useState(false);
   const create = useAction(async () => {
     setProgress({ done: 0, total: 0 });
     const made = await client.createEmergencySummary({ onProgress: (done, total) => setProgress({ done, total }) });
-    await Promise.all(["emergency-summary", "records", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
+    await invalidate(staleAfter.emergencySummary(patient));
     setShow(true);
     return made;
   });

@@ -1,12 +1,13 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress, type Hex } from "viem";
 import { EMERGENCY_REASONS, MAX_EMERGENCY_ACCESS_SECONDS } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { myEmergencyAccessesQueryOptions, queryKeys, useInvalidate } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { reasonLabel } from "./accesses.tsx";
 import { EmergencySummaryRecord } from "./ips-summary.tsx";
@@ -19,30 +20,26 @@ const MAX_HOURS = MAX_EMERGENCY_ACCESS_SECONDS / 3600;
  * accesses, and once the patient or a guardian released the key, opens the summary.
  */
 export function EmergencyAccess({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const [patient, setPatient] = useState("");
   const [reason, setReason] = useState<string>("ETREAT");
   const [hours, setHours] = useState(4);
   const [confirmed, setConfirmed] = useState(false);
   const [opened, setOpened] = useState<Hex | undefined>(undefined);
-  const mine = useQuery({
-    queryKey: ["my-emergency", client.address],
-    queryFn: () => client.myEmergencyAccesses(),
-    // while an access waits for its key, look again every few seconds
-    refetchInterval: (q) => (q.state.data?.some((a) => a.active && !a.releasedBy) ? 3000 : false),
-  });
+  // while an access waits for its key, looks again every few seconds
+  const mine = useQuery(myEmergencyAccessesQueryOptions(client));
   const open = useAction(async () => {
     if (!isAddress(patient)) throw new Error("The patient address is not a valid 0x address.");
     if (!(hours > 0 && hours <= MAX_HOURS)) throw new Error(`The duration must be more than 0 and at most ${MAX_HOURS} hours.`);
     if (!confirmed) throw new Error("Confirm that you understand the access is logged and shown to the patient first.");
     const result = await client.openEmergencyAccess({ patient, reason, durationSeconds: Math.round(hours * 3600) });
     setConfirmed(false);
-    await queryClient.invalidateQueries({ queryKey: ["my-emergency", client.address] });
+    await invalidate([queryKeys.myEmergencyAccesses(client.address)]);
     return result;
   });
   const close = useAction(async (p: Hex) => {
     await client.closeEmergencyAccess({ patient: p, provider: client.address });
-    await queryClient.invalidateQueries({ queryKey: ["my-emergency", client.address] });
+    await invalidate([queryKeys.myEmergencyAccesses(client.address)]);
   });
   return (
     <section className="card" aria-labelledby="emergency-access-title">

@@ -1,12 +1,15 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { isAddress, type Address } from "viem";
+import { isAddress, isAddressEqual, type Address } from "viem";
 import { GuardianLevel, type GuardianLevelCode } from "@meridian/sdk/chain";
 import { describeKeyHolderEnd } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { useAction } from "@/lib/use-action.ts";
+import {
+  guardiansQueryOptions, retiredKeyHoldersQueryOptions, staleAfter, staleKeyHoldersQueryOptions, useInvalidate,
+} from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 
 /** A guardian level in words. */
@@ -14,15 +17,15 @@ export const LEVEL_NAMES: Record<number, string> = { [GuardianLevel.View]: "View
 
 /** Patient: "Guardians". Appoint by address at View or Share and view, list, remove. */
 export function Guardians({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const patient = client.address;
   const [guardian, setGuardian] = useState("");
   const [level, setLevel] = useState<GuardianLevelCode>(GuardianLevel.View);
-  const guardians = useQuery({ queryKey: ["guardians", patient], queryFn: () => client.guardians() });
-  const refresh = () => Promise.all(["guardians", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
+  const guardians = useQuery(guardiansQueryOptions(client));
+  const refresh = () => invalidate(staleAfter.keys(patient));
   const appoint = useAction(async () => {
     if (!isAddress(guardian)) throw new Error("The guardian address is not a valid 0x address.");
-    if (guardian.toLowerCase() === patient.toLowerCase()) throw new Error("You cannot be your own guardian.");
+    if (isAddressEqual(guardian, patient)) throw new Error("You cannot be your own guardian.");
     await client.appointGuardian({ guardian, level });
     setGuardian("");
     await refresh();
@@ -89,17 +92,17 @@ export function Guardians({ client }: { client: MeridianClient }) {
  * next upload would.
  */
 export function StaleKeysNotice({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const patient = client.address;
-  const stale = useQuery({ queryKey: ["stale-keys", patient], queryFn: () => client.staleKeyHolders() });
-  const ended = useQuery({ queryKey: ["stale-keys", patient, "retired"], queryFn: () => client.retiredKeyHolders() });
+  const stale = useQuery(staleKeyHoldersQueryOptions(client));
+  const ended = useQuery(retiredKeyHoldersQueryOptions(client));
   const retired = ended.data?.retired.length ?? 0;
   const codes = ended.data?.retired.filter((r) => r.kind === "consent-code") ?? [];
   const update = useAction(async () => {
     const sent = retired > 0
       ? await client.rotateKeyEpoch().then((r) => [r.advance, ...r.reissued])
       : await client.reissueAfterEpochChange();
-    await Promise.all(["stale-keys", "guardians", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
+    await invalidate(staleAfter.keys(patient));
     return sent.length;
   });
   const grants = stale.data?.grants.length ?? 0, guardians = stale.data?.guardians.length ?? 0;

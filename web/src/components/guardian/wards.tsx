@@ -1,11 +1,12 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
 import { GuardianLevel, type Guardianship } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { useAction } from "@/lib/use-action.ts";
+import { queryKeys, useInvalidate, wardsQueryOptions } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { EmergencyAccessList } from "../emergency/accesses.tsx";
 import { AuditLog, RequestInbox } from "../patient/sharing.tsx";
@@ -19,7 +20,7 @@ const VIEW_ONLY = "You are a View guardian of this patient: only the patient or 
  * pending requests, emergency accesses, audit log (emergency first) and records; "Step down".
  */
 export function Wards({ client }: { client: MeridianClient }) {
-  const wards = useQuery({ queryKey: ["wards", client.address], queryFn: () => client.wards() });
+  const wards = useQuery(wardsQueryOptions(client));
   const [chosen, setChosen] = useState<Address | undefined>(undefined);
   const ward = wards.data?.find((w) => w.patient === chosen) ?? wards.data?.[0];
   return (
@@ -52,11 +53,11 @@ export function Wards({ client }: { client: MeridianClient }) {
 }
 
 function Ward({ client, ward }: { client: MeridianClient; ward: Guardianship }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const canShare = ward.level === GuardianLevel.ShareAndView;
   const stepDown = useAction(async () => {
     await client.stepDownAsGuardian(ward.patient);
-    await queryClient.invalidateQueries({ queryKey: ["wards", client.address] });
+    await invalidate([queryKeys.wards(client.address)]);
   });
   return (
     <>

@@ -1,11 +1,9 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import type { Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
-import { getProvider } from "@meridian/sdk/chain";
-import { listSessionRecords } from "@meridian/sdk/chain";
 import type { SessionInfo } from "@meridian/sdk/chain";
 import {
   buildDiagnosisReport,
@@ -13,13 +11,14 @@ import {
   ECG_FINDINGS,
   signFinalDiagnosis,
 } from "@meridian/monitoring/browser";
-import { readWindowBundle } from "@meridian/monitoring/browser";
 import type { EcgWindowView } from "@meridian/monitoring/browser";
 import { ErrorText } from "@/components/error-text.tsx";
 import { OpenedRecord } from "@/components/opened-record.tsx";
 import { describeError } from "@/lib/meridian.tsx";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { providerQueryOptions, queryKeys, useInvalidate } from "@/lib/queries.ts";
+import { ecgWindowQueryOptions, sessionRecordsQueryOptions } from "@/lib/queries-care.ts";
 import { EcgStrip } from "./ecg-strip.tsx";
 import styles from "./monitoring.module.css";
 
@@ -33,7 +32,7 @@ const time = (iso: string) => (iso ? new Date(iso).toLocaleString("en-GB", { dat
  * `signDiagnosis` on chain, which closes the session).
  */
 export function SessionReview({ client, session }: { client: MeridianClient; session: SessionInfo }) {
-  const records = useQuery({ queryKey: ["session-records", session.sessionId], queryFn: () => listSessionRecords(client.ctx, session.sessionId) });
+  const records = useQuery(sessionRecordsQueryOptions(client.ctx, { sessionId: session.sessionId }));
   const [flaggedOnly, setFlaggedOnly] = useState(true);
   const [opened, setOpened] = useState<Hex | undefined>(undefined);
   const [reviewed, setReviewed] = useState<ReadonlyMap<Hex, EcgWindowView>>(new Map());
@@ -77,12 +76,7 @@ export function SessionReview({ client, session }: { client: MeridianClient; ses
 
 /** One window record: fetched, verified and decrypted here, drawn as a strip with the edge's findings. */
 function WindowView({ client, recordId, onRead }: { client: MeridianClient; recordId: Hex; onRead: (view: EcgWindowView) => void }) {
-  const window = useQuery({
-    queryKey: ["ecg-window", client.address, recordId],
-    queryFn: async () => readWindowBundle(JSON.parse(new TextDecoder().decode((await client.readRecord(recordId)).plaintext))),
-    retry: false,
-    staleTime: Infinity,
-  });
+  const window = useQuery(ecgWindowQueryOptions(client, { recordId }));
   useEffect(() => { if (window.data) onRead(window.data); }, [window.data, onRead]);
   if (window.isPending) return <p role="status">Fetching, verifying and decrypting the window…</p>;
   if (window.error) return <ErrorText error={describeError(window.error)} />;
@@ -104,8 +98,8 @@ function WindowView({ client, recordId, onRead }: { client: MeridianClient; reco
 
 /** The clinician's sign-off: findings, conclusion, and two wallet transactions (anchor, then link). */
 function DiagnosisForm({ client, session, reviewed }: { client: MeridianClient; session: SessionInfo; reviewed: ReadonlyMap<Hex, EcgWindowView> }) {
-  const queryClient = useQueryClient();
-  const provider = useQuery({ queryKey: ["provider", client.address], queryFn: () => getProvider(client.ctx, client.address) });
+  const invalidate = useInvalidate();
+  const provider = useQuery(providerQueryOptions(client.ctx, { provider: client.address }));
   const [findings, setFindings] = useState<string[]>([]);
   const [conclusion, setConclusion] = useState("");
   const [stage, setStage] = useState<"anchoring" | "signing" | undefined>(undefined);
@@ -123,7 +117,7 @@ function DiagnosisForm({ client, session, reviewed }: { client: MeridianClient; 
     try {
       const signed = await signFinalDiagnosis(client, { sessionId: session.sessionId, report, ...(pendingRecord ? { recordId: pendingRecord } : {}), onStage: setStage });
       setPendingRecord(undefined);
-      await queryClient.invalidateQueries({ queryKey: ["monitoring-sessions"] });
+      await invalidate([queryKeys.providerSessions()]);
       return signed;
     } catch (error) {
       if (error instanceof DiagnosisNotLinkedError) setPendingRecord(error.recordId);

@@ -1,16 +1,20 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { isAddress, type Address } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
-import { canWrite, getProvider } from "@meridian/sdk/chain";
+import { canWrite } from "@meridian/sdk/chain";
 import { parseDevicePairingOffer } from "@meridian/sdk/chain";
-import { clearMonitoringProvider, DeviceStatus, getMonitoringProvider, listDevices, listSessions, registerDevice, revokeDevice, setMonitoringProvider } from "@meridian/sdk/chain";
+import { clearMonitoringProvider, DeviceStatus, registerDevice, revokeDevice, setMonitoringProvider } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
 import { ErrorText } from "@/components/error-text.tsx";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { staleAfter, useInvalidate } from "@/lib/queries.ts";
+import {
+  devicesQueryOptions, monitoringProviderQueryOptions, patientSessionsQueryOptions,
+} from "@/lib/queries-care.ts";
 
 const ROLE_NAMES: Record<number, string> = { 1: "ECG sensor", 2: "Edge device", 3: "Fog relay" };
 
@@ -20,18 +24,12 @@ const ROLE_NAMES: Record<number, string> = { 1: "ECG sensor", 2: "Edge device", 
  * lost or replaced one for good), and their sessions with the clinician's diagnosis.
  */
 export function RemoteMonitoring({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const patient = client.address;
-  const provider = useQuery({
-    queryKey: ["monitoring-provider", patient],
-    queryFn: async () => {
-      const address = await getMonitoringProvider(client.ctx, patient);
-      return address ? { address, entry: await getProvider(client.ctx, address) } : null;
-    },
-  });
-  const devices = useQuery({ queryKey: ["devices", patient], queryFn: () => listDevices(client.ctx, patient) });
-  const sessions = useQuery({ queryKey: ["my-sessions", patient], queryFn: async () => (await listSessions(client.ctx, { patient })).reverse() });
-  const refresh = () => queryClient.invalidateQueries({ predicate: (q) => ["monitoring-provider", "devices", "my-sessions", "grants", "audit"].includes(String(q.queryKey[0])) });
+  const provider = useQuery(monitoringProviderQueryOptions(client.ctx, { patient }));
+  const devices = useQuery(devicesQueryOptions(client.ctx, { patient }));
+  const sessions = useQuery(patientSessionsQueryOptions(client.ctx, { patient }));
+  const refresh = () => invalidate(staleAfter.monitoring(patient));
 
   const [name, setName] = useState("");
   const nameProvider = useAction(async () => {

@@ -2,13 +2,14 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import type { Hex } from "viem";
+import { isAddressEqual, type Hex } from "viem";
 import { RecordCategory } from "@meridian/sdk";
 import { categoryLabel } from "@/lib/format.ts";
 import type { RecordAnchor } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { recordsQueryOptions } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 import { OpenedRecord } from "../opened-record.tsx";
 import { useValidationStatuses, ValidationBadge } from "../validation/status-badge.tsx";
@@ -19,7 +20,7 @@ import type { ValidationStatusCode } from "@meridian/sdk/chain";
  * "open" (fetch, verify CID and anchored hash, decrypt in this page, render as text).
  */
 export function RecordTimeline({ client, patient, title = "Your records" }: { client: MeridianClient; patient: Hex; title?: string }) {
-  const records = useQuery({ queryKey: ["records", patient], queryFn: () => client.listRecords(patient) });
+  const records = useQuery(recordsQueryOptions(client, { patient }));
   const [category, setCategory] = useState<number>(0);
   const [opened, setOpened] = useState<Hex | undefined>(undefined);
   const shown = useMemo(
@@ -59,7 +60,7 @@ export function RecordTimeline({ client, patient, title = "Your records" }: { cl
 }
 
 function RecordRow({ record, patient, validation, onOpen }: { record: RecordAnchor; patient: Hex; validation: ValidationStatusCode | undefined; onOpen: () => void }) {
-  const own = record.author.toLowerCase() === patient.toLowerCase();
+  const own = isAddressEqual(record.author, patient);
   return (
     <tr data-testid="record-row" data-record-id={record.recordId}>
       <td>{formatTime(record.anchoredAt)}</td>

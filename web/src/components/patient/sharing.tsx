@@ -1,11 +1,12 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Address, Hex } from "viem";
-import { getGrant, getProvider, listGrantEvents, type GrantEvent, type PendingRequest } from "@meridian/sdk/chain";
+import type { Address } from "viem";
+import type { GrantScope, PendingAccessRequest } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { formatScope, formatTime } from "@/lib/format.ts";
+import { auditQueryOptions, patientGrantsQueryOptions, pendingRequestsQueryOptions, staleAfter, useInvalidate } from "@/lib/queries.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 import { EmergencyAlerts } from "../emergency/accesses.tsx";
@@ -16,45 +17,30 @@ function expiryFromDate(value: string): number {
   return Math.floor(new Date(`${value}T23:59:59`).getTime() / 1000);
 }
 
-/** The patient's live grants (who, scope, write, until when) with revoke. */
+/** The patient's unrevoked grants (who, scope, write, until when, active or not) with revoke. */
 export function Grants({ client, patient }: { client: MeridianClient; patient: Address }) {
-  const queryClient = useQueryClient();
-  const grants = useQuery({
-    queryKey: ["grants", patient],
-    queryFn: async () => {
-      const events = await listGrantEvents(client.ctx, { patient });
-      const latest = new Map<Hex, GrantEvent>();
-      for (const e of events) latest.set(e.grantId, e);
-      const rows = await Promise.all(
-        [...latest.values()].map(async (e) => {
-          const [state, provider] = await Promise.all([getGrant(client.ctx, { patient, grantee: e.grantee, scope: e.scope }), getProvider(client.ctx, e.grantee)]);
-          return { event: e, state, provider };
-        }),
-      );
-      return rows.filter((r) => r.state.revokedAt === 0);
-    },
-  });
-  const revoke = useAction(async (grantee: Address, scope: GrantEvent["scope"]) => {
+  const invalidate = useInvalidate();
+  const grants = useQuery(patientGrantsQueryOptions(client.ctx, { patient }));
+  const revoke = useAction(async (grantee: Address, scope: GrantScope) => {
     await client.revoke({ grantee, scope });
-    await queryClient.invalidateQueries({ queryKey: ["grants", patient] });
-    await queryClient.invalidateQueries({ queryKey: ["audit", patient] });
+    await invalidate(staleAfter.sharing(patient));
   });
   return (
     <section className="card" aria-labelledby="grants-title">
       <h2 id="grants-title">Who can read your records</h2>
-      {grants.data?.length === 0 ? <p className="muted">Nobody: you have not shared anything.</p> : null}
+      {grants.data?.grants.length === 0 ? <p className="muted">Nobody: you have not shared anything.</p> : null}
       <div className="table-wrap">
         <table>
           <thead><tr><th scope="col">Provider</th><th scope="col">Scope</th><th scope="col">Write</th><th scope="col">Until</th><th scope="col">Status</th><th scope="col"><span className="muted">Action</span></th></tr></thead>
           <tbody>
-            {(grants.data ?? []).map(({ event, state, provider }) => (
-              <tr key={event.grantId} data-testid="grant-row">
-                <td>{provider.name || <span className="mono">{event.grantee}</span>}</td>
-                <td>{formatScope(event.scope)}</td>
-                <td>{state.write ? "yes" : "no"}</td>
-                <td>{state.expiresAt ? formatTime(state.expiresAt) : "no expiry"}</td>
-                <td>{state.active ? <span className="ok">active</span> : <span className="warn">inactive</span>}</td>
-                <td><button type="button" className="danger" disabled={revoke.pending} onClick={() => void revoke.start(event.grantee, event.scope)}>Revoke</button></td>
+            {(grants.data?.grants ?? []).map((grant) => (
+              <tr key={grant.grantId} data-testid="grant-row">
+                <td>{grant.provider.name || <span className="mono">{grant.grantee}</span>}</td>
+                <td>{formatScope(grant.scope)}</td>
+                <td>{grant.write ? "yes" : "no"}</td>
+                <td>{grant.expiresAt ? formatTime(grant.expiresAt) : "no expiry"}</td>
+                <td>{grant.active ? <span className="ok">active</span> : <span className="warn">inactive</span>}</td>
+                <td><button type="button" className="danger" disabled={revoke.pending} onClick={() => void revoke.start(grant.grantee, grant.scope)}>Revoke</button></td>
               </tr>
             ))}
           </tbody>
@@ -70,11 +56,9 @@ export function Grants({ client, patient }: { client: MeridianClient; patient: A
  * ward's requests (`patient` is the ward); `blocked` says why it may not decide them (a View guardian).
  */
 export function RequestInbox({ client, patient, blocked }: { client: MeridianClient; patient: Address; blocked?: string }) {
-  const queryClient = useQueryClient();
-  const requests = useQuery({ queryKey: ["requests", patient], queryFn: () => client.pendingRequests(patient) });
-  const refresh = async () => {
-    await Promise.all(["requests", "grants", "audit"].map((k) => queryClient.invalidateQueries({ queryKey: [k, patient] })));
-  };
+  const invalidate = useInvalidate();
+  const requests = useQuery(pendingRequestsQueryOptions(client.ctx, { patient }));
+  const refresh = () => invalidate(staleAfter.sharing(patient));
   return (
     <section className="card" aria-labelledby="requests-title">
       <h2 id="requests-title">Access requests</h2>
@@ -87,8 +71,8 @@ export function RequestInbox({ client, patient, blocked }: { client: MeridianCli
   );
 }
 
-function RequestItem({ client, patient, request, onDone, blocked }: { client: MeridianClient; patient: Address; request: PendingRequest; onDone: () => Promise<void>; blocked: string | undefined }) {
-  const provider = useQuery({ queryKey: ["provider", request.requester], queryFn: () => getProvider(client.ctx, request.requester) });
+function RequestItem({ client, patient, request, onDone, blocked }: { client: MeridianClient; patient: Address; request: PendingAccessRequest; onDone: () => Promise<void>; blocked: string | undefined }) {
+  const { provider } = request;
   const defaultDays = Math.max(1, Math.round(request.durationSeconds / 86_400));
   const [until, setUntil] = useState(() => new Date(Date.now() + defaultDays * 86_400_000).toISOString().slice(0, 10));
   const approve = useAction(async () => {
@@ -103,8 +87,8 @@ function RequestItem({ client, patient, request, onDone, blocked }: { client: Me
   return (
     <div className="card" data-testid="request">
       <p>
-        <strong>{provider.data?.name || request.requester}</strong>
-        {provider.data?.department ? ` (${provider.data.department})` : ""} asks to {request.write ? "read and add to" : "read"} <strong>{formatScope(request.scope)}</strong> for {defaultDays} days.
+        <strong>{provider.name || request.requester}</strong>
+        {provider.department ? ` (${provider.department})` : ""} asks to {request.write ? "read and add to" : "read"} <strong>{formatScope(request.scope)}</strong> for {defaultDays} days.
       </p>
       {request.purpose ? <p>Purpose: {request.purpose}</p> : null}
       <div className="row">
@@ -123,7 +107,7 @@ function RequestItem({ client, patient, request, onDone, blocked }: { client: Me
  * guardians' actions; emergency accesses come first, as alerts above the table.
  */
 export function AuditLog({ client, patient }: { client: MeridianClient; patient: Address }) {
-  const audit = useQuery({ queryKey: ["audit", patient], queryFn: () => client.audit(patient) });
+  const audit = useQuery(auditQueryOptions(client, { patient }));
   return (
     <section className="card" aria-labelledby="audit-title">
       <h2 id="audit-title">Audit log</h2>

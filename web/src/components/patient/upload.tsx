@@ -1,6 +1,5 @@
 "use client";
 
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
 import type { AddRecordStage, MeridianClient } from "@meridian/sdk";
@@ -8,6 +7,7 @@ import { fetchFhirDefinitionsLoader, loadFhirDefinitionsFrom, recordDraftFromFil
 import { checkImport, describeDifferingFields, type ImportCheckResult } from "@meridian/sdk";
 import { categoryLabel } from "@/lib/format.ts";
 import { describeError } from "@/lib/meridian.tsx";
+import { staleAfter, useInvalidate } from "@/lib/queries.ts";
 import { ErrorText } from "../error-text.tsx";
 
 const STAGES: { key: AddRecordStage; label: string }[] = [
@@ -40,7 +40,7 @@ interface Progress {
  * already stored, or whose Patient is someone else, is stored only after the user confirms.
  */
 export function UploadRecords({ client, patient }: { client: MeridianClient; patient?: Address }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const [progress, setProgress] = useState<Progress | undefined>(undefined);
   const [error, setError] = useState<{ message: string; hint?: string } | undefined>(undefined);
   const [added, setAdded] = useState<string[]>([]);
@@ -92,9 +92,8 @@ export function UploadRecords({ client, patient }: { client: MeridianClient; pat
         setError(describeError(e));
         break;
       } finally {
-        await queryClient.invalidateQueries({ queryKey: ["records"] });
-        // a write may have moved the patient to new keys (a keyholder's access had ended)
-        await queryClient.invalidateQueries({ queryKey: ["stale-keys"] });
+        // a write may also have moved the patient to new keys (a keyholder's access had ended)
+        await invalidate(staleAfter.upload());
       }
     }
   }

@@ -1,31 +1,34 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Hex } from "viem";
+import { isAddressEqual, type Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import {
-  decodeValidationConsent, drawValidators, getValidationCase, listValidationKeyShares, listValidationSubmissions, replaceValidator,
-  submitForValidation, ValidationStatus, ValidationVote,
+  decodeValidationConsent, drawValidators, replaceValidator, submitForValidation, ValidationStatus, ValidationVote,
 } from "@meridian/sdk/chain";
 import { shareValidationKeys } from "@meridian/sdk";
 import { ErrorText } from "@/components/error-text.tsx";
 import { ProviderName } from "@/components/provider-name.tsx";
 import { formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { chainTimeQueryOptions, queryKeys, staleAfter, useInvalidate } from "@/lib/queries.ts";
+import {
+  validationCaseQueryOptions, validationSharesQueryOptions, validationSubmissionsQueryOptions,
+} from "@/lib/queries-care.ts";
 import { ValidationBadge } from "./status-badge.tsx";
 import styles from "./validation.module.css";
 
 /** Author: submit a diagnosis with the patient's consent text, then draw and share keys. */
 export function AuthorCases({ client }: { client: MeridianClient }) {
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const [text, setText] = useState("");
-  const submissions = useQuery({ queryKey: ["validation-submissions", client.address], queryFn: async () => (await listValidationSubmissions(client.ctx, { author: client.address })).reverse() });
+  const submissions = useQuery(validationSubmissionsQueryOptions(client.ctx, { author: client.address }));
   const submit = useAction(async () => {
     const consent = decodeValidationConsent(text);
     const r = await submitForValidation(client.ctx, { consent });
     setText("");
-    await queryClient.invalidateQueries({ queryKey: ["validation-submissions", client.address] });
+    await invalidate([queryKeys.validationSubmissions(client.address)]);
     return r;
   });
   return (
@@ -44,24 +47,20 @@ export function AuthorCases({ client }: { client: MeridianClient }) {
 }
 
 function AuthorCase({ client, recordId }: { client: MeridianClient; recordId: Hex }) {
-  const queryClient = useQueryClient();
-  const c = useQuery({ queryKey: ["validation-case", recordId], queryFn: () => getValidationCase(client.ctx, recordId), refetchInterval: 10_000 });
-  const shares = useQuery({ queryKey: ["validation-shares", recordId], queryFn: () => listValidationKeyShares(client.ctx, { recordId }) });
-  const refresh = async () => {
-    await queryClient.invalidateQueries({ queryKey: ["validation-case", recordId] });
-    await queryClient.invalidateQueries({ queryKey: ["validation-shares", recordId] });
-    await queryClient.invalidateQueries({ queryKey: ["validation-statuses"] });
-  };
+  const invalidate = useInvalidate();
+  const c = useQuery(validationCaseQueryOptions(client.ctx, { recordId }));
+  const shares = useQuery(validationSharesQueryOptions(client.ctx, { recordId }));
+  const refresh = () => invalidate(staleAfter.validationCase(recordId));
   const draw = useAction(async () => { await drawValidators(client.ctx, { recordId }); await refresh(); });
   const share = useAction(async () => { await shareValidationKeys(client, recordId); await refresh(); });
   const replace = useAction(async (validator: Hex) => { await replaceValidator(client.ctx, { recordId, validator }); await refresh(); });
   // the chain's clock decides deadlines (a local chain may run ahead of the wall clock)
-  const chainTime = useQuery({ queryKey: ["chain-time"], queryFn: async () => Number((await client.ctx.publicClient.getBlock()).timestamp), refetchInterval: 30_000 });
+  const chainTime = useQuery(chainTimeQueryOptions(client.ctx));
   const now = chainTime.data ?? 0;
   if (!c.data) return null;
   const seated = c.data.seats.filter((s) => BigInt(s.validator) !== 0n);
-  const sharedWith = new Set((shares.data ?? []).map((s) => s.validator.toLowerCase()));
-  const missing = seated.filter((s) => !sharedWith.has(s.validator.toLowerCase())).length;
+  const sharedWith = (validator: Hex) => (shares.data ?? []).some((s) => isAddressEqual(s.validator, validator));
+  const missing = seated.filter((s) => !sharedWith(s.validator)).length;
   const open = c.data.status === ValidationStatus.Submitted || c.data.status === ValidationStatus.Pending;
   return (
     <article className={styles.case} data-testid="author-case" data-record-id={recordId}>
@@ -75,7 +74,7 @@ function AuthorCase({ client, recordId }: { client: MeridianClient; recordId: He
           {seated.map((s) => (
             <li key={s.validator} data-testid="seat">
               <ProviderName client={client} address={s.validator} />: {s.vote === ValidationVote.Approve ? "approved" : s.vote === ValidationVote.Reject ? "rejected" : `not voted yet (until ${formatTime(s.deadline)})`}
-              {sharedWith.has(s.validator.toLowerCase()) ? "" : " — key not shared yet"}
+              {sharedWith(s.validator) ? "" : " — key not shared yet"}
               {c.data.status === ValidationStatus.Pending && s.vote === ValidationVote.None && s.deadline < now ? (
                 <>{" "}<button type="button" className="secondary" onClick={() => void replace.start(s.validator)} disabled={replace.pending}>Replace (deadline passed)</button></>
               ) : null}

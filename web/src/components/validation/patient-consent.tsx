@@ -2,13 +2,14 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Hex } from "viem";
+import { isAddressEqual, type Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { encodeValidationConsent, signValidationConsent, DEFAULT_VALIDATION_CONSENT_SECONDS } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { ProviderName } from "@/components/provider-name.tsx";
 import { categoryLabel, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { recordsQueryOptions } from "@/lib/queries.ts";
 import { useValidationStatuses, ValidationBadge } from "./status-badge.tsx";
 import styles from "./validation.module.css";
 
@@ -19,8 +20,8 @@ import styles from "./validation.module.css";
  * page shows the consent as text for you to give the author.
  */
 export function PeerValidationConsent({ client }: { client: MeridianClient }) {
-  const records = useQuery({ queryKey: ["records", client.address], queryFn: () => client.listRecords(client.address) });
-  const byProviders = (records.data ?? []).filter((r) => r.author.toLowerCase() !== client.address.toLowerCase()).sort((a, b) => b.anchoredAt - a.anchoredAt);
+  const records = useQuery(recordsQueryOptions(client, { patient: client.address }));
+  const byProviders = (records.data ?? []).filter((r) => !isAddressEqual(r.author, client.address)).sort((a, b) => b.anchoredAt - a.anchoredAt);
   const statuses = useValidationStatuses(client.ctx, byProviders.map((r) => r.recordId));
   const [consents, setConsents] = useState<Record<string, string>>({});
   const sign = useAction(async (recordId: Hex, author: Hex) => {

@@ -1,20 +1,23 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
+import { isAddressEqual } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
-import { getValidatorPool, joinValidatorPool, leaveValidatorPool } from "@meridian/sdk/chain";
+import { joinValidatorPool, leaveValidatorPool, ProviderKind } from "@meridian/sdk/chain";
 import type { ProviderInfo } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { useAction } from "@/lib/use-action.ts";
+import { queryKeys, useInvalidate } from "@/lib/queries.ts";
+import { validatorPoolQueryOptions } from "@/lib/queries-care.ts";
 
 /** Hospital: membership of the validator pool (one account per institution, equal chance each). */
 export function ValidatorPool({ client, me }: { client: MeridianClient; me: ProviderInfo }) {
-  const queryClient = useQueryClient();
-  const pool = useQuery({ queryKey: ["validator-pool"], queryFn: () => getValidatorPool(client.ctx) });
-  const member = (pool.data ?? []).some((a) => a.toLowerCase() === client.address.toLowerCase());
+  const invalidate = useInvalidate();
+  const pool = useQuery(validatorPoolQueryOptions(client.ctx));
+  const member = (pool.data ?? []).some((a) => isAddressEqual(a, client.address));
   const toggle = useAction(async () => {
     await (member ? leaveValidatorPool(client.ctx) : joinValidatorPool(client.ctx));
-    await queryClient.invalidateQueries({ queryKey: ["validator-pool"] });
+    await invalidate([queryKeys.validatorPool()]);
   });
   return (
     <section className="card" aria-labelledby="pool-title">
@@ -28,7 +31,7 @@ export function ValidatorPool({ client, me }: { client: MeridianClient; me: Prov
         {pool.data ? `${pool.data.length} hospital${pool.data.length === 1 ? "" : "s"} in the pool. ` : "Loading… "}
         {member ? <span className="ok">You are in the pool.</span> : <span>You are not in the pool.</span>}
       </p>
-      {me.kind === 1 ? (
+      {me.kind === ProviderKind.Hospital ? (
         <button type="button" className={member ? "secondary" : undefined} onClick={() => void toggle.start()} disabled={toggle.pending || !pool.data}>
           {toggle.pending ? "Sending…" : member ? "Leave the pool" : "Join the pool"}
         </button>

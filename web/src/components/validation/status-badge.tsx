@@ -2,8 +2,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { Hex } from "viem";
-import { getValidationStatuses, PeerValidationMissingError, ValidationStatus, type ValidationStatusCode } from "@meridian/sdk/chain";
+import { ValidationStatus, type ValidationStatusCode } from "@meridian/sdk/chain";
 import type { MeridianContext } from "@meridian/sdk/chain";
+import { validationStatusesQueryOptions } from "@/lib/queries-care.ts";
 import styles from "./validation.module.css";
 
 /** Words and style of each validation status; `None` shows nothing. */
@@ -20,20 +21,7 @@ const LABELS: Record<ValidationStatusCode, { text: string; className: string } |
  * empty when the deployment has no PeerValidation contract.
  */
 export function useValidationStatuses(ctx: MeridianContext | undefined, recordIds: readonly Hex[]): Map<string, ValidationStatusCode> {
-  const query = useQuery({
-    queryKey: ["validation-statuses", ...recordIds],
-    enabled: ctx !== undefined && recordIds.length > 0,
-    refetchInterval: 15_000,
-    queryFn: async () => {
-      try {
-        const statuses = await getValidationStatuses(ctx!, recordIds);
-        return new Map(recordIds.map((id, i) => [id.toLowerCase(), statuses[i]!] as const));
-      } catch (error) {
-        if (error instanceof PeerValidationMissingError) return new Map<string, ValidationStatusCode>();
-        throw error;
-      }
-    },
-  });
+  const query = useQuery(validationStatusesQueryOptions(ctx, { recordIds }));
   return query.data ?? new Map();
 }
 

@@ -1,23 +1,26 @@
 "use client";
 
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Hex } from "viem";
+import { isAddressEqual, type Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
-import { castValidationVote, getValidationCase, listValidatorAssignments, ValidationStatus, ValidationVote } from "@meridian/sdk/chain";
-import { readRecordAsValidator } from "@meridian/sdk";
+import { castValidationVote, ValidationStatus, ValidationVote } from "@meridian/sdk/chain";
 import { ErrorText } from "@/components/error-text.tsx";
 import { FhirRecord } from "@/components/fhir-record.tsx";
 import { ProviderName } from "@/components/provider-name.tsx";
 import { describeError } from "@/lib/meridian.tsx";
 import { categoryLabel, formatTime } from "@/lib/format.ts";
 import { useAction } from "@/lib/use-action.ts";
+import { staleAfter, useInvalidate } from "@/lib/queries.ts";
+import {
+  validationCaseQueryOptions, validatorAssignmentsQueryOptions, validatorRecordQueryOptions,
+} from "@/lib/queries-care.ts";
 import { ValidationBadge } from "./status-badge.tsx";
 import styles from "./validation.module.css";
 
 /** Validator: the diagnoses this hospital was drawn to check; open one, then approve or reject it. */
 export function ValidatorCases({ client }: { client: MeridianClient }) {
-  const assigned = useQuery({ queryKey: ["validation-assigned", client.address], queryFn: async () => (await listValidatorAssignments(client.ctx, client.address)).reverse(), refetchInterval: 10_000 });
+  const assigned = useQuery(validatorAssignmentsQueryOptions(client.ctx, { validator: client.address }));
   return (
     <section className="card" aria-labelledby="assigned-title">
       <h2 id="assigned-title">Diagnoses to validate</h2>
@@ -33,19 +36,18 @@ export function ValidatorCases({ client }: { client: MeridianClient }) {
 }
 
 function ValidatorCase({ client, recordId }: { client: MeridianClient; recordId: Hex }) {
-  const queryClient = useQueryClient();
-  const c = useQuery({ queryKey: ["validation-case", recordId], queryFn: () => getValidationCase(client.ctx, recordId), refetchInterval: 10_000 });
+  const invalidate = useInvalidate();
+  const c = useQuery(validationCaseQueryOptions(client.ctx, { recordId }));
   const [opened, setOpened] = useState(false);
   const [comment, setComment] = useState("");
-  const record = useQuery({ queryKey: ["validator-record", client.address, recordId], queryFn: () => readRecordAsValidator(client, recordId), enabled: opened, retry: false, staleTime: Infinity });
+  const record = useQuery({ ...validatorRecordQueryOptions(client, { recordId }), enabled: opened });
   const vote = useAction(async (approve: boolean) => {
     const r = await castValidationVote(client.ctx, { recordId, approve, ...(comment.trim() ? { comment: comment.trim() } : {}) });
-    await queryClient.invalidateQueries({ queryKey: ["validation-case", recordId] });
-    await queryClient.invalidateQueries({ queryKey: ["validation-statuses"] });
+    await invalidate(staleAfter.validationCase(recordId));
     return r;
   });
   if (!c.data) return null;
-  const seat = c.data.seats.find((s) => s.validator.toLowerCase() === client.address.toLowerCase());
+  const seat = c.data.seats.find((s) => isAddressEqual(s.validator, client.address));
   return (
     <article className={styles.case} data-testid="validator-case" data-record-id={recordId}>
       <h3 className="mono" title={recordId}>Record {recordId.slice(0, 10)}… <ValidationBadge status={c.data.status} /></h3>
