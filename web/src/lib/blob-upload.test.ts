@@ -1,129 +1,43 @@
 /**
- * `POST /api/blobs` (src/lib/blob-upload.ts) and `GET /api/blobs/{cid}` against a real
- * Hardhat/EDR chain (in process) with the contracts deployed, a real Helia node on disk and real
- * crypto. Each attack is made as a raw HTTP request with what the attacker holds: no key, a
- * key of an account that is not registered, plaintext, a cut envelope, a captured signature.
+ * `POST /api/blobs` (src/lib/blob-upload.ts) refusals against a real Hardhat/EDR chain (in
+ * process) with the contracts deployed, a real Helia node on disk and real crypto. Each attack is
+ * made as a raw HTTP request with what the attacker holds: no key, a key of an account that is not
+ * registered, plaintext, a cut envelope, a captured signature. Accepted uploads, downloads, quotas
+ * and rate limits are in `blob-upload-limits.test.ts`; the set-up is `blob-upload-fixture.ts`.
  *
  * Run: `node --test web/src/lib/blob-upload.test.ts`
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { after, before, test } from "node:test";
-import { encodeFunctionData, type Account, type Address, type Hex } from "viem";
-import { ProviderKind, type MeridianContext, type MeridianDeployment } from "@meridian/sdk/chain";
-import { ciphertextHash } from "@meridian/sdk/crypto";
-import { ENVELOPE_MAGIC, SEGMENT_ENVELOPE_BYTES, TAG_BYTES, sealRecord } from "@meridian/sdk/crypto";
-import { UploadRefusedError } from "@meridian/sdk/storage";
-import { createHttpStore } from "@meridian/sdk/storage";
-import { handleBlobRequest } from "@meridian/sdk/storage";
-import type { BlobStore } from "@meridian/sdk/storage";
+import { test } from "node:test";
+import type { Hex } from "viem";
+import { ENVELOPE_MAGIC, SEGMENT_ENVELOPE_BYTES, TAG_BYTES, ciphertextHash } from "@meridian/sdk/crypto";
 import {
   blobUploadTypedData,
-  createUploadAuthorizer,
   encodeUploadAuthorization,
   MAX_UPLOAD_SESSION_SECONDS,
   uploadSessionTypedData,
   type UploadAuthorization,
 } from "@meridian/sdk/storage";
-import { handleBlobUpload, type BlobUploadServer } from "./blob-upload.ts";
-import { FailureLimiter } from "./rate-limit.ts";
-import { UploadQuota, type UploadQuotaLimits } from "./upload-quota.ts";
-import { startTestNetwork, testAccount, type TestNetwork } from "@meridian/sdk/testing";
+import { testAccount } from "@meridian/sdk/testing";
+import { handleBlobUpload } from "./blob-upload.ts";
+import {
+  authorizationFor,
+  deployment,
+  domain,
+  envelopeOf,
+  held,
+  hospital,
+  net,
+  nextSerial,
+  patient,
+  post,
+  refused,
+  server,
+  setUpBlobUploadFixture,
+  stranger,
+} from "./blob-upload-fixture.ts";
 
-const account = testAccount;
-const [hospital, patient, stranger] = [account(2), account(5), account(6)];
-
-let net: TestNetwork;
-let chain: MeridianContext;
-let deployment: MeridianDeployment;
-let wallet: TestNetwork["wallet"];
-let store: BlobStore;
-let dir: string;
-
-before(async () => {
-  net = await startTestNetwork({ label: "blob-upload" });
-  ({ chain, deployment, wallet, store, dir } = net);
-  await net.admitProvider(hospital, {
-    kind: ProviderKind.Hospital,
-    name: "St Mary's",
-    department: "Cardiology",
-    publishKey: false,
-  });
-  await net.registerPatient(patient);
-});
-
-after(async () => {
-  await net.close();
-});
-
-let serial = 0;
-/** A fresh server over the shared chain and store, with its own quota file and failure counter. */
-function server(
-  p: { limits?: UploadQuotaLimits; maxBytes?: number; maxFailures?: number; now?: () => number } = {}
-): BlobUploadServer {
-  serial++;
-  return {
-    store,
-    chain,
-    quota: new UploadQuota({ file: path.join(dir, `quota-${serial}.json`), ...(p.limits ? { limits: p.limits } : {}) }),
-    failures: new FailureLimiter({ maxFailures: p.maxFailures ?? 1000 }),
-    maxBytes: p.maxBytes ?? 16 * 1024 * 1024,
-    ...(p.now ? { now: p.now } : {}),
-  };
-}
-
-const context = (who: Address) =>
-  ({
-    chainId: 31337,
-    contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-    patient: who,
-    category: 2,
-    keyEpoch: 0,
-  } as const);
-const envelopeOf = async (size: number) =>
-  (
-    await sealRecord({
-      plaintext: new Uint8Array(randomBytes(size)),
-      kek: new Uint8Array(32).fill(7),
-      context: context(patient.address),
-    })
-  ).envelope;
-const domain = () => ({ chainId: deployment.chainId, recordRegistry: deployment.recordRegistry });
-
-/** The `Authorization` header `who`'s wallet and a fresh session key give these bytes. */
-async function authorizationFor(who: Account, bytes: Uint8Array): Promise<string> {
-  return createUploadAuthorizer({ walletClient: wallet(who), domain: domain() }).authorize({
-    ciphertextHash: await ciphertextHash(bytes),
-    size: bytes.length,
-  });
-}
-
-/** A raw POST to the upload handler, as any HTTP client can send it. */
-function post(s: BlobUploadServer, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return handleBlobUpload(
-    s,
-    new Request("http://meridian.test/api/blobs", {
-      method: "POST",
-      body: bytes as Uint8Array<ArrayBuffer>,
-      headers: { "content-type": "application/octet-stream", "x-forwarded-for": "203.0.113.7", ...headers },
-    })
-  );
-}
-
-async function refused(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
-  const body = (await response.json()) as Record<string, unknown>;
-  assert.equal(response.status, status, JSON.stringify(body));
-  assert.equal(body.code, code, JSON.stringify(body));
-  assert.equal(typeof body.error, "string");
-  return body;
-}
-
-const held = async (bytes: Uint8Array) => {
-  const { computeBlobIdentity } = await import("@meridian/sdk/storage");
-  return store.has((await computeBlobIdentity(bytes)).cid.toString());
-};
+setUpBlobUploadFixture();
 
 test("an unauthenticated upload is refused (401) and nothing is stored", async () => {
   const s = server();
@@ -251,7 +165,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
       ciphertextHash: await ciphertextHash(bytes),
       size: bytes.length,
       timestamp: at,
-      nonce: `0x${"11".repeat(31)}${(serial++ % 256).toString(16).padStart(2, "0")}` as Hex,
+      nonce: `0x${"11".repeat(31)}${(nextSerial() % 256).toString(16).padStart(2, "0")}` as Hex,
     };
     return { ...unsigned, signature: await sessionKey.signTypedData(blobUploadTypedData(domain(), unsigned)) };
   };
@@ -312,189 +226,3 @@ test("a session or upload signature that is forged, stale, replayed or for other
   assert.equal(await held(other), false);
 });
 
-test("an account over its quota is refused with 429 naming the account, and the quota survives a restart", async () => {
-  const limits = { windowBytes: 20_000, windowSeconds: 3600, totalBytes: 50_000 };
-  let clock = Date.now();
-  const s = server({ limits, now: () => clock });
-  const first = await envelopeOf(12_000);
-  assert.equal((await post(s, first, { authorization: await authorizationFor(patient, first) })).status, 201);
-  const second = await envelopeOf(12_000);
-  const response = await post(s, second, { authorization: await authorizationFor(patient, second) });
-  const body = await refused(response, 429, "quota-exceeded");
-  assert.equal(body.account, patient.address);
-  assert.match(String(body.error), new RegExp(patient.address));
-  assert.ok(Number(response.headers.get("retry-after")) > 0);
-  assert.equal(await held(second), false);
-  // the same quota file, read by a new process, still counts the first upload
-  const restarted = { ...s, quota: new UploadQuota({ file: s.quota.file, limits }) };
-  await refused(
-    await post(restarted, second, { authorization: await authorizationFor(patient, second) }),
-    429,
-    "quota-exceeded"
-  );
-  assert.equal(
-    JSON.parse(await readFile(s.quota.file, "utf8")).accounts[patient.address.toLowerCase()].totalBytes,
-    first.length
-  );
-  // after the window the account may upload again, until its total is spent
-  clock += 3601_000;
-  const r = { ...restarted, now: () => clock };
-  assert.equal((await post(r, second, { authorization: await laterAuth(second, clock) })).status, 201);
-  clock += 3601_000;
-  const third = await envelopeOf(12_000);
-  assert.equal((await post(r, third, { authorization: await laterAuth(third, clock) })).status, 201);
-  clock += 3601_000;
-  const fourth = await envelopeOf(15_000);
-  const total = await refused(
-    await post(r, fourth, { authorization: await laterAuth(fourth, clock) }),
-    429,
-    "quota-exceeded"
-  );
-  assert.equal(total.limit, "total");
-});
-
-async function laterAuth(bytes: Uint8Array, clockMs: number): Promise<string> {
-  return createUploadAuthorizer({
-    walletClient: wallet(patient),
-    domain: domain(),
-    now: () => Math.floor(clockMs / 1000),
-  }).authorize({ ciphertextHash: await ciphertextHash(bytes), size: bytes.length });
-}
-
-test("a valid signed envelope is accepted and served back byte-identical, with one wallet signature per session", async () => {
-  const s = server();
-  let prompts = 0;
-  const base = wallet(patient);
-  const counting = {
-    ...base,
-    signTypedData: ((...args: Parameters<typeof base.signTypedData>) => {
-      prompts++;
-      return base.signTypedData(...args);
-    }) as typeof base.signTypedData,
-  };
-  const authorizer = createUploadAuthorizer({ walletClient: counting as typeof base, domain: domain() });
-  const fetchVia: typeof fetch = async (input, init) => {
-    const request = new Request(new URL(String(input), "http://meridian.test"), init);
-    const cid = new URL(request.url).pathname.split("/")[3];
-    return request.method === "POST" ? handleBlobUpload(s, request) : handleBlobRequest({ store, request, cid });
-  };
-  const http = createHttpStore({ baseUrl: "/api/blobs", fetch: fetchVia, authorizer });
-  for (const size of [10, 3 * 1024 * 1024 + 5]) {
-    const envelope = await envelopeOf(size);
-    const stored = await http.put(envelope);
-    assert.equal(stored.ciphertextHash, await ciphertextHash(envelope));
-    assert.deepEqual(await http.get(stored.cid), envelope);
-    const raw = await handleBlobRequest({
-      store,
-      request: new Request(`http://meridian.test/api/blobs/${stored.cid}`),
-      cid: stored.cid,
-    });
-    assert.equal(raw.status, 200);
-    assert.deepEqual(new Uint8Array(await raw.arrayBuffer()), envelope);
-  }
-  assert.equal(prompts, 1, "one wallet signature opened the session for both uploads");
-  // without an authorizer the same client gets a typed refusal that says what to do
-  const unsigned = createHttpStore({ baseUrl: "/api/blobs", fetch: fetchVia });
-  await assert.rejects(
-    unsigned.put(await envelopeOf(20)),
-    (e: unknown) =>
-      e instanceof UploadRefusedError &&
-      e.status === 401 &&
-      /registered Meridian account/.test(e.shortMessage) &&
-      e.hint !== undefined
-  );
-});
-
-test("downloads serve only well-formed envelopes, even if something else was stored", async () => {
-  const plaintext = new TextEncoder().encode('{"ssn":"123-45-6789"}');
-  const { cid } = await store.put(plaintext); // as the old, unchecked upload route did
-  const response = await handleBlobRequest({
-    store,
-    request: new Request(`http://meridian.test/api/blobs/${cid}`),
-    cid,
-  });
-  await refused(response, 422, "not-an-envelope");
-  const post405 = await handleBlobRequest({
-    store,
-    request: new Request("http://meridian.test/api/blobs", { method: "POST", body: plaintext }),
-  });
-  assert.equal(post405.status, 405);
-});
-
-test("a client with too many failed uploads is refused (429) for a while; other clients are not", async () => {
-  const s = server({ maxFailures: 3 });
-  const envelope = await envelopeOf(900);
-  for (let i = 0; i < 3; i++) await refused(await post(s, envelope), 401, "unauthorized");
-  const blocked = await post(s, envelope, { authorization: await authorizationFor(patient, envelope) });
-  await refused(blocked, 429, "too-many-failures");
-  assert.ok(Number(blocked.headers.get("retry-after")) > 0);
-  assert.equal(
-    (
-      await post(s, envelope, {
-        authorization: await authorizationFor(patient, envelope),
-        "x-forwarded-for": "198.51.100.9",
-      })
-    ).status,
-    201
-  );
-});
-
-test("an ERC-1271 smart account that is a registered patient can open an upload session (checked through the RPC)", async () => {
-  const { artifacts } = await import("hardhat");
-  const artifact = await artifacts.readArtifact("TestSmartAccount");
-  const owner = account(8);
-  const ownerWallet = wallet(owner);
-  const hash = await ownerWallet.deployContract({
-    abi: artifact.abi,
-    bytecode: artifact.bytecode as Hex,
-    args: [owner.address],
-    chain: ownerWallet.chain,
-  });
-  const smart = (await chain.publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
-  const { recordRegistryAbi } = await import("@meridian/sdk/chain");
-  const register = encodeFunctionData({
-    abi: recordRegistryAbi,
-    functionName: "register",
-    args: [`0x${"42".repeat(32)}`],
-  });
-  const tx = await ownerWallet.writeContract({
-    address: smart,
-    abi: artifact.abi,
-    functionName: "execute",
-    args: [deployment.recordRegistry, register],
-    chain: ownerWallet.chain,
-  });
-  await chain.publicClient.waitForTransactionReceipt({ hash: tx });
-
-  const envelope = await envelopeOf(1200);
-  const now = Math.floor(Date.now() / 1000);
-  const sessionKey = testAccount(41);
-  const session = { account: smart, sessionKey: sessionKey.address, issuedAt: now, expiresAt: now + 600 };
-  const unsigned = {
-    ciphertextHash: await ciphertextHash(envelope),
-    size: envelope.length,
-    timestamp: now,
-    nonce: `0x${"ab".repeat(32)}` as Hex,
-  };
-  const upload = { ...unsigned, signature: await sessionKey.signTypedData(blobUploadTypedData(domain(), unsigned)) };
-  const byOwner = await owner.signTypedData(uploadSessionTypedData(domain(), session));
-  assert.equal(
-    (
-      await post(server(), envelope, {
-        authorization: encodeUploadAuthorization({ session: { ...session, signature: byOwner }, upload }),
-      })
-    ).status,
-    201
-  );
-  const byStranger = await stranger.signTypedData(uploadSessionTypedData(domain(), session));
-  const other = await envelopeOf(1201);
-  const u2 = { ...unsigned, ciphertextHash: await ciphertextHash(other), size: other.length };
-  const upload2 = { ...u2, signature: await sessionKey.signTypedData(blobUploadTypedData(domain(), u2)) };
-  await refused(
-    await post(server(), other, {
-      authorization: encodeUploadAuthorization({ session: { ...session, signature: byStranger }, upload: upload2 }),
-    }),
-    401,
-    "bad-session-signature"
-  );
-});
