@@ -43,6 +43,9 @@ import {
 
 setUpBlobUploadFixture();
 
+/** The part of the quota file (`UploadQuota`'s JSON) these tests read: bytes per lower-case account. */
+type QuotaFileShape = { accounts: Record<string, { totalBytes: number } | undefined> };
+
 test("an account over its quota is refused with 429 naming the account, and the quota survives a restart", async () => {
   const limits = { windowBytes: 20_000, windowSeconds: 3600, totalBytes: 50_000 };
   let clock = Date.now();
@@ -64,7 +67,8 @@ test("an account over its quota is refused with 429 naming the account, and the 
     "quota-exceeded"
   );
   assert.equal(
-    JSON.parse(await readFile(s.quota.file, "utf8")).accounts[patient.address.toLowerCase()].totalBytes,
+    (JSON.parse(await readFile(s.quota.file, "utf8")) as QuotaFileShape).accounts[patient.address.toLowerCase()]
+      ?.totalBytes,
     first.length
   );
   // after the window the account may upload again, until its total is spent
@@ -103,9 +107,10 @@ test("a valid signed envelope is accepted and served back byte-identical, with o
       return base.signTypedData(...args);
     }) as typeof base.signTypedData,
   };
-  const authorizer = createUploadAuthorizer({ walletClient: counting as typeof base, domain: domain() });
+  const authorizer = createUploadAuthorizer({ walletClient: counting, domain: domain() });
   const fetchVia: typeof fetch = async (input, init) => {
-    const request = new Request(new URL(String(input), "http://meridian.test"), init);
+    const url = input instanceof Request ? input.url : input;
+    const request = new Request(new URL(url, "http://meridian.test"), init);
     const cid = new URL(request.url).pathname.split("/")[3];
     return request.method === "POST" ? handleBlobUpload(s, request) : handleBlobRequest({ store, request, cid });
   };
@@ -205,7 +210,7 @@ test("an ERC-1271 smart account that is a registered patient can open an upload 
     ciphertextHash: await ciphertextHash(envelope),
     size: envelope.length,
     timestamp: now,
-    nonce: `0x${"ab".repeat(32)}` as Hex,
+    nonce: `0x${"ab".repeat(32)}` as const,
   };
   const upload = { ...unsigned, signature: await sessionKey.signTypedData(blobUploadTypedData(domain(), unsigned)) };
   const byOwner = await owner.signTypedData(uploadSessionTypedData(domain(), session));

@@ -77,7 +77,7 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
 
   const onRightChain = chainId === config.chainId;
   const readContext = useMemo<ChainContext | undefined>(
-    () => (publicClient ? { publicClient: publicClient as ChainContext["publicClient"], deployment } : undefined),
+    () => (publicClient ? { publicClient, deployment } : undefined),
     [publicClient, deployment],
   );
   const client = useMemo(() => {
@@ -90,7 +90,7 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
     const authorizer = createUploadAuthorizer({ walletClient: wallet, domain });
     const store = createHttpStore({ baseUrl: "/api/blobs", authorizer });
     return createMeridianClient({
-      publicClient: publicClient as ChainContext["publicClient"],
+      publicClient,
       walletClient: wallet,
       deployment,
       store,

@@ -29,6 +29,11 @@ const CHAIN_NAMES: Record<number, string> = { 31337: "Local Hardhat chain", 1115
 /** The repository root (the app runs with `web/` as its working directory). */
 export const repoRoot = path.resolve(process.cwd(), "..");
 
+/** The deployment block as JSON holds it (a number or a decimal string), else "0" (search from genesis). */
+function blockOf(value: unknown): string {
+  return typeof value === "string" || typeof value === "number" ? String(value) : "0";
+}
+
 /**
  * Reads the deployment written by `meridian deploy` / the stack command:
  * `MERIDIAN_DEPLOYMENT` (default `<repo>/.meridian/deployment.json`). Returns null when there
@@ -53,6 +58,6 @@ export async function loadPublicConfig(): Promise<PublicConfig | null> {
     recordRegistry: d.recordRegistry,
     monitoringRegistry: typeof d.monitoringRegistry === "string" && isAddress(d.monitoringRegistry) ? d.monitoringRegistry : zeroAddress,
     peerValidation: typeof d.peerValidation === "string" && isAddress(d.peerValidation) ? d.peerValidation : zeroAddress,
-    deployedAtBlock: String(d.deployedAtBlock ?? "0"),
+    deployedAtBlock: blockOf(d.deployedAtBlock),
   };
 }

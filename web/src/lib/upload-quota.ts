@@ -108,7 +108,7 @@ export class UploadQuota {
         return parsed;
       },
       (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return { version: 1, accounts: {} } as QuotaFile;
+        if (error.code === "ENOENT") return { version: 1, accounts: {} };
         throw error;
       }
     );

@@ -110,7 +110,7 @@ export function LabTrendsChart({ series, headingLevel = 3 }: LabTrendsChartProps
                     label={{ value: s.unit === "" ? "Value" : s.unit, angle: -90, position: "insideLeft", fill: "#14171c", fontSize: 12 }}
                   />
                   <Tooltip
-                    labelFormatter={(t) => (typeof t === "number" ? isoDay(t) : String(t))}
+                    labelFormatter={(t) => (typeof t === "number" ? isoDay(t) : typeof t === "string" ? t : "")}
                     formatter={(v) => [typeof v === "number" ? `${formatNumber(v)}${unit}` : String(v), s.label]}
                   />
                   <Line type="linear" dataKey="value" name={s.label} stroke="#0b5cad" strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} />

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
-import type { GrantScope, PendingAccessRequest } from "@meridian/sdk/chain";
+import type { AuditEntry, GrantScope, PendingAccessRequest } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { auditQueryOptions, patientGrantsQueryOptions, pendingRequestsQueryOptions, staleAfter, useInvalidate } from "@/lib/queries.ts";
@@ -102,6 +102,12 @@ function RequestItem({ client, patient, request, onDone, blocked }: { client: Me
   );
 }
 
+/** Who acted in an audit entry: the guardian, grantee, requester, provider or author it names. */
+function actorOf(entry: AuditEntry): string {
+  const { guardian, grantee, requester, provider, author } = entry.args;
+  return [guardian, grantee, requester, provider, author].find((v): v is string => typeof v === "string") ?? "";
+}
+
 /**
  * Every event that concerns the patient, newest first: records, grants, revocations, requests,
  * guardians' actions; emergency accesses come first, as alerts above the table.
@@ -120,7 +126,7 @@ export function AuditLog({ client, patient }: { client: MeridianClient; patient:
               <tr key={`${e.transactionHash}-${e.logIndex}`} data-testid="audit-row">
                 <td>{e.blockNumber.toString()}</td>
                 <td>{e.event}</td>
-                <td className="mono">{String(e.args.guardian ?? e.args.grantee ?? e.args.requester ?? e.args.provider ?? e.args.author ?? "")}</td>
+                <td className="mono">{actorOf(e)}</td>
               </tr>
             ))}
           </tbody>

@@ -22,7 +22,7 @@ const LABELS: Record<ValidationStatusCode, { text: string; className: string } |
  */
 export function useValidationStatuses(ctx: MeridianContext | undefined, recordIds: readonly Hex[]): Map<string, ValidationStatusCode> {
   const query = useQuery(validationStatusesQueryOptions(ctx, { recordIds }));
-  return query.data ?? new Map();
+  return query.data ?? new Map<string, ValidationStatusCode>();
 }
 
 /** A record's peer-validation status as a badge (nothing when never submitted). */

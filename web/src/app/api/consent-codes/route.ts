@@ -62,7 +62,7 @@ export async function POST(request: Request): Promise<Response> {
 }
 
 /** `?code=XXXXX-XXXXX` → `{ text }`, or 404 when unknown or expired. */
-export async function GET(request: Request): Promise<Response> {
+export function GET(request: Request): Response {
   try {
     return Response.json(lookUpConsentCode(new URL(request.url).searchParams.get("code")), {
       headers: { "cache-control": "no-store" },
