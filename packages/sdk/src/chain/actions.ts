@@ -18,7 +18,15 @@ import {
 import type { RecordCategory } from "../categories.ts";
 import { toMeridianError } from "./errors.ts";
 import { event, read, result, WalletRequiredError, write } from "./contract.ts";
-import type { MeridianContext, MeridianDeployment, ProviderKindCode, TransactionResult } from "./types.ts";
+import {
+  isProviderKindCode,
+  isProviderStatusCode,
+  type MeridianContext,
+  type MeridianDeployment,
+  type ProviderKindCode,
+  type ProviderStatusCode,
+  type TransactionResult,
+} from "./types.ts";
 
 export * from "./contract.ts";
 export * from "./grants.ts";
@@ -93,13 +101,38 @@ export async function setProviderEncryptionKey(ctx: MeridianContext, p: { encryp
  * A provider's registry entry. Times in Unix seconds; `keyVersion` is 0 before the first key,
  * 1 for the first, +1 per rotation.
  */
-export interface ProviderInfo { address: Address; kind: number; status: number; admittedAt: number; statusChangedAt: number; encryptionKey: Hex; keyVersion: number; name: string; department: string }
+export interface ProviderInfo {
+  address: Address;
+  /** The kind it was admitted as; 0 for an address never admitted. */
+  kind: ProviderKindCode | 0;
+  status: ProviderStatusCode;
+  /** Unix seconds. */
+  admittedAt: number;
+  /** Unix seconds. */
+  statusChangedAt: number;
+  encryptionKey: Hex;
+  keyVersion: number;
+  name: string;
+  department: string;
+}
 
-/** Reads a provider's registry entry (status 0 when never admitted). */
+/**
+ * Reads a provider's registry entry (status `ProviderStatus.None` and kind 0 when never admitted).
+ *
+ * @throws {MeridianError} when the registry returns a kind or status this SDK does not know (a
+ *   registry of another version).
+ */
 export async function getProvider(ctx: MeridianContext, provider: Address): Promise<ProviderInfo> {
   const p = await read(ctx, { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "getProvider", args: [provider] });
+  const kind = p.kind;
+  const status = p.status;
+  if (!(kind === 0 || isProviderKindCode(kind)) || !isProviderStatusCode(status)) {
+    throw new MeridianError(`The provider registry returned an unknown kind (${kind}) or status (${status}).`, {
+      hint: "Check that the deployment file names a ProviderRegistry of this Meridian version.",
+    });
+  }
   return {
-    address: provider, kind: p.kind, status: p.status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt),
+    address: provider, kind, status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt),
     encryptionKey: p.encryptionKey, keyVersion: Number(p.keyVersion), name: p.name, department: p.department,
   };
 }
