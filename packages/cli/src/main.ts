@@ -30,6 +30,7 @@ import { fileConsentCodeLedger } from "./consent-ledger.ts";
 import { readUserFile, toFileAccessError, userPath, writePrivateFile } from "./files.ts";
 import { DEFAULT_MQTT_URL, DEFAULT_SERVER_PORT, eventLogger, logFormat, monitoringDomainOf, mqttUrl, numberOption, serverUrl } from "./ecg-options.ts";
 import { createProgress, log } from "./output.ts";
+import { formatDemoReport } from "./demo/print.ts";
 import { registerValidationCommands, validationStatusNames } from "./validation.ts";
 
 /**
@@ -187,7 +188,7 @@ program.command("demo")
     const dataDir = program.getOptionValueSource("dataDir") === "default" ? path.join(globals().dataDir, "demo") : globals().dataDir;
     const maxPatients = o.maxPatients === undefined ? undefined : wholeNumber(o.maxPatients, "--max-patients");
     const report = await runDemo({ input: o.input === undefined ? undefined : userPath(o.input), dataDir, maxPatients });
-    printReport(report);
+    process.stdout.write(formatDemoReport(report));
     if (!report.ok) {
       process.exitCode = 1;
       log(report.failure ? `\nerror: ${report.failure.message}\n  what to do: ${report.failure.hint}` : "\nSome checks FAILED (see above).");
@@ -341,28 +342,6 @@ ecg.command("revoke-device")
     const r = await revokeDevice(await context(), { device: address(o.device, "--device") });
     log(`Revoked ${o.device} (${r.gasUsed} gas).`);
   }));
-
-function printReport(r: Record<string, any>): void {
-  const lines: string[] = ["", "Meridian demo report", "===================="];
-  const imp = r.imported;
-  lines.push(`Imported ${imp.records} records (${(imp.bytes / 1e6).toFixed(2)} MB of FHIR JSON) for ${imp.patients} patients and ${imp.attachments} attachments; ${imp.skipped.length} files skipped.`);
-  if (Object.keys(imp.byCategory).length) lines.push(`By category: ${Object.entries(imp.byCategory).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  if (r.roundTrip.read) lines.push(`Round trip: ${r.roundTrip.identical}/${r.roundTrip.read} records byte-identical after provider decryption.`);
-  const t = r.throughput;
-  if (t) {
-    lines.push(`Import: ${t.import.recordsPerSecond.toFixed(1)} records/s, ${t.import.MBps.toFixed(2)} MB/s (encrypt ${t.import.encryptSeconds.toFixed(1)} s, IPFS ${t.import.storeSeconds.toFixed(1)} s, total ${t.import.seconds.toFixed(1)} s)`);
-    lines.push(`Read:   ${t.read.recordsPerSecond.toFixed(1)} records/s, ${t.read.MBps.toFixed(2)} MB/s`);
-  }
-  if (Object.keys(r.gas).length) {
-    lines.push("", "Gas per operation (median / p95, count)");
-    for (const [op, s] of Object.entries<any>(r.gas)) lines.push(`  ${op.padEnd(34)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)}  (${s.count})`);
-  }
-  if (r.privacyScan.files) lines.push("", `Privacy scan: ${r.privacyScan.strings} strings in ${r.privacyScan.files} files: ${r.privacyScan.hits} found.`);
-  const count = (status: string) => r.checks.filter((c: any) => c.status === status).length;
-  const skipped = count("skip") ? `, ${count("skip")} skipped (nothing to check)` : "";
-  lines.push(`Checks: ${count("pass")}/${r.checks.length} passed${skipped}. Report: ${path.join(r.dataDir, "report.json")} (${r.seconds.toFixed(1)} s)`);
-  process.stdout.write(lines.join("\n") + "\n");
-}
 
 // ---------------------------------------------------------------- deploy
 

@@ -8,7 +8,26 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[rank]!;
 }
 
+/**
+ * A summary of some measurements, in their unit (gas, milliseconds, …): median and p95 by nearest
+ * rank. For no values, `median` and `p95` are NaN, `min` is Infinity and `max` is -Infinity.
+ */
+export interface Summary {
+  /** How many values. */
+  count: number;
+  median: number;
+  p95: number;
+  min: number;
+  max: number;
+}
+
 /** `{ count, median, p95, min, max }` of `values`. */
-export function summarize(values: readonly number[]): { count: number; median: number; p95: number; min: number; max: number } {
-  return { count: values.length, median: quantile(values, 0.5), p95: quantile(values, 0.95), min: Math.min(...values), max: Math.max(...values) };
+export function summarize(values: readonly number[]): Summary {
+  return {
+    count: values.length,
+    median: quantile(values, 0.5),
+    p95: quantile(values, 0.95),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
 }
