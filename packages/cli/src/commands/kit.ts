@@ -35,21 +35,21 @@ export interface CommandKit {
    * The global options, with the paths the user typed (on the command line or in
    * MERIDIAN_DATA_DIR) resolved against the folder they typed them in.
    */
-  globals(): GlobalOptions;
+  globals: () => GlobalOptions;
   /**
    * The state folder of a job that runs a whole network (`demo`, `ecg run`): `<data-dir>/<job>`
    * when --data-dir was left at its default, else --data-dir itself.
    */
-  jobDataDir(job: string): string;
+  jobDataDir: (job: string) => string;
   /** The chain, deployment and account (if any) the global options name; see {@link openContext}. */
-  context(): Promise<CommandContext>;
+  context: () => Promise<CommandContext>;
   /** A client over {@link CommandKit.context}, the blob store and the consent-code ledger; see {@link openClient}. */
-  client(): Promise<CommandClient>;
+  client: () => Promise<CommandClient>;
   /**
    * Wraps a command's action: an error it throws is printed as what went wrong and what to do,
    * and the exit status becomes 1.
    */
-  action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void>;
+  action: <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
 }
 
 /** The deployment file the options name: --deployment, else `<data-dir>/deployment.json`. */
