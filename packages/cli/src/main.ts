@@ -7,7 +7,7 @@
  * record contents are never printed (records go to files with `get --out`).
  *
  * This file holds the program, its global options, error handling and the wiring; each command
- * group is a module under `commands/` (and `validation.ts`) that registers its subcommands.
+ * group is a module under `commands/` that registers its subcommands.
  *
  * @module
  */
@@ -17,9 +17,6 @@ import { Command } from "commander";
 import { MeridianError } from "@meridian/sdk";
 import type { GlobalOptions } from "./env.ts";
 import { toFileAccessError, userPath } from "./files.ts";
-import { out } from "./output.ts";
-import { registerValidationCommands } from "./validation.ts";
-import { address, recordId } from "./commands/arguments.ts";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerConsentCommands } from "./commands/consent.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
@@ -32,6 +29,7 @@ import { registerProviderCommands } from "./commands/provider.ts";
 import { registerRecordCommands } from "./commands/records.ts";
 import { registerRekeyCommand } from "./commands/rekey.ts";
 import { registerSharingCommands } from "./commands/sharing.ts";
+import { registerValidationCommands } from "./commands/validation.ts";
 
 /**
  * The `meridian` program: every command and option, as commander sees them. Exported so tests can
@@ -131,6 +129,6 @@ registerConsentCommands(program, kit);
 registerGuardianCommands(program, kit);
 registerRekeyCommand(program, kit);
 registerEmergencyCommands(program, kit);
-registerValidationCommands(program, { ...kit, out, address, recordId });
+registerValidationCommands(program, kit);
 
 if (import.meta.main) await program.parseAsync(process.argv);

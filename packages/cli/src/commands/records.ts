@@ -11,9 +11,9 @@ import { categoryName, checkImport, DuplicateRecordError, PatientMismatchError }
 import { recordDraftFromFile } from "@meridian/sdk/fhir";
 import { readUserFile, userPath, writePrivateFile } from "../files.ts";
 import { createProgress, log, out } from "../output.ts";
-import { validationStatusNames } from "../validation.ts";
 import { address, category, recordId } from "./arguments.ts";
 import { printWithClient, type CommandKit } from "./kit.ts";
+import { validationStatusNames } from "./validation.ts";
 
 /** The options of `meridian add`. */
 interface AddOptions {
