@@ -25,7 +25,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { isAddress } from "viem";
-import type { Address, LocalAccount } from "viem";
+import type { LocalAccount } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { getProvider } from "@meridian/sdk/chain";
 import { ProviderStatus } from "@meridian/sdk/chain";
@@ -183,7 +183,7 @@ export async function runDeviceProcess(o: DeviceProcessOptions): Promise<void> {
   const stop = new AbortController();
   void firstSignal().then(() => stop.abort());
   await runDevice({
-    account: o.account, domain: o.domain, mqttUrl: o.mqttUrl, patient: o.patient as Address, record, windowSeconds: o.windowSeconds, speed: o.speed,
+    account: o.account, domain: o.domain, mqttUrl: o.mqttUrl, patient: o.patient, record, windowSeconds: o.windowSeconds, speed: o.speed,
     startSample: plan.start, endSample: plan.end, firstSequence: o.firstSequence, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen, signal: stop.signal, onEvent: o.log,
   });
   if (stop.signal.aborted) o.log({ role: "device", event: "stopped" });

@@ -141,9 +141,15 @@ export async function runRoleProcesses(o: RoleProcessesOptions): Promise<RolePro
   }
 }
 
+/** Why `signal` was aborted, as an Error (a non-Error reason is wrapped). */
+const abortReason = (signal: AbortSignal): Error => {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error("aborted", { cause: reason });
+};
+
 const rejectOnAbort = (signal: AbortSignal): Promise<never> => new Promise((_, reject) => {
-  if (signal.aborted) reject(signal.reason);
-  signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  if (signal.aborted) reject(abortReason(signal));
+  signal.addEventListener("abort", () => reject(abortReason(signal)), { once: true });
 });
 
 /** Starts `meridian …args` as `role`, reading its JSON log lines as events. */
@@ -170,8 +176,8 @@ function spawnRole(role: MonitoringRole, args: string[], key: Hex | undefined, l
     onEvent(event);
     if (event.event === "ready") onReady(event);
   });
-  read(child.stdout!);
-  read(child.stderr!);
+  read(child.stdout);
+  read(child.stderr);
   child.once("error", (error) => failed.abort(new Error(`The ${role} process could not start: ${error.message}`, { cause: error })));
   child.once("close", (code, signal) => {
     log.end();
