@@ -122,9 +122,7 @@ export async function governanceFlow() {
 
     /** A call of the provider registry as a timelock operation: the arguments to schedule and execute it. */
     function operation(call: RegistryCall) {
-      const data = encodeFunctionData({ abi: providerRegistryAbi, ...call } as EncodeFunctionDataParameters<
-        typeof providerRegistryAbi
-      >);
+      const data = encodeFunctionData({ abi: providerRegistryAbi, ...call });
       const execArgs = [providers.address, 0n, data, ZERO32, toHex(++salt, { size: 32 })] as const;
       return { data, execArgs };
     }

@@ -191,7 +191,10 @@ describe("encryptRecordParts / releaseRecordParts", () => {
     assert.equal(size, envelopeSize(big.length));
     const envelope = new Uint8Array(size);
     let offset = 0;
-    for (const part of parts) (envelope.set(part, offset), (offset += part.length));
+    for (const part of parts) {
+      envelope.set(part, offset);
+      offset += part.length;
+    }
     assert.deepEqual(await openRecord({ envelope, key: { dek }, context }), big);
     assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), big);
     // encryptRecord joins the same layout

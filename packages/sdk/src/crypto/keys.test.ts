@@ -11,7 +11,7 @@ import {
   publicKeyFromUserKeys,
   publicKeyToBytes32,
 } from "./keys.ts";
-import { InvalidContextError, InvalidKeyLengthError, InvalidPublicKeyError, InvalidSignatureError } from "./errors.ts";
+import { InvalidContextError, InvalidPublicKeyError, InvalidSignatureError } from "./errors.ts";
 import { PatientKeyring } from "../keyring.ts";
 import { RecordCategory } from "../categories.ts";
 

@@ -30,7 +30,7 @@ const pdf = (): Uint8Array => minimalPdf();
 function documentReference(bundle: Bundle): DocumentReference {
   const r = bundle.entry?.[0]?.resource;
   assert.equal(r?.resourceType, "DocumentReference");
-  return r as DocumentReference;
+  return r;
 }
 
 describe("attachmentToRecord", () => {

@@ -224,7 +224,7 @@ describe("fhir/browser.ts: exports without the validation definitions", () => {
     assert.equal(draft.category, RecordCategory.Imaging);
     const doc = draft.resource.entry?.[0]?.resource;
     assert.equal(doc?.resourceType === "DocumentReference" ? doc.content[0]?.attachment.hash : undefined, createHash("sha1").update(bytes).digest("base64"));
-    const back = await extractAttachment(JSON.parse(JSON.stringify(draft.resource)));
+    const back = await extractAttachment(JSON.parse(JSON.stringify(draft.resource)) as typeof draft.resource);
     assert.deepEqual(back?.bytes, bytes);
 
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 255]);
@@ -276,7 +276,7 @@ describe("fhir/browser.ts: validation after loading the definitions with fetch",
       assert.equal(e.shortMessage, "The FHIR R4 definition file fhir/r4/profiles-types.json could not be loaded: HTTP 404.");
       return true;
     });
-    await assert.rejects(loadFhirDefinitionsFrom(async () => ({ resourceType: "Patient" })), (e: unknown) => {
+    await assert.rejects(loadFhirDefinitionsFrom(() => Promise.resolve({ resourceType: "Patient" })), (e: unknown) => {
       return e instanceof FhirDefinitionsLoadError && e.reason === "not a FHIR Bundle";
     });
     await assert.rejects(

@@ -25,9 +25,9 @@ const encounter: Resource = { resourceType: "Encounter", status: "finished", cla
 const patient: Resource = { resourceType: "Patient" };
 const claim = { resourceType: "Claim" } as Resource;
 const report = (category: string, system = V2, extra: object = {}): Resource =>
-  ({ resourceType: "DiagnosticReport", status: "final", code: { text: "r" }, category: [{ coding: [{ system, code: category }] }], ...extra }) as Resource;
+  ({ resourceType: "DiagnosticReport", status: "final", code: { text: "r" }, category: [{ coding: [{ system, code: category }] }], ...extra });
 const condition = (snomed: string): Resource =>
-  ({ resourceType: "Condition", subject: { reference: "Patient/1" }, code: { coding: [{ system: "http://snomed.info/sct", code: snomed }] } }) as Resource;
+  ({ resourceType: "Condition", subject: { reference: "Patient/1" }, code: { coding: [{ system: "http://snomed.info/sct", code: snomed }] } });
 const immunization = { resourceType: "Immunization", status: "completed", vaccineCode: { text: "flu" }, patient: {}, occurrenceDateTime: "2020" } as Resource;
 const procedure = { resourceType: "Procedure", status: "completed", subject: {}, code: { text: "Dental cleaning" } } as Resource;
 const medication = { resourceType: "MedicationRequest", status: "active", intent: "order", subject: {} } as Resource;
@@ -141,7 +141,7 @@ describe("lab data is filed as Lab, so a lab grant covers it", () => {
     assert.equal(categorizeResources([patient, cbc, order]), RecordCategory.Lab);
     const micro = { resourceType: "DiagnosticReport", status: "final", category: [{ coding: [{ system: V2, code: "MB" }] }], code: loinc("624-7") } as Resource;
     const gram = obs("664-3", undefined, { category: [{ coding: [{ system: V2, code: "MB" }] }] });
-    assert.equal(categorizeResources([micro, gram, gram, { resourceType: "Specimen" } as Resource]), RecordCategory.Lab);
+    assert.equal(categorizeResources([micro, gram, gram, { resourceType: "Specimen" }]), RecordCategory.Lab);
     // blood gas and culture Observations without any category
     assert.equal(categorizeResources([obs("2744-1"), obs("2019-8"), obs("2703-7")]), RecordCategory.Lab);
     assert.equal(categorizeResources([obs("600-7", undefined, { valueCodeableConcept: { text: "no growth" } })]), RecordCategory.Lab);
@@ -165,7 +165,7 @@ describe("lab data is filed as Lab, so a lab grant covers it", () => {
     assert.equal(loincClass("718-7"), "HEM/BC");
     assert.equal(loincClass("38269-7"), "RAD");
     // LOINC class RAD: a DXA report is imaging
-    assert.equal(categorizeResources([{ resourceType: "DiagnosticReport", status: "final", code: loinc("38269-7") } as Resource]), RecordCategory.Imaging);
+    assert.equal(categorizeResources([{ resourceType: "DiagnosticReport", status: "final", code: loinc("38269-7") }]), RecordCategory.Imaging);
     // codes not in the table: the specimen, the System axis in the display, the unit
     assert.equal(categorizeResources([obs("12345-6", undefined, { specimen: { reference: "Specimen/1" } })]), RecordCategory.Lab);
     assert.equal(categorizeResources([obs("12345-6", undefined, { code: loinc("12345-6", "Zinc [Mass/volume] in Serum or Plasma") })]), RecordCategory.Lab);

@@ -14,7 +14,7 @@ import type { BlobStore } from "./types.ts";
 
 /** The reference: ipfs-unixfs-importer with the options `cid.ts` documents (Kubo's `--raw-leaves --chunker=size-1048576`). */
 async function importerCid(bytes: Uint8Array): Promise<string> {
-  const nothing = { put: async (cid: unknown) => cid };
+  const nothing = { put: (cid: unknown) => Promise.resolve(cid) };
   const { cid } = await importBytes(bytes, nothing as never, {
     cidVersion: 1,
     rawLeaves: true,

@@ -24,7 +24,7 @@ const envelopeOf = async (size: number) => (await sealRecord({ plaintext: new Ui
  */
 function endpoint(store: BlobStore, options: { maxBytes?: number; tamper?: (response: Response) => Promise<Response> } = {}): typeof fetch {
   return async (input, init) => {
-    const request = new Request(new URL(String(input), "http://meridian.test"), init);
+    const request = new Request(new URL(input instanceof Request ? input.url : input, "http://meridian.test"), init);
     const cid = new URL(request.url).pathname.split("/")[3];
     let response: Response;
     if (request.method === "POST") {

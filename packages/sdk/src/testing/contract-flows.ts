@@ -57,8 +57,10 @@ import { testAccount, testChainDefinition, type TestChain } from "./chain.ts";
  */
 export function bindContract<const TAbi extends Abi>(kit: TestChain, abi: TAbi, address: Address): BoundContract<TAbi> {
   const clients = (account: Account) => ({ public: kit.publicClient, wallet: kit.wallet(account) });
-  // Typed through BoundContract: inside this generic function viem's types stay deferred.
-  const bound = (account: Account) => getContract({ abi: abi as Abi, address, client: clients(account) });
+  // Typed through BoundContract: inside this generic function viem's types stay deferred,
+  // so the ABI is widened to `Abi` here.
+  const wideAbi: Abi = abi;
+  const bound = (account: Account) => getContract({ abi: wideAbi, address, client: clients(account) });
   const { read, simulate } = bound(testAccount(0));
   return {
     address,
