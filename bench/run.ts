@@ -56,7 +56,7 @@ const R = deployment.recordRegistry, P = deployment.providerRegistry, M = deploy
 
 /** Sends a contract call with a fixed gas limit (no estimation) and returns gas used. */
 async function send(a: Account, address: Hex, abi: readonly unknown[], functionName: string, args: readonly unknown[]): Promise<number> {
-  const hash = await wallet(a).writeContract({ address, abi: abi as never, functionName, args, gas: 500_000n } as never);
+  const hash = await wallet(a).writeContract({ address, abi: abi as never, functionName, args, gas: 500_000n });
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`${functionName} reverted`);
   return Number(receipt.gasUsed);
@@ -242,9 +242,23 @@ const context = { chainId: 31337, contract: R, patient: alice.address, category:
 const kek = crypto.getRandomValues(new Uint8Array(32));
 const aesKey = await crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt", "decrypt"]);
 const sizes = [1_000, 100_000, 1_000_000, 4_000_000, 10_000_000];
+/** One payload size's throughput (MB/s, 1 MB = 10^6 bytes) and ratios of the storage path's run times. */
+interface StoragePathRow {
+  bytes: number;
+  rawEncryptHashMBps: number;
+  encryptAndStoreMBps: number;
+  encryptAndStoreVsRaw: number;
+  rawHashDecryptMBps: number;
+  fetchVerifyDecryptMBps: number;
+  fetchVerifyDecryptVsRaw: number;
+  diskWriteMBps: number;
+  rawPlusDiskWriteVsOurs: number;
+  /** Median run times in milliseconds. */
+  medianMs: { raw: number; encryptAndStore: number; rawOpen: number; fetchVerifyDecrypt: number; diskWrite: number };
+}
 /** One row per payload size: medians of 15 (>= 1 MB) or 60 runs after 2 warm-ups, through `into` (a Helia store) and plain writes into `dir`. */
-async function measureStoragePath(into: typeof store, dir: string): Promise<Record<string, unknown>[]> {
-  const rows: Record<string, unknown>[] = [];
+async function measureStoragePath(into: typeof store, dir: string): Promise<StoragePathRow[]> {
+  const rows: StoragePathRow[] = [];
   for (const size of sizes) {
     const payload = new Uint8Array(size);
     for (let o = 0; o < size; o += 65536) crypto.getRandomValues(payload.subarray(o, Math.min(size, o + 65536)));
@@ -298,7 +312,7 @@ const paths = await measureStoragePath(store, storeDir);
 // when the disk is not the bottleneck. On this project's VMs a write that grows the page cache
 // can take ~2 ms per MB (more than raw AES-GCM + SHA-256 of the same bytes), so the target is
 // judged on the disk run above and this run shows how much of the gap is the disk.
-let pathsInMemory: Record<string, unknown>[] | null = null;
+let pathsInMemory: StoragePathRow[] | null = null;
 if (!process.env.BENCH_STORE_DIR && existsSync("/dev/shm")) {
   log("throughput: the same through a Helia store on tmpfs (/dev/shm)");
   const memoryDir = await createTempDir("bench", "/dev/shm");
@@ -383,7 +397,9 @@ const targets = {
   "any grant <= 70k": ["grant (one record)", "grant (category, write)", "grant (all records)"].every((op) => gasSummary[op]!.max <= 70_000),
   "revoke <= 40k": ["revoke (category; advances key epoch)", "revoke (one record)", "open key epoch (a keyholder's access ended)"].every((op) => gasSummary[op]!.max <= 40_000),
   "gas flat 1st..Nth record": flatness.maxMinusMin <= 200 && Math.max(...recordGrantGas) - Math.min(...recordGrantGas) <= 200,
-  "encrypt-and-store >= 50% of raw for >= 1 MB": paths.filter((p) => (p.bytes as number) >= 1_000_000).every((p) => (p.encryptAndStoreVsRaw as number) >= 0.5),
+  "encrypt-and-store >= 50% of raw for >= 1 MB": paths
+    .filter((p) => p.bytes >= 1_000_000)
+    .every((p) => p.encryptAndStoreVsRaw >= 0.5),
 };
 const result = { date: new Date().toISOString(), node: process.version, machine: { cpus: (await import("node:os")).cpus().length }, gas: gasSummary, flatness, storagePath: paths, storagePathInMemory: pathsInMemory, records, ecg, targets };
 await mkdir(path.join(root, "bench/results"), { recursive: true });
@@ -396,7 +412,14 @@ const lines = ["", "Gas per operation (median / p95 / max, count)"];
 for (const [op, s] of Object.entries(gasSummary)) lines.push(`  ${op.padEnd(42)} ${String(s.median).padStart(7)} / ${String(s.p95).padStart(7)} / ${String(s.max).padStart(7)}  (${s.count})`);
 lines.push(`Flatness: anchoring gas 1st ${flatness.first}, 10th ${flatness.at10}, 100th ${flatness.at100}, 1000th ${flatness.at1000}, ${N_RECORDS}th ${flatness.last} (spread ${flatness.maxMinusMin}); ${flatness.anchorTxPerSecond.toFixed(0)} anchor tx/s on EDR`);
 lines.push("", `Encrypt-and-store (encryptRecordParts + Helia put) vs raw AES-256-GCM + SHA-256, and fetch-verify-decrypt vs raw SHA-256 + decrypt; "disk" is a plain fs.writeFile of the same bytes in ${path.dirname(storeDir)}`);
-const storageLine = (p: any) => `  ${String(p.bytes).padStart(9)} B  raw ${p.rawEncryptHashMBps.toFixed(0).padStart(5)} MB/s  ours ${p.encryptAndStoreMBps.toFixed(0).padStart(5)} MB/s (${(p.encryptAndStoreVsRaw * 100).toFixed(0)}%; ${(p.rawPlusDiskWriteVsOurs * 100).toFixed(0)}% of raw + disk)   | read raw ${p.rawHashDecryptMBps.toFixed(0).padStart(5)} MB/s  ours ${p.fetchVerifyDecryptMBps.toFixed(0).padStart(5)} MB/s (${(p.fetchVerifyDecryptVsRaw * 100).toFixed(0)}%)  | disk ${p.diskWriteMBps.toFixed(0).padStart(5)} MB/s`;
+const mbs = (v: number) => v.toFixed(0).padStart(5);
+const pct = (ratio: number) => (ratio * 100).toFixed(0);
+const storageLine = (p: StoragePathRow) =>
+  `  ${String(p.bytes).padStart(9)} B  raw ${mbs(p.rawEncryptHashMBps)} MB/s  ` +
+  `ours ${mbs(p.encryptAndStoreMBps)} MB/s ` +
+  `(${pct(p.encryptAndStoreVsRaw)}%; ${pct(p.rawPlusDiskWriteVsOurs)}% of raw + disk)   ` +
+  `| read raw ${mbs(p.rawHashDecryptMBps)} MB/s  ours ${mbs(p.fetchVerifyDecryptMBps)} MB/s ` +
+  `(${pct(p.fetchVerifyDecryptVsRaw)}%)  | disk ${mbs(p.diskWriteMBps)} MB/s`;
 for (const p of paths) lines.push(storageLine(p));
 if (pathsInMemory) {
   lines.push("  the same with the Helia store and the plain writes on tmpfs (/dev/shm):");
