@@ -32,7 +32,9 @@ export function smallestSyntheaBundle(): string | undefined {
 }
 
 export async function deployment(): Promise<MeridianDeployment> {
-  const raw = JSON.parse(await readFile(path.join(repoRoot, ".meridian/e2e/deployment.json"), "utf8"));
+  const file = await readFile(path.join(repoRoot, ".meridian/e2e/deployment.json"), "utf8");
+  // JSON has no bigint: the deployment file holds the block number as a string
+  const raw = JSON.parse(file) as Omit<MeridianDeployment, "deployedAtBlock"> & { deployedAtBlock: string };
   return { ...raw, deployedAtBlock: BigInt(raw.deployedAtBlock) };
 }
 

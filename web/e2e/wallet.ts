@@ -8,7 +8,7 @@
  * `accountsChanged` / `chainChanged`, as when a user picks another account or network in it.
  */
 import type { Page } from "@playwright/test";
-import { createWalletClient, http, type Hex } from "viem";
+import { createWalletClient, http, type Hex, type TypedDataDomain, type TypedDataParameter } from "viem";
 import { hardhat } from "viem/chains";
 import { devAccount as cliDevAccount, LOCAL_CHAIN_ID } from "../../packages/cli/src/env.ts";
 
@@ -34,7 +34,7 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
   const client = createWalletClient({ chain, transport: http(RPC_URL) });
   const state: { authorized: boolean; reject: boolean; signatures: number; chainId: number } = { authorized: false, reject: false, signatures: 0, chainId: chain.id };
   const emit = (event: string, payload: unknown) =>
-    page.evaluate(([e, p]) => (window as unknown as { __meridianTestWalletEmit: (e: string, p: unknown) => void }).__meridianTestWalletEmit(e as string, p), [event, payload] as const);
+    page.evaluate(([e, p]) => (window as unknown as { __meridianTestWalletEmit: (e: string, p: unknown) => void }).__meridianTestWalletEmit(e, p), [event, payload] as const);
   const wallet: TestWallet = {
     get address() { return account.address; },
     rejectNext: () => { state.reject = true; },
@@ -81,7 +81,12 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
           return { result: null };
         case "eth_signTypedData_v4": {
           state.signatures++;
-          const typed = JSON.parse(String(params[1]));
+          const typed = JSON.parse(String(params[1])) as {
+            domain: TypedDataDomain;
+            types: Record<string, TypedDataParameter[]>;
+            primaryType: string;
+            message: Record<string, unknown>;
+          };
           const { EIP712Domain: _domain, ...types } = typed.types;
           return { result: await account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message: typed.message }) };
         }
