@@ -8,16 +8,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { generatePrivateKey } from "viem/accounts";
 import { writeFixtures } from "./fixtures.ts";
-import { devAddress as addr, root, startCliHarness, type CliHarness } from "./testing/harness.ts";
+import { devAddress as addr, readDemoReport, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
 let h: CliHarness;
 let dir: string;
-let rpc: string;
 const cli: CliHarness["cli"] = (dev, ...args) => h.cli(dev, ...args);
 
 before(async () => {
   h = await startCliHarness("cli");
-  ({ dir, rpc } = h);
+  ({ dir } = h);
 });
 
 after(async () => {
@@ -58,7 +57,7 @@ test("deploy, admit, register, add, grant, get, revoke, audit and verify through
   assert.match(bad.stderr, /JSON/);
   await writeFile(path.join(dir, "notfhir.json"), JSON.stringify({ hello: "world" }));
   assert.match((await cli(5, "add", path.join(dir, "notfhir.json"))).stderr, /FHIR|resourceType/);
-  assert.equal(JSON.parse((await cli(5, "list")).stdout).length, 5);
+  assert.equal((JSON.parse((await cli(5, "list")).stdout) as unknown[]).length, 5);
 
   // the provider may not read until granted
   const recordId = records[0]!.recordId;
@@ -96,7 +95,7 @@ test("deploy, admit, register, add, grant, get, revoke, audit and verify through
   for (const e of ["PatientRegistered", "RecordAnchored", "GrantIssued", "AccessRequested", "AccessRequestDenied", "GrantRevoked"]) assert.ok(audit.some((a) => a.event === e), e);
   const verified = await cli(undefined, "verify", addr(5));
   assert.equal(verified.code, 0, verified.stderr);
-  assert.equal(JSON.parse(verified.stdout).valid, true);
+  assert.equal((JSON.parse(verified.stdout) as { valid: boolean }).valid, true);
 
   // wrong inputs at the CLI boundary
   assert.match((await cli(5, "get", "0x1234", "--out", out)).stderr, /record id is 0x followed by 64/);
@@ -133,9 +132,9 @@ test("the demo runs on the project's own fixtures and passes its checks", { time
   const demoDir = path.join(dir, "demo");
   const r = await cli(undefined, "--data-dir", demoDir, "demo", "--input", fixtures);
   assert.equal(r.code, 0, r.stderr.slice(-3000));
-  const report = JSON.parse(await readFile(path.join(demoDir, "report.json"), "utf8"));
+  const report = await readDemoReport(demoDir);
   assert.equal(report.ok, true);
   assert.equal(report.privacyScan.hits, 0);
   assert.equal(report.roundTrip.identical, report.roundTrip.read);
-  assert.ok(report.gas["anchor record"].median <= 65_000);
+  assert.ok(report.gas["anchor record"]!.median <= 65_000);
 });

@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { STATE_MARKER } from "./files.ts";
 import { fixtureDicom, writeFixtures } from "./fixtures.ts";
-import { startCliHarness, type CliHarness, type CliResult } from "./testing/harness.ts";
+import { readDemoReport, startCliHarness, type CliHarness, type CliResult } from "./testing/harness.ts";
 
 let h: CliHarness;
 let n = 0;
@@ -47,12 +47,12 @@ async function assertNoPatientBundle(input: string): Promise<void> {
   const dataDir = path.join(h.dir, `${++n}-state`);
   const r = await demo(dataDir, "--input", input);
   assertRefused(r, /holds no patient bundle/);
-  assert.match(r.stderr, /^FAIL  inputs: nothing to import/m);
+  assert.match(r.stderr, /^FAIL {2}inputs: nothing to import/m);
   assert.match(r.stderr, /what to do: Pass --input with a folder that holds at least one patient bundle/);
-  const report = JSON.parse(await readFile(path.join(dataDir, "report.json"), "utf8"));
+  const report = await readDemoReport(dataDir);
   assert.equal(report.ok, false);
-  assert.deepEqual(report.checks.map((c: { name: string; status: string }) => [c.name, c.status]), [["inputs", "fail"]]);
-  assert.match(report.failure.message, /no patient bundle/);
+  assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [["inputs", "fail"]]);
+  assert.match(report.failure?.message ?? "", /no patient bundle/);
 }
 
 test("the demo never deletes a --data-dir it did not create, and checks --input before touching it", { timeout: 120_000 }, async () => {

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { writeFixtures } from "./fixtures.ts";
-import { freePort, root } from "./testing/harness.ts";
+import { freePort, readDemoReport, root } from "./testing/harness.ts";
 
 const RUN = path.join(root, "run");
 let dir: string;
@@ -72,7 +72,7 @@ test("./run demo -- --input DIR --data-dir DIR runs the demo end to end on small
   assert.equal(r.code, 0, r.stderr.slice(-3000));
   const checks = /Checks: (\d+)\/(\d+) passed/.exec(r.stdout);
   assert.ok(checks && checks[1] === checks[2], r.stdout);
-  const report = JSON.parse(await readFile(path.join(dir, "state", "report.json"), "utf8"));
+  const report = await readDemoReport(path.join(dir, "state"));
   assert.equal(report.ok, true);
   assert.equal(report.input, path.join(dir, "bundles"));
 });

@@ -3,6 +3,7 @@
  * port, a temp data folder, and a runner that starts the CLI as a separate process as a dev account.
  */
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createTempDir, REPOSITORY_ROOT, startHardhatNode, testAccount, type HardhatNode } from "@meridian/sdk/testing";
@@ -86,4 +87,25 @@ export async function startCliHarness(label: string): Promise<CliHarness> {
       await dir.remove();
     },
   };
+}
+
+/**
+ * The parts of the demo's `<data-dir>/report.json` that tests read. The demo always writes
+ * these fields; `failure` only when the run stopped before its checks.
+ */
+export interface DemoReportFile {
+  ok: boolean;
+  /** The `--input` folder, absolute. */
+  input: string;
+  checks: { name: string; status: "pass" | "fail" | "skip" }[];
+  failure?: { message: string; hint: string };
+  roundTrip: { read: number; identical: number };
+  /** Gas per operation name. */
+  gas: Record<string, { median: number }>;
+  privacyScan: { hits: number };
+}
+
+/** Reads the report the demo wrote to `<dataDir>/report.json`. */
+export async function readDemoReport(dataDir: string): Promise<DemoReportFile> {
+  return JSON.parse(await readFile(path.join(dataDir, "report.json"), "utf8")) as DemoReportFile;
 }
