@@ -30,10 +30,11 @@ function assertClearFailure(r: CliResult, message: RegExp): void {
   assert.doesNotMatch(r.stderr, /TypeError|ENOENT:|EISDIR:|ENOTDIR:|unrecognized custom error|signature:\s*0x/);
 }
 
-const json = async (dev: number | undefined, ...args: string[]) => {
+/** Runs `meridian ...args`, asserts it succeeded and returns its JSON output, read as `T`. */
+const json = async <T = unknown>(dev: number | undefined, ...args: string[]): Promise<T> => {
   const r = await h.cli(dev, ...args);
   assert.equal(r.code, 0, `meridian ${args.join(" ")}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as T;
 };
 
 before(async () => {
@@ -45,9 +46,16 @@ before(async () => {
   await json(HOSPITAL, "provider", "publish-key");
   await json(SUSPENDED, "provider", "publish-key");
   await json(PATIENT, "register");
-  const added = await json(PATIENT, "add", path.join(fixtures, "fhir/fixture-patient-1.json"), path.join(fixtures, "attachments/fixture-report.pdf"));
-  bundleRecord = added[0].recordId;
-  pdfRecord = added.at(-1).recordId;
+  const added = await json<{ recordId: string }[]>(
+    PATIENT,
+    "add",
+    path.join(fixtures, "fhir/fixture-patient-1.json"),
+    path.join(fixtures, "attachments/fixture-report.pdf"),
+  );
+  const [first, last] = [added[0], added.at(-1)];
+  assert.ok(first && last, "add prints the records it stored");
+  bundleRecord = first.recordId;
+  pdfRecord = last.recordId;
 });
 
 after(async () => {
@@ -97,7 +105,8 @@ test("--expires 0m and a past date are refused before any transaction; a revert 
 });
 
 test("a deployment file whose registry address is wrong is refused instead of listing nothing", { timeout: 120_000 }, async () => {
-  const deployment = JSON.parse(await readFile(path.join(h.dir, "deployment.json"), "utf8"));
+  const deploymentFile = await readFile(path.join(h.dir, "deployment.json"), "utf8");
+  const deployment = JSON.parse(deploymentFile) as { recordRegistry: string; providerRegistry: string };
   const noCode = path.join(h.dir, "wrong-address.json");
   await writeFile(noCode, JSON.stringify({ ...deployment, recordRegistry: addr(9) }));
   assertClearFailure(await h.cli(PATIENT, "--deployment", noCode, "list"), /names 0x[0-9a-fA-F]{40} as RecordRegistry, but there is no contract at that address/);
@@ -131,7 +140,7 @@ test("a mnemonic whose BIP-39 checksum is wrong is refused instead of opening an
   // the right mnemonic, with stray white space, opens the patient's own account
   const listed = await h.cliWith({ env: { MERIDIAN_MNEMONIC: `  ${words.join("  ")} \n` } }, "--account-index", String(PATIENT), "list");
   assert.equal(listed.code, 0, listed.stderr);
-  assert.ok(JSON.parse(listed.stdout).length >= 2);
+  assert.ok((JSON.parse(listed.stdout) as unknown[]).length >= 2);
 });
 
 test("file-system errors name the path and what to do, never a raw ENOENT, EISDIR or ENOTDIR", { timeout: 120_000 }, async () => {
@@ -154,7 +163,7 @@ test("relative paths are taken from the folder npm run meridian was started in (
   // as a user types it: `npm run meridian -- add mine.pdf` in their folder; npm runs the script in
   // the repository and says where it was started in INIT_CWD
   const { stdout } = await promisify(execFile)("npm", ["--prefix", root, "run", "--silent", "meridian", "--", ...base, "add", "mine.pdf", "--category", "document"], { cwd: mine, env: { ...process.env, INIT_CWD: "" } });
-  assert.equal(JSON.parse(stdout).length, 1);
+  assert.equal((JSON.parse(stdout) as unknown[]).length, 1);
   const out = await h.cliWith({ dev: PATIENT, env: { INIT_CWD: mine } }, "get", pdfRecord, "--attachment", "--out", "copy.pdf");
   assert.equal(out.code, 0, out.stderr);
   assert.deepEqual(new Uint8Array(await readFile(path.join(mine, "copy.pdf"))), fixturePdf());

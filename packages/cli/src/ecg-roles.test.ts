@@ -48,14 +48,17 @@ const until = async <T>(get: () => T | undefined | false, what: string, ms = 60_
   }
 };
 
+/** A JSON log line of a role process: a monitoring event, or the test hook's "frozen" line. */
+type RoleEvent = MonitoringEvent | { role: "fog"; event: "frozen"; seq: number; digest: Hex };
+
 /** A `meridian` child process whose JSON log lines are collected as events. */
 function meridian(args: string[], o: { node?: string[]; env?: Record<string, string> } = {}) {
   const child: ChildProcess = spawn(process.execPath, [...(o.node ?? []), MAIN, ...args], { cwd: root, env: { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "", MERIDIAN_DEVICE_KEY: "", ...o.env }, stdio: ["ignore", "pipe", "pipe"] });
-  const events: (MonitoringEvent | { role: "fog"; event: "frozen"; seq: number; digest: Hex })[] = [];
+  const events: RoleEvent[] = [];
   const lines: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (line) => {
     lines.push(line);
-    try { events.push(JSON.parse(line)); } catch { /* not an event */ }
+    try { events.push(JSON.parse(line) as RoleEvent); } catch { /* not an event */ }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   return { child, events, lines, exited, of: (event: string) => events.filter((e) => e.event === event) as (MonitoringEvent & Record<string, unknown>)[] };
@@ -119,11 +122,15 @@ describe("ECG roles as processes", { skip: mitdbPresent() ? false : MITDB_MISSIN
       // the device streams on while the relay is dead; the broker keeps the relay's session
       const { sent } = await streaming;
       assert.equal(sent, 24);
-      const sentDigests = (events.filter((e) => e.role === "device" && e.event === "sent") as Extract<MonitoringEvent, { event: "sent" }>[]).map((e) => e.digest);
+      type Sent = Extract<MonitoringEvent, { event: "sent" }>;
+      const sentDigests = events
+        .filter((e): e is Sent => e.role === "device" && e.event === "sent")
+        .map((e) => e.digest);
 
       // a new relay process on the same queue and key
       fog = meridian(fogArgs);
-      const anchored = () => events.filter((e) => e.role === "server" && e.event === "anchored") as Extract<MonitoringEvent, { role: "server"; event: "anchored" }>[];
+      type Anchored = Extract<MonitoringEvent, { role: "server"; event: "anchored" }>;
+      const anchored = () => events.filter((e): e is Anchored => e.role === "server" && e.event === "anchored");
       await until(() => anchored().length >= 24, "all 24 windows anchored");
       await new Promise((r) => setTimeout(r, 300)); // nothing more may come
 

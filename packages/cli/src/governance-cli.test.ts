@@ -18,6 +18,12 @@ after(async () => {
   await h?.close();
 });
 
+/** The hospital's provider status as `provider show` prints it ("active", "suspended", ...). */
+async function hospitalStatus(): Promise<string> {
+  const shown = await h.cli(undefined, "provider", "show", addr(HOSPITAL));
+  return (JSON.parse(shown.stdout) as { status: string }).status;
+}
+
 async function increaseTime(seconds: number): Promise<void> {
   for (const body of [{ method: "evm_increaseTime", params: [seconds] }, { method: "evm_mine", params: [] }]) {
     const response = await fetch(h.rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, ...body }) });
@@ -47,10 +53,10 @@ test("deploy --council: admissions wait out the timelock's delay; the council su
   await increaseTime(600);
   const executed = await h.cli(COUNCIL, ...admit, "--timelock", timelock, "--execute");
   assert.equal(executed.code, 0, executed.stderr);
-  assert.equal(JSON.parse((await h.cli(undefined, "provider", "show", addr(HOSPITAL))).stdout).status, "active");
+  assert.equal(await hospitalStatus(), "active");
 
   assert.equal((await h.cli(COUNCIL, "provider", "suspend", addr(HOSPITAL))).code, 0, "suspension needs no delay");
-  assert.equal(JSON.parse((await h.cli(undefined, "provider", "show", addr(HOSPITAL))).stdout).status, "suspended");
+  assert.equal(await hospitalStatus(), "suspended");
   const reinstate = await h.cli(COUNCIL, "provider", "reinstate", addr(HOSPITAL));
   assert.equal(reinstate.code, 1, "reinstatement goes through the timelock");
 });

@@ -22,11 +22,25 @@ let h: CliHarness;
 let dir: string;
 const cli: CliHarness["cli"] = (dev, ...args) => h.cli(dev, ...args);
 
-/** Runs a command that must succeed and parses its JSON output. */
-async function json(dev: number | undefined, ...args: string[]) {
+/** Runs a command that must succeed and parses its JSON output, read as `T`. */
+async function json<T = unknown>(dev: number | undefined, ...args: string[]): Promise<T> {
   const r = await cli(dev, ...args);
   assert.equal(r.code, 0, `meridian ${args.join(" ")}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** What `validation vote` prints (the part read here). */
+interface Vote {
+  status: string;
+}
+
+/** What `validation status` prints (the parts read here). */
+interface CaseStatus {
+  status: string;
+  approvals: number;
+  rejections: number;
+  votes: unknown[];
+  poolAtSubmission: number;
 }
 
 before(async () => {
@@ -64,22 +78,30 @@ after(async () => {
 async function diagnosed(...texts: string[]): Promise<{ recordId: string; validators: number[]; unchosen: number }[]> {
   const files = texts.map((text) => path.join(dir, `${text.replace(/\W+/g, "-")}.json`));
   for (const [i, text] of texts.entries()) await writeFile(files[i]!, JSON.stringify({ resourceType: "Condition", subject: { reference: "Patient/p1" }, code: { text } }));
-  const added = (await json(AUTHOR, "add", ...files, "--patient", addr(PATIENT), "--category", "general")) as { recordId: string }[];
+  const add = ["add", ...files, "--patient", addr(PATIENT), "--category", "general"];
+  const added = await json<{ recordId: string }[]>(AUTHOR, ...add);
   const ids = added.map((a) => a.recordId);
-  const consents = await Promise.all(ids.map((id) => json(PATIENT, "validation", "consent", id, "--author", addr(AUTHOR))));
+  const consents = await Promise.all(
+    ids.map((id) => json<{ consent: string }>(PATIENT, "validation", "consent", id, "--author", addr(AUTHOR))),
+  );
   for (const [i, id] of ids.entries()) {
-    const submitted = await json(AUTHOR, "validation", "submit", id, "--consent", consents[i].consent);
+    const submit = ["validation", "submit", id, "--consent", consents[i]!.consent];
+    const submitted = await json<{ seedBlock: string }>(AUTHOR, ...submit);
     assert.ok(BigInt(submitted.seedBlock) > 0n);
   }
-  const draws = await Promise.all(ids.map((id, i) => json(HOSPITALS[i]!, "validation", "draw", id)));
+  const draws = await Promise.all(
+    ids.map((id, i) => json<{ chosen: { validator: string }[] }>(HOSPITALS[i], "validation", "draw", id)),
+  );
   const cases = ids.map((recordId, i) => {
-    const chosen = (draws[i].chosen as { validator: string }[]).map((c) => c.validator.toLowerCase());
+    const chosen = draws[i]!.chosen.map((c) => c.validator.toLowerCase());
     assert.equal(chosen.length, 4);
     const validators = HOSPITALS.filter((d) => chosen.includes(addr(d).toLowerCase()));
     assert.equal(validators.length, 4, "4 distinct hospitals of the pool, never the author's");
     return { recordId, validators, unchosen: HOSPITALS.find((d) => !validators.includes(d))! };
   });
-  for (const id of ids) assert.equal((await json(AUTHOR, "validation", "share-keys", id)).sharedWith.length, 4);
+  for (const id of ids) {
+    assert.equal((await json<{ sharedWith: unknown[] }>(AUTHOR, "validation", "share-keys", id)).sharedWith.length, 4);
+  }
   return cases;
 }
 
@@ -97,19 +119,20 @@ test("a diagnosis validated by 3 of 4 chosen hospitals and another rejected, thr
 
   const [a, b, c, d] = first.validators as [number, number, number, number];
   const early = await Promise.all([
-    json(a, "validation", "vote", first.recordId, "--approve", "--comment", "ECG supports it"),
-    json(b, "validation", "vote", first.recordId, "--reject", "--comment", "rate not documented"),
-    json(c, "validation", "vote", first.recordId, "--approve"),
+    json<Vote>(a, "validation", "vote", first.recordId, "--approve", "--comment", "ECG supports it"),
+    json<Vote>(b, "validation", "vote", first.recordId, "--reject", "--comment", "rate not documented"),
+    json<Vote>(c, "validation", "vote", first.recordId, "--approve"),
   ]);
   assert.deepEqual(early.map((r) => r.status), ["pending", "pending", "pending"]);
-  assert.equal((await json(d, "validation", "vote", first.recordId, "--approve", "--comment", "agree")).status, "validated");
-  const status = await json(PATIENT, "validation", "status", first.recordId);
+  const last = await json<Vote>(d, "validation", "vote", first.recordId, "--approve", "--comment", "agree");
+  assert.equal(last.status, "validated");
+  const status = await json<CaseStatus>(PATIENT, "validation", "status", first.recordId);
   assert.deepEqual([status.status, status.approvals, status.rejections], ["validated", 3, 1]);
   assert.equal(status.votes.length, 4);
   // the pool the case draws from: the pool at its submission (unchanged since here)
   const [pool, casePool] = await Promise.all([
-    json(PATIENT, "validation", "pool"),
-    json(PATIENT, "validation", "pool", "--case", first.recordId),
+    json<string[]>(PATIENT, "validation", "pool"),
+    json<string[]>(PATIENT, "validation", "pool", "--case", first.recordId),
   ]);
   assert.deepEqual([...casePool].sort(), [...pool].sort());
   assert.equal(status.poolAtSubmission, pool.length);
@@ -129,16 +152,16 @@ test("a diagnosis validated by 3 of 4 chosen hospitals and another rejected, thr
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /already voted.*PeerValidationAlreadyVoted/);
   await json(f, "validation", "vote", second.recordId, "--approve");
-  assert.equal((await json(g, "validation", "vote", second.recordId, "--reject")).status, "rejected");
+  assert.equal((await json<Vote>(g, "validation", "vote", second.recordId, "--reject")).status, "rejected");
   const late = await cli(h, "validation", "vote", second.recordId, "--approve");
   assert.equal(late.code, 1);
   assert.match(late.stderr, /PeerValidationCaseNotOpen/);
-  const rejected = await json(undefined, "validation", "status", second.recordId);
+  const rejected = await json<CaseStatus>(undefined, "validation", "status", second.recordId);
   assert.deepEqual([rejected.status, rejected.approvals, rejected.rejections], ["rejected", 1, 2]);
 
   // the patient's list shows each record's status
-  const listed = await json(PATIENT, "list");
-  const byId = new Map(listed.map((r: { recordId: string; validation: string }) => [r.recordId, r.validation]));
+  const listed = await json<{ recordId: string; validation: string }[]>(PATIENT, "list");
+  const byId = new Map(listed.map((r) => [r.recordId, r.validation]));
   assert.equal(byId.get(first.recordId), "validated");
   assert.equal(byId.get(second.recordId), "rejected");
 });

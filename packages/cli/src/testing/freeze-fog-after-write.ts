@@ -12,6 +12,7 @@ import { writeSync } from "node:fs";
 import { DurableQueue } from "@meridian/monitoring";
 
 const freezeAfter = Number(process.env.MERIDIAN_TEST_FREEZE_AFTER_WRITES);
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the queue as `this`
 const enqueue = DurableQueue.prototype.enqueue;
 let written = 0;
 
