@@ -7,8 +7,8 @@ const config: NextConfig = {
   poweredByHeader: false,
   transpilePackages: ["@meridian/sdk", "@meridian/ecg", "@meridian/monitoring"],
   serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "kubo-rpc-client", "multiformats", "ipfs-unixfs", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
-  async headers() {
-    return [
+  headers() {
+    return Promise.resolve([
       {
         source: "/:path*",
         headers: [
@@ -17,7 +17,7 @@ const config: NextConfig = {
           { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
         ],
       },
-    ];
+    ]);
   },
 };
 
