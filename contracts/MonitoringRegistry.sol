@@ -6,6 +6,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IMonitoringRegistry} from "./interfaces/IMonitoringRegistry.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
+import {IRecordAnchors} from "./interfaces/IRecordAnchors.sol";
 
 /**
  * @title MonitoringRegistry
@@ -88,8 +89,8 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
     function setMonitoringProvider(address provider) external {
         _requirePatient(msg.sender);
         if (!_providers.isActive(provider)) revert MonitoringRegistryProviderNotActive(provider);
-        if (!_records.canWrite(provider, msg.sender, IRecordRegistry.Category.Cardiac)) {
-            revert MonitoringRegistryWriteNotPermitted(provider, msg.sender, IRecordRegistry.Category.Cardiac);
+        if (!_records.canWrite(provider, msg.sender, IRecordAnchors.Category.Cardiac)) {
+            revert MonitoringRegistryWriteNotPermitted(provider, msg.sender, IRecordAnchors.Category.Cardiac);
         }
         _monitoring[msg.sender].provider = provider;
         emit MonitoringProviderSet(msg.sender, provider);
@@ -254,7 +255,7 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
     /// @dev Checks that record `recordId` of `patient` was anchored by the caller (by recomputing its
     /// id with the caller as author) and is linked to no session, then links it to `sessionId`.
     function _link(bytes32 sessionId, address patient, bytes32 recordId, RecordProof calldata proof) private {
-        IRecordRegistry.Record memory r = _records.getRecord(recordId);
+        IRecordAnchors.Record memory r = _records.getRecord(recordId);
         if (r.patient == address(0)) revert MonitoringRegistryUnknownRecord(recordId);
         if (r.patient != patient) revert MonitoringRegistryRecordOfAnotherPatient(recordId, patient);
         bytes32 computed = _records.computeRecordId(

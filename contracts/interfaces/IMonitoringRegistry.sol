@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IProviderRegistry} from "./IProviderRegistry.sol";
 import {IRecordRegistry} from "./IRecordRegistry.sol";
+import {IRecordAnchors} from "./IRecordAnchors.sol";
 
 /**
  * @title IMonitoringRegistry
@@ -15,8 +16,8 @@ import {IRecordRegistry} from "./IRecordRegistry.sol";
  * address here, and the device proves it holds the key with an EIP-712 signature
  * ({DeviceBinding}), so the medical server can check every signer against devices the patient
  * registered. The patient names one monitoring provider, which must be an active provider with
- * the patient's write consent for {IRecordRegistry.Category.Cardiac}. That provider opens
- * sessions, anchors FHIR records with {IRecordRegistry.anchorRecord} and links them to a session,
+ * the patient's write consent for {IRecordAnchors.Category.Cardiac}. That provider opens
+ * sessions, anchors FHIR records with {IRecordAnchors-anchorRecord} and links them to a session,
  * and finally links a signed diagnosis record, which closes the session.
  *
  * No record content is stored or logged: only addresses, record ids, flags and timestamps. That
@@ -66,10 +67,10 @@ interface IMonitoringRegistry {
     }
 
     /**
-     * @notice The fields of a record's {IRecordRegistry.RecordAnchored} event that
-     * {IRecordRegistry} does not keep in storage. With the stored ones ({IRecordRegistry.getRecord})
+     * @notice The fields of a record's {IRecordAnchors-RecordAnchored} event that
+     * {IRecordRegistry} does not keep in storage. With the stored ones ({IRecordAnchors-getRecord})
      * and the caller as author they must recompute the record id
-     * ({IRecordRegistry.computeRecordId}): that is how this contract checks who wrote a record.
+     * ({IRecordAnchors-computeRecordId}): that is how this contract checks who wrote a record.
      */
     struct RecordProof {
         /// @dev The record's `previousHead` (bytes28).
@@ -129,7 +130,7 @@ interface IMonitoringRegistry {
     /// @notice `provider` is not an active provider (never admitted, suspended or removed).
     error MonitoringRegistryProviderNotActive(address provider);
     /// @notice `provider` has no active write consent from `patient` for `category` (Cardiac).
-    error MonitoringRegistryWriteNotPermitted(address provider, address patient, IRecordRegistry.Category category);
+    error MonitoringRegistryWriteNotPermitted(address provider, address patient, IRecordAnchors.Category category);
     /// @notice `patient` has no monitoring provider.
     error MonitoringRegistryNoMonitoringProvider(address patient);
     /// @notice `account` is not the current monitoring provider of `patient`.
@@ -175,7 +176,7 @@ interface IMonitoringRegistry {
      * @notice Names `provider` as the caller's monitoring provider, replacing any previous one
      * (whose open sessions it can then no longer add to or sign).
      * @dev Requirements: caller a registered patient; `provider` an active provider; `provider`
-     * may write `Cardiac` records of the caller now ({IRecordRegistry.canWrite}).
+     * may write `Cardiac` records of the caller now ({IRecordAnchors-canWrite}).
      * Emits {MonitoringProviderSet}.
      */
     function setMonitoringProvider(address provider) external;

@@ -92,8 +92,8 @@ interface IPeerValidation {
         Vote vote;
     }
 
-    /// @notice The fields of a record's {IRecordRegistry-RecordAnchored} event that prove who anchored it
-    /// (the registry's record id binds them, with the author; see {IRecordRegistry-computeRecordId}).
+    /// @notice The fields of a record's {IRecordAnchors-RecordAnchored} event that prove who anchored it
+    /// (the registry's record id binds them, with the author; see {IRecordAnchors-computeRecordId}).
     struct RecordProof {
         /// @dev The record's `previousHead` (bytes28).
         bytes28 previousHead;

@@ -9,6 +9,8 @@ import {PeerValidation} from "../PeerValidation.sol";
 import {IPeerValidation} from "../interfaces/IPeerValidation.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {IRecordAnchors} from "../interfaces/IRecordAnchors.sol";
+import {IRecordGrants} from "../interfaces/IRecordGrants.sol";
 
 /// @dev PeerValidation with a block number and block hashes the test chooses: a hash exists for
 /// the 256 blocks before the current one (as `blockhash`), `keccak256(salt, number)` unless set.
@@ -51,7 +53,7 @@ contract ContractPatient {
     }
 
     function grant(RecordRegistry registry, address grantee) external {
-        registry.grant(grantee, IRecordRegistry.Scope.All, bytes32(0), true, 0, hex"c0ffee");
+        registry.grant(grantee, IRecordGrants.Scope.All, bytes32(0), true, 0, hex"c0ffee");
     }
 
     function isValidSignature(bytes32 hash, bytes calldata) external view returns (bytes4) {
@@ -110,7 +112,7 @@ abstract contract PeerValidationFixture is TestBase {
         vm.prank(patient);
         registry.register(keccak256("patient x25519"));
         vm.prank(patient);
-        registry.grant(AUTHOR, IRecordRegistry.Scope.All, bytes32(0), true, 0, hex"c0ffee");
+        registry.grant(AUTHOR, IRecordGrants.Scope.All, bytes32(0), true, 0, hex"c0ffee");
         (recordId, proof) = _anchor(AUTHOR, patient);
     }
 
@@ -132,7 +134,7 @@ abstract contract PeerValidationFixture is TestBase {
         bytes32 hash = keccak256(abi.encode("ciphertext", ++_nonce));
         bytes memory cid = abi.encodePacked(hex"01551220", hash);
         vm.prank(author);
-        id = registry.anchorRecord(patient_, cid, hash, IRecordRegistry.Category.General, 0);
+        id = registry.anchorRecord(patient_, cid, hash, IRecordAnchors.Category.General, 0);
         p = IPeerValidation.RecordProof(head, hash, cid);
     }
 

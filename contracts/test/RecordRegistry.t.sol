@@ -6,6 +6,10 @@ import {Vm} from "./Vm.sol";
 import {ProviderRegistry} from "../ProviderRegistry.sol";
 import {RecordRegistry} from "../RecordRegistry.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {IAccessRequests} from "../interfaces/IAccessRequests.sol";
+import {IGuardians} from "../interfaces/IGuardians.sol";
+import {IRecordAnchors} from "../interfaces/IRecordAnchors.sol";
+import {IRecordGrants} from "../interfaces/IRecordGrants.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 
 /**
@@ -33,9 +37,9 @@ abstract contract RecordRegistryFixture is TestBase {
     address internal constant REMOVED = address(0xDEAD);
     address internal constant STRANGER = address(0x5757);
 
-    IRecordRegistry.Scope internal constant RECORD = IRecordRegistry.Scope.Record;
-    IRecordRegistry.Scope internal constant CATEGORY = IRecordRegistry.Scope.Category;
-    IRecordRegistry.Scope internal constant ALL = IRecordRegistry.Scope.All;
+    IRecordGrants.Scope internal constant RECORD = IRecordGrants.Scope.Record;
+    IRecordGrants.Scope internal constant CATEGORY = IRecordGrants.Scope.Category;
+    IRecordGrants.Scope internal constant ALL = IRecordGrants.Scope.All;
 
     ProviderRegistry internal providers;
     RecordRegistry internal registry;
@@ -61,17 +65,17 @@ abstract contract RecordRegistryFixture is TestBase {
         registry.register(keccak256("alice x25519"));
         vm.prank(BOB);
         registry.register(keccak256("bob x25519"));
-        aliceLab = _anchor(ALICE, ALICE, IRecordRegistry.Category.Lab);
-        aliceCardiac = _anchor(ALICE, ALICE, IRecordRegistry.Category.Cardiac);
-        bobLab = _anchor(BOB, BOB, IRecordRegistry.Category.Lab);
+        aliceLab = _anchor(ALICE, ALICE, IRecordAnchors.Category.Lab);
+        aliceCardiac = _anchor(ALICE, ALICE, IRecordAnchors.Category.Cardiac);
+        bobLab = _anchor(BOB, BOB, IRecordAnchors.Category.Lab);
     }
 
-    function _cat(IRecordRegistry.Category c) internal pure returns (bytes32) {
+    function _cat(IRecordAnchors.Category c) internal pure returns (bytes32) {
         return bytes32(uint256(c));
     }
 
     /// @dev A grant id by its documented formula ({IRecordRegistry-Grant}), not taken from the registry.
-    function _grantId(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+    function _grantId(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
         internal
         pure
         returns (bytes32)
@@ -99,7 +103,7 @@ abstract contract RecordRegistryFixture is TestBase {
     }
 
     /// @dev `author` anchors a fresh record of `patient` at the patient's current epoch.
-    function _anchor(address author, address patient, IRecordRegistry.Category category)
+    function _anchor(address author, address patient, IRecordAnchors.Category category)
         internal
         returns (bytes32 recordId)
     {
@@ -112,7 +116,7 @@ abstract contract RecordRegistryFixture is TestBase {
     function _grant(
         address patient,
         address grantee,
-        IRecordRegistry.Scope scope,
+        IRecordGrants.Scope scope,
         bytes32 target,
         bool write,
         uint40 expiresAt
@@ -121,7 +125,7 @@ abstract contract RecordRegistryFixture is TestBase {
         grantId = registry.grant(grantee, scope, target, write, expiresAt, hex"c0ffee");
     }
 
-    function _revoke(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target) internal {
+    function _revoke(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target) internal {
         vm.prank(patient);
         registry.revoke(grantee, scope, target);
     }
@@ -134,10 +138,10 @@ contract RecordRegistryTest is RecordRegistryFixture {
     function test_Register_StoresKeyAndGenesisHead() public {
         address carol = address(0xCA201);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit IRecordRegistry.PatientRegistered(carol, bytes32(uint256(7)), _genesisHead(carol));
+        emit IRecordAnchors.PatientRegistered(carol, bytes32(uint256(7)), _genesisHead(carol));
         vm.prank(carol);
         registry.register(bytes32(uint256(7)));
-        IRecordRegistry.Patient memory p = registry.getPatient(carol);
+        IRecordAnchors.Patient memory p = registry.getPatient(carol);
         assertEq(p.encryptionKey, bytes32(uint256(7)), "key");
         assertEq(bytes32(p.chainHead), bytes32(_genesisHead(carol)), "genesis head");
         assertEq(p.keyEpoch, 0, "epoch");
@@ -145,13 +149,13 @@ contract RecordRegistryTest is RecordRegistryFixture {
     }
 
     function test_Register_RevertsWhenAlreadyRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryAlreadyRegistered.selector, ALICE));
+        vm.expectRevert(abi.encodeWithSelector(IRecordAnchors.RecordRegistryAlreadyRegistered.selector, ALICE));
         vm.prank(ALICE);
         registry.register(bytes32(uint256(1)));
     }
 
     function test_Register_RevertsOnZeroKey() public {
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidEncryptionKey.selector));
+        vm.expectRevert(abi.encodeWithSelector(IRecordAnchors.RecordRegistryInvalidEncryptionKey.selector));
         vm.prank(address(0xCA201));
         registry.register(bytes32(0));
     }
@@ -165,62 +169,62 @@ contract RecordRegistryTest is RecordRegistryFixture {
             bytes memory cid = abi.encodePacked(hex"0155", i);
             bytes32 hash = keccak256(cid);
             bytes32 expected = registry.computeRecordId(
-                ALICE, head, ALICE, IRecordRegistry.Category.General, 0, uint40(block.timestamp), hash, cid
+                ALICE, head, ALICE, IRecordAnchors.Category.General, 0, uint40(block.timestamp), hash, cid
             );
             vm.expectEmit(true, true, true, true, address(registry));
-            emit IRecordRegistry.RecordAnchored(
-                ALICE, expected, ALICE, head, IRecordRegistry.Category.General, 0, uint40(block.timestamp), hash, cid
+            emit IRecordAnchors.RecordAnchored(
+                ALICE, expected, ALICE, head, IRecordAnchors.Category.General, 0, uint40(block.timestamp), hash, cid
             );
             vm.prank(ALICE);
-            bytes32 id = registry.anchorRecord(ALICE, cid, hash, IRecordRegistry.Category.General, 0);
+            bytes32 id = registry.anchorRecord(ALICE, cid, hash, IRecordAnchors.Category.General, 0);
             assertEq(id, expected, "record id");
             head = registry.getPatient(ALICE).chainHead;
             assertEq(bytes32(head), bytes32(bytes28(id)), "head advanced");
-            IRecordRegistry.Record memory r = registry.getRecord(id);
+            IRecordAnchors.Record memory r = registry.getRecord(id);
             assertEq(r.patient, ALICE, "record patient");
-            assertEq(uint256(r.category), uint256(IRecordRegistry.Category.General), "record category");
+            assertEq(uint256(r.category), uint256(IRecordAnchors.Category.General), "record category");
             assertEq(r.anchoredAt, block.timestamp, "record time");
         }
     }
 
     function test_AnchorRecord_ByProviderWithCategoryWriteConsent() public {
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Cardiac), true, 0);
-        bytes32 id = _anchor(HOSPITAL, ALICE, IRecordRegistry.Category.Cardiac);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Cardiac), true, 0);
+        bytes32 id = _anchor(HOSPITAL, ALICE, IRecordAnchors.Category.Cardiac);
         assertEq(registry.getRecord(id).patient, ALICE, "anchored for the patient");
         assertTrue(registry.canRead(HOSPITAL, id), "author with category grant reads it");
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryWriteNotPermitted.selector, HOSPITAL, ALICE, IRecordRegistry.Category.Lab
+                IRecordAnchors.RecordRegistryWriteNotPermitted.selector, HOSPITAL, ALICE, IRecordAnchors.Category.Lab
             )
         );
         vm.prank(HOSPITAL);
-        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordAnchors.Category.Lab, 0);
     }
 
     /// @dev Write consent carries the key epoch of its issue: after another grant's revocation
     /// advances the epoch, the writer may not anchor until the patient re-issues its grant.
     function test_AnchorRecord_WriteGrantMustCarryTheCurrentEpoch() public {
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0);
         _grant(ALICE, LAB, ALL, bytes32(0), true, 0);
         _revoke(ALICE, LAB, ALL, bytes32(0)); // epoch 0 -> 1
-        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "stale grant: no write");
+        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category.Lab), "stale grant: no write");
         assertTrue(registry.canRead(HOSPITAL, aliceLab), "stale grant still reads what it covers");
         for (uint32 epoch = 0; epoch <= 1; ++epoch) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    IRecordRegistry.RecordRegistryWriteNotPermitted.selector,
+                    IRecordAnchors.RecordRegistryWriteNotPermitted.selector,
                     HOSPITAL,
                     ALICE,
-                    IRecordRegistry.Category.Lab
+                    IRecordAnchors.Category.Lab
                 )
             );
             vm.prank(HOSPITAL);
-            registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, epoch);
+            registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordAnchors.Category.Lab, epoch);
         }
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0); // re-issue at epoch 1
-        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "re-issued: write");
-        bytes32 id = _anchor(HOSPITAL, ALICE, IRecordRegistry.Category.Lab);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0); // re-issue at epoch 1
+        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category.Lab), "re-issued: write");
+        bytes32 id = _anchor(HOSPITAL, ALICE, IRecordAnchors.Category.Lab);
         assertEq(registry.getRecord(id).keyEpoch, 1, "written under the new epoch");
     }
 
@@ -228,11 +232,11 @@ contract RecordRegistryTest is RecordRegistryFixture {
         _grant(ALICE, LAB, ALL, bytes32(0), false, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryWriteNotPermitted.selector, LAB, ALICE, IRecordRegistry.Category.Lab
+                IRecordAnchors.RecordRegistryWriteNotPermitted.selector, LAB, ALICE, IRecordAnchors.Category.Lab
             )
         );
         vm.prank(LAB);
-        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordAnchors.Category.Lab, 0);
     }
 
     // -------------------------------------------------------------------- grants
@@ -243,27 +247,27 @@ contract RecordRegistryTest is RecordRegistryFixture {
         assertTrue(registry.canRead(LAB, aliceLab), "granted record");
         assertFalse(registry.canRead(LAB, aliceCardiac), "other record");
         assertFalse(registry.canRead(LAB, bobLab), "other patient's record");
-        assertFalse(registry.canWrite(LAB, ALICE, IRecordRegistry.Category.Lab), "record grant never writes");
+        assertFalse(registry.canWrite(LAB, ALICE, IRecordAnchors.Category.Lab), "record grant never writes");
     }
 
     function test_Revoke_CategoryAdvancesEpochAndOldEpochIsStale() public {
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
-        bytes32 grantId = _grantId(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0);
+        bytes32 grantId = _grantId(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.GrantRevoked(ALICE, HOSPITAL, grantId, 1);
-        _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        emit IRecordGrants.GrantRevoked(ALICE, HOSPITAL, grantId, 1);
+        _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         assertEq(_epoch(ALICE), 1, "epoch advanced");
         assertEq(_epoch(BOB), 0, "other patient untouched");
         assertFalse(registry.canRead(HOSPITAL, aliceLab), "revoked");
 
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, ALICE, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, ALICE, 0, 1));
         vm.prank(ALICE);
-        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordAnchors.Category.Lab, 0);
         vm.prank(ALICE);
-        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 1);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordAnchors.Category.Lab, 1);
 
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, grantId));
-        _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        vm.expectRevert(abi.encodeWithSelector(IRecordGrants.RecordRegistryGrantNotActive.selector, grantId));
+        _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
     }
 
     function test_Revoke_RecordScopeKeepsEpoch() public {
@@ -277,11 +281,11 @@ contract RecordRegistryTest is RecordRegistryFixture {
         _grant(ALICE, HOSPITAL, ALL, bytes32(0), true, uint40(T0 + 1 days));
         providers.suspend(HOSPITAL);
         assertFalse(registry.canRead(HOSPITAL, aliceLab), "suspended: no read");
-        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "suspended: no write");
+        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category.Lab), "suspended: no write");
         assertFalse(registry.isGrantActive(ALICE, HOSPITAL, ALL, bytes32(0)), "suspended: grant inactive");
         providers.reinstate(HOSPITAL);
         assertTrue(registry.canRead(HOSPITAL, aliceLab), "reinstated: read");
-        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "reinstated: write");
+        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category.Lab), "reinstated: write");
         providers.suspend(HOSPITAL);
         vm.warp(T0 + 1 days);
         providers.reinstate(HOSPITAL);
@@ -293,35 +297,35 @@ contract RecordRegistryTest is RecordRegistryFixture {
     function test_Request_ApproveIssuesGrantAndClearsSlot() public {
         vm.prank(LAB);
         bytes32 requestId =
-            registry.requestAccess(ALICE, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 7 days, "TREAT");
-        IRecordRegistry.AccessRequest memory req =
-            registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
-        assertEq(uint256(req.status), uint256(IRecordRegistry.RequestStatus.Pending), "pending");
+            registry.requestAccess(ALICE, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 7 days, "TREAT");
+        IAccessRequests.AccessRequest memory req =
+            registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab));
+        assertEq(uint256(req.status), uint256(IAccessRequests.RequestStatus.Pending), "pending");
         assertEq(req.duration, 7 days, "duration");
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.AccessRequestApproved(ALICE, LAB, requestId);
+        emit IAccessRequests.AccessRequestApproved(ALICE, LAB, requestId);
         vm.prank(ALICE);
-        registry.approveRequest(LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, uint40(T0 + 2 days), hex"01");
-        req = registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
-        assertEq(uint256(req.status), uint256(IRecordRegistry.RequestStatus.None), "slot cleared");
+        registry.approveRequest(LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, uint40(T0 + 2 days), hex"01");
+        req = registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab));
+        assertEq(uint256(req.status), uint256(IAccessRequests.RequestStatus.None), "slot cleared");
         assertEq(req.write, false, "write cleared");
         assertEq(req.requestedAt, 0, "requestedAt cleared");
         assertEq(req.duration, 0, "duration cleared");
-        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        IRecordGrants.Grant memory g = registry.getGrant(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         assertEq(g.expiresAt, T0 + 2 days, "patient-chosen expiry");
         assertTrue(g.write, "write consent");
         assertTrue(registry.canRead(LAB, aliceLab), "lab reads its category");
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryRequestNotPending.selector,
+                IAccessRequests.RecordRegistryRequestNotPending.selector,
                 requestId,
-                IRecordRegistry.RequestStatus.None
+                IAccessRequests.RequestStatus.None
             )
         );
         vm.prank(ALICE);
-        registry.denyRequest(LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        registry.denyRequest(LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab));
     }
 
     function test_Request_DuplicateWhilePendingReverts() public {
@@ -329,7 +333,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         bytes32 requestId = registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryRequestNotPending.selector, requestId, IRecordRegistry.RequestStatus.Pending
+                IAccessRequests.RecordRegistryRequestNotPending.selector, requestId, IAccessRequests.RequestStatus.Pending
             )
         );
         vm.prank(LAB);
@@ -339,12 +343,12 @@ contract RecordRegistryTest is RecordRegistryFixture {
     function test_Request_WriteNotRequestedThenDeniedThenRequestedAgain() public {
         vm.prank(LAB);
         bytes32 requestId = registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryWriteNotRequested.selector, requestId));
+        vm.expectRevert(abi.encodeWithSelector(IAccessRequests.RecordRegistryWriteNotRequested.selector, requestId));
         vm.prank(ALICE);
         registry.approveRequest(LAB, ALL, bytes32(0), true, 0, hex"01");
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.AccessRequestDenied(ALICE, LAB, requestId);
+        emit IAccessRequests.AccessRequestDenied(ALICE, LAB, requestId);
         vm.prank(ALICE);
         registry.denyRequest(LAB, ALL, bytes32(0));
         assertEq(registry.getGrant(ALICE, LAB, ALL, bytes32(0)).issuedAt, 0, "nothing issued");
@@ -358,7 +362,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         address[3] memory requesters = [SUSPENDED, REMOVED, STRANGER];
         for (uint256 i = 0; i < requesters.length; ++i) {
             vm.expectRevert(
-                abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, requesters[i])
+                abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, requesters[i])
             );
             vm.prank(requesters[i]);
             registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
@@ -377,7 +381,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         vm.prank(guardian);
         registry.register(keccak256("guardian x25519"));
         vm.prank(ALICE);
-        registry.appointGuardian(guardian, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        registry.appointGuardian(guardian, IGuardians.GuardianLevel.ShareAndView, hex"01");
         vm.startPrank(guardian);
         for (uint256 i = 0; i < GENERATION_EPOCHS; ++i) {
             registry.grantAsGuardian(ALICE, LAB, ALL, bytes32(0), false, 0, hex"01");
@@ -385,9 +389,9 @@ contract RecordRegistryTest is RecordRegistryFixture {
         }
         vm.stopPrank();
         assertEq(_epoch(ALICE), GENERATION_EPOCHS, "the guardian moved the epoch into generation 1");
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), false, 0);
         vm.prank(ALICE);
-        registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         assertEq(_epoch(ALICE), GENERATION_EPOCHS + 1, "the patient's revocation advanced it again");
         assertFalse(registry.canRead(HOSPITAL, aliceLab), "revoked");
     }
@@ -399,20 +403,20 @@ contract RecordRegistryTest is RecordRegistryFixture {
      */
     function test_KeyEpoch_RevocationNeverRevertsAtMaxEpoch() public {
         _setEpoch(ALICE, MAX_KEY_EPOCH - 1);
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), false, 0);
         _grant(ALICE, LAB, ALL, bytes32(0), false, 0);
         vm.prank(ALICE);
-        registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+        registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "advanced to the largest epoch");
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.GrantRevoked(ALICE, LAB, _grantId(ALICE, LAB, ALL, bytes32(0)), MAX_KEY_EPOCH);
+        emit IRecordGrants.GrantRevoked(ALICE, LAB, _grantId(ALICE, LAB, ALL, bytes32(0)), MAX_KEY_EPOCH);
         vm.prank(ALICE);
         registry.revoke(LAB, ALL, bytes32(0));
         assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "stays at the largest epoch");
         assertFalse(registry.canRead(HOSPITAL, aliceLab), "category grant ended");
         assertFalse(registry.canRead(LAB, aliceCardiac), "all-records grant ended");
 
-        bytes32 id = _anchor(ALICE, ALICE, IRecordRegistry.Category.General);
+        bytes32 id = _anchor(ALICE, ALICE, IRecordAnchors.Category.General);
         _grant(ALICE, HOSPITAL, RECORD, id, false, 0);
         vm.prank(ALICE);
         registry.revoke(HOSPITAL, RECORD, id);
@@ -422,7 +426,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         vm.prank(guardian);
         registry.register(keccak256("guardian x25519"));
         vm.startPrank(ALICE);
-        registry.appointGuardian(guardian, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        registry.appointGuardian(guardian, IGuardians.GuardianLevel.ShareAndView, hex"01");
         registry.removeGuardian(guardian);
         vm.stopPrank();
         assertFalse(registry.canRead(guardian, id), "guardian removed");
@@ -435,31 +439,31 @@ contract RecordRegistryTest is RecordRegistryFixture {
     /// event names it, later records need the new epoch, grants stay active but a write grant of the
     /// old epoch no longer writes until re-issued.
     function test_OpenKeyEpoch_ByPatientAdvancesWithoutRevoking() public {
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0);
         vm.expectEmit(true, true, false, true, address(registry));
-        emit IRecordRegistry.KeyEpochAdvanced(ALICE, ALICE, 1);
+        emit IRecordGrants.KeyEpochAdvanced(ALICE, ALICE, 1);
         vm.prank(ALICE);
         registry.openKeyEpoch(ALICE);
         assertEq(_epoch(ALICE), 1, "epoch advanced");
         assertEq(_epoch(BOB), 0, "other patient untouched");
-        bytes32 lab = _cat(IRecordRegistry.Category.Lab);
+        bytes32 lab = _cat(IRecordAnchors.Category.Lab);
         assertTrue(registry.isGrantActive(ALICE, HOSPITAL, CATEGORY, lab), "not revoked");
         assertTrue(registry.canRead(HOSPITAL, aliceLab), "still reads");
-        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "old-epoch write grant");
+        assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category.Lab), "old-epoch write grant");
 
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, ALICE, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, ALICE, 0, 1));
         vm.prank(ALICE);
-        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordRegistry.Category.Lab, 0);
-        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), true, 0);
-        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category.Lab), "re-issued at epoch 1");
-        _anchor(HOSPITAL, ALICE, IRecordRegistry.Category.Lab);
+        registry.anchorRecord(ALICE, hex"01", bytes32(uint256(1)), IRecordAnchors.Category.Lab, 0);
+        _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0);
+        assertTrue(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category.Lab), "re-issued at epoch 1");
+        _anchor(HOSPITAL, ALICE, IRecordAnchors.Category.Lab);
     }
 
     function test_OpenKeyEpoch_ByShareAndViewGuardian() public {
         vm.prank(ALICE);
-        registry.appointGuardian(BOB, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        registry.appointGuardian(BOB, IGuardians.GuardianLevel.ShareAndView, hex"01");
         vm.expectEmit(true, true, false, true, address(registry));
-        emit IRecordRegistry.KeyEpochAdvanced(ALICE, BOB, 1);
+        emit IRecordGrants.KeyEpochAdvanced(ALICE, BOB, 1);
         vm.prank(BOB);
         registry.openKeyEpoch(ALICE);
         assertEq(_epoch(ALICE), 1, "advanced for the patient");
@@ -468,12 +472,12 @@ contract RecordRegistryTest is RecordRegistryFixture {
 
     function test_OpenKeyEpoch_RefusesEveryoneElse() public {
         vm.prank(ALICE);
-        registry.appointGuardian(BOB, IRecordRegistry.GuardianLevel.View, hex"01");
+        registry.appointGuardian(BOB, IGuardians.GuardianLevel.View, hex"01");
         _grant(ALICE, HOSPITAL, ALL, bytes32(0), true, 0);
-        IRecordRegistry.GuardianLevel none = IRecordRegistry.GuardianLevel.None;
-        IRecordRegistry.GuardianLevel view_ = IRecordRegistry.GuardianLevel.View;
-        IRecordRegistry.GuardianLevel shareAndView = IRecordRegistry.GuardianLevel.ShareAndView;
-        bytes4 notGuardian = IRecordRegistry.RecordRegistryNotGuardian.selector;
+        IGuardians.GuardianLevel none = IGuardians.GuardianLevel.None;
+        IGuardians.GuardianLevel view_ = IGuardians.GuardianLevel.View;
+        IGuardians.GuardianLevel shareAndView = IGuardians.GuardianLevel.ShareAndView;
+        bytes4 notGuardian = IGuardians.RecordRegistryNotGuardian.selector;
 
         vm.expectRevert(abi.encodeWithSelector(notGuardian, ALICE, BOB, view_, shareAndView));
         vm.prank(BOB);
@@ -484,7 +488,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         vm.expectRevert(abi.encodeWithSelector(notGuardian, ALICE, STRANGER, none, shareAndView));
         vm.prank(STRANGER);
         registry.openKeyEpoch(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryUnknownPatient.selector, STRANGER));
+        vm.expectRevert(abi.encodeWithSelector(IRecordAnchors.RecordRegistryUnknownPatient.selector, STRANGER));
         vm.prank(STRANGER);
         registry.openKeyEpoch(STRANGER);
         assertEq(_epoch(ALICE), 0, "nothing advanced");
@@ -498,11 +502,11 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         vm.assume(stranger != ALICE && stranger != BOB && stranger != HOSPITAL && stranger != address(0));
         _grant(ALICE, HOSPITAL, ALL, bytes32(0), true, 0);
         _grant(ALICE, HOSPITAL, RECORD, aliceLab, false, 0);
-        _grant(BOB, HOSPITAL, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, 0);
+        _grant(BOB, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), false, 0);
         if (admitStranger && providers.statusOf(stranger) == IProviderRegistry.ProviderStatus.None) {
             providers.admit(stranger, IProviderRegistry.ProviderKind.Lab, "x", "");
         }
-        IRecordRegistry.Category c = IRecordRegistry.Category(1 + (categorySeed % 9));
+        IRecordAnchors.Category c = IRecordAnchors.Category(1 + (categorySeed % 9));
         bytes32 fresh = _anchor(ALICE, ALICE, c);
         assertFalse(registry.canRead(stranger, aliceLab), "aliceLab");
         assertFalse(registry.canRead(stranger, aliceCardiac), "aliceCardiac");
@@ -520,7 +524,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
 
     struct GrantCase {
         address grantee;
-        IRecordRegistry.Scope scope;
+        IRecordGrants.Scope scope;
         bytes32 target;
         bool write;
         uint40 expiresAt;
@@ -544,7 +548,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
     ) public {
         GrantCase memory c;
         c.grantee = [HOSPITAL, SUSPENDED, REMOVED, STRANGER][granteeSeed % 4];
-        c.scope = IRecordRegistry.Scope(scopeSeed % 4);
+        c.scope = IRecordGrants.Scope(scopeSeed % 4);
         targetKind %= 5;
         if (targetKind == 0) c.target = aliceLab;
         else if (targetKind == 1) c.target = bobLab;
@@ -562,7 +566,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         registry.grant(c.grantee, c.scope, c.target, c.write, c.expiresAt, c.wrappedKey);
         if (expected.length != 0) return;
 
-        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, c.grantee, c.scope, c.target);
+        IRecordGrants.Grant memory g = registry.getGrant(ALICE, c.grantee, c.scope, c.target);
         assertEq(g.issuedAt, T0, "issuedAt");
         assertEq(g.expiresAt, c.expiresAt, "expiresAt");
         assertEq(g.revokedAt, 0, "revokedAt");
@@ -581,19 +585,19 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
 
     function _expectedGrantError(GrantCase memory c) private view returns (bytes memory) {
         if (!providers.isActive(c.grantee)) {
-            return abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, c.grantee);
+            return abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, c.grantee);
         }
         bytes memory invalidScope =
-            abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidScope.selector, c.scope, c.target);
+            abi.encodeWithSelector(IRecordGrants.RecordRegistryInvalidScope.selector, c.scope, c.target);
         if (c.scope == RECORD) {
             if (c.write) return invalidScope;
             address owner = registry.getRecord(c.target).patient;
             if (owner == address(0)) {
-                return abi.encodeWithSelector(IRecordRegistry.RecordRegistryUnknownRecord.selector, c.target);
+                return abi.encodeWithSelector(IRecordAnchors.RecordRegistryUnknownRecord.selector, c.target);
             }
             if (owner != ALICE) {
                 return abi.encodeWithSelector(
-                    IRecordRegistry.RecordRegistryRecordOfAnotherPatient.selector, c.target, ALICE
+                    IRecordAnchors.RecordRegistryRecordOfAnotherPatient.selector, c.target, ALICE
                 );
             }
         } else if (c.scope == CATEGORY) {
@@ -603,12 +607,12 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         }
         if (c.expiresAt != 0 && c.expiresAt <= block.timestamp) {
             return abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryInvalidExpiry.selector, c.expiresAt, uint40(block.timestamp)
+                IRecordGrants.RecordRegistryInvalidExpiry.selector, c.expiresAt, uint40(block.timestamp)
             );
         }
         if (c.wrappedKey.length == 0 || c.wrappedKey.length > MAX_WRAPPED_KEY_BYTES) {
             return abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryInvalidWrappedKey.selector, c.wrappedKey.length
+                IRecordGrants.RecordRegistryInvalidWrappedKey.selector, c.wrappedKey.length
             );
         }
         return "";
@@ -617,7 +621,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
     function _assertReadsMatch(GrantCase memory c, bool live) private view {
         bytes32[3] memory ids = [aliceLab, aliceCardiac, bobLab];
         for (uint256 i = 0; i < ids.length; ++i) {
-            IRecordRegistry.Record memory r = registry.getRecord(ids[i]);
+            IRecordAnchors.Record memory r = registry.getRecord(ids[i]);
             bool covers = r.patient == ALICE
                 && (
                     (c.scope == RECORD && c.target == ids[i]) || (c.scope == CATEGORY && c.target == _cat(r.category))
@@ -628,7 +632,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         for (uint256 k = 1; k <= 9; ++k) {
             bool covers = c.write && (c.scope == ALL || (c.scope == CATEGORY && uint256(c.target) == k));
             assertEq(
-                registry.canWrite(c.grantee, ALICE, IRecordRegistry.Category(k)),
+                registry.canWrite(c.grantee, ALICE, IRecordAnchors.Category(k)),
                 live && covers,
                 "canWrite agrees with the model"
             );
@@ -638,7 +642,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
     /// @dev A grant is active iff `now < expiresAt` (or it has no expiry), at any time.
     function testFuzz_Expiry_ActiveIffBeforeExpiry(uint40 expiresAt, uint40 warpTo, bool noExpiry) public {
         expiresAt = noExpiry ? 0 : uint40(bound(expiresAt, T0 + 1, type(uint40).max));
-        _grant(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab), false, expiresAt);
+        _grant(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab), false, expiresAt);
         // Aim at the boundary half the time. Times stay within uint40 (the contract's clock
         // truncates `block.timestamp` to uint40, which wraps only in the year 36812).
         uint256 t = warpTo % 2 == 0 && expiresAt != 0
@@ -646,12 +650,12 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
             : bound(warpTo, T0, type(uint40).max);
         vm.warp(t);
         bool model = expiresAt == 0 || t < expiresAt;
-        assertEq(registry.isGrantActive(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab)), model, "active");
+        assertEq(registry.isGrantActive(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab)), model, "active");
         assertEq(registry.canRead(LAB, aliceLab), model, "canRead");
         if (!model) {
             // an expired grant can still be revoked, which advances the key epoch
             uint32 epoch = registry.getPatient(ALICE).keyEpoch;
-            _revoke(ALICE, LAB, CATEGORY, _cat(IRecordRegistry.Category.Lab));
+            _revoke(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab));
             assertEq(registry.getPatient(ALICE).keyEpoch, epoch + 1, "epoch advanced");
         }
     }
@@ -661,19 +665,19 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
     function testFuzz_Revoke_NeverActiveAfterwards(uint8 scopeSeed, uint8 categorySeed, bool write, uint32 later)
         public
     {
-        IRecordRegistry.Scope scope = IRecordRegistry.Scope(1 + (scopeSeed % 3));
+        IRecordGrants.Scope scope = IRecordGrants.Scope(1 + (scopeSeed % 3));
         bytes32 target = scope == RECORD
             ? aliceCardiac
             : scope == CATEGORY ? bytes32(uint256(1 + (categorySeed % 9))) : bytes32(0);
         if (scope == RECORD) write = false;
         // A record the grant covers (for a category grant, a fresh record in that category).
-        bytes32 covered = scope == CATEGORY ? _anchor(ALICE, ALICE, IRecordRegistry.Category(uint256(target))) : aliceCardiac;
+        bytes32 covered = scope == CATEGORY ? _anchor(ALICE, ALICE, IRecordAnchors.Category(uint256(target))) : aliceCardiac;
         _grant(ALICE, HOSPITAL, scope, target, write, 0);
         assertTrue(registry.canRead(HOSPITAL, covered), "reads while granted");
         uint32 before = _epoch(ALICE);
         bytes32 grantId = _grantId(ALICE, HOSPITAL, scope, target);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.GrantRevoked(ALICE, HOSPITAL, grantId, scope == RECORD ? before : before + 1);
+        emit IRecordGrants.GrantRevoked(ALICE, HOSPITAL, grantId, scope == RECORD ? before : before + 1);
         _revoke(ALICE, HOSPITAL, scope, target);
         assertEq(_epoch(ALICE), scope == RECORD ? before : before + 1, "epoch");
         assertEq(_epoch(BOB), 0, "other patient's epoch");
@@ -685,14 +689,14 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         assertFalse(registry.canRead(HOSPITAL, aliceLab), "aliceLab");
         assertFalse(registry.canRead(HOSPITAL, aliceCardiac), "aliceCardiac");
         for (uint256 k = 1; k <= 9; ++k) {
-            assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordRegistry.Category(k)), "no write");
+            assertFalse(registry.canWrite(HOSPITAL, ALICE, IRecordAnchors.Category(k)), "no write");
         }
-        vm.expectRevert(abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, grantId));
+        vm.expectRevert(abi.encodeWithSelector(IRecordGrants.RecordRegistryGrantNotActive.selector, grantId));
         _revoke(ALICE, HOSPITAL, scope, target);
 
         // Re-issuing (at the new epoch) makes it active again.
         _grant(ALICE, HOSPITAL, scope, target, write, 0);
-        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, HOSPITAL, scope, target);
+        IRecordGrants.Grant memory g = registry.getGrant(ALICE, HOSPITAL, scope, target);
         assertEq(g.revokedAt, 0, "re-issue clears revocation");
         assertEq(g.keyEpoch, _epoch(ALICE), "re-issue at the current epoch");
         assertTrue(registry.canRead(HOSPITAL, covered), "reads again");
@@ -709,11 +713,11 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         uint40 t2,
         uint8 revocations
     ) public {
-        IRecordRegistry.Scope scope = allScope ? ALL : CATEGORY;
-        bytes32 target = allScope ? bytes32(0) : _cat(IRecordRegistry.Category.Lab);
+        IRecordGrants.Scope scope = allScope ? ALL : CATEGORY;
+        bytes32 target = allScope ? bytes32(0) : _cat(IRecordAnchors.Category.Lab);
         expires1 = uint40(bound(expires1, T0 + 1, type(uint40).max));
         _grant(ALICE, HOSPITAL, scope, target, write1, expires1);
-        IRecordRegistry.Grant memory g = registry.getGrant(ALICE, HOSPITAL, scope, target);
+        IRecordGrants.Grant memory g = registry.getGrant(ALICE, HOSPITAL, scope, target);
         assertEq(g.issuedAt, T0, "issuedAt");
         assertEq(g.expiresAt, expires1, "expiresAt");
         assertEq(g.revokedAt, 0, "revokedAt");
@@ -746,17 +750,17 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
     function testFuzz_AnchorRecord_Validation(bytes calldata cid, bytes32 hash, uint8 categorySeed, uint32 keyEpoch)
         public
     {
-        IRecordRegistry.Category category = IRecordRegistry.Category(categorySeed % 10);
+        IRecordAnchors.Category category = IRecordAnchors.Category(categorySeed % 10);
         if (keyEpoch % 2 == 0) keyEpoch = 0; // the current epoch half the time
         bytes memory expected;
-        if (category == IRecordRegistry.Category.None) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCategory.selector);
+        if (category == IRecordAnchors.Category.None) {
+            expected = abi.encodeWithSelector(IRecordAnchors.RecordRegistryInvalidCategory.selector);
         } else if (cid.length == 0 || cid.length > 128) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCid.selector, cid.length);
+            expected = abi.encodeWithSelector(IRecordAnchors.RecordRegistryInvalidCid.selector, cid.length);
         } else if (hash == bytes32(0)) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidCiphertextHash.selector);
+            expected = abi.encodeWithSelector(IRecordAnchors.RecordRegistryInvalidCiphertextHash.selector);
         } else if (keyEpoch != 0) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, ALICE, keyEpoch, 0);
+            expected = abi.encodeWithSelector(IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, ALICE, keyEpoch, 0);
         }
         bytes28 head = registry.getPatient(ALICE).chainHead;
         if (expected.length != 0) vm.expectRevert(expected);
@@ -799,7 +803,7 @@ contract RegistryHandler {
     uint256 public now_;
     bytes32[] public records;
     mapping(bytes32 recordId => address) public ownerOf;
-    mapping(bytes32 recordId => IRecordRegistry.Category) public categoryOf;
+    mapping(bytes32 recordId => IRecordAnchors.Category) public categoryOf;
     mapping(bytes32 grantId => GhostGrant) public ghostGrants;
     mapping(address provider => bool) public ghostActive;
     mapping(address patient => uint32) public ghostEpoch;
@@ -834,8 +838,8 @@ contract RegistryHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address grantee = grantees[granteeSeed % 3];
-        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
-        if (scope == IRecordRegistry.Scope.Record) write = false;
+        (IRecordGrants.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        if (scope == IRecordGrants.Scope.Record) write = false;
         uint40 expiresAt = expirySeed % 3 == 0 ? 0 : uint40(now_ + 1 + ((expirySeed >> 8) % 20 days));
         bool expectOk = ghostActive[grantee];
         vm.prank(patient);
@@ -853,14 +857,14 @@ contract RegistryHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address grantee = grantees[granteeSeed % 3];
-        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        (IRecordGrants.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
         bytes32 id = _grantId(patient, grantee, scope, target);
         // revocable while issued and not yet revoked, even when expired
         bool expectOk = ghostGrants[id].issued && !ghostGrants[id].revoked;
         vm.prank(patient);
         try registry.revoke(grantee, scope, target) {
             ghostGrants[id].revoked = true;
-            if (scope != IRecordRegistry.Scope.Record) ++ghostEpoch[patient];
+            if (scope != IRecordGrants.Scope.Record) ++ghostEpoch[patient];
             if (!expectOk) ++mismatches;
             ++successfulCalls;
         } catch {
@@ -888,7 +892,7 @@ contract RegistryHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address author = grantees[granteeSeed % 3];
-        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        IRecordAnchors.Category category = IRecordAnchors.Category(1 + (categorySeed % 9));
         bool expectOk = modelCanWrite(author, patient, category);
         bytes32 hash = keccak256(abi.encode(records.length, patient, author));
         uint32 epoch = ghostEpoch[patient];
@@ -910,7 +914,7 @@ contract RegistryHandler {
         vm.warp(now_);
         if (records.length >= MAX_RECORDS) return;
         address patient = patients[patientSeed % 2];
-        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        IRecordAnchors.Category category = IRecordAnchors.Category(1 + (categorySeed % 9));
         bytes32 hash = keccak256(abi.encode(records.length, patient));
         uint32 epoch = ghostEpoch[patient];
         vm.prank(patient);
@@ -926,15 +930,15 @@ contract RegistryHandler {
     /// @notice The model's answer to `canWrite(author, patient, category)` at `now_`: the patient, or
     /// an active provider with an active write grant over the category or all records issued at the
     /// patient's current epoch.
-    function modelCanWrite(address author, address patient, IRecordRegistry.Category category)
+    function modelCanWrite(address author, address patient, IRecordAnchors.Category category)
         public
         view
         returns (bool)
     {
         if (author == patient) return true;
         if (!ghostActive[author]) return false;
-        bytes32 categoryGrant = _grantId(patient, author, IRecordRegistry.Scope.Category, bytes32(uint256(category)));
-        bytes32 allGrant = _grantId(patient, author, IRecordRegistry.Scope.All, bytes32(0));
+        bytes32 categoryGrant = _grantId(patient, author, IRecordGrants.Scope.Category, bytes32(uint256(category)));
+        bytes32 allGrant = _grantId(patient, author, IRecordGrants.Scope.All, bytes32(0));
         return _ghostWrites(categoryGrant, patient) || _ghostWrites(allGrant, patient);
     }
 
@@ -949,10 +953,10 @@ contract RegistryHandler {
         if (owner == address(0)) return false;
         if (reader == owner) return true;
         if (!ghostActive[reader]) return false;
-        return _ghostGrantActive(_grantId(owner, reader, IRecordRegistry.Scope.Record, recordId))
+        return _ghostGrantActive(_grantId(owner, reader, IRecordGrants.Scope.Record, recordId))
             || _ghostGrantActive(
-                _grantId(owner, reader, IRecordRegistry.Scope.Category, bytes32(uint256(categoryOf[recordId])))
-            ) || _ghostGrantActive(_grantId(owner, reader, IRecordRegistry.Scope.All, bytes32(0)));
+                _grantId(owner, reader, IRecordGrants.Scope.Category, bytes32(uint256(categoryOf[recordId])))
+            ) || _ghostGrantActive(_grantId(owner, reader, IRecordGrants.Scope.All, bytes32(0)));
     }
 
     function _ghostGrantActive(bytes32 id) private view returns (bool) {
@@ -960,7 +964,7 @@ contract RegistryHandler {
         return g.issued && !g.revoked && (g.expiresAt == 0 || now_ < g.expiresAt);
     }
 
-    function _grantId(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+    function _grantId(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
         private
         pure
         returns (bytes32)
@@ -972,17 +976,17 @@ contract RegistryHandler {
     function _scope(address patient, uint256 scopeSeed, uint256 targetSeed)
         private
         view
-        returns (IRecordRegistry.Scope, bytes32)
+        returns (IRecordGrants.Scope, bytes32)
     {
         uint256 kind = scopeSeed % 3;
         if (kind == 0 && records.length != 0) {
             for (uint256 i = 0; i < records.length; ++i) {
                 bytes32 id = records[(targetSeed + i) % records.length];
-                if (ownerOf[id] == patient) return (IRecordRegistry.Scope.Record, id);
+                if (ownerOf[id] == patient) return (IRecordGrants.Scope.Record, id);
             }
         }
-        if (kind == 2) return (IRecordRegistry.Scope.All, bytes32(0));
-        return (IRecordRegistry.Scope.Category, bytes32(1 + (targetSeed % 9)));
+        if (kind == 2) return (IRecordGrants.Scope.All, bytes32(0));
+        return (IRecordGrants.Scope.Category, bytes32(1 + (targetSeed % 9)));
     }
 }
 
@@ -1038,7 +1042,7 @@ contract RecordRegistryInvariantTest is TestBase {
         uint256 n = handler.recordCount();
         for (uint256 i = 0; i < n; ++i) {
             bytes32 id = handler.records(i);
-            IRecordRegistry.Record memory r = registry.getRecord(id);
+            IRecordAnchors.Record memory r = registry.getRecord(id);
             for (uint256 j = 0; j < readers.length; ++j) {
                 address x = readers[j];
                 bool can = registry.canRead(x, id);
@@ -1046,9 +1050,9 @@ contract RecordRegistryInvariantTest is TestBase {
                 if (can && x != r.patient) {
                     assertTrue(providers.isActive(x), "reader is an active provider");
                     assertTrue(
-                        _active(r.patient, x, IRecordRegistry.Scope.Record, id)
-                            || _active(r.patient, x, IRecordRegistry.Scope.Category, bytes32(uint256(r.category)))
-                            || _active(r.patient, x, IRecordRegistry.Scope.All, bytes32(0)),
+                        _active(r.patient, x, IRecordGrants.Scope.Record, id)
+                            || _active(r.patient, x, IRecordGrants.Scope.Category, bytes32(uint256(r.category)))
+                            || _active(r.patient, x, IRecordGrants.Scope.All, bytes32(0)),
                         "reader holds an active grant covering the record"
                     );
                 }
@@ -1065,7 +1069,7 @@ contract RecordRegistryInvariantTest is TestBase {
         for (uint256 i = 0; i < patients.length; ++i) {
             for (uint256 j = 0; j < authors.length; ++j) {
                 for (uint256 c = 1; c <= 9; ++c) {
-                    IRecordRegistry.Category category = IRecordRegistry.Category(c);
+                    IRecordAnchors.Category category = IRecordAnchors.Category(c);
                     assertEq(
                         registry.canWrite(authors[j], patients[i], category),
                         handler.modelCanWrite(authors[j], patients[i], category),
@@ -1086,12 +1090,12 @@ contract RecordRegistryInvariantTest is TestBase {
     }
 
     /// @dev Active per the registry's own stored fields (not via `isGrantActive`).
-    function _active(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+    function _active(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
         private
         view
         returns (bool)
     {
-        IRecordRegistry.Grant memory g = registry.getGrant(patient, grantee, scope, target);
+        IRecordGrants.Grant memory g = registry.getGrant(patient, grantee, scope, target);
         return g.issuedAt != 0 && g.revokedAt == 0 && (g.expiresAt == 0 || block.timestamp < g.expiresAt);
     }
 }

@@ -7,6 +7,11 @@ import {Vm} from "./Vm.sol";
 import {ProviderRegistry} from "../ProviderRegistry.sol";
 import {RecordRegistry} from "../RecordRegistry.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {IConsentCodes} from "../interfaces/IConsentCodes.sol";
+import {IEmergencyAccess} from "../interfaces/IEmergencyAccess.sol";
+import {IGuardians} from "../interfaces/IGuardians.sol";
+import {IRecordAnchors} from "../interfaces/IRecordAnchors.sol";
+import {IRecordGrants} from "../interfaces/IRecordGrants.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 import {IPeerValidation} from "../interfaces/IPeerValidation.sol";
 
@@ -22,7 +27,7 @@ library ConsentCodes {
         "ConsentCode(address patient,address grantee,uint8 scope,bytes32 target,bool write,uint40 expiresAt,uint40 deadline,uint32 keyEpoch,uint256 nonce,bytes32 wrappedKeyHash)"
     );
 
-    function digest(address registry, IRecordRegistry.ConsentCode memory c) internal view returns (bytes32) {
+    function digest(address registry, IConsentCodes.ConsentCode memory c) internal view returns (bytes32) {
         bytes32 structHash = keccak256(
             abi.encode(
                 TYPEHASH,
@@ -109,9 +114,9 @@ abstract contract ConsentFixture is TestBase {
     address internal constant SUSPENDED = address(0x5005);
     address internal constant STRANGER = address(0x5757);
 
-    IRecordRegistry.Scope internal constant RECORD = IRecordRegistry.Scope.Record;
-    IRecordRegistry.Scope internal constant CATEGORY = IRecordRegistry.Scope.Category;
-    IRecordRegistry.Scope internal constant ALL = IRecordRegistry.Scope.All;
+    IRecordGrants.Scope internal constant RECORD = IRecordGrants.Scope.Record;
+    IRecordGrants.Scope internal constant CATEGORY = IRecordGrants.Scope.Category;
+    IRecordGrants.Scope internal constant ALL = IRecordGrants.Scope.All;
 
     bytes internal constant WRAPPED = hex"c0ffee";
 
@@ -139,12 +144,12 @@ abstract contract ConsentFixture is TestBase {
         registry.register(keccak256("alice x25519"));
         vm.prank(bob);
         registry.register(keccak256("bob x25519"));
-        aliceLab = _anchor(alice, IRecordRegistry.Category.Lab);
-        aliceCardiac = _anchor(alice, IRecordRegistry.Category.Cardiac);
-        bobLab = _anchor(bob, IRecordRegistry.Category.Lab);
+        aliceLab = _anchor(alice, IRecordAnchors.Category.Lab);
+        aliceCardiac = _anchor(alice, IRecordAnchors.Category.Cardiac);
+        bobLab = _anchor(bob, IRecordAnchors.Category.Lab);
     }
 
-    function _anchor(address patient, IRecordRegistry.Category category) internal returns (bytes32) {
+    function _anchor(address patient, IRecordAnchors.Category category) internal returns (bytes32) {
         bytes32 hash = keccak256(abi.encode("ciphertext", ++_anchored));
         uint32 epoch = registry.getPatient(patient).keyEpoch;
         vm.prank(patient);
@@ -152,28 +157,28 @@ abstract contract ConsentFixture is TestBase {
     }
 
     /// @dev A code from alice to HOSPITAL over her Lab category, no expiry, deadline in a day.
-    function _code(uint256 nonce) internal view returns (IRecordRegistry.ConsentCode memory c) {
+    function _code(uint256 nonce) internal view returns (IConsentCodes.ConsentCode memory c) {
         c.chainId = block.chainid;
         c.registry = address(registry);
         c.patient = alice;
         c.grantee = HOSPITAL;
         c.scope = CATEGORY;
-        c.target = bytes32(uint256(IRecordRegistry.Category.Lab));
+        c.target = bytes32(uint256(IRecordAnchors.Category.Lab));
         c.deadline = uint40(block.timestamp + 1 days);
         c.keyEpoch = registry.getPatient(alice).keyEpoch;
         c.nonce = nonce;
         c.wrappedKeyHash = keccak256(WRAPPED);
     }
 
-    function _digest(IRecordRegistry.ConsentCode memory c) internal view returns (bytes32) {
+    function _digest(IConsentCodes.ConsentCode memory c) internal view returns (bytes32) {
         return ConsentCodes.digest(address(registry), c);
     }
 
-    function _sign(uint256 key, IRecordRegistry.ConsentCode memory c) internal view returns (bytes memory) {
+    function _sign(uint256 key, IConsentCodes.ConsentCode memory c) internal view returns (bytes memory) {
         return ConsentCodes.sign(key, _digest(c));
     }
 
-    function _redeem(IRecordRegistry.ConsentCode memory c, bytes memory wrappedKey, bytes memory signature)
+    function _redeem(IConsentCodes.ConsentCode memory c, bytes memory wrappedKey, bytes memory signature)
         internal
         returns (bytes32)
     {
@@ -182,15 +187,15 @@ abstract contract ConsentFixture is TestBase {
     }
 
     function _invalidSignature(address patient) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidConsentSignature.selector, patient);
+        return abi.encodeWithSelector(IConsentCodes.RecordRegistryInvalidConsentSignature.selector, patient);
     }
 
     function _alreadyUsed(address patient, uint256 nonce) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentAlreadyUsed.selector, patient, nonce);
+        return abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentAlreadyUsed.selector, patient, nonce);
     }
 
     /// @dev Nothing of `c` happened: nonce unused, grant never issued.
-    function _assertNotRedeemed(IRecordRegistry.ConsentCode memory c) internal view {
+    function _assertNotRedeemed(IConsentCodes.ConsentCode memory c) internal view {
         assertFalse(registry.consentNonceUsed(c.patient, c.nonce), "nonce not spent");
         assertEq(registry.getGrant(c.patient, c.grantee, c.scope, c.target).issuedAt, 0, "no grant");
     }
@@ -208,8 +213,8 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         uint256 nonce,
         uint16 keyLength
     ) public {
-        IRecordRegistry.ConsentCode memory c = _code(nonce);
-        c.scope = IRecordRegistry.Scope(1 + (scopeSeed % 3));
+        IConsentCodes.ConsentCode memory c = _code(nonce);
+        c.scope = IRecordGrants.Scope(1 + (scopeSeed % 3));
         if (c.scope == RECORD) c.target = targetSeed % 2 == 0 ? aliceLab : aliceCardiac;
         else if (c.scope == CATEGORY) c.target = bytes32(uint256(1 + (targetSeed % 9)));
         else c.target = bytes32(0);
@@ -224,12 +229,12 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
 
         bytes32 grantId = keccak256(abi.encode(alice, HOSPITAL, c.scope, c.target));
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.GrantIssued(alice, HOSPITAL, grantId, c.scope, c.target, c.write, c.expiresAt, 0, wrappedKey);
+        emit IRecordGrants.GrantIssued(alice, HOSPITAL, grantId, c.scope, c.target, c.write, c.expiresAt, 0, wrappedKey);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordRegistry.ConsentCodeRedeemed(alice, HOSPITAL, grantId, digest, nonce);
+        emit IConsentCodes.ConsentCodeRedeemed(alice, HOSPITAL, grantId, digest, nonce);
         assertEq(_redeem(c, wrappedKey, signature), grantId, "grant id");
 
-        IRecordRegistry.Grant memory g = registry.getGrant(alice, HOSPITAL, c.scope, c.target);
+        IRecordGrants.Grant memory g = registry.getGrant(alice, HOSPITAL, c.scope, c.target);
         assertEq(g.issuedAt, T0, "issuedAt");
         assertEq(g.expiresAt, c.expiresAt, "expiresAt");
         assertEq(g.revokedAt, 0, "revokedAt");
@@ -238,7 +243,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         assertTrue(registry.consentNonceUsed(alice, nonce), "nonce spent");
         bytes32[3] memory ids = [aliceLab, aliceCardiac, bobLab];
         for (uint256 i = 0; i < ids.length; ++i) {
-            IRecordRegistry.Record memory r = registry.getRecord(ids[i]);
+            IRecordAnchors.Record memory r = registry.getRecord(ids[i]);
             bool covers = r.patient == alice
                 && (c.scope == ALL || (c.scope == RECORD && c.target == ids[i])
                     || (c.scope == CATEGORY && c.target == bytes32(uint256(r.category))));
@@ -253,13 +258,13 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
     function testFuzz_Redeem_Deadline(uint40 deadline, uint40 warpTo, uint256 nonce) public {
         deadline = uint40(bound(deadline, T0, T0 + 3650 days));
         uint256 t = warpTo % 2 == 0 ? bound(warpTo, deadline - 2, uint256(deadline) + 2) : bound(warpTo, T0, deadline + 30 days);
-        IRecordRegistry.ConsentCode memory c = _code(nonce);
+        IConsentCodes.ConsentCode memory c = _code(nonce);
         c.deadline = deadline;
         bytes memory signature = _sign(ALICE_KEY, c);
         vm.warp(t);
         if (t > deadline) {
             vm.expectRevert(
-                abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentExpired.selector, deadline, uint40(t))
+                abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentExpired.selector, deadline, uint40(t))
             );
             _redeem(c, WRAPPED, signature);
             _assertNotRedeemed(c);
@@ -275,10 +280,10 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
     /// nonces, and the same nonce of another patient, are independent.
     function testFuzz_Redeem_Nonces(uint256 used, uint256 other, bool cancelled, uint8 scopeSeed) public {
         vm.assume(used != other);
-        IRecordRegistry.ConsentCode memory first = _code(used);
+        IConsentCodes.ConsentCode memory first = _code(used);
         if (cancelled) {
             vm.expectEmit(true, false, false, true, address(registry));
-            emit IRecordRegistry.ConsentCodeCancelled(alice, used);
+            emit IConsentCodes.ConsentCodeCancelled(alice, used);
             vm.prank(alice);
             registry.cancelConsentCode(used);
         } else {
@@ -288,9 +293,9 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         assertFalse(registry.consentNonceUsed(alice, other), "other unused");
 
         // Any code with the used nonce, even for another grantee and scope, is refused.
-        IRecordRegistry.ConsentCode memory again = _code(used);
+        IConsentCodes.ConsentCode memory again = _code(used);
         again.grantee = LAB;
-        again.scope = IRecordRegistry.Scope(2 + (scopeSeed % 2));
+        again.scope = IRecordGrants.Scope(2 + (scopeSeed % 2));
         again.target = again.scope == ALL ? bytes32(0) : bytes32(uint256(1 + (scopeSeed % 9)));
         bytes memory againSig = _sign(ALICE_KEY, again);
         vm.expectRevert(_alreadyUsed(alice, used));
@@ -305,7 +310,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         assertTrue(registry.isGrantActive(alice, LAB, again.scope, again.target), "other nonce works");
 
         // So is the same nonce of another patient.
-        IRecordRegistry.ConsentCode memory bobs = _code(used);
+        IConsentCodes.ConsentCode memory bobs = _code(used);
         bobs.patient = bob;
         bobs.keyEpoch = 0;
         _redeem(bobs, WRAPPED, _sign(BOB_KEY, bobs));
@@ -315,7 +320,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
     /// @dev Changing any one signed field (or the wrapped key) after signing is refused by name,
     /// and spends nothing.
     function testFuzz_Redeem_TamperedFieldRefused(uint8 field, uint256 seed, address newAddress) public {
-        IRecordRegistry.ConsentCode memory c = _code(uint256(keccak256(abi.encode(seed))));
+        IConsentCodes.ConsentCode memory c = _code(uint256(keccak256(abi.encode(seed))));
         c.expiresAt = uint40(T0 + 30 days);
         c.write = seed % 2 == 0;
         bytes memory signature = _sign(ALICE_KEY, c);
@@ -332,7 +337,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
             c.target = bytes32(0);
         } else if (field == 3) {
             uint256 t = 1 + (seed % 9);
-            if (t == uint256(IRecordRegistry.Category.Lab)) t = uint256(IRecordRegistry.Category.Cardiac);
+            if (t == uint256(IRecordAnchors.Category.Lab)) t = uint256(IRecordAnchors.Category.Cardiac);
             c.target = bytes32(t);
         } else if (field == 4) {
             c.write = !c.write;
@@ -362,7 +367,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
 
     /// @dev A code naming another chain or registry is refused with its own error, before anything else.
     function testFuzz_Redeem_WrongChainOrRegistry(uint256 chainId, address otherRegistry, uint8 which) public {
-        IRecordRegistry.ConsentCode memory c = _code(1);
+        IConsentCodes.ConsentCode memory c = _code(1);
         bytes memory signature = _sign(ALICE_KEY, c); // a genuine signature over the right domain
         which %= 3;
         if (which != 1) {
@@ -375,12 +380,12 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         }
         if (which != 1) {
             vm.expectRevert(
-                abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentWrongChain.selector, block.chainid, chainId)
+                abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentWrongChain.selector, block.chainid, chainId)
             );
         } else {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    IRecordRegistry.RecordRegistryConsentWrongContract.selector, address(registry), otherRegistry
+                    IConsentCodes.RecordRegistryConsentWrongContract.selector, address(registry), otherRegistry
                 )
             );
         }
@@ -392,10 +397,10 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
     /// @dev Only the grantee submits: anyone else is refused by name.
     function testFuzz_Redeem_OnlyTheGrantee(address caller) public {
         vm.assume(caller != HOSPITAL && caller != address(vm));
-        IRecordRegistry.ConsentCode memory c = _code(2);
+        IConsentCodes.ConsentCode memory c = _code(2);
         bytes memory signature = _sign(ALICE_KEY, c);
         vm.expectRevert(
-            abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentNotForCaller.selector, HOSPITAL, caller)
+            abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentNotForCaller.selector, HOSPITAL, caller)
         );
         vm.prank(caller);
         registry.redeemConsentCode(c, WRAPPED, signature);
@@ -406,7 +411,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
     function testFuzz_Redeem_SignerMustBeThePatient(uint256 key) public {
         key = bound(key, 1, SECP256K1_N - 1);
         vm.assume(key != ALICE_KEY);
-        IRecordRegistry.ConsentCode memory c = _code(3);
+        IConsentCodes.ConsentCode memory c = _code(3);
         vm.expectRevert(_invalidSignature(alice));
         _redeem(c, WRAPPED, _sign(key, c));
         _assertNotRedeemed(c);
@@ -430,10 +435,10 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
             registry.revoke(LAB, ALL, bytes32(0));
             vm.stopPrank();
         }
-        IRecordRegistry.ConsentCode memory c = _code(4);
+        IConsentCodes.ConsentCode memory c = _code(4);
         c.keyEpoch = uint32(bound(signedAt, 0, n - 1));
         vm.expectRevert(
-            abi.encodeWithSelector(IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, alice, c.keyEpoch, n)
+            abi.encodeWithSelector(IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, alice, c.keyEpoch, n)
         );
         _redeem(c, WRAPPED, _sign(ALICE_KEY, c));
         _assertNotRedeemed(c);
@@ -516,12 +521,12 @@ contract ConsentHandler {
     uint256 public now_;
     bytes32[] public records;
     mapping(bytes32 recordId => address) public ownerOf;
-    mapping(bytes32 recordId => IRecordRegistry.Category) public categoryOf;
+    mapping(bytes32 recordId => IRecordAnchors.Category) public categoryOf;
 
     mapping(bytes32 grantId => GhostGrant) public ghostGrants;
     mapping(address provider => bool) public ghostActive;
     mapping(address patient => uint32) public ghostEpoch;
-    mapping(address patient => mapping(address guardian => IRecordRegistry.GuardianLevel)) public ghostGuardian;
+    mapping(address patient => mapping(address guardian => IGuardians.GuardianLevel)) public ghostGuardian;
     mapping(address patient => bytes32) public ghostSummary;
     mapping(address patient => mapping(address provider => uint40)) public ghostEmergencyUntil;
     mapping(address patient => mapping(uint256 nonce => bool)) public ghostNonceUsed;
@@ -618,11 +623,11 @@ contract ConsentHandler {
     function anchorByProvider(uint256 patientSeed, address author) external {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
-        IRecordRegistry.Category category = IRecordRegistry.Category.General;
+        IRecordAnchors.Category category = IRecordAnchors.Category.General;
         bytes32 target = bytes32(uint256(category));
         vm.prank(patient);
-        registry.grant(author, IRecordRegistry.Scope.Category, target, true, 0, hex"01");
-        ghostGrants[_grantId(patient, author, IRecordRegistry.Scope.Category, target)] = GhostGrant(true, false, 0);
+        registry.grant(author, IRecordGrants.Scope.Category, target, true, 0, hex"01");
+        ghostGrants[_grantId(patient, author, IRecordGrants.Scope.Category, target)] = GhostGrant(true, false, 0);
         bytes32 hash = keccak256(abi.encode("by provider", records.length, patient));
         bytes memory cid = abi.encodePacked(hex"01551220", hash);
         bytes28 head = registry.getPatient(patient).chainHead;
@@ -655,7 +660,7 @@ contract ConsentHandler {
         vm.warp(now_);
         if (records.length >= MAX_RECORDS) return;
         address patient = patients[patientSeed % 2];
-        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        IRecordAnchors.Category category = IRecordAnchors.Category(1 + (categorySeed % 9));
         bytes32 hash = keccak256(abi.encode(records.length, patient));
         uint32 epoch = ghostEpoch[patient];
         vm.prank(patient);
@@ -679,24 +684,24 @@ contract ConsentHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address grantee = _granteeOf(granteeSeed);
-        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        (IRecordGrants.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
         uint40 expiresAt = expirySeed % 3 == 0 ? 0 : uint40(now_ + 1 + ((expirySeed >> 8) % 3 days));
         address caller = _patientOrGuardian(patient, callerSeed);
         bytes memory expected = _guardianError(patient, caller);
         if (expected.length == 0 && !ghostActive[grantee]) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, grantee);
+            expected = abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, grantee);
         }
         vm.prank(caller);
         bool ok;
         bytes memory data;
         if (caller == patient) {
             (ok, data) = address(registry).call(
-                abi.encodeCall(IRecordRegistry.grant, (grantee, scope, target, false, expiresAt, hex"01"))
+                abi.encodeCall(IRecordGrants.grant, (grantee, scope, target, false, expiresAt, hex"01"))
             );
         } else {
             (ok, data) = address(registry).call(
                 abi.encodeCall(
-                    IRecordRegistry.grantAsGuardian, (patient, grantee, scope, target, false, expiresAt, hex"01")
+                    IGuardians.grantAsGuardian, (patient, grantee, scope, target, false, expiresAt, hex"01")
                 )
             );
         }
@@ -711,26 +716,26 @@ contract ConsentHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address grantee = providerList[granteeSeed % 3];
-        (IRecordRegistry.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
+        (IRecordGrants.Scope scope, bytes32 target) = _scope(patient, scopeSeed, targetSeed);
         bytes32 id = _grantId(patient, grantee, scope, target);
         address caller = _patientOrGuardian(patient, callerSeed);
         bytes memory expected = _guardianError(patient, caller);
         if (expected.length == 0 && (!ghostGrants[id].issued || ghostGrants[id].revoked)) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryGrantNotActive.selector, id);
+            expected = abi.encodeWithSelector(IRecordGrants.RecordRegistryGrantNotActive.selector, id);
         }
         vm.prank(caller);
         bool ok;
         bytes memory data;
         if (caller == patient) {
-            (ok, data) = address(registry).call(abi.encodeCall(IRecordRegistry.revoke, (grantee, scope, target)));
+            (ok, data) = address(registry).call(abi.encodeCall(IRecordGrants.revoke, (grantee, scope, target)));
         } else {
             (ok, data) = address(registry).call(
-                abi.encodeCall(IRecordRegistry.revokeAsGuardian, (patient, grantee, scope, target))
+                abi.encodeCall(IGuardians.revokeAsGuardian, (patient, grantee, scope, target))
             );
         }
         if (_check(ok, data, expected)) {
             ghostGrants[id].revoked = true;
-            if (scope != IRecordRegistry.Scope.Record) ++ghostEpoch[patient];
+            if (scope != IRecordGrants.Scope.Record) ++ghostEpoch[patient];
         }
     }
 
@@ -748,7 +753,7 @@ contract ConsentHandler {
         vm.warp(now_);
         uint256 p = patientSeed % 2;
         address patient = patients[p];
-        IRecordRegistry.ConsentCode memory c;
+        IConsentCodes.ConsentCode memory c;
         c.chainId = block.chainid;
         c.registry = address(registry);
         c.patient = patient;
@@ -768,21 +773,21 @@ contract ConsentHandler {
 
         bytes memory expected;
         if (now_ > c.deadline) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentExpired.selector, c.deadline, uint40(now_));
+            expected = abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentExpired.selector, c.deadline, uint40(now_));
         } else if (ghostNonceUsed[patient][c.nonce]) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentAlreadyUsed.selector, patient, c.nonce);
+            expected = abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentAlreadyUsed.selector, patient, c.nonce);
         } else if (tampered) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidConsentSignature.selector, patient);
+            expected = abi.encodeWithSelector(IConsentCodes.RecordRegistryInvalidConsentSignature.selector, patient);
         } else if (c.keyEpoch != ghostEpoch[patient]) {
             expected = abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryStaleKeyEpoch.selector, patient, c.keyEpoch, ghostEpoch[patient]
+                IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, patient, c.keyEpoch, ghostEpoch[patient]
             );
         } else if (!ghostActive[c.grantee]) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, c.grantee);
+            expected = abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, c.grantee);
         }
         vm.prank(c.grantee);
         (bool ok, bytes memory data) = address(registry).call(
-            abi.encodeCall(IRecordRegistry.redeemConsentCode, (c, hex"01", signature))
+            abi.encodeCall(IConsentCodes.redeemConsentCode, (c, hex"01", signature))
         );
         if (_check(ok, data, expected)) {
             ghostNonceUsed[patient][c.nonce] = true;
@@ -796,11 +801,11 @@ contract ConsentHandler {
         address patient = patients[patientSeed % 2];
         uint256 nonce = nonceSeed % NONCES;
         bytes memory expected = ghostNonceUsed[patient][nonce]
-            ? abi.encodeWithSelector(IRecordRegistry.RecordRegistryConsentAlreadyUsed.selector, patient, nonce)
+            ? abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentAlreadyUsed.selector, patient, nonce)
             : bytes("");
         vm.prank(patient);
         (bool ok, bytes memory data) =
-            address(registry).call(abi.encodeCall(IRecordRegistry.cancelConsentCode, (nonce)));
+            address(registry).call(abi.encodeCall(IConsentCodes.cancelConsentCode, (nonce)));
         if (_check(ok, data, expected)) ghostNonceUsed[patient][nonce] = true;
     }
 
@@ -808,13 +813,13 @@ contract ConsentHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address guardian = guardians[guardianSeed % 3];
-        IRecordRegistry.GuardianLevel level = IRecordRegistry.GuardianLevel(levelSeed % 5 == 0 ? 0 : 1 + (levelSeed % 2));
-        bytes memory expected = level == IRecordRegistry.GuardianLevel.None
-            ? abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidGuardian.selector, guardian, level)
+        IGuardians.GuardianLevel level = IGuardians.GuardianLevel(levelSeed % 5 == 0 ? 0 : 1 + (levelSeed % 2));
+        bytes memory expected = level == IGuardians.GuardianLevel.None
+            ? abi.encodeWithSelector(IGuardians.RecordRegistryInvalidGuardian.selector, guardian, level)
             : bytes("");
         vm.prank(patient);
         (bool ok, bytes memory data) = address(registry).call(
-            abi.encodeCall(IRecordRegistry.appointGuardian, (guardian, level, hex"02"))
+            abi.encodeCall(IGuardians.appointGuardian, (guardian, level, hex"02"))
         );
         if (_check(ok, data, expected)) ghostGuardian[patient][guardian] = level;
     }
@@ -824,26 +829,26 @@ contract ConsentHandler {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address guardian = guardians[guardianSeed % 3];
-        bytes memory expected = ghostGuardian[patient][guardian] == IRecordRegistry.GuardianLevel.None
+        bytes memory expected = ghostGuardian[patient][guardian] == IGuardians.GuardianLevel.None
             ? abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryNotGuardian.selector,
+                IGuardians.RecordRegistryNotGuardian.selector,
                 patient,
                 guardian,
-                IRecordRegistry.GuardianLevel.None,
-                IRecordRegistry.GuardianLevel.View
+                IGuardians.GuardianLevel.None,
+                IGuardians.GuardianLevel.View
             )
             : bytes("");
         bool ok;
         bytes memory data;
         if (byGuardian) {
             vm.prank(guardian);
-            (ok, data) = address(registry).call(abi.encodeCall(IRecordRegistry.stepDownAsGuardian, (patient)));
+            (ok, data) = address(registry).call(abi.encodeCall(IGuardians.stepDownAsGuardian, (patient)));
         } else {
             vm.prank(patient);
-            (ok, data) = address(registry).call(abi.encodeCall(IRecordRegistry.removeGuardian, (guardian)));
+            (ok, data) = address(registry).call(abi.encodeCall(IGuardians.removeGuardian, (guardian)));
         }
         if (_check(ok, data, expected)) {
-            ghostGuardian[patient][guardian] = IRecordRegistry.GuardianLevel.None;
+            ghostGuardian[patient][guardian] = IGuardians.GuardianLevel.None;
             ++ghostEpoch[patient];
         }
     }
@@ -878,23 +883,23 @@ contract ConsentHandler {
         bytes32 reason = durationSeed % 16 == 1 ? bytes32(0) : bytes32("ETREAT");
         bytes memory expected;
         if (caller == regulator) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryRegulatorNotAllowed.selector, caller);
+            expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryRegulatorNotAllowed.selector, caller);
         } else if (!ghostActive[caller]) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryProviderNotActive.selector, caller);
+            expected = abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, caller);
         } else if (reason == bytes32(0)) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryEmergencyReasonRequired.selector);
+            expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryEmergencyReasonRequired.selector);
         } else if (duration == 0 || duration > 1 days) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryInvalidEmergencyDuration.selector, duration);
+            expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryInvalidEmergencyDuration.selector, duration);
         } else if (ghostSummary[patient] == bytes32(0)) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryNoEmergencySummary.selector, patient);
+            expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryNoEmergencySummary.selector, patient);
         } else if (ghostEmergencyUntil[patient][caller] > now_) {
             expected = abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryEmergencyAccessActive.selector, patient, caller, ghostEmergencyUntil[patient][caller]
+                IEmergencyAccess.RecordRegistryEmergencyAccessActive.selector, patient, caller, ghostEmergencyUntil[patient][caller]
             );
         }
         vm.prank(caller);
         (bool ok, bytes memory data) = address(registry).call(
-            abi.encodeCall(IRecordRegistry.openEmergencyAccess, (patient, reason, duration))
+            abi.encodeCall(IEmergencyAccess.openEmergencyAccess, (patient, reason, duration))
         );
         if (_check(ok, data, expected)) {
             ghostEmergencyUntil[patient][caller] = uint40(now_ + duration);
@@ -917,17 +922,17 @@ contract ConsentHandler {
         else if (k == 6) closer = regulator;
         else closer = stranger;
         bytes memory expected;
-        if (closer != patient && closer != provider && ghostGuardian[patient][closer] == IRecordRegistry.GuardianLevel.None) {
+        if (closer != patient && closer != provider && ghostGuardian[patient][closer] == IGuardians.GuardianLevel.None) {
             expected = abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryEmergencyCloseNotPermitted.selector, patient, provider, closer
+                IEmergencyAccess.RecordRegistryEmergencyCloseNotPermitted.selector, patient, provider, closer
             );
         } else if (ghostEmergencyUntil[patient][provider] <= now_) {
             expected =
-                abi.encodeWithSelector(IRecordRegistry.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
+                abi.encodeWithSelector(IEmergencyAccess.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
         }
         vm.prank(closer);
         (bool ok, bytes memory data) = address(registry).call(
-            abi.encodeCall(IRecordRegistry.closeEmergencyAccess, (patient, provider))
+            abi.encodeCall(IEmergencyAccess.closeEmergencyAccess, (patient, provider))
         );
         if (_check(ok, data, expected)) ghostEmergencyUntil[patient][provider] = uint40(now_);
     }
@@ -942,13 +947,13 @@ contract ConsentHandler {
         bytes memory expected = caller == patient ? bytes("") : _guardianError(patient, caller);
         if (expected.length == 0 && (ghostEmergencyUntil[patient][provider] <= now_ || !ghostActive[provider])) {
             expected =
-                abi.encodeWithSelector(IRecordRegistry.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
+                abi.encodeWithSelector(IEmergencyAccess.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
         } else if (expected.length == 0 && ghostSummary[patient] == bytes32(0)) {
-            expected = abi.encodeWithSelector(IRecordRegistry.RecordRegistryNoEmergencySummary.selector, patient);
+            expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryNoEmergencySummary.selector, patient);
         }
         vm.prank(caller);
         (bool ok, bytes memory data) = address(registry).call(
-            abi.encodeCall(IRecordRegistry.releaseEmergencyKey, (patient, provider, hex"03"))
+            abi.encodeCall(IEmergencyAccess.releaseEmergencyKey, (patient, provider, hex"03"))
         );
         _check(ok, data, expected);
     }
@@ -1210,11 +1215,11 @@ contract ConsentHandler {
     function modelCanRead(address reader, bytes32 recordId) external view returns (bool) {
         address owner = ownerOf[recordId];
         if (owner == address(0)) return false;
-        if (reader == owner || ghostGuardian[owner][reader] != IRecordRegistry.GuardianLevel.None) return true;
+        if (reader == owner || ghostGuardian[owner][reader] != IGuardians.GuardianLevel.None) return true;
         if (!ghostActive[reader]) return false;
-        return _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.Record, recordId))
-            || _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.Category, bytes32(uint256(categoryOf[recordId]))))
-            || _ghostActive(_grantId(owner, reader, IRecordRegistry.Scope.All, bytes32(0)))
+        return _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.Record, recordId))
+            || _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.Category, bytes32(uint256(categoryOf[recordId]))))
+            || _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.All, bytes32(0)))
             || (recordId == ghostSummary[owner] && ghostEmergencyUntil[owner][reader] > now_)
             || isSeated(recordId, reader);
     }
@@ -1376,14 +1381,14 @@ contract ConsentHandler {
     /// when it may, or when it is the patient).
     function _guardianError(address patient, address caller) private view returns (bytes memory) {
         if (caller == patient) return "";
-        IRecordRegistry.GuardianLevel level = ghostGuardian[patient][caller];
-        if (level == IRecordRegistry.GuardianLevel.ShareAndView) return "";
+        IGuardians.GuardianLevel level = ghostGuardian[patient][caller];
+        if (level == IGuardians.GuardianLevel.ShareAndView) return "";
         return abi.encodeWithSelector(
-            IRecordRegistry.RecordRegistryNotGuardian.selector,
+            IGuardians.RecordRegistryNotGuardian.selector,
             patient,
             caller,
             level,
-            IRecordRegistry.GuardianLevel.ShareAndView
+            IGuardians.GuardianLevel.ShareAndView
         );
     }
 
@@ -1400,7 +1405,7 @@ contract ConsentHandler {
         return providerList[k % 3];
     }
 
-    function _grantId(address patient, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+    function _grantId(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
         private
         pure
         returns (bytes32)
@@ -1411,17 +1416,17 @@ contract ConsentHandler {
     function _scope(address patient, uint256 scopeSeed, uint256 targetSeed)
         private
         view
-        returns (IRecordRegistry.Scope, bytes32)
+        returns (IRecordGrants.Scope, bytes32)
     {
         uint256 kind = scopeSeed % 3;
         if (kind == 0) {
             for (uint256 i = 0; i < records.length; ++i) {
                 bytes32 id = records[(targetSeed + i) % records.length];
-                if (ownerOf[id] == patient) return (IRecordRegistry.Scope.Record, id);
+                if (ownerOf[id] == patient) return (IRecordGrants.Scope.Record, id);
             }
         }
-        if (kind == 2) return (IRecordRegistry.Scope.All, bytes32(0));
-        return (IRecordRegistry.Scope.Category, bytes32(1 + (targetSeed % 9)));
+        if (kind == 2) return (IRecordGrants.Scope.All, bytes32(0));
+        return (IRecordGrants.Scope.Category, bytes32(1 + (targetSeed % 9)));
     }
 }
 
@@ -1562,7 +1567,7 @@ contract RecordRegistryConsentInvariantTest is TestBase {
                 if (!can) continue;
                 assertTrue(x != REGULATOR && x != STRANGER, "never the regulator or a stranger");
                 assertTrue(
-                    x == patient || registry.guardianLevel(patient, x) != IRecordRegistry.GuardianLevel.None
+                    x == patient || registry.guardianLevel(patient, x) != IGuardians.GuardianLevel.None
                         || (
                             providers.isActive(x)
                                 && (
@@ -1688,10 +1693,10 @@ contract RecordRegistryConsentInvariantTest is TestBase {
     }
 
     function _grantCovers(address patient, address grantee, bytes32 id) private view returns (bool) {
-        IRecordRegistry.Record memory r = registry.getRecord(id);
-        return _active(registry.getGrant(patient, grantee, IRecordRegistry.Scope.Record, id))
-            || _active(registry.getGrant(patient, grantee, IRecordRegistry.Scope.Category, bytes32(uint256(r.category))))
-            || _active(registry.getGrant(patient, grantee, IRecordRegistry.Scope.All, bytes32(0)));
+        IRecordAnchors.Record memory r = registry.getRecord(id);
+        return _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.Record, id))
+            || _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.Category, bytes32(uint256(r.category))))
+            || _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.All, bytes32(0)));
     }
 
     function _emergencyOpen(address patient, address provider, bytes32 id) private view returns (bool) {
@@ -1699,7 +1704,7 @@ contract RecordRegistryConsentInvariantTest is TestBase {
             && registry.getEmergencyAccess(patient, provider).expiresAt > block.timestamp;
     }
 
-    function _active(IRecordRegistry.Grant memory g) private view returns (bool) {
+    function _active(IRecordGrants.Grant memory g) private view returns (bool) {
         return g.issuedAt != 0 && g.revokedAt == 0 && (g.expiresAt == 0 || block.timestamp < g.expiresAt);
     }
 
@@ -1733,14 +1738,14 @@ contract RecordRegistryConsentKeyEpochTest is ConsentFixture {
         vm.store(address(registry), slot, bytes32((word & ((uint256(1) << 224) - 1)) | (uint256(max - 1) << 224)));
         assertEq(registry.getPatient(alice).keyEpoch, max - 1, "epoch moved near the largest");
         vm.startPrank(alice);
-        registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.View, hex"01");
+        registry.appointGuardian(GUARDIAN, IGuardians.GuardianLevel.View, hex"01");
         registry.removeGuardian(GUARDIAN);
         assertEq(registry.getPatient(alice).keyEpoch, max, "epoch at max");
-        registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        registry.appointGuardian(GUARDIAN, IGuardians.GuardianLevel.ShareAndView, hex"01");
         registry.removeGuardian(GUARDIAN);
         assertEq(uint256(registry.guardianLevel(alice, GUARDIAN)), 0, "removed");
         assertFalse(registry.canRead(GUARDIAN, aliceLab), "no longer reads");
-        registry.appointGuardian(GUARDIAN, IRecordRegistry.GuardianLevel.ShareAndView, hex"01");
+        registry.appointGuardian(GUARDIAN, IGuardians.GuardianLevel.ShareAndView, hex"01");
         vm.stopPrank();
 
         vm.startPrank(GUARDIAN);
@@ -1748,11 +1753,11 @@ contract RecordRegistryConsentKeyEpochTest is ConsentFixture {
         assertEq(registry.getPatient(alice).keyEpoch, max, "epoch stays at max");
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordRegistry.RecordRegistryNotGuardian.selector,
+                IGuardians.RecordRegistryNotGuardian.selector,
                 alice,
                 GUARDIAN,
-                IRecordRegistry.GuardianLevel.None,
-                IRecordRegistry.GuardianLevel.ShareAndView
+                IGuardians.GuardianLevel.None,
+                IGuardians.GuardianLevel.ShareAndView
             )
         );
         registry.grantAsGuardian(alice, HOSPITAL, ALL, bytes32(0), false, 0, hex"01");

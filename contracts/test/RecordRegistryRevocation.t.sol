@@ -6,6 +6,9 @@ import {Vm} from "./Vm.sol";
 import {ProviderRegistry} from "../ProviderRegistry.sol";
 import {RecordRegistry} from "../RecordRegistry.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
+import {IGuardians} from "../interfaces/IGuardians.sol";
+import {IRecordAnchors} from "../interfaces/IRecordAnchors.sol";
+import {IRecordGrants} from "../interfaces/IRecordGrants.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 
 /**
@@ -36,7 +39,7 @@ contract RevocationHandler {
     uint256 public now_;
     bytes32[] public records;
     uint32 public ghostEpoch;
-    mapping(address guardian => IRecordRegistry.GuardianLevel) public ghostLevel;
+    mapping(address guardian => IGuardians.GuardianLevel) public ghostLevel;
 
     /// @dev Calls whose outcome contradicted the model, and a note on the last one.
     uint256 public mismatches;
@@ -74,8 +77,8 @@ contract RevocationHandler {
         vm.warp(now_);
         address grantee = grantees[granteeSeed % 2];
         if (!providers.isActive(grantee)) return;
-        (IRecordRegistry.Scope scope, bytes32 target) = _scope(scopeSeed, targetSeed);
-        if (scope == IRecordRegistry.Scope.Record) write = false;
+        (IRecordGrants.Scope scope, bytes32 target) = _scope(scopeSeed, targetSeed);
+        if (scope == IRecordGrants.Scope.Record) write = false;
         uint40 expiresAt = expiry % 3 == 0 ? 0 : uint40(now_ + 1 + expiry);
         address guardian = _shareAndViewGuardian(targetSeed);
         if (byGuardian && guardian != address(0)) {
@@ -91,11 +94,11 @@ contract RevocationHandler {
     function revokeAsGuardian(uint8 guardianSeed, uint8 grantSeed) external {
         vm.warp(now_);
         address guardian = _shareAndViewGuardian(guardianSeed);
-        (bool found, address grantee, IRecordRegistry.Scope scope, bytes32 target) = _liveGrant(grantSeed);
+        (bool found, address grantee, IRecordGrants.Scope scope, bytes32 target) = _liveGrant(grantSeed);
         if (guardian == address(0) || !found) return;
         vm.prank(guardian);
         registry.revokeAsGuardian(patient, grantee, scope, target);
-        if (scope != IRecordRegistry.Scope.Record) _advanceGhost();
+        if (scope != IRecordGrants.Scope.Record) _advanceGhost();
         ++guardianRevocations;
         _checkEpoch("guardian revocation");
     }
@@ -103,11 +106,11 @@ contract RevocationHandler {
     /// @dev The patient revokes some grant that was issued and not revoked: this must never fail.
     function revokeAsPatient(uint8 grantSeed) external {
         vm.warp(now_);
-        (bool found, address grantee, IRecordRegistry.Scope scope, bytes32 target) = _liveGrant(grantSeed);
+        (bool found, address grantee, IRecordGrants.Scope scope, bytes32 target) = _liveGrant(grantSeed);
         if (!found) return;
         vm.prank(patient);
         try registry.revoke(grantee, scope, target) {
-            if (scope != IRecordRegistry.Scope.Record) _advanceGhost();
+            if (scope != IRecordGrants.Scope.Record) _advanceGhost();
             ++patientRevocations;
             if (registry.isGrantActive(patient, grantee, scope, target)) _mismatch("revoked grant still active");
             _checkEpoch("patient revocation");
@@ -118,8 +121,8 @@ contract RevocationHandler {
 
     function appointGuardian(uint8 guardianSeed, bool shareAndView) external {
         address guardian = guardians[guardianSeed % 2];
-        IRecordRegistry.GuardianLevel level =
-            shareAndView ? IRecordRegistry.GuardianLevel.ShareAndView : IRecordRegistry.GuardianLevel.View;
+        IGuardians.GuardianLevel level =
+            shareAndView ? IGuardians.GuardianLevel.ShareAndView : IGuardians.GuardianLevel.View;
         vm.prank(patient);
         registry.appointGuardian(guardian, level, hex"01");
         ghostLevel[guardian] = level;
@@ -128,7 +131,7 @@ contract RevocationHandler {
     /// @dev The patient removes a guardian, or (when `stepDown`) the guardian steps down.
     function removeGuardian(uint8 guardianSeed, bool stepDown) external {
         address guardian = guardians[guardianSeed % 2];
-        if (ghostLevel[guardian] == IRecordRegistry.GuardianLevel.None) return;
+        if (ghostLevel[guardian] == IGuardians.GuardianLevel.None) return;
         if (stepDown) {
             vm.prank(guardian);
             try registry.stepDownAsGuardian(patient) {} catch { _mismatch("step-down reverted"); return; }
@@ -136,7 +139,7 @@ contract RevocationHandler {
             vm.prank(patient);
             try registry.removeGuardian(guardian) {} catch { _mismatch("removal reverted"); return; }
         }
-        ghostLevel[guardian] = IRecordRegistry.GuardianLevel.None;
+        ghostLevel[guardian] = IGuardians.GuardianLevel.None;
         _advanceGhost();
         _checkEpoch("guardian removal");
     }
@@ -144,7 +147,7 @@ contract RevocationHandler {
     function anchor(uint8 categorySeed) external {
         if (records.length >= MAX_RECORDS) return;
         vm.warp(now_);
-        IRecordRegistry.Category category = IRecordRegistry.Category(1 + (categorySeed % 9));
+        IRecordAnchors.Category category = IRecordAnchors.Category(1 + (categorySeed % 9));
         bytes32 hash = keccak256(abi.encode("ciphertext", records.length));
         vm.prank(patient);
         records.push(registry.anchorRecord(patient, hex"01", hash, category, ghostEpoch));
@@ -183,39 +186,39 @@ contract RevocationHandler {
     function _liveGrant(uint8 seed)
         private
         view
-        returns (bool found, address grantee, IRecordRegistry.Scope scope, bytes32 target)
+        returns (bool found, address grantee, IRecordGrants.Scope scope, bytes32 target)
     {
         uint256 slots = 2 * (records.length + 10);
         for (uint256 k = 0; k < slots; ++k) {
             uint256 n = (uint256(seed) + k) % slots;
             (grantee, scope, target) = grantSlot(n);
-            IRecordRegistry.Grant memory g = registry.getGrant(patient, grantee, scope, target);
+            IRecordGrants.Grant memory g = registry.getGrant(patient, grantee, scope, target);
             if (g.issuedAt != 0 && g.revokedAt == 0) return (true, grantee, scope, target);
         }
-        return (false, address(0), IRecordRegistry.Scope.None, bytes32(0));
+        return (false, address(0), IRecordGrants.Scope.None, bytes32(0));
     }
 
     /// @notice Grant slot `n` of `2 * (records + 10)`: each grantee's record, category and all scopes.
-    function grantSlot(uint256 n) public view returns (address grantee, IRecordRegistry.Scope scope, bytes32 target) {
+    function grantSlot(uint256 n) public view returns (address grantee, IRecordGrants.Scope scope, bytes32 target) {
         grantee = grantees[n % 2];
         uint256 t = n / 2;
-        if (t < records.length) return (grantee, IRecordRegistry.Scope.Record, records[t]);
+        if (t < records.length) return (grantee, IRecordGrants.Scope.Record, records[t]);
         t -= records.length;
-        if (t < 9) return (grantee, IRecordRegistry.Scope.Category, bytes32(t + 1));
-        return (grantee, IRecordRegistry.Scope.All, bytes32(0));
+        if (t < 9) return (grantee, IRecordGrants.Scope.Category, bytes32(t + 1));
+        return (grantee, IRecordGrants.Scope.All, bytes32(0));
     }
 
-    function _scope(uint8 scopeSeed, uint8 targetSeed) private view returns (IRecordRegistry.Scope, bytes32) {
+    function _scope(uint8 scopeSeed, uint8 targetSeed) private view returns (IRecordGrants.Scope, bytes32) {
         uint256 kind = scopeSeed % 3;
-        if (kind == 0 && records.length != 0) return (IRecordRegistry.Scope.Record, records[targetSeed % records.length]);
-        if (kind == 2) return (IRecordRegistry.Scope.All, bytes32(0));
-        return (IRecordRegistry.Scope.Category, bytes32(uint256(1 + (targetSeed % 9))));
+        if (kind == 0 && records.length != 0) return (IRecordGrants.Scope.Record, records[targetSeed % records.length]);
+        if (kind == 2) return (IRecordGrants.Scope.All, bytes32(0));
+        return (IRecordGrants.Scope.Category, bytes32(uint256(1 + (targetSeed % 9))));
     }
 
     function _shareAndViewGuardian(uint8 seed) private view returns (address) {
         for (uint256 k = 0; k < 2; ++k) {
             address g = guardians[(seed + k) % 2];
-            if (ghostLevel[g] == IRecordRegistry.GuardianLevel.ShareAndView) return g;
+            if (ghostLevel[g] == IGuardians.GuardianLevel.ShareAndView) return g;
         }
         return address(0);
     }
@@ -292,8 +295,8 @@ contract RecordRegistryRevocationInvariantTest is TestBase {
         vm.warp(handler.now_());
         uint256 slots = 2 * (handler.recordCount() + 10);
         for (uint256 n = 0; n < slots; ++n) {
-            (address grantee, IRecordRegistry.Scope scope, bytes32 target) = handler.grantSlot(n);
-            IRecordRegistry.Grant memory g = registry.getGrant(ALICE, grantee, scope, target);
+            (address grantee, IRecordGrants.Scope scope, bytes32 target) = handler.grantSlot(n);
+            IRecordGrants.Grant memory g = registry.getGrant(ALICE, grantee, scope, target);
             if (g.issuedAt == 0 || g.revokedAt != 0) continue;
             try this.probeRevoke(grantee, scope, target) {
                 fail("probeRevoke returned");
@@ -318,7 +321,7 @@ contract RecordRegistryRevocationInvariantTest is TestBase {
      * reverted, 2 when the grant stayed active, 3 when a record only it covered stays readable,
      * 4 when the epoch moved wrongly.
      */
-    function probeRevoke(address grantee, IRecordRegistry.Scope scope, bytes32 target) external {
+    function probeRevoke(address grantee, IRecordGrants.Scope scope, bytes32 target) external {
         uint32 before = registry.getPatient(ALICE).keyEpoch;
         vm.prank(ALICE);
         try registry.revoke(grantee, scope, target) {}
@@ -328,17 +331,17 @@ contract RecordRegistryRevocationInvariantTest is TestBase {
         if (registry.isGrantActive(ALICE, grantee, scope, target)) revert Probe(2);
         for (uint256 i = 0; i < handler.recordCount(); ++i) {
             bytes32 id = handler.records(i);
-            IRecordRegistry.Record memory r = registry.getRecord(id);
-            bool covered = scope == IRecordRegistry.Scope.All
-                || (scope == IRecordRegistry.Scope.Category && uint256(target) == uint256(r.category))
-                || (scope == IRecordRegistry.Scope.Record && target == id);
+            IRecordAnchors.Record memory r = registry.getRecord(id);
+            bool covered = scope == IRecordGrants.Scope.All
+                || (scope == IRecordGrants.Scope.Category && uint256(target) == uint256(r.category))
+                || (scope == IRecordGrants.Scope.Record && target == id);
             if (!covered) continue;
-            bool otherGrant = registry.isGrantActive(ALICE, grantee, IRecordRegistry.Scope.Record, id)
-                || registry.isGrantActive(ALICE, grantee, IRecordRegistry.Scope.Category, bytes32(uint256(r.category)))
-                || registry.isGrantActive(ALICE, grantee, IRecordRegistry.Scope.All, bytes32(0));
+            bool otherGrant = registry.isGrantActive(ALICE, grantee, IRecordGrants.Scope.Record, id)
+                || registry.isGrantActive(ALICE, grantee, IRecordGrants.Scope.Category, bytes32(uint256(r.category)))
+                || registry.isGrantActive(ALICE, grantee, IRecordGrants.Scope.All, bytes32(0));
             if (!otherGrant && registry.canRead(grantee, id)) revert Probe(3);
         }
-        uint32 expected = scope == IRecordRegistry.Scope.Record || before == handler.MAX_KEY_EPOCH() ? before : before + 1;
+        uint32 expected = scope == IRecordGrants.Scope.Record || before == handler.MAX_KEY_EPOCH() ? before : before + 1;
         if (registry.getPatient(ALICE).keyEpoch != expected) revert Probe(4);
         revert Probe(0);
     }
