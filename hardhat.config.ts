@@ -6,13 +6,21 @@ import { configVariable, defineConfig } from "hardhat/config";
 // downloaded at build time (these machines reach only the npm registry).
 const require = createRequire(import.meta.url);
 const solc = { version: "0.8.28", path: require.resolve("solc/soljson.js") } as const;
+// NatSpec (userdoc, devdoc) is kept in the build info: scripts/generate-abis.ts reads each custom
+// error's `@notice` and `@custom:hint` from it into the SDK's plain-language error messages.
+const settings = {
+  viaIR: true,
+  optimizer: { enabled: true, runs: 10_000 },
+  evmVersion: "cancun",
+  outputSelection: { "*": { "*": ["userdoc", "devdoc"] } },
+} as const;
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthersPlugin],
   solidity: {
     profiles: {
-      default: { ...solc, settings: { viaIR: true, optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } },
-      production: { ...solc, settings: { viaIR: true, optimizer: { enabled: true, runs: 10_000 }, evmVersion: "cancun" } },
+      default: { ...solc, settings },
+      production: { ...solc, settings },
     },
   },
   typechain: { outDir: "typechain-types" },

@@ -45,9 +45,13 @@ interface IAccessRequests is IRecordGrants {
     /// @notice Emitted when `patient` denies a request.
     event AccessRequestDenied(address indexed patient, address indexed requester, bytes32 indexed requestId);
 
-    /// @notice Request `requestId` is not pending (its status is `status`).
+    /// @notice There is no pending request for this provider and scope.
+    /// @custom:hint List requests with `meridian requests`.
+    /// @dev Request `requestId` is not pending (its status is `status`).
     error RecordRegistryRequestNotPending(bytes32 requestId, RequestStatus status);
-    /// @notice The patient tried to grant write consent on request `requestId`, which asked for read only.
+    /// @notice The provider asked for read access only; write consent cannot be added on approval.
+    /// @custom:hint Approve read-only, or ask the provider to request write access.
+    /// @dev The patient tried to grant write consent on request `requestId`, which asked for read only.
     error RecordRegistryWriteNotRequested(bytes32 requestId);
 
     /**

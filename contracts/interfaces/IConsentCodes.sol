@@ -46,18 +46,32 @@ interface IConsentCodes is IRecordGrants {
     /// @notice Emitted when `patient` cancels the unused consent code with nonce `nonce`.
     event ConsentCodeCancelled(address indexed patient, uint256 nonce);
 
-    /// @notice The consent code is for chain `given`, this is chain `expected`.
+    /// @notice This consent code was made for another network.
+    /// @custom:hint Ask the patient for a new code made on this network (`meridian consent create <provider>`).
+    /// @dev The consent code is for chain `given`, this is chain `expected`.
     error RecordRegistryConsentWrongChain(uint256 expected, uint256 given);
-    /// @notice The consent code is for registry `given`, this is `expected`.
+    /// @notice This consent code was made for another Meridian deployment (another record registry).
+    /// @custom:hint Ask the patient for a new code made against this deployment (`meridian consent create <provider>`).
+    /// @dev The consent code is for registry `given`, this is `expected`.
     error RecordRegistryConsentWrongContract(address expected, address given);
-    /// @notice The consent code's deadline `deadline` has passed (`now` is the block time).
+    /// @notice This consent code's deadline has passed; it can no longer be redeemed.
+    /// @custom:hint Ask the patient for a new code (`meridian consent create <provider>`) and redeem it before its
+    /// deadline.
+    /// @dev The consent code's deadline `deadline` has passed (`now` is the block time).
     error RecordRegistryConsentExpired(uint40 deadline, uint40 now);
-    /// @notice The consent code with `nonce` was already used or cancelled by `patient`.
+    /// @notice This consent code was already redeemed or cancelled; a code works once.
+    /// @custom:hint If you redeemed it, the grant stands (see `meridian audit <patient>`); otherwise ask the patient
+    /// for a new code.
+    /// @dev The consent code with `nonce` was already used or cancelled by `patient`.
     error RecordRegistryConsentAlreadyUsed(address patient, uint256 nonce);
-    /// @notice The signature is not `patient`'s over this code and wrapped key (tampered, or signed
-    /// by someone else).
+    /// @notice The consent code is not signed by the patient as it stands (it was altered, its key does not match, or
+    /// someone else signed it).
+    /// @custom:hint Redeem the code exactly as the patient gave it, or ask the patient for a new one.
+    /// @dev The signature is not `patient`'s over this code and wrapped key (tampered, or signed by someone else).
     error RecordRegistryInvalidConsentSignature(address patient);
-    /// @notice The consent code names `grantee`; only that account may submit it.
+    /// @notice This consent code names another provider; only that provider can redeem it.
+    /// @custom:hint Redeem it from the provider account the code names (`meridian consent redeem <code>`).
+    /// @dev The consent code names `grantee`; only that account may submit it.
     error RecordRegistryConsentNotForCaller(address grantee, address caller);
 
     /**

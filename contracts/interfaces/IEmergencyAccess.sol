@@ -37,19 +37,36 @@ interface IEmergencyAccess is IRecordGrants {
     /// @notice Emitted when an emergency access is closed before its time box ends, by `closedBy`.
     event EmergencyAccessClosed(address indexed patient, address indexed provider, address indexed closedBy);
 
-    /// @notice No reason code was given for emergency access.
+    /// @notice Emergency access needs a reason code.
+    /// @custom:hint Give a reason code such as ETREAT (HL7 v3 ActReason).
+    /// @dev No reason code was given for emergency access.
     error RecordRegistryEmergencyReasonRequired();
-    /// @notice The duration (seconds) is zero or above 24 hours (86,400).
+    /// @notice Emergency access lasts at least 1 second and at most 24 hours.
+    /// @custom:hint Ask for 1 to 24 hours (`meridian emergency open <patient> --hours <n>`).
+    /// @dev The duration (seconds) is zero or above 24 hours (86,400).
     error RecordRegistryInvalidEmergencyDuration(uint40 duration);
-    /// @notice `patient` has named no emergency summary.
+    /// @notice This patient has named no emergency summary, so emergency access has nothing to open.
+    /// @custom:hint The patient creates one first (`meridian emergency create-summary`).
+    /// @dev `patient` has named no emergency summary.
     error RecordRegistryNoEmergencySummary(address patient);
-    /// @notice The regulator (`account`) may never use emergency access.
+    /// @notice The regulator can never use emergency access.
+    /// @custom:hint Open emergency access from a provider account.
+    /// @dev The regulator (`account`) may never use emergency access.
     error RecordRegistryRegulatorNotAllowed(address account);
-    /// @notice `provider` already has emergency access to `patient` until `expiresAt`.
+    /// @notice This provider already has open emergency access to this patient.
+    /// @custom:hint Use the open access until it ends, or close it first (`meridian emergency close <patient>
+    /// <provider>`).
+    /// @dev `provider` already has emergency access to `patient` until `expiresAt`.
     error RecordRegistryEmergencyAccessActive(address patient, address provider, uint40 expiresAt);
-    /// @notice `provider` has no open emergency access to `patient` (never opened, closed or past its time box).
+    /// @notice This provider has no open emergency access to this patient (never opened, closed or timed out), or is no
+    /// longer an active provider.
+    /// @custom:hint The provider opens emergency access first (`meridian emergency open <patient>`); see `meridian
+    /// emergency list <patient>`.
+    /// @dev `provider` has no open emergency access to `patient` (never opened, closed or past its time box).
     error RecordRegistryEmergencyAccessNotActive(address patient, address provider);
-    /// @notice Only `patient`, its guardians or the provider itself may close this emergency access.
+    /// @notice Only the patient, a guardian of the patient or the provider itself can close this emergency access.
+    /// @custom:hint Close it from one of those accounts (`meridian emergency close <patient> <provider>`).
+    /// @dev Only `patient`, its guardians or the provider itself may close this emergency access.
     error RecordRegistryEmergencyCloseNotPermitted(address patient, address provider, address caller);
 
     /**

@@ -36,9 +36,16 @@ interface IGuardians is IAccessRequests {
      */
     event GuardianActed(address indexed patient, address indexed guardian, bytes4 action, bytes32 indexed subject);
 
-    /// @notice `account` is not a guardian of `patient` at `required` level or above (it is at `level`).
+    /// @notice This account is not the patient's guardian at the level this needs (acting for the patient needs share
+    /// and view).
+    /// @custom:hint Ask the patient to appoint you at that level (`meridian guardian appoint <address> --level share`);
+    /// see your patients with `meridian guardian wards`.
+    /// @dev `account` is not a guardian of `patient` at `required` level or above (it is at `level`).
     error RecordRegistryNotGuardian(address patient, address account, GuardianLevel level, GuardianLevel required);
-    /// @notice The guardian level is `None`, or the patient named itself.
+    /// @notice A guardian needs a level, and a patient cannot be their own guardian.
+    /// @custom:hint Appoint another registered account with a level (`meridian guardian appoint <address> --level
+    /// view`).
+    /// @dev The guardian level is `None`, or the patient named itself.
     error RecordRegistryInvalidGuardian(address guardian, GuardianLevel level);
 
     /**

@@ -111,44 +111,82 @@ interface IMonitoringRegistry {
     /// or {signDiagnosis}).
     event MonitoringSessionClosed(bytes32 indexed sessionId, address indexed patient);
 
-    /// @notice `patient` is not registered in the record registry.
+    /// @notice This account is not registered as a patient.
+    /// @custom:hint Register as a patient first (`meridian register`), then add devices or a monitoring provider.
+    /// @dev `patient` is not registered in the record registry.
     error MonitoringRegistryUnknownPatient(address patient);
     /// @notice The device address is zero.
+    /// @custom:hint Pass the address of the device's signing key.
+    /// @dev The device address is zero.
     error MonitoringRegistryInvalidDevice(address device);
-    /// @notice `role` is not a valid device role (`None`).
+    /// @notice The device role is missing.
+    /// @custom:hint Use sensor, edge or fog.
+    /// @dev `role` is not a valid device role (`None`).
     error MonitoringRegistryInvalidDeviceRole(DeviceRole role);
-    /// @notice The device binding signature expired: `deadline` is before `now` (Unix seconds).
+    /// @notice The device's binding signature has expired.
+    /// @custom:hint Have the device sign the binding again with a later deadline.
+    /// @dev The device binding signature expired: `deadline` is before `now` (Unix seconds).
     error MonitoringRegistrySignatureExpired(uint40 deadline, uint40 now);
-    /// @notice The signature is not `device`'s signature of the {DeviceBinding} of `patient`, `device`,
-    /// the role and the deadline given.
+    /// @notice The signature is not the device's signature of this binding (wrong key, patient, role, deadline or
+    /// network).
+    /// @custom:hint Have the device itself sign the binding for this patient, role and deadline
+    /// (deviceBindingTypedData).
+    /// @dev The signature is not `device`'s signature of the {DeviceBinding} of `patient`, `device`, the role and the
+    /// deadline given.
     error MonitoringRegistryInvalidDeviceSignature(address patient, address device);
-    /// @notice `device` was already registered by `patient` and is `status` (`Active`, or `Revoked`
-    /// for good).
+    /// @notice This device is already registered for this patient, or was revoked (revocation is final).
+    /// @custom:hint A revoked device needs a new key: register it as a new device.
+    /// @dev `device` was already registered by `patient` and is `status` (`Active`, or `Revoked` for good).
     error MonitoringRegistryDeviceAlreadyRegistered(address patient, address device, DeviceStatus status);
-    /// @notice `device` is not an active device of `patient` (its status is `status`).
+    /// @notice This device is not an active device of this patient (never registered or already revoked).
+    /// @custom:hint Check the device address; list the patient's devices.
+    /// @dev `device` is not an active device of `patient` (its status is `status`).
     error MonitoringRegistryDeviceNotActive(address patient, address device, DeviceStatus status);
-    /// @notice `provider` is not an active provider (never admitted, suspended or removed).
+    /// @notice The provider is not active (never admitted, suspended or removed).
+    /// @custom:hint Ask the regulator about the provider's status.
+    /// @dev `provider` is not an active provider (never admitted, suspended or removed).
     error MonitoringRegistryProviderNotActive(address provider);
-    /// @notice `provider` has no active write consent from `patient` for `category` (Cardiac).
+    /// @notice The provider has no current write consent from the patient for Cardiac records.
+    /// @custom:hint Grant the provider write access to the Cardiac category (re-issue it after any revocation), then
+    /// name it again.
+    /// @dev `provider` has no active write consent from `patient` for `category` (Cardiac).
     error MonitoringRegistryWriteNotPermitted(address provider, address patient, IRecordAnchors.Category category);
-    /// @notice `patient` has no monitoring provider.
+    /// @notice This patient has no monitoring provider.
+    /// @custom:hint Name one with setMonitoringProvider first.
+    /// @dev `patient` has no monitoring provider.
     error MonitoringRegistryNoMonitoringProvider(address patient);
-    /// @notice `account` is not the current monitoring provider of `patient`.
+    /// @notice This account is not the patient's current monitoring provider.
+    /// @custom:hint Ask the patient to name this provider as monitoring provider.
+    /// @dev `account` is not the current monitoring provider of `patient`.
     error MonitoringRegistryNotMonitoringProvider(address account, address patient);
-    /// @notice No session has id `sessionId`.
+    /// @notice No monitoring session has this id.
+    /// @custom:hint Check the session id (listSessions).
+    /// @dev No session has id `sessionId`.
     error MonitoringRegistryUnknownSession(bytes32 sessionId);
-    /// @notice Session `sessionId` was closed at `closedAt` (Unix seconds).
+    /// @notice This monitoring session is closed.
+    /// @custom:hint Open a new session.
+    /// @dev Session `sessionId` was closed at `closedAt` (Unix seconds).
     error MonitoringRegistrySessionClosed(bytes32 sessionId, uint40 closedAt);
-    /// @notice `account` is not the provider of session `sessionId` (nor, for {closeSession}, its patient).
+    /// @notice Only the session's provider (or, to close it, its patient) can do this.
+    /// @custom:hint Send the transaction from the session's provider account.
+    /// @dev `account` is not the provider of session `sessionId` (nor, for {closeSession}, its patient).
     error MonitoringRegistryNotSessionParty(bytes32 sessionId, address account);
-    /// @notice No record has id `recordId` in the record registry.
+    /// @notice No record has this id.
+    /// @custom:hint Anchor the record first, then link it to the session.
+    /// @dev No record has id `recordId` in the record registry.
     error MonitoringRegistryUnknownRecord(bytes32 recordId);
-    /// @notice Record `recordId` belongs to another patient than `patient`.
+    /// @notice That record belongs to another patient than the session's.
+    /// @custom:hint Link only records of the session's patient.
+    /// @dev Record `recordId` belongs to another patient than `patient`.
     error MonitoringRegistryRecordOfAnotherPatient(bytes32 recordId, address patient);
-    /// @notice Record `recordId` was not anchored by `author` (or the {RecordProof} is not its own).
+    /// @notice This account did not anchor that record (or its anchor data does not match).
+    /// @custom:hint A provider links only records it anchored itself.
+    /// @dev Record `recordId` was not anchored by `author` (or the {RecordProof} is not its own).
     error MonitoringRegistryNotRecordAuthor(bytes32 recordId, address author);
-    /// @notice Record `recordId` is already linked to session `sessionId` (as a session record or
-    /// a diagnosis); a record is linked at most once.
+    /// @notice That record is already linked to a monitoring session.
+    /// @custom:hint Each record is linked once; anchor a new record.
+    /// @dev Record `recordId` is already linked to session `sessionId` (as a session record or a diagnosis); a record
+    /// is linked at most once.
     error MonitoringRegistryRecordAlreadyLinked(bytes32 recordId, bytes32 sessionId);
 
     /**

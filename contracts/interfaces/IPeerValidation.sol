@@ -127,59 +127,113 @@ interface IPeerValidation {
     /// @notice Emitted when record `recordId`'s case reaches `status` (`Validated` or `Rejected`).
     event ValidationDecided(bytes32 indexed recordId, ValidationStatus status, uint8 approvals, uint8 rejections);
 
-    /// @notice `provider` is not an active provider.
+    /// @notice The provider is not active (never admitted, suspended or removed).
+    /// @custom:hint Ask the regulator about the provider's status.
+    /// @dev `provider` is not an active provider.
     error PeerValidationProviderNotActive(address provider);
-    /// @notice Only hospitals join the pool; `provider` is of `kind`.
+    /// @notice Only hospitals join the validator pool.
+    /// @custom:hint Join from a hospital account.
+    /// @dev Only hospitals join the pool; `provider` is of `kind`.
     error PeerValidationNotHospital(address provider, IProviderRegistry.ProviderKind kind);
-    /// @notice `institution` is already in the pool through `member` (one account per institution).
+    /// @notice Your institution is already in the validator pool through another account (one account per hospital).
+    /// @custom:hint Use that account, or prune it if it is no longer active (`meridian validation prune`).
+    /// @dev `institution` is already in the pool through `member` (one account per institution).
     error PeerValidationInstitutionInPool(bytes32 institution, address member);
-    /// @notice `account` is not in the pool.
+    /// @notice This account is not in the validator pool.
+    /// @custom:hint Check the address; join with `meridian validation join-pool`.
+    /// @dev `account` is not in the pool.
     error PeerValidationNotInPool(address account);
-    /// @notice `member` is still an active provider: only inactive members can be pruned.
+    /// @notice This pool member is still an active provider; only inactive members can be pruned.
+    /// @custom:hint An active hospital leaves the pool itself.
+    /// @dev `member` is still an active provider: only inactive members can be pruned.
     error PeerValidationMemberActive(address member);
-    /// @notice Record `recordId` is not anchored in the record registry.
+    /// @notice No record has this id.
+    /// @custom:hint Check the record id with `meridian list`.
+    /// @dev Record `recordId` is not anchored in the record registry.
     error PeerValidationUnknownRecord(bytes32 recordId);
-    /// @notice Record `recordId` was not anchored by `account` (or the {RecordProof} is not its own).
+    /// @notice This account did not anchor that record (or its anchor data does not match).
+    /// @custom:hint Only the provider that wrote a diagnosis submits it for validation.
+    /// @dev Record `recordId` was not anchored by `account` (or the {RecordProof} is not its own).
     error PeerValidationNotAuthor(bytes32 recordId, address account);
-    /// @notice Record `recordId` was already submitted; its case is in `status`. A record is validated once.
+    /// @notice This record was already submitted for validation (a record is validated once).
+    /// @custom:hint See its status with `meridian validation status`.
+    /// @dev Record `recordId` was already submitted; its case is in `status`. A record is validated once.
     error PeerValidationAlreadySubmitted(bytes32 recordId, ValidationStatus status);
-    /// @notice The patient's consent expired at `deadline` (Unix seconds); the block time is `now`.
+    /// @notice The patient's consent to validation has expired.
+    /// @custom:hint Ask the patient to sign the consent again (`meridian validation consent`).
+    /// @dev The patient's consent expired at `deadline` (Unix seconds); the block time is `now`.
     error PeerValidationConsentExpired(uint40 deadline, uint40 now);
-    /// @notice The consent signature is not `patient`'s over {ValidationConsent} for record `recordId`.
+    /// @notice The consent is not the patient's signature for this record and author.
+    /// @custom:hint Ask the record's patient to sign the consent for you (`meridian validation consent <recordId>
+    /// --author <you>`).
+    /// @dev The consent signature is not `patient`'s over {ValidationConsent} for record `recordId`.
     error PeerValidationInvalidConsent(bytes32 recordId, address patient);
-    /// @notice The pool holds `available` members outside the author's institution; a case needs `needed`.
+    /// @notice The validator pool has fewer than 4 hospitals outside your institution.
+    /// @custom:hint Wait until more hospitals join the pool.
+    /// @dev The pool holds `available` members outside the author's institution; a case needs `needed`.
     error PeerValidationPoolTooSmall(uint256 available, uint256 needed);
-    /// @notice No validation case exists for record `recordId`.
+    /// @notice This record was never submitted for validation.
+    /// @custom:hint The author submits it first (`meridian validation submit`).
+    /// @dev No validation case exists for record `recordId`.
     error PeerValidationUnknownCase(bytes32 recordId);
-    /// @notice Record `recordId`'s case is in `status`, not one this operation accepts.
+    /// @notice The validation case is not in a state that allows this (not drawn yet, or already decided).
+    /// @custom:hint See its status with `meridian validation status`.
+    /// @dev Record `recordId`'s case is in `status`, not one this operation accepts.
     error PeerValidationCaseNotOpen(bytes32 recordId, ValidationStatus status);
-    /// @notice Record `recordId`'s case has no vacant seat to draw.
+    /// @notice Every validator seat of this case is filled.
+    /// @custom:hint Nothing to draw; a seat frees up only when a silent validator is replaced.
+    /// @dev Record `recordId`'s case has no vacant seat to draw.
     error PeerValidationNothingToDraw(bytes32 recordId);
-    /// @notice The draw needs block `seedBlock`'s hash, which exists once the chain is past it; it is at `blockNumber`.
+    /// @notice The validators are drawn from a block the chain has not passed yet.
+    /// @custom:hint Draw again after the next block.
+    /// @dev The draw needs block `seedBlock`'s hash, which exists once the chain is past it; it is at `blockNumber`.
     error PeerValidationSeedNotReady(bytes32 recordId, uint256 seedBlock, uint256 blockNumber);
-    /// @notice `MAX_DRAW_SAMPLES` pool entries were sampled and only `drawn` of the `needed` validators
-    /// were eligible (the others are the author's institution, inactive or already chosen).
+    /// @notice Too few eligible hospitals (active, outside the author's institution, not already chosen) were found in
+    /// the pool.
+    /// @custom:hint Wait until more hospitals join, or prune inactive members, then draw again.
+    /// @dev `MAX_DRAW_SAMPLES` pool entries were sampled and only `drawn` of the `needed` validators were eligible (the
+    /// others are the author's institution, inactive or already chosen).
     error PeerValidationDrawFailed(bytes32 recordId, uint256 drawn, uint256 needed);
-    /// @notice `account` is not the author of record `recordId`'s case.
+    /// @notice Only the record's author can share its key with the validators.
+    /// @custom:hint Share from the author's account.
+    /// @dev `account` is not the author of record `recordId`'s case.
     error PeerValidationNotCaseAuthor(bytes32 recordId, address account);
-    /// @notice `validators` and `wrappedKeys` have different lengths (`validators`, `wrappedKeys`), or
-    /// more validators than seats were given (`validators`, `VALIDATORS`).
+    /// @notice The validator and key lists do not match.
+    /// @custom:hint This is a client bug; report it.
+    /// @dev `validators` and `wrappedKeys` have different lengths (`validators`, `wrappedKeys`), or more validators
+    /// than seats were given (`validators`, `VALIDATORS`).
     error PeerValidationLengthMismatch(uint256 validators, uint256 wrappedKeys);
-    /// @notice A wrapped key must be 1..512 bytes; it is `length`.
+    /// @notice A wrapped key is empty or longer than 512 bytes.
+    /// @custom:hint This is a client bug; report it.
+    /// @dev A wrapped key must be 1..512 bytes; it is `length`.
     error PeerValidationInvalidWrappedKey(uint256 length);
-    /// @notice `account` holds no seat in record `recordId`'s case (never chosen, or replaced).
+    /// @notice This account is not a chosen validator of this record (never drawn, or replaced).
+    /// @custom:hint Only the hospitals drawn for the case vote on it.
+    /// @dev `account` holds no seat in record `recordId`'s case (never chosen, or replaced).
     error PeerValidationNotValidator(bytes32 recordId, address account);
-    /// @notice `author` anchored record `recordId`: an author never validates its own record.
+    /// @notice The author of a record cannot validate it.
+    /// @custom:hint The drawn hospitals vote; the author waits for their decision.
+    /// @dev `author` anchored record `recordId`: an author never validates its own record.
     error PeerValidationAuthorCannotVote(bytes32 recordId, address author);
-    /// @notice `validator` already voted `vote` on record `recordId`.
+    /// @notice This validator has already voted on this record; a vote is final.
+    /// @custom:hint See the case with `meridian validation status`.
+    /// @dev `validator` already voted `vote` on record `recordId`.
     error PeerValidationAlreadyVoted(bytes32 recordId, address validator, Vote vote);
-    /// @notice `validator`'s deadline to vote on record `recordId` was `deadline`; the block time is `now`.
+    /// @notice The deadline to vote on this record has passed.
+    /// @custom:hint Your seat can now be given to another hospital (`meridian validation replace`).
+    /// @dev `validator`'s deadline to vote on record `recordId` was `deadline`; the block time is `now`.
     error PeerValidationDeadlinePassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
-    /// @notice A vote must be `Approve` or `Reject`.
+    /// @notice A vote must approve or reject.
+    /// @custom:hint Pass --approve or --reject.
+    /// @dev A vote must be `Approve` or `Reject`.
     error PeerValidationInvalidVote();
-    /// @notice `index` is not below the pool's size `size` (now, or at a case's submission).
+    /// @notice There is no pool member at that position.
+    /// @custom:hint Read poolSize first; positions run from 0 to poolSize - 1 and change when members leave.
+    /// @dev `index` is not below the pool's size `size` (now, or at a case's submission).
     error PeerValidationPoolIndexOutOfRange(uint256 index, uint256 size);
-    /// @notice `validator` of record `recordId` is active and may still vote until `deadline`; the block time is `now`.
+    /// @notice This validator may still vote: its deadline has not passed and it is active.
+    /// @custom:hint Replace it only after its deadline.
+    /// @dev `validator` of record `recordId` is active and may still vote until `deadline`; the block time is `now`.
     error PeerValidationDeadlineNotPassed(bytes32 recordId, address validator, uint40 deadline, uint40 now);
 
     // ------------------------------------------------------------------ pool

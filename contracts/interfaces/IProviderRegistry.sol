@@ -70,24 +70,43 @@ interface IProviderRegistry {
     /// `keyVersion` is the key's number (1 for the first key, +1 per rotation).
     event ProviderEncryptionKeySet(address indexed provider, bytes32 encryptionKey, uint32 keyVersion);
 
-    /// @notice `account` holds (or would hold) the regulator's role and be a provider at once: the
-    /// regulator can never be admitted, and an account ever admitted can never become regulator.
+    /// @notice The regulator can never be a provider (and a provider can never become the regulator).
+    /// @custom:hint Use a separate account for the regulator; its powers stop at membership.
+    /// @dev `account` holds (or would hold) the regulator's role and be a provider at once: the regulator can never be
+    /// admitted, and an account ever admitted can never become regulator.
     error ProviderRegistryRegulatorCannotBeProvider(address account);
-    /// @notice `provider` is the zero address.
+    /// @notice The provider address is zero.
+    /// @custom:hint Pass the provider's account address.
+    /// @dev `provider` is the zero address.
     error ProviderRegistryZeroAddress();
-    /// @notice `provider` was already admitted (it may be suspended or removed).
+    /// @notice This provider was already admitted.
+    /// @custom:hint Use suspend, reinstate or remove instead.
+    /// @dev `provider` was already admitted (it may be suspended or removed).
     error ProviderRegistryAlreadyAdmitted(address provider, ProviderStatus status);
-    /// @notice `provider` was never admitted.
+    /// @notice This account was never admitted as a provider.
+    /// @custom:hint Ask the regulator to admit it first.
+    /// @dev `provider` was never admitted.
     error ProviderRegistryUnknownProvider(address provider);
-    /// @notice The operation needs `provider` to be in `expected` status, but it is in `actual`.
+    /// @notice The provider's status does not allow this.
+    /// @custom:hint Check the provider's status with `meridian provider show`.
+    /// @dev The operation needs `provider` to be in `expected` status, but it is in `actual`.
     error ProviderRegistryInvalidStatus(address provider, ProviderStatus actual, ProviderStatus expected);
-    /// @notice `kind` is not a valid provider kind (`None`).
+    /// @notice The provider kind is missing.
+    /// @custom:hint Use hospital, clinic, lab or practitioner.
+    /// @dev `kind` is not a valid provider kind (`None`).
     error ProviderRegistryInvalidKind();
-    /// @notice The name is empty or longer than 128 bytes, or the department longer than 128 bytes.
+    /// @notice The provider name must be 1-128 bytes and the department at most 128 bytes.
+    /// @custom:hint Shorten or fill in the name.
+    /// @dev The name is empty or longer than 128 bytes, or the department longer than 128 bytes.
     error ProviderRegistryInvalidName();
-    /// @notice The encryption key is zero.
+    /// @notice The encryption public key is empty.
+    /// @custom:hint Derive the key from the wallet again.
+    /// @dev The encryption key is zero.
     error ProviderRegistryInvalidEncryptionKey();
-    /// @notice The encryption key is already `provider`'s current key; a rotation needs a new one.
+    /// @notice This encryption key is already your current key.
+    /// @custom:hint To replace it, rotate it (`meridian provider rotate-key`, or Rotate key in the app): that publishes
+    /// the next key version.
+    /// @dev The encryption key is already `provider`'s current key; a rotation needs a new one.
     error ProviderRegistryEncryptionKeyUnchanged(address provider);
 
     /**

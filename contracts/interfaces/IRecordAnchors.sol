@@ -71,25 +71,45 @@ interface IRecordAnchors {
         bytes cid
     );
 
-    /// @notice `patient` is already registered.
+    /// @notice This account is already registered as a patient.
+    /// @custom:hint Nothing to do: your registration stands, and your key is derived from your wallet again each time.
+    /// @dev `patient` is already registered.
     error RecordRegistryAlreadyRegistered(address patient);
-    /// @notice `patient` is not registered.
+    /// @notice This patient is not registered.
+    /// @custom:hint The patient must run `meridian register` first; check the address.
+    /// @dev `patient` is not registered.
     error RecordRegistryUnknownPatient(address patient);
-    /// @notice The encryption public key is zero.
+    /// @notice The encryption public key is empty.
+    /// @custom:hint Derive the key from the wallet again.
+    /// @dev The encryption public key is zero.
     error RecordRegistryInvalidEncryptionKey();
-    /// @notice No record has id `recordId`.
+    /// @notice No record has this id.
+    /// @custom:hint Check the record id with `meridian list`.
+    /// @dev No record has id `recordId`.
     error RecordRegistryUnknownRecord(bytes32 recordId);
-    /// @notice Record `recordId` belongs to another patient than `patient`.
+    /// @notice That record belongs to another patient.
+    /// @custom:hint Only the record's own patient can share it.
+    /// @dev Record `recordId` belongs to another patient than `patient`.
     error RecordRegistryRecordOfAnotherPatient(bytes32 recordId, address patient);
-    /// @notice The category is `None`.
+    /// @notice The record category is missing.
+    /// @custom:hint Pick a category such as lab or general.
+    /// @dev The category is `None`.
     error RecordRegistryInvalidCategory();
     /// @notice The CID is empty or longer than 128 bytes.
+    /// @custom:hint Store the payload on IPFS first and pass its CID.
+    /// @dev The CID is empty or longer than 128 bytes.
     error RecordRegistryInvalidCid(uint256 length);
     /// @notice The ciphertext hash is zero.
+    /// @custom:hint Pass the ciphertext hash the store returned (`BlobStore.put`; SHA-256 hash list, docs/keys.md).
+    /// @dev The ciphertext hash is zero.
     error RecordRegistryInvalidCiphertextHash();
-    /// @notice A record for `patient` was encrypted under `given` key epoch, but the current one is `current`.
+    /// @notice The record was encrypted under an old key epoch (the patient revoked a grant since).
+    /// @custom:hint Ask the patient to re-issue your grant, then encrypt again under the current epoch.
+    /// @dev A record for `patient` was encrypted under `given` key epoch, but the current one is `current`.
     error RecordRegistryStaleKeyEpoch(address patient, uint32 given, uint32 current);
-    /// @notice `author` has no active write consent from `patient` for `category`.
+    /// @notice This account has no active write consent from the patient for this category.
+    /// @custom:hint Request access with write consent and wait for the patient to approve.
+    /// @dev `author` has no active write consent from `patient` for `category`.
     error RecordRegistryWriteNotPermitted(address author, address patient, Category category);
 
     /**

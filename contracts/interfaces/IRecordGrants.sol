@@ -67,16 +67,27 @@ interface IRecordGrants is IRecordAnchors {
      */
     event KeyEpochAdvanced(address indexed patient, address indexed by, uint32 keyEpoch);
 
-    /// @notice `provider` is not an active provider (never admitted, suspended or removed).
+    /// @notice The provider is not active (never admitted, suspended or removed).
+    /// @custom:hint Ask the regulator about the provider's status.
+    /// @dev `provider` is not an active provider (never admitted, suspended or removed).
     error RecordRegistryProviderNotActive(address provider);
-    /// @notice `scope` and `target` do not form a valid scope (or write consent was asked on a record scope).
+    /// @notice The scope is not valid (or write consent was asked for a single record).
+    /// @custom:hint Use a record id, a category or all; write consent only for a category or all.
+    /// @dev `scope` and `target` do not form a valid scope (or write consent was asked on a record scope).
     error RecordRegistryInvalidScope(Scope scope, bytes32 target);
-    /// @notice `expiresAt` is not in the future (`now` is the block time).
+    /// @notice The expiry is not in the future.
+    /// @custom:hint Give an expiry later than now, or none.
+    /// @dev `expiresAt` is not in the future (`now` is the block time).
     error RecordRegistryInvalidExpiry(uint40 expiresAt, uint40 now);
     /// @notice The wrapped key is empty or longer than 640 bytes.
+    /// @custom:hint This is a client bug; report it.
+    /// @dev The wrapped key is empty or longer than 640 bytes.
     error RecordRegistryInvalidWrappedKey(uint256 length);
-    /// @notice Grant `grantId` is not active (never issued, revoked or expired); from {revoke}: never
-    /// issued or already revoked.
+    /// @notice There is no active grant for this provider and scope (never issued, revoked or expired).
+    /// @custom:hint See the grants issued and revoked in the patient's audit trail (`meridian audit <patient>`); check
+    /// the provider, the scope (--record, --category or --all) and the expiry.
+    /// @dev Grant `grantId` is not active (never issued, revoked or expired); from {revoke}: never issued or already
+    /// revoked.
     error RecordRegistryGrantNotActive(bytes32 grantId);
 
     /**

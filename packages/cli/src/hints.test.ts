@@ -1,6 +1,7 @@
 /**
  * Every command a message, hint or document tells the user to run exists. Walks the CLI, SDK and
- * ECG sources (messages and hints name commands as `meridian <command> [--option]`), README.md
+ * ECG sources (messages and hints name commands as `meridian <command> [--option]`), the contract
+ * errors' explanations generated from their NatSpec, README.md
  * and docs/*.md (also their `meridian …` shell lines), and checks each named command and option
  * against the commander program that `meridian` runs (`program` from main.ts), and each option a
  * hint names against the options of any command.
@@ -24,6 +25,8 @@ function files(): string[] {
     }
   };
   for (const pkg of ["cli", "sdk", "ecg"]) walk(path.join(root, "packages", pkg, "src"));
+  // The contracts' error explanations: generated from their NatSpec (`@notice`, `@custom:hint`).
+  found.push(path.join(root, "packages/sdk/src/generated/contract-errors.ts"));
   found.push(path.join(root, "README.md"), ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join(root, "docs", f)));
   return found;
 }
