@@ -19,8 +19,9 @@ import {IRecordAnchors} from "./interfaces/IRecordAnchors.sol";
  */
 contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
     /// @notice EIP-712 type hash of `DeviceBinding(address patient,address device,uint8 role,uint40 deadline)`.
-    bytes32 public constant DEVICE_BINDING_TYPEHASH =
-        keccak256("DeviceBinding(address patient,address device,uint8 role,uint40 deadline)");
+    bytes32 public constant DEVICE_BINDING_TYPEHASH = keccak256(
+        "DeviceBinding(address patient,address device,uint8 role,uint40 deadline)"
+    );
 
     /// @dev One slot: who monitors the patient, and how many sessions were opened for it.
     struct PatientMonitoring {
@@ -46,6 +47,7 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
     mapping(bytes32 sessionId => bytes32 recordId) private _diagnoses;
     mapping(bytes32 recordId => bytes32 sessionId) private _sessionOfRecord;
 
+    /// @notice Deploys the monitoring registry over `records_` and its provider registry.
     /// @param records_ The record registry consulted for patients and records; its provider
     /// registry is read here once and consulted for provider status.
     constructor(IRecordRegistry records_) EIP712("Meridian MonitoringRegistry", "1") {
@@ -120,15 +122,18 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
     }
 
     /// @inheritdoc IMonitoringRegistry
-    function addSessionRecord(bytes32 sessionId, bytes32 recordId, bool flaggedForReview, RecordProof calldata proof)
-        external
-    {
+    function addSessionRecord(
+        bytes32 sessionId,
+        bytes32 recordId,
+        bool flaggedForReview,
+        RecordProof calldata proof
+    ) external {
         SessionState storage s = _requireWritableSession(sessionId);
         address patient = s.patient;
         _link(sessionId, patient, recordId, proof);
         unchecked {
             // A uint32 count cannot be reached: every increment costs a transaction.
-            s.recordCount += 1;
+            ++s.recordCount;
         }
         emit SessionRecordAdded(sessionId, patient, recordId, flaggedForReview);
     }
@@ -205,11 +210,12 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
     }
 
     /// @inheritdoc IMonitoringRegistry
-    function deviceBindingDigest(address patient, address device, DeviceRole role, uint40 deadline)
-        external
-        view
-        returns (bytes32)
-    {
+    function deviceBindingDigest(
+        address patient,
+        address device,
+        DeviceRole role,
+        uint40 deadline
+    ) external view returns (bytes32) {
         return _deviceBindingDigest(patient, device, role, deadline);
     }
 
@@ -220,11 +226,12 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
         return uint40(block.timestamp);
     }
 
-    function _deviceBindingDigest(address patient, address device, DeviceRole role, uint40 deadline)
-        private
-        view
-        returns (bytes32)
-    {
+    function _deviceBindingDigest(
+        address patient,
+        address device,
+        DeviceRole role,
+        uint40 deadline
+    ) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(DEVICE_BINDING_TYPEHASH, patient, device, uint8(role), deadline)));
     }
 
@@ -259,7 +266,14 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
         if (r.patient == address(0)) revert MonitoringRegistryUnknownRecord(recordId);
         if (r.patient != patient) revert MonitoringRegistryRecordOfAnotherPatient(recordId, patient);
         bytes32 computed = _records.computeRecordId(
-            patient, proof.previousHead, msg.sender, r.category, r.keyEpoch, r.anchoredAt, proof.ciphertextHash, proof.cid
+            patient,
+            proof.previousHead,
+            msg.sender,
+            r.category,
+            r.keyEpoch,
+            r.anchoredAt,
+            proof.ciphertextHash,
+            proof.cid
         );
         if (computed != recordId) revert MonitoringRegistryNotRecordAuthor(recordId, msg.sender);
         bytes32 linked = _sessionOfRecord[recordId];

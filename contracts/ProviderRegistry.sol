@@ -39,6 +39,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     mapping(address provider => string) private _names;
     mapping(address provider => string) private _departments;
 
+    /// @notice Deploys the registry with its admin and first regulator (neither may be zero).
     /// @param admin Holder of `DEFAULT_ADMIN_ROLE` (grants and revokes the regulator role).
     /// @param regulator Initial holder of `REGULATOR_ROLE`.
     constructor(address admin, address regulator) {
@@ -48,10 +49,12 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     }
 
     /// @inheritdoc IProviderRegistry
-    function admit(address provider, ProviderKind kind, string calldata name, string calldata department)
-        external
-        onlyRole(REGULATOR_ROLE)
-    {
+    function admit(
+        address provider,
+        ProviderKind kind,
+        string calldata name,
+        string calldata department
+    ) external onlyRole(REGULATOR_ROLE) {
         if (provider == address(0)) revert ProviderRegistryZeroAddress();
         if (hasRole(REGULATOR_ROLE, provider)) revert ProviderRegistryRegulatorCannotBeProvider(provider);
         ProviderStatus status = _memberships[provider].status;
@@ -119,16 +122,17 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     /// @inheritdoc IProviderRegistry
     function getProvider(address provider) external view returns (Provider memory) {
         Membership memory m = _memberships[provider];
-        return Provider(
-            m.kind,
-            m.status,
-            m.admittedAt,
-            m.statusChangedAt,
-            _encryptionKeys[provider],
-            m.keyVersion,
-            _names[provider],
-            _departments[provider]
-        );
+        return
+            Provider(
+                m.kind,
+                m.status,
+                m.admittedAt,
+                m.statusChangedAt,
+                _encryptionKeys[provider],
+                m.keyVersion,
+                _names[provider],
+                _departments[provider]
+            );
     }
 
     /// @inheritdoc IProviderRegistry

@@ -31,6 +31,7 @@ import {BreakGlass} from "./record-registry/BreakGlass.sol";
 contract RecordRegistry is RecordAnchors, RecordGrants, AccessRequests, ConsentCodes, Guardians, BreakGlass {
     IPeerValidation private immutable _peerValidation;
 
+    /// @notice Deploys the registry and, from here, its {PeerValidation} contract.
     /// @param providers_ The provider registry consulted for provider status.
     constructor(IProviderRegistry providers_) RecordRegistryBase(providers_) {
         _peerValidation = new PeerValidation(providers_, this);
@@ -42,13 +43,13 @@ contract RecordRegistry is RecordAnchors, RecordGrants, AccessRequests, ConsentC
         if (r.patient == address(0)) return false;
         if (reader == r.patient || _guardians[r.patient][reader] != GuardianLevel.None) return true;
         if (!_providers.isActive(reader)) return false;
-        return _isActive(_grants[_grantId(r.patient, reader, Scope.Record, recordId)])
-            || _isActive(_grants[_grantId(r.patient, reader, Scope.Category, bytes32(uint256(r.category)))])
-            || _isActive(_grants[_grantId(r.patient, reader, Scope.All, bytes32(0))])
-            || (
-                recordId == _emergencySummaries[r.patient]
-                    && _emergencyAccess[_emergencyAccessId(r.patient, reader)].expiresAt > _time()
-            ) || _peerValidation.isValidator(recordId, reader);
+        return
+            _isActive(_grants[_grantId(r.patient, reader, Scope.Record, recordId)]) ||
+            _isActive(_grants[_grantId(r.patient, reader, Scope.Category, bytes32(uint256(r.category)))]) ||
+            _isActive(_grants[_grantId(r.patient, reader, Scope.All, bytes32(0))]) ||
+            (recordId == _emergencySummaries[r.patient] &&
+                _emergencyAccess[_emergencyAccessId(r.patient, reader)].expiresAt > _time()) ||
+            _peerValidation.isValidator(recordId, reader);
     }
 
     /// @inheritdoc IRecordRegistry

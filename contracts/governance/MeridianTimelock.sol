@@ -17,10 +17,13 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
  * anyone execute a ready operation.
  */
 contract MeridianTimelock is TimelockController {
+    /// @notice Deploys the timelock with no admin: only the timelock itself changes its roles or delay.
     /// @param minDelay Initial minimum delay in seconds of every operation.
     /// @param proposers Accounts granted `PROPOSER_ROLE` and `CANCELLER_ROLE`.
     /// @param executors Accounts granted `EXECUTOR_ROLE` (`address(0)`: anyone).
-    constructor(uint256 minDelay, address[] memory proposers, address[] memory executors)
-        TimelockController(minDelay, proposers, executors, address(0))
-    {}
+    constructor(
+        uint256 minDelay,
+        address[] memory proposers,
+        address[] memory executors
+    ) TimelockController(minDelay, proposers, executors, address(0)) {}
 }

@@ -91,8 +91,10 @@ interface IAccessRequests is IRecordGrants {
     function denyRequest(address requester, Scope scope, bytes32 target) external;
 
     /// @notice The request of `requester` to `patient` over (`scope`, `target`).
-    function getRequest(address patient, address requester, Scope scope, bytes32 target)
-        external
-        view
-        returns (AccessRequest memory);
+    function getRequest(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target
+    ) external view returns (AccessRequest memory);
 }

@@ -41,7 +41,11 @@ interface IConsentCodes is IRecordGrants {
      * same transaction.
      */
     event ConsentCodeRedeemed(
-        address indexed patient, address indexed grantee, bytes32 indexed grantId, bytes32 consentHash, uint256 nonce
+        address indexed patient,
+        address indexed grantee,
+        bytes32 indexed grantId,
+        bytes32 consentHash,
+        uint256 nonce
     );
     /// @notice Emitted when `patient` cancels the unused consent code with nonce `nonce`.
     event ConsentCodeCancelled(address indexed patient, uint256 nonce);
@@ -85,9 +89,11 @@ interface IConsentCodes is IRecordGrants {
      * deadline, nonce unused, signature (EOA or ERC-1271); then those of {grant} and the key epoch.
      * Emits {GrantIssued} and {ConsentCodeRedeemed}.
      */
-    function redeemConsentCode(ConsentCode calldata code, bytes calldata wrappedKey, bytes calldata signature)
-        external
-        returns (bytes32 grantId);
+    function redeemConsentCode(
+        ConsentCode calldata code,
+        bytes calldata wrappedKey,
+        bytes calldata signature
+    ) external returns (bytes32 grantId);
 
     /// @notice Cancels the caller's unused consent code with `nonce`, so it can never be redeemed.
     /// @dev Reverts {RecordRegistryConsentAlreadyUsed} if used or cancelled. Emits {ConsentCodeCancelled}.

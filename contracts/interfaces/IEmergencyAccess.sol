@@ -27,12 +27,20 @@ interface IEmergencyAccess is IRecordGrants {
      * before any key is released: the first entry of the patient's and guardians' audit logs.
      */
     event EmergencyAccessOpened(
-        address indexed patient, address indexed provider, bytes32 indexed reason, bytes32 recordId, uint40 expiresAt
+        address indexed patient,
+        address indexed provider,
+        bytes32 indexed reason,
+        bytes32 recordId,
+        uint40 expiresAt
     );
     /// @notice Emitted when the emergency summary's data key is released to `provider`, sealed to its
     /// key with HPKE, by `releasedBy` (the patient or a SHARE AND VIEW guardian).
     event EmergencyKeyReleased(
-        address indexed patient, address indexed provider, address indexed releasedBy, bytes32 recordId, bytes wrappedKey
+        address indexed patient,
+        address indexed provider,
+        address indexed releasedBy,
+        bytes32 recordId,
+        bytes wrappedKey
     );
     /// @notice Emitted when an emergency access is closed before its time box ends, by `closedBy`.
     event EmergencyAccessClosed(address indexed patient, address indexed provider, address indexed closedBy);

@@ -23,7 +23,11 @@ interface IGuardians is IAccessRequests {
      * bundle of the patient's category KEKs at `keyEpoch`, sealed to the guardian's key with HPKE.
      */
     event GuardianAppointed(
-        address indexed patient, address indexed guardian, GuardianLevel level, uint32 keyEpoch, bytes wrappedKey
+        address indexed patient,
+        address indexed guardian,
+        GuardianLevel level,
+        uint32 keyEpoch,
+        bytes wrappedKey
     );
     /// @notice Emitted when `guardian` stops being a guardian of `patient` (`byGuardian`: it stepped
     /// down; otherwise the patient removed it). `keyEpoch` is the patient's key epoch afterwards.

@@ -245,8 +245,12 @@ interface IMonitoringRegistry {
      * still the patient's monitoring provider; the record exists, belongs to the session's patient,
      * was anchored by the caller, and is not linked to any session yet. Emits {SessionRecordAdded}.
      */
-    function addSessionRecord(bytes32 sessionId, bytes32 recordId, bool flaggedForReview, RecordProof calldata proof)
-        external;
+    function addSessionRecord(
+        bytes32 sessionId,
+        bytes32 recordId,
+        bool flaggedForReview,
+        RecordProof calldata proof
+    ) external;
 
     /**
      * @notice Links the diagnosis record `diagnosisRecordId` (anchored by the caller) to session
@@ -300,8 +304,10 @@ interface IMonitoringRegistry {
      * of `DeviceBinding(address patient,address device,uint8 role,uint40 deadline)` in this
      * contract's domain (see {eip712Domain} of ERC-5267).
      */
-    function deviceBindingDigest(address patient, address device, DeviceRole role, uint40 deadline)
-        external
-        view
-        returns (bytes32);
+    function deviceBindingDigest(
+        address patient,
+        address device,
+        DeviceRole role,
+        uint40 deadline
+    ) external view returns (bytes32);
 }

@@ -109,7 +109,12 @@ interface IPeerValidation {
     /// longer an active provider.
     event PoolLeft(address indexed provider, bytes32 indexed institution, address indexed by);
     /// @notice Emitted when `author` submits record `recordId` of `patient`; `seedBlock` seeds the draw.
-    event ValidationSubmitted(bytes32 indexed recordId, address indexed patient, address indexed author, uint40 seedBlock);
+    event ValidationSubmitted(
+        bytes32 indexed recordId,
+        address indexed patient,
+        address indexed author,
+        uint40 seedBlock
+    );
     /// @notice Emitted when a draw finds `seedBlock`'s hash gone (more than 256 blocks old) and fixes a new one.
     event ValidationSeedRenewed(bytes32 indexed recordId, uint40 seedBlock);
     /// @notice Emitted when `validator` is drawn into `seat` of record `recordId`'s case; it may vote
@@ -277,8 +282,12 @@ interface IPeerValidation {
      * institution. Records the pool's version and size: the case's draws sample that pool.
      * Emits {ValidationSubmitted}.
      */
-    function submit(bytes32 recordId, RecordProof calldata proof, uint40 consentDeadline, bytes calldata consentSignature)
-        external;
+    function submit(
+        bytes32 recordId,
+        RecordProof calldata proof,
+        uint40 consentDeadline,
+        bytes calldata consentSignature
+    ) external;
 
     /**
      * @notice Fills the vacant seats of record `recordId`'s case with validators drawn at random from the
@@ -395,8 +404,10 @@ interface IPeerValidation {
      * @notice The EIP-712 digest the patient signs: `ValidationConsent(bytes32 recordId,address author,
      * uint8 validators,uint40 deadline)` in this contract's domain.
      */
-    function consentDigest(bytes32 recordId, address author, uint8 validators, uint40 deadline)
-        external
-        view
-        returns (bytes32);
+    function consentDigest(
+        bytes32 recordId,
+        address author,
+        uint8 validators,
+        uint40 deadline
+    ) external view returns (bytes32);
 }

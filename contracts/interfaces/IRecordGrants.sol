@@ -139,14 +139,13 @@ interface IRecordGrants is IRecordAnchors {
     function openKeyEpoch(address patient) external;
 
     /// @notice Whether the grant of `patient` to `grantee` over (`scope`, `target`) is active now.
-    function isGrantActive(address patient, address grantee, Scope scope, bytes32 target)
-        external
-        view
-        returns (bool);
+    function isGrantActive(address patient, address grantee, Scope scope, bytes32 target) external view returns (bool);
 
     /// @notice The grant of `patient` to `grantee` over (`scope`, `target`) (all zero when never issued).
-    function getGrant(address patient, address grantee, Scope scope, bytes32 target)
-        external
-        view
-        returns (Grant memory);
+    function getGrant(
+        address patient,
+        address grantee,
+        Scope scope,
+        bytes32 target
+    ) external view returns (Grant memory);
 }

@@ -32,7 +32,14 @@ import {IEmergencyAccess} from "./IEmergencyAccess.sol";
  * {IRecordAnchors-computeRecordId}, which other contracts call, is a function.
  * @dev The design documents call this contract "Main".
  */
-interface IRecordRegistry is IRecordAnchors, IRecordGrants, IAccessRequests, IConsentCodes, IGuardians, IEmergencyAccess {
+interface IRecordRegistry is
+    IRecordAnchors,
+    IRecordGrants,
+    IAccessRequests,
+    IConsentCodes,
+    IGuardians,
+    IEmergencyAccess
+{
     /**
      * @notice Whether `reader` may read record `recordId` now, and why it may: the patient always;
      * a guardian of the patient (either level); an active provider with an active grant over the

@@ -61,6 +61,7 @@ abstract contract ValidatorPool is IPeerValidation {
     /// so this is the account's institution for good.
     mapping(address account => bytes32 institution) internal _institutionOf;
 
+    /// @notice Sets the provider registry the pool reads status, kind and name from.
     /// @param providers_ The provider registry consulted for status, kind and name.
     constructor(IProviderRegistry providers_) {
         _providers = providers_;

@@ -49,11 +49,12 @@ abstract contract AccessRequests is RecordRegistryBase {
     }
 
     /// @inheritdoc IAccessRequests
-    function getRequest(address patient, address requester, Scope scope, bytes32 target)
-        external
-        view
-        returns (AccessRequest memory)
-    {
+    function getRequest(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target
+    ) external view returns (AccessRequest memory) {
         return _requests[_requestId(patient, requester, scope, target)];
     }
 }

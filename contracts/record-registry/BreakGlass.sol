@@ -60,7 +60,8 @@ abstract contract BreakGlass is RecordRegistryBase {
         bytes32 summary = _emergencySummaries[patient];
         if (summary == bytes32(0)) revert RecordRegistryNoEmergencySummary(patient);
         emit EmergencyKeyReleased(patient, provider, msg.sender, summary, wrappedKey);
-        if (byGuardian) emit GuardianActed(patient, msg.sender, IEmergencyAccess.releaseEmergencyKey.selector, accessId);
+        if (byGuardian)
+            emit GuardianActed(patient, msg.sender, IEmergencyAccess.releaseEmergencyKey.selector, accessId);
     }
 
     /// @inheritdoc IEmergencyAccess

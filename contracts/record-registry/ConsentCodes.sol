@@ -19,10 +19,11 @@ abstract contract ConsentCodes is RecordRegistryBase {
     );
 
     /// @inheritdoc IConsentCodes
-    function redeemConsentCode(ConsentCode calldata code, bytes calldata wrappedKey, bytes calldata signature)
-        external
-        returns (bytes32 grantId)
-    {
+    function redeemConsentCode(
+        ConsentCode calldata code,
+        bytes calldata wrappedKey,
+        bytes calldata signature
+    ) external returns (bytes32 grantId) {
         if (code.chainId != block.chainid) revert RecordRegistryConsentWrongChain(block.chainid, code.chainId);
         if (code.registry != address(this)) revert RecordRegistryConsentWrongContract(address(this), code.registry);
         if (msg.sender != code.grantee) revert RecordRegistryConsentNotForCaller(code.grantee, msg.sender);
@@ -33,8 +34,8 @@ abstract contract ConsentCodes is RecordRegistryBase {
         if (used[code.nonce]) revert RecordRegistryConsentAlreadyUsed(patient, code.nonce);
         bytes32 digest = _consentDigest(code);
         if (
-            keccak256(wrappedKey) != code.wrappedKeyHash
-                || !SignatureChecker.isValidSignatureNowCalldata(patient, digest, signature)
+            keccak256(wrappedKey) != code.wrappedKeyHash ||
+            !SignatureChecker.isValidSignatureNowCalldata(patient, digest, signature)
         ) revert RecordRegistryInvalidConsentSignature(patient);
         used[code.nonce] = true;
         uint32 current = _patients[patient].keyEpoch;
@@ -57,22 +58,23 @@ abstract contract ConsentCodes is RecordRegistryBase {
     }
 
     function _consentDigest(ConsentCode calldata code) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    CONSENT_CODE_TYPEHASH,
-                    code.patient,
-                    code.grantee,
-                    code.scope,
-                    code.target,
-                    code.write,
-                    code.expiresAt,
-                    code.deadline,
-                    code.keyEpoch,
-                    code.nonce,
-                    code.wrappedKeyHash
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        CONSENT_CODE_TYPEHASH,
+                        code.patient,
+                        code.grantee,
+                        code.scope,
+                        code.target,
+                        code.write,
+                        code.expiresAt,
+                        code.deadline,
+                        code.keyEpoch,
+                        code.nonce,
+                        code.wrappedKeyHash
+                    )
                 )
-            )
-        );
+            );
     }
 }

@@ -14,7 +14,8 @@ abstract contract Guardians is RecordRegistryBase {
     function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external {
         Patient storage p = _requirePatient(msg.sender);
         _requirePatient(guardian);
-        if (level == GuardianLevel.None || guardian == msg.sender) revert RecordRegistryInvalidGuardian(guardian, level);
+        if (level == GuardianLevel.None || guardian == msg.sender)
+            revert RecordRegistryInvalidGuardian(guardian, level);
         _requireWrappedKey(wrappedKey);
         _guardians[msg.sender][guardian] = level;
         emit GuardianAppointed(msg.sender, guardian, level, p.keyEpoch, wrappedKey);

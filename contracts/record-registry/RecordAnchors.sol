@@ -105,19 +105,20 @@ abstract contract RecordAnchors is RecordRegistryBase {
         bytes32 ciphertextHash,
         bytes calldata cid
     ) private view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                block.chainid,
-                address(this),
-                patient,
-                previousHead,
-                author,
-                category,
-                keyEpoch,
-                anchoredAt,
-                ciphertextHash,
-                keccak256(cid)
-            )
-        );
+        return
+            keccak256(
+                abi.encode(
+                    block.chainid,
+                    address(this),
+                    patient,
+                    previousHead,
+                    author,
+                    category,
+                    keyEpoch,
+                    anchoredAt,
+                    ciphertextHash,
+                    keccak256(cid)
+                )
+            );
     }
 }

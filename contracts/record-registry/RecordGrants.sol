@@ -38,20 +38,17 @@ abstract contract RecordGrants is RecordRegistryBase {
     }
 
     /// @inheritdoc IRecordGrants
-    function isGrantActive(address patient, address grantee, Scope scope, bytes32 target)
-        external
-        view
-        returns (bool)
-    {
+    function isGrantActive(address patient, address grantee, Scope scope, bytes32 target) external view returns (bool) {
         return _isActive(_grants[_grantId(patient, grantee, scope, target)]) && _providers.isActive(grantee);
     }
 
     /// @inheritdoc IRecordGrants
-    function getGrant(address patient, address grantee, Scope scope, bytes32 target)
-        external
-        view
-        returns (Grant memory)
-    {
+    function getGrant(
+        address patient,
+        address grantee,
+        Scope scope,
+        bytes32 target
+    ) external view returns (Grant memory) {
         return _grants[_grantId(patient, grantee, scope, target)];
     }
 }

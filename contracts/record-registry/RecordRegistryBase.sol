@@ -38,6 +38,7 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     mapping(address patient => bytes32 recordId) internal _emergencySummaries;
     mapping(bytes32 accessId => EmergencyAccess) internal _emergencyAccess;
 
+    /// @notice Sets the EIP-712 domain ("Meridian RecordRegistry", version "1") and the provider registry.
     /// @param providers_ The provider registry consulted for provider status.
     constructor(IProviderRegistry providers_) EIP712("Meridian RecordRegistry", "1") {
         _providers = providers_;
@@ -80,8 +81,13 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     /// order (issuedAt bits 0-39, expiresAt 40-79, revokedAt 80-119, keyEpoch 120-151, write 152);
     /// testFuzz_Grant_ReissueOverwritesEveryField reads every member back through {getGrant}.
     function _storeGrant(Grant storage g, uint40 issuedAt, uint40 expiresAt, uint32 keyEpoch, bool write) private {
-        uint256 packed = uint256(issuedAt) | (uint256(expiresAt) << 40) | (uint256(keyEpoch) << 120)
-            | (write ? uint256(1) << 152 : 0);
+        uint256 packed =
+            uint256(issuedAt) |
+                (uint256(expiresAt) << 40) |
+                (uint256(keyEpoch) << 120) |
+                (write ? uint256(1) << 152 : 0);
+        // One SSTORE for the whole grant (see above).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             sstore(g.slot, packed)
         }
@@ -101,22 +107,32 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     /// and denying both do: checks it is pending (and, when `write` is to be granted, that write was
     /// asked) and clears its slot. The approve paths then issue the grant and emit themselves (one
     /// helper returning both the grant and the request id cost each approval ~40 gas).
-    function _closeRequest(address patient, address requester, Scope scope, bytes32 target, bool write)
-        internal
-        returns (bytes32 requestId)
-    {
+    function _closeRequest(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target,
+        bool write
+    ) internal returns (bytes32 requestId) {
         requestId = _requestId(patient, requester, scope, target);
         AccessRequest storage r = _requests[requestId];
         if (r.status != RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
         if (write && !r.write) revert RecordRegistryWriteNotRequested(requestId);
         // `delete _requests[requestId]`, without hashing the mapping key again (~60 gas): the whole
         // request is one slot ({AccessRequest}), so clearing the slot clears every member.
+        // Clears the slot without rehashing the key.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             sstore(r.slot, 0)
         }
     }
 
-    function _deny(address patient, address requester, Scope scope, bytes32 target) internal returns (bytes32 requestId) {
+    function _deny(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target
+    ) internal returns (bytes32 requestId) {
         requestId = _closeRequest(patient, requester, scope, target, false);
         emit AccessRequestDenied(patient, requester, requestId);
     }
@@ -131,7 +147,7 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
         epoch = p.keyEpoch;
         if (epoch < MAX_KEY_EPOCH) {
             unchecked {
-                epoch += 1;
+                ++epoch;
             }
             p.keyEpoch = epoch;
         }
@@ -174,11 +190,12 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     /// @dev Write consent must be active and carry the patient's current key epoch: after a
     /// revocation, a writer holds only older KEKs (which the revoked grantee may also hold) until
     /// the patient re-issues its grant, so it may not write until then.
-    function _canWrite(address author, address patient, Category category, uint32 currentEpoch)
-        internal
-        view
-        returns (bool)
-    {
+    function _canWrite(
+        address author,
+        address patient,
+        Category category,
+        uint32 currentEpoch
+    ) internal view returns (bool) {
         if (!_providers.isActive(author)) return false;
         Grant memory g = _grants[_grantId(patient, author, Scope.Category, bytes32(uint256(category)))];
         if (g.write && g.keyEpoch == currentEpoch && _isActive(g)) return true;
@@ -196,11 +213,12 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     }
 
     /// @dev The id of an access request; see {IAccessRequests-AccessRequest}.
-    function _requestId(address patient, address requester, Scope scope, bytes32 target)
-        internal
-        pure
-        returns (bytes32)
-    {
+    function _requestId(
+        address patient,
+        address requester,
+        Scope scope,
+        bytes32 target
+    ) internal pure returns (bytes32) {
         return keccak256(abi.encode(patient, requester, scope, target, "request"));
     }
 

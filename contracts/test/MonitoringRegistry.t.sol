@@ -22,8 +22,9 @@ abstract contract MonitoringRegistryFixture is TestBase {
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
 
-    bytes32 internal constant BINDING_TYPEHASH =
-        keccak256("DeviceBinding(address patient,address device,uint8 role,uint40 deadline)");
+    bytes32 internal constant BINDING_TYPEHASH = keccak256(
+        "DeviceBinding(address patient,address device,uint8 role,uint40 deadline)"
+    );
 
     ProviderRegistry internal providers;
     RecordRegistry internal registry;
@@ -41,11 +42,12 @@ abstract contract MonitoringRegistryFixture is TestBase {
     }
 
     /// @dev The EIP-712 digest of a binding, from the standard's formula.
-    function _digest(address patient, address device, IMonitoringRegistry.DeviceRole role, uint40 deadline)
-        internal
-        view
-        returns (bytes32)
-    {
+    function _digest(
+        address patient,
+        address device,
+        IMonitoringRegistry.DeviceRole role,
+        uint40 deadline
+    ) internal view returns (bytes32) {
         bytes32 structHash = keccak256(abi.encode(BINDING_TYPEHASH, patient, device, uint8(role), deadline));
         return eip712Digest("Meridian MonitoringRegistry", address(monitoring), structHash);
     }
@@ -66,7 +68,9 @@ abstract contract MonitoringRegistryFixture is TestBase {
     function _expectInvalidSignature(address patient, address device) internal {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMonitoringRegistry.MonitoringRegistryInvalidDeviceSignature.selector, patient, device
+                IMonitoringRegistry.MonitoringRegistryInvalidDeviceSignature.selector,
+                patient,
+                device
             )
         );
     }
@@ -118,8 +122,10 @@ contract MonitoringRegistryTest is MonitoringRegistryFixture {
         uint256 key = 0xB2;
         address device = vm.addr(key);
         uint40 deadline = uint40(T0 + 60);
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(key, _digest(ALICE, device, IMonitoringRegistry.DeviceRole.Fog, deadline));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(
+            key,
+            _digest(ALICE, device, IMonitoringRegistry.DeviceRole.Fog, deadline)
+        );
         bytes memory twin = abi.encodePacked(r, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
         _expectInvalidSignature(ALICE, device);
         vm.prank(ALICE);
@@ -135,9 +141,7 @@ contract MonitoringRegistryTest is MonitoringRegistryFixture {
         monitoring.registerDevice(address(device), IMonitoringRegistry.DeviceRole.Edge, deadline, "");
         vm.prank(ALICE);
         monitoring.registerDevice(address(device), IMonitoringRegistry.DeviceRole.Edge, deadline, "");
-        assertTrue(
-            monitoring.isActiveDevice(ALICE, address(device), IMonitoringRegistry.DeviceRole.Edge), "active"
-        );
+        assertTrue(monitoring.isActiveDevice(ALICE, address(device), IMonitoringRegistry.DeviceRole.Edge), "active");
     }
 }
 
@@ -167,9 +171,12 @@ contract MonitoringRegistryFuzzTest is MonitoringRegistryFixture {
         assertEq(monitoring.getDevice(ALICE, device).registeredAt, warpTo, "registeredAt");
     }
 
-    function testFuzz_RegisterDevice_RefusesAnotherKey(uint256 keySeed, uint256 otherSeed, uint8 roleSeed, uint40 deadline)
-        public
-    {
+    function testFuzz_RegisterDevice_RefusesAnotherKey(
+        uint256 keySeed,
+        uint256 otherSeed,
+        uint8 roleSeed,
+        uint40 deadline
+    ) public {
         uint256 key = _key(keySeed);
         uint256 other = _key(otherSeed);
         vm.assume(key != other);
@@ -243,9 +250,7 @@ contract MonitoringRegistryFuzzTest is MonitoringRegistryFixture {
         vm.warp(warpTo);
         bytes memory sig = _sign(key, _digest(ALICE, device, role, deadline)); // a genuine signature
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IMonitoringRegistry.MonitoringRegistrySignatureExpired.selector, deadline, warpTo
-            )
+            abi.encodeWithSelector(IMonitoringRegistry.MonitoringRegistrySignatureExpired.selector, deadline, warpTo)
         );
         vm.prank(ALICE);
         monitoring.registerDevice(device, role, deadline, sig);

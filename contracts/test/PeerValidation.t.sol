@@ -10,10 +10,14 @@ contract PeerValidationTest is PeerValidationFixture {
 
     function test_Draw_WaitsForTheSeedBlock() public {
         _submit(recordId, proof);
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationSeedNotReady.selector, recordId, 1001, 1000));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationSeedNotReady.selector, recordId, 1001, 1000)
+        );
         pv.draw(recordId);
         pv.roll(1001);
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationSeedNotReady.selector, recordId, 1001, 1001));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationSeedNotReady.selector, recordId, 1001, 1001)
+        );
         pv.draw(recordId);
         pv.roll(1002);
         pv.draw(recordId);
@@ -50,7 +54,9 @@ contract PeerValidationTest is PeerValidationFixture {
         _vote(recordId, v[2], true);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationCaseNotOpen.selector, recordId, IPeerValidation.ValidationStatus.Validated
+                IPeerValidation.PeerValidationCaseNotOpen.selector,
+                recordId,
+                IPeerValidation.ValidationStatus.Validated
             )
         );
         pv.draw(recordId);
@@ -141,7 +147,9 @@ contract PeerValidationTest is PeerValidationFixture {
         _submit(recordId, proof);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationCaseNotOpen.selector, recordId, IPeerValidation.ValidationStatus.Submitted
+                IPeerValidation.PeerValidationCaseNotOpen.selector,
+                recordId,
+                IPeerValidation.ValidationStatus.Submitted
             )
         );
         vm.prank(AUTHOR);
@@ -201,7 +209,9 @@ contract PeerValidationTest is PeerValidationFixture {
         _assertCase(recordId, IPeerValidation.ValidationStatus.Rejected, 1, 2);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationCaseNotOpen.selector, recordId, IPeerValidation.ValidationStatus.Rejected
+                IPeerValidation.PeerValidationCaseNotOpen.selector,
+                recordId,
+                IPeerValidation.ValidationStatus.Rejected
             )
         );
         _vote(recordId, v[3], true);
@@ -213,7 +223,9 @@ contract PeerValidationTest is PeerValidationFixture {
         address other = _unchosen(v);
         vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, other));
         _vote(recordId, other, true);
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, STRANGER));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, STRANGER)
+        );
         _vote(recordId, STRANGER, true);
         vm.expectRevert(
             abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, AUTHOR_DEPT)
@@ -227,13 +239,19 @@ contract PeerValidationTest is PeerValidationFixture {
         _vote(recordId, v[0], true);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationAlreadyVoted.selector, recordId, v[0], IPeerValidation.Vote.Approve
+                IPeerValidation.PeerValidationAlreadyVoted.selector,
+                recordId,
+                v[0],
+                IPeerValidation.Vote.Approve
             )
         );
         _vote(recordId, v[0], false);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationAlreadyVoted.selector, recordId, v[0], IPeerValidation.Vote.Approve
+                IPeerValidation.PeerValidationAlreadyVoted.selector,
+                recordId,
+                v[0],
+                IPeerValidation.Vote.Approve
             )
         );
         _vote(recordId, v[0], true);
@@ -247,7 +265,11 @@ contract PeerValidationTest is PeerValidationFixture {
         vm.warp(T0 + 3 days + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationDeadlinePassed.selector, recordId, v[1], T0 + 3 days, T0 + 3 days + 1
+                IPeerValidation.PeerValidationDeadlinePassed.selector,
+                recordId,
+                v[1],
+                T0 + 3 days,
+                T0 + 3 days + 1
             )
         );
         _vote(recordId, v[1], true);
@@ -257,7 +279,9 @@ contract PeerValidationTest is PeerValidationFixture {
 
     function test_Vote_RefusesTheAuthorValidatingItsOwnRecord() public {
         _submitAndDraw();
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationAuthorCannotVote.selector, recordId, AUTHOR));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationAuthorCannotVote.selector, recordId, AUTHOR)
+        );
         _vote(recordId, AUTHOR, true);
         _assertCase(recordId, IPeerValidation.ValidationStatus.Pending, 0, 0);
     }
@@ -268,7 +292,9 @@ contract PeerValidationTest is PeerValidationFixture {
         _submit(recordId, proof);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationCaseNotOpen.selector, recordId, IPeerValidation.ValidationStatus.Submitted
+                IPeerValidation.PeerValidationCaseNotOpen.selector,
+                recordId,
+                IPeerValidation.ValidationStatus.Submitted
             )
         );
         _vote(recordId, h[0], true);
@@ -291,7 +317,11 @@ contract PeerValidationTest is PeerValidationFixture {
         _vote(recordId, v[0], true);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationDeadlineNotPassed.selector, recordId, v[1], T0 + 3 days, T0 + 3 days
+                IPeerValidation.PeerValidationDeadlineNotPassed.selector,
+                recordId,
+                v[1],
+                T0 + 3 days,
+                T0 + 3 days
             )
         );
         vm.warp(T0 + 3 days);
@@ -300,7 +330,10 @@ contract PeerValidationTest is PeerValidationFixture {
         vm.warp(T0 + 3 days + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationAlreadyVoted.selector, recordId, v[0], IPeerValidation.Vote.Approve
+                IPeerValidation.PeerValidationAlreadyVoted.selector,
+                recordId,
+                v[0],
+                IPeerValidation.Vote.Approve
             )
         );
         pv.replace(recordId, v[0]);
@@ -337,7 +370,11 @@ contract PeerValidationTest is PeerValidationFixture {
         address[] memory v = _submitAndDraw();
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationDeadlineNotPassed.selector, recordId, v[2], T0 + 3 days, T0
+                IPeerValidation.PeerValidationDeadlineNotPassed.selector,
+                recordId,
+                v[2],
+                T0 + 3 days,
+                T0
             )
         );
         pv.replace(recordId, v[2]);
@@ -353,7 +390,9 @@ contract PeerValidationTest is PeerValidationFixture {
         _submit(recordId, proof);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationCaseNotOpen.selector, recordId, IPeerValidation.ValidationStatus.Submitted
+                IPeerValidation.PeerValidationCaseNotOpen.selector,
+                recordId,
+                IPeerValidation.ValidationStatus.Submitted
             )
         );
         pv.replace(recordId, h[0]);
@@ -369,7 +408,9 @@ contract PeerValidationTest is PeerValidationFixture {
         address[] memory v = _submitAndDraw();
         providers.suspend(v[1]);
         pv.replace(recordId, v[1]); // seat 1 is vacant
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, address(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, recordId, address(0))
+        );
         vm.prank(STRANGER);
         pv.replace(recordId, address(0));
         assertEq(pv.getCase(recordId).vacancies, 1, "one vacancy");

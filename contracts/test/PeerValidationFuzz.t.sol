@@ -39,9 +39,10 @@ contract PeerValidationFuzzTest is PeerValidationFixture {
         for (uint256 i; i < 4; ++i) {
             bool approve = pattern & (1 << i) != 0;
             if (approvals >= 3 || rejections >= 2) {
-                IPeerValidation.ValidationStatus decided = approvals >= 3
-                    ? IPeerValidation.ValidationStatus.Validated
-                    : IPeerValidation.ValidationStatus.Rejected;
+                IPeerValidation.ValidationStatus decided =
+                    approvals >= 3
+                        ? IPeerValidation.ValidationStatus.Validated
+                        : IPeerValidation.ValidationStatus.Rejected;
                 vm.expectRevert(
                     abi.encodeWithSelector(IPeerValidation.PeerValidationCaseNotOpen.selector, recordId, decided)
                 );
@@ -70,7 +71,7 @@ contract PeerValidationFuzzTest is PeerValidationFixture {
             address[] memory v = _validators(id);
             for (uint256 i; i < 4; ++i) {
                 assertTrue(v[i] != AUTHOR_DEPT, "never the author's institution");
-                seated[uint160(v[i]) - 0x4000] += 1;
+                ++seated[uint160(v[i]) - 0x4000];
             }
         }
         for (uint256 i; i < HOSPITALS; ++i) {

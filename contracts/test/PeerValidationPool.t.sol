@@ -32,7 +32,9 @@ contract PeerValidationPoolTest is PeerValidationFixture {
         pv.joinPool();
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationInstitutionInPool.selector, keccak256("Hospital A"), h[0]
+                IPeerValidation.PeerValidationInstitutionInPool.selector,
+                keccak256("Hospital A"),
+                h[0]
             )
         );
         vm.prank(h[0]);
@@ -51,11 +53,15 @@ contract PeerValidationPoolTest is PeerValidationFixture {
     function test_JoinPool_RefusesNonHospitalsAndInactiveProviders() public {
         vm.expectRevert(
             abi.encodeWithSelector(
-                IPeerValidation.PeerValidationNotHospital.selector, LAB, IProviderRegistry.ProviderKind.Lab
+                IPeerValidation.PeerValidationNotHospital.selector,
+                LAB,
+                IProviderRegistry.ProviderKind.Lab
             )
         );
         _join(LAB);
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, address(0xBEEF)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, address(0xBEEF))
+        );
         _join(address(0xBEEF));
         providers.suspend(STRANGER);
         vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, STRANGER));
@@ -199,12 +205,16 @@ contract PeerValidationPoolTest is PeerValidationFixture {
         bad[2] = _consent(PATIENT_KEY, keccak256("other"), AUTHOR, deadline); // for another record
         bad[3] = _consent(PATIENT_KEY, recordId, AUTHOR, deadline + 1); // for another deadline
         for (uint256 i; i < bad.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidConsent.selector, recordId, patient));
+            vm.expectRevert(
+                abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidConsent.selector, recordId, patient)
+            );
             vm.prank(AUTHOR);
             pv.submit(recordId, proof, deadline, bad[i]);
         }
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(PATIENT_KEY, _digest(recordId, AUTHOR, 3, deadline));
-        vm.expectRevert(abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidConsent.selector, recordId, patient));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidConsent.selector, recordId, patient)
+        );
         vm.prank(AUTHOR);
         pv.submit(recordId, proof, deadline, abi.encodePacked(r, s, v)); // consent to 3 validators, not 4
         assertEq(uint256(pv.statusOf(recordId)), 0, "nothing submitted");

@@ -72,7 +72,7 @@ contract PeerValidationSteeringTest is PeerValidationFixture {
                 for (uint256 b; b < 6; ++b) {
                     uint256 snap = vm.snapshotState();
                     for (uint256 k; k < 3; ++k) _act(colluders[2 * orders[a][k]]); // leave
-                    for (uint256 k; k < 3; ++k) _act(colluders[2 * orders[b][k] + (a + b) % 2]); // rejoin
+                    for (uint256 k; k < 3; ++k) _act(colluders[2 * orders[b][k] + ((a + b) % 2)]); // rejoin
                     _assertDraw(id, expected);
                     for (uint256 k; k < 3; ++k) {
                         uint256 c = orders[a][k];
@@ -211,11 +211,12 @@ contract PeerValidationSteeringTest is PeerValidationFixture {
             uint256 x = uint8(script[k]);
             if (x >= 200) continue; // no action
             uint256 who = x % 20;
-            address account = who < HOSPITALS
-                ? h[who]
-                : who < HOSPITALS + MORE
-                    ? g[who - HOSPITALS]
-                    : [AUTHOR_DEPT, AUTHOR, B_SITE, J_SITE, NEWCOMER, STRANGER][who - HOSPITALS - MORE];
+            address account =
+                who < HOSPITALS
+                    ? h[who]
+                    : who < HOSPITALS + MORE
+                        ? g[who - HOSPITALS]
+                        : [AUTHOR_DEPT, AUTHOR, B_SITE, J_SITE, NEWCOMER, STRANGER][who - HOSPITALS - MORE];
             _act(account);
         }
     }

@@ -45,11 +45,26 @@ contract RecordRegistryTest is RecordRegistryFixture {
             bytes memory cid = abi.encodePacked(hex"0155", i);
             bytes32 hash = keccak256(cid);
             bytes32 expected = registry.computeRecordId(
-                ALICE, head, ALICE, IRecordAnchors.Category.General, 0, uint40(block.timestamp), hash, cid
+                ALICE,
+                head,
+                ALICE,
+                IRecordAnchors.Category.General,
+                0,
+                uint40(block.timestamp),
+                hash,
+                cid
             );
             vm.expectEmit(true, true, true, true, address(registry));
             emit IRecordAnchors.RecordAnchored(
-                ALICE, expected, ALICE, head, IRecordAnchors.Category.General, 0, uint40(block.timestamp), hash, cid
+                ALICE,
+                expected,
+                ALICE,
+                head,
+                IRecordAnchors.Category.General,
+                0,
+                uint40(block.timestamp),
+                hash,
+                cid
             );
             vm.prank(ALICE);
             bytes32 id = registry.anchorRecord(ALICE, cid, hash, IRecordAnchors.Category.General, 0);
@@ -71,7 +86,10 @@ contract RecordRegistryTest is RecordRegistryFixture {
 
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordAnchors.RecordRegistryWriteNotPermitted.selector, HOSPITAL, ALICE, IRecordAnchors.Category.Lab
+                IRecordAnchors.RecordRegistryWriteNotPermitted.selector,
+                HOSPITAL,
+                ALICE,
+                IRecordAnchors.Category.Lab
             )
         );
         vm.prank(HOSPITAL);
@@ -108,7 +126,10 @@ contract RecordRegistryTest is RecordRegistryFixture {
         _grant(ALICE, LAB, ALL, bytes32(0), false, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IRecordAnchors.RecordRegistryWriteNotPermitted.selector, LAB, ALICE, IRecordAnchors.Category.Lab
+                IRecordAnchors.RecordRegistryWriteNotPermitted.selector,
+                LAB,
+                ALICE,
+                IRecordAnchors.Category.Lab
             )
         );
         vm.prank(LAB);
@@ -172,10 +193,20 @@ contract RecordRegistryTest is RecordRegistryFixture {
 
     function test_Request_ApproveIssuesGrantAndClearsSlot() public {
         vm.prank(LAB);
-        bytes32 requestId =
-            registry.requestAccess(ALICE, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 7 days, "TREAT");
-        IAccessRequests.AccessRequest memory req =
-            registry.getRequest(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab));
+        bytes32 requestId = registry.requestAccess(
+            ALICE,
+            CATEGORY,
+            _cat(IRecordAnchors.Category.Lab),
+            true,
+            7 days,
+            "TREAT"
+        );
+        IAccessRequests.AccessRequest memory req = registry.getRequest(
+            ALICE,
+            LAB,
+            CATEGORY,
+            _cat(IRecordAnchors.Category.Lab)
+        );
         assertEq(uint256(req.status), uint256(IAccessRequests.RequestStatus.Pending), "pending");
         assertEq(req.duration, 7 days, "duration");
 
@@ -209,7 +240,9 @@ contract RecordRegistryTest is RecordRegistryFixture {
         bytes32 requestId = registry.requestAccess(ALICE, ALL, bytes32(0), false, 0, "TREAT");
         vm.expectRevert(
             abi.encodeWithSelector(
-                IAccessRequests.RecordRegistryRequestNotPending.selector, requestId, IAccessRequests.RequestStatus.Pending
+                IAccessRequests.RecordRegistryRequestNotPending.selector,
+                requestId,
+                IAccessRequests.RequestStatus.Pending
             )
         );
         vm.prank(LAB);

@@ -34,7 +34,17 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
 
         bytes32 grantId = keccak256(abi.encode(alice, HOSPITAL, c.scope, c.target));
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordGrants.GrantIssued(alice, HOSPITAL, grantId, c.scope, c.target, c.write, c.expiresAt, 0, wrappedKey);
+        emit IRecordGrants.GrantIssued(
+            alice,
+            HOSPITAL,
+            grantId,
+            c.scope,
+            c.target,
+            c.write,
+            c.expiresAt,
+            0,
+            wrappedKey
+        );
         vm.expectEmit(true, true, true, true, address(registry));
         emit IConsentCodes.ConsentCodeRedeemed(alice, HOSPITAL, grantId, digest, nonce);
         assertEq(_redeem(c, wrappedKey, signature), grantId, "grant id");
@@ -49,9 +59,11 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         bytes32[3] memory ids = [aliceLab, aliceCardiac, bobLab];
         for (uint256 i = 0; i < ids.length; ++i) {
             IRecordAnchors.Record memory r = registry.getRecord(ids[i]);
-            bool covers = r.patient == alice
-                && (c.scope == ALL || (c.scope == RECORD && c.target == ids[i])
-                    || (c.scope == CATEGORY && c.target == bytes32(uint256(r.category))));
+            bool covers =
+                r.patient == alice &&
+                    (c.scope == ALL ||
+                        (c.scope == RECORD && c.target == ids[i]) ||
+                        (c.scope == CATEGORY && c.target == bytes32(uint256(r.category))));
             assertEq(registry.canRead(HOSPITAL, ids[i]), covers, "canRead covers what the code says");
         }
 
@@ -62,7 +74,10 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
     /// @dev A code works up to and including its deadline's second, and never after it.
     function testFuzz_Redeem_Deadline(uint40 deadline, uint40 warpTo, uint256 nonce) public {
         deadline = uint40(bound(deadline, T0, T0 + 3650 days));
-        uint256 t = warpTo % 2 == 0 ? bound(warpTo, deadline - 2, uint256(deadline) + 2) : bound(warpTo, T0, deadline + 30 days);
+        uint256 t =
+            warpTo % 2 == 0
+                ? bound(warpTo, deadline - 2, uint256(deadline) + 2)
+                : bound(warpTo, T0, deadline + 30 days);
         IConsentCodes.ConsentCode memory c = _code(nonce);
         c.deadline = deadline;
         bytes memory signature = _sign(ALICE_KEY, c);
@@ -190,7 +205,9 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         } else {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    IConsentCodes.RecordRegistryConsentWrongContract.selector, address(registry), otherRegistry
+                    IConsentCodes.RecordRegistryConsentWrongContract.selector,
+                    address(registry),
+                    otherRegistry
                 )
             );
         }

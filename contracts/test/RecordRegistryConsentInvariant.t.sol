@@ -65,7 +65,15 @@ contract RecordRegistryConsentInvariantTest is TestBase {
             registry.register(bytes32(i + 10));
         }
         handler = new ConsentHandler(
-            registry, providers, patients, [ALICE_KEY, BOB_KEY], guardians, providerList, REGULATOR, STRANGER, t0
+            registry,
+            providers,
+            patients,
+            [ALICE_KEY, BOB_KEY],
+            guardians,
+            providerList,
+            REGULATOR,
+            STRANGER,
+            t0
         );
         handler.anchor(0, 1);
         handler.anchor(0, 3);
@@ -150,14 +158,12 @@ contract RecordRegistryConsentInvariantTest is TestBase {
                 if (!can) continue;
                 assertTrue(x != REGULATOR && x != STRANGER, "never the regulator or a stranger");
                 assertTrue(
-                    x == patient || registry.guardianLevel(patient, x) != IGuardians.GuardianLevel.None
-                        || (
-                            providers.isActive(x)
-                                && (
-                                    _grantCovers(patient, x, id) || _emergencyOpen(patient, x, id)
-                                        || handler.isSeated(id, x)
-                                )
-                        ),
+                    x == patient ||
+                        registry.guardianLevel(patient, x) != IGuardians.GuardianLevel.None ||
+                        (providers.isActive(x) &&
+                            (_grantCovers(patient, x, id) ||
+                                _emergencyOpen(patient, x, id) ||
+                                handler.isSeated(id, x))),
                     "reader is the patient, a guardian, a covered or emergency provider, or a seated validator"
                 );
             }
@@ -170,7 +176,9 @@ contract RecordRegistryConsentInvariantTest is TestBase {
             for (uint256 j = 0; j < h; ++j) {
                 address x = handler.hospitals(j);
                 assertEq(
-                    validation.isValidator(id, x), handler.isSeated(id, x) && providers.isActive(x), "isValidator"
+                    validation.isValidator(id, x),
+                    handler.isSeated(id, x) && providers.isActive(x),
+                    "isValidator"
                 );
             }
         }
@@ -182,8 +190,10 @@ contract RecordRegistryConsentInvariantTest is TestBase {
         string memory modelError = handler.lastModelError();
         if (bytes(modelError).length != 0) revert(string.concat("effects disagree with the model: ", modelError));
         if (handler.mismatches() != 0) {
-            (bool ok, bytes memory data, bytes memory expected) =
-                abi.decode(handler.lastMismatch(), (bool, bytes, bytes));
+            (bool ok, bytes memory data, bytes memory expected) = abi.decode(
+                handler.lastMismatch(),
+                (bool, bytes, bytes)
+            );
             revert(
                 string.concat(
                     "call outcome disagrees with the model: ok=",
@@ -277,14 +287,16 @@ contract RecordRegistryConsentInvariantTest is TestBase {
 
     function _grantCovers(address patient, address grantee, bytes32 id) private view returns (bool) {
         IRecordAnchors.Record memory r = registry.getRecord(id);
-        return _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.Record, id))
-            || _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.Category, bytes32(uint256(r.category))))
-            || _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.All, bytes32(0)));
+        return
+            _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.Record, id)) ||
+            _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.Category, bytes32(uint256(r.category)))) ||
+            _active(registry.getGrant(patient, grantee, IRecordGrants.Scope.All, bytes32(0)));
     }
 
     function _emergencyOpen(address patient, address provider, bytes32 id) private view returns (bool) {
-        return registry.emergencySummaryOf(patient) == id
-            && registry.getEmergencyAccess(patient, provider).expiresAt > block.timestamp;
+        return
+            registry.emergencySummaryOf(patient) == id &&
+            registry.getEmergencyAccess(patient, provider).expiresAt > block.timestamp;
     }
 
     function _active(IRecordGrants.Grant memory g) private view returns (bool) {

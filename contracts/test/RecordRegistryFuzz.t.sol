@@ -98,8 +98,11 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         if (!providers.isActive(c.grantee)) {
             return abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, c.grantee);
         }
-        bytes memory invalidScope =
-            abi.encodeWithSelector(IRecordGrants.RecordRegistryInvalidScope.selector, c.scope, c.target);
+        bytes memory invalidScope = abi.encodeWithSelector(
+            IRecordGrants.RecordRegistryInvalidScope.selector,
+            c.scope,
+            c.target
+        );
         if (c.scope == RECORD) {
             if (c.write) return invalidScope;
             address owner = registry.getRecord(c.target).patient;
@@ -107,9 +110,12 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
                 return abi.encodeWithSelector(IRecordAnchors.RecordRegistryUnknownRecord.selector, c.target);
             }
             if (owner != ALICE) {
-                return abi.encodeWithSelector(
-                    IRecordAnchors.RecordRegistryRecordOfAnotherPatient.selector, c.target, ALICE
-                );
+                return
+                    abi.encodeWithSelector(
+                        IRecordAnchors.RecordRegistryRecordOfAnotherPatient.selector,
+                        c.target,
+                        ALICE
+                    );
             }
         } else if (c.scope == CATEGORY) {
             if (uint256(c.target) == 0 || uint256(c.target) > 9) return invalidScope;
@@ -117,14 +123,15 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
             return invalidScope;
         }
         if (c.expiresAt != 0 && c.expiresAt <= block.timestamp) {
-            return abi.encodeWithSelector(
-                IRecordGrants.RecordRegistryInvalidExpiry.selector, c.expiresAt, uint40(block.timestamp)
-            );
+            return
+                abi.encodeWithSelector(
+                    IRecordGrants.RecordRegistryInvalidExpiry.selector,
+                    c.expiresAt,
+                    uint40(block.timestamp)
+                );
         }
         if (c.wrappedKey.length == 0 || c.wrappedKey.length > MAX_WRAPPED_KEY_BYTES) {
-            return abi.encodeWithSelector(
-                IRecordGrants.RecordRegistryInvalidWrappedKey.selector, c.wrappedKey.length
-            );
+            return abi.encodeWithSelector(IRecordGrants.RecordRegistryInvalidWrappedKey.selector, c.wrappedKey.length);
         }
         return "";
     }
@@ -133,11 +140,11 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         bytes32[3] memory ids = [aliceLab, aliceCardiac, bobLab];
         for (uint256 i = 0; i < ids.length; ++i) {
             IRecordAnchors.Record memory r = registry.getRecord(ids[i]);
-            bool covers = r.patient == ALICE
-                && (
-                    (c.scope == RECORD && c.target == ids[i]) || (c.scope == CATEGORY && c.target == _cat(r.category))
-                        || c.scope == ALL
-                );
+            bool covers =
+                r.patient == ALICE &&
+                    ((c.scope == RECORD && c.target == ids[i]) ||
+                        (c.scope == CATEGORY && c.target == _cat(r.category)) ||
+                        c.scope == ALL);
             assertEq(registry.canRead(c.grantee, ids[i]), live && covers, "canRead agrees with the model");
         }
         for (uint256 k = 1; k <= 9; ++k) {
@@ -156,9 +163,14 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         _grant(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab), false, expiresAt);
         // Aim at the boundary half the time. Times stay within uint40 (the contract's clock
         // truncates `block.timestamp` to uint40, which wraps only in the year 36812).
-        uint256 t = warpTo % 2 == 0 && expiresAt != 0
-            ? bound(warpTo, expiresAt - 2, expiresAt > type(uint40).max - 2 ? type(uint40).max : uint256(expiresAt) + 2)
-            : bound(warpTo, T0, type(uint40).max);
+        uint256 t =
+            warpTo % 2 == 0 && expiresAt != 0
+                ? bound(
+                    warpTo,
+                    expiresAt - 2,
+                    expiresAt > type(uint40).max - 2 ? type(uint40).max : uint256(expiresAt) + 2
+                )
+                : bound(warpTo, T0, type(uint40).max);
         vm.warp(t);
         bool model = expiresAt == 0 || t < expiresAt;
         assertEq(registry.isGrantActive(ALICE, LAB, CATEGORY, _cat(IRecordAnchors.Category.Lab)), model, "active");
@@ -173,16 +185,23 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
 
     /// @dev After a revocation the grant is never active again (at any later time) until re-issued;
     /// the epoch advances by one for category/all scopes only.
-    function testFuzz_Revoke_NeverActiveAfterwards(uint8 scopeSeed, uint8 categorySeed, bool write, uint32 later)
-        public
-    {
+    function testFuzz_Revoke_NeverActiveAfterwards(
+        uint8 scopeSeed,
+        uint8 categorySeed,
+        bool write,
+        uint32 later
+    ) public {
         IRecordGrants.Scope scope = IRecordGrants.Scope(1 + (scopeSeed % 3));
-        bytes32 target = scope == RECORD
-            ? aliceCardiac
-            : scope == CATEGORY ? bytes32(uint256(1 + (categorySeed % 9))) : bytes32(0);
+        bytes32 target =
+            scope == RECORD
+                ? aliceCardiac
+                : scope == CATEGORY
+                    ? bytes32(uint256(1 + (categorySeed % 9)))
+                    : bytes32(0);
         if (scope == RECORD) write = false;
         // A record the grant covers (for a category grant, a fresh record in that category).
-        bytes32 covered = scope == CATEGORY ? _anchor(ALICE, ALICE, IRecordAnchors.Category(uint256(target))) : aliceCardiac;
+        bytes32 covered =
+            scope == CATEGORY ? _anchor(ALICE, ALICE, IRecordAnchors.Category(uint256(target))) : aliceCardiac;
         _grant(ALICE, HOSPITAL, scope, target, write, 0);
         assertTrue(registry.canRead(HOSPITAL, covered), "reads while granted");
         uint32 before = _epoch(ALICE);
@@ -258,9 +277,12 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
     }
 
     /// @dev Anchoring validates category, CID length, hash and epoch, whoever the author.
-    function testFuzz_AnchorRecord_Validation(bytes calldata cid, bytes32 hash, uint8 categorySeed, uint32 keyEpoch)
-        public
-    {
+    function testFuzz_AnchorRecord_Validation(
+        bytes calldata cid,
+        bytes32 hash,
+        uint8 categorySeed,
+        uint32 keyEpoch
+    ) public {
         IRecordAnchors.Category category = IRecordAnchors.Category(categorySeed % 10);
         if (keyEpoch % 2 == 0) keyEpoch = 0; // the current epoch half the time
         bytes memory expected;

@@ -69,9 +69,9 @@ contract RecordRegistryInvariantTest is TestBase {
                 if (can && x != r.patient) {
                     assertTrue(providers.isActive(x), "reader is an active provider");
                     assertTrue(
-                        _active(r.patient, x, IRecordGrants.Scope.Record, id)
-                            || _active(r.patient, x, IRecordGrants.Scope.Category, bytes32(uint256(r.category)))
-                            || _active(r.patient, x, IRecordGrants.Scope.All, bytes32(0)),
+                        _active(r.patient, x, IRecordGrants.Scope.Record, id) ||
+                            _active(r.patient, x, IRecordGrants.Scope.Category, bytes32(uint256(r.category))) ||
+                            _active(r.patient, x, IRecordGrants.Scope.All, bytes32(0)),
                         "reader holds an active grant covering the record"
                     );
                 }
@@ -109,11 +109,12 @@ contract RecordRegistryInvariantTest is TestBase {
     }
 
     /// @dev Active per the registry's own stored fields (not via `isGrantActive`).
-    function _active(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
-        private
-        view
-        returns (bool)
-    {
+    function _active(
+        address patient,
+        address grantee,
+        IRecordGrants.Scope scope,
+        bytes32 target
+    ) private view returns (bool) {
         IRecordGrants.Grant memory g = registry.getGrant(patient, grantee, scope, target);
         return g.issuedAt != 0 && g.revokedAt == 0 && (g.expiresAt == 0 || block.timestamp < g.expiresAt);
     }

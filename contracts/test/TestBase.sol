@@ -17,6 +17,9 @@ abstract contract TestBase {
         bytes4[] selectors;
     }
 
+    /// @dev {bound} was asked for an empty range.
+    error BoundMinAboveMax(uint256 min, uint256 max);
+
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     address[] private _targetContracts;
@@ -81,7 +84,7 @@ abstract contract TestBase {
 
     /// @dev `x` mapped into [min, max] (forge-std `bound`, without its logging).
     function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
-        require(min <= max, "bound: min > max");
+        if (min > max) revert BoundMinAboveMax(min, max);
         if (x >= min && x <= max) return x;
         return min + (x % (max - min + 1)); // cannot overflow: [min, max] is not the full range here
     }

@@ -26,7 +26,7 @@ contract TestSmartAccount is IERC1271 {
 
     /// @inheritdoc IERC1271
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
-        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(hash, signature);
+        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(hash, signature);
         if (error == ECDSA.RecoverError.NoError && signer == owner) return IERC1271.isValidSignature.selector;
         return 0xffffffff;
     }
@@ -37,6 +37,8 @@ contract TestSmartAccount is IERC1271 {
         bool ok;
         (ok, result) = target.call(data);
         if (!ok) {
+            // Bubble the target's revert data up unchanged.
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 revert(add(result, 0x20), mload(result))
             }

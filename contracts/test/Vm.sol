@@ -32,8 +32,7 @@ interface Vm {
     function assume(bool condition) external pure;
 
     /// @notice Expects the next emitted event to match the one emitted right after this call.
-    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
-        external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
 
     /// @notice Writes `value` to storage slot `slot` of `target`.
     function store(address target, bytes32 slot, bytes32 value) external;

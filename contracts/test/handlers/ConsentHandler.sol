@@ -16,11 +16,21 @@ contract ConsentHandler is ConsentRegistryActions, ConsentValidationActions {
         address[2] memory patients_,
         uint256[2] memory keys_,
         address[3] memory guardians_,
-        address[3] memory providers__,
+        address[3] memory providerList_,
         address regulator_,
         address stranger_,
         uint256 t0
     )
-        ConsentHandlerBase(registry_, providers_, patients_, keys_, guardians_, providers__, regulator_, stranger_, t0)
+        ConsentHandlerBase(
+            registry_,
+            providers_,
+            patients_,
+            keys_,
+            guardians_,
+            providerList_,
+            regulator_,
+            stranger_,
+            t0
+        )
     {}
 }

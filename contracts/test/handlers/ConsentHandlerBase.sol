@@ -136,7 +136,7 @@ abstract contract ConsentHandlerBase {
         address[2] memory patients_,
         uint256[2] memory keys_,
         address[3] memory guardians_,
-        address[3] memory providers__,
+        address[3] memory providerList_,
         address regulator_,
         address stranger_,
         uint256 t0
@@ -146,11 +146,11 @@ abstract contract ConsentHandlerBase {
         patients = patients_;
         _keys = keys_;
         guardians = guardians_;
-        providerList = providers__;
+        providerList = providerList_;
         regulator = regulator_;
         stranger = stranger_;
         now_ = t0;
-        for (uint256 i = 0; i < 3; ++i) ghostActive[providers__[i]] = true;
+        for (uint256 i = 0; i < 3; ++i) ghostActive[providerList_[i]] = true;
         validation = IPeerValidation(registry_.peerValidation());
         blockNumber = block.number;
     }
@@ -179,17 +179,20 @@ abstract contract ConsentHandlerBase {
         if (owner == address(0)) return false;
         if (reader == owner || ghostGuardian[owner][reader] != IGuardians.GuardianLevel.None) return true;
         if (!ghostActive[reader]) return false;
-        return _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.Record, recordId))
-            || _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.Category, bytes32(uint256(categoryOf[recordId]))))
-            || _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.All, bytes32(0)))
-            || (recordId == ghostSummary[owner] && ghostEmergencyUntil[owner][reader] > now_)
-            || isSeated(recordId, reader);
+        return
+            _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.Record, recordId)) ||
+            _ghostActive(
+                _grantId(owner, reader, IRecordGrants.Scope.Category, bytes32(uint256(categoryOf[recordId])))
+            ) ||
+            _ghostActive(_grantId(owner, reader, IRecordGrants.Scope.All, bytes32(0))) ||
+            (recordId == ghostSummary[owner] && ghostEmergencyUntil[owner][reader] > now_) ||
+            isSeated(recordId, reader);
     }
 
     /// @notice Whether the model has `account` in a seat of record `recordId`'s case (drawn, not
     /// replaced; active or not).
     function isSeated(bytes32 recordId, address account) public view returns (bool seated) {
-        (seated,) = _ghostSeatOf(recordId, account);
+        (seated, ) = _ghostSeatOf(recordId, account);
     }
 
     function _ghostActive(bytes32 id) internal view returns (bool) {
@@ -237,13 +240,14 @@ abstract contract ConsentHandlerBase {
         if (caller == patient) return "";
         IGuardians.GuardianLevel level = ghostGuardian[patient][caller];
         if (level == IGuardians.GuardianLevel.ShareAndView) return "";
-        return abi.encodeWithSelector(
-            IGuardians.RecordRegistryNotGuardian.selector,
-            patient,
-            caller,
-            level,
-            IGuardians.GuardianLevel.ShareAndView
-        );
+        return
+            abi.encodeWithSelector(
+                IGuardians.RecordRegistryNotGuardian.selector,
+                patient,
+                caller,
+                level,
+                IGuardians.GuardianLevel.ShareAndView
+            );
     }
 
     function _patientOrGuardian(address patient, uint256 seed) internal view returns (address) {
@@ -259,19 +263,20 @@ abstract contract ConsentHandlerBase {
         return providerList[k % 3];
     }
 
-    function _grantId(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
-        internal
-        pure
-        returns (bytes32)
-    {
+    function _grantId(
+        address patient,
+        address grantee,
+        IRecordGrants.Scope scope,
+        bytes32 target
+    ) internal pure returns (bytes32) {
         return keccak256(abi.encode(patient, grantee, scope, target));
     }
 
-    function _scope(address patient, uint256 scopeSeed, uint256 targetSeed)
-        internal
-        view
-        returns (IRecordGrants.Scope, bytes32)
-    {
+    function _scope(
+        address patient,
+        uint256 scopeSeed,
+        uint256 targetSeed
+    ) internal view returns (IRecordGrants.Scope, bytes32) {
         uint256 kind = scopeSeed % 3;
         if (kind == 0) {
             for (uint256 i = 0; i < records.length; ++i) {

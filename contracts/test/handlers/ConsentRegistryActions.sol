@@ -56,9 +56,7 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
             );
         } else {
             (ok, data) = address(registry).call(
-                abi.encodeCall(
-                    IGuardians.grantAsGuardian, (patient, grantee, scope, target, false, expiresAt, hex"01")
-                )
+                abi.encodeCall(IGuardians.grantAsGuardian, (patient, grantee, scope, target, false, expiresAt, hex"01"))
             );
         }
         if (_check(ok, data, expected)) {
@@ -66,9 +64,13 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         }
     }
 
-    function revoke(uint256 patientSeed, uint256 granteeSeed, uint256 scopeSeed, uint256 targetSeed, uint256 callerSeed)
-        external
-    {
+    function revoke(
+        uint256 patientSeed,
+        uint256 granteeSeed,
+        uint256 scopeSeed,
+        uint256 targetSeed,
+        uint256 callerSeed
+    ) external {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address grantee = providerList[granteeSeed % 3];
@@ -120,7 +122,7 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         c.deadline = uint40(now_ + ((timeSeed >> 64) % 2 days) - 1 days);
         c.keyEpoch = ghostEpoch[patient];
         mutation %= 8;
-        if (mutation == 1 && c.keyEpoch != 0) c.keyEpoch -= 1; // stale
+        if (mutation == 1 && c.keyEpoch != 0) --c.keyEpoch; // stale
         c.nonce = nonceSeed % NONCES;
         c.wrappedKeyHash = keccak256(hex"01");
         bytes memory signature = ConsentCodeSigner.sign(_keys[p], ConsentCodeSigner.digest(address(registry), c));
@@ -129,14 +131,25 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
 
         bytes memory expected;
         if (now_ > c.deadline) {
-            expected = abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentExpired.selector, c.deadline, uint40(now_));
+            expected = abi.encodeWithSelector(
+                IConsentCodes.RecordRegistryConsentExpired.selector,
+                c.deadline,
+                uint40(now_)
+            );
         } else if (ghostNonceUsed[patient][c.nonce]) {
-            expected = abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentAlreadyUsed.selector, patient, c.nonce);
+            expected = abi.encodeWithSelector(
+                IConsentCodes.RecordRegistryConsentAlreadyUsed.selector,
+                patient,
+                c.nonce
+            );
         } else if (tampered) {
             expected = abi.encodeWithSelector(IConsentCodes.RecordRegistryInvalidConsentSignature.selector, patient);
         } else if (c.keyEpoch != ghostEpoch[patient]) {
             expected = abi.encodeWithSelector(
-                IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, patient, c.keyEpoch, ghostEpoch[patient]
+                IRecordAnchors.RecordRegistryStaleKeyEpoch.selector,
+                patient,
+                c.keyEpoch,
+                ghostEpoch[patient]
             );
         } else if (!ghostActive[c.grantee]) {
             expected = abi.encodeWithSelector(IRecordGrants.RecordRegistryProviderNotActive.selector, c.grantee);
@@ -156,12 +169,12 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         uint256 nonce = nonceSeed % NONCES;
-        bytes memory expected = ghostNonceUsed[patient][nonce]
-            ? abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentAlreadyUsed.selector, patient, nonce)
-            : bytes("");
+        bytes memory expected =
+            ghostNonceUsed[patient][nonce]
+                ? abi.encodeWithSelector(IConsentCodes.RecordRegistryConsentAlreadyUsed.selector, patient, nonce)
+                : bytes("");
         vm.prank(patient);
-        (bool ok, bytes memory data) =
-            address(registry).call(abi.encodeCall(IConsentCodes.cancelConsentCode, (nonce)));
+        (bool ok, bytes memory data) = address(registry).call(abi.encodeCall(IConsentCodes.cancelConsentCode, (nonce)));
         if (_check(ok, data, expected)) ghostNonceUsed[patient][nonce] = true;
     }
 
@@ -170,9 +183,10 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         address patient = patients[patientSeed % 2];
         address guardian = guardians[guardianSeed % 3];
         IGuardians.GuardianLevel level = IGuardians.GuardianLevel(levelSeed % 5 == 0 ? 0 : 1 + (levelSeed % 2));
-        bytes memory expected = level == IGuardians.GuardianLevel.None
-            ? abi.encodeWithSelector(IGuardians.RecordRegistryInvalidGuardian.selector, guardian, level)
-            : bytes("");
+        bytes memory expected =
+            level == IGuardians.GuardianLevel.None
+                ? abi.encodeWithSelector(IGuardians.RecordRegistryInvalidGuardian.selector, guardian, level)
+                : bytes("");
         vm.prank(patient);
         (bool ok, bytes memory data) = address(registry).call(
             abi.encodeCall(IGuardians.appointGuardian, (guardian, level, hex"02"))
@@ -185,15 +199,16 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address guardian = guardians[guardianSeed % 3];
-        bytes memory expected = ghostGuardian[patient][guardian] == IGuardians.GuardianLevel.None
-            ? abi.encodeWithSelector(
-                IGuardians.RecordRegistryNotGuardian.selector,
-                patient,
-                guardian,
-                IGuardians.GuardianLevel.None,
-                IGuardians.GuardianLevel.View
-            )
-            : bytes("");
+        bytes memory expected =
+            ghostGuardian[patient][guardian] == IGuardians.GuardianLevel.None
+                ? abi.encodeWithSelector(
+                    IGuardians.RecordRegistryNotGuardian.selector,
+                    patient,
+                    guardian,
+                    IGuardians.GuardianLevel.None,
+                    IGuardians.GuardianLevel.View
+                )
+                : bytes("");
         bool ok;
         bytes memory data;
         if (byGuardian) {
@@ -235,7 +250,10 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         vm.warp(now_);
         address patient = patients[patientSeed % 2];
         address caller = _granteeOf(callerSeed);
-        uint40 duration = durationSeed % 8 == 0 ? uint40(durationSeed % 2 == 0 ? 0 : 1 days + 1) : uint40(1 + (durationSeed >> 8) % 1 days);
+        uint40 duration =
+            durationSeed % 8 == 0
+                ? uint40(durationSeed % 2 == 0 ? 0 : 1 days + 1)
+                : uint40(1 + ((durationSeed >> 8) % 1 days));
         bytes32 reason = durationSeed % 16 == 1 ? bytes32(0) : bytes32("ETREAT");
         bytes memory expected;
         if (caller == regulator) {
@@ -245,12 +263,18 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         } else if (reason == bytes32(0)) {
             expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryEmergencyReasonRequired.selector);
         } else if (duration == 0 || duration > 1 days) {
-            expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryInvalidEmergencyDuration.selector, duration);
+            expected = abi.encodeWithSelector(
+                IEmergencyAccess.RecordRegistryInvalidEmergencyDuration.selector,
+                duration
+            );
         } else if (ghostSummary[patient] == bytes32(0)) {
             expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryNoEmergencySummary.selector, patient);
         } else if (ghostEmergencyUntil[patient][caller] > now_) {
             expected = abi.encodeWithSelector(
-                IEmergencyAccess.RecordRegistryEmergencyAccessActive.selector, patient, caller, ghostEmergencyUntil[patient][caller]
+                IEmergencyAccess.RecordRegistryEmergencyAccessActive.selector,
+                patient,
+                caller,
+                ghostEmergencyUntil[patient][caller]
             );
         }
         vm.prank(caller);
@@ -278,13 +302,21 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         else if (k == 6) closer = regulator;
         else closer = stranger;
         bytes memory expected;
-        if (closer != patient && closer != provider && ghostGuardian[patient][closer] == IGuardians.GuardianLevel.None) {
+        if (
+            closer != patient && closer != provider && ghostGuardian[patient][closer] == IGuardians.GuardianLevel.None
+        ) {
             expected = abi.encodeWithSelector(
-                IEmergencyAccess.RecordRegistryEmergencyCloseNotPermitted.selector, patient, provider, closer
+                IEmergencyAccess.RecordRegistryEmergencyCloseNotPermitted.selector,
+                patient,
+                provider,
+                closer
             );
         } else if (ghostEmergencyUntil[patient][provider] <= now_) {
-            expected =
-                abi.encodeWithSelector(IEmergencyAccess.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
+            expected = abi.encodeWithSelector(
+                IEmergencyAccess.RecordRegistryEmergencyAccessNotActive.selector,
+                patient,
+                provider
+            );
         }
         vm.prank(closer);
         (bool ok, bytes memory data) = address(registry).call(
@@ -299,11 +331,19 @@ abstract contract ConsentRegistryActions is ConsentHandlerBase {
         address patient = patients[patientSeed % 2];
         address provider = providerList[providerSeed % 3];
         uint256 k = callerSeed % 5;
-        address caller = k == 0 ? patient : k == 4 ? stranger : guardians[k - 1];
+        address caller =
+            k == 0
+                ? patient
+                : k == 4
+                    ? stranger
+                    : guardians[k - 1];
         bytes memory expected = caller == patient ? bytes("") : _guardianError(patient, caller);
         if (expected.length == 0 && (ghostEmergencyUntil[patient][provider] <= now_ || !ghostActive[provider])) {
-            expected =
-                abi.encodeWithSelector(IEmergencyAccess.RecordRegistryEmergencyAccessNotActive.selector, patient, provider);
+            expected = abi.encodeWithSelector(
+                IEmergencyAccess.RecordRegistryEmergencyAccessNotActive.selector,
+                patient,
+                provider
+            );
         } else if (expected.length == 0 && ghostSummary[patient] == bytes32(0)) {
             expected = abi.encodeWithSelector(IEmergencyAccess.RecordRegistryNoEmergencySummary.selector, patient);
         }

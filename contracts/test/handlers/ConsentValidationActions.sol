@@ -102,9 +102,10 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         uint256 signer = patient == patients[0] ? 0 : 1;
         uint256 mutation = consentSeed % 8;
         if (mutation == 1) signer = 1 - signer;
-        uint40 deadline = mutation == 2
-            ? uint40(now_ - 1 - (consentSeed >> 8) % 1 days)
-            : uint40(now_ + (consentSeed >> 8) % 2 days);
+        uint40 deadline =
+            mutation == 2
+                ? uint40(now_ - 1 - ((consentSeed >> 8) % 1 days))
+                : uint40(now_ + ((consentSeed >> 8) % 2 days));
         _submit(id, caller, signer, deadline);
     }
 
@@ -112,7 +113,12 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
     /// case's validators.
     function drawValidators(uint256 recordSeed, uint256 blockSeed) external {
         uint256 k = blockSeed % 16;
-        blockNumber += k == 0 ? 0 : k == 1 ? HASHED_BLOCKS + 44 : 1 + (blockSeed >> 8) % 4;
+        blockNumber +=
+            k == 0
+                ? 0
+                : k == 1
+                    ? HASHED_BLOCKS + 44
+                    : 1 + ((blockSeed >> 8) % 4);
         _syncChain();
         _draw(_caseRecord(recordSeed, Stage.Drawable));
     }
@@ -124,9 +130,14 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         bytes32 id = _caseRecord(recordSeed, Stage.Voting);
         GhostCase memory c = ghostCases[id];
         uint256 k = voterSeed % 6;
-        address voter = k < VALIDATORS ? _ghostSeats[id][k].validator : k == VALIDATORS ? c.author : address(0);
+        address voter =
+            k < VALIDATORS
+                ? _ghostSeats[id][k].validator
+                : k == VALIDATORS
+                    ? c.author
+                    : address(0);
         if (voter == address(0)) voter = hospitals[(voterSeed >> 8) % hospitals.length];
-        IPeerValidation.Vote choice = IPeerValidation.Vote(choiceSeed % 8 == 0 ? 0 : 1 + (choiceSeed >> 8) % 2);
+        IPeerValidation.Vote choice = IPeerValidation.Vote(choiceSeed % 8 == 0 ? 0 : 1 + ((choiceSeed >> 8) % 2));
         (bool seated, uint256 index) = _ghostSeatOf(id, voter);
         IPeerValidation.Seat memory seat = _ghostSeats[id][index];
         bytes memory expected;
@@ -139,11 +150,19 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         } else if (!seated) {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, id, voter);
         } else if (seat.vote != IPeerValidation.Vote.None) {
-            expected =
-                abi.encodeWithSelector(IPeerValidation.PeerValidationAlreadyVoted.selector, id, voter, seat.vote);
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationAlreadyVoted.selector,
+                id,
+                voter,
+                seat.vote
+            );
         } else if (now_ > seat.deadline) {
             expected = abi.encodeWithSelector(
-                IPeerValidation.PeerValidationDeadlinePassed.selector, id, voter, seat.deadline, uint40(now_)
+                IPeerValidation.PeerValidationDeadlinePassed.selector,
+                id,
+                voter,
+                seat.deadline,
+                uint40(now_)
             );
         } else if (choice == IPeerValidation.Vote.None) {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidVote.selector);
@@ -177,7 +196,7 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         (bool seated, uint256 index) = _ghostSeatOf(id, validator);
         IPeerValidation.Seat memory seat = _ghostSeats[id][index];
         if (seated && waitSeed % 3 == 0 && now_ <= seat.deadline) {
-            now_ = uint256(seat.deadline) + 1 + (waitSeed >> 8) % 1 days; // the caller waits it out
+            now_ = uint256(seat.deadline) + 1 + ((waitSeed >> 8) % 1 days); // the caller waits it out
         }
         _syncChain();
         GhostCase memory c = ghostCases[id];
@@ -189,16 +208,25 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         } else if (!seated) {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNotValidator.selector, id, validator);
         } else if (seat.vote != IPeerValidation.Vote.None) {
-            expected =
-                abi.encodeWithSelector(IPeerValidation.PeerValidationAlreadyVoted.selector, id, validator, seat.vote);
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationAlreadyVoted.selector,
+                id,
+                validator,
+                seat.vote
+            );
         } else if (now_ <= seat.deadline && ghostActive[validator]) {
             expected = abi.encodeWithSelector(
-                IPeerValidation.PeerValidationDeadlineNotPassed.selector, id, validator, seat.deadline, uint40(now_)
+                IPeerValidation.PeerValidationDeadlineNotPassed.selector,
+                id,
+                validator,
+                seat.deadline,
+                uint40(now_)
             );
         }
         vm.prank(stranger);
-        (bool ok, bytes memory data) =
-            address(validation).call(abi.encodeCall(IPeerValidation.replace, (id, validator)));
+        (bool ok, bytes memory data) = address(validation).call(
+            abi.encodeCall(IPeerValidation.replace, (id, validator))
+        );
         if (!_check(ok, data, expected)) return;
         delete _ghostSeats[id][index];
         ghostReplaced[id][validator] = true;
@@ -213,7 +241,8 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         address author = authorOf[id];
         address patient = ownerOf[id];
         bytes memory signature = ConsentCodeSigner.sign(
-            _keys[signer], ValidationConsents.digest(address(validation), id, caller, VALIDATORS, deadline)
+            _keys[signer],
+            ValidationConsents.digest(address(validation), id, caller, VALIDATORS, deadline)
         );
         GhostCase memory c = ghostCases[id];
         bytes memory expected;
@@ -224,8 +253,11 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         } else if (c.status != IPeerValidation.ValidationStatus.None) {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationAlreadySubmitted.selector, id, c.status);
         } else if (deadline < now_) {
-            expected =
-                abi.encodeWithSelector(IPeerValidation.PeerValidationConsentExpired.selector, deadline, uint40(now_));
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationConsentExpired.selector,
+                deadline,
+                uint40(now_)
+            );
         } else if (patients[signer] != patient) {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationInvalidConsent.selector, id, patient);
         } else {
@@ -233,7 +265,9 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
             if (ghostMemberOf[institutionOf[caller]] != address(0)) --available;
             if (available < VALIDATORS) {
                 expected = abi.encodeWithSelector(
-                    IPeerValidation.PeerValidationPoolTooSmall.selector, available, uint256(VALIDATORS)
+                    IPeerValidation.PeerValidationPoolTooSmall.selector,
+                    available,
+                    uint256(VALIDATORS)
                 );
             }
         }
@@ -274,13 +308,19 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationNothingToDraw.selector, id);
         } else if (blockNumber <= c.seedBlock) {
             expected = abi.encodeWithSelector(
-                IPeerValidation.PeerValidationSeedNotReady.selector, id, uint256(c.seedBlock), blockNumber
+                IPeerValidation.PeerValidationSeedNotReady.selector,
+                id,
+                uint256(c.seedBlock),
+                blockNumber
             );
         } else if (blockNumber - c.seedBlock > HASHED_BLOCKS) {
             renews = true;
         } else if (eligible.length < c.vacancies) {
             expected = abi.encodeWithSelector(
-                IPeerValidation.PeerValidationDrawFailed.selector, id, eligible.length, uint256(c.vacancies)
+                IPeerValidation.PeerValidationDrawFailed.selector,
+                id,
+                eligible.length,
+                uint256(c.vacancies)
             );
         }
         chain.recordLogs();
@@ -301,11 +341,17 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         if (!ghostActive[account]) {
             expected = abi.encodeWithSelector(IPeerValidation.PeerValidationProviderNotActive.selector, account);
         } else if (kindOf[account] != IProviderRegistry.ProviderKind.Hospital) {
-            expected =
-                abi.encodeWithSelector(IPeerValidation.PeerValidationNotHospital.selector, account, kindOf[account]);
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationNotHospital.selector,
+                account,
+                kindOf[account]
+            );
         } else if (member != address(0)) {
-            expected =
-                abi.encodeWithSelector(IPeerValidation.PeerValidationInstitutionInPool.selector, institution, member);
+            expected = abi.encodeWithSelector(
+                IPeerValidation.PeerValidationInstitutionInPool.selector,
+                institution,
+                member
+            );
         }
         vm.prank(account);
         (bool ok, bytes memory data) = address(validation).call(abi.encodeCall(IPeerValidation.joinPool, ()));
@@ -326,11 +372,12 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
             for (uint256 i = 0; i < n; ++i) {
                 bytes32 id = validationRecords[(start + i) % n];
                 GhostCase memory c = ghostCases[id];
-                bool atStage = stage == Stage.Unsubmitted
-                    ? c.status == IPeerValidation.ValidationStatus.None
-                    : stage == Stage.Drawable
-                        ? _open(c.status) && c.vacancies != 0
-                        : c.status == IPeerValidation.ValidationStatus.Pending;
+                bool atStage =
+                    stage == Stage.Unsubmitted
+                        ? c.status == IPeerValidation.ValidationStatus.None
+                        : stage == Stage.Drawable
+                            ? _open(c.status) && c.vacancies != 0
+                            : c.status == IPeerValidation.ValidationStatus.Pending;
                 if (atStage) return id;
             }
         }
@@ -338,8 +385,8 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
     }
 
     function _open(IPeerValidation.ValidationStatus status) private pure returns (bool) {
-        return status == IPeerValidation.ValidationStatus.Submitted
-            || status == IPeerValidation.ValidationStatus.Pending;
+        return
+            status == IPeerValidation.ValidationStatus.Submitted || status == IPeerValidation.ValidationStatus.Pending;
     }
 
     /// institutions seated in the case, never replaced in it.
@@ -350,8 +397,10 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
             address h = hospitals[i];
             bytes32 institution = institutionOf[h];
             if (
-                !ghostInPoolAtSubmission[recordId][h] || !ghostActive[h] || institution == authorInstitution
-                    || ghostReplaced[recordId][h]
+                !ghostInPoolAtSubmission[recordId][h] ||
+                !ghostActive[h] ||
+                institution == authorInstitution ||
+                ghostReplaced[recordId][h]
             ) {
                 continue;
             }
@@ -360,8 +409,13 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
                 address v = _ghostSeats[recordId][j].validator;
                 if (v != address(0) && institutionOf[v] == institution) taken = true;
             }
-            if (!taken) eligible[count++] = h;
+            if (!taken) {
+                eligible[count] = h;
+                ++count;
+            }
         }
+        // Shrink the array to the accounts found.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(eligible, count)
         }

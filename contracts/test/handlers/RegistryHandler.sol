@@ -40,7 +40,13 @@ contract RegistryHandler {
     uint256 public mismatches;
     uint256 public successfulCalls;
 
-    constructor(RecordRegistry registry_, ProviderRegistry providers_, address[2] memory patients_, address[3] memory grantees_, uint256 t0) {
+    constructor(
+        RecordRegistry registry_,
+        ProviderRegistry providers_,
+        address[2] memory patients_,
+        address[3] memory grantees_,
+        uint256 t0
+    ) {
         registry = registry_;
         providers = providers_;
         patients = patients_;
@@ -72,8 +78,13 @@ contract RegistryHandler {
         bool expectOk = ghostActive[grantee];
         vm.prank(patient);
         try registry.grant(grantee, scope, target, write, expiresAt, hex"01") {
-            ghostGrants[_grantId(patient, grantee, scope, target)] =
-                GhostGrant(true, false, write, expiresAt, ghostEpoch[patient]);
+            ghostGrants[_grantId(patient, grantee, scope, target)] = GhostGrant(
+                true,
+                false,
+                write,
+                expiresAt,
+                ghostEpoch[patient]
+            );
             if (!expectOk) ++mismatches;
             ++successfulCalls;
         } catch {
@@ -158,11 +169,11 @@ contract RegistryHandler {
     /// @notice The model's answer to `canWrite(author, patient, category)` at `now_`: the patient, or
     /// an active provider with an active write grant over the category or all records issued at the
     /// patient's current epoch.
-    function modelCanWrite(address author, address patient, IRecordAnchors.Category category)
-        public
-        view
-        returns (bool)
-    {
+    function modelCanWrite(
+        address author,
+        address patient,
+        IRecordAnchors.Category category
+    ) public view returns (bool) {
         if (author == patient) return true;
         if (!ghostActive[author]) return false;
         bytes32 categoryGrant = _grantId(patient, author, IRecordGrants.Scope.Category, bytes32(uint256(category)));
@@ -181,10 +192,12 @@ contract RegistryHandler {
         if (owner == address(0)) return false;
         if (reader == owner) return true;
         if (!ghostActive[reader]) return false;
-        return _ghostGrantActive(_grantId(owner, reader, IRecordGrants.Scope.Record, recordId))
-            || _ghostGrantActive(
+        return
+            _ghostGrantActive(_grantId(owner, reader, IRecordGrants.Scope.Record, recordId)) ||
+            _ghostGrantActive(
                 _grantId(owner, reader, IRecordGrants.Scope.Category, bytes32(uint256(categoryOf[recordId])))
-            ) || _ghostGrantActive(_grantId(owner, reader, IRecordGrants.Scope.All, bytes32(0)));
+            ) ||
+            _ghostGrantActive(_grantId(owner, reader, IRecordGrants.Scope.All, bytes32(0)));
     }
 
     function _ghostGrantActive(bytes32 id) private view returns (bool) {
@@ -192,20 +205,21 @@ contract RegistryHandler {
         return g.issued && !g.revoked && (g.expiresAt == 0 || now_ < g.expiresAt);
     }
 
-    function _grantId(address patient, address grantee, IRecordGrants.Scope scope, bytes32 target)
-        private
-        pure
-        returns (bytes32)
-    {
+    function _grantId(
+        address patient,
+        address grantee,
+        IRecordGrants.Scope scope,
+        bytes32 target
+    ) private pure returns (bytes32) {
         return keccak256(abi.encode(patient, grantee, scope, target));
     }
 
     /// @dev A valid scope of `patient`: one of its records (when it has any), a category, or all.
-    function _scope(address patient, uint256 scopeSeed, uint256 targetSeed)
-        private
-        view
-        returns (IRecordGrants.Scope, bytes32)
-    {
+    function _scope(
+        address patient,
+        uint256 scopeSeed,
+        uint256 targetSeed
+    ) private view returns (IRecordGrants.Scope, bytes32) {
         uint256 kind = scopeSeed % 3;
         if (kind == 0 && records.length != 0) {
             for (uint256 i = 0; i < records.length; ++i) {
