@@ -38,9 +38,15 @@ const bytes = new Uint8Array(MiB);
 crypto.getRandomValues(bytes.subarray(0, 65_536));
 
 // 1. the raw reference and the file system's floor
-const key = await crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt"]);
+const key = await crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, [
+  "encrypt",
+]);
 const raw = await time(100, async () => {
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv: crypto.getRandomValues(new Uint8Array(12)) }, key, bytes.subarray(0, 1_000_000));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: crypto.getRandomValues(new Uint8Array(12)) },
+    key,
+    bytes.subarray(0, 1_000_000),
+  );
   await crypto.subtle.digest("SHA-256", ct);
 });
 const files = path.join(dir, "files");
@@ -54,7 +60,8 @@ rmSync(files, { recursive: true });
 // 2. one leaf written while it is hashed
 mkdirSync(files);
 const sha256 = () => createHash("sha256").update(bytes).digest();
-const writevAsync = (fd: number) => new Promise<number>((resolve, reject) => writev(fd, [bytes], 0, (e, n) => (e ? reject(e) : resolve(n))));
+const writevAsync = (fd: number) =>
+  new Promise<number>((resolve, reject) => writev(fd, [bytes], 0, (e, n) => (e ? reject(e) : resolve(n))));
 const leafSync = await time(200, async (run) => {
   const temporary = path.join(files, `s${run}.tmp`);
   const fd = openSync(temporary, "wx");
@@ -83,15 +90,22 @@ const leafWriteFile = await time(200, async (run) => {
 rmSync(files, { recursive: true });
 
 // 3. sealing back to back, with and without freeing the parts
-const context = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", patient: "0x70997970C51812dc3A010C7d01b50e0d4c3A79C8", category: 2, keyEpoch: 0 } as const;
+const context = {
+  chainId: 31337,
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  patient: "0x70997970C51812dc3A010C7d01b50e0d4c3A79C8",
+  category: 2,
+  keyEpoch: 0,
+} as const;
 const kek = crypto.getRandomValues(new Uint8Array(32));
 const seal: Record<string, { kept: number; released: number }> = {};
 for (const size of [1_000_000, 4_000_000, 10_000_000]) {
   const plaintext = new Uint8Array(size);
-  const run = (release: boolean) => time(40, async () => {
-    const { parts } = await encryptRecordParts({ plaintext, kek, context });
-    if (release) releaseRecordParts(parts);
-  });
+  const run = (release: boolean) =>
+    time(40, async () => {
+      const { parts } = await encryptRecordParts({ plaintext, kek, context });
+      if (release) releaseRecordParts(parts);
+    });
   seal[size] = { kept: await run(false), released: await run(true) };
 }
 rmSync(dir, { recursive: true, force: true });
@@ -102,7 +116,11 @@ const result = {
   rawAesGcmSha256Of1MB: raw,
   newFile1MiB: newFiles,
   newFile1MiBAfterDeletingFiles: afterDelete,
-  leafWriteWhileHashing1MiB: { syncMetadataAsyncWritev: leafSync, asyncOpenCloseRename: leafAsync, promisesWriteFile: leafWriteFile },
+  leafWriteWhileHashing1MiB: {
+    syncMetadataAsyncWritev: leafSync,
+    asyncOpenCloseRename: leafAsync,
+    promisesWriteFile: leafWriteFile,
+  },
   sealBackToBack: seal,
 };
 mkdirSync(path.resolve(import.meta.dirname, "results"), { recursive: true });
@@ -115,7 +133,10 @@ process.stdout.write(
     `  new 1 MiB file (200)                       ${f(newFiles)}`,
     `  new 1 MiB file after deleting those (200)  ${f(afterDelete)}`,
     `  1 MiB leaf written while hashed: sync open/close/rename + writev ${f(leafSync)}, async ${f(leafAsync)}, writeFile ${f(leafWriteFile)}`,
-    ...Object.entries(seal).map(([size, s]) => `  seal ${size} B back to back: parts kept ${f(s.kept)}, freed (releaseRecordParts) ${f(s.released)}`),
+    ...Object.entries(seal).map(
+      ([size, s]) =>
+        `  seal ${size} B back to back: parts kept ${f(s.kept)}, freed (releaseRecordParts) ${f(s.released)}`,
+    ),
     "Wrote bench/results/storage-floor.json",
     "",
   ].join("\n"),

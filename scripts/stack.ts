@@ -57,13 +57,21 @@ const program = new Command()
   .option("--no-build", "serve the existing web build")
   .option("--fresh", "empty the data directory first (only one the stack created)", false)
   .parse(argv, { from: "user" });
-const options = program.opts<{ port: string; chainPort: string; dataDir: string; seed: boolean; build: boolean; fresh: boolean }>();
+const options = program.opts<{
+  port: string;
+  chainPort: string;
+  dataDir: string;
+  seed: boolean;
+  build: boolean;
+  fresh: boolean;
+}>();
 // relative to the repository (as the web app's browser tests pass it), wherever the stack is started from
 const dataDir = path.resolve(root, options.dataDir);
 
 /** `value` as a TCP port (1-65535), or a refusal naming `option`. */
 function port(value: string, option: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65_535) refuse(`${option} ${value} is not a TCP port.`, `Pass ${option} with a number from 1 to 65535.`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65_535)
+    refuse(`${option} ${value} is not a TCP port.`, `Pass ${option} with a number from 1 to 65535.`);
   return Number(value);
 }
 
@@ -75,13 +83,21 @@ async function requireFree(p: number, option: string, what: string): Promise<voi
     server.listen({ port: p, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(undefined)));
   });
   if (!error) return;
-  if (error.code === "EADDRINUSE") refuse(`port ${p} is already in use, so the ${what} cannot listen there (another stack, a \`hardhat node\` or another program).`, `Stop what listens there, or pass another port: ${option} <port>.`);
-  refuse(`port ${p} cannot be used for the ${what} (${error.code ?? error.message}).`, `Pass another port: ${option} <port>.`);
+  if (error.code === "EADDRINUSE")
+    refuse(
+      `port ${p} is already in use, so the ${what} cannot listen there (another stack, a \`hardhat node\` or another program).`,
+      `Stop what listens there, or pass another port: ${option} <port>.`,
+    );
+  refuse(
+    `port ${p} cannot be used for the ${what} (${error.code ?? error.message}).`,
+    `Pass another port: ${option} <port>.`,
+  );
 }
 
 const webPort = port(options.port, "--port");
 const chainPort = port(options.chainPort, "--chain-port");
-if (webPort === chainPort) refuse(`--port and --chain-port are both ${webPort}.`, "Give the web app and the chain different ports.");
+if (webPort === chainPort)
+  refuse(`--port and --chain-port are both ${webPort}.`, "Give the web app and the chain different ports.");
 await requireFree(chainPort, "--chain-port", "Hardhat node");
 await requireFree(webPort, "--port", "web app");
 const rpcUrl = `http://127.0.0.1:${chainPort}`;
@@ -99,7 +115,10 @@ async function waitFor(url: string, body: string | undefined, what: string, seco
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     try {
-      const response = await fetch(url, body ? { method: "POST", body, headers: { "content-type": "application/json" } } : {});
+      const response = await fetch(
+        url,
+        body ? { method: "POST", body, headers: { "content-type": "application/json" } } : {},
+      );
       if (response.ok) return;
     } catch {
       // not up yet
@@ -110,16 +129,24 @@ async function waitFor(url: string, body: string | undefined, what: string, seco
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, inherit = false): ChildProcess {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   // keep the last lines each child wrote, to say why it stopped
   let tail = "";
-  const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-4000); };
+  const keep = (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-4000);
+  };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   child.on("exit", (code) => {
     if (code !== 0 && code !== null) {
-      log(`${path.basename(command)} ${args.join(" ")} exited with ${code}${tail.trim() ? `; its last output:\n${tail.trim().split("\n").slice(-15).join("\n")}` : ""}`);
+      log(
+        `${path.basename(command)} ${args.join(" ")} exited with ${code}${tail.trim() ? `; its last output:\n${tail.trim().split("\n").slice(-15).join("\n")}` : ""}`,
+      );
       stop(1);
     }
   });
@@ -127,22 +154,42 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 }
 
 try {
-  await prepareStateDirectory(dataDir, { option: "--data-dir", owner: "the stack (scripts/stack.ts)", clear: options.fresh });
+  await prepareStateDirectory(dataDir, {
+    option: "--data-dir",
+    owner: "the stack (scripts/stack.ts)",
+    clear: options.fresh,
+  });
 } catch (error) {
-  refuse(error instanceof Error ? error.message.split("\n")[0]! : String(error), "Pass --data-dir with a new or empty folder, or one the stack created.");
+  refuse(
+    error instanceof Error ? error.message.split("\n")[0]! : String(error),
+    "Pass --data-dir with a new or empty folder, or one the stack created.",
+  );
 }
 
 // 1. chain
 log(`Starting the Hardhat node on ${rpcUrl} …`);
-run(path.join(root, "node_modules/.bin/hardhat"), ["node", "--port", String(chainPort), "--hostname", "127.0.0.1"], root);
-await waitFor(rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }), "The Hardhat node", 60);
+run(
+  path.join(root, "node_modules/.bin/hardhat"),
+  ["node", "--port", String(chainPort), "--hostname", "127.0.0.1"],
+  root,
+);
+await waitFor(
+  rpcUrl,
+  JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+  "The Hardhat node",
+  60,
+);
 
 // 2. deployment
 const account = (i: number): Account => devAccount(i, LOCAL_CHAIN_ID);
 const chain = { ...hardhat, rpcUrls: { default: { http: [rpcUrl] } } };
 const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 50 });
-const wallet = (i: number) => createWalletClient({ account: account(i), chain, transport: http(rpcUrl), pollingInterval: 50 });
-const deployment = await deployMeridian({ publicClient, walletClient: wallet(0) }, { admin: account(0).address, regulator: account(1).address });
+const wallet = (i: number) =>
+  createWalletClient({ account: account(i), chain, transport: http(rpcUrl), pollingInterval: 50 });
+const deployment = await deployMeridian(
+  { publicClient, walletClient: wallet(0) },
+  { admin: account(0).address, regulator: account(1).address },
+);
 const deploymentFile = path.join(dataDir, "deployment.json");
 await saveDeployment(deploymentFile, deployment);
 log(`Deployed: RecordRegistry ${deployment.recordRegistry}, ProviderRegistry ${deployment.providerRegistry}`);
@@ -153,8 +200,18 @@ if (options.seed) {
   const store = await createHeliaStore({ directory: ipfsDir });
   const ctx = (i: number): MeridianContext => ({ publicClient, walletClient: wallet(i), deployment });
   const client = (i: number) => createMeridianClient({ ...ctx(i), store });
-  await admitProvider(ctx(1), { provider: account(2).address, kind: ProviderKind.Hospital, name: "St Mary's Hospital", department: "Cardiology" });
-  await admitProvider(ctx(1), { provider: account(3).address, kind: ProviderKind.Lab, name: "Northside Laboratory", department: "Clinical chemistry" });
+  await admitProvider(ctx(1), {
+    provider: account(2).address,
+    kind: ProviderKind.Hospital,
+    name: "St Mary's Hospital",
+    department: "Cardiology",
+  });
+  await admitProvider(ctx(1), {
+    provider: account(3).address,
+    kind: ProviderKind.Lab,
+    name: "Northside Laboratory",
+    department: "Clinical chemistry",
+  });
   const hospital = client(2);
   const lab = client(3);
   await hospital.publishProviderKey();
@@ -163,27 +220,56 @@ if (options.seed) {
   await patient.registerAsPatient();
   const fixtures = await writeFixtures(path.join(dataDir, "fixtures"));
   let added = 0;
-  for (const file of [path.join(fixtures, "fhir", "fixture-patient-1.json"), path.join(fixtures, "attachments", "fixture-report.pdf")]) {
+  for (const file of [
+    path.join(fixtures, "fhir", "fixture-patient-1.json"),
+    path.join(fixtures, "attachments", "fixture-report.pdf"),
+  ]) {
     if (!existsSync(file)) continue;
-    for (const draft of await recordDraftFromFile(new Uint8Array(await readFile(file)), { fileName: path.basename(file) })) {
-      await patient.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(draft.resource)), category: draft.category });
+    for (const draft of await recordDraftFromFile(new Uint8Array(await readFile(file)), {
+      fileName: path.basename(file),
+    })) {
+      await patient.addRecord({
+        plaintext: new TextEncoder().encode(JSON.stringify(draft.resource)),
+        category: draft.category,
+      });
       added++;
     }
   }
-  await patient.grant({ grantee: account(3).address, scope: { kind: "category", category: RecordCategory.Lab }, expiresAt: Math.floor(Date.now() / 1000) + 30 * 86_400 });
-  await hospital.requestAccess({ patient: account(4).address, scope: { kind: "all" }, durationSeconds: 14 * 86_400, purpose: "Cardiology referral" });
+  await patient.grant({
+    grantee: account(3).address,
+    scope: { kind: "category", category: RecordCategory.Lab },
+    expiresAt: Math.floor(Date.now() / 1000) + 30 * 86_400,
+  });
+  await hospital.requestAccess({
+    patient: account(4).address,
+    scope: { kind: "all" },
+    durationSeconds: 14 * 86_400,
+    purpose: "Cardiology referral",
+  });
   await store.close();
-  log(`Seeded: providers ${account(2).address} (hospital), ${account(3).address} (lab); patient ${account(4).address} with ${added} records, one lab grant and one pending request.`);
+  log(
+    `Seeded: providers ${account(2).address} (hospital), ${account(3).address} (lab); patient ${account(4).address} with ${added} records, one lab grant and one pending request.`,
+  );
 }
 
 // 4. web app
 const web = path.join(root, "web");
-const nextBin = [path.join(web, "node_modules/.bin/next"), path.join(root, "node_modules/.bin/next")].find((p) => existsSync(p)) ?? "next";
-const env = { MERIDIAN_DEPLOYMENT: deploymentFile, MERIDIAN_IPFS_DIR: ipfsDir, MERIDIAN_RPC_URL: rpcUrl, NEXT_PUBLIC_RPC_URL: rpcUrl, NEXT_TELEMETRY_DISABLED: "1" };
+const nextBin =
+  [path.join(web, "node_modules/.bin/next"), path.join(root, "node_modules/.bin/next")].find((p) => existsSync(p)) ??
+  "next";
+const env = {
+  MERIDIAN_DEPLOYMENT: deploymentFile,
+  MERIDIAN_IPFS_DIR: ipfsDir,
+  MERIDIAN_RPC_URL: rpcUrl,
+  NEXT_PUBLIC_RPC_URL: rpcUrl,
+  NEXT_TELEMETRY_DISABLED: "1",
+};
 // the FHIR definitions the browser validates bundles with (served from web/public/medplum)
 await new Promise<void>((resolve, reject) => {
   const child = spawn(process.execPath, [path.join(web, "scripts/copy-fhir-definitions.mjs")], { stdio: "inherit" });
-  child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`copying the FHIR definitions exited with ${code}`))));
+  child.on("exit", (code) =>
+    code === 0 ? resolve() : reject(new Error(`copying the FHIR definitions exited with ${code}`)),
+  );
 });
 if (options.build || !existsSync(path.join(web, ".next", "BUILD_ID"))) {
   log("Building the web app …");

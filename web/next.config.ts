@@ -6,7 +6,17 @@ const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   transpilePackages: ["@meridian/sdk", "@meridian/ecg", "@meridian/monitoring"],
-  serverExternalPackages: ["helia", "blockstore-fs", "datastore-fs", "kubo-rpc-client", "multiformats", "ipfs-unixfs", "ipfs-unixfs-importer", "ipfs-unixfs-exporter", "@ipld/dag-pb"],
+  serverExternalPackages: [
+    "helia",
+    "blockstore-fs",
+    "datastore-fs",
+    "kubo-rpc-client",
+    "multiformats",
+    "ipfs-unixfs",
+    "ipfs-unixfs-importer",
+    "ipfs-unixfs-exporter",
+    "@ipld/dag-pb",
+  ],
   headers() {
     return Promise.resolve([
       {

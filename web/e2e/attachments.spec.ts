@@ -21,13 +21,23 @@ const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 /** A FHIR R4 Bundle holding one DocumentReference whose attachment has this name, type and content. */
 function documentRecord(title: string, contentType: string | undefined, bytes: Uint8Array): Uint8Array {
   const attachment = { ...(contentType ? { contentType } : {}), title, data: base64(bytes) };
-  const resource = { resourceType: "DocumentReference", status: "current", description: title, content: [{ attachment }] };
+  const resource = {
+    resourceType: "DocumentReference",
+    status: "current",
+    description: title,
+    content: [{ attachment }],
+  };
   const entry = [{ fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource }];
   return text(JSON.stringify({ resourceType: "Bundle", type: "collection", entry }));
 }
 
 const CASES = [
-  { title: "lab-results.pdf.hta", contentType: "application/hta", body: "<script>alert(1)</script>", expected: "lab-results_pdf.bin" },
+  {
+    title: "lab-results.pdf.hta",
+    contentType: "application/hta",
+    body: "<script>alert(1)</script>",
+    expected: "lab-results_pdf.bin",
+  },
   { title: "scan.exe", contentType: "application/pdf", body: "%PDF-1.7\n%%EOF\n", expected: "scan.pdf" },
   { title: "..\\..\\Startup\\report.html", contentType: "text/html", body: "<h1>hi</h1>", expected: "report.bin" },
   { title: "notes.txt", contentType: undefined, body: "plain", expected: "notes.bin" },

@@ -9,13 +9,23 @@ import { expect, test, type Page } from "@playwright/test";
 import path from "node:path";
 import { getAddress, type Address } from "viem";
 import { getPatient } from "@meridian/sdk/chain";
-import { consentCodeHash, decodeConsentCode, getGuardianLevel, GuardianLevel, shortConsentCode } from "@meridian/sdk/chain";
+import {
+  consentCodeHash,
+  decodeConsentCode,
+  getGuardianLevel,
+  GuardianLevel,
+  shortConsentCode,
+} from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
 import type { MeridianClient } from "@meridian/sdk";
 import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixtures.ts";
 import { readQrCodes } from "./qr.ts";
 
-const HOSPITAL = 2, WARD = 3, PATIENT = 4, EMERGENCY = 9, GUARDIAN = 19;
+const HOSPITAL = 2,
+  WARD = 3,
+  PATIENT = 4,
+  EMERGENCY = 9,
+  GUARDIAN = 19;
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -31,7 +41,8 @@ async function registeredClient(index: number, baseURL: string): Promise<Meridia
 }
 
 async function appointShareAndView(patient: MeridianClient, guardian: Address) {
-  if ((await getGuardianLevel(patient.ctx, patient.address, guardian)) !== GuardianLevel.ShareAndView) await patient.appointGuardian({ guardian, level: GuardianLevel.ShareAndView });
+  if ((await getGuardianLevel(patient.ctx, patient.address, guardian)) !== GuardianLevel.ShareAndView)
+    await patient.appointGuardian({ guardian, level: GuardianLevel.ShareAndView });
 }
 
 /** On the guardian page, shows `patient` (the first ward is shown by default). */
@@ -43,13 +54,26 @@ async function showWard(page: Page, patient: Address) {
   await expect(page.getByRole("heading", { name: new RegExp(`Acting for ${patient}`) })).toBeVisible();
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
 
-test("consent by code: the patient shows a code, the provider types the short code, submits and reads the record", async ({ browser, baseURL }) => {
+test("consent by code: the patient shows a code, the provider types the short code, submits and reads the record", async ({
+  browser,
+  baseURL,
+}) => {
   const hospital = await providerClient(HOSPITAL, "St Mary's Hospital", "Cardiology", baseURL!);
   const patient = await registeredClient(PATIENT, baseURL!);
-  const observation = { resourceType: "Observation", status: "final", code: { text: "Fasting glucose" }, valueQuantity: { value: 6.4, unit: "mmol/L" }, effectiveDateTime: "2026-11-01" };
-  const record = await patient.addRecord({ plaintext: bytes(JSON.stringify(observation)), category: RecordCategory.Lab });
+  const observation = {
+    resourceType: "Observation",
+    status: "final",
+    code: { text: "Fasting glucose" },
+    valueQuantity: { value: 6.4, unit: "mmol/L" },
+    effectiveDateTime: "2026-11-01",
+  };
+  const record = await patient.addRecord({
+    plaintext: bytes(JSON.stringify(observation)),
+    category: RecordCategory.Lab,
+  });
 
   const patientPage = await open(browser, PATIENT, "/patient");
   const card = patientPage.getByRole("region", { name: "Consent by code" });
@@ -68,7 +92,14 @@ test("consent by code: the patient shows a code, the provider types the short co
   expect(codeText).toMatch(/^MERIDIAN-CONSENT:1:[A-Z2-7]+$/);
   await expect(card.getByTestId("code-text")).toHaveText(codeText);
   const { code } = decodeConsentCode(codeText);
-  expect(code).toMatchObject({ chainId: patient.ctx.deployment.chainId, registry: getAddress(patient.ctx.deployment.recordRegistry), patient: patient.address, grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Lab }, write: false });
+  expect(code).toMatchObject({
+    chainId: patient.ctx.deployment.chainId,
+    registry: getAddress(patient.ctx.deployment.recordRegistry),
+    patient: patient.address,
+    grantee: hospital.address,
+    scope: { kind: "category", category: RecordCategory.Lab },
+    write: false,
+  });
   await expect(shortCode).toHaveText(shortConsentCode(consentCodeHash(code)));
   await expect(card.getByTestId("code-countdown")).toContainText(/Use within [45]:\d\d/);
   await card.scrollIntoViewIfNeeded();
@@ -85,7 +116,11 @@ test("consent by code: the patient shows a code, the provider types the short co
   await expect(redeem.getByTestId("code-redeemed")).toBeVisible();
   await expect(card.getByTestId("code-used")).toBeVisible(); // the patient's page sees it used on chain
 
-  await providerPage.getByTestId("shared-patient").filter({ hasText: patient.address }).getByRole("button", { name: "Show records" }).click();
+  await providerPage
+    .getByTestId("shared-patient")
+    .filter({ hasText: patient.address })
+    .getByRole("button", { name: "Show records" })
+    .click();
   await providerPage.locator(`[data-record-id="${record.recordId}"]`).getByRole("button", { name: "Open" }).click();
   await expect(providerPage.getByTestId("verified")).toContainText("a category grant");
   const opened = providerPage.getByTestId("opened-record");
@@ -98,13 +133,23 @@ test("consent by code: the patient shows a code, the provider types the short co
   await expect(redeem.getByTestId("code-refused")).toContainText("already used or cancelled");
 });
 
-test("a Share and view guardian approves a provider's request for the patient; the patient's audit log names the guardian", async ({ browser, baseURL }) => {
+test("a Share and view guardian approves a provider's request for the patient; the patient's audit log names the guardian", async ({
+  browser,
+  baseURL,
+}) => {
   const er = await providerClient(EMERGENCY, "City General", "Emergency", baseURL!);
   const patient = await registeredClient(WARD, baseURL!);
   const guardian = await registeredClient(GUARDIAN, baseURL!);
-  const note = await patient.addRecord({ plaintext: bytes('{"resourceType":"Condition","code":{"text":"Type 2 diabetes"}}'), category: RecordCategory.Document });
+  const note = await patient.addRecord({
+    plaintext: bytes('{"resourceType":"Condition","code":{"text":"Type 2 diabetes"}}'),
+    category: RecordCategory.Document,
+  });
   await appointShareAndView(patient, guardian.address);
-  await er.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Document }, purpose: "Admission review" });
+  await er.requestAccess({
+    patient: patient.address,
+    scope: { kind: "category", category: RecordCategory.Document },
+    purpose: "Admission review",
+  });
 
   const page = await open(browser, GUARDIAN, "/guardian");
   await showWard(page, patient.address);
@@ -117,11 +162,18 @@ test("a Share and view guardian approves a provider's request for the patient; t
 
   expect(text((await er.readRecord(note.recordId)).plaintext)).toContain("Type 2 diabetes");
   const patientPage = await open(browser, WARD, "/patient");
-  const acted = patientPage.getByRole("region", { name: "Audit log" }).getByTestId("audit-row").filter({ hasText: "GuardianActed" });
+  const acted = patientPage
+    .getByRole("region", { name: "Audit log" })
+    .getByTestId("audit-row")
+    .filter({ hasText: "GuardianActed" });
   await expect(acted.first()).toContainText(guardian.address);
 
   // the guardian revokes: the key epoch moves on, and the patient's page asks to update the keys
-  await guardian.revoke({ patient: patient.address, grantee: er.address, scope: { kind: "category", category: RecordCategory.Document } });
+  await guardian.revoke({
+    patient: patient.address,
+    grantee: er.address,
+    scope: { kind: "category", category: RecordCategory.Document },
+  });
   const again = await open(browser, WARD, "/patient");
   const notice = again.getByTestId("stale-keys");
   await expect(notice).toContainText("guardian(s)");
@@ -130,7 +182,10 @@ test("a Share and view guardian approves a provider's request for the patient; t
   expect((await patient.staleKeyHolders()).guardians).toEqual([]);
 });
 
-test("an ended grant holds the current keys: the patient page warns, Update keys moves on", async ({ browser, baseURL }) => {
+test("an ended grant holds the current keys: the patient page warns, Update keys moves on", async ({
+  browser,
+  baseURL,
+}) => {
   const er = await providerClient(EMERGENCY, "City General", "Emergency", baseURL!);
   const patient = await registeredClient(PATIENT, baseURL!);
   const block = await patient.ctx.publicClient.getBlock({ blockTag: "latest" });
@@ -149,24 +204,65 @@ test("an ended grant holds the current keys: the patient page warns, Update keys
   expect((await patient.retiredKeyHolders()).retired).toEqual([]);
 });
 
-test("emergency access: on chain first in the patient's audit log, key released by the guardian, the provider reads the allergy", async ({ browser, baseURL }) => {
+test("emergency access: on chain first in the patient's audit log, key released by the guardian, the provider reads the allergy", async ({
+  browser,
+  baseURL,
+}) => {
   const er = await providerClient(EMERGENCY, "City General", "Emergency", baseURL!);
   const patient = await registeredClient(PATIENT, baseURL!);
   const guardian = await registeredClient(GUARDIAN, baseURL!);
   await appointShareAndView(patient, guardian.address);
   const ref = { reference: "Patient/e2e-consent-patient" };
   const fixture = {
-    resourceType: "Bundle", type: "collection",
+    resourceType: "Bundle",
+    type: "collection",
     entry: [
-      { resource: { resourceType: "Patient", id: "e2e-consent-patient", name: [{ given: ["Alex"], family: "Example" }], birthDate: "1980-04-02" } },
-      { resource: { resourceType: "AllergyIntolerance", id: "a1", clinicalStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" }] }, code: { text: "Penicillin G" }, patient: ref } },
-      { resource: { resourceType: "Condition", id: "c1", clinicalStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-clinical", code: "active" }] }, code: { text: "Asthma" }, subject: ref } },
-      { resource: { resourceType: "MedicationStatement", id: "m1", status: "active", medicationCodeableConcept: { text: "Salbutamol inhaler" }, subject: ref } },
+      {
+        resource: {
+          resourceType: "Patient",
+          id: "e2e-consent-patient",
+          name: [{ given: ["Alex"], family: "Example" }],
+          birthDate: "1980-04-02",
+        },
+      },
+      {
+        resource: {
+          resourceType: "AllergyIntolerance",
+          id: "a1",
+          clinicalStatus: {
+            coding: [{ system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" }],
+          },
+          code: { text: "Penicillin G" },
+          patient: ref,
+        },
+      },
+      {
+        resource: {
+          resourceType: "Condition",
+          id: "c1",
+          clinicalStatus: {
+            coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-clinical", code: "active" }],
+          },
+          code: { text: "Asthma" },
+          subject: ref,
+        },
+      },
+      {
+        resource: {
+          resourceType: "MedicationStatement",
+          id: "m1",
+          status: "active",
+          medicationCodeableConcept: { text: "Salbutamol inhaler" },
+          subject: ref,
+        },
+      },
     ],
   };
   await patient.addRecord({ plaintext: bytes(JSON.stringify(fixture)), category: RecordCategory.General });
   await patient.createEmergencySummary();
-  for (const a of await patient.emergencyAccesses()) if (a.active && a.provider === er.address) await er.closeEmergencyAccess({ patient: patient.address, provider: er.address });
+  for (const a of await patient.emergencyAccesses())
+    if (a.active && a.provider === er.address)
+      await er.closeEmergencyAccess({ patient: patient.address, provider: er.address });
 
   const providerPage = await open(browser, EMERGENCY, "/provider");
   const emergency = providerPage.getByRole("region", { name: "Emergency access" });
@@ -184,14 +280,26 @@ test("emergency access: on chain first in the patient's audit log, key released 
   const alert = audit.getByTestId("emergency-alert").first();
   await expect(alert).toContainText(/City General opened emergency access — ETREAT — until .+/);
   // first: above every other entry of the log
-  expect(await alert.evaluate((el) => Boolean(el.compareDocumentPosition(el.closest("section")!.querySelector("table")!) & Node.DOCUMENT_POSITION_FOLLOWING))).toBe(true);
+  expect(
+    await alert.evaluate((el) =>
+      Boolean(
+        el.compareDocumentPosition(el.closest("section")!.querySelector("table")!) & Node.DOCUMENT_POSITION_FOLLOWING,
+      ),
+    ),
+  ).toBe(true);
   await audit.scrollIntoViewIfNeeded();
   await audit.screenshot({ path: path.join(screenshotDir, "emergency-access.png") });
 
   const guardianPage = await open(browser, GUARDIAN, "/guardian");
   await showWard(guardianPage, patient.address);
-  await expect(guardianPage.getByRole("region", { name: "Audit log" }).getByTestId("emergency-alert").first()).toContainText("City General opened emergency access");
-  const row = guardianPage.getByRole("region", { name: "Emergency accesses" }).getByTestId("emergency-row").filter({ hasText: "City General" }).first();
+  await expect(
+    guardianPage.getByRole("region", { name: "Audit log" }).getByTestId("emergency-alert").first(),
+  ).toContainText("City General opened emergency access");
+  const row = guardianPage
+    .getByRole("region", { name: "Emergency accesses" })
+    .getByTestId("emergency-row")
+    .filter({ hasText: "City General" })
+    .first();
   await row.getByRole("button", { name: "Release key" }).click();
   await expect(row).toContainText(/Key released|you/);
   await expect(row.getByRole("button", { name: "Release key" })).toHaveCount(0);

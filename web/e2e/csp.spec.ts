@@ -38,7 +38,10 @@ test("each page gets its own nonce on every script, and script-src has no 'unsaf
     const response = await request.get(route);
     expect(response.ok()).toBe(true);
     const csp = response.headers()["content-security-policy"] ?? "";
-    const scriptSrc = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src "));
+    const scriptSrc = csp
+      .split(";")
+      .map((d) => d.trim())
+      .find((d) => d.startsWith("script-src "));
     expect(scriptSrc).toMatch(/^script-src 'self' 'nonce-[A-Za-z0-9+/]{22}=='$/);
     const nonce = /'nonce-([^']+)'/.exec(scriptSrc!)![1]!;
     nonces.add(nonce);
@@ -57,7 +60,10 @@ test("the app loads, hydrates and signs in on every page with no CSP violation",
   for (const route of ROUTES) {
     await page.goto(route);
     // only hydrated React answers the click: the nonce let Next's scripts run
-    await page.getByRole("button", { name: /Connect Meridian Test Wallet|Disconnect/ }).first().waitFor();
+    await page
+      .getByRole("button", { name: /Connect Meridian Test Wallet|Disconnect/ })
+      .first()
+      .waitFor();
     expect((await probe(page)).violations, route).toEqual([]);
   }
   await page.goto("/patient");
@@ -83,8 +89,9 @@ test("an inline script injected into the page does not run: the CSP blocks it an
   // 2. an event-handler attribute and 3. a javascript: URL, through innerHTML
   await page.evaluate(() => {
     const div = document.createElement("div");
-    div.innerHTML = '<img src="/no-such-image.png" onerror="window.__csp.injected.onerror = true">'
-      + '<a id="xss-link" href="javascript:window.__csp.injected.javascriptUrl = true">x</a>';
+    div.innerHTML =
+      '<img src="/no-such-image.png" onerror="window.__csp.injected.onerror = true">' +
+      '<a id="xss-link" href="javascript:window.__csp.injected.javascriptUrl = true">x</a>';
     document.body.append(div);
   });
   await page.locator("#xss-link").click();
@@ -104,8 +111,9 @@ test("a <script> written into the served HTML does not run, even with a guessed 
   // a stored-XSS stand-in: the real server's response, headers (and CSP) untouched, body tampered
   await page.route("**/provider", async (route) => {
     const response = await route.fetch();
-    const injected = "<script>window.__csp.injected.served = true</script>"
-      + '<script nonce="AAAAAAAAAAAAAAAAAAAAAA==">window.__csp.injected.guessedNonce = true</script>';
+    const injected =
+      "<script>window.__csp.injected.served = true</script>" +
+      '<script nonce="AAAAAAAAAAAAAAAAAAAAAA==">window.__csp.injected.guessedNonce = true</script>';
     await route.fulfill({ response, body: (await response.text()).replace(/<body([^>]*)>/, `<body$1>${injected}`) });
   });
   await page.goto("/provider");

@@ -19,15 +19,18 @@ export const repoRoot = path.resolve(import.meta.dirname, "../..");
  * when `UPDATE_SCREENSHOTS=1` is set, otherwise `web/e2e-results/screenshots/` (ignored by git), so
  * running the tests leaves a clean clone clean.
  */
-export const screenshotDir = process.env.UPDATE_SCREENSHOTS === "1"
-  ? path.join(repoRoot, "docs", "screenshots")
-  : path.join(repoRoot, "web", "e2e-results", "screenshots");
+export const screenshotDir =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? path.join(repoRoot, "docs", "screenshots")
+    : path.join(repoRoot, "web", "e2e-results", "screenshots");
 export const SYNTHEA_DIR = path.resolve(repoRoot, "../shared/data/fhir/synthea/smart-on-fhir-r4");
 
 /** The smallest shared Synthea bundle, or undefined when ../shared/data is absent. */
 export function smallestSyntheaBundle(): string | undefined {
   if (!existsSync(SYNTHEA_DIR)) return undefined;
-  const files = readdirSync(SYNTHEA_DIR).filter((f) => f.endsWith(".json")).map((f) => path.join(SYNTHEA_DIR, f));
+  const files = readdirSync(SYNTHEA_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => path.join(SYNTHEA_DIR, f));
   return files.sort((a, b) => statSync(a).size - statSync(b).size || a.localeCompare(b))[0];
 }
 
@@ -43,7 +46,12 @@ const chain = { ...hardhat, rpcUrls: { default: { http: [RPC_URL] } } };
 /** A chain context signing as dev account `index`. */
 export async function contextFor(index: number): Promise<MeridianContext> {
   const publicClient = createPublicClient({ chain, transport: http(RPC_URL), pollingInterval: 50 });
-  const walletClient = createWalletClient({ account: devAccount(index), chain, transport: http(RPC_URL), pollingInterval: 50 });
+  const walletClient = createWalletClient({
+    account: devAccount(index),
+    chain,
+    transport: http(RPC_URL),
+    pollingInterval: 50,
+  });
   return { publicClient, walletClient, deployment: await deployment() };
 }
 
@@ -73,10 +81,20 @@ export async function openSignedIn(browser: Browser, index: number, url: string)
 }
 
 /** Dev account `index` as an admitted hospital with its key published (idempotent: once per chain). */
-export async function admittedHospital(index: number, name: string, department: string, baseURL: string): Promise<MeridianClient> {
+export async function admittedHospital(
+  index: number,
+  name: string,
+  department: string,
+  baseURL: string,
+): Promise<MeridianClient> {
   const client = await clientFor(index, baseURL);
   if ((await getProvider(client.ctx, client.address)).status === ProviderStatus.None) {
-    await admitProvider(await contextFor(REGULATOR_ACCOUNT), { provider: client.address, kind: ProviderKind.Hospital, name, department });
+    await admitProvider(await contextFor(REGULATOR_ACCOUNT), {
+      provider: client.address,
+      kind: ProviderKind.Hospital,
+      name,
+      department,
+    });
   }
   if ((await getProvider(client.ctx, client.address)).keyVersion === 0) await client.publishProviderKey();
   return client;

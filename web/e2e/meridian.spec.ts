@@ -13,12 +13,18 @@ import { devAccount, injectWallet, type TestWallet } from "./wallet.ts";
 
 test.describe.configure({ mode: "serial" });
 
-const REGULATOR = 1, HOSPITAL = 5, CLINIC = 6, PATIENT = 7, STRANGER = 8;
+const REGULATOR = 1,
+  HOSPITAL = 5,
+  CLINIC = 6,
+  PATIENT = 7,
+  STRANGER = 8;
 
 async function open(browser: Browser, index: number, url: string): Promise<{ page: Page; wallet: TestWallet }> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  page.on("console", (m) => { if (m.type() === "error") console.log(`[browser ${index}] ${m.text()}`); });
+  page.on("console", (m) => {
+    if (m.type() === "error") console.log(`[browser ${index}] ${m.text()}`);
+  });
   page.on("pageerror", (e) => console.log(`[browser ${index}] ${e.message}`));
   const wallet = await injectWallet(page, index);
   await page.goto(url);
@@ -31,11 +37,15 @@ async function unlock(page: Page) {
   await page.getByRole("button", { name: "Sign to create my key" }).click();
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 
 test("the regulator admits a hospital and a clinic, then suspends the clinic", async ({ browser }) => {
   const { page } = await open(browser, REGULATOR, "/regulator");
-  for (const [index, name, kind] of [[HOSPITAL, "General Hospital", "1"], [CLINIC, "Harbour Clinic", "2"]] as const) {
+  for (const [index, name, kind] of [
+    [HOSPITAL, "General Hospital", "1"],
+    [CLINIC, "Harbour Clinic", "2"],
+  ] as const) {
     await page.getByLabel("Provider account").fill(devAccount(index).address);
     await page.getByLabel("Name").fill(name);
     await page.getByLabel("Kind").selectOption(kind);
@@ -50,7 +60,9 @@ test("the regulator admits a hospital and a clinic, then suspends the clinic", a
   await shot(page, "regulator");
 });
 
-test("onboarding: a patient signs the key request twice (a deterministic wallet) and registers in one transaction", async ({ browser }) => {
+test("onboarding: a patient signs the key request twice (a deterministic wallet) and registers in one transaction", async ({
+  browser,
+}) => {
   const { page, wallet } = await open(browser, PATIENT, "/patient");
   await expect(page.getByText("Meridian key derivation")).toBeVisible();
   await shot(page, "onboarding");
@@ -65,12 +77,21 @@ test("onboarding: a patient signs the key request twice (a deterministic wallet)
 test("the patient uploads a Synthea bundle and a PDF, and opens them", async ({ browser }, testInfo) => {
   const bundle = smallestSyntheaBundle();
   const fixtures = await writeFixtures(testInfo.outputPath("fixtures"));
-  const files = [bundle ?? path.join(fixtures, "fhir", "fixture-patient-1.json"), path.join(fixtures, "attachments", "fixture-report.pdf")];
-  if (!bundle) testInfo.annotations.push({ type: "note", description: "../shared/data absent: using the project's own FHIR fixture" });
+  const files = [
+    bundle ?? path.join(fixtures, "fhir", "fixture-patient-1.json"),
+    path.join(fixtures, "attachments", "fixture-report.pdf"),
+  ];
+  if (!bundle)
+    testInfo.annotations.push({
+      type: "note",
+      description: "../shared/data absent: using the project's own FHIR fixture",
+    });
   const { page } = await open(browser, PATIENT, "/patient");
   await unlock(page);
   await page.getByLabel("Choose files").setInputFiles(files);
-  await expect(page.getByTestId("upload-progress")).toContainText(/fixture-report\.pdf: 1 of 1 records added/, { timeout: 90_000 });
+  await expect(page.getByTestId("upload-progress")).toContainText(/fixture-report\.pdf: 1 of 1 records added/, {
+    timeout: 90_000,
+  });
   const rows = page.getByTestId("record-row");
   await expect(rows.first()).toBeVisible();
   await shot(page, "patient-timeline");
@@ -94,7 +115,10 @@ test("the patient uploads a Synthea bundle and a PDF, and opens them", async ({ 
   await expect(page.getByTestId("record-row")).toHaveCount(before);
 });
 
-test("a provider requests access, the patient approves with an expiry, the provider reads matching values", async ({ browser, baseURL }) => {
+test("a provider requests access, the patient approves with an expiry, the provider reads matching values", async ({
+  browser,
+  baseURL,
+}) => {
   const provider = await open(browser, HOSPITAL, "/provider");
   await unlock(provider.page);
   await provider.page.getByRole("button", { name: "Publish key" }).click();
@@ -112,13 +136,17 @@ test("a provider requests access, the patient approves with an expiry, the provi
   await request.getByLabel("Access until").fill(until);
   await shot(patient.page, "patient-request");
   await request.getByRole("button", { name: "Approve" }).click();
-  await expect(patient.page.getByTestId("grant-row").filter({ hasText: "General Hospital" })).toContainText("All records");
+  await expect(patient.page.getByTestId("grant-row").filter({ hasText: "General Hospital" })).toContainText(
+    "All records",
+  );
 
   // Find, on the Node side with the patient's own keys, a record with a measured value.
   const patientClient = await clientFor(PATIENT, baseURL!);
   let target: { recordId: `0x${string}`; value: string; unit: string } | undefined;
   for (const anchor of (await patientClient.listRecords()).reverse()) {
-    const view = buildRecordView(JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)));
+    const view = buildRecordView(
+      JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)),
+    );
     const observation = [...view.labs, ...view.vitals].find((o) => o.value !== undefined && o.unit);
     if (observation) {
       target = { recordId: anchor.recordId, value: formatNumber(observation.value!), unit: observation.unit! };
@@ -159,7 +187,11 @@ test("the provider rotates its key and still opens what was shared under the old
 test("after the patient revokes, the provider is refused", async ({ browser, baseURL }) => {
   const patient = await open(browser, PATIENT, "/patient");
   await unlock(patient.page);
-  await patient.page.getByTestId("grant-row").filter({ hasText: "General Hospital" }).getByRole("button", { name: "Revoke" }).click();
+  await patient.page
+    .getByTestId("grant-row")
+    .filter({ hasText: "General Hospital" })
+    .getByRole("button", { name: "Revoke" })
+    .click();
   await expect(patient.page.getByTestId("grant-row").filter({ hasText: "General Hospital" })).toHaveCount(0);
   await shot(patient.page, "patient-grants");
 
@@ -214,12 +246,17 @@ test("the patient's page works at phone width without sideways scrolling", async
   await page.getByRole("button", { name: /Connect Meridian Test Wallet/ }).click();
   await unlock(page);
   await expect(page.getByTestId("record-row").first()).toBeVisible();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow).toBeLessThanOrEqual(1);
   await shot(page, "patient-phone");
 });
 
-test("a contract's refusal reads in plain words; the patient denies a request and charts lab trends", async ({ browser, baseURL }) => {
+test("a contract's refusal reads in plain words; the patient denies a request and charts lab trends", async ({
+  browser,
+  baseURL,
+}) => {
   const provider = await open(browser, HOSPITAL, "/provider");
   await unlock(provider.page);
   // asking an account that never registered as a patient: the simulation reverts with the contract's custom error
@@ -245,7 +282,8 @@ test("a contract's refusal reads in plain words; the patient denies a request an
   const patientClient = await clientFor(PATIENT, baseURL!);
   const records: unknown[] = [];
   for (const anchor of await patientClient.listRecords()) {
-    if (LAB_TREND_CATEGORIES.includes(anchor.category)) records.push(JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)));
+    if (LAB_TREND_CATEGORIES.includes(anchor.category))
+      records.push(JSON.parse(new TextDecoder().decode((await patientClient.readRecord(anchor.recordId)).plaintext)));
   }
   const expected = labTrends(records);
   await patient.page.getByRole("button", { name: "Show lab trends" }).click();
@@ -263,7 +301,9 @@ test("account and network changes in the wallet are followed without a reload", 
   const { page, wallet } = await open(browser, PATIENT, "/patient");
   await unlock(page);
   await expect(page.getByTestId("record-row").first()).toBeVisible();
-  await page.evaluate(() => { (window as unknown as { __sameDocument: boolean }).__sameDocument = true; });
+  await page.evaluate(() => {
+    (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+  });
   // another account: the patient's key is dropped and the new account is asked for its own
   await wallet.switchAccount(HOSPITAL);
   await expect(page.getByTestId("account")).toHaveAttribute("title", devAccount(HOSPITAL).address);

@@ -12,7 +12,8 @@ import { admittedHospital, clientFor, fund, mineUntilAfter, openSignedIn } from 
 
 test.describe.configure({ mode: "serial" });
 
-const HOSPITAL = 22, PATIENT = 23;
+const HOSPITAL = 22,
+  PATIENT = 23;
 const lab = { kind: "category", category: RecordCategory.Lab } as const;
 const documents = { kind: "category", category: RecordCategory.Document } as const;
 

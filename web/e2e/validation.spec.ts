@@ -18,23 +18,35 @@ import { admittedHospital, clientFor, openSignedIn, screenshotDir } from "./fixt
 
 test.describe.configure({ mode: "serial" });
 
-const AUTHOR = 12, PATIENT = 13;
+const AUTHOR = 12,
+  PATIENT = 13;
 const HOSPITALS = [14, 15, 16, 17, 18] as const;
-const NAMES = ["Northgate Hospital", "Riverside Infirmary", "St Anne's Hospital", "Lakeside Medical Centre", "Hillcrest Hospital"];
+const NAMES = [
+  "Northgate Hospital",
+  "Riverside Infirmary",
+  "St Anne's Hospital",
+  "Lakeside Medical Centre",
+  "Hillcrest Hospital",
+];
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 const open = openSignedIn;
 
 const hospital = admittedHospital;
 
-const diagnosis = (text: string, code: string) => JSON.stringify({
-  resourceType: "Condition",
-  clinicalStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-clinical", code: "active" }] },
-  verificationStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-ver-status", code: "provisional" }] },
-  code: { coding: [{ system: "http://snomed.info/sct", code, display: text }], text },
-  subject: { reference: "Patient/e2e-validation" },
-  recordedDate: "2026-11-20",
-});
+const diagnosis = (text: string, code: string) =>
+  JSON.stringify({
+    resourceType: "Condition",
+    clinicalStatus: {
+      coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-clinical", code: "active" }],
+    },
+    verificationStatus: {
+      coding: [{ system: "http://terminology.hl7.org/CodeSystem/condition-ver-status", code: "provisional" }],
+    },
+    code: { coding: [{ system: "http://snomed.info/sct", code, display: text }], text },
+    subject: { reference: "Patient/e2e-validation" },
+    recordedDate: "2026-11-20",
+  });
 
 let author: MeridianClient;
 let patient: MeridianClient;
@@ -43,7 +55,9 @@ const consents: string[] = [];
 /** The pool hospitals' addresses, lower case, in HOSPITALS order. */
 const poolAddresses: string[] = [];
 
-test("seed: a hospital writes two diagnoses for a patient; four hospitals are in the validator pool", async ({ baseURL }) => {
+test("seed: a hospital writes two diagnoses for a patient; four hospitals are in the validator pool", async ({
+  baseURL,
+}) => {
   author = await hospital(AUTHOR, "Harbour General Hospital", "Cardiology", baseURL!);
   for (const [i, index] of HOSPITALS.entries()) {
     const h = await hospital(index, NAMES[i]!, "Internal medicine", baseURL!);
@@ -52,9 +66,25 @@ test("seed: a hospital writes two diagnoses for a patient; four hospitals are in
   }
   patient = await clientFor(PATIENT, baseURL!);
   if (!(await getPatient(patient.ctx, patient.address)).registered) await patient.registerAsPatient();
-  await patient.grant({ grantee: author.address, scope: { kind: "category", category: RecordCategory.General }, write: true });
-  records.validated = (await author.addRecord({ plaintext: bytes(diagnosis("Atrial fibrillation", "49436004")), category: RecordCategory.General, patient: patient.address })).recordId;
-  records.rejected = (await author.addRecord({ plaintext: bytes(diagnosis("Community-acquired pneumonia", "385093006")), category: RecordCategory.General, patient: patient.address })).recordId;
+  await patient.grant({
+    grantee: author.address,
+    scope: { kind: "category", category: RecordCategory.General },
+    write: true,
+  });
+  records.validated = (
+    await author.addRecord({
+      plaintext: bytes(diagnosis("Atrial fibrillation", "49436004")),
+      category: RecordCategory.General,
+      patient: patient.address,
+    })
+  ).recordId;
+  records.rejected = (
+    await author.addRecord({
+      plaintext: bytes(diagnosis("Community-acquired pneumonia", "385093006")),
+      category: RecordCategory.General,
+      patient: patient.address,
+    })
+  ).recordId;
 });
 
 test("a hospital joins the validator pool from its page", async ({ browser }) => {
@@ -78,7 +108,9 @@ test("the patient consents to peer validation of each diagnosis on its own page"
   }
 });
 
-test("the author submits both, draws 4 hospitals for each and shares each record's key with them", async ({ browser }) => {
+test("the author submits both, draws 4 hospitals for each and shares each record's key with them", async ({
+  browser,
+}) => {
   const page = await open(browser, AUTHOR, "/validation");
   const card = page.getByRole("region", { name: "Your diagnoses under peer validation" });
   for (const consent of consents) {
@@ -103,9 +135,12 @@ test("the author submits both, draws 4 hospitals for each and shares each record
   }
 });
 
-test("3 of 4 chosen hospitals validate one diagnosis and 2 reject the other; the patient sees both statuses", async ({ browser }) => {
+test("3 of 4 chosen hospitals validate one diagnosis and 2 reject the other; the patient sees both statuses", async ({
+  browser,
+}) => {
   test.setTimeout(240_000);
-  const seatsOf = async (recordId: Hex) => (await getValidationCase(author.ctx, recordId)).seats.map((s) => s.validator.toLowerCase() as Address);
+  const seatsOf = async (recordId: Hex) =>
+    (await getValidationCase(author.ctx, recordId)).seats.map((s) => s.validator.toLowerCase() as Address);
   const [first, second] = [await seatsOf(records.validated!), await seatsOf(records.rejected!)];
   const pages = new Map<string, Page>();
   const pageOf = async (address: Address) => {
@@ -132,7 +167,9 @@ test("3 of 4 chosen hospitals validate one diagnosis and 2 reject the other; the
   const readerCase = reader.locator(`[data-testid="validator-case"][data-record-id="${records.validated}"]`);
   await readerCase.getByRole("button", { name: "Open the record" }).click();
   await expect(readerCase.getByTestId("validator-record")).toContainText("Atrial fibrillation");
-  await expect(readerCase.getByTestId("validator-record")).toContainText("opened with the key its author shared for validation");
+  await expect(readerCase.getByTestId("validator-record")).toContainText(
+    "opened with the key its author shared for validation",
+  );
   await readerCase.getByLabel(/Comment/).fill("ECG shows irregularly irregular rhythm, no P waves");
   await readerCase.scrollIntoViewIfNeeded();
   await readerCase.screenshot({ path: path.join(screenshotDir, "peer-validation.png") });
@@ -148,7 +185,9 @@ test("3 of 4 chosen hospitals validate one diagnosis and 2 reject the other; the
   await vote(records.rejected!, second[0]!, false, "No consolidation on the chest X-ray");
   const decisive = await vote(records.rejected!, second[2]!, false, "CRP normal, no fever");
   await expect(decisive.item.getByTestId("validation-status")).toHaveText("Rejected");
-  const fourth = (await pageOf(second[3]!)).locator(`[data-testid="validator-case"][data-record-id="${records.rejected}"]`);
+  const fourth = (await pageOf(second[3]!)).locator(
+    `[data-testid="validator-case"][data-record-id="${records.rejected}"]`,
+  );
   await expect(fourth.getByTestId("validation-status")).toHaveText("Rejected");
   await expect(fourth.getByRole("button", { name: "Approve" })).toHaveCount(0);
 
@@ -159,10 +198,16 @@ test("3 of 4 chosen hospitals validate one diagnosis and 2 reject the other; the
 
   const patientPage = await open(browser, PATIENT, "/patient");
   const timeline = patientPage.getByRole("region", { name: "Your records" });
-  await expect(timeline.locator(`[data-record-id="${records.validated}"]`).getByTestId("validation-status")).toHaveText("Validated");
-  await expect(timeline.locator(`[data-record-id="${records.rejected}"]`).getByTestId("validation-status")).toHaveText("Rejected");
+  await expect(timeline.locator(`[data-record-id="${records.validated}"]`).getByTestId("validation-status")).toHaveText(
+    "Validated",
+  );
+  await expect(timeline.locator(`[data-record-id="${records.rejected}"]`).getByTestId("validation-status")).toHaveText(
+    "Rejected",
+  );
   const card = patientPage.getByRole("region", { name: "Peer validation of your diagnoses" });
-  await expect(card.locator(`[data-record-id="${records.validated}"]`).getByTestId("validation-status")).toHaveText("Validated");
+  await expect(card.locator(`[data-record-id="${records.validated}"]`).getByTestId("validation-status")).toHaveText(
+    "Validated",
+  );
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: path.join(screenshotDir, "patient-validation.png") });
 });

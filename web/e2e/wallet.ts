@@ -32,13 +32,31 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
   let account = devAccount(index);
   const chain = { ...hardhat, rpcUrls: { default: { http: [RPC_URL] } } };
   const client = createWalletClient({ chain, transport: http(RPC_URL) });
-  const state: { authorized: boolean; reject: boolean; signatures: number; chainId: number } = { authorized: false, reject: false, signatures: 0, chainId: chain.id };
+  const state: { authorized: boolean; reject: boolean; signatures: number; chainId: number } = {
+    authorized: false,
+    reject: false,
+    signatures: 0,
+    chainId: chain.id,
+  };
   const emit = (event: string, payload: unknown) =>
-    page.evaluate(([e, p]) => (window as unknown as { __meridianTestWalletEmit: (e: string, p: unknown) => void }).__meridianTestWalletEmit(e, p), [event, payload] as const);
+    page.evaluate(
+      ([e, p]) =>
+        (window as unknown as { __meridianTestWalletEmit: (e: string, p: unknown) => void }).__meridianTestWalletEmit(
+          e,
+          p,
+        ),
+      [event, payload] as const,
+    );
   const wallet: TestWallet = {
-    get address() { return account.address; },
-    rejectNext: () => { state.reject = true; },
-    get signatures() { return state.signatures; },
+    get address() {
+      return account.address;
+    },
+    rejectNext: () => {
+      state.reject = true;
+    },
+    get signatures() {
+      return state.signatures;
+    },
     async switchAccount(next: number) {
       account = devAccount(next);
       await emit("accountsChanged", [account.address]);
@@ -88,7 +106,14 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
             message: Record<string, unknown>;
           };
           const { EIP712Domain: _domain, ...types } = typed.types;
-          return { result: await account.signTypedData({ domain: typed.domain, types, primaryType: typed.primaryType, message: typed.message }) };
+          return {
+            result: await account.signTypedData({
+              domain: typed.domain,
+              types,
+              primaryType: typed.primaryType,
+              message: typed.message,
+            }),
+          };
         }
         case "personal_sign":
           state.signatures++;
@@ -107,8 +132,15 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
           return { result: hash };
         }
         default: {
-          const response = await fetch(RPC_URL, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-          const body = (await response.json()) as { result?: unknown; error?: { code: number; message: string; data?: unknown } };
+          const response = await fetch(RPC_URL, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+          });
+          const body = (await response.json()) as {
+            result?: unknown;
+            error?: { code: number; message: string; data?: unknown };
+          };
           return body.error ? { error: body.error } : { result: body.result };
         }
       }
@@ -119,16 +151,22 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
 
   await page.addInitScript(() => {
     type Answer = { result?: unknown; error?: { code: number; message: string; data?: unknown } };
-    const call = (window as unknown as { __meridianTestWallet: (m: string, p: unknown[]) => Promise<Answer> }).__meridianTestWallet;
+    const call = (window as unknown as { __meridianTestWallet: (m: string, p: unknown[]) => Promise<Answer> })
+      .__meridianTestWallet;
     const listeners = new Map<string, Set<(...a: unknown[]) => void>>();
-    const emit = (event: string, payload: unknown) => { for (const l of listeners.get(event) ?? []) l(payload); };
+    const emit = (event: string, payload: unknown) => {
+      for (const l of listeners.get(event) ?? []) l(payload);
+    };
     (window as unknown as { __meridianTestWalletEmit: typeof emit }).__meridianTestWalletEmit = emit;
     const provider = {
       isMetaMask: false,
       async request({ method, params }: { method: string; params?: unknown[] }) {
         const answer = await call(method, params ?? []);
         if (answer.error) {
-          const error = Object.assign(new Error(answer.error.message), { code: answer.error.code, data: answer.error.data });
+          const error = Object.assign(new Error(answer.error.message), {
+            code: answer.error.code,
+            data: answer.error.data,
+          });
           throw error;
         }
         if (method === "eth_requestAccounts") emit("accountsChanged", answer.result);
@@ -145,8 +183,14 @@ export async function injectWallet(page: Page, index: number): Promise<TestWalle
         return provider;
       },
     };
-    const info = { uuid: "9f3c2a56-7d1e-4b8a-9c0d-5e6f7a8b9c0d", name: "Meridian Test Wallet", icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E", rdns: "org.meridian.testwallet" };
-    const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+    const info = {
+      uuid: "9f3c2a56-7d1e-4b8a-9c0d-5e6f7a8b9c0d",
+      name: "Meridian Test Wallet",
+      icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E",
+      rdns: "org.meridian.testwallet",
+    };
+    const announce = () =>
+      window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
     window.addEventListener("eip6963:requestProvider", announce);
     announce();
   });

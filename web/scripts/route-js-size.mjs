@@ -17,12 +17,15 @@ const appDir = path.join(next, "server/app");
 for await (const manifest of manifests(appDir)) {
   const route = "/" + path.relative(appDir, path.dirname(manifest)).replace(/\\/g, "/");
   const chunks = new Set((await readFile(manifest, "utf8")).match(/static\/chunks\/[\w.~-]+\.js/g) ?? []);
-  let raw = 0, gzip = 0;
+  let raw = 0,
+    gzip = 0;
   for (const chunk of chunks) {
     const bytes = await readFile(path.join(next, chunk)).catch(() => undefined);
     if (!bytes) continue;
     raw += bytes.length;
     gzip += gzipSync(bytes).length;
   }
-  console.log(`${route.padEnd(14)} ${String(chunks.size).padStart(3)} chunks  ${(raw / 1024).toFixed(0).padStart(5)} KiB  ${(gzip / 1024).toFixed(0).padStart(4)} KiB gzip`);
+  console.log(
+    `${route.padEnd(14)} ${String(chunks.size).padStart(3)} chunks  ${(raw / 1024).toFixed(0).padStart(5)} KiB  ${(gzip / 1024).toFixed(0).padStart(4)} KiB gzip`,
+  );
 }

@@ -27,11 +27,16 @@ export class NoAttachmentError extends MeridianError {
  * @returns Where it went, its size in bytes and its content type.
  * @throws {NoAttachmentError} when the record holds no attached file.
  */
-export async function writeAttachment(plaintext: Uint8Array, out: string, recordId: string): Promise<{ file: string; bytes: number; contentType: string }> {
-  const none = () => new NoAttachmentError("This record holds no attached file (it is FHIR data, not a DICOM or PDF upload).", {
-    details: recordId,
-    hint: "Write its FHIR JSON with `meridian get <recordId> --out FILE` instead.",
-  });
+export async function writeAttachment(
+  plaintext: Uint8Array,
+  out: string,
+  recordId: string,
+): Promise<{ file: string; bytes: number; contentType: string }> {
+  const none = () =>
+    new NoAttachmentError("This record holds no attached file (it is FHIR data, not a DICOM or PDF upload).", {
+      details: recordId,
+      hint: "Write its FHIR JSON with `meridian get <recordId> --out FILE` instead.",
+    });
   let resource: { resourceType?: unknown };
   try {
     resource = JSON.parse(new TextDecoder().decode(plaintext)) as { resourceType?: unknown };
@@ -41,8 +46,13 @@ export async function writeAttachment(plaintext: Uint8Array, out: string, record
   if (resource.resourceType !== "Bundle") throw none();
   const attachment = await extractAttachment(resource as Bundle);
   if (!attachment) throw none();
-  const isFolder = await stat(out).then((s) => s.isDirectory(), () => false);
-  const file = isFolder ? path.join(out, safeAttachmentFileName({ fileName: attachment.fileName, contentType: attachment.contentType })) : out;
+  const isFolder = await stat(out).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  const file = isFolder
+    ? path.join(out, safeAttachmentFileName({ fileName: attachment.fileName, contentType: attachment.contentType }))
+    : out;
   await writePrivateFile(file, attachment.bytes);
   return { file, bytes: attachment.bytes.length, contentType: attachment.contentType };
 }

@@ -51,33 +51,46 @@ async function assertNoPatientBundle(input: string): Promise<void> {
   assert.match(r.stderr, /what to do: Pass --input with a folder that holds at least one patient bundle/);
   const report = await readDemoReport(dataDir);
   assert.equal(report.ok, false);
-  assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [["inputs", "fail"]]);
+  assert.deepEqual(
+    report.checks.map((c) => [c.name, c.status]),
+    [["inputs", "fail"]],
+  );
   assert.match(report.failure?.message ?? "", /no patient bundle/);
 }
 
-test("the demo never deletes a --data-dir it did not create, and checks --input before touching it", { timeout: 120_000 }, async () => {
-  const userDir = await folder("users-folder", { "thesis.txt": "a user's only copy" });
-  const missing = await demo(userDir, "--input", path.join(h.dir, "no-such-input"));
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /No --input folder at .*no-such-input/);
-  assert.equal(await readFile(path.join(userDir, "thesis.txt"), "utf8"), "a user's only copy");
+test(
+  "the demo never deletes a --data-dir it did not create, and checks --input before touching it",
+  { timeout: 120_000 },
+  async () => {
+    const userDir = await folder("users-folder", { "thesis.txt": "a user's only copy" });
+    const missing = await demo(userDir, "--input", path.join(h.dir, "no-such-input"));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /No --input folder at .*no-such-input/);
+    assert.equal(await readFile(path.join(userDir, "thesis.txt"), "utf8"), "a user's only copy");
 
-  const fixtures = await writeFixtures(path.join(h.dir, "fixtures"));
-  const refused = await demo(userDir, "--input", fixtures);
-  assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /--data-dir .* is not empty and was not created by Meridian; nothing in it was deleted/);
-  assert.deepEqual(await readdir(userDir), ["thesis.txt"]);
+    const fixtures = await writeFixtures(path.join(h.dir, "fixtures"));
+    const refused = await demo(userDir, "--input", fixtures);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /--data-dir .* is not empty and was not created by Meridian; nothing in it was deleted/,
+    );
+    assert.deepEqual(await readdir(userDir), ["thesis.txt"]);
 
-  const overlap = await demo(path.join(fixtures, "state"), "--input", fixtures);
-  assert.match(overlap.stderr, /--input .* and --data-dir .* overlap/);
-  assert.equal(existsSync(path.join(fixtures, "state")), false);
-});
+    const overlap = await demo(path.join(fixtures, "state"), "--input", fixtures);
+    assert.match(overlap.stderr, /--input .* and --data-dir .* overlap/);
+    assert.equal(existsSync(path.join(fixtures, "state")), false);
+  },
+);
 
 test("the demo refuses --max-patients 0 and abc before creating anything", { timeout: 120_000 }, async () => {
   const fixtures = await writeFixtures(path.join(h.dir, "fixtures-max"));
   for (const value of ["0", "abc", "-1", "1.5"]) {
     const dataDir = path.join(h.dir, `${++n}-max-${value}`);
-    assertRefused(await demo(dataDir, "--input", fixtures, "--max-patients", value), /--max-patients must be a whole number from 1 up/);
+    assertRefused(
+      await demo(dataDir, "--input", fixtures, "--max-patients", value),
+      /--max-patients must be a whole number from 1 up/,
+    );
     assert.equal(existsSync(dataDir), false, "nothing created");
   }
 });
@@ -86,15 +99,33 @@ test("the demo on an empty folder stops with a clear message and a FAIL report",
   await assertNoPatientBundle(await folder("empty"));
 });
 
-test("the demo on a folder of single resources (no patient bundle) stops with a clear message and a FAIL report", { timeout: 120_000 }, async () => {
-  const observation = { resourceType: "Observation", status: "final", code: { coding: [{ system: "http://loinc.org", code: "718-7" }] }, valueQuantity: { value: 13.2, unit: "g/dL" } };
-  const patient = { resourceType: "Patient", name: [{ family: "Single" }] };
-  await assertNoPatientBundle(await folder("single-resources", { "obs.json": JSON.stringify(observation), "patient.json": JSON.stringify(patient) }));
-});
+test(
+  "the demo on a folder of single resources (no patient bundle) stops with a clear message and a FAIL report",
+  { timeout: 120_000 },
+  async () => {
+    const observation = {
+      resourceType: "Observation",
+      status: "final",
+      code: { coding: [{ system: "http://loinc.org", code: "718-7" }] },
+      valueQuantity: { value: 13.2, unit: "g/dL" },
+    };
+    const patient = { resourceType: "Patient", name: [{ family: "Single" }] };
+    await assertNoPatientBundle(
+      await folder("single-resources", {
+        "obs.json": JSON.stringify(observation),
+        "patient.json": JSON.stringify(patient),
+      }),
+    );
+  },
+);
 
-test("the demo on a folder of DICOM files only stops with a clear message and a FAIL report", { timeout: 120_000 }, async () => {
-  await assertNoPatientBundle(await folder("dicom-only", { "a.dcm": fixtureDicom(), "b.dcm": fixtureDicom() }));
-});
+test(
+  "the demo on a folder of DICOM files only stops with a clear message and a FAIL report",
+  { timeout: 120_000 },
+  async () => {
+    await assertNoPatientBundle(await folder("dicom-only", { "a.dcm": fixtureDicom(), "b.dcm": fixtureDicom() }));
+  },
+);
 
 test("a folder the demo created is marked, and emptied on the next run", { timeout: 120_000 }, async () => {
   const dataDir = path.join(h.dir, `${++n}-marked`);

@@ -114,8 +114,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       error instanceof MeridianError
         ? error.shortMessage
         : error instanceof Error
-        ? `${error.name}: ${error.message}`
-        : String(error);
+          ? `${error.name}: ${error.message}`
+          : String(error);
     const hint =
       error instanceof MeridianError && error.hint
         ? error.hint

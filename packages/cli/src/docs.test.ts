@@ -23,7 +23,9 @@ function observerSection(): string {
 
 test("every RecordRegistry event is named in what an observer of the chain learns", () => {
   const section = observerSection();
-  const events = [...read("contracts/interfaces/IRecordRegistry.sol").matchAll(/^\s*event (\w+)\(/gm)].map((m) => m[1]!);
+  const events = [...read("contracts/interfaces/IRecordRegistry.sol").matchAll(/^\s*event (\w+)\(/gm)].map(
+    (m) => m[1]!,
+  );
   assert.ok(events.length >= 18, `found ${events.length} events`);
   const missing = events.filter((e) => !section.includes(`\`${e}\``));
   assert.deepEqual(missing, [], "add these events to docs/keys.md section 5 with what they reveal");
@@ -40,9 +42,15 @@ test("every other contract that emits events has a row in what an observer learn
 });
 
 test("no doc or contract interface claims that nothing readable is on chain", () => {
-  const files = ["README.md", ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`),
-    ...readdirSync(path.join(root, "contracts/interfaces")).map((f) => `contracts/interfaces/${f}`)];
-  const overclaims = /nothing readable is (stored|logged|on chain)|chain holds (only|nothing readable)|holds nothing readable/i;
+  const files = [
+    "README.md",
+    ...readdirSync(path.join(root, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `docs/${f}`),
+    ...readdirSync(path.join(root, "contracts/interfaces")).map((f) => `contracts/interfaces/${f}`),
+  ];
+  const overclaims =
+    /nothing readable is (stored|logged|on chain)|chain holds (only|nothing readable)|holds nothing readable/i;
   const found = files.filter((f) => overclaims.test(read(f)));
   assert.deepEqual(found, [], "the chain's metadata is public: say what it shows (docs/keys.md section 5)");
 });

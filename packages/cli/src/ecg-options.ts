@@ -29,19 +29,25 @@ export const DEFAULT_SERVER_PORT = 8600;
  *
  * @param write - Where lines go (default stderr).
  */
-export function eventLogger(format: LogFormat, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): EventSink {
+export function eventLogger(
+  format: LogFormat,
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): EventSink {
   return (event) => {
     const time = new Date().toISOString();
     if (format === "json") return write(JSON.stringify({ time, ...event }));
     const { role, event: name, ...fields } = event as MonitoringEvent & Record<string, unknown>;
-    const text = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" && !/\s|"/.test(v) ? v : JSON.stringify(v)}`);
+    const text = Object.entries(fields).map(
+      ([k, v]) => `${k}=${typeof v === "string" && !/\s|"/.test(v) ? v : JSON.stringify(v)}`,
+    );
     write([time, role, name, ...text].join(" "));
   };
 }
 
 /** Parses `--log-format`. @throws {ConfigurationError} */
 export function logFormat(value: string): LogFormat {
-  if (value !== "text" && value !== "json") throw new ConfigurationError(`--log-format is "text" or "json", not "${value}".`);
+  if (value !== "text" && value !== "json")
+    throw new ConfigurationError(`--log-format is "text" or "json", not "${value}".`);
   return value;
 }
 
@@ -55,20 +61,33 @@ function urlOption(value: string, flag: string, protocols: string[], hint: strin
   }
   if (!url || !protocols.includes(url.protocol) || !url.hostname) {
     const schemes = protocols.map((p) => p.slice(0, -1));
-    throw new ConfigurationError(`${flag} "${value}" is not a URL with scheme ${schemes.slice(0, -1).join(", ")} or ${schemes.at(-1)}.`, { hint });
+    throw new ConfigurationError(
+      `${flag} "${value}" is not a URL with scheme ${schemes.slice(0, -1).join(", ")} or ${schemes.at(-1)}.`,
+      { hint },
+    );
   }
   return url;
 }
 
 /** Parses a broker URL (`mqtt:`, `mqtts:`, `tcp:`, `ssl:`, `ws:` or `wss:`, with a host). @throws {ConfigurationError} */
 export function mqttUrl(value: string): string {
-  urlOption(value, "--mqtt-url", ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"], "Use e.g. mqtt://127.0.0.1:1883 (Mosquitto, or `meridian ecg broker`).");
+  urlOption(
+    value,
+    "--mqtt-url",
+    ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"],
+    "Use e.g. mqtt://127.0.0.1:1883 (Mosquitto, or `meridian ecg broker`).",
+  );
   return value;
 }
 
 /** Parses the medical server's URL (http or https); a URL without a path gets `/ecg/forwards`. @throws {ConfigurationError} */
 export function serverUrl(value: string): string {
-  const url = urlOption(value, "--server-url", ["http:", "https:"], `Use e.g. http://127.0.0.1:${DEFAULT_SERVER_PORT}/ecg/forwards.`);
+  const url = urlOption(
+    value,
+    "--server-url",
+    ["http:", "https:"],
+    `Use e.g. http://127.0.0.1:${DEFAULT_SERVER_PORT}/ecg/forwards.`,
+  );
   if (url.pathname === "/") url.pathname = "/ecg/forwards";
   return url.toString();
 }
@@ -81,10 +100,18 @@ export function serverUrl(value: string): string {
  * @param o.max - Whether `max` (as fast as possible: `Infinity`) is allowed.
  * @throws {ConfigurationError}
  */
-export function numberOption(value: string, flag: string, o: { integer?: boolean; min?: number; max?: boolean } = {}): number {
+export function numberOption(
+  value: string,
+  flag: string,
+  o: { integer?: boolean; min?: number; max?: boolean } = {},
+): number {
   if (o.max && value === "max") return Infinity;
   const n = Number(value);
-  const ok = value.trim() !== "" && Number.isFinite(n) && (!o.integer || Number.isInteger(n)) && (o.min === undefined ? n > 0 : n >= o.min);
+  const ok =
+    value.trim() !== "" &&
+    Number.isFinite(n) &&
+    (!o.integer || Number.isInteger(n)) &&
+    (o.min === undefined ? n > 0 : n >= o.min);
   const what = `${o.integer ? "a whole number" : "a number"} ${o.min === undefined ? "above 0" : `of at least ${o.min}`}${o.max ? " (or max)" : ""}`;
   if (!ok) throw new ConfigurationError(`${flag} must be ${what}, not "${value}".`);
   return n;
@@ -97,7 +124,10 @@ export function numberOption(value: string, flag: string, o: { integer?: boolean
  * @throws {ConfigurationError} when the deployment has no `MonitoringRegistry` (written before it existed).
  */
 export function monitoringDomainOfDeployment(deployment: MeridianDeployment, source: string): MonitoringDomain {
-  if (deployment.monitoringRegistry === zeroAddress) throw new ConfigurationError(`The deployment ${source} has no MonitoringRegistry.`, { hint: "Deploy the contracts again with this version (`meridian deploy`)." });
+  if (deployment.monitoringRegistry === zeroAddress)
+    throw new ConfigurationError(`The deployment ${source} has no MonitoringRegistry.`, {
+      hint: "Deploy the contracts again with this version (`meridian deploy`).",
+    });
   return { chainId: deployment.chainId, monitoringRegistry: deployment.monitoringRegistry };
 }
 

@@ -58,7 +58,11 @@ async function listening<T>(start: () => Promise<T>, host: string, port: number)
     return await start();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") throw new ConfigurationError(`Cannot listen on ${host}:${port} (${code}).`, { cause: error, hint: "Pass another --port (0: any free port) or --host." });
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL")
+      throw new ConfigurationError(`Cannot listen on ${host}:${port} (${code}).`, {
+        cause: error,
+        hint: "Pass another --port (0: any free port) or --host.",
+      });
     throw error;
   }
 }
@@ -108,11 +112,22 @@ export interface ServerProcessOptions {
 export async function runServerProcess(o: ServerProcessOptions): Promise<void> {
   try {
     const ctx = o.client.ctx;
-    if (!ctx.walletClient) throw new NoAccountError("The medical server needs the provider's account.", { hint: "Pass --key-file FILE, set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or --dev-account N on a local chain." });
+    if (!ctx.walletClient)
+      throw new NoAccountError("The medical server needs the provider's account.", {
+        hint: "Pass --key-file FILE, set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or --dev-account N on a local chain.",
+      });
     monitoringDomainOfDeployment(ctx.deployment, "in use");
-    if ((await getProvider(ctx, o.client.address)).status !== ProviderStatus.Active) throw new ConfigurationError(`${o.client.address} is not an active provider.`, { hint: "The regulator admits it first (`meridian provider admit`)." });
+    if ((await getProvider(ctx, o.client.address)).status !== ProviderStatus.Active)
+      throw new ConfigurationError(`${o.client.address} is not an active provider.`, {
+        hint: "The regulator admits it first (`meridian provider admit`).",
+      });
     await mkdir(path.dirname(o.stateFile), { recursive: true });
-    const running = await listening(() => startMedicalServer({ client: o.client, stateFile: o.stateFile, port: o.port, host: o.host, onEvent: o.log }), o.host, o.port);
+    const running = await listening(
+      () =>
+        startMedicalServer({ client: o.client, stateFile: o.stateFile, port: o.port, host: o.host, onEvent: o.log }),
+      o.host,
+      o.port,
+    );
     await serve("server", o.log, running);
   } finally {
     await o.client.close();
@@ -133,9 +148,19 @@ export interface FogProcessOptions {
 
 /** `meridian ecg fog`: the fog relay until a signal. */
 export async function runFogProcess(o: FogProcessOptions): Promise<void> {
-  if (o.minRetryMs > o.maxRetryMs) throw new ConfigurationError(`--min-retry-ms (${o.minRetryMs}) is above --max-retry-ms (${o.maxRetryMs}).`);
+  if (o.minRetryMs > o.maxRetryMs)
+    throw new ConfigurationError(`--min-retry-ms (${o.minRetryMs}) is above --max-retry-ms (${o.maxRetryMs}).`);
   await mkdir(path.dirname(o.queueFile), { recursive: true });
-  const running = await startFog({ account: o.account, domain: o.domain, mqttUrl: o.mqttUrl, queueFile: o.queueFile, deliver: o.serverUrl, minRetryMs: o.minRetryMs, maxRetryMs: o.maxRetryMs, onEvent: o.log });
+  const running = await startFog({
+    account: o.account,
+    domain: o.domain,
+    mqttUrl: o.mqttUrl,
+    queueFile: o.queueFile,
+    deliver: o.serverUrl,
+    minRetryMs: o.minRetryMs,
+    maxRetryMs: o.maxRetryMs,
+    onEvent: o.log,
+  });
   await serve("fog", o.log, running);
 }
 
@@ -149,7 +174,13 @@ export interface EdgeProcessOptions {
 
 /** `meridian ecg edge`: the edge with the committed CNN until a signal. */
 export async function runEdgeProcess(o: EdgeProcessOptions): Promise<void> {
-  const running = await startEdge({ account: o.account, domain: o.domain, mqttUrl: o.mqttUrl, classifier: await cnnClassifier(), onEvent: o.log });
+  const running = await startEdge({
+    account: o.account,
+    domain: o.domain,
+    mqttUrl: o.mqttUrl,
+    classifier: await cnnClassifier(),
+    onEvent: o.log,
+  });
   await serve("edge", o.log, running);
 }
 
@@ -174,17 +205,41 @@ export interface DeviceProcessOptions {
 
 /** `meridian ecg device`: streams a record as the patient's sensor, then exits (or stops early on a signal). */
 export async function runDeviceProcess(o: DeviceProcessOptions): Promise<void> {
-  if (!isAddress(o.patient)) throw new ConfigurationError("--patient is not an Ethereum address.", { details: o.patient, hint: "Use the patient's 0x-prefixed 40-hex-digit address." });
+  if (!isAddress(o.patient))
+    throw new ConfigurationError("--patient is not an Ethereum address.", {
+      details: o.patient,
+      hint: "Use the patient's 0x-prefixed 40-hex-digit address.",
+    });
   const record = await readWfdbRecord(o.directory, o.record);
   const fs = record.header.samplingFrequency;
   const startSample = Math.round(o.startSeconds * fs);
-  const plan = windowPlan(record, { windowSeconds: o.windowSeconds, startSample, endSample: o.seconds === undefined ? undefined : startSample + Math.round(o.seconds * fs) });
-  if (plan.total === 0) throw new ConfigurationError(`Record ${o.record} has no whole ${o.windowSeconds}-s window from ${o.startSeconds} s on.`, { hint: "Pass a smaller --start or --window, or a larger --seconds." });
+  const plan = windowPlan(record, {
+    windowSeconds: o.windowSeconds,
+    startSample,
+    endSample: o.seconds === undefined ? undefined : startSample + Math.round(o.seconds * fs),
+  });
+  if (plan.total === 0)
+    throw new ConfigurationError(
+      `Record ${o.record} has no whole ${o.windowSeconds}-s window from ${o.startSeconds} s on.`,
+      { hint: "Pass a smaller --start or --window, or a larger --seconds." },
+    );
   const stop = new AbortController();
   void firstSignal().then(() => stop.abort());
   await runDevice({
-    account: o.account, domain: o.domain, mqttUrl: o.mqttUrl, patient: o.patient, record, windowSeconds: o.windowSeconds, speed: o.speed,
-    startSample: plan.start, endSample: plan.end, firstSequence: o.firstSequence, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen, signal: stop.signal, onEvent: o.log,
+    account: o.account,
+    domain: o.domain,
+    mqttUrl: o.mqttUrl,
+    patient: o.patient,
+    record,
+    windowSeconds: o.windowSeconds,
+    speed: o.speed,
+    startSample: plan.start,
+    endSample: plan.end,
+    firstSequence: o.firstSequence,
+    detector: new QrsDetector({ samplingFrequency: fs }),
+    screen: deviceScreen,
+    signal: stop.signal,
+    onEvent: o.log,
   });
   if (stop.signal.aborted) o.log({ role: "device", event: "stopped" });
 }

@@ -15,8 +15,20 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  createPublicClient, createWalletClient, custom, defineChain, http, isAddress, zeroAddress,
-  type Account, type Address, type Chain, type EIP1193Provider, type PublicClient, type Transport, type WalletClient,
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  http,
+  isAddress,
+  zeroAddress,
+  type Account,
+  type Address,
+  type Chain,
+  type EIP1193Provider,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type HDAccount, type PrivateKeyAccount } from "viem/accounts";
 import { validateMnemonic } from "@scure/bip39";
@@ -70,9 +82,17 @@ export async function connectChain(source: { provider: EIP1193Provider } | { url
   try {
     id = await probe.getChainId();
   } catch (cause) {
-    throw new ConfigurationError(`Cannot reach the chain at ${"url" in source ? source.url : "the embedded provider"}.`, { cause, hint: "Start one with `npx hardhat node`, or pass --rpc-url." });
+    throw new ConfigurationError(
+      `Cannot reach the chain at ${"url" in source ? source.url : "the embedded provider"}.`,
+      { cause, hint: "Start one with `npx hardhat node`, or pass --rpc-url." },
+    );
   }
-  const chain = defineChain({ id, name: id === LOCAL_CHAIN_ID ? "Hardhat" : `chain ${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: ["url" in source ? source.url : "http://embedded"] } } });
+  const chain = defineChain({
+    id,
+    name: id === LOCAL_CHAIN_ID ? "Hardhat" : `chain ${id}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: ["url" in source ? source.url : "http://embedded"] } },
+  });
   const local = id === LOCAL_CHAIN_ID;
   const publicClient = createPublicClient({ chain, transport, pollingInterval: local ? 20 : 2_000, cacheTime: 0 });
   return { chain, transport, publicClient };
@@ -80,12 +100,21 @@ export async function connectChain(source: { provider: EIP1193Provider } | { url
 
 /** A wallet client for `account` on `clients`. */
 export function walletFor(clients: ChainClients, account: Account): WalletClient<Transport, Chain, Account> {
-  return createWalletClient({ account, chain: clients.chain, transport: clients.transport, pollingInterval: clients.publicClient.pollingInterval, cacheTime: 0 });
+  return createWalletClient({
+    account,
+    chain: clients.chain,
+    transport: clients.transport,
+    pollingInterval: clients.publicClient.pollingInterval,
+    cacheTime: 0,
+  });
 }
 
 /** Account `index` of Hardhat's test mnemonic. Refused on chains other than 31337. */
 export function devAccount(index: number, chainId: number): HDAccount {
-  if (chainId !== LOCAL_CHAIN_ID) throw new ConfigurationError("Development accounts are for local chains (31337) only.", { hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC for this network." });
+  if (chainId !== LOCAL_CHAIN_ID)
+    throw new ConfigurationError("Development accounts are for local chains (31337) only.", {
+      hint: "Set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC for this network.",
+    });
   return mnemonicToAccount(HARDHAT_TEST_MNEMONIC, { addressIndex: index });
 }
 
@@ -101,11 +130,21 @@ export function readKeyFile(file: string): PrivateKeyAccount {
   try {
     mode = statSync(file).mode;
   } catch (cause) {
-    throw new ConfigurationError(`No key file at ${file}.`, { cause, hint: "Pass the path of a file holding 0x and 64 hex digits." });
+    throw new ConfigurationError(`No key file at ${file}.`, {
+      cause,
+      hint: "Pass the path of a file holding 0x and 64 hex digits.",
+    });
   }
-  if ((mode & 0o077) !== 0) throw new ConfigurationError(`The key file ${file} is open to other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}).`, { hint: `Restrict it to its owner: chmod 600 ${file}` });
+  if ((mode & 0o077) !== 0)
+    throw new ConfigurationError(
+      `The key file ${file} is open to other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}).`,
+      { hint: `Restrict it to its owner: chmod 600 ${file}` },
+    );
   const key = readFileSync(file, "utf8").trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigurationError(`The key file ${file} does not hold a private key (0x followed by 64 hex digits).`, { hint: "Check the file (its content is not shown)." });
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+    throw new ConfigurationError(`The key file ${file} does not hold a private key (0x followed by 64 hex digits).`, {
+      hint: "Check the file (its content is not shown).",
+    });
   return privateKeyToAccount(key as `0x${string}`);
 }
 
@@ -118,8 +157,14 @@ export function readKeyFile(file: string): PrivateKeyAccount {
 export function deviceAccount(options: Pick<GlobalOptions, "keyFile">): PrivateKeyAccount {
   if (options.keyFile !== undefined) return readKeyFile(options.keyFile);
   const key = process.env.MERIDIAN_DEVICE_KEY;
-  if (!key) throw new ConfigurationError("No device key configured.", { hint: "Pass --key-file FILE (mode 0600) or set MERIDIAN_DEVICE_KEY." });
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key.trim())) throw new ConfigurationError("MERIDIAN_DEVICE_KEY is not 0x followed by 64 hex digits.", { hint: "Check the variable (its value is not shown)." });
+  if (!key)
+    throw new ConfigurationError("No device key configured.", {
+      hint: "Pass --key-file FILE (mode 0600) or set MERIDIAN_DEVICE_KEY.",
+    });
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key.trim()))
+    throw new ConfigurationError("MERIDIAN_DEVICE_KEY is not 0x followed by 64 hex digits.", {
+      hint: "Check the variable (its value is not shown).",
+    });
   return privateKeyToAccount(key.trim() as `0x${string}`);
 }
 
@@ -129,12 +174,18 @@ export function resolveAccount(options: GlobalOptions, chainId: number): Account
   if (options.keyFile !== undefined) return readKeyFile(options.keyFile);
   const key = process.env.MERIDIAN_PRIVATE_KEY;
   if (key) {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new ConfigurationError("MERIDIAN_PRIVATE_KEY is not 0x followed by 64 hex digits.", { hint: "Check the variable (its value is not shown)." });
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+      throw new ConfigurationError("MERIDIAN_PRIVATE_KEY is not 0x followed by 64 hex digits.", {
+        hint: "Check the variable (its value is not shown).",
+      });
     return privateKeyToAccount(key as `0x${string}`);
   }
   const mnemonic = process.env.MERIDIAN_MNEMONIC;
-  if (mnemonic) return mnemonicAccount(mnemonic, parseIndex(options.accountIndex ?? "0", "--account-index"), "MERIDIAN_MNEMONIC");
-  throw new NoAccountError("No account configured.", { hint: "Pass --key-file FILE, set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain." });
+  if (mnemonic)
+    return mnemonicAccount(mnemonic, parseIndex(options.accountIndex ?? "0", "--account-index"), "MERIDIAN_MNEMONIC");
+  throw new NoAccountError("No account configured.", {
+    hint: "Pass --key-file FILE, set MERIDIAN_PRIVATE_KEY or MERIDIAN_MNEMONIC, or pass --dev-account N on a local chain.",
+  });
 }
 
 /**
@@ -151,11 +202,16 @@ export function mnemonicAccount(mnemonic: string, index: number, source: string)
   const words = mnemonic.normalize("NFKD").trim().toLowerCase().split(/\s+/).filter(Boolean);
   const hint = `Check ${source} against your written copy (its value is not shown).`;
   if (![12, 15, 18, 21, 24].includes(words.length)) {
-    throw new ConfigurationError(`${source} has ${words.length} words; a BIP-39 mnemonic has 12, 15, 18, 21 or 24.`, { hint });
+    throw new ConfigurationError(`${source} has ${words.length} words; a BIP-39 mnemonic has 12, 15, 18, 21 or 24.`, {
+      hint,
+    });
   }
   const unknown = words.flatMap((w, i) => (english.includes(w) ? [] : [i + 1]));
   if (unknown.length > 0) {
-    throw new ConfigurationError(`${source}: word${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not in the BIP-39 English wordlist.`, { hint });
+    throw new ConfigurationError(
+      `${source}: word${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not in the BIP-39 English wordlist.`,
+      { hint },
+    );
   }
   const sentence = words.join(" ");
   if (!validateMnemonic(sentence, english)) {
@@ -174,7 +230,10 @@ function parseIndex(value: string, flag: string): number {
 /** Writes a deployment as JSON (bigints as strings). */
 export async function saveDeployment(file: string, deployment: MeridianDeployment): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify({ ...deployment, deployedAtBlock: deployment.deployedAtBlock.toString() }, null, 2) + "\n");
+  await writeFile(
+    file,
+    JSON.stringify({ ...deployment, deployedAtBlock: deployment.deployedAtBlock.toString() }, null, 2) + "\n",
+  );
 }
 
 /**
@@ -183,22 +242,39 @@ export async function saveDeployment(file: string, deployment: MeridianDeploymen
  * @throws {ConfigurationError} when the file is missing, not JSON, or a field is not a chain id or address.
  */
 export async function loadDeployment(file: string): Promise<MeridianDeployment> {
-  if (!existsSync(file)) throw new ConfigurationError(`No deployment file at ${file}.`, { hint: "Run `meridian deploy` first, or pass --deployment FILE." });
+  if (!existsSync(file))
+    throw new ConfigurationError(`No deployment file at ${file}.`, {
+      hint: "Run `meridian deploy` first, or pass --deployment FILE.",
+    });
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
   } catch (cause) {
-    throw toFileAccessError(cause, { purpose: "read", what: "deployment file", path: file }) ?? new ConfigurationError(`The deployment file ${file} is not valid JSON.`, { cause, hint: "Write it again with `meridian deploy`, or pass another --deployment FILE." });
+    throw (
+      toFileAccessError(cause, { purpose: "read", what: "deployment file", path: file }) ??
+      new ConfigurationError(`The deployment file ${file} is not valid JSON.`, {
+        cause,
+        hint: "Write it again with `meridian deploy`, or pass another --deployment FILE.",
+      })
+    );
   }
   const fix = { hint: "Correct the file, write it again with `meridian deploy`, or pass another --deployment FILE." };
   const addressField = (name: string, optional: boolean): Address => {
     const value = raw[name];
     if (value === undefined && optional) return zeroAddress; // written before this contract existed
-    if (typeof value !== "string" || !isAddress(value)) throw new ConfigurationError(`The deployment file ${file} has no valid ${name} address.`, { details: `${name}: ${JSON.stringify(value)}`, ...fix });
+    if (typeof value !== "string" || !isAddress(value))
+      throw new ConfigurationError(`The deployment file ${file} has no valid ${name} address.`, {
+        details: `${name}: ${JSON.stringify(value)}`,
+        ...fix,
+      });
     return value;
   };
   const chainId = Number(raw.chainId);
-  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new ConfigurationError(`The deployment file ${file} has no valid chainId.`, { details: `chainId: ${JSON.stringify(raw.chainId)}`, ...fix });
+  if (!Number.isSafeInteger(chainId) || chainId <= 0)
+    throw new ConfigurationError(`The deployment file ${file} has no valid chainId.`, {
+      details: `chainId: ${JSON.stringify(raw.chainId)}`,
+      ...fix,
+    });
   let deployedAtBlock: bigint;
   try {
     deployedAtBlock = BigInt((raw.deployedAtBlock as string | number | undefined) ?? 0);
@@ -206,8 +282,12 @@ export async function loadDeployment(file: string): Promise<MeridianDeployment> 
     throw new ConfigurationError(`The deployment file ${file} has no valid deployedAtBlock.`, { cause, ...fix });
   }
   return {
-    chainId, providerRegistry: addressField("providerRegistry", false), recordRegistry: addressField("recordRegistry", false),
-    monitoringRegistry: addressField("monitoringRegistry", true), peerValidation: addressField("peerValidation", true), deployedAtBlock,
+    chainId,
+    providerRegistry: addressField("providerRegistry", false),
+    recordRegistry: addressField("recordRegistry", false),
+    monitoringRegistry: addressField("monitoringRegistry", true),
+    peerValidation: addressField("peerValidation", true),
+    deployedAtBlock,
   };
 }
 
@@ -227,15 +307,29 @@ export class DeploymentMismatchError extends ConfigurationError {
  * @param file - The deployment file, for messages.
  * @throws {DeploymentMismatchError} naming the contract and address that do not match.
  */
-export async function checkDeployment(publicClient: PublicClient, deployment: MeridianDeployment, file: string): Promise<void> {
-  const hint = "The file may be for another chain, or for a local chain that was restarted since: pass the matching --deployment and --rpc-url, or deploy again with `meridian deploy`.";
-  const mismatch = (name: string, address: Address, what: string) => new DeploymentMismatchError(`The deployment file ${file} names ${address} as ${name}, but ${what}.`, { details: `chain ${deployment.chainId}`, hint });
-  const contracts: [string, Address][] = [["RecordRegistry", deployment.recordRegistry], ["ProviderRegistry", deployment.providerRegistry]];
+export async function checkDeployment(
+  publicClient: PublicClient,
+  deployment: MeridianDeployment,
+  file: string,
+): Promise<void> {
+  const hint =
+    "The file may be for another chain, or for a local chain that was restarted since: pass the matching --deployment and --rpc-url, or deploy again with `meridian deploy`.";
+  const mismatch = (name: string, address: Address, what: string) =>
+    new DeploymentMismatchError(`The deployment file ${file} names ${address} as ${name}, but ${what}.`, {
+      details: `chain ${deployment.chainId}`,
+      hint,
+    });
+  const contracts: [string, Address][] = [
+    ["RecordRegistry", deployment.recordRegistry],
+    ["ProviderRegistry", deployment.providerRegistry],
+  ];
   if (BigInt(deployment.peerValidation) !== 0n) contracts.push(["PeerValidation", deployment.peerValidation]);
-  if (BigInt(deployment.monitoringRegistry) !== 0n) contracts.push(["MonitoringRegistry", deployment.monitoringRegistry]);
+  if (BigInt(deployment.monitoringRegistry) !== 0n)
+    contracts.push(["MonitoringRegistry", deployment.monitoringRegistry]);
   const codes = await Promise.all(contracts.map(([, address]) => publicClient.getCode({ address })));
   contracts.forEach(([name, address], i) => {
-    if (!codes[i] || codes[i] === "0x") throw mismatch(name, address, "there is no contract at that address on this chain");
+    if (!codes[i] || codes[i] === "0x")
+      throw mismatch(name, address, "there is no contract at that address on this chain");
   });
   const read = async <T>(name: string, address: Address, call: () => Promise<T>): Promise<T> => {
     try {
@@ -247,24 +341,51 @@ export async function checkDeployment(publicClient: PublicClient, deployment: Me
   const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase();
   const rr = deployment.recordRegistry;
   const [providerRegistry, peerValidation] = await Promise.all([
-    read("RecordRegistry", rr, () => publicClient.readContract({ address: rr, abi: recordRegistryAbi, functionName: "providerRegistry" })),
-    read("RecordRegistry", rr, () => publicClient.readContract({ address: rr, abi: recordRegistryAbi, functionName: "peerValidation" })),
-    read("ProviderRegistry", deployment.providerRegistry, () => publicClient.readContract({ address: deployment.providerRegistry, abi: providerRegistryAbi, functionName: "REGULATOR_ROLE" })),
+    read("RecordRegistry", rr, () =>
+      publicClient.readContract({ address: rr, abi: recordRegistryAbi, functionName: "providerRegistry" }),
+    ),
+    read("RecordRegistry", rr, () =>
+      publicClient.readContract({ address: rr, abi: recordRegistryAbi, functionName: "peerValidation" }),
+    ),
+    read("ProviderRegistry", deployment.providerRegistry, () =>
+      publicClient.readContract({
+        address: deployment.providerRegistry,
+        abi: providerRegistryAbi,
+        functionName: "REGULATOR_ROLE",
+      }),
+    ),
   ]);
-  if (!same(providerRegistry, deployment.providerRegistry)) throw mismatch("ProviderRegistry", deployment.providerRegistry, `its RecordRegistry ${rr} uses ProviderRegistry ${providerRegistry}`);
-  if (BigInt(deployment.peerValidation) !== 0n && !same(peerValidation, deployment.peerValidation)) throw mismatch("PeerValidation", deployment.peerValidation, `its RecordRegistry ${rr} uses PeerValidation ${peerValidation}`);
+  if (!same(providerRegistry, deployment.providerRegistry))
+    throw mismatch(
+      "ProviderRegistry",
+      deployment.providerRegistry,
+      `its RecordRegistry ${rr} uses ProviderRegistry ${providerRegistry}`,
+    );
+  if (BigInt(deployment.peerValidation) !== 0n && !same(peerValidation, deployment.peerValidation))
+    throw mismatch(
+      "PeerValidation",
+      deployment.peerValidation,
+      `its RecordRegistry ${rr} uses PeerValidation ${peerValidation}`,
+    );
   if (BigInt(deployment.monitoringRegistry) !== 0n) {
     const mr = deployment.monitoringRegistry;
-    const linked = await read("MonitoringRegistry", mr, () => publicClient.readContract({ address: mr, abi: monitoringRegistryAbi, functionName: "recordRegistry" }));
+    const linked = await read("MonitoringRegistry", mr, () =>
+      publicClient.readContract({ address: mr, abi: monitoringRegistryAbi, functionName: "recordRegistry" }),
+    );
     if (!same(linked, rr)) throw mismatch("MonitoringRegistry", mr, `it belongs to RecordRegistry ${linked}`);
   }
   if (deployment.deployedAtBlock > (await publicClient.getBlockNumber())) {
-    throw new DeploymentMismatchError(`The deployment file ${file} says it was deployed at block ${deployment.deployedAtBlock}, past this chain's latest block.`, { hint });
+    throw new DeploymentMismatchError(
+      `The deployment file ${file} says it was deployed at block ${deployment.deployedAtBlock}, past this chain's latest block.`,
+      { hint },
+    );
   }
 }
 
 /** The blob store the options name: Kubo when a URL is given, else Helia under `<data-dir>/ipfs`. */
 export function openStore(options: GlobalOptions): Promise<BlobStore> {
   const url = options.ipfsUrl ?? process.env.MERIDIAN_IPFS_URL;
-  return url ? openBlobStore({ kind: "kubo", url }) : openBlobStore({ kind: "helia", directory: path.join(options.dataDir, "ipfs") });
+  return url
+    ? openBlobStore({ kind: "kubo", url })
+    : openBlobStore({ kind: "helia", directory: path.join(options.dataDir, "ipfs") });
 }

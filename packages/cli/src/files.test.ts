@@ -14,7 +14,12 @@ const options = { option: "--data-dir", owner: "files.test.ts" };
 test("a state folder with a user's files is refused for clearing, used as it is without clearing, and never emptied", async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "meridian-files-"));
   await writeFile(path.join(dir, "notes.txt"), "mine");
-  await assert.rejects(prepareStateDirectory(dir, options), (e: unknown) => e instanceof StateDirectoryError && /--data-dir .* is not empty and was not created by Meridian/.test(e.shortMessage));
+  await assert.rejects(
+    prepareStateDirectory(dir, options),
+    (e: unknown) =>
+      e instanceof StateDirectoryError &&
+      /--data-dir .* is not empty and was not created by Meridian/.test(e.shortMessage),
+  );
   assert.equal(await prepareStateDirectory(dir, { ...options, clear: false }), dir);
   assert.deepEqual(await readdir(dir), ["notes.txt"], "kept, and not claimed with a marker");
   await assert.rejects(prepareStateDirectory(path.join(dir, "notes.txt"), options), /is a file, not a folder/);

@@ -20,7 +20,10 @@ export class FileAccessError extends MeridianError {
   /** Node's error code, e.g. `ENOENT`. */
   readonly code: string | undefined;
 
-  constructor(shortMessage: string, options: { path?: string | undefined; code?: string | undefined; hint?: string; details?: string; cause?: unknown }) {
+  constructor(
+    shortMessage: string,
+    options: { path?: string | undefined; code?: string | undefined; hint?: string; details?: string; cause?: unknown },
+  ) {
     super(shortMessage, { hint: options.hint, details: options.details, cause: options.cause });
     this.path = options.path;
     this.code = options.code;
@@ -115,25 +118,35 @@ export async function prepareStateDirectory(directory: string, options: PrepareS
     entries = await readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOTDIR") throw new StateDirectoryError(`${options.option} ${dir} is a file, not a folder.`, { hint: `Pass a new or empty folder as ${options.option}.` });
+    if (code === "ENOTDIR")
+      throw new StateDirectoryError(`${options.option} ${dir} is a file, not a folder.`, {
+        hint: `Pass a new or empty folder as ${options.option}.`,
+      });
     if (code !== "ENOENT") throw toFileAccessError(error, { purpose: "read" }) ?? error;
   }
   const keep = options.clear === false;
   // a folder that is only used, not emptied, may hold anything: it is not claimed (no marker)
   if (keep && entries !== undefined && entries.length > 0 && !entries.includes(STATE_MARKER)) return dir;
   if (entries !== undefined && entries.length > 0 && !entries.includes(STATE_MARKER)) {
-    throw new StateDirectoryError(`${options.option} ${dir} is not empty and was not created by Meridian; nothing in it was deleted.`, {
-      details: `${entries.length} entr${entries.length === 1 ? "y" : "ies"}, no ${STATE_MARKER} marker`,
-      hint: `Pass a new or empty folder as ${options.option} (e.g. ${options.option} /tmp/meridian-run); if it holds an earlier Meridian run from before this check, delete it yourself.`,
-    });
+    throw new StateDirectoryError(
+      `${options.option} ${dir} is not empty and was not created by Meridian; nothing in it was deleted.`,
+      {
+        details: `${entries.length} entr${entries.length === 1 ? "y" : "ies"}, no ${STATE_MARKER} marker`,
+        hint: `Pass a new or empty folder as ${options.option} (e.g. ${options.option} /tmp/meridian-run); if it holds an earlier Meridian run from before this check, delete it yourself.`,
+      },
+    );
   }
   try {
     if (entries === undefined) await mkdir(dir, { recursive: true });
     else if (!keep) {
-      for (const entry of entries) if (entry !== STATE_MARKER) await rm(path.join(dir, entry), { recursive: true, force: true });
+      for (const entry of entries)
+        if (entry !== STATE_MARKER) await rm(path.join(dir, entry), { recursive: true, force: true });
     }
     if (entries === undefined || !entries.includes(STATE_MARKER)) {
-      await writeFile(marker, `Created by ${options.owner} on ${new Date().toISOString()}. Meridian empties this folder when it runs again; delete this file to keep it from doing so.\n`);
+      await writeFile(
+        marker,
+        `Created by ${options.owner} on ${new Date().toISOString()}. Meridian empties this folder when it runs again; delete this file to keep it from doing so.\n`,
+      );
     }
   } catch (error) {
     throw toFileAccessError(error, { purpose: "write" }) ?? error;
@@ -159,10 +172,29 @@ export async function requireDirectory(dir: string, option: string): Promise<voi
   } catch (error) {
     throw toFileAccessError(error, { purpose: "read", what: `${option} folder` }) ?? error;
   }
-  if (!isDirectory) throw new FileAccessError(`${option} ${dir} is a file, not a folder.`, { path: dir, code: "ENOTDIR", hint: `Pass a folder as ${option}.` });
+  if (!isDirectory)
+    throw new FileAccessError(`${option} ${dir} is a file, not a folder.`, {
+      path: dir,
+      code: "ENOTDIR",
+      hint: `Pass a folder as ${option}.`,
+    });
 }
 
-const ERRNO = new Set(["ENOENT", "EISDIR", "ENOTDIR", "EACCES", "EPERM", "EEXIST", "ENOSPC", "EROFS", "ELOOP", "ENAMETOOLONG", "EMFILE", "EBUSY", "EDQUOT"]);
+const ERRNO = new Set([
+  "ENOENT",
+  "EISDIR",
+  "ENOTDIR",
+  "EACCES",
+  "EPERM",
+  "EEXIST",
+  "ENOSPC",
+  "EROFS",
+  "ELOOP",
+  "ENAMETOOLONG",
+  "EMFILE",
+  "EBUSY",
+  "EDQUOT",
+]);
 
 /**
  * A Node file-system error (`ENOENT`, `EISDIR`, `ENOTDIR`, `EACCES`, `EPERM`, `ENOSPC`, …) as a
@@ -173,7 +205,10 @@ const ERRNO = new Set(["ENOENT", "EISDIR", "ENOTDIR", "EACCES", "EPERM", "EEXIST
  * @param options.what - What the path is, e.g. `--input folder` (default `file`).
  * @param options.path - The path, for errors that do not carry it (reading a folder: `EISDIR`).
  */
-export function toFileAccessError(error: unknown, options: { purpose?: "read" | "write"; what?: string; path?: string } = {}): FileAccessError | undefined {
+export function toFileAccessError(
+  error: unknown,
+  options: { purpose?: "read" | "write"; what?: string; path?: string } = {},
+): FileAccessError | undefined {
   if (error instanceof FileAccessError) return error;
   const e = error as (NodeJS.ErrnoException & { dest?: string }) | undefined;
   if (!e || typeof e !== "object" || typeof e.code !== "string" || !ERRNO.has(e.code)) return undefined;
@@ -182,11 +217,15 @@ export function toFileAccessError(error: unknown, options: { purpose?: "read" | 
   const what = options.what ?? "file";
   const base = userCwd();
   const relHint = where && !path.isAbsolute(String(where)) ? ` (relative paths are taken from ${base})` : "";
-  const make = (message: string, hint: string) => new FileAccessError(message, { path: p, code: e.code, hint, cause: error });
+  const make = (message: string, hint: string) =>
+    new FileAccessError(message, { path: p, code: e.code, hint, cause: error });
   switch (e.code) {
     case "ENOENT":
       return options.purpose === "write"
-        ? make(`Cannot write ${p}: its folder does not exist.`, `Create the folder first, or name a file in an existing folder${relHint}.`)
+        ? make(
+            `Cannot write ${p}: its folder does not exist.`,
+            `Create the folder first, or name a file in an existing folder${relHint}.`,
+          )
         : make(`No ${what} at ${p}.`, `Check the path${relHint}.`);
     case "EISDIR":
       return make(`${p} is a folder, but a file is needed here.`, "Name a file, not a folder.");
@@ -194,7 +233,12 @@ export function toFileAccessError(error: unknown, options: { purpose?: "read" | 
       return make(`A part of ${p} is a file, not a folder.`, `Check the path${relHint}.`);
     case "EACCES":
     case "EPERM":
-      return make(`Permission denied: ${p}.`, options.purpose === "write" ? "Pick a path you may write to, or change the file's permissions." : "Check the file's permissions (ls -l).");
+      return make(
+        `Permission denied: ${p}.`,
+        options.purpose === "write"
+          ? "Pick a path you may write to, or change the file's permissions."
+          : "Check the file's permissions (ls -l).",
+      );
     case "EEXIST":
       return make(`${p} already exists.`, "Pick another path, or remove it first.");
     case "ENOSPC":

@@ -20,14 +20,22 @@ function files(): string[] {
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) { if (name !== "node_modules" && name !== "generated") walk(full); continue; }
+      if (statSync(full).isDirectory()) {
+        if (name !== "node_modules" && name !== "generated") walk(full);
+        continue;
+      }
       if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name)) found.push(full);
     }
   };
   for (const pkg of ["cli", "sdk", "ecg"]) walk(path.join(root, "packages", pkg, "src"));
   // The contracts' error explanations: generated from their NatSpec (`@notice`, `@custom:hint`).
   found.push(path.join(root, "packages/sdk/src/generated/contract-errors.ts"));
-  found.push(path.join(root, "README.md"), ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join(root, "docs", f)));
+  found.push(
+    path.join(root, "README.md"),
+    ...readdirSync(path.join(root, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => path.join(root, "docs", f)),
+  );
   return found;
 }
 
@@ -38,13 +46,17 @@ function snippets(file: string): { where: string; text: string }[] {
   const line = (index: number) => `${path.relative(root, file)}:${text.slice(0, index).split("\n").length}`;
   for (const m of text.matchAll(/`meridian ([^`\n]+)`/g)) out.push({ where: line(m.index), text: m[1]! });
   if (file.endsWith(".md")) {
-    for (const m of text.matchAll(/^meridian (.+)$/gm)) out.push({ where: line(m.index), text: m[1]!.replace(/\s+#.*$/, "") });
+    for (const m of text.matchAll(/^meridian (.+)$/gm))
+      out.push({ where: line(m.index), text: m[1]!.replace(/\s+#.*$/, "") });
   }
   return out;
 }
 
 const optionOf = (cmd: Command, flag: string) => cmd.options.find((o) => o.long === flag || o.short === flag);
-const takesValue = (cmd: Command, flag: string) => { const o = optionOf(cmd, flag); return Boolean(o && (o.required || o.optional)); };
+const takesValue = (cmd: Command, flag: string) => {
+  const o = optionOf(cmd, flag);
+  return Boolean(o && (o.required || o.optional));
+};
 
 /**
  * Problems with one `meridian …` snippet (empty when every command and option exists). Segments
@@ -54,10 +66,18 @@ const takesValue = (cmd: Command, flag: string) => { const o = optionOf(cmd, fla
 function check(text: string): string[] {
   const problems: string[] = [];
   let previous: Command | undefined;
-  for (const segment of text.replace(/<[^>]*>/g, "<x>").replace(/(\S)\|(\S)/g, "$1 | $2").split(/\s\|\s/)) {
-    const tokens = segment.trim().split(/\s+/).map((t) => t.replace(/\\$/, "")).filter((t) => t && !/^(…|\.\.\.)/.test(t));
+  for (const segment of text
+    .replace(/<[^>]*>/g, "<x>")
+    .replace(/(\S)\|(\S)/g, "$1 | $2")
+    .split(/\s\|\s/)) {
+    const tokens = segment
+      .trim()
+      .split(/\s+/)
+      .map((t) => t.replace(/\\$/, ""))
+      .filter((t) => t && !/^(…|\.\.\.)/.test(t));
     const first = tokens.find((t) => !t.startsWith("-"));
-    const start = previous?.parent && first && !program.commands.some((c) => c.name() === first) ? previous.parent : program;
+    const start =
+      previous?.parent && first && !program.commands.some((c) => c.name() === first) ? previous.parent : program;
     let cmd: Command = start;
     let candidates: Command[] | undefined; // after a placeholder in command position: any of these
     let onlyOptions = true;
@@ -66,21 +86,35 @@ function check(text: string): string[] {
       if (/^[>&]|^2>/.test(t)) break;
       if (t.startsWith("-")) {
         const flag = t.split("=")[0]!;
-        const owners = (candidates ?? [cmd]).flatMap((c) => { const chain: Command[] = []; for (let x: Command | null = c; x; x = x.parent) chain.push(x); return chain; });
+        const owners = (candidates ?? [cmd]).flatMap((c) => {
+          const chain: Command[] = [];
+          for (let x: Command | null = c; x; x = x.parent) chain.push(x);
+          return chain;
+        });
         const owner = owners.find((c) => optionOf(c, flag));
-        if (!owner && flag !== "--help" && flag !== "-h") problems.push(`option ${flag} does not exist for \`meridian ${segment.trim()}\``);
+        if (!owner && flag !== "--help" && flag !== "-h")
+          problems.push(`option ${flag} does not exist for \`meridian ${segment.trim()}\``);
         if (owner && takesValue(owner, flag) && !t.includes("=")) i++;
         continue;
       }
       onlyOptions = false;
       if (cmd.commands.length > 0 && !candidates) {
-        if (/^[<[]/.test(t)) { candidates = [...cmd.commands]; continue; }
+        if (/^[<[]/.test(t)) {
+          candidates = [...cmd.commands];
+          continue;
+        }
         const sub = cmd.commands.find((c) => c.name() === t || c.aliases().includes(t));
-        if (!sub) { problems.push(`\`meridian ${segment.trim()}\`: "${t}" is not a command${cmd === program ? "" : ` of \`${cmd.name()}\``}`); break; }
+        if (!sub) {
+          problems.push(
+            `\`meridian ${segment.trim()}\`: "${t}" is not a command${cmd === program ? "" : ` of \`${cmd.name()}\``}`,
+          );
+          break;
+        }
         cmd = sub;
       }
     }
-    if (!onlyOptions && cmd === start && !candidates && problems.length === 0) problems.push(`\`meridian ${segment.trim()}\` names no command`);
+    if (!onlyOptions && cmd === start && !candidates && problems.length === 0)
+      problems.push(`\`meridian ${segment.trim()}\` names no command`);
     previous = cmd;
   }
   return problems;
@@ -113,10 +147,13 @@ test("every option a hint names exists in the CLI, and no hint names an SDK opti
     const text = readFileSync(file, "utf8");
     for (const m of text.matchAll(/hint: (.*)$/gm)) {
       const where = `${path.relative(root, file)}:${text.slice(0, m.index).split("\n").length}`;
-      for (const flag of m[1]!.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)) if (!options.has(flag[0])) problems.push(`${where}: ${flag[0]}`);
+      for (const flag of m[1]!.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g))
+        if (!options.has(flag[0])) problems.push(`${where}: ${flag[0]}`);
       // "the `maxBytes` option": an SDK parameter no command line can set
-      for (const named of m[1]!.matchAll(/the `(\w+)` option/g)) problems.push(`${where}: names the SDK option ${named[1]}`);
-      if (/`rotate-key`/.test(m[1]!) && !/`meridian provider rotate-key`/.test(m[1]!)) problems.push(`${where}: rotate-key is a provider command`);
+      for (const named of m[1]!.matchAll(/the `(\w+)` option/g))
+        problems.push(`${where}: names the SDK option ${named[1]}`);
+      if (/`rotate-key`/.test(m[1]!) && !/`meridian provider rotate-key`/.test(m[1]!))
+        problems.push(`${where}: rotate-key is a provider command`);
     }
   }
   assert.deepEqual(problems, []);
@@ -127,7 +164,9 @@ test("the hint walker itself flags commands and options that do not exist", () =
   assert.deepEqual(check("rotate-key"), ['`meridian rotate-key`: "rotate-key" is not a command']);
   assert.deepEqual(check("provider rotate-key"), []);
   assert.deepEqual(check("--dev-account 5 get <recordId> --out FILE --attachment"), []);
-  assert.deepEqual(check("add file.dcm --content-type image/png"), ["option --content-type does not exist for `meridian add file.dcm --content-type image/png`"]);
+  assert.deepEqual(check("add file.dcm --content-type image/png"), [
+    "option --content-type does not exist for `meridian add file.dcm --content-type image/png`",
+  ]);
   assert.deepEqual(check("provider <action> ... --timelock <address>"), []);
   assert.deepEqual(check("consent | guardian | emergency"), []);
 });

@@ -94,7 +94,10 @@ export async function runRoleProcesses(o: RoleProcessesOptions): Promise<RolePro
   const failed = new AbortController();
   const children: Child[] = [];
   const interrupt = (signal: NodeJS.Signals) => failed.abort(new Error(`Interrupted by ${signal}.`));
-  const killAll = () => { for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGKILL"); };
+  const killAll = () => {
+    for (const c of children)
+      if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGKILL");
+  };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
   process.on("exit", killAll);
@@ -111,7 +114,15 @@ export async function runRoleProcesses(o: RoleProcessesOptions): Promise<RolePro
     return child;
   };
   const started = async (child: Child): Promise<MonitoringEvent> => {
-    const timer = setTimeout(() => failed.abort(new Error(`The ${child.role} process did not start within ${START_TIMEOUT_MS / 1000} s (see ${path.join(logDir, `${child.role}.log`)}).`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        failed.abort(
+          new Error(
+            `The ${child.role} process did not start within ${START_TIMEOUT_MS / 1000} s (see ${path.join(logDir, `${child.role}.log`)}).`,
+          ),
+        ),
+      START_TIMEOUT_MS,
+    );
     try {
       return await Promise.race([child.ready, rejectOnAbort(failed.signal)]);
     } finally {
@@ -121,17 +132,77 @@ export async function runRoleProcesses(o: RoleProcessesOptions): Promise<RolePro
   const json = ["--log-format", "json"];
   const domain = ["--deployment", o.deploymentFile];
   try {
-    const server = await started(start("server", ["--rpc-url", o.rpcUrl, ...domain, "--data-dir", path.join(o.dataDir, "server"), "--dev-account", String(o.providerDevAccount), "ecg", "server", "--port", "0", ...json]));
+    const server = await started(
+      start("server", [
+        "--rpc-url",
+        o.rpcUrl,
+        ...domain,
+        "--data-dir",
+        path.join(o.dataDir, "server"),
+        "--dev-account",
+        String(o.providerDevAccount),
+        "ecg",
+        "server",
+        "--port",
+        "0",
+        ...json,
+      ]),
+    );
     const serverUrl = (server as Extract<MonitoringEvent, { role: "server"; event: "ready" }>).url;
     await Promise.all([
-      started(start("fog", [...domain, "--data-dir", path.join(o.dataDir, "fog"), "ecg", "fog", "--mqtt-url", mqttUrl, "--server-url", serverUrl, ...json], o.keys.fog)),
+      started(
+        start(
+          "fog",
+          [
+            ...domain,
+            "--data-dir",
+            path.join(o.dataDir, "fog"),
+            "ecg",
+            "fog",
+            "--mqtt-url",
+            mqttUrl,
+            "--server-url",
+            serverUrl,
+            ...json,
+          ],
+          o.keys.fog,
+        ),
+      ),
       started(start("edge", [...domain, "ecg", "edge", "--mqtt-url", mqttUrl, ...json], o.keys.edge)),
     ]);
-    start("device", [...domain, "ecg", "device", "--mqtt-url", mqttUrl, "--patient", o.patient, "--record", o.record, "--mitdb", o.directory, "--seconds", String(o.seconds), "--window", String(o.windowSeconds), "--speed", Number.isFinite(o.speed) ? String(o.speed) : "max", ...json], o.keys.sensor);
+    start(
+      "device",
+      [
+        ...domain,
+        "ecg",
+        "device",
+        "--mqtt-url",
+        mqttUrl,
+        "--patient",
+        o.patient,
+        "--record",
+        o.record,
+        "--mitdb",
+        o.directory,
+        "--seconds",
+        String(o.seconds),
+        "--window",
+        String(o.windowSeconds),
+        "--speed",
+        Number.isFinite(o.speed) ? String(o.speed) : "max",
+        ...json,
+      ],
+      o.keys.sensor,
+    );
     await tally.settled(failed.signal);
     const wallSeconds = (performance.now() - t0) / 1000;
     const figures = tally.figures();
-    return { ...figures, sessionId: figures.anchored[0]?.sessionId, wallSeconds, processes: children.map((c) => ({ role: c.role, pid: c.process.pid ?? 0 })) };
+    return {
+      ...figures,
+      sessionId: figures.anchored[0]?.sessionId,
+      wallSeconds,
+      processes: children.map((c) => ({ role: c.role, pid: c.process.pid ?? 0 })),
+    };
   } finally {
     await stopAll(children);
     process.off("SIGINT", interrupt);
@@ -147,13 +218,21 @@ const abortReason = (signal: AbortSignal): Error => {
   return reason instanceof Error ? reason : new Error("aborted", { cause: reason });
 };
 
-const rejectOnAbort = (signal: AbortSignal): Promise<never> => new Promise((_, reject) => {
-  if (signal.aborted) reject(abortReason(signal));
-  signal.addEventListener("abort", () => reject(abortReason(signal)), { once: true });
-});
+const rejectOnAbort = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => {
+    if (signal.aborted) reject(abortReason(signal));
+    signal.addEventListener("abort", () => reject(abortReason(signal)), { once: true });
+  });
 
 /** Starts `meridian …args` as `role`, reading its JSON log lines as events. */
-function spawnRole(role: MonitoringRole, args: string[], key: Hex | undefined, logDir: string, onEvent: EventSink, failed: AbortController): Child {
+function spawnRole(
+  role: MonitoringRole,
+  args: string[],
+  key: Hex | undefined,
+  logDir: string,
+  onEvent: EventSink,
+  failed: AbortController,
+): Child {
   // no inherited account or device key: each child gets only the key it needs
   const env = { ...process.env, MERIDIAN_PRIVATE_KEY: "", MERIDIAN_MNEMONIC: "", MERIDIAN_DEVICE_KEY: key ?? "" };
   const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -161,29 +240,40 @@ function spawnRole(role: MonitoringRole, args: string[], key: Hex | undefined, l
   const tail: string[] = [];
   let onReady: (e: MonitoringEvent) => void = () => {};
   const handle: Child = {
-    role, process: child, stopping: false,
-    ready: new Promise((resolve) => { onReady = resolve; }),
+    role,
+    process: child,
+    stopping: false,
+    ready: new Promise((resolve) => {
+      onReady = resolve;
+    }),
     exited: new Promise((resolve) => child.once("close", () => resolve())),
   };
-  const read = (stream: Readable) => createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
-    log.write(`${line}\n`);
-    const event = parseEvent(line, role);
-    if (!event) {
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      return;
-    }
-    onEvent(event);
-    if (event.event === "ready") onReady(event);
-  });
+  const read = (stream: Readable) =>
+    createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+      log.write(`${line}\n`);
+      const event = parseEvent(line, role);
+      if (!event) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        return;
+      }
+      onEvent(event);
+      if (event.event === "ready") onReady(event);
+    });
   read(child.stdout);
   read(child.stderr);
-  child.once("error", (error) => failed.abort(new Error(`The ${role} process could not start: ${error.message}`, { cause: error })));
+  child.once("error", (error) =>
+    failed.abort(new Error(`The ${role} process could not start: ${error.message}`, { cause: error })),
+  );
   child.once("close", (code, signal) => {
     log.end();
     if (handle.stopping || (role === "device" && code === 0)) return;
     const last = tail.length ? `\n${tail.map((l) => `  ${role}: ${l}`).join("\n")}` : "";
-    failed.abort(new Error(`The ${role} process exited (${signal ?? `code ${code}`}); its log is ${path.join(logDir, `${role}.log`)}.${last}`));
+    failed.abort(
+      new Error(
+        `The ${role} process exited (${signal ?? `code ${code}`}); its log is ${path.join(logDir, `${role}.log`)}.${last}`,
+      ),
+    );
   });
   return handle;
 }
@@ -201,12 +291,14 @@ function parseEvent(line: string, role: MonitoringRole): MonitoringEvent | undef
 
 /** SIGTERM to every child still running, SIGKILL to those still running 10 s later; resolves when all have exited. */
 async function stopAll(children: Child[]): Promise<void> {
-  await Promise.all(children.map(async (c) => {
-    c.stopping = true;
-    if (c.process.exitCode !== null || c.process.signalCode !== null) return c.exited;
-    c.process.kill("SIGTERM");
-    const timer = setTimeout(() => c.process.kill("SIGKILL"), STOP_TIMEOUT_MS);
-    await c.exited;
-    clearTimeout(timer);
-  }));
+  await Promise.all(
+    children.map(async (c) => {
+      c.stopping = true;
+      if (c.process.exitCode !== null || c.process.signalCode !== null) return c.exited;
+      c.process.kill("SIGTERM");
+      const timer = setTimeout(() => c.process.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await c.exited;
+      clearTimeout(timer);
+    }),
+  );
 }

@@ -51,14 +51,24 @@ export interface MonitorDemoOptions {
 }
 
 /** What the demo reports: the run, the record, times real time, the session on chain and, with `processes`, the children. */
-export type MonitorDemoReport = MonitoringRun & { record: string; realTimeFactor: number; onChain: { sessionId: string; records: number; flagged: number }; processes?: RoleProcess[] };
+export type MonitorDemoReport = MonitoringRun & {
+  record: string;
+  realTimeFactor: number;
+  onChain: { sessionId: string; records: number; flagged: number };
+  processes?: RoleProcess[];
+};
 
 /** The embedded chain: its EIP-1193 provider in this process, or (for child processes) a JSON-RPC server on a free loopback port. */
-async function embeddedChain(rpc: boolean): Promise<{ clients: ChainClients; rpcUrl?: string; close(): Promise<void> }> {
+async function embeddedChain(
+  rpc: boolean,
+): Promise<{ clients: ChainClients; rpcUrl?: string; close(): Promise<void> }> {
   const hardhat = await import("hardhat");
   if (!rpc) {
     const connection = await hardhat.network.create();
-    return { clients: await connectChain({ provider: connection.provider as unknown as EIP1193Provider }), close: () => connection.close() };
+    return {
+      clients: await connectChain({ provider: connection.provider as unknown as EIP1193Provider }),
+      close: () => connection.close(),
+    };
   }
   const server = await hardhat.network.createServer("hardhat", "127.0.0.1");
   const { port } = await server.listen();
@@ -78,22 +88,50 @@ export async function runMonitorDemo(o: MonitorDemoOptions): Promise<MonitorDemo
   const store = await openBlobStore({ kind: "helia", directory: path.join(o.dataDir, "ipfs") });
   try {
     const account = (i: number) => devAccount(i, clients.chain.id);
-    const deployment = await deployMeridian({ publicClient: clients.publicClient, walletClient: walletFor(clients, account(0)) }, { admin: account(0).address, regulator: account(1).address });
-    const client = (a: Account) => createMeridianClient({ publicClient: clients.publicClient, walletClient: walletFor(clients, a), deployment, store });
+    const deployment = await deployMeridian(
+      { publicClient: clients.publicClient, walletClient: walletFor(clients, account(0)) },
+      { admin: account(0).address, regulator: account(1).address },
+    );
+    const client = (a: Account) =>
+      createMeridianClient({
+        publicClient: clients.publicClient,
+        walletClient: walletFor(clients, a),
+        deployment,
+        store,
+      });
     const hospital = client(account(HOSPITAL));
     const patient = client(account(7));
-    await admitProvider({ ...hospital.ctx, walletClient: walletFor(clients, account(1)) }, { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's Hospital", department: "Cardiology" });
+    await admitProvider(
+      { ...hospital.ctx, walletClient: walletFor(clients, account(1)) },
+      { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's Hospital", department: "Cardiology" },
+    );
     await hospital.publishProviderKey();
     await patient.registerAsPatient();
     const keys = { sensor: generatePrivateKey(), edge: generatePrivateKey(), fog: generatePrivateKey() };
-    const kit = { sensor: privateKeyToAccount(keys.sensor), edge: privateKeyToAccount(keys.edge), fog: privateKeyToAccount(keys.fog) };
+    const kit = {
+      sensor: privateKeyToAccount(keys.sensor),
+      edge: privateKeyToAccount(keys.edge),
+      fog: privateKeyToAccount(keys.fog),
+    };
     await enrolMonitoring({ patient, provider: hospital, kit });
-    log(`Record ${name}: ${record.header.signals.map((s) => s.description).join("/")} at ${fs} Hz; patient ${patient.address}, provider ${hospital.address}`);
-    log(`Devices: sensor ${kit.sensor.address}, edge ${kit.edge.address}, fog ${kit.fog.address} (registered on chain by the patient)`);
+    log(
+      `Record ${name}: ${record.header.signals.map((s) => s.description).join("/")} at ${fs} Hz; patient ${patient.address}, provider ${hospital.address}`,
+    );
+    log(
+      `Devices: sensor ${kit.sensor.address}, edge ${kit.edge.address}, fog ${kit.fog.address} (registered on chain by the patient)`,
+    );
     const windowSeconds = o.windowSeconds ?? 10;
     const total = Math.floor(Math.min(o.seconds ?? 300, record.signals[0]!.length / fs) / windowSeconds);
     const bar = createProgress("windows anchored", total);
-    const onProgress = (() => { let shown = 0; return (p: { anchored: number }) => { while (shown < p.anchored) { bar.increment(); shown++; } }; })();
+    const onProgress = (() => {
+      let shown = 0;
+      return (p: { anchored: number }) => {
+        while (shown < p.anchored) {
+          bar.increment();
+          shown++;
+        }
+      };
+    })();
     let run: MonitoringRun;
     let processes: RoleProcess[] | undefined;
     if (o.processes) {
@@ -101,22 +139,63 @@ export async function runMonitorDemo(o: MonitorDemoOptions): Promise<MonitorDemo
       await saveDeployment(deploymentFile, deployment);
       const { runRoleProcesses } = await import("./monitor-processes.ts");
       const r = await runRoleProcesses({
-        rpcUrl: chain.rpcUrl!, deploymentFile, providerDevAccount: HOSPITAL, keys, patient: patient.address, record: name, directory, seconds: total * windowSeconds, windowSeconds,
-        speed: o.speed ?? Infinity, dataDir: o.dataDir, mqttUrl: o.mqttUrl, total, onProgress,
+        rpcUrl: chain.rpcUrl!,
+        deploymentFile,
+        providerDevAccount: HOSPITAL,
+        keys,
+        patient: patient.address,
+        record: name,
+        directory,
+        seconds: total * windowSeconds,
+        windowSeconds,
+        speed: o.speed ?? Infinity,
+        dataDir: o.dataDir,
+        mqttUrl: o.mqttUrl,
+        total,
+        onProgress,
       });
       ({ processes } = r);
-      run = { sent: r.sent, anchored: r.anchored, refused: r.refused, abnormalLatenciesMs: r.abnormalLatenciesMs, sessionId: r.sessionId, ecgSeconds: r.sent * windowSeconds, wallSeconds: r.wallSeconds };
+      run = {
+        sent: r.sent,
+        anchored: r.anchored,
+        refused: r.refused,
+        abnormalLatenciesMs: r.abnormalLatenciesMs,
+        sessionId: r.sessionId,
+        ecgSeconds: r.sent * windowSeconds,
+        wallSeconds: r.wallSeconds,
+      };
     } else {
       run = await runMonitoring({
-        record, patient: patient.address, provider: hospital, kit, stateDir: o.dataDir, windowSeconds, speed: o.speed ?? Infinity,
-        endSample: Math.round(total * windowSeconds * fs), ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}), onProgress,
+        record,
+        patient: patient.address,
+        provider: hospital,
+        kit,
+        stateDir: o.dataDir,
+        windowSeconds,
+        speed: o.speed ?? Infinity,
+        endSample: Math.round(total * windowSeconds * fs),
+        ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}),
+        onProgress,
       });
     }
     bar.stop();
     const session = run.sessionId ? await getSession(hospital.ctx, run.sessionId) : undefined;
     const linked = run.sessionId ? await listSessionRecords(hospital.ctx, run.sessionId) : [];
-    const result: MonitorDemoReport = { ...run, record: name, realTimeFactor: run.ecgSeconds / run.wallSeconds, onChain: { sessionId: run.sessionId ?? "", records: session?.recordCount ?? 0, flagged: linked.filter((l) => l.flaggedForReview).length }, ...(processes ? { processes } : {}) };
-    await writeFile(path.join(o.dataDir, "report.json"), JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+    const result: MonitorDemoReport = {
+      ...run,
+      record: name,
+      realTimeFactor: run.ecgSeconds / run.wallSeconds,
+      onChain: {
+        sessionId: run.sessionId ?? "",
+        records: session?.recordCount ?? 0,
+        flagged: linked.filter((l) => l.flaggedForReview).length,
+      },
+      ...(processes ? { processes } : {}),
+    };
+    await writeFile(
+      path.join(o.dataDir, "report.json"),
+      JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2),
+    );
     return result;
   } finally {
     await store.close();

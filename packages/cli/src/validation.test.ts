@@ -16,7 +16,8 @@ import { TEST_REGULATOR } from "@meridian/sdk/testing";
 import { loadDeployment } from "./env.ts";
 import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
-const AUTHOR = 2, PATIENT = 5;
+const AUTHOR = 2,
+  PATIENT = 5;
 const HOSPITALS = [7, 8, 9, 10, 11];
 let h: CliHarness;
 let dir: string;
@@ -54,7 +55,12 @@ before(async () => {
   const store = await createHeliaStore({ directory: path.join(dir, "setup-ipfs") });
   try {
     for (const [i, dev] of [AUTHOR, ...HOSPITALS].entries()) {
-      await admitProvider(ctx(TEST_REGULATOR), { provider: addr(dev), kind: ProviderKind.Hospital, name: i === 0 ? "Author General" : `Peer Hospital ${i}`, department: "" });
+      await admitProvider(ctx(TEST_REGULATOR), {
+        provider: addr(dev),
+        kind: ProviderKind.Hospital,
+        name: i === 0 ? "Author General" : `Peer Hospital ${i}`,
+        department: "",
+      });
       await createMeridianClient({ ...ctx(dev), store }).publishProviderKey();
       if (i > 1) await joinValidatorPool(ctx(dev));
     }
@@ -77,7 +83,11 @@ after(async () => {
  */
 async function diagnosed(...texts: string[]): Promise<{ recordId: string; validators: number[]; unchosen: number }[]> {
   const files = texts.map((text) => path.join(dir, `${text.replace(/\W+/g, "-")}.json`));
-  for (const [i, text] of texts.entries()) await writeFile(files[i]!, JSON.stringify({ resourceType: "Condition", subject: { reference: "Patient/p1" }, code: { text } }));
+  for (const [i, text] of texts.entries())
+    await writeFile(
+      files[i]!,
+      JSON.stringify({ resourceType: "Condition", subject: { reference: "Patient/p1" }, code: { text } }),
+    );
   const add = ["add", ...files, "--patient", addr(PATIENT), "--category", "general"];
   const added = await json<{ recordId: string }[]>(AUTHOR, ...add);
   const ids = added.map((a) => a.recordId);
@@ -105,63 +115,77 @@ async function diagnosed(...texts: string[]): Promise<{ recordId: string; valida
   return cases;
 }
 
-test("a diagnosis validated by 3 of 4 chosen hospitals and another rejected, through the CLI", { timeout: 300_000 }, async () => {
-  const [first, second] = (await diagnosed("atrial fibrillation", "community-acquired pneumonia")) as [Awaited<ReturnType<typeof diagnosed>>[number], Awaited<ReturnType<typeof diagnosed>>[number]];
-  // every chosen hospital reads the record; the one not chosen cannot
-  const reads = await Promise.all([...first.validators, first.unchosen].map((v) => cli(v, "validation", "read", first.recordId, "--out", path.join(dir, `read-${v}.json`))));
-  for (const [i, v] of first.validators.entries()) {
-    assert.equal(reads[i]!.code, 0, reads[i]!.stderr);
-    assert.match(await readFile(path.join(dir, `read-${v}.json`), "utf8"), /atrial fibrillation/);
-  }
-  const refusedRead = reads[4]!;
-  assert.equal(refusedRead.code, 1);
-  assert.match(refusedRead.stderr, /no seat/);
+test(
+  "a diagnosis validated by 3 of 4 chosen hospitals and another rejected, through the CLI",
+  { timeout: 300_000 },
+  async () => {
+    const [first, second] = (await diagnosed("atrial fibrillation", "community-acquired pneumonia")) as [
+      Awaited<ReturnType<typeof diagnosed>>[number],
+      Awaited<ReturnType<typeof diagnosed>>[number],
+    ];
+    // every chosen hospital reads the record; the one not chosen cannot
+    const reads = await Promise.all(
+      [...first.validators, first.unchosen].map((v) =>
+        cli(v, "validation", "read", first.recordId, "--out", path.join(dir, `read-${v}.json`)),
+      ),
+    );
+    for (const [i, v] of first.validators.entries()) {
+      assert.equal(reads[i]!.code, 0, reads[i]!.stderr);
+      assert.match(await readFile(path.join(dir, `read-${v}.json`), "utf8"), /atrial fibrillation/);
+    }
+    const refusedRead = reads[4]!;
+    assert.equal(refusedRead.code, 1);
+    assert.match(refusedRead.stderr, /no seat/);
 
-  const [a, b, c, d] = first.validators as [number, number, number, number];
-  const early = await Promise.all([
-    json<Vote>(a, "validation", "vote", first.recordId, "--approve", "--comment", "ECG supports it"),
-    json<Vote>(b, "validation", "vote", first.recordId, "--reject", "--comment", "rate not documented"),
-    json<Vote>(c, "validation", "vote", first.recordId, "--approve"),
-  ]);
-  assert.deepEqual(early.map((r) => r.status), ["pending", "pending", "pending"]);
-  const last = await json<Vote>(d, "validation", "vote", first.recordId, "--approve", "--comment", "agree");
-  assert.equal(last.status, "validated");
-  const status = await json<CaseStatus>(PATIENT, "validation", "status", first.recordId);
-  assert.deepEqual([status.status, status.approvals, status.rejections], ["validated", 3, 1]);
-  assert.equal(status.votes.length, 4);
-  // the pool the case draws from: the pool at its submission (unchanged since here)
-  const [pool, casePool] = await Promise.all([
-    json<string[]>(PATIENT, "validation", "pool"),
-    json<string[]>(PATIENT, "validation", "pool", "--case", first.recordId),
-  ]);
-  assert.deepEqual([...casePool].sort(), [...pool].sort());
-  assert.equal(status.poolAtSubmission, pool.length);
+    const [a, b, c, d] = first.validators as [number, number, number, number];
+    const early = await Promise.all([
+      json<Vote>(a, "validation", "vote", first.recordId, "--approve", "--comment", "ECG supports it"),
+      json<Vote>(b, "validation", "vote", first.recordId, "--reject", "--comment", "rate not documented"),
+      json<Vote>(c, "validation", "vote", first.recordId, "--approve"),
+    ]);
+    assert.deepEqual(
+      early.map((r) => r.status),
+      ["pending", "pending", "pending"],
+    );
+    const last = await json<Vote>(d, "validation", "vote", first.recordId, "--approve", "--comment", "agree");
+    assert.equal(last.status, "validated");
+    const status = await json<CaseStatus>(PATIENT, "validation", "status", first.recordId);
+    assert.deepEqual([status.status, status.approvals, status.rejections], ["validated", 3, 1]);
+    assert.equal(status.votes.length, 4);
+    // the pool the case draws from: the pool at its submission (unchanged since here)
+    const [pool, casePool] = await Promise.all([
+      json<string[]>(PATIENT, "validation", "pool"),
+      json<string[]>(PATIENT, "validation", "pool", "--case", first.recordId),
+    ]);
+    assert.deepEqual([...casePool].sort(), [...pool].sort());
+    assert.equal(status.poolAtSubmission, pool.length);
 
-  const [e, f, g, h] = second.validators as [number, number, number, number];
-  // abuse cases, each refused by its own error, changing nothing
-  const [notChosen, byAuthor] = await Promise.all([
-    cli(second.unchosen, "validation", "vote", second.recordId, "--approve"),
-    cli(AUTHOR, "validation", "vote", second.recordId, "--approve"),
-  ]);
-  assert.equal(notChosen.code, 1);
-  assert.match(notChosen.stderr, /not a chosen validator.*PeerValidationNotValidator/);
-  assert.equal(byAuthor.code, 1);
-  assert.match(byAuthor.stderr, /author of a record cannot validate it.*PeerValidationAuthorCannotVote/);
-  await json(e, "validation", "vote", second.recordId, "--reject", "--comment", "no consolidation on the X-ray");
-  const twice = await cli(e, "validation", "vote", second.recordId, "--approve");
-  assert.equal(twice.code, 1);
-  assert.match(twice.stderr, /already voted.*PeerValidationAlreadyVoted/);
-  await json(f, "validation", "vote", second.recordId, "--approve");
-  assert.equal((await json<Vote>(g, "validation", "vote", second.recordId, "--reject")).status, "rejected");
-  const late = await cli(h, "validation", "vote", second.recordId, "--approve");
-  assert.equal(late.code, 1);
-  assert.match(late.stderr, /PeerValidationCaseNotOpen/);
-  const rejected = await json<CaseStatus>(undefined, "validation", "status", second.recordId);
-  assert.deepEqual([rejected.status, rejected.approvals, rejected.rejections], ["rejected", 1, 2]);
+    const [e, f, g, h] = second.validators as [number, number, number, number];
+    // abuse cases, each refused by its own error, changing nothing
+    const [notChosen, byAuthor] = await Promise.all([
+      cli(second.unchosen, "validation", "vote", second.recordId, "--approve"),
+      cli(AUTHOR, "validation", "vote", second.recordId, "--approve"),
+    ]);
+    assert.equal(notChosen.code, 1);
+    assert.match(notChosen.stderr, /not a chosen validator.*PeerValidationNotValidator/);
+    assert.equal(byAuthor.code, 1);
+    assert.match(byAuthor.stderr, /author of a record cannot validate it.*PeerValidationAuthorCannotVote/);
+    await json(e, "validation", "vote", second.recordId, "--reject", "--comment", "no consolidation on the X-ray");
+    const twice = await cli(e, "validation", "vote", second.recordId, "--approve");
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /already voted.*PeerValidationAlreadyVoted/);
+    await json(f, "validation", "vote", second.recordId, "--approve");
+    assert.equal((await json<Vote>(g, "validation", "vote", second.recordId, "--reject")).status, "rejected");
+    const late = await cli(h, "validation", "vote", second.recordId, "--approve");
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /PeerValidationCaseNotOpen/);
+    const rejected = await json<CaseStatus>(undefined, "validation", "status", second.recordId);
+    assert.deepEqual([rejected.status, rejected.approvals, rejected.rejections], ["rejected", 1, 2]);
 
-  // the patient's list shows each record's status
-  const listed = await json<{ recordId: string; validation: string }[]>(PATIENT, "list");
-  const byId = new Map(listed.map((r) => [r.recordId, r.validation]));
-  assert.equal(byId.get(first.recordId), "validated");
-  assert.equal(byId.get(second.recordId), "rejected");
-});
+    // the patient's list shows each record's status
+    const listed = await json<{ recordId: string; validation: string }[]>(PATIENT, "list");
+    const byId = new Map(listed.map((r) => [r.recordId, r.validation]));
+    assert.equal(byId.get(first.recordId), "validated");
+    assert.equal(byId.get(second.recordId), "rejected");
+  },
+);

@@ -20,11 +20,22 @@ export const AAMI_CLASS_NAMES: Readonly<Record<AamiClass, string>> = {
 };
 
 const MAP: Readonly<Record<string, AamiClass>> = {
-  N: "N", L: "N", R: "N", e: "N", j: "N",
-  A: "S", a: "S", J: "S", S: "S", n: "S",
-  V: "V", E: "V",
+  N: "N",
+  L: "N",
+  R: "N",
+  e: "N",
+  j: "N",
+  A: "S",
+  a: "S",
+  J: "S",
+  S: "S",
+  n: "S",
+  V: "V",
+  E: "V",
   F: "F",
-  "/": "Q", f: "Q", Q: "Q",
+  "/": "Q",
+  f: "Q",
+  Q: "Q",
 };
 
 /**

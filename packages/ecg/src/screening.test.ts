@@ -18,7 +18,10 @@ import type { RhythmScreen } from "./screening.ts";
 const FS = 360;
 
 /** Screens a synthetic 10 s window drawn from `beats`, with the true R peaks and the signal. */
-function screen(beats: SyntheticBeat[], options: { seconds?: number; previousRr?: number; withSignal?: boolean } = {}): RhythmScreen {
+function screen(
+  beats: SyntheticBeat[],
+  options: { seconds?: number; previousRr?: number; withSignal?: boolean } = {},
+): RhythmScreen {
   const { signal, rPeaks } = syntheticEcg({ samplingFrequency: FS, durationSeconds: options.seconds ?? 10.5, beats });
   return screenRhythm({
     rPeaks,
@@ -29,7 +32,8 @@ function screen(beats: SyntheticBeat[], options: { seconds?: number; previousRr?
 }
 
 /** Beat times every `rr` s from 0.5 s to `end`, with ±`variation` sinus arrhythmia. */
-const regular = (rr: number, end = 10, variation = 0.03) => beatTimes((k) => rr * (1 + variation * Math.sin(k / 2)), 0.5, end).map((time): SyntheticBeat => ({ time }));
+const regular = (rr: number, end = 10, variation = 0.03) =>
+  beatTimes((k) => rr * (1 + variation * Math.sin(k / 2)), 0.5, end).map((time): SyntheticBeat => ({ time }));
 
 /** Regular beats at 0.8 s, except premature ones (0.55 s coupling, 1.05 s pause) at the given indexes. */
 function withPremature(indexes: number[], kind: "normal" | "wide"): SyntheticBeat[] {
@@ -82,7 +86,8 @@ describe("rhythm screening: synthetic windows", () => {
     const s = screen(withPremature([4, 8], "wide"));
     assert.deepEqual(s.reasons, ["2 premature beats", "2 wide-QRS beats"]);
     assert.deepEqual(s.wideBeats, s.prematureBeats);
-    for (const b of s.beats.filter((x) => x.wide)) assert.ok(b.qrsWidthSeconds! >= 0.14 && b.templateCorrelation! < 0.9);
+    for (const b of s.beats.filter((x) => x.wide))
+      assert.ok(b.qrsWidthSeconds! >= 0.14 && b.templateCorrelation! < 0.9);
   });
 
   test("wide beats on time, a beat of aberrant shape, and an all-wide window", () => {
@@ -116,7 +121,11 @@ describe("rhythm screening: synthetic windows", () => {
     const beats = withPremature([4], "wide");
     const { signal, rPeaks } = syntheticEcg({ samplingFrequency: FS, durationSeconds: 10.5, beats });
     const mv = screenRhythm({ rPeaks, samplingFrequency: FS, signal });
-    const adu = screenRhythm({ rPeaks, samplingFrequency: FS, signal: Float64Array.from(signal, (v) => v * 200 + 1024) });
+    const adu = screenRhythm({
+      rPeaks,
+      samplingFrequency: FS,
+      signal: Float64Array.from(signal, (v) => v * 200 + 1024),
+    });
     assert.deepEqual(adu.reasons, mv.reasons);
     adu.beats.forEach((b, k) => assert.ok(Math.abs(b.templateCorrelation! - mv.beats[k]!.templateCorrelation!) < 1e-9));
   });
@@ -138,7 +147,11 @@ describe("rhythm screening: synthetic windows", () => {
       { rPeaks: [10, 5], samplingFrequency: FS },
       { rPeaks: [10, 1.5e3 + 0.5], samplingFrequency: FS },
       { rPeaks: [400, 700], samplingFrequency: FS, previousRr: -3 },
-      { rPeaks: [400, 700], samplingFrequency: FS, signal: Float64Array.from({ length: 1200 }, (_, i) => (i === 450 ? Number.NaN : 0)) },
+      {
+        rPeaks: [400, 700],
+        samplingFrequency: FS,
+        signal: Float64Array.from({ length: 1200 }, (_, i) => (i === 450 ? Number.NaN : 0)),
+      },
     ];
     for (const input of bad) assert.throws(() => screenRhythm(input), EcgInputError, JSON.stringify(input));
   });
@@ -164,9 +177,18 @@ describe("rhythm screening: shared MIT-BIH records", { skip: mitdbPresent() ? fa
       while (k < peaks.length && peaks[k]! < start) k++;
       let end = k;
       while (end < peaks.length && peaks[end]! < start + WINDOW) end++;
-      const screen = screenRhythm({ rPeaks: peaks.slice(k, end), samplingFrequency: 360, signal, ...(k > 0 ? { previousRr: peaks[k]! - peaks[k - 1]! } : {}) });
+      const screen = screenRhythm({
+        rPeaks: peaks.slice(k, end),
+        samplingFrequency: 360,
+        signal,
+        ...(k > 0 ? { previousRr: peaks[k]! - peaks[k - 1]! } : {}),
+      });
       const episode = rhythm.find((r) => r.start <= start && r.end >= start + WINDOW);
-      out.push({ screen, rhythm: episode?.label ?? null, vBeats: vBeats.filter((v) => v >= start && v < start + WINDOW).length });
+      out.push({
+        screen,
+        rhythm: episode?.label ?? null,
+        vBeats: vBeats.filter((v) => v >= start && v < start + WINDOW).length,
+      });
     }
     return out;
   }
@@ -174,13 +196,21 @@ describe("rhythm screening: shared MIT-BIH records", { skip: mitdbPresent() ? fa
 
   test("atrial fibrillation in 203 is flagged irregular far more often than sinus rhythm in 100 and 112", async (t) => {
     const afib = (await windows("203")).filter((w) => w.rhythm === "(AFIB");
-    const r203 = rate(afib, afib.filter((w) => w.screen.irregular));
+    const r203 = rate(
+      afib,
+      afib.filter((w) => w.screen.irregular),
+    );
     const sinus: Record<string, number> = {};
     for (const name of ["100", "112"]) {
       const all = await windows(name);
-      sinus[name] = rate(all, all.filter((w) => w.screen.irregular));
+      sinus[name] = rate(
+        all,
+        all.filter((w) => w.screen.irregular),
+      );
     }
-    t.diagnostic(`irregular: 203 (AFIB windows, n=${afib.length}) ${(100 * r203).toFixed(0)} %; 100 ${(100 * sinus["100"]!).toFixed(0)} %; 112 ${(100 * sinus["112"]!).toFixed(0)} % (of 180 windows each)`);
+    t.diagnostic(
+      `irregular: 203 (AFIB windows, n=${afib.length}) ${(100 * r203).toFixed(0)} %; 100 ${(100 * sinus["100"]!).toFixed(0)} %; 112 ${(100 * sinus["112"]!).toFixed(0)} % (of 180 windows each)`,
+    );
     // Measured 93 % against 1 % and 0 %; the floors leave room for detector or threshold changes.
     assert.ok(afib.length >= 100, `${afib.length} AFIB windows`);
     assert.ok(r203 >= 0.85, `203 AFIB windows irregular ${r203}`);
@@ -191,16 +221,26 @@ describe("rhythm screening: shared MIT-BIH records", { skip: mitdbPresent() ? fa
   });
 
   test("windows with ventricular beats in 106, 208 and 233 are flagged for premature or wide/aberrant beats far more often than 100", async (t) => {
-    const ectopic = (w: { screen: RhythmScreen }) => w.screen.prematureBeats.length + w.screen.wideBeats.length + w.screen.aberrantBeats.length > 0;
+    const ectopic = (w: { screen: RhythmScreen }) =>
+      w.screen.prematureBeats.length + w.screen.wideBeats.length + w.screen.aberrantBeats.length > 0;
     const shape = (w: { screen: RhythmScreen }) => w.screen.wideBeats.length + w.screen.aberrantBeats.length > 0;
     const all100 = await windows("100");
-    const base = rate(all100, all100.filter(ectopic)), baseShape = rate(all100, all100.filter(shape));
-    const lines = [`record 100 (n=${all100.length}): premature/wide/aberrant ${(100 * base).toFixed(0)} %, wide/aberrant ${(100 * baseShape).toFixed(0)} %`];
+    const base = rate(all100, all100.filter(ectopic)),
+      baseShape = rate(all100, all100.filter(shape));
+    const lines = [
+      `record 100 (n=${all100.length}): premature/wide/aberrant ${(100 * base).toFixed(0)} %, wide/aberrant ${(100 * baseShape).toFixed(0)} %`,
+    ];
     for (const name of ["106", "208", "233"]) {
       const withV = (await windows(name)).filter((w) => w.vBeats > 0);
-      const r = rate(withV, withV.filter(ectopic)), rShape = rate(withV, withV.filter(shape));
-      const rIrregular = rate(withV, withV.filter((w) => w.screen.irregular));
-      lines.push(`record ${name} (windows with V beats, n=${withV.length}): premature/wide/aberrant ${(100 * r).toFixed(0)} %, wide/aberrant ${(100 * rShape).toFixed(0)} %, irregular ${(100 * rIrregular).toFixed(0)} %`);
+      const r = rate(withV, withV.filter(ectopic)),
+        rShape = rate(withV, withV.filter(shape));
+      const rIrregular = rate(
+        withV,
+        withV.filter((w) => w.screen.irregular),
+      );
+      lines.push(
+        `record ${name} (windows with V beats, n=${withV.length}): premature/wide/aberrant ${(100 * r).toFixed(0)} %, wide/aberrant ${(100 * rShape).toFixed(0)} %, irregular ${(100 * rIrregular).toFixed(0)} %`,
+      );
       // Ectopic beats are left out of the irregularity measure, so frequent PVCs alone rarely read as
       // atrial fibrillation (measured 11-18 %; removing only the premature beats' intervals, 51-87 %).
       assert.ok(rIrregular <= 0.35, `${name} irregular ${rIrregular}`);

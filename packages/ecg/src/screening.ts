@@ -166,20 +166,32 @@ export function screenRhythm(input: RhythmScreenInput): RhythmScreen {
   const peaks = input.rPeaks;
   peaks.forEach((p, k) => {
     if (!Number.isInteger(p)) throw new EcgInputError(`rPeaks[${k}] is ${String(p)}, not a sample index.`);
-    if (k > 0 && p <= peaks[k - 1]!) throw new EcgInputError(`rPeaks[${k}] (${p}) does not follow rPeaks[${k - 1}] (${peaks[k - 1]}); R peaks must be strictly increasing.`);
+    if (k > 0 && p <= peaks[k - 1]!)
+      throw new EcgInputError(
+        `rPeaks[${k}] (${p}) does not follow rPeaks[${k - 1}] (${peaks[k - 1]}); R peaks must be strictly increasing.`,
+      );
   });
   if (input.previousRr !== undefined && !(Number.isFinite(input.previousRr) && input.previousRr > 0)) {
     throw new EcgInputError(`previousRr is ${String(input.previousRr)}; it must be a positive number of samples.`);
   }
   const n = peaks.length;
   // rrBefore[k]: RR (s) ending at beat k.
-  const rrBefore: (number | null)[] = peaks.map((p, k) => (k > 0 ? (p - peaks[k - 1]!) / fs : input.previousRr !== undefined ? input.previousRr / fs : null));
+  const rrBefore: (number | null)[] = peaks.map((p, k) =>
+    k > 0 ? (p - peaks[k - 1]!) / fs : input.previousRr !== undefined ? input.previousRr / fs : null,
+  );
   const rrs = rrBefore.filter((x): x is number => x !== null);
   const medianRr = rrs.length ? median(rrs) : null;
 
   const premature = peaks.map((_, k) => {
-    const before = rrBefore[k], after = rrBefore[k + 1];
-    return medianRr !== null && before != null && after != null && before < PREMATURE_RR_RATIO * medianRr && after >= COMPENSATORY_PAUSE_RATIO * medianRr;
+    const before = rrBefore[k],
+      after = rrBefore[k + 1];
+    return (
+      medianRr !== null &&
+      before != null &&
+      after != null &&
+      before < PREMATURE_RR_RATIO * medianRr &&
+      after >= COMPENSATORY_PAUSE_RATIO * medianRr
+    );
   });
 
   const morphology = input.signal ? assessMorphology(input.signal, peaks, fs) : null;
@@ -188,7 +200,8 @@ export function screenRhythm(input: RhythmScreenInput): RhythmScreen {
     const correlation = morphology?.correlations[k] ?? null;
     // A beat shaped like the window's median beat is wide only if the median beat is.
     const likeTemplate = correlation !== null && correlation >= ABERRANT_CORRELATION;
-    const wide = width !== null && width >= WIDE_QRS_SECONDS && (!likeTemplate || morphology!.templateWidth! >= WIDE_QRS_SECONDS);
+    const wide =
+      width !== null && width >= WIDE_QRS_SECONDS && (!likeTemplate || morphology!.templateWidth! >= WIDE_QRS_SECONDS);
     return {
       sample,
       rrBeforeSeconds: rrBefore[k] ?? null,
@@ -202,12 +215,17 @@ export function screenRhythm(input: RhythmScreenInput): RhythmScreen {
 
   // Irregularity over the RR intervals that are not pauses and not next to an ectopic beat
   // (premature, or shaped unlike the window's median beat).
-  const ectopic = beats.map((b) => b.premature || (b.templateCorrelation !== null && b.templateCorrelation < ABERRANT_CORRELATION));
-  const kept = rrBefore.map((rr, k) => (rr !== null && rr < PAUSE_SECONDS && !ectopic[k] && !(k > 0 && ectopic[k - 1]) ? rr : null));
+  const ectopic = beats.map(
+    (b) => b.premature || (b.templateCorrelation !== null && b.templateCorrelation < ABERRANT_CORRELATION),
+  );
+  const kept = rrBefore.map((rr, k) =>
+    rr !== null && rr < PAUSE_SECONDS && !ectopic[k] && !(k > 0 && ectopic[k - 1]) ? rr : null,
+  );
   const keptValues = kept.filter((x): x is number => x !== null);
   // Successive differences of the kept series, across the gaps left by removed intervals.
   const differences = keptValues.slice(1).map((rr, k) => rr - keptValues[k]!);
-  let normalizedRmssd: number | null = null, pnn50: number | null = null;
+  let normalizedRmssd: number | null = null,
+    pnn50: number | null = null;
   if (differences.length >= MIN_RR_DIFFERENCES) {
     const meanRr = keptValues.reduce((a, b) => a + b, 0) / keptValues.length;
     normalizedRmssd = Math.sqrt(differences.reduce((a, d) => a + d * d, 0) / differences.length) / meanRr;
@@ -221,13 +239,18 @@ export function screenRhythm(input: RhythmScreenInput): RhythmScreen {
   const wideBeats = beats.filter((b) => b.wide).map((b) => b.sample);
   const aberrantBeats = beats.filter((b) => b.aberrant).map((b) => b.sample);
   const reasons: string[] = [];
-  if (heartRateBpm !== null && heartRateBpm < BRADYCARDIA_BPM) reasons.push(`bradycardia ${Math.round(heartRateBpm)} bpm`);
-  if (heartRateBpm !== null && heartRateBpm > TACHYCARDIA_BPM) reasons.push(`tachycardia ${Math.round(heartRateBpm)} bpm`);
+  if (heartRateBpm !== null && heartRateBpm < BRADYCARDIA_BPM)
+    reasons.push(`bradycardia ${Math.round(heartRateBpm)} bpm`);
+  if (heartRateBpm !== null && heartRateBpm > TACHYCARDIA_BPM)
+    reasons.push(`tachycardia ${Math.round(heartRateBpm)} bpm`);
   if (longestRr !== null && longestRr >= PAUSE_SECONDS) reasons.push(`pause ${longestRr.toFixed(1)} s`);
   if (irregular) reasons.push("irregular RR (possible atrial fibrillation)");
   if (prematureBeats.length) reasons.push(plural(prematureBeats.length, "premature beat", "premature beats"));
   if (wideBeats.length) reasons.push(plural(wideBeats.length, "wide-QRS beat", "wide-QRS beats"));
-  if (aberrantBeats.length) reasons.push(plural(aberrantBeats.length, "beat with aberrant QRS morphology", "beats with aberrant QRS morphology"));
+  if (aberrantBeats.length)
+    reasons.push(
+      plural(aberrantBeats.length, "beat with aberrant QRS morphology", "beats with aberrant QRS morphology"),
+    );
   return {
     beatCount: n,
     heartRateBpm,
@@ -246,20 +269,28 @@ export function screenRhythm(input: RhythmScreenInput): RhythmScreen {
 }
 
 /** Segment around each R peak: [-100 ms, +150 ms] for the template, ±150 ms for the width. */
-const TEMPLATE_BEFORE_SECONDS = 0.1, TEMPLATE_AFTER_SECONDS = 0.15, WIDTH_REACH_SECONDS = 0.15;
+const TEMPLATE_BEFORE_SECONDS = 0.1,
+  TEMPLATE_AFTER_SECONDS = 0.15,
+  WIDTH_REACH_SECONDS = 0.15;
 
 /**
  * QRS width estimates and template correlations of the beats (null where a beat's segment
  * leaves the signal).
  */
-function assessMorphology(signal: ArrayLike<number>, peaks: readonly number[], fs: number): { widths: (number | null)[]; correlations: (number | null)[]; templateWidth: number | null } {
-  const before = Math.round(TEMPLATE_BEFORE_SECONDS * fs), after = Math.round(TEMPLATE_AFTER_SECONDS * fs);
+function assessMorphology(
+  signal: ArrayLike<number>,
+  peaks: readonly number[],
+  fs: number,
+): { widths: (number | null)[]; correlations: (number | null)[]; templateWidth: number | null } {
+  const before = Math.round(TEMPLATE_BEFORE_SECONDS * fs),
+    after = Math.round(TEMPLATE_AFTER_SECONDS * fs);
   const h = Math.max(1, Math.round(0.008 * fs)); // derivative step
   const maxLag = Math.round(0.01 * fs);
   const reach = Math.max(before + maxLag, after + maxLag, Math.round(WIDTH_REACH_SECONDS * fs) + h);
   const read = (i: number) => {
     const v = signal[i];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new EcgInputError(`signal[${i}] is ${String(v)}, not a finite number.`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new EcgInputError(`signal[${i}] is ${String(v)}, not a finite number.`);
     return v;
   };
   const segments: (Float64Array | null)[] = peaks.map((r) => {
@@ -274,7 +305,8 @@ function assessMorphology(signal: ArrayLike<number>, peaks: readonly number[], f
   let templateWidth: number | null = null;
   if (full.length >= MIN_TEMPLATE_BEATS) {
     // Median beat over the whole segment (for its width), correlated over [-before, +after].
-    const lo = reach - before, hi = reach + after;
+    const lo = reach - before,
+      hi = reach + after;
     const median = new Float64Array(2 * reach + 1);
     const column = new Float64Array(full.length);
     for (let i = 0; i < median.length; i++) {
@@ -298,12 +330,22 @@ function assessMorphology(signal: ArrayLike<number>, peaks: readonly number[], f
 /** Pearson correlation of `template` with `s[offset … offset + template.length - 1]` (inside `s`); 0 when either is flat. */
 function pearson(template: Float64Array, s: Float64Array, offset: number): number {
   const n = template.length;
-  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  let sa = 0,
+    sb = 0,
+    saa = 0,
+    sbb = 0,
+    sab = 0;
   for (let i = 0; i < n; i++) {
-    const a = template[i]!, b = s[offset + i]!;
-    sa += a; sb += b; saa += a * a; sbb += b * b; sab += a * b;
+    const a = template[i]!,
+      b = s[offset + i]!;
+    sa += a;
+    sb += b;
+    saa += a * a;
+    sbb += b * b;
+    sab += a * b;
   }
-  const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
+  const va = saa - (sa * sa) / n,
+    vb = sbb - (sb * sb) / n;
   return va > 0 && vb > 0 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : 0;
 }
 
@@ -320,21 +362,33 @@ function pearson(template: Float64Array, s: Float64Array, offset: number): numbe
  */
 function qrsWidth(s: Float64Array, centre: number, h: number, fs: number): number {
   const reach = Math.round(WIDTH_REACH_SECONDS * fs);
-  const core = Math.round(0.06 * fs), gap = Math.round(0.02 * fs);
+  const core = Math.round(0.06 * fs),
+    gap = Math.round(0.02 * fs);
   const slope = (i: number) => Math.abs(s[i + h]! - s[i - h]!);
-  let at = centre, max = 0;
+  let at = centre,
+    max = 0;
   for (let i = centre - core; i <= centre + core; i++) {
     const v = slope(i);
-    if (v > max) { max = v; at = i; }
+    if (v > max) {
+      max = v;
+      at = i;
+    }
   }
   if (max === 0) return 0;
   const threshold = 0.1 * max;
-  let first = at, last = at;
+  let first = at,
+    last = at;
   for (let i = at, miss = 0; i >= centre - reach && miss <= gap; i--) {
-    if (slope(i) >= threshold) { first = i; miss = 0; } else miss++;
+    if (slope(i) >= threshold) {
+      first = i;
+      miss = 0;
+    } else miss++;
   }
   for (let i = at, miss = 0; i <= centre + reach && miss <= gap; i++) {
-    if (slope(i) >= threshold) { last = i; miss = 0; } else miss++;
+    if (slope(i) >= threshold) {
+      last = i;
+      miss = 0;
+    } else miss++;
   }
   return (last - first + 2 * h) / fs;
 }

@@ -48,7 +48,10 @@ export interface DeviceOptions {
  */
 export async function* streamWindows(o: DeviceOptions): AsyncGenerator<SignedWindow & { sentAt: number }> {
   const specs = o.record.header.signals;
-  const leadIndex = Math.max(0, specs.findIndex((s) => s.description === (o.lead ?? "MLII")));
+  const leadIndex = Math.max(
+    0,
+    specs.findIndex((s) => s.description === (o.lead ?? "MLII")),
+  );
   const spec = specs[leadIndex]!;
   const adu = o.record.signals[leadIndex]!;
   const fs = o.record.header.samplingFrequency;
@@ -79,8 +82,14 @@ export async function* streamWindows(o: DeviceOptions): AsyncGenerator<SignedWin
       const wait = due - (performance.now() - wallStart);
       if (wait > 0) {
         await new Promise<void>((resolve) => {
-          const stop = () => { clearTimeout(timer); resolve(); };
-          const timer = setTimeout(() => { o.signal?.removeEventListener("abort", stop); resolve(); }, wait);
+          const stop = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            o.signal?.removeEventListener("abort", stop);
+            resolve();
+          }, wait);
           o.signal?.addEventListener("abort", stop, { once: true });
         });
       }

@@ -15,7 +15,13 @@ import { getSession, openSession } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
 import { loadFhirDefinitions, validateFhirResource } from "@meridian/sdk/fhir";
 import { syntheticEcg } from "@meridian/ecg/testing";
-import { buildDiagnosisReport, DiagnosisError, DiagnosisNotLinkedError, ECG_FINDINGS, signFinalDiagnosis } from "./diagnosis.ts";
+import {
+  buildDiagnosisReport,
+  DiagnosisError,
+  DiagnosisNotLinkedError,
+  ECG_FINDINGS,
+  signFinalDiagnosis,
+} from "./diagnosis.ts";
 import { buildWindowBundle, NotAnEcgWindowError, readWindowBundle } from "./fhir.ts";
 import { signFindings, signForward, signWindow, windowDigest } from "./messages.ts";
 import type { MonitoringDomain } from "./messages.ts";
@@ -27,30 +33,61 @@ const SESSION: Hex = `0x${"ab".repeat(32)}`;
 
 /** A signed, forwarded 10 s window of synthetic ECG (360 Hz, 200 adu/mV, baseline 1024) with one wide beat. */
 async function forwardedWindow(domain: MonitoringDomain, patient: `0x${string}`) {
-  const fs = 360, gain = 200, baseline = 1024;
-  const beats = [0.5, 1.3, 2.1, 2.6, 3.7, 4.5, 5.3, 6.1, 6.9, 7.7, 8.5, 9.3].map((time, i) => ({ time, kind: i === 3 ? ("wide" as const) : ("normal" as const) }));
+  const fs = 360,
+    gain = 200,
+    baseline = 1024;
+  const beats = [0.5, 1.3, 2.1, 2.6, 3.7, 4.5, 5.3, 6.1, 6.9, 7.7, 8.5, 9.3].map((time, i) => ({
+    time,
+    kind: i === 3 ? ("wide" as const) : ("normal" as const),
+  }));
   const { signal, rPeaks } = syntheticEcg({ samplingFrequency: fs, durationSeconds: 10, beats, seed: 7 });
   const samples = Int16Array.from(signal, (mv) => Math.round(mv * gain) + baseline);
   const [sensor, edge, fog] = [newKey(), newKey(), newKey()];
   const signedWindow = await signWindow(domain, sensor, {
-    patient, sequence: 1, startSample: 0, recordedAt: Date.UTC(2026, 10, 20, 9, 0, 0), samplingFrequency: fs, lead: "MLII", gain, baseline,
-    samples, rPeaks, screen: { heartRateBpm: 72, reasons: ["premature beat"] }, abnormal: true,
+    patient,
+    sequence: 1,
+    startSample: 0,
+    recordedAt: Date.UTC(2026, 10, 20, 9, 0, 0),
+    samplingFrequency: fs,
+    lead: "MLII",
+    gain,
+    baseline,
+    samples,
+    rPeaks,
+    screen: { heartRateBpm: 72, reasons: ["premature beat"] },
+    abnormal: true,
   });
   const classes = rPeaks.map((_, i) => (i === 3 ? "V" : "N"));
-  const probabilities = classes.map((c) => (c === "V" ? [0.02, 0.01, 0.95, 0.01, 0.01] : [0.97, 0.01, 0.01, 0.005, 0.005]));
-  const signedFindings = await signFindings(domain, edge, signedWindow, { beatClasses: classes, probabilities, model: `0x${"11".repeat(32)}` });
-  const forward = await signForward(domain, fog, signedFindings, { receivedAt: Date.UTC(2026, 10, 20, 9, 0, 11), queueSequence: 1 });
+  const probabilities = classes.map((c) =>
+    c === "V" ? [0.02, 0.01, 0.95, 0.01, 0.01] : [0.97, 0.01, 0.01, 0.005, 0.005],
+  );
+  const signedFindings = await signFindings(domain, edge, signedWindow, {
+    beatClasses: classes,
+    probabilities,
+    model: `0x${"11".repeat(32)}`,
+  });
+  const forward = await signForward(domain, fog, signedFindings, {
+    receivedAt: Date.UTC(2026, 10, 20, 9, 0, 11),
+    queueSequence: 1,
+  });
   return { forward, samples, rPeaks, gain, baseline, digest: windowDigest(domain, signedWindow.window) };
 }
 
 describe("a window read back for review", () => {
   const domain: MonitoringDomain = { chainId: 31337, monitoringRegistry: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
-  before(() => { loadFhirDefinitions(); });
+  before(() => {
+    loadFhirDefinitions();
+  });
 
   test("gives the waveform in mV, each beat's time, class and probabilities, and the edge's findings", async () => {
     const patient = account(3).address;
     const w = await forwardedWindow(domain, patient);
-    const bundle = buildWindowBundle({ forward: w.forward, samples: w.samples, windowDigest: w.digest, sessionId: SESSION });
+    const bundle = buildWindowBundle({
+      forward: w.forward,
+      samples: w.samples,
+      windowDigest: w.digest,
+      sessionId: SESSION,
+    });
     validateFhirResource(bundle);
     for (const e of bundle.entry ?? []) validateFhirResource(e.resource!);
     const view = readWindowBundle(JSON.parse(JSON.stringify(bundle)));
@@ -60,9 +97,13 @@ describe("a window read back for review", () => {
     assert.equal(view.samplingFrequency, 360);
     assert.equal(view.lead, "MLII");
     assert.equal(view.millivolts.length, 3600);
-    for (const i of [0, 1234, 3599]) assert.ok(Math.abs(view.millivolts[i]! - (w.samples[i]! - w.baseline) / w.gain) < 1e-6, `sample ${i}`);
+    for (const i of [0, 1234, 3599])
+      assert.ok(Math.abs(view.millivolts[i]! - (w.samples[i]! - w.baseline) / w.gain) < 1e-6, `sample ${i}`);
     assert.deepEqual(view.beats.map((b) => b.aamiClass).join(""), "NNNVNNNNNNNN");
-    assert.deepEqual(view.beats.map((b) => Math.round(b.timeSeconds * 360)), w.rPeaks);
+    assert.deepEqual(
+      view.beats.map((b) => Math.round(b.timeSeconds * 360)),
+      w.rPeaks,
+    );
     assert.equal(view.beats[3]!.probabilities?.V, 0.95);
     assert.deepEqual(view.classCounts, { N: 11, S: 0, V: 1, F: 0, Q: 0 });
     assert.equal(view.heartRateBpm, 72);
@@ -75,11 +116,20 @@ describe("a window read back for review", () => {
   });
 
   test("refuses a record that is not a window, and a window whose beats fall outside it", async () => {
-    assert.throws(() => readWindowBundle({ resourceType: "Bundle", type: "collection", entry: [] }), NotAnEcgWindowError);
+    assert.throws(
+      () => readWindowBundle({ resourceType: "Bundle", type: "collection", entry: [] }),
+      NotAnEcgWindowError,
+    );
     assert.throws(() => readWindowBundle("not json"), NotAnEcgWindowError);
     const w = await forwardedWindow(domain, account(3).address);
-    const bundle = JSON.parse(JSON.stringify(buildWindowBundle({ forward: w.forward, samples: w.samples, windowDigest: w.digest, sessionId: SESSION }))) as Bundle;
-    const beats = bundle.entry!.find((e) => e.resource?.resourceType === "Observation" && e.resource.status === "preliminary")!.resource as { component: { valueQuantity: { value: number } }[] };
+    const bundle = JSON.parse(
+      JSON.stringify(
+        buildWindowBundle({ forward: w.forward, samples: w.samples, windowDigest: w.digest, sessionId: SESSION }),
+      ),
+    ) as Bundle;
+    const beats = bundle.entry!.find(
+      (e) => e.resource?.resourceType === "Observation" && e.resource.status === "preliminary",
+    )!.resource as { component: { valueQuantity: { value: number } }[] };
     beats.component[0]!.valueQuantity.value = 42;
     assert.throws(() => readWindowBundle(bundle), /outside the 10 s excerpt/);
   });
@@ -105,25 +155,66 @@ describe("the clinician's final diagnosis", () => {
     await net?.close();
   });
 
-  const report = (sessionId: Hex, conclusion = "Frequent unifocal premature ventricular contractions on sinus rhythm; no sustained arrhythmia. Holter follow-up in 3 months.") =>
-    buildDiagnosisReport({ patient: patient.address, sessionId, provider: hospital.address, providerName: "St Mary's", conclusion, findings: ["426783006", "427172004"], reviewedWindows: [`0x${"cd".repeat(32)}`], period: { start: "2026-11-20T09:00:00.000Z", end: "2026-11-20T09:30:00.000Z" } });
+  const report = (
+    sessionId: Hex,
+    conclusion = "Frequent unifocal premature ventricular contractions on sinus rhythm; no sustained arrhythmia. Holter follow-up in 3 months.",
+  ) =>
+    buildDiagnosisReport({
+      patient: patient.address,
+      sessionId,
+      provider: hospital.address,
+      providerName: "St Mary's",
+      conclusion,
+      findings: ["426783006", "427172004"],
+      reviewedWindows: [`0x${"cd".repeat(32)}`],
+      period: { start: "2026-11-20T09:00:00.000Z", end: "2026-11-20T09:30:00.000Z" },
+    });
 
   test("is valid FHIR R4 with SNOMED CT findings, and refuses an empty conclusion or an unknown finding", () => {
     const r = report(SESSION);
     validateFhirResource(r);
     assert.equal(r.status, "final");
-    assert.deepEqual(r.conclusionCode?.map((c) => c.coding?.[0]?.code), ["426783006", "427172004"]);
+    assert.deepEqual(
+      r.conclusionCode?.map((c) => c.coding?.[0]?.code),
+      ["426783006", "427172004"],
+    );
     assert.equal(r.result?.[0]?.identifier?.value, `0x${"cd".repeat(32)}`);
     assert.throws(() => report(SESSION, "   "), DiagnosisError);
-    assert.throws(() => buildDiagnosisReport({ patient: patient.address, sessionId: SESSION, provider: hospital.address, conclusion: "x", findings: [], reviewedWindows: [] }), /at least one/);
-    assert.throws(() => buildDiagnosisReport({ patient: patient.address, sessionId: SESSION, provider: hospital.address, conclusion: "x", findings: ["123"], reviewedWindows: [] }), /not one of the rhythm findings/);
+    assert.throws(
+      () =>
+        buildDiagnosisReport({
+          patient: patient.address,
+          sessionId: SESSION,
+          provider: hospital.address,
+          conclusion: "x",
+          findings: [],
+          reviewedWindows: [],
+        }),
+      /at least one/,
+    );
+    assert.throws(
+      () =>
+        buildDiagnosisReport({
+          patient: patient.address,
+          sessionId: SESSION,
+          provider: hospital.address,
+          conclusion: "x",
+          findings: ["123"],
+          reviewedWindows: [],
+        }),
+      /not one of the rhythm findings/,
+    );
     assert.ok(ECG_FINDINGS.length >= 10);
   });
 
   test("goes on chain as an encrypted Cardiac record linked to the session, which closes; the patient reads it", async () => {
     const { sessionId } = await openSession(hospital.ctx, { patient: patient.address });
     const stages: string[] = [];
-    const signed = await signFinalDiagnosis(hospital, { sessionId, report: report(sessionId), onStage: (s) => stages.push(s) });
+    const signed = await signFinalDiagnosis(hospital, {
+      sessionId,
+      report: report(sessionId),
+      onStage: (s) => stages.push(s),
+    });
     assert.deepEqual(stages, ["anchoring", "signing"]);
     assert.ok(signed.anchorGas > 0n && signed.signGas > 0n);
     const session = await getSession(hospital.ctx, sessionId);
@@ -135,7 +226,10 @@ describe("the clinician's final diagnosis", () => {
     assert.equal(stored.conclusion, report(sessionId).conclusion);
     // closed: a second diagnosis is refused before anything is written
     const before = (await patient.listRecords()).length;
-    await assert.rejects(signFinalDiagnosis(hospital, { sessionId, report: report(sessionId) }), (e: Error) => e instanceof DiagnosisError && /closed/.test(e.message));
+    await assert.rejects(
+      signFinalDiagnosis(hospital, { sessionId, report: report(sessionId) }),
+      (e: Error) => e instanceof DiagnosisError && /closed/.test(e.message),
+    );
     assert.equal((await patient.listRecords()).length, before);
   });
 
@@ -145,8 +239,16 @@ describe("the clinician's final diagnosis", () => {
     await assert.rejects(signFinalDiagnosis(clinic, { sessionId, report: report(sessionId) }), /another provider/);
     assert.equal((await patient.listRecords()).length, before, "nothing written");
     // the anchoring went through but the link did not (e.g. the wallet declined the second transaction)
-    const anchored = await hospital.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(report(sessionId))), category: RecordCategory.Cardiac, patient: patient.address });
-    const signed = await signFinalDiagnosis(hospital, { sessionId, report: report(sessionId), recordId: anchored.recordId });
+    const anchored = await hospital.addRecord({
+      plaintext: new TextEncoder().encode(JSON.stringify(report(sessionId))),
+      category: RecordCategory.Cardiac,
+      patient: patient.address,
+    });
+    const signed = await signFinalDiagnosis(hospital, {
+      sessionId,
+      report: report(sessionId),
+      recordId: anchored.recordId,
+    });
     assert.equal(signed.recordId, anchored.recordId);
     assert.equal(signed.anchorGas, 0n);
     assert.equal((await patient.listRecords()).length, before + 1);

@@ -52,8 +52,12 @@ export class DiagnosisNotLinkedError extends DiagnosisError {
   /** The anchored diagnosis record. */
   readonly recordId: Hex;
   constructor(recordId: Hex, cause: unknown) {
-    const reason = cause instanceof MeridianError ? cause.shortMessage : cause instanceof Error ? cause.message : String(cause);
-    super(`The diagnosis was stored as record ${recordId.slice(0, 10)}… but not yet linked to the session: ${reason}`, { hint: "Sign again: the same record is linked, no second copy is written.", cause: cause as Error });
+    const reason =
+      cause instanceof MeridianError ? cause.shortMessage : cause instanceof Error ? cause.message : String(cause);
+    super(`The diagnosis was stored as record ${recordId.slice(0, 10)}… but not yet linked to the session: ${reason}`, {
+      hint: "Sign again: the same record is linked, no second copy is written.",
+      cause: cause as Error,
+    });
     this.recordId = recordId;
   }
 }
@@ -86,27 +90,57 @@ export interface DiagnosisInput {
  */
 export function buildDiagnosisReport(input: DiagnosisInput): DiagnosticReport {
   const conclusion = input.conclusion.trim();
-  if (conclusion.length === 0) throw new DiagnosisError("Write a conclusion before signing.", { hint: "Say in words what the ECG shows and what should follow." });
-  if (conclusion.length > 4000) throw new DiagnosisError(`The conclusion is ${conclusion.length} characters; at most 4,000.`, { hint: "Shorten it; attach a document for a longer report." });
+  if (conclusion.length === 0)
+    throw new DiagnosisError("Write a conclusion before signing.", {
+      hint: "Say in words what the ECG shows and what should follow.",
+    });
+  if (conclusion.length > 4000)
+    throw new DiagnosisError(`The conclusion is ${conclusion.length} characters; at most 4,000.`, {
+      hint: "Shorten it; attach a document for a longer report.",
+    });
   if (input.findings.length === 0) throw new DiagnosisError("Tick at least one rhythm finding before signing.");
   const codings = input.findings.map((code) => {
     const finding = ECG_FINDINGS.find((f) => f.code === code);
-    if (!finding) throw new DiagnosisError(`"${code}" is not one of the rhythm findings offered.`, { hint: `Use one of ${ECG_FINDINGS.map((f) => f.code).join(", ")}.` });
+    if (!finding)
+      throw new DiagnosisError(`"${code}" is not one of the rhythm findings offered.`, {
+        hint: `Use one of ${ECG_FINDINGS.map((f) => f.code).join(", ")}.`,
+      });
     return { coding: [{ system: SNOMED, code: finding.code, display: finding.display }], text: finding.display };
   });
-  const actor = (address: Address, display?: string): Reference<Organization> => ({ type: "Organization", identifier: { system: ADDRESS_SYSTEM, value: address }, ...(display ? { display } : {}) });
+  const actor = (address: Address, display?: string): Reference<Organization> => ({
+    type: "Organization",
+    identifier: { system: ADDRESS_SYSTEM, value: address },
+    ...(display ? { display } : {}),
+  });
   return {
     resourceType: "DiagnosticReport",
     status: "final",
-    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "EC", display: "Electrocardiac (e.g., EKG, EEC, Holter)" }] }],
-    code: { coding: [{ system: "http://loinc.org", code: "11524-6", display: "EKG study" }], text: "Remote ECG monitoring: clinician's diagnosis" },
+    category: [
+      {
+        coding: [
+          {
+            system: "http://terminology.hl7.org/CodeSystem/v2-0074",
+            code: "EC",
+            display: "Electrocardiac (e.g., EKG, EEC, Holter)",
+          },
+        ],
+      },
+    ],
+    code: {
+      coding: [{ system: "http://loinc.org", code: "11524-6", display: "EKG study" }],
+      text: "Remote ECG monitoring: clinician's diagnosis",
+    },
     subject: { identifier: { system: ADDRESS_SYSTEM, value: input.patient }, display: "Patient (Ethereum account)" },
     ...(input.period ? { effectivePeriod: input.period } : {}),
     issued: new Date(input.issuedAt ?? Date.now()).toISOString(),
     identifier: [{ system: SESSION_ID_SYSTEM, value: input.sessionId }],
     performer: [actor(input.provider, input.providerName)],
     resultsInterpreter: [actor(input.provider, input.providerName)],
-    result: input.reviewedWindows.map((digest) => ({ type: "Observation", identifier: { system: WINDOW_ID_SYSTEM, value: digest }, display: `ECG window ${digest.slice(0, 10)}…` })),
+    result: input.reviewedWindows.map((digest) => ({
+      type: "Observation",
+      identifier: { system: WINDOW_ID_SYSTEM, value: digest },
+      display: `ECG window ${digest.slice(0, 10)}…`,
+    })),
     conclusion,
     conclusionCode: codings,
   };
@@ -133,17 +167,35 @@ export interface SignedDiagnosis {
  *   but linking failed; the SDK's errors when anchoring failed (no write consent, wallet
  *   declined, chain unreachable; nothing anchored).
  */
-export async function signFinalDiagnosis(client: MeridianClient, p: { sessionId: Hex; report: DiagnosticReport; recordId?: Hex; onStage?: (stage: "anchoring" | "signing") => void }): Promise<SignedDiagnosis> {
+export async function signFinalDiagnosis(
+  client: MeridianClient,
+  p: { sessionId: Hex; report: DiagnosticReport; recordId?: Hex; onStage?: (stage: "anchoring" | "signing") => void },
+): Promise<SignedDiagnosis> {
   const session = await getSession(client.ctx, p.sessionId);
   const me = client.address.toLowerCase();
-  if (!session.open) throw new DiagnosisError("This monitoring session is closed: its diagnosis cannot change.", { hint: session.diagnosisRecordId ? `Its diagnosis is record ${session.diagnosisRecordId}.` : "The patient or provider closed it without a diagnosis." });
-  if (session.provider.toLowerCase() !== me) throw new DiagnosisError("This session belongs to another provider.", { hint: `Connect the wallet of ${session.provider}.` });
-  if ((await getMonitoringProvider(client.ctx, session.patient))?.toLowerCase() !== me) throw new DiagnosisError("The patient no longer names you as their monitoring provider.", { hint: "Ask the patient to name you again before signing." });
+  if (!session.open)
+    throw new DiagnosisError("This monitoring session is closed: its diagnosis cannot change.", {
+      hint: session.diagnosisRecordId
+        ? `Its diagnosis is record ${session.diagnosisRecordId}.`
+        : "The patient or provider closed it without a diagnosis.",
+    });
+  if (session.provider.toLowerCase() !== me)
+    throw new DiagnosisError("This session belongs to another provider.", {
+      hint: `Connect the wallet of ${session.provider}.`,
+    });
+  if ((await getMonitoringProvider(client.ctx, session.patient))?.toLowerCase() !== me)
+    throw new DiagnosisError("The patient no longer names you as their monitoring provider.", {
+      hint: "Ask the patient to name you again before signing.",
+    });
   let recordId = p.recordId;
   let anchorGas = 0n;
   if (!recordId) {
     p.onStage?.("anchoring");
-    const added = await client.addRecord({ plaintext: new TextEncoder().encode(JSON.stringify(p.report)), category: RecordCategory.Cardiac, patient: session.patient });
+    const added = await client.addRecord({
+      plaintext: new TextEncoder().encode(JSON.stringify(p.report)),
+      category: RecordCategory.Cardiac,
+      patient: session.patient,
+    });
     recordId = added.recordId;
     anchorGas = added.gasUsed;
   }

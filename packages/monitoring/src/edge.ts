@@ -59,7 +59,12 @@ export class EdgeNode {
     if (state && w.sequence !== state.sequence + 1) throw new SequenceError(state.sequence + 1, w.sequence);
     if (this.#o.isActiveSensor) {
       const { active, revoked } = await this.#o.isActiveSensor(w.patient, w.device);
-      if (!active) throw new UnregisteredDeviceError("device", revoked, `${w.device} is ${revoked ? "a revoked" : "not a registered"} sensor of patient ${w.patient}.`);
+      if (!active)
+        throw new UnregisteredDeviceError(
+          "device",
+          revoked,
+          `${w.device} is ${revoked ? "a revoked" : "not a registered"} sensor of patient ${w.patient}.`,
+        );
     }
     const mv = new Float32Array(samples.length);
     for (let i = 0; i < samples.length; i++) mv[i] = (samples[i]! - w.baseline) / w.gain;
@@ -68,7 +73,11 @@ export class EdgeNode {
     const signal = new Float32Array(tail.length + mv.length);
     signal.set(tail);
     signal.set(mv, tail.length);
-    const beats = await this.#o.classifier.classify({ signal, samplingFrequency: w.samplingFrequency, rPeaks: w.rPeaks.map((r) => r + tail.length) });
+    const beats = await this.#o.classifier.classify({
+      signal,
+      samplingFrequency: w.samplingFrequency,
+      rPeaks: w.rPeaks.map((r) => r + tail.length),
+    });
     const findings = await signFindings(this.#o.domain, this.#o.account, message as SignedWindow, {
       beatClasses: beats.map((b) => b.aamiClass),
       probabilities: beats.map((b) => AAMI_CLASSES.map((_, i) => b.probabilities[i] ?? 0)),
@@ -76,7 +85,11 @@ export class EdgeNode {
     });
     await emit?.(findings);
     const keep = Math.min(mv.length, Math.round((this.#o.contextSeconds ?? 2) * w.samplingFrequency));
-    this.#devices.set(key, { sequence: w.sequence, tail: mv.slice(mv.length - keep), tailEnd: w.startSample + samples.length });
+    this.#devices.set(key, {
+      sequence: w.sequence,
+      tail: mv.slice(mv.length - keep),
+      tailEnd: w.startSample + samples.length,
+    });
     return findings;
   }
 }

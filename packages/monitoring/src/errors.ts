@@ -14,7 +14,10 @@ export type Hop = "device" | "edge" | "fog";
 export class MalformedMessageError extends MeridianError {
   override name = "MalformedMessageError" as const;
   constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
-    super(shortMessage, { hint: "Send messages built by this package's device, edge and fog code, unmodified.", ...parameters });
+    super(shortMessage, {
+      hint: "Send messages built by this package's device, edge and fog code, unmodified.",
+      ...parameters,
+    });
   }
 }
 
@@ -23,7 +26,10 @@ export class ForgedSignatureError extends MeridianError {
   override name = "ForgedSignatureError" as const;
   readonly hop: Hop;
   constructor(hop: Hop, shortMessage: string, parameters: MeridianErrorParameters = {}) {
-    super(shortMessage, { hint: `Drop the message: the ${hop} did not sign it as delivered (tampered, forged or signed for another chain or contract).`, ...parameters });
+    super(shortMessage, {
+      hint: `Drop the message: the ${hop} did not sign it as delivered (tampered, forged or signed for another chain or contract).`,
+      ...parameters,
+    });
     this.hop = hop;
   }
 }
@@ -34,7 +40,12 @@ export class UnregisteredDeviceError extends MeridianError {
   readonly hop: Hop;
   readonly revoked: boolean;
   constructor(hop: Hop, revoked: boolean, shortMessage: string, parameters: MeridianErrorParameters = {}) {
-    super(shortMessage, { hint: revoked ? "The patient revoked this device; windows it signs are refused. Register a new device if it was replaced." : `The patient must register this ${hop} on chain first (\`meridian ecg pairing-offer\` on the device, then \`meridian ecg register-device\` or the web app).`, ...parameters });
+    super(shortMessage, {
+      hint: revoked
+        ? "The patient revoked this device; windows it signs are refused. Register a new device if it was replaced."
+        : `The patient must register this ${hop} on chain first (\`meridian ecg pairing-offer\` on the device, then \`meridian ecg register-device\` or the web app).`,
+      ...parameters,
+    });
     this.hop = hop;
     this.revoked = revoked;
   }
@@ -46,10 +57,15 @@ export class SequenceError extends MeridianError {
   readonly expected: number;
   readonly received: number;
   constructor(expected: number, received: number, parameters: MeridianErrorParameters = {}) {
-    super(received < expected ? `Window sequence ${received} was already accepted (replay); expected ${expected}.` : `Window sequence ${received} is out of order; expected ${expected}.`, {
-      hint: "A device numbers its windows 1, 2, 3, … and sends each once, in order; a replayed or reordered window is refused.",
-      ...parameters,
-    });
+    super(
+      received < expected
+        ? `Window sequence ${received} was already accepted (replay); expected ${expected}.`
+        : `Window sequence ${received} is out of order; expected ${expected}.`,
+      {
+        hint: "A device numbers its windows 1, 2, 3, … and sends each once, in order; a replayed or reordered window is refused.",
+        ...parameters,
+      },
+    );
     this.expected = expected;
     this.received = received;
   }
@@ -63,7 +79,10 @@ export class SequenceError extends MeridianError {
 export class QueueWriteError extends MeridianError {
   override name = "QueueWriteError" as const;
   constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
-    super(shortMessage, { hint: "Free disk space or fix the queue file's folder; the broker redelivers the unacknowledged message.", ...parameters });
+    super(shortMessage, {
+      hint: "Free disk space or fix the queue file's folder; the broker redelivers the unacknowledged message.",
+      ...parameters,
+    });
   }
 }
 
@@ -71,7 +90,10 @@ export class QueueWriteError extends MeridianError {
 export class BrokerConnectionError extends MeridianError {
   override name = "BrokerConnectionError" as const;
   constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
-    super(shortMessage, { hint: "Start the broker (Mosquitto, or `meridian ecg broker`) or pass the right --mqtt-url.", ...parameters });
+    super(shortMessage, {
+      hint: "Start the broker (Mosquitto, or `meridian ecg broker`) or pass the right --mqtt-url.",
+      ...parameters,
+    });
   }
 }
 
@@ -81,5 +103,10 @@ export class BrokerConnectionError extends MeridianError {
  * reported, never retried. Any other error is a failure to handle a good message.
  */
 export function isMessageRefusal(error: unknown): boolean {
-  return error instanceof MalformedMessageError || error instanceof ForgedSignatureError || error instanceof SequenceError || error instanceof UnregisteredDeviceError;
+  return (
+    error instanceof MalformedMessageError ||
+    error instanceof ForgedSignatureError ||
+    error instanceof SequenceError ||
+    error instanceof UnregisteredDeviceError
+  );
 }

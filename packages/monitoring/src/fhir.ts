@@ -14,7 +14,15 @@
  *
  * @module
  */
-import type { Bundle, BundleEntry, Device, DiagnosticReport, Observation, Provenance, Resource } from "@medplum/fhirtypes";
+import type {
+  Bundle,
+  BundleEntry,
+  Device,
+  DiagnosticReport,
+  Observation,
+  Provenance,
+  Resource,
+} from "@medplum/fhirtypes";
 import type { Hex } from "viem";
 import { hexToBytes } from "viem";
 import { encodeBase64 } from "@meridian/sdk/fhir/browser";
@@ -37,7 +45,8 @@ export const MODEL_ID_SYSTEM = "https://meridian.health/fhir/sid/model-sha256";
  * Complex extension on a beat component: the model's probability of each AAMI class, one
  * sub-extension per class (`url` N, S, V, F or Q; `valueDecimal` in [0, 1]).
  */
-export const BEAT_PROBABILITY_EXTENSION = "https://meridian.health/fhir/StructureDefinition/aami-beat-class-probability";
+export const BEAT_PROBABILITY_EXTENSION =
+  "https://meridian.health/fhir/StructureDefinition/aami-beat-class-probability";
 const MDC = "urn:oid:2.16.840.1.113883.6.24";
 const UCUM = "http://unitsofmeasure.org";
 
@@ -68,14 +77,37 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
   const start = iso(w.recordedAt);
   const end = iso(w.recordedAt + Math.round((samples.length / fs) * 1000));
   const subject = { identifier: { system: ADDRESS_SYSTEM, value: w.patient }, display: "Patient (Ethereum account)" };
-  const [ecgId, beatsId, reportId, sensorId, edgeId, fogId, provenanceId] = [0, 1, 2, 3, 4, 5, 6].map((n) => uuid(windowDigest, n)) as [string, string, string, string, string, string, string];
-  const device = (address: string, text: string): Device => ({ resourceType: "Device", identifier: [{ system: ADDRESS_SYSTEM, value: address }], type: { text }, status: "active" });
+  const [ecgId, beatsId, reportId, sensorId, edgeId, fogId, provenanceId] = [0, 1, 2, 3, 4, 5, 6].map((n) =>
+    uuid(windowDigest, n),
+  ) as [string, string, string, string, string, string, string];
+  const device = (address: string, text: string): Device => ({
+    resourceType: "Device",
+    identifier: [{ system: ADDRESS_SYSTEM, value: address }],
+    type: { text },
+    status: "active",
+  });
   const data = Array.from(samples, (s) => s - w.baseline).join(" ");
   const ecg: Observation = {
     resourceType: "Observation",
     status: "final",
-    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "procedure", display: "Procedure" }] }],
-    code: { coding: [{ system: MDC, code: "131328", display: "MDC_ECG_ELEC_POTL" }, { system: "http://loinc.org", code: "11524-6", display: "EKG study" }], text: "ECG excerpt" },
+    category: [
+      {
+        coding: [
+          {
+            system: "http://terminology.hl7.org/CodeSystem/observation-category",
+            code: "procedure",
+            display: "Procedure",
+          },
+        ],
+      },
+    ],
+    code: {
+      coding: [
+        { system: MDC, code: "131328", display: "MDC_ECG_ELEC_POTL" },
+        { system: "http://loinc.org", code: "11524-6", display: "EKG study" },
+      ],
+      text: "ECG excerpt",
+    },
     subject,
     effectivePeriod: { start, end },
     device: { reference: sensorId },
@@ -83,12 +115,27 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
     component: [
       {
         code: { coding: [{ system: MDC, code: "131330", display: "MDC_ECG_ELEC_POTL_II" }], text: `Lead ${w.lead}` },
-        valueSampledData: { origin: { value: 0, unit: "mV", system: UCUM, code: "mV" }, period: 1000 / fs, factor: 1 / w.gain, dimensions: 1, data },
+        valueSampledData: {
+          origin: { value: 0, unit: "mV", system: UCUM, code: "mV" },
+          period: 1000 / fs,
+          factor: 1 / w.gain,
+          dimensions: 1,
+          data,
+        },
       },
-      ...(sf.signedWindow.screen.heartRateBpm === null ? [] : [{
-        code: { coding: [{ system: "http://loinc.org", code: "8867-4", display: "Heart rate" }] },
-        valueQuantity: { value: Math.round(sf.signedWindow.screen.heartRateBpm * 10) / 10, unit: "/min", system: UCUM, code: "/min" },
-      }]),
+      ...(sf.signedWindow.screen.heartRateBpm === null
+        ? []
+        : [
+            {
+              code: { coding: [{ system: "http://loinc.org", code: "8867-4", display: "Heart rate" }] },
+              valueQuantity: {
+                value: Math.round(sf.signedWindow.screen.heartRateBpm * 10) / 10,
+                unit: "/min",
+                system: UCUM,
+                code: "/min",
+              },
+            },
+          ]),
     ],
   };
   const classes = [...f.beatClasses] as AamiClass[];
@@ -96,30 +143,67 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
     resourceType: "Observation",
     status: "preliminary",
     category: ecg.category!,
-    code: { coding: [{ system: AAMI_CODE_SYSTEM, code: "beats", display: "Heartbeat classes (ANSI/AAMI EC57)" }], text: "Beat classes from the edge model" },
+    code: {
+      coding: [{ system: AAMI_CODE_SYSTEM, code: "beats", display: "Heartbeat classes (ANSI/AAMI EC57)" }],
+      text: "Beat classes from the edge model",
+    },
     subject,
     effectivePeriod: { start, end },
     device: { reference: edgeId },
     derivedFrom: [{ reference: ecgId }],
-    method: { coding: [{ system: MODEL_ID_SYSTEM, code: f.model }], text: "1-D convolutional network (AAMI EC57 classes)" },
+    method: {
+      coding: [{ system: MODEL_ID_SYSTEM, code: f.model }],
+      text: "1-D convolutional network (AAMI EC57 classes)",
+    },
     component: classes.map((c, i) => ({
-      ...(sf.probabilities[i] ? { extension: [{ url: BEAT_PROBABILITY_EXTENSION, extension: AAMI_CLASSES.map((k, j) => ({ url: k, valueDecimal: Math.round((sf.probabilities[i]![j] ?? 0) * 1e4) / 1e4 })) }] } : {}),
+      ...(sf.probabilities[i]
+        ? {
+            extension: [
+              {
+                url: BEAT_PROBABILITY_EXTENSION,
+                extension: AAMI_CLASSES.map((k, j) => ({
+                  url: k,
+                  valueDecimal: Math.round((sf.probabilities[i]![j] ?? 0) * 1e4) / 1e4,
+                })),
+              },
+            ],
+          }
+        : {}),
       code: { coding: [{ system: AAMI_CODE_SYSTEM, code: c, display: AAMI_CLASS_NAMES[c] }] },
       valueQuantity: { value: Math.round((w.rPeaks[i]! / fs) * 1000) / 1000, unit: "s", system: UCUM, code: "s" },
     })),
   };
   const counts = classes.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c]: (acc[c] ?? 0) + 1 }), {});
-  const summary = Object.entries(counts).map(([c, n]) => `${n} ${c}`).join(", ") || "no beats";
+  const summary =
+    Object.entries(counts)
+      .map(([c, n]) => `${n} ${c}`)
+      .join(", ") || "no beats";
   const reasons = sf.signedWindow.screen.reasons;
   const report: DiagnosticReport = {
     resourceType: "DiagnosticReport",
     status: "preliminary",
-    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "EC", display: "Electrocardiac (e.g., EKG, EEC, Holter)" }] }],
-    code: { coding: [{ system: "http://loinc.org", code: "11524-6", display: "EKG study" }], text: "Remote ECG monitoring window" },
+    category: [
+      {
+        coding: [
+          {
+            system: "http://terminology.hl7.org/CodeSystem/v2-0074",
+            code: "EC",
+            display: "Electrocardiac (e.g., EKG, EEC, Holter)",
+          },
+        ],
+      },
+    ],
+    code: {
+      coding: [{ system: "http://loinc.org", code: "11524-6", display: "EKG study" }],
+      text: "Remote ECG monitoring window",
+    },
     subject,
     effectivePeriod: { start, end },
     issued: iso(forward.forward.receivedAt),
-    identifier: [{ system: WINDOW_ID_SYSTEM, value: windowDigest }, { system: SESSION_ID_SYSTEM, value: sessionId }],
+    identifier: [
+      { system: WINDOW_ID_SYSTEM, value: windowDigest },
+      { system: SESSION_ID_SYSTEM, value: sessionId },
+    ],
     result: [{ reference: ecgId }, { reference: beatsId }],
     conclusion: `${f.abnormal ? "Abnormal" : "No abnormality"} in this window. Edge classes: ${summary}.${reasons.length ? ` Device screen: ${reasons.join("; ")}.` : ""} Awaiting clinician review.`,
   };
@@ -139,11 +223,19 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
       { type: { text: "edge" }, who: { reference: edgeId } },
       { type: { text: "fog relay" }, who: { reference: fogId } },
     ],
-    signature: [signature(sensorId, sf.signedWindow.signature, w.recordedAt), signature(edgeId, sf.signature, forward.forward.receivedAt), signature(fogId, forward.signature, forward.forward.receivedAt)],
+    signature: [
+      signature(sensorId, sf.signedWindow.signature, w.recordedAt),
+      signature(edgeId, sf.signature, forward.forward.receivedAt),
+      signature(fogId, forward.signature, forward.forward.receivedAt),
+    ],
   };
   const entries: [string, Resource][] = [
-    [reportId, report], [ecgId, ecg], [beatsId, beats],
-    [sensorId, device(w.device, "ECG sensor")], [edgeId, device(f.edge, "edge device")], [fogId, device(forward.forward.fog, "fog relay")],
+    [reportId, report],
+    [ecgId, ecg],
+    [beatsId, beats],
+    [sensorId, device(w.device, "ECG sensor")],
+    [edgeId, device(f.edge, "edge device")],
+    [fogId, device(forward.forward.fog, "fog relay")],
     [provenanceId, provenance],
   ];
   return {
@@ -161,7 +253,9 @@ export function buildWindowBundle(input: WindowBundleInput): Bundle {
 export class NotAnEcgWindowError extends MeridianError {
   override name = "NotAnEcgWindowError" as const;
   constructor(shortMessage: string) {
-    super(shortMessage, { hint: "Open it as an ordinary record: only remote-monitoring windows have a waveform and beat classes." });
+    super(shortMessage, {
+      hint: "Open it as an ordinary record: only remote-monitoring windows have a waveform and beat classes.",
+    });
   }
 }
 
@@ -211,15 +305,24 @@ export interface EcgWindowView {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const codeIn = (concept: unknown, system: string): string | undefined =>
-  isObject(concept) && Array.isArray(concept.coding) ? (concept.coding as unknown[]).filter(isObject).find((c) => c.system === system && typeof c.code === "string")?.code as string | undefined : undefined;
+  isObject(concept) && Array.isArray(concept.coding)
+    ? ((concept.coding as unknown[]).filter(isObject).find((c) => c.system === system && typeof c.code === "string")
+        ?.code as string | undefined)
+    : undefined;
 const identifierIn = (resource: Record<string, unknown>, system: string): string | undefined => {
   const ids = Array.isArray(resource.identifier) ? resource.identifier : [resource.identifier];
-  return ids.filter(isObject).find((i) => i.system === system && typeof i.value === "string")?.value as string | undefined;
+  return ids.filter(isObject).find((i) => i.system === system && typeof i.value === "string")?.value as
+    string | undefined;
 };
 
 /** Whether `record` (parsed JSON) looks like a monitored ECG window Bundle; cheap, for choosing a view. */
 export function isWindowBundle(record: unknown): boolean {
-  return isObject(record) && record.resourceType === "Bundle" && isObject(record.identifier) && record.identifier.system === WINDOW_ID_SYSTEM;
+  return (
+    isObject(record) &&
+    record.resourceType === "Bundle" &&
+    isObject(record.identifier) &&
+    record.identifier.system === WINDOW_ID_SYSTEM
+  );
 }
 
 /**
@@ -234,17 +337,34 @@ export function isWindowBundle(record: unknown): boolean {
 export function readWindowBundle(record: unknown): EcgWindowView {
   if (!isWindowBundle(record)) throw new NotAnEcgWindowError("This record is not a remote-monitoring ECG window.");
   const bundle = record as Record<string, unknown>;
-  const resources = (Array.isArray(bundle.entry) ? bundle.entry : []).filter(isObject).map((e) => e.resource).filter(isObject);
+  const resources = (Array.isArray(bundle.entry) ? bundle.entry : [])
+    .filter(isObject)
+    .map((e) => e.resource)
+    .filter(isObject);
   const windowDigest = (bundle.identifier as { value?: unknown }).value;
-  if (typeof windowDigest !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(windowDigest)) throw new NotAnEcgWindowError("The window's message id is missing or malformed.");
+  if (typeof windowDigest !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(windowDigest))
+    throw new NotAnEcgWindowError("The window's message id is missing or malformed.");
   const observations = resources.filter((r) => r.resourceType === "Observation");
-  const ecg = observations.find((o) => identifierIn(o, WINDOW_ID_SYSTEM) !== undefined && Array.isArray(o.component) && (o.component as unknown[]).some((c) => isObject(c) && isObject(c.valueSampledData)));
+  const ecg = observations.find(
+    (o) =>
+      identifierIn(o, WINDOW_ID_SYSTEM) !== undefined &&
+      Array.isArray(o.component) &&
+      (o.component as unknown[]).some((c) => isObject(c) && isObject(c.valueSampledData)),
+  );
   if (!ecg) throw new NotAnEcgWindowError("The window has no ECG Observation with SampledData.");
   const components = (ecg.component as unknown[]).filter(isObject);
   const lead = components.find((c) => isObject(c.valueSampledData))!;
-  const sampled = lead.valueSampledData as { origin?: { value?: unknown }; period?: unknown; factor?: unknown; data?: unknown };
-  const period = Number(sampled.period), factor = sampled.factor === undefined ? 1 : Number(sampled.factor), origin = Number(sampled.origin?.value ?? 0);
-  if (!(period > 0) || !Number.isFinite(factor) || !Number.isFinite(origin) || typeof sampled.data !== "string") throw new NotAnEcgWindowError("The ECG's SampledData has no valid period, factor, origin or data.");
+  const sampled = lead.valueSampledData as {
+    origin?: { value?: unknown };
+    period?: unknown;
+    factor?: unknown;
+    data?: unknown;
+  };
+  const period = Number(sampled.period),
+    factor = sampled.factor === undefined ? 1 : Number(sampled.factor),
+    origin = Number(sampled.origin?.value ?? 0);
+  if (!(period > 0) || !Number.isFinite(factor) || !Number.isFinite(origin) || typeof sampled.data !== "string")
+    throw new NotAnEcgWindowError("The ECG's SampledData has no valid period, factor, origin or data.");
   const tokens = sampled.data.trim().split(/\s+/);
   const millivolts = new Float32Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) {
@@ -258,22 +378,35 @@ export function readWindowBundle(record: unknown): EcgWindowView {
   const rateValue = isObject(rate?.valueQuantity) ? Number(rate.valueQuantity.value) : NaN;
   const beatsObservation = observations.find((o) => codeIn(o.code, AAMI_CODE_SYSTEM) === "beats");
   const classCounts: Record<AamiClass, number> = { N: 0, S: 0, V: 0, F: 0, Q: 0 };
-  const beats: EcgBeatView[] = (Array.isArray(beatsObservation?.component) ? beatsObservation.component : []).filter(isObject).map((c, i) => {
-    const aamiClass = codeIn(c.code, AAMI_CODE_SYSTEM) as AamiClass | undefined;
-    const time = isObject(c.valueQuantity) ? Number(c.valueQuantity.value) : NaN;
-    if (!aamiClass || !AAMI_CLASSES.includes(aamiClass)) throw new NotAnEcgWindowError(`Beat ${i + 1} has no AAMI class (N, S, V, F or Q).`);
-    if (!(time >= 0 && time <= durationSeconds)) throw new NotAnEcgWindowError(`Beat ${i + 1} is at ${time} s, outside the ${durationSeconds} s excerpt.`);
-    classCounts[aamiClass]++;
-    const ext = (Array.isArray(c.extension) ? c.extension : []).filter(isObject).find((e) => e.url === BEAT_PROBABILITY_EXTENSION);
-    const parts = (Array.isArray(ext?.extension) ? ext.extension : []).filter(isObject);
-    const probabilities = parts.length === AAMI_CLASSES.length
-      ? Object.fromEntries(AAMI_CLASSES.map((k) => [k, Number(parts.find((p) => p.url === k)?.valueDecimal ?? NaN)])) as Record<AamiClass, number>
-      : undefined;
-    return { timeSeconds: time, aamiClass, probabilities };
-  }).sort((a, b) => a.timeSeconds - b.timeSeconds);
+  const beats: EcgBeatView[] = (Array.isArray(beatsObservation?.component) ? beatsObservation.component : [])
+    .filter(isObject)
+    .map((c, i) => {
+      const aamiClass = codeIn(c.code, AAMI_CODE_SYSTEM) as AamiClass | undefined;
+      const time = isObject(c.valueQuantity) ? Number(c.valueQuantity.value) : NaN;
+      if (!aamiClass || !AAMI_CLASSES.includes(aamiClass))
+        throw new NotAnEcgWindowError(`Beat ${i + 1} has no AAMI class (N, S, V, F or Q).`);
+      if (!(time >= 0 && time <= durationSeconds))
+        throw new NotAnEcgWindowError(`Beat ${i + 1} is at ${time} s, outside the ${durationSeconds} s excerpt.`);
+      classCounts[aamiClass]++;
+      const ext = (Array.isArray(c.extension) ? c.extension : [])
+        .filter(isObject)
+        .find((e) => e.url === BEAT_PROBABILITY_EXTENSION);
+      const parts = (Array.isArray(ext?.extension) ? ext.extension : []).filter(isObject);
+      const probabilities =
+        parts.length === AAMI_CLASSES.length
+          ? (Object.fromEntries(
+              AAMI_CLASSES.map((k) => [k, Number(parts.find((p) => p.url === k)?.valueDecimal ?? NaN)]),
+            ) as Record<AamiClass, number>)
+          : undefined;
+      return { timeSeconds: time, aamiClass, probabilities };
+    })
+    .sort((a, b) => a.timeSeconds - b.timeSeconds);
   const report = resources.find((r) => r.resourceType === "DiagnosticReport");
   const devices = resources.filter((r) => r.resourceType === "Device");
-  const deviceOf = (text: string) => { const d = devices.find((x) => isObject(x.type) && x.type.text === text); return d ? identifierIn(d, ADDRESS_SYSTEM) : undefined; };
+  const deviceOf = (text: string) => {
+    const d = devices.find((x) => isObject(x.type) && x.type.text === text);
+    return d ? identifierIn(d, ADDRESS_SYSTEM) : undefined;
+  };
   const provenance = resources.find((r) => r.resourceType === "Provenance");
   const period2 = isObject(ecg.effectivePeriod) ? ecg.effectivePeriod : {};
   const subject = isObject(ecg.subject) && isObject(ecg.subject.identifier) ? ecg.subject.identifier.value : undefined;

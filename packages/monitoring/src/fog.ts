@@ -87,7 +87,10 @@ export class FogRelay {
     try {
       r = this.queue.enqueue(digest, JSON.stringify(message));
     } catch (cause) {
-      throw new QueueWriteError("The fog relay could not write a message to its durable queue; it was not acknowledged.", { cause, details: `window ${digest}: ${(cause as Error).message}` });
+      throw new QueueWriteError(
+        "The fog relay could not write a message to its durable queue; it was not acknowledged.",
+        { cause, details: `window ${digest}: ${(cause as Error).message}` },
+      );
     }
     this.#o.onEvent?.(r.duplicate ? { kind: "duplicate", id: digest } : { kind: "queued", seq: r.seq, id: digest });
     if (this.#idle) this.#wake?.();
@@ -121,13 +124,21 @@ export class FogRelay {
 
   async #sleep(ms: number) {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.#wake = undefined; resolve(); }, ms);
-      this.#wake = () => { clearTimeout(timer); this.#wake = undefined; resolve(); };
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
     });
   }
 
   async #run() {
-    const min = this.#o.minRetryMs ?? 200, max = this.#o.maxRetryMs ?? 5_000;
+    const min = this.#o.minRetryMs ?? 200,
+      max = this.#o.maxRetryMs ?? 5_000;
     let failures = 0;
     while (this.#running) {
       const head = this.queue.head();
@@ -138,7 +149,10 @@ export class FogRelay {
         continue;
       }
       const findings = JSON.parse(head.body) as SignedFindings;
-      const forward = await signForward(this.#o.domain, this.#o.account, findings, { receivedAt: head.receivedAt, queueSequence: head.seq });
+      const forward = await signForward(this.#o.domain, this.#o.account, findings, {
+        receivedAt: head.receivedAt,
+        queueSequence: head.seq,
+      });
       let outcome: DeliveryOutcome;
       try {
         outcome = await this.#o.deliver(forward);
@@ -171,15 +185,23 @@ export function httpDeliver(url: string, timeoutMs = 30_000): Deliver {
   return async (forward) => {
     let response: Response;
     try {
-      response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(forward), signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(forward),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (error) {
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout, …) is its cause
       const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
-      throw new Error(`medical server unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
+      throw new Error(`medical server unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}`, {
+        cause: error,
+      });
     }
     const text = await response.text();
     if (response.ok) return { status: "delivered", detail: text };
-    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) return { status: "rejected", reason: text };
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)
+      return { status: "rejected", reason: text };
     throw new Error(`medical server answered ${response.status}`);
   };
 }

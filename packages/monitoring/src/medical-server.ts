@@ -23,7 +23,15 @@ import { CID } from "multiformats/cid";
 import { RecordCategory } from "@meridian/sdk";
 import type { MeridianClient } from "@meridian/sdk";
 import { listRecordAnchors } from "@meridian/sdk/chain";
-import { DeviceRole, DeviceStatus, addSessionRecord, getDevice, isActiveDevice, listSessionRecords, openSession } from "@meridian/sdk/chain";
+import {
+  DeviceRole,
+  DeviceStatus,
+  addSessionRecord,
+  getDevice,
+  isActiveDevice,
+  listSessionRecords,
+  openSession,
+} from "@meridian/sdk/chain";
 import type { DeviceRoleCode } from "@meridian/sdk/chain";
 import { MeridianError } from "@meridian/sdk";
 import { ForgedSignatureError, MalformedMessageError, SequenceError, UnregisteredDeviceError } from "./errors.ts";
@@ -113,22 +121,49 @@ export class MedicalServer {
   }
 
   async #recover() {
-    const pending = this.#db.prepare("SELECT digest, patient, device, sequence, state, cid, record_id, session_id, flagged FROM windows WHERE state != 'linked'").all() as { digest: Hex; patient: Address; device: Address; sequence: number; state: string; cid: Hex; record_id: Hex | null; session_id: Hex; flagged: number }[];
+    const pending = this.#db
+      .prepare(
+        "SELECT digest, patient, device, sequence, state, cid, record_id, session_id, flagged FROM windows WHERE state != 'linked'",
+      )
+      .all() as {
+      digest: Hex;
+      patient: Address;
+      device: Address;
+      sequence: number;
+      state: string;
+      cid: Hex;
+      record_id: Hex | null;
+      session_id: Hex;
+      flagged: number;
+    }[];
     for (const row of pending) {
       let recordId = row.record_id;
       if (row.state === "intent") {
         const me = this.#o.client.address.toLowerCase();
-        const anchor = (await listRecordAnchors(this.#ctx, row.patient)).find((a) => a.author.toLowerCase() === me && a.cid.toLowerCase() === row.cid.toLowerCase());
+        const anchor = (await listRecordAnchors(this.#ctx, row.patient)).find(
+          (a) => a.author.toLowerCase() === me && a.cid.toLowerCase() === row.cid.toLowerCase(),
+        );
         if (!anchor) {
           this.#forget(row.digest, row.patient, row.device, row.sequence);
           continue;
         }
         recordId = anchor.recordId;
-        this.#db.prepare("UPDATE windows SET state = 'anchored', record_id = ?, updated_at = ? WHERE digest = ?").run(recordId, Date.now(), row.digest);
+        this.#db
+          .prepare("UPDATE windows SET state = 'anchored', record_id = ?, updated_at = ? WHERE digest = ?")
+          .run(recordId, Date.now(), row.digest);
       }
-      const linked = (await listSessionRecords(this.#ctx, row.session_id)).some((e) => e.recordId.toLowerCase() === recordId!.toLowerCase());
-      if (!linked) await addSessionRecord(this.#ctx, { sessionId: row.session_id, recordId: recordId!, flaggedForReview: row.flagged === 1 });
-      this.#db.prepare("UPDATE windows SET state = 'linked', updated_at = ? WHERE digest = ?").run(Date.now(), row.digest);
+      const linked = (await listSessionRecords(this.#ctx, row.session_id)).some(
+        (e) => e.recordId.toLowerCase() === recordId!.toLowerCase(),
+      );
+      if (!linked)
+        await addSessionRecord(this.#ctx, {
+          sessionId: row.session_id,
+          recordId: recordId!,
+          flaggedForReview: row.flagged === 1,
+        });
+      this.#db
+        .prepare("UPDATE windows SET state = 'linked', updated_at = ? WHERE digest = ?")
+        .run(Date.now(), row.digest);
     }
   }
 
@@ -136,7 +171,9 @@ export class MedicalServer {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       this.#db.prepare("DELETE FROM windows WHERE digest = ?").run(digest);
-      this.#db.prepare("UPDATE devices SET last_sequence = ? WHERE key = ? AND last_sequence = ?").run(sequence - 1, deviceKey(patient, device), sequence);
+      this.#db
+        .prepare("UPDATE devices SET last_sequence = ? WHERE key = ? AND last_sequence = ?")
+        .run(sequence - 1, deviceKey(patient, device), sequence);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
@@ -148,12 +185,17 @@ export class MedicalServer {
     if (await isActiveDevice(this.#ctx, patient, device, role)) return;
     const info = await getDevice(this.#ctx, patient, device);
     const revoked = info.status === DeviceStatus.Revoked;
-    const what = revoked ? `was revoked by the patient` : info.status === DeviceStatus.Active ? `is registered in another role` : `is not registered by the patient`;
+    const what = revoked
+      ? `was revoked by the patient`
+      : info.status === DeviceStatus.Active
+        ? `is registered in another role`
+        : `is not registered by the patient`;
     throw new UnregisteredDeviceError(hop, revoked, `The ${hop} ${device} ${what}.`, { details: `patient ${patient}` });
   }
 
   async #session(patient: Address): Promise<Hex> {
-    const row = this.#db.prepare("SELECT session_id FROM sessions WHERE patient = ?").get(patient.toLowerCase()) as { session_id: Hex } | undefined;
+    const row = this.#db.prepare("SELECT session_id FROM sessions WHERE patient = ?").get(patient.toLowerCase()) as
+      { session_id: Hex } | undefined;
     if (row) return row.session_id;
     const { sessionId } = await openSession(this.#ctx, { patient });
     this.#db.prepare("INSERT INTO sessions (patient, session_id) VALUES (?, ?)").run(patient.toLowerCase(), sessionId);
@@ -162,26 +204,52 @@ export class MedicalServer {
 
   /** The session this server opened for `patient`, if any. */
   sessionOf(patient: Address): Hex | undefined {
-    return (this.#db.prepare("SELECT session_id FROM sessions WHERE patient = ?").get(patient.toLowerCase()) as { session_id: Hex } | undefined)?.session_id;
+    return (
+      this.#db.prepare("SELECT session_id FROM sessions WHERE patient = ?").get(patient.toLowerCase()) as
+        { session_id: Hex } | undefined
+    )?.session_id;
   }
 
   /** Windows anchored and linked, in sequence order per device (digest, record id, sequence). */
   anchoredWindows(): { digest: Hex; recordId: Hex; device: Address; sequence: number; flagged: boolean }[] {
-    const rows = this.#db.prepare("SELECT digest, record_id, device, sequence, flagged FROM windows WHERE state = 'linked' ORDER BY device, sequence").all() as { digest: Hex; record_id: Hex; device: Address; sequence: number; flagged: number }[];
-    return rows.map((r) => ({ digest: r.digest, recordId: r.record_id, device: r.device, sequence: r.sequence, flagged: r.flagged === 1 }));
+    const rows = this.#db
+      .prepare(
+        "SELECT digest, record_id, device, sequence, flagged FROM windows WHERE state = 'linked' ORDER BY device, sequence",
+      )
+      .all() as { digest: Hex; record_id: Hex; device: Address; sequence: number; flagged: number }[];
+    return rows.map((r) => ({
+      digest: r.digest,
+      recordId: r.record_id,
+      device: r.device,
+      sequence: r.sequence,
+      flagged: r.flagged === 1,
+    }));
   }
 
   async #handle(message: unknown): Promise<AnchoredWindow> {
     const { samples, windowDigest } = await verifyForward(this.#domain, message);
     const forward = message as SignedForward;
     const w = forward.signedFindings.signedWindow.window;
-    const done = this.#db.prepare("SELECT record_id, session_id, flagged FROM windows WHERE digest = ? AND state = 'linked'").get(windowDigest) as { record_id: Hex; session_id: Hex; flagged: number } | undefined;
-    if (done) return { windowDigest, recordId: done.record_id, sessionId: done.session_id, duplicate: true, flagged: done.flagged === 1 };
+    const done = this.#db
+      .prepare("SELECT record_id, session_id, flagged FROM windows WHERE digest = ? AND state = 'linked'")
+      .get(windowDigest) as { record_id: Hex; session_id: Hex; flagged: number } | undefined;
+    if (done)
+      return {
+        windowDigest,
+        recordId: done.record_id,
+        sessionId: done.session_id,
+        duplicate: true,
+        flagged: done.flagged === 1,
+      };
     await this.#checkDevice("device", w.patient, w.device, DeviceRole.Sensor);
     await this.#checkDevice("edge", w.patient, forward.signedFindings.findings.edge, DeviceRole.Edge);
     await this.#checkDevice("fog", w.patient, forward.forward.fog, DeviceRole.Fog);
     const key = deviceKey(w.patient, w.device);
-    const last = (this.#db.prepare("SELECT last_sequence FROM devices WHERE key = ?").get(key) as { last_sequence: number } | undefined)?.last_sequence ?? 0;
+    const last =
+      (
+        this.#db.prepare("SELECT last_sequence FROM devices WHERE key = ?").get(key) as
+          { last_sequence: number } | undefined
+      )?.last_sequence ?? 0;
     if (w.sequence !== last + 1) throw new SequenceError(last + 1, w.sequence, { details: `device ${w.device}` });
     const sessionId = await this.#session(w.patient);
     const flagged = forward.signedFindings.findings.abnormal;
@@ -196,8 +264,25 @@ export class MedicalServer {
           // the write-ahead intent and the sequence advance, in one transaction, before the anchoring transaction is sent
           this.#db.exec("BEGIN IMMEDIATE");
           try {
-            this.#db.prepare("INSERT INTO windows (digest, patient, device, sequence, state, cid, session_id, flagged, updated_at) VALUES (?, ?, ?, ?, 'intent', ?, ?, ?, ?)").run(windowDigest, w.patient, w.device, w.sequence, bytesToHex(CID.parse(cid).bytes), sessionId, flagged ? 1 : 0, Date.now());
-            this.#db.prepare("INSERT INTO devices (key, last_sequence) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET last_sequence = excluded.last_sequence").run(key, w.sequence);
+            this.#db
+              .prepare(
+                "INSERT INTO windows (digest, patient, device, sequence, state, cid, session_id, flagged, updated_at) VALUES (?, ?, ?, ?, 'intent', ?, ?, ?, ?)",
+              )
+              .run(
+                windowDigest,
+                w.patient,
+                w.device,
+                w.sequence,
+                bytesToHex(CID.parse(cid).bytes),
+                sessionId,
+                flagged ? 1 : 0,
+                Date.now(),
+              );
+            this.#db
+              .prepare(
+                "INSERT INTO devices (key, last_sequence) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET last_sequence = excluded.last_sequence",
+              )
+              .run(key, w.sequence);
             this.#db.exec("COMMIT");
           } catch (error) {
             this.#db.exec("ROLLBACK");
@@ -209,13 +294,19 @@ export class MedicalServer {
       // the transaction may or may not have landed: let recovery ask the chain
       this.#recovered = undefined;
       await this.recover();
-      const row = this.#db.prepare("SELECT record_id FROM windows WHERE digest = ? AND state = 'linked'").get(windowDigest) as { record_id: Hex } | undefined;
+      const row = this.#db
+        .prepare("SELECT record_id FROM windows WHERE digest = ? AND state = 'linked'")
+        .get(windowDigest) as { record_id: Hex } | undefined;
       if (!row) throw error;
       return { windowDigest, recordId: row.record_id, sessionId, duplicate: false, flagged };
     }
-    this.#db.prepare("UPDATE windows SET state = 'anchored', record_id = ?, updated_at = ? WHERE digest = ?").run(recordId, Date.now(), windowDigest);
+    this.#db
+      .prepare("UPDATE windows SET state = 'anchored', record_id = ?, updated_at = ? WHERE digest = ?")
+      .run(recordId, Date.now(), windowDigest);
     await addSessionRecord(this.#ctx, { sessionId, recordId, flaggedForReview: flagged });
-    this.#db.prepare("UPDATE windows SET state = 'linked', updated_at = ? WHERE digest = ?").run(Date.now(), windowDigest);
+    this.#db
+      .prepare("UPDATE windows SET state = 'linked', updated_at = ? WHERE digest = ?")
+      .run(Date.now(), windowDigest);
     const out: AnchoredWindow = { windowDigest, recordId, sessionId, duplicate: false, flagged };
     this.#o.onAnchored?.({ ...out, forward });
     return out;
@@ -231,7 +322,11 @@ export class MedicalServer {
     const server = createServer((req, res) => void this.#serve(req, res));
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
     const { port: bound } = server.address() as AddressInfo;
-    const close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+    const close = () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
     return { url: `http://${host}:${bound}/ecg/forwards`, server, close };
   }
 
@@ -239,12 +334,14 @@ export class MedicalServer {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
-    if (req.method !== "POST" || req.url !== "/ecg/forwards") return send(404, { error: "NotFound", message: "POST /ecg/forwards" });
+    if (req.method !== "POST" || req.url !== "/ecg/forwards")
+      return send(404, { error: "NotFound", message: "POST /ecg/forwards" });
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > 16 * 1024 * 1024) return send(413, { error: "PayloadTooLarge", message: "A forward is at most 16 MiB." });
+      if (size > 16 * 1024 * 1024)
+        return send(413, { error: "PayloadTooLarge", message: "A forward is at most 16 MiB." });
       chunks.push(chunk as Buffer);
     }
     let body: unknown;
@@ -258,7 +355,10 @@ export class MedicalServer {
     } catch (error) {
       const status = statusOf(error);
       this.#o.onError?.(error as Error, status);
-      send(status, { error: (error as Error).name, message: error instanceof MeridianError ? error.shortMessage : "internal error" });
+      send(status, {
+        error: (error as Error).name,
+        message: error instanceof MeridianError ? error.shortMessage : "internal error",
+      });
     }
   }
 
@@ -281,6 +381,7 @@ export function statusOf(error: unknown): number {
   if (error instanceof ForgedSignatureError) return 422;
   if (error instanceof UnregisteredDeviceError) return 403;
   if (error instanceof SequenceError) return 409;
-  if (error instanceof MeridianError && (error.name === "AccessDeniedError" || error.name === "NotRegisteredError")) return 403;
+  if (error instanceof MeridianError && (error.name === "AccessDeniedError" || error.name === "NotRegisteredError"))
+    return 403;
   return 503;
 }

@@ -170,20 +170,37 @@ const big = <T extends Record<string, unknown>>(m: T, keys: readonly (keyof T)[]
   for (const k of keys) out[k as string] = BigInt(m[k] as number);
   return out;
 };
-const windowMessage = (w: EcgWindow) => big(w as unknown as Record<string, unknown>, ["sequence", "startSample", "recordedAt"]) as never;
-const forwardMessage = (f: FogForward) => big(f as unknown as Record<string, unknown>, ["receivedAt", "queueSequence"]) as never;
+const windowMessage = (w: EcgWindow) =>
+  big(w as unknown as Record<string, unknown>, ["sequence", "startSample", "recordedAt"]) as never;
+const forwardMessage = (f: FogForward) =>
+  big(f as unknown as Record<string, unknown>, ["receivedAt", "queueSequence"]) as never;
 
 /** EIP-712 digest of a window: its message id (32 bytes, hex). */
 export function windowDigest(domain: MonitoringDomain, w: EcgWindow): Hex {
-  return hashTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EcgWindow", message: windowMessage(w) });
+  return hashTypedData({
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "EcgWindow",
+    message: windowMessage(w),
+  });
 }
 /** EIP-712 digest of edge findings. */
 export function findingsDigest(domain: MonitoringDomain, f: EdgeFindings): Hex {
-  return hashTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: f });
+  return hashTypedData({
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "EdgeFindings",
+    message: f,
+  });
 }
 /** EIP-712 digest of a fog forward. */
 export function forwardDigest(domain: MonitoringDomain, f: FogForward): Hex {
-  return hashTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "FogForward", message: forwardMessage(f) });
+  return hashTypedData({
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "FogForward",
+    message: forwardMessage(f),
+  });
 }
 
 /** Little-endian int16 bytes of `samples` (adu). */
@@ -195,7 +212,8 @@ export function samplesToBytes(samples: ArrayLike<number>): Uint8Array {
 }
 /** Inverse of {@link samplesToBytes}. Throws {@link MalformedMessageError} on an odd length. */
 export function bytesToSamples(bytes: Uint8Array): Int16Array {
-  if (bytes.length % 2) throw new MalformedMessageError(`ECG samples are ${bytes.length} bytes; int16 samples need an even number.`);
+  if (bytes.length % 2)
+    throw new MalformedMessageError(`ECG samples are ${bytes.length} bytes; int16 samples need an even number.`);
   const out = new Int16Array(bytes.length / 2);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true);
@@ -204,7 +222,11 @@ export function bytesToSamples(bytes: Uint8Array): Int16Array {
 
 /** JSON with object keys sorted (RFC 8785-style canonical form for our plain data). */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v));
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 }
 /** keccak-256 of {@link canonicalJson}. */
 export const jsonHash = (value: unknown): Hex => keccak256(stringToBytes(canonicalJson(value)));
@@ -215,16 +237,39 @@ export const jsonHash = (value: unknown): Hex => keccak256(stringToBytes(canonic
  * @param p.samples - The window's samples of one lead (adu).
  * @param p.rPeaks - R-peak offsets within the window (samples).
  */
-export async function signWindow(domain: MonitoringDomain, device: LocalAccount, p: Omit<EcgWindow, "device" | "samplesHash" | "screenHash" | "rPeaks"> & { samples: ArrayLike<number>; rPeaks: number[]; screen: WindowScreen }): Promise<SignedWindow> {
+export async function signWindow(
+  domain: MonitoringDomain,
+  device: LocalAccount,
+  p: Omit<EcgWindow, "device" | "samplesHash" | "screenHash" | "rPeaks"> & {
+    samples: ArrayLike<number>;
+    rPeaks: number[];
+    screen: WindowScreen;
+  },
+): Promise<SignedWindow> {
   const { samples, screen, ...rest } = p;
   const bytes = samplesToBytes(samples);
-  const window: EcgWindow = { ...rest, device: device.address, samplesHash: keccak256(bytes), screenHash: jsonHash(screen) };
-  const signature = await device.signTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EcgWindow", message: windowMessage(window) });
+  const window: EcgWindow = {
+    ...rest,
+    device: device.address,
+    samplesHash: keccak256(bytes),
+    screenHash: jsonHash(screen),
+  };
+  const signature = await device.signTypedData({
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "EcgWindow",
+    message: windowMessage(window),
+  });
   return { window, samples: encodeBase64(bytes), screen, signature };
 }
 
 /** Signs edge findings over a window the edge verified. */
-export async function signFindings(domain: MonitoringDomain, edge: LocalAccount, signedWindow: SignedWindow, p: { beatClasses: AamiClass[]; probabilities: number[][]; model: Hex }): Promise<SignedFindings> {
+export async function signFindings(
+  domain: MonitoringDomain,
+  edge: LocalAccount,
+  signedWindow: SignedWindow,
+  p: { beatClasses: AamiClass[]; probabilities: number[][]; model: Hex },
+): Promise<SignedFindings> {
   const probabilities = p.probabilities.map((row) => row.map((x) => Math.round(x * 1e4) / 1e4));
   const findings: EdgeFindings = {
     window: windowDigest(domain, signedWindow.window),
@@ -235,14 +280,35 @@ export async function signFindings(domain: MonitoringDomain, edge: LocalAccount,
     probabilitiesHash: jsonHash(probabilities),
     abnormal: signedWindow.window.abnormal || p.beatClasses.some((c) => c !== "N"),
   };
-  const signature = await edge.signTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: findings });
+  const signature = await edge.signTypedData({
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "EdgeFindings",
+    message: findings,
+  });
   return { signedWindow, findings, probabilities, signature };
 }
 
 /** Signs a fog forward over findings the relay verified and queued. */
-export async function signForward(domain: MonitoringDomain, fog: LocalAccount, signedFindings: SignedFindings, p: { receivedAt: number; queueSequence: number }): Promise<SignedForward> {
-  const forward: FogForward = { findings: findingsDigest(domain, signedFindings.findings), fog: fog.address, patient: signedFindings.findings.patient, receivedAt: p.receivedAt, queueSequence: p.queueSequence };
-  const signature = await fog.signTypedData({ domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "FogForward", message: forwardMessage(forward) });
+export async function signForward(
+  domain: MonitoringDomain,
+  fog: LocalAccount,
+  signedFindings: SignedFindings,
+  p: { receivedAt: number; queueSequence: number },
+): Promise<SignedForward> {
+  const forward: FogForward = {
+    findings: findingsDigest(domain, signedFindings.findings),
+    fog: fog.address,
+    patient: signedFindings.findings.patient,
+    receivedAt: p.receivedAt,
+    queueSequence: p.queueSequence,
+  };
+  const signature = await fog.signTypedData({
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "FogForward",
+    message: forwardMessage(forward),
+  });
   return { signedFindings, forward, signature };
 }
 
@@ -251,7 +317,8 @@ export async function signForward(domain: MonitoringDomain, fog: LocalAccount, s
 const fail = (what: string): never => {
   throw new MalformedMessageError(`Malformed monitoring message: ${what}.`);
 };
-const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER) => typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= max;
+const isUint = (x: unknown, max = Number.MAX_SAFE_INTEGER) =>
+  typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= max;
 const isHash = (x: unknown) => typeof x === "string" && isHex(x) && x.length === 66;
 const isSignature = (x: unknown) => typeof x === "string" && isHex(x) && x.length === 132;
 
@@ -263,13 +330,18 @@ export function assertSignedWindow(m: unknown): asserts m is SignedWindow {
   if (!isAddress(w.patient) || !isAddress(w.device)) fail("patient or device is not an address");
   if (!isUint(w.sequence) || w.sequence < 1) fail("sequence must be an integer from 1");
   if (!isUint(w.startSample) || !isUint(w.recordedAt)) fail("startSample and recordedAt must be non-negative integers");
-  if (!isUint(w.samplingFrequency, 0xffffffff) || w.samplingFrequency < 1) fail("samplingFrequency must be a positive integer (Hz)");
-  if (!isUint(w.gain, 0xffffffff) || w.gain < 1 || !Number.isInteger(w.baseline)) fail("gain and baseline must be integers");
+  if (!isUint(w.samplingFrequency, 0xffffffff) || w.samplingFrequency < 1)
+    fail("samplingFrequency must be a positive integer (Hz)");
+  if (!isUint(w.gain, 0xffffffff) || w.gain < 1 || !Number.isInteger(w.baseline))
+    fail("gain and baseline must be integers");
   if (typeof w.lead !== "string" || w.lead.length > 32) fail("lead must be a short string");
-  if (!isHash(w.samplesHash) || !isHash(w.screenHash) || typeof w.abnormal !== "boolean") fail("hashes or abnormal flag missing");
+  if (!isHash(w.samplesHash) || !isHash(w.screenHash) || typeof w.abnormal !== "boolean")
+    fail("hashes or abnormal flag missing");
   if (!isSignature(s.signature) || typeof s.samples !== "string") fail("signature or samples missing");
-  if (!s.screen || !Array.isArray(s.screen.reasons) || s.screen.reasons.some((r) => typeof r !== "string")) fail("screen missing");
-  if (!Array.isArray(w.rPeaks) || w.rPeaks.some((r, i) => !isUint(r, 0xffffffff) || (i > 0 && r <= w.rPeaks[i - 1]!))) fail("rPeaks must be ascending offsets within the window");
+  if (!s.screen || !Array.isArray(s.screen.reasons) || s.screen.reasons.some((r) => typeof r !== "string"))
+    fail("screen missing");
+  if (!Array.isArray(w.rPeaks) || w.rPeaks.some((r, i) => !isUint(r, 0xffffffff) || (i > 0 && r <= w.rPeaks[i - 1]!)))
+    fail("rPeaks must be ascending offsets within the window");
 }
 
 /** Checks the shape of edge findings (and the window inside). Throws {@link MalformedMessageError}. */
@@ -278,10 +350,24 @@ export function assertSignedFindings(m: unknown): asserts m is SignedFindings {
   if (!s || typeof s !== "object" || !s.findings || typeof s.findings !== "object") fail("no findings");
   assertSignedWindow(s.signedWindow);
   const f = s.findings;
-  if (!isHash(f.window) || !isAddress(f.edge) || !isAddress(f.patient) || !isHash(f.model) || !isHash(f.probabilitiesHash) || typeof f.abnormal !== "boolean") fail("findings fields missing");
-  if (typeof f.beatClasses !== "string" || [...f.beatClasses].some((c) => !(AAMI_CLASSES as readonly string[]).includes(c))) fail("beatClasses must be AAMI class letters");
-  if (f.beatClasses.length !== s.signedWindow.window.rPeaks.length) fail(`${f.beatClasses.length} beat classes for ${s.signedWindow.window.rPeaks.length} R peaks`);
-  if (!Array.isArray(s.probabilities) || s.probabilities.length !== f.beatClasses.length) fail("one probability row per beat expected");
+  if (
+    !isHash(f.window) ||
+    !isAddress(f.edge) ||
+    !isAddress(f.patient) ||
+    !isHash(f.model) ||
+    !isHash(f.probabilitiesHash) ||
+    typeof f.abnormal !== "boolean"
+  )
+    fail("findings fields missing");
+  if (
+    typeof f.beatClasses !== "string" ||
+    [...f.beatClasses].some((c) => !(AAMI_CLASSES as readonly string[]).includes(c))
+  )
+    fail("beatClasses must be AAMI class letters");
+  if (f.beatClasses.length !== s.signedWindow.window.rPeaks.length)
+    fail(`${f.beatClasses.length} beat classes for ${s.signedWindow.window.rPeaks.length} R peaks`);
+  if (!Array.isArray(s.probabilities) || s.probabilities.length !== f.beatClasses.length)
+    fail("one probability row per beat expected");
   if (!isSignature(s.signature)) fail("edge signature missing");
 }
 
@@ -291,7 +377,15 @@ export function assertSignedForward(m: unknown): asserts m is SignedForward {
   if (!s || typeof s !== "object" || !s.forward || typeof s.forward !== "object") fail("no forward");
   assertSignedFindings(s.signedFindings);
   const f = s.forward;
-  if (!isHash(f.findings) || !isAddress(f.fog) || !isAddress(f.patient) || !isUint(f.receivedAt) || !isUint(f.queueSequence) || f.queueSequence < 1) fail("forward fields missing");
+  if (
+    !isHash(f.findings) ||
+    !isAddress(f.fog) ||
+    !isAddress(f.patient) ||
+    !isUint(f.receivedAt) ||
+    !isUint(f.queueSequence) ||
+    f.queueSequence < 1
+  )
+    fail("forward fields missing");
   if (!isSignature(s.signature)) fail("fog signature missing");
 }
 
@@ -302,7 +396,10 @@ const recover = async (hop: Hop, claimed: Address, p: Parameters<typeof recoverT
   } catch (cause) {
     throw new ForgedSignatureError(hop, `The ${hop} signature does not parse.`, { cause });
   }
-  if (signer.toLowerCase() !== claimed.toLowerCase()) throw new ForgedSignatureError(hop, `The ${hop} signature is not by ${claimed}.`, { details: `recovered ${signer}` });
+  if (signer.toLowerCase() !== claimed.toLowerCase())
+    throw new ForgedSignatureError(hop, `The ${hop} signature is not by ${claimed}.`, {
+      details: `recovered ${signer}`,
+    });
 };
 
 /**
@@ -311,7 +408,10 @@ const recover = async (hop: Hop, claimed: Address, p: Parameters<typeof recoverT
  *
  * @throws {@link MalformedMessageError}, {@link ForgedSignatureError} (hop `device`).
  */
-export async function verifyWindow(domain: MonitoringDomain, m: unknown): Promise<{ samples: Int16Array; digest: Hex }> {
+export async function verifyWindow(
+  domain: MonitoringDomain,
+  m: unknown,
+): Promise<{ samples: Int16Array; digest: Hex }> {
   assertSignedWindow(m);
   let bytes: Uint8Array;
   try {
@@ -319,11 +419,19 @@ export async function verifyWindow(domain: MonitoringDomain, m: unknown): Promis
   } catch (cause) {
     throw new MalformedMessageError("Malformed monitoring message: samples are not base64.", { cause });
   }
-  if (keccak256(bytes) !== m.window.samplesHash) throw new ForgedSignatureError("device", "The window's samples do not match the hash the device signed.");
-  if (jsonHash(m.screen) !== m.window.screenHash) throw new ForgedSignatureError("device", "The window's rhythm screen does not match the hash the device signed.");
+  if (keccak256(bytes) !== m.window.samplesHash)
+    throw new ForgedSignatureError("device", "The window's samples do not match the hash the device signed.");
+  if (jsonHash(m.screen) !== m.window.screenHash)
+    throw new ForgedSignatureError("device", "The window's rhythm screen does not match the hash the device signed.");
   const samples = bytesToSamples(bytes);
   if (m.window.rPeaks.some((r) => r >= samples.length)) fail("an R peak lies beyond the window");
-  await recover("device", m.window.device, { domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EcgWindow", message: windowMessage(m.window), signature: m.signature });
+  await recover("device", m.window.device, {
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "EcgWindow",
+    message: windowMessage(m.window),
+    signature: m.signature,
+  });
   return { samples, digest: windowDigest(domain, m.window) };
 }
 
@@ -333,13 +441,25 @@ export async function verifyWindow(domain: MonitoringDomain, m: unknown): Promis
  *
  * @throws {@link MalformedMessageError}, {@link ForgedSignatureError} (hop `device` or `edge`).
  */
-export async function verifyFindings(domain: MonitoringDomain, m: unknown): Promise<{ samples: Int16Array; windowDigest: Hex; digest: Hex }> {
+export async function verifyFindings(
+  domain: MonitoringDomain,
+  m: unknown,
+): Promise<{ samples: Int16Array; windowDigest: Hex; digest: Hex }> {
   assertSignedFindings(m);
   const { samples, digest: wd } = await verifyWindow(domain, m.signedWindow);
-  if (m.findings.window !== wd) throw new ForgedSignatureError("edge", "The edge's findings cover another window than the one attached.");
-  if (m.findings.patient.toLowerCase() !== m.signedWindow.window.patient.toLowerCase()) throw new ForgedSignatureError("edge", "The edge's findings name another patient than the window.");
-  if (jsonHash(m.probabilities) !== m.findings.probabilitiesHash) throw new ForgedSignatureError("edge", "The beat probabilities do not match the hash the edge signed.");
-  await recover("edge", m.findings.edge, { domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "EdgeFindings", message: m.findings as never, signature: m.signature });
+  if (m.findings.window !== wd)
+    throw new ForgedSignatureError("edge", "The edge's findings cover another window than the one attached.");
+  if (m.findings.patient.toLowerCase() !== m.signedWindow.window.patient.toLowerCase())
+    throw new ForgedSignatureError("edge", "The edge's findings name another patient than the window.");
+  if (jsonHash(m.probabilities) !== m.findings.probabilitiesHash)
+    throw new ForgedSignatureError("edge", "The beat probabilities do not match the hash the edge signed.");
+  await recover("edge", m.findings.edge, {
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "EdgeFindings",
+    message: m.findings as never,
+    signature: m.signature,
+  });
   return { samples, windowDigest: wd, digest: findingsDigest(domain, m.findings) };
 }
 
@@ -348,11 +468,22 @@ export async function verifyFindings(domain: MonitoringDomain, m: unknown): Prom
  *
  * @throws {@link MalformedMessageError}, {@link ForgedSignatureError} naming the first hop that fails.
  */
-export async function verifyForward(domain: MonitoringDomain, m: unknown): Promise<{ samples: Int16Array; windowDigest: Hex; findingsDigest: Hex }> {
+export async function verifyForward(
+  domain: MonitoringDomain,
+  m: unknown,
+): Promise<{ samples: Int16Array; windowDigest: Hex; findingsDigest: Hex }> {
   assertSignedForward(m);
   const inner = await verifyFindings(domain, m.signedFindings);
-  if (m.forward.findings !== inner.digest) throw new ForgedSignatureError("fog", "The fog's forward covers other findings than the ones attached.");
-  if (m.forward.patient.toLowerCase() !== m.signedFindings.findings.patient.toLowerCase()) throw new ForgedSignatureError("fog", "The fog's forward names another patient.");
-  await recover("fog", m.forward.fog, { domain: eip712Domain(domain), types: MONITORING_TYPES, primaryType: "FogForward", message: forwardMessage(m.forward), signature: m.signature });
+  if (m.forward.findings !== inner.digest)
+    throw new ForgedSignatureError("fog", "The fog's forward covers other findings than the ones attached.");
+  if (m.forward.patient.toLowerCase() !== m.signedFindings.findings.patient.toLowerCase())
+    throw new ForgedSignatureError("fog", "The fog's forward names another patient.");
+  await recover("fog", m.forward.fog, {
+    domain: eip712Domain(domain),
+    types: MONITORING_TYPES,
+    primaryType: "FogForward",
+    message: forwardMessage(m.forward),
+    signature: m.signature,
+  });
   return { samples: inner.samples, windowDigest: inner.windowDigest, findingsDigest: inner.digest };
 }

@@ -20,7 +20,8 @@ import { cnnClassifier, enrolMonitoring, runMonitoring } from "./pipeline.ts";
 import { startTestNetwork, testAccount as devAccount, type TestNetwork } from "@meridian/sdk/testing";
 
 const installed = spawnSync("mosquitto", ["-h"], { stdio: "ignore" }).error === undefined;
-const SKIP = "Mosquitto is not installed (apt-get install mosquitto); the embedded broker is tested in pipeline.test.ts";
+const SKIP =
+  "Mosquitto is not installed (apt-get install mosquitto); the embedded broker is tested in pipeline.test.ts";
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -40,7 +41,9 @@ describe("the chain over Mosquitto", { skip: installed ? false : SKIP }, () => {
   const startMosquitto = async () => {
     broker = spawn("mosquitto", ["-c", config], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
-    broker.stderr!.on("data", (d: Buffer) => { log += d.toString(); });
+    broker.stderr!.on("data", (d: Buffer) => {
+      log += d.toString();
+    });
     const t0 = Date.now();
     while (!/running|Opening ipv4 listen socket/.test(log)) {
       if (broker.exitCode !== null || Date.now() - t0 > 10_000) throw new Error(`mosquitto did not start: ${log}`);
@@ -53,7 +56,10 @@ describe("the chain over Mosquitto", { skip: installed ? false : SKIP }, () => {
     hospital = await net.admitProvider(devAccount(2), { name: "St Mary's", department: "Cardiology" });
     const port = await freePort();
     config = path.join(net.dir, "mosquitto.conf");
-    await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type information\n`);
+    await writeFile(
+      config,
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type information\n`,
+    );
     await startMosquitto();
     mqttUrl = `mqtt://127.0.0.1:${port}`;
   });
@@ -66,18 +72,35 @@ describe("the chain over Mosquitto", { skip: installed ? false : SKIP }, () => {
   test("60 s of ECG: every window anchored once, in order", async () => {
     const patient = net.client(devAccount(7));
     await patient.registerAsPatient();
-    const kit = { sensor: privateKeyToAccount(generatePrivateKey()), edge: privateKeyToAccount(generatePrivateKey()), fog: privateKeyToAccount(generatePrivateKey()) };
+    const kit = {
+      sensor: privateKeyToAccount(generatePrivateKey()),
+      edge: privateKeyToAccount(generatePrivateKey()),
+      fog: privateKeyToAccount(generatePrivateKey()),
+    };
     await enrolMonitoring({ patient, provider: hospital, kit });
     const stateDir = await mkdtemp(path.join(net.dir, "run-"));
     const run = await runMonitoring({
-      record: syntheticRecord({ durationSeconds: 60 }), patient: patient.address, provider: hospital, kit, stateDir, windowSeconds: 10,
-      mqttUrl, classifier: await cnnClassifier(),
+      record: syntheticRecord({ durationSeconds: 60 }),
+      patient: patient.address,
+      provider: hospital,
+      kit,
+      stateDir,
+      windowSeconds: 10,
+      mqttUrl,
+      classifier: await cnnClassifier(),
     });
     assert.equal(run.sent, 6);
     assert.deepEqual(run.refused, []);
     assert.equal(run.anchored.length, 6);
     const linked = await listSessionRecords(hospital.ctx, run.sessionId!);
-    assert.deepEqual(linked.map((l) => l.recordId), run.anchored.map((a) => a.recordId), "linked once each, in order");
-    assert.ok(run.anchored.some((a) => a.flagged), "the premature wide beats are flagged");
+    assert.deepEqual(
+      linked.map((l) => l.recordId),
+      run.anchored.map((a) => a.recordId),
+      "linked once each, in order",
+    );
+    assert.ok(
+      run.anchored.some((a) => a.flagged),
+      "the premature wide beats are flagged",
+    );
   });
 });

@@ -29,7 +29,11 @@ import { cnnClassifier, deviceScreen, enrolMonitoring, monitoringDomain, runMoni
 import type { MonitoringKit } from "./pipeline.ts";
 import type { BeatClassifierPort } from "./ports.ts";
 
-const newKit = (): MonitoringKit => ({ sensor: privateKeyToAccount(generatePrivateKey()), edge: privateKeyToAccount(generatePrivateKey()), fog: privateKeyToAccount(generatePrivateKey()) });
+const newKit = (): MonitoringKit => ({
+  sensor: privateKeyToAccount(generatePrivateKey()),
+  edge: privateKeyToAccount(generatePrivateKey()),
+  fog: privateKeyToAccount(generatePrivateKey()),
+});
 const until = async (cond: () => boolean, what: string, ms = 60_000) => {
   const t0 = Date.now();
   while (!cond()) {
@@ -69,20 +73,44 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
   test("a minute of record 208 goes device → edge → fog → server: every window anchored once, in order, as valid FHIR the patient and provider can read", async () => {
     const { patient, kit } = await newPatient(5);
     const stateDir = await mkdtemp(path.join(dir, "run-"));
-    const run = await runMonitoring({ record, patient: patient.address, provider: hospital, kit, stateDir, classifier, windowSeconds: 10, endSample: 360 * 60 });
+    const run = await runMonitoring({
+      record,
+      patient: patient.address,
+      provider: hospital,
+      kit,
+      stateDir,
+      classifier,
+      windowSeconds: 10,
+      endSample: 360 * 60,
+    });
     assert.equal(run.sent, 6);
     assert.deepEqual(run.refused, []);
     assert.equal(run.anchored.length, 6);
     assert.ok(run.sessionId);
     const linked = await listSessionRecords(hospital.ctx, run.sessionId);
-    assert.deepEqual(linked.map((l) => l.recordId), run.anchored.map((a) => a.recordId), "linked once each, in order");
-    assert.ok(run.anchored.some((a) => a.flagged), "record 208 has ventricular beats in its first minute");
+    assert.deepEqual(
+      linked.map((l) => l.recordId),
+      run.anchored.map((a) => a.recordId),
+      "linked once each, in order",
+    );
+    assert.ok(
+      run.anchored.some((a) => a.flagged),
+      "record 208 has ventricular beats in its first minute",
+    );
     const first = await patient.readRecord(run.anchored[0]!.recordId);
     const bundle = JSON.parse(new TextDecoder().decode(first.plaintext)) as Bundle;
     validateFhirResource(bundle);
     for (const e of bundle.entry ?? []) validateFhirResource(e.resource!);
     const types = (bundle.entry ?? []).map((e) => e.resource!.resourceType).sort();
-    assert.deepEqual(types, ["Device", "Device", "Device", "DiagnosticReport", "Observation", "Observation", "Provenance"]);
+    assert.deepEqual(types, [
+      "Device",
+      "Device",
+      "Device",
+      "DiagnosticReport",
+      "Observation",
+      "Observation",
+      "Provenance",
+    ]);
     assert.equal((await hospital.readRecord(run.anchored[5]!.recordId)).via, "category-grant");
   });
 
@@ -92,7 +120,16 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
     const stateDir = await mkdtemp(path.join(dir, "faults-"));
     const edge = new EdgeNode({ account: kit.edge, domain, classifier });
     const findings: SignedFindings[] = [];
-    for await (const w of streamWindows({ account: kit.sensor, domain, patient: patient.address, record, windowSeconds: 5, endSample: 360 * 40, detector: new QrsDetector({ samplingFrequency: 360 }), screen: deviceScreen })) {
+    for await (const w of streamWindows({
+      account: kit.sensor,
+      domain,
+      patient: patient.address,
+      record,
+      windowSeconds: 5,
+      endSample: 360 * 40,
+      detector: new QrsDetector({ samplingFrequency: 360 }),
+      screen: deviceScreen,
+    })) {
       const { sentAt: _, ...message } = w;
       findings.push(await edge.process(message));
     }
@@ -103,13 +140,27 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
     const port = Number(new URL(probe.url).port);
     await probe.close();
     const queueFile = path.join(stateDir, "fog.sqlite");
-    let fog = new FogRelay({ account: kit.fog, domain, queueFile, deliver: httpDeliver(probe.url), minRetryMs: 20, maxRetryMs: 100 });
+    let fog = new FogRelay({
+      account: kit.fog,
+      domain,
+      queueFile,
+      deliver: httpDeliver(probe.url),
+      minRetryMs: 20,
+      maxRetryMs: 100,
+    });
     fog.start();
     for (const f of findings.slice(0, 4)) await fog.accept(f);
     await new Promise((r) => setTimeout(r, 300)); // a few failed attempts
     assert.equal(fog.stats().queued, 4);
     await fog.stop(); // the relay dies mid-stream
-    fog = new FogRelay({ account: kit.fog, domain, queueFile, deliver: httpDeliver(probe.url), minRetryMs: 20, maxRetryMs: 100 });
+    fog = new FogRelay({
+      account: kit.fog,
+      domain,
+      queueFile,
+      deliver: httpDeliver(probe.url),
+      minRetryMs: 20,
+      maxRetryMs: 100,
+    });
     assert.equal(fog.stats().queued, 4, "the queue survived the restart");
     fog.start();
     for (const f of findings.slice(4)) await fog.accept(f);
@@ -118,11 +169,19 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
     try {
       await until(() => fog.stats().delivered === 8, "all 8 windows delivered");
       const anchored = server.anchoredWindows();
-      assert.deepEqual(anchored.map((a) => a.sequence), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        anchored.map((a) => a.sequence),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
       const linked = await listSessionRecords(hospital.ctx, server.sessionOf(patient.address)!);
-      assert.deepEqual(linked.map((l) => l.recordId), anchored.map((a) => a.recordId));
+      assert.deepEqual(
+        linked.map((l) => l.recordId),
+        anchored.map((a) => a.recordId),
+      );
       // the same forward again (a fog that crashed before recording the delivery) is answered as a duplicate
-      const again = await server.handle(await signForward(domain, kit.fog, findings[0]!, { receivedAt: Date.now(), queueSequence: 1 }));
+      const again = await server.handle(
+        await signForward(domain, kit.fog, findings[0]!, { receivedAt: Date.now(), queueSequence: 1 }),
+      );
       assert.equal(again.duplicate, true);
       assert.equal((await listSessionRecords(hospital.ctx, server.sessionOf(patient.address)!)).length, 8);
     } finally {
@@ -137,31 +196,58 @@ describe("remote monitoring chain", { skip: mitdbPresent() ? false : MITDB_MISSI
     const domain = monitoringDomain(hospital);
     const stateDir = await mkdtemp(path.join(dir, "refusals-"));
     const windows = [];
-    for await (const w of streamWindows({ account: kit.sensor, domain, patient: patient.address, record, windowSeconds: 5, endSample: 360 * 20, detector: new QrsDetector({ samplingFrequency: 360 }), screen: deviceScreen })) windows.push(w);
+    for await (const w of streamWindows({
+      account: kit.sensor,
+      domain,
+      patient: patient.address,
+      record,
+      windowSeconds: 5,
+      endSample: 360 * 20,
+      detector: new QrsDetector({ samplingFrequency: 360 }),
+      screen: deviceScreen,
+    }))
+      windows.push(w);
     const edge = new EdgeNode({ account: kit.edge, domain, classifier });
     const f1 = await edge.process(windows[0]);
-    await assert.rejects(edge.process(windows[0]), (e: unknown) => e instanceof SequenceError && e.received === 1 && e.expected === 2);
+    await assert.rejects(
+      edge.process(windows[0]),
+      (e: unknown) => e instanceof SequenceError && e.received === 1 && e.expected === 2,
+    );
     await assert.rejects(edge.process(windows[2]), (e: unknown) => e instanceof SequenceError && e.received === 3);
     const f2 = await edge.process(windows[1]);
     const f3 = await edge.process(windows[2]);
     const f4 = await edge.process(windows[3]);
     const server = new MedicalServer({ client: hospital, stateFile: path.join(stateDir, "server.sqlite") });
-    const forward = (f: SignedFindings, seq: number) => signForward(domain, kit.fog, f, { receivedAt: Date.now(), queueSequence: seq });
+    const forward = (f: SignedFindings, seq: number) =>
+      signForward(domain, kit.fog, f, { receivedAt: Date.now(), queueSequence: seq });
     try {
       // out of order at the server (a second edge, or a fog that lost one): window 2 before window 1
-      await assert.rejects(server.handle(await forward(f2, 1)), (e: unknown) => e instanceof SequenceError && e.expected === 1);
+      await assert.rejects(
+        server.handle(await forward(f2, 1)),
+        (e: unknown) => e instanceof SequenceError && e.expected === 1,
+      );
       assert.equal((await server.handle(await forward(f1, 2))).duplicate, false);
       // an edge the patient never registered
       const rogue = new EdgeNode({ account: privateKeyToAccount(generatePrivateKey()), domain, classifier });
       await rogue.process(windows[0]);
       const rogueFindings = await rogue.process(windows[1]);
-      await assert.rejects(server.handle(await forward(rogueFindings, 3)), (e: unknown) => (e as Error).name === "UnregisteredDeviceError" && /edge .* is not registered/.test((e as Error).message));
+      await assert.rejects(
+        server.handle(await forward(rogueFindings, 3)),
+        (e: unknown) =>
+          (e as Error).name === "UnregisteredDeviceError" && /edge .* is not registered/.test((e as Error).message),
+      );
       assert.equal((await server.handle(await forward(f2, 4))).duplicate, false);
       // the patient revokes the sensor: its later windows are refused
       await revokeDevice(patient.ctx, { device: kit.sensor.address });
-      await assert.rejects(server.handle(await forward(f3, 5)), (e: unknown) => (e as Error).name === "UnregisteredDeviceError" && /revoked/.test((e as Error).message));
+      await assert.rejects(
+        server.handle(await forward(f3, 5)),
+        (e: unknown) => (e as Error).name === "UnregisteredDeviceError" && /revoked/.test((e as Error).message),
+      );
       await assert.rejects(server.handle(await forward(f4, 6)), /revoked/);
-      assert.deepEqual(server.anchoredWindows().map((a) => a.sequence), [1, 2]);
+      assert.deepEqual(
+        server.anchoredWindows().map((a) => a.sequence),
+        [1, 2],
+      );
       assert.equal((await listSessionRecords(hospital.ctx, server.sessionOf(patient.address)!)).length, 2);
     } finally {
       server.close();

@@ -14,7 +14,14 @@ import path from "node:path";
 import { bytesToHex, type Hex, type LocalAccount } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { canWrite } from "@meridian/sdk/chain";
-import { DeviceRole, deviceBindingTypedData, getMonitoringProvider, isActiveDevice, registerDevice, setMonitoringProvider } from "@meridian/sdk/chain";
+import {
+  DeviceRole,
+  deviceBindingTypedData,
+  getMonitoringProvider,
+  isActiveDevice,
+  registerDevice,
+  setMonitoringProvider,
+} from "@meridian/sdk/chain";
 import type { DeviceRoleCode } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
 import { MODEL_DIR, loadBeatClassifier } from "@meridian/ecg/model";
@@ -43,20 +50,38 @@ export function monitoringDomain(client: MeridianClient): MonitoringDomain {
  * grants `provider` Cardiac read and write, registers each kit device (each signs its EIP-712
  * binding), and names `provider` as the monitoring provider. Returns the gas of each step.
  */
-export async function enrolMonitoring(p: { patient: MeridianClient; provider: MeridianClient; kit: MonitoringKit }): Promise<Record<string, bigint>> {
+export async function enrolMonitoring(p: {
+  patient: MeridianClient;
+  provider: MeridianClient;
+  kit: MonitoringKit;
+}): Promise<Record<string, bigint>> {
   const gas: Record<string, bigint> = {};
   const { patient, provider, kit } = p;
   const ctx = patient.ctx;
   if (!(await canWrite(ctx, provider.address, patient.address, RecordCategory.Cardiac))) {
-    gas["grant cardiac write"] = (await patient.grant({ grantee: provider.address, scope: { kind: "category", category: RecordCategory.Cardiac }, write: true })).gasUsed;
+    gas["grant cardiac write"] = (
+      await patient.grant({
+        grantee: provider.address,
+        scope: { kind: "category", category: RecordCategory.Cardiac },
+        write: true,
+      })
+    ).gasUsed;
   }
   // an hour from now by the chain's clock, which runs ahead of the wall clock on a busy local chain
   const chainNow = Number((await ctx.publicClient.getBlock()).timestamp);
   const deadline = Math.max(chainNow, Math.floor(Date.now() / 1000)) + 3600;
-  for (const [account, role] of [[kit.sensor, DeviceRole.Sensor], [kit.edge, DeviceRole.Edge], [kit.fog, DeviceRole.Fog]] as [LocalAccount, DeviceRoleCode][]) {
+  for (const [account, role] of [
+    [kit.sensor, DeviceRole.Sensor],
+    [kit.edge, DeviceRole.Edge],
+    [kit.fog, DeviceRole.Fog],
+  ] as [LocalAccount, DeviceRoleCode][]) {
     if (await isActiveDevice(ctx, patient.address, account.address, role)) continue;
-    const signature = await account.signTypedData(deviceBindingTypedData(ctx.deployment, { patient: patient.address, device: account.address, role, deadline }));
-    gas[`register device (role ${role})`] = (await registerDevice(ctx, { device: account.address, role, deadline, signature })).gasUsed;
+    const signature = await account.signTypedData(
+      deviceBindingTypedData(ctx.deployment, { patient: patient.address, device: account.address, role, deadline }),
+    );
+    gas[`register device (role ${role})`] = (
+      await registerDevice(ctx, { device: account.address, role, deadline, signature })
+    ).gasUsed;
   }
   if ((await getMonitoringProvider(ctx, patient.address))?.toLowerCase() !== provider.address.toLowerCase()) {
     gas["set monitoring provider"] = (await setMonitoringProvider(ctx, { provider: provider.address })).gasUsed;
@@ -72,7 +97,10 @@ export async function cnnClassifier(): Promise<BeatClassifierPort> {
   const modelId = bytesToHex(hash.digest());
   return {
     modelId,
-    classify: (input) => classifier.classify(input).map((b) => ({ aamiClass: b.aamiClass, probabilities: AAMI_CLASSES.map((c) => b.probabilities[c]) })),
+    classify: (input) =>
+      classifier
+        .classify(input)
+        .map((b) => ({ aamiClass: b.aamiClass, probabilities: AAMI_CLASSES.map((c) => b.probabilities[c]) })),
   };
 }
 
@@ -122,7 +150,10 @@ export interface MonitoringRun extends TallyFigures {
 }
 
 /** The windows of a run: their length and the sample range (whole windows only). */
-export function windowPlan(record: WfdbRecord, o: { windowSeconds?: number | undefined; startSample?: number | undefined; endSample?: number | undefined }): { windowLength: number; start: number; end: number; total: number } {
+export function windowPlan(
+  record: WfdbRecord,
+  o: { windowSeconds?: number | undefined; startSample?: number | undefined; endSample?: number | undefined },
+): { windowLength: number; start: number; end: number; total: number } {
   const length = record.signals[0]!.length;
   const windowLength = Math.round((o.windowSeconds ?? 10) * record.header.samplingFrequency);
   const start = o.startSample ?? 0;
@@ -143,22 +174,54 @@ export async function runMonitoring(o: RunMonitoringOptions): Promise<Monitoring
   const fs = o.record.header.samplingFrequency;
   const plan = windowPlan(o.record, o);
   const tally = new MonitoringTally({ total: plan.total, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
-  const onEvent: EventSink = (e) => { tally.record(e); o.onEvent?.(e); };
+  const onEvent: EventSink = (e) => {
+    tally.record(e);
+    o.onEvent?.(e);
+  };
   const running: RunningRole[] = [];
   try {
-    const server = await startMedicalServer({ client: o.provider, stateFile: path.join(o.stateDir, "medical-server.sqlite"), onEvent });
+    const server = await startMedicalServer({
+      client: o.provider,
+      stateFile: path.join(o.stateDir, "medical-server.sqlite"),
+      onEvent,
+    });
     running.push(server);
-    running.push(await startFog({ account: o.kit.fog, domain, mqttUrl, queueFile: path.join(o.stateDir, "fog-queue.sqlite"), deliver: server.url, onEvent }));
+    running.push(
+      await startFog({
+        account: o.kit.fog,
+        domain,
+        mqttUrl,
+        queueFile: path.join(o.stateDir, "fog-queue.sqlite"),
+        deliver: server.url,
+        onEvent,
+      }),
+    );
     running.push(await startEdge({ account: o.kit.edge, domain, mqttUrl, classifier, onEvent }));
     const t0 = performance.now();
     await runDevice({
-      account: o.kit.sensor, domain, patient: o.patient, record: o.record, windowSeconds: o.windowSeconds ?? 10, speed: o.speed ?? Infinity,
-      startSample: plan.start, endSample: plan.end, firstSequence: o.firstSequence ?? 1, detector: new QrsDetector({ samplingFrequency: fs }), screen: deviceScreen, mqttUrl, onEvent,
+      account: o.kit.sensor,
+      domain,
+      patient: o.patient,
+      record: o.record,
+      windowSeconds: o.windowSeconds ?? 10,
+      speed: o.speed ?? Infinity,
+      startSample: plan.start,
+      endSample: plan.end,
+      firstSequence: o.firstSequence ?? 1,
+      detector: new QrsDetector({ samplingFrequency: fs }),
+      screen: deviceScreen,
+      mqttUrl,
+      onEvent,
     });
     await tally.settled();
     const wallSeconds = (performance.now() - t0) / 1000;
     const figures = tally.figures();
-    return { ...figures, sessionId: server.server.sessionOf(o.patient), ecgSeconds: (figures.sent * plan.windowLength) / fs, wallSeconds };
+    return {
+      ...figures,
+      sessionId: server.server.sessionOf(o.patient),
+      ecgSeconds: (figures.sent * plan.windowLength) / fs,
+      wallSeconds,
+    };
   } finally {
     for (const role of running.reverse()) await role.close();
     await broker?.close();

@@ -21,7 +21,12 @@ export interface StreamingDetector {
 }
 
 /** Screens the rhythm of one window (absolute R-peak indexes, samples in mV). */
-export type RhythmScreener = (input: { rPeaks: number[]; samplingFrequency: number; signal: Float32Array; signalStart: number }) => WindowScreen & { abnormal: boolean };
+export type RhythmScreener = (input: {
+  rPeaks: number[];
+  samplingFrequency: number;
+  signal: Float32Array;
+  signalStart: number;
+}) => WindowScreen & { abnormal: boolean };
 
 /** One classified beat. */
 export interface ClassifiedBeat {
@@ -39,5 +44,9 @@ export interface BeatClassifierPort {
    * Classifies the beats at `rPeaks` (sample indexes into `signal`, mV of lead MLII at
    * `samplingFrequency` Hz); one result per peak, in order.
    */
-  classify(input: { signal: Float32Array; samplingFrequency: number; rPeaks: number[] }): ClassifiedBeat[] | Promise<ClassifiedBeat[]>;
+  classify(input: {
+    signal: Float32Array;
+    samplingFrequency: number;
+    rPeaks: number[];
+  }): ClassifiedBeat[] | Promise<ClassifiedBeat[]>;
 }

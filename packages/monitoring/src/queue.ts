@@ -64,18 +64,23 @@ export class DurableQueue {
    * `duplicate: true` when a message with this id was already queued (in any state).
    */
   enqueue(id: string, body: string, receivedAt = Date.now()): { seq: number; receivedAt: number; duplicate: boolean } {
-    const existing = this.#db.prepare("SELECT seq, received_at FROM messages WHERE id = ?").get(id) as { seq: number; received_at: number } | undefined;
+    const existing = this.#db.prepare("SELECT seq, received_at FROM messages WHERE id = ?").get(id) as
+      { seq: number; received_at: number } | undefined;
     if (existing) {
       this.#duplicates++;
       return { seq: existing.seq, receivedAt: existing.received_at, duplicate: true };
     }
-    const result = this.#db.prepare("INSERT INTO messages (id, body, received_at) VALUES (?, ?, ?)").run(id, body, receivedAt);
+    const result = this.#db
+      .prepare("INSERT INTO messages (id, body, received_at) VALUES (?, ?, ?)")
+      .run(id, body, receivedAt);
     return { seq: Number(result.lastInsertRowid), receivedAt, duplicate: false };
   }
 
   /** The oldest message not yet delivered or rejected, or `undefined`. */
   head(): QueuedMessage | undefined {
-    const row = this.#db.prepare("SELECT seq, id, body, received_at, attempts FROM messages WHERE state = 'queued' ORDER BY seq LIMIT 1").get() as { seq: number; id: string; body: string; received_at: number; attempts: number } | undefined;
+    const row = this.#db
+      .prepare("SELECT seq, id, body, received_at, attempts FROM messages WHERE state = 'queued' ORDER BY seq LIMIT 1")
+      .get() as { seq: number; id: string; body: string; received_at: number; attempts: number } | undefined;
     return row && { seq: row.seq, id: row.id, body: row.body, receivedAt: row.received_at, attempts: row.attempts };
   }
 
@@ -86,17 +91,26 @@ export class DurableQueue {
 
   /** Marks message `seq` delivered (with the receiver's answer) or rejected for good (with the reason). */
   settle(seq: number, state: "delivered" | "rejected", outcome: string): void {
-    this.#db.prepare("UPDATE messages SET state = ?, attempts = attempts + 1, outcome = ? WHERE seq = ?").run(state, outcome, seq);
+    this.#db
+      .prepare("UPDATE messages SET state = ?, attempts = attempts + 1, outcome = ? WHERE seq = ?")
+      .run(state, outcome, seq);
   }
 
   /** Messages in `state`, in queue order (for reports and tests). */
   list(state: "queued" | "delivered" | "rejected"): { seq: number; id: string; outcome: string | null }[] {
-    return this.#db.prepare("SELECT seq, id, outcome FROM messages WHERE state = ? ORDER BY seq").all(state) as { seq: number; id: string; outcome: string | null }[];
+    return this.#db.prepare("SELECT seq, id, outcome FROM messages WHERE state = ? ORDER BY seq").all(state) as {
+      seq: number;
+      id: string;
+      outcome: string | null;
+    }[];
   }
 
   /** Counts by state. */
   stats(): QueueStats {
-    const rows = this.#db.prepare("SELECT state, COUNT(*) AS n FROM messages GROUP BY state").all() as { state: keyof QueueStats; n: number }[];
+    const rows = this.#db.prepare("SELECT state, COUNT(*) AS n FROM messages GROUP BY state").all() as {
+      state: keyof QueueStats;
+      n: number;
+    }[];
     const out: QueueStats = { queued: 0, delivered: 0, rejected: 0, duplicates: this.#duplicates };
     for (const r of rows) out[r.state] = r.n;
     return out;

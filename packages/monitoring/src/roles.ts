@@ -31,7 +31,15 @@ import type { AnchoredWindow } from "./medical-server.ts";
 import { windowDigest } from "./messages.ts";
 import type { MonitoringDomain } from "./messages.ts";
 import type { BeatClassifierPort } from "./ports.ts";
-import { FINDINGS_TOPICS, WINDOW_TOPICS, connectMqtt, consume, findingsTopic, publishJson, windowTopic } from "./transport.ts";
+import {
+  FINDINGS_TOPICS,
+  WINDOW_TOPICS,
+  connectMqtt,
+  consume,
+  findingsTopic,
+  publishJson,
+  windowTopic,
+} from "./transport.ts";
 
 /** The roles of the monitoring chain. */
 export type MonitoringRole = "server" | "fog" | "edge" | "device";
@@ -49,7 +57,15 @@ export interface EventError {
  */
 export type MonitoringEvent =
   | { role: "server"; event: "ready"; url: string }
-  | { role: "server"; event: "anchored"; digest: Hex; sequence: number; recordId: Hex; sessionId: Hex; flagged: boolean }
+  | {
+      role: "server";
+      event: "anchored";
+      digest: Hex;
+      sequence: number;
+      recordId: Hex;
+      sessionId: Hex;
+      flagged: boolean;
+    }
   /** A forward answered with an error: `status` 4xx is a refusal, 503 a failure the fog retries. */
   | ({ role: "server"; event: "refused"; status: number } & EventError)
   | { role: "fog"; event: "ready"; queued: number; delivered: number }
@@ -126,7 +142,16 @@ export async function startMedicalServer(o: StartMedicalServerOptions): Promise<
   const server = new MedicalServer({
     client: o.client,
     stateFile: o.stateFile,
-    onAnchored: (a) => emit({ role: "server", event: "anchored", digest: a.windowDigest, sequence: a.forward.signedFindings.signedWindow.window.sequence, recordId: a.recordId, sessionId: a.sessionId, flagged: a.flagged }),
+    onAnchored: (a) =>
+      emit({
+        role: "server",
+        event: "anchored",
+        digest: a.windowDigest,
+        sequence: a.forward.signedFindings.signedWindow.window.sequence,
+        recordId: a.recordId,
+        sessionId: a.sessionId,
+        flagged: a.flagged,
+      }),
     onError: (error, status) => emit({ role: "server", event: "refused", status, ...eventError(error) }),
   });
   let http: Awaited<ReturnType<MedicalServer["listen"]>>;
@@ -182,12 +207,24 @@ export interface RunningFog extends RunningRole {
 
 const fogEvent = (e: FogEvent): MonitoringEvent | undefined => {
   switch (e.kind) {
-    case "queued": return { role: "fog", event: "queued", seq: e.seq, digest: e.id as Hex };
-    case "duplicate": return { role: "fog", event: "duplicate", digest: e.id as Hex };
-    case "refused": return undefined; // reported by the consumer, with the transport's own refusals
-    case "delivered": return { role: "fog", event: "delivered", seq: e.seq, digest: e.id as Hex, duplicate: answeredDuplicate(e.detail) };
-    case "rejected": return { role: "fog", event: "rejected", seq: e.seq, digest: e.id as Hex, reason: e.reason };
-    case "retry": return { role: "fog", event: "retry", seq: e.seq, attempt: e.attempt, delayMs: e.delayMs, message: e.error };
+    case "queued":
+      return { role: "fog", event: "queued", seq: e.seq, digest: e.id as Hex };
+    case "duplicate":
+      return { role: "fog", event: "duplicate", digest: e.id as Hex };
+    case "refused":
+      return undefined; // reported by the consumer, with the transport's own refusals
+    case "delivered":
+      return {
+        role: "fog",
+        event: "delivered",
+        seq: e.seq,
+        digest: e.id as Hex,
+        duplicate: answeredDuplicate(e.detail),
+      };
+    case "rejected":
+      return { role: "fog", event: "rejected", seq: e.seq, digest: e.id as Hex, reason: e.reason };
+    case "retry":
+      return { role: "fog", event: "retry", seq: e.seq, attempt: e.attempt, delayMs: e.delayMs, message: e.error };
   }
 };
 
@@ -210,11 +247,16 @@ const answeredDuplicate = (detail: string): boolean => {
 export async function startFog(o: StartFogOptions): Promise<RunningFog> {
   const emit = o.onEvent ?? noop;
   const fog = new FogRelay({
-    account: o.account, domain: o.domain, queueFile: o.queueFile,
+    account: o.account,
+    domain: o.domain,
+    queueFile: o.queueFile,
     deliver: typeof o.deliver === "string" ? httpDeliver(o.deliver) : o.deliver,
     ...(o.minRetryMs === undefined ? {} : { minRetryMs: o.minRetryMs }),
     ...(o.maxRetryMs === undefined ? {} : { maxRetryMs: o.maxRetryMs }),
-    onEvent: (e) => { const event = fogEvent(e); if (event) emit(event); },
+    onEvent: (e) => {
+      const event = fogEvent(e);
+      if (event) emit(event);
+    },
   });
   fog.start();
   let client: Awaited<ReturnType<typeof consume>>;
@@ -224,9 +266,12 @@ export async function startFog(o: StartFogOptions): Promise<RunningFog> {
       ...(o.maxRetryMs === undefined ? {} : { maxRetryMs: o.maxRetryMs }),
       clientId: `meridian-fog-${o.account.address.toLowerCase()}`,
       topic: FINDINGS_TOPICS,
-      handler: async (payload) => { await fog.accept(payload); },
+      handler: async (payload) => {
+        await fog.accept(payload);
+      },
       onRefused: (error) => emit({ role: "fog", event: "refused", ...eventError(error) }),
-      onUnhandled: (error, { attempt, delayMs }) => emit({ role: "fog", event: "unacknowledged", attempt, delayMs, ...eventError(error) }),
+      onUnhandled: (error, { attempt, delayMs }) =>
+        emit({ role: "fog", event: "unacknowledged", attempt, delayMs, ...eventError(error) }),
       onError: (error) => emit({ role: "fog", event: "connection-error", message: error.message }),
     });
   } catch (error) {
@@ -282,11 +327,21 @@ export async function startEdge(o: StartEdgeOptions): Promise<RunningEdge> {
       clientId: `meridian-edge-${id}`,
       topic: WINDOW_TOPICS,
       handler: async (payload) => {
-        const f = await edge.process(payload, (findings) => publishJson(out, findingsTopic(findings.findings.patient), findings));
-        emit({ role: "edge", event: "classified", digest: f.findings.window, sequence: f.signedWindow.window.sequence, beats: f.findings.beatClasses.length, abnormal: f.findings.abnormal });
+        const f = await edge.process(payload, (findings) =>
+          publishJson(out, findingsTopic(findings.findings.patient), findings),
+        );
+        emit({
+          role: "edge",
+          event: "classified",
+          digest: f.findings.window,
+          sequence: f.signedWindow.window.sequence,
+          beats: f.findings.beatClasses.length,
+          abnormal: f.findings.abnormal,
+        });
       },
       onRefused: (error) => emit({ role: "edge", event: "refused", ...eventError(error) }),
-      onUnhandled: (error, { attempt, delayMs }) => emit({ role: "edge", event: "unacknowledged", attempt, delayMs, ...eventError(error) }),
+      onUnhandled: (error, { attempt, delayMs }) =>
+        emit({ role: "edge", event: "unacknowledged", attempt, delayMs, ...eventError(error) }),
       onError,
     });
   } catch (error) {
@@ -321,7 +376,10 @@ export interface RunDeviceOptions extends DeviceOptions {
  */
 export async function runDevice(o: RunDeviceOptions): Promise<{ sent: number }> {
   const emit = o.onEvent ?? noop;
-  const client = await connectMqtt(o.mqttUrl, { clientId: `meridian-device-${o.account.address.toLowerCase()}`, onError: (error) => emit({ role: "device", event: "connection-error", message: error.message }) });
+  const client = await connectMqtt(o.mqttUrl, {
+    clientId: `meridian-device-${o.account.address.toLowerCase()}`,
+    onError: (error) => emit({ role: "device", event: "connection-error", message: error.message }),
+  });
   const topic = windowTopic(o.patient, o.account.address);
   emit({ role: "device", event: "ready", topic });
   let sent = 0;
@@ -330,7 +388,14 @@ export async function runDevice(o: RunDeviceOptions): Promise<{ sent: number }> 
       const { sentAt, ...message } = w;
       await publishJson(client, topic, message);
       sent++;
-      emit({ role: "device", event: "sent", digest: windowDigest(o.domain, message.window), sequence: message.window.sequence, abnormal: message.window.abnormal, sentAt });
+      emit({
+        role: "device",
+        event: "sent",
+        digest: windowDigest(o.domain, message.window),
+        sequence: message.window.sequence,
+        abnormal: message.window.abnormal,
+        sentAt,
+      });
     }
   } finally {
     await client.endAsync();
@@ -381,7 +446,13 @@ export class MonitoringTally {
     if (e.role === "device" && e.event === "sent") this.#sentAt.set(e.digest, e.sentAt);
     else if (e.role === "device" && e.event === "done") this.#deviceDone = true;
     else if (e.role === "server" && e.event === "anchored") {
-      this.#anchored.push({ windowDigest: e.digest, recordId: e.recordId, sessionId: e.sessionId, duplicate: false, flagged: e.flagged });
+      this.#anchored.push({
+        windowDigest: e.digest,
+        recordId: e.recordId,
+        sessionId: e.sessionId,
+        duplicate: false,
+        flagged: e.flagged,
+      });
       this.#anchoredAt.set(e.digest, Date.now());
     } else if (e.role === "edge" && e.event === "refused") this.#refused.push({ hop: "edge", error: e.message });
     else if (e.role === "fog" && e.event === "refused") this.#refused.push({ hop: "fog", error: e.message });
@@ -407,9 +478,15 @@ export class MonitoringTally {
   figures(): TallyFigures {
     const latencies: number[] = [];
     for (const a of this.#anchored) {
-      const sent = this.#sentAt.get(a.windowDigest), at = this.#anchoredAt.get(a.windowDigest);
+      const sent = this.#sentAt.get(a.windowDigest),
+        at = this.#anchoredAt.get(a.windowDigest);
       if (a.flagged && sent !== undefined && at !== undefined) latencies.push(at - sent);
     }
-    return { sent: this.#sentAt.size, anchored: [...this.#anchored], refused: [...this.#refused], abnormalLatenciesMs: latencies };
+    return {
+      sent: this.#sentAt.size,
+      anchored: [...this.#anchored],
+      refused: [...this.#refused],
+      abnormalLatenciesMs: latencies,
+    };
   }
 }

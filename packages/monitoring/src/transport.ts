@@ -18,7 +18,8 @@ import type { Address } from "viem";
 import { BrokerConnectionError, MalformedMessageError, isMessageRefusal } from "./errors.ts";
 
 /** Topic a device publishes its windows to. */
-export const windowTopic = (patient: Address, device: Address) => `meridian/ecg/${patient.toLowerCase()}/${device.toLowerCase()}/windows`;
+export const windowTopic = (patient: Address, device: Address) =>
+  `meridian/ecg/${patient.toLowerCase()}/${device.toLowerCase()}/windows`;
 /** Topic filter of every device's windows (the edge subscribes to it). */
 export const WINDOW_TOPICS = "meridian/ecg/+/+/windows";
 /** Topic the edge publishes findings to. */
@@ -51,7 +52,10 @@ export async function startBroker(port = 0, host = "127.0.0.1"): Promise<Embedde
   const bound = (server.address() as AddressInfo).port;
   return {
     url: `mqtt://${host.includes(":") ? `[${host}]` : host}:${bound}`,
-    close: () => new Promise<void>((resolve) => { broker.close(() => server.close(() => resolve())); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        broker.close(() => server.close(() => resolve()));
+      }),
   };
 }
 
@@ -66,19 +70,38 @@ export interface ConnectMqttOptions {
 }
 
 /** Broker connection settings shared by publishers and consumers (MQTT 3.1.1, reconnect every 200 ms). */
-const clientOptions = (o: ConnectMqttOptions, clean: boolean) => ({ clientId: o.clientId, clean, protocolVersion: 4 as const, reconnectPeriod: 200, connectTimeout: 10_000 });
+const clientOptions = (o: ConnectMqttOptions, clean: boolean) => ({
+  clientId: o.clientId,
+  clean,
+  protocolVersion: 4 as const,
+  reconnectPeriod: 200,
+  connectTimeout: 10_000,
+});
 
 /** Resolves on the client's first connection; ends the client and throws {@link BrokerConnectionError} when that fails. */
-async function firstConnection(client: MqttClient, url: string, onError: ((error: Error) => void) | undefined): Promise<MqttClient> {
+async function firstConnection(
+  client: MqttClient,
+  url: string,
+  onError: ((error: Error) => void) | undefined,
+): Promise<MqttClient> {
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000);
-      client.once("connect", () => { clearTimeout(timer); resolve(); });
-      client.once("error", (error) => { clearTimeout(timer); reject(error); });
+      client.once("connect", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
     });
   } catch (cause) {
     await client.endAsync(true);
-    throw new BrokerConnectionError(`Cannot connect to the MQTT broker at ${url}.`, { cause, details: (cause as Error).message });
+    throw new BrokerConnectionError(`Cannot connect to the MQTT broker at ${url}.`, {
+      cause,
+      details: (cause as Error).message,
+    });
   }
   // later errors (the broker went away) are reported; the client keeps reconnecting
   client.on("error", (error) => onError?.(error));
@@ -142,11 +165,14 @@ export interface ConsumeOptions extends ConnectMqttOptions {
 export async function consume(url: string, o: ConsumeOptions): Promise<MqttClient> {
   const client = mqtt.connect(url, clientOptions(o, o.clean ?? false));
   const isRefusal = o.isRefusal ?? isMessageRefusal;
-  const min = o.minRetryMs ?? 200, max = o.maxRetryMs ?? 5_000;
+  const min = o.minRetryMs ?? 200,
+    max = o.maxRetryMs ?? 5_000;
   let connection = 0; // counts connections; a failure marks the one it happened on
   let broken = -1;
   let failures = 0;
-  client.on("connect", () => { connection++; });
+  client.on("connect", () => {
+    connection++;
+  });
   client.handleMessage = (packet, callback) => {
     const current = connection;
     if (broken === current) {
@@ -158,24 +184,33 @@ export async function consume(url: string, o: ConsumeOptions): Promise<MqttClien
     try {
       payload = JSON.parse(packet.payload.toString());
     } catch (cause) {
-      o.onRefused?.(new MalformedMessageError("The MQTT payload is not JSON.", { cause, details: `topic ${topic}` }), topic);
+      o.onRefused?.(
+        new MalformedMessageError("The MQTT payload is not JSON.", { cause, details: `topic ${topic}` }),
+        topic,
+      );
       callback();
       return;
     }
-    o.handler(payload, topic).then(() => { failures = 0; callback(); }, (error: unknown) => {
-      if (isRefusal(error)) {
-        o.onRefused?.(error, topic);
+    o.handler(payload, topic).then(
+      () => {
+        failures = 0;
         callback();
-        return;
-      }
-      broken = current;
-      const delayMs = Math.min(max, min * 2 ** failures++);
-      o.onUnhandled?.(error, { topic, attempt: failures, delayMs });
-      setTimeout(() => {
-        if (connection === current && !client.disconnecting && !client.disconnected) client.stream.destroy();
-        callback(error as Error);
-      }, delayMs);
-    });
+      },
+      (error: unknown) => {
+        if (isRefusal(error)) {
+          o.onRefused?.(error, topic);
+          callback();
+          return;
+        }
+        broken = current;
+        const delayMs = Math.min(max, min * 2 ** failures++);
+        o.onUnhandled?.(error, { topic, attempt: failures, delayMs });
+        setTimeout(() => {
+          if (connection === current && !client.disconnecting && !client.disconnected) client.stream.destroy();
+          callback(error as Error);
+        }, delayMs);
+      },
+    );
   };
   await firstConnection(client, url, o.onError);
   await client.subscribeAsync(o.topic, { qos: 1 });

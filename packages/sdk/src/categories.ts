@@ -24,10 +24,18 @@ export type RecordCategory = (typeof RecordCategory)[keyof typeof RecordCategory
 
 /** A category's lower-case name as used by the CLI and in reports: `"lab"`, `"vital-signs"`, ... */
 export type RecordCategoryName =
-  | "general" | "lab" | "vital-signs" | "cardiac" | "imaging" | "document" | "medication" | "immunization" | "procedure";
+  "general" | "lab" | "vital-signs" | "cardiac" | "imaging" | "document" | "medication" | "immunization" | "procedure";
 
 const NAMES: Record<RecordCategory, RecordCategoryName> = {
-  1: "general", 2: "lab", 3: "vital-signs", 4: "cardiac", 5: "imaging", 6: "document", 7: "medication", 8: "immunization", 9: "procedure",
+  1: "general",
+  2: "lab",
+  3: "vital-signs",
+  4: "cardiac",
+  5: "imaging",
+  6: "document",
+  7: "medication",
+  8: "immunization",
+  9: "procedure",
 };
 
 /** Every category code, in order. */

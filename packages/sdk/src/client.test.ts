@@ -8,10 +8,21 @@ import assert from "node:assert/strict";
 import { bytesToHex, keccak256, toHex } from "viem";
 import { CID } from "multiformats/cid";
 import {
-  AccessDeniedError, IntegrityError, KeyAlreadyPublishedError, NotRegisteredError, type MeridianClient,
+  AccessDeniedError,
+  IntegrityError,
+  KeyAlreadyPublishedError,
+  NotRegisteredError,
+  type MeridianClient,
 } from "./client.ts";
 import { publicKeyToBytes32 } from "./crypto/keys.ts";
-import { anchorRecord, encodeScope, getPatient, getProvider, issueGrant, RecordNotFoundError } from "./chain/actions.ts";
+import {
+  anchorRecord,
+  encodeScope,
+  getPatient,
+  getProvider,
+  issueGrant,
+  RecordNotFoundError,
+} from "./chain/actions.ts";
 import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { KeyCommitmentError } from "./crypto/errors.ts";
 import { ContractRevertedError } from "./chain/errors.ts";
@@ -38,14 +49,20 @@ after(async () => {
 });
 
 test("the patient adds and reads back records; anyone else is refused until granted", async () => {
-  const r = await patient.addRecord({ plaintext: bytes('{"resourceType":"Observation"}'), category: RecordCategory.Lab });
+  const r = await patient.addRecord({
+    plaintext: bytes('{"resourceType":"Observation"}'),
+    category: RecordCategory.Lab,
+  });
   assert.match(r.recordId, /^0x[0-9a-f]{64}$/);
   assert.ok(r.gasUsed < 65_000n, `anchoring used ${r.gasUsed} gas`);
   const own = await patient.readRecord(r.recordId);
   assert.equal(new TextDecoder().decode(own.plaintext), '{"resourceType":"Observation"}');
   assert.equal(own.via, "patient");
   await assert.rejects(hospital.readRecord(r.recordId), AccessDeniedError);
-  await assert.rejects(stranger.readRecord(r.recordId), (e: unknown) => e instanceof AccessDeniedError && /not an admitted provider/.test(e.shortMessage));
+  await assert.rejects(
+    stranger.readRecord(r.recordId),
+    (e: unknown) => e instanceof AccessDeniedError && /not an admitted provider/.test(e.shortMessage),
+  );
 });
 
 test("record, category and all-records grants each open what they cover and nothing else", async () => {
@@ -66,8 +83,13 @@ test("a one-record grant carrying a DEK other than the record's committed key is
   const scope = { kind: "record", recordId: record.recordId } as const;
   const { keyEpoch } = await getPatient(patient.ctx, patient.address);
   const info = wrapInfo({
-    chainId: net.deployment.chainId, contract: net.deployment.recordRegistry, patient: patient.address, grantee: lab.address,
-    scope: "record", target: encodeScope(scope).target, keyEpoch,
+    chainId: net.deployment.chainId,
+    contract: net.deployment.recordRegistry,
+    patient: patient.address,
+    grantee: lab.address,
+    scope: "record",
+    target: encodeScope(scope).target,
+    keyEpoch,
   });
   const { encryptionKey } = await getProvider(lab.ctx, lab.address);
   const otherDek = crypto.getRandomValues(new Uint8Array(32));
@@ -81,11 +103,17 @@ test("a one-record grant carrying a DEK other than the record's committed key is
 
 test("revocation advances the key epoch; others are re-issued; a later grant still opens older records", async () => {
   const before = await patient.addRecord({ plaintext: bytes("epoch 0 document"), category: RecordCategory.Document });
-  const { revocation, reissued } = await patient.revoke({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Document } });
+  const { revocation, reissued } = await patient.revoke({
+    grantee: lab.address,
+    scope: { kind: "category", category: RecordCategory.Document },
+  });
   assert.equal(revocation.keyEpoch, 1);
   assert.equal(reissued.length, 1, "the hospital's all-records grant is re-issued at epoch 1");
   await assert.rejects(lab.readRecord(before.recordId), AccessDeniedError);
-  const afterRecord = await patient.addRecord({ plaintext: bytes("epoch 1 document"), category: RecordCategory.Document });
+  const afterRecord = await patient.addRecord({
+    plaintext: bytes("epoch 1 document"),
+    category: RecordCategory.Document,
+  });
   assert.equal((await hospital.readRecord(afterRecord.recordId)).anchor.keyEpoch, 1);
   // a new category grant issued at epoch 1 regresses to open the epoch-0 record too
   await patient.grant({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Document } });
@@ -94,9 +122,16 @@ test("revocation advances the key epoch; others are re-issued; a later grant sti
 });
 
 test("a provider with write consent adds a record the patient and other grantees can read", async () => {
-  await assert.rejects(lab.addRecord({ patient: patient.address, plaintext: bytes("x"), category: RecordCategory.Lab }), AccessDeniedError);
+  await assert.rejects(
+    lab.addRecord({ patient: patient.address, plaintext: bytes("x"), category: RecordCategory.Lab }),
+    AccessDeniedError,
+  );
   await patient.grant({ grantee: lab.address, scope: { kind: "category", category: RecordCategory.Lab }, write: true });
-  const written = await lab.addRecord({ patient: patient.address, plaintext: bytes("written by the lab"), category: RecordCategory.Lab });
+  const written = await lab.addRecord({
+    patient: patient.address,
+    plaintext: bytes("written by the lab"),
+    category: RecordCategory.Lab,
+  });
   assert.equal(new TextDecoder().decode((await patient.readRecord(written.recordId)).plaintext), "written by the lab");
   assert.equal(new TextDecoder().decode((await hospital.readRecord(written.recordId)).plaintext), "written by the lab");
   assert.equal((await patient.verifyChain()).valid, true);
@@ -105,64 +140,128 @@ test("a provider with write consent adds a record the patient and other grantees
 test("expiry, suspension and requests are enforced", async () => {
   const r = await patient.addRecord({ plaintext: bytes("timed"), category: RecordCategory.Imaging });
   const now = await net.now();
-  await assert.rejects(patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now - 1 }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryInvalidExpiry");
+  await assert.rejects(
+    patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now - 1 }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryInvalidExpiry",
+  );
   await patient.grant({ grantee: lab.address, scope: { kind: "record", recordId: r.recordId }, expiresAt: now + 600 });
   await lab.readRecord(r.recordId);
   await net.increaseTime(601);
   await assert.rejects(lab.readRecord(r.recordId), AccessDeniedError);
 
   await net.setProviderStatus(hospital.address, "suspend");
-  await assert.rejects(hospital.readRecord(r.recordId), (e: unknown) => e instanceof AccessDeniedError && /suspended/.test(e.shortMessage));
+  await assert.rejects(
+    hospital.readRecord(r.recordId),
+    (e: unknown) => e instanceof AccessDeniedError && /suspended/.test(e.shortMessage),
+  );
   await assert.rejects(patient.grant({ grantee: hospital.address, scope: { kind: "all" } }), AccessDeniedError);
   await net.setProviderStatus(hospital.address, "reinstate");
   await hospital.readRecord(r.recordId);
 
-  await lab.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Imaging }, durationSeconds: 86400 });
-  await assert.rejects(lab.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Imaging } }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryRequestNotPending");
+  await lab.requestAccess({
+    patient: patient.address,
+    scope: { kind: "category", category: RecordCategory.Imaging },
+    durationSeconds: 86400,
+  });
+  await assert.rejects(
+    lab.requestAccess({ patient: patient.address, scope: { kind: "category", category: RecordCategory.Imaging } }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryRequestNotPending",
+  );
   assert.equal((await patient.pendingRequests()).length, 1);
-  await assert.rejects(patient.approveRequest({ requester: lab.address, scope: { kind: "category", category: RecordCategory.Imaging }, write: true }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryWriteNotRequested");
-  await patient.approveRequest({ requester: lab.address, scope: { kind: "category", category: RecordCategory.Imaging } });
+  await assert.rejects(
+    patient.approveRequest({
+      requester: lab.address,
+      scope: { kind: "category", category: RecordCategory.Imaging },
+      write: true,
+    }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryWriteNotRequested",
+  );
+  await patient.approveRequest({
+    requester: lab.address,
+    scope: { kind: "category", category: RecordCategory.Imaging },
+  });
   assert.equal((await patient.pendingRequests()).length, 0);
   assert.equal((await lab.readRecord(r.recordId)).via, "category-grant");
   const events = (await patient.audit()).map((e) => e.event);
-  for (const e of ["PatientRegistered", "RecordAnchored", "GrantIssued", "GrantRevoked", "AccessRequested", "AccessRequestApproved"]) assert.ok(events.includes(e), e);
+  for (const e of [
+    "PatientRegistered",
+    "RecordAnchored",
+    "GrantIssued",
+    "GrantRevoked",
+    "AccessRequested",
+    "AccessRequestApproved",
+  ])
+    assert.ok(events.includes(e), e);
 });
 
 test("integrity: a wrong hash, a missing CID, an unknown record or patient are clear errors", async () => {
   const good = await patient.addRecord({ plaintext: bytes("genuine"), category: RecordCategory.General });
   const { keyEpoch } = await getPatient(net.as(5), patient.address);
   // anchor the same CID with a wrong ciphertext hash: reading it must fail, not return bytes
-  const wrong = await anchorRecord(net.as(5), { patient: patient.address, cid: bytesToHex(CID.parse(good.cid).bytes), ciphertextHash: keccak256(toHex("not the hash")), category: RecordCategory.General, keyEpoch });
+  const wrong = await anchorRecord(net.as(5), {
+    patient: patient.address,
+    cid: bytesToHex(CID.parse(good.cid).bytes),
+    ciphertextHash: keccak256(toHex("not the hash")),
+    category: RecordCategory.General,
+    keyEpoch,
+  });
   await assert.rejects(patient.readRecord(wrong.recordId), IntegrityError);
   // anchor a CID that no store has
   const missing = CID.parse("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy");
-  const orphan = await anchorRecord(net.as(5), { patient: patient.address, cid: bytesToHex(missing.bytes), ciphertextHash: keccak256(toHex("x")), category: RecordCategory.General, keyEpoch });
+  const orphan = await anchorRecord(net.as(5), {
+    patient: patient.address,
+    cid: bytesToHex(missing.bytes),
+    ciphertextHash: keccak256(toHex("x")),
+    category: RecordCategory.General,
+    keyEpoch,
+  });
   await assert.rejects(patient.readRecord(orphan.recordId), BlockNotFoundError);
   await assert.rejects(patient.readRecord(keccak256(toHex("no such record"))), RecordNotFoundError);
-  await assert.rejects(stranger.addRecord({ plaintext: bytes("x"), category: RecordCategory.General }), NotRegisteredError);
-  await assert.rejects(patient.registerAsPatient(), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "RecordRegistryAlreadyRegistered" && /already registered/.test(e.shortMessage));
+  await assert.rejects(
+    stranger.addRecord({ plaintext: bytes("x"), category: RecordCategory.General }),
+    NotRegisteredError,
+  );
+  await assert.rejects(
+    patient.registerAsPatient(),
+    (e: unknown) =>
+      e instanceof ContractRevertedError &&
+      e.errorName === "RecordRegistryAlreadyRegistered" &&
+      /already registered/.test(e.shortMessage),
+  );
 });
 
 test("every contract write reports its steps to onTransaction, failures in plain words", async () => {
   const events: TransactionEvent[] = [];
   const observed = net.client(5, { onTransaction: (e) => events.push(e) });
   await observed.grant({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Imaging } });
-  assert.deepEqual(events.map((e) => e.status), ["simulating", "signing", "pending", "confirmed"]);
+  assert.deepEqual(
+    events.map((e) => e.status),
+    ["simulating", "signing", "pending", "confirmed"],
+  );
   assert.equal(new Set(events.map((e) => e.id)).size, 1);
   assert.ok(events[3]!.gasUsed! > 0n && events[3]!.hash === events[2]!.hash);
   events.length = 0;
   await assert.rejects(observed.registerAsPatient()); // already registered: the simulation reverts
-  assert.deepEqual(events.map((e) => e.status), ["simulating", "failed"]);
+  assert.deepEqual(
+    events.map((e) => e.status),
+    ["simulating", "failed"],
+  );
   assert.match(events[1]!.error!, /RecordRegistry|registered/i);
 });
 
 test("a provider rotates its key: grants issued before and after both open; publishing twice or rotating first is refused", async () => {
   const clinic = await net.admitProvider(7, {
-    kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "General practice", publishKey: false,
+    kind: ProviderKind.Clinic,
+    name: "Harbour Clinic",
+    department: "General practice",
+    publishKey: false,
   });
   await assert.rejects(clinic.rotateProviderKey(), NotRegisteredError);
   await clinic.publishProviderKey();
-  await assert.rejects(clinic.publishProviderKey(), (e: unknown) => e instanceof KeyAlreadyPublishedError && /version 1/.test(e.shortMessage));
+  await assert.rejects(
+    clinic.publishProviderKey(),
+    (e: unknown) => e instanceof KeyAlreadyPublishedError && /version 1/.test(e.shortMessage),
+  );
   const before = await patient.addRecord({ plaintext: bytes("before rotation"), category: RecordCategory.Imaging });
   await patient.grant({ grantee: clinic.address, scope: { kind: "record", recordId: before.recordId } }); // wrapped to key 1
   const v1 = (await getProvider(net.as(7), clinic.address)).encryptionKey;

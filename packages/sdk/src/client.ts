@@ -166,7 +166,7 @@ export class MeridianClient extends MeridianAccount {
 
   /** Patient (or its SHARE AND VIEW guardian): approves a pending request (`approveAccessRequest`). */
   approveRequest(
-    p: sharing.ApproveAccessRequestParameters
+    p: sharing.ApproveAccessRequestParameters,
   ): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
     return sharing.approveAccessRequest(this, p);
   }
@@ -190,7 +190,7 @@ export class MeridianClient extends MeridianAccount {
 
   /** Provider: checks a consent code against the chain, then redeems it (`submitConsentCode`). */
   redeemConsentCode(
-    code: string | SignedConsentCode
+    code: string | SignedConsentCode,
   ): Promise<TransactionResult & { grantId: Hex; consentHash: Hex; code: ConsentCode }> {
     return consentCodes.submitConsentCode(this, { code });
   }
@@ -239,7 +239,7 @@ export class MeridianClient extends MeridianAccount {
 
   /** Patient: builds, stores and names an International Patient Summary (`createEmergencySummary`). */
   createEmergencySummary(
-    p: emergency.CreateEmergencySummaryParameters = {}
+    p: emergency.CreateEmergencySummaryParameters = {},
   ): Promise<AddRecordResult & { summary: Bundle }> {
     return emergency.createEmergencySummary(this, p);
   }
@@ -251,7 +251,7 @@ export class MeridianClient extends MeridianAccount {
 
   /** Provider: opens time-boxed emergency access to `patient`'s summary (`startEmergencyAccess`). */
   openEmergencyAccess(
-    p: emergency.StartEmergencyAccessParameters
+    p: emergency.StartEmergencyAccessParameters,
   ): Promise<TransactionResult & { recordId: Hex; expiresAt: number }> {
     return emergency.startEmergencyAccess(this, p);
   }

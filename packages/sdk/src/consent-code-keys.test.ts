@@ -37,7 +37,10 @@ const COLLEAGUE = 3; // a provider with a live grant
 
 before(async () => {
   net = await startTestNetwork({ label: "consent-code-keys" });
-  for (const [i, name] of [[HOLDER, "Code Clinic"], [COLLEAGUE, "Colleague Lab"]] as const) {
+  for (const [i, name] of [
+    [HOLDER, "Code Clinic"],
+    [COLLEAGUE, "Colleague Lab"],
+  ] as const) {
     await net.admitProvider(i, { kind: ProviderKind.Hospital, name });
   }
 });
@@ -101,7 +104,7 @@ async function unredeemedScenario(alice: MeridianClient, endCode: (codes: { nonc
   assert.equal(
     text((await client(COLLEAGUE).readRecord(after.recordId)).plaintext),
     "lab after: BRCA1 positive",
-    "the live grantee reads the new record through its re-issued grant"
+    "the live grantee reads the new record through its re-issued grant",
   );
   assert.deepEqual((await alice.retiredKeyHolders()).retired, [], "nobody retired holds the new keys");
   assert.deepEqual(await alice.consentCodes.list(), [], "entries of the old epoch are pruned");
@@ -115,12 +118,22 @@ test("an expired, unredeemed consent code's grantee cannot open records written 
     assert.doesNotMatch(json, /wrappedKey|signature|0x[0-9a-f]{64}/i, "the ledger holds no key material");
     const [entry] = await ledger.list();
     assert.deepEqual(Object.keys(entry!).sort(), [
-      "chainId", "deadline", "grantee", "keyEpoch", "nonce", "patient", "registry", "scope",
+      "chainId",
+      "deadline",
+      "grantee",
+      "keyEpoch",
+      "nonce",
+      "patient",
+      "registry",
+      "scope",
     ]);
     await net.increaseTime(360); // past the codes' deadline, unredeemed
     // another client of the same patient, later, with the same ledger (the CLI's file, the browser's storage)
     const ended = await client(10, ledger).retiredKeyHolders();
-    assert.deepEqual(ended.retired.map((r) => r.reason), ["code-unredeemed", "code-unredeemed"]);
+    assert.deepEqual(
+      ended.retired.map((r) => r.reason),
+      ["code-unredeemed", "code-unredeemed"],
+    );
   });
 });
 
@@ -129,7 +142,11 @@ test("a cancelled consent code's grantee cannot open records written afterwards 
   await unredeemedScenario(alice, async (codes) => {
     for (const c of codes) await cancelConsentCode(alice.ctx, c.nonce);
     const ended = await alice.retiredKeyHolders();
-    assert.deepEqual(ended.retired.map((r) => r.reason), ["code-cancelled", "code-cancelled"], "before its deadline");
+    assert.deepEqual(
+      ended.retired.map((r) => r.reason),
+      ["code-cancelled", "code-cancelled"],
+      "before its deadline",
+    );
   });
 });
 
@@ -143,7 +160,10 @@ test("a consent code still before its deadline does not force a rotation", async
   assert.equal((await getRecordAnchor(alice.ctx, added.recordId)).keyEpoch, keyEpoch, "no new epoch");
   const check = await alice.retiredKeyHolders();
   assert.deepEqual(check.retired, []);
-  assert.ok(check.live.some((h) => h.kind === "consent-code" && h.nonce === code.code.nonce), "a live keyholder");
+  assert.ok(
+    check.live.some((h) => h.kind === "consent-code" && h.nonce === code.code.nonce),
+    "a live keyholder",
+  );
   // and the provider can still redeem it and read
   await client(HOLDER).redeemConsentCode(code.text);
   assert.equal(text((await client(HOLDER).readRecord(added.recordId)).plaintext), "vitals 2");

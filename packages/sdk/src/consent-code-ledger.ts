@@ -82,11 +82,9 @@ export interface TextStorage {
 
 /** Serializes ledger entries as JSON (nonces as decimal strings). */
 export function serializeConsentCodeLedger(entries: readonly ConsentCodeLedgerEntry[]): string {
-  return JSON.stringify(
-    { version: 1, codes: entries.map((e) => ({ ...e, nonce: e.nonce.toString() })) },
-    null,
-    2
-  ) + "\n";
+  return (
+    JSON.stringify({ version: 1, codes: entries.map((e) => ({ ...e, nonce: e.nonce.toString() })) }, null, 2) + "\n"
+  );
 }
 
 /**

@@ -87,7 +87,11 @@ function session(client: MeridianClient): { key: Promise<Uint8Array>; records: M
     // HKDF-SHA256 with an empty salt, from the root secret's non-extractable WebCrypto key
     const info = new TextEncoder().encode("meridian/v1/content-fingerprint");
     const key = client.keys().then(async (k) => {
-      const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info }, k.rootSecret, 256);
+      const bits = await crypto.subtle.deriveBits(
+        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info },
+        k.rootSecret,
+        256,
+      );
       return new Uint8Array(bits);
     });
     s = { key, records: new Map() };
@@ -112,7 +116,11 @@ function session(client: MeridianClient): { key: Promise<Uint8Array>; records: M
  * if (check.duplicates.length > 0 && !allowDuplicate) throw new DuplicateRecordError({ duplicates: check.duplicates });
  * ```
  */
-export async function checkImport(client: MeridianClient, drafts: readonly RecordDraft[], parameters: CheckImportParameters = {}): Promise<ImportCheckResult> {
+export async function checkImport(
+  client: MeridianClient,
+  drafts: readonly RecordDraft[],
+  parameters: CheckImportParameters = {},
+): Promise<ImportCheckResult> {
   const patient = parameters.patient ?? client.address;
   const { key: keyPromise, records } = session(client);
   const key = await keyPromise;
@@ -130,7 +138,9 @@ export async function checkImport(client: MeridianClient, drafts: readonly Recor
           : { fingerprint: undefined, patients: [], readable: true };
         records.set(id, scanned);
       } catch (error) {
-        const unreadable = [AccessDeniedError, MissingKeyError, DecryptionError, SyntaxError].some((type) => error instanceof type);
+        const unreadable = [AccessDeniedError, MissingKeyError, DecryptionError, SyntaxError].some(
+          (type) => error instanceof type,
+        );
         if (!unreadable) throw error;
         records.set(id, { fingerprint: undefined, patients: [], readable: false });
       }
@@ -156,7 +166,8 @@ export async function checkImport(client: MeridianClient, drafts: readonly Recor
     const fingerprint = recordFingerprint(key, draft.resource);
     const recordId = earlier.get(fingerprint);
     const sameAsDraft = inBatch.get(fingerprint);
-    if (recordId !== undefined || sameAsDraft !== undefined) duplicates.push({ draft: index, title: draft.title, recordId, sameAsDraft });
+    if (recordId !== undefined || sameAsDraft !== undefined)
+      duplicates.push({ draft: index, title: draft.title, recordId, sameAsDraft });
     else inBatch.set(fingerprint, index);
     const differing = new Set<PatientField>();
     for (const candidate of patientsIn(draft.resource)) {
@@ -189,10 +200,16 @@ export class DuplicateRecordError extends MeridianError {
 
   constructor({ duplicates, source }: DuplicateRecordErrorParameters) {
     const ids = duplicates.flatMap((d) => (d.recordId ? [d.recordId] : []));
-    super(`${duplicates.length} record${duplicates.length === 1 ? " is" : "s are"} already stored for this patient${source ? ` (${source})` : ""}; nothing was added.`, {
-      details: ids.length > 0 ? `same content as ${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ", ..." : ""}` : "the same content appears twice in this batch",
-      hint: "Nothing to do if you meant to add it once (`meridian list` shows your records); to store it again anyway, repeat with `meridian add --allow-duplicate`.",
-    });
+    super(
+      `${duplicates.length} record${duplicates.length === 1 ? " is" : "s are"} already stored for this patient${source ? ` (${source})` : ""}; nothing was added.`,
+      {
+        details:
+          ids.length > 0
+            ? `same content as ${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ", ..." : ""}`
+            : "the same content appears twice in this batch",
+        hint: "Nothing to do if you meant to add it once (`meridian list` shows your records); to store it again anyway, repeat with `meridian add --allow-duplicate`.",
+      },
+    );
     this.duplicates = duplicates;
   }
 }
@@ -211,10 +228,13 @@ export class PatientMismatchError extends MeridianError {
 
   constructor({ mismatches, source }: PatientMismatchErrorParameters) {
     const fields = [...new Set(mismatches.flatMap((m) => m.differing))].map((f) => FIELD_NAMES[f]);
-    super(`The patient in ${source ?? "this file"} does not match your earlier records (${fields.join(", ")} differ${fields.length === 1 ? "s" : ""}); nothing was added.`, {
-      details: `${mismatches.length} record${mismatches.length === 1 ? "" : "s"} affected`,
-      hint: "Upload only your own records. If this is you (a new hospital, a changed name), repeat with `meridian add --force`.",
-    });
+    super(
+      `The patient in ${source ?? "this file"} does not match your earlier records (${fields.join(", ")} differ${fields.length === 1 ? "s" : ""}); nothing was added.`,
+      {
+        details: `${mismatches.length} record${mismatches.length === 1 ? "" : "s"} affected`,
+        hint: "Upload only your own records. If this is you (a new hospital, a changed name), repeat with `meridian add --force`.",
+      },
+    );
     this.mismatches = mismatches;
   }
 }

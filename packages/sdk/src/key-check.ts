@@ -49,11 +49,19 @@ export interface RegisteredEncryptionKey {
  * version (`ProviderRegistry.getProvider` for the current version, the `ProviderEncryptionKeySet`
  * event for an older one). Empty before the first registration or publication of that number.
  */
-export async function registeredEncryptionKeys(ctx: MeridianContext, account: Address, version: number): Promise<RegisteredEncryptionKey[]> {
-  const [patient, provider] = await Promise.all([version === 1 ? getPatient(ctx, account) : undefined, getProvider(ctx, account)]);
+export async function registeredEncryptionKeys(
+  ctx: MeridianContext,
+  account: Address,
+  version: number,
+): Promise<RegisteredEncryptionKey[]> {
+  const [patient, provider] = await Promise.all([
+    version === 1 ? getPatient(ctx, account) : undefined,
+    getProvider(ctx, account),
+  ]);
   const keys: RegisteredEncryptionKey[] = [];
   if (patient?.registered) keys.push({ where: "your patient registration", encryptionKey: patient.encryptionKey });
-  if (provider.keyVersion === version) keys.push({ where: `your published provider key (version ${version})`, encryptionKey: provider.encryptionKey });
+  if (provider.keyVersion === version)
+    keys.push({ where: `your published provider key (version ${version})`, encryptionKey: provider.encryptionKey });
   else if (provider.keyVersion > version) {
     const event = (await listProviderKeyEvents(ctx, account)).find((e) => e.keyVersion === version);
     if (event) keys.push({ where: `your provider key version ${version}`, encryptionKey: event.encryptionKey });
@@ -76,29 +84,46 @@ export async function deriveCheckedKeys(ctx: MeridianContext, version: number): 
   const wallet = ctx.walletClient;
   if (!wallet) throw new WalletRequiredError("Deriving keys");
   const account = wallet.account.address;
-  const [code, registered] = await Promise.all([ctx.publicClient.getCode({ address: account }), registeredEncryptionKeys(ctx, account, version)]);
+  const [code, registered] = await Promise.all([
+    ctx.publicClient.getCode({ address: account }),
+    registeredEncryptionKeys(ctx, account, version),
+  ]);
   if (code !== undefined && code !== "0x") {
-    throw new ContractAccountError("This account is a smart contract (or an EOA delegated to one): Meridian cannot derive its encryption key.", {
-      details: account,
-      hint: "Connect an ordinary wallet account (an externally owned account without a delegation); smart accounts are not supported yet.",
-    });
+    throw new ContractAccountError(
+      "This account is a smart contract (or an EOA delegated to one): Meridian cannot derive its encryption key.",
+      {
+        details: account,
+        hint: "Connect an ordinary wallet account (an externally owned account without a delegation); smart accounts are not supported yet.",
+      },
+    );
   }
-  const typedData = keyDerivationTypedData({ chainId: ctx.deployment.chainId, verifyingContract: ctx.deployment.recordRegistry, account, version });
+  const typedData = keyDerivationTypedData({
+    chainId: ctx.deployment.chainId,
+    verifyingContract: ctx.deployment.recordRegistry,
+    account,
+    version,
+  });
   const derive = async () => deriveUserKeys(await wallet.signTypedData({ ...typedData, account: wallet.account }));
   const keys = await derive();
   for (const r of registered) {
     if (r.encryptionKey.toLowerCase() !== keys.publicKey.toLowerCase()) {
-      throw new EncryptionKeyMismatchError(`This wallet derives another encryption key than ${r.where} on chain: nothing shared with this account would open, and nothing written with it could be read.`, {
-        details: `account ${account}, key version ${version}`,
-        hint: "Use the wallet (and account) you registered with. A wallet that signs non-deterministically (MPC, some hardware wallets, smart accounts) cannot derive Meridian keys; nothing was sent or written.",
-      });
+      throw new EncryptionKeyMismatchError(
+        `This wallet derives another encryption key than ${r.where} on chain: nothing shared with this account would open, and nothing written with it could be read.`,
+        {
+          details: `account ${account}, key version ${version}`,
+          hint: "Use the wallet (and account) you registered with. A wallet that signs non-deterministically (MPC, some hardware wallets, smart accounts) cannot derive Meridian keys; nothing was sent or written.",
+        },
+      );
     }
   }
   if (registered.length === 0 && (await derive()).publicKey !== keys.publicKey) {
-    throw new NonDeterministicSignerError("This wallet signed the same key-derivation request twice with different signatures, so it would get a different encryption key every time.", {
-      details: `account ${account}, key version ${version}`,
-      hint: "Use a wallet that signs deterministically (RFC 6979), e.g. a software wallet such as MetaMask or a local key; MPC wallets and some hardware wallets are not supported yet. Nothing was registered.",
-    });
+    throw new NonDeterministicSignerError(
+      "This wallet signed the same key-derivation request twice with different signatures, so it would get a different encryption key every time.",
+      {
+        details: `account ${account}, key version ${version}`,
+        hint: "Use a wallet that signs deterministically (RFC 6979), e.g. a software wallet such as MetaMask or a local key; MPC wallets and some hardware wallets are not supported yet. Nothing was registered.",
+      },
+    );
   }
   return keys;
 }

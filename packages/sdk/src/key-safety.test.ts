@@ -74,11 +74,17 @@ test("a category grant issued in key generation 1 opens a generation-0 record an
   const recent = await patient.addRecord({ plaintext: bytes("generation 1 glucose"), category: RecordCategory.Lab });
   const note = await patient.addRecord({ plaintext: bytes("generation 1 note"), category: RecordCategory.Document });
 
-  const grant = await patient.grant({ grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Lab } });
+  const grant = await patient.grant({
+    grantee: hospital.address,
+    scope: { kind: "category", category: RecordCategory.Lab },
+  });
   assert.equal(grant.keyEpoch, GENERATION_EPOCHS + 3);
   const [event] = await listGrantEvents(net.chain, { patient: patient.address, grantee: hospital.address });
   assert.equal(size(event!.wrappedKey), 112, "KEK and generation link (64 bytes) sealed with HPKE");
-  for (const [record, plaintext] of [[old, "generation 0 glucose"], [recent, "generation 1 glucose"]] as const) {
+  for (const [record, plaintext] of [
+    [old, "generation 0 glucose"],
+    [recent, "generation 1 glucose"],
+  ] as const) {
     const read = await hospital.readRecord(record.recordId);
     assert.equal(read.via, "category-grant");
     assert.equal(text(read.plaintext), plaintext);
@@ -116,7 +122,10 @@ test("a wallet that signs non-deterministically cannot register: two signatures,
 test("a wallet whose derived key differs from the registered one is refused before any use", async () => {
   const patient = net.client(9);
   await patient.registerAsPatient();
-  const record = await patient.addRecord({ plaintext: bytes("registered with a deterministic wallet"), category: RecordCategory.Lab });
+  const record = await patient.addRecord({
+    plaintext: bytes("registered with a deterministic wallet"),
+    category: RecordCategory.Lab,
+  });
   await patient.grant({ grantee: hospital.address, scope: { kind: "record", recordId: record.recordId } });
 
   // the same accounts, now behind wallets that sign differently: a fresh wallet (whose first
@@ -138,7 +147,11 @@ test("a wallet whose derived key differs from the registered one is refused befo
   }
   assert.equal((await patient.listRecords()).length, 1, "nothing was written");
   const provider = net.client(nonDeterministicAccount(account(2)).signer);
-  await assert.rejects(provider.readRecord(record.recordId), (e: unknown) => e instanceof EncryptionKeyMismatchError && /published provider key \(version 1\)/.test(e.shortMessage));
+  await assert.rejects(
+    provider.readRecord(record.recordId),
+    (e: unknown) =>
+      e instanceof EncryptionKeyMismatchError && /published provider key \(version 1\)/.test(e.shortMessage),
+  );
   assert.equal(text((await hospital.readRecord(record.recordId)).plaintext), "registered with a deterministic wallet");
 });
 

@@ -2,8 +2,20 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
-  PatientKeyring, KeyEpochError, MAX_KEY_EPOCH, GENERATION_EPOCHS, KEY_GENERATIONS, categoryKeyBytes, categoryKeyFromBundle,
-  decodeCategoryKey, encodeCategoryKey, grantKek, kekBundleBytes, keyGeneration, regressCategoryKey, type CategoryKey,
+  PatientKeyring,
+  KeyEpochError,
+  MAX_KEY_EPOCH,
+  GENERATION_EPOCHS,
+  KEY_GENERATIONS,
+  categoryKeyBytes,
+  categoryKeyFromBundle,
+  decodeCategoryKey,
+  encodeCategoryKey,
+  grantKek,
+  kekBundleBytes,
+  keyGeneration,
+  regressCategoryKey,
+  type CategoryKey,
 } from "./keyring.ts";
 import { ALL_CATEGORIES, RecordCategory } from "./categories.ts";
 
@@ -40,23 +52,40 @@ test("categories and roots give unrelated chains; the bundle carries each catego
   const bundle = await ring.kekBundle(3);
   assert.equal(bundle.length, kekBundleBytes(3));
   assert.equal(bundle.length, 288);
-  assert.deepEqual(grantKek({ scope: "all", payload: bundle, grantEpoch: 3, category: RecordCategory.Lab, epoch: 0 }), lab);
+  assert.deepEqual(
+    grantKek({ scope: "all", payload: bundle, grantEpoch: 3, category: RecordCategory.Lab, epoch: 0 }),
+    lab,
+  );
 });
 
 test("key regression across a generation boundary: a key of (g, i) with L(g-1) opens generation g-1 and older", async () => {
-  const g = 2, i = 5;
+  const g = 2,
+    i = 5;
   const held = await new PatientKeyring(root).categoryKey(RecordCategory.Lab, epoch(g, i));
   assert.equal(held.link?.length, 32, "generation > 0 keys carry the previous generation's link");
   const payload = encodeCategoryKey(held);
   assert.equal(payload.length, 64);
   const grantee = decodeCategoryKey(payload, RecordCategory.Lab, epoch(g, i)); // all the grantee holds
-  for (const older of [epoch(g, i), epoch(g, 0), epoch(g - 1, GENERATION_EPOCHS - 1), epoch(g - 1, 0), epoch(0, 16_383), epoch(0, 7), 0]) {
-    assert.deepEqual(regressCategoryKey(grantee, older).kek, await ring.categoryKek(RecordCategory.Lab, older), `epoch ${older}`);
+  for (const older of [
+    epoch(g, i),
+    epoch(g, 0),
+    epoch(g - 1, GENERATION_EPOCHS - 1),
+    epoch(g - 1, 0),
+    epoch(0, 16_383),
+    epoch(0, 7),
+    0,
+  ]) {
+    assert.deepEqual(
+      regressCategoryKey(grantee, older).kek,
+      await ring.categoryKek(RecordCategory.Lab, older),
+      `epoch ${older}`,
+    );
   }
 });
 
 test("a key of (g, i) derives nothing of (g, i+1) or (g+1, 0): that would invert SHA-256", async () => {
-  const g = 1, i = 9;
+  const g = 1,
+    i = 9;
   const held = await ring.categoryKey(RecordCategory.Lab, epoch(g, i));
   const next = await ring.categoryKey(RecordCategory.Lab, epoch(g, i + 1));
   const nextGeneration = await ring.categoryKey(RecordCategory.Lab, epoch(g + 1, 0));
@@ -64,7 +93,8 @@ test("a key of (g, i) derives nothing of (g, i+1) or (g+1, 0): that would invert
   assert.deepEqual(sha256(next.kek), held.kek, "KEK(g, i) = SHA-256(KEK(g, i+1))");
   assert.deepEqual(next.link, held.link, "the same generation shares L(g-1)");
   assert.deepEqual(sha256(nextGeneration.link!), held.link, "L(g-1) = SHA-256(L(g)), and (g+1, 0) is opened by L(g)");
-  for (const newer of [epoch(g, i + 1), epoch(g + 1, 0)]) assert.throws(() => regressCategoryKey(held, newer), KeyEpochError);
+  for (const newer of [epoch(g, i + 1), epoch(g + 1, 0)])
+    assert.throws(() => regressCategoryKey(held, newer), KeyEpochError);
   // and regressing from the newer keys gives the held one back
   assert.deepEqual(regressCategoryKey(nextGeneration, epoch(g, i)).kek, held.kek);
 });
@@ -89,12 +119,25 @@ test("grant payloads: 32 or 64 bytes per category, 288 or 576 per bundle, and th
   for (const c of ALL_CATEGORIES) {
     const key = categoryKeyFromBundle(bundle, c, e);
     assert.deepEqual(key, await ring.categoryKey(c, e));
-    assert.deepEqual(grantKek({ scope: "all", payload: bundle, grantEpoch: e, category: c, epoch: 1 }), await ring.categoryKek(c, 1));
+    assert.deepEqual(
+      grantKek({ scope: "all", payload: bundle, grantEpoch: e, category: c, epoch: 1 }),
+      await ring.categoryKek(c, 1),
+    );
   }
   assert.throws(() => decodeCategoryKey(new Uint8Array(32), RecordCategory.Lab, e), KeyEpochError);
   assert.throws(() => decodeCategoryKey(new Uint8Array(64), RecordCategory.Lab, 0), KeyEpochError);
   assert.throws(() => categoryKeyFromBundle(new Uint8Array(288), RecordCategory.Lab, e), KeyEpochError);
-  assert.throws(() => grantKek({ scope: "category", payload: new Uint8Array(64), grantEpoch: 5, category: RecordCategory.Lab, epoch: 6 }), KeyEpochError);
+  assert.throws(
+    () =>
+      grantKek({
+        scope: "category",
+        payload: new Uint8Array(64),
+        grantEpoch: 5,
+        category: RecordCategory.Lab,
+        epoch: 6,
+      }),
+    KeyEpochError,
+  );
 });
 
 test("the largest epoch derives like any other, and keys at it open generation 0", async () => {
@@ -106,5 +149,8 @@ test("the largest epoch derives like any other, and keys at it open generation 0
 
 test("the root secret may be a non-extractable WebCrypto HKDF key", async () => {
   const key = await crypto.subtle.importKey("raw", root, "HKDF", false, ["deriveBits"]);
-  assert.deepEqual(await new PatientKeyring(key).categoryKek(RecordCategory.Lab, 4), await ring.categoryKek(RecordCategory.Lab, 4));
+  assert.deepEqual(
+    await new PatientKeyring(key).categoryKek(RecordCategory.Lab, 4),
+    await ring.categoryKek(RecordCategory.Lab, 4),
+  );
 });

@@ -132,8 +132,15 @@ export function regressCategoryKey(key: CategoryKey, toEpoch: number): CategoryK
       hint: "The patient revoked a grant since; ask them to re-issue yours.",
     });
   }
-  if (to === from) return { category: key.category, epoch: toEpoch, kek: hashTimes(key.kek, key.epoch - toEpoch), link: key.link?.slice() };
-  if (!key.link || key.link.length !== LINK_BYTES) throw new KeyEpochError(`A key of generation ${from} lacks its generation link.`);
+  if (to === from)
+    return {
+      category: key.category,
+      epoch: toEpoch,
+      kek: hashTimes(key.kek, key.epoch - toEpoch),
+      link: key.link?.slice(),
+    };
+  if (!key.link || key.link.length !== LINK_BYTES)
+    throw new KeyEpochError(`A key of generation ${from} lacks its generation link.`);
   const link = hashTimes(key.link, from - 1 - to); // L_c(to)
   const out = keyFromLink(key.category, toEpoch, link);
   link.fill(0);
@@ -143,7 +150,7 @@ export function regressCategoryKey(key: CategoryKey, toEpoch: number): CategoryK
 /** The payload of a category grant: KEK (32 bytes), followed in generation > 0 by the link (32 bytes). */
 export function encodeCategoryKey(key: CategoryKey): Uint8Array {
   const out = new Uint8Array(categoryKeyBytes(key.epoch));
-  if (key.kek.length !== KEK_BYTES || (out.length > KEK_BYTES) !== (key.link?.length === LINK_BYTES)) {
+  if (key.kek.length !== KEK_BYTES || out.length > KEK_BYTES !== (key.link?.length === LINK_BYTES)) {
     throw new KeyEpochError(`The key of category ${key.category} at epoch ${key.epoch} is malformed.`);
   }
   out.set(key.kek);
@@ -159,8 +166,16 @@ export function encodeCategoryKey(key: CategoryKey): Uint8Array {
  */
 export function decodeCategoryKey(payload: Uint8Array, category: RecordCategory, epoch: number): CategoryKey {
   const bytes = categoryKeyBytes(epoch);
-  if (payload.length !== bytes) throw new KeyEpochError("The category key is malformed.", { details: `${payload.length} bytes; expected ${bytes} at epoch ${epoch}` });
-  return { category, epoch, kek: payload.slice(0, KEK_BYTES), link: bytes > KEK_BYTES ? payload.slice(KEK_BYTES) : undefined };
+  if (payload.length !== bytes)
+    throw new KeyEpochError("The category key is malformed.", {
+      details: `${payload.length} bytes; expected ${bytes} at epoch ${epoch}`,
+    });
+  return {
+    category,
+    epoch,
+    kek: payload.slice(0, KEK_BYTES),
+    link: bytes > KEK_BYTES ? payload.slice(KEK_BYTES) : undefined,
+  };
 }
 
 /**
@@ -205,8 +220,17 @@ export function categoryKeyFromBundle(bundle: Uint8Array, category: RecordCatego
  *
  * @throws {KeyEpochError} when the record is newer than the grant, or the payload is malformed.
  */
-export function grantKek(p: { scope: "category" | "all"; payload: Uint8Array; grantEpoch: number; category: RecordCategory; epoch: number }): Uint8Array {
-  const key = p.scope === "category" ? decodeCategoryKey(p.payload, p.category, p.grantEpoch) : categoryKeyFromBundle(p.payload, p.category, p.grantEpoch);
+export function grantKek(p: {
+  scope: "category" | "all";
+  payload: Uint8Array;
+  grantEpoch: number;
+  category: RecordCategory;
+  epoch: number;
+}): Uint8Array {
+  const key =
+    p.scope === "category"
+      ? decodeCategoryKey(p.payload, p.category, p.grantEpoch)
+      : categoryKeyFromBundle(p.payload, p.category, p.grantEpoch);
   const opened = regressCategoryKey(key, p.epoch);
   key.kek.fill(0);
   key.link?.fill(0);
@@ -234,9 +258,10 @@ export class PatientKeyring {
    *   or 32 raw bytes (imported as a non-extractable key; the caller keeps and should zero them).
    */
   constructor(rootSecret: CryptoKey | Uint8Array) {
-    this.#root = rootSecret instanceof Uint8Array
-      ? crypto.subtle.importKey("raw", new Uint8Array(rootSecret), "HKDF", false, ["deriveBits"])
-      : Promise.resolve(rootSecret);
+    this.#root =
+      rootSecret instanceof Uint8Array
+        ? crypto.subtle.importKey("raw", new Uint8Array(rootSecret), "HKDF", false, ["deriveBits"])
+        : Promise.resolve(rootSecret);
   }
 
   /** L_category(generation), a new array. */
@@ -244,7 +269,11 @@ export class PatientKeyring {
     const cached = this.#links.get(category);
     if (cached && cached.generation >= generation) return hashTimes(cached.link, cached.generation - generation);
     const info = new TextEncoder().encode(`meridian/v2/generation-link/${category}`);
-    const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info }, await this.#root, 256);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info },
+      await this.#root,
+      256,
+    );
     const seed = new Uint8Array(bits);
     const link = hashTimes(seed, KEY_GENERATIONS - 1 - generation);
     seed.fill(0);
@@ -277,7 +306,10 @@ export class PatientKeyring {
     const keys: CategoryKey[] = [];
     for (const c of ALL_CATEGORIES) keys.push(await this.categoryKey(c, epoch));
     const bundle = encodeKekBundle(keys);
-    for (const k of keys) { k.kek.fill(0); k.link?.fill(0); }
+    for (const k of keys) {
+      k.kek.fill(0);
+      k.link?.fill(0);
+    }
     return bundle;
   }
 }

@@ -93,7 +93,7 @@ async function assertPath(
   reader: MeridianClient,
   recordId: Hex,
   via: RecordKeyPath,
-  plaintext: string
+  plaintext: string,
 ): Promise<RecordAnchor> {
   const anchor = await getRecordAnchor(reader.ctx, recordId);
   const resolved = await resolveRecordKey(reader, { anchor });
@@ -175,7 +175,7 @@ test("the grant walk regresses a newer category key to an older record's epoch",
   const anchor = await assertPath(lab, old.recordId, "category-grant", "old culture");
   assert.ok(
     revocation.keyEpoch > anchor.keyEpoch,
-    `grant at epoch ${revocation.keyEpoch}, record at ${anchor.keyEpoch}`
+    `grant at epoch ${revocation.keyEpoch}, record at ${anchor.keyEpoch}`,
   );
   const fresh = await patient.addRecord({ plaintext: bytes("new culture"), category: RecordCategory.Lab });
   await assertPath(lab, fresh.recordId, "category-grant", "new culture");

@@ -47,13 +47,7 @@ import { AccessDeniedError, MissingKeyError, type ChainErrorType } from "./actio
 
 /** How an account holds the key of a record: which of the module's five paths found it. */
 export type RecordKeyPath =
-  | "patient"
-  | "record-grant"
-  | "category-grant"
-  | "all-grant"
-  | "guardian"
-  | "emergency"
-  | "validation";
+  "patient" | "record-grant" | "category-grant" | "all-grant" | "guardian" | "emergency" | "validation";
 
 /** Parameters of {@link resolveRecordKey}. */
 export interface ResolveRecordKeyParameters {
@@ -69,11 +63,7 @@ export interface ResolveRecordKeyReturnType {
 
 /** Errors {@link resolveRecordKey} throws. */
 export type ResolveRecordKeyErrorType =
-  | MissingKeyError
-  | KeyEpochError
-  | KeyUnwrapError
-  | DecryptionError
-  | ChainErrorType;
+  MissingKeyError | KeyEpochError | KeyUnwrapError | DecryptionError | ChainErrorType;
 
 /**
  * The key that opens record `anchor` for `client`'s account, by the first path that holds one
@@ -91,7 +81,7 @@ export type ResolveRecordKeyErrorType =
  */
 export async function resolveRecordKey(
   client: MeridianAccount,
-  { anchor }: ResolveRecordKeyParameters
+  { anchor }: ResolveRecordKeyParameters,
 ): Promise<ResolveRecordKeyReturnType> {
   const me = client.address;
   if (isAddressEqual(anchor.patient, me)) {
@@ -138,7 +128,7 @@ export async function resolveRecordKey(
  */
 async function grantedRecordKey(
   client: MeridianAccount,
-  anchor: RecordAnchor
+  anchor: RecordAnchor,
 ): Promise<ResolveRecordKeyReturnType | undefined> {
   const grants = (await listGrantEvents(client.ctx, { patient: anchor.patient, grantee: client.address })).reverse();
   for (const g of grants) {
@@ -186,7 +176,7 @@ export async function authorDataKey(client: MeridianAccount, anchor: RecordAncho
  */
 export function validationWrapInfo(
   deployment: Pick<MeridianDeployment, "chainId" | "peerValidation">,
-  p: { patient: Address; validator: Address; recordId: Hex; keyEpoch: number }
+  p: { patient: Address; validator: Address; recordId: Hex; keyEpoch: number },
 ): Uint8Array {
   return wrapInfo({
     chainId: deployment.chainId,
@@ -238,7 +228,7 @@ export async function writeKek(
   client: MeridianAccount,
   patient: Address,
   category: RecordCategory,
-  keyEpoch: number
+  keyEpoch: number,
 ): Promise<Uint8Array> {
   if (isAddressEqual(patient, client.address)) return (await client.keyring()).categoryKek(category, keyEpoch);
   const grants = (await listGrantEvents(client.ctx, { patient, grantee: client.address })).reverse();
@@ -252,7 +242,7 @@ export async function writeKek(
     `You hold no ${categoryName(category)} key of the patient's current key epoch (${keyEpoch}).`,
     {
       hint: "The patient revoked a grant since yours was issued: ask them to re-issue your write grant.",
-    }
+    },
   );
 }
 
@@ -281,7 +271,7 @@ async function kekFromGrant(
   client: MeridianAccount,
   g: GrantEvent,
   category: RecordCategory,
-  epoch: number
+  epoch: number,
 ): Promise<Uint8Array> {
   if (g.scope.kind === "record") throw new MissingKeyError("A one-record grant carries no KEK.");
   const payload = await unwrapGrantKey(client, g);
@@ -295,7 +285,7 @@ async function kekFromGrant(
 /** HPKE `info` of a one-record key wrapped by `RecordRegistry` (a record grant or an emergency release). */
 function recordWrapInfo(
   deployment: MeridianDeployment,
-  p: { patient: Address; grantee: Address; anchor: RecordAnchor }
+  p: { patient: Address; grantee: Address; anchor: RecordAnchor },
 ): Uint8Array {
   const { chainId, recordRegistry } = deployment;
   return wrapInfo({
@@ -348,7 +338,7 @@ function guardianKekSource(client: MeridianAccount, appointment: Guardianship): 
     if (epoch > appointment.keyEpoch) {
       throw new MissingKeyError(
         `Your guardian key is of key epoch ${appointment.keyEpoch}; the patient's records are now at ${epoch}.`,
-        { hint: "The patient (or its app) must re-key you: appoint you again at your level." }
+        { hint: "The patient (or its app) must re-key you: appoint you again at your level." },
       );
     }
     bundle ??= unwrapGuardianBundle(client, appointment);
@@ -370,7 +360,7 @@ function guardianKekSource(client: MeridianAccount, appointment: Guardianship): 
  */
 export function guardianWrapInfo(
   deployment: MeridianDeployment,
-  p: { patient: Address; guardian: Address; keyEpoch: number }
+  p: { patient: Address; guardian: Address; keyEpoch: number },
 ): Uint8Array {
   const { chainId, recordRegistry } = deployment;
   return wrapInfo({

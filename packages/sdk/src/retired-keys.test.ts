@@ -96,7 +96,7 @@ async function scenario(p: {
   assert.equal(
     await attack(stolen, before.recordId),
     "lab before: potassium 4.1 mmol/L",
-    "the old keys open what was written while access lasted"
+    "the old keys open what was written while access lasted",
   );
   const epochBefore = (await getPatient(alice.ctx, alice.address)).keyEpoch;
 
@@ -113,22 +113,22 @@ async function scenario(p: {
   assert.equal(
     await attack(stolen, after.recordId),
     undefined,
-    "the old category KEK and bundle open nothing written afterwards"
+    "the old category KEK and bundle open nothing written afterwards",
   );
   assert.ok(
     (await getRecordAnchor(alice.ctx, after.recordId)).keyEpoch > epochBefore,
-    "the record was sealed at a new key epoch"
+    "the record was sealed at a new key epoch",
   );
   assert.equal(await attack(stolen, general.recordId), undefined, "nor a record of another category");
   assert.equal(
     await attack(await stealGrantKeys(attacker, alice.address), after.recordId),
     undefined,
-    "and no key was issued to it since"
+    "and no key was issued to it since",
   );
   assert.equal(
     text((await colleague.readRecord(after.recordId)).plaintext),
     "lab after: HIV-1 RNA detected",
-    "the live grantee still reads new records"
+    "the live grantee still reads new records",
   );
   assert.deepEqual((await alice.retiredKeyHolders()).retired, [], "nobody retired holds the new epoch's keys");
 }
@@ -146,8 +146,7 @@ test("suspension: a suspended provider cannot open records written afterwards wi
     attacker,
     colleague,
     expiresAt: 0,
-    endAccess: async () =>
-      void (await net.setProviderStatus(attacker.address, "suspend")),
+    endAccess: async () => void (await net.setProviderStatus(attacker.address, "suspend")),
   });
 });
 
@@ -158,8 +157,7 @@ test("removal: a removed provider cannot open records written afterwards with it
     attacker,
     colleague,
     expiresAt: 0,
-    endAccess: async () =>
-      void (await net.setProviderStatus(attacker.address, "remove")),
+    endAccess: async () => void (await net.setProviderStatus(attacker.address, "remove")),
   });
 });
 
@@ -193,7 +191,7 @@ test("a provider writer gets RetiredKeyEpochError while a keyholder is retired, 
       e instanceof RetiredKeyEpochError &&
       e.retired.length === 1 &&
       e.retired[0]!.reason === "expired" &&
-      /meridian rekey/.test(e.hint ?? "")
+      /meridian rekey/.test(e.hint ?? ""),
   );
   assert.equal(stored, false, "refused before anything was stored");
   assert.equal((await listRecordAnchors(alice.ctx, alice.address)).length, records, "nothing anchored");
@@ -211,12 +209,12 @@ test("a provider writer gets RetiredKeyEpochError while a keyholder is retired, 
   assert.equal(
     await attack(await stealGrantKeys(expiring, alice.address), added.recordId),
     undefined,
-    "the expired grantee cannot open it"
+    "the expired grantee cannot open it",
   );
   assert.equal(
     await attack(await stealGrantKeys(expiring, alice.address), ok.recordId),
     "lab: ferritin 30 ug/L",
-    "but still what it was shared"
+    "but still what it was shared",
   );
 });
 

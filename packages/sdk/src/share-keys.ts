@@ -30,7 +30,7 @@ export async function scopeKey(
   client: MeridianAccount,
   patient: Address,
   scope: GrantScope,
-  keyEpoch: number
+  keyEpoch: number,
 ): Promise<Uint8Array> {
   const source = await kekSource(client, patient);
   switch (scope.kind) {
@@ -133,7 +133,7 @@ export async function wrapScopeKey(client: MeridianAccount, p: WrapScopeKeyParam
  */
 export async function wrapGuardianBundle(
   client: MeridianAccount,
-  p: { guardian: Address; encryptionKey: Hex; keyEpoch: number }
+  p: { guardian: Address; encryptionKey: Hex; keyEpoch: number },
 ): Promise<Hex> {
   const info = guardianWrapInfo(client.ctx.deployment, {
     patient: client.address,

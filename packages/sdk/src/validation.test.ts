@@ -12,10 +12,24 @@ import { anchorRecord, canRead, encodeScope, getPatient, getProvider, listGrantE
 import { ContractRevertedError } from "./chain/errors.ts";
 import { ProviderKind } from "./chain/types.ts";
 import {
-  castValidationVote, decodeValidationConsent, drawValidators, encodeValidationConsent, getValidationCase,
-  getValidationCasePool, getValidationStatuses, getValidatorPool, joinValidatorPool, listValidatorAssignments,
-  listValidationVotes, NotValidatorError, replaceValidator, shareKeysOnChain, signValidationConsent, submitForValidation,
-  ValidationStatus, VOTE_PERIOD_SECONDS,
+  castValidationVote,
+  decodeValidationConsent,
+  drawValidators,
+  encodeValidationConsent,
+  getValidationCase,
+  getValidationCasePool,
+  getValidationStatuses,
+  getValidatorPool,
+  joinValidatorPool,
+  listValidatorAssignments,
+  listValidationVotes,
+  NotValidatorError,
+  replaceValidator,
+  shareKeysOnChain,
+  signValidationConsent,
+  submitForValidation,
+  ValidationStatus,
+  VOTE_PERIOD_SECONDS,
 } from "./chain/peer-validation.ts";
 import { readRecordAsValidator, shareValidationKeys, validationWrapInfo } from "./validation.ts";
 import { unwrapKey, wrapInfo, wrapKey } from "./crypto/hpke.ts";
@@ -47,7 +61,11 @@ before(async () => {
     hospitals.push(h);
   }
   patient = await net.registerPatient(5);
-  await patient.grant({ grantee: author.address, scope: { kind: "category", category: RecordCategory.General }, write: true });
+  await patient.grant({
+    grantee: author.address,
+    scope: { kind: "category", category: RecordCategory.General },
+    write: true,
+  });
 });
 
 after(async () => {
@@ -56,14 +74,20 @@ after(async () => {
 
 /** The author writes a diagnosis for the patient, the patient consents, the author submits, anyone draws. */
 async function submitted(diagnosis: string): Promise<{ recordId: Hex; validators: MeridianClient[] }> {
-  const { recordId } = await author.addRecord({ plaintext: new TextEncoder().encode(diagnosis), category: RecordCategory.General, patient: patient.address });
+  const { recordId } = await author.addRecord({
+    plaintext: new TextEncoder().encode(diagnosis),
+    category: RecordCategory.General,
+    patient: patient.address,
+  });
   return submittedRecord(recordId);
 }
 
 /** The patient consents to validating record `recordId`, the author submits it, anyone draws. */
 async function submittedRecord(recordId: Hex): Promise<{ recordId: Hex; validators: MeridianClient[] }> {
   // the consent travels as text from the patient to the author
-  const consent = decodeValidationConsent(encodeValidationConsent(await signValidationConsent(patient.ctx, { recordId, author: author.address })));
+  const consent = decodeValidationConsent(
+    encodeValidationConsent(await signValidationConsent(patient.ctx, { recordId, author: author.address })),
+  );
   await submitForValidation(author.ctx, { consent });
   const { chosen } = await drawValidators(hospitals[0]!.ctx, { recordId });
   assert.equal(chosen.length, 4);
@@ -79,12 +103,19 @@ test("a diagnosis validated by 3 of 4 chosen hospitals, each reading it with the
   assert.equal(c.author, author.address);
   assert.equal(c.patient, patient.address);
   assert.equal(c.poolSize, 5, "the case draws from the 5 hospitals in the pool at its submission");
-  const [casePool, pool] = await Promise.all([getValidationCasePool(author.ctx, recordId), getValidatorPool(author.ctx)]);
+  const [casePool, pool] = await Promise.all([
+    getValidationCasePool(author.ctx, recordId),
+    getValidatorPool(author.ctx),
+  ]);
   assert.deepEqual([...casePool].sort(), [...pool].sort());
 
   // before the key is shared, a validator may read (on chain) but holds no key
   const [v0, v1, v2, v3] = validators as [MeridianClient, MeridianClient, MeridianClient, MeridianClient];
-  assert.equal(await canRead(v0.ctx, v0.address, recordId), true, "RecordRegistry.canRead lets a chosen validator read");
+  assert.equal(
+    await canRead(v0.ctx, v0.address, recordId),
+    true,
+    "RecordRegistry.canRead lets a chosen validator read",
+  );
   await assert.rejects(readRecordAsValidator(v0, recordId), MissingKeyError);
   const unchosen = hospitals.find((h) => !validators.includes(h))!;
   await assert.rejects(readRecordAsValidator(unchosen, recordId), NotValidatorError);
@@ -98,19 +129,33 @@ test("a diagnosis validated by 3 of 4 chosen hospitals, each reading it with the
     const read = await readRecordAsValidator(v, recordId);
     assert.equal(text(read.plaintext), diagnosis);
     assert.equal(read.via, "validation");
-    assert.equal(text((await v.readRecord(recordId)).plaintext), diagnosis, "the client's own readRecord opens it for a validator too");
+    assert.equal(
+      text((await v.readRecord(recordId)).plaintext),
+      diagnosis,
+      "the client's own readRecord opens it for a validator too",
+    );
     assert.deepEqual(await listValidatorAssignments(v.ctx, v.address).then((ids) => ids.includes(recordId)), true);
   }
 
-  assert.equal((await castValidationVote(v0.ctx, { recordId, approve: true, comment: "ECG supports it" })).status, ValidationStatus.Pending);
-  assert.equal((await castValidationVote(v1.ctx, { recordId, approve: false, comment: "rate control note missing" })).status, ValidationStatus.Pending);
+  assert.equal(
+    (await castValidationVote(v0.ctx, { recordId, approve: true, comment: "ECG supports it" })).status,
+    ValidationStatus.Pending,
+  );
+  assert.equal(
+    (await castValidationVote(v1.ctx, { recordId, approve: false, comment: "rate control note missing" })).status,
+    ValidationStatus.Pending,
+  );
   assert.equal((await castValidationVote(v2.ctx, { recordId, approve: true })).status, ValidationStatus.Pending);
   const last = await castValidationVote(v3.ctx, { recordId, approve: true, comment: "agree" });
   assert.equal(last.status, ValidationStatus.Validated);
   assert.deepEqual(await getValidationStatuses(patient.ctx, [recordId]), [ValidationStatus.Validated]);
   const votes = await listValidationVotes(patient.ctx, recordId);
   assert.equal(votes.length, 4);
-  assert.equal(votes[0]!.commentHash, keccak256(stringToBytes("ECG supports it")), "only the comment's hash is on chain");
+  assert.equal(
+    votes[0]!.commentHash,
+    keccak256(stringToBytes("ECG supports it")),
+    "only the comment's hash is on chain",
+  );
   assert.equal(votes[2]!.commentHash, zeroHash);
   // validators keep reading a decided record
   assert.equal(text((await readRecordAsValidator(v1, recordId)).plaintext), diagnosis);
@@ -121,8 +166,14 @@ test("another diagnosis rejected by 2 of 4; the abuse cases are refused by name"
   const [v0, v1, v2, v3] = validators as [MeridianClient, MeridianClient, MeridianClient, MeridianClient];
   const unchosen = hospitals.find((h) => !validators.includes(h))!;
   const refused = (name: string) => (e: unknown) => e instanceof ContractRevertedError && e.errorName === name;
-  await assert.rejects(castValidationVote(unchosen.ctx, { recordId, approve: true }), refused("PeerValidationNotValidator"));
-  await assert.rejects(castValidationVote(author.ctx, { recordId, approve: true }), refused("PeerValidationAuthorCannotVote"));
+  await assert.rejects(
+    castValidationVote(unchosen.ctx, { recordId, approve: true }),
+    refused("PeerValidationNotValidator"),
+  );
+  await assert.rejects(
+    castValidationVote(author.ctx, { recordId, approve: true }),
+    refused("PeerValidationAuthorCannotVote"),
+  );
   await castValidationVote(v0.ctx, { recordId, approve: false, comment: "the X-ray shows no consolidation" });
   await assert.rejects(castValidationVote(v0.ctx, { recordId, approve: true }), refused("PeerValidationAlreadyVoted"));
   await castValidationVote(v1.ctx, { recordId, approve: true });
@@ -137,9 +188,15 @@ test("a validator silent past its deadline is replaced: it loses access, its suc
   await shareValidationKeys(author, recordId);
   const [v0, v1] = validators as [MeridianClient, MeridianClient];
   await castValidationVote(v0.ctx, { recordId, approve: true });
-  await assert.rejects(replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlineNotPassed");
+  await assert.rejects(
+    replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlineNotPassed",
+  );
   await net.increaseTime(VOTE_PERIOD_SECONDS + 1); // and mine, so that calls simulated at the latest block see the time
-  await assert.rejects(castValidationVote(v1.ctx, { recordId, approve: true }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlinePassed");
+  await assert.rejects(
+    castValidationVote(v1.ctx, { recordId, approve: true }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PeerValidationDeadlinePassed",
+  );
   await replaceValidator(hospitals[4]!.ctx, { recordId, validator: v1.address });
   await assert.rejects(readRecordAsValidator(v1, recordId), NotValidatorError);
   const { chosen } = await drawValidators(patient.ctx, { recordId });
@@ -158,13 +215,24 @@ test("an author cannot show validators another diagnosis than the patient's (key
   assert.ok(grant && grant.scope.kind === "category" && grant.write);
   const { deployment } = author.ctx;
   const info = wrapInfo({
-    chainId: deployment.chainId, contract: deployment.recordRegistry, patient: patient.address, grantee: author.address,
-    scope: "category", target: encodeScope(grant.scope).target, keyEpoch: grant.keyEpoch,
+    chainId: deployment.chainId,
+    contract: deployment.recordRegistry,
+    patient: patient.address,
+    grantee: author.address,
+    scope: "category",
+    target: encodeScope(grant.scope).target,
+    keyEpoch: grant.keyEpoch,
   });
   const recipient = await author.keysAtBlock(grant.blockNumber);
   const payload = await unwrapKey({ recipient, wrapped: hexToBytes(grant.wrappedKey), info });
   const { keyEpoch } = await getPatient(author.ctx, patient.address);
-  const kek = grantKek({ scope: "category", payload, grantEpoch: grant.keyEpoch, category: grant.scope.category, epoch: keyEpoch });
+  const kek = grantKek({
+    scope: "category",
+    payload,
+    grantEpoch: grant.keyEpoch,
+    category: grant.scope.category,
+    epoch: keyEpoch,
+  });
   const category = RecordCategory.General;
   const { chainId, recordRegistry: contract } = deployment;
   const context = { chainId, contract, patient: patient.address, category, keyEpoch };

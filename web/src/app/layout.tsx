@@ -7,7 +7,8 @@ import "./globals.css";
 
 export const metadata: Metadata = {
   title: "Meridian: your medical records, your keys",
-  description: "Patient-controlled medical records on Ethereum: FHIR R4, encrypted in your browser, shared with your wallet.",
+  description:
+    "Patient-controlled medical records on Ethereum: FHIR R4, encrypted in your browser, shared with your wallet.",
 };
 
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
@@ -20,7 +21,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body>
-        <a className="skip" href="#main">Skip to content</a>
+        <a className="skip" href="#main">
+          Skip to content
+        </a>
         {config ? (
           <Providers config={config}>
             <Header />
@@ -30,8 +33,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <main id="main">
             <h1>No Meridian deployment found</h1>
             <p>
-              Start the local stack with <code>./run stack</code>, or deploy with <code>npm run meridian -- deploy</code> and set{" "}
-              <code>MERIDIAN_DEPLOYMENT</code> to the file it writes.
+              Start the local stack with <code>./run stack</code>, or deploy with{" "}
+              <code>npm run meridian -- deploy</code> and set <code>MERIDIAN_DEPLOYMENT</code> to the file it writes.
             </p>
           </main>
         )}

@@ -24,7 +24,9 @@ export function Providers({ config, children }: { config: PublicConfig; children
         ssr: true,
         pollingInterval: 1_000,
       }),
-      query: new QueryClient({ defaultOptions: { queries: { staleTime: 2_000, retry: 1, refetchOnWindowFocus: false } } }),
+      query: new QueryClient({
+        defaultOptions: { queries: { staleTime: 2_000, retry: 1, refetchOnWindowFocus: false } },
+      }),
     };
   });
   return (

@@ -23,42 +23,75 @@ export function Header() {
   return (
     <header className="header">
       <div className="header-inner">
-        <Link href="/" className="brand">Meridian</Link>
+        <Link href="/" className="brand">
+          Meridian
+        </Link>
         <nav aria-label="Main">
           <ul>
-            <li><Link href="/patient">Patient</Link></li>
-            <li><Link href="/guardian">Guardian</Link></li>
-            <li><Link href="/provider">Provider</Link></li>
-            <li><Link href="/monitoring">Monitoring</Link></li>
-            <li><Link href="/validation">Validation</Link></li>
-            <li><Link href="/regulator">Regulator</Link></li>
-            <li><Link href="/metrics">Network metrics</Link></li>
+            <li>
+              <Link href="/patient">Patient</Link>
+            </li>
+            <li>
+              <Link href="/guardian">Guardian</Link>
+            </li>
+            <li>
+              <Link href="/provider">Provider</Link>
+            </li>
+            <li>
+              <Link href="/monitoring">Monitoring</Link>
+            </li>
+            <li>
+              <Link href="/validation">Validation</Link>
+            </li>
+            <li>
+              <Link href="/regulator">Regulator</Link>
+            </li>
+            <li>
+              <Link href="/metrics">Network metrics</Link>
+            </li>
           </ul>
         </nav>
         <div className="row" aria-live="polite">
           {address ? (
             <>
-              <span className="mono" data-testid="account" title={address}>{short(address)}</span>
+              <span className="mono" data-testid="account" title={address}>
+                {short(address)}
+              </span>
               {onRightChain ? (
                 <span className="ok">{config.chainName}</span>
               ) : (
-                <button type="button" onClick={() => switchChain.mutate({ chainId: config.chainId })} disabled={switchChain.isPending}>
+                <button
+                  type="button"
+                  onClick={() => switchChain.mutate({ chainId: config.chainId })}
+                  disabled={switchChain.isPending}
+                >
                   Wrong network: switch to {config.chainName}
                 </button>
               )}
-              <button type="button" className="secondary" onClick={() => disconnect.mutate()}>Disconnect</button>
+              <button type="button" className="secondary" onClick={() => disconnect.mutate()}>
+                Disconnect
+              </button>
             </>
           ) : wallets.length === 0 ? (
             <span className="muted">No wallet found: install MetaMask or another browser wallet.</span>
           ) : (
             wallets.slice(0, 3).map((connector) => (
-              <button key={connector.uid} type="button" disabled={status === "connecting"} onClick={() => connect.mutate({ connector, chainId: config.chainId })}>
+              <button
+                key={connector.uid}
+                type="button"
+                disabled={status === "connecting"}
+                onClick={() => connect.mutate({ connector, chainId: config.chainId })}
+              >
                 Connect {connector.name === "Injected" ? "wallet" : connector.name}
               </button>
             ))
           )}
         </div>
-        {connect.error ? <p className="alert" role="alert">{describeError(connect.error).message}</p> : null}
+        {connect.error ? (
+          <p className="alert" role="alert">
+            {describeError(connect.error).message}
+          </p>
+        ) : null}
       </div>
       <TransactionPanel />
     </header>

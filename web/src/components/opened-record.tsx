@@ -22,22 +22,35 @@ const VIA: Record<string, string> = {
 };
 
 /** Fetches, verifies and decrypts one record in this page, then renders it for a person. */
-export function OpenedRecord({ client, recordId, onClose }: { client: MeridianClient; recordId: Hex; onClose: () => void }) {
+export function OpenedRecord({
+  client,
+  recordId,
+  onClose,
+}: {
+  client: MeridianClient;
+  recordId: Hex;
+  onClose: () => void;
+}) {
   const record = useQuery(recordQueryOptions(client, { recordId }));
   const validation = useValidationStatuses(client.ctx, [recordId]);
   return (
     <section className="card" aria-labelledby="opened-title" data-testid="opened-record">
       <div className="row" style={{ justifyContent: "space-between" }}>
-        <h2 id="opened-title">Record {recordId.slice(0, 10)}… <ValidationBadge status={validation.get(recordId.toLowerCase())} /></h2>
-        <button type="button" className="secondary" onClick={onClose}>Close</button>
+        <h2 id="opened-title">
+          Record {recordId.slice(0, 10)}… <ValidationBadge status={validation.get(recordId.toLowerCase())} />
+        </h2>
+        <button type="button" className="secondary" onClick={onClose}>
+          Close
+        </button>
       </div>
       {record.isPending ? <p role="status">Fetching, verifying and decrypting…</p> : null}
       {record.error ? <ErrorText error={describeError(record.error)} /> : null}
       {record.data ? (
         <>
           <p className="muted" data-testid="verified">
-            Verified against its CID and the hash anchored on chain; opened with {VIA[record.data.via]}. {categoryLabel(record.data.anchor.category)},{" "}
-            {formatTime(record.data.anchor.anchoredAt)}, {formatByteSize(record.data.plaintext.length)}.
+            Verified against its CID and the hash anchored on chain; opened with {VIA[record.data.via]}.{" "}
+            {categoryLabel(record.data.anchor.category)}, {formatTime(record.data.anchor.anchoredAt)},{" "}
+            {formatByteSize(record.data.plaintext.length)}.
           </p>
           <FhirRecord plaintext={record.data.plaintext} />
         </>

@@ -19,7 +19,10 @@ export function TransactionPanel() {
     <section className="tx-panel" aria-label="Transactions" aria-live="polite">
       {recent.map((t) => (
         <div key={t.id} className="card" data-testid="tx" data-status={t.status}>
-          <strong>{t.action}</strong>: <span className={t.status === "failed" ? "bad" : t.status === "confirmed" ? "ok" : ""}>{WORDS[t.status]}</span>
+          <strong>{t.action}</strong>:{" "}
+          <span className={t.status === "failed" ? "bad" : t.status === "confirmed" ? "ok" : ""}>
+            {WORDS[t.status]}
+          </span>
           {t.error ? <div className="bad">{t.error}</div> : null}
           {t.gasUsed !== undefined ? <div className="muted">{t.gasUsed.toLocaleString("en")} gas</div> : null}
         </div>

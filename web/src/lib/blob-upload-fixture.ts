@@ -54,7 +54,7 @@ let serial = 0;
 export const nextSerial = (): number => serial++;
 /** A fresh server over the shared chain and store, with its own quota file and failure counter. */
 export function server(
-  p: { limits?: UploadQuotaLimits; maxBytes?: number; maxFailures?: number; now?: () => number } = {}
+  p: { limits?: UploadQuotaLimits; maxBytes?: number; maxFailures?: number; now?: () => number } = {},
 ): BlobUploadServer {
   const n = nextSerial();
   return {
@@ -74,7 +74,7 @@ export const context = (who: Address) =>
     patient: who,
     category: 2,
     keyEpoch: 0,
-  } as const);
+  }) as const;
 export const envelopeOf = async (size: number) =>
   (
     await sealRecord({
@@ -101,7 +101,7 @@ export function post(s: BlobUploadServer, bytes: Uint8Array, headers: Record<str
       method: "POST",
       body: bytes as Uint8Array<ArrayBuffer>,
       headers: { "content-type": "application/octet-stream", "x-forwarded-for": "203.0.113.7", ...headers },
-    })
+    }),
   );
 }
 

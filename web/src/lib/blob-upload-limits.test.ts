@@ -64,12 +64,12 @@ test("an account over its quota is refused with 429 naming the account, and the 
   await refused(
     await post(restarted, second, { authorization: await authorizationFor(patient, second) }),
     429,
-    "quota-exceeded"
+    "quota-exceeded",
   );
   assert.equal(
     (JSON.parse(await readFile(s.quota.file, "utf8")) as QuotaFileShape).accounts[patient.address.toLowerCase()]
       ?.totalBytes,
-    first.length
+    first.length,
   );
   // after the window the account may upload again, until its total is spent
   clock += 3601_000;
@@ -83,7 +83,7 @@ test("an account over its quota is refused with 429 naming the account, and the 
   const total = await refused(
     await post(r, fourth, { authorization: await laterAuth(fourth, clock) }),
     429,
-    "quota-exceeded"
+    "quota-exceeded",
   );
   assert.equal(total.limit, "total");
 });
@@ -137,7 +137,7 @@ test("a valid signed envelope is accepted and served back byte-identical, with o
       e instanceof UploadRefusedError &&
       e.status === 401 &&
       /registered Meridian account/.test(e.shortMessage) &&
-      e.hint !== undefined
+      e.hint !== undefined,
   );
 });
 
@@ -171,7 +171,7 @@ test("a client with too many failed uploads is refused (429) for a while; other 
         "x-forwarded-for": "198.51.100.9",
       })
     ).status,
-    201
+    201,
   );
 });
 
@@ -220,7 +220,7 @@ test("an ERC-1271 smart account that is a registered patient can open an upload 
         authorization: encodeUploadAuthorization({ session: { ...session, signature: byOwner }, upload }),
       })
     ).status,
-    201
+    201,
   );
   const byStranger = await stranger.signTypedData(uploadSessionTypedData(domain(), session));
   const other = await envelopeOf(1201);
@@ -231,6 +231,6 @@ test("an ERC-1271 smart account that is a registered patient can open an upload 
       authorization: encodeUploadAuthorization({ session: { ...session, signature: byStranger }, upload: upload2 }),
     }),
     401,
-    "bad-session-signature"
+    "bad-session-signature",
   );
 });

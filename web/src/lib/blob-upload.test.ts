@@ -55,12 +55,12 @@ test("plaintext (a fake SSN in JSON) is refused even when signed by a registered
       resourceType: "Patient",
       name: [{ family: "Doe", given: ["Jane"] }],
       identifier: [{ system: "http://hl7.org/fhir/sid/us-ssn", value: "123-45-6789" }],
-    })
+    }),
   );
   const body = await refused(
     await post(s, ssn, { authorization: await authorizationFor(patient, ssn) }),
     415,
-    "not-an-envelope"
+    "not-an-envelope",
   );
   assert.match(String(body.hint), /Encrypt the record/);
   // the same text behind a well-formed envelope header (taken from a real envelope) is still refused
@@ -69,7 +69,7 @@ test("plaintext (a fake SSN in JSON) is refused even when signed by a registered
   await refused(
     await post(s, disguised, { authorization: await authorizationFor(patient, disguised) }),
     415,
-    "plaintext-suspected"
+    "plaintext-suspected",
   );
   assert.equal(await held(ssn), false);
   assert.equal(await held(disguised), false);
@@ -90,7 +90,7 @@ test("an envelope with a wrong or oversized structure is refused", async () => {
     const body = await refused(
       await post(s, bytes, { authorization: await authorizationFor(patient, bytes) }),
       422,
-      "malformed-envelope"
+      "malformed-envelope",
     );
     assert.ok(String(body.error).length > 10, what);
     assert.equal(await held(bytes), false, what);
@@ -112,7 +112,7 @@ test("an envelope with a wrong or oversized structure is refused", async () => {
       body: streamed,
       duplex: "half",
       headers: { "content-type": "application/octet-stream", authorization: auth },
-    } as RequestInit)
+    } as RequestInit),
   );
   await refused(response, 413, "too-large");
 });
@@ -123,14 +123,14 @@ test("an unregistered signer is refused (403), and so is a suspended provider", 
   const body = await refused(
     await post(s, envelope, { authorization: await authorizationFor(stranger, envelope) }),
     403,
-    "not-registered"
+    "not-registered",
   );
   assert.match(String(body.error), new RegExp(stranger.address));
   assert.equal(await held(envelope), false);
   assert.equal(
     (await post(s, envelope, { authorization: await authorizationFor(hospital, envelope) })).status,
     201,
-    "an active provider may upload"
+    "an active provider may upload",
   );
   await net.setProviderStatus(hospital, "suspend");
   try {
@@ -138,7 +138,7 @@ test("an unregistered signer is refused (403), and so is a suspended provider", 
     await refused(
       await post(s, other, { authorization: await authorizationFor(hospital, other) }),
       403,
-      "not-registered"
+      "not-registered",
     );
   } finally {
     await net.setProviderStatus(hospital, "reinstate");
@@ -176,7 +176,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
   await refused(await post(s, other, { authorization: forged }), 401, "bad-session-signature");
   // a session signed for another deployment's domain
   const elsewhere = await patient.signTypedData(
-    uploadSessionTypedData({ chainId: 1, recordRegistry: deployment.recordRegistry }, session)
+    uploadSessionTypedData({ chainId: 1, recordRegistry: deployment.recordRegistry }, session),
   );
   await refused(
     await post(s, other, {
@@ -186,7 +186,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
       }),
     }),
     401,
-    "bad-session-signature"
+    "bad-session-signature",
   );
   // a session longer than 24 h, and an expired one
   for (const times of [
@@ -200,7 +200,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
         authorization: encodeUploadAuthorization({ session: { ...t, signature }, upload: await upload(other) }),
       }),
       401,
-      "session-expired"
+      "session-expired",
     );
   }
   // a valid session, but an upload signed an hour ago, and one signed by a key other than the session's
@@ -213,7 +213,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
       }),
     }),
     401,
-    "stale-upload"
+    "stale-upload",
   );
   const wrongKey = { ...(await upload(other)), signature: decoded.upload.signature };
   await refused(
@@ -221,8 +221,7 @@ test("a session or upload signature that is forged, stale, replayed or for other
       authorization: encodeUploadAuthorization({ session: { ...session, signature }, upload: wrongKey }),
     }),
     401,
-    "bad-upload-signature"
+    "bad-upload-signature",
   );
   assert.equal(await held(other), false);
 });
-

@@ -96,7 +96,7 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
         code: "too-many-failures",
         hint: `Wait ${wait} seconds, then upload with a valid authorisation.`,
       },
-      { "retry-after": String(wait) }
+      { "retry-after": String(wait) },
     );
   }
   let authenticated = false;
@@ -139,13 +139,14 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
       throw new UploadAuthorizationError(
         "stale-upload",
         "This upload signature was already used.",
-        "Sign each upload afresh (the app and SDK do)."
+        "Sign each upload afresh (the app and SDK do).",
       );
     remember(seen, nonceKey, now + 2 * UPLOAD_SIGNATURE_MAX_AGE_SECONDS, now);
 
     const existed = await server.store.has(identity.cid.toString());
     const stored = await server.store.put(bytes);
-    if (existed) reservation.release(); // the same bytes were already held: nothing new to charge
+    if (existed)
+      reservation.release(); // the same bytes were already held: nothing new to charge
     else await reservation.commit();
     reservation = undefined;
     return jsonResponse(201, { cid: stored.cid, ciphertextHash: stored.ciphertextHash, size: stored.size });
@@ -172,8 +173,9 @@ const tooLarge = (limit: number, size?: number) =>
 async function verifySession(server: BlobUploadServer, auth: UploadAuthorization, now: number): Promise<void> {
   const s = auth.session;
   const { chainId, recordRegistry } = server.chain.deployment;
-  const key =
-    [chainId, recordRegistry, s.account, s.sessionKey, s.issuedAt, s.expiresAt, s.signature].join(":").toLowerCase();
+  const key = [chainId, recordRegistry, s.account, s.sessionKey, s.issuedAt, s.expiresAt, s.signature]
+    .join(":")
+    .toLowerCase();
   const verified = sessions;
   const until = verified.get(key);
   if (until !== undefined && until > now) return;
@@ -200,7 +202,7 @@ function refusalResponse(error: unknown): Response {
     return jsonResponse(
       429,
       { error: error.message, code: "quota-exceeded", account: error.account, limit: error.limit, hint: error.hint },
-      error.retryAfterSeconds === undefined ? {} : { "retry-after": String(error.retryAfterSeconds) }
+      error.retryAfterSeconds === undefined ? {} : { "retry-after": String(error.retryAfterSeconds) },
     );
   }
   console.error("[api/blobs] upload failed:", error instanceof Error ? error.message : String(error));

@@ -1,7 +1,5 @@
 import type { Address } from "viem";
-import {
-  createMemoryConsentCodeLedger, createTextConsentCodeLedger, type ConsentCodeLedger,
-} from "@meridian/sdk";
+import { createMemoryConsentCodeLedger, createTextConsentCodeLedger, type ConsentCodeLedger } from "@meridian/sdk";
 
 /**
  * The `localStorage` key of a patient's consent-code ledger in this browser, one per chain,

@@ -61,7 +61,7 @@ let nonce = 1n;
 
 /** A consent code of `who` (signed by `signer`, the patient by default), its text and short code. */
 async function code(
-  p: { who?: Account; signer?: Account; deadline?: number; chainId?: number; registry?: `0x${string}` } = {}
+  p: { who?: Account; signer?: Account; deadline?: number; chainId?: number; registry?: `0x${string}` } = {},
 ) {
   const who = p.who ?? patient;
   const wrappedKey: Hex = `0x${"ab".repeat(80)}`;
@@ -117,11 +117,11 @@ test("bad inputs are refused with 400 and plain words", async () => {
   const { text } = await code({ deadline: Math.floor(t / 1000) - 1 });
   await assert.rejects(
     publishConsentCode(chain, text, { nowMs: t }),
-    (e: unknown) => refusedWith(400, "expired")(e) && /past its deadline/.test((e as Error).message)
+    (e: unknown) => refusedWith(400, "expired")(e) && /past its deadline/.test((e as Error).message),
   );
   await assert.rejects(
     publishConsentCode(chain, "hello", { nowMs: t }),
-    (e: unknown) => refusedWith(400)(e) && /not a Meridian consent code/.test((e as Error).message)
+    (e: unknown) => refusedWith(400)(e) && /not a Meridian consent code/.test((e as Error).message),
   );
   await assert.rejects(publishConsentCode(chain, 42, { nowMs: t }), refusedWith(400));
   assert.throws(() => lookUpConsentCode("ABC", t), refusedWith(400));
@@ -134,7 +134,7 @@ test("a forged consent code (not signed by the patient) is refused and not store
   const forged = await code({ signer: attacker });
   await assert.rejects(
     publishConsentCode(chain, forged.text, { client: "198.51.100.1" }),
-    refusedWith(403, "bad-signature")
+    refusedWith(403, "bad-signature"),
   );
   assert.throws(() => lookUpConsentCode(forged.short), refusedWith(404));
   const fromStranger = await code({ who: unregistered });
@@ -142,7 +142,7 @@ test("a forged consent code (not signed by the patient) is refused and not store
   await assert.rejects(publishConsentCode(chain, (await code({ chainId: 1 })).text), refusedWith(400, "wrong-chain"));
   await assert.rejects(
     publishConsentCode(chain, (await code({ registry: deployment.providerRegistry })).text),
-    refusedWith(400, "wrong-contract")
+    refusedWith(400, "wrong-contract"),
   );
 });
 
@@ -152,7 +152,7 @@ test("re-publishing with a junk or second signature never overwrites an entry; t
   assert.deepEqual(
     await publishConsentCode(chain, real.text),
     { shortCode: real.short, deadline: real.c.deadline },
-    "identical re-publication is idempotent"
+    "identical re-publication is idempotent",
   );
   const junk = encodeConsentCode({ code: real.c, wrappedKey: real.wrappedKey, signature: `0x${"00".repeat(65)}` });
   await assert.rejects(publishConsentCode(chain, junk), refusedWith(409, "conflict"));
@@ -164,7 +164,7 @@ test("re-publishing with a junk or second signature never overwrites an entry; t
   const twin = `0x${r}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as Hex;
   await assert.rejects(
     publishConsentCode(chain, encodeConsentCode({ code: real.c, wrappedKey: real.wrappedKey, signature: twin })),
-    refusedWith(409, "conflict")
+    refusedWith(409, "conflict"),
   );
   assert.equal(lookUpConsentCode(real.short).text, real.text, "the first valid publication is still there");
 });
@@ -179,7 +179,7 @@ test("one patient cannot hold more than its share of live codes; others are not 
   const extra = await code();
   await assert.rejects(
     publishConsentCode(chain, extra.text, { client: "192.0.2.99" }),
-    refusedWith(429, "patient-limit")
+    refusedWith(429, "patient-limit"),
   );
   const someoneElse = await code({ who: p1 });
   await publishConsentCode(chain, someoneElse.text, { client: "192.0.2.99" });
@@ -197,7 +197,7 @@ test("one client cannot hold more than its share of live codes, and a client tha
   }
   await assert.rejects(
     publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.5" }),
-    refusedWith(429, "client-limit")
+    refusedWith(429, "client-limit"),
   );
   await publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.6" });
 
@@ -206,11 +206,11 @@ test("one client cannot hold more than its share of live codes, and a client tha
   for (let i = 0; i < 3; i++)
     await assert.rejects(
       publishConsentCode(chain, (await code({ signer: attacker, who: p5 })).text, { client: "203.0.113.66", failures }),
-      refusedWith(403)
+      refusedWith(403),
     );
   await assert.rejects(
     publishConsentCode(chain, (await code({ who: p5 })).text, { client: "203.0.113.66", failures }),
-    refusedWith(429, "too-many-failures")
+    refusedWith(429, "too-many-failures"),
   );
 });
 
@@ -242,7 +242,7 @@ test("a body over 8 KiB is refused with 413, declared or not", async () => {
   });
   await assert.rejects(
     readBody(new Request("http://relay/", { method: "POST", body: stream, duplex: "half" } as RequestInit)),
-    refusedWith(413)
+    refusedWith(413),
   );
   assert.equal(await readBody(new Request("http://relay/", { method: "POST", body: "{}" })), "{}");
 });

@@ -105,7 +105,7 @@ const SHOW_QR = "Let the provider scan the QR code or paste the whole text inste
 export async function publishConsentCode(
   chain: MeridianContext,
   text: unknown,
-  options: PublishConsentCodeOptions = {}
+  options: PublishConsentCodeOptions = {},
 ): Promise<{ shortCode: string; deadline: number }> {
   const nowMs = options.nowMs ?? Date.now();
   const client = options.client ?? "unknown";
@@ -115,7 +115,7 @@ export async function publishConsentCode(
       429,
       "Too many refused consent codes from this client.",
       "too-many-failures",
-      `Wait ${wait} seconds. ${SHOW_QR}`
+      `Wait ${wait} seconds. ${SHOW_QR}`,
     );
   try {
     return await publish(chain, text, client, nowMs, {
@@ -148,7 +148,7 @@ async function publish(
   text: unknown,
   client: string,
   nowMs: number,
-  caps: Caps
+  caps: Caps,
 ): Promise<{ shortCode: string; deadline: number }> {
   if (typeof text !== "string" || text.length === 0)
     throw new RelayError(400, 'The body must be JSON { "text": "MERIDIAN-CONSENT:1:…" }.');
@@ -178,7 +178,7 @@ async function publish(
       429,
       `This client has ${caps.perClient} live consent codes on the relay already.`,
       "client-limit",
-      `Wait until one expires (at most 15 minutes). ${SHOW_QR}`
+      `Wait until one expires (at most 15 minutes). ${SHOW_QR}`,
     );
   }
   if (live(nowMs, (e) => isAddressEqual(e.patient, patient)) >= caps.perPatient) await dropUsed(chain, patient);
@@ -187,7 +187,7 @@ async function publish(
       429,
       `Patient ${code.patient} has ${caps.perPatient} live consent codes on the relay already.`,
       "patient-limit",
-      `Wait until one is used or expires, or cancel one in the app. ${SHOW_QR}`
+      `Wait until one is used or expires, or cancel one in the app. ${SHOW_QR}`,
     );
   }
   try {
@@ -201,7 +201,7 @@ async function publish(
       403,
       `Account ${code.patient} is not a registered patient on this network.`,
       "not-registered",
-      "Register as a patient in the app before making consent codes."
+      "Register as a patient in the app before making consent codes.",
     );
   }
   // the checks above awaited the chain: look again before storing
@@ -241,7 +241,7 @@ export function lookUpConsentCode(shortCode: string | null, nowMs = Date.now()):
       404,
       "No consent code with this short code: it was mistyped, has expired, or was made in another app. " +
         "Ask the patient for the QR code or the whole text.",
-      "not-found"
+      "not-found",
     );
   }
   return { text: entry.text };

@@ -13,7 +13,12 @@ import { contentSecurityPolicy, newNonce, NONCE_BYTES } from "./csp.ts";
 
 /** The policy's directives by name. */
 function directives(policy: string): Map<string, string[]> {
-  return new Map(policy.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+  return new Map(
+    policy
+      .split(";")
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name!, values]),
+  );
 }
 
 test("script-src allows only this origin's files and this response's nonce, never inline script", () => {

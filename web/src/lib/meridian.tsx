@@ -54,14 +54,22 @@ export function MeridianProvider({ config, children }: { config: PublicConfig; c
   const [keysClient, setKeysClient] = useState<MeridianClient | undefined>(undefined);
 
   const deployment = useMemo<MeridianDeployment>(
-    () => ({ chainId: config.chainId, providerRegistry: config.providerRegistry, recordRegistry: config.recordRegistry, monitoringRegistry: config.monitoringRegistry, peerValidation: config.peerValidation, deployedAtBlock: BigInt(config.deployedAtBlock) }),
+    () => ({
+      chainId: config.chainId,
+      providerRegistry: config.providerRegistry,
+      recordRegistry: config.recordRegistry,
+      monitoringRegistry: config.monitoringRegistry,
+      peerValidation: config.peerValidation,
+      deployedAtBlock: BigInt(config.deployedAtBlock),
+    }),
     [config],
   );
 
   const onTransaction = useCallback((event: TransactionEvent) => {
     setTransactions((list) => {
       const index = list.findIndex((t) => t.id === event.id);
-      const previous: TransactionRecord = index >= 0 ? list[index]! : { id: event.id, action: event.action, status: event.status, startedAt: event.at };
+      const previous: TransactionRecord =
+        index >= 0 ? list[index]! : { id: event.id, action: event.action, status: event.status, startedAt: event.at };
       const next: TransactionRecord = {
         ...previous,
         status: event.status,
@@ -133,7 +141,8 @@ export function useMeridian(): MeridianState {
 
 /** Plain words for any error: a Meridian error's message and hint, never a raw "execution reverted". */
 export function describeError(error: unknown): { message: string; hint?: string } {
-  if (error instanceof MeridianError) return { message: error.shortMessage, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof MeridianError)
+    return { message: error.shortMessage, ...(error.hint ? { hint: error.hint } : {}) };
   if (error instanceof Error) return { message: error.message.split("\n")[0] ?? error.message };
   return { message: String(error) };
 }

@@ -75,7 +75,7 @@ export class FailureLimiter {
 export function positiveIntegerFromEnv(
   name: string,
   fallback: number,
-  env: Record<string, string | undefined> = process.env
+  env: Record<string, string | undefined> = process.env,
 ): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;

@@ -38,5 +38,5 @@ export const noDeployment = (): Response =>
       code: "no-deployment",
       hint: "Deploy first (./run stack, or meridian deploy) and set MERIDIAN_DEPLOYMENT.",
     },
-    { status: 503, headers: { "cache-control": "no-store" } }
+    { status: 503, headers: { "cache-control": "no-store" } },
   );

@@ -24,7 +24,11 @@ export interface PublicConfig {
   deployedAtBlock: string;
 }
 
-const CHAIN_NAMES: Record<number, string> = { 31337: "Local Hardhat chain", 11155111: "Sepolia", 80002: "Polygon Amoy" };
+const CHAIN_NAMES: Record<number, string> = {
+  31337: "Local Hardhat chain",
+  11155111: "Sepolia",
+  80002: "Polygon Amoy",
+};
 
 /** The repository root (the app runs with `web/` as its working directory). */
 export const repoRoot = path.resolve(process.cwd(), "..");
@@ -49,15 +53,24 @@ export async function loadPublicConfig(): Promise<PublicConfig | null> {
   }
   const d = raw as Record<string, unknown>;
   const chainId = Number(d.chainId);
-  if (!Number.isSafeInteger(chainId) || typeof d.providerRegistry !== "string" || !isAddress(d.providerRegistry) || typeof d.recordRegistry !== "string" || !isAddress(d.recordRegistry)) return null;
+  if (
+    !Number.isSafeInteger(chainId) ||
+    typeof d.providerRegistry !== "string" ||
+    !isAddress(d.providerRegistry) ||
+    typeof d.recordRegistry !== "string" ||
+    !isAddress(d.recordRegistry)
+  )
+    return null;
   return {
     chainId,
     chainName: process.env.MERIDIAN_CHAIN_NAME ?? CHAIN_NAMES[chainId] ?? `Chain ${chainId}`,
     rpcUrl: process.env.MERIDIAN_RPC_URL ?? "http://127.0.0.1:8545",
     providerRegistry: d.providerRegistry,
     recordRegistry: d.recordRegistry,
-    monitoringRegistry: typeof d.monitoringRegistry === "string" && isAddress(d.monitoringRegistry) ? d.monitoringRegistry : zeroAddress,
-    peerValidation: typeof d.peerValidation === "string" && isAddress(d.peerValidation) ? d.peerValidation : zeroAddress,
+    monitoringRegistry:
+      typeof d.monitoringRegistry === "string" && isAddress(d.monitoringRegistry) ? d.monitoringRegistry : zeroAddress,
+    peerValidation:
+      typeof d.peerValidation === "string" && isAddress(d.peerValidation) ? d.peerValidation : zeroAddress,
     deployedAtBlock: blockOf(d.deployedAtBlock),
   };
 }

@@ -57,7 +57,7 @@ export class UploadQuotaExceededError extends Error {
     limit: "window" | "total",
     message: string,
     hint: string,
-    retryAfterSeconds: number | undefined
+    retryAfterSeconds: number | undefined,
   ) {
     super(message);
     this.account = account;
@@ -110,7 +110,7 @@ export class UploadQuota {
       (error: NodeJS.ErrnoException) => {
         if (error.code === "ENOENT") return { version: 1, accounts: {} };
         throw error;
-      }
+      },
     );
     return this.#data;
   }
@@ -124,7 +124,7 @@ export class UploadQuota {
   /** `account`'s bytes used: in the current window and in total (without uploads in flight). */
   async usage(
     account: Address,
-    nowSeconds = Math.floor(Date.now() / 1000)
+    nowSeconds = Math.floor(Date.now() / 1000),
   ): Promise<{ windowBytes: number; totalBytes: number }> {
     const usage = this.#usage(await this.#load(), account.toLowerCase(), nowSeconds);
     return { windowBytes: usage.uploads.reduce((sum, [, b]) => sum + b, 0), totalBytes: usage.totalBytes };
@@ -137,7 +137,7 @@ export class UploadQuota {
   async reserve(
     account: Address,
     bytes: number,
-    nowSeconds = Math.floor(Date.now() / 1000)
+    nowSeconds = Math.floor(Date.now() / 1000),
   ): Promise<QuotaReservation> {
     const data = await this.#load();
     const key = account.toLowerCase();
@@ -151,7 +151,7 @@ export class UploadQuota {
         `Account ${account} has used its upload quota: ${mib(usage.totalBytes)} of ${mib(totalBytes)} in total.`,
         "Ask this server's operator to raise MERIDIAN_UPLOAD_QUOTA_TOTAL_BYTES, " +
           "or store records on your own IPFS node.",
-        undefined
+        undefined,
       );
     }
     const used = usage.uploads.reduce((sum, [, b]) => sum + b, 0) + pending;
@@ -170,13 +170,13 @@ export class UploadQuota {
         account,
         "window",
         `Account ${account} has uploaded ${mib(used)} in the last ${windowSeconds / 3600} h; this upload of ${mib(
-          bytes
+          bytes,
         )} would pass the ${mib(windowBytes)} limit.`,
         retry === undefined
           ? "This upload is larger than the window allows; " +
-            "ask the operator to raise MERIDIAN_UPLOAD_QUOTA_WINDOW_BYTES."
+              "ask the operator to raise MERIDIAN_UPLOAD_QUOTA_WINDOW_BYTES."
           : `Try again in ${Math.ceil(retry / 60)} minutes.`,
-        retry
+        retry,
       );
     }
     this.#pending.set(key, pending + bytes);

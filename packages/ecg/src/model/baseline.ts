@@ -17,7 +17,12 @@ import { MODEL_SAMPLING_FREQUENCY } from "./dataset.ts";
 
 /** Names of the baseline's 24 features, in order (seconds, mV). */
 export const BASELINE_FEATURE_NAMES = [
-  "preRR_s", "postRR_s", "localRR_s", "avgRR_s", "qrsWidth_s", "qrsPeakToPeak_mV",
+  "preRR_s",
+  "postRR_s",
+  "localRR_s",
+  "avgRR_s",
+  "qrsWidth_s",
+  "qrsPeakToPeak_mV",
   ...Array.from({ length: 10 }, (_, k) => `qrs_${k}_mV`),
   ...Array.from({ length: 8 }, (_, k) => `t_${k}_mV`),
 ] as const;
@@ -30,15 +35,27 @@ export const BASELINE_FEATURE_NAMES = [
  * de Chazal's morphology features. Indexes outside the signal are clamped.
  */
 export function baselineFeatures(clean: ArrayLike<number>, r: number, rrSeconds: ArrayLike<number>): Float64Array {
-  const fs = MODEL_SAMPLING_FREQUENCY, n = clean.length;
+  const fs = MODEL_SAMPLING_FREQUENCY,
+    n = clean.length;
   const at = (j: number) => clean[j < 0 ? 0 : j >= n ? n - 1 : j]!;
   const out = new Float64Array(BASELINE_FEATURE_NAMES.length);
   for (let k = 0; k < 4; k++) out[k] = rrSeconds[k]!;
   const w = Math.round(0.1 * fs);
-  let maxSlope = 0, lo = Infinity, hi = -Infinity;
-  for (let j = r - w; j <= r + w; j++) { maxSlope = Math.max(maxSlope, Math.abs(at(j + 1) - at(j))); lo = Math.min(lo, at(j)); hi = Math.max(hi, at(j)); }
-  let first = r, last = r;
-  for (let j = r - w; j <= r + w; j++) if (Math.abs(at(j + 1) - at(j)) >= 0.3 * maxSlope) { first = Math.min(first, j); last = Math.max(last, j); }
+  let maxSlope = 0,
+    lo = Infinity,
+    hi = -Infinity;
+  for (let j = r - w; j <= r + w; j++) {
+    maxSlope = Math.max(maxSlope, Math.abs(at(j + 1) - at(j)));
+    lo = Math.min(lo, at(j));
+    hi = Math.max(hi, at(j));
+  }
+  let first = r,
+    last = r;
+  for (let j = r - w; j <= r + w; j++)
+    if (Math.abs(at(j + 1) - at(j)) >= 0.3 * maxSlope) {
+      first = Math.min(first, j);
+      last = Math.max(last, j);
+    }
   out[4] = (last - first + 1) / fs;
   out[5] = hi - lo;
   for (let k = 0; k < 10; k++) out[6 + k] = at(r + Math.round((-0.05 + (k * 0.15) / 9) * fs));
@@ -65,16 +82,25 @@ export interface LdaModel {
 function choleskySolve(a: number[][], bs: number[][]): number[][] {
   const n = a.length;
   const l = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    let s = a[i]![j]!;
-    for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
-    l[i]![j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / l[j]![j]!;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = a[i]![j]!;
+      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
+      l[i]![j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / l[j]![j]!;
+    }
   return bs.map((b) => {
     const y = new Array<number>(n).fill(0);
-    for (let i = 0; i < n; i++) { let s = b[i]!; for (let k = 0; k < i; k++) s -= l[i]![k]! * y[k]!; y[i] = s / l[i]![i]!; }
+    for (let i = 0; i < n; i++) {
+      let s = b[i]!;
+      for (let k = 0; k < i; k++) s -= l[i]![k]! * y[k]!;
+      y[i] = s / l[i]![i]!;
+    }
     const x = new Array<number>(n).fill(0);
-    for (let i = n - 1; i >= 0; i--) { let s = y[i]!; for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!; x[i] = s / l[i]![i]!; }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = y[i]!;
+      for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!;
+      x[i] = s / l[i]![i]!;
+    }
     return x;
   });
 }
@@ -89,24 +115,36 @@ function choleskySolve(a: number[][], bs: number[][]): number[][] {
  */
 export function trainLda(features: readonly Float64Array[], labels: ArrayLike<number>, minBeats = 20): LdaModel {
   const d = features[0]?.length ?? 0;
-  const mean = new Array<number>(d).fill(0), sd = new Array<number>(d).fill(0);
+  const mean = new Array<number>(d).fill(0),
+    sd = new Array<number>(d).fill(0);
   for (const f of features) for (let j = 0; j < d; j++) mean[j]! += f[j]! / features.length;
   for (const f of features) for (let j = 0; j < d; j++) sd[j]! += (f[j]! - mean[j]!) ** 2 / features.length;
   for (let j = 0; j < d; j++) sd[j] = Math.sqrt(sd[j]!) || 1;
   const z = features.map((f) => Array.from(f, (v, j) => (v - mean[j]!) / sd[j]!));
-  const classes = AAMI_CLASSES.map((_, c) => c).filter((c) => Array.prototype.filter.call(labels, (l: number) => l === c).length >= minBeats);
+  const classes = AAMI_CLASSES.map((_, c) => c).filter(
+    (c) => Array.prototype.filter.call(labels, (l: number) => l === c).length >= minBeats,
+  );
   if (classes.length < 2) throw new RangeError("LDA needs at least two classes with enough beats");
   const means = classes.map((c) => {
     const m = new Array<number>(d).fill(0);
     let count = 0;
-    z.forEach((row, i) => { if (labels[i] === c) { count++; for (let j = 0; j < d; j++) m[j]! += row[j]!; } });
+    z.forEach((row, i) => {
+      if (labels[i] === c) {
+        count++;
+        for (let j = 0; j < d; j++) m[j]! += row[j]!;
+      }
+    });
     return m.map((v) => v / count);
   });
   const cov = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1e-3 : 0)));
   classes.forEach((c, ci) => {
     const rows = z.filter((_, i) => labels[i] === c);
     const mu = means[ci]!;
-    for (const row of rows) for (let i = 0; i < d; i++) { const di = row[i]! - mu[i]!; for (let j = 0; j <= i; j++) cov[i]![j]! += (di * (row[j]! - mu[j]!)) / rows.length / classes.length; }
+    for (const row of rows)
+      for (let i = 0; i < d; i++) {
+        const di = row[i]! - mu[i]!;
+        for (let j = 0; j <= i; j++) cov[i]![j]! += (di * (row[j]! - mu[j]!)) / rows.length / classes.length;
+      }
   });
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) cov[j]![i] = cov[i]![j]!;
   const weights = choleskySolve(cov, means);
@@ -116,7 +154,9 @@ export function trainLda(features: readonly Float64Array[], labels: ArrayLike<nu
 
 /** Class probabilities (softmax of the discriminants; 0 for classes the model left out), order {@link AAMI_CLASSES}. */
 export function ldaProbabilities(model: LdaModel, features: ArrayLike<number>): number[] {
-  const g = model.weights.map((w, ci) => w.reduce((s, v, j) => s + v * ((features[j]! - model.mean[j]!) / model.sd[j]!), model.bias[ci]!));
+  const g = model.weights.map((w, ci) =>
+    w.reduce((s, v, j) => s + v * ((features[j]! - model.mean[j]!) / model.sd[j]!), model.bias[ci]!),
+  );
   const top = Math.max(...g);
   const e = g.map((v) => Math.exp(v - top));
   const sum = e.reduce((a, b) => a + b, 0);
@@ -126,6 +166,14 @@ export function ldaProbabilities(model: LdaModel, features: ArrayLike<number>): 
 }
 
 /** Baseline features of every row of a dataset-like object (clean signal per record). */
-export function datasetFeatures(d: { count: number; rrSeconds: Float32Array; samples: number[]; records: string[]; cleanSignals: Map<string, Float32Array> }): Float64Array[] {
-  return Array.from({ length: d.count }, (_, i) => baselineFeatures(d.cleanSignals.get(d.records[i]!)!, d.samples[i]!, d.rrSeconds.subarray(i * 4, (i + 1) * 4)));
+export function datasetFeatures(d: {
+  count: number;
+  rrSeconds: Float32Array;
+  samples: number[];
+  records: string[];
+  cleanSignals: Map<string, Float32Array>;
+}): Float64Array[] {
+  return Array.from({ length: d.count }, (_, i) =>
+    baselineFeatures(d.cleanSignals.get(d.records[i]!)!, d.samples[i]!, d.rrSeconds.subarray(i * 4, (i + 1) * 4)),
+  );
 }

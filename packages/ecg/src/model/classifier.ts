@@ -58,7 +58,8 @@ export interface BeatClassifier {
 /** Resamples to 360 Hz, removes the baseline and segments with padding. */
 function prepare(input: BeatClassifierInput) {
   const fs = input.samplingFrequency;
-  if (!(fs > 0) || !Number.isFinite(fs)) throw new BeatInputError(`samplingFrequency must be a positive number of Hz, not ${fs}.`);
+  if (!(fs > 0) || !Number.isFinite(fs))
+    throw new BeatInputError(`samplingFrequency must be a positive number of Hz, not ${fs}.`);
   const signal = resample(input.signal, fs, MODEL_SAMPLING_FREQUENCY);
   const peaks = input.rPeaks.map((r) => Math.min(signal.length - 1, Math.round((r * MODEL_SAMPLING_FREQUENCY) / fs)));
   const clean = removeBaseline(signal, MODEL_SAMPLING_FREQUENCY);
@@ -66,7 +67,8 @@ function prepare(input: BeatClassifierInput) {
   return { clean, peaks, seg };
 }
 
-const toRecord = (row: ArrayLike<number>): Record<AamiClass, number> => Object.fromEntries(AAMI_CLASSES.map((c, i) => [c, row[i]!])) as Record<AamiClass, number>;
+const toRecord = (row: ArrayLike<number>): Record<AamiClass, number> =>
+  Object.fromEntries(AAMI_CLASSES.map((c, i) => [c, row[i]!])) as Record<AamiClass, number>;
 
 let cached: Promise<BeatClassifier> | null = null;
 
@@ -88,12 +90,20 @@ export function loadBeatClassifier(directory = MODEL_DIR): Promise<BeatClassifie
         const { seg } = prepare(input);
         const probs = predictProbabilities(model, seg);
         const classes = argmaxRows(probs);
-        return seg.indexes.map((peak, i) => ({ sample: input.rPeaks[peak]!, aamiClass: AAMI_CLASSES[classes[i]!]!, probabilities: toRecord(probs.subarray(i * 5, i * 5 + 5)), edge: seg.edge[i]! }));
+        return seg.indexes.map((peak, i) => ({
+          sample: input.rPeaks[peak]!,
+          aamiClass: AAMI_CLASSES[classes[i]!]!,
+          probabilities: toRecord(probs.subarray(i * 5, i * 5 + 5)),
+          edge: seg.edge[i]!,
+        }));
       },
     };
   };
   if (directory !== MODEL_DIR) return load();
-  cached ??= load().catch((e: unknown) => { cached = null; throw e; });
+  cached ??= load().catch((e: unknown) => {
+    cached = null;
+    throw e;
+  });
   return cached;
 }
 
@@ -112,9 +122,17 @@ export function baselineClassifier(model: LdaModel): BaselineClassifier {
     classify(input) {
       const { clean, peaks, seg } = prepare(input);
       return seg.indexes.map((peak, i) => {
-        const p = ldaProbabilities(model, baselineFeatures(clean, peaks[peak]!, seg.rrSeconds.subarray(i * 4, (i + 1) * 4)));
+        const p = ldaProbabilities(
+          model,
+          baselineFeatures(clean, peaks[peak]!, seg.rrSeconds.subarray(i * 4, (i + 1) * 4)),
+        );
         const best = p.indexOf(Math.max(...p));
-        return { sample: input.rPeaks[peak]!, aamiClass: AAMI_CLASSES[best]!, probabilities: toRecord(p), edge: seg.edge[i]! };
+        return {
+          sample: input.rPeaks[peak]!,
+          aamiClass: AAMI_CLASSES[best]!,
+          probabilities: toRecord(p),
+          edge: seg.edge[i]!,
+        };
       });
     },
   };
@@ -127,8 +145,13 @@ export function baselineClassifier(model: LdaModel): BaselineClassifier {
  */
 export async function loadBaselineClassifier(directory = MODEL_DIR): Promise<BaselineClassifier> {
   try {
-    return baselineClassifier(JSON.parse(await readFile(path.join(directory, "baseline-lda.json"), "utf8")) as LdaModel);
+    return baselineClassifier(
+      JSON.parse(await readFile(path.join(directory, "baseline-lda.json"), "utf8")) as LdaModel,
+    );
   } catch (cause) {
-    throw new BeatModelError(`The LDA baseline in ${directory} could not be read.`, { cause, hint: "Run `npm run ecg:train`." });
+    throw new BeatModelError(`The LDA baseline in ${directory} could not be read.`, {
+      cause,
+      hint: "Run `npm run ecg:train`.",
+    });
   }
 }

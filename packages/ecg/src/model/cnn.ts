@@ -63,7 +63,10 @@ export async function initBackend(name: "wasm" | "cpu" = DEFAULT_BACKEND): Promi
   if (tf.engine().backendName === name) return;
   const ok = await tf.setBackend(name);
   await tf.ready();
-  if (!ok || tf.getBackend() !== name) throw new BeatModelError(`The TensorFlow.js "${name}" backend did not initialise.`, { hint: "Reinstall @tensorflow/tfjs-backend-wasm (npm ci) or use the cpu backend." });
+  if (!ok || tf.getBackend() !== name)
+    throw new BeatModelError(`The TensorFlow.js "${name}" backend did not initialise.`, {
+      hint: "Reinstall @tensorflow/tfjs-backend-wasm (npm ci) or use the cpu backend.",
+    });
 }
 
 /**
@@ -78,30 +81,56 @@ export function buildBeatCnn(seed = 2004, learningRate = 1e-3): tf.LayersModel {
   const beat = tf.input({ shape: [BEAT_LENGTH, 1], name: "beat" });
   const rr = tf.input({ shape: [RR_FEATURES], name: "rr" });
   let x = beat;
-  for (const [filters, kernelSize] of [[16, 7], [32, 5], [32, 5]] as const) {
-    x = tf.layers.conv1d({ filters, kernelSize, padding: "same", activation: "relu", kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
+  for (const [filters, kernelSize] of [
+    [16, 7],
+    [32, 5],
+    [32, 5],
+  ] as const) {
+    x = tf.layers
+      .conv1d({ filters, kernelSize, padding: "same", activation: "relu", kernelInitializer: init() })
+      .apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling1d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
   }
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   x = tf.layers.concatenate().apply([x, rr]) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: 64, activation: "relu", kernelInitializer: init(), kernelRegularizer: tf.regularizers.l2({ l2: 1e-4 }) }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: AAMI_CLASSES.length, activation: "softmax", kernelInitializer: init(), name: "aami" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .dense({
+      units: 64,
+      activation: "relu",
+      kernelInitializer: init(),
+      kernelRegularizer: tf.regularizers.l2({ l2: 1e-4 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: AAMI_CLASSES.length, activation: "softmax", kernelInitializer: init(), name: "aami" })
+    .apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: [beat, rr], outputs: out, name: "meridian_beat_cnn" });
   model.compile({ optimizer: tf.train.adam(learningRate), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
   return model;
 }
 
 /** Tensors of a dataset's rows: `[beat [n,126,1], rr [n,6]]`. Caller disposes. */
-export function inputTensors(d: { count: number; windows: Float32Array; rr: Float32Array }): [tf.Tensor3D, tf.Tensor2D] {
+export function inputTensors(d: {
+  count: number;
+  windows: Float32Array;
+  rr: Float32Array;
+}): [tf.Tensor3D, tf.Tensor2D] {
   return [tf.tensor3d(d.windows, [d.count, BEAT_LENGTH, 1]), tf.tensor2d(d.rr, [d.count, RR_FEATURES])];
 }
 
 /** Class probabilities `[n × 5]` (row-major, order {@link AAMI_CLASSES}) of a dataset's rows, predicted in batches of 1,024. */
-export function predictProbabilities(model: tf.LayersModel, d: { count: number; windows: Float32Array; rr: Float32Array }): Float32Array {
+export function predictProbabilities(
+  model: tf.LayersModel,
+  d: { count: number; windows: Float32Array; rr: Float32Array },
+): Float32Array {
   const out = new Float32Array(d.count * AAMI_CLASSES.length);
   for (let start = 0; start < d.count; start += 1024) {
     const end = Math.min(d.count, start + 1024);
-    const part = { count: end - start, windows: d.windows.subarray(start * BEAT_LENGTH, end * BEAT_LENGTH), rr: d.rr.subarray(start * RR_FEATURES, end * RR_FEATURES) };
+    const part = {
+      count: end - start,
+      windows: d.windows.subarray(start * BEAT_LENGTH, end * BEAT_LENGTH),
+      rr: d.rr.subarray(start * RR_FEATURES, end * RR_FEATURES),
+    };
     const probs = tf.tidy(() => model.predict(inputTensors(part)) as tf.Tensor);
     out.set(probs.dataSync(), start * AAMI_CLASSES.length);
     probs.dispose();
@@ -152,7 +181,11 @@ export interface TrainOptions {
 }
 
 /** Shifted and noisy copies of `windows` (see {@link TrainOptions.augment}). */
-export function augmentWindows(windows: Float32Array, augment: { shift: number; noise: number }, random: () => number): Float32Array {
+export function augmentWindows(
+  windows: Float32Array,
+  augment: { shift: number; noise: number },
+  random: () => number,
+): Float32Array {
   const out = new Float32Array(windows.length);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   for (let b = 0; b < windows.length / BEAT_LENGTH; b++) {
@@ -192,7 +225,11 @@ export function argmaxRows(probs: Float32Array, classes = AAMI_CLASSES.length): 
  * `Math.random`), class-weighted cross-entropy, and optional best-epoch selection on a
  * record-wise validation set.
  */
-export async function trainBeatCnn(model: tf.LayersModel, data: BeatDataset, options: TrainOptions): Promise<TrainResult> {
+export async function trainBeatCnn(
+  model: tf.LayersModel,
+  data: BeatDataset,
+  options: TrainOptions,
+): Promise<TrainResult> {
   const batchSize = options.batchSize ?? 64;
   const random = seededRandom(options.seed ?? 7);
   const [initialBeats, rr] = inputTensors(data);
@@ -200,24 +237,37 @@ export async function trainBeatCnn(model: tf.LayersModel, data: BeatDataset, opt
   const labels = tf.oneHot(tf.tensor1d(data.labels, "int32"), AAMI_CLASSES.length);
   const batches = Math.ceil(data.count / batchSize);
   const result: TrainResult = { bestEpoch: options.epochs, validationScores: [], losses: [] };
-  let best = -Infinity, bestWeights: tf.Tensor[] | null = null, sinceBest = 0;
+  let best = -Infinity,
+    bestWeights: tf.Tensor[] | null = null,
+    sinceBest = 0;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       if (options.augment) {
         beats.dispose();
         beats = tf.tensor3d(augmentWindows(data.windows, options.augment, random), [data.count, BEAT_LENGTH, 1]);
       }
-      const order = tf.tensor1d(shuffleInPlace(Array.from({ length: data.count }, (_, i) => i), random), "int32");
+      const order = tf.tensor1d(
+        shuffleInPlace(
+          Array.from({ length: data.count }, (_, i) => i),
+          random,
+        ),
+        "int32",
+      );
       const xs = [tf.gather(beats, order), tf.gather(rr, order)];
       const ys = tf.gather(labels, order);
       order.dispose();
-      let lossSum = 0, seen = 0;
+      let lossSum = 0,
+        seen = 0;
       await model.fit(xs, ys, {
-        epochs: 1, batchSize, shuffle: false, verbose: 0,
+        epochs: 1,
+        batchSize,
+        shuffle: false,
+        verbose: 0,
         ...(options.classWeight ? { classWeight: options.classWeight } : {}),
         callbacks: {
           onBatchEnd: (batch, logs) => {
-            lossSum += logs?.["loss"] ?? 0; seen++;
+            lossSum += logs?.["loss"] ?? 0;
+            seen++;
             options.onProgress?.({ epoch, epochs: options.epochs, batch: batch + 1, batches, loss: lossSum / seen });
           },
         },
@@ -228,9 +278,18 @@ export async function trainBeatCnn(model: tf.LayersModel, data: BeatDataset, opt
         const predicted = argmaxRows(predictProbabilities(model, options.validation));
         const score = options.validationScore(options.validation.labels, predicted);
         result.validationScores.push(score);
-        options.onProgress?.({ epoch, epochs: options.epochs, batch: batches, batches, loss: lossSum / Math.max(1, seen), validationScore: score });
+        options.onProgress?.({
+          epoch,
+          epochs: options.epochs,
+          batch: batches,
+          batches,
+          loss: lossSum / Math.max(1, seen),
+          validationScore: score,
+        });
         if (score > best) {
-          best = score; sinceBest = 0; result.bestEpoch = epoch;
+          best = score;
+          sinceBest = 0;
+          result.bestEpoch = epoch;
           bestWeights?.forEach((w) => w.dispose());
           bestWeights = model.getWeights().map((w) => w.clone());
         } else if (options.patience !== undefined && ++sinceBest >= options.patience) break;
@@ -262,7 +321,10 @@ const concatBuffers = (data: ArrayBuffer | ArrayBuffer[]): Uint8Array => {
   const parts = Array.isArray(data) ? data : [data];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
   let at = 0;
-  for (const p of parts) { out.set(new Uint8Array(p), at); at += p.byteLength; }
+  for (const p of parts) {
+    out.set(new Uint8Array(p), at);
+    at += p.byteLength;
+  }
   return out;
 };
 
@@ -270,22 +332,30 @@ const concatBuffers = (data: ArrayBuffer | ArrayBuffer[]): Uint8Array => {
  * Saves `model` to `directory` as `model.json` (topology, weight manifest, metadata) and
  * `weights.bin` (float32 little-endian), through a custom `tf.io` save handler.
  */
-export async function saveBeatModel(model: tf.LayersModel, metadata: BeatModelMetadata, directory = MODEL_DIR): Promise<void> {
+export async function saveBeatModel(
+  model: tf.LayersModel,
+  metadata: BeatModelMetadata,
+  directory = MODEL_DIR,
+): Promise<void> {
   await mkdir(directory, { recursive: true });
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const weights = concatBuffers(artifacts.weightData ?? []);
-    const json = {
-      format: "layers-model",
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-      convertedBy: null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-      userDefinedMetadata: metadata,
-    };
-    await writeFile(path.join(directory, "model.json"), JSON.stringify(json, null, 1) + "\n");
-    await writeFile(path.join(directory, "weights.bin"), weights);
-    return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: "JSON", weightDataBytes: weights.byteLength } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = concatBuffers(artifacts.weightData ?? []);
+      const json = {
+        format: "layers-model",
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
+        userDefinedMetadata: metadata,
+      };
+      await writeFile(path.join(directory, "model.json"), JSON.stringify(json, null, 1) + "\n");
+      await writeFile(path.join(directory, "weights.bin"), weights);
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: "JSON", weightDataBytes: weights.byteLength },
+      };
+    }),
+  );
 }
 
 /** The parts of `model.json` that {@link loadBeatModel} reads (tfjs checks the weight entries). */
@@ -304,8 +374,11 @@ function isSavedModelJson(value: unknown): value is SavedModelJson {
   if (!isObject(value) || !("modelTopology" in value) || !("weightsManifest" in value)) return false;
   const { modelTopology, weightsManifest } = value;
   const isGroup = (group: unknown): boolean =>
-    isObject(group) && "paths" in group && isStringArray(group.paths) &&
-    "weights" in group && Array.isArray(group.weights);
+    isObject(group) &&
+    "paths" in group &&
+    isStringArray(group.paths) &&
+    "weights" in group &&
+    Array.isArray(group.weights);
   return isObject(modelTopology) && Array.isArray(weightsManifest) && weightsManifest.every(isGroup);
 }
 
@@ -313,8 +386,13 @@ function isSavedModelJson(value: unknown): value is SavedModelJson {
 function isBeatModelMetadata(value: unknown): value is BeatModelMetadata {
   if (!isObject(value)) return false;
   const m: Partial<Record<keyof BeatModelMetadata, unknown>> = value;
-  return isStringArray(m.classes) && typeof m.samplingFrequency === "number" && isObject(m.window)
-    && isStringArray(m.rrFeatures) && isObject(m.training);
+  return (
+    isStringArray(m.classes) &&
+    typeof m.samplingFrequency === "number" &&
+    isObject(m.window) &&
+    isStringArray(m.rrFeatures) &&
+    isObject(m.training)
+  );
 }
 
 /**
@@ -325,7 +403,9 @@ function isBeatModelMetadata(value: unknown): value is BeatModelMetadata {
  * @throws {@link BeatModelError} when a file is missing or malformed, or the model's input and
  *   output shapes are not those of the beat CNN.
  */
-export async function loadBeatModel(directory = MODEL_DIR): Promise<{ model: tf.LayersModel; metadata: BeatModelMetadata }> {
+export async function loadBeatModel(
+  directory = MODEL_DIR,
+): Promise<{ model: tf.LayersModel; metadata: BeatModelMetadata }> {
   let json: SavedModelJson;
   let weightData: Uint8Array;
   try {
@@ -334,15 +414,38 @@ export async function loadBeatModel(directory = MODEL_DIR): Promise<{ model: tf.
     json = parsed;
     const manifest = json.weightsManifest[0];
     if (!manifest) throw new Error("model.json has an empty weightsManifest");
-    weightData = concatBuffers(await Promise.all(manifest.paths.map(async (p) => { const b = await readFile(path.join(directory, p)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); })));
+    weightData = concatBuffers(
+      await Promise.all(
+        manifest.paths.map(async (p) => {
+          const b = await readFile(path.join(directory, p));
+          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+        }),
+      ),
+    );
   } catch (cause) {
-    throw new BeatModelError(`The beat model in ${directory} could not be read.`, { cause, hint: "Run `npm run ecg:train` to (re)create packages/ecg/model/, or restore it from git." });
+    throw new BeatModelError(`The beat model in ${directory} could not be read.`, {
+      cause,
+      hint: "Run `npm run ecg:train` to (re)create packages/ecg/model/, or restore it from git.",
+    });
   }
   const specs = json.weightsManifest[0]!.weights;
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData: weightData.buffer as ArrayBuffer,
+    }),
+  );
   const [beatShape, rrShape] = model.inputs.map((i) => i.shape);
-  if (beatShape?.[1] !== BEAT_LENGTH || rrShape?.[1] !== RR_FEATURES || model.outputs[0]?.shape[1] !== AAMI_CLASSES.length) {
-    throw new BeatModelError(`The model in ${directory} has inputs ${JSON.stringify([beatShape, rrShape])}, not [[null,${BEAT_LENGTH},1],[null,${RR_FEATURES}]] with ${AAMI_CLASSES.length} outputs.`, { hint: "Retrain with `npm run ecg:train`." });
+  if (
+    beatShape?.[1] !== BEAT_LENGTH ||
+    rrShape?.[1] !== RR_FEATURES ||
+    model.outputs[0]?.shape[1] !== AAMI_CLASSES.length
+  ) {
+    throw new BeatModelError(
+      `The model in ${directory} has inputs ${JSON.stringify([beatShape, rrShape])}, not [[null,${BEAT_LENGTH},1],[null,${RR_FEATURES}]] with ${AAMI_CLASSES.length} outputs.`,
+      { hint: "Retrain with `npm run ecg:train`." },
+    );
   }
   const metadata = json.userDefinedMetadata;
   const hint = "Retrain with `npm run ecg:train`.";

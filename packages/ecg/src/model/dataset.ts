@@ -42,7 +42,14 @@ export const BEAT_LENGTH = (BEFORE_SAMPLES + AFTER_SAMPLES) / DECIMATION;
  * own rhythm rather than the patient's heart rate (absolute intervals in seconds let the CNN
  * tie S beats to the heart rates of the few DS1 patients that have them).
  */
-export const RR_FEATURE_NAMES = ["preRR_over_avg", "postRR_over_avg", "localRR_over_avg", "preRR_over_local", "postRR_over_local", "preRR_over_postRR"] as const;
+export const RR_FEATURE_NAMES = [
+  "preRR_over_avg",
+  "postRR_over_avg",
+  "localRR_over_avg",
+  "preRR_over_local",
+  "postRR_over_local",
+  "preRR_over_postRR",
+] as const;
 /** Number of RR features ({@link RR_FEATURE_NAMES}). */
 export const RR_FEATURES = RR_FEATURE_NAMES.length;
 
@@ -69,8 +76,13 @@ export function medianFilter(signal: ArrayLike<number>, width: number): Float32A
   for (let k = 0; k < w; k++) win[k] = at(k - h);
   win.sort();
   const lowerBound = (v: number) => {
-    let lo = 0, hi = w;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (win[mid]! < v) lo = mid + 1; else hi = mid; }
+    let lo = 0,
+      hi = w;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (win[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
     return lo;
   };
   for (let i = 0; ; i++) {
@@ -81,8 +93,13 @@ export function medianFilter(signal: ArrayLike<number>, width: number): Float32A
     const r = lowerBound(leaving);
     win.copyWithin(r, r + 1);
     // insert into the first w-1 entries
-    let lo = 0, hi = w - 1;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (win[mid]! < entering) lo = mid + 1; else hi = mid; }
+    let lo = 0,
+      hi = w - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (win[mid]! < entering) lo = mid + 1;
+      else hi = mid;
+    }
     win.copyWithin(lo + 1, lo, w - 1);
     win[lo] = entering;
   }
@@ -98,7 +115,10 @@ export function medianFilter(signal: ArrayLike<number>, width: number): Float32A
  * @returns The signal minus its baseline (mV).
  */
 export function removeBaseline(signal: ArrayLike<number>, samplingFrequency: number): Float32Array {
-  const baseline = medianFilter(medianFilter(signal, Math.round(0.2 * samplingFrequency)), Math.round(0.6 * samplingFrequency));
+  const baseline = medianFilter(
+    medianFilter(signal, Math.round(0.2 * samplingFrequency)),
+    Math.round(0.6 * samplingFrequency),
+  );
   const out = new Float32Array(signal.length);
   for (let i = 0; i < out.length; i++) out[i] = signal[i]! - baseline[i]!;
   return out;
@@ -163,13 +183,21 @@ export interface SegmentOptions {
  * @param rPeaks - R-peak sample indexes (360 Hz), ascending.
  * @throws {@link BeatInputError} when `rPeaks` is not ascending or holds an index outside the signal.
  */
-export function segmentBeats(signalMv: ArrayLike<number>, rPeaks: readonly number[], options: SegmentOptions = {}): SegmentedBeats {
+export function segmentBeats(
+  signalMv: ArrayLike<number>,
+  rPeaks: readonly number[],
+  options: SegmentOptions = {},
+): SegmentedBeats {
   const fs = MODEL_SAMPLING_FREQUENCY;
   const n = signalMv.length;
   for (let i = 0; i < rPeaks.length; i++) {
     const r = rPeaks[i]!;
-    if (!Number.isInteger(r) || r < 0 || r >= n) throw new BeatInputError(`R peak ${i} is at sample ${r}, outside the signal of ${n} samples (or not an integer).`);
-    if (i > 0 && r <= rPeaks[i - 1]!) throw new BeatInputError(`R peaks must be strictly ascending; peak ${i} (${r}) follows ${rPeaks[i - 1]}.`);
+    if (!Number.isInteger(r) || r < 0 || r >= n)
+      throw new BeatInputError(
+        `R peak ${i} is at sample ${r}, outside the signal of ${n} samples (or not an integer).`,
+      );
+    if (i > 0 && r <= rPeaks[i - 1]!)
+      throw new BeatInputError(`R peaks must be strictly ascending; peak ${i} (${r}) follows ${rPeaks[i - 1]}.`);
   }
   const clean = options.baselineRemoved ? signalMv : removeBaseline(signalMv, fs);
   const pad = options.edges === "pad";
@@ -178,17 +206,24 @@ export function segmentBeats(signalMv: ArrayLike<number>, rPeaks: readonly numbe
   const prefix = new Float64Array(rrs.length + 1);
   rrs.forEach((v, i) => (prefix[i + 1] = prefix[i]! + v));
   const meanRr = (from: number, to: number) => {
-    const a = Math.max(0, from), b = Math.min(rrs.length, to);
+    const a = Math.max(0, from),
+      b = Math.min(rrs.length, to);
     return b > a ? (prefix[b]! - prefix[a]!) / (b - a) : 0.8;
   };
-  const windows: number[] = [], rrOut: number[] = [], rrSec: number[] = [], indexes: number[] = [], edge: boolean[] = [];
+  const windows: number[] = [],
+    rrOut: number[] = [],
+    rrSec: number[] = [],
+    indexes: number[] = [],
+    edge: boolean[] = [];
   const half = 150 * fs;
-  let lo = 0, hi = 0; // beat-index range within ±150 s
+  let lo = 0,
+    hi = 0; // beat-index range within ±150 s
   const beat = new Float32Array(BEAT_LENGTH);
   for (let i = 0; i < rPeaks.length; i++) {
     const r = rPeaks[i]!;
     const fullWindow = r - BEFORE_SAMPLES >= 0 && r + AFTER_SAMPLES <= n;
-    const hasPre = i > 0, hasPost = i + 1 < rPeaks.length;
+    const hasPre = i > 0,
+      hasPost = i + 1 < rPeaks.length;
     const isEdge = !fullWindow || !hasPre || !hasPost;
     if (isEdge && !pad) continue;
     // RR features (rrs[i-1] is the pre-RR of beat i, rrs[i] its post-RR)
@@ -196,7 +231,8 @@ export function segmentBeats(signalMv: ArrayLike<number>, rPeaks: readonly numbe
     while (hi + 1 < rPeaks.length && rPeaks[hi + 1]! <= r + half) hi++;
     const avg = meanRr(lo, hi);
     const local = meanRr(i - 5, i + 5);
-    let pre = hasPre ? rrs[i - 1]! : NaN, post = hasPost ? rrs[i]! : NaN;
+    let pre = hasPre ? rrs[i - 1]! : NaN,
+      post = hasPost ? rrs[i]! : NaN;
     if (Number.isNaN(pre)) pre = Number.isNaN(post) ? 0.8 : post;
     if (Number.isNaN(post)) post = pre;
     rrSec.push(pre, post, local, avg);
@@ -220,7 +256,14 @@ export function segmentBeats(signalMv: ArrayLike<number>, rPeaks: readonly numbe
     indexes.push(i);
     edge.push(isEdge);
   }
-  return { count: indexes.length, windows: Float32Array.from(windows), rr: Float32Array.from(rrOut), rrSeconds: Float32Array.from(rrSec), indexes, edge };
+  return {
+    count: indexes.length,
+    windows: Float32Array.from(windows),
+    rr: Float32Array.from(rrOut),
+    rrSeconds: Float32Array.from(rrSec),
+    indexes,
+    edge,
+  };
 }
 
 /** A labelled beat dataset (one or more records). */
@@ -249,29 +292,59 @@ export interface BeatDataset extends SegmentedBeats {
 export async function recordBeats(name: string, directory = MITDB_DIR): Promise<BeatDataset> {
   const record = await readWfdbRecord(directory, name);
   const channel = mliiChannel(record.header);
-  if (channel === null) throw new BeatInputError(`Record ${name} has no MLII lead (leads: ${record.header.signals.map((s) => s.description).join(", ")}).`, { hint: "The paced records 102 and 104 have no MLII lead; they are excluded from the de Chazal split." });
-  if (record.header.samplingFrequency !== MODEL_SAMPLING_FREQUENCY) throw new BeatInputError(`Record ${name} is sampled at ${record.header.samplingFrequency} Hz, not ${MODEL_SAMPLING_FREQUENCY} Hz.`);
+  if (channel === null)
+    throw new BeatInputError(
+      `Record ${name} has no MLII lead (leads: ${record.header.signals.map((s) => s.description).join(", ")}).`,
+      { hint: "The paced records 102 and 104 have no MLII lead; they are excluded from the de Chazal split." },
+    );
+  if (record.header.samplingFrequency !== MODEL_SAMPLING_FREQUENCY)
+    throw new BeatInputError(
+      `Record ${name} is sampled at ${record.header.samplingFrequency} Hz, not ${MODEL_SAMPLING_FREQUENCY} Hz.`,
+    );
   const mv = toMillivolts(record.signals[channel]!, record.header.signals[channel]!);
   const clean = removeBaseline(mv, MODEL_SAMPLING_FREQUENCY);
   const beats = record.annotations.filter((a) => aamiClassOf(a.symbol) !== null);
   const rPeaks = beats.map((b) => b.sample);
   const seg = segmentBeats(clean, rPeaks, { edges: "skip", baselineRemoved: true });
   const labels = Uint8Array.from(seg.indexes.map((i) => AAMI_CLASSES.indexOf(aamiClassOf(beats[i]!.symbol)!)));
-  return { ...seg, labels, samples: seg.indexes.map((i) => rPeaks[i]!), records: seg.indexes.map(() => name), cleanSignals: new Map([[name, clean]]) };
+  return {
+    ...seg,
+    labels,
+    samples: seg.indexes.map((i) => rPeaks[i]!),
+    records: seg.indexes.map(() => name),
+    cleanSignals: new Map([[name, clean]]),
+  };
 }
 
 /** Concatenates datasets (in order). */
 export function concatDatasets(parts: readonly BeatDataset[]): BeatDataset {
   const count = parts.reduce((s, p) => s + p.count, 0);
-  const windows = new Float32Array(count * BEAT_LENGTH), rr = new Float32Array(count * RR_FEATURES), rrSeconds = new Float32Array(count * 4), labels = new Uint8Array(count);
+  const windows = new Float32Array(count * BEAT_LENGTH),
+    rr = new Float32Array(count * RR_FEATURES),
+    rrSeconds = new Float32Array(count * 4),
+    labels = new Uint8Array(count);
   let at = 0;
-  const out: BeatDataset = { count, windows, rr, rrSeconds, labels, indexes: [], edge: [], samples: [], records: [], cleanSignals: new Map() };
+  const out: BeatDataset = {
+    count,
+    windows,
+    rr,
+    rrSeconds,
+    labels,
+    indexes: [],
+    edge: [],
+    samples: [],
+    records: [],
+    cleanSignals: new Map(),
+  };
   for (const p of parts) {
     windows.set(p.windows, at * BEAT_LENGTH);
     rr.set(p.rr, at * RR_FEATURES);
     rrSeconds.set(p.rrSeconds, at * 4);
     labels.set(p.labels, at);
-    out.indexes.push(...p.indexes); out.edge.push(...p.edge); out.samples.push(...p.samples); out.records.push(...p.records);
+    out.indexes.push(...p.indexes);
+    out.edge.push(...p.edge);
+    out.samples.push(...p.samples);
+    out.records.push(...p.records);
     for (const [k, v] of p.cleanSignals) out.cleanSignals.set(k, v);
     at += p.count;
   }
@@ -280,14 +353,28 @@ export function concatDatasets(parts: readonly BeatDataset[]): BeatDataset {
 
 /** Selects rows `rows` of a dataset (in that order). */
 export function selectRows(d: BeatDataset, rows: readonly number[]): BeatDataset {
-  const windows = new Float32Array(rows.length * BEAT_LENGTH), rr = new Float32Array(rows.length * RR_FEATURES), rrSeconds = new Float32Array(rows.length * 4), labels = new Uint8Array(rows.length);
+  const windows = new Float32Array(rows.length * BEAT_LENGTH),
+    rr = new Float32Array(rows.length * RR_FEATURES),
+    rrSeconds = new Float32Array(rows.length * 4),
+    labels = new Uint8Array(rows.length);
   rows.forEach((r, i) => {
     rrSeconds.set(d.rrSeconds.subarray(r * 4, (r + 1) * 4), i * 4);
     windows.set(d.windows.subarray(r * BEAT_LENGTH, (r + 1) * BEAT_LENGTH), i * BEAT_LENGTH);
     rr.set(d.rr.subarray(r * RR_FEATURES, (r + 1) * RR_FEATURES), i * RR_FEATURES);
     labels[i] = d.labels[r]!;
   });
-  return { count: rows.length, windows, rr, rrSeconds, labels, indexes: rows.map((r) => d.indexes[r]!), edge: rows.map((r) => d.edge[r]!), samples: rows.map((r) => d.samples[r]!), records: rows.map((r) => d.records[r]!), cleanSignals: d.cleanSignals };
+  return {
+    count: rows.length,
+    windows,
+    rr,
+    rrSeconds,
+    labels,
+    indexes: rows.map((r) => d.indexes[r]!),
+    edge: rows.map((r) => d.edge[r]!),
+    samples: rows.map((r) => d.samples[r]!),
+    records: rows.map((r) => d.records[r]!),
+    cleanSignals: d.cleanSignals,
+  };
 }
 
 /** Beats per AAMI class of a dataset. */

@@ -14,7 +14,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-type Attrs = { strides: number | [number, number]; pad: "valid" | "same" | number; dataFormat: "NHWC" | "NCHW"; dimRoundingMode?: "floor" | "round" | "ceil"; filterShape: [number, number, number, number] };
+type Attrs = {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number;
+  dataFormat: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  filterShape: [number, number, number, number];
+};
 
 /**
  * Filter gradient of a 2-D NHWC convolution:
@@ -25,11 +31,38 @@ type Attrs = { strides: number | [number, number]; pad: "valid" | "same" | numbe
  * @returns The gradient, shape `filterShape`, flattened.
  * @throws {RangeError} for NCHW data or dilations other than 1.
  */
-export function conv2dBackpropFilterValues(x: Float32Array, xShape: readonly number[], dy: Float32Array, attrs: Attrs): Float32Array {
+export function conv2dBackpropFilterValues(
+  x: Float32Array,
+  xShape: readonly number[],
+  dy: Float32Array,
+  attrs: Attrs,
+): Float32Array {
   if (attrs.dataFormat === "NCHW") throw new RangeError("conv2dBackpropFilterValues supports NHWC only");
-  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = info;
+  const top = info.padInfo.top,
+    left = info.padInfo.left;
   const dW = new Float32Array(filterHeight * filterWidth * inChannels * outChannels);
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
@@ -56,8 +89,14 @@ export function conv2dBackpropFilterValues(x: Float32Array, xShape: readonly num
   return dW;
 }
 
-interface CpuLike { data: { get(id: tf.DataId): { values: unknown } }; makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): tf.TensorInfo }
-interface WasmLike { typedArrayFromHeap(t: tf.TensorInfo): Float32Array; makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo }
+interface CpuLike {
+  data: { get(id: tf.DataId): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): tf.TensorInfo;
+}
+interface WasmLike {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
 
 const registered = new Set<string>();
 
@@ -76,7 +115,12 @@ export function registerFastConvGradient(backendName: "cpu" | "wasm"): void {
       const a = attrs as unknown as Attrs;
       if (backendName === "cpu") {
         const be = backend as unknown as CpuLike;
-        const values = conv2dBackpropFilterValues(be.data.get(x.dataId).values as Float32Array, x.shape, be.data.get(dy.dataId).values as Float32Array, a);
+        const values = conv2dBackpropFilterValues(
+          be.data.get(x.dataId).values as Float32Array,
+          x.shape,
+          be.data.get(dy.dataId).values as Float32Array,
+          a,
+        );
         return be.makeTensorInfo([...a.filterShape], "float32", values);
       }
       const be = backend as unknown as WasmLike;

@@ -12,12 +12,28 @@ import { describe, test } from "node:test";
 import { aamiClassOf } from "../aami.ts";
 import { MITDB_DIR, MITDB_MISSING, mitdbPresent } from "../wfdb/mitdb.ts";
 import { readWfdbRecord, toMillivolts } from "../wfdb/index.ts";
-import { BEAT_LENGTH, BeatInputError, RR_FEATURES, RR_FEATURE_NAMES, medianFilter, removeBaseline, resample, segmentBeats } from "./dataset.ts";
+import {
+  BEAT_LENGTH,
+  BeatInputError,
+  RR_FEATURES,
+  RR_FEATURE_NAMES,
+  medianFilter,
+  removeBaseline,
+  resample,
+  segmentBeats,
+} from "./dataset.ts";
 import type { BeatDataset } from "./dataset.ts";
 import { confusionMatrix, ec57Metrics, macroF1 } from "./evaluate.ts";
 import { conv2dBackpropFilterValues } from "./kernels.ts";
 import {
-  BeatModelError, buildBeatCnn, initBackend, loadBeatModel, predictProbabilities, saveBeatModel, tf, trainBeatCnn,
+  BeatModelError,
+  buildBeatCnn,
+  initBackend,
+  loadBeatModel,
+  predictProbabilities,
+  saveBeatModel,
+  tf,
+  trainBeatCnn,
 } from "./cnn.ts";
 import { ldaProbabilities, trainLda } from "./baseline.ts";
 import { loadBaselineClassifier, loadBeatClassifier } from "./classifier.ts";
@@ -26,7 +42,8 @@ import { loadBaselineClassifier, loadBeatClassifier } from "./classifier.ts";
 function synthetic(length: number, peaks: number[]): Float32Array {
   const x = new Float32Array(length);
   for (let i = 0; i < length; i++) x[i] = 0.2 + 0.5 * Math.sin((2 * Math.PI * 0.3 * i) / 360);
-  for (const p of peaks) for (let d = -20; d <= 20; d++) if (p + d >= 0 && p + d < length) x[p + d]! += Math.exp(-((d / 2.88) ** 2) / 2);
+  for (const p of peaks)
+    for (let d = -20; d <= 20; d++) if (p + d >= 0 && p + d < length) x[p + d]! += Math.exp(-((d / 2.88) ** 2) / 2);
   return x;
 }
 
@@ -54,8 +71,16 @@ describe("EC57 statistics", () => {
     assert.equal(r.perClass.Q.se, null, "no reference Q beats: Se undefined");
     assert.equal(r.perClass.Q.ppv, null);
     // the same matrix from label lists
-    const ref: number[] = [], pred: number[] = [];
-    m.forEach((row, i) => row.forEach((n, j) => { for (let k = 0; k < n; k++) { ref.push(i); pred.push(j); } }));
+    const ref: number[] = [],
+      pred: number[] = [];
+    m.forEach((row, i) =>
+      row.forEach((n, j) => {
+        for (let k = 0; k < n; k++) {
+          ref.push(i);
+          pred.push(j);
+        }
+      }),
+    );
     assert.deepEqual(confusionMatrix(ref, pred), m);
     assert.ok(macroF1(ref, pred) > 0 && macroF1(ref, pred) < 100);
     assert.throws(() => confusionMatrix([0], [5]), RangeError);
@@ -65,8 +90,14 @@ describe("EC57 statistics", () => {
 describe("beat dataset", () => {
   test("median filter equals a naive sorted-window median", () => {
     const x = Array.from({ length: 200 }, (_, i) => Math.sin(i * 1.7) * 10 + (i % 7));
-    const w = 9, h = 4;
-    const naive = x.map((_, i) => Array.from({ length: w }, (_, k) => x[Math.min(x.length - 1, Math.max(0, i - h + k))]!).sort((a, b) => a - b)[h]!);
+    const w = 9,
+      h = 4;
+    const naive = x.map(
+      (_, i) =>
+        Array.from({ length: w }, (_, k) => x[Math.min(x.length - 1, Math.max(0, i - h + k))]!).sort((a, b) => a - b)[
+          h
+        ]!,
+    );
     assert.deepEqual(Array.from(medianFilter(x, w)), Array.from(Float32Array.from(naive)));
   });
 
@@ -77,7 +108,11 @@ describe("beat dataset", () => {
     const between = peaks.slice(1, -1).map((p) => Math.abs(clean[p + 150]!)); // mid-diastole: baseline ≈ 0
     assert.ok(Math.max(...between) < 0.05, `baseline residual ${Math.max(...between)} mV`);
     const seg = segmentBeats(signal, peaks);
-    assert.deepEqual(seg.indexes, peaks.map((_, i) => i).slice(1, -1), "first beat (window before 0) and last (no post-RR) skipped");
+    assert.deepEqual(
+      seg.indexes,
+      peaks.map((_, i) => i).slice(1, -1),
+      "first beat (window before 0) and last (no post-RR) skipped",
+    );
     assert.equal(seg.windows.length, seg.count * BEAT_LENGTH);
     assert.equal(seg.rr.length, seg.count * RR_FEATURES);
     const w = seg.windows.subarray(0, BEAT_LENGTH);
@@ -88,10 +123,14 @@ describe("beat dataset", () => {
     assert.ok(Math.abs(Math.sqrt(w.reduce((a, b) => a + b * b, 0) / BEAT_LENGTH) - 1) < 1e-4, "z-scored");
     const rr = Array.from(seg.rr.subarray(0, RR_FEATURES));
     for (const v of rr) assert.ok(Math.abs(v - 1) < 1e-6, "regular rhythm: every RR ratio is 1");
-    for (const v of seg.rrSeconds.subarray(0, 4)) assert.ok(Math.abs(v - 300 / 360) < 1e-6, "RR intervals 300 samples = 0.833 s");
+    for (const v of seg.rrSeconds.subarray(0, 4))
+      assert.ok(Math.abs(v - 300 / 360) < 1e-6, "RR intervals 300 samples = 0.833 s");
     const padded = segmentBeats(signal, peaks, { edges: "pad" });
     assert.equal(padded.count, peaks.length);
-    assert.deepEqual(padded.edge.map((e, i) => (e ? i : -1)).filter((i) => i >= 0), [0, 19]);
+    assert.deepEqual(
+      padded.edge.map((e, i) => (e ? i : -1)).filter((i) => i >= 0),
+      [0, 19],
+    );
     assert.throws(() => segmentBeats(signal, [100, 90]), BeatInputError);
     assert.throws(() => segmentBeats(signal, [signal.length]), BeatInputError);
   });
@@ -113,24 +152,52 @@ describe("conv1d filter gradient kernel", () => {
       const outWidth = pad === "same" ? 20 : 18;
       const dyp = dy.slice([0, 0, 0, 0], [3, 1, outWidth, 6]);
       // d/dW Σ conv2d(x, W) · dy is exactly Conv2DBackpropFilter(x, dy)
-      const want = tf.grad((w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [1, 2], pad).mul(dyp).sum())(tf.zeros([1, 5, 4, 6]));
-      const got = conv2dBackpropFilterValues(x.dataSync() as Float32Array, x.shape, dyp.dataSync() as Float32Array, { strides: [1, 2], pad, dataFormat: "NHWC", filterShape: [1, 5, 4, 6] });
+      const want = tf.grad((w: tf.Tensor) =>
+        tf
+          .conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [1, 2], pad)
+          .mul(dyp)
+          .sum(),
+      )(tf.zeros([1, 5, 4, 6]));
+      const got = conv2dBackpropFilterValues(x.dataSync() as Float32Array, x.shape, dyp.dataSync() as Float32Array, {
+        strides: [1, 2],
+        pad,
+        dataFormat: "NHWC",
+        filterShape: [1, 5, 4, 6],
+      });
       const w = want.dataSync();
-      for (let i = 0; i < w.length; i++) assert.ok(Math.abs(w[i]! - got[i]!) < 1e-4, `${pad}[${i}]: ${w[i]} vs ${got[i]}`);
+      for (let i = 0; i < w.length; i++)
+        assert.ok(Math.abs(w[i]! - got[i]!) < 1e-4, `${pad}[${i}]: ${w[i]} vs ${got[i]}`);
     }
   });
 });
 
 describe("LDA baseline", () => {
   test("separates three Gaussian classes and ignores classes with too few beats", () => {
-    const rand = (() => { let s = 1; return () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5; })();
-    const centers = [[0, 0], [3, 0], [0, 3]];
-    const feats: Float64Array[] = [], labels: number[] = [];
-    centers.forEach((c, k) => { for (let i = 0; i < (k === 0 ? 200 : 40); i++) { feats.push(Float64Array.from([c[0]! + rand(), c[1]! + rand()])); labels.push(k === 0 ? 0 : k === 1 ? 1 : 2); } });
-    feats.push(Float64Array.from([9, 9])); labels.push(4); // one Q beat: not enough
+    const rand = (() => {
+      let s = 1;
+      return () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
+    })();
+    const centers = [
+      [0, 0],
+      [3, 0],
+      [0, 3],
+    ];
+    const feats: Float64Array[] = [],
+      labels: number[] = [];
+    centers.forEach((c, k) => {
+      for (let i = 0; i < (k === 0 ? 200 : 40); i++) {
+        feats.push(Float64Array.from([c[0]! + rand(), c[1]! + rand()]));
+        labels.push(k === 0 ? 0 : k === 1 ? 1 : 2);
+      }
+    });
+    feats.push(Float64Array.from([9, 9]));
+    labels.push(4); // one Q beat: not enough
     const lda = trainLda(feats, labels);
     assert.deepEqual(lda.classes, [0, 1, 2]);
-    const correct = feats.slice(0, -1).filter((f, i) => { const p = ldaProbabilities(lda, f); return p.indexOf(Math.max(...p)) === labels[i]; }).length;
+    const correct = feats.slice(0, -1).filter((f, i) => {
+      const p = ldaProbabilities(lda, f);
+      return p.indexOf(Math.max(...p)) === labels[i];
+    }).length;
     assert.equal(correct, feats.length - 1);
     const p = ldaProbabilities(lda, [3, 0]);
     assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-9 && p[4] === 0);
@@ -142,18 +209,44 @@ describe("CNN training smoke test", () => {
     await initBackend();
     const peaks = Array.from({ length: 50 }, (_, i) => 200 + i * 300);
     const seg = segmentBeats(synthetic(200 + 50 * 300, peaks), peaks);
-    const data: BeatDataset = { ...seg, labels: Uint8Array.from(seg.indexes, (i) => i % 3), samples: seg.indexes.map((i) => peaks[i]!), records: seg.indexes.map(() => "syn"), cleanSignals: new Map() };
+    const data: BeatDataset = {
+      ...seg,
+      labels: Uint8Array.from(seg.indexes, (i) => i % 3),
+      samples: seg.indexes.map((i) => peaks[i]!),
+      records: seg.indexes.map(() => "syn"),
+      cleanSignals: new Map(),
+    };
     const model = buildBeatCnn(1);
     const progress: number[] = [];
-    const result = await trainBeatCnn(model, data, { epochs: 1, batchSize: 16, classWeight: { 0: 1, 1: 2, 2: 2, 3: 1, 4: 1 }, validation: data, validationScore: macroF1, onProgress: (p) => progress.push(p.batch) });
+    const result = await trainBeatCnn(model, data, {
+      epochs: 1,
+      batchSize: 16,
+      classWeight: { 0: 1, 1: 2, 2: 2, 3: 1, 4: 1 },
+      validation: data,
+      validationScore: macroF1,
+      onProgress: (p) => progress.push(p.batch),
+    });
     assert.equal(result.losses.length, 1);
     assert.ok(Number.isFinite(result.losses[0]!));
     assert.deepEqual(progress, [1, 2, 3, 3]);
     const dir = await mkdtemp(path.join(tmpdir(), "beat-cnn-"));
     try {
-      await saveBeatModel(model, { classes: ["N", "S", "V", "F", "Q"], samplingFrequency: 360, window: { beforeSeconds: 0.25, afterSeconds: 0.45, decimation: 2, samples: BEAT_LENGTH }, rrFeatures: RR_FEATURE_NAMES, training: {} }, dir);
+      await saveBeatModel(
+        model,
+        {
+          classes: ["N", "S", "V", "F", "Q"],
+          samplingFrequency: 360,
+          window: { beforeSeconds: 0.25, afterSeconds: 0.45, decimation: 2, samples: BEAT_LENGTH },
+          rrFeatures: RR_FEATURE_NAMES,
+          training: {},
+        },
+        dir,
+      );
       const loaded = await loadBeatModel(dir);
-      assert.deepEqual(Array.from(predictProbabilities(loaded.model, data)), Array.from(predictProbabilities(model, data)));
+      assert.deepEqual(
+        Array.from(predictProbabilities(loaded.model, data)),
+        Array.from(predictProbabilities(model, data)),
+      );
     } finally {
       await rm(dir, { recursive: true });
     }
@@ -193,33 +286,41 @@ describe("CNN training smoke test", () => {
 const ACCURACY_FLOOR = 0.95;
 const S_FOUND_FLOOR = 0.5;
 
-describe("committed model on MIT-BIH record 100 (DS2, never trained on)", { skip: mitdbPresent() ? false : MITDB_MISSING }, () => {
-  test("loads once and classifies the whole record above the accuracy floor; resampled input agrees", async () => {
-    const rec = await readWfdbRecord(MITDB_DIR, "100");
-    const ch = rec.header.signals.findIndex((s) => s.description === "MLII");
-    const signal = toMillivolts(rec.signals[ch]!, rec.header.signals[ch]!);
-    const beats = rec.annotations.filter((a) => aamiClassOf(a.symbol) !== null);
-    const classifier = await loadBeatClassifier();
-    assert.equal(await loadBeatClassifier(), classifier, "cached");
-    const out = classifier.classify({ signal, samplingFrequency: 360, rPeaks: beats.map((b) => b.sample) });
-    assert.equal(out.length, beats.length);
-    const correct = out.filter((o, i) => o.aamiClass === aamiClassOf(beats[i]!.symbol)).length;
-    const accuracy = correct / out.length;
-    assert.ok(accuracy >= ACCURACY_FLOOR, `accuracy ${accuracy}`);
-    const sBeats = out.filter((_, i) => aamiClassOf(beats[i]!.symbol) === "S");
-    const sFound = sBeats.filter((o) => o.aamiClass === "S").length / sBeats.length;
-    assert.ok(sFound >= S_FOUND_FLOOR, `S sensitivity ${sFound} on ${sBeats.length} S beats`);
-    assert.ok(out[0]!.edge === true && out[1]!.edge === false);
-    const p = out[1]!.probabilities;
-    assert.ok(Math.abs(p.N + p.S + p.V + p.F + p.Q - 1) < 1e-4);
-    // the first minute resampled to 250 Hz: same classes for nearly all beats
-    const minute = signal.subarray(0, 21600);
-    const peaks = beats.map((b) => b.sample).filter((s) => s < 21600);
-    const at250 = classifier.classify({ signal: resample(minute, 360, 250), samplingFrequency: 250, rPeaks: peaks.map((s) => Math.round((s * 250) / 360)) });
-    const at360 = classifier.classify({ signal: minute, samplingFrequency: 360, rPeaks: peaks });
-    const same = at250.filter((o, i) => o.aamiClass === at360[i]!.aamiClass).length;
-    assert.ok(same / peaks.length >= 0.95, `${same}/${peaks.length} agree`);
-    const baseline = await loadBaselineClassifier();
-    assert.equal(baseline.classify({ signal: minute, samplingFrequency: 360, rPeaks: peaks }).length, peaks.length);
-  });
-});
+describe(
+  "committed model on MIT-BIH record 100 (DS2, never trained on)",
+  { skip: mitdbPresent() ? false : MITDB_MISSING },
+  () => {
+    test("loads once and classifies the whole record above the accuracy floor; resampled input agrees", async () => {
+      const rec = await readWfdbRecord(MITDB_DIR, "100");
+      const ch = rec.header.signals.findIndex((s) => s.description === "MLII");
+      const signal = toMillivolts(rec.signals[ch]!, rec.header.signals[ch]!);
+      const beats = rec.annotations.filter((a) => aamiClassOf(a.symbol) !== null);
+      const classifier = await loadBeatClassifier();
+      assert.equal(await loadBeatClassifier(), classifier, "cached");
+      const out = classifier.classify({ signal, samplingFrequency: 360, rPeaks: beats.map((b) => b.sample) });
+      assert.equal(out.length, beats.length);
+      const correct = out.filter((o, i) => o.aamiClass === aamiClassOf(beats[i]!.symbol)).length;
+      const accuracy = correct / out.length;
+      assert.ok(accuracy >= ACCURACY_FLOOR, `accuracy ${accuracy}`);
+      const sBeats = out.filter((_, i) => aamiClassOf(beats[i]!.symbol) === "S");
+      const sFound = sBeats.filter((o) => o.aamiClass === "S").length / sBeats.length;
+      assert.ok(sFound >= S_FOUND_FLOOR, `S sensitivity ${sFound} on ${sBeats.length} S beats`);
+      assert.ok(out[0]!.edge === true && out[1]!.edge === false);
+      const p = out[1]!.probabilities;
+      assert.ok(Math.abs(p.N + p.S + p.V + p.F + p.Q - 1) < 1e-4);
+      // the first minute resampled to 250 Hz: same classes for nearly all beats
+      const minute = signal.subarray(0, 21600);
+      const peaks = beats.map((b) => b.sample).filter((s) => s < 21600);
+      const at250 = classifier.classify({
+        signal: resample(minute, 360, 250),
+        samplingFrequency: 250,
+        rPeaks: peaks.map((s) => Math.round((s * 250) / 360)),
+      });
+      const at360 = classifier.classify({ signal: minute, samplingFrequency: 360, rPeaks: peaks });
+      const same = at250.filter((o, i) => o.aamiClass === at360[i]!.aamiClass).length;
+      assert.ok(same / peaks.length >= 0.95, `${same}/${peaks.length} agree`);
+      const baseline = await loadBaselineClassifier();
+      assert.equal(baseline.classify({ signal: minute, samplingFrequency: 360, rPeaks: peaks }).length, peaks.length);
+    });
+  },
+);

@@ -26,6 +26,8 @@ export class EcgInputError extends MeridianError {
 /** Throws {@link EcgInputError} unless `fs` is a finite number > 0 and ≥ `minimum` (Hz). */
 export function checkSamplingFrequency(fs: number, minimum = 0, what = "samplingFrequency"): void {
   if (typeof fs !== "number" || !Number.isFinite(fs) || fs <= 0 || fs < minimum) {
-    throw new EcgInputError(`${what} is ${String(fs)}; it must be a finite number ${minimum > 0 ? `of at least ${minimum}` : "above 0"} Hz.`);
+    throw new EcgInputError(
+      `${what} is ${String(fs)}; it must be a finite number ${minimum > 0 ? `of at least ${minimum}` : "above 0"} Hz.`,
+    );
   }
 }

@@ -65,7 +65,8 @@ export interface CompareBeatsOptions {
 }
 
 const sortedCopy = (values: readonly number[], what: string): number[] => {
-  for (const v of values) if (!Number.isFinite(v)) throw new EcgInputError(`${what} contains ${String(v)}, not a sample index.`);
+  for (const v of values)
+    if (!Number.isFinite(v)) throw new EcgInputError(`${what} contains ${String(v)}, not a sample index.`);
   return [...values].sort((a, b) => a - b);
 };
 
@@ -84,7 +85,11 @@ function inside(sample: number, intervals: readonly SampleInterval[]): boolean {
  * @returns TP, FN, FP, Se, +P and the unmatched beats.
  * @throws {@link EcgInputError} on a non-positive sampling frequency or a non-finite index.
  */
-export function compareBeats(reference: readonly number[], detections: readonly number[], options: CompareBeatsOptions): BeatComparison {
+export function compareBeats(
+  reference: readonly number[],
+  detections: readonly number[],
+  options: CompareBeatsOptions,
+): BeatComparison {
   checkSamplingFrequency(options.samplingFrequency, 0);
   const excluded = options.excluded ?? [];
   const window = Math.round((options.matchWindowSeconds ?? MATCH_WINDOW_SECONDS) * options.samplingFrequency);
@@ -95,7 +100,8 @@ export function compareBeats(reference: readonly number[], detections: readonly 
   let lo = 0;
   for (let r = 0; r < ref.length; r++) {
     while (lo < det.length && det[lo]! < ref[r]! - window) lo++;
-    for (let d = lo; d < det.length && det[d]! <= ref[r]! + window; d++) pairs.push([Math.abs(det[d]! - ref[r]!), r, d]);
+    for (let d = lo; d < det.length && det[d]! <= ref[r]! + window; d++)
+      pairs.push([Math.abs(det[d]! - ref[r]!), r, d]);
   }
   pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
   const refMatch = new Int32Array(ref.length).fill(-1);
@@ -105,10 +111,14 @@ export function compareBeats(reference: readonly number[], detections: readonly 
     refMatch[r] = d;
     detUsed[d] = 1;
   }
-  const missed: number[] = [], offsets: number[] = [], falseDetections: number[] = [];
+  const missed: number[] = [],
+    offsets: number[] = [],
+    falseDetections: number[] = [];
   ref.forEach((s, r) => (refMatch[r] === -1 ? missed.push(s) : offsets.push(det[refMatch[r]!]! - s)));
   det.forEach((s, d) => detUsed[d] || falseDetections.push(s));
-  const tp = offsets.length, fn = missed.length, fp = falseDetections.length;
+  const tp = offsets.length,
+    fn = missed.length,
+    fp = falseDetections.length;
   return {
     referenceBeats: ref.length,
     detections: det.length,
@@ -156,7 +166,8 @@ export function excludedIntervals(
   const window = Math.round(matchWindowSeconds * samplingFrequency);
   const out: SampleInterval[] = [];
   const shutdown = (a: Pick<WfdbAnnotation, "symbol" | "subtype">) => a.symbol === "~" && (a.subtype & 0x30) === 0x30;
-  let lastBeat = -1, vfEnd = -1;
+  let lastBeat = -1,
+    vfEnd = -1;
   for (let k = 0; k < annotations.length; k++) {
     const a = annotations[k]!;
     if (BEAT_SYMBOLS.has(a.symbol)) lastBeat = a.sample;

@@ -51,17 +51,23 @@ export function butterworth(kind: "lowpass" | "highpass", cornerHz: number, fs: 
  */
 export function groupDelay(sections: readonly Biquad[], hz: number, fs: number): number {
   const response = (w: number): [number, number] => {
-    let re = 1, im = 0;
+    let re = 1,
+      im = 0;
     for (const s of sections) {
-      const nr = s.b0 + s.b1 * Math.cos(w) + s.b2 * Math.cos(2 * w), ni = -s.b1 * Math.sin(w) - s.b2 * Math.sin(2 * w);
-      const dr = 1 + s.a1 * Math.cos(w) + s.a2 * Math.cos(2 * w), di = -s.a1 * Math.sin(w) - s.a2 * Math.sin(2 * w);
+      const nr = s.b0 + s.b1 * Math.cos(w) + s.b2 * Math.cos(2 * w),
+        ni = -s.b1 * Math.sin(w) - s.b2 * Math.sin(2 * w);
+      const dr = 1 + s.a1 * Math.cos(w) + s.a2 * Math.cos(2 * w),
+        di = -s.a1 * Math.sin(w) - s.a2 * Math.sin(2 * w);
       const d2 = dr * dr + di * di;
-      const hr = (nr * dr + ni * di) / d2, hi = (ni * dr - nr * di) / d2;
+      const hr = (nr * dr + ni * di) / d2,
+        hi = (ni * dr - nr * di) / d2;
       [re, im] = [re * hr - im * hi, re * hi + im * hr];
     }
     return [re, im];
   };
-  const w = (2 * Math.PI * hz) / fs, dw = 1e-4;
-  const [ar, ai] = response(w + dw), [br, bi] = response(w - dw);
+  const w = (2 * Math.PI * hz) / fs,
+    dw = 1e-4;
+  const [ar, ai] = response(w + dw),
+    [br, bi] = response(w - dw);
   return -Math.atan2(ai * br - ar * bi, ar * br + ai * bi) / (2 * dw);
 }

@@ -22,7 +22,11 @@ function fixtureBeats(): SyntheticBeat[] {
     const base = (0.55 + 0.65 * (0.5 + 0.5 * Math.sin(k / 40))) * (1 + 0.05 * Math.sin(k / 3));
     return k % 17 === 4 ? 0.7 * base : k % 17 === 5 ? 1.3 * base : base;
   };
-  return beatTimes(rr, 0.5, 299.5).map((time, k) => ({ time, kind: k % 17 === 5 ? "wide" : "normal", scale: 0.7 + 0.6 * random() }));
+  return beatTimes(rr, 0.5, 299.5).map((time, k) => ({
+    time,
+    kind: k % 17 === 5 ? "wide" : "normal",
+    scale: 0.7 + 0.6 * random(),
+  }));
 }
 
 /** Asserts that `peaks` are exactly the fixture's beats: one each, none extra, R located within tolerance. */
@@ -43,16 +47,38 @@ describe("Pan-Tompkins: synthetic ECG", () => {
 
   for (const fs of [360, 250, 128, 500, 1000]) {
     test(`exact detection at ${fs} Hz with noise, mains and baseline wander`, () => {
-      const { signal, rPeaks } = syntheticEcg({ samplingFrequency: fs, durationSeconds: 300, beats, noiseMv: 0.03, wanderMv: 0.8 });
+      const { signal, rPeaks } = syntheticEcg({
+        samplingFrequency: fs,
+        durationSeconds: 300,
+        beats,
+        noiseMv: 0.03,
+        wanderMv: 0.8,
+      });
       assertExact(detectQrs(signal, fs), rPeaks, beats, fs);
     });
   }
 
   test("the unit does not matter: mV, adu (200/mV + 1024 offset) and µV give the same peaks", () => {
-    const { signal } = syntheticEcg({ samplingFrequency: 360, durationSeconds: 120, beats: beats.filter((b) => b.time < 120) });
+    const { signal } = syntheticEcg({
+      samplingFrequency: 360,
+      durationSeconds: 120,
+      beats: beats.filter((b) => b.time < 120),
+    });
     const mv = detectQrs(signal, 360);
-    assert.deepEqual(detectQrs(Float64Array.from(signal, (v) => Math.round(v * 200 + 1024)), 360).length, mv.length);
-    assert.deepEqual(detectQrs(Float64Array.from(signal, (v) => v * 1000), 360), mv);
+    assert.deepEqual(
+      detectQrs(
+        Float64Array.from(signal, (v) => Math.round(v * 200 + 1024)),
+        360,
+      ).length,
+      mv.length,
+    );
+    assert.deepEqual(
+      detectQrs(
+        Float64Array.from(signal, (v) => v * 1000),
+        360,
+      ),
+      mv,
+    );
   });
 
   test("streaming: chunks of 1, 100, 100,000 and random sizes give the same peaks, each within the documented delay", () => {
@@ -63,7 +89,7 @@ describe("Pan-Tompkins: synthetic ECG", () => {
       const detector = new QrsDetector({ samplingFrequency: 360 });
       const got: number[] = [];
       let lateBeyondNormal = 0;
-      for (let i = 0; i < signal.length; ) {
+      for (let i = 0; i < signal.length;) {
         const n = size || 1 + Math.floor(random() * 5000);
         const end = Math.min(signal.length, i + n);
         for (const r of detector.push(signal.subarray(i, end))) {
@@ -82,7 +108,10 @@ describe("Pan-Tompkins: synthetic ECG", () => {
     }
     assert.equal(batch.length, rPeaks.length);
     const detector = new QrsDetector({ samplingFrequency: 360 });
-    assert.ok(detector.normalDelaySeconds > 0.3 && detector.normalDelaySeconds < 0.45, `normal delay ${detector.normalDelaySeconds} s`);
+    assert.ok(
+      detector.normalDelaySeconds > 0.3 && detector.normalDelaySeconds < 0.45,
+      `normal delay ${detector.normalDelaySeconds} s`,
+    );
     assert.ok(detector.maxDelaySeconds < 3.5, `max delay ${detector.maxDelaySeconds} s`);
   });
 
@@ -90,12 +119,19 @@ describe("Pan-Tompkins: synthetic ECG", () => {
     const fs = 360;
     const regular = beatTimes(() => 0.8, 0.4, 89.5).map((time) => ({ time }));
     const { signal, rPeaks } = syntheticEcg({ samplingFrequency: fs, durationSeconds: 90, beats: regular });
-    const at = Math.round(20.3 * fs), width = Math.round(0.03 * fs);
+    const at = Math.round(20.3 * fs),
+      width = Math.round(0.03 * fs);
     for (let i = 0; i < width; i++) signal[at + i] = signal[at + i]! + 40 * Math.sin((Math.PI * i) / width);
     for (let i = 50 * fs; i < signal.length; i++) signal[i] = signal[i]! * 0.25;
     const peaks = detectQrs(signal, fs);
     // Judged outside the artefact's 10 s and the 5 s after the (step-like) amplitude change.
-    const c = compareBeats(rPeaks, peaks, { samplingFrequency: fs, excluded: [{ start: 20 * fs, end: 30 * fs }, { start: 49.5 * fs, end: 55 * fs }] });
+    const c = compareBeats(rPeaks, peaks, {
+      samplingFrequency: fs,
+      excluded: [
+        { start: 20 * fs, end: 30 * fs },
+        { start: 49.5 * fs, end: 55 * fs },
+      ],
+    });
     // Pan-Tompkins alone would stay deaf after the artefact (SPKI jumps ~100x and THRESHOLD2 never falls back).
     assert.equal(c.fn, 0, `missed at ${c.missed.map((m) => (m / fs).toFixed(1)).join(", ")} s`);
     assert.equal(c.fp, 0, `false at ${c.falseDetections.map((m) => (m / fs).toFixed(1)).join(", ")} s`);
@@ -121,7 +157,11 @@ describe("Pan-Tompkins: synthetic ECG", () => {
     }
     const detector = new QrsDetector({ samplingFrequency: 360 });
     detector.push([0, 1, 2]);
-    assert.throws(() => detector.push([3, Number.NaN, 5]), (e: unknown) => e instanceof EcgInputError && /Sample 4 is NaN/.test(e.shortMessage) && typeof e.hint === "string");
+    assert.throws(
+      () => detector.push([3, Number.NaN, 5]),
+      (e: unknown) =>
+        e instanceof EcgInputError && /Sample 4 is NaN/.test(e.shortMessage) && typeof e.hint === "string",
+    );
     assert.equal(detector.sampleCount, 3, "nothing of a refused chunk is consumed");
     assert.throws(() => detector.push([Number.POSITIVE_INFINITY]), EcgInputError);
     detector.flush();
@@ -150,12 +190,26 @@ describe("beat comparison (EC57)", () => {
   test("VF episodes and shutdown are excluded, as bxb does", () => {
     const a = (sample: number, symbol: string, subtype = 0) => ({ sample, symbol, subtype });
     const annotations = [
-      a(100, "N"), a(200, "["), a(250, "!"), a(300, "]"), a(400, "N"),
-      a(500, "~", 0x30), a(600, "~", 0), // shutdown closed by a readable noise mark
-      a(700, "N"), a(800, "~", 1023), a(900, "N"), // lone shutdown mark (MIT-BIH writes -1): between beats, one window in
+      a(100, "N"),
+      a(200, "["),
+      a(250, "!"),
+      a(300, "]"),
+      a(400, "N"),
+      a(500, "~", 0x30),
+      a(600, "~", 0), // shutdown closed by a readable noise mark
+      a(700, "N"),
+      a(800, "~", 1023),
+      a(900, "N"), // lone shutdown mark (MIT-BIH writes -1): between beats, one window in
     ];
-    assert.deepEqual(excludedIntervals(annotations, 1000, 100), [{ start: 200, end: 301 }, { start: 500, end: 601 }, { start: 715, end: 886 }]);
-    const c = compareBeats(referenceBeats(annotations), [100, 250, 400, 550, 800, 900], { samplingFrequency: 100, excluded: excludedIntervals(annotations, 1000, 100) });
+    assert.deepEqual(excludedIntervals(annotations, 1000, 100), [
+      { start: 200, end: 301 },
+      { start: 500, end: 601 },
+      { start: 715, end: 886 },
+    ]);
+    const c = compareBeats(referenceBeats(annotations), [100, 250, 400, 550, 800, 900], {
+      samplingFrequency: 100,
+      excluded: excludedIntervals(annotations, 1000, 100),
+    });
     assert.deepEqual([c.referenceBeats, c.tp, c.fn, c.fp], [4, 3, 1, 0]); // 700 missed; detections at 250, 550, 800 not counted
   });
 });
@@ -182,7 +236,10 @@ describe("Pan-Tompkins: shared MIT-BIH records", { skip: mitdbPresent() ? false 
     const gross = { all: { tp: 0, fn: 0, fp: 0 }, unpaced: { tp: 0, fn: 0, fp: 0 } };
     const failures: string[] = [];
     let slowest = 0;
-    const names = readdirSync(MITDB_DIR).filter((f) => f.endsWith(".hea")).map((f) => f.slice(0, -4)).sort();
+    const names = readdirSync(MITDB_DIR)
+      .filter((f) => f.endsWith(".hea"))
+      .map((f) => f.slice(0, -4))
+      .sort();
     assert.equal(names.length, 40);
     for (const name of names) {
       const record = await readWfdbRecord(MITDB_DIR, name);
@@ -194,17 +251,32 @@ describe("Pan-Tompkins: shared MIT-BIH records", { skip: mitdbPresent() ? false 
         excluded: excludedIntervals(record.annotations, record.header.sampleCount, record.header.samplingFrequency),
       });
       const paced = (PACED_RECORDS as readonly string[]).includes(name);
-      for (const g of paced ? [gross.all] : [gross.all, gross.unpaced]) { g.tp += c.tp; g.fn += c.fn; g.fp += c.fp; }
+      for (const g of paced ? [gross.all] : [gross.all, gross.unpaced]) {
+        g.tp += c.tp;
+        g.fn += c.fn;
+        g.fp += c.fp;
+      }
       const pct = (x: number) => (100 * x).toFixed(2).padStart(7);
-      rows.push(`${name}${paced ? "p" : " "}   ${String(c.referenceBeats).padStart(5)}  ${String(c.tp).padStart(5)} ${String(c.fn).padStart(4)} ${String(c.fp).padStart(4)} ${pct(c.sensitivity)} ${pct(c.positivePredictivity)}`);
+      rows.push(
+        `${name}${paced ? "p" : " "}   ${String(c.referenceBeats).padStart(5)}  ${String(c.tp).padStart(5)} ${String(c.fn).padStart(4)} ${String(c.fp).padStart(4)} ${pct(c.sensitivity)} ${pct(c.positivePredictivity)}`,
+      );
       if (paced) continue;
       const [se, pp] = HARD.has(name) ? [0.97, 0.985] : [0.993, 0.995];
-      if (c.sensitivity < se || c.positivePredictivity < pp) failures.push(`${name}: Se ${pct(c.sensitivity)} +P ${pct(c.positivePredictivity)} below ${se}/${pp}`);
+      if (c.sensitivity < se || c.positivePredictivity < pp)
+        failures.push(`${name}: Se ${pct(c.sensitivity)} +P ${pct(c.positivePredictivity)} below ${se}/${pp}`);
     }
-    const summary = (g: { tp: number; fn: number; fp: number }) => ({ se: g.tp / (g.tp + g.fn), pp: g.tp / (g.tp + g.fp) });
-    const all = summary(gross.all), unpaced = summary(gross.unpaced);
-    rows.push(`gross (40 records):  TP ${gross.all.tp} FN ${gross.all.fn} FP ${gross.all.fp}  Se ${(100 * all.se).toFixed(2)} %  +P ${(100 * all.pp).toFixed(2)} %`);
-    rows.push(`gross (37 unpaced):  TP ${gross.unpaced.tp} FN ${gross.unpaced.fn} FP ${gross.unpaced.fp}  Se ${(100 * unpaced.se).toFixed(2)} %  +P ${(100 * unpaced.pp).toFixed(2)} %`);
+    const summary = (g: { tp: number; fn: number; fp: number }) => ({
+      se: g.tp / (g.tp + g.fn),
+      pp: g.tp / (g.tp + g.fp),
+    });
+    const all = summary(gross.all),
+      unpaced = summary(gross.unpaced);
+    rows.push(
+      `gross (40 records):  TP ${gross.all.tp} FN ${gross.all.fn} FP ${gross.all.fp}  Se ${(100 * all.se).toFixed(2)} %  +P ${(100 * all.pp).toFixed(2)} %`,
+    );
+    rows.push(
+      `gross (37 unpaced):  TP ${gross.unpaced.tp} FN ${gross.unpaced.fn} FP ${gross.unpaced.fp}  Se ${(100 * unpaced.se).toFixed(2)} %  +P ${(100 * unpaced.pp).toFixed(2)} %`,
+    );
     rows.push(`slowest record (650,000 samples): ${slowest.toFixed(0)} ms`);
     for (const row of rows) t.diagnostic(row);
     // Floors. Pan & Tompkins (1985) report Se 99.76 % and +P 99.56 % (277 FN, 507 FP of 116,137

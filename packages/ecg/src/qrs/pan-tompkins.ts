@@ -148,7 +148,10 @@ export class QrsDetector {
   // Filters.
   readonly #hp: Biquad;
   readonly #lp: Biquad;
-  #h1 = 0; #h2 = 0; #l1 = 0; #l2 = 0;
+  #h1 = 0;
+  #h2 = 0;
+  #l1 = 0;
+  #l2 = 0;
   #offset = 0;
   // Ring buffers (power-of-two length) of the original, band-passed, derivative and integrated signals.
   readonly #mask: number;
@@ -174,10 +177,17 @@ export class QrsDetector {
   #closed = false;
   // Learning phase.
   #learned = false;
-  #learnMaxI = 0; #learnSumI = 0; #learnMaxF = 0; #learnSumF = 0; #learnCount = 0;
+  #learnMaxI = 0;
+  #learnSumI = 0;
+  #learnMaxF = 0;
+  #learnSumF = 0;
+  #learnCount = 0;
   #pending: Candidate[] = [];
   // Decision state.
-  #spki = 0; #npki = 0; #spkf = 0; #npkf = 0;
+  #spki = 0;
+  #npki = 0;
+  #spkf = 0;
+  #npkf = 0;
   readonly #rr: RrAverages;
   #lastQrs = -1; // integrator index of the last QRS, -1 before the first
   #lastSlope = 0;
@@ -221,7 +231,10 @@ export class QrsDetector {
     this.#window = new Float64Array(2 * this.#baselineHalf + 1);
     this.normalDelaySamples = this.#lag + this.#rHalf + this.#refractory;
     this.normalDelaySeconds = this.normalDelaySamples / fs;
-    this.maxDelaySamples = Math.max(this.normalDelaySamples, this.#maxSearchBack + this.#refractory + this.#lag + this.#rHalf);
+    this.maxDelaySamples = Math.max(
+      this.normalDelaySamples,
+      this.#maxSearchBack + this.#refractory + this.#lag + this.#rHalf,
+    );
     this.maxDelaySeconds = this.maxDelaySamples / fs;
   }
 
@@ -240,10 +253,12 @@ export class QrsDetector {
    *   consumed) or after {@link QrsDetector.flush}.
    */
   push(chunk: ArrayLike<number>): number[] {
-    if (this.#closed) throw new EcgInputError("QrsDetector.push() was called after flush(); a detector reads one stream.");
+    if (this.#closed)
+      throw new EcgInputError("QrsDetector.push() was called after flush(); a detector reads one stream.");
     for (let k = 0; k < chunk.length; k++) {
       const v = chunk[k];
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new EcgInputError(`Sample ${this.#count + k} is ${String(v)}, not a finite number.`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new EcgInputError(`Sample ${this.#count + k} is ${String(v)}, not a finite number.`);
     }
     for (let k = 0; k < chunk.length; k++) this.#step(chunk[k]!);
     return this.#take();
@@ -276,7 +291,8 @@ export class QrsDetector {
     if (i === 0) this.#offset = x;
     const v = x - this.#offset;
     this.#raw[i & m] = x;
-    const hp = this.#hp, lp = this.#lp;
+    const hp = this.#hp,
+      lp = this.#lp;
     const y1 = hp.b0 * v + this.#h1;
     this.#h1 = hp.b1 * v - hp.a1 * y1 + this.#h2;
     this.#h2 = hp.b2 * v - hp.a2 * y1;
@@ -302,7 +318,8 @@ export class QrsDetector {
     const mwi = this.#mwi;
     mwi[i & m] = value;
     // Sliding maximum: indexes with decreasing values; ties keep the earliest.
-    const dq = this.#deque, q = dq.length;
+    const dq = this.#deque,
+      q = dq.length;
     while (this.#dqTail > this.#dqHead && mwi[dq[(this.#dqTail - 1) % q]! & m]! < value) this.#dqTail--;
     dq[this.#dqTail % q] = i;
     this.#dqTail++;
@@ -312,7 +329,9 @@ export class QrsDetector {
 
   /** Everything up to sample `p` of the integrated signal is final: decide about time `p`. */
   #confirm(p: number): void {
-    const dq = this.#deque, q = dq.length, m = this.#mask;
+    const dq = this.#deque,
+      q = dq.length,
+      m = this.#mask;
     while (dq[this.#dqHead % q]! < p - this.#refractory) this.#dqHead++;
     const value = this.#mwi[p & m]!;
     if (!this.#learned) {
@@ -350,8 +369,10 @@ export class QrsDetector {
   }
 
   #candidate(p: number): Candidate {
-    const m = this.#mask, n = this.#n;
-    let peakF = 0, slope = 0;
+    const m = this.#mask,
+      n = this.#n;
+    let peakF = 0,
+      slope = 0;
     const lo = Math.max(0, p - n - 3);
     for (let k = lo; k <= p; k++) {
       const f = Math.abs(this.#bp[k & m]!);
@@ -364,21 +385,33 @@ export class QrsDetector {
 
   /** The extreme of the original signal around the complex whose integrator peak is at `p`. */
   #locateR(p: number): number {
-    const m = this.#mask, raw = this.#raw;
+    const m = this.#mask,
+      raw = this.#raw;
     const first = Math.max(0, this.#count - this.#mask); // oldest sample still in the ring
     const centre = p - this.#lag;
-    const lo = Math.max(first, centre - this.#rHalf), hi = Math.min(this.#count - 1, centre + this.#rHalf);
+    const lo = Math.max(first, centre - this.#rHalf),
+      hi = Math.min(this.#count - 1, centre + this.#rHalf);
     if (hi < lo) return Math.max(first, Math.min(this.#count - 1, centre));
-    const blo = Math.max(first, centre - this.#baselineHalf), bhi = Math.min(this.#count - 1, centre + this.#baselineHalf);
+    const blo = Math.max(first, centre - this.#baselineHalf),
+      bhi = Math.min(this.#count - 1, centre + this.#baselineHalf);
     const w = this.#window.subarray(0, bhi - blo + 1);
     for (let k = blo; k <= bhi; k++) w[k - blo] = raw[k & m]!;
     w.sort();
     const level = w[w.length >> 1]!;
-    let top = lo, topValue = -Infinity, bottom = lo, bottomValue = Infinity;
+    let top = lo,
+      topValue = -Infinity,
+      bottom = lo,
+      bottomValue = Infinity;
     for (let k = lo; k <= hi; k++) {
       const v = raw[k & m]!;
-      if (v > topValue) { topValue = v; top = k; }
-      if (v < bottomValue) { bottomValue = v; bottom = k; }
+      if (v > topValue) {
+        topValue = v;
+        top = k;
+      }
+      if (v < bottomValue) {
+        bottomValue = v;
+        bottom = k;
+      }
     }
     // The R wave unless the complex is predominantly negative (a QS or rS complex).
     return level - bottomValue > NEGATIVE_QRS_RATIO * (topValue - level) ? bottom : top;
@@ -424,8 +457,13 @@ export class QrsDetector {
       if (!best) {
         // Nothing passes THRESHOLD2 (ours): move the signal levels toward the largest peak seen,
         // so that a lasting drop in QRS amplitude is followed within a few beats.
-        let topI = 0, topF = 0;
-        for (const c of this.#stored) if (c.index < p && c.peakI > topI) { topI = c.peakI; topF = c.peakF; }
+        let topI = 0,
+          topF = 0;
+        for (const c of this.#stored)
+          if (c.index < p && c.peakI > topI) {
+            topI = c.peakI;
+            topF = c.peakF;
+          }
         if (topI > 0) {
           this.#spki = 0.5 * topI + 0.5 * this.#spki;
           this.#spkf = 0.5 * topF + 0.5 * this.#spkf;

@@ -42,7 +42,8 @@ export class RrAverages {
   /** Records the RR interval (samples) between the last two QRS complexes. */
   update(rr: number): void {
     const [low, high] = this.#limits;
-    const rr1 = this.#rr1, rr2 = this.#rr2;
+    const rr1 = this.#rr1,
+      rr2 = this.#rr2;
     rr1.push(rr);
     if (rr1.length > 8) rr1.shift();
     if (rr2.length === 0 || (rr >= low * this.#average2 && rr <= high * this.#average2)) {

@@ -41,10 +41,19 @@ export interface SyntheticEcgOptions {
 
 /** Waves of a beat: [centre (s from R), amplitude (mV), width σ (s)]. */
 const WAVES: Record<SyntheticBeatKind, readonly [number, number, number][]> = {
-  normal: [[-0.2, 0.15, 0.025], [-0.025, -0.12, 0.006], [0, 1.2, 0.008], [0.025, -0.25, 0.007], [0.3, 0.3, 0.05]],
-  wide: [[0, 1.5, 0.028], [0.07, -0.6, 0.025], [0.33, -0.45, 0.07]],
+  normal: [
+    [-0.2, 0.15, 0.025],
+    [-0.025, -0.12, 0.006],
+    [0, 1.2, 0.008],
+    [0.025, -0.25, 0.007],
+    [0.3, 0.3, 0.05],
+  ],
+  wide: [
+    [0, 1.5, 0.028],
+    [0.07, -0.6, 0.025],
+    [0.33, -0.45, 0.07],
+  ],
 };
-
 
 /**
  * Draws a synthetic ECG.
@@ -58,10 +67,15 @@ export function syntheticEcg(options: SyntheticEcgOptions): { signal: Float64Arr
   const signal = new Float64Array(n);
   const random = seededRandom(options.seed ?? 1);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const noise = options.noiseMv ?? 0.02, wander = options.wanderMv ?? 0.5, mains = options.mainsMv ?? 0.03;
+  const noise = options.noiseMv ?? 0.02,
+    wander = options.wanderMv ?? 0.5,
+    mains = options.mainsMv ?? 0.03;
   for (let i = 0; i < n; i++) {
     const t = i / fs;
-    signal[i] = wander * (0.6 * Math.sin(2 * Math.PI * 0.15 * t) + 0.4 * Math.sin(2 * Math.PI * 0.33 * t + 1)) + mains * Math.sin(2 * Math.PI * 50 * t) + noise * gauss();
+    signal[i] =
+      wander * (0.6 * Math.sin(2 * Math.PI * 0.15 * t) + 0.4 * Math.sin(2 * Math.PI * 0.33 * t + 1)) +
+      mains * Math.sin(2 * Math.PI * 50 * t) +
+      noise * gauss();
   }
   for (const beat of options.beats) {
     const scale = beat.scale ?? 1;

@@ -28,15 +28,83 @@ export interface WfdbAnnotation {
 
 /** Mnemonics of WFDB annotation codes (`ecgcodes.h`, index = code). */
 export const ANNOTATION_SYMBOLS: readonly string[] = [
-  " ", "N", "L", "R", "a", "V", "F", "J", "A", "S", "E", "j", "/", "Q", "~", "?", "|", "?", "s", "T",
-  "*", "D", "\"", "=", "p", "B", "^", "t", "+", "u", "?", "!", "[", "]", "e", "n", "@", "x", "f", "(",
-  ")", "r", "?", "?", "?", "?", "?", "?", "?", "?",
+  " ",
+  "N",
+  "L",
+  "R",
+  "a",
+  "V",
+  "F",
+  "J",
+  "A",
+  "S",
+  "E",
+  "j",
+  "/",
+  "Q",
+  "~",
+  "?",
+  "|",
+  "?",
+  "s",
+  "T",
+  "*",
+  "D",
+  '"',
+  "=",
+  "p",
+  "B",
+  "^",
+  "t",
+  "+",
+  "u",
+  "?",
+  "!",
+  "[",
+  "]",
+  "e",
+  "n",
+  "@",
+  "x",
+  "f",
+  "(",
+  ")",
+  "r",
+  "?",
+  "?",
+  "?",
+  "?",
+  "?",
+  "?",
+  "?",
+  "?",
 ];
 
 /** Codes of beat annotations (WFDB `isqrs`): N L R a V F J A S E j / Q e n f. */
-export const BEAT_SYMBOLS: ReadonlySet<string> = new Set(["N", "L", "R", "a", "V", "F", "J", "A", "S", "E", "j", "/", "Q", "e", "n", "f"]);
+export const BEAT_SYMBOLS: ReadonlySet<string> = new Set([
+  "N",
+  "L",
+  "R",
+  "a",
+  "V",
+  "F",
+  "J",
+  "A",
+  "S",
+  "E",
+  "j",
+  "/",
+  "Q",
+  "e",
+  "n",
+  "f",
+]);
 
-const SKIP = 59, NUM = 60, SUB = 61, CHN = 62, AUX = 63;
+const SKIP = 59,
+  NUM = 60,
+  SUB = 61,
+  CHN = 62,
+  AUX = 63;
 
 /**
  * Decodes an MIT-format annotation file.
@@ -50,10 +118,16 @@ const SKIP = 59, NUM = 60, SUB = 61, CHN = 62, AUX = 63;
 export function decodeAnnotations(bytes: Uint8Array, file = "annotation file"): WfdbAnnotation[] {
   const out: WfdbAnnotation[] = [];
   const word = (i: number) => {
-    if (i + 1 >= bytes.length) throw new WfdbFormatError(`${file}: ends inside an annotation word at byte ${i}; the file is truncated or corrupted.`);
+    if (i + 1 >= bytes.length)
+      throw new WfdbFormatError(
+        `${file}: ends inside an annotation word at byte ${i}; the file is truncated or corrupted.`,
+      );
     return bytes[i]! | (bytes[i + 1]! << 8);
   };
-  let sample = 0, subtype = 0, channel = 0, num = 0;
+  let sample = 0,
+    subtype = 0,
+    channel = 0,
+    num = 0;
   let i = 0;
   while (i < bytes.length) {
     const w = word(i);
@@ -63,16 +137,26 @@ export function decodeAnnotations(bytes: Uint8Array, file = "annotation file"): 
     if (code === 0 && value === 0) break; // end of file
     if (code === SKIP) {
       // A 32-bit interval follows, high 16-bit word first (PDP-11 order).
-      const interval = ((word(i) << 16) | word(i + 2)) | 0;
+      const interval = (word(i) << 16) | word(i + 2) | 0;
       i += 4;
       sample += interval;
       continue;
     }
-    if (code === NUM) { num = value; continue; }
-    if (code === SUB) { subtype = value; continue; }
-    if (code === CHN) { channel = value; continue; }
+    if (code === NUM) {
+      num = value;
+      continue;
+    }
+    if (code === SUB) {
+      subtype = value;
+      continue;
+    }
+    if (code === CHN) {
+      channel = value;
+      continue;
+    }
     if (code === AUX) {
-      if (i + value > bytes.length) throw new WfdbFormatError(`${file}: an AUX field of ${value} bytes runs past the end of the file.`);
+      if (i + value > bytes.length)
+        throw new WfdbFormatError(`${file}: an AUX field of ${value} bytes runs past the end of the file.`);
       const last = out.at(-1);
       const text = new TextDecoder("latin1").decode(bytes.subarray(i, i + value)).replace(/\0+$/, "");
       if (last) last.aux = text;

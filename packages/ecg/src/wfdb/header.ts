@@ -46,7 +46,8 @@ export interface WfdbHeader {
 
 const integer = (text: string | undefined, what: string, file: string): number => {
   const value = Number(text);
-  if (text === undefined || !Number.isInteger(value)) throw new WfdbFormatError(`${file}: ${what} is "${text ?? ""}", not an integer.`);
+  if (text === undefined || !Number.isInteger(value))
+    throw new WfdbFormatError(`${file}: ${what} is "${text ?? ""}", not an integer.`);
   return value;
 };
 
@@ -62,16 +63,23 @@ const integer = (text: string | undefined, what: string, file: string): number =
 export function parseWfdbHeader(text: string, file = "header"): WfdbHeader {
   const lines = text.split(/\r?\n/);
   const comments = lines.filter((l) => l.trimStart().startsWith("#")).map((l) => l.trimStart().slice(1).trim());
-  const fields = lines.filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#")).map((l) => l.trim().split(/\s+/));
+  const fields = lines
+    .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"))
+    .map((l) => l.trim().split(/\s+/));
   const [record, ...signalLines] = fields;
   if (!record) throw new WfdbFormatError(`${file}: no record line.`);
   const [nameField, nsigField, freqField, countField] = record;
-  if (!nameField || nameField.includes("/")) throw new WfdbFormatError(`${file}: multi-segment records are not supported (record line "${record.join(" ")}").`);
+  if (!nameField || nameField.includes("/"))
+    throw new WfdbFormatError(`${file}: multi-segment records are not supported (record line "${record.join(" ")}").`);
   const signalCount = integer(nsigField, "the number of signals", file);
   const samplingFrequency = Number((freqField ?? "250").split("/")[0]);
-  if (!(samplingFrequency > 0)) throw new WfdbFormatError(`${file}: sampling frequency "${freqField}" is not a positive number.`);
+  if (!(samplingFrequency > 0))
+    throw new WfdbFormatError(`${file}: sampling frequency "${freqField}" is not a positive number.`);
   const sampleCount = integer(countField, "the number of samples", file);
-  if (signalLines.length !== signalCount) throw new WfdbFormatError(`${file}: record line declares ${signalCount} signals but ${signalLines.length} signal lines follow.`);
+  if (signalLines.length !== signalCount)
+    throw new WfdbFormatError(
+      `${file}: record line declares ${signalCount} signals but ${signalLines.length} signal lines follow.`,
+    );
   const signals = signalLines.map((f, i): WfdbSignalSpec => {
     const what = (name: string) => `signal ${i + 1} ${name}`;
     const [fileName, formatField, gainField, resField, zeroField, initField, sumField, _block, ...description] = f;

@@ -27,9 +27,55 @@ export const MITDB_MISSING = `MIT-BIH records not found in ${MITDB_DIR} (set MER
  * are excluded, as EC57 recommends. Records absent from the shared share (held back) are simply
  * not found on disk; use {@link availableRecords} to filter.
  */
-export const DE_CHAZAL_DS1 = ["101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203", "205", "207", "208", "209", "215", "220", "223", "230"] as const;
+export const DE_CHAZAL_DS1 = [
+  "101",
+  "106",
+  "108",
+  "109",
+  "112",
+  "114",
+  "115",
+  "116",
+  "118",
+  "119",
+  "122",
+  "124",
+  "201",
+  "203",
+  "205",
+  "207",
+  "208",
+  "209",
+  "215",
+  "220",
+  "223",
+  "230",
+] as const;
 /** See {@link DE_CHAZAL_DS1}. */
-export const DE_CHAZAL_DS2 = ["100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212", "213", "214", "219", "221", "222", "228", "231", "232", "233", "234"] as const;
+export const DE_CHAZAL_DS2 = [
+  "100",
+  "103",
+  "105",
+  "111",
+  "113",
+  "117",
+  "121",
+  "123",
+  "200",
+  "202",
+  "210",
+  "212",
+  "213",
+  "214",
+  "219",
+  "221",
+  "222",
+  "228",
+  "231",
+  "232",
+  "233",
+  "234",
+] as const;
 /** Records with paced rhythm (excluded from EC57 beat classification statistics). */
 export const PACED_RECORDS = ["102", "104", "107", "217"] as const;
 

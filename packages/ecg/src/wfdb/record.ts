@@ -37,11 +37,18 @@ export interface ReadWfdbRecordOptions {
  *   {@link parseWfdbHeader}, {@link decodeFormat212}, {@link decodeAnnotations}); the Node
  *   `ENOENT` error when a file is missing.
  */
-export async function readWfdbRecord(directory: string, name: string, options: ReadWfdbRecordOptions = {}): Promise<WfdbRecord> {
+export async function readWfdbRecord(
+  directory: string,
+  name: string,
+  options: ReadWfdbRecordOptions = {},
+): Promise<WfdbRecord> {
   const headerFile = path.join(directory, `${name}.hea`);
   const header = parseWfdbHeader(await readFile(headerFile, "latin1"), headerFile);
   const files = [...new Set(header.signals.map((s) => s.fileName))];
-  if (files.length !== 1) throw new WfdbFormatError(`${headerFile}: signals are spread over ${files.length} files; only single-file records are supported.`);
+  if (files.length !== 1)
+    throw new WfdbFormatError(
+      `${headerFile}: signals are spread over ${files.length} files; only single-file records are supported.`,
+    );
   const datFile = path.join(directory, files[0]!);
   const signals = decodeFormat212(new Uint8Array(await readFile(datFile)), header.signals, header.sampleCount, datFile);
   const annotator = options.annotator === undefined ? "atr" : options.annotator;

@@ -19,16 +19,26 @@ import type { WfdbSignalSpec } from "./header.ts";
  *   the header declares, or a signal's first value or 16-bit checksum differs from the header
  *   (a corrupted or truncated file).
  */
-export function decodeFormat212(bytes: Uint8Array, signals: readonly WfdbSignalSpec[], sampleCount: number, file = "signal file"): Int16Array[] {
+export function decodeFormat212(
+  bytes: Uint8Array,
+  signals: readonly WfdbSignalSpec[],
+  sampleCount: number,
+  file = "signal file",
+): Int16Array[] {
   const other = signals.find((s) => s.format !== 212);
   if (other) throw new WfdbFormatError(`${file}: signal format ${other.format} is not supported; only format 212 is.`);
   const n = signals.length;
   const total = sampleCount * n;
   const needed = Math.ceil(total / 2) * 3;
-  if (bytes.length < needed) throw new WfdbFormatError(`${file}: ${bytes.length} bytes, but ${sampleCount} samples of ${n} signals in format 212 need ${needed} bytes (truncated file?).`);
+  if (bytes.length < needed)
+    throw new WfdbFormatError(
+      `${file}: ${bytes.length} bytes, but ${sampleCount} samples of ${n} signals in format 212 need ${needed} bytes (truncated file?).`,
+    );
   const out = signals.map(() => new Int16Array(sampleCount));
   for (let k = 0, b = 0; k < total; k += 2, b += 3) {
-    const b0 = bytes[b]!, b1 = bytes[b + 1]!, b2 = bytes[b + 2]!;
+    const b0 = bytes[b]!,
+      b1 = bytes[b + 1]!,
+      b2 = bytes[b + 2]!;
     const s0 = b0 | ((b1 & 0x0f) << 8);
     out[k % n]![Math.floor(k / n)] = s0 > 2047 ? s0 - 4096 : s0;
     if (k + 1 < total) {
@@ -39,11 +49,15 @@ export function decodeFormat212(bytes: Uint8Array, signals: readonly WfdbSignalS
   signals.forEach((spec, i) => {
     const samples = out[i]!;
     if (sampleCount > 0 && samples[0] !== spec.initialValue) {
-      throw new WfdbFormatError(`${file}: signal ${i + 1} (${spec.description}) starts at ${samples[0]} adu, the header says ${spec.initialValue}; the file is corrupted or belongs to another record.`);
+      throw new WfdbFormatError(
+        `${file}: signal ${i + 1} (${spec.description}) starts at ${samples[0]} adu, the header says ${spec.initialValue}; the file is corrupted or belongs to another record.`,
+      );
     }
     const sum = checksum16(samples);
     if (sum !== spec.checksum) {
-      throw new WfdbFormatError(`${file}: signal ${i + 1} (${spec.description}) checksum is ${sum}, the header says ${spec.checksum}; the file is corrupted.`);
+      throw new WfdbFormatError(
+        `${file}: signal ${i + 1} (${spec.description}) checksum is ${sum}, the header says ${spec.checksum}; the file is corrupted.`,
+      );
     }
   });
   return out;

@@ -24,7 +24,9 @@ export interface SyntheticRecordOptions {
 
 /** Builds the record (see the module documentation). Deterministic for given options. */
 export function syntheticRecord(options: SyntheticRecordOptions = {}): WfdbRecord {
-  const fs = 360, gain = 200, baseline = 1024;
+  const fs = 360,
+    gain = 200,
+    baseline = 1024;
   const duration = options.durationSeconds ?? 60;
   const every = options.ectopicEvery ?? 8;
   const beats: SyntheticBeat[] = [];
@@ -33,17 +35,43 @@ export function syntheticRecord(options: SyntheticRecordOptions = {}): WfdbRecor
     beats.push({ time: t, kind: ectopic ? "wide" : "normal" });
     t += ectopic ? 1.25 : n % every === every - 1 ? 0.5 : 0.83; // a short coupling interval, then a compensatory pause
   }
-  const { signal, rPeaks } = syntheticEcg({ samplingFrequency: fs, durationSeconds: duration, beats, seed: options.seed ?? 1 });
+  const { signal, rPeaks } = syntheticEcg({
+    samplingFrequency: fs,
+    durationSeconds: duration,
+    beats,
+    seed: options.seed ?? 1,
+  });
   const samples = Int16Array.from(signal, (mv) => Math.max(0, Math.min(2047, Math.round(mv * gain) + baseline)));
   return {
     header: {
       recordName: "synthetic",
       samplingFrequency: fs,
       sampleCount: samples.length,
-      signals: [{ fileName: "synthetic.dat", format: 212, gain, baseline, units: "mV", adcResolution: 11, adcZero: 1024, initialValue: samples[0] ?? 0, checksum: checksum16(samples), description: "MLII" }],
+      signals: [
+        {
+          fileName: "synthetic.dat",
+          format: 212,
+          gain,
+          baseline,
+          units: "mV",
+          adcResolution: 11,
+          adcZero: 1024,
+          initialValue: samples[0] ?? 0,
+          checksum: checksum16(samples),
+          description: "MLII",
+        },
+      ],
       comments: ["synthetic ECG (McSharry-style Gaussian waves), not a patient"],
     },
     signals: [samples],
-    annotations: rPeaks.map((sample, i) => ({ sample, code: beats[i]!.kind === "wide" ? 5 : 1, symbol: beats[i]!.kind === "wide" ? "V" : "N", subtype: 0, channel: 0, num: 0, aux: "" })),
+    annotations: rPeaks.map((sample, i) => ({
+      sample,
+      code: beats[i]!.kind === "wide" ? 5 : 1,
+      symbol: beats[i]!.kind === "wide" ? "V" : "N",
+      subtype: 0,
+      channel: 0,
+      num: 0,
+      aux: "",
+    })),
   };
 }

@@ -72,7 +72,7 @@ export type CreateConsentCodeErrorType = NotRegisteredError | AccessDeniedError 
  */
 export async function createConsentCode(
   client: MeridianAccount,
-  p: CreateConsentCodeParameters
+  p: CreateConsentCodeParameters,
 ): Promise<CreateConsentCodeReturnType> {
   const wallet = client.ctx.walletClient;
   if (!wallet) throw new WalletRequiredError("Signing a consent code");
@@ -133,7 +133,7 @@ export type SubmitConsentCodeErrorType = ConsentCodeFormatError | ConsentCodeRef
  */
 export async function submitConsentCode(
   client: MeridianAccount,
-  p: SubmitConsentCodeParameters
+  p: SubmitConsentCodeParameters,
 ): Promise<SubmitConsentCodeReturnType> {
   const signed = typeof p.code === "string" ? decodeConsentCode(p.code) : p.code;
   await checkConsentCode(client.ctx, signed, { submitter: client.address });

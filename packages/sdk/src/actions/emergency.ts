@@ -53,7 +53,7 @@ export type NameEmergencySummaryErrorType = ChainErrorType;
  */
 export function nameEmergencySummary(
   client: MeridianAccount,
-  p: NameEmergencySummaryParameters
+  p: NameEmergencySummaryParameters,
 ): Promise<NameEmergencySummaryReturnType> {
   return setEmergencySummary(client.ctx, p.recordId);
 }
@@ -85,7 +85,7 @@ export type CreateEmergencySummaryErrorType = PatientSummarySubjectError | AddRe
  */
 export async function createEmergencySummary(
   client: MeridianAccount,
-  p: CreateEmergencySummaryParameters = {}
+  p: CreateEmergencySummaryParameters = {},
 ): Promise<CreateEmergencySummaryReturnType> {
   const anchors = await listRecords(client, {});
   const resources: Resource[] = [];
@@ -94,7 +94,7 @@ export async function createEmergencySummary(
     let parsed: unknown;
     try {
       parsed = JSON.parse(
-        new TextDecoder().decode((await readRecord(client, { recordId: anchor.recordId })).plaintext)
+        new TextDecoder().decode((await readRecord(client, { recordId: anchor.recordId })).plaintext),
       );
     } catch {
       continue; // a binary attachment or non-JSON record
@@ -147,7 +147,7 @@ export type GetEmergencySummaryIdErrorType = ChainErrorType;
  */
 export function getEmergencySummaryId(
   client: MeridianAccount,
-  p: GetEmergencySummaryIdParameters = {}
+  p: GetEmergencySummaryIdParameters = {},
 ): Promise<GetEmergencySummaryIdReturnType> {
   return getEmergencySummary(client.ctx, p.patient ?? client.address);
 }
@@ -176,7 +176,7 @@ export type StartEmergencyAccessErrorType = ChainErrorType;
  */
 export function startEmergencyAccess(
   client: MeridianAccount,
-  p: StartEmergencyAccessParameters
+  p: StartEmergencyAccessParameters,
 ): Promise<StartEmergencyAccessReturnType> {
   return openEmergencyAccess(client.ctx, {
     patient: p.patient,
@@ -210,7 +210,7 @@ export type ReleaseEmergencyDataKeyErrorType = AccessDeniedError | NotRegistered
  */
 export async function releaseEmergencyDataKey(
   client: MeridianAccount,
-  p: ReleaseEmergencyDataKeyParameters
+  p: ReleaseEmergencyDataKeyParameters,
 ): Promise<ReleaseEmergencyDataKeyReturnType> {
   const patient = p.patient ?? client.address;
   const access = (await listEmergencyAccesses(client.ctx, { patient, provider: p.provider }))[0];
@@ -247,7 +247,7 @@ export type EndEmergencyAccessErrorType = ChainErrorType;
  */
 export function endEmergencyAccess(
   client: MeridianAccount,
-  p: EndEmergencyAccessParameters
+  p: EndEmergencyAccessParameters,
 ): Promise<EndEmergencyAccessReturnType> {
   return closeEmergencyAccess(client.ctx, { patient: p.patient, provider: p.provider });
 }
@@ -272,7 +272,7 @@ export type ListEmergencyAccessesErrorType = ChainErrorType;
  */
 export function listEmergencyAccessesTo(
   client: MeridianAccount,
-  p: ListEmergencyAccessesToParameters = {}
+  p: ListEmergencyAccessesToParameters = {},
 ): Promise<ListEmergencyAccessesReturnType> {
   return listEmergencyAccesses(client.ctx, { patient: p.patient ?? client.address });
 }

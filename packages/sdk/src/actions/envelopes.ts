@@ -26,10 +26,7 @@ export type FetchRecordEnvelopeReturnType = Uint8Array;
 
 /** Errors {@link fetchRecordEnvelope} throws. */
 export type FetchRecordEnvelopeErrorType =
-  | IntegrityError
-  | CidMismatchError
-  | BlockNotFoundError
-  | StorageUnavailableError;
+  IntegrityError | CidMismatchError | BlockNotFoundError | StorageUnavailableError;
 
 /**
  * Fetches record `anchor`'s envelope from the client's store by its CID (the store checks the
@@ -45,7 +42,7 @@ export type FetchRecordEnvelopeErrorType =
  */
 export async function fetchRecordEnvelope(
   client: MeridianAccount,
-  { anchor }: FetchRecordEnvelopeParameters
+  { anchor }: FetchRecordEnvelopeParameters,
 ): Promise<FetchRecordEnvelopeReturnType> {
   const parsed = CID.decode(hexToBytes(anchor.cid));
   const cid = parsed.toString();

@@ -70,7 +70,7 @@ export type DismissGuardianErrorType = ChainErrorType;
  */
 export async function dismissGuardian(
   client: MeridianAccount,
-  p: DismissGuardianParameters
+  p: DismissGuardianParameters,
 ): Promise<DismissGuardianReturnType> {
   const removal = await removeGuardian(client.ctx, { guardian: p.guardian });
   return { removal, reissued: await reissueAfterEpochChange(client) };
@@ -96,7 +96,7 @@ export type StepDownAsGuardianErrorType = ChainErrorType;
  */
 export function stepDownAsGuardian(
   client: MeridianAccount,
-  p: StepDownAsGuardianParameters
+  p: StepDownAsGuardianParameters,
 ): Promise<StepDownAsGuardianReturnType> {
   return removeGuardian(client.ctx, { stepDownFrom: p.patient });
 }
@@ -121,7 +121,7 @@ export type ListGuardiansErrorType = ChainErrorType;
  */
 export function listGuardians(
   client: MeridianAccount,
-  p: ListGuardiansParameters = {}
+  p: ListGuardiansParameters = {},
 ): Promise<ListGuardiansReturnType> {
   return listGuardianships(client.ctx, { patient: p.patient ?? client.address });
 }
@@ -143,7 +143,7 @@ export type ListWardsErrorType = ChainErrorType;
  */
 export function listWards(
   client: MeridianAccount,
-  _parameters: ListWardsParameters = {}
+  _parameters: ListWardsParameters = {},
 ): Promise<ListWardsReturnType> {
   return listGuardianships(client.ctx, { guardian: client.address });
 }
@@ -168,7 +168,7 @@ export type GetActingGuardianLevelErrorType = ChainErrorType;
  */
 export function getActingGuardianLevel(
   client: MeridianAccount,
-  p: GetActingGuardianLevelParameters
+  p: GetActingGuardianLevelParameters,
 ): Promise<GetActingGuardianLevelReturnType> {
   return getGuardianLevel(client.ctx, p.patient, client.address);
 }

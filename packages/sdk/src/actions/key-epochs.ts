@@ -89,7 +89,7 @@ export type GetSealableKeyEpochErrorType = RetiredKeyEpochError | ChainErrorType
  */
 export async function getSealableKeyEpoch(
   client: MeridianAccount,
-  { patient, keyEpoch }: GetSealableKeyEpochParameters
+  { patient, keyEpoch }: GetSealableKeyEpochParameters,
 ): Promise<GetSealableKeyEpochReturnType> {
   let check = await checkCachedKeyHolders(client, patient, keyEpoch);
   if (check.retired.length === 0) return check.keyEpoch;
@@ -107,7 +107,7 @@ export async function getSealableKeyEpoch(
 async function checkCachedKeyHolders(
   client: MeridianAccount,
   patient: Address,
-  keyEpoch?: number
+  keyEpoch?: number,
 ): Promise<FindRetiredKeyHoldersReturnType> {
   const scans = scansOf(client);
   const key = getAddress(patient);
@@ -123,7 +123,7 @@ async function checkCachedKeyHolders(
     const scannedAt = performance.now();
     found = await findRetiredKeyHolders(client.ctx, { patient, consentCodes });
     const holders = [...found.live, ...found.retired.map(({ reason: _, ...h }) => h)].filter(
-      (h) => h.kind !== "consent-code"
+      (h) => h.kind !== "consent-code",
     ); // read from the ledger at every check instead
     scans.set(key, { keyEpoch: found.keyEpoch, holders, scannedAt });
   }
@@ -171,7 +171,7 @@ export type GetRetiredKeyHoldersErrorType = ChainErrorType;
  */
 export async function getRetiredKeyHolders(
   client: MeridianAccount,
-  p: GetRetiredKeyHoldersParameters = {}
+  p: GetRetiredKeyHoldersParameters = {},
 ): Promise<GetRetiredKeyHoldersReturnType> {
   const consentCodes = isSelf(client, p.patient) ? await client.consentCodes.list() : [];
   const found = await findRetiredKeyHolders(client.ctx, { patient: p.patient ?? client.address, consentCodes });
@@ -206,7 +206,7 @@ export type RotateKeyEpochErrorType = ChainErrorType;
  */
 export async function rotateKeyEpoch(
   client: MeridianAccount,
-  p: RotateKeyEpochParameters = {}
+  p: RotateKeyEpochParameters = {},
 ): Promise<RotateKeyEpochReturnType> {
   const patient = p.patient ?? client.address;
   forgetKeyHolders(client, patient);
@@ -233,7 +233,7 @@ export type ReissueAfterEpochChangeErrorType = ChainErrorType;
  */
 export async function reissueAfterEpochChange(
   client: MeridianAccount,
-  _parameters: ReissueAfterEpochChangeParameters = {}
+  _parameters: ReissueAfterEpochChangeParameters = {},
 ): Promise<ReissueAfterEpochChangeReturnType> {
   forgetKeyHolders(client, client.address);
   const { keyEpoch, grants, guardians } = await getStaleKeyHolders(client);
@@ -247,7 +247,7 @@ export async function reissueAfterEpochChange(
         write: g.write,
         expiresAt: g.expiresAt,
         wrappedKey,
-      })
+      }),
     );
   }
   for (const g of guardians) reissued.push(await rekeyGuardian(client, { guardian: g.guardian, level: g.level }));
@@ -279,7 +279,7 @@ export type RekeyGuardianErrorType = NotRegisteredError | ChainErrorType;
  */
 export async function rekeyGuardian(
   client: MeridianAccount,
-  p: RekeyGuardianParameters
+  p: RekeyGuardianParameters,
 ): Promise<RekeyGuardianReturnType> {
   const [me, guardian] = await Promise.all([
     getPatient(client.ctx, client.address),
@@ -325,7 +325,7 @@ export type GetStaleKeyHoldersErrorType = ChainErrorType;
  */
 export async function getStaleKeyHolders(
   client: MeridianAccount,
-  _parameters: GetStaleKeyHoldersParameters = {}
+  _parameters: GetStaleKeyHoldersParameters = {},
 ): Promise<GetStaleKeyHoldersReturnType> {
   const me = client.address;
   const [{ keyEpoch }, block] = await Promise.all([

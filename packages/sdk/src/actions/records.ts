@@ -45,7 +45,7 @@ export function recordContext(
   deployment: MeridianDeployment,
   patient: Address,
   category: RecordCategory,
-  keyEpoch: number
+  keyEpoch: number,
 ): EnvelopeContext {
   return { chainId: deployment.chainId, contract: deployment.recordRegistry, patient, category, keyEpoch };
 }
@@ -151,7 +151,7 @@ export async function addRecord(client: MeridianAccount, p: AddRecordParameters)
       `You have no active write consent for the patient's ${categoryName(p.category)} records.`,
       {
         hint: "Request access with write consent (`meridian request --write`).",
-      }
+      },
     );
   }
   // never seal under keys a grantee whose access ended still holds (docs/keys.md, section 4)
@@ -246,7 +246,7 @@ export type ReadRecordErrorType =
  */
 export async function readRecord(
   client: MeridianAccount,
-  { recordId }: ReadRecordParameters
+  { recordId }: ReadRecordParameters,
 ): Promise<ReadRecordReturnType> {
   const me = client.address;
   // both reads in one round trip; an unknown record fails with the anchor's RecordNotFoundError
@@ -319,7 +319,7 @@ export type ReadAuditTrailErrorType = ChainErrorType;
  */
 export function readAuditTrail(
   client: MeridianAccount,
-  p: ReadAuditTrailParameters = {}
+  p: ReadAuditTrailParameters = {},
 ): Promise<ReadAuditTrailReturnType> {
   return getAuditTrail(client.ctx, p.patient ?? client.address);
 }
@@ -342,7 +342,7 @@ export type VerifyRecordChainErrorType = ChainErrorType;
  */
 export function verifyRecordChain(
   client: MeridianAccount,
-  p: VerifyRecordChainParameters = {}
+  p: VerifyRecordChainParameters = {},
 ): Promise<VerifyRecordChainReturnType> {
   return verifyPatientChain(client.ctx, p.patient ?? client.address);
 }

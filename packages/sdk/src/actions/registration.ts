@@ -30,7 +30,7 @@ export type RegisterAsPatientErrorType = NonDeterministicSignerError | Encryptio
  */
 export async function registerAsPatient(
   client: MeridianAccount,
-  _parameters: RegisterAsPatientParameters = {}
+  _parameters: RegisterAsPatientParameters = {},
 ): Promise<RegisterAsPatientReturnType> {
   return registerPatient(client.ctx, { encryptionKey: publicKeyToBytes32((await client.keys()).publicKey) });
 }
@@ -55,7 +55,7 @@ export type PublishProviderKeyErrorType = KeyAlreadyPublishedError | NonDetermin
  */
 export async function publishProviderKey(
   client: MeridianAccount,
-  _parameters: PublishProviderKeyParameters = {}
+  _parameters: PublishProviderKeyParameters = {},
 ): Promise<PublishProviderKeyReturnType> {
   const me = await getProvider(client.ctx, client.address);
   if (me.keyVersion > 0) {
@@ -87,7 +87,7 @@ export type RotateProviderKeyErrorType = NotRegisteredError | NonDeterministicSi
  */
 export async function rotateProviderKey(
   client: MeridianAccount,
-  _parameters: RotateProviderKeyParameters = {}
+  _parameters: RotateProviderKeyParameters = {},
 ): Promise<RotateProviderKeyReturnType> {
   const me = await getProvider(client.ctx, client.address);
   if (me.keyVersion === 0) {

@@ -104,7 +104,7 @@ export type RevokeAccessErrorType = ChainErrorType;
  */
 export async function revokeAccess(
   client: MeridianAccount,
-  p: RevokeAccessParameters
+  p: RevokeAccessParameters,
 ): Promise<RevokeAccessReturnType> {
   if (p.patient !== undefined && !isSelf(client, p.patient)) {
     return {
@@ -145,7 +145,7 @@ export type RequestPatientAccessErrorType = ChainErrorType;
  */
 export function requestPatientAccess(
   client: MeridianAccount,
-  p: RequestPatientAccessParameters
+  p: RequestPatientAccessParameters,
 ): Promise<RequestPatientAccessReturnType> {
   return requestAccess(client.ctx, {
     patient: p.patient,
@@ -185,7 +185,7 @@ export type ApproveAccessRequestErrorType = AccessDeniedError | NotRegisteredErr
  */
 export async function approveAccessRequest(
   client: MeridianAccount,
-  p: ApproveAccessRequestParameters
+  p: ApproveAccessRequestParameters,
 ): Promise<ApproveAccessRequestReturnType> {
   const patient = p.patient ?? client.address;
   const { keyEpoch } = await getPatient(client.ctx, patient);
@@ -220,7 +220,7 @@ export type DenyAccessRequestErrorType = ChainErrorType;
  */
 export function denyAccessRequest(
   client: MeridianAccount,
-  p: DenyAccessRequestParameters
+  p: DenyAccessRequestParameters,
 ): Promise<DenyAccessRequestReturnType> {
   return p.patient === undefined || isSelf(client, p.patient)
     ? denyRequest(client.ctx, { requester: p.requester, scope: p.scope })
@@ -247,7 +247,7 @@ export type ListAccessRequestsErrorType = ChainErrorType;
  */
 export function listAccessRequests(
   client: MeridianAccount,
-  p: ListAccessRequestsParameters = {}
+  p: ListAccessRequestsParameters = {},
 ): Promise<ListAccessRequestsReturnType> {
   return listPendingRequests(client.ctx, p.patient ?? client.address);
 }

@@ -78,7 +78,7 @@ export type ShareValidationKeysErrorType = AccessDeniedError | NotRegisteredErro
 export async function shareValidationKeys(
   client: MeridianAccount,
   parameters: ShareValidationKeysParameters | Hex,
-  options: { all?: boolean } = {}
+  options: { all?: boolean } = {},
 ): Promise<ShareValidationKeysReturnType> {
   const { recordId, all } = typeof parameters === "string" ? { recordId: parameters, all: options.all } : parameters;
   const c = await getValidationCase(client.ctx, recordId);
@@ -164,7 +164,7 @@ export type ReadRecordAsValidatorErrorType =
  */
 export async function readRecordAsValidator(
   client: MeridianAccount,
-  parameters: ReadRecordAsValidatorParameters | Hex
+  parameters: ReadRecordAsValidatorParameters | Hex,
 ): Promise<ReadRecordAsValidatorReturnType> {
   const recordId = typeof parameters === "string" ? parameters : parameters.recordId;
   const me = client.address;

@@ -12,7 +12,11 @@
 import { encodeAbiParameters, getAddress, keccak256, slice, type Abi, type Address, type Hex, type Log } from "viem";
 import { MeridianError } from "../errors.ts";
 import {
-  monitoringRegistryAbi, monitoringRegistryBytecode, providerRegistryAbi, providerRegistryBytecode, recordRegistryAbi,
+  monitoringRegistryAbi,
+  monitoringRegistryBytecode,
+  providerRegistryAbi,
+  providerRegistryBytecode,
+  recordRegistryAbi,
   recordRegistryBytecode,
 } from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
@@ -46,7 +50,10 @@ export interface DeployMeridianParameters {
  * constructor) and `MonitoringRegistry` from the wallet's account and returns where they are. Throws {@link MeridianError} when a deployment
  * transaction fails.
  */
-export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, parameters: DeployMeridianParameters): Promise<MeridianDeployment> {
+export async function deployMeridian(
+  ctx: Omit<MeridianContext, "deployment">,
+  parameters: DeployMeridianParameters,
+): Promise<MeridianDeployment> {
   const wallet = ctx.walletClient;
   if (!wallet) throw new WalletRequiredError("deploy");
   try {
@@ -56,10 +63,17 @@ export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, p
       if (!receipt.contractAddress) throw new MeridianError(`Deployment transaction ${hash} created no contract.`);
       return receipt;
     };
-    const registry = await deploy(providerRegistryAbi, providerRegistryBytecode, [parameters.admin, parameters.regulator]);
+    const registry = await deploy(providerRegistryAbi, providerRegistryBytecode, [
+      parameters.admin,
+      parameters.regulator,
+    ]);
     const records = await deploy(recordRegistryAbi, recordRegistryBytecode, [registry.contractAddress]);
     const monitoring = await deploy(monitoringRegistryAbi, monitoringRegistryBytecode, [records.contractAddress]);
-    const peerValidation = await read(ctx, { address: records.contractAddress!, abi: recordRegistryAbi, functionName: "peerValidation" });
+    const peerValidation = await read(ctx, {
+      address: records.contractAddress!,
+      abi: recordRegistryAbi,
+      functionName: "peerValidation",
+    });
     return {
       chainId: await ctx.publicClient.getChainId(),
       providerRegistry: registry.contractAddress!,
@@ -76,16 +90,38 @@ export async function deployMeridian(ctx: Omit<MeridianContext, "deployment">, p
 // -------------------------------------------------------------- providers
 
 /** Parameters of {@link admitProvider}. */
-export interface AdmitProviderParameters { provider: Address; kind: ProviderKindCode; name: string; department: string }
+export interface AdmitProviderParameters {
+  provider: Address;
+  kind: ProviderKindCode;
+  name: string;
+  department: string;
+}
 
 /** Regulator only: admits a provider. Reverts: see `IProviderRegistry.admit`. */
 export async function admitProvider(ctx: MeridianContext, p: AdmitProviderParameters): Promise<TransactionResult> {
-  return result(await write(ctx, "admit", { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "admit", args: [p.provider, p.kind, p.name, p.department] }));
+  return result(
+    await write(ctx, "admit", {
+      address: ctx.deployment.providerRegistry,
+      abi: providerRegistryAbi,
+      functionName: "admit",
+      args: [p.provider, p.kind, p.name, p.department],
+    }),
+  );
 }
 
 /** Regulator only: suspends, reinstates or removes a provider. */
-export async function setProviderStatus(ctx: MeridianContext, p: { provider: Address; action: "suspend" | "reinstate" | "remove" }): Promise<TransactionResult> {
-  return result(await write(ctx, p.action, { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: p.action, args: [p.provider] }));
+export async function setProviderStatus(
+  ctx: MeridianContext,
+  p: { provider: Address; action: "suspend" | "reinstate" | "remove" },
+): Promise<TransactionResult> {
+  return result(
+    await write(ctx, p.action, {
+      address: ctx.deployment.providerRegistry,
+      abi: providerRegistryAbi,
+      functionName: p.action,
+      args: [p.provider],
+    }),
+  );
 }
 
 /**
@@ -93,8 +129,18 @@ export async function setProviderStatus(ctx: MeridianContext, p: { provider: Add
  * increments the provider's `keyVersion`. Reverts `ProviderRegistryEncryptionKeyUnchanged` when
  * the key is already the current one.
  */
-export async function setProviderEncryptionKey(ctx: MeridianContext, p: { encryptionKey: Hex }): Promise<TransactionResult> {
-  return result(await write(ctx, "set provider key", { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "setEncryptionKey", args: [p.encryptionKey] }));
+export async function setProviderEncryptionKey(
+  ctx: MeridianContext,
+  p: { encryptionKey: Hex },
+): Promise<TransactionResult> {
+  return result(
+    await write(ctx, "set provider key", {
+      address: ctx.deployment.providerRegistry,
+      abi: providerRegistryAbi,
+      functionName: "setEncryptionKey",
+      args: [p.encryptionKey],
+    }),
+  );
 }
 
 /**
@@ -123,7 +169,12 @@ export interface ProviderInfo {
  *   registry of another version).
  */
 export async function getProvider(ctx: MeridianContext, provider: Address): Promise<ProviderInfo> {
-  const p = await read(ctx, { address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, functionName: "getProvider", args: [provider] });
+  const p = await read(ctx, {
+    address: ctx.deployment.providerRegistry,
+    abi: providerRegistryAbi,
+    functionName: "getProvider",
+    args: [provider],
+  });
   const kind = p.kind;
   const status = p.status;
   if (!(kind === 0 || isProviderKindCode(kind)) || !isProviderStatusCode(status)) {
@@ -132,23 +183,52 @@ export async function getProvider(ctx: MeridianContext, provider: Address): Prom
     });
   }
   return {
-    address: provider, kind, status, admittedAt: Number(p.admittedAt), statusChangedAt: Number(p.statusChangedAt),
-    encryptionKey: p.encryptionKey, keyVersion: Number(p.keyVersion), name: p.name, department: p.department,
+    address: provider,
+    kind,
+    status,
+    admittedAt: Number(p.admittedAt),
+    statusChangedAt: Number(p.statusChangedAt),
+    encryptionKey: p.encryptionKey,
+    keyVersion: Number(p.keyVersion),
+    name: p.name,
+    department: p.department,
   };
 }
 
 /** One `ProviderEncryptionKeySet` event: which key a provider published, as which version, in which block. */
-export interface ProviderKeyEvent { provider: Address; encryptionKey: Hex; keyVersion: number; blockNumber: bigint }
+export interface ProviderKeyEvent {
+  provider: Address;
+  encryptionKey: Hex;
+  keyVersion: number;
+  blockNumber: bigint;
+}
 
 /**
  * The keys `provider` has published, oldest first (one `eth_getLogs` from the deployment
  * block to `options.toBlock`, default the latest). Tells which key version a grant issued in a
  * given block was wrapped to.
  */
-export async function listProviderKeyEvents(ctx: MeridianContext, provider: Address, options: { toBlock?: bigint } = {}): Promise<ProviderKeyEvent[]> {
+export async function listProviderKeyEvents(
+  ctx: MeridianContext,
+  provider: Address,
+  options: { toBlock?: bigint } = {},
+): Promise<ProviderKeyEvent[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderEncryptionKeySet", args: { provider }, fromBlock: ctx.deployment.deployedAtBlock, toBlock: options.toBlock ?? "latest", strict: true });
-    return logs.map((log) => ({ provider: log.args.provider, encryptionKey: log.args.encryptionKey, keyVersion: Number(log.args.keyVersion), blockNumber: log.blockNumber ?? 0n }));
+    const logs = await ctx.publicClient.getContractEvents({
+      address: ctx.deployment.providerRegistry,
+      abi: providerRegistryAbi,
+      eventName: "ProviderEncryptionKeySet",
+      args: { provider },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      toBlock: options.toBlock ?? "latest",
+      strict: true,
+    });
+    return logs.map((log) => ({
+      provider: log.args.provider,
+      encryptionKey: log.args.encryptionKey,
+      keyVersion: Number(log.args.keyVersion),
+      blockNumber: log.blockNumber ?? 0n,
+    }));
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -161,7 +241,12 @@ export async function listProviderKeyEvents(ctx: MeridianContext, provider: Addr
  */
 export async function listProviders(ctx: MeridianContext): Promise<ProviderInfo[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.providerRegistry, abi: providerRegistryAbi, eventName: "ProviderAdmitted", fromBlock: ctx.deployment.deployedAtBlock });
+    const logs = await ctx.publicClient.getContractEvents({
+      address: ctx.deployment.providerRegistry,
+      abi: providerRegistryAbi,
+      eventName: "ProviderAdmitted",
+      fromBlock: ctx.deployment.deployedAtBlock,
+    });
     const addresses = new Set<Address>(); // checksummed, in order of first admission
     for (const log of logs) {
       const provider = (log.args as { provider?: Address }).provider;
@@ -184,49 +269,156 @@ export async function isRegulator(ctx: MeridianContext, account: Address): Promi
 
 /** Registers the wallet's account as a patient with its X25519 public key (32 bytes, hex). */
 export async function registerPatient(ctx: MeridianContext, p: { encryptionKey: Hex }): Promise<TransactionResult> {
-  return result(await write(ctx, "register", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "register", args: [p.encryptionKey] }));
+  return result(
+    await write(ctx, "register", {
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      functionName: "register",
+      args: [p.encryptionKey],
+    }),
+  );
 }
 
 /** A patient's on-chain entry. `registered` is false when the chain head is zero. */
-export interface PatientInfo { address: Address; registered: boolean; encryptionKey: Hex; chainHead: Hex; keyEpoch: number }
+export interface PatientInfo {
+  address: Address;
+  registered: boolean;
+  encryptionKey: Hex;
+  chainHead: Hex;
+  keyEpoch: number;
+}
 
 /** Reads a patient's entry. */
 export async function getPatient(ctx: MeridianContext, patient: Address): Promise<PatientInfo> {
-  const p = await read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getPatient", args: [patient] });
-  return { address: patient, registered: BigInt(p.chainHead) !== 0n, encryptionKey: p.encryptionKey, chainHead: p.chainHead, keyEpoch: p.keyEpoch };
+  const p = await read(ctx, {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "getPatient",
+    args: [patient],
+  });
+  return {
+    address: patient,
+    registered: BigInt(p.chainHead) !== 0n,
+    encryptionKey: p.encryptionKey,
+    chainHead: p.chainHead,
+    keyEpoch: p.keyEpoch,
+  };
 }
 
 // ---------------------------------------------------------------- records
 
 /** Parameters of {@link anchorRecord}. */
-export interface AnchorRecordParameters { patient: Address; cid: Hex /* binary CID */; ciphertextHash: Hex; category: RecordCategory; keyEpoch: number }
+export interface AnchorRecordParameters {
+  patient: Address;
+  cid: Hex /* binary CID */;
+  ciphertextHash: Hex;
+  category: RecordCategory;
+  keyEpoch: number;
+}
 
 /** Anchors a stored ciphertext as a record of `patient`; returns its id. Reverts: see `IRecordRegistry.anchorRecord`. */
-export async function anchorRecord(ctx: MeridianContext, p: AnchorRecordParameters): Promise<TransactionResult & { recordId: Hex; anchoredAt: number }> {
-  const receipt = await write(ctx, "anchor record", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "anchorRecord", args: [p.patient, p.cid, p.ciphertextHash, p.category, p.keyEpoch] });
+export async function anchorRecord(
+  ctx: MeridianContext,
+  p: AnchorRecordParameters,
+): Promise<TransactionResult & { recordId: Hex; anchoredAt: number }> {
+  const receipt = await write(ctx, "anchor record", {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "anchorRecord",
+    args: [p.patient, p.cid, p.ciphertextHash, p.category, p.keyEpoch],
+  });
   const log = event(receipt, "RecordAnchored");
   return { ...result(receipt), recordId: log.args.recordId, anchoredAt: Number(log.args.anchoredAt) };
 }
 
 /** A record's anchor as found in its `RecordAnchored` event, checked against storage. */
 export interface RecordAnchor {
-  recordId: Hex; patient: Address; author: Address; previousHead: Hex; category: RecordCategory;
-  keyEpoch: number; anchoredAt: number; ciphertextHash: Hex; cid: Hex; blockNumber: bigint; transactionHash: Hex;
+  recordId: Hex;
+  patient: Address;
+  author: Address;
+  previousHead: Hex;
+  category: RecordCategory;
+  keyEpoch: number;
+  anchoredAt: number;
+  ciphertextHash: Hex;
+  cid: Hex;
+  blockNumber: bigint;
+  transactionHash: Hex;
 }
 
-type AnchoredLog = Log<bigint, number, false, (typeof recordRegistryAbi)[number] & { type: "event"; name: "RecordAnchored" }, true>;
+type AnchoredLog = Log<
+  bigint,
+  number,
+  false,
+  (typeof recordRegistryAbi)[number] & { type: "event"; name: "RecordAnchored" },
+  true
+>;
 
-function toAnchor(log: { args: Record<string, unknown>; blockNumber: bigint | null; transactionHash: Hex | null }): RecordAnchor {
-  const a = log.args as { recordId: Hex; patient: Address; author: Address; previousHead: Hex; category: number; keyEpoch: number; anchoredAt: number | bigint; ciphertextHash: Hex; cid: Hex };
-  return { recordId: a.recordId, patient: a.patient, author: a.author, previousHead: a.previousHead, category: a.category as RecordCategory, keyEpoch: a.keyEpoch, anchoredAt: Number(a.anchoredAt), ciphertextHash: a.ciphertextHash, cid: a.cid, blockNumber: log.blockNumber ?? 0n, transactionHash: log.transactionHash ?? "0x" };
+function toAnchor(log: {
+  args: Record<string, unknown>;
+  blockNumber: bigint | null;
+  transactionHash: Hex | null;
+}): RecordAnchor {
+  const a = log.args as {
+    recordId: Hex;
+    patient: Address;
+    author: Address;
+    previousHead: Hex;
+    category: number;
+    keyEpoch: number;
+    anchoredAt: number | bigint;
+    ciphertextHash: Hex;
+    cid: Hex;
+  };
+  return {
+    recordId: a.recordId,
+    patient: a.patient,
+    author: a.author,
+    previousHead: a.previousHead,
+    category: a.category as RecordCategory,
+    keyEpoch: a.keyEpoch,
+    anchoredAt: Number(a.anchoredAt),
+    ciphertextHash: a.ciphertextHash,
+    cid: a.cid,
+    blockNumber: log.blockNumber ?? 0n,
+    transactionHash: log.transactionHash ?? "0x",
+  };
 }
 
 /** Recomputes a record id from its anchor, as `RecordRegistry.computeRecordId`. */
-export function computeRecordId(chainId: number, recordRegistry: Address, a: Omit<RecordAnchor, "recordId" | "blockNumber" | "transactionHash">): Hex {
-  return keccak256(encodeAbiParameters(
-    [{ type: "uint256" }, { type: "address" }, { type: "address" }, { type: "bytes28" }, { type: "address" }, { type: "uint8" }, { type: "uint32" }, { type: "uint40" }, { type: "bytes32" }, { type: "bytes32" }],
-    [BigInt(chainId), recordRegistry, a.patient, a.previousHead, a.author, a.category, a.keyEpoch, a.anchoredAt, a.ciphertextHash, keccak256(a.cid)],
-  ));
+export function computeRecordId(
+  chainId: number,
+  recordRegistry: Address,
+  a: Omit<RecordAnchor, "recordId" | "blockNumber" | "transactionHash">,
+): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "uint256" },
+        { type: "address" },
+        { type: "address" },
+        { type: "bytes28" },
+        { type: "address" },
+        { type: "uint8" },
+        { type: "uint32" },
+        { type: "uint40" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+      ],
+      [
+        BigInt(chainId),
+        recordRegistry,
+        a.patient,
+        a.previousHead,
+        a.author,
+        a.category,
+        a.keyEpoch,
+        a.anchoredAt,
+        a.ciphertextHash,
+        keccak256(a.cid),
+      ],
+    ),
+  );
 }
 
 /**
@@ -235,14 +427,26 @@ export function computeRecordId(chainId: number, recordRegistry: Address, a: Omi
  * @example genesisHead(31337, deployment.recordRegistry, patient) // 0x… (28 bytes)
  */
 export function genesisHead(chainId: number, recordRegistry: Address, patient: Address): Hex {
-  return slice(keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "address" }, { type: "address" }], [BigInt(chainId), recordRegistry, patient])), 0, 28);
+  return slice(
+    keccak256(
+      encodeAbiParameters(
+        [{ type: "uint256" }, { type: "address" }, { type: "address" }],
+        [BigInt(chainId), recordRegistry, patient],
+      ),
+    ),
+    0,
+    28,
+  );
 }
 
 /** No record with this id is anchored (or its event does not match storage). */
 export class RecordNotFoundError extends MeridianError {
   override name = "RecordNotFoundError" as const;
   constructor(recordId: Hex) {
-    super("No record with this id is anchored on this network.", { details: `recordId ${recordId}`, hint: "Check the id with `meridian list` and that you are on the right network." });
+    super("No record with this id is anchored on this network.", {
+      details: `recordId ${recordId}`,
+      hint: "Check the id with `meridian list` and that you are on the right network.",
+    });
   }
 }
 
@@ -259,7 +463,14 @@ export class AnchorMismatchError extends MeridianError {
 export async function getRecordAnchor(ctx: MeridianContext, recordId: Hex): Promise<RecordAnchor> {
   let logs: AnchoredLog[];
   try {
-    logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "RecordAnchored", args: { recordId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    logs = await ctx.publicClient.getContractEvents({
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      eventName: "RecordAnchored",
+      args: { recordId },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -267,7 +478,10 @@ export async function getRecordAnchor(ctx: MeridianContext, recordId: Hex): Prom
   if (!log) throw new RecordNotFoundError(recordId);
   const anchor = toAnchor(log);
   if (computeRecordId(ctx.deployment.chainId, ctx.deployment.recordRegistry, anchor) !== recordId) {
-    throw new AnchorMismatchError("A RecordAnchored event does not hash to its record id.", { details: `recordId ${recordId}`, hint: "Use another RPC endpoint; this one returns altered logs." });
+    throw new AnchorMismatchError("A RecordAnchored event does not hash to its record id.", {
+      details: `recordId ${recordId}`,
+      hint: "Use another RPC endpoint; this one returns altered logs.",
+    });
   }
   return anchor;
 }
@@ -275,7 +489,14 @@ export async function getRecordAnchor(ctx: MeridianContext, recordId: Hex): Prom
 /** Every record anchor of `patient`, oldest first. */
 export async function listRecordAnchors(ctx: MeridianContext, patient: Address): Promise<RecordAnchor[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "RecordAnchored", args: { patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    const logs = await ctx.publicClient.getContractEvents({
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      eventName: "RecordAnchored",
+      args: { patient },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
     return logs.map((l) => toAnchor(l as never));
   } catch (error) {
     throw toMeridianError(error);
@@ -284,12 +505,27 @@ export async function listRecordAnchors(ctx: MeridianContext, patient: Address):
 
 /** Whether `reader` may read `recordId` now (`RecordRegistry.canRead`). */
 export async function canRead(ctx: MeridianContext, reader: Address, recordId: Hex): Promise<boolean> {
-  return read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canRead", args: [reader, recordId] });
+  return read(ctx, {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "canRead",
+    args: [reader, recordId],
+  });
 }
 
 /** Whether `author` may anchor a `category` record of `patient` now (`RecordRegistry.canWrite`). */
-export async function canWrite(ctx: MeridianContext, author: Address, patient: Address, category: RecordCategory): Promise<boolean> {
-  return read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "canWrite", args: [author, patient, category] });
+export async function canWrite(
+  ctx: MeridianContext,
+  author: Address,
+  patient: Address,
+  category: RecordCategory,
+): Promise<boolean> {
+  return read(ctx, {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "canWrite",
+    args: [author, patient, category],
+  });
 }
 
 /** Outcome of {@link verifyPatientChain}. */
@@ -314,10 +550,13 @@ export async function verifyPatientChain(ctx: MeridianContext, patient: Address)
   const problems: ChainVerification["problems"] = [];
   let expected: Hex = genesisHead(ctx.deployment.chainId, ctx.deployment.recordRegistry, patient);
   anchors.forEach((a, index) => {
-    if (a.previousHead.toLowerCase() !== expected.toLowerCase()) problems.push({ index, recordId: a.recordId, problem: "previousHead does not link to the previous record" });
-    if (computeRecordId(ctx.deployment.chainId, ctx.deployment.recordRegistry, a) !== a.recordId) problems.push({ index, recordId: a.recordId, problem: "record id does not match its fields" });
+    if (a.previousHead.toLowerCase() !== expected.toLowerCase())
+      problems.push({ index, recordId: a.recordId, problem: "previousHead does not link to the previous record" });
+    if (computeRecordId(ctx.deployment.chainId, ctx.deployment.recordRegistry, a) !== a.recordId)
+      problems.push({ index, recordId: a.recordId, problem: "record id does not match its fields" });
     expected = a.recordId.slice(0, 58) as Hex;
   });
-  if (info.chainHead.toLowerCase() !== expected.toLowerCase()) problems.push({ index: anchors.length, recordId: "0x", problem: "the on-chain head is not the last record" });
+  if (info.chainHead.toLowerCase() !== expected.toLowerCase())
+    problems.push({ index: anchors.length, recordId: "0x", problem: "the on-chain head is not the last record" });
   return { valid: info.registered && problems.length === 0, records: anchors.length, head: info.chainHead, problems };
 }

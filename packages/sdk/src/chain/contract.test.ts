@@ -85,9 +85,9 @@ test("read reports an unreachable node as ChainRequestError, not a raw viem erro
         abi: recordRegistryAbi,
         functionName: "getPatient",
         args: [testAccount(7).address],
-      }
+      },
     ),
-    ChainRequestError
+    ChainRequestError,
   );
 });
 

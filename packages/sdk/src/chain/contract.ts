@@ -54,7 +54,7 @@ export type ReadParameters<
     abi,
     "pure" | "view",
     functionName
-  >
+  >,
 > = ReadContractParameters<abi, functionName, args>;
 
 /** What {@link read} returns: the function's outputs, decoded and typed by the ABI (a struct as an object). */
@@ -65,7 +65,7 @@ export type ReadReturnType<
     abi,
     "pure" | "view",
     functionName
-  >
+  >,
 > = ReadContractReturnType<abi, functionName, args>;
 
 /**
@@ -96,10 +96,10 @@ export type ReadErrorType = ContractRevertedError | ChainRequestError | UserReje
 export async function read<
   const abi extends Abi | readonly unknown[],
   functionName extends ContractFunctionName<abi, "pure" | "view">,
-  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>
+  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>,
 >(
   ctx: Pick<MeridianContext, "publicClient">,
-  parameters: ReadParameters<abi, functionName, args>
+  parameters: ReadParameters<abi, functionName, args>,
 ): Promise<ReadReturnType<abi, functionName, args>> {
   try {
     // the parameters are viem's own type; TypeScript cannot relate its conditional `args` to itself
@@ -118,11 +118,7 @@ export type WriteRequest = { address: Address; abi: Abi; functionName: string; a
 
 /** Errors {@link write} throws. */
 export type WriteErrorType =
-  | WalletRequiredError
-  | ContractRevertedError
-  | ChainRequestError
-  | UserRejectedError
-  | MeridianError;
+  WalletRequiredError | ContractRevertedError | ChainRequestError | UserRejectedError | MeridianError;
 
 let nextTransactionId = 1;
 
@@ -194,7 +190,7 @@ export function result(receipt: TransactionReceipt): TransactionResult {
  */
 export function event<const TName extends ContractEventName<typeof recordRegistryAbi>>(
   receipt: TransactionReceipt,
-  eventName: TName
+  eventName: TName,
 ) {
   const [log] = parseEventLogs({ abi: recordRegistryAbi, logs: receipt.logs, eventName });
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ${eventName} event.`);

@@ -57,10 +57,16 @@ test("every custom error in every generated ABI has a plain-language explanation
 test("the contracts' own errors are explained by their NatSpec, one source of truth", () => {
   const own = [...new Set(errors.map(({ error }) => error.name).filter((name) => OWN_ERROR.test(name)))];
   assert.ok(own.length >= 85, `found only ${own.length} errors of our own`);
-  assert.deepEqual(own.filter((name) => !(name in contractErrorExplanations)), []);
+  assert.deepEqual(
+    own.filter((name) => !(name in contractErrorExplanations)),
+    [],
+  );
   // and nothing is generated for an error no contract has any more
   const inAbis = new Set(errors.map(({ error }) => error.name));
-  assert.deepEqual(Object.keys(contractErrorExplanations).filter((name) => !inAbis.has(name)), []);
+  assert.deepEqual(
+    Object.keys(contractErrorExplanations).filter((name) => !inAbis.has(name)),
+    [],
+  );
 });
 
 test("consent-code, guardian and emergency reverts explain themselves (they showed only their name before)", () => {

@@ -4,10 +4,23 @@
  *
  * @module
  */
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, UserRejectedRequestError, type Abi, type Hex } from "viem";
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  UserRejectedRequestError,
+  type Abi,
+  type Hex,
+} from "viem";
 import { MeridianError } from "../errors.ts";
 import { contractErrorExplanations } from "../generated/contract-errors.ts";
-import { meridianTimelockAbi, monitoringRegistryAbi, peerValidationAbi, providerRegistryAbi, recordRegistryAbi } from "../generated/contracts.ts";
+import {
+  meridianTimelockAbi,
+  monitoringRegistryAbi,
+  peerValidationAbi,
+  providerRegistryAbi,
+  recordRegistryAbi,
+} from "../generated/contracts.ts";
 
 /** What a contract custom error means, for the user: what happened and what to do. */
 export interface ContractErrorExplanation {
@@ -35,7 +48,8 @@ const INHERITED_EXPLANATIONS: Readonly<Record<string, ContractErrorExplanation>>
     hint: "Schedule with at least the timelock's minimum delay (the default).",
   },
   TimelockUnexpectedOperationState: {
-    message: "The timelock operation is not in the state this needs (already scheduled, not ready yet, or already executed).",
+    message:
+      "The timelock operation is not in the state this needs (already scheduled, not ready yet, or already executed).",
     hint: "Check the operation's state; execute only after its delay.",
   },
   TimelockUnexecutedPredecessor: {
@@ -106,13 +120,21 @@ export class ChainRequestError extends MeridianError {
 export class UserRejectedError extends MeridianError {
   override name = "UserRejectedError" as const;
   constructor(options: { cause?: unknown } = {}) {
-    super("You declined the request in your wallet; nothing was sent.", { hint: "Start the action again when you are ready.", ...options });
+    super("You declined the request in your wallet; nothing was sent.", {
+      hint: "Start the action again when you are ready.",
+      ...options,
+    });
   }
 }
 
 /** Every custom error of every Meridian contract (and the OpenZeppelin ones they inherit), from the generated ABIs. */
-const ALL_ERRORS: Abi = [recordRegistryAbi, providerRegistryAbi, peerValidationAbi, monitoringRegistryAbi, meridianTimelockAbi]
-  .flatMap((abi) => (abi as Abi).filter((item) => item.type === "error"));
+const ALL_ERRORS: Abi = [
+  recordRegistryAbi,
+  providerRegistryAbi,
+  peerValidationAbi,
+  monitoringRegistryAbi,
+  meridianTimelockAbi,
+].flatMap((abi) => (abi as Abi).filter((item) => item.type === "error"));
 
 /** The revert data (selector and arguments) an error carries anywhere in its cause chain, if any. */
 function revertData(error: BaseError): Hex | undefined {
@@ -154,7 +176,8 @@ export function decodeRevert(data: Hex): { errorName: string; args: readonly unk
 export function toMeridianError(error: unknown): MeridianError {
   if (error instanceof MeridianError) return error;
   if (error instanceof BaseError) {
-    if (error.walk((e) => e instanceof UserRejectedRequestError) instanceof UserRejectedRequestError) return new UserRejectedError({ cause: error });
+    if (error.walk((e) => e instanceof UserRejectedRequestError) instanceof UserRejectedRequestError)
+      return new UserRejectedError({ cause: error });
     const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
     if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName) {
       return new ContractRevertedError(revert.data.errorName, revert.data.args ?? [], error);
@@ -162,7 +185,11 @@ export function toMeridianError(error: unknown): MeridianError {
     const data = revertData(error);
     const decoded = data === undefined ? undefined : decodeRevert(data);
     if (decoded) return new ContractRevertedError(decoded.errorName, decoded.args, error);
-    return new ChainRequestError(error.shortMessage, { details: error.details, cause: error, hint: "Check the RPC endpoint and the account's balance." });
+    return new ChainRequestError(error.shortMessage, {
+      details: error.details,
+      cause: error,
+      hint: "Check the RPC endpoint and the account's balance.",
+    });
   }
   return new ChainRequestError(error instanceof Error ? error.message : String(error), { cause: error });
 }

@@ -10,14 +10,21 @@ import { meridianTimelockAbi, meridianTimelockBytecode } from "../generated/cont
 import { startTestChain, testAccount as account, type TestChain } from "../testing/index.ts";
 import { admitProvider, getProvider } from "./actions.ts";
 import { ContractRevertedError } from "./errors.ts";
-import { executeMembershipChange, getOperation, OperationNotReadyError, scheduleMembershipChange, type MembershipChange } from "./governance.ts";
+import {
+  executeMembershipChange,
+  getOperation,
+  OperationNotReadyError,
+  scheduleMembershipChange,
+  type MembershipChange,
+} from "./governance.ts";
 import { ProviderKind, ProviderStatus } from "./types.ts";
 
 const DELAY = 3600;
 
 let kit: TestChain;
 let timelock: Address;
-const council = account(1), hospital = account(2);
+const council = account(1),
+  hospital = account(2);
 const ctx = (a: typeof council) => kit.as(a);
 
 before(async () => {
@@ -39,20 +46,49 @@ after(async () => {
 });
 
 test("an admission goes through the timelock's delay; the council cannot admit directly or early", async () => {
-  const change: MembershipChange = { action: "admit", provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" };
-  await assert.rejects(admitProvider(ctx(council), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "" }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "AccessControlUnauthorizedAccount");
-  await assert.rejects(scheduleMembershipChange(ctx(hospital), { timelock, change }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "AccessControlUnauthorizedAccount");
-  await assert.rejects(scheduleMembershipChange(ctx(council), { timelock, change, delaySeconds: DELAY - 1 }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "TimelockInsufficientDelay");
-  await assert.rejects(executeMembershipChange(ctx(council), { timelock, change }), (e: unknown) => e instanceof OperationNotReadyError && /never scheduled/.test(e.shortMessage));
+  const change: MembershipChange = {
+    action: "admit",
+    provider: hospital.address,
+    kind: ProviderKind.Hospital,
+    name: "St Mary's",
+    department: "Cardiology",
+  };
+  await assert.rejects(
+    admitProvider(ctx(council), {
+      provider: hospital.address,
+      kind: ProviderKind.Hospital,
+      name: "St Mary's",
+      department: "",
+    }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "AccessControlUnauthorizedAccount",
+  );
+  await assert.rejects(
+    scheduleMembershipChange(ctx(hospital), { timelock, change }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "AccessControlUnauthorizedAccount",
+  );
+  await assert.rejects(
+    scheduleMembershipChange(ctx(council), { timelock, change, delaySeconds: DELAY - 1 }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "TimelockInsufficientDelay",
+  );
+  await assert.rejects(
+    executeMembershipChange(ctx(council), { timelock, change }),
+    (e: unknown) => e instanceof OperationNotReadyError && /never scheduled/.test(e.shortMessage),
+  );
 
   const scheduled = await scheduleMembershipChange(ctx(council), { timelock, change });
   assert.equal((await getOperation(ctx(council), timelock, scheduled.operationId)).state, "waiting");
-  await assert.rejects(executeMembershipChange(ctx(council), { timelock, change }), (e: unknown) => e instanceof OperationNotReadyError && /still in the timelock's delay/.test(e.shortMessage));
+  await assert.rejects(
+    executeMembershipChange(ctx(council), { timelock, change }),
+    (e: unknown) => e instanceof OperationNotReadyError && /still in the timelock's delay/.test(e.shortMessage),
+  );
   assert.equal((await getProvider(ctx(council), hospital.address)).status, ProviderStatus.None);
 
   await kit.increaseTime(DELAY);
   await executeMembershipChange(ctx(council), { timelock, change });
   assert.equal((await getProvider(ctx(council), hospital.address)).status, ProviderStatus.Active);
   assert.equal((await getOperation(ctx(council), timelock, scheduled.operationId)).state, "done");
-  await assert.rejects(executeMembershipChange(ctx(council), { timelock, change }), (e: unknown) => e instanceof OperationNotReadyError && /already executed/.test(e.shortMessage));
+  await assert.rejects(
+    executeMembershipChange(ctx(council), { timelock, change }),
+    (e: unknown) => e instanceof OperationNotReadyError && /already executed/.test(e.shortMessage),
+  );
 });

@@ -38,7 +38,10 @@ test("the shared-with-me list shows only live grants and says when and why the o
   await patient.grant({ grantee: lab.address, scope: documentScope });
 
   let mine = await listSharedWithMe(lab.ctx, { grantee: lab.address });
-  assert.deepEqual(mine.live.map((g) => g.scope), [labScope, documentScope]);
+  assert.deepEqual(
+    mine.live.map((g) => g.scope),
+    [labScope, documentScope],
+  );
   assert.equal(mine.ended.length, 0);
   assert.equal(mine.live[0]!.expiresAt, expiresAt);
 
@@ -47,7 +50,10 @@ test("the shared-with-me list shows only live grants and says when and why the o
   assert.equal(reissued.length, 2, "the hospital's all-records grant and the lab's lab grant are re-issued");
   const revokedAt = Number((await lab.ctx.publicClient.getBlock({ blockNumber: revocation.blockNumber })).timestamp);
   mine = await listSharedWithMe(lab.ctx, { grantee: lab.address });
-  assert.deepEqual(mine.live.map((g) => g.scope), [labScope]);
+  assert.deepEqual(
+    mine.live.map((g) => g.scope),
+    [labScope],
+  );
   assert.equal(mine.live[0]!.keyEpoch, 1, "the latest issue (epoch 1), not the first");
   assert.equal(mine.ended.length, 1);
   assert.deepEqual({ ...mine.ended[0]!.scope, reason: mine.ended[0]!.reason }, { ...documentScope, reason: "revoked" });
@@ -65,15 +71,27 @@ test("the shared-with-me list shows only live grants and says when and why the o
   await net.increaseTime(601);
   mine = await listSharedWithMe(lab.ctx, { grantee: lab.address });
   assert.equal(mine.live.length, 0);
-  assert.deepEqual(mine.ended.map((g) => [g.scope, g.reason]), [[labScope, "expired"], [documentScope, "revoked"]]);
+  assert.deepEqual(
+    mine.ended.map((g) => [g.scope, g.reason]),
+    [
+      [labScope, "expired"],
+      [documentScope, "revoked"],
+    ],
+  );
   assert.equal(mine.ended[0]!.endedAt, expiresAt);
   assert.ok(mine.asOf > expiresAt);
 
   // re-issued: live again at its new terms, and no longer among the ended ones
   await patient.grant({ grantee: lab.address, scope: documentScope, write: true });
   mine = await listSharedWithMe(lab.ctx, { grantee: lab.address });
-  assert.deepEqual(mine.live.map((g) => [g.scope, g.write]), [[documentScope, true]]);
-  assert.deepEqual(mine.ended.map((g) => [g.scope, g.reason]), [[labScope, "expired"]]);
+  assert.deepEqual(
+    mine.live.map((g) => [g.scope, g.write]),
+    [[documentScope, true]],
+  );
+  assert.deepEqual(
+    mine.ended.map((g) => [g.scope, g.reason]),
+    [[labScope, "expired"]],
+  );
 
   // the patient's view of the same grants agrees
   const all = await listGrantStatuses(patient.ctx, { patient: patient.address });
@@ -86,7 +104,10 @@ test("a suspended or removed grantee's grants are ended, with the registry's sta
   const suspendedAt = await chainNow();
   let theirs = await listSharedWithMe(hospital.ctx, { grantee: hospital.address });
   assert.equal(theirs.live.length, 0);
-  assert.deepEqual(theirs.ended.map((g) => [g.reason, g.endedAt]), [["grantee-suspended", suspendedAt]]);
+  assert.deepEqual(
+    theirs.ended.map((g) => [g.reason, g.endedAt]),
+    [["grantee-suspended", suspendedAt]],
+  );
 
   await net.setProviderStatus(hospital.address, "reinstate");
   theirs = await listSharedWithMe(hospital.ctx, { grantee: hospital.address });
@@ -95,5 +116,8 @@ test("a suspended or removed grantee's grants are ended, with the registry's sta
   await net.setProviderStatus(hospital.address, "remove");
   theirs = await listSharedWithMe(hospital.ctx, { grantee: hospital.address });
   assert.equal(theirs.live.length, 0);
-  assert.deepEqual(theirs.ended.map((g) => [g.reason, g.endedAt]), [["grantee-removed", await chainNow()]]);
+  assert.deepEqual(
+    theirs.ended.map((g) => [g.reason, g.endedAt]),
+    [["grantee-removed", await chainNow()]],
+  );
 });

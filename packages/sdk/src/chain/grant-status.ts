@@ -90,14 +90,21 @@ export async function listGrantStatuses(
   try {
     const [block, states, providers] = await Promise.all([
       ctx.publicClient.getBlock({ blockTag: "latest" }),
-      Promise.all([...latest.values()].map((e) => {
-        const { scope, target } = encodeScope(e.scope);
-        return read(ctx, {
-          address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getGrant",
-          args: [e.patient, e.grantee, scope, target],
-        });
-      })),
-      providersOf(ctx, [...latest.values()].map((e) => e.grantee)),
+      Promise.all(
+        [...latest.values()].map((e) => {
+          const { scope, target } = encodeScope(e.scope);
+          return read(ctx, {
+            address: ctx.deployment.recordRegistry,
+            abi: recordRegistryAbi,
+            functionName: "getGrant",
+            args: [e.patient, e.grantee, scope, target],
+          });
+        }),
+      ),
+      providersOf(
+        ctx,
+        [...latest.values()].map((e) => e.grantee),
+      ),
     ]);
     const now = Number(block.timestamp);
     const live: GrantStatus[] = [];

@@ -6,7 +6,17 @@
  *
  * @module
  */
-import { encodeAbiParameters, formatLog, hexToString, keccak256, numberToHex, parseEventLogs, toHex, type Address, type Hex } from "viem";
+import {
+  encodeAbiParameters,
+  formatLog,
+  hexToString,
+  keccak256,
+  numberToHex,
+  parseEventLogs,
+  toHex,
+  type Address,
+  type Hex,
+} from "viem";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
@@ -17,9 +27,12 @@ import { Scope, type GrantScope, type MeridianContext, type ScopeCode, type Tran
 /** Scope code and bytes32 target of a {@link GrantScope}. */
 export function encodeScope(scope: GrantScope): { scope: ScopeCode; target: Hex } {
   switch (scope.kind) {
-    case "record": return { scope: Scope.Record, target: scope.recordId };
-    case "category": return { scope: Scope.Category, target: toHex(scope.category, { size: 32 }) };
-    case "all": return { scope: Scope.All, target: toHex(0, { size: 32 }) };
+    case "record":
+      return { scope: Scope.Record, target: scope.recordId };
+    case "category":
+      return { scope: Scope.Category, target: toHex(scope.category, { size: 32 }) };
+    case "all":
+      return { scope: Scope.All, target: toHex(0, { size: 32 }) };
   }
 }
 
@@ -33,49 +46,105 @@ export function decodeScope(scope: number, target: Hex): GrantScope {
 /** A grant's id, `keccak256(abi.encode(patient, grantee, scope, target))` (`IRecordRegistry.Grant`; the contract has no getter for it). */
 export function grantIdOf(patient: Address, grantee: Address, scope: GrantScope): Hex {
   const { scope: code, target } = encodeScope(scope);
-  return keccak256(encodeAbiParameters([{ type: "address" }, { type: "address" }, { type: "uint8" }, { type: "bytes32" }], [patient, grantee, code, target]));
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "address" }, { type: "address" }, { type: "uint8" }, { type: "bytes32" }],
+      [patient, grantee, code, target],
+    ),
+  );
 }
 
 // ----------------------------------------------------------------- grants
 
 /** Parameters of {@link issueGrant}. */
-export interface IssueGrantParameters { grantee: Address; scope: GrantScope; write: boolean; expiresAt: number /* unix seconds, 0 = none */; wrappedKey: Hex }
+export interface IssueGrantParameters {
+  grantee: Address;
+  scope: GrantScope;
+  write: boolean;
+  expiresAt: number /* unix seconds, 0 = none */;
+  wrappedKey: Hex;
+}
 
 /** Patient only: issues or re-issues a grant. Reverts: see `IRecordRegistry.grant`. */
-export async function issueGrant(ctx: MeridianContext, p: IssueGrantParameters): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
+export async function issueGrant(
+  ctx: MeridianContext,
+  p: IssueGrantParameters,
+): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
   const { scope, target } = encodeScope(p.scope);
-  const receipt = await write(ctx, "grant", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "grant", args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey] });
+  const receipt = await write(ctx, "grant", {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "grant",
+    args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey],
+  });
   const log = event(receipt, "GrantIssued");
   return { ...result(receipt), grantId: log.args.grantId, keyEpoch: log.args.keyEpoch };
 }
 
 /** Patient only: revokes a grant. Returns the patient's key epoch afterwards. */
-export async function revokeGrant(ctx: MeridianContext, p: { grantee: Address; scope: GrantScope }): Promise<TransactionResult & { keyEpoch: number }> {
+export async function revokeGrant(
+  ctx: MeridianContext,
+  p: { grantee: Address; scope: GrantScope },
+): Promise<TransactionResult & { keyEpoch: number }> {
   const { scope, target } = encodeScope(p.scope);
-  const receipt = await write(ctx, "revoke", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "revoke", args: [p.grantee, scope, target] });
+  const receipt = await write(ctx, "revoke", {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "revoke",
+    args: [p.grantee, scope, target],
+  });
   return { ...result(receipt), keyEpoch: event(receipt, "GrantRevoked").args.keyEpoch };
 }
 
 /** Provider only: asks `patient` for access. `purpose` is a purpose-of-use code such as "TREAT" (max 31 ASCII chars). */
-export async function requestAccess(ctx: MeridianContext, p: { patient: Address; scope: GrantScope; write: boolean; durationSeconds: number; purpose: string }): Promise<TransactionResult & { requestId: Hex }> {
+export async function requestAccess(
+  ctx: MeridianContext,
+  p: { patient: Address; scope: GrantScope; write: boolean; durationSeconds: number; purpose: string },
+): Promise<TransactionResult & { requestId: Hex }> {
   const { scope, target } = encodeScope(p.scope);
-  if (!/^[\x20-\x7e]{1,31}$/.test(p.purpose)) throw new MeridianError("The purpose must be a short code of 1-31 printable ASCII characters.", { hint: 'Use an HL7 purpose-of-use code such as "TREAT" or "ETREAT".' });
-  const receipt = await write(ctx, "request access", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "requestAccess", args: [p.patient, scope, target, p.write, p.durationSeconds, toHex(p.purpose, { size: 32 })] });
+  if (!/^[\x20-\x7e]{1,31}$/.test(p.purpose))
+    throw new MeridianError("The purpose must be a short code of 1-31 printable ASCII characters.", {
+      hint: 'Use an HL7 purpose-of-use code such as "TREAT" or "ETREAT".',
+    });
+  const receipt = await write(ctx, "request access", {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "requestAccess",
+    args: [p.patient, scope, target, p.write, p.durationSeconds, toHex(p.purpose, { size: 32 })],
+  });
   return { ...result(receipt), requestId: event(receipt, "AccessRequested").args.requestId };
 }
 
 /** Patient only: approves a pending request, issuing the grant. */
-export async function approveRequest(ctx: MeridianContext, p: IssueGrantParameters): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
+export async function approveRequest(
+  ctx: MeridianContext,
+  p: IssueGrantParameters,
+): Promise<TransactionResult & { grantId: Hex; keyEpoch: number }> {
   const { scope, target } = encodeScope(p.scope);
-  const receipt = await write(ctx, "approve request", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "approveRequest", args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey] });
+  const receipt = await write(ctx, "approve request", {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "approveRequest",
+    args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey],
+  });
   const log = event(receipt, "GrantIssued");
   return { ...result(receipt), grantId: log.args.grantId, keyEpoch: log.args.keyEpoch };
 }
 
 /** Patient only: denies a pending request. */
-export async function denyRequest(ctx: MeridianContext, p: { requester: Address; scope: GrantScope }): Promise<TransactionResult> {
+export async function denyRequest(
+  ctx: MeridianContext,
+  p: { requester: Address; scope: GrantScope },
+): Promise<TransactionResult> {
   const { scope, target } = encodeScope(p.scope);
-  return result(await write(ctx, "deny request", { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "denyRequest", args: [p.requester, scope, target] }));
+  return result(
+    await write(ctx, "deny request", {
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      functionName: "denyRequest",
+      args: [p.requester, scope, target],
+    }),
+  );
 }
 
 // ------------------------------------------------------------------ audit
@@ -102,11 +171,24 @@ export async function getAuditTrail(ctx: MeridianContext, patient: Address): Pro
     const patientTopic = encodeAbiParameters([{ type: "address" }], [patient]);
     const raw = await ctx.publicClient.request({
       method: "eth_getLogs",
-      params: [{ address: ctx.deployment.recordRegistry, fromBlock: numberToHex(ctx.deployment.deployedAtBlock), toBlock: "latest", topics: [null, patientTopic] }],
+      params: [
+        {
+          address: ctx.deployment.recordRegistry,
+          fromBlock: numberToHex(ctx.deployment.deployedAtBlock),
+          toBlock: "latest",
+          topics: [null, patientTopic],
+        },
+      ],
     });
     return parseEventLogs({ abi: recordRegistryAbi, logs: raw.map((l) => formatLog(l)) }).map((l) => {
       const { wrappedKey: _omit, ...args } = l.args as Record<string, unknown>;
-      return { event: l.eventName, blockNumber: l.blockNumber, logIndex: l.logIndex, transactionHash: l.transactionHash, args };
+      return {
+        event: l.eventName,
+        blockNumber: l.blockNumber,
+        logIndex: l.logIndex,
+        transactionHash: l.transactionHash,
+        args,
+      };
     });
   } catch (error) {
     throw toMeridianError(error);
@@ -114,23 +196,63 @@ export async function getAuditTrail(ctx: MeridianContext, patient: Address): Pro
 }
 
 /** A `GrantIssued` event, including its wrapped key. */
-export interface GrantEvent { patient: Address; grantee: Address; grantId: Hex; scope: GrantScope; write: boolean; expiresAt: number; keyEpoch: number; wrappedKey: Hex; blockNumber: bigint }
+export interface GrantEvent {
+  patient: Address;
+  grantee: Address;
+  grantId: Hex;
+  scope: GrantScope;
+  write: boolean;
+  expiresAt: number;
+  keyEpoch: number;
+  wrappedKey: Hex;
+  blockNumber: bigint;
+}
 
 /** Every `GrantIssued` event of `patient` (optionally to one grantee), oldest first. */
-export async function listGrantEvents(ctx: MeridianContext, filter: { patient?: Address; grantee?: Address }): Promise<GrantEvent[]> {
+export async function listGrantEvents(
+  ctx: MeridianContext,
+  filter: { patient?: Address; grantee?: Address },
+): Promise<GrantEvent[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "GrantIssued", args: { patient: filter.patient, grantee: filter.grantee }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
-    return logs.map((l) => ({ patient: l.args.patient, grantee: l.args.grantee, grantId: l.args.grantId, scope: decodeScope(l.args.scope, l.args.target), write: l.args.write, expiresAt: Number(l.args.expiresAt), keyEpoch: l.args.keyEpoch, wrappedKey: l.args.wrappedKey, blockNumber: l.blockNumber }));
+    const logs = await ctx.publicClient.getContractEvents({
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      eventName: "GrantIssued",
+      args: { patient: filter.patient, grantee: filter.grantee },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
+    return logs.map((l) => ({
+      patient: l.args.patient,
+      grantee: l.args.grantee,
+      grantId: l.args.grantId,
+      scope: decodeScope(l.args.scope, l.args.target),
+      write: l.args.write,
+      expiresAt: Number(l.args.expiresAt),
+      keyEpoch: l.args.keyEpoch,
+      wrappedKey: l.args.wrappedKey,
+      blockNumber: l.blockNumber,
+    }));
   } catch (error) {
     throw toMeridianError(error);
   }
 }
 
 /** On-chain state of one grant. */
-export interface GrantState { issuedAt: number; expiresAt: number; revokedAt: number; keyEpoch: number; write: boolean; active: boolean }
+export interface GrantState {
+  issuedAt: number;
+  expiresAt: number;
+  revokedAt: number;
+  keyEpoch: number;
+  write: boolean;
+  active: boolean;
+}
 
 /** Reads a grant's state; `active` also requires the grantee to be an active provider. */
-export async function getGrant(ctx: MeridianContext, p: { patient: Address; grantee: Address; scope: GrantScope }): Promise<GrantState> {
+export async function getGrant(
+  ctx: MeridianContext,
+  p: { patient: Address; grantee: Address; scope: GrantScope },
+): Promise<GrantState> {
   const { scope, target } = encodeScope(p.scope);
   try {
     const registry = { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi } as const;
@@ -138,26 +260,63 @@ export async function getGrant(ctx: MeridianContext, p: { patient: Address; gran
       read(ctx, { ...registry, functionName: "getGrant", args: [p.patient, p.grantee, scope, target] }),
       read(ctx, { ...registry, functionName: "isGrantActive", args: [p.patient, p.grantee, scope, target] }),
     ]);
-    return { issuedAt: Number(g.issuedAt), expiresAt: Number(g.expiresAt), revokedAt: Number(g.revokedAt), keyEpoch: g.keyEpoch, write: g.write, active };
+    return {
+      issuedAt: Number(g.issuedAt),
+      expiresAt: Number(g.expiresAt),
+      revokedAt: Number(g.revokedAt),
+      keyEpoch: g.keyEpoch,
+      write: g.write,
+      active,
+    };
   } catch (error) {
     throw toMeridianError(error);
   }
 }
 
 /** A pending access request, from its `AccessRequested` event and current storage. */
-export interface PendingRequest { patient: Address; requester: Address; requestId: Hex; scope: GrantScope; write: boolean; durationSeconds: number; purpose: string; blockNumber: bigint }
+export interface PendingRequest {
+  patient: Address;
+  requester: Address;
+  requestId: Hex;
+  scope: GrantScope;
+  write: boolean;
+  durationSeconds: number;
+  purpose: string;
+  blockNumber: bigint;
+}
 
 /** The access requests to `patient` that are still pending. */
 export async function listPendingRequests(ctx: MeridianContext, patient: Address): Promise<PendingRequest[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, eventName: "AccessRequested", args: { patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    const logs = await ctx.publicClient.getContractEvents({
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      eventName: "AccessRequested",
+      args: { patient },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
     const latest = new Map<Hex, (typeof logs)[number]>();
     for (const l of logs) latest.set(l.args.requestId, l);
     const out: PendingRequest[] = [];
     for (const l of latest.values()) {
-      const r = await read(ctx, { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, functionName: "getRequest", args: [patient, l.args.requester, l.args.scope, l.args.target] });
+      const r = await read(ctx, {
+        address: ctx.deployment.recordRegistry,
+        abi: recordRegistryAbi,
+        functionName: "getRequest",
+        args: [patient, l.args.requester, l.args.scope, l.args.target],
+      });
       if (r.status !== 1) continue;
-      out.push({ patient, requester: l.args.requester, requestId: l.args.requestId, scope: decodeScope(l.args.scope, l.args.target), write: l.args.write, durationSeconds: Number(l.args.duration), purpose: hexToString(l.args.purpose).replace(/\0+$/, ""), blockNumber: l.blockNumber });
+      out.push({
+        patient,
+        requester: l.args.requester,
+        requestId: l.args.requestId,
+        scope: decodeScope(l.args.scope, l.args.target),
+        write: l.args.write,
+        durationSeconds: Number(l.args.duration),
+        purpose: hexToString(l.args.purpose).replace(/\0+$/, ""),
+        blockNumber: l.blockNumber,
+      });
     }
     return out;
   } catch (error) {

@@ -136,7 +136,7 @@ export type FindRetiredKeyHoldersErrorType = MeridianError;
  */
 export async function findRetiredKeyHolders(
   ctx: MeridianContext,
-  p: FindRetiredKeyHoldersParameters
+  p: FindRetiredKeyHoldersParameters,
 ): Promise<FindRetiredKeyHoldersReturnType> {
   try {
     const { number: blockNumber } = await ctx.publicClient.getBlock({ blockTag: "latest" });
@@ -203,7 +203,7 @@ export function consentCodeHolders(
   ctx: MeridianContext,
   patient: Address,
   keyEpoch: number,
-  entries: readonly ConsentCodeLedgerEntry[]
+  entries: readonly ConsentCodeLedgerEntry[],
 ): Extract<EpochKeyHolder, { kind: "consent-code" }>[] {
   return entries
     .filter(
@@ -211,7 +211,7 @@ export function consentCodeHolders(
         e.chainId === ctx.deployment.chainId &&
         isAddressEqual(e.registry, ctx.deployment.recordRegistry) &&
         isAddressEqual(e.patient, patient) &&
-        e.keyEpoch === keyEpoch
+        e.keyEpoch === keyEpoch,
     )
     .map((e) => ({ kind: "consent-code", grantee: e.grantee, scope: e.scope, nonce: e.nonce, deadline: e.deadline }));
 }
@@ -239,11 +239,11 @@ export interface CheckKeyHoldersParameters {
  */
 export async function checkKeyHolders(
   ctx: MeridianContext,
-  p: CheckKeyHoldersParameters
+  p: CheckKeyHoldersParameters,
 ): Promise<FindRetiredKeyHoldersReturnType> {
   try {
     const block = await ctx.publicClient.getBlock(
-      p.blockNumber === undefined ? { blockTag: "latest" } : { blockNumber: p.blockNumber }
+      p.blockNumber === undefined ? { blockTag: "latest" } : { blockNumber: p.blockNumber },
     );
     const blockNumber = block.number;
     const now = keyHolderClock(block.timestamp);
@@ -260,7 +260,7 @@ export async function checkKeyHolders(
           blockNumber,
         });
         if (isUsed) used.add(h.nonce);
-      })
+      }),
     );
     const cancelled = new Set<bigint>();
     if (used.size > 0) {
@@ -318,7 +318,7 @@ export async function checkKeyHolders(
         if (status === ProviderStatus.Removed) return "removed";
         if (status !== ProviderStatus.Active) return "not-a-provider";
         return undefined;
-      })
+      }),
     );
     const live: EpochKeyHolder[] = [];
     const retired: RetiredKeyHolder[] = [];
@@ -352,7 +352,7 @@ export async function checkKeyHolders(
  */
 export async function openKeyEpoch(
   ctx: MeridianContext,
-  p: { patient: Address }
+  p: { patient: Address },
 ): Promise<TransactionResult & { keyEpoch: number }> {
   const receipt = await write(ctx, "open a new key epoch", {
     address: ctx.deployment.recordRegistry,

@@ -76,26 +76,35 @@ test("a patient's grant list leaves out revoked grants and keeps lapsed ones, sa
   await grant(alice, lab.address, documentScope);
 
   let { grants } = await listPatientGrants(kit.chain, { patient: alice.address });
-  assert.deepEqual(grants.map((g) => [g.provider.name, g.scope, g.active]), [
-    ["St Mary's", all, true],
-    ["North Lab", labScope, true],
-    ["North Lab", documentScope, true],
-  ]);
+  assert.deepEqual(
+    grants.map((g) => [g.provider.name, g.scope, g.active]),
+    [
+      ["St Mary's", all, true],
+      ["North Lab", labScope, true],
+      ["North Lab", documentScope, true],
+    ],
+  );
   assert.equal(grants[1]!.expiresAt, expiresAt);
   assert.equal(grants[0]!.lapsed, undefined);
 
   // revoked: gone from the list (the patient has nothing left to do with it)
   await revokeGrant(as(alice), { grantee: lab.address, scope: documentScope });
   ({ grants } = await listPatientGrants(kit.chain, { patient: alice.address }));
-  assert.deepEqual(grants.map((g) => g.scope), [all, labScope]);
+  assert.deepEqual(
+    grants.map((g) => g.scope),
+    [all, labScope],
+  );
 
   // expired: still listed, inactive, with its expiry as its end (the chain's clock decides)
   await kit.increaseTime(601);
   const lapsed = await listPatientGrants(kit.chain, { patient: alice.address });
-  assert.deepEqual(lapsed.grants.map((g) => [g.scope, g.active, g.lapsed]), [
-    [all, true, undefined],
-    [labScope, false, { reason: "expired", endedAt: expiresAt }],
-  ]);
+  assert.deepEqual(
+    lapsed.grants.map((g) => [g.scope, g.active, g.lapsed]),
+    [
+      [all, true, undefined],
+      [labScope, false, { reason: "expired", endedAt: expiresAt }],
+    ],
+  );
   assert.ok(lapsed.asOf > expiresAt);
 
   // a suspended grantee's grant lapses and comes back with the reinstatement
@@ -107,11 +116,14 @@ test("a patient's grant list leaves out revoked grants and keeps lapsed ones, sa
   // re-issued after the revocation: listed again, at its new terms, as its latest issue
   await grant(alice, lab.address, documentScope, { write: true });
   ({ grants } = await listPatientGrants(kit.chain, { patient: alice.address }));
-  assert.deepEqual(grants.map((g) => [g.scope, g.active, g.write]), [
-    [all, true, false],
-    [labScope, false, false],
-    [documentScope, true, true],
-  ]);
+  assert.deepEqual(
+    grants.map((g) => [g.scope, g.active, g.write]),
+    [
+      [all, true, false],
+      [labScope, false, false],
+      [documentScope, true, true],
+    ],
+  );
   assert.deepEqual((await listPatientGrants(kit.chain, { patient: dave.address })).grants, []);
 });
 
@@ -124,11 +136,17 @@ test("the shared-with-me list groups a provider's live grants by patient and kee
 
   const { patients, ended } = await listSharingPatients(kit.chain, { grantee: hospital.address });
   const mine = patients.filter((p) => p.patient === bob.address || p.patient === carol.address);
-  assert.deepEqual(mine.map((p) => [p.patient, p.grants.map((g) => g.scope), p.write]), [
-    [bob.address, [labScope, documentScope], true],
-    [carol.address, [all], false],
-  ]);
-  assert.ok(patients.some((p) => p.patient === alice.address), "alice's all-records grant (first test) is live");
+  assert.deepEqual(
+    mine.map((p) => [p.patient, p.grants.map((g) => g.scope), p.write]),
+    [
+      [bob.address, [labScope, documentScope], true],
+      [carol.address, [all], false],
+    ],
+  );
+  assert.ok(
+    patients.some((p) => p.patient === alice.address),
+    "alice's all-records grant (first test) is live",
+  );
   assert.deepEqual(
     ended.filter((g) => g.patient === carol.address).map((g) => [g.scope, g.reason]),
     [[labScope, "revoked"]],
@@ -152,18 +170,30 @@ test("pending requests make a patient's inbox and a provider's outbox, without d
   await ask(hospital, carol, documentScope, "ETREAT");
 
   let inbox = await listPendingAccessRequests(kit.chain, { patient: dave.address });
-  assert.deepEqual(inbox.map((r) => [r.provider.name, r.scope, r.purpose, r.durationSeconds]), [
-    ["St Mary's", all, "TREAT", 7 * 86_400],
-    ["North Lab", labScope, "TREAT", 7 * 86_400],
-  ]);
+  assert.deepEqual(
+    inbox.map((r) => [r.provider.name, r.scope, r.purpose, r.durationSeconds]),
+    [
+      ["St Mary's", all, "TREAT", 7 * 86_400],
+      ["North Lab", labScope, "TREAT", 7 * 86_400],
+    ],
+  );
   assert.equal(inbox[0]!.requestId, asked.requestId);
   const requestBlock = await kit.publicClient.getBlock({ blockNumber: asked.blockNumber });
   assert.equal(inbox[0]!.requestedAt, Number(requestBlock.timestamp));
 
   const outbox = await listPendingAccessRequests(kit.chain, { requester: hospital.address });
-  assert.deepEqual(outbox.map((r) => [r.patient, r.scope]), [[dave.address, all], [carol.address, documentScope]]);
+  assert.deepEqual(
+    outbox.map((r) => [r.patient, r.scope]),
+    [
+      [dave.address, all],
+      [carol.address, documentScope],
+    ],
+  );
   const one = await listPendingAccessRequests(kit.chain, { patient: carol.address, requester: hospital.address });
-  assert.deepEqual(one.map((r) => r.scope), [documentScope]);
+  assert.deepEqual(
+    one.map((r) => r.scope),
+    [documentScope],
+  );
 
   // decided: approved and denied requests leave the inbox
   const approval = { grantee: hospital.address, scope: all, write: false, expiresAt: 0, wrappedKey: wrappedKey() };
@@ -174,5 +204,8 @@ test("pending requests make a patient's inbox and a provider's outbox, without d
   // asked again after a denial: pending again, at the new request's terms
   await ask(lab, dave, labScope, "HPAYMT");
   inbox = await listPendingAccessRequests(kit.chain, { patient: dave.address });
-  assert.deepEqual(inbox.map((r) => [r.requester, r.purpose]), [[lab.address, "HPAYMT"]]);
+  assert.deepEqual(
+    inbox.map((r) => [r.requester, r.purpose]),
+    [[lab.address, "HPAYMT"]],
+  );
 });

@@ -86,7 +86,10 @@ export async function listPatientGrants(
   type Lapsed = EndedGrant & { reason: Exclude<GrantEndReason, "revoked"> };
   const lapsed = ended.filter((g): g is Lapsed => g.reason !== "revoked");
   try {
-    const providers = await providerEntries(ctx, [...live, ...lapsed].map((g) => g.grantee));
+    const providers = await providerEntries(
+      ctx,
+      [...live, ...lapsed].map((g) => g.grantee),
+    );
     const entry = (g: GrantStatus): ProviderInfo => providers.get(getAddress(g.grantee))!;
     const grants: PatientGrant[] = [
       ...live.map((g) => ({ ...g, provider: entry(g), active: true })),
@@ -242,7 +245,10 @@ export async function listPendingAccessRequests(
       const request = stored[i]!;
       return request.status === RequestStatus.Pending ? [{ log: l, requestedAt: Number(request.requestedAt) }] : [];
     });
-    const providers = await providerEntries(ctx, pending.map(({ log }) => log.args.requester));
+    const providers = await providerEntries(
+      ctx,
+      pending.map(({ log }) => log.args.requester),
+    );
     return pending.map(({ log, requestedAt }) => ({
       patient: log.args.patient,
       requester: log.args.requester,

@@ -12,9 +12,26 @@ import { startTestChain, testAccount as account, type TestChain } from "../testi
 import { admitProvider, anchorRecord, getPatient, issueGrant, registerPatient, setProviderStatus } from "./actions.ts";
 import { ContractRevertedError } from "./errors.ts";
 import {
-  addSessionRecord, clearMonitoringProvider, closeSession, DeviceRole, DeviceStatus, deviceBindingTypedData, getDevice, getMonitoringProvider,
-  getSession, isActiveDevice, listDevices, listSessionRecords, listSessions, MonitoringRegistryMissingError, openSession, registerDevice, revokeDevice,
-  SessionNotFoundError, setMonitoringProvider, signDiagnosis,
+  addSessionRecord,
+  clearMonitoringProvider,
+  closeSession,
+  DeviceRole,
+  DeviceStatus,
+  deviceBindingTypedData,
+  getDevice,
+  getMonitoringProvider,
+  getSession,
+  isActiveDevice,
+  listDevices,
+  listSessionRecords,
+  listSessions,
+  MonitoringRegistryMissingError,
+  openSession,
+  registerDevice,
+  revokeDevice,
+  SessionNotFoundError,
+  setMonitoringProvider,
+  signDiagnosis,
 } from "./monitoring.ts";
 import { createDevicePairingOffer, DevicePairingError, parseDevicePairingOffer } from "./device-pairing.ts";
 import { ProviderKind, type MeridianDeployment } from "./types.ts";
@@ -25,17 +42,43 @@ const random32 = (): Hex => bytesToHex(crypto.getRandomValues(new Uint8Array(32)
 let kit: TestChain;
 let deployment: MeridianDeployment;
 const ctx = (a: Account) => kit.as(a);
-const regulator = account(1), hospital = account(2), clinic = account(3), patient = account(5), other = account(6);
+const regulator = account(1),
+  hospital = account(2),
+  clinic = account(3),
+  patient = account(5),
+  other = account(6);
 
 before(async () => {
   kit = await startTestChain();
   ({ deployment } = kit);
-  await admitProvider(ctx(regulator), { provider: hospital.address, kind: ProviderKind.Hospital, name: "St Mary's", department: "Cardiology" });
-  await admitProvider(ctx(regulator), { provider: clinic.address, kind: ProviderKind.Clinic, name: "Harbour Clinic", department: "" });
+  await admitProvider(ctx(regulator), {
+    provider: hospital.address,
+    kind: ProviderKind.Hospital,
+    name: "St Mary's",
+    department: "Cardiology",
+  });
+  await admitProvider(ctx(regulator), {
+    provider: clinic.address,
+    kind: ProviderKind.Clinic,
+    name: "Harbour Clinic",
+    department: "",
+  });
   for (const p of [patient, other]) await registerPatient(ctx(p), { encryptionKey: random32() });
   // The patient consents to the hospital writing Cardiac records (the wrapped key is not checked on chain).
-  await issueGrant(ctx(patient), { grantee: hospital.address, scope: { kind: "category", category: RecordCategory.Cardiac }, write: true, expiresAt: 0, wrappedKey: random32() });
-  await issueGrant(ctx(other), { grantee: hospital.address, scope: { kind: "all" }, write: true, expiresAt: 0, wrappedKey: random32() });
+  await issueGrant(ctx(patient), {
+    grantee: hospital.address,
+    scope: { kind: "category", category: RecordCategory.Cardiac },
+    write: true,
+    expiresAt: 0,
+    wrappedKey: random32(),
+  });
+  await issueGrant(ctx(other), {
+    grantee: hospital.address,
+    scope: { kind: "all" },
+    write: true,
+    expiresAt: 0,
+    wrappedKey: random32(),
+  });
 });
 
 after(async () => {
@@ -48,7 +91,15 @@ const now = () => kit.now();
 async function anchorCardiac(of: Account): Promise<Hex> {
   const { keyEpoch } = await getPatient(ctx(hospital), of.address);
   const hash = random32();
-  return (await anchorRecord(ctx(hospital), { patient: of.address, cid: `0x01551220${hash.slice(2)}`, ciphertextHash: hash, category: RecordCategory.Cardiac, keyEpoch })).recordId;
+  return (
+    await anchorRecord(ctx(hospital), {
+      patient: of.address,
+      cid: `0x01551220${hash.slice(2)}`,
+      ciphertextHash: hash,
+      category: RecordCategory.Cardiac,
+      keyEpoch,
+    })
+  ).recordId;
 }
 
 test("devices, monitoring provider, a session with records and a diagnosis", async () => {
@@ -60,7 +111,9 @@ test("devices, monitoring provider, a session with records and a diagnosis", asy
     { key: privateKeyToAccount(generatePrivateKey()), role: DeviceRole.Fog },
   ] as const;
   for (const { key, role } of devices) {
-    const signature = await key.signTypedData(deviceBindingTypedData(deployment, { patient: patient.address, device: key.address, role, deadline }));
+    const signature = await key.signTypedData(
+      deviceBindingTypedData(deployment, { patient: patient.address, device: key.address, role, deadline }),
+    );
     const r = await registerDevice(ctx(patient), { device: key.address, role, deadline, signature });
     assert.ok(r.gasUsed > 0n && r.gasUsed < 100_000n, `registerDevice used ${r.gasUsed} gas`);
     const d = await getDevice(ctx(patient), patient.address, key.address);
@@ -69,7 +122,11 @@ test("devices, monitoring provider, a session with records and a diagnosis", asy
     assert.equal(d.revokedAt, 0);
     assert.equal(await isActiveDevice(ctx(hospital), patient.address, key.address, role), true);
   }
-  assert.equal(await isActiveDevice(ctx(hospital), patient.address, devices[0].key.address, DeviceRole.Fog), false, "wrong role");
+  assert.equal(
+    await isActiveDevice(ctx(hospital), patient.address, devices[0].key.address, DeviceRole.Fog),
+    false,
+    "wrong role",
+  );
 
   // 2. The hospital becomes the monitoring provider and opens a session.
   assert.equal(await getMonitoringProvider(ctx(patient), patient.address), undefined);
@@ -97,20 +154,38 @@ test("devices, monitoring provider, a session with records and a diagnosis", asy
   assert.equal(s.recordCount, 2);
   assert.equal(s.diagnosisRecordId, diagnosis);
   const linked = await listSessionRecords(ctx(patient), sessionId);
-  assert.deepEqual(linked.map((r) => [r.recordId, r.flaggedForReview]), [[first, false], [second, true]]);
+  assert.deepEqual(
+    linked.map((r) => [r.recordId, r.flaggedForReview]),
+    [
+      [first, false],
+      [second, true],
+    ],
+  );
 
   // 4. A second session, closed by the patient; sessions list by patient and by provider.
   const { sessionId: later } = await openSession(ctx(hospital), { patient: patient.address });
   await closeSession(ctx(patient), { sessionId: later });
-  assert.deepEqual((await listSessions(ctx(patient), { patient: patient.address })).map((x) => [x.sessionId, x.open]), [[sessionId, false], [later, false]]);
-  assert.deepEqual((await listSessions(ctx(patient), { provider: hospital.address })).map((x) => x.sessionId), [sessionId, later]);
+  assert.deepEqual(
+    (await listSessions(ctx(patient), { patient: patient.address })).map((x) => [x.sessionId, x.open]),
+    [
+      [sessionId, false],
+      [later, false],
+    ],
+  );
+  assert.deepEqual(
+    (await listSessions(ctx(patient), { provider: hospital.address })).map((x) => x.sessionId),
+    [sessionId, later],
+  );
   assert.deepEqual(await listSessions(ctx(patient), { provider: clinic.address }), []);
 
   // 5. The patient revokes a device and clears the provider.
   await revokeDevice(ctx(patient), { device: devices[2].key.address });
   assert.equal((await getDevice(ctx(patient), patient.address, devices[2].key.address)).status, DeviceStatus.Revoked);
   const listed = await listDevices(ctx(patient), patient.address);
-  assert.deepEqual(listed.map((d) => [d.device, d.role, d.status]), devices.map((d, i) => [d.key.address, d.role, i === 2 ? DeviceStatus.Revoked : DeviceStatus.Active]));
+  assert.deepEqual(
+    listed.map((d) => [d.device, d.role, d.status]),
+    devices.map((d, i) => [d.key.address, d.role, i === 2 ? DeviceStatus.Revoked : DeviceStatus.Active]),
+  );
   assert.deepEqual(await listDevices(ctx(patient), other.address), []);
   await clearMonitoringProvider(ctx(patient));
   assert.equal(await getMonitoringProvider(ctx(patient), patient.address), undefined);
@@ -120,10 +195,20 @@ test("refused: a binding signed by another key, in plain words, before any gas i
   const device = privateKeyToAccount(generatePrivateKey());
   const impostor = privateKeyToAccount(generatePrivateKey());
   const deadline = (await now()) + 3600;
-  const signature = await impostor.signTypedData(deviceBindingTypedData(deployment, { patient: patient.address, device: device.address, role: DeviceRole.Sensor, deadline }));
+  const signature = await impostor.signTypedData(
+    deviceBindingTypedData(deployment, {
+      patient: patient.address,
+      device: device.address,
+      role: DeviceRole.Sensor,
+      deadline,
+    }),
+  );
   const steps: string[] = [];
   await assert.rejects(
-    registerDevice({ ...ctx(patient), onTransaction: (e) => steps.push(e.status) }, { device: device.address, role: DeviceRole.Sensor, deadline, signature }),
+    registerDevice(
+      { ...ctx(patient), onTransaction: (e) => steps.push(e.status) },
+      { device: device.address, role: DeviceRole.Sensor, deadline, signature },
+    ),
     (e: unknown) =>
       e instanceof ContractRevertedError &&
       e.errorName === "MonitoringRegistryInvalidDeviceSignature" &&
@@ -133,26 +218,64 @@ test("refused: a binding signed by another key, in plain words, before any gas i
   assert.deepEqual(steps, ["simulating", "failed"], "refused in simulation, nothing sent");
   // A binding past its deadline is refused too.
   const expired = (await now()) - 1;
-  const late = await device.signTypedData(deviceBindingTypedData(deployment, { patient: patient.address, device: device.address, role: DeviceRole.Sensor, deadline: expired }));
-  await assert.rejects(registerDevice(ctx(patient), { device: device.address, role: DeviceRole.Sensor, deadline: expired, signature: late }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "MonitoringRegistrySignatureExpired");
+  const late = await device.signTypedData(
+    deviceBindingTypedData(deployment, {
+      patient: patient.address,
+      device: device.address,
+      role: DeviceRole.Sensor,
+      deadline: expired,
+    }),
+  );
+  await assert.rejects(
+    registerDevice(ctx(patient), {
+      device: device.address,
+      role: DeviceRole.Sensor,
+      deadline: expired,
+      signature: late,
+    }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "MonitoringRegistrySignatureExpired",
+  );
   assert.equal((await getDevice(ctx(patient), patient.address, device.address)).status, DeviceStatus.None);
 });
 
 test("refused: a provider that is not the monitoring provider, a suspended one, and a record it did not anchor", async () => {
   await setMonitoringProvider(ctx(other), { provider: hospital.address });
-  await assert.rejects(openSession(ctx(clinic), { patient: other.address }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "MonitoringRegistryNotMonitoringProvider" && /not the patient's current monitoring provider/.test(e.shortMessage));
+  await assert.rejects(
+    openSession(ctx(clinic), { patient: other.address }),
+    (e: unknown) =>
+      e instanceof ContractRevertedError &&
+      e.errorName === "MonitoringRegistryNotMonitoringProvider" &&
+      /not the patient's current monitoring provider/.test(e.shortMessage),
+  );
   const { sessionId } = await openSession(ctx(hospital), { patient: other.address });
 
   // A record the patient anchored itself: the hospital is not its author.
   const { keyEpoch } = await getPatient(ctx(other), other.address);
   const hash = random32();
-  const own = (await anchorRecord(ctx(other), { patient: other.address, cid: `0x01551220${hash.slice(2)}`, ciphertextHash: hash, category: RecordCategory.Cardiac, keyEpoch })).recordId;
-  await assert.rejects(addSessionRecord(ctx(hospital), { sessionId, recordId: own }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "MonitoringRegistryNotRecordAuthor");
+  const own = (
+    await anchorRecord(ctx(other), {
+      patient: other.address,
+      cid: `0x01551220${hash.slice(2)}`,
+      ciphertextHash: hash,
+      category: RecordCategory.Cardiac,
+      keyEpoch,
+    })
+  ).recordId;
+  await assert.rejects(
+    addSessionRecord(ctx(hospital), { sessionId, recordId: own }),
+    (e: unknown) => e instanceof ContractRevertedError && e.errorName === "MonitoringRegistryNotRecordAuthor",
+  );
 
   // The regulator suspends the hospital: it can no longer add to its session.
   const record = await anchorCardiac(other);
   await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "suspend" });
-  await assert.rejects(addSessionRecord(ctx(hospital), { sessionId, recordId: record }), (e: unknown) => e instanceof ContractRevertedError && e.errorName === "MonitoringRegistryProviderNotActive" && /suspended/.test(e.shortMessage));
+  await assert.rejects(
+    addSessionRecord(ctx(hospital), { sessionId, recordId: record }),
+    (e: unknown) =>
+      e instanceof ContractRevertedError &&
+      e.errorName === "MonitoringRegistryProviderNotActive" &&
+      /suspended/.test(e.shortMessage),
+  );
   await setProviderStatus(ctx(regulator), { provider: hospital.address, action: "reinstate" });
   await addSessionRecord(ctx(hospital), { sessionId, recordId: record });
   assert.equal((await getSession(ctx(other), sessionId)).recordCount, 1);
@@ -163,19 +286,35 @@ test("refused: a provider that is not the monitoring provider, a suspended one, 
 test("a deployment without MonitoringRegistry is refused before any request", async () => {
   const old = { ...ctx(patient), deployment: { ...deployment, monitoringRegistry: zeroAddress } };
   await assert.rejects(getMonitoringProvider(old, patient.address), MonitoringRegistryMissingError);
-  assert.throws(() => deviceBindingTypedData(old.deployment, { patient: patient.address, device: other.address, role: DeviceRole.Edge, deadline: 0 }), MonitoringRegistryMissingError);
+  assert.throws(
+    () =>
+      deviceBindingTypedData(old.deployment, {
+        patient: patient.address,
+        device: other.address,
+        role: DeviceRole.Edge,
+        deadline: 0,
+      }),
+    MonitoringRegistryMissingError,
+  );
 });
 
 test("device pairing: an offer made by the device registers it; a tampered, expired, foreign or malformed one is refused before any gas", async () => {
   const device = privateKeyToAccount(generatePrivateKey());
   const at = (await now()) * 1000;
-  const offer = await createDevicePairingOffer(deployment, device, { patient: other.address, role: DeviceRole.Edge, now: at });
+  const offer = await createDevicePairingOffer(deployment, device, {
+    patient: other.address,
+    role: DeviceRole.Edge,
+    now: at,
+  });
   const text = JSON.stringify(offer);
   const parsed = await parseDevicePairingOffer(text, { deployment, patient: other.address, now: at });
   await registerDevice(ctx(other), parsed);
   assert.equal((await getDevice(ctx(other), other.address, device.address)).role, DeviceRole.Edge);
   const refused = (t: string, re: RegExp, patientAddress = other.address, when = at) =>
-    assert.rejects(parseDevicePairingOffer(t, { deployment, patient: patientAddress, now: when }), (e: unknown) => e instanceof DevicePairingError && re.test(e.shortMessage));
+    assert.rejects(
+      parseDevicePairingOffer(t, { deployment, patient: patientAddress, now: when }),
+      (e: unknown) => e instanceof DevicePairingError && re.test(e.shortMessage),
+    );
   await refused("{not json", /not JSON/);
   await refused(JSON.stringify({ ...offer, type: "x" }), /not a device pairing offer/);
   await refused(JSON.stringify({ ...offer, role: DeviceRole.Fog }), /not signed by the device/);

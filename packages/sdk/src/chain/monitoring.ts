@@ -11,7 +11,14 @@
  *
  * @module
  */
-import { parseEventLogs, zeroAddress, type Address, type ContractEventName, type Hex, type TransactionReceipt } from "viem";
+import {
+  parseEventLogs,
+  zeroAddress,
+  type Address,
+  type ContractEventName,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import { MeridianError } from "../errors.ts";
 import { monitoringRegistryAbi } from "../generated/contracts.ts";
 import { read, result, write } from "./contract.ts";
@@ -33,7 +40,9 @@ export type DeviceStatusCode = (typeof DeviceStatus)[keyof typeof DeviceStatus];
 export class MonitoringRegistryMissingError extends MeridianError {
   override name = "MonitoringRegistryMissingError" as const;
   constructor() {
-    super("This deployment has no MonitoringRegistry.", { hint: "Deploy Meridian again (`meridian deploy`), or add `monitoringRegistry` to the deployment file." });
+    super("This deployment has no MonitoringRegistry.", {
+      hint: "Deploy Meridian again (`meridian deploy`), or add `monitoringRegistry` to the deployment file.",
+    });
   }
 }
 
@@ -41,7 +50,10 @@ export class MonitoringRegistryMissingError extends MeridianError {
 export class SessionNotFoundError extends MeridianError {
   override name = "SessionNotFoundError" as const;
   constructor(sessionId: Hex) {
-    super("No monitoring session has this id on this network.", { details: `sessionId ${sessionId}`, hint: "List sessions with `listSessions` and check you are on the right network." });
+    super("No monitoring session has this id on this network.", {
+      details: `sessionId ${sessionId}`,
+      hint: "List sessions with `listSessions` and check you are on the right network.",
+    });
   }
 }
 
@@ -51,7 +63,10 @@ function registry(deployment: Pick<MeridianDeployment, "monitoringRegistry">): A
   return address;
 }
 
-function event<const TName extends ContractEventName<typeof monitoringRegistryAbi>>(receipt: TransactionReceipt, eventName: TName) {
+function event<const TName extends ContractEventName<typeof monitoringRegistryAbi>>(
+  receipt: TransactionReceipt,
+  eventName: TName,
+) {
   const [log] = parseEventLogs({ abi: monitoringRegistryAbi, logs: receipt.logs, eventName });
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ${eventName} event.`);
   return log;
@@ -73,9 +88,17 @@ export interface DeviceBinding {
  * domain ("Meridian MonitoringRegistry", version "1"), ready for viem's `signTypedData` with the
  * device's account. The signature is what {@link registerDevice} takes.
  */
-export function deviceBindingTypedData(deployment: Pick<MeridianDeployment, "chainId" | "monitoringRegistry">, binding: DeviceBinding) {
+export function deviceBindingTypedData(
+  deployment: Pick<MeridianDeployment, "chainId" | "monitoringRegistry">,
+  binding: DeviceBinding,
+) {
   return {
-    domain: { name: "Meridian MonitoringRegistry", version: "1", chainId: deployment.chainId, verifyingContract: registry(deployment) },
+    domain: {
+      name: "Meridian MonitoringRegistry",
+      version: "1",
+      chainId: deployment.chainId,
+      verifyingContract: registry(deployment),
+    },
     types: {
       DeviceBinding: [
         { name: "patient", type: "address" },
@@ -90,7 +113,12 @@ export function deviceBindingTypedData(deployment: Pick<MeridianDeployment, "cha
 }
 
 /** Parameters of {@link registerDevice}. */
-export interface RegisterDeviceParameters { device: Address; role: DeviceRoleCode; deadline: number /* unix seconds */; signature: Hex }
+export interface RegisterDeviceParameters {
+  device: Address;
+  role: DeviceRoleCode;
+  deadline: number /* unix seconds */;
+  signature: Hex;
+}
 
 /**
  * Patient only: registers `device` in `role`, with the device's signature over
@@ -98,33 +126,76 @@ export interface RegisterDeviceParameters { device: Address; role: DeviceRoleCod
  * `IMonitoringRegistry.registerDevice` (expired, bad signature, already registered or revoked).
  */
 export async function registerDevice(ctx: MeridianContext, p: RegisterDeviceParameters): Promise<TransactionResult> {
-  return result(await write(ctx, "register device", { address: registry(ctx.deployment), abi: monitoringRegistryAbi, functionName: "registerDevice", args: [p.device, p.role, p.deadline, p.signature] }));
+  return result(
+    await write(ctx, "register device", {
+      address: registry(ctx.deployment),
+      abi: monitoringRegistryAbi,
+      functionName: "registerDevice",
+      args: [p.device, p.role, p.deadline, p.signature],
+    }),
+  );
 }
 
 /** Patient only: revokes `device` for good (a new key is a new device). */
 export async function revokeDevice(ctx: MeridianContext, p: { device: Address }): Promise<TransactionResult> {
-  return result(await write(ctx, "revoke device", { address: registry(ctx.deployment), abi: monitoringRegistryAbi, functionName: "revokeDevice", args: [p.device] }));
+  return result(
+    await write(ctx, "revoke device", {
+      address: registry(ctx.deployment),
+      abi: monitoringRegistryAbi,
+      functionName: "revokeDevice",
+      args: [p.device],
+    }),
+  );
 }
 
 /** A patient's device. Times in Unix seconds (0 when not set); `role` and `status` 0 when never registered. */
-export interface DeviceInfo { patient: Address; device: Address; role: DeviceRoleCode | 0; status: DeviceStatusCode; registeredAt: number; revokedAt: number }
+export interface DeviceInfo {
+  patient: Address;
+  device: Address;
+  role: DeviceRoleCode | 0;
+  status: DeviceStatusCode;
+  registeredAt: number;
+  revokedAt: number;
+}
 
 /** Reads `patient`'s device `device`. */
 export async function getDevice(ctx: MeridianContext, patient: Address, device: Address): Promise<DeviceInfo> {
   const address = registry(ctx.deployment);
   try {
-    const d = await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "getDevice", args: [patient, device] });
-    return { patient, device, role: d.role as DeviceRoleCode | 0, status: d.status as DeviceStatusCode, registeredAt: Number(d.registeredAt), revokedAt: Number(d.revokedAt) };
+    const d = await read(ctx, {
+      address,
+      abi: monitoringRegistryAbi,
+      functionName: "getDevice",
+      args: [patient, device],
+    });
+    return {
+      patient,
+      device,
+      role: d.role as DeviceRoleCode | 0,
+      status: d.status as DeviceStatusCode,
+      registeredAt: Number(d.registeredAt),
+      revokedAt: Number(d.revokedAt),
+    };
   } catch (error) {
     throw toMeridianError(error);
   }
 }
 
 /** Whether `device` is an active device of `patient` in `role`: what a medical server checks before it trusts a hop's signature. */
-export async function isActiveDevice(ctx: MeridianContext, patient: Address, device: Address, role: DeviceRoleCode): Promise<boolean> {
+export async function isActiveDevice(
+  ctx: MeridianContext,
+  patient: Address,
+  device: Address,
+  role: DeviceRoleCode,
+): Promise<boolean> {
   const address = registry(ctx.deployment);
   try {
-    return await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "isActiveDevice", args: [patient, device, role] });
+    return await read(ctx, {
+      address,
+      abi: monitoringRegistryAbi,
+      functionName: "isActiveDevice",
+      args: [patient, device, role],
+    });
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -138,7 +209,14 @@ export async function listDevices(ctx: MeridianContext, patient: Address): Promi
   const address = registry(ctx.deployment);
   let logs;
   try {
-    logs = await ctx.publicClient.getContractEvents({ address, abi: monitoringRegistryAbi, eventName: "DeviceRegistered", args: { patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    logs = await ctx.publicClient.getContractEvents({
+      address,
+      abi: monitoringRegistryAbi,
+      eventName: "DeviceRegistered",
+      args: { patient },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -151,20 +229,42 @@ export async function listDevices(ctx: MeridianContext, patient: Address): Promi
  * Patient only: names `provider` as monitoring provider (replacing any other). The provider must
  * be active and hold the patient's current Cardiac write consent (`grant` with `write: true`).
  */
-export async function setMonitoringProvider(ctx: MeridianContext, p: { provider: Address }): Promise<TransactionResult> {
-  return result(await write(ctx, "set monitoring provider", { address: registry(ctx.deployment), abi: monitoringRegistryAbi, functionName: "setMonitoringProvider", args: [p.provider] }));
+export async function setMonitoringProvider(
+  ctx: MeridianContext,
+  p: { provider: Address },
+): Promise<TransactionResult> {
+  return result(
+    await write(ctx, "set monitoring provider", {
+      address: registry(ctx.deployment),
+      abi: monitoringRegistryAbi,
+      functionName: "setMonitoringProvider",
+      args: [p.provider],
+    }),
+  );
 }
 
 /** Patient only: clears the monitoring provider; it can then neither open sessions nor add to its open ones. */
 export async function clearMonitoringProvider(ctx: MeridianContext): Promise<TransactionResult> {
-  return result(await write(ctx, "clear monitoring provider", { address: registry(ctx.deployment), abi: monitoringRegistryAbi, functionName: "clearMonitoringProvider", args: [] }));
+  return result(
+    await write(ctx, "clear monitoring provider", {
+      address: registry(ctx.deployment),
+      abi: monitoringRegistryAbi,
+      functionName: "clearMonitoringProvider",
+      args: [],
+    }),
+  );
 }
 
 /** `patient`'s monitoring provider, or undefined when none is named. */
 export async function getMonitoringProvider(ctx: MeridianContext, patient: Address): Promise<Address | undefined> {
   const address = registry(ctx.deployment);
   try {
-    const provider = await read(ctx, { address, abi: monitoringRegistryAbi, functionName: "monitoringProviderOf", args: [patient] });
+    const provider = await read(ctx, {
+      address,
+      abi: monitoringRegistryAbi,
+      functionName: "monitoringProviderOf",
+      args: [patient],
+    });
     return provider === zeroAddress ? undefined : provider;
   } catch (error) {
     throw toMeridianError(error);
@@ -174,8 +274,16 @@ export async function getMonitoringProvider(ctx: MeridianContext, patient: Addre
 // --------------------------------------------------------------- sessions
 
 /** Monitoring provider only: opens a session of `patient`; returns its id from `MonitoringSessionOpened`. */
-export async function openSession(ctx: MeridianContext, p: { patient: Address }): Promise<TransactionResult & { sessionId: Hex }> {
-  const receipt = await write(ctx, "open monitoring session", { address: registry(ctx.deployment), abi: monitoringRegistryAbi, functionName: "openSession", args: [p.patient] });
+export async function openSession(
+  ctx: MeridianContext,
+  p: { patient: Address },
+): Promise<TransactionResult & { sessionId: Hex }> {
+  const receipt = await write(ctx, "open monitoring session", {
+    address: registry(ctx.deployment),
+    abi: monitoringRegistryAbi,
+    functionName: "openSession",
+    args: [p.patient],
+  });
   return { ...result(receipt), sessionId: event(receipt, "MonitoringSessionOpened").args.sessionId };
 }
 
@@ -187,7 +295,10 @@ function proofOf(anchor: Pick<RecordAnchor, "previousHead" | "ciphertextHash" | 
 /** The anchor of `recordId`: the one given, else looked up (and checked) with `getRecordAnchor`. */
 async function anchorOf(ctx: MeridianContext, recordId: Hex, anchor: RecordAnchor | undefined): Promise<RecordAnchor> {
   if (anchor) {
-    if (anchor.recordId.toLowerCase() !== recordId.toLowerCase()) throw new MeridianError("The anchor given is not the record's.", { details: `recordId ${recordId}, anchor of ${anchor.recordId}` });
+    if (anchor.recordId.toLowerCase() !== recordId.toLowerCase())
+      throw new MeridianError("The anchor given is not the record's.", {
+        details: `recordId ${recordId}, anchor of ${anchor.recordId}`,
+      });
     return anchor;
   }
   return getRecordAnchor(ctx, recordId);
@@ -209,30 +320,62 @@ export interface AddSessionRecordParameters {
  * `IMonitoringRegistry.addSessionRecord` (session closed, provider suspended or no longer named,
  * record of another patient or author, record already linked).
  */
-export async function addSessionRecord(ctx: MeridianContext, p: AddSessionRecordParameters): Promise<TransactionResult> {
+export async function addSessionRecord(
+  ctx: MeridianContext,
+  p: AddSessionRecordParameters,
+): Promise<TransactionResult> {
   const address = registry(ctx.deployment);
   const anchor = await anchorOf(ctx, p.recordId, p.anchor);
-  return result(await write(ctx, "add session record", { address, abi: monitoringRegistryAbi, functionName: "addSessionRecord", args: [p.sessionId, p.recordId, p.flaggedForReview ?? false, proofOf(anchor)] }));
+  return result(
+    await write(ctx, "add session record", {
+      address,
+      abi: monitoringRegistryAbi,
+      functionName: "addSessionRecord",
+      args: [p.sessionId, p.recordId, p.flaggedForReview ?? false, proofOf(anchor)],
+    }),
+  );
 }
 
 /**
  * The session's provider only: links the diagnosis record (anchored by it, signed off by a
  * clinician) and closes the session. Reverts as {@link addSessionRecord}.
  */
-export async function signDiagnosis(ctx: MeridianContext, p: { sessionId: Hex; diagnosisRecordId: Hex; anchor?: RecordAnchor }): Promise<TransactionResult> {
+export async function signDiagnosis(
+  ctx: MeridianContext,
+  p: { sessionId: Hex; diagnosisRecordId: Hex; anchor?: RecordAnchor },
+): Promise<TransactionResult> {
   const address = registry(ctx.deployment);
   const anchor = await anchorOf(ctx, p.diagnosisRecordId, p.anchor);
-  return result(await write(ctx, "sign diagnosis", { address, abi: monitoringRegistryAbi, functionName: "signDiagnosis", args: [p.sessionId, p.diagnosisRecordId, proofOf(anchor)] }));
+  return result(
+    await write(ctx, "sign diagnosis", {
+      address,
+      abi: monitoringRegistryAbi,
+      functionName: "signDiagnosis",
+      args: [p.sessionId, p.diagnosisRecordId, proofOf(anchor)],
+    }),
+  );
 }
 
 /** The session's provider or patient: closes the session without a diagnosis. */
 export async function closeSession(ctx: MeridianContext, p: { sessionId: Hex }): Promise<TransactionResult> {
-  return result(await write(ctx, "close monitoring session", { address: registry(ctx.deployment), abi: monitoringRegistryAbi, functionName: "closeSession", args: [p.sessionId] }));
+  return result(
+    await write(ctx, "close monitoring session", {
+      address: registry(ctx.deployment),
+      abi: monitoringRegistryAbi,
+      functionName: "closeSession",
+      args: [p.sessionId],
+    }),
+  );
 }
 
 /** A monitoring session. Times in Unix seconds; `closedAt` 0 while open. */
 export interface SessionInfo {
-  sessionId: Hex; patient: Address; provider: Address; openedAt: number; closedAt: number; open: boolean;
+  sessionId: Hex;
+  patient: Address;
+  provider: Address;
+  openedAt: number;
+  closedAt: number;
+  open: boolean;
   /** Records linked with {@link addSessionRecord} (the diagnosis not counted). */
   recordCount: number;
   /** The diagnosis record, once signed. */
@@ -250,18 +393,48 @@ export async function getSession(ctx: MeridianContext, sessionId: Hex): Promise<
   }
   if (s.openedAt === 0) throw new SessionNotFoundError(sessionId);
   const diagnosis = BigInt(s.diagnosisRecordId) === 0n ? {} : { diagnosisRecordId: s.diagnosisRecordId };
-  return { sessionId, patient: s.patient, provider: s.provider, openedAt: Number(s.openedAt), closedAt: Number(s.closedAt), open: s.closedAt === 0, recordCount: s.recordCount, ...diagnosis };
+  return {
+    sessionId,
+    patient: s.patient,
+    provider: s.provider,
+    openedAt: Number(s.openedAt),
+    closedAt: Number(s.closedAt),
+    open: s.closedAt === 0,
+    recordCount: s.recordCount,
+    ...diagnosis,
+  };
 }
 
 /** One `SessionRecordAdded` event. */
-export interface SessionRecordEvent { sessionId: Hex; patient: Address; recordId: Hex; flaggedForReview: boolean; blockNumber: bigint; transactionHash: Hex }
+export interface SessionRecordEvent {
+  sessionId: Hex;
+  patient: Address;
+  recordId: Hex;
+  flaggedForReview: boolean;
+  blockNumber: bigint;
+  transactionHash: Hex;
+}
 
 /** The records linked to session `sessionId`, oldest first (one `eth_getLogs` filtered by the session id). */
 export async function listSessionRecords(ctx: MeridianContext, sessionId: Hex): Promise<SessionRecordEvent[]> {
   const address = registry(ctx.deployment);
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address, abi: monitoringRegistryAbi, eventName: "SessionRecordAdded", args: { sessionId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
-    return logs.map((l) => ({ sessionId: l.args.sessionId, patient: l.args.patient, recordId: l.args.recordId, flaggedForReview: l.args.flaggedForReview, blockNumber: l.blockNumber, transactionHash: l.transactionHash }));
+    const logs = await ctx.publicClient.getContractEvents({
+      address,
+      abi: monitoringRegistryAbi,
+      eventName: "SessionRecordAdded",
+      args: { sessionId },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
+    return logs.map((l) => ({
+      sessionId: l.args.sessionId,
+      patient: l.args.patient,
+      recordId: l.args.recordId,
+      flaggedForReview: l.args.flaggedForReview,
+      blockNumber: l.blockNumber,
+      transactionHash: l.transactionHash,
+    }));
   } catch (error) {
     throw toMeridianError(error);
   }
@@ -272,10 +445,20 @@ export async function listSessionRecords(ctx: MeridianContext, sessionId: Hex): 
  * first, each with its current state: one `eth_getLogs` of `MonitoringSessionOpened`, then one
  * `getSession` per session.
  */
-export async function listSessions(ctx: MeridianContext, filter: { patient?: Address; provider?: Address } = {}): Promise<SessionInfo[]> {
+export async function listSessions(
+  ctx: MeridianContext,
+  filter: { patient?: Address; provider?: Address } = {},
+): Promise<SessionInfo[]> {
   const address = registry(ctx.deployment);
   try {
-    const logs = await ctx.publicClient.getContractEvents({ address, abi: monitoringRegistryAbi, eventName: "MonitoringSessionOpened", args: { patient: filter.patient, provider: filter.provider }, fromBlock: ctx.deployment.deployedAtBlock, strict: true });
+    const logs = await ctx.publicClient.getContractEvents({
+      address,
+      abi: monitoringRegistryAbi,
+      eventName: "MonitoringSessionOpened",
+      args: { patient: filter.patient, provider: filter.provider },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    });
     return await Promise.all(logs.map((l) => getSession(ctx, l.args.sessionId)));
   } catch (error) {
     throw toMeridianError(error);

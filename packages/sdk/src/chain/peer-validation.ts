@@ -17,7 +17,18 @@
  *
  * @module
  */
-import { isAddressEqual, keccak256, parseEventLogs, stringToBytes, zeroAddress, zeroHash, type Address, type ContractEventName, type Hex, type TransactionReceipt } from "viem";
+import {
+  isAddressEqual,
+  keccak256,
+  parseEventLogs,
+  stringToBytes,
+  zeroAddress,
+  zeroHash,
+  type Address,
+  type ContractEventName,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import { MeridianError } from "../errors.ts";
 import { peerValidationAbi } from "../generated/contracts.ts";
 import { read, result, write } from "./contract.ts";
@@ -61,7 +72,9 @@ export type ValidationVoteCode = (typeof ValidationVote)[keyof typeof Validation
 export class PeerValidationMissingError extends MeridianError {
   override name = "PeerValidationMissingError" as const;
   constructor() {
-    super("This deployment has no PeerValidation contract.", { hint: "Deploy Meridian again (`meridian deploy`), or add `peerValidation` (RecordRegistry.peerValidation()) to the deployment file." });
+    super("This deployment has no PeerValidation contract.", {
+      hint: "Deploy Meridian again (`meridian deploy`), or add `peerValidation` (RecordRegistry.peerValidation()) to the deployment file.",
+    });
   }
 }
 
@@ -69,7 +82,9 @@ export class PeerValidationMissingError extends MeridianError {
 export class SeedNotReadyError extends MeridianError {
   override name = "SeedNotReadyError" as const;
   constructor(seedBlock: bigint, blockNumber: bigint) {
-    super(`The validators are drawn from the hash of block ${seedBlock}; the chain is at block ${blockNumber}.`, { hint: "Draw again once the chain is past that block (one more block is enough)." });
+    super(`The validators are drawn from the hash of block ${seedBlock}; the chain is at block ${blockNumber}.`, {
+      hint: "Draw again once the chain is past that block (one more block is enough).",
+    });
   }
 }
 
@@ -84,7 +99,10 @@ function contract(deployment: Pick<MeridianDeployment, "peerValidation">): Addre
   return address;
 }
 
-function events<const TName extends ContractEventName<typeof peerValidationAbi>>(receipt: TransactionReceipt, eventName: TName) {
+function events<const TName extends ContractEventName<typeof peerValidationAbi>>(
+  receipt: TransactionReceipt,
+  eventName: TName,
+) {
   return parseEventLogs({ abi: peerValidationAbi, logs: receipt.logs, eventName });
 }
 
@@ -109,7 +127,14 @@ async function withMeridianErrors<T>(fn: () => Promise<T>): Promise<T> {
  * ```
  */
 export async function joinValidatorPool(ctx: MeridianContext): Promise<TransactionResult> {
-  return result(await write(ctx, "join the validator pool", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "joinPool", args: [] }));
+  return result(
+    await write(ctx, "join the validator pool", {
+      address: contract(ctx.deployment),
+      abi: peerValidationAbi,
+      functionName: "joinPool",
+      args: [],
+    }),
+  );
 }
 
 /**
@@ -118,12 +143,26 @@ export async function joinValidatorPool(ctx: MeridianContext): Promise<Transacti
  * at submission). Reverts: `PeerValidationNotInPool`.
  */
 export async function leaveValidatorPool(ctx: MeridianContext): Promise<TransactionResult> {
-  return result(await write(ctx, "leave the validator pool", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "leavePool", args: [] }));
+  return result(
+    await write(ctx, "leave the validator pool", {
+      address: contract(ctx.deployment),
+      abi: peerValidationAbi,
+      functionName: "leavePool",
+      args: [],
+    }),
+  );
 }
 
 /** Anyone: takes `member`, no longer an active provider, out of the pool. Reverts: `PeerValidationNotInPool`, `PeerValidationMemberActive`. */
 export async function pruneValidatorPool(ctx: MeridianContext, p: { member: Address }): Promise<TransactionResult> {
-  return result(await write(ctx, "prune the validator pool", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "prune", args: [p.member] }));
+  return result(
+    await write(ctx, "prune the validator pool", {
+      address: contract(ctx.deployment),
+      abi: peerValidationAbi,
+      functionName: "prune",
+      args: [p.member],
+    }),
+  );
 }
 
 /** The pool's members, in pool order (one `poolSize` call and one `poolMemberAt` per member). */
@@ -131,7 +170,11 @@ export async function getValidatorPool(ctx: MeridianContext): Promise<Address[]>
   const address = contract(ctx.deployment);
   return withMeridianErrors(async () => {
     const size = await read(ctx, { address, abi: peerValidationAbi, functionName: "poolSize" });
-    return Promise.all(Array.from({ length: Number(size) }, (_, i) => read(ctx, { address, abi: peerValidationAbi, functionName: "poolMemberAt", args: [BigInt(i)] })));
+    return Promise.all(
+      Array.from({ length: Number(size) }, (_, i) =>
+        read(ctx, { address, abi: peerValidationAbi, functionName: "poolMemberAt", args: [BigInt(i)] }),
+      ),
+    );
   });
 }
 
@@ -178,9 +221,17 @@ export interface ValidationConsent {
  * patient's account. `validators` is always {@link VALIDATORS}: the patient consents to sharing
  * the record's key with that many drawn hospitals.
  */
-export function validationConsentTypedData(deployment: Pick<MeridianDeployment, "chainId" | "peerValidation">, consent: ValidationConsent) {
+export function validationConsentTypedData(
+  deployment: Pick<MeridianDeployment, "chainId" | "peerValidation">,
+  consent: ValidationConsent,
+) {
   return {
-    domain: { name: "Meridian PeerValidation", version: "1", chainId: deployment.chainId, verifyingContract: contract(deployment) },
+    domain: {
+      name: "Meridian PeerValidation",
+      version: "1",
+      chainId: deployment.chainId,
+      verifyingContract: contract(deployment),
+    },
     types: {
       ValidationConsent: [
         { name: "recordId", type: "bytes32" },
@@ -206,16 +257,29 @@ export interface SignedValidationConsent extends ValidationConsent {
  * latest block time. No transaction, no gas. Throws `WalletRequiredError`, `UserRejectedError`,
  * `RecordNotFoundError`, or {@link MeridianError} when the record is not the wallet's own.
  */
-export async function signValidationConsent(ctx: MeridianContext, p: { recordId: Hex; author: Address; validForSeconds?: number }): Promise<SignedValidationConsent> {
+export async function signValidationConsent(
+  ctx: MeridianContext,
+  p: { recordId: Hex; author: Address; validForSeconds?: number },
+): Promise<SignedValidationConsent> {
   const wallet = ctx.walletClient;
-  if (!wallet) throw new MeridianError("Signing a validation consent needs a wallet.", { hint: "Connect the patient's wallet." });
+  if (!wallet)
+    throw new MeridianError("Signing a validation consent needs a wallet.", { hint: "Connect the patient's wallet." });
   const anchor = await getRecordAnchor(ctx, p.recordId);
   if (!isAddressEqual(anchor.patient, wallet.account.address)) {
-    throw new MeridianError("Only the record's patient can consent to its validation.", { details: `record ${p.recordId} is of ${anchor.patient}`, hint: "Sign from the patient's wallet." });
+    throw new MeridianError("Only the record's patient can consent to its validation.", {
+      details: `record ${p.recordId} is of ${anchor.patient}`,
+      hint: "Sign from the patient's wallet.",
+    });
   }
   const now = await withMeridianErrors(async () => Number((await ctx.publicClient.getBlock()).timestamp));
-  const consent: ValidationConsent = { recordId: p.recordId, author: p.author, deadline: now + (p.validForSeconds ?? DEFAULT_VALIDATION_CONSENT_SECONDS) };
-  const signature = await withMeridianErrors(() => wallet.signTypedData({ ...validationConsentTypedData(ctx.deployment, consent), account: wallet.account }));
+  const consent: ValidationConsent = {
+    recordId: p.recordId,
+    author: p.author,
+    deadline: now + (p.validForSeconds ?? DEFAULT_VALIDATION_CONSENT_SECONDS),
+  };
+  const signature = await withMeridianErrors(() =>
+    wallet.signTypedData({ ...validationConsentTypedData(ctx.deployment, consent), account: wallet.account }),
+  );
   return { ...consent, signature };
 }
 
@@ -227,10 +291,27 @@ export function encodeValidationConsent(consent: SignedValidationConsent): strin
 /** Parses {@link encodeValidationConsent}'s text. Throws {@link MeridianError} when it is malformed. */
 export function decodeValidationConsent(text: string): SignedValidationConsent {
   const [recordId, author, deadline, signature] = text.trim().split(":");
-  if (!recordId || !/^0x[0-9a-fA-F]{64}$/.test(recordId) || !author || !/^0x[0-9a-fA-F]{40}$/.test(author) || !deadline || !/^\d+$/.test(deadline) || !signature || !/^0x([0-9a-fA-F]{2})+$/.test(signature)) {
-    throw new MeridianError("This is not a validation consent.", { details: text.slice(0, 80), hint: "Paste the whole text the patient's `meridian validation consent` printed." });
+  if (
+    !recordId ||
+    !/^0x[0-9a-fA-F]{64}$/.test(recordId) ||
+    !author ||
+    !/^0x[0-9a-fA-F]{40}$/.test(author) ||
+    !deadline ||
+    !/^\d+$/.test(deadline) ||
+    !signature ||
+    !/^0x([0-9a-fA-F]{2})+$/.test(signature)
+  ) {
+    throw new MeridianError("This is not a validation consent.", {
+      details: text.slice(0, 80),
+      hint: "Paste the whole text the patient's `meridian validation consent` printed.",
+    });
   }
-  return { recordId: recordId as Hex, author: author as Address, deadline: Number(deadline), signature: signature as Hex };
+  return {
+    recordId: recordId as Hex,
+    author: author as Address,
+    deadline: Number(deadline),
+    signature: signature as Hex,
+  };
 }
 
 // ------------------------------------------------------------------- cases
@@ -248,11 +329,19 @@ export function decodeValidationConsent(text: string): SignedValidationConsent {
  * const { seedBlock } = await submitForValidation(hospitalCtx, { consent });
  * ```
  */
-export async function submitForValidation(ctx: MeridianContext, p: { consent: SignedValidationConsent; anchor?: RecordAnchor }): Promise<TransactionResult & { seedBlock: bigint }> {
+export async function submitForValidation(
+  ctx: MeridianContext,
+  p: { consent: SignedValidationConsent; anchor?: RecordAnchor },
+): Promise<TransactionResult & { seedBlock: bigint }> {
   const { recordId, deadline, signature } = p.consent;
   const anchor = p.anchor ?? (await getRecordAnchor(ctx, recordId));
   const proof = { previousHead: anchor.previousHead, ciphertextHash: anchor.ciphertextHash, cid: anchor.cid };
-  const receipt = await write(ctx, "submit for validation", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "submit", args: [recordId, proof, deadline, signature] });
+  const receipt = await write(ctx, "submit for validation", {
+    address: contract(ctx.deployment),
+    abi: peerValidationAbi,
+    functionName: "submit",
+    args: [recordId, proof, deadline, signature],
+  });
   const [log] = events(receipt, "ValidationSubmitted");
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ValidationSubmitted event.`);
   return { ...result(receipt), seedBlock: BigInt(log.args.seedBlock) };
@@ -274,13 +363,26 @@ export interface DrawValidatorsReturnType extends TransactionResult {
  * (`ContractRevertedError`): `PeerValidationNothingToDraw`, `PeerValidationDrawFailed` (too few
  * eligible hospitals), `PeerValidationCaseNotOpen`, `PeerValidationUnknownCase`.
  */
-export async function drawValidators(ctx: MeridianContext, p: { recordId: Hex; waitMs?: number }): Promise<DrawValidatorsReturnType> {
+export async function drawValidators(
+  ctx: MeridianContext,
+  p: { recordId: Hex; waitMs?: number },
+): Promise<DrawValidatorsReturnType> {
   const address = contract(ctx.deployment);
   const c = await getValidationCase(ctx, p.recordId);
-  if (c.status !== ValidationStatus.None && c.vacancies > 0) await waitForBlockAfter(ctx, c.seedBlock, p.waitMs ?? 60_000);
-  const receipt = await write(ctx, "draw validators", { address, abi: peerValidationAbi, functionName: "draw", args: [p.recordId] });
+  if (c.status !== ValidationStatus.None && c.vacancies > 0)
+    await waitForBlockAfter(ctx, c.seedBlock, p.waitMs ?? 60_000);
+  const receipt = await write(ctx, "draw validators", {
+    address,
+    abi: peerValidationAbi,
+    functionName: "draw",
+    args: [p.recordId],
+  });
   const [renewed] = events(receipt, "ValidationSeedRenewed");
-  const chosen = events(receipt, "ValidatorChosen").map((l) => ({ validator: l.args.validator, seat: Number(l.args.seat), deadline: Number(l.args.deadline) }));
+  const chosen = events(receipt, "ValidatorChosen").map((l) => ({
+    validator: l.args.validator,
+    seat: Number(l.args.seat),
+    deadline: Number(l.args.deadline),
+  }));
   return { ...result(receipt), chosen, ...(renewed ? { renewedSeedBlock: BigInt(renewed.args.seedBlock) } : {}) };
 }
 
@@ -308,12 +410,24 @@ async function waitForBlockAfter(ctx: MeridianContext, seedBlock: bigint, waitMs
  *
  * @returns the transaction, the comment hash and the case's status after the vote.
  */
-export async function castValidationVote(ctx: MeridianContext, p: { recordId: Hex; approve: boolean; comment?: string }): Promise<TransactionResult & { commentHash: Hex; status: ValidationStatusCode }> {
+export async function castValidationVote(
+  ctx: MeridianContext,
+  p: { recordId: Hex; approve: boolean; comment?: string },
+): Promise<TransactionResult & { commentHash: Hex; status: ValidationStatusCode }> {
   const commentHash = p.comment ? keccak256(stringToBytes(p.comment)) : zeroHash;
   const choice = p.approve ? ValidationVote.Approve : ValidationVote.Reject;
-  const receipt = await write(ctx, p.approve ? "approve the diagnosis" : "reject the diagnosis", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "vote", args: [p.recordId, choice, commentHash] });
+  const receipt = await write(ctx, p.approve ? "approve the diagnosis" : "reject the diagnosis", {
+    address: contract(ctx.deployment),
+    abi: peerValidationAbi,
+    functionName: "vote",
+    args: [p.recordId, choice, commentHash],
+  });
   const [decided] = events(receipt, "ValidationDecided");
-  return { ...result(receipt), commentHash, status: decided ? (decided.args.status as ValidationStatusCode) : ValidationStatus.Pending };
+  return {
+    ...result(receipt),
+    commentHash,
+    status: decided ? (decided.args.status as ValidationStatusCode) : ValidationStatus.Pending,
+  };
 }
 
 /**
@@ -322,22 +436,44 @@ export async function castValidationVote(ctx: MeridianContext, p: { recordId: He
  * `PeerValidationDeadlineNotPassed`, `PeerValidationAlreadyVoted`, `PeerValidationNotValidator`,
  * `PeerValidationCaseNotOpen`.
  */
-export async function replaceValidator(ctx: MeridianContext, p: { recordId: Hex; validator: Address }): Promise<TransactionResult & { seedBlock: bigint }> {
-  const receipt = await write(ctx, "replace a validator", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "replace", args: [p.recordId, p.validator] });
+export async function replaceValidator(
+  ctx: MeridianContext,
+  p: { recordId: Hex; validator: Address },
+): Promise<TransactionResult & { seedBlock: bigint }> {
+  const receipt = await write(ctx, "replace a validator", {
+    address: contract(ctx.deployment),
+    abi: peerValidationAbi,
+    functionName: "replace",
+    args: [p.recordId, p.validator],
+  });
   const [log] = events(receipt, "ValidatorReplaced");
   if (!log) throw new MeridianError(`The transaction ${receipt.transactionHash} emitted no ValidatorReplaced event.`);
   return { ...result(receipt), seedBlock: BigInt(log.args.seedBlock) };
 }
 
 /** Low level, for `validation.ts`: emits `wrappedKeys[i]` for `validators[i]` (author only). */
-export async function shareKeysOnChain(ctx: MeridianContext, p: { recordId: Hex; validators: Address[]; wrappedKeys: Hex[] }): Promise<TransactionResult> {
-  return result(await write(ctx, "share the record's key with its validators", { address: contract(ctx.deployment), abi: peerValidationAbi, functionName: "shareKeys", args: [p.recordId, p.validators, p.wrappedKeys] }));
+export async function shareKeysOnChain(
+  ctx: MeridianContext,
+  p: { recordId: Hex; validators: Address[]; wrappedKeys: Hex[] },
+): Promise<TransactionResult> {
+  return result(
+    await write(ctx, "share the record's key with its validators", {
+      address: contract(ctx.deployment),
+      abi: peerValidationAbi,
+      functionName: "shareKeys",
+      args: [p.recordId, p.validators, p.wrappedKeys],
+    }),
+  );
 }
 
 // ------------------------------------------------------------------- views
 
 /** One of a case's seats. `deadline` in Unix seconds; `validator` zero while vacant. */
-export interface ValidationSeat { validator: Address; deadline: number; vote: ValidationVoteCode }
+export interface ValidationSeat {
+  validator: Address;
+  deadline: number;
+  vote: ValidationVoteCode;
+}
 
 /** A record's validation case. Times in Unix seconds (0 when not set). */
 export interface ValidationCaseInfo {
@@ -385,16 +521,28 @@ export async function getValidationCase(ctx: MeridianContext, recordId: Hex): Pr
       vacancies: Number(c.vacancies),
       poolSize: Number(c.poolSize),
       poolVersion: Number(c.poolVersion),
-      seats: seats.map((s) => ({ validator: s.validator, deadline: Number(s.deadline), vote: s.vote as ValidationVoteCode })),
+      seats: seats.map((s) => ({
+        validator: s.validator,
+        deadline: Number(s.deadline),
+        vote: s.vote as ValidationVoteCode,
+      })),
     };
   });
 }
 
 /** The validation status of each record id (one `statusOf` call each), in the same order. */
-export async function getValidationStatuses(ctx: MeridianContext, recordIds: readonly Hex[]): Promise<ValidationStatusCode[]> {
+export async function getValidationStatuses(
+  ctx: MeridianContext,
+  recordIds: readonly Hex[],
+): Promise<ValidationStatusCode[]> {
   const address = contract(ctx.deployment);
   const status = async (recordId: Hex) =>
-    (await read(ctx, { address, abi: peerValidationAbi, functionName: "statusOf", args: [recordId] })) as ValidationStatusCode;
+    (await read(ctx, {
+      address,
+      abi: peerValidationAbi,
+      functionName: "statusOf",
+      args: [recordId],
+    })) as ValidationStatusCode;
   return Promise.all(recordIds.map(status));
 }
 
@@ -405,13 +553,37 @@ export async function isValidatorOf(ctx: MeridianContext, recordId: Hex, account
 }
 
 /** A `ValidationSubmitted` event. */
-export interface ValidationSubmission { recordId: Hex; patient: Address; author: Address; seedBlock: bigint; blockNumber: bigint }
+export interface ValidationSubmission {
+  recordId: Hex;
+  patient: Address;
+  author: Address;
+  seedBlock: bigint;
+  blockNumber: bigint;
+}
 
 /** Submissions, oldest first, filtered by author and/or patient (one `eth_getLogs`). */
-export async function listValidationSubmissions(ctx: MeridianContext, filter: { author?: Address; patient?: Address } = {}): Promise<ValidationSubmission[]> {
+export async function listValidationSubmissions(
+  ctx: MeridianContext,
+  filter: { author?: Address; patient?: Address } = {},
+): Promise<ValidationSubmission[]> {
   const address = contract(ctx.deployment);
-  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationSubmitted", args: { author: filter.author, patient: filter.patient }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
-  return logs.map((l) => ({ recordId: l.args.recordId, patient: l.args.patient, author: l.args.author, seedBlock: BigInt(l.args.seedBlock), blockNumber: l.blockNumber }));
+  const logs = await withMeridianErrors(() =>
+    ctx.publicClient.getContractEvents({
+      address,
+      abi: peerValidationAbi,
+      eventName: "ValidationSubmitted",
+      args: { author: filter.author, patient: filter.patient },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    }),
+  );
+  return logs.map((l) => ({
+    recordId: l.args.recordId,
+    patient: l.args.patient,
+    author: l.args.author,
+    seedBlock: BigInt(l.args.seedBlock),
+    blockNumber: l.blockNumber,
+  }));
 }
 
 /**
@@ -420,26 +592,80 @@ export async function listValidationSubmissions(ctx: MeridianContext, filter: { 
  */
 export async function listValidatorAssignments(ctx: MeridianContext, validator: Address): Promise<Hex[]> {
   const address = contract(ctx.deployment);
-  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidatorChosen", args: { validator }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
+  const logs = await withMeridianErrors(() =>
+    ctx.publicClient.getContractEvents({
+      address,
+      abi: peerValidationAbi,
+      eventName: "ValidatorChosen",
+      args: { validator },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    }),
+  );
   return [...new Set(logs.map((l) => l.args.recordId))];
 }
 
 /** A `ValidationKeyShared` event: the record's data key wrapped to `validator`'s key current at `blockNumber`. */
-export interface ValidationKeyShare { recordId: Hex; validator: Address; wrappedKey: Hex; blockNumber: bigint }
+export interface ValidationKeyShare {
+  recordId: Hex;
+  validator: Address;
+  wrappedKey: Hex;
+  blockNumber: bigint;
+}
 
 /** Key shares of record `recordId`, oldest first, optionally for one validator. */
-export async function listValidationKeyShares(ctx: MeridianContext, p: { recordId: Hex; validator?: Address }): Promise<ValidationKeyShare[]> {
+export async function listValidationKeyShares(
+  ctx: MeridianContext,
+  p: { recordId: Hex; validator?: Address },
+): Promise<ValidationKeyShare[]> {
   const address = contract(ctx.deployment);
-  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationKeyShared", args: { recordId: p.recordId, validator: p.validator }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
-  return logs.map((l) => ({ recordId: l.args.recordId, validator: l.args.validator, wrappedKey: l.args.wrappedKey, blockNumber: l.blockNumber }));
+  const logs = await withMeridianErrors(() =>
+    ctx.publicClient.getContractEvents({
+      address,
+      abi: peerValidationAbi,
+      eventName: "ValidationKeyShared",
+      args: { recordId: p.recordId, validator: p.validator },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    }),
+  );
+  return logs.map((l) => ({
+    recordId: l.args.recordId,
+    validator: l.args.validator,
+    wrappedKey: l.args.wrappedKey,
+    blockNumber: l.blockNumber,
+  }));
 }
 
 /** A `ValidationVoteCast` event. */
-export interface ValidationVoteEvent { recordId: Hex; validator: Address; vote: ValidationVoteCode; commentHash: Hex; blockNumber: bigint; transactionHash: Hex }
+export interface ValidationVoteEvent {
+  recordId: Hex;
+  validator: Address;
+  vote: ValidationVoteCode;
+  commentHash: Hex;
+  blockNumber: bigint;
+  transactionHash: Hex;
+}
 
 /** Votes on record `recordId`, oldest first. */
 export async function listValidationVotes(ctx: MeridianContext, recordId: Hex): Promise<ValidationVoteEvent[]> {
   const address = contract(ctx.deployment);
-  const logs = await withMeridianErrors(() => ctx.publicClient.getContractEvents({ address, abi: peerValidationAbi, eventName: "ValidationVoteCast", args: { recordId }, fromBlock: ctx.deployment.deployedAtBlock, strict: true }));
-  return logs.map((l) => ({ recordId: l.args.recordId, validator: l.args.validator, vote: l.args.vote as ValidationVoteCode, commentHash: l.args.commentHash, blockNumber: l.blockNumber, transactionHash: l.transactionHash }));
+  const logs = await withMeridianErrors(() =>
+    ctx.publicClient.getContractEvents({
+      address,
+      abi: peerValidationAbi,
+      eventName: "ValidationVoteCast",
+      args: { recordId },
+      fromBlock: ctx.deployment.deployedAtBlock,
+      strict: true,
+    }),
+  );
+  return logs.map((l) => ({
+    recordId: l.args.recordId,
+    validator: l.args.validator,
+    vote: l.args.vote as ValidationVoteCode,
+    commentHash: l.args.commentHash,
+    blockNumber: l.blockNumber,
+    transactionHash: l.transactionHash,
+  }));
 }

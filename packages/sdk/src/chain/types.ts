@@ -49,9 +49,7 @@ export type RequestStatusCode = (typeof RequestStatus)[keyof typeof RequestStatu
 
 /** What a grant or request covers, in SDK form. */
 export type GrantScope =
-  | { kind: "record"; recordId: Hex }
-  | { kind: "category"; category: RecordCategory }
-  | { kind: "all" };
+  { kind: "record"; recordId: Hex } | { kind: "category"; category: RecordCategory } | { kind: "all" };
 
 /**
  * Provider kinds a regulator admits (`IProviderRegistry.ProviderKind`). The registry reads kind 0

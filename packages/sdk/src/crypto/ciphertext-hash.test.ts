@@ -10,7 +10,11 @@ function reference(bytes: Uint8Array): string {
   const list = createHash("sha256");
   let offset = 0;
   do {
-    list.update(createHash("sha256").update(bytes.subarray(offset, offset + 1_048_576)).digest());
+    list.update(
+      createHash("sha256")
+        .update(bytes.subarray(offset, offset + 1_048_576))
+        .digest(),
+    );
     offset += 1_048_576;
   } while (offset < bytes.length);
   return `0x${list.digest("hex")}`;
@@ -25,11 +29,22 @@ describe("ciphertextHash (SHA-256 hash list over 1 MiB pieces)", () => {
   });
 
   it("has a fixed value for the empty blob: SHA-256(SHA-256(''))", async () => {
-    assert.equal(await ciphertextHash(new Uint8Array(0)), "0x5df6e0e2761359d30a8275058e299fcc0381534545f55cf43e41983f5d4c9456");
+    assert.equal(
+      await ciphertextHash(new Uint8Array(0)),
+      "0x5df6e0e2761359d30a8275058e299fcc0381534545f55cf43e41983f5d4c9456",
+    );
   });
 
   it("matches the definition at and around piece boundaries", async () => {
-    for (const size of [1, 1000, PIECE_BYTES - 1, PIECE_BYTES, PIECE_BYTES + 1, 2 * PIECE_BYTES, 2 * PIECE_BYTES + 512 * 1024]) {
+    for (const size of [
+      1,
+      1000,
+      PIECE_BYTES - 1,
+      PIECE_BYTES,
+      PIECE_BYTES + 1,
+      2 * PIECE_BYTES,
+      2 * PIECE_BYTES + 512 * 1024,
+    ]) {
       const bytes = randomBytes(size);
       assert.equal(await ciphertextHash(bytes), reference(bytes), `${size} bytes`);
     }
@@ -46,7 +61,9 @@ describe("ciphertextHash (SHA-256 hash list over 1 MiB pieces)", () => {
 
   it("is computed from the piece digests alone, and refuses malformed digests", async () => {
     const bytes = randomBytes(PIECE_BYTES + 7);
-    const digests = [bytes.subarray(0, PIECE_BYTES), bytes.subarray(PIECE_BYTES)].map((piece) => createHash("sha256").update(piece).digest());
+    const digests = [bytes.subarray(0, PIECE_BYTES), bytes.subarray(PIECE_BYTES)].map((piece) =>
+      createHash("sha256").update(piece).digest(),
+    );
     assert.equal(await ciphertextHashFromPieceDigests(digests), await ciphertextHash(bytes));
     await assert.rejects(ciphertextHashFromPieceDigests([]), RangeError);
     await assert.rejects(ciphertextHashFromPieceDigests([new Uint8Array(31)]), RangeError);

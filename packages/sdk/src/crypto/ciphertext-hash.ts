@@ -48,10 +48,12 @@ export function ciphertextHashFromPieceDigests(digests: readonly Uint8Array[]): 
 }
 
 function hashPieceDigests(digests: readonly Uint8Array[]): Hex {
-  if (digests.length === 0) throw new RangeError("A ciphertext hash needs at least one piece digest (an empty blob is one empty piece).");
+  if (digests.length === 0)
+    throw new RangeError("A ciphertext hash needs at least one piece digest (an empty blob is one empty piece).");
   const list = new Uint8Array(32 * digests.length);
   digests.forEach((digest, index) => {
-    if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new RangeError(`Piece digest ${index} is not 32 bytes.`);
+    if (!(digest instanceof Uint8Array) || digest.length !== 32)
+      throw new RangeError(`Piece digest ${index} is not 32 bytes.`);
     list.set(digest, 32 * index);
   });
   return bytesToHex(sha256(list));
@@ -67,8 +69,12 @@ function hashPieceDigests(digests: readonly Uint8Array[]): Hex {
 export async function ciphertextHash(bytes: Uint8Array): Promise<Hex> {
   const source = bufferSource(bytes);
   const digests = await Promise.all(
-    Array.from({ length: pieceCount(source.length) }, async (_, index) =>
-      new Uint8Array(await crypto.subtle.digest("SHA-256", source.subarray(index * PIECE_BYTES, (index + 1) * PIECE_BYTES))),
+    Array.from(
+      { length: pieceCount(source.length) },
+      async (_, index) =>
+        new Uint8Array(
+          await crypto.subtle.digest("SHA-256", source.subarray(index * PIECE_BYTES, (index + 1) * PIECE_BYTES)),
+        ),
     ),
   );
   return ciphertextHashFromPieceDigests(digests);

@@ -109,7 +109,9 @@ const KDF_INFO_KEY_COMMITMENT = utf8("meridian/v3/envelope/key-commitment");
 
 /** Number of segments of a `plaintextBytes`-byte record (≥ 1). */
 export function segmentCount(plaintextBytes: number): number {
-  return plaintextBytes <= FIRST_SEGMENT_PLAINTEXT_BYTES ? 1 : 1 + Math.ceil((plaintextBytes - FIRST_SEGMENT_PLAINTEXT_BYTES) / SEGMENT_PLAINTEXT_BYTES);
+  return plaintextBytes <= FIRST_SEGMENT_PLAINTEXT_BYTES
+    ? 1
+    : 1 + Math.ceil((plaintextBytes - FIRST_SEGMENT_PLAINTEXT_BYTES) / SEGMENT_PLAINTEXT_BYTES);
 }
 
 /** Envelope size in bytes of a `plaintextBytes`-byte record: 85 + plaintext + 16 per segment. */
@@ -150,7 +152,13 @@ export function encodeEnvelopeContext(context: EnvelopeContext): Uint8Array {
   const encoded = hexToBytes(
     encodeAbiParameters(
       [{ type: "uint256" }, { type: "address" }, { type: "address" }, { type: "uint8" }, { type: "uint256" }],
-      [BigInt(chainId), contract.toLowerCase() as Address, patient.toLowerCase() as Address, category, BigInt(keyEpoch)],
+      [
+        BigInt(chainId),
+        contract.toLowerCase() as Address,
+        patient.toLowerCase() as Address,
+        category,
+        BigInt(keyEpoch),
+      ],
     ),
   );
   const out = new Uint8Array(CONTEXT_PREFIX.length + encoded.length);
@@ -228,24 +236,36 @@ export function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
   if (!(envelope instanceof Uint8Array)) throw new EnvelopeFormatError("The record envelope is not a Uint8Array.");
   const bytes = bufferSource(envelope);
   if (bytes.length < ENVELOPE_MAGIC.length || !ENVELOPE_MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new EnvelopeFormatError("These bytes are not a Meridian record envelope (no MRD1 magic).", { details: `length: ${bytes.length} bytes` });
+    throw new EnvelopeFormatError("These bytes are not a Meridian record envelope (no MRD1 magic).", {
+      details: `length: ${bytes.length} bytes`,
+    });
   }
   if (bytes.length > OFFSET_VERSION && bytes[OFFSET_VERSION] !== ENVELOPE_VERSION) {
     const details = `length: ${bytes.length} bytes`;
     throw new EnvelopeVersionError(bytes[OFFSET_VERSION]!, ENVELOPE_VERSION, { details });
   }
   if (bytes.length < ENVELOPE_OVERHEAD_BYTES) {
-    throw new EnvelopeFormatError(`The record envelope is truncated: ${bytes.length} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES}-byte minimum.`);
+    throw new EnvelopeFormatError(
+      `The record envelope is truncated: ${bytes.length} bytes, shorter than the ${ENVELOPE_OVERHEAD_BYTES}-byte minimum.`,
+    );
   }
   if (bytes[OFFSET_FLAGS] !== 0) {
-    throw new EnvelopeFormatError(`The record envelope has unknown flags 0x${bytes[OFFSET_FLAGS]!.toString(16).padStart(2, "0")}.`);
+    throw new EnvelopeFormatError(
+      `The record envelope has unknown flags 0x${bytes[OFFSET_FLAGS]!.toString(16).padStart(2, "0")}.`,
+    );
   }
   const segments: Uint8Array<ArrayBuffer>[] = [];
-  for (let offset = ENVELOPE_HEADER_BYTES, size = SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES; offset < bytes.length; offset += size, size = SEGMENT_ENVELOPE_BYTES) {
+  for (
+    let offset = ENVELOPE_HEADER_BYTES, size = SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES;
+    offset < bytes.length;
+    offset += size, size = SEGMENT_ENVELOPE_BYTES
+  ) {
     segments.push(bytes.subarray(offset, Math.min(bytes.length, offset + size)));
   }
   if (segments.at(-1)!.length < TAG_BYTES || (segments.length > 1 && segments.at(-1)!.length === TAG_BYTES)) {
-    throw new EnvelopeFormatError(`The record envelope is truncated: its last segment has ${segments.at(-1)!.length} bytes.`);
+    throw new EnvelopeFormatError(
+      `The record envelope is truncated: its last segment has ${segments.at(-1)!.length} bytes.`,
+    );
   }
   return {
     header: bytes.subarray(0, ENVELOPE_HEADER_BYTES),

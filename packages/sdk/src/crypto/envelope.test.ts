@@ -21,7 +21,11 @@ import {
 import type { EnvelopeContext } from "./envelope.ts";
 import { PatientKeyring } from "../keyring.ts";
 import {
-  DecryptionError, EnvelopeFormatError, EnvelopeVersionError, InvalidContextError, InvalidKeyLengthError,
+  DecryptionError,
+  EnvelopeFormatError,
+  EnvelopeVersionError,
+  InvalidContextError,
+  InvalidKeyLengthError,
 } from "./errors.ts";
 
 const context: EnvelopeContext = {
@@ -33,7 +37,9 @@ const context: EnvelopeContext = {
 };
 const rootSecret = crypto.getRandomValues(new Uint8Array(32));
 const kek = await new PatientKeyring(rootSecret).categoryKek(2, 0);
-const plaintext = new TextEncoder().encode(JSON.stringify({ resourceType: "Observation", status: "final", valueQuantity: { value: 5.4, unit: "mmol/L" } }));
+const plaintext = new TextEncoder().encode(
+  JSON.stringify({ resourceType: "Observation", status: "final", valueQuantity: { value: 5.4, unit: "mmol/L" } }),
+);
 
 describe("sealRecord / openRecord", () => {
   it("round-trips with the KEK and with the DEK", async () => {
@@ -44,7 +50,10 @@ describe("sealRecord / openRecord", () => {
     assert.equal(envelope[4], 3);
     assert.equal(dek.length, 32);
     // one piece: the hash list is SHA-256 of the envelope's SHA-256
-    assert.equal(ciphertextHash, `0x${createHash("sha256").update(createHash("sha256").update(envelope).digest()).digest("hex")}`);
+    assert.equal(
+      ciphertextHash,
+      `0x${createHash("sha256").update(createHash("sha256").update(envelope).digest()).digest("hex")}`,
+    );
     assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), plaintext);
     assert.deepEqual(await openRecord({ envelope, key: { dek }, context }), plaintext);
     assert.deepEqual(await unwrapDek(envelope, kek), dek);
@@ -62,7 +71,16 @@ describe("sealRecord / openRecord", () => {
   it("handles empty plaintexts and every segment boundary", async () => {
     const P0 = FIRST_SEGMENT_PLAINTEXT_BYTES;
     const P = SEGMENT_PLAINTEXT_BYTES;
-    const cases: [number, number][] = [[0, 1], [1, 1], [P0 - 1, 1], [P0, 1], [P0 + 1, 2], [P0 + P, 2], [P0 + P + 1, 3], [3 * 1024 * 1024 + 7, 4]];
+    const cases: [number, number][] = [
+      [0, 1],
+      [1, 1],
+      [P0 - 1, 1],
+      [P0, 1],
+      [P0 + 1, 2],
+      [P0 + P, 2],
+      [P0 + P + 1, 3],
+      [3 * 1024 * 1024 + 7, 4],
+    ];
     for (const [size, segments] of cases) {
       const data = new Uint8Array(size).map((_, i) => i * 31);
       const { envelope } = await sealRecord({ plaintext: data, kek, context });
@@ -93,7 +111,10 @@ describe("sealRecord / openRecord", () => {
     duplicated.set(envelope.subarray(M, 2 * M), 2 * M);
     await assert.rejects(openRecord({ envelope: duplicated, key: { kek }, context }), DecryptionError);
     // a last segment too short to hold its tag
-    await assert.rejects(openRecord({ envelope: envelope.subarray(0, 2 * M + 10), key: { kek }, context }), /last segment has 10 bytes/);
+    await assert.rejects(
+      openRecord({ envelope: envelope.subarray(0, 2 * M + 10), key: { kek }, context }),
+      /last segment has 10 bytes/,
+    );
     assert.deepEqual(await openRecord({ envelope, key: { kek }, context }), data);
   });
 
@@ -113,7 +134,11 @@ describe("sealRecord / openRecord", () => {
       await assert.rejects(openRecord({ envelope, key: { kek }, context: variant }), DecryptionError);
     }
     // addresses are case-insensitive: any letter case (even a wrong checksum) names the same patient
-    const anyCase = { ...context, patient: context.patient.toUpperCase().replace("0X", "0x") as `0x${string}`, contract: context.contract.toLowerCase() as `0x${string}` };
+    const anyCase = {
+      ...context,
+      patient: context.patient.toUpperCase().replace("0X", "0x") as `0x${string}`,
+      contract: context.contract.toLowerCase() as `0x${string}`,
+    };
     assert.deepEqual(await openRecord({ envelope, key: { dek }, context: anyCase }), plaintext);
   });
 
@@ -144,12 +169,18 @@ describe("sealRecord / openRecord", () => {
 
   it("reports malformed envelopes as EnvelopeFormatError", async () => {
     const { envelope } = await sealRecord({ plaintext, kek, context });
-    await assert.rejects(openRecord({ envelope: envelope.subarray(0, ENVELOPE_OVERHEAD_BYTES - 1), key: { kek }, context }), (e: unknown) => {
-      assert.ok(e instanceof EnvelopeFormatError);
-      assert.equal(e.shortMessage, "The record envelope is truncated: 100 bytes, shorter than the 101-byte minimum.");
-      return true;
-    });
-    await assert.rejects(openRecord({ envelope: new TextEncoder().encode("{\"resourceType\":\"Patient\"}"), key: { kek }, context }), /no MRD1 magic/);
+    await assert.rejects(
+      openRecord({ envelope: envelope.subarray(0, ENVELOPE_OVERHEAD_BYTES - 1), key: { kek }, context }),
+      (e: unknown) => {
+        assert.ok(e instanceof EnvelopeFormatError);
+        assert.equal(e.shortMessage, "The record envelope is truncated: 100 bytes, shorter than the 101-byte minimum.");
+        return true;
+      },
+    );
+    await assert.rejects(
+      openRecord({ envelope: new TextEncoder().encode('{"resourceType":"Patient"}'), key: { kek }, context }),
+      /no MRD1 magic/,
+    );
     for (const version of [1, 2, 4]) {
       const other = new Uint8Array(envelope);
       other[4] = version;
@@ -187,7 +218,10 @@ describe("encryptRecordParts / releaseRecordParts", () => {
   it("gives the envelope in parts: header, then one part per segment, each piece 1 MiB", async () => {
     const big = new Uint8Array(FIRST_SEGMENT_PLAINTEXT_BYTES + SEGMENT_PLAINTEXT_BYTES + 10).fill(7);
     const { parts, size, dek } = await encryptRecordParts({ plaintext: big, kek, context });
-    assert.deepEqual(parts.map((p) => p.length), [ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES, 10 + 16]);
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES - ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES, 10 + 16],
+    );
     assert.equal(size, envelopeSize(big.length));
     const envelope = new Uint8Array(size);
     let offset = 0;
@@ -200,7 +234,10 @@ describe("encryptRecordParts / releaseRecordParts", () => {
     // encryptRecord joins the same layout
     assert.equal((await encryptRecord({ plaintext: big, kek, context })).envelope.length, size);
     releaseRecordParts(parts);
-    assert.deepEqual(parts.map((p) => p.length), [ENVELOPE_HEADER_BYTES, 0, 0, 10 + 16]); // only whole buffers of 64 KiB or more are freed
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [ENVELOPE_HEADER_BYTES, 0, 0, 10 + 16],
+    ); // only whole buffers of 64 KiB or more are freed
   });
 
   it("never frees a part that is a view into a larger buffer", () => {
@@ -214,7 +251,10 @@ describe("encryptRecordParts / releaseRecordParts", () => {
 
 describe("sha256Hex", () => {
   it("matches the SHA-256 test vector", async () => {
-    assert.equal(await sha256Hex(new TextEncoder().encode("abc")), "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert.equal(
+      await sha256Hex(new TextEncoder().encode("abc")),
+      "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
   });
 });
 
@@ -225,7 +265,12 @@ describe("parseEnvelopeStructure (what a server checks without a key)", () => {
     for (const size of [0, 100, FIRST_SEGMENT_PLAINTEXT_BYTES + 1]) {
       const { envelope } = await sealRecord({ plaintext: new Uint8Array(size), kek, context });
       const s = parseEnvelopeStructure(envelope);
-      const expected = { version: ENVELOPE_VERSION, headerBytes: ENVELOPE_HEADER_BYTES, segmentCount: segmentCount(size), plaintextBytes: size };
+      const expected = {
+        version: ENVELOPE_VERSION,
+        headerBytes: ENVELOPE_HEADER_BYTES,
+        segmentCount: segmentCount(size),
+        plaintextBytes: size,
+      };
       assert.deepEqual(s, expected);
       assert.equal(envelopeSize(s.plaintextBytes), envelope.length);
     }

@@ -14,16 +14,45 @@ import { DecryptionError, EnvelopeFormatError } from "./errors.ts";
 import { ciphertextHash } from "./ciphertext-hash.ts";
 import { assertKey, bufferSource, KEY_BYTES } from "./internal.ts";
 import {
-  additionalData, assertCommitted, committedDecryptionKey, encodeEnvelopeContext, ENVELOPE_HEADER_BYTES, ENVELOPE_MAGIC,
-  ENVELOPE_VERSION, FIRST_SEGMENT_PLAINTEXT_BYTES, importHkdfKey, OFFSET_FLAGS, OFFSET_KEY_COMMITMENT, OFFSET_NONCE_PREFIX,
-  OFFSET_VERSION, OFFSET_WRAPPED_DEK, parseEnvelope, recordKeys, SEGMENT_PLAINTEXT_BYTES, segmentCount, segmentNonce,
-  TAG_BYTES, type EnvelopeContext,
+  additionalData,
+  assertCommitted,
+  committedDecryptionKey,
+  encodeEnvelopeContext,
+  ENVELOPE_HEADER_BYTES,
+  ENVELOPE_MAGIC,
+  ENVELOPE_VERSION,
+  FIRST_SEGMENT_PLAINTEXT_BYTES,
+  importHkdfKey,
+  OFFSET_FLAGS,
+  OFFSET_KEY_COMMITMENT,
+  OFFSET_NONCE_PREFIX,
+  OFFSET_VERSION,
+  OFFSET_WRAPPED_DEK,
+  parseEnvelope,
+  recordKeys,
+  SEGMENT_PLAINTEXT_BYTES,
+  segmentCount,
+  segmentNonce,
+  TAG_BYTES,
+  type EnvelopeContext,
 } from "./envelope-header.ts";
 
 export {
-  ENVELOPE_MAGIC, ENVELOPE_VERSION, WRAPPED_DEK_BYTES, NONCE_PREFIX_BYTES, KEY_COMMITMENT_BYTES, TAG_BYTES,
-  ENVELOPE_HEADER_BYTES, SEGMENT_ENVELOPE_BYTES, SEGMENT_PLAINTEXT_BYTES, FIRST_SEGMENT_PLAINTEXT_BYTES,
-  ENVELOPE_OVERHEAD_BYTES, segmentCount, envelopeSize, encodeEnvelopeContext, parseEnvelopeStructure,
+  ENVELOPE_MAGIC,
+  ENVELOPE_VERSION,
+  WRAPPED_DEK_BYTES,
+  NONCE_PREFIX_BYTES,
+  KEY_COMMITMENT_BYTES,
+  TAG_BYTES,
+  ENVELOPE_HEADER_BYTES,
+  SEGMENT_ENVELOPE_BYTES,
+  SEGMENT_PLAINTEXT_BYTES,
+  FIRST_SEGMENT_PLAINTEXT_BYTES,
+  ENVELOPE_OVERHEAD_BYTES,
+  segmentCount,
+  envelopeSize,
+  encodeEnvelopeContext,
+  parseEnvelopeStructure,
 } from "./envelope-header.ts";
 export type { EnvelopeContext, EnvelopeStructure } from "./envelope-header.ts";
 
@@ -82,7 +111,9 @@ export async function sealRecord(parameters: SealRecordParameters): Promise<Seal
  * errors as {@link sealRecord}. {@link encryptRecordParts} gives the same envelope without
  * joining it into one buffer.
  */
-export async function encryptRecord(parameters: SealRecordParameters): Promise<Omit<SealRecordReturnType, "ciphertextHash">> {
+export async function encryptRecord(
+  parameters: SealRecordParameters,
+): Promise<Omit<SealRecordReturnType, "ciphertextHash">> {
   const { parts, size, dek } = await encryptRecordParts(parameters);
   const envelope = new Uint8Array(size);
   let offset = 0;
@@ -142,9 +173,17 @@ export async function encryptRecordParts(parameters: SealRecordParameters): Prom
   const segments = await Promise.all(
     Array.from({ length: count }, async (_, index) => {
       const start = index === 0 ? 0 : FIRST_SEGMENT_PLAINTEXT_BYTES + (index - 1) * SEGMENT_PLAINTEXT_BYTES;
-      const end = Math.min(source.length, index === 0 ? FIRST_SEGMENT_PLAINTEXT_BYTES : start + SEGMENT_PLAINTEXT_BYTES);
+      const end = Math.min(
+        source.length,
+        index === 0 ? FIRST_SEGMENT_PLAINTEXT_BYTES : start + SEGMENT_PLAINTEXT_BYTES,
+      );
       const ciphertext = await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv: segmentNonce(header, index, index === count - 1), additionalData: aad, tagLength: TAG_BYTES * 8 },
+        {
+          name: "AES-GCM",
+          iv: segmentNonce(header, index, index === count - 1),
+          additionalData: aad,
+          tagLength: TAG_BYTES * 8,
+        },
         dekKey,
         source.subarray(start, end),
       );
@@ -163,7 +202,8 @@ export async function encryptRecordParts(parameters: SealRecordParameters): Prom
  */
 export function releaseRecordParts(parts: readonly Uint8Array[]): void {
   for (const part of parts) {
-    if (part.byteOffset === 0 && part.byteLength === part.buffer.byteLength && part.buffer instanceof ArrayBuffer) release(part.buffer);
+    if (part.byteOffset === 0 && part.byteLength === part.buffer.byteLength && part.buffer instanceof ArrayBuffer)
+      release(part.buffer);
   }
 }
 
@@ -245,7 +285,12 @@ export async function openRecord(parameters: OpenRecordParameters): Promise<Uint
     const parts = await Promise.all(
       segments.map(async (segment, index) =>
         crypto.subtle.decrypt(
-          { name: "AES-GCM", iv: segmentNonce(parsed.header, index, index === segments.length - 1), additionalData: aad, tagLength: TAG_BYTES * 8 },
+          {
+            name: "AES-GCM",
+            iv: segmentNonce(parsed.header, index, index === segments.length - 1),
+            additionalData: aad,
+            tagLength: TAG_BYTES * 8,
+          },
           dekKey,
           segment,
         ),

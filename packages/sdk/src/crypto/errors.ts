@@ -14,8 +14,7 @@ export class InvalidSignatureError extends MeridianError {
   override name = "InvalidSignatureError" as const;
   constructor(shortMessage: string, parameters: MeridianErrorParameters = {}) {
     super(shortMessage, {
-      hint:
-        "Sign the Meridian key-derivation request (EIP-712) with an ordinary externally owned account and pass the 65-byte signature unchanged; smart-contract wallets cannot derive Meridian keys.",
+      hint: "Sign the Meridian key-derivation request (EIP-712) with an ordinary externally owned account and pass the 65-byte signature unchanged; smart-contract wallets cannot derive Meridian keys.",
       ...parameters,
     });
   }
@@ -62,7 +61,10 @@ export class InvalidContextError extends MeridianError {
  */
 export class KeyUnwrapError extends MeridianError {
   override name: "KeyUnwrapError" | "WrappedKeyFormatError" = "KeyUnwrapError";
-  constructor(shortMessage = "The wrapped key could not be unwrapped with this account's key.", parameters: MeridianErrorParameters = {}) {
+  constructor(
+    shortMessage = "The wrapped key could not be unwrapped with this account's key.",
+    parameters: MeridianErrorParameters = {},
+  ) {
     super(shortMessage, {
       hint: "The key was not wrapped to this account or not for this record/grant; ask the patient to grant access again.",
       ...parameters,
@@ -133,7 +135,10 @@ export class EnvelopeVersionError extends EnvelopeFormatError {
  */
 export class DecryptionError extends MeridianError {
   override name: "DecryptionError" | "KeyCommitmentError" = "DecryptionError";
-  constructor(shortMessage = "The record could not be decrypted: wrong key, wrong context or altered bytes.", parameters: MeridianErrorParameters = {}) {
+  constructor(
+    shortMessage = "The record could not be decrypted: wrong key, wrong context or altered bytes.",
+    parameters: MeridianErrorParameters = {},
+  ) {
     super(shortMessage, {
       hint: "Make sure the key matches the record's category and key epoch and the record belongs to this patient; if the bytes were altered, fetch the record again from another source.",
       ...parameters,

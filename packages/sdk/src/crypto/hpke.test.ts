@@ -6,13 +6,21 @@ import { deriveUserKeys, keyDerivationTypedData } from "./keys.ts";
 import type { UserKeys } from "./keys.ts";
 import { unwrapKey, wrapInfo, wrapKey, WRAPPED_KEY_BYTES } from "./hpke.ts";
 import type { WrapContext } from "./hpke.ts";
-import { InvalidContextError, InvalidKeyLengthError, InvalidPublicKeyError, KeyUnwrapError, WrappedKeyFormatError } from "./errors.ts";
+import {
+  InvalidContextError,
+  InvalidKeyLengthError,
+  InvalidPublicKeyError,
+  KeyUnwrapError,
+  WrappedKeyFormatError,
+} from "./errors.ts";
 
 const contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const;
 
 async function newUser(): Promise<{ address: `0x${string}`; keys: UserKeys }> {
   const account = privateKeyToAccount(generatePrivateKey());
-  const signature = await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract: contract, account: account.address }));
+  const signature = await account.signTypedData(
+    keyDerivationTypedData({ chainId: 31337, verifyingContract: contract, account: account.address }),
+  );
   return { address: account.address, keys: await deriveUserKeys(signature) };
 }
 
@@ -75,19 +83,34 @@ describe("wrapKey / unwrapKey (HPKE, RFC 9180)", () => {
       tampered[index]! ^= 0x01;
       await assert.rejects(unwrapKey({ recipient: doctor.keys, wrapped: tampered, info }), KeyUnwrapError);
     }
-    await assert.rejects(unwrapKey({ recipient: doctor.keys, wrapped: wrapped.subarray(0, 79), info }), (e: unknown) => {
-      assert.ok(e instanceof WrappedKeyFormatError && e instanceof KeyUnwrapError);
-      assert.equal(e.shortMessage, "Wrapped key is 79 bytes; expected one of 80, 112, 336, 624 bytes (32-byte HPKE enc + sealed key + 16-byte tag).");
-      return true;
-    });
+    await assert.rejects(
+      unwrapKey({ recipient: doctor.keys, wrapped: wrapped.subarray(0, 79), info }),
+      (e: unknown) => {
+        assert.ok(e instanceof WrappedKeyFormatError && e instanceof KeyUnwrapError);
+        assert.equal(
+          e.shortMessage,
+          "Wrapped key is 79 bytes; expected one of 80, 112, 336, 624 bytes (32-byte HPKE enc + sealed key + 16-byte tag).",
+        );
+        return true;
+      },
+    );
   });
 
   it("validates inputs", async () => {
     const info = wrapInfo(context);
-    await assert.rejects(wrapKey({ recipientPublicKey: doctor.keys.publicKey, key: new Uint8Array(16), info }), InvalidKeyLengthError);
-    await assert.rejects(wrapKey({ recipientPublicKey: `0x${"00".repeat(32)}`, key: new Uint8Array(32), info }), InvalidPublicKeyError);
+    await assert.rejects(
+      wrapKey({ recipientPublicKey: doctor.keys.publicKey, key: new Uint8Array(16), info }),
+      InvalidKeyLengthError,
+    );
+    await assert.rejects(
+      wrapKey({ recipientPublicKey: `0x${"00".repeat(32)}`, key: new Uint8Array(32), info }),
+      InvalidPublicKeyError,
+    );
     // A low-order X25519 point (u = 1) gives an all-zero shared secret (RFC 9180 §7.1.4).
-    await assert.rejects(wrapKey({ recipientPublicKey: `0x01${"00".repeat(31)}`, key: new Uint8Array(32), info }), InvalidPublicKeyError);
+    await assert.rejects(
+      wrapKey({ recipientPublicKey: `0x01${"00".repeat(31)}`, key: new Uint8Array(32), info }),
+      InvalidPublicKeyError,
+    );
   });
 });
 

@@ -80,13 +80,21 @@ export function wrapInfo(context: WrapContext): Uint8Array {
   assertAddress("patient", patient);
   assertAddress("grantee", grantee);
   const scopeCode = (SCOPE_CODES as Record<string, number | undefined>)[scope];
-  if (scopeCode === undefined) throw new InvalidContextError(`scope must be "record", "category" or "all".`, { details: `scope: ${String(scope)}` });
+  if (scopeCode === undefined)
+    throw new InvalidContextError(`scope must be "record", "category" or "all".`, {
+      details: `scope: ${String(scope)}`,
+    });
   bytes32("target", target);
   assertInteger("keyEpoch", keyEpoch, 0);
   const encoded = encodeAbiParameters(
     [
-      { type: "uint256" }, { type: "address" }, { type: "address" }, { type: "address" },
-      { type: "uint8" }, { type: "bytes32" }, { type: "uint256" },
+      { type: "uint256" },
+      { type: "address" },
+      { type: "address" },
+      { type: "address" },
+      { type: "uint8" },
+      { type: "bytes32" },
+      { type: "uint256" },
     ],
     [BigInt(chainId), contract, patient, grantee, scopeCode, target, BigInt(keyEpoch)],
   );
@@ -169,6 +177,9 @@ export async function unwrapKey(parameters: UnwrapKeyParameters): Promise<Uint8A
     throw new KeyUnwrapError(undefined, { cause });
   }
   const key = new Uint8Array(opened);
-  if (!WRAPPABLE_BYTES.includes(key.length)) throw new KeyUnwrapError(`The unwrapped key is ${key.length} bytes; expected one of ${WRAPPABLE_BYTES.join(", ")} bytes.`);
+  if (!WRAPPABLE_BYTES.includes(key.length))
+    throw new KeyUnwrapError(
+      `The unwrapped key is ${key.length} bytes; expected one of ${WRAPPABLE_BYTES.join(", ")} bytes.`,
+    );
   return key;
 }

@@ -31,7 +31,12 @@ export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
  * HKDF-SHA256 (RFC 5869) with WebCrypto: extract with `salt` (empty salt = 32 zero bytes, as
  * RFC 5869 §2.2 specifies), expand with `info` to `length` bytes.
  */
-export async function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length = KEY_BYTES): Promise<Uint8Array<ArrayBuffer>> {
+export async function hkdfSha256(
+  ikm: Uint8Array,
+  salt: Uint8Array,
+  info: Uint8Array,
+  length = KEY_BYTES,
+): Promise<Uint8Array<ArrayBuffer>> {
   const key = await crypto.subtle.importKey("raw", bufferSource(ikm), "HKDF", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits(
     { name: "HKDF", hash: "SHA-256", salt: bufferSource(salt), info: bufferSource(info) },
@@ -43,7 +48,8 @@ export async function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8A
 
 /** Throws {@link InvalidKeyLengthError} unless `key` is a Uint8Array of `expected` bytes. */
 export function assertKey(what: string, key: unknown, expected = KEY_BYTES): asserts key is Uint8Array {
-  if (!(key instanceof Uint8Array)) throw new InvalidKeyLengthError(what, 0, expected, { details: "the value is not a Uint8Array" });
+  if (!(key instanceof Uint8Array))
+    throw new InvalidKeyLengthError(what, 0, expected, { details: "the value is not a Uint8Array" });
   if (key.length !== expected) throw new InvalidKeyLengthError(what, key.length, expected);
 }
 
@@ -55,9 +61,16 @@ export function assertAddress(field: string, value: unknown): asserts value is A
 }
 
 /** Throws {@link InvalidContextError} unless `value` is a safe integer in `[min, max]`. */
-export function assertInteger(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+export function assertInteger(
+  field: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): asserts value is number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidContextError(`${field} must be an integer from ${min} to ${max}.`, { details: `${field}: ${String(value)}` });
+    throw new InvalidContextError(`${field} must be an integer from ${min} to ${max}.`, {
+      details: `${field}: ${String(value)}`,
+    });
   }
 }
 
@@ -69,7 +82,9 @@ export function assertCategory(value: unknown): asserts value is number {
 /** Throws {@link InvalidContextError} unless `value` is 0x-prefixed hex of exactly 32 bytes; returns the bytes. */
 export function bytes32(field: string, value: unknown): Uint8Array {
   if (typeof value !== "string" || !isHex(value, { strict: true }) || value.length !== 66) {
-    throw new InvalidContextError(`${field} must be 32 bytes of 0x-prefixed hex.`, { details: `${field}: ${String(value)}` });
+    throw new InvalidContextError(`${field} must be 32 bytes of 0x-prefixed hex.`, {
+      details: `${field}: ${String(value)}`,
+    });
   }
   return hexToBytes(value);
 }

@@ -8,13 +8,21 @@ import assert from "node:assert/strict";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
-  ENVELOPE_HEADER_BYTES, FIRST_SEGMENT_PLAINTEXT_BYTES, KEY_COMMITMENT_BYTES, openRecord, sealRecord, unwrapDek,
+  ENVELOPE_HEADER_BYTES,
+  FIRST_SEGMENT_PLAINTEXT_BYTES,
+  KEY_COMMITMENT_BYTES,
+  openRecord,
+  sealRecord,
+  unwrapDek,
 } from "./envelope.ts";
 import type { EnvelopeContext } from "./envelope.ts";
 import { DecryptionError, EnvelopeVersionError, KeyCommitmentError } from "./errors.ts";
 import { PatientKeyring } from "../keyring.ts";
 import {
-  decryptWithGcmKeyOnly, forgeTwoKeyEnvelope, v3EncryptionKey, v3KeyCommitment,
+  decryptWithGcmKeyOnly,
+  forgeTwoKeyEnvelope,
+  v3EncryptionKey,
+  v3KeyCommitment,
 } from "../testing/two-key-envelope.ts";
 
 const context: EnvelopeContext = {

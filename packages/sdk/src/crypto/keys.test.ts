@@ -33,15 +33,29 @@ describe("keyDerivationTypedData", () => {
   });
 
   it("carries the key version (a provider's rotations); 1 by default", () => {
-    assert.equal(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version: 3 }).message.version, 3n);
+    assert.equal(
+      keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version: 3 }).message
+        .version,
+      3n,
+    );
     for (const version of [0, -1, 1.5]) {
-      assert.throws(() => keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version }), InvalidContextError, String(version));
+      assert.throws(
+        () => keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version }),
+        InvalidContextError,
+        String(version),
+      );
     }
   });
 
   it("rejects a bad chain id or address", () => {
-    assert.throws(() => keyDerivationTypedData({ chainId: 0, verifyingContract, account: account.address }), InvalidContextError);
-    assert.throws(() => keyDerivationTypedData({ chainId: 1, verifyingContract: "0x1234", account: account.address }), InvalidContextError);
+    assert.throws(
+      () => keyDerivationTypedData({ chainId: 0, verifyingContract, account: account.address }),
+      InvalidContextError,
+    );
+    assert.throws(
+      () => keyDerivationTypedData({ chainId: 1, verifyingContract: "0x1234", account: account.address }),
+      InvalidContextError,
+    );
   });
 });
 
@@ -71,7 +85,9 @@ describe("deriveUserKeys", () => {
   it("pins the version-1 derivation (regression vector for Hardhat account #0 on chain 31337)", async () => {
     // Computed by this implementation when the scheme was fixed. If this changes, every
     // user's keys change: that needs a new version, not an edit here.
-    const signature = await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }));
+    const signature = await account.signTypedData(
+      keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }),
+    );
     assert.equal(
       signature,
       "0x5404ebf5d6789fafcf0263a6772c73ea796506008d1de7a3ca3500dbbce7438d427af4591a28771654a592cdd2959216615049948f186ddd5864ec7995a0a1c81c",
@@ -81,20 +97,48 @@ describe("deriveUserKeys", () => {
   });
 
   it("gives different keys on another chain, contract, account or key version", async () => {
-    const base = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address })));
-    const otherChain = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 1, verifyingContract, account: account.address })));
+    const base = await deriveUserKeys(
+      await account.signTypedData(
+        keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }),
+      ),
+    );
+    const otherChain = await deriveUserKeys(
+      await account.signTypedData(keyDerivationTypedData({ chainId: 1, verifyingContract, account: account.address })),
+    );
     const otherContract = await deriveUserKeys(
-      await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", account: account.address })),
+      await account.signTypedData(
+        keyDerivationTypedData({
+          chainId: 31337,
+          verifyingContract: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+          account: account.address,
+        }),
+      ),
     );
     const other = privateKeyToAccount(generatePrivateKey());
-    const otherAccount = await deriveUserKeys(await other.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: other.address })));
-    const nextVersion = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version: 2 })));
-    const keys = new Set([base.publicKey, otherChain.publicKey, otherContract.publicKey, otherAccount.publicKey, nextVersion.publicKey].map((k) => k.toString()));
+    const otherAccount = await deriveUserKeys(
+      await other.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: other.address })),
+    );
+    const nextVersion = await deriveUserKeys(
+      await account.signTypedData(
+        keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address, version: 2 }),
+      ),
+    );
+    const keys = new Set(
+      [
+        base.publicKey,
+        otherChain.publicKey,
+        otherContract.publicKey,
+        otherAccount.publicKey,
+        nextVersion.publicKey,
+      ].map((k) => k.toString()),
+    );
     assert.equal(keys.size, 5);
   });
 
   it("treats v = 0/1 like v = 27/28", async () => {
-    const signature = await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }));
+    const signature = await account.signTypedData(
+      keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }),
+    );
     const bytes = hexToBytes(signature);
     bytes[64] = bytes[64]! - 27;
     const normalised = await deriveUserKeys(bytesToHex(bytes));
@@ -102,7 +146,10 @@ describe("deriveUserKeys", () => {
   });
 
   it("rejects signatures that are not 65 bytes with a valid v", async () => {
-    await assert.rejects(deriveUserKeys("0x1234"), (e: unknown) => e instanceof InvalidSignatureError && /2 bytes; expected 65/.test(e.shortMessage));
+    await assert.rejects(
+      deriveUserKeys("0x1234"),
+      (e: unknown) => e instanceof InvalidSignatureError && /2 bytes; expected 65/.test(e.shortMessage),
+    );
     await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}`), InvalidSignatureError); // EIP-2098 compact form
     await assert.rejects(deriveUserKeys(`0x${"11".repeat(64)}05` as Hex), /recovery byte v = 5/);
     await assert.rejects(deriveUserKeys("hello" as Hex), InvalidSignatureError);
@@ -111,7 +158,11 @@ describe("deriveUserKeys", () => {
 
 describe("key material stays inside WebCrypto", () => {
   it("holds the root secret and the X25519 private key as non-extractable keys", async () => {
-    const keys = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address })));
+    const keys = await deriveUserKeys(
+      await account.signTypedData(
+        keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }),
+      ),
+    );
     assert.ok(keys.rootSecret instanceof CryptoKey);
     assert.equal(keys.rootSecret.extractable, false);
     assert.equal(keys.rootSecret.algorithm.name, "HKDF");
@@ -119,18 +170,28 @@ describe("key material stays inside WebCrypto", () => {
     await assert.rejects(crypto.subtle.exportKey("raw", keys.rootSecret));
     assert.equal(keys.keyPair.privateKey.extractable, false);
     await assert.rejects(crypto.subtle.exportKey("pkcs8", keys.keyPair.privateKey));
-    assert.equal(Object.values(keys).some((v) => v instanceof Uint8Array), false, "no raw key bytes");
+    assert.equal(
+      Object.values(keys).some((v) => v instanceof Uint8Array),
+      false,
+      "no raw key bytes",
+    );
   });
 });
 
 describe("public key bytes32", () => {
   it("round-trips and rejects zero or wrong length", async () => {
-    const keys = await deriveUserKeys(await account.signTypedData(keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address })));
+    const keys = await deriveUserKeys(
+      await account.signTypedData(
+        keyDerivationTypedData({ chainId: 31337, verifyingContract, account: account.address }),
+      ),
+    );
     const onChain = publicKeyToBytes32(publicKeyFromUserKeys(keys));
     assert.equal(onChain, keys.publicKey);
     assert.deepEqual(parsePublicKey(onChain), publicKeyFromUserKeys(keys));
-    assert.throws(() => parsePublicKey(`0x${"00".repeat(32)}`), (e: unknown) => e instanceof InvalidPublicKeyError && /not registered/.test(e.shortMessage));
+    assert.throws(
+      () => parsePublicKey(`0x${"00".repeat(32)}`),
+      (e: unknown) => e instanceof InvalidPublicKeyError && /not registered/.test(e.shortMessage),
+    );
     assert.throws(() => parsePublicKey(new Uint8Array(31).fill(1)), /31 bytes; expected 32/);
   });
 });
-

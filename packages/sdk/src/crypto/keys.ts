@@ -133,20 +133,28 @@ export async function deriveUserKeys(signature: Hex): Promise<UserKeys> {
   }
   const sig = hexToBytes(signature);
   if (sig.length !== SIGNATURE_BYTES) {
-    throw new InvalidSignatureError(`The key-derivation signature is ${sig.length} bytes; expected ${SIGNATURE_BYTES} bytes (r, s, v).`);
+    throw new InvalidSignatureError(
+      `The key-derivation signature is ${sig.length} bytes; expected ${SIGNATURE_BYTES} bytes (r, s, v).`,
+    );
   }
   const v = sig[64]!;
   if (v === 0 || v === 1) sig[64] = v + 27;
   else if (v !== 27 && v !== 28) {
-    throw new InvalidSignatureError(`The key-derivation signature has recovery byte v = ${v}; expected 27 or 28 (or 0 or 1).`);
+    throw new InvalidSignatureError(
+      `The key-derivation signature has recovery byte v = ${v}; expected 27 or 28 (or 0 or 1).`,
+    );
   }
   const rootBytes = await hkdfSha256(sig, utf8("meridian/v1/root"), utf8("root"));
   sig.fill(0);
   const rootSecret = await crypto.subtle.importKey("raw", rootBytes, "HKDF", false, ["deriveBits"]);
   rootBytes.fill(0);
-  const ikm = new Uint8Array(await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8("x25519") }, rootSecret, 8 * KEY_BYTES,
-  ));
+  const ikm = new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8("x25519") },
+      rootSecret,
+      8 * KEY_BYTES,
+    ),
+  );
   const derived = await kem.deriveKeyPair(ikm);
   ikm.fill(0);
   // @hpke/core's DeriveKeyPair returns an extractable private key: re-import it as non-extractable
@@ -186,8 +194,11 @@ export function parsePublicKey(value: Hex | Uint8Array): Uint8Array {
   else if (typeof value === "string" && isHex(value, { strict: true })) bytes = hexToBytes(value);
   else throw new InvalidPublicKeyError("The encryption public key is not 0x-prefixed hex.");
   if (bytes.length !== PUBLIC_KEY_BYTES) {
-    throw new InvalidPublicKeyError(`The encryption public key is ${bytes.length} bytes; expected ${PUBLIC_KEY_BYTES} bytes.`);
+    throw new InvalidPublicKeyError(
+      `The encryption public key is ${bytes.length} bytes; expected ${PUBLIC_KEY_BYTES} bytes.`,
+    );
   }
-  if (bytes.every((b) => b === 0)) throw new InvalidPublicKeyError("The encryption public key is all zero (not registered).");
+  if (bytes.every((b) => b === 0))
+    throw new InvalidPublicKeyError("The encryption public key is all zero (not registered).");
   return bytes;
 }

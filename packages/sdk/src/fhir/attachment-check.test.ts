@@ -19,7 +19,11 @@ const DATA = process.env.MERIDIAN_SHARED_DATA ?? path.resolve(REPO_ROOT, "../sha
 const SKIP = `shared DICOM/PDF files not found under ${DATA}/attachments (set MERIDIAN_SHARED_DATA)`;
 const sharedFiles = (dir: string, ext: string): string[] => {
   const full = path.join(DATA, "attachments", dir);
-  return existsSync(full) ? readdirSync(full).filter((f) => f.endsWith(ext)).map((f) => path.join(full, f)) : [];
+  return existsSync(full)
+    ? readdirSync(full)
+        .filter((f) => f.endsWith(ext))
+        .map((f) => path.join(full, f))
+    : [];
 };
 
 /** Asserts that importing `bytes` as `fileName` is refused with an InvalidAttachmentError whose reason matches. */
@@ -55,7 +59,10 @@ describe("a truncated or bogus DICOM file is not stored as an imaging study", ()
     for (let i = 132; i < bogus.length; i++) bogus[i] = (i * 37 + 11) & 0xff;
     await refused(bogus, "bogus.dcm", "DICOM", /./);
     // the same bytes declared as DICOM through contentType are refused too
-    await assert.rejects(attachmentToRecord(bogus, { fileName: "declared.bin", contentType: "application/dicom" }), InvalidAttachmentError);
+    await assert.rejects(
+      attachmentToRecord(bogus, { fileName: "declared.bin", contentType: "application/dicom" }),
+      InvalidAttachmentError,
+    );
   });
 
   test("an image SOP class without Pixel Data is refused; a waveform (ECG) SOP class needs none", async () => {
@@ -100,7 +107,12 @@ describe("a truncated or bogus PDF is refused", () => {
     await refused(full.slice(0, full.length - 7), "no-eof.pdf", "PDF", /%%EOF/);
     const text = new TextDecoder().decode(full);
     await refused(ascii(text.replace(/startxref\n\d+/, "startxref\n99999")), "far.pdf", "PDF", /past the end/);
-    await refused(ascii(text.replace(/startxref\n(\d+)/, (_, n: string) => `startxref\n${Number(n) - 40}`)), "off.pdf", "PDF", /cross-reference/);
+    await refused(
+      ascii(text.replace(/startxref\n(\d+)/, (_, n: string) => `startxref\n${Number(n) - 40}`)),
+      "off.pdf",
+      "PDF",
+      /cross-reference/,
+    );
   });
 
   test("PDF.js refuses what the trailer check cannot see: a page tree with no page", async () => {

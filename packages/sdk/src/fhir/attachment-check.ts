@@ -25,7 +25,8 @@ import { InvalidAttachmentError } from "./errors.ts";
 
 type DicomParser = typeof dicomParserModule;
 /** The CommonJS module's exports, whether the host hands them over as a namespace or a default. */
-const dicomParser: DicomParser = (dicomParserModule as unknown as { default?: DicomParser }).default ?? dicomParserModule;
+const dicomParser: DicomParser =
+  (dicomParserModule as unknown as { default?: DicomParser }).default ?? dicomParserModule;
 
 /** SOP class UID prefixes of DICOM objects that carry no Pixel Data (PS3.4 Annex B storage SOP classes). */
 const NON_IMAGE_SOP_CLASSES = [
@@ -71,7 +72,8 @@ function parserMessage(error: unknown): string {
  * @throws {@link InvalidAttachmentError} (`format` `"DICOM"`) naming what is missing or truncated.
  */
 export function checkDicomStructure(bytes: Uint8Array, source?: string): void {
-  if (bytes.length < 132) throw dicomError(`it has ${bytes.length} bytes, fewer than the 132 of a preamble and "DICM"`, source);
+  if (bytes.length < 132)
+    throw dicomError(`it has ${bytes.length} bytes, fewer than the 132 of a preamble and "DICM"`, source);
   let dataSet: ReturnType<DicomParser["parseDicom"]>;
   try {
     dataSet = dicomParser.parseDicom(bytes);
@@ -93,7 +95,10 @@ export function checkDicomStructure(bytes: Uint8Array, source?: string): void {
     if (element.length === UNDEFINED_LENGTH || element.hadUndefinedLength) continue;
     if (element.dataOffset + element.length > bytes.length) {
       const tag = `${element.tag.slice(1, 5)},${element.tag.slice(5)}`.toUpperCase();
-      throw dicomError(`element (${tag}) needs ${element.length} bytes at offset ${element.dataOffset}, past the end of the file`, source);
+      throw dicomError(
+        `element (${tag}) needs ${element.length} bytes at offset ${element.dataOffset}, past the end of the file`,
+        source,
+      );
     }
   }
   const pixels = dataSet.elements["x7fe00010"];
@@ -128,7 +133,8 @@ export function checkPdfStructure(bytes: Uint8Array, source?: string): void {
   const startxref = /startxref\s+(\d+)\s*$/.exec(tail.slice(0, eof));
   if (!startxref) throw pdfError("no startxref offset precedes its %%EOF marker", source);
   const offset = Number(startxref[1]);
-  if (offset >= bytes.length) throw pdfError(`its startxref offset ${offset} is past the end of the file (${bytes.length} bytes)`, source);
+  if (offset >= bytes.length)
+    throw pdfError(`its startxref offset ${offset} is past the end of the file (${bytes.length} bytes)`, source);
   const at = latin1.decode(bytes.subarray(offset, Math.min(bytes.length, offset + 64)));
   if (!/^\s*(xref\b|\d+\s+\d+\s+obj\b)/.test(at)) {
     throw pdfError(`its startxref offset ${offset} does not point at a cross-reference section`, source);

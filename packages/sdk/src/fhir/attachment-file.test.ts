@@ -49,8 +49,11 @@ describe("safeAttachmentFileName: the extension comes from the MIME type, never 
 
   test("the allow-listed types keep their one extension, whatever the record calls the file", () => {
     const cases: [string, string][] = [
-      ["application/pdf", "report.pdf"], ["application/dicom", "report.dcm"], ["image/png", "report.png"],
-      ["image/jpeg", "report.jpg"], ["text/plain; charset=utf-8", "report.txt"],
+      ["application/pdf", "report.pdf"],
+      ["application/dicom", "report.dcm"],
+      ["image/png", "report.png"],
+      ["image/jpeg", "report.jpg"],
+      ["text/plain; charset=utf-8", "report.txt"],
       ["application/fhir+json", "report.json"],
       ["Application/PDF; name=evil.exe", "report.pdf"],
     ];

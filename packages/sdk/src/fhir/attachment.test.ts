@@ -43,7 +43,11 @@ describe("attachmentToRecord", () => {
 
   test("DICOM: Imaging record with DocumentReference + Binary, SHA-1 hash, size, urn:uuid url", async () => {
     const bytes = dicom();
-    const draft = await attachmentToRecord(bytes, { fileName: "scan.dcm", patient: { reference: "urn:uuid:11111111-1111-4111-8111-111111111111" }, date: "2021-05-06" });
+    const draft = await attachmentToRecord(bytes, {
+      fileName: "scan.dcm",
+      patient: { reference: "urn:uuid:11111111-1111-4111-8111-111111111111" },
+      date: "2021-05-06",
+    });
     assert.equal(draft.category, RecordCategory.Imaging);
     assert.equal(draft.title, "DICOM image 2021-05-06: scan.dcm");
     assert.equal(draft.date, "2021-05-06");
@@ -128,18 +132,45 @@ describe("extractAttachment", () => {
       const bytes = Uint8Array.from({ length: n }, (_, i) => 250 - i * 37);
       const data = Buffer.from(bytes).toString("base64");
       const wrapped = data.replace(/(.{4})/g, "$1\n ");
-      const lone: Bundle = { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Binary", contentType: "application/octet-stream", data: wrapped } }] };
+      const lone: Bundle = {
+        resourceType: "Bundle",
+        type: "collection",
+        entry: [{ resource: { resourceType: "Binary", contentType: "application/octet-stream", data: wrapped } }],
+      };
       assert.deepEqual((await extractAttachment(lone))?.bytes, bytes, `${n} bytes`);
     }
   });
 
   test("inline data, a lone Binary, or nothing", async () => {
     const data = Buffer.from("hello").toString("base64");
-    const inline: Bundle = { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "DocumentReference", status: "current", content: [{ attachment: { contentType: "text/plain", data } }] } }] };
+    const inline: Bundle = {
+      resourceType: "Bundle",
+      type: "collection",
+      entry: [
+        {
+          resource: {
+            resourceType: "DocumentReference",
+            status: "current",
+            content: [{ attachment: { contentType: "text/plain", data } }],
+          },
+        },
+      ],
+    };
     assert.equal(new TextDecoder().decode((await extractAttachment(inline))?.bytes), "hello");
-    const lone: Bundle = { resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Binary", contentType: "text/plain", data } }] };
+    const lone: Bundle = {
+      resourceType: "Bundle",
+      type: "collection",
+      entry: [{ resource: { resourceType: "Binary", contentType: "text/plain", data } }],
+    };
     assert.equal((await extractAttachment(lone))?.contentType, "text/plain");
-    assert.equal(await extractAttachment({ resourceType: "Bundle", type: "collection", entry: [{ resource: { resourceType: "Patient" } }] }), undefined);
+    assert.equal(
+      await extractAttachment({
+        resourceType: "Bundle",
+        type: "collection",
+        entry: [{ resource: { resourceType: "Patient" } }],
+      }),
+      undefined,
+    );
     // A Synthea-style note (inline text/plain) is an attachment too.
     assert.equal((await extractAttachment(patientBundle()))?.contentType, "text/plain; charset=utf-8");
   });
@@ -151,8 +182,15 @@ describe("recordDraftFromFile", () => {
     assert.equal((await recordDraftFromFile(json, { fileName: "patient.json" })).length, 3);
     assert.equal((await recordDraftFromFile(dicom(), { fileName: "a.bin" }))[0]?.category, RecordCategory.Imaging);
     assert.equal((await recordDraftFromFile(pdf(), { fileName: "a.json" }))[0]?.category, RecordCategory.Document);
-    await assert.rejects(recordDraftFromFile(new TextEncoder().encode("hello"), { fileName: "a.txt" }), UnsupportedAttachmentError);
-    assert.equal((await recordDraftFromFile(new TextEncoder().encode("hello"), { fileName: "a.txt", contentType: "text/plain" })).length, 1);
+    await assert.rejects(
+      recordDraftFromFile(new TextEncoder().encode("hello"), { fileName: "a.txt" }),
+      UnsupportedAttachmentError,
+    );
+    assert.equal(
+      (await recordDraftFromFile(new TextEncoder().encode("hello"), { fileName: "a.txt", contentType: "text/plain" }))
+        .length,
+      1,
+    );
     await assert.rejects(recordDraftFromFile(new Uint8Array(0), { fileName: "a.json" }), EmptyInputError);
     const invalid = new TextEncoder().encode('{"resourceType":"Patient","birthDate":"yesterday"}');
     await assert.rejects(recordDraftFromFile(invalid, { fileName: "p.json" }), FhirValidationError);

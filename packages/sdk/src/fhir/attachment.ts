@@ -16,7 +16,12 @@ import type { Attachment, Binary, Bundle, DocumentReference, Patient, Reference,
 import { checkAttachmentStructure } from "./attachment-check.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { categorizeResources } from "./categorize.ts";
-import { AttachmentHashMismatchError, EmptyInputError, InputTooLargeError, UnsupportedAttachmentError } from "./errors.ts";
+import {
+  AttachmentHashMismatchError,
+  EmptyInputError,
+  InputTooLargeError,
+  UnsupportedAttachmentError,
+} from "./errors.ts";
 import type { InvalidAttachmentError, InvalidBase64Error } from "./errors.ts";
 import { parseFhirJson } from "./parse.ts";
 import type { ParseFhirJsonOptions } from "./parse.ts";
@@ -43,7 +48,11 @@ export const DICOM_CONTENT_TYPE = "application/dicom";
 export const PDF_CONTENT_TYPE = "application/pdf";
 
 /** LOINC document type for DICOM images: 18748-4 "Diagnostic imaging study". */
-const IMAGING_DOCUMENT_TYPE = { system: "http://loinc.org", code: "18748-4", display: "Diagnostic imaging study" } as const;
+const IMAGING_DOCUMENT_TYPE = {
+  system: "http://loinc.org",
+  code: "18748-4",
+  display: "Diagnostic imaging study",
+} as const;
 
 /**
  * Recognises a file by its magic bytes: `application/dicom` when bytes 128..131 are `DICM`
@@ -57,7 +66,14 @@ export function detectContentType(bytes: Uint8Array): typeof DICOM_CONTENT_TYPE 
   if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) {
     return DICOM_CONTENT_TYPE;
   }
-  if (bytes.length >= 5 && bytes[0] === 0x25 && bytes[1] === 0x50 && bytes[2] === 0x44 && bytes[3] === 0x46 && bytes[4] === 0x2d) {
+  if (
+    bytes.length >= 5 &&
+    bytes[0] === 0x25 &&
+    bytes[1] === 0x50 &&
+    bytes[2] === 0x44 &&
+    bytes[3] === 0x46 &&
+    bytes[4] === 0x2d
+  ) {
     return PDF_CONTENT_TYPE;
   }
   return undefined;
@@ -79,10 +95,7 @@ export interface AttachmentToRecordOptions {
 
 /** The errors {@link attachmentToRecord} throws. */
 export type AttachmentToRecordErrorType =
-  | EmptyInputError
-  | InputTooLargeError
-  | UnsupportedAttachmentError
-  | InvalidAttachmentError;
+  EmptyInputError | InputTooLargeError | UnsupportedAttachmentError | InvalidAttachmentError;
 
 /** The errors {@link extractAttachment} throws. */
 export type ExtractAttachmentErrorType = AttachmentHashMismatchError | InvalidBase64Error;
@@ -152,7 +165,9 @@ export async function attachmentToRecord(bytes: Uint8Array, options: AttachmentT
     resourceType: "DocumentReference",
     id: documentId,
     status: "current",
-    ...(contentType === DICOM_CONTENT_TYPE ? { type: { coding: [IMAGING_DOCUMENT_TYPE], text: "Diagnostic imaging study" } } : {}),
+    ...(contentType === DICOM_CONTENT_TYPE
+      ? { type: { coding: [IMAGING_DOCUMENT_TYPE], text: "Diagnostic imaging study" } }
+      : {}),
     ...(options.patient ? { subject: options.patient } : {}),
     date: now,
     description: options.title ?? fileName,
@@ -168,7 +183,8 @@ export async function attachmentToRecord(bytes: Uint8Array, options: AttachmentT
       { fullUrl: binaryUrl, resource: binary },
     ],
   };
-  const kind = contentType === DICOM_CONTENT_TYPE ? "DICOM image" : contentType === PDF_CONTENT_TYPE ? "PDF document" : "File";
+  const kind =
+    contentType === DICOM_CONTENT_TYPE ? "DICOM image" : contentType === PDF_CONTENT_TYPE ? "PDF document" : "File";
   return {
     category: categorizeResources([documentReference, binary]),
     title: `${kind} ${date.slice(0, 10)}: ${options.title ?? fileName}`,
@@ -217,7 +233,11 @@ export async function extractAttachment(bundle: Bundle): Promise<ExtractedAttach
     if (url === undefined) return undefined;
     for (const { fullUrl, resource } of resources) {
       if (resource.resourceType !== "Binary") continue;
-      if (fullUrl === url || `Binary/${resource.id}` === url || (resource.id !== undefined && url.endsWith(`/Binary/${resource.id}`))) {
+      if (
+        fullUrl === url ||
+        `Binary/${resource.id}` === url ||
+        (resource.id !== undefined && url.endsWith(`/Binary/${resource.id}`))
+      ) {
         return resource;
       }
     }
@@ -233,7 +253,8 @@ export async function extractAttachment(bundle: Bundle): Promise<ExtractedAttach
       if (attachment.hash !== undefined && attachment.hash !== (await sha1Base64(bytes))) {
         throw new AttachmentHashMismatchError({ bytes: bytes.length });
       }
-      const contentType = attachment.contentType ?? binaryFor(attachment.url)?.contentType ?? "application/octet-stream";
+      const contentType =
+        attachment.contentType ?? binaryFor(attachment.url)?.contentType ?? "application/octet-stream";
       return { contentType, bytes, ...(attachment.title !== undefined ? { fileName: attachment.title } : {}) };
     }
   }
@@ -289,11 +310,18 @@ function looksLikeJson(bytes: Uint8Array, fileName: string): boolean {
  * const drafts = await recordDraftFromFile(new Uint8Array(await readFile(path)), { fileName: basename(path) });
  * ```
  */
-export async function recordDraftFromFile(bytes: Uint8Array, options: RecordDraftFromFileOptions): Promise<RecordDraft[]> {
+export async function recordDraftFromFile(
+  bytes: Uint8Array,
+  options: RecordDraftFromFileOptions,
+): Promise<RecordDraft[]> {
   const { fileName } = options;
   if (bytes.length === 0) throw new EmptyInputError({ source: fileName });
   const detected = detectContentType(bytes);
-  if (detected === undefined && looksLikeJson(bytes, fileName) && (options.contentType ?? "application/fhir+json").includes("json")) {
+  if (
+    detected === undefined &&
+    looksLikeJson(bytes, fileName) &&
+    (options.contentType ?? "application/fhir+json").includes("json")
+  ) {
     const parseOptions: ParseFhirJsonOptions = { source: fileName };
     if (options.maxJsonBytes !== undefined) parseOptions.maxBytes = options.maxJsonBytes;
     const resource = parseFhirJson(bytes, parseOptions);

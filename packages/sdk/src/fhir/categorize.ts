@@ -50,14 +50,7 @@
  * @module
  */
 
-import type {
-  Attachment,
-  CodeableConcept,
-  Coding,
-  DiagnosticReport,
-  Observation,
-  Resource,
-} from "@medplum/fhirtypes";
+import type { Attachment, CodeableConcept, Coding, DiagnosticReport, Observation, Resource } from "@medplum/fhirtypes";
 import { RecordCategory } from "../categories.ts";
 import {
   LOINC_PART_CATEGORY,
@@ -72,9 +65,23 @@ import { LOINC, MDC, OBSERVATION_CATEGORY, SNOMED, V2_0074 } from "./format.ts";
 
 /** Resource types that give context (who, where, billing, provenance) but no category of their own. */
 const CONTEXT_TYPES: ReadonlySet<string> = new Set([
-  "Patient", "Encounter", "Organization", "Practitioner", "PractitionerRole", "Location", "HealthcareService",
-  "Endpoint", "Medication", "Substance", "Claim", "ExplanationOfBenefit", "Coverage", "Provenance", "AuditEvent",
-  "Binary", "Bundle",
+  "Patient",
+  "Encounter",
+  "Organization",
+  "Practitioner",
+  "PractitionerRole",
+  "Location",
+  "HealthcareService",
+  "Endpoint",
+  "Medication",
+  "Substance",
+  "Claim",
+  "ExplanationOfBenefit",
+  "Coverage",
+  "Provenance",
+  "AuditEvent",
+  "Binary",
+  "Bundle",
 ]);
 
 /** LOINC codes of ECG and cardiac-function observations. */
@@ -126,7 +133,11 @@ function codings(concepts: CodeableConcept | CodeableConcept[] | undefined): Cod
   return list.flatMap((c) => c.coding ?? []);
 }
 
-function hasCode(concepts: CodeableConcept | CodeableConcept[] | undefined, system: string, codes: ReadonlySet<string>): boolean {
+function hasCode(
+  concepts: CodeableConcept | CodeableConcept[] | undefined,
+  system: string,
+  codes: ReadonlySet<string>,
+): boolean {
   return codings(concepts).some((c) => c.system === system && c.code !== undefined && codes.has(c.code));
 }
 
@@ -189,7 +200,8 @@ function hasConcentrationValue(o: Observation): boolean {
 function isEcgCode(concept: CodeableConcept | undefined): boolean {
   if (hasCode(concept, LOINC, CARDIAC_LOINC)) return true;
   // IEEE 11073 MDC: ECG partition codes (MDC_ECG_*), 131072..131839.
-  if (codings(concept).some((c) => c.system === MDC && Number(c.code) >= 131072 && Number(c.code) <= 131839)) return true;
+  if (codings(concept).some((c) => c.system === MDC && Number(c.code) >= 131072 && Number(c.code) <= 131839))
+    return true;
   return ECG_TEXT.test(conceptText(concept));
 }
 
@@ -199,7 +211,8 @@ function isCardiacObservation(o: Observation): boolean {
     const byEcg = ECG_TEXT.test(conceptText(o.method)) || ECG_TEXT.test(o.device?.display ?? "");
     if (byEcg || !observationCategory(o).has(RecordCategory.VitalSigns)) return true;
   }
-  const waveform = o.valueSampledData !== undefined || (o.component ?? []).some((c) => c.valueSampledData !== undefined);
+  const waveform =
+    o.valueSampledData !== undefined || (o.component ?? []).some((c) => c.valueSampledData !== undefined);
   if (waveform && (o.component ?? []).some((c) => isEcgCode(c.code))) return true;
   return false;
 }
@@ -230,7 +243,7 @@ function isLabReport(r: DiagnosticReport): boolean {
 }
 
 function isNoteReport(r: DiagnosticReport): boolean {
-  return (r.presentedForm?.length ?? 0) > 0 && !(r.result?.length);
+  return (r.presentedForm?.length ?? 0) > 0 && !r.result?.length;
 }
 
 function isDicom(attachment: Attachment | undefined): boolean {
@@ -243,7 +256,7 @@ function isLabObservation(o: Observation): boolean {
   const byCode = loincEvidence(o.code);
   if (byCode.size > 0) return byCode.has(RecordCategory.Lab);
   if (hasCode(o.code, LOINC, VITAL_SIGN_LOINC)) return false;
-  return (o.specimen !== undefined) || namesSpecimen(o.code) || hasConcentrationValue(o);
+  return o.specimen !== undefined || namesSpecimen(o.code) || hasConcentrationValue(o);
 }
 
 function isImagingObservation(o: Observation): boolean {
@@ -331,7 +344,8 @@ function laboratoryResources(clinical: readonly Resource[]): Set<Resource> {
   const queue = [...labs];
   while (queue.length > 0) {
     const r = queue.pop() as Resource;
-    const linked = r.resourceType === "DiagnosticReport" ? r.result : r.resourceType === "Observation" ? r.hasMember : undefined;
+    const linked =
+      r.resourceType === "DiagnosticReport" ? r.result : r.resourceType === "Observation" ? r.hasMember : undefined;
     for (const ref of linked ?? []) {
       const target = ref.reference === undefined ? undefined : byKey.get(referenceKey(ref.reference));
       if (target?.resourceType !== "Observation" || labs.has(target) || observationCategory(target).size > 0) continue;
@@ -342,7 +356,12 @@ function laboratoryResources(clinical: readonly Resource[]): Set<Resource> {
   return labs;
 }
 
-const MEDICATION_TYPES = new Set(["MedicationRequest", "MedicationAdministration", "MedicationDispense", "MedicationStatement"]);
+const MEDICATION_TYPES = new Set([
+  "MedicationRequest",
+  "MedicationAdministration",
+  "MedicationDispense",
+  "MedicationStatement",
+]);
 const IMMUNIZATION_TYPES = new Set(["Immunization", "ImmunizationEvaluation", "ImmunizationRecommendation"]);
 
 /**
@@ -367,7 +386,9 @@ export function categorizeResources(resources: readonly Resource[]): RecordCateg
   if (labs * 2 >= clinical.length) return RecordCategory.Lab;
   const all = (test: (r: Resource) => boolean): boolean => clinical.every(test);
   if (all((r) => r.resourceType === "Observation" && isVitalObservation(r))) return RecordCategory.VitalSigns;
-  if (all((r) => r.resourceType === "DocumentReference" || (r.resourceType === "DiagnosticReport" && isNoteReport(r)))) {
+  if (
+    all((r) => r.resourceType === "DocumentReference" || (r.resourceType === "DiagnosticReport" && isNoteReport(r)))
+  ) {
     return RecordCategory.Document;
   }
   if (all((r) => MEDICATION_TYPES.has(r.resourceType))) return RecordCategory.Medication;

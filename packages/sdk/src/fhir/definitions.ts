@@ -107,7 +107,10 @@ export interface FetchFhirDefinitionsLoaderOptions {
  * validateFhirResource(bundle);
  * ```
  */
-export function fetchFhirDefinitionsLoader(baseUrl: string | URL, options: FetchFhirDefinitionsLoaderOptions = {}): FhirDefinitionsLoader {
+export function fetchFhirDefinitionsLoader(
+  baseUrl: string | URL,
+  options: FetchFhirDefinitionsLoaderOptions = {},
+): FhirDefinitionsLoader {
   const base = new URL(baseUrl);
   if (!base.pathname.endsWith("/")) base.pathname += "/";
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);

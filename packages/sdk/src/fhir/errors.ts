@@ -128,7 +128,7 @@ export class NotFhirError extends MeridianError {
   constructor({ reason, source }: NotFhirErrorParameters) {
     super(`The input is JSON but not a FHIR resource: ${reason}.`, {
       details: sourceDetail(source),
-      hint: "Pass a FHIR R4 JSON resource (an object with a \"resourceType\"), such as a Bundle exported by your EHR or by Synthea.",
+      hint: 'Pass a FHIR R4 JSON resource (an object with a "resourceType"), such as a Bundle exported by your EHR or by Synthea.',
     });
     this.reason = reason;
   }

@@ -56,7 +56,8 @@ export function minimalDicom(options: { instance?: string; sopClass?: string; pi
     const padded = value.length % 2 ? [...value, vr === "UI" || vr === "OB" ? 0 : 0x20] : [...value];
     const out = [group & 0xff, group >> 8, elem & 0xff, elem >> 8, vr.charCodeAt(0), vr.charCodeAt(1)];
     const n = padded.length;
-    if (["OB", "OW", "SQ", "UN", "UT"].includes(vr)) out.push(0, 0, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24);
+    if (["OB", "OW", "SQ", "UN", "UT"].includes(vr))
+      out.push(0, 0, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24);
     else out.push(n & 0xff, n >> 8);
     return [...out, ...padded];
   };

@@ -44,13 +44,20 @@ function fileBytes(record: Resource): Uint8Array | undefined {
   const entries = record.entry ?? [];
   const resources = entries.flatMap((e) => (e.resource ? [e.resource] : []));
   const documents = resources.filter((r) => r.resourceType === "DocumentReference");
-  if (documents.length !== 1 || resources.some((r) => r.resourceType !== "DocumentReference" && r.resourceType !== "Binary" && r.resourceType !== "Patient")) {
+  if (
+    documents.length !== 1 ||
+    resources.some(
+      (r) => r.resourceType !== "DocumentReference" && r.resourceType !== "Binary" && r.resourceType !== "Patient",
+    )
+  ) {
     return undefined;
   }
-  const attachment = documents[0]?.resourceType === "DocumentReference" ? documents[0].content[0]?.attachment : undefined;
+  const attachment =
+    documents[0]?.resourceType === "DocumentReference" ? documents[0].content[0]?.attachment : undefined;
   if (!attachment) return undefined;
   if (attachment.data !== undefined) return decodeBase64(attachment.data);
-  const binary = entries.find((e) => e.resource?.resourceType === "Binary" && e.fullUrl === attachment.url)?.resource as Binary | undefined;
+  const binary = entries.find((e) => e.resource?.resourceType === "Binary" && e.fullUrl === attachment.url)
+    ?.resource as Binary | undefined;
   return binary?.data === undefined ? undefined : decodeBase64(binary.data);
 }
 
@@ -70,7 +77,9 @@ function concat(prefix: string, bytes: Uint8Array): Uint8Array {
  */
 export function canonicalRecordContent(record: Resource | Bundle): Uint8Array {
   const file = fileBytes(record);
-  return file ? concat("meridian/v1/file\0", file) : concat("meridian/v1/json\0", encoder.encode(canonicalJson(record)));
+  return file
+    ? concat("meridian/v1/file\0", file)
+    : concat("meridian/v1/json\0", encoder.encode(canonicalJson(record)));
 }
 
 /**

@@ -222,7 +222,7 @@ export function humanNameText(names: HumanName[] | undefined, options: HumanName
  * @returns E.g. `"mg/dL"`.
  */
 export function quantityUnit(q: Quantity | undefined): string | undefined {
-  return isObject(q) ? str(q.unit) ?? str(q.code) : undefined;
+  return isObject(q) ? (str(q.unit) ?? str(q.code)) : undefined;
 }
 
 /**
@@ -249,7 +249,7 @@ export function quantityText(q: Quantity | undefined): string | undefined {
 
 /** The `start` (else `end`) of a Period-shaped value (untrusted JSON), as written. */
 export function periodStart(value: unknown): string | undefined {
-  return isRecord(value) ? str(value["start"]) ?? str(value["end"]) : undefined;
+  return isRecord(value) ? (str(value["start"]) ?? str(value["end"])) : undefined;
 }
 
 /** The `end` of a Period-shaped value (untrusted JSON), as written. */

@@ -23,43 +23,58 @@ describe("parseFhirJson", () => {
 
   test("empty input: EmptyInputError", () => {
     for (const input of [new Uint8Array(0), "", bytes("  \n\t "), " \r\n"]) {
-      assert.throws(() => parseFhirJson(input, { source: "empty.json" }), (e: unknown) => {
-        assert.ok(e instanceof EmptyInputError);
-        assert.equal(e.name, "EmptyInputError");
-        assert.equal(e.shortMessage, "The input is empty.");
-        assert.match(e.message, /source: empty\.json/);
-        return true;
-      });
+      assert.throws(
+        () => parseFhirJson(input, { source: "empty.json" }),
+        (e: unknown) => {
+          assert.ok(e instanceof EmptyInputError);
+          assert.equal(e.name, "EmptyInputError");
+          assert.equal(e.shortMessage, "The input is empty.");
+          assert.match(e.message, /source: empty\.json/);
+          return true;
+        },
+      );
     }
   });
 
   test("oversized input: InputTooLargeError with bytes and limit", () => {
     const json = '{"resourceType":"Patient","id":"abcdefghijklmnop"}';
-    assert.throws(() => parseFhirJson(bytes(json), { maxBytes: 20 }), (e: unknown) => {
-      assert.ok(e instanceof InputTooLargeError);
-      assert.equal(e.bytes, json.length);
-      assert.equal(e.limit, 20);
-      assert.equal(e.shortMessage, `The input is too large: ${json.length} bytes, the limit is 20 bytes.`);
-      return true;
-    });
+    assert.throws(
+      () => parseFhirJson(bytes(json), { maxBytes: 20 }),
+      (e: unknown) => {
+        assert.ok(e instanceof InputTooLargeError);
+        assert.equal(e.bytes, json.length);
+        assert.equal(e.limit, 20);
+        assert.equal(e.shortMessage, `The input is too large: ${json.length} bytes, the limit is 20 bytes.`);
+        return true;
+      },
+    );
     // Strings are measured in UTF-8 bytes: 10 "é" are 20 bytes.
-    assert.throws(() => parseFhirJson(`{"resourceType":"Patient","x":"${"é".repeat(10)}"}`, { maxBytes: 40 }), InputTooLargeError);
+    assert.throws(
+      () => parseFhirJson(`{"resourceType":"Patient","x":"${"é".repeat(10)}"}`, { maxBytes: 40 }),
+      InputTooLargeError,
+    );
     assert.equal(DEFAULT_MAX_JSON_BYTES, 32 * 1024 * 1024);
   });
 
   test("malformed JSON: FhirParseError with line and column, never quoting the input", () => {
     const secret = "Zanzibar123 Quuxley456";
     const text = `{\n  "resourceType": "Patient",\n  "name": [{"text": "${secret}"}],\n  oops\n}`;
-    assert.throws(() => parseFhirJson(text, { source: "p.json" }), (e: unknown) => {
-      assert.ok(e instanceof FhirParseError);
-      assert.equal(e.line, 4);
-      assert.equal(e.column, 3);
-      assert.equal(e.reason, "expected a double-quoted property name");
-      assert.equal(e.shortMessage, "The input is not valid JSON: expected a double-quoted property name at line 4, column 3.");
-      assert.equal(e.cause, undefined);
-      assert.ok(!e.message.includes(secret));
-      return true;
-    });
+    assert.throws(
+      () => parseFhirJson(text, { source: "p.json" }),
+      (e: unknown) => {
+        assert.ok(e instanceof FhirParseError);
+        assert.equal(e.line, 4);
+        assert.equal(e.column, 3);
+        assert.equal(e.reason, "expected a double-quoted property name");
+        assert.equal(
+          e.shortMessage,
+          "The input is not valid JSON: expected a double-quoted property name at line 4, column 3.",
+        );
+        assert.equal(e.cause, undefined);
+        assert.ok(!e.message.includes(secret));
+        return true;
+      },
+    );
   });
 
   test("locateJsonError finds common mistakes", () => {
@@ -74,11 +89,14 @@ describe("parseFhirJson", () => {
   });
 
   test("invalid UTF-8: FhirParseError", () => {
-    assert.throws(() => parseFhirJson(new Uint8Array([0x7b, 0xff, 0x7d])), (e: unknown) => {
-      assert.ok(e instanceof FhirParseError);
-      assert.equal(e.reason, "the bytes are not valid UTF-8");
-      return true;
-    });
+    assert.throws(
+      () => parseFhirJson(new Uint8Array([0x7b, 0xff, 0x7d])),
+      (e: unknown) => {
+        assert.ok(e instanceof FhirParseError);
+        assert.equal(e.reason, "the bytes are not valid UTF-8");
+        return true;
+      },
+    );
   });
 
   test("JSON that is not FHIR: NotFhirError", () => {
@@ -92,12 +110,15 @@ describe("parseFhirJson", () => {
       ['{"resourceType": "not a type"}', '"resourceType" is not a resource type name'],
     ];
     for (const [json, reason] of cases) {
-      assert.throws(() => parseFhirJson(json), (e: unknown) => {
-        assert.ok(e instanceof NotFhirError, json);
-        assert.equal(e.reason, reason);
-        assert.equal(e.shortMessage, `The input is JSON but not a FHIR resource: ${reason}.`);
-        return true;
-      });
+      assert.throws(
+        () => parseFhirJson(json),
+        (e: unknown) => {
+          assert.ok(e instanceof NotFhirError, json);
+          assert.equal(e.reason, reason);
+          assert.equal(e.shortMessage, `The input is JSON but not a FHIR resource: ${reason}.`);
+          return true;
+        },
+      );
     }
   });
 });

@@ -63,10 +63,10 @@ export function parseFhirJson(input: Uint8Array | string, options: ParseFhirJson
   }
   if (Array.isArray(value)) throw new NotFhirError({ reason: "it is an array", source });
   const resourceType: unknown = (value as { resourceType?: unknown }).resourceType;
-  if (resourceType === undefined) throw new NotFhirError({ reason: "the object has no \"resourceType\"", source });
-  if (typeof resourceType !== "string") throw new NotFhirError({ reason: "\"resourceType\" is not a string", source });
+  if (resourceType === undefined) throw new NotFhirError({ reason: 'the object has no "resourceType"', source });
+  if (typeof resourceType !== "string") throw new NotFhirError({ reason: '"resourceType" is not a string', source });
   if (!RESOURCE_TYPE.test(resourceType)) {
-    throw new NotFhirError({ reason: "\"resourceType\" is not a resource type name", source });
+    throw new NotFhirError({ reason: '"resourceType" is not a resource type name', source });
   }
   return value as Resource;
 }

@@ -10,7 +10,10 @@ import { patientBundle } from "../testing/fhir-fixtures.ts";
 const MRN = "https://hospital.example/mrn";
 const person = (extra: Partial<Patient> = {}): Patient => ({
   resourceType: "Patient",
-  identifier: [{ system: MRN, value: "A-1" }, { system: "http://hl7.org/fhir/sid/us-ssn", value: "999-00-1111" }],
+  identifier: [
+    { system: MRN, value: "A-1" },
+    { system: "http://hl7.org/fhir/sid/us-ssn", value: "999-00-1111" },
+  ],
   name: [{ family: "Quillfeather", given: ["Ondine", "M."] }],
   birthDate: "1961-01-11",
   ...extra,
@@ -19,8 +22,19 @@ const person = (extra: Partial<Patient> = {}): Patient => ({
 describe("another person's Patient is told apart from the patient's own", () => {
   test("the same person, written differently, matches", () => {
     assert.equal(comparePatients(person(), person()).match, true);
-    const reformatted = person({ name: [{ family: "QUILLFÉATHER", given: ["ondine"] }, { use: "old", family: "Old" }], birthDate: "1961" });
-    assert.deepEqual(comparePatients(reformatted, person()), { match: true, differing: [], identifierSystems: [], sharedIdentifier: true });
+    const reformatted = person({
+      name: [
+        { family: "QUILLFÉATHER", given: ["ondine"] },
+        { use: "old", family: "Old" },
+      ],
+      birthDate: "1961",
+    });
+    assert.deepEqual(comparePatients(reformatted, person()), {
+      match: true,
+      differing: [],
+      identifierSystems: [],
+      sharedIdentifier: true,
+    });
     // a new hospital's MRN system is not compared; name and birth date agree
     const newHospital = person({ identifier: [{ system: "https://other.example/mrn", value: "Z-9" }] });
     assert.equal(comparePatients(newHospital, person()).match, true);
@@ -33,26 +47,49 @@ describe("another person's Patient is told apart from the patient's own", () => 
 
   test("same identifier system, different value: a mismatch whatever else agrees", () => {
     const other = person({ identifier: [{ system: MRN, value: "B-2" }] });
-    assert.deepEqual(comparePatients(other, person()), { match: false, differing: ["identifier"], identifierSystems: [MRN], sharedIdentifier: false });
+    assert.deepEqual(comparePatients(other, person()), {
+      match: false,
+      differing: ["identifier"],
+      identifierSystems: [MRN],
+      sharedIdentifier: false,
+    });
   });
 
   test("without shared identifiers: a different birth date, or a different name, is a mismatch", () => {
     const none = { identifier: [] };
-    assert.deepEqual(comparePatients(person({ ...none, birthDate: "1962-02-12" }), person(none)).differing, ["birthDate"]);
-    assert.deepEqual(comparePatients(person({ ...none, name: [{ family: "Marrowby", given: ["Tobiah"] }] }), person(none)).differing, ["name"]);
+    assert.deepEqual(comparePatients(person({ ...none, birthDate: "1962-02-12" }), person(none)).differing, [
+      "birthDate",
+    ]);
+    assert.deepEqual(
+      comparePatients(person({ ...none, name: [{ family: "Marrowby", given: ["Tobiah"] }] }), person(none)).differing,
+      ["name"],
+    );
     // a twin (same family name and birth date) matches without identifiers; a differing MRN tells twins apart
     const twin = person({ ...none, name: [{ family: "Quillfeather", given: ["Tobiah"] }] });
     assert.equal(comparePatients(twin, person(none)).match, true);
-    assert.equal(comparePatients(person({ name: [{ family: "Quillfeather", given: ["Tobiah"] }], identifier: [{ system: MRN, value: "A-2" }] }), person()).match, false);
+    assert.equal(
+      comparePatients(
+        person({ name: [{ family: "Quillfeather", given: ["Tobiah"] }], identifier: [{ system: MRN, value: "A-2" }] }),
+        person(),
+      ).match,
+      false,
+    );
     // a partial name and no birth date to confirm it: a mismatch
-    assert.deepEqual(comparePatients({ resourceType: "Patient", name: [{ family: "Quillfeather", given: ["Tobiah"] }] }, person(none)).differing, ["name"]);
+    assert.deepEqual(
+      comparePatients({ resourceType: "Patient", name: [{ family: "Quillfeather", given: ["Tobiah"] }] }, person(none))
+        .differing,
+      ["name"],
+    );
     // nothing to compare: no reason to ask
     assert.equal(comparePatients({ resourceType: "Patient" }, person()).match, true);
   });
 
   test("patientsIn finds the Patient of a split record and of a nested document", () => {
     assert.equal(patientsIn(patientBundle()).length, 1);
-    assert.equal(patientsIn({ resourceType: "Bundle", type: "collection", entry: [{ resource: patientBundle() }] }).length, 1);
+    assert.equal(
+      patientsIn({ resourceType: "Bundle", type: "collection", entry: [{ resource: patientBundle() }] }).length,
+      1,
+    );
     assert.deepEqual(patientsIn({ resourceType: "Observation", status: "final", code: {} }), []);
   });
 });

@@ -52,7 +52,8 @@ export function patientsIn(resource: Resource): Patient[] {
   const out: Patient[] = [];
   const visit = (r: Resource, depth: number): void => {
     if (r.resourceType === "Patient") out.push(r);
-    if (r.resourceType === "Bundle" && depth < 4) for (const e of r.entry ?? []) if (e.resource) visit(e.resource, depth + 1);
+    if (r.resourceType === "Bundle" && depth < 4)
+      for (const e of r.entry ?? []) if (e.resource) visit(e.resource, depth + 1);
   };
   visit(resource, 0);
   return out;
@@ -60,7 +61,12 @@ export function patientsIn(resource: Resource): Patient[] {
 
 /** Lower case, accents and punctuation removed, for comparing names. */
 function fold(text: string): string {
-  return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
 }
 
 function nameParts(names: readonly HumanName[] | undefined): { family: Set<string>; given: Set<string> } {

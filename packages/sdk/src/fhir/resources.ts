@@ -77,13 +77,27 @@ type Dated = Record<string, unknown>;
 export function resourceDate(resource: Resource): string | undefined {
   const r = resource as unknown as Dated;
   return (
-    str(r["effectiveDateTime"]) ?? str(r["effectiveInstant"]) ?? periodStart(r["effectivePeriod"]) ??
-    str(r["occurrenceDateTime"]) ?? periodStart(r["occurrencePeriod"]) ??
-    str(r["performedDateTime"]) ?? periodStart(r["performedPeriod"]) ??
-    str(r["onsetDateTime"]) ?? periodStart(r["onsetPeriod"]) ??
-    periodStart(r["period"]) ?? periodStart(r["billablePeriod"]) ??
-    str(r["authoredOn"]) ?? str(r["recordedDate"]) ?? str(r["dateTime"]) ?? str(r["dateAsserted"]) ?? str(r["issued"]) ?? str(r["date"]) ?? str(r["started"]) ??
-    str(r["recorded"]) ?? str(r["created"]) ?? str(r["timestamp"]) ??
+    str(r["effectiveDateTime"]) ??
+    str(r["effectiveInstant"]) ??
+    periodStart(r["effectivePeriod"]) ??
+    str(r["occurrenceDateTime"]) ??
+    periodStart(r["occurrencePeriod"]) ??
+    str(r["performedDateTime"]) ??
+    periodStart(r["performedPeriod"]) ??
+    str(r["onsetDateTime"]) ??
+    periodStart(r["onsetPeriod"]) ??
+    periodStart(r["period"]) ??
+    periodStart(r["billablePeriod"]) ??
+    str(r["authoredOn"]) ??
+    str(r["recordedDate"]) ??
+    str(r["dateTime"]) ??
+    str(r["dateAsserted"]) ??
+    str(r["issued"]) ??
+    str(r["date"]) ??
+    str(r["started"]) ??
+    str(r["recorded"]) ??
+    str(r["created"]) ??
+    str(r["timestamp"]) ??
     str((r["meta"] as { lastUpdated?: unknown } | undefined)?.lastUpdated)
   );
 }
@@ -116,9 +130,7 @@ export function conceptLabel(concept: CodeableConcept | CodeableConcept[] | unde
 export function resourceLabel(resource: Resource): string {
   const r = resource as unknown as Record<string, unknown>;
   const concept = (r["code"] ?? r["type"] ?? r["vaccineCode"] ?? r["medicationCodeableConcept"] ?? r["category"]) as
-    | CodeableConcept
-    | CodeableConcept[]
-    | undefined;
+    CodeableConcept | CodeableConcept[] | undefined;
   const fromConcept = typeof concept === "object" ? conceptLabel(concept) : undefined;
   return fromConcept ?? str(r["title"]) ?? str(r["description"]) ?? resource.resourceType;
 }

@@ -9,8 +9,15 @@ describe("sensitiveStrings", () => {
 
   test("names, identifiers, telecom, address lines and birth date of the Patient", () => {
     for (const s of [
-      "Zanzibar123", "Quuxley456", "Zanzibar123 Quuxley456", "Quuxley456, Zanzibar123",
-      "999-12-3456", "S99912345", "555-123-4567", "742 Evergreen Terrace", "1984-07-02",
+      "Zanzibar123",
+      "Quuxley456",
+      "Zanzibar123 Quuxley456",
+      "Quuxley456, Zanzibar123",
+      "999-12-3456",
+      "S99912345",
+      "555-123-4567",
+      "742 Evergreen Terrace",
+      "1984-07-02",
       "Mr. Zanzibar123 Quuxley456",
     ]) {
       assert.ok(strings.includes(s), s);
@@ -31,7 +38,11 @@ describe("sensitiveStrings", () => {
   test("deduplicated, minLength honoured", () => {
     assert.equal(new Set(strings).size, strings.length);
     assert.ok(strings.every((s) => s.length >= 6));
-    const patient: Resource = { resourceType: "Patient", name: [{ family: "Li", given: ["Bo"] }], birthDate: "2000-01-01" };
+    const patient: Resource = {
+      resourceType: "Patient",
+      name: [{ family: "Li", given: ["Bo"] }],
+      birthDate: "2000-01-01",
+    };
     assert.deepEqual(sensitiveStrings(patient), ["Li, Bo", "2000-01-01"]);
     assert.deepEqual(sensitiveStrings(patient, { minLength: 2 }), ["Bo", "Li", "Bo Li", "Li, Bo", "2000-01-01"]);
   });
@@ -46,6 +57,9 @@ describe("sensitiveStrings", () => {
   });
 
   test("a resource without a Patient yields only what it carries", () => {
-    assert.deepEqual(sensitiveStrings({ resourceType: "Observation", status: "final", code: { text: "Heart rate" } }), []);
+    assert.deepEqual(
+      sensitiveStrings({ resourceType: "Observation", status: "final", code: { text: "Heart rate" } }),
+      [],
+    );
   });
 });

@@ -66,7 +66,8 @@ function noteSnippets(text: string, nameTokens: readonly string[]): string[] {
     .split(/\r?\n/)
     .map((l) => l.trim().replace(/\s+/g, " "))
     .filter((l) => l.length >= NOTE_SNIPPET_MIN);
-  const score = (l: string): number => (nameTokens.some((n) => l.includes(n)) ? 1_000_000 : 0) + (/\d/.test(l) ? 1000 : 0) + l.length;
+  const score = (l: string): number =>
+    (nameTokens.some((n) => l.includes(n)) ? 1_000_000 : 0) + (/\d/.test(l) ? 1000 : 0) + l.length;
   return [...new Set(lines)]
     .sort((a, b) => score(b) - score(a))
     .slice(0, SNIPPETS_PER_NOTE)
@@ -141,7 +142,9 @@ export function sensitiveStrings(resource: Resource, options: SensitiveStringsOp
   for (const r of resources) found.push(...subjectDisplays(r));
 
   const nameTokens = resources
-    .flatMap((r) => (r.resourceType === "Patient" ? (r.name ?? []).flatMap((n) => [...(n.given ?? []), n.family ?? ""]) : []))
+    .flatMap((r) =>
+      r.resourceType === "Patient" ? (r.name ?? []).flatMap((n) => [...(n.given ?? []), n.family ?? ""]) : [],
+    )
     .filter((t) => t.length >= 3);
   for (const r of resources) {
     const attachments: Attachment[] =

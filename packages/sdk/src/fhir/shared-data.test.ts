@@ -28,21 +28,32 @@ const SKIP = `../shared/data not found: ${DATA}`;
 
 function list(dir: string): string[] {
   const full = path.join(DATA, dir);
-  return existsSync(full) ? readdirSync(full).filter((f) => !f.startsWith(".")).sort().map((f) => path.join(full, f)) : [];
+  return existsSync(full)
+    ? readdirSync(full)
+        .filter((f) => !f.startsWith("."))
+        .sort()
+        .map((f) => path.join(full, f))
+    : [];
 }
 const load = (file: string): Resource => parseFhirJson(readFileSync(file), { source: path.basename(file) });
 const isReference = (file: string): boolean => /^(hospital|practitioner)Information/.test(path.basename(file));
 
-const syntheaFiles = [...list("fhir/synthea/smart-on-fhir-r4"), ...list("fhir/synthea/fhir-data-pipes-hiv")].filter((f) => f.endsWith(".json"));
+const syntheaFiles = [...list("fhir/synthea/smart-on-fhir-r4"), ...list("fhir/synthea/fhir-data-pipes-hiv")].filter(
+  (f) => f.endsWith(".json"),
+);
 const patientFiles = syntheaFiles.filter((f) => !isReference(f));
-const exampleFiles = [...list("fhir/hl7-r4-examples"), ...list("fhir/hl7-ips-2.0.0-examples")].filter((f) => f.endsWith(".json"));
+const exampleFiles = [...list("fhir/hl7-r4-examples"), ...list("fhir/hl7-ips-2.0.0-examples")].filter((f) =>
+  f.endsWith(".json"),
+);
 
 describe("shared data: FHIR", () => {
   test("every FHIR file parses and validates (timed)", (t) => {
     if (!present) return t.skip(SKIP);
     const load0 = performance.now();
     const times = loadFhirDefinitions();
-    t.diagnostic(`definitions: structure ${times.structureMs.toFixed(0)} ms, terminology ${times.terminologyMs.toFixed(0)} ms (first call ${(performance.now() - load0).toFixed(0)} ms)`);
+    t.diagnostic(
+      `definitions: structure ${times.structureMs.toFixed(0)} ms, terminology ${times.terminologyMs.toFixed(0)} ms (first call ${(performance.now() - load0).toFixed(0)} ms)`,
+    );
     let bytes = 0;
     let parseMs = 0;
     let validateMs = 0;
@@ -60,7 +71,9 @@ describe("shared data: FHIR", () => {
     }
     assert.equal(patientFiles.length, 39);
     assert.equal(exampleFiles.length, 38);
-    t.diagnostic(`${files.length} files, ${(bytes / 1e6).toFixed(1)} MB: parse ${parseMs.toFixed(0)} ms, validate ${validateMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `${files.length} files, ${(bytes / 1e6).toFixed(1)} MB: parse ${parseMs.toFixed(0)} ms, validate ${validateMs.toFixed(0)} ms`,
+    );
   });
 
   test("Synthea patient bundles split into valid records with nothing lost", (t) => {
@@ -80,7 +93,8 @@ describe("shared data: FHIR", () => {
       splitMs += performance.now() - t0;
       const encounters = (bundle.entry ?? []).filter((e) => e.resource?.resourceType === "Encounter").length;
       assert.equal(drafts.length, encounters + 1, path.basename(file));
-      for (const e of bundle.entry ?? []) totals[e.resource?.resourceType ?? "?"] = (totals[e.resource?.resourceType ?? "?"] ?? 0) + 1;
+      for (const e of bundle.entry ?? [])
+        totals[e.resource?.resourceType ?? "?"] = (totals[e.resource?.resourceType ?? "?"] ?? 0) + 1;
 
       const seen = new Set<Resource>();
       for (const d of drafts) {
@@ -106,8 +120,13 @@ describe("shared data: FHIR", () => {
     assert.equal(totals["DiagnosticReport"], 930);
     assert.equal(totals["DocumentReference"], 617);
     assert.equal(records, 1473 + 39);
-    const dist = [...distribution].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
-    t.diagnostic(`${records} records: ${dist}; split ${splitMs.toFixed(0)} ms, record validation ${recordValidateMs.toFixed(0)} ms`);
+    const dist = [...distribution]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    t.diagnostic(
+      `${records} records: ${dist}; split ${splitMs.toFixed(0)} ms, record validation ${recordValidateMs.toFixed(0)} ms`,
+    );
   });
 
   test("Clemente_Kreiger: 3 encounters give 3 encounter records + 1 general", (t) => {
@@ -118,7 +137,10 @@ describe("shared data: FHIR", () => {
     const drafts = splitBundle(bundle);
     assert.equal(drafts.length, 4);
     assert.match(drafts[0]?.title ?? "", /^Patient /);
-    assert.deepEqual(drafts.slice(1).map((d) => d.title.slice(0, 20)), ["Encounter 2012-09-10", "Encounter 2015-09-14", "Encounter 2018-09-17"]);
+    assert.deepEqual(
+      drafts.slice(1).map((d) => d.title.slice(0, 20)),
+      ["Encounter 2012-09-10", "Encounter 2015-09-14", "Encounter 2018-09-17"],
+    );
     assert.ok(drafts.slice(1).every((d) => d.resource.entry?.some((e) => e.resource?.resourceType === "Encounter")));
   });
 
@@ -129,7 +151,10 @@ describe("shared data: FHIR", () => {
     for (const file of refs) {
       const bundle = load(file) as Bundle;
       assert.equal(isReferenceDataBundle(bundle), true);
-      assert.throws(() => splitBundle(bundle), (e: unknown) => e instanceof NotAPatientBundleError && e.referenceData);
+      assert.throws(
+        () => splitBundle(bundle),
+        (e: unknown) => e instanceof NotAPatientBundleError && e.referenceData,
+      );
     }
   });
 
@@ -164,9 +189,17 @@ describe("shared data: FHIR", () => {
     // marrow report, the gingival-mass pathology report (PAT), glucose, erythrocytes,
     // haemoglobin, creatinine (a local code, umol/L) and eGFR.
     const lab = [
-      "Bundle-f001.json", "Bundle-ghp.json", "Bundle-lipids.json", "Bundle-lri-example.json", "Bundle-report.json",
-      "DiagnosticReport-gingival-mass.json", "Observation-f001.json", "Observation-f004.json", "Observation-f005.json",
-      "Observation-f204.json", "Observation-f205.json",
+      "Bundle-f001.json",
+      "Bundle-ghp.json",
+      "Bundle-lipids.json",
+      "Bundle-lri-example.json",
+      "Bundle-report.json",
+      "DiagnosticReport-gingival-mass.json",
+      "Observation-f001.json",
+      "Observation-f004.json",
+      "Observation-f005.json",
+      "Observation-f204.json",
+      "Observation-f205.json",
     ];
     const got = new Map<string, string>();
     for (const file of list("fhir/hl7-r4-examples").filter((f) => f.endsWith(".json"))) {
@@ -177,7 +210,10 @@ describe("shared data: FHIR", () => {
     }
     for (const name of lab) assert.equal(got.get(name), "lab", name);
     // and nothing else claims to be lab
-    assert.deepEqual([...got].filter(([name, c]) => c.includes("lab") && !lab.includes(name)), []);
+    assert.deepEqual(
+      [...got].filter(([name, c]) => c.includes("lab") && !lab.includes(name)),
+      [],
+    );
     assert.equal(got.get("DiagnosticReport-102.json"), "imaging", "DXA bone densitometry, LOINC class RAD");
     t.diagnostic([...got].map(([name, c]) => `${name}: ${c}`).join("; "));
   });
@@ -194,10 +230,18 @@ describe("shared data: FHIR", () => {
       const displays = new Set<string>();
       for (const e of bundle.entry ?? []) {
         const r = e.resource;
-        if (r?.resourceType === "Observation" || r?.resourceType === "Condition") for (const c of r.code?.coding ?? []) if (c.display) displays.add(c.display);
+        if (r?.resourceType === "Observation" || r?.resourceType === "Condition")
+          for (const c of r.code?.coding ?? []) if (c.display) displays.add(c.display);
       }
-      assert.ok(strings.every((s) => !displays.has(s)), path.basename(file));
-      if (file.includes("fhir-data-pipes-hiv")) assert.ok(strings.some((s) => s.length >= 24 && !s.includes(family ?? "\u0000")), "note snippets");
+      assert.ok(
+        strings.every((s) => !displays.has(s)),
+        path.basename(file),
+      );
+      if (file.includes("fhir-data-pipes-hiv"))
+        assert.ok(
+          strings.some((s) => s.length >= 24 && !s.includes(family ?? "\u0000")),
+          "note snippets",
+        );
     }
   });
 });

@@ -9,7 +9,8 @@ import type { RecordDraft } from "./split.ts";
 import { ENC1_URL, ENC2_URL, ORG_URL, PATIENT_URL, PRACT_URL, patientBundle } from "../testing/fhir-fixtures.ts";
 import { validateFhirResource } from "./validate.ts";
 
-const types = (draft: RecordDraft): string[] => (draft.resource.entry ?? []).map((e) => e.resource?.resourceType ?? "?");
+const types = (draft: RecordDraft): string[] =>
+  (draft.resource.entry ?? []).map((e) => e.resource?.resourceType ?? "?");
 const urls = (draft: RecordDraft): string[] => (draft.resource.entry ?? []).map((e) => e.fullUrl ?? "?");
 
 describe("splitBundle: patient transaction Bundles", () => {
@@ -36,12 +37,32 @@ describe("splitBundle: patient transaction Bundles", () => {
   });
 
   test("encounter records hold the encounter, what references it, and the referenced Organization/Practitioner", () => {
-    assert.deepEqual(types(first), ["Patient", "Organization", "Practitioner", "Encounter", "Observation", "Observation", "Observation", "DocumentReference"]);
+    assert.deepEqual(types(first), [
+      "Patient",
+      "Organization",
+      "Practitioner",
+      "Encounter",
+      "Observation",
+      "Observation",
+      "Observation",
+      "DocumentReference",
+    ]);
     assert.ok(urls(first).includes(ENC1_URL) && urls(first).includes(ORG_URL) && urls(first).includes(PRACT_URL));
     // The EOB has no encounter but points at the Claim; the Goal is pointed at by the CarePlan.
     assert.deepEqual(types(second), [
-      "Patient", "Organization", "Practitioner", "Encounter", "Observation", "Observation", "Observation", "Observation",
-      "DiagnosticReport", "Goal", "CarePlan", "Claim", "ExplanationOfBenefit",
+      "Patient",
+      "Organization",
+      "Practitioner",
+      "Encounter",
+      "Observation",
+      "Observation",
+      "Observation",
+      "Observation",
+      "DiagnosticReport",
+      "Goal",
+      "CarePlan",
+      "Claim",
+      "ExplanationOfBenefit",
     ]);
     assert.ok(!urls(second).includes(ENC1_URL));
   });
@@ -69,9 +90,32 @@ describe("splitBundle: patient transaction Bundles", () => {
       resourceType: "Bundle",
       type: "batch",
       entry: [
-        { fullUrl: "http://example.org/fhir/Patient/p1", resource: { resourceType: "Patient", id: "p1" }, request: { method: "PUT", url: "Patient/p1" } },
-        { resource: { resourceType: "Encounter", id: "e1", status: "finished", class: { code: "AMB" }, subject: { reference: "Patient/p1" } }, request: { method: "PUT", url: "Encounter/e1" } },
-        { resource: { resourceType: "Immunization", status: "completed", vaccineCode: { text: "flu" }, patient: { reference: "Patient/p1" }, encounter: { reference: "Encounter/e1/_history/2" }, occurrenceDateTime: "2020-01-01" }, request: { method: "POST", url: "Immunization" } },
+        {
+          fullUrl: "http://example.org/fhir/Patient/p1",
+          resource: { resourceType: "Patient", id: "p1" },
+          request: { method: "PUT", url: "Patient/p1" },
+        },
+        {
+          resource: {
+            resourceType: "Encounter",
+            id: "e1",
+            status: "finished",
+            class: { code: "AMB" },
+            subject: { reference: "Patient/p1" },
+          },
+          request: { method: "PUT", url: "Encounter/e1" },
+        },
+        {
+          resource: {
+            resourceType: "Immunization",
+            status: "completed",
+            vaccineCode: { text: "flu" },
+            patient: { reference: "Patient/p1" },
+            encounter: { reference: "Encounter/e1/_history/2" },
+            occurrenceDateTime: "2020-01-01",
+          },
+          request: { method: "POST", url: "Immunization" },
+        },
       ],
     };
     const [g, e] = splitBundle(bundle) as [RecordDraft, RecordDraft];
@@ -84,14 +128,24 @@ describe("splitBundle: patient transaction Bundles", () => {
 
 describe("splitBundle: other Bundles", () => {
   test("no Patient, or two: NotAPatientBundleError", () => {
-    const two: Bundle = { resourceType: "Bundle", type: "transaction", entry: [{ resource: { resourceType: "Patient" } }, { resource: { resourceType: "Patient" } }] };
-    assert.throws(() => splitBundle(two, { source: "two.json" }), (e: unknown) => {
-      assert.ok(e instanceof NotAPatientBundleError);
-      assert.equal(e.patientCount, 2);
-      assert.equal(e.referenceData, false);
-      assert.equal(e.shortMessage, "The transaction Bundle holds 2 Patient resources; a patient record needs exactly 1.");
-      return true;
-    });
+    const two: Bundle = {
+      resourceType: "Bundle",
+      type: "transaction",
+      entry: [{ resource: { resourceType: "Patient" } }, { resource: { resourceType: "Patient" } }],
+    };
+    assert.throws(
+      () => splitBundle(two, { source: "two.json" }),
+      (e: unknown) => {
+        assert.ok(e instanceof NotAPatientBundleError);
+        assert.equal(e.patientCount, 2);
+        assert.equal(e.referenceData, false);
+        assert.equal(
+          e.shortMessage,
+          "The transaction Bundle holds 2 Patient resources; a patient record needs exactly 1.",
+        );
+        return true;
+      },
+    );
   });
 
   test("reference data (Organizations and Locations) is recognised", () => {
@@ -99,14 +153,20 @@ describe("splitBundle: other Bundles", () => {
       resourceType: "Bundle",
       type: "batch",
       entry: [
-        { resource: { resourceType: "Organization", name: "A" }, request: { method: "POST", url: "Organization", ifNoneExist: "identifier=x|1" } },
+        {
+          resource: { resourceType: "Organization", name: "A" },
+          request: { method: "POST", url: "Organization", ifNoneExist: "identifier=x|1" },
+        },
         { resource: { resourceType: "Location", name: "B" }, request: { method: "POST", url: "Location" } },
       ],
     };
     assert.equal(isReferenceDataBundle(reference), true);
     assert.equal(isReferenceDataBundle(patientBundle()), false);
     assert.equal(isReferenceDataBundle({ resourceType: "Bundle", type: "batch" }), false);
-    assert.throws(() => splitBundle(reference), (e: unknown) => e instanceof NotAPatientBundleError && e.referenceData && e.patientCount === 0);
+    assert.throws(
+      () => splitBundle(reference),
+      (e: unknown) => e instanceof NotAPatientBundleError && e.referenceData && e.patientCount === 0,
+    );
   });
 
   test("a collection Bundle is one record, without search/request elements", () => {
@@ -114,7 +174,17 @@ describe("splitBundle: other Bundles", () => {
       resourceType: "Bundle",
       type: "searchset",
       entry: [
-        { fullUrl: "http://x/Observation/1", resource: { resourceType: "Observation", status: "final", code: { text: "glucose" }, category: [{ coding: [{ code: "laboratory" }] }], effectiveDateTime: "2021-02-03" }, search: { mode: "match" } },
+        {
+          fullUrl: "http://x/Observation/1",
+          resource: {
+            resourceType: "Observation",
+            status: "final",
+            code: { text: "glucose" },
+            category: [{ coding: [{ code: "laboratory" }] }],
+            effectiveDateTime: "2021-02-03",
+          },
+          search: { mode: "match" },
+        },
       ],
     };
     const [d, ...rest] = splitBundle(bundle);
@@ -134,9 +204,27 @@ describe("splitBundle: other Bundles", () => {
       identifier: { system: "urn:ietf:rfc:3986", value: "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0" },
       timestamp: "2017-12-11T14:30:00+01:00",
       entry: [
-        { fullUrl: "urn:uuid:6e1fb74a-742b-4c7b-8487-171dacb88766", resource: { resourceType: "Composition", status: "final", type: { text: "Patient summary" }, date: "2017-12-11T14:30:00+01:00", author: [{ display: "x" }], title: "Patient Summary" } },
+        {
+          fullUrl: "urn:uuid:6e1fb74a-742b-4c7b-8487-171dacb88766",
+          resource: {
+            resourceType: "Composition",
+            status: "final",
+            type: { text: "Patient summary" },
+            date: "2017-12-11T14:30:00+01:00",
+            author: [{ display: "x" }],
+            title: "Patient Summary",
+          },
+        },
         { fullUrl: "urn:uuid:7685713c-e29e-4a75-8a90-45be7ba3be94", resource: { resourceType: "Patient" } },
-        { fullUrl: "urn:uuid:8685713c-e29e-4a75-8a90-45be7ba3be94", resource: { resourceType: "Observation", status: "final", code: { text: "glucose" }, category: [{ coding: [{ code: "laboratory" }] }] } },
+        {
+          fullUrl: "urn:uuid:8685713c-e29e-4a75-8a90-45be7ba3be94",
+          resource: {
+            resourceType: "Observation",
+            status: "final",
+            code: { text: "glucose" },
+            category: [{ coding: [{ code: "laboratory" }] }],
+          },
+        },
       ],
     };
     const [d] = splitBundle(doc) as [RecordDraft];
@@ -151,7 +239,10 @@ describe("splitBundle: other Bundles", () => {
 
   test("history and response Bundles: UnsupportedBundleTypeError", () => {
     for (const type of ["history", "transaction-response", "batch-response"] as const) {
-      assert.throws(() => splitBundle({ resourceType: "Bundle", type }), (e: unknown) => e instanceof UnsupportedBundleTypeError && e.bundleType === type);
+      assert.throws(
+        () => splitBundle({ resourceType: "Bundle", type }),
+        (e: unknown) => e instanceof UnsupportedBundleTypeError && e.bundleType === type,
+      );
     }
   });
 
@@ -160,7 +251,9 @@ describe("splitBundle: other Bundles", () => {
       resourceType: "Observation",
       id: "0b9bd2b4-7d6e-4e0f-a3b3-65e6f0d4ad3f",
       status: "final",
-      category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs" }] }],
+      category: [
+        { coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs" }] },
+      ],
       code: { coding: [{ system: "http://loinc.org", code: "8867-4", display: "Heart rate" }] },
       effectiveDateTime: "1999-07-02",
       valueQuantity: { value: 44, unit: "/min" },
@@ -181,7 +274,12 @@ describe("splitBundle keeps encounters apart", () => {
   test("a resource is never copied into another encounter's record", () => {
     const drafts = splitBundle(patientBundle());
     const [, first, second] = drafts as [RecordDraft, RecordDraft, RecordDraft];
-    const clinical = (d: RecordDraft) => new Set((d.resource.entry ?? []).filter((e) => !["Patient", "Organization", "Practitioner"].includes(e.resource?.resourceType ?? "")).map((e) => e.resource));
+    const clinical = (d: RecordDraft) =>
+      new Set(
+        (d.resource.entry ?? [])
+          .filter((e) => !["Patient", "Organization", "Practitioner"].includes(e.resource?.resourceType ?? ""))
+          .map((e) => e.resource),
+      );
     const a = clinical(first);
     for (const r of clinical(second)) assert.ok(!a.has(r));
     assert.ok(urls(second).includes(ENC2_URL));

@@ -80,12 +80,24 @@ export type SplitBundleErrorType = NotAPatientBundleError | UnsupportedBundleTyp
 
 /** Resource types copied into every record that references them (shared, non-clinical context). */
 const SUPPORT_TYPES: ReadonlySet<string> = new Set([
-  "Organization", "Practitioner", "PractitionerRole", "Location", "HealthcareService", "Endpoint", "Medication", "Substance",
+  "Organization",
+  "Practitioner",
+  "PractitionerRole",
+  "Location",
+  "HealthcareService",
+  "Endpoint",
+  "Medication",
+  "Substance",
 ]);
 
 /** Resource types found in the Synthea reference bundles (hospitalInformation*, practitionerInformation*). */
 const REFERENCE_DATA_TYPES: ReadonlySet<string> = new Set([
-  "Organization", "Location", "Practitioner", "PractitionerRole", "HealthcareService", "Endpoint",
+  "Organization",
+  "Location",
+  "Practitioner",
+  "PractitionerRole",
+  "HealthcareService",
+  "Endpoint",
 ]);
 
 /**
@@ -198,7 +210,8 @@ function wholeBundleRecord(bundle: Bundle, document: boolean): RecordDraft {
   const date = bundle.timestamp ?? latestDate(resources.map(resourceDate)) ?? nowIso();
   const first = resources.find((r) => r.resourceType !== "Patient") ?? resources[0];
   const composition = resources.find((r) => r.resourceType === "Composition");
-  const label = composition?.resourceType === "Composition" ? composition.title : first ? resourceLabel(first) : "empty";
+  const label =
+    composition?.resourceType === "Composition" ? composition.title : first ? resourceLabel(first) : "empty";
   return {
     category: categorizeResources(resources),
     title: `${document ? "Document" : "Collection"} ${day(date)}: ${label}`,
@@ -230,7 +243,9 @@ function encounterReferences(resource: Resource): string[] {
 }
 
 function splitPatientBundle(bundle: Bundle, source: string | undefined): RecordDraft[] {
-  const entries = (bundle.entry ?? []).filter((e): e is BundleEntry & { resource: Resource } => e.resource !== undefined);
+  const entries = (bundle.entry ?? []).filter(
+    (e): e is BundleEntry & { resource: Resource } => e.resource !== undefined,
+  );
   const patients = entries.filter((e) => e.resource.resourceType === "Patient");
   if (patients.length !== 1) {
     throw new NotAPatientBundleError({
@@ -247,7 +262,8 @@ function splitPatientBundle(bundle: Bundle, source: string | undefined): RecordD
   // owner[i]: index of the Encounter entry that entry i belongs to, -1 for general.
   const owner = new Array<number>(n).fill(-1);
   const encounters: number[] = [];
-  const isSupport = (i: number): boolean => SUPPORT_TYPES.has((entries[i] as BundleEntry & { resource: Resource }).resource.resourceType);
+  const isSupport = (i: number): boolean =>
+    SUPPORT_TYPES.has((entries[i] as BundleEntry & { resource: Resource }).resource.resourceType);
   entries.forEach((e, i) => {
     if (e.resource.resourceType === "Encounter") {
       owner[i] = i;
@@ -325,7 +341,8 @@ function splitPatientBundle(bundle: Bundle, source: string | undefined): RecordD
     const ordered = [patientIndex, ...[...set].filter((i) => i !== patientIndex).sort((a, b) => a - b)];
     return collection(ordered.map((i) => cleanEntry(entries[i] as BundleEntry)));
   };
-  const resourcesOf = (set: Set<number>): Resource[] => [...set].map((i) => (entries[i] as BundleEntry & { resource: Resource }).resource);
+  const resourcesOf = (set: Set<number>): Resource[] =>
+    [...set].map((i) => (entries[i] as BundleEntry & { resource: Resource }).resource);
 
   const drafts: RecordDraft[] = [];
   const patient = (patients[0] as BundleEntry & { resource: Patient }).resource;
@@ -336,7 +353,10 @@ function splitPatientBundle(bundle: Bundle, source: string | undefined): RecordD
   withSupport(general);
   const generalRecord = toRecord(general);
   const generalDate =
-    latestDate(entries.map((e) => resourceDate(e.resource))) ?? bundle.timestamp ?? patient.meta?.lastUpdated ?? nowIso();
+    latestDate(entries.map((e) => resourceDate(e.resource))) ??
+    bundle.timestamp ??
+    patient.meta?.lastUpdated ??
+    nowIso();
   drafts.push({
     category: categorizeResources(resourcesOf(general)),
     title: `Patient ${day(generalDate)}: data not tied to an encounter`,

@@ -9,10 +9,13 @@ import { fhirValidationIssues, loadFhirDefinitions, validateFhirResource } from 
 /** Asserts that validation fails with an issue at `path` with `code`. */
 function assertIssue(resource: Resource, path: string, code: string): FhirValidationError {
   let caught: unknown;
-  assert.throws(() => validateFhirResource(resource), (e: unknown) => {
-    caught = e;
-    return e instanceof FhirValidationError;
-  });
+  assert.throws(
+    () => validateFhirResource(resource),
+    (e: unknown) => {
+      caught = e;
+      return e instanceof FhirValidationError;
+    },
+  );
   const error = caught as FhirValidationError;
   assert.ok(
     error.issues.some((i) => i.path === path && i.code === code),
@@ -40,7 +43,10 @@ describe("validateFhirResource", () => {
     );
     assert.equal(error.name, "FhirValidationError");
     assert.equal(error.shortMessage, "The Observation is not valid FHIR R4: 1 issue.");
-    assert.match(error.message, /Observation\.status: Code is not in the required value set http:\/\/hl7\.org\/fhir\/ValueSet\/observation-status \[code-invalid\]/);
+    assert.match(
+      error.message,
+      /Observation\.status: Code is not in the required value set http:\/\/hl7\.org\/fhir\/ValueSet\/observation-status \[code-invalid\]/,
+    );
     assert.ok(!error.message.includes("bogus"), "the message must not quote values");
   });
 
@@ -65,26 +71,51 @@ describe("validateFhirResource", () => {
       "code-invalid",
     );
     // Text-only CodeableConcepts and value sets over external code systems are not checked.
-    validateFhirResource({ resourceType: "Condition", subject: { reference: "Patient/1" }, clinicalStatus: { text: "active" } });
+    validateFhirResource({
+      resourceType: "Condition",
+      subject: { reference: "Patient/1" },
+      clinicalStatus: { text: "active" },
+    });
     validateFhirResource({ resourceType: "Binary", contentType: "application/x-made-up" });
   });
 
   test("structural errors: unknown property, missing required element, two choice types", () => {
     assertIssue({ resourceType: "Patient", nickname: "x" } as unknown as Resource, "Patient.nickname", "structure");
-    assertIssue({ resourceType: "Observation", code: { text: "x" } } as unknown as Resource, "Observation.status", "structure");
-    const both = { resourceType: "Observation", status: "final", code: { text: "x" }, valueString: "a", valueQuantity: { value: 1 } };
-    assert.ok(fhirValidationIssues(both as unknown as Resource).some((i) => i.message === "Conflicting choice of type properties"));
+    assertIssue(
+      { resourceType: "Observation", code: { text: "x" } } as unknown as Resource,
+      "Observation.status",
+      "structure",
+    );
+    const both = {
+      resourceType: "Observation",
+      status: "final",
+      code: { text: "x" },
+      valueString: "a",
+      valueQuantity: { value: 1 },
+    };
+    assert.ok(
+      fhirValidationIssues(both as unknown as Resource).some(
+        (i) => i.message === "Conflicting choice of type properties",
+      ),
+    );
   });
 
   test("unknown resource type fails", () => {
-    assert.throws(() => validateFhirResource({ resourceType: "Spaceship" } as unknown as Resource), FhirValidationError);
+    assert.throws(
+      () => validateFhirResource({ resourceType: "Spaceship" } as unknown as Resource),
+      FhirValidationError,
+    );
   });
 
   test("base64Binary may contain whitespace (R4), but not other characters", () => {
     const data = Buffer.from("hello world, this is a PDF").toString("base64");
     const wrapped = `${data.slice(0, 8)} ${data.slice(8, 16)}\n${data.slice(16)}`;
     validateFhirResource({ resourceType: "Binary", contentType: "application/pdf", data: wrapped });
-    assertIssue({ resourceType: "Binary", contentType: "application/pdf", data: "not*base64!" }, "Binary.data", "structure");
+    assertIssue(
+      { resourceType: "Binary", contentType: "application/pdf", data: "not*base64!" },
+      "Binary.data",
+      "structure",
+    );
   });
 
   test("the message lists at most 20 issues, `issues` keeps all", () => {

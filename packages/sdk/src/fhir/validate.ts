@@ -42,7 +42,12 @@
 import type { Bundle, OperationOutcomeIssue, Resource } from "@medplum/fhirtypes";
 import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from "@medplum/core";
 import type { ValidatorOptions } from "@medplum/core";
-import { STRUCTURE_DEFINITION_FILES, TERMINOLOGY_FILES, asDefinitionBundle, registeredSyncFhirDefinitionsLoader } from "./definitions.ts";
+import {
+  STRUCTURE_DEFINITION_FILES,
+  TERMINOLOGY_FILES,
+  asDefinitionBundle,
+  registeredSyncFhirDefinitionsLoader,
+} from "./definitions.ts";
 import type { FhirDefinitionFile, FhirDefinitionsLoader, FhirDefinitionsSyncLoader } from "./definitions.ts";
 import { FhirDefinitionsNotLoadedError, FhirValidationError } from "./errors.ts";
 import type { FhirValidationIssue } from "./errors.ts";
@@ -123,11 +128,14 @@ export function loadFhirDefinitions(): FhirDefinitionsLoadTimes {
  * validateFhirResource(resource);
  * ```
  */
-export function loadFhirDefinitionsFrom(loader: FhirDefinitionsLoader | FhirDefinitionsSyncLoader): Promise<FhirDefinitionsLoadTimes> {
+export function loadFhirDefinitionsFrom(
+  loader: FhirDefinitionsLoader | FhirDefinitionsSyncLoader,
+): Promise<FhirDefinitionsLoadTimes> {
   if (loadTimes) return Promise.resolve(loadTimes);
   loading ??= (async () => {
     const t0 = performance.now();
-    for (const file of STRUCTURE_DEFINITION_FILES) indexStructureDefinitionBundle(asDefinitionBundle(file, await loader(file)));
+    for (const file of STRUCTURE_DEFINITION_FILES)
+      indexStructureDefinitionBundle(asDefinitionBundle(file, await loader(file)));
     const t1 = performance.now();
     const terminology: Bundle[] = [];
     for (const file of TERMINOLOGY_FILES) terminology.push(asDefinitionBundle(file, await loader(file)));
@@ -192,7 +200,13 @@ export function fhirValidationIssues(resource: Resource): FhirValidationIssue[] 
       // A validator crash (e.g. an element the schema does not know): report it, keep the cause.
       throw new FhirValidationError({
         resourceType: String(resource.resourceType),
-        issues: [{ path: String(resource.resourceType), code: "exception", message: "The validator could not process the resource" }],
+        issues: [
+          {
+            path: String(resource.resourceType),
+            code: "exception",
+            message: "The validator could not process the resource",
+          },
+        ],
         cause: error,
       });
     }
@@ -205,7 +219,11 @@ export function fhirValidationIssues(resource: Resource): FhirValidationIssue[] 
     const conflictingChoice = message.startsWith("Conflicting choice of type properties");
     if (issue.severity !== "error" && issue.severity !== "fatal" && !conflictingChoice) continue;
     if (message === "Invalid base64Binary format" && isR4Base64(valueAtPath(resource, path))) continue;
-    issues.push({ path, code: issue.code, message: conflictingChoice ? "Conflicting choice of type properties" : message });
+    issues.push({
+      path,
+      code: issue.code,
+      message: conflictingChoice ? "Conflicting choice of type properties" : message,
+    });
   }
   issues.push(...bindingIssues(tokens));
   return issues;

@@ -9,7 +9,14 @@
 
 export * from "./errors.ts";
 export type * from "./types.ts";
-export { CHUNK_SIZE_BYTES, MAX_LINKS_PER_NODE, computeBlobCid, computeBlobIdentity, parseBlobCid, verifyBlob } from "./cid.ts";
+export {
+  CHUNK_SIZE_BYTES,
+  MAX_LINKS_PER_NODE,
+  computeBlobCid,
+  computeBlobIdentity,
+  parseBlobCid,
+  verifyBlob,
+} from "./cid.ts";
 export type { BlobBytes, BlobIdentity } from "./cid.ts";
 export * from "./upload-auth.ts";
 export { createHttpStore } from "./http.ts";

@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { importBytes } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
-import { CHUNK_SIZE_BYTES, LEAF_CONCURRENCY, MAX_LINKS_PER_NODE, computeBlobIdentity, hashLeaf, importBlob, splitLeaves } from "./cid.ts";
+import {
+  CHUNK_SIZE_BYTES,
+  LEAF_CONCURRENCY,
+  MAX_LINKS_PER_NODE,
+  computeBlobIdentity,
+  hashLeaf,
+  importBlob,
+  splitLeaves,
+} from "./cid.ts";
 import { createHeliaStore } from "./helia.ts";
 import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
 import { ENVELOPE_HEADER_BYTES, encryptRecord, encryptRecordParts, openRecord } from "../crypto/envelope.ts";
@@ -109,14 +117,23 @@ describe("Helia store: envelopes in parts", () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  const context = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", patient: "0x70997970C51812dc3A010C7d01b50e0d4c3A79C8", category: 2, keyEpoch: 0 } as const;
+  const context = {
+    chainId: 31337,
+    contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    patient: "0x70997970C51812dc3A010C7d01b50e0d4c3A79C8",
+    category: 2,
+    keyEpoch: 0,
+  } as const;
 
   for (const size of [0, 1_000_000, 3_500_000]) {
     it(`stores a ${size}-byte record's envelope parts as the joined envelope and reads it back`, async () => {
       const kek = crypto.getRandomValues(new Uint8Array(32));
       const plaintext = pseudoRandom(size, 99);
       const { parts, size: envelopeBytes, dek } = await encryptRecordParts({ plaintext, kek, context });
-      assert.equal(parts.reduce((n, p) => n + p.length, 0), envelopeBytes);
+      assert.equal(
+        parts.reduce((n, p) => n + p.length, 0),
+        envelopeBytes,
+      );
       const stored = await store.put(parts);
       const envelope = await store.get(stored.cid);
       assert.equal(envelope.length, envelopeBytes);

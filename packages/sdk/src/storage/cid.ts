@@ -83,7 +83,7 @@ export function splitLeaves(blob: BlobBytes): Uint8Array[][] {
   let room = CHUNK_SIZE_BYTES;
   for (const part of parts) {
     if (!(part instanceof Uint8Array)) throw new TypeError("A blob part is not a Uint8Array.");
-    for (let offset = 0; offset < part.length; ) {
+    for (let offset = 0; offset < part.length;) {
       const take = Math.min(room, part.length - offset);
       leaf.push(part.subarray(offset, offset + take));
       offset += take;
@@ -184,12 +184,21 @@ interface DagEntry {
  *
  * @throws whatever `writeLeaf` or `nodes.put` throws; the signal's reason when aborted.
  */
-export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: NodeSink, options: { signal?: AbortSignal } = {}): Promise<BlobIdentity> {
+export async function importBlob(
+  blob: BlobBytes,
+  writeLeaf: LeafWriter,
+  nodes: NodeSink,
+  options: { signal?: AbortSignal } = {},
+): Promise<BlobIdentity> {
   const leaves = splitLeaves(blob);
   const cids = new Array<CID>(leaves.length);
-  await forEachLeaf(leaves.length, async (index) => {
-    cids[index] = await writeLeaf(leaves[index]!, index);
-  }, options.signal);
+  await forEachLeaf(
+    leaves.length,
+    async (index) => {
+      cids[index] = await writeLeaf(leaves[index]!, index);
+    },
+    options.signal,
+  );
   const ciphertextHash = await ciphertextHashFromPieceDigests(cids.map((cid) => cid.multihash.digest));
   if (leaves.length === 1) return { cid: cids[0]!, ciphertextHash };
 
@@ -210,7 +219,12 @@ export async function importBlob(blob: BlobBytes, writeLeaf: LeafWriter, nodes: 
         fileSize += child.fileSize;
         tsize += child.tsize;
       }
-      const block = encodeDagPb(prepareDagPb({ Data: unixfs.marshal(), Links: children.map((child) => ({ Name: "", Tsize: Number(child.tsize), Hash: child.cid })) }));
+      const block = encodeDagPb(
+        prepareDagPb({
+          Data: unixfs.marshal(),
+          Links: children.map((child) => ({ Name: "", Tsize: Number(child.tsize), Hash: child.cid })),
+        }),
+      );
       const cid = CID.createV1(DAG_PB_CODEC, createDigest(SHA2_256, await sha256Bytes(block)));
       await nodes.put(cid, block);
       parents.push({ cid, fileSize, tsize: tsize + BigInt(block.length) });
@@ -239,7 +253,9 @@ export type BlockReader = (cid: CID) => Promise<Uint8Array>;
 async function checkedBlock(cid: CID, read: BlockReader, root: CID): Promise<Uint8Array> {
   const block = await read(cid);
   if (!equals(await sha256Bytes(block), cid.multihash.digest)) {
-    throw new CidMismatchError(root.toString(), { details: `its stored ${block.length}-byte block ${cid.toString()} does not hash to that block's CID` });
+    throw new CidMismatchError(root.toString(), {
+      details: `its stored ${block.length}-byte block ${cid.toString()} does not hash to that block's CID`,
+    });
   }
   return block;
 }
@@ -254,12 +270,19 @@ async function checkedBlock(cid: CID, read: BlockReader, root: CID): Promise<Uin
  *   UnixFS file, or the leaves' sizes disagree with the node's block sizes.
  * @throws whatever `read` throws for a missing block (`BlockNotFoundError`).
  */
-export async function readBlob(root: CID, read: BlockReader, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+export async function readBlob(
+  root: CID,
+  read: BlockReader,
+  options: { signal?: AbortSignal } = {},
+): Promise<Uint8Array> {
   options.signal?.throwIfAborted();
   if (root.code === RAW_CODEC) return checkedBlock(root, read, root);
   const leaves: { cid: CID; size: number }[] = [];
   const corrupt = (cid: CID, details: string, cause?: unknown): CidMismatchError =>
-    new CidMismatchError(root.toString(), { details: `node ${cid.toString()}: ${details}`, ...(cause === undefined ? {} : { cause }) });
+    new CidMismatchError(root.toString(), {
+      details: `node ${cid.toString()}: ${details}`,
+      ...(cause === undefined ? {} : { cause }),
+    });
   const walk = async (cid: CID): Promise<void> => {
     options.signal?.throwIfAborted();
     const block = await checkedBlock(cid, read, root);
@@ -267,7 +290,10 @@ export async function readBlob(root: CID, read: BlockReader, options: { signal?:
     try {
       const node = decodeDagPb(block);
       const unixfs = UnixFS.unmarshal(node.Data ?? new Uint8Array());
-      if (unixfs.type !== "file" || unixfs.blockSizes.length !== node.Links.length) throw new Error(`a UnixFS ${unixfs.type} with ${unixfs.blockSizes.length} block sizes and ${node.Links.length} links`);
+      if (unixfs.type !== "file" || unixfs.blockSizes.length !== node.Links.length)
+        throw new Error(
+          `a UnixFS ${unixfs.type} with ${unixfs.blockSizes.length} block sizes and ${node.Links.length} links`,
+        );
       links = node.Links.map((link, i) => ({ Hash: link.Hash, size: Number(unixfs.blockSizes[i]) }));
     } catch (cause) {
       throw corrupt(cid, "not a UnixFS file node", cause);
@@ -286,12 +312,17 @@ export async function readBlob(root: CID, read: BlockReader, options: { signal?:
     total += leaf.size;
   }
   const out = new Uint8Array(total);
-  await forEachLeaf(leaves.length, async (index) => {
-    const { cid, size } = leaves[index]!;
-    const bytes = await checkedBlock(cid, read, root);
-    if (bytes.length !== size) throw corrupt(root, `leaf ${cid.toString()} has ${bytes.length} bytes, its parent says ${size}`);
-    out.set(bytes, offsets[index]);
-  }, options.signal);
+  await forEachLeaf(
+    leaves.length,
+    async (index) => {
+      const { cid, size } = leaves[index]!;
+      const bytes = await checkedBlock(cid, read, root);
+      if (bytes.length !== size)
+        throw corrupt(root, `leaf ${cid.toString()} has ${bytes.length} bytes, its parent says ${size}`);
+      out.set(bytes, offsets[index]);
+    },
+    options.signal,
+  );
   return out;
 }
 
@@ -305,7 +336,9 @@ export async function verifyBlob(cid: CID, bytes: Uint8Array): Promise<Hex> {
   const actual = await computeBlobIdentity(bytes);
   const same: boolean = actual.cid.equals(cid); // (equals() is a type guard; keep `cid` un-narrowed)
   if (!same) {
-    throw new CidMismatchError(cid.toString(), { details: `received ${bytes.length} bytes whose CID is ${actual.cid.toString()}` });
+    throw new CidMismatchError(cid.toString(), {
+      details: `received ${bytes.length} bytes whose CID is ${actual.cid.toString()}`,
+    });
   }
   return actual.ciphertextHash;
 }

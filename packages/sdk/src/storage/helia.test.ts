@@ -14,7 +14,8 @@ const MiB = 1_048_576;
 
 function randomBytes(size: number): Uint8Array {
   const bytes = new Uint8Array(size);
-  for (let offset = 0; offset < size; offset += 65_536) crypto.getRandomValues(bytes.subarray(offset, Math.min(size, offset + 65_536)));
+  for (let offset = 0; offset < size; offset += 65_536)
+    crypto.getRandomValues(bytes.subarray(offset, Math.min(size, offset + 65_536)));
   return bytes;
 }
 
@@ -62,7 +63,10 @@ describe("Helia blob store (on disk)", () => {
   });
 
   it("gives the well-known CIDs: empty raw block, and a raw leaf up to 1 MiB", async () => {
-    assert.equal((await store.put(new Uint8Array(0))).cid, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+    assert.equal(
+      (await store.put(new Uint8Array(0))).cid,
+      "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+    );
     assert.match((await store.put(randomBytes(MiB))).cid, /^bafkrei/); // one chunk: raw leaf
     assert.match((await store.put(randomBytes(MiB + 1))).cid, /^bafybei/); // two chunks: dag-pb root
   });

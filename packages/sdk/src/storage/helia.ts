@@ -144,7 +144,10 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
   };
 
   const assertOpen = (): void => {
-    if (closed) throw new StorageUnavailableError(`The Helia store in ${directory} is closed.`, { hint: "Open a new store with createHeliaStore." });
+    if (closed)
+      throw new StorageUnavailableError(`The Helia store in ${directory} is closed.`, {
+        hint: "Open a new store with createHeliaStore.",
+      });
   };
 
   /** Reads a block file of the blockstore's layout in one go (blockstore-fs streams it in 64 KiB pieces). */
@@ -170,7 +173,12 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
         // Leaves are hashed while they are written (writeLeaf); the CID and the ciphertext hash
         // both come from those digests, so every byte is hashed once. Helia's blockstore gets
         // only the dag-pb nodes of blobs over 1 MiB.
-        const { cid, ciphertextHash } = await importBlob(bytes, writeLeaf, helia.blockstore, options.signal ? { signal: options.signal } : {});
+        const { cid, ciphertextHash } = await importBlob(
+          bytes,
+          writeLeaf,
+          helia.blockstore,
+          options.signal ? { signal: options.signal } : {},
+        );
         return { cid: cid.toString(), ciphertextHash, size };
       } catch (cause) {
         if (isAbort(cause, options.signal)) throw cause;
@@ -193,9 +201,15 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
         if (cause instanceof CidMismatchError) throw cause;
         if (cause instanceof BlockNotFoundError) {
           if (cause.cid === root) throw new BlockNotFoundError(root);
-          throw new BlockNotFoundError(root, { details: `block ${cause.cid} of the blob's DAG is missing from this store`, cause });
+          throw new BlockNotFoundError(root, {
+            details: `block ${cause.cid} of the blob's DAG is missing from this store`,
+            cause,
+          });
         }
-        throw new StorageUnavailableError(`Could not read ${root} from the Helia store in ${directory}.`, { hint: "Check the store directory's permissions.", cause });
+        throw new StorageUnavailableError(`Could not read ${root} from the Helia store in ${directory}.`, {
+          hint: "Check the store directory's permissions.",
+          cause,
+        });
       }
     },
 

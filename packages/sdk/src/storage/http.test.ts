@@ -6,23 +6,39 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHeliaStore } from "./helia.ts";
 import { createHttpStore } from "./http.ts";
-import { checkEnvelopeBytes, DEFAULT_MAX_BLOB_BYTES, handleBlobRequest, jsonResponse, readBlobBody } from "./http-server.ts";
+import {
+  checkEnvelopeBytes,
+  DEFAULT_MAX_BLOB_BYTES,
+  handleBlobRequest,
+  jsonResponse,
+  readBlobBody,
+} from "./http-server.ts";
 import { BlockNotFoundError, CidMismatchError, InvalidCidError, StorageUnavailableError } from "./errors.ts";
 import { UploadRefusedError } from "./errors.ts";
 import type { BlobStore } from "./types.ts";
 import { sealRecord } from "../crypto/envelope.ts";
 import { ciphertextHash } from "../crypto/ciphertext-hash.ts";
 
-const context = { chainId: 31337, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", patient: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", category: 2, keyEpoch: 0 } as const;
+const context = {
+  chainId: 31337,
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  patient: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+  category: 2,
+  keyEpoch: 0,
+} as const;
 const kek = new Uint8Array(32).fill(9);
-const envelopeOf = async (size: number) => (await sealRecord({ plaintext: new Uint8Array(randomBytes(size)), kek, context })).envelope;
+const envelopeOf = async (size: number) =>
+  (await sealRecord({ plaintext: new Uint8Array(randomBytes(size)), kek, context })).envelope;
 
 /**
  * Routes `fetch` calls for /api/blobs[/cid] over a real Helia store: GET/HEAD to the real
  * handler, POST to the size and envelope checks the web app's upload handler runs (its
  * authorisation and quotas are tested in web/src/lib/blob-upload.test.ts against a chain).
  */
-function endpoint(store: BlobStore, options: { maxBytes?: number; tamper?: (response: Response) => Promise<Response> } = {}): typeof fetch {
+function endpoint(
+  store: BlobStore,
+  options: { maxBytes?: number; tamper?: (response: Response) => Promise<Response> } = {},
+): typeof fetch {
   return async (input, init) => {
     const request = new Request(new URL(input instanceof Request ? input.url : input, "http://meridian.test"), init);
     const cid = new URL(request.url).pathname.split("/")[3];
@@ -72,10 +88,16 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
     const store = createHttpStore({ baseUrl: "/api/blobs", fetch: endpoint(backend, { maxBytes: 1024 }) });
     const refused = (status: number, text: RegExp) => (e: unknown) =>
       e instanceof UploadRefusedError && e.status === status && text.test(e.shortMessage);
-    await assert.rejects(store.put(new TextEncoder().encode('{"resourceType":"Patient"}')), refused(415, /Only Meridian record envelopes/));
+    await assert.rejects(
+      store.put(new TextEncoder().encode('{"resourceType":"Patient"}')),
+      refused(415, /Only Meridian record envelopes/),
+    );
     await assert.rejects(store.put(await envelopeOf(4096)), refused(413, /larger than 1024 bytes/));
     const body = (await envelopeOf(10)) as Uint8Array<ArrayBuffer>;
-    const post = await handleBlobRequest({ store: backend, request: new Request("http://meridian.test/api/blobs", { method: "POST", body }) });
+    const post = await handleBlobRequest({
+      store: backend,
+      request: new Request("http://meridian.test/api/blobs", { method: "POST", body }),
+    });
     assert.equal(post.status, 405, "the GET/HEAD handler never stores: uploads need an authorising handler");
   });
 
@@ -83,13 +105,27 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
     const envelope = await envelopeOf(100);
     const lying = createHttpStore({
       baseUrl: "/api/blobs",
-      fetch: endpoint(backend, { tamper: async (r) => (r.status === 201 ? Response.json({ ...(await r.json()), cid: "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku" }, { status: 201 }) : r) }),
+      fetch: endpoint(backend, {
+        tamper: async (r) =>
+          r.status === 201
+            ? Response.json(
+                { ...(await r.json()), cid: "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku" },
+                { status: 201 },
+              )
+            : r,
+      }),
     });
     await assert.rejects(lying.put(envelope), CidMismatchError);
     const { cid } = await backend.put(envelope);
     const flipping = createHttpStore({
       baseUrl: "/api/blobs",
-      fetch: endpoint(backend, { tamper: async (r) => { const b = new Uint8Array(await r.arrayBuffer()); b[b.length - 1]! ^= 1; return new Response(b, { status: r.status }); } }),
+      fetch: endpoint(backend, {
+        tamper: async (r) => {
+          const b = new Uint8Array(await r.arrayBuffer());
+          b[b.length - 1]! ^= 1;
+          return new Response(b, { status: r.status });
+        },
+      }),
     });
     await assert.rejects(flipping.get(cid), CidMismatchError);
   });
@@ -100,7 +136,11 @@ describe("HTTP blob store and its server handler (real Helia on disk)", () => {
     await assert.rejects(store.get(missing), BlockNotFoundError);
     assert.equal(await store.has(missing), false);
     await assert.rejects(store.get("not-a-cid"), InvalidCidError);
-    const response = await handleBlobRequest({ store: backend, request: new Request("http://meridian.test/api/blobs/x"), cid: "x" });
+    const response = await handleBlobRequest({
+      store: backend,
+      request: new Request("http://meridian.test/api/blobs/x"),
+      cid: "x",
+    });
     assert.equal(response.status, 400);
     const dead = createHttpStore({ baseUrl: "http://127.0.0.1:9/api/blobs" });
     await assert.rejects(dead.put(await envelopeOf(5)), StorageUnavailableError);

@@ -60,7 +60,11 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
       return await doFetch(url, init);
     } catch (cause) {
       if (init.signal?.aborted) throw cause;
-      throw new StorageUnavailableError(`Cannot reach the blob endpoint to ${what}.`, { details: url, hint: "Check that the Meridian web server is running.", cause });
+      throw new StorageUnavailableError(`Cannot reach the blob endpoint to ${what}.`, {
+        details: url,
+        hint: "Check that the Meridian web server is running.",
+        cause,
+      });
     }
   };
   const failure = async (response: Response, what: string): Promise<never> => {
@@ -95,8 +99,17 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
       const send = async () => {
         const headers: Record<string, string> = { "content-type": "application/octet-stream" };
         const { authorizer } = parameters;
-        if (authorizer) headers.authorization = await authorizer.authorize({ ciphertextHash: identity.ciphertextHash, size: bytes.length });
-        const init = { method: "POST", body: bufferSource(bytes), headers, ...(options.signal ? { signal: options.signal } : {}) };
+        if (authorizer)
+          headers.authorization = await authorizer.authorize({
+            ciphertextHash: identity.ciphertextHash,
+            size: bytes.length,
+          });
+        const init = {
+          method: "POST",
+          body: bufferSource(bytes),
+          headers,
+          ...(options.signal ? { signal: options.signal } : {}),
+        };
         return request(base, init, `store ${bytes.length} bytes`);
       };
       let response = await send();
@@ -117,15 +130,22 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
       const expected = identity.cid.toString();
       const { ciphertextHash } = identity;
       if (answer.cid !== expected || answer.ciphertextHash !== ciphertextHash || answer.size !== bytes.length) {
-        throw new CidMismatchError(String(answer.cid), { details: `the server answered ${JSON.stringify(answer)}; the bytes sent have CID ${expected} and ciphertext hash ${ciphertextHash}` });
+        throw new CidMismatchError(String(answer.cid), {
+          details: `the server answered ${JSON.stringify(answer)}; the bytes sent have CID ${expected} and ciphertext hash ${ciphertextHash}`,
+        });
       }
       return { cid: expected, ciphertextHash, size: bytes.length };
     },
 
     async get(cid: string, options: BlobStoreOptions = {}): Promise<Uint8Array> {
       const parsed = parseBlobCid(cid);
-      const response = await request(`${base}/${parsed.toString()}`, { method: "GET", ...(options.signal ? { signal: options.signal } : {}) }, `read ${parsed.toString()}`);
-      if (response.status === 404) throw new BlockNotFoundError(parsed.toString(), { details: "the server does not hold this blob" });
+      const response = await request(
+        `${base}/${parsed.toString()}`,
+        { method: "GET", ...(options.signal ? { signal: options.signal } : {}) },
+        `read ${parsed.toString()}`,
+      );
+      if (response.status === 404)
+        throw new BlockNotFoundError(parsed.toString(), { details: "the server does not hold this blob" });
       if (!response.ok) return failure(response, `read ${parsed.toString()}`);
       const bytes = new Uint8Array(await response.arrayBuffer());
       await verifyBlob(parsed, bytes);
@@ -134,7 +154,11 @@ export function createHttpStore(parameters: CreateHttpStoreParameters): BlobStor
 
     async has(cid: string): Promise<boolean> {
       const parsed = parseBlobCid(cid);
-      const response = await request(`${base}/${parsed.toString()}`, { method: "HEAD" }, `look up ${parsed.toString()}`);
+      const response = await request(
+        `${base}/${parsed.toString()}`,
+        { method: "HEAD" },
+        `look up ${parsed.toString()}`,
+      );
       if (response.status === 404) return false;
       if (!response.ok) return failure(response, `look up ${parsed.toString()}`);
       return true;

@@ -15,7 +15,14 @@ export * from "./browser.ts";
 export { createHeliaStore } from "./helia.ts";
 export type { CreateHeliaStoreParameters } from "./helia.ts";
 export { createKuboStore } from "./kubo.ts";
-export { checkEnvelopeBytes, handleBlobRequest, jsonResponse, readBlobBody, DEFAULT_MAX_BLOB_BYTES, MAX_RECORD_PLAINTEXT_BYTES } from "./http-server.ts";
+export {
+  checkEnvelopeBytes,
+  handleBlobRequest,
+  jsonResponse,
+  readBlobBody,
+  DEFAULT_MAX_BLOB_BYTES,
+  MAX_RECORD_PLAINTEXT_BYTES,
+} from "./http-server.ts";
 export type { EnvelopeRefusal, HandleBlobRequestParameters } from "./http-server.ts";
 export type { CreateKuboStoreParameters } from "./kubo.ts";
 

@@ -51,15 +51,20 @@ export function createKuboStore(parameters: CreateKuboStoreParameters): Promise<
     new URL(url);
     client = create({ url });
   } catch (cause) {
-    return Promise.reject(new StorageUnavailableError(`"${url}" is not a valid Kubo RPC URL.`, {
-      hint: "Give the Kubo RPC API address, e.g. http://127.0.0.1:5001.",
-      cause,
-    }));
+    return Promise.reject(
+      new StorageUnavailableError(`"${url}" is not a valid Kubo RPC URL.`, {
+        hint: "Give the Kubo RPC API address, e.g. http://127.0.0.1:5001.",
+        cause,
+      }),
+    );
   }
   let closed = false;
 
   const assertOpen = (): void => {
-    if (closed) throw new StorageUnavailableError(`The Kubo store for ${url} is closed.`, { hint: "Open a new store with createKuboStore." });
+    if (closed)
+      throw new StorageUnavailableError(`The Kubo store for ${url} is closed.`, {
+        hint: "Open a new store with createKuboStore.",
+      });
   };
 
   /** Turns a client error into a Meridian error (never returns). */
@@ -67,7 +72,8 @@ export function createKuboStore(parameters: CreateKuboStoreParameters): Promise<
     if (isAbort(cause, signal)) throw cause;
     const error = cause instanceof Error ? cause : new Error(String(cause));
     if (error.name === "HTTPError" || error.name === "TimeoutError") {
-      if (cid && NOT_FOUND.test(error.message)) throw new BlockNotFoundError(cid.toString(), { details: `Kubo at ${url}: ${error.message}`, cause });
+      if (cid && NOT_FOUND.test(error.message))
+        throw new BlockNotFoundError(cid.toString(), { details: `Kubo at ${url}: ${error.message}`, cause });
       throw new StorageUnavailableError(`Kubo at ${url} failed to ${action}.`, { details: error.message, cause });
     }
     throw new StorageUnavailableError(`Cannot reach the Kubo RPC API at ${url}.`, {

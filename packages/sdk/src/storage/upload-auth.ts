@@ -184,14 +184,14 @@ export function decodeUploadAuthorization(header: string | null): UploadAuthoriz
     throw new UploadAuthorizationError(
       "missing",
       "Uploads must be authorised by a registered Meridian account.",
-      SIGN_IN_AGAIN
+      SIGN_IN_AGAIN,
     );
   const [scheme, token, ...rest] = header.trim().split(/\s+/);
   if (scheme !== UPLOAD_AUTHORIZATION_SCHEME || !token || rest.length > 0 || !/^[A-Za-z0-9_-]+$/.test(token)) {
     throw new UploadAuthorizationError(
       "malformed",
       `The Authorization header is not "${UPLOAD_AUTHORIZATION_SCHEME} <token>".`,
-      SIGN_IN_AGAIN
+      SIGN_IN_AGAIN,
     );
   }
   let raw: unknown;
@@ -201,7 +201,7 @@ export function decodeUploadAuthorization(header: string | null): UploadAuthoriz
     throw new UploadAuthorizationError(
       "malformed",
       "The upload authorisation token is not base64url JSON.",
-      SIGN_IN_AGAIN
+      SIGN_IN_AGAIN,
     );
   }
   const s = (raw as { session?: Record<string, unknown> })?.session;
@@ -232,7 +232,7 @@ export function decodeUploadAuthorization(header: string | null): UploadAuthoriz
     throw new UploadAuthorizationError(
       "malformed",
       "The upload authorisation token lacks a field or has one of the wrong type.",
-      SIGN_IN_AGAIN
+      SIGN_IN_AGAIN,
     );
   return { session: s as unknown as UploadSession, upload: u as unknown as BlobUpload };
 }
@@ -265,7 +265,7 @@ export async function verifyUploadSession(p: VerifyUploadSessionParameters): Pro
       "The upload session has expired or is not valid now.",
       "Sign a new upload session (the app asks again on the next upload).",
       `issued ${session.issuedAt}, expires ${session.expiresAt}, server time ${now} (unix seconds); ` +
-        `a session lasts at most ${MAX_UPLOAD_SESSION_SECONDS} s`
+        `a session lasts at most ${MAX_UPLOAD_SESSION_SECONDS} s`,
     );
   }
   let valid = false;
@@ -283,7 +283,7 @@ export async function verifyUploadSession(p: VerifyUploadSessionParameters): Pro
       "bad-session-signature",
       "The upload session is not signed by the account it names.",
       "Sign the upload session with the account's own wallet, on this app's network.",
-      `account ${session.account}`
+      `account ${session.account}`,
     );
   }
 }
@@ -314,7 +314,7 @@ export async function verifyBlobUpload(p: VerifyBlobUploadParameters): Promise<v
       "The upload signature is for other bytes than the ones received.",
       "Sign the exact envelope you send; do not change it after signing.",
       `signed ${upload.size} bytes with ciphertext hash ${upload.ciphertextHash}; ` +
-        `received ${p.size} bytes with ciphertext hash ${p.ciphertextHash}`
+        `received ${p.size} bytes with ciphertext hash ${p.ciphertextHash}`,
     );
   }
   if (Math.abs(upload.timestamp - p.now) > UPLOAD_SIGNATURE_MAX_AGE_SECONDS || upload.timestamp > session.expiresAt) {
@@ -322,7 +322,7 @@ export async function verifyBlobUpload(p: VerifyBlobUploadParameters): Promise<v
       "stale-upload",
       "The upload signature is too old or from the future.",
       "Check this computer's clock and upload again; each upload is signed when it is sent.",
-      `signed at ${upload.timestamp}, server time ${p.now} (unix seconds)`
+      `signed at ${upload.timestamp}, server time ${p.now} (unix seconds)`,
     );
   }
   let signer: Address | undefined;
@@ -335,7 +335,7 @@ export async function verifyBlobUpload(p: VerifyBlobUploadParameters): Promise<v
     throw new UploadAuthorizationError(
       "bad-upload-signature",
       "The upload is not signed by the session's key.",
-      SIGN_IN_AGAIN
+      SIGN_IN_AGAIN,
     );
   }
 }

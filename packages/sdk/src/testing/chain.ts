@@ -174,10 +174,10 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
     const roles =
       typeof parameters.roles === "function"
         ? await parameters.roles({ publicClient, wallet })
-        : parameters.roles ?? {
+        : (parameters.roles ?? {
             admin: testAccount(TEST_ADMIN).address,
             regulator: testAccount(TEST_REGULATOR).address,
-          };
+          });
     const deployment = await deployMeridian({ publicClient, walletClient: wallet(testAccount(TEST_ADMIN)) }, roles);
     return {
       chain: { publicClient, deployment },
@@ -197,7 +197,7 @@ export async function startTestChain(parameters: StartTestChainParameters = {}):
         const key = encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [patient, PATIENTS_SLOT]);
         const slot = toHex(hexToBigInt(keccak256(key)) + 1n, { size: 32 });
         const word = hexToBigInt(
-          (await publicClient.getStorageAt({ address: deployment.recordRegistry, slot })) ?? "0x0"
+          (await publicClient.getStorageAt({ address: deployment.recordRegistry, slot })) ?? "0x0",
         );
         const value = (word & ((1n << 224n) - 1n)) | (BigInt(epoch) << 224n);
         await testClient.setStorageAt({

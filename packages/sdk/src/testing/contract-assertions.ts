@@ -30,7 +30,7 @@ import {
 export async function expectContractError(
   action: Promise<unknown>,
   errorName: string,
-  args?: readonly unknown[]
+  args?: readonly unknown[],
 ): Promise<void> {
   let failure: unknown;
   try {
@@ -43,7 +43,7 @@ export async function expectContractError(
     failure instanceof BaseError ? failure.walk((e) => e instanceof ContractFunctionRevertedError) : undefined;
   assert.ok(
     reverted instanceof ContractFunctionRevertedError,
-    `expected a revert with ${errorName}, got: ${failure instanceof Error ? failure.message : inspect(failure)}`
+    `expected a revert with ${errorName}, got: ${failure instanceof Error ? failure.message : inspect(failure)}`,
   );
   assert.equal(reverted.data?.errorName ?? reverted.reason ?? reverted.signature, errorName);
   if (args !== undefined) assert.deepStrictEqual(reverted.data?.args ?? [], args);
@@ -60,7 +60,7 @@ export async function expectContractError(
 export function eventsOf<const TAbi extends Abi, TName extends ContractEventName<TAbi>>(
   logs: readonly Log[],
   abi: TAbi,
-  eventName: TName
+  eventName: TName,
 ): ParseEventLogsReturnType<TAbi, TName> {
   return parseEventLogs({ abi, logs: [...logs], eventName });
 }

@@ -55,7 +55,11 @@ export function patientBundle(): Bundle {
     gender: "male",
     birthDate: "1984-07-02",
   };
-  const org: Resource = { resourceType: "Organization", id: "22222222-2222-4222-8222-222222222222", name: "Example Clinic" };
+  const org: Resource = {
+    resourceType: "Organization",
+    id: "22222222-2222-4222-8222-222222222222",
+    name: "Example Clinic",
+  };
   const pract: Resource = {
     resourceType: "Practitioner",
     id: "33333333-3333-4333-8333-333333333333",
@@ -66,16 +70,30 @@ export function patientBundle(): Bundle {
     id: fullUrl.slice(9),
     status: "finished",
     class: { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" },
-    type: [{ coding: [{ system: "http://snomed.info/sct", code: "162673000", display: `${text} (procedure)` }], text: `${text} (procedure)` }],
+    type: [
+      {
+        coding: [{ system: "http://snomed.info/sct", code: "162673000", display: `${text} (procedure)` }],
+        text: `${text} (procedure)`,
+      },
+    ],
     subject: { reference: PATIENT_URL, display: "Mr. Zanzibar123 Quuxley456" },
     participant: [{ individual: { reference: PRACT_URL } }],
     period: { start, end: start.replace("T09", "T10") },
     serviceProvider: { reference: ORG_URL },
   });
-  const vital = (encUrl: string, code: string, display: string, value: number, unit: string, date: string): Resource => ({
+  const vital = (
+    encUrl: string,
+    code: string,
+    display: string,
+    value: number,
+    unit: string,
+    date: string,
+  ): Resource => ({
     resourceType: "Observation",
     status: "final",
-    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs" }] }],
+    category: [
+      { coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs" }] },
+    ],
     code: { coding: [{ system: "http://loinc.org", code, display }], text: display },
     subject: { reference: PATIENT_URL },
     encounter: { reference: encUrl },
@@ -87,7 +105,9 @@ export function patientBundle(): Bundle {
     {
       resourceType: "Observation",
       status: "final",
-      category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" }] }],
+      category: [
+        { coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" }] },
+      ],
       code: { coding: [{ system: "http://loinc.org", code, display }], text: display },
       subject: { reference: PATIENT_URL },
       encounter: { reference: ENC2_URL },
@@ -117,7 +137,14 @@ export function patientBundle(): Bundle {
       resourceType: "DocumentReference",
       status: "current",
       subject: { reference: PATIENT_URL },
-      content: [{ attachment: { contentType: "text/plain; charset=utf-8", data: encodeBase64(new TextEncoder().encode(NOTE_TEXT)) } }],
+      content: [
+        {
+          attachment: {
+            contentType: "text/plain; charset=utf-8",
+            data: encodeBase64(new TextEncoder().encode(NOTE_TEXT)),
+          },
+        },
+      ],
       context: { encounter: [{ reference: ENC1_URL }], period: { start: d1 } },
     }),
     entry(ENC2_URL, encounter(ENC2_URL, d2, "Encounter for check up")),
@@ -173,7 +200,9 @@ export function patientBundle(): Bundle {
     }),
     entry(uuid(), {
       resourceType: "AllergyIntolerance",
-      clinicalStatus: { coding: [{ system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" }] },
+      clinicalStatus: {
+        coding: [{ system: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", code: "active" }],
+      },
       code: { coding: [{ system: "http://snomed.info/sct", code: "300916003", display: "Latex allergy" }] },
       patient: { reference: PATIENT_URL },
       recordedDate: "2010-01-01",
@@ -211,7 +240,9 @@ export function labObservation(
     resourceType: "Observation",
     id,
     status: "final",
-    category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" }] }],
+    category: [
+      { coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" }] },
+    ],
     code: { coding: [{ system: "http://loinc.org", code: loinc, display }], text: display },
     effectiveDateTime: date,
     ...extra,

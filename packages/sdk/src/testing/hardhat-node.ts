@@ -39,7 +39,7 @@ export interface HardhatNode {
   /** A Meridian context writing as `account` (or development account `account`) on `deployment`. */
   as: (
     account: TestAccountLike,
-    deployment: MeridianDeployment
+    deployment: MeridianDeployment,
   ) => Required<Pick<MeridianContext, "publicClient" | "walletClient" | "deployment">>;
   /** Stops the node (SIGTERM) and waits for it to exit. */
   close: () => Promise<void>;

@@ -70,7 +70,7 @@ export interface TestNetwork extends TestChain {
   /** The regulator suspends, reinstates or removes provider `provider`. */
   setProviderStatus: (
     provider: TestAccountLike | Address,
-    action: "suspend" | "reinstate" | "remove"
+    action: "suspend" | "reinstate" | "remove",
   ) => Promise<TransactionResult>;
   /** Stops the Helia node and the chain and removes {@link TestNetwork.dir}. */
   close: () => Promise<void>;

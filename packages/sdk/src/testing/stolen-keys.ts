@@ -52,7 +52,7 @@ export async function stealGrantKeys(attacker: MeridianClient, patient: Address)
     out.push(
       g.scope.kind === "all"
         ? { scope: "all", keyEpoch: g.keyEpoch, payload }
-        : { scope: "category", category: g.scope.category, keyEpoch: g.keyEpoch, payload }
+        : { scope: "category", category: g.scope.category, keyEpoch: g.keyEpoch, payload },
     );
   }
   return out;

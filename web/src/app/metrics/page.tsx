@@ -22,15 +22,22 @@ export default function MetricsPage() {
   const meanLatency = latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : undefined;
   const successRate = settled.length ? confirmed.length / settled.length : undefined;
   const gasByAction = new Map<string, number[]>();
-  for (const t of confirmed) if (t.gasUsed !== undefined) gasByAction.set(t.action, [...(gasByAction.get(t.action) ?? []), Number(t.gasUsed)]);
-  const gasRows = [...gasByAction.entries()].map(([action, values]) => ({ action, gas: Math.round(values.reduce((a, b) => a + b, 0) / values.length), count: values.length }));
+  for (const t of confirmed)
+    if (t.gasUsed !== undefined) gasByAction.set(t.action, [...(gasByAction.get(t.action) ?? []), Number(t.gasUsed)]);
+  const gasRows = [...gasByAction.entries()].map(([action, values]) => ({
+    action,
+    gas: Math.round(values.reduce((a, b) => a + b, 0) / values.length),
+    count: values.length,
+  }));
 
   return (
     <>
       <h1>Network metrics</h1>
       <section className="card" aria-labelledby="chain-metrics">
         <h2 id="chain-metrics">The chain (last {data.length} blocks)</h2>
-        <p data-testid="tps">Throughput: <strong>{tps.toFixed(2)}</strong> transactions per second over {span} s ({txCount} transactions).</p>
+        <p data-testid="tps">
+          Throughput: <strong>{tps.toFixed(2)}</strong> transactions per second over {span} s ({txCount} transactions).
+        </p>
         <div style={{ width: "100%", height: 220 }} role="img" aria-label="Transactions per block over the last blocks">
           <ResponsiveContainer>
             <BarChart data={data}>
@@ -57,14 +64,35 @@ export default function MetricsPage() {
       <section className="card" aria-labelledby="browser-metrics">
         <h2 id="browser-metrics">This browser&apos;s transactions</h2>
         <ul>
-          <li>Submitted: {transactions.length}; settled: {settled.length}</li>
-          <li>Success rate: {successRate === undefined ? "no transactions yet" : `${(successRate * 100).toFixed(0)} %`}</li>
-          <li>Confirmation latency (sent → confirmed): {meanLatency === undefined ? "no data yet" : `${meanLatency.toFixed(2)} s mean over ${latencies.length}`}</li>
+          <li>
+            Submitted: {transactions.length}; settled: {settled.length}
+          </li>
+          <li>
+            Success rate: {successRate === undefined ? "no transactions yet" : `${(successRate * 100).toFixed(0)} %`}
+          </li>
+          <li>
+            Confirmation latency (sent → confirmed):{" "}
+            {meanLatency === undefined ? "no data yet" : `${meanLatency.toFixed(2)} s mean over ${latencies.length}`}
+          </li>
         </ul>
         <div className="table-wrap">
           <table>
-            <thead><tr><th scope="col">Operation</th><th scope="col">Mean gas</th><th scope="col">Count</th></tr></thead>
-            <tbody>{gasRows.map((r) => <tr key={r.action}><td>{r.action}</td><td>{r.gas.toLocaleString("en")}</td><td>{r.count}</td></tr>)}</tbody>
+            <thead>
+              <tr>
+                <th scope="col">Operation</th>
+                <th scope="col">Mean gas</th>
+                <th scope="col">Count</th>
+              </tr>
+            </thead>
+            <tbody>
+              {gasRows.map((r) => (
+                <tr key={r.action}>
+                  <td>{r.action}</td>
+                  <td>{r.gas.toLocaleString("en")}</td>
+                  <td>{r.count}</td>
+                </tr>
+              ))}
+            </tbody>
           </table>
         </div>
       </section>

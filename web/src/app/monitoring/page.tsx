@@ -30,7 +30,14 @@ function Sessions({ client }: { client: MeridianClient }) {
   const sessions = useQuery(providerSessionsQueryOptions(client.ctx, { provider: client.address }));
   const [selected, setSelected] = useState<Hex | undefined>(undefined);
   if (me.data && me.data.status !== ProviderStatus.Active) {
-    return <p className="alert" role="alert" data-testid="provider-refused">{me.data.status === ProviderStatus.None ? "This account is not an admitted provider." : `Your access is ${providerStatusLabel(me.data.status).toLowerCase()}.`} Only an active monitoring provider reviews sessions.</p>;
+    return (
+      <p className="alert" role="alert" data-testid="provider-refused">
+        {me.data.status === ProviderStatus.None
+          ? "This account is not an admitted provider."
+          : `Your access is ${providerStatusLabel(me.data.status).toLowerCase()}.`}{" "}
+        Only an active monitoring provider reviews sessions.
+      </p>
+    );
   }
   const session = sessions.data?.find((s) => s.sessionId === selected);
   return (
@@ -38,23 +45,46 @@ function Sessions({ client }: { client: MeridianClient }) {
       <section className="card" aria-labelledby="sessions-title">
         <h2 id="sessions-title">Monitoring sessions</h2>
         <p className="muted">
-          Your medical server opens a session when a patient who named you as their monitoring provider starts streaming. Each ECG window arrives
-          signed by the patient&apos;s sensor, edge device and fog relay, and is stored as an encrypted Cardiac record; windows with an abnormal
-          rhythm or beat are flagged for you.
+          Your medical server opens a session when a patient who named you as their monitoring provider starts
+          streaming. Each ECG window arrives signed by the patient&apos;s sensor, edge device and fog relay, and is
+          stored as an encrypted Cardiac record; windows with an abnormal rhythm or beat are flagged for you.
         </p>
         <ErrorText error={sessions.error ? describeError(sessions.error) : undefined} />
-        {sessions.data?.length === 0 ? <p>No sessions yet. A patient names you as their monitoring provider from their own wallet.</p> : null}
+        {sessions.data?.length === 0 ? (
+          <p>No sessions yet. A patient names you as their monitoring provider from their own wallet.</p>
+        ) : null}
         <div className="table-wrap">
           <table>
-            <thead><tr><th scope="col">Patient</th><th scope="col">Opened</th><th scope="col">Windows</th><th scope="col">Status</th><th scope="col"><span className="muted">Action</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Patient</th>
+                <th scope="col">Opened</th>
+                <th scope="col">Windows</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span className="muted">Action</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {(sessions.data ?? []).map((s) => (
                 <tr key={s.sessionId} data-testid="session-row">
                   <td className="mono">{s.patient}</td>
                   <td>{formatTime(s.openedAt)}</td>
                   <td>{s.recordCount}</td>
-                  <td data-testid="session-status">{s.open ? "Open, awaiting diagnosis" : s.diagnosisRecordId ? "Diagnosis signed" : "Closed"}</td>
-                  <td><button type="button" className="secondary" onClick={() => setSelected(s.sessionId)} aria-pressed={selected === s.sessionId}>Review</button></td>
+                  <td data-testid="session-status">
+                    {s.open ? "Open, awaiting diagnosis" : s.diagnosisRecordId ? "Diagnosis signed" : "Closed"}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => setSelected(s.sessionId)}
+                      aria-pressed={selected === s.sessionId}
+                    >
+                      Review
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>

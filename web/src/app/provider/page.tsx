@@ -16,7 +16,11 @@ import { useAction } from "@/lib/use-action.ts";
 import { formatScope, formatTime } from "@/lib/format.ts";
 import { providerKindLabel, providerStatusLabel } from "@/lib/labels.ts";
 import {
-  providerKeyQueryOptions, providerQueryOptions, queryKeys, sharingPatientsQueryOptions, useInvalidate,
+  providerKeyQueryOptions,
+  providerQueryOptions,
+  queryKeys,
+  sharingPatientsQueryOptions,
+  useInvalidate,
 } from "@/lib/queries.ts";
 import { RedeemConsentCode } from "@/components/consent/redeem-code.tsx";
 import { EmergencyAccess } from "@/components/emergency/provider-access.tsx";
@@ -50,32 +54,62 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
   const active = me.data.status === ProviderStatus.Active;
   const admitted = me.data.status !== ProviderStatus.None;
   // 32-byte keys, compared as numbers (hex case differs between the registry and the key encoder)
-  const keyPublished = myKey.data !== undefined && me.data.keyVersion > 0 && BigInt(me.data.encryptionKey) === BigInt(myKey.data);
+  const keyPublished =
+    myKey.data !== undefined && me.data.keyVersion > 0 && BigInt(me.data.encryptionKey) === BigInt(myKey.data);
   return (
     <>
       <section className="card" aria-labelledby="entry-title">
         <h2 id="entry-title">Your registry entry</h2>
         {!admitted ? (
-          <p className="alert" role="alert" data-testid="provider-refused">This account is not an admitted provider. Ask the regulator to admit it; until then you cannot request or read records.</p>
+          <p className="alert" role="alert" data-testid="provider-refused">
+            This account is not an admitted provider. Ask the regulator to admit it; until then you cannot request or
+            read records.
+          </p>
         ) : (
           <dl>
-            <dt>Name</dt><dd>{me.data.name}</dd>
-            <dt>Kind</dt><dd>{providerKindLabel(me.data.kind)} — {me.data.department}</dd>
-            <dt>Status</dt><dd data-testid="provider-status" className={active ? "ok" : "bad"}>{providerStatusLabel(me.data.status)} since {formatTime(me.data.statusChangedAt)}</dd>
+            <dt>Name</dt>
+            <dd>{me.data.name}</dd>
+            <dt>Kind</dt>
+            <dd>
+              {providerKindLabel(me.data.kind)} — {me.data.department}
+            </dd>
+            <dt>Status</dt>
+            <dd data-testid="provider-status" className={active ? "ok" : "bad"}>
+              {providerStatusLabel(me.data.status)} since {formatTime(me.data.statusChangedAt)}
+            </dd>
           </dl>
         )}
-        {!active && admitted ? <p className="alert" role="alert" data-testid="provider-refused">Your access is {providerStatusLabel(me.data.status).toLowerCase()}: no record can be opened until the regulator reinstates you.</p> : null}
+        {!active && admitted ? (
+          <p className="alert" role="alert" data-testid="provider-refused">
+            Your access is {providerStatusLabel(me.data.status).toLowerCase()}: no record can be opened until the
+            regulator reinstates you.
+          </p>
+        ) : null}
         {admitted ? (
           <p>
             Encryption key:{" "}
             {keyPublished ? (
-              <span className="ok" data-testid="key-status">published, version {me.data.keyVersion}</span>
+              <span className="ok" data-testid="key-status">
+                published, version {me.data.keyVersion}
+              </span>
             ) : myKey.error ? (
-              <span className="bad" data-testid="key-status">this wallet cannot use the key the registry holds (version {me.data.keyVersion})</span>
+              <span className="bad" data-testid="key-status">
+                this wallet cannot use the key the registry holds (version {me.data.keyVersion})
+              </span>
             ) : (
-              <span className="warn" data-testid="key-status">not published (patients cannot share with you yet)</span>
+              <span className="warn" data-testid="key-status">
+                not published (patients cannot share with you yet)
+              </span>
             )}{" "}
-            {me.data.keyVersion === 0 ? <button type="button" onClick={() => void publish.start()} disabled={publish.pending || myKey.data === undefined}>Publish key</button> : null}
+            {me.data.keyVersion === 0 ? (
+              <button
+                type="button"
+                onClick={() => void publish.start()}
+                disabled={publish.pending || myKey.data === undefined}
+              >
+                Publish key
+              </button>
+            ) : null}
           </p>
         ) : null}
         {admitted && me.data.status !== ProviderStatus.Removed && me.data.keyVersion > 0 ? (
@@ -83,12 +117,19 @@ function ProviderDashboard({ client }: { client: MeridianClient }) {
             <summary>Rotate your encryption key</summary>
             <p>
               Rotating asks your wallet to sign one more free request twice (to check it signs the same way each time),
-              which derives your next key (version {me.data.keyVersion + 1}), and publishes it in one transaction. Patients share with the new key from then on; what they shared before still opens (your
-              wallet derives the older key again when needed). Rotate if this browser or a copy of your key may have been exposed: what
-              was shared under the old key stays readable to whoever holds it, so ask those patients to re-share.
+              which derives your next key (version {me.data.keyVersion + 1}), and publishes it in one transaction.
+              Patients share with the new key from then on; what they shared before still opens (your wallet derives the
+              older key again when needed). Rotate if this browser or a copy of your key may have been exposed: what was
+              shared under the old key stays readable to whoever holds it, so ask those patients to re-share.
             </p>
-            <button type="button" className="secondary" onClick={() => void rotate.start()} disabled={rotate.pending}>{rotate.pending ? "Rotating…" : "Rotate key"}</button>
-            {rotate.result ? <p className="ok" role="status">Key rotated: version {rotate.result.keyVersion} is published.</p> : null}
+            <button type="button" className="secondary" onClick={() => void rotate.start()} disabled={rotate.pending}>
+              {rotate.pending ? "Rotating…" : "Rotate key"}
+            </button>
+            {rotate.result ? (
+              <p className="ok" role="status">
+                Key rotated: version {rotate.result.keyVersion} is published.
+              </p>
+            ) : null}
           </details>
         ) : null}
         <ErrorText error={myKey.error ? describeError(myKey.error) : undefined} />
@@ -135,8 +176,11 @@ function SharedWithMe({ client }: { client: MeridianClient }) {
       <ul>
         {patients.map((p) => (
           <li key={p.patient} data-testid="shared-patient">
-            <span className="mono">{p.patient}</span>: {p.grants.map(describeGrant).join("; ")}{p.write ? " (with write consent)" : ""}{" "}
-            <button type="button" className="secondary" onClick={() => setSelected(p.patient)}>Show records</button>
+            <span className="mono">{p.patient}</span>: {p.grants.map(describeGrant).join("; ")}
+            {p.write ? " (with write consent)" : ""}{" "}
+            <button type="button" className="secondary" onClick={() => setSelected(p.patient)}>
+              Show records
+            </button>
           </li>
         ))}
       </ul>
@@ -172,28 +216,72 @@ function RequestAccess({ client }: { client: MeridianClient }) {
   const [write, setWrite] = useState(false);
   const request = useAction(async () => {
     if (!isAddress(patient)) throw new Error("The patient address is not a valid 0x address.");
-    const s = scope === "all" ? { kind: "all" as const } : { kind: "category" as const, category: Number(scope) as RecordCategory };
+    const s =
+      scope === "all"
+        ? { kind: "all" as const }
+        : { kind: "category" as const, category: Number(scope) as RecordCategory };
     return client.requestAccess({ patient, scope: s, write, durationSeconds: days * 86_400, purpose });
   });
   return (
     <section className="card" aria-labelledby="request-title">
       <h2 id="request-title">Request access</h2>
-      <form onSubmit={(e) => { e.preventDefault(); void request.start(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void request.start();
+        }}
+      >
         <label htmlFor="req-patient">Patient address</label>
-        <input id="req-patient" value={patient} onChange={(e) => setPatient(e.target.value.trim())} placeholder="0x…" size={44} required />
+        <input
+          id="req-patient"
+          value={patient}
+          onChange={(e) => setPatient(e.target.value.trim())}
+          placeholder="0x…"
+          size={44}
+          required
+        />
         <label htmlFor="req-scope">Scope</label>
         <select id="req-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
           <option value="all">All records</option>
-          {Object.values(RecordCategory).map((c) => <option key={c} value={c}>{categoryLabel(c)} records</option>)}
+          {Object.values(RecordCategory).map((c) => (
+            <option key={c} value={c}>
+              {categoryLabel(c)} records
+            </option>
+          ))}
         </select>
         <label htmlFor="req-days">Duration (days)</label>
-        <input id="req-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />
+        <input
+          id="req-days"
+          type="number"
+          min={1}
+          max={3650}
+          value={days}
+          onChange={(e) => setDays(Number(e.target.value))}
+        />
         <label htmlFor="req-purpose">Purpose</label>
-        <input id="req-purpose" value={purpose} maxLength={200} onChange={(e) => setPurpose(e.target.value)} placeholder="e.g. cardiology follow-up" size={44} />
-        <label><input type="checkbox" checked={write} onChange={(e) => setWrite(e.target.checked)} /> Also ask to add records (write consent)</label>
-        <p><button type="submit" disabled={request.pending}>{request.pending ? "Sending…" : "Send request"}</button></p>
+        <input
+          id="req-purpose"
+          value={purpose}
+          maxLength={200}
+          onChange={(e) => setPurpose(e.target.value)}
+          placeholder="e.g. cardiology follow-up"
+          size={44}
+        />
+        <label>
+          <input type="checkbox" checked={write} onChange={(e) => setWrite(e.target.checked)} /> Also ask to add records
+          (write consent)
+        </label>
+        <p>
+          <button type="submit" disabled={request.pending}>
+            {request.pending ? "Sending…" : "Send request"}
+          </button>
+        </p>
       </form>
-      {request.result ? <p className="ok" role="status">Request sent; the patient will see it in their inbox.</p> : null}
+      {request.result ? (
+        <p className="ok" role="status">
+          Request sent; the patient will see it in their inbox.
+        </p>
+      ) : null}
       <ErrorText error={request.error} />
     </section>
   );

@@ -27,13 +27,28 @@ export default function RegulatorPage() {
     <>
       <h1>Regulator</h1>
       <p className="muted">The regulator admits and suspends providers. It holds no keys and can read no records.</p>
-      {address && regulator.data === false ? <p className="notice" role="status">This account does not hold the regulator role: the list is read-only.</p> : null}
+      {address && regulator.data === false ? (
+        <p className="notice" role="status">
+          This account does not hold the regulator role: the list is read-only.
+        </p>
+      ) : null}
       {canAct ? <AdmitForm onDone={() => invalidate([queryKeys.providers()])} /> : null}
       <section className="card" aria-labelledby="providers-title">
         <h2 id="providers-title">Providers</h2>
         <div className="table-wrap">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Department</th><th scope="col">Address</th><th scope="col">Status</th><th scope="col"><span className="muted">Actions</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Department</th>
+                <th scope="col">Address</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span className="muted">Actions</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {(providers.data ?? []).map((p) => (
                 <tr key={p.address} data-testid="provider-row">
@@ -41,11 +56,36 @@ export default function RegulatorPage() {
                   <td>{providerKindLabel(p.kind)}</td>
                   <td>{p.department}</td>
                   <td className="mono">{p.address}</td>
-                  <td data-testid="provider-row-status">{providerStatusLabel(p.status)}<div className="muted">since {formatTime(p.statusChangedAt)}</div></td>
+                  <td data-testid="provider-row-status">
+                    {providerStatusLabel(p.status)}
+                    <div className="muted">since {formatTime(p.statusChangedAt)}</div>
+                  </td>
                   <td className="row">
-                    {canAct && p.status === ProviderStatus.Active ? <button type="button" className="danger" disabled={act.pending} onClick={() => void act.start(p, "suspend")}>Suspend</button> : null}
-                    {canAct && p.status === ProviderStatus.Suspended ? <button type="button" disabled={act.pending} onClick={() => void act.start(p, "reinstate")}>Reinstate</button> : null}
-                    {canAct && (p.status === ProviderStatus.Active || p.status === ProviderStatus.Suspended) ? <button type="button" className="secondary" disabled={act.pending} onClick={() => void act.start(p, "remove")}>Remove</button> : null}
+                    {canAct && p.status === ProviderStatus.Active ? (
+                      <button
+                        type="button"
+                        className="danger"
+                        disabled={act.pending}
+                        onClick={() => void act.start(p, "suspend")}
+                      >
+                        Suspend
+                      </button>
+                    ) : null}
+                    {canAct && p.status === ProviderStatus.Suspended ? (
+                      <button type="button" disabled={act.pending} onClick={() => void act.start(p, "reinstate")}>
+                        Reinstate
+                      </button>
+                    ) : null}
+                    {canAct && (p.status === ProviderStatus.Active || p.status === ProviderStatus.Suspended) ? (
+                      <button
+                        type="button"
+                        className="secondary"
+                        disabled={act.pending}
+                        onClick={() => void act.start(p, "remove")}
+                      >
+                        Remove
+                      </button>
+                    ) : null}
                   </td>
                 </tr>
               ))}
@@ -72,18 +112,50 @@ function AdmitForm({ onDone }: { onDone: () => Promise<void> }) {
   return (
     <section className="card" aria-labelledby="admit-title">
       <h2 id="admit-title">Admit a provider</h2>
-      <form onSubmit={(e) => { e.preventDefault(); void admit.start(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void admit.start();
+        }}
+      >
         <label htmlFor="admit-address">Provider account</label>
-        <input id="admit-address" value={address} onChange={(e) => setAddress(e.target.value.trim())} placeholder="0x…" size={44} required />
+        <input
+          id="admit-address"
+          value={address}
+          onChange={(e) => setAddress(e.target.value.trim())}
+          placeholder="0x…"
+          size={44}
+          required
+        />
         <label htmlFor="admit-name">Name</label>
         <input id="admit-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
         <label htmlFor="admit-kind">Kind</label>
-        <select id="admit-kind" value={kind} onChange={(e) => { const code = Number(e.target.value); if (isProviderKindCode(code)) setKind(code); }}>
-          {Object.values(ProviderKind).map((code) => <option key={code} value={code}>{KIND_NAMES[code]}</option>)}
+        <select
+          id="admit-kind"
+          value={kind}
+          onChange={(e) => {
+            const code = Number(e.target.value);
+            if (isProviderKindCode(code)) setKind(code);
+          }}
+        >
+          {Object.values(ProviderKind).map((code) => (
+            <option key={code} value={code}>
+              {KIND_NAMES[code]}
+            </option>
+          ))}
         </select>
         <label htmlFor="admit-department">Department or specialty</label>
-        <input id="admit-department" value={department} onChange={(e) => setDepartment(e.target.value)} maxLength={100} />
-        <p><button type="submit" disabled={admit.pending}>{admit.pending ? "Admitting…" : "Admit"}</button></p>
+        <input
+          id="admit-department"
+          value={department}
+          onChange={(e) => setDepartment(e.target.value)}
+          maxLength={100}
+        />
+        <p>
+          <button type="submit" disabled={admit.pending}>
+            {admit.pending ? "Admitting…" : "Admit"}
+          </button>
+        </p>
       </form>
       <ErrorText error={admit.error} />
     </section>

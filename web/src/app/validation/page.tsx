@@ -29,14 +29,21 @@ function Validation({ client }: { client: MeridianClient }) {
   const me = useQuery(providerQueryOptions(client.ctx, { provider: client.address }));
   if (!me.data) return <p>Loading your registry entry…</p>;
   if (me.data.status !== ProviderStatus.Active) {
-    return <p className="alert" role="alert" data-testid="provider-refused">{me.data.status === ProviderStatus.None ? "This account is not an admitted provider." : `Your access is ${providerStatusLabel(me.data.status).toLowerCase()}.`} Only active providers take part in peer validation.</p>;
+    return (
+      <p className="alert" role="alert" data-testid="provider-refused">
+        {me.data.status === ProviderStatus.None
+          ? "This account is not an admitted provider."
+          : `Your access is ${providerStatusLabel(me.data.status).toLowerCase()}.`}{" "}
+        Only active providers take part in peer validation.
+      </p>
+    );
   }
   return (
     <>
       <p className="muted">
-        A diagnosis is checked by 4 hospitals drawn at random from the pool as it stood when the diagnosis was submitted (never the
-        author&apos;s own), from the hash of a block that did not exist then. 3 approvals validate it; 2 rejections reject it. A validator
-        silent for 3 days can be replaced.
+        A diagnosis is checked by 4 hospitals drawn at random from the pool as it stood when the diagnosis was submitted
+        (never the author&apos;s own), from the hash of a block that did not exist then. 3 approvals validate it; 2
+        rejections reject it. A validator silent for 3 days can be replaced.
       </p>
       <ValidatorPool client={client} me={me.data} />
       <AuthorCases client={client} />

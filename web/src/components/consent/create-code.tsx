@@ -44,7 +44,10 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
   const [cancelled, setCancelled] = useState(false);
   const [copied, setCopied] = useState<string | undefined>(undefined);
   const invalidate = useInvalidate();
-  const records = useQuery({ ...recordsQueryOptions(client, { patient: client.address }), enabled: scope === "record" });
+  const records = useQuery({
+    ...recordsQueryOptions(client, { patient: client.address }),
+    enabled: scope === "record",
+  });
 
   const create = useAction(async () => {
     if (!isAddress(grantee)) throw new Error("The provider address is not a valid 0x address.");
@@ -58,13 +61,24 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
     setCancelled(false);
     setCopied(undefined);
     const validFor = minutes * 60;
-    const code = await client.createConsentCode({ grantee, scope: s, write, expiresAt: expiryFromDate(until), validForSeconds: validFor });
+    const code = await client.createConsentCode({
+      grantee,
+      scope: s,
+      write,
+      expiresAt: expiryFromDate(until),
+      validForSeconds: validFor,
+    });
     const next: Shown = { code, endsAtMs: Date.now() + validFor * 1000 };
     try {
-      const response = await fetch("/api/consent-codes", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: code.text }) });
+      const response = await fetch("/api/consent-codes", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: code.text }),
+      });
       const body = (await response.json()) as { shortCode?: string; error?: string };
       if (!response.ok) next.relayError = body.error ?? `The relay answered ${response.status}.`;
-      else if (body.shortCode !== code.shortCode) next.relayError = "The relay filed the code under another short code.";
+      else if (body.shortCode !== code.shortCode)
+        next.relayError = "The relay filed the code under another short code.";
     } catch (error) {
       next.relayError = error instanceof Error ? error.message : String(error);
     }
@@ -98,16 +112,33 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
     <section className="card" aria-labelledby="consent-code-title">
       <h2 id="consent-code-title">Consent by code</h2>
       <p className="muted">
-        Share with a provider without using their screen: your wallet signs a one-time consent (free, no transaction), you show the
-        QR code or the short code, and the provider submits it and pays the gas. It works once, for a few minutes.
+        Share with a provider without using their screen: your wallet signs a one-time consent (free, no transaction),
+        you show the QR code or the short code, and the provider submits it and pays the gas. It works once, for a few
+        minutes.
       </p>
-      <form onSubmit={(e) => { e.preventDefault(); void create.start(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create.start();
+        }}
+      >
         <label htmlFor="code-grantee">Provider address</label>
-        <input id="code-grantee" value={grantee} onChange={(e) => setGrantee(e.target.value.trim())} placeholder="0x…" size={44} required />
+        <input
+          id="code-grantee"
+          value={grantee}
+          onChange={(e) => setGrantee(e.target.value.trim())}
+          placeholder="0x…"
+          size={44}
+          required
+        />
         <label htmlFor="code-scope">What to share</label>
         <select id="code-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
           <option value="all">All records</option>
-          {Object.values(RecordCategory).map((c) => <option key={c} value={c}>{categoryLabel(c)} records</option>)}
+          {Object.values(RecordCategory).map((c) => (
+            <option key={c} value={c}>
+              {categoryLabel(c)} records
+            </option>
+          ))}
           <option value="record">One record…</option>
         </select>
         {scope === "record" ? (
@@ -116,28 +147,54 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
             <select id="code-record" value={recordId} onChange={(e) => setRecordId(e.target.value)} required>
               <option value="">Choose a record</option>
               {[...(records.data ?? [])].reverse().map((r) => (
-                <option key={r.recordId} value={r.recordId}>{categoryLabel(r.category)}, {formatTime(r.anchoredAt)} ({r.recordId.slice(0, 10)}…)</option>
+                <option key={r.recordId} value={r.recordId}>
+                  {categoryLabel(r.category)}, {formatTime(r.anchoredAt)} ({r.recordId.slice(0, 10)}…)
+                </option>
               ))}
             </select>
           </>
         ) : null}
         <label htmlFor="code-access">Access</label>
-        <select id="code-access" value={write ? "write" : "read"} onChange={(e) => setWrite(e.target.value === "write")}>
+        <select
+          id="code-access"
+          value={write ? "write" : "read"}
+          onChange={(e) => setWrite(e.target.value === "write")}
+        >
           <option value="read">Read</option>
           <option value="write">Read and add records</option>
         </select>
         <label htmlFor="code-until">Access until (empty: until you revoke it)</label>
-        <input id="code-until" type="date" value={until} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setUntil(e.target.value)} />
+        <input
+          id="code-until"
+          type="date"
+          value={until}
+          min={new Date().toISOString().slice(0, 10)}
+          onChange={(e) => setUntil(e.target.value)}
+        />
         <label htmlFor="code-minutes">The code can be used for</label>
         <select id="code-minutes" value={minutes} onChange={(e) => setMinutes(Number(e.target.value))}>
           <option value={5}>5 minutes</option>
           <option value={10}>10 minutes</option>
           <option value={15}>15 minutes</option>
         </select>
-        <p><button type="submit" disabled={create.pending}>{create.pending ? "Confirm in your wallet…" : "Create code"}</button></p>
+        <p>
+          <button type="submit" disabled={create.pending}>
+            {create.pending ? "Confirm in your wallet…" : "Create code"}
+          </button>
+        </p>
       </form>
       <ErrorText error={create.error} />
-      {shown ? <ShownCode client={client} shown={shown} cancelled={cancelled} onCopy={() => void copy()} copied={copied} onCancel={() => void cancel.start()} cancelling={cancel.pending} /> : null}
+      {shown ? (
+        <ShownCode
+          client={client}
+          shown={shown}
+          cancelled={cancelled}
+          onCopy={() => void copy()}
+          copied={copied}
+          onCancel={() => void cancel.start()}
+          cancelling={cancel.pending}
+        />
+      ) : null}
       <ErrorText error={cancel.error} />
       <details>
         <summary>Made a code in another browser or device that was not used?</summary>
@@ -162,7 +219,23 @@ export function ConsentByCode({ client }: { client: MeridianClient }) {
   );
 }
 
-function ShownCode({ client, shown, cancelled, copied, onCopy, onCancel, cancelling }: { client: MeridianClient; shown: Shown; cancelled: boolean; copied: string | undefined; onCopy: () => void; onCancel: () => void; cancelling: boolean }) {
+function ShownCode({
+  client,
+  shown,
+  cancelled,
+  copied,
+  onCopy,
+  onCancel,
+  cancelling,
+}: {
+  client: MeridianClient;
+  shown: Shown;
+  cancelled: boolean;
+  copied: string | undefined;
+  onCopy: () => void;
+  onCancel: () => void;
+  cancelling: boolean;
+}) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -183,13 +256,18 @@ function ShownCode({ client, shown, cancelled, copied, onCopy, onCancel, cancell
         {live ? <QrCode text={code.text} label={`QR code of the consent code ${code.shortCode}`} /> : null}
         <div>
           <p>Short code (the provider types it in their app):</p>
-          <p className={styles.shortCode} data-testid="short-code">{code.shortCode}</p>
+          <p className={styles.shortCode} data-testid="short-code">
+            {code.shortCode}
+          </p>
           <p>
-            For <span className="mono">{code.code.grantee}</span>: {formatScope(code.code.scope)}, {code.code.write ? "read and add" : "read"},{" "}
+            For <span className="mono">{code.code.grantee}</span>: {formatScope(code.code.scope)},{" "}
+            {code.code.write ? "read and add" : "read"},{" "}
             {code.code.expiresAt ? `until ${formatTime(code.code.expiresAt)}` : "until you revoke it"}.
           </p>
           {redeemed ? (
-            <p className="ok" role="status" data-testid="code-used">Used: the provider submitted this code, and the grant is in your list and audit log.</p>
+            <p className="ok" role="status" data-testid="code-used">
+              Used: the provider submitted this code, and the grant is in your list and audit log.
+            </p>
           ) : cancelled ? (
             <p className="warn" role="status">
               Cancelled on chain: this code can never be used.
@@ -209,21 +287,33 @@ function ShownCode({ client, shown, cancelled, copied, onCopy, onCancel, cancell
                 : ""}
             </p>
           )}
-          {shown.relayError ? <p className="warn">The short code is not available ({shown.relayError}); show the QR code or copy the text.</p> : null}
+          {shown.relayError ? (
+            <p className="warn">
+              The short code is not available ({shown.relayError}); show the QR code or copy the text.
+            </p>
+          ) : null}
           {live ? (
             <div className="row">
-              <button type="button" className="secondary" onClick={onCopy}>Copy code</button>
-              <button type="button" className="danger" onClick={onCancel} disabled={cancelling}>{cancelling ? "Cancelling…" : "Cancel code"}</button>
+              <button type="button" className="secondary" onClick={onCopy}>
+                Copy code
+              </button>
+              <button type="button" className="danger" onClick={onCancel} disabled={cancelling}>
+                {cancelling ? "Cancelling…" : "Cancel code"}
+              </button>
             </div>
           ) : null}
           {copied ? <p role="status">{copied}</p> : null}
-          {live ? <p className="muted">Cancelling sends one transaction, so the code is refused even if someone saw it.</p> : null}
+          {live ? (
+            <p className="muted">Cancelling sends one transaction, so the code is refused even if someone saw it.</p>
+          ) : null}
         </div>
       </div>
       {live ? (
         <details>
           <summary>Show the code as text</summary>
-          <p className="mono" data-testid="code-text">{code.text}</p>
+          <p className="mono" data-testid="code-text">
+            {code.text}
+          </p>
         </details>
       ) : null}
     </div>

@@ -18,7 +18,15 @@ export function QrCode({ text, label, size = 256 }: { text: string; label: strin
   }, [text]);
   const view = modules + 8; // 4-module quiet zone on each side
   return (
-    <svg role="img" aria-label={label} width={size} height={size} viewBox={`0 0 ${view} ${view}`} shapeRendering="crispEdges" data-testid="consent-qr">
+    <svg
+      role="img"
+      aria-label={label}
+      width={size}
+      height={size}
+      viewBox={`0 0 ${view} ${view}`}
+      shapeRendering="crispEdges"
+      data-testid="consent-qr"
+    >
       <rect width={view} height={view} fill="#fff" />
       <path d={path} fill="#000" />
     </svg>

@@ -61,21 +61,53 @@ export function RedeemConsentCode({ client }: { client: MeridianClient }) {
   return (
     <section className="card" aria-labelledby="redeem-title">
       <h2 id="redeem-title">Redeem consent code</h2>
-      <p className="muted">Type the short code the patient shows (like ABCDE-FGH23), or paste the whole code (MERIDIAN-CONSENT:1:…).</p>
-      <form onSubmit={(e) => { e.preventDefault(); submit.reset(); void lookUp.start(); }}>
+      <p className="muted">
+        Type the short code the patient shows (like ABCDE-FGH23), or paste the whole code (MERIDIAN-CONSENT:1:…).
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit.reset();
+          void lookUp.start();
+        }}
+      >
         <label htmlFor="redeem-input">Consent code</label>
-        <textarea id="redeem-input" value={input} onChange={(e) => setInput(e.target.value)} rows={2} cols={50} required spellCheck={false} autoCapitalize="characters" />
-        <p><button type="submit" disabled={lookUp.pending}>{lookUp.pending ? "Checking…" : "Check code"}</button></p>
+        <textarea
+          id="redeem-input"
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          rows={2}
+          cols={50}
+          required
+          spellCheck={false}
+          autoCapitalize="characters"
+        />
+        <p>
+          <button type="submit" disabled={lookUp.pending}>
+            {lookUp.pending ? "Checking…" : "Check code"}
+          </button>
+        </p>
       </form>
       <ErrorText error={lookUp.error} />
       {looked && code ? (
         <div className="card" data-testid="code-check">
           <dl>
-            <dt>Patient</dt><dd className="mono">{code.patient}</dd>
-            <dt>Grants</dt><dd>{formatScope(code.scope)}, {code.write ? "read and add records" : "read"}</dd>
-            <dt>Access until</dt><dd>{code.expiresAt ? formatTime(code.expiresAt) : "until the patient revokes it"}</dd>
-            <dt>Submit before</dt><dd>{formatTime(code.deadline)}</dd>
-            {looked.shortCode ? <><dt>Short code</dt><dd className="mono">{looked.shortCode} (the patient sees the same)</dd></> : null}
+            <dt>Patient</dt>
+            <dd className="mono">{code.patient}</dd>
+            <dt>Grants</dt>
+            <dd>
+              {formatScope(code.scope)}, {code.write ? "read and add records" : "read"}
+            </dd>
+            <dt>Access until</dt>
+            <dd>{code.expiresAt ? formatTime(code.expiresAt) : "until the patient revokes it"}</dd>
+            <dt>Submit before</dt>
+            <dd>{formatTime(code.deadline)}</dd>
+            {looked.shortCode ? (
+              <>
+                <dt>Short code</dt>
+                <dd className="mono">{looked.shortCode} (the patient sees the same)</dd>
+              </>
+            ) : null}
           </dl>
           {looked.refused ? (
             <div className="alert" role="alert" data-testid="code-refused">
@@ -83,11 +115,18 @@ export function RedeemConsentCode({ client }: { client: MeridianClient }) {
               {looked.refused.hint ? <div className="muted">{looked.refused.hint}</div> : null}
             </div>
           ) : submit.result ? (
-            <p className="ok" role="status" data-testid="code-redeemed">Consent recorded on chain: the patient&apos;s records are now under &ldquo;Patients who shared with you&rdquo;.</p>
+            <p className="ok" role="status" data-testid="code-redeemed">
+              Consent recorded on chain: the patient&apos;s records are now under &ldquo;Patients who shared with
+              you&rdquo;.
+            </p>
           ) : (
             <>
-              <p className="ok" data-testid="code-valid">The chain will accept this code. Submitting sends one transaction from your account (you pay the gas).</p>
-              <button type="button" onClick={() => void submit.start()} disabled={submit.pending}>{submit.pending ? "Submitting…" : "Submit"}</button>
+              <p className="ok" data-testid="code-valid">
+                The chain will accept this code. Submitting sends one transaction from your account (you pay the gas).
+              </p>
+              <button type="button" onClick={() => void submit.start()} disabled={submit.pending}>
+                {submit.pending ? "Submitting…" : "Submit"}
+              </button>
             </>
           )}
           <ErrorText error={submit.error} />

@@ -33,7 +33,8 @@ export function EmergencyAlerts({ client, patient }: { client: MeridianClient; p
     <div role="alert" aria-label="Emergency accesses">
       {accesses.data.map((a) => (
         <p key={`${a.provider}-${a.blockNumber}`} className={styles.emergency} data-testid="emergency-alert">
-          <ProviderName client={client} address={a.provider} /> opened emergency access — {a.reason} — {a.active ? "until" : "ended"} {formatTime(a.expiresAt)}
+          <ProviderName client={client} address={a.provider} /> opened emergency access — {a.reason} —{" "}
+          {a.active ? "until" : "ended"} {formatTime(a.expiresAt)}
           {a.releasedBy ? ". The key was released." : ". No key released."}
         </p>
       ))}
@@ -45,7 +46,15 @@ export function EmergencyAlerts({ client, patient }: { client: MeridianClient; p
  * The emergency accesses to `patient` as a table, with "Release key" (the patient or a SHARE
  * AND VIEW guardian; `releaseBlocked` says why not otherwise) and "End access".
  */
-export function EmergencyAccessList({ client, patient, releaseBlocked }: { client: MeridianClient; patient: Address; releaseBlocked?: string }) {
+export function EmergencyAccessList({
+  client,
+  patient,
+  releaseBlocked,
+}: {
+  client: MeridianClient;
+  patient: Address;
+  releaseBlocked?: string;
+}) {
   const invalidate = useInvalidate();
   const accesses = useEmergencyAccesses(client, patient);
   const refresh = () => invalidate(staleAfter.emergencyAccess(patient));
@@ -62,7 +71,11 @@ export function EmergencyAccessList({ client, patient, releaseBlocked }: { clien
     if (!a.releasedBy) return <span className="muted">not released</span>;
     if (isAddressEqual(a.releasedBy, patient)) return self ? "you" : "the patient";
     if (isAddressEqual(a.releasedBy, client.address)) return "you";
-    return <>guardian <span className="mono">{a.releasedBy}</span></>;
+    return (
+      <>
+        guardian <span className="mono">{a.releasedBy}</span>
+      </>
+    );
   };
   return (
     <>
@@ -70,13 +83,33 @@ export function EmergencyAccessList({ client, patient, releaseBlocked }: { clien
       {accesses.data?.length ? (
         <div className="table-wrap">
           <table>
-            <thead><tr><th scope="col">Provider</th><th scope="col">Reason</th><th scope="col">Opened</th><th scope="col">Ends</th><th scope="col">Status</th><th scope="col">Key released by</th><th scope="col"><span className="muted">Action</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Provider</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Opened</th>
+                <th scope="col">Ends</th>
+                <th scope="col">Status</th>
+                <th scope="col">Key released by</th>
+                <th scope="col">
+                  <span className="muted">Action</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {accesses.data.map((a) => (
                 <tr key={`${a.provider}-${a.blockNumber}`} data-testid="emergency-row">
-                  <td><ProviderName client={client} address={a.provider} department /></td>
+                  <td>
+                    <ProviderName client={client} address={a.provider} department />
+                  </td>
                   <td>{reasonLabel(a.reason)}</td>
-                  <td>{a.openedAt ? formatTime(a.openedAt) : <span className="muted">block {a.blockNumber.toString()}</span>}</td>
+                  <td>
+                    {a.openedAt ? (
+                      formatTime(a.openedAt)
+                    ) : (
+                      <span className="muted">block {a.blockNumber.toString()}</span>
+                    )}
+                  </td>
                   <td>{formatTime(a.expiresAt)}</td>
                   <td>{a.active ? <span className="bad">active</span> : <span className="muted">ended</span>}</td>
                   <td>{releasedBy(a)}</td>
@@ -84,11 +117,23 @@ export function EmergencyAccessList({ client, patient, releaseBlocked }: { clien
                     {a.active ? (
                       <div className="row">
                         {!a.releasedBy ? (
-                          <button type="button" disabled={release.pending || releaseBlocked !== undefined} title={releaseBlocked} onClick={() => void release.start(a.provider)}>
+                          <button
+                            type="button"
+                            disabled={release.pending || releaseBlocked !== undefined}
+                            title={releaseBlocked}
+                            onClick={() => void release.start(a.provider)}
+                          >
                             {release.pending ? "Releasing…" : "Release key"}
                           </button>
                         ) : null}
-                        <button type="button" className="danger" disabled={close.pending} onClick={() => void close.start(a.provider)}>End access</button>
+                        <button
+                          type="button"
+                          className="danger"
+                          disabled={close.pending}
+                          onClick={() => void close.start(a.provider)}
+                        >
+                          End access
+                        </button>
                       </div>
                     ) : null}
                   </td>
@@ -98,8 +143,13 @@ export function EmergencyAccessList({ client, patient, releaseBlocked }: { clien
           </table>
         </div>
       ) : null}
-      {releaseBlocked && accesses.data?.some((a) => a.active && !a.releasedBy) ? <p className="muted">{releaseBlocked}</p> : null}
-      <p className="muted">Releasing the key lets that provider open the emergency summary only, until the access ends. Ending the access stops it at once.</p>
+      {releaseBlocked && accesses.data?.some((a) => a.active && !a.releasedBy) ? (
+        <p className="muted">{releaseBlocked}</p>
+      ) : null}
+      <p className="muted">
+        Releasing the key lets that provider open the emergency summary only, until the access ends. Ending the access
+        stops it at once.
+      </p>
       <ErrorText error={release.error ?? close.error} />
     </>
   );

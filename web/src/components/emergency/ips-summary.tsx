@@ -12,19 +12,45 @@ import { ErrorText } from "../error-text.tsx";
 import { FhirRecord } from "../fhir-record.tsx";
 import styles from "../consent/consent.module.css";
 
-const list = (items: string[]) => (items.length === 0 ? <span className="muted">None recorded</span> : <ul>{items.map((x, i) => <li key={`${i}-${x}`}>{x}</li>)}</ul>);
+const list = (items: string[]) =>
+  items.length === 0 ? (
+    <span className="muted">None recorded</span>
+  ) : (
+    <ul>
+      {items.map((x, i) => (
+        <li key={`${i}-${x}`}>{x}</li>
+      ))}
+    </ul>
+  );
 
 /** An HL7 International Patient Summary as a clinician needs it first: allergies, medications, problems, blood group. */
 export function IpsSummary({ bundle }: { bundle: Bundle }) {
   const view = useMemo(() => summarizeInternationalPatientSummary(bundle), [bundle]);
   return (
     <dl className={styles.ips} data-testid="ips-summary">
-      {view.patientName ? <><dt>Patient</dt><dd>{view.patientName}{view.birthDate ? `, born ${view.birthDate}` : ""}</dd></> : null}
-      <dt>Allergies and intolerances</dt><dd data-testid="ips-allergies">{list(view.allergies)}</dd>
-      <dt>Medications</dt><dd data-testid="ips-medications">{list(view.medications)}</dd>
-      <dt>Problems</dt><dd data-testid="ips-problems">{list(view.problems)}</dd>
-      <dt>Blood group</dt><dd data-testid="ips-blood-group">{view.bloodGroup ?? <span className="muted">Not recorded</span>}</dd>
-      {view.date ? <><dt>Summary made</dt><dd>{view.date.slice(0, 16).replace("T", " ")}</dd></> : null}
+      {view.patientName ? (
+        <>
+          <dt>Patient</dt>
+          <dd>
+            {view.patientName}
+            {view.birthDate ? `, born ${view.birthDate}` : ""}
+          </dd>
+        </>
+      ) : null}
+      <dt>Allergies and intolerances</dt>
+      <dd data-testid="ips-allergies">{list(view.allergies)}</dd>
+      <dt>Medications</dt>
+      <dd data-testid="ips-medications">{list(view.medications)}</dd>
+      <dt>Problems</dt>
+      <dd data-testid="ips-problems">{list(view.problems)}</dd>
+      <dt>Blood group</dt>
+      <dd data-testid="ips-blood-group">{view.bloodGroup ?? <span className="muted">Not recorded</span>}</dd>
+      {view.date ? (
+        <>
+          <dt>Summary made</dt>
+          <dd>{view.date.slice(0, 16).replace("T", " ")}</dd>
+        </>
+      ) : null}
     </dl>
   );
 }

@@ -31,25 +31,48 @@ export function EmergencySummaryCard({ client }: { client: MeridianClient }) {
     <section className="card" aria-labelledby="emergency-title">
       <h2 id="emergency-title">Emergency summary</h2>
       <p className="muted">
-        If you cannot consent, a hospital may open emergency access to one record only: a short summary of your allergies, medications,
-        problems and blood group. The access is on chain before anything is shared, lasts at most 24 hours, and is shown first in your
-        audit log. The key is released by you or a guardian with &ldquo;Share and view&rdquo;.
+        If you cannot consent, a hospital may open emergency access to one record only: a short summary of your
+        allergies, medications, problems and blood group. The access is on chain before anything is shared, lasts at
+        most 24 hours, and is shown first in your audit log. The key is released by you or a guardian with &ldquo;Share
+        and view&rdquo;.
       </p>
       <div className="row">
         <button type="button" onClick={() => void create.start()} disabled={create.pending}>
-          {create.pending ? "Creating…" : summaryId.data ? "Create a new emergency summary" : "Create emergency summary"}
+          {create.pending
+            ? "Creating…"
+            : summaryId.data
+              ? "Create a new emergency summary"
+              : "Create emergency summary"}
         </button>
-        {summaryId.data ? <button type="button" className="secondary" onClick={() => setShow(!show)} aria-expanded={show}>{show ? "Hide summary" : "Show summary"}</button> : null}
+        {summaryId.data ? (
+          <button type="button" className="secondary" onClick={() => setShow(!show)} aria-expanded={show}>
+            {show ? "Hide summary" : "Show summary"}
+          </button>
+        ) : null}
       </div>
       {create.pending && progress ? (
         <div aria-live="polite" data-testid="summary-progress">
-          <p>{progress.total === 0 ? "Reading your records…" : progress.done < progress.total ? `Reading record ${progress.done + 1} of ${progress.total}…` : "Encrypting and anchoring the summary (two transactions)…"}</p>
+          <p>
+            {progress.total === 0
+              ? "Reading your records…"
+              : progress.done < progress.total
+                ? `Reading record ${progress.done + 1} of ${progress.total}…`
+                : "Encrypting and anchoring the summary (two transactions)…"}
+          </p>
           <progress max={Math.max(progress.total, 1)} value={progress.done} aria-label="Records read" />
         </div>
       ) : null}
-      {create.result ? <p className="ok" role="status">Emergency summary created from your records and named on chain.</p> : null}
+      {create.result ? (
+        <p className="ok" role="status">
+          Emergency summary created from your records and named on chain.
+        </p>
+      ) : null}
       <ErrorText error={create.error} />
-      {summaryId.data === undefined && !summaryId.isPending ? <p className="muted" data-testid="no-summary">You have no emergency summary yet.</p> : null}
+      {summaryId.data === undefined && !summaryId.isPending ? (
+        <p className="muted" data-testid="no-summary">
+          You have no emergency summary yet.
+        </p>
+      ) : null}
       {summaryId.data && show ? <EmergencySummaryRecord client={client} recordId={summaryId.data} /> : null}
       <h3>Emergency accesses</h3>
       <EmergencyAccessList client={client} patient={patient} />

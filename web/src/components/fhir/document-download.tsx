@@ -34,7 +34,12 @@ export function DocumentDownload({ document: doc }: DocumentDownloadProps) {
   if (base64 === undefined) {
     return (
       <span className={styles["fhir-muted"]}>
-        Not included in this record{doc.url !== undefined ? <>: <span className={styles["fhir-nowrap"]}>{doc.url}</span></> : null}
+        Not included in this record
+        {doc.url !== undefined ? (
+          <>
+            : <span className={styles["fhir-nowrap"]}>{doc.url}</span>
+          </>
+        ) : null}
       </span>
     );
   }

@@ -59,12 +59,19 @@ function timeTicks(min: number, max: number): { ticks: number[]; length: 4 | 7 }
  */
 export function LabTrendsChart({ series, headingLevel = 3 }: LabTrendsChartProps) {
   const idPrefix = useId();
-  if (series.length === 0) return <p className={styles["fhir-muted"]}>No glucose, HbA1c, cholesterol or haemoglobin values found in these records.</p>;
+  if (series.length === 0)
+    return (
+      <p className={styles["fhir-muted"]}>
+        No glucose, HbA1c, cholesterol or haemoglobin values found in these records.
+      </p>
+    );
   const Heading = `h${headingLevel}` as const;
   return (
     <div className={styles["fhir-charts"]}>
       {series.map((s) => {
-        const data = s.points.map((p) => ({ t: toTime(p.date), value: p.value, date: p.date })).filter((p) => Number.isFinite(p.t));
+        const data = s.points
+          .map((p) => ({ t: toTime(p.date), value: p.value, date: p.date }))
+          .filter((p) => Number.isFinite(p.t));
         const first = data[0];
         const last = data[data.length - 1];
         if (first === undefined || last === undefined) return null;
@@ -74,9 +81,13 @@ export function LabTrendsChart({ series, headingLevel = 3 }: LabTrendsChartProps
         const axis = timeTicks(first.t - pad, last.t + pad);
         const summary =
           `${s.label}: ${data.length} ${data.length === 1 ? "value" : "values"}` +
-          (data.length > 1 ? ` from ${formatFhirDate(first.date).slice(0, 10)} to ${formatFhirDate(last.date).slice(0, 10)}` : ` on ${formatFhirDate(last.date).slice(0, 10)}`) +
+          (data.length > 1
+            ? ` from ${formatFhirDate(first.date).slice(0, 10)} to ${formatFhirDate(last.date).slice(0, 10)}`
+            : ` on ${formatFhirDate(last.date).slice(0, 10)}`) +
           `; latest ${formatNumber(last.value)}${unit}` +
-          (data.length > 1 ? `; lowest ${formatNumber(Math.min(...values))}${unit}, highest ${formatNumber(Math.max(...values))}${unit}` : "") +
+          (data.length > 1
+            ? `; lowest ${formatNumber(Math.min(...values))}${unit}, highest ${formatNumber(Math.max(...values))}${unit}`
+            : "") +
           (s.skippedUnits > 0 ? `; ${s.skippedUnits} in another unit not shown` : "") +
           ".";
         const headingId = `${idPrefix}-${s.code}`;
@@ -107,13 +118,27 @@ export function LabTrendsChart({ series, headingLevel = 3 }: LabTrendsChartProps
                     width={56}
                     tickFormatter={(v: number) => formatNumber(v)}
                     tick={{ fill: "#4a5361", fontSize: 12 }}
-                    label={{ value: s.unit === "" ? "Value" : s.unit, angle: -90, position: "insideLeft", fill: "#14171c", fontSize: 12 }}
+                    label={{
+                      value: s.unit === "" ? "Value" : s.unit,
+                      angle: -90,
+                      position: "insideLeft",
+                      fill: "#14171c",
+                      fontSize: 12,
+                    }}
                   />
                   <Tooltip
                     labelFormatter={(t) => (typeof t === "number" ? isoDay(t) : typeof t === "string" ? t : "")}
                     formatter={(v) => [typeof v === "number" ? `${formatNumber(v)}${unit}` : String(v), s.label]}
                   />
-                  <Line type="linear" dataKey="value" name={s.label} stroke="#0b5cad" strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} />
+                  <Line
+                    type="linear"
+                    dataKey="value"
+                    name={s.label}
+                    stroke="#0b5cad"
+                    strokeWidth={2}
+                    dot={{ r: 3 }}
+                    isAnimationActive={false}
+                  />
                 </LineChart>
               </ResponsiveContainer>
             </div>

@@ -2,7 +2,13 @@
 
 import { Fragment, useMemo, useState } from "react";
 import type { ReactNode } from "react";
-import { NotFhirRecordError, buildRecordView, formatByteSize, formatFhirDate, formatNumber } from "@meridian/sdk/fhir/browser";
+import {
+  NotFhirRecordError,
+  buildRecordView,
+  formatByteSize,
+  formatFhirDate,
+  formatNumber,
+} from "@meridian/sdk/fhir/browser";
 import type { FhirRecordView, MeasuredValue, ObservationView, PatientSummary } from "@meridian/sdk/fhir/browser";
 import { DocumentDownload } from "./document-download.tsx";
 import styles from "./fhir.module.css";
@@ -36,14 +42,27 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
       throw e;
     }
   }, [record]);
-  if (view === undefined) return <p className={styles["fhir-muted"]}>This record is not a FHIR resource, so it cannot be shown.</p>;
+  if (view === undefined)
+    return <p className={styles["fhir-muted"]}>This record is not a FHIR resource, so it cannot be shown.</p>;
 
   const h = headingLevel;
   const rows = initialRows;
   const otherTypes = Object.entries(view.other).sort(([a], [b]) => a.localeCompare(b));
   const empty =
     view.patient === undefined &&
-    [view.encounters, view.conditions, view.medications, view.allergies, view.labs, view.vitals, view.otherObservations, view.immunizations, view.procedures, view.reports, view.documents].every((l) => l.length === 0);
+    [
+      view.encounters,
+      view.conditions,
+      view.medications,
+      view.allergies,
+      view.labs,
+      view.vitals,
+      view.otherObservations,
+      view.immunizations,
+      view.procedures,
+      view.reports,
+      view.documents,
+    ].every((l) => l.length === 0);
 
   return (
     <div className={styles["fhir-record"]}>
@@ -74,7 +93,9 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
                 <td>{e.reasons.join("; ")}</td>
                 <td>
                   {e.organization}
-                  {e.practitioners.length > 0 ? <div className={styles["fhir-muted"]}>{e.practitioners.join(", ")}</div> : null}
+                  {e.practitioners.length > 0 ? (
+                    <div className={styles["fhir-muted"]}>{e.practitioners.join(", ")}</div>
+                  ) : null}
                 </td>
                 <td>{e.location}</td>
               </tr>
@@ -104,7 +125,12 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
 
       {view.medications.length > 0 ? (
         <Section title="Medications" level={h} count={view.medications.length}>
-          <Table caption="Prescriptions and medication statements" head={["Medication", "Status", "Date", "Dosage", "Reason"]} wide rows={rows}>
+          <Table
+            caption="Prescriptions and medication statements"
+            head={["Medication", "Status", "Date", "Dosage", "Reason"]}
+            wide
+            rows={rows}
+          >
             {view.medications.map((m, i) => (
               <tr key={i}>
                 <td>{m.medication}</td>
@@ -122,13 +148,20 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
 
       {view.allergies.length > 0 ? (
         <Section title="Allergies and intolerances" level={h} count={view.allergies.length}>
-          <Table caption="Allergies and intolerances" head={["Substance", "Criticality", "Reactions", "Status", "Recorded"]} wide rows={rows}>
+          <Table
+            caption="Allergies and intolerances"
+            head={["Substance", "Criticality", "Reactions", "Status", "Recorded"]}
+            wide
+            rows={rows}
+          >
             {view.allergies.map((a, i) => (
               <tr key={i}>
                 <td>
                   {a.substance}
                   {a.type !== undefined || a.categories.length > 0 ? (
-                    <div className={styles["fhir-muted"]}>{[a.type, ...a.categories].filter((s) => s !== undefined).join(", ")}</div>
+                    <div className={styles["fhir-muted"]}>
+                      {[a.type, ...a.categories].filter((s) => s !== undefined).join(", ")}
+                    </div>
                   ) : null}
                 </td>
                 <td>{a.criticality === "high" ? <strong>High</strong> : a.criticality}</td>
@@ -149,7 +182,11 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
 
       {view.labs.length > 0 ? (
         <Section title="Lab results" level={h} count={view.labs.length}>
-          <ObservationTable caption="Lab results, with units and reference ranges" observations={view.labs} rows={rows} />
+          <ObservationTable
+            caption="Lab results, with units and reference ranges"
+            observations={view.labs}
+            rows={rows}
+          />
         </Section>
       ) : null}
 
@@ -161,7 +198,11 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
 
       {view.otherObservations.length > 0 ? (
         <Section title="Other observations" level={h} count={view.otherObservations.length}>
-          <ObservationTable caption="Surveys, social history and other observations" observations={view.otherObservations} rows={rows} />
+          <ObservationTable
+            caption="Surveys, social history and other observations"
+            observations={view.otherObservations}
+            rows={rows}
+          />
         </Section>
       ) : null}
 
@@ -205,7 +246,9 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
                 <td>
                   {r.display}
                   {r.categories.length > 0 || r.status !== undefined ? (
-                    <div className={styles["fhir-muted"]}>{[...r.categories, r.status].filter((s) => s !== undefined).join(", ")}</div>
+                    <div className={styles["fhir-muted"]}>
+                      {[...r.categories, r.status].filter((s) => s !== undefined).join(", ")}
+                    </div>
                   ) : null}
                 </td>
                 <td className={styles["fhir-nowrap"]}>
@@ -226,7 +269,9 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
               <tr key={i}>
                 <td>
                   {d.title}
-                  {d.fileName !== undefined && d.fileName !== d.title ? <div className={styles["fhir-muted"]}>{d.fileName}</div> : null}
+                  {d.fileName !== undefined && d.fileName !== d.title ? (
+                    <div className={styles["fhir-muted"]}>{d.fileName}</div>
+                  ) : null}
                 </td>
                 <td className={styles["fhir-nowrap"]}>
                   <FhirDate value={d.created} />
@@ -252,7 +297,17 @@ export function RecordView({ record, headingLevel = 3, initialRows = 25 }: Recor
   );
 }
 
-function Section({ title, level, count, children }: { title: string; level: HeadingLevel; count?: number; children: ReactNode }) {
+function Section({
+  title,
+  level,
+  count,
+  children,
+}: {
+  title: string;
+  level: HeadingLevel;
+  count?: number;
+  children: ReactNode;
+}) {
   const Heading = `h${level}` as const;
   return (
     <section className={styles["fhir-section"]}>
@@ -266,7 +321,19 @@ function Section({ title, level, count, children }: { title: string; level: Head
 }
 
 /** A table in a horizontally scrolling, keyboard-focusable wrapper; shows the first `rows` rows until "Show all". */
-function Table({ caption, head, wide = false, rows, children }: { caption: string; head: string[]; wide?: boolean; rows: number; children: ReactNode[] }) {
+function Table({
+  caption,
+  head,
+  wide = false,
+  rows,
+  children,
+}: {
+  caption: string;
+  head: string[];
+  wide?: boolean;
+  rows: number;
+  children: ReactNode[];
+}) {
   const [all, setAll] = useState(false);
   const shown = all ? children : children.slice(0, rows);
   const tableClass = wide ? `${styles["fhir-table"]} ${styles["fhir-table-wide"]}` : styles["fhir-table"];
@@ -332,9 +399,22 @@ function FhirDate({ value }: { value: string | undefined }) {
   return /^\d{4}(-\d{2}){0,2}(T|$)/.test(value) ? <time dateTime={value}>{formatFhirDate(value)}</time> : <>{value}</>;
 }
 
-function ObservationTable({ caption, observations, rows }: { caption: string; observations: ObservationView[]; rows: number }) {
+function ObservationTable({
+  caption,
+  observations,
+  rows,
+}: {
+  caption: string;
+  observations: ObservationView[];
+  rows: number;
+}) {
   return (
-    <Table caption={caption} head={["Test", "Result", "Reference range", "Interpretation", "Date", "LOINC"]} wide rows={rows}>
+    <Table
+      caption={caption}
+      head={["Test", "Result", "Reference range", "Interpretation", "Date", "LOINC"]}
+      wide
+      rows={rows}
+    >
       {observations.map((o, i) => (
         <tr key={i}>
           <td>{o.display}</td>
@@ -365,7 +445,12 @@ const DIASTOLIC = "8462-4";
 function ObservationResult({ observation: o }: { observation: ObservationView }) {
   const systolic = o.components.find((c) => c.loinc === SYSTOLIC);
   const diastolic = o.components.find((c) => c.loinc === DIASTOLIC);
-  if (systolic?.value !== undefined && diastolic?.value !== undefined && systolic.unit === diastolic.unit && o.components.length === 2) {
+  if (
+    systolic?.value !== undefined &&
+    diastolic?.value !== undefined &&
+    systolic.unit === diastolic.unit &&
+    o.components.length === 2
+  ) {
     return (
       <span className={styles["fhir-number"]}>
         {`${formatNumber(systolic.value)}/${formatNumber(diastolic.value)}${systolic.unit !== undefined ? ` ${systolic.unit}` : ""}`}
@@ -409,14 +494,16 @@ function RangeFlag({ value: v }: { value: MeasuredValue }) {
   if (v.rangeFlag === "high") {
     return (
       <span className={`${styles["fhir-flag"]} ${styles["fhir-flag-high"]}`}>
-        <span aria-hidden="true">▲ </span>High<span className={styles["fhir-visually-hidden"]}>, above the reference range</span>
+        <span aria-hidden="true">▲ </span>High
+        <span className={styles["fhir-visually-hidden"]}>, above the reference range</span>
       </span>
     );
   }
   if (v.rangeFlag === "low") {
     return (
       <span className={`${styles["fhir-flag"]} ${styles["fhir-flag-low"]}`}>
-        <span aria-hidden="true">▼ </span>Low<span className={styles["fhir-visually-hidden"]}>, below the reference range</span>
+        <span aria-hidden="true">▼ </span>Low
+        <span className={styles["fhir-visually-hidden"]}>, below the reference range</span>
       </span>
     );
   }

@@ -22,7 +22,8 @@ import { ecgWindowQueryOptions, sessionRecordsQueryOptions } from "@/lib/queries
 import { EcgStrip } from "./ecg-strip.tsx";
 import styles from "./monitoring.module.css";
 
-const time = (iso: string) => (iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" }) : "unknown time");
+const time = (iso: string) =>
+  iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" }) : "unknown time";
 
 /**
  * One monitoring session for its provider's clinician: the windows the medical server linked
@@ -46,58 +47,129 @@ export function SessionReview({ client, session }: { client: MeridianClient; ses
       <h2 id="session-title">Session {session.sessionId.slice(0, 10)}…</h2>
       <p>
         Patient <span className="mono">{session.patient}</span>, opened {formatTime(session.openedAt)}.{" "}
-        {records.data ? <>{all.length} windows, <span className={styles.flag}>{flagged} flagged</span> for review by the edge or the device.</> : "Loading windows…"}
+        {records.data ? (
+          <>
+            {all.length} windows, <span className={styles.flag}>{flagged} flagged</span> for review by the edge or the
+            device.
+          </>
+        ) : (
+          "Loading windows…"
+        )}
       </p>
       <ErrorText error={records.error ? describeError(records.error) : undefined} />
-      <label><input type="checkbox" checked={flaggedOnly} onChange={(e) => setFlaggedOnly(e.target.checked)} /> Flagged windows only</label>
+      <label>
+        <input type="checkbox" checked={flaggedOnly} onChange={(e) => setFlaggedOnly(e.target.checked)} /> Flagged
+        windows only
+      </label>
       <ul className={styles.windows} aria-label="Windows">
         {shown.map((r) => (
           <li key={r.recordId}>
-            <button type="button" className="secondary" aria-pressed={opened === r.recordId} data-testid="window-button" onClick={() => setOpened(r.recordId)}>
-              #{r.number}{r.flaggedForReview ? <span className={styles.flag} aria-label="flagged"> ⚑</span> : null}{reviewed.has(r.recordId) ? " ✓" : ""}
+            <button
+              type="button"
+              className="secondary"
+              aria-pressed={opened === r.recordId}
+              data-testid="window-button"
+              onClick={() => setOpened(r.recordId)}
+            >
+              #{r.number}
+              {r.flaggedForReview ? (
+                <span className={styles.flag} aria-label="flagged">
+                  {" "}
+                  ⚑
+                </span>
+              ) : null}
+              {reviewed.has(r.recordId) ? " ✓" : ""}
             </button>
           </li>
         ))}
       </ul>
-      {shown.length === 0 && records.data ? <p className="muted">No {flaggedOnly ? "flagged " : ""}windows yet.</p> : null}
+      {shown.length === 0 && records.data ? (
+        <p className="muted">No {flaggedOnly ? "flagged " : ""}windows yet.</p>
+      ) : null}
       {opened ? (
         <>
           <div className="row">
-            <button type="button" className="secondary" disabled={index <= 0} onClick={() => setOpened(shown[index - 1]?.recordId)}>← Previous</button>
-            <button type="button" className="secondary" disabled={index < 0 || index >= shown.length - 1} onClick={() => setOpened(shown[index + 1]?.recordId)}>Next →</button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={index <= 0}
+              onClick={() => setOpened(shown[index - 1]?.recordId)}
+            >
+              ← Previous
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={index < 0 || index >= shown.length - 1}
+              onClick={() => setOpened(shown[index + 1]?.recordId)}
+            >
+              Next →
+            </button>
           </div>
-          <WindowView client={client} recordId={opened} onRead={(view) => setReviewed((m) => (m.has(opened) ? m : new Map(m).set(opened, view)))} />
+          <WindowView
+            client={client}
+            recordId={opened}
+            onRead={(view) => setReviewed((m) => (m.has(opened) ? m : new Map(m).set(opened, view)))}
+          />
         </>
       ) : null}
-      {session.open ? <DiagnosisForm client={client} session={session} reviewed={reviewed} /> : <SignedDiagnosis client={client} session={session} />}
+      {session.open ? (
+        <DiagnosisForm client={client} session={session} reviewed={reviewed} />
+      ) : (
+        <SignedDiagnosis client={client} session={session} />
+      )}
     </section>
   );
 }
 
 /** One window record: fetched, verified and decrypted here, drawn as a strip with the edge's findings. */
-function WindowView({ client, recordId, onRead }: { client: MeridianClient; recordId: Hex; onRead: (view: EcgWindowView) => void }) {
+function WindowView({
+  client,
+  recordId,
+  onRead,
+}: {
+  client: MeridianClient;
+  recordId: Hex;
+  onRead: (view: EcgWindowView) => void;
+}) {
   const window = useQuery(ecgWindowQueryOptions(client, { recordId }));
-  useEffect(() => { if (window.data) onRead(window.data); }, [window.data, onRead]);
+  useEffect(() => {
+    if (window.data) onRead(window.data);
+  }, [window.data, onRead]);
   if (window.isPending) return <p role="status">Fetching, verifying and decrypting the window…</p>;
   if (window.error) return <ErrorText error={describeError(window.error)} />;
   const v = window.data;
   return (
     <article aria-label="ECG window" data-testid="ecg-window">
-      <h3>{time(v.start)} – {time(v.end).split(" ").pop()}</h3>
+      <h3>
+        {time(v.start)} – {time(v.end).split(" ").pop()}
+      </h3>
       <EcgStrip view={v} />
-      <p data-testid="edge-findings"><strong>Edge findings ({v.reportStatus ?? "no report"}):</strong> {v.conclusion ?? "none recorded"}</p>
+      <p data-testid="edge-findings">
+        <strong>Edge findings ({v.reportStatus ?? "no report"}):</strong> {v.conclusion ?? "none recorded"}
+      </p>
       <p className="muted">
-        Signed at every hop ({v.signatures} EIP-712 signatures: sensor <span className="mono">{v.devices.sensor?.slice(0, 10)}…</span>, edge{" "}
-        <span className="mono">{v.devices.edge?.slice(0, 10)}…</span>, fog relay <span className="mono">{v.devices.fog?.slice(0, 10)}…</span>), checked against the
-        patient&apos;s registered devices before anchoring. Model {v.model ? <span className="mono">{v.model.slice(0, 14)}…</span> : "unknown"}; message id{" "}
-        <span className="mono">{v.windowDigest.slice(0, 14)}…</span>.
+        Signed at every hop ({v.signatures} EIP-712 signatures: sensor{" "}
+        <span className="mono">{v.devices.sensor?.slice(0, 10)}…</span>, edge{" "}
+        <span className="mono">{v.devices.edge?.slice(0, 10)}…</span>, fog relay{" "}
+        <span className="mono">{v.devices.fog?.slice(0, 10)}…</span>), checked against the patient&apos;s registered
+        devices before anchoring. Model {v.model ? <span className="mono">{v.model.slice(0, 14)}…</span> : "unknown"};
+        message id <span className="mono">{v.windowDigest.slice(0, 14)}…</span>.
       </p>
     </article>
   );
 }
 
 /** The clinician's sign-off: findings, conclusion, and two wallet transactions (anchor, then link). */
-function DiagnosisForm({ client, session, reviewed }: { client: MeridianClient; session: SessionInfo; reviewed: ReadonlyMap<Hex, EcgWindowView> }) {
+function DiagnosisForm({
+  client,
+  session,
+  reviewed,
+}: {
+  client: MeridianClient;
+  session: SessionInfo;
+  reviewed: ReadonlyMap<Hex, EcgWindowView>;
+}) {
   const invalidate = useInvalidate();
   const provider = useQuery(providerQueryOptions(client.ctx, { provider: client.address }));
   const [findings, setFindings] = useState<string[]>([]);
@@ -107,15 +179,32 @@ function DiagnosisForm({ client, session, reviewed }: { client: MeridianClient; 
   const period = useMemo(() => {
     const views = [...reviewed.values()].filter((v) => v.start && v.end);
     if (views.length === 0) return undefined;
-    return { start: views.map((v) => v.start).sort()[0]!, end: views.map((v) => v.end).sort().at(-1)! };
+    return {
+      start: views.map((v) => v.start).sort()[0]!,
+      end: views
+        .map((v) => v.end)
+        .sort()
+        .at(-1)!,
+    };
   }, [reviewed]);
   const sign = useAction(async () => {
     const report = buildDiagnosisReport({
-      patient: session.patient, sessionId: session.sessionId, provider: client.address, ...(provider.data?.name ? { providerName: provider.data.name } : {}),
-      conclusion, findings, reviewedWindows: [...reviewed.values()].map((v) => v.windowDigest), ...(period ? { period } : {}),
+      patient: session.patient,
+      sessionId: session.sessionId,
+      provider: client.address,
+      ...(provider.data?.name ? { providerName: provider.data.name } : {}),
+      conclusion,
+      findings,
+      reviewedWindows: [...reviewed.values()].map((v) => v.windowDigest),
+      ...(period ? { period } : {}),
     });
     try {
-      const signed = await signFinalDiagnosis(client, { sessionId: session.sessionId, report, ...(pendingRecord ? { recordId: pendingRecord } : {}), onStage: setStage });
+      const signed = await signFinalDiagnosis(client, {
+        sessionId: session.sessionId,
+        report,
+        ...(pendingRecord ? { recordId: pendingRecord } : {}),
+        onStage: setStage,
+      });
       setPendingRecord(undefined);
       await invalidate([queryKeys.providerSessions()]);
       return signed;
@@ -127,26 +216,54 @@ function DiagnosisForm({ client, session, reviewed }: { client: MeridianClient; 
     }
   });
   return (
-    <form aria-labelledby="diagnosis-title" onSubmit={(e) => { e.preventDefault(); void sign.start(); }}>
+    <form
+      aria-labelledby="diagnosis-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void sign.start();
+      }}
+    >
       <h3 id="diagnosis-title">Final diagnosis</h3>
       <p className="muted">
-        {reviewed.size === 0 ? "Open at least one window before signing. " : `You reviewed ${reviewed.size} window${reviewed.size === 1 ? "" : "s"}; the diagnosis refers to them. `}
-        Signing takes two transactions from your wallet: one anchors the diagnosis as an encrypted Cardiac record of the patient, one links it to
-        this session and closes it.
+        {reviewed.size === 0
+          ? "Open at least one window before signing. "
+          : `You reviewed ${reviewed.size} window${reviewed.size === 1 ? "" : "s"}; the diagnosis refers to them. `}
+        Signing takes two transactions from your wallet: one anchors the diagnosis as an encrypted Cardiac record of the
+        patient, one links it to this session and closes it.
       </p>
       <fieldset className={styles.findings}>
         <legend>Rhythm findings (SNOMED CT)</legend>
         {ECG_FINDINGS.map((f) => (
           <label key={f.code}>
-            <input type="checkbox" checked={findings.includes(f.code)} onChange={(e) => setFindings((list) => (e.target.checked ? [...list, f.code] : list.filter((c) => c !== f.code)))} /> {f.display}
+            <input
+              type="checkbox"
+              checked={findings.includes(f.code)}
+              onChange={(e) =>
+                setFindings((list) => (e.target.checked ? [...list, f.code] : list.filter((c) => c !== f.code)))
+              }
+            />{" "}
+            {f.display}
           </label>
         ))}
       </fieldset>
       <label htmlFor="diagnosis-conclusion">Conclusion</label>
-      <textarea id="diagnosis-conclusion" className={styles.conclusion} value={conclusion} maxLength={4000} onChange={(e) => setConclusion(e.target.value)} placeholder="What the ECG shows, and what should follow" />
+      <textarea
+        id="diagnosis-conclusion"
+        className={styles.conclusion}
+        value={conclusion}
+        maxLength={4000}
+        onChange={(e) => setConclusion(e.target.value)}
+        placeholder="What the ECG shows, and what should follow"
+      />
       <p>
         <button type="submit" disabled={sign.pending || reviewed.size === 0}>
-          {stage === "anchoring" ? "Anchoring the diagnosis…" : stage === "signing" ? "Linking it to the session…" : pendingRecord ? "Link the stored diagnosis" : "Sign diagnosis"}
+          {stage === "anchoring"
+            ? "Anchoring the diagnosis…"
+            : stage === "signing"
+              ? "Linking it to the session…"
+              : pendingRecord
+                ? "Link the stored diagnosis"
+                : "Sign diagnosis"}
         </button>
       </p>
       <ErrorText error={sign.error} />
@@ -161,10 +278,17 @@ function SignedDiagnosis({ client, session }: { client: MeridianClient; session:
   return (
     <div>
       <p className="ok" role="status" data-testid="diagnosis-signed">
-        Diagnosis signed: record <span className="mono">{session.diagnosisRecordId.slice(0, 10)}…</span> is linked to this session on chain, closed {formatTime(session.closedAt)}.{" "}
-        {!open ? <button type="button" className="secondary" onClick={() => setOpen(true)}>Open the diagnosis</button> : null}
+        Diagnosis signed: record <span className="mono">{session.diagnosisRecordId.slice(0, 10)}…</span> is linked to
+        this session on chain, closed {formatTime(session.closedAt)}.{" "}
+        {!open ? (
+          <button type="button" className="secondary" onClick={() => setOpen(true)}>
+            Open the diagnosis
+          </button>
+        ) : null}
       </p>
-      {open ? <OpenedRecord client={client} recordId={session.diagnosisRecordId} onClose={() => setOpen(false)} /> : null}
+      {open ? (
+        <OpenedRecord client={client} recordId={session.diagnosisRecordId} onClose={() => setOpen(false)} />
+      ) : null}
     </div>
   );
 }

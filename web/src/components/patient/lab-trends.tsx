@@ -10,7 +10,9 @@ import { ErrorText } from "../error-text.tsx";
 
 /** Decrypts the patient's lab and vital-sign records in this page and charts the common lab values over time. */
 export function LabTrends({ client, patient }: { client: MeridianClient; patient: Address }) {
-  const [state, setState] = useState<{ done: number; total: number; series?: ReturnType<typeof labTrends> } | undefined>(undefined);
+  const [state, setState] = useState<
+    { done: number; total: number; series?: ReturnType<typeof labTrends> } | undefined
+  >(undefined);
   const [error, setError] = useState<{ message: string; hint?: string } | undefined>(undefined);
   async function load() {
     setError(undefined);
@@ -31,9 +33,20 @@ export function LabTrends({ client, patient }: { client: MeridianClient; patient
   return (
     <section className="card" aria-labelledby="trends-title">
       <h2 id="trends-title">Lab trends</h2>
-      <p className="muted">Glucose, HbA1c, cholesterol, HDL, LDL, triglycerides and haemoglobin over time, from the records you hold (decrypted here).</p>
-      <button type="button" onClick={() => void load()} disabled={state !== undefined && state.series === undefined && !error}>Show lab trends</button>
-      {state && !state.series ? <progress max={Math.max(1, state.total)} value={state.done} aria-label="Records decrypted" /> : null}
+      <p className="muted">
+        Glucose, HbA1c, cholesterol, HDL, LDL, triglycerides and haemoglobin over time, from the records you hold
+        (decrypted here).
+      </p>
+      <button
+        type="button"
+        onClick={() => void load()}
+        disabled={state !== undefined && state.series === undefined && !error}
+      >
+        Show lab trends
+      </button>
+      {state && !state.series ? (
+        <progress max={Math.max(1, state.total)} value={state.done} aria-label="Records decrypted" />
+      ) : null}
       {state?.series ? <LabTrendsChart series={state.series} /> : null}
       <ErrorText error={error} />
     </section>

@@ -6,7 +6,13 @@ import type { Address } from "viem";
 import type { AuditEntry, GrantScope, PendingAccessRequest } from "@meridian/sdk/chain";
 import type { MeridianClient } from "@meridian/sdk";
 import { formatScope, formatTime } from "@/lib/format.ts";
-import { auditQueryOptions, patientGrantsQueryOptions, pendingRequestsQueryOptions, staleAfter, useInvalidate } from "@/lib/queries.ts";
+import {
+  auditQueryOptions,
+  patientGrantsQueryOptions,
+  pendingRequestsQueryOptions,
+  staleAfter,
+  useInvalidate,
+} from "@/lib/queries.ts";
 import { useAction } from "@/lib/use-action.ts";
 import { ErrorText } from "../error-text.tsx";
 import { EmergencyAlerts } from "../emergency/accesses.tsx";
@@ -31,7 +37,18 @@ export function Grants({ client, patient }: { client: MeridianClient; patient: A
       {grants.data?.grants.length === 0 ? <p className="muted">Nobody: you have not shared anything.</p> : null}
       <div className="table-wrap">
         <table>
-          <thead><tr><th scope="col">Provider</th><th scope="col">Scope</th><th scope="col">Write</th><th scope="col">Until</th><th scope="col">Status</th><th scope="col"><span className="muted">Action</span></th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Provider</th>
+              <th scope="col">Scope</th>
+              <th scope="col">Write</th>
+              <th scope="col">Until</th>
+              <th scope="col">Status</th>
+              <th scope="col">
+                <span className="muted">Action</span>
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {(grants.data?.grants ?? []).map((grant) => (
               <tr key={grant.grantId} data-testid="grant-row">
@@ -40,7 +57,16 @@ export function Grants({ client, patient }: { client: MeridianClient; patient: A
                 <td>{grant.write ? "yes" : "no"}</td>
                 <td>{grant.expiresAt ? formatTime(grant.expiresAt) : "no expiry"}</td>
                 <td>{grant.active ? <span className="ok">active</span> : <span className="warn">inactive</span>}</td>
-                <td><button type="button" className="danger" disabled={revoke.pending} onClick={() => void revoke.start(grant.grantee, grant.scope)}>Revoke</button></td>
+                <td>
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={revoke.pending}
+                    onClick={() => void revoke.start(grant.grantee, grant.scope)}
+                  >
+                    Revoke
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -55,7 +81,15 @@ export function Grants({ client, patient }: { client: MeridianClient; patient: A
  * Access requests waiting for the patient: approve with an expiry, or deny. A guardian sees its
  * ward's requests (`patient` is the ward); `blocked` says why it may not decide them (a View guardian).
  */
-export function RequestInbox({ client, patient, blocked }: { client: MeridianClient; patient: Address; blocked?: string }) {
+export function RequestInbox({
+  client,
+  patient,
+  blocked,
+}: {
+  client: MeridianClient;
+  patient: Address;
+  blocked?: string;
+}) {
   const invalidate = useInvalidate();
   const requests = useQuery(pendingRequestsQueryOptions(client.ctx, { patient }));
   const refresh = () => invalidate(staleAfter.sharing(patient));
@@ -64,19 +98,48 @@ export function RequestInbox({ client, patient, blocked }: { client: MeridianCli
       <h2 id="requests-title">Access requests</h2>
       {requests.data?.length === 0 ? <p className="muted">No requests waiting.</p> : null}
       {(requests.data ?? []).map((r) => (
-        <RequestItem key={r.requestId} client={client} patient={patient} request={r} onDone={refresh} blocked={blocked} />
+        <RequestItem
+          key={r.requestId}
+          client={client}
+          patient={patient}
+          request={r}
+          onDone={refresh}
+          blocked={blocked}
+        />
       ))}
-      {blocked && requests.data?.length ? <p className="muted" data-testid="requests-blocked">{blocked}</p> : null}
+      {blocked && requests.data?.length ? (
+        <p className="muted" data-testid="requests-blocked">
+          {blocked}
+        </p>
+      ) : null}
     </section>
   );
 }
 
-function RequestItem({ client, patient, request, onDone, blocked }: { client: MeridianClient; patient: Address; request: PendingAccessRequest; onDone: () => Promise<void>; blocked: string | undefined }) {
+function RequestItem({
+  client,
+  patient,
+  request,
+  onDone,
+  blocked,
+}: {
+  client: MeridianClient;
+  patient: Address;
+  request: PendingAccessRequest;
+  onDone: () => Promise<void>;
+  blocked: string | undefined;
+}) {
   const { provider } = request;
   const defaultDays = Math.max(1, Math.round(request.durationSeconds / 86_400));
   const [until, setUntil] = useState(() => new Date(Date.now() + defaultDays * 86_400_000).toISOString().slice(0, 10));
   const approve = useAction(async () => {
-    await client.approveRequest({ patient, requester: request.requester, scope: request.scope, write: request.write, expiresAt: expiryFromDate(until) });
+    await client.approveRequest({
+      patient,
+      requester: request.requester,
+      scope: request.scope,
+      write: request.write,
+      expiresAt: expiryFromDate(until),
+    });
     await onDone();
   });
   const deny = useAction(async () => {
@@ -88,14 +151,36 @@ function RequestItem({ client, patient, request, onDone, blocked }: { client: Me
     <div className="card" data-testid="request">
       <p>
         <strong>{provider.name || request.requester}</strong>
-        {provider.department ? ` (${provider.department})` : ""} asks to {request.write ? "read and add to" : "read"} <strong>{formatScope(request.scope)}</strong> for {defaultDays} days.
+        {provider.department ? ` (${provider.department})` : ""} asks to {request.write ? "read and add to" : "read"}{" "}
+        <strong>{formatScope(request.scope)}</strong> for {defaultDays} days.
       </p>
       {request.purpose ? <p>Purpose: {request.purpose}</p> : null}
       <div className="row">
         <label htmlFor={id}>Access until</label>
-        <input id={id} type="date" value={until} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setUntil(e.target.value)} />
-        <button type="button" disabled={approve.pending || deny.pending || blocked !== undefined} title={blocked} onClick={() => void approve.start()}>Approve</button>
-        <button type="button" className="secondary" disabled={approve.pending || deny.pending || blocked !== undefined} title={blocked} onClick={() => void deny.start()}>Deny</button>
+        <input
+          id={id}
+          type="date"
+          value={until}
+          min={new Date().toISOString().slice(0, 10)}
+          onChange={(e) => setUntil(e.target.value)}
+        />
+        <button
+          type="button"
+          disabled={approve.pending || deny.pending || blocked !== undefined}
+          title={blocked}
+          onClick={() => void approve.start()}
+        >
+          Approve
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={approve.pending || deny.pending || blocked !== undefined}
+          title={blocked}
+          onClick={() => void deny.start()}
+        >
+          Deny
+        </button>
       </div>
       <ErrorText error={approve.error ?? deny.error} />
     </div>
@@ -120,7 +205,13 @@ export function AuditLog({ client, patient }: { client: MeridianClient; patient:
       <EmergencyAlerts client={client} patient={patient} />
       <div className="table-wrap">
         <table>
-          <thead><tr><th scope="col">Block</th><th scope="col">Event</th><th scope="col">Who</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Block</th>
+              <th scope="col">Event</th>
+              <th scope="col">Who</th>
+            </tr>
+          </thead>
           <tbody>
             {[...(audit.data ?? [])].reverse().map((e) => (
               <tr key={`${e.transactionHash}-${e.logIndex}`} data-testid="audit-row">

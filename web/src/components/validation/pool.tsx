@@ -23,16 +23,22 @@ export function ValidatorPool({ client, me }: { client: MeridianClient; me: Prov
     <section className="card" aria-labelledby="pool-title">
       <h2 id="pool-title">Validator pool</h2>
       <p className="muted">
-        Hospitals in the pool are drawn at random to check other hospitals&apos; diagnoses, each with the same chance: one account per
-        hospital, whatever its number of departments. You are never drawn for your own hospital&apos;s records. Leaving applies to
-        diagnoses submitted afterwards: one submitted while you were in the pool may still draw you.
+        Hospitals in the pool are drawn at random to check other hospitals&apos; diagnoses, each with the same chance:
+        one account per hospital, whatever its number of departments. You are never drawn for your own hospital&apos;s
+        records. Leaving applies to diagnoses submitted afterwards: one submitted while you were in the pool may still
+        draw you.
       </p>
       <p data-testid="pool-status">
         {pool.data ? `${pool.data.length} hospital${pool.data.length === 1 ? "" : "s"} in the pool. ` : "Loading… "}
         {member ? <span className="ok">You are in the pool.</span> : <span>You are not in the pool.</span>}
       </p>
       {me.kind === ProviderKind.Hospital ? (
-        <button type="button" className={member ? "secondary" : undefined} onClick={() => void toggle.start()} disabled={toggle.pending || !pool.data}>
+        <button
+          type="button"
+          className={member ? "secondary" : undefined}
+          onClick={() => void toggle.start()}
+          disabled={toggle.pending || !pool.data}
+        >
           {toggle.pending ? "Sending…" : member ? "Leave the pool" : "Join the pool"}
         </button>
       ) : (

@@ -20,7 +20,10 @@ const LABELS: Record<ValidationStatusCode, { text: string; className: string } |
  * The peer-validation status of each record id (one `statusOf` read each, refreshed every 15 s);
  * empty when the deployment has no PeerValidation contract.
  */
-export function useValidationStatuses(ctx: MeridianContext | undefined, recordIds: readonly Hex[]): Map<string, ValidationStatusCode> {
+export function useValidationStatuses(
+  ctx: MeridianContext | undefined,
+  recordIds: readonly Hex[],
+): Map<string, ValidationStatusCode> {
   const query = useQuery(validationStatusesQueryOptions(ctx, { recordIds }));
   return query.data ?? new Map<string, ValidationStatusCode>();
 }
@@ -29,5 +32,13 @@ export function useValidationStatuses(ctx: MeridianContext | undefined, recordId
 export function ValidationBadge({ status }: { status: ValidationStatusCode | undefined }) {
   const label = status === undefined ? undefined : LABELS[status];
   if (!label) return null;
-  return <span className={`${styles.badge} ${label.className}`} data-testid="validation-status" title="Peer validation by 4 hospitals drawn at random (3 approvals validate, 2 rejections reject)">{label.text}</span>;
+  return (
+    <span
+      className={`${styles.badge} ${label.className}`}
+      data-testid="validation-status"
+      title="Peer validation by 4 hospitals drawn at random (3 approvals validate, 2 rejections reject)"
+    >
+      {label.text}
+    </span>
+  );
 }

@@ -73,8 +73,8 @@ export class Corpus {
     const identity = resource.id
       ? `${resource.resourceType}/${resource.id}`
       : fullUrl
-      ? `url ${fullUrl}`
-      : `anonymous ${this.#anonymous++}`;
+        ? `url ${fullUrl}`
+        : `anonymous ${this.#anonymous++}`;
     this.items.push({ resource, fullUrl, scope, identity });
   }
 

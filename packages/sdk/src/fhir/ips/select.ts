@@ -6,13 +6,7 @@
  * @module
  */
 
-import type {
-  AllergyIntolerance,
-  CodeableConcept,
-  Condition,
-  Reference,
-  Resource,
-} from "@medplum/fhirtypes";
+import type { AllergyIntolerance, CodeableConcept, Condition, Reference, Resource } from "@medplum/fhirtypes";
 import { conceptText, fhirTime } from "../format.ts";
 import { referenceKey, resourceDate } from "../resources.ts";
 import {

@@ -90,7 +90,7 @@ function reasons(
 
 export function encounterView(e: Encounter, index: ReferenceIndex): EncounterView {
   const cls = isObject(e.class)
-    ? str(e.class.display) ?? ENCOUNTER_CLASS[str(e.class.code) ?? ""] ?? str(e.class.code)
+    ? (str(e.class.display) ?? ENCOUNTER_CLASS[str(e.class.code) ?? ""] ?? str(e.class.code))
     : undefined;
   return {
     type: list(e.type)
@@ -192,7 +192,7 @@ export function medicationView(m: MedicationRequest | MedicationStatement, index
   const authoredOn =
     m.resourceType === "MedicationRequest"
       ? str(m.authoredOn)
-      : str(m.effectiveDateTime) ?? periodStart(m.effectivePeriod) ?? str(m.dateAsserted);
+      : (str(m.effectiveDateTime) ?? periodStart(m.effectivePeriod) ?? str(m.dateAsserted));
   return {
     kind: m.resourceType === "MedicationRequest" ? "request" : "statement",
     medication,

@@ -23,6 +23,6 @@ export async function POST(request: Request): Promise<Response> {
       failures: serverUploadFailures(),
       maxBytes: positiveIntegerFromEnv("MERIDIAN_UPLOAD_MAX_BYTES", DEFAULT_MAX_BLOB_BYTES),
     },
-    request
+    request,
   );
 }

@@ -29,7 +29,7 @@ const refuse = (error: unknown): Response => {
   if (error instanceof RelayError) {
     return Response.json(
       { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) },
-      { status: error.status, headers: { "cache-control": "no-store" } }
+      { status: error.status, headers: { "cache-control": "no-store" } },
     );
   }
   throw error;
