@@ -14,4 +14,5 @@ export * from "./aami.ts";
 export * from "./qrs/errors.ts";
 export * from "./qrs/evaluate.ts";
 export * from "./qrs/pan-tompkins.ts";
+export * from "./qrs/constants.ts";
 export * from "./screening.ts";
