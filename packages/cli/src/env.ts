@@ -21,6 +21,7 @@ import {
   defineChain,
   http,
   isAddress,
+  isAddressEqual,
   zeroAddress,
   type Account,
   type Address,
@@ -338,7 +339,6 @@ export async function checkDeployment(
       throw Object.assign(mismatch(name, address, "the contract there does not answer as one"), { cause });
     }
   };
-  const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase();
   const rr = deployment.recordRegistry;
   const [providerRegistry, peerValidation] = await Promise.all([
     read("RecordRegistry", rr, () =>
@@ -355,13 +355,13 @@ export async function checkDeployment(
       }),
     ),
   ]);
-  if (!same(providerRegistry, deployment.providerRegistry))
+  if (!isAddressEqual(providerRegistry, deployment.providerRegistry))
     throw mismatch(
       "ProviderRegistry",
       deployment.providerRegistry,
       `its RecordRegistry ${rr} uses ProviderRegistry ${providerRegistry}`,
     );
-  if (BigInt(deployment.peerValidation) !== 0n && !same(peerValidation, deployment.peerValidation))
+  if (BigInt(deployment.peerValidation) !== 0n && !isAddressEqual(peerValidation, deployment.peerValidation))
     throw mismatch(
       "PeerValidation",
       deployment.peerValidation,
@@ -372,7 +372,7 @@ export async function checkDeployment(
     const linked = await read("MonitoringRegistry", mr, () =>
       publicClient.readContract({ address: mr, abi: monitoringRegistryAbi, functionName: "recordRegistry" }),
     );
-    if (!same(linked, rr)) throw mismatch("MonitoringRegistry", mr, `it belongs to RecordRegistry ${linked}`);
+    if (!isAddressEqual(linked, rr)) throw mismatch("MonitoringRegistry", mr, `it belongs to RecordRegistry ${linked}`);
   }
   if (deployment.deployedAtBlock > (await publicClient.getBlockNumber())) {
     throw new DeploymentMismatchError(

@@ -10,7 +10,7 @@
  * @module
  */
 import type { DiagnosticReport, Organization, Reference } from "@medplum/fhirtypes";
-import type { Address, Hex } from "viem";
+import { isAddressEqual, type Address, type Hex } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { getMonitoringProvider, getSession, signDiagnosis } from "@meridian/sdk/chain";
 import { RecordCategory } from "@meridian/sdk";
@@ -172,18 +172,19 @@ export async function signFinalDiagnosis(
   p: { sessionId: Hex; report: DiagnosticReport; recordId?: Hex; onStage?: (stage: "anchoring" | "signing") => void },
 ): Promise<SignedDiagnosis> {
   const session = await getSession(client.ctx, p.sessionId);
-  const me = client.address.toLowerCase();
+  const me = client.address;
   if (!session.open)
     throw new DiagnosisError("This monitoring session is closed: its diagnosis cannot change.", {
       hint: session.diagnosisRecordId
         ? `Its diagnosis is record ${session.diagnosisRecordId}.`
         : "The patient or provider closed it without a diagnosis.",
     });
-  if (session.provider.toLowerCase() !== me)
+  if (!isAddressEqual(session.provider, me))
     throw new DiagnosisError("This session belongs to another provider.", {
       hint: `Connect the wallet of ${session.provider}.`,
     });
-  if ((await getMonitoringProvider(client.ctx, session.patient))?.toLowerCase() !== me)
+  const named = await getMonitoringProvider(client.ctx, session.patient);
+  if (named === undefined || !isAddressEqual(named, me))
     throw new DiagnosisError("The patient no longer names you as their monitoring provider.", {
       hint: "Ask the patient to name you again before signing.",
     });

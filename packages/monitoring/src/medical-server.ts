@@ -17,7 +17,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DatabaseSync } from "node:sqlite";
-import { bytesToHex } from "viem";
+import { bytesToHex, isAddressEqual } from "viem";
 import type { Address, Hex } from "viem";
 import { CID } from "multiformats/cid";
 import { RecordCategory } from "@meridian/sdk";
@@ -139,9 +139,9 @@ export class MedicalServer {
     for (const row of pending) {
       let recordId = row.record_id;
       if (row.state === "intent") {
-        const me = this.#o.client.address.toLowerCase();
+        const me = this.#o.client.address;
         const anchor = (await listRecordAnchors(this.#ctx, row.patient)).find(
-          (a) => a.author.toLowerCase() === me && a.cid.toLowerCase() === row.cid.toLowerCase(),
+          (a) => isAddressEqual(a.author, me) && a.cid.toLowerCase() === row.cid.toLowerCase(),
         );
         if (!anchor) {
           this.#forget(row.digest, row.patient, row.device, row.sequence);

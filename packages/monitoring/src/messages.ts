@@ -15,7 +15,15 @@
  *
  * @module
  */
-import { hashTypedData, keccak256, recoverTypedDataAddress, isAddress, isHex, stringToBytes } from "viem";
+import {
+  hashTypedData,
+  keccak256,
+  recoverTypedDataAddress,
+  isAddress,
+  isAddressEqual,
+  isHex,
+  stringToBytes,
+} from "viem";
 import type { Address, Hex, LocalAccount } from "viem";
 import { decodeBase64, encodeBase64 } from "@meridian/sdk/fhir/browser";
 import { AAMI_CLASSES } from "@meridian/ecg";
@@ -396,7 +404,7 @@ const recover = async (hop: Hop, claimed: Address, p: Parameters<typeof recoverT
   } catch (cause) {
     throw new ForgedSignatureError(hop, `The ${hop} signature does not parse.`, { cause });
   }
-  if (signer.toLowerCase() !== claimed.toLowerCase())
+  if (!isAddressEqual(signer, claimed))
     throw new ForgedSignatureError(hop, `The ${hop} signature is not by ${claimed}.`, {
       details: `recovered ${signer}`,
     });
@@ -449,7 +457,7 @@ export async function verifyFindings(
   const { samples, digest: wd } = await verifyWindow(domain, m.signedWindow);
   if (m.findings.window !== wd)
     throw new ForgedSignatureError("edge", "The edge's findings cover another window than the one attached.");
-  if (m.findings.patient.toLowerCase() !== m.signedWindow.window.patient.toLowerCase())
+  if (!isAddressEqual(m.findings.patient, m.signedWindow.window.patient))
     throw new ForgedSignatureError("edge", "The edge's findings name another patient than the window.");
   if (jsonHash(m.probabilities) !== m.findings.probabilitiesHash)
     throw new ForgedSignatureError("edge", "The beat probabilities do not match the hash the edge signed.");
@@ -476,7 +484,7 @@ export async function verifyForward(
   const inner = await verifyFindings(domain, m.signedFindings);
   if (m.forward.findings !== inner.digest)
     throw new ForgedSignatureError("fog", "The fog's forward covers other findings than the ones attached.");
-  if (m.forward.patient.toLowerCase() !== m.signedFindings.findings.patient.toLowerCase())
+  if (!isAddressEqual(m.forward.patient, m.signedFindings.findings.patient))
     throw new ForgedSignatureError("fog", "The fog's forward names another patient.");
   await recover("fog", m.forward.fog, {
     domain: eip712Domain(domain),

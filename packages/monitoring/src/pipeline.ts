@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { bytesToHex, type Hex, type LocalAccount } from "viem";
+import { bytesToHex, isAddressEqual, type Hex, type LocalAccount } from "viem";
 import type { MeridianClient } from "@meridian/sdk";
 import { canWrite } from "@meridian/sdk/chain";
 import {
@@ -83,7 +83,8 @@ export async function enrolMonitoring(p: {
       await registerDevice(ctx, { device: account.address, role, deadline, signature })
     ).gasUsed;
   }
-  if ((await getMonitoringProvider(ctx, patient.address))?.toLowerCase() !== provider.address.toLowerCase()) {
+  const named = await getMonitoringProvider(ctx, patient.address);
+  if (named === undefined || !isAddressEqual(named, provider.address)) {
     gas["set monitoring provider"] = (await setMonitoringProvider(ctx, { provider: provider.address })).gasUsed;
   }
   return gas;
