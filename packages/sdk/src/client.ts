@@ -19,13 +19,9 @@ import type { Bundle } from "@medplum/fhirtypes";
 import type { ChainVerification, RecordAnchor } from "./chain/actions.ts";
 import type { AuditEntry, GrantEvent, PendingRequest } from "./chain/grants.ts";
 import type { TransactionResult } from "./chain/types.ts";
-import type {
-  EmergencyAccessEntry,
-  GuardianLevelCode,
-  Guardianship,
-  SignedConsentCode,
-  ConsentCode,
-} from "./chain/consent.ts";
+import type { ConsentCode, SignedConsentCode } from "./chain/consent-codes.ts";
+import type { GuardianLevelCode, Guardianship } from "./chain/guardians.ts";
+import type { EmergencyAccessEntry } from "./chain/emergency-access.ts";
 import type { FindRetiredKeyHoldersReturnType } from "./chain/key-epoch.ts";
 import { MeridianAccount, type MeridianClientParameters } from "./account.ts";
 import { fetchRecordEnvelope } from "./actions/envelopes.ts";

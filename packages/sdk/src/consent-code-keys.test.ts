@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import type { Hex } from "viem";
 import type { MeridianClient } from "./client.ts";
 import { getPatient, getRecordAnchor } from "./chain/actions.ts";
-import { cancelConsentCode } from "./chain/consent.ts";
+import { cancelConsentCode } from "./chain/consent-codes.ts";
 import { ProviderKind } from "./chain/types.ts";
 import { RecordCategory } from "./categories.ts";
 import { createTextConsentCodeLedger, type ConsentCodeLedger } from "./consent-code-ledger.ts";

@@ -14,9 +14,9 @@ import {
   ConsentCodeRefusedError,
   decodeConsentCode,
   encodeConsentCode,
-  GuardianLevel,
-  releaseEmergencyKey,
-} from "./chain/consent.ts";
+} from "./chain/consent-codes.ts";
+import { GuardianLevel } from "./chain/guardians.ts";
+import { releaseEmergencyKey } from "./chain/emergency-access.ts";
 import { wrapInfo, wrapKey } from "./crypto/hpke.ts";
 import { KeyCommitmentError } from "./crypto/errors.ts";
 import { ProviderKind } from "./chain/types.ts";

@@ -21,7 +21,7 @@ import {
   type ConsentCodeFormatError,
   type ConsentCodeRefusedError,
   type SignedConsentCode,
-} from "../chain/consent.ts";
+} from "../chain/consent-codes.ts";
 import type { GrantScope, TransactionResult } from "../chain/types.ts";
 import type { MeridianAccount } from "../account.ts";
 import { wrapScopeKey } from "../share-keys.ts";

@@ -23,7 +23,7 @@ import {
   releaseEmergencyKey,
   setEmergencySummary,
   type EmergencyAccessEntry,
-} from "../chain/consent.ts";
+} from "../chain/emergency-access.ts";
 import type { TransactionResult } from "../chain/types.ts";
 import type { MeridianAccount } from "../account.ts";
 import { wrapScopeKey } from "../share-keys.ts";

@@ -12,7 +12,7 @@ import {
   removeGuardian,
   type GuardianLevelCode,
   type Guardianship,
-} from "../chain/consent.ts";
+} from "../chain/guardians.ts";
 import type { TransactionResult } from "../chain/types.ts";
 import type { MeridianAccount } from "../account.ts";
 import {

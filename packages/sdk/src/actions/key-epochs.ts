@@ -8,7 +8,7 @@
 import { getAddress, isAddressEqual, type Address, type Hex } from "viem";
 import { getPatient } from "../chain/actions.ts";
 import { getGrant, issueGrant, listGrantEvents, type GrantEvent } from "../chain/grants.ts";
-import { appointGuardian, listGuardianships, type GuardianLevelCode, type Guardianship } from "../chain/consent.ts";
+import { appointGuardian, listGuardianships, type GuardianLevelCode, type Guardianship } from "../chain/guardians.ts";
 import {
   checkKeyHolders,
   consentCodeHolders,

@@ -22,7 +22,7 @@ import {
   denyRequestAsGuardian,
   grantAsGuardian,
   revokeAsGuardian,
-} from "../chain/consent.ts";
+} from "../chain/guardians.ts";
 import type { GrantScope, TransactionResult } from "../chain/types.ts";
 import type { MeridianAccount } from "../account.ts";
 import { wrapScopeKey } from "../share-keys.ts";

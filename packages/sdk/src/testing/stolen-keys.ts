@@ -12,7 +12,7 @@ import { hexToBytes, type Address, type Hex } from "viem";
 import { CID } from "multiformats/cid";
 import type { MeridianClient } from "../client.ts";
 import { encodeScope, getRecordAnchor, listGrantEvents } from "../chain/actions.ts";
-import { decodeConsentCode } from "../chain/consent.ts";
+import { decodeConsentCode } from "../chain/consent-codes.ts";
 import type { MeridianContext } from "../chain/types.ts";
 import type { RecordCategory } from "../categories.ts";
 import { unwrapKey, wrapInfo } from "../crypto/hpke.ts";
