@@ -1,5 +1,7 @@
 import { createRequire } from "node:module";
-import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import hardhatIgnition from "@nomicfoundation/hardhat-ignition";
+import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
+import hardhatVerify from "@nomicfoundation/hardhat-verify";
 import { configVariable, defineConfig } from "hardhat/config";
 
 // Solidity is compiled with the `solc` npm package (wasm), pinned to 0.8.28, so nothing is
@@ -16,14 +18,15 @@ const settings = {
 } as const;
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin],
+  // Deployment (Ignition), secrets (keystore) and source verification; tests use viem through
+  // the test kit (@meridian/sdk/testing), so no ethers, mocha or typechain plugin.
+  plugins: [hardhatIgnition, hardhatKeystore, hardhatVerify],
   solidity: {
     profiles: {
       default: { ...solc, settings },
       production: { ...solc, settings },
     },
   },
-  typechain: { outDir: "typechain-types" },
   networks: {
     // In-process EDR chain used by tests, the demo and benchmarks.
     hardhat: { type: "edr-simulated", chainType: "l1" },
