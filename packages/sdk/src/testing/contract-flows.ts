@@ -9,8 +9,6 @@
 import assert from "node:assert/strict";
 import {
   ContractFunctionRevertedError,
-  createTestClient,
-  custom,
   getAddress,
   getContract,
   isAddressEqual,
@@ -37,7 +35,7 @@ import type {
   IgnitionModule,
   IgnitionModuleResult,
 } from "@nomicfoundation/ignition-core";
-import { testAccount, testChainDefinition, type TestChain } from "./chain.ts";
+import { testAccount, type testChainDefinition, type TestChain } from "./chain.ts";
 
 // ------------------------------------------------------------------ contracts
 
@@ -341,11 +339,11 @@ export interface TestNode {
  * ```
  */
 export function testNode(kit: TestChain): TestNode {
-  const test = createTestClient({ chain: testChainDefinition, mode: "hardhat", transport: custom(kit.provider) });
+  const test = kit.testClient;
   return {
     mine: (blocks = 1) => test.mine({ blocks: Number(blocks) }),
     blockNumber: () => kit.publicClient.getBlockNumber({ cacheTime: 0 }),
-    latestTime: async () => Number((await kit.publicClient.getBlock({ blockTag: "latest" })).timestamp),
+    latestTime: kit.now,
     setNextBlockTimestamp: (timestamp) => test.setNextBlockTimestamp({ timestamp: BigInt(timestamp) }),
     increaseTimeTo: async (timestamp) => {
       await test.setNextBlockTimestamp({ timestamp: BigInt(timestamp) });
