@@ -27,10 +27,7 @@ import {
   Scope,
   monitoringRegistryAbi,
   monitoringRegistryBytecode,
-  providerRegistryAbi,
-  providerRegistryBytecode,
-  recordRegistryAbi,
-  recordRegistryBytecode,
+  type recordRegistryAbi,
 } from "@meridian/sdk/chain";
 import {
   deployTestContract,
@@ -42,6 +39,7 @@ import {
   testNode,
   type BoundContract,
 } from "@meridian/sdk/testing";
+import { deployRegistries } from "../registries.ts";
 
 /** `IMonitoringRegistry.DeviceRole`. */
 export const Role = { None: 0, Sensor: 1, Edge: 2, Fog: 3 } as const;
@@ -142,16 +140,7 @@ export async function monitoringFlow() {
   const chainId = kit.deployment.chainId;
 
   async function deployMonitoring() {
-    const providers = await deployTestContract(kit, {
-      abi: providerRegistryAbi,
-      bytecode: providerRegistryBytecode,
-      args: [regulator.address, regulator.address],
-    });
-    const registry = await deployTestContract(kit, {
-      abi: recordRegistryAbi,
-      bytecode: recordRegistryBytecode,
-      args: [providers.address],
-    });
+    const { providers, registry } = await deployRegistries(kit, regulator);
     const monitoring = await deployTestContract(kit, {
       abi: monitoringRegistryAbi,
       bytecode: monitoringRegistryBytecode,

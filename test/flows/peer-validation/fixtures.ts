@@ -15,10 +15,7 @@ import {
   Scope,
   peerValidationAbi,
   peerValidationBytecode,
-  providerRegistryAbi,
-  providerRegistryBytecode,
-  recordRegistryAbi,
-  recordRegistryBytecode,
+  type recordRegistryAbi,
 } from "@meridian/sdk/chain";
 import {
   deployTestContract,
@@ -30,6 +27,7 @@ import {
   testNode,
   type BoundContract,
 } from "@meridian/sdk/testing";
+import { deployRegistries } from "../registries.ts";
 
 /** `IPeerValidation.ValidationStatus`. */
 export const Status = { None: 0, Submitted: 1, Pending: 2, Validated: 3, Rejected: 4 } as const;
@@ -79,16 +77,7 @@ export async function peerValidationFlow() {
   const chainId = kit.deployment.chainId;
 
   async function deploy() {
-    const providers = await deployTestContract(kit, {
-      abi: providerRegistryAbi,
-      bytecode: providerRegistryBytecode,
-      args: [regulator.address, regulator.address],
-    });
-    const registry = await deployTestContract(kit, {
-      abi: recordRegistryAbi,
-      bytecode: recordRegistryBytecode,
-      args: [providers.address],
-    });
+    const { providers, registry } = await deployRegistries(kit, regulator);
     const pv = await deployTestContract(kit, {
       abi: peerValidationAbi,
       bytecode: peerValidationBytecode,
