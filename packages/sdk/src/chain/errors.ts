@@ -170,8 +170,9 @@ export function decodeRevert(data: Hex): { errorName: string; args: readonly unk
  * Converts anything viem throws into a {@link MeridianError}: a custom error becomes a
  * {@link ContractRevertedError} (decoded by viem, or else from its revert data with every
  * generated ABI, so no revert reaches the user as a bare selector); a request declined in the
- * wallet a {@link UserRejectedError}; other failures a {@link ChainRequestError} with viem's
- * short message.
+ * wallet a {@link UserRejectedError}; an `eth_getLogs` refused for its block range (any provider's
+ * wording, see {@link classifyLogRangeError}) a {@link LogRangeLimitError}; other failures a
+ * {@link ChainRequestError} with viem's short message.
  */
 export function toMeridianError(error: unknown): MeridianError {
   if (error instanceof MeridianError) return error;
@@ -185,6 +186,8 @@ export function toMeridianError(error: unknown): MeridianError {
     const data = revertData(error);
     const decoded = data === undefined ? undefined : decodeRevert(data);
     if (decoded) return new ContractRevertedError(decoded.errorName, decoded.args, error);
+    const refusal = classifyLogRangeError(error);
+    if (refusal) return new LogRangeLimitError({ ...refusal, cause: error });
     return new ChainRequestError(error.shortMessage, {
       details: error.details,
       cause: error,
@@ -192,4 +195,154 @@ export function toMeridianError(error: unknown): MeridianError {
     });
   }
   return new ChainRequestError(error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+// ------------------------------------------------------------ eth_getLogs range refusals
+
+/** What {@link classifyLogRangeError} found in an RPC's refusal of an `eth_getLogs` block range. */
+export interface LogRangeRefusalInfo {
+  /**
+   * The most blocks one `eth_getLogs` may span (`toBlock - fromBlock + 1`), when the refusal names
+   * a cap or suggests a range; `undefined` when it only says the range is too wide.
+   */
+  limit: bigint | undefined;
+  /** The provider's own message, as it sent it. */
+  message: string;
+  /** The JSON-RPC error code, when there was one (providers use -32600, -32602, -32005, -32614, -32047, …). */
+  code: number | undefined;
+}
+
+/** A cap in blocks: `1000`, `10,000`, `2K`. */
+const BLOCKS = String.raw`(\d[\d,]*)(k?)`;
+/**
+ * Refusals that name the cap, one per wording seen from providers and nodes (the test kit's
+ * `LOG_RANGE_REFUSALS` has each in full).
+ */
+const CAP_PATTERNS: readonly RegExp[] = [
+  new RegExp(String.raw`up to an? ${BLOCKS} block range`, "i"), // Alchemy ("500", "2K")
+  new RegExp(String.raw`limited to an? ${BLOCKS} (?:blocks? )?range`, "i"), // QuickNode, 1RPC
+  new RegExp(String.raw`max range: ${BLOCKS}`, "i"), // Cloudflare
+  new RegExp(String.raw`exceeds? (?:the )?max(?:imum)? block range:? ${BLOCKS}`, "i"), // publicnode, geth, hosts
+  new RegExp(String.raw`range \d+ exceeds limit of ${BLOCKS}`, "i"), // Infura's range cap
+  new RegExp(String.raw`maximum \[from, to\] blocks distance: ${BLOCKS}`, "i"), // Ankr
+  new RegExp(String.raw`block range is too wide \(maximum ${BLOCKS}\)`, "i"), // Frontier/Moonbeam
+  new RegExp(String.raw`max block range = ${BLOCKS}`, "i"), // op-geth style hosts
+  new RegExp(String.raw`limit the query to at most ${BLOCKS} blocks`, "i"), // Coinbase
+  new RegExp(String.raw`ranges? over ${BLOCKS} blocks (?:are|is) not supported`, "i"), // dRPC
+];
+/** A range the provider suggests instead (Alchemy, Infura): `[0x…, 0x…]`. */
+const SUGGESTED_RANGE = /(?:block range should work|try with this block range):? \[0x([0-9a-f]+),\s*0x([0-9a-f]+)\]/i;
+/** Refusals of a range (or of its result size) that name no cap: the reader halves the range. */
+const UNSIZED_PATTERNS: readonly RegExp[] = [
+  /block range is too wide/i, // Ankr (older)
+  /block range (?:is )?too (?:large|wide|high)/i,
+  /'fromBlock'-'toBlock' range too large/i,
+  /query returned more than \d+ results/i, // Infura without a suggestion
+  /query exceeds max results/i,
+  /log response size exceeded/i, // Alchemy (older)
+  /block range limit exceeded/i, // Chainstack
+  /query timeout exceeded/i, // Infura: "limit your query to a smaller number of blocks"
+];
+
+/** Every message, detail and data string in an error's cause chain, and its first JSON-RPC code. */
+function errorTexts(error: unknown): { texts: string[]; code: number | undefined } {
+  const texts: string[] = [];
+  let code: number | undefined;
+  let current: unknown = error;
+  for (let depth = 0; depth < 16 && current instanceof Error; depth++) {
+    const e = current as Error & { details?: unknown; shortMessage?: unknown; data?: unknown; code?: unknown };
+    for (const t of [e.details, e.shortMessage, e.message]) if (typeof t === "string" && t) texts.push(t);
+    if (typeof e.data === "string") texts.push(e.data);
+    else if (e.data && typeof e.data === "object") {
+      try {
+        texts.push(JSON.stringify(e.data, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
+      } catch {
+        // data that does not serialise says nothing we can read
+      }
+    }
+    if (code === undefined && typeof e.code === "number") code = e.code;
+    current = e.cause;
+  }
+  return { texts, code };
+}
+
+const toBlocks = (digits: string, k: string | undefined): bigint => BigInt(digits.replace(/,/g, "")) * (k ? 1000n : 1n);
+
+/**
+ * Recognises an RPC's refusal of an `eth_getLogs` block range, in the wording of Alchemy, Infura,
+ * QuickNode, Cloudflare, publicnode, Ankr, dRPC, Chainstack, Coinbase and geth's
+ * `--rpc.rangelimit` (and nodes that copy them), through whatever viem wrapped it in.
+ *
+ * @returns The cap (from a suggested range when the provider gives one, else the number it
+ *   names), the provider's message and code; `undefined` when `error` is not such a refusal.
+ * @example
+ * ```ts
+ * classifyLogRangeError(e)?.limit; // 1000n for "query exceeds max block range 1000"
+ * ```
+ */
+export function classifyLogRangeError(error: unknown): LogRangeRefusalInfo | undefined {
+  const { texts, code } = errorTexts(error);
+  for (const message of texts) {
+    const suggested = SUGGESTED_RANGE.exec(message);
+    if (suggested) {
+      const from = BigInt(`0x${suggested[1]!}`);
+      const to = BigInt(`0x${suggested[2]!}`);
+      return { limit: to >= from ? to - from + 1n : undefined, message, code };
+    }
+    for (const pattern of CAP_PATTERNS) {
+      const m = pattern.exec(message);
+      if (m) return { limit: toBlocks(m[1]!, m[2]), message, code };
+    }
+    if (UNSIZED_PATTERNS.some((p) => p.test(message))) return { limit: undefined, message, code };
+  }
+  return undefined;
+}
+
+/** Parameters of {@link LogRangeLimitError}. */
+export interface LogRangeLimitErrorParameters {
+  /** The cap in blocks, when the RPC named one (0: it serves no range at all). */
+  limit?: bigint | undefined;
+  /** The RPC's own message. */
+  message?: string | undefined;
+  /** The JSON-RPC error code. */
+  code?: number | undefined;
+  /** The range that was refused last, inclusive. */
+  range?: { fromBlock: bigint; toBlock: bigint } | undefined;
+  cause?: unknown;
+}
+
+/**
+ * The RPC endpoint refused an `eth_getLogs` for its block range (as hosted RPCs do past 10,000
+ * blocks, or 5 to 1,000 on free plans and public endpoints), and reading in smaller ranges did
+ * not help (or the query was not one the SDK reads in ranges).
+ */
+export class LogRangeLimitError extends MeridianError {
+  override name = "LogRangeLimitError" as const;
+  /** The cap in blocks per `eth_getLogs`, when the RPC named one. */
+  readonly limit: bigint | undefined;
+
+  constructor(parameters: LogRangeLimitErrorParameters = {}) {
+    const { limit, message, code, range } = parameters;
+    const blocks = (n: bigint) => `${n.toLocaleString("en-US")} block${n === 1n ? "" : "s"}`;
+    const none = limit === 0n || (range !== undefined && range.fromBlock === range.toBlock);
+    const short =
+      limit === 0n
+        ? "The RPC endpoint refuses every eth_getLogs query: it serves no event logs."
+        : limit !== undefined
+          ? `The RPC endpoint limits eth_getLogs queries to ${blocks(limit)}.`
+          : "The RPC endpoint limits the block range of eth_getLogs queries and refused this one.";
+    const details = [
+      message ? `the endpoint said${code === undefined ? "" : ` (${code})`}: "${message}"` : undefined,
+      range ? `blocks ${range.fromBlock}-${range.toBlock} were asked for` : undefined,
+    ].filter(Boolean);
+    super(short, {
+      details: details.length > 0 ? details.join("; ") : undefined,
+      hint: none
+        ? "Use an RPC endpoint that serves eth_getLogs (--rpc-url, env MERIDIAN_RPC_URL)."
+        : "Meridian reads events in smaller ranges on its own; if this persists, use an RPC endpoint that allows " +
+          "wider eth_getLogs ranges (--rpc-url), or set the range up front with --log-range N (env MERIDIAN_LOG_RANGE).",
+      cause: parameters.cause,
+    });
+    this.limit = limit;
+  }
 }

@@ -18,6 +18,7 @@ export * from "./governance.ts";
 export * from "./grant-status.ts";
 export * from "./key-epoch.ts";
 export * from "./lists.ts";
+export * from "./logs.ts";
 export * from "./monitoring.ts";
 export * from "./peer-validation.ts";
 export * from "../generated/contracts.ts";
