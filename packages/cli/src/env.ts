@@ -7,6 +7,8 @@
  *   well-known test mnemonic, refused on any chain but 31337. Keys are never printed or logged.
  * - Device key (the ECG roles `fog`, `edge`, `device`): `--key-file FILE` or `MERIDIAN_DEVICE_KEY`.
  * - Deployment: `--deployment FILE` (default `<data-dir>/deployment.json`, written by `deploy`).
+ * - Event reads: `--log-range N` / `MERIDIAN_LOG_RANGE` (blocks per `eth_getLogs` to start at on an
+ *   RPC that caps log ranges; without it the SDK narrows the range on the RPC's first refusal).
  * - Store: `--ipfs-url` / `MERIDIAN_IPFS_URL` (Kubo RPC), else Helia with blocks under `<data-dir>/ipfs`.
  *
  * @module
@@ -66,6 +68,22 @@ export interface GlobalOptions {
   devAccount?: string;
   /** File holding the account's (or a device's) private key, mode 0600. */
   keyFile?: string;
+  /** Blocks per `eth_getLogs` to start at (`--log-range`, env MERIDIAN_LOG_RANGE), as typed. */
+  logRange?: string;
+}
+
+/**
+ * The `--log-range` (or MERIDIAN_LOG_RANGE) value as a number of blocks, `undefined` when unset.
+ *
+ * @throws {ConfigurationError} when it is not a whole number of blocks of at least 1.
+ */
+export function parseLogRange(value: string | undefined): bigint | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  if (!/^\d+$/.test(value.trim()) || BigInt(value.trim()) < 1n)
+    throw new ConfigurationError(`--log-range must be a whole number of blocks of at least 1; got "${value}".`, {
+      hint: "Pass --log-range 1000 (or set MERIDIAN_LOG_RANGE=1000) for an RPC that caps eth_getLogs at 1,000 blocks.",
+    });
+  return BigInt(value.trim());
 }
 
 /** A chain as viem clients. */

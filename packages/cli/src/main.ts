@@ -52,6 +52,12 @@ export const program = new Command()
     process.env.MERIDIAN_DATA_DIR ?? ".meridian",
   )
   .option("--deployment <file>", "deployment JSON (default <data-dir>/deployment.json)")
+  .option(
+    "--log-range <blocks>",
+    "blocks per eth_getLogs query to start at, for an RPC that caps log ranges (env MERIDIAN_LOG_RANGE; " +
+      "default: the whole range, narrowed on the RPC's first refusal)",
+    process.env.MERIDIAN_LOG_RANGE,
+  )
   .option("--ipfs-url <url>", "Kubo RPC endpoint instead of the embedded Helia node (env MERIDIAN_IPFS_URL)")
   .option("--account-index <n>", "account index for MERIDIAN_MNEMONIC")
   .option("--dev-account <n>", "use Hardhat's test account N (local chain 31337 only)")

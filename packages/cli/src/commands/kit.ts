@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { createMeridianClient, type MeridianClient } from "@meridian/sdk";
-import type { MeridianContext } from "@meridian/sdk/chain";
+import { setLogRange, type MeridianContext } from "@meridian/sdk/chain";
 import { fileConsentCodeLedger } from "../consent-ledger.ts";
 import {
   checkDeployment,
@@ -17,6 +17,7 @@ import {
   loadDeployment,
   NoAccountError,
   openStore,
+  parseLogRange,
   resolveAccount,
   walletFor,
   type GlobalOptions,
@@ -59,13 +60,17 @@ export function deploymentFile(g: GlobalOptions): string {
 
 /**
  * Connects to the chain at --rpc-url, loads the deployment and checks it against that chain, and
- * adds a wallet when an account is configured (read-only commands go on without one).
+ * adds a wallet when an account is configured (read-only commands go on without one). With
+ * --log-range N, event reads on that RPC start at N blocks per `eth_getLogs`.
  *
- * @throws {ConfigurationError} when the deployment is for another chain, or the chain cannot be reached.
+ * @throws {ConfigurationError} when the deployment is for another chain, the chain cannot be reached,
+ *   or --log-range is not a positive whole number.
  * @throws `DeploymentMismatchError` when the deployment's contracts are not on this chain.
  */
 export async function openContext(g: GlobalOptions): Promise<CommandContext> {
+  const logRange = parseLogRange(g.logRange);
   const clients = await connectChain({ url: g.rpcUrl! });
+  if (logRange !== undefined) setLogRange(clients.publicClient, logRange);
   const file = deploymentFile(g);
   const deployment = await loadDeployment(file);
   if (deployment.chainId !== clients.chain.id) {

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseEventLogs } from "viem";
 import { MeridianError, PatientKeyring } from "@meridian/sdk";
-import { providerRegistryAbi, recordRegistryAbi, type MeridianDeployment } from "@meridian/sdk/chain";
+import { getLogsInRanges, providerRegistryAbi, recordRegistryAbi, type MeridianDeployment } from "@meridian/sdk/chain";
 import { DecryptionError, openRecord } from "@meridian/sdk/crypto";
 import type { ChainClients } from "../env.ts";
 import type { AccessSubject } from "./access.ts";
@@ -135,7 +135,11 @@ async function exportChain(
       });
     }
   }
-  const logs = await clients.publicClient.getLogs({ fromBlock: 0n, toBlock: latest });
+  const logs = await getLogsInRanges(clients.publicClient, {
+    fromBlock: 0n,
+    toBlock: latest,
+    query: (range) => clients.publicClient.getLogs(range),
+  });
   const events = parseEventLogs({ abi: [...recordRegistryAbi, ...providerRegistryAbi], logs }).map((l) => ({
     block: l.blockNumber,
     tx: l.transactionHash,

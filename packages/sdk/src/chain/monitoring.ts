@@ -24,6 +24,7 @@ import { monitoringRegistryAbi } from "../generated/contracts.ts";
 import { read, result, write } from "./contract.ts";
 import { getRecordAnchor, type RecordAnchor } from "./actions.ts";
 import { toMeridianError } from "./errors.ts";
+import { getLogsInRanges } from "./logs.ts";
 import type { MeridianContext, MeridianDeployment, TransactionResult } from "./types.ts";
 
 /** Device roles (`IMonitoringRegistry.DeviceRole`). */
@@ -209,13 +210,17 @@ export async function listDevices(ctx: MeridianContext, patient: Address): Promi
   const address = registry(ctx.deployment);
   let logs;
   try {
-    logs = await ctx.publicClient.getContractEvents({
-      address,
-      abi: monitoringRegistryAbi,
-      eventName: "DeviceRegistered",
-      args: { patient },
+    logs = await getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: monitoringRegistryAbi,
+          eventName: "DeviceRegistered",
+          args: { patient },
+          strict: true,
+          ...range,
+        }),
     });
   } catch (error) {
     throw toMeridianError(error);
@@ -419,13 +424,17 @@ export interface SessionRecordEvent {
 export async function listSessionRecords(ctx: MeridianContext, sessionId: Hex): Promise<SessionRecordEvent[]> {
   const address = registry(ctx.deployment);
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address,
-      abi: monitoringRegistryAbi,
-      eventName: "SessionRecordAdded",
-      args: { sessionId },
+    const logs = await getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: monitoringRegistryAbi,
+          eventName: "SessionRecordAdded",
+          args: { sessionId },
+          strict: true,
+          ...range,
+        }),
     });
     return logs.map((l) => ({
       sessionId: l.args.sessionId,
@@ -451,13 +460,17 @@ export async function listSessions(
 ): Promise<SessionInfo[]> {
   const address = registry(ctx.deployment);
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address,
-      abi: monitoringRegistryAbi,
-      eventName: "MonitoringSessionOpened",
-      args: { patient: filter.patient, provider: filter.provider },
+    const logs = await getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: monitoringRegistryAbi,
+          eventName: "MonitoringSessionOpened",
+          args: { patient: filter.patient, provider: filter.provider },
+          strict: true,
+          ...range,
+        }),
     });
     return await Promise.all(logs.map((l) => getSession(ctx, l.args.sessionId)));
   } catch (error) {

@@ -13,6 +13,7 @@
 import { keccak256, stringToBytes, zeroHash, type Address, type Hex } from "viem";
 import { peerValidationAbi } from "../generated/contracts.ts";
 import { read, result, write } from "./contract.ts";
+import { getLogsInRanges } from "./logs.ts";
 import {
   contract,
   events,
@@ -166,20 +167,24 @@ export interface ValidationSubmission {
   blockNumber: bigint;
 }
 
-/** Submissions, oldest first, filtered by author and/or patient (one `eth_getLogs`). */
+/** Submissions, oldest first, filtered by author and/or patient (`eth_getLogs` through `getLogsInRanges`). */
 export async function listValidationSubmissions(
   ctx: MeridianContext,
   filter: { author?: Address; patient?: Address } = {},
 ): Promise<ValidationSubmission[]> {
   const address = contract(ctx.deployment);
   const logs = await withMeridianErrors(() =>
-    ctx.publicClient.getContractEvents({
-      address,
-      abi: peerValidationAbi,
-      eventName: "ValidationSubmitted",
-      args: { author: filter.author, patient: filter.patient },
+    getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: peerValidationAbi,
+          eventName: "ValidationSubmitted",
+          args: { author: filter.author, patient: filter.patient },
+          strict: true,
+          ...range,
+        }),
     }),
   );
   return logs.map((l) => ({
@@ -192,19 +197,23 @@ export async function listValidationSubmissions(
 }
 
 /**
- * Record ids `validator` was ever drawn for, oldest first, deduplicated (one `eth_getLogs` of
- * `ValidatorChosen`); check {@link isValidatorOf} or the case's seats for its current seat.
+ * Record ids `validator` was ever drawn for, oldest first, deduplicated (`eth_getLogs` of
+ * `ValidatorChosen` through `getLogsInRanges`); check {@link isValidatorOf} or the case's seats for its current seat.
  */
 export async function listValidatorAssignments(ctx: MeridianContext, validator: Address): Promise<Hex[]> {
   const address = contract(ctx.deployment);
   const logs = await withMeridianErrors(() =>
-    ctx.publicClient.getContractEvents({
-      address,
-      abi: peerValidationAbi,
-      eventName: "ValidatorChosen",
-      args: { validator },
+    getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: peerValidationAbi,
+          eventName: "ValidatorChosen",
+          args: { validator },
+          strict: true,
+          ...range,
+        }),
     }),
   );
   return [...new Set(logs.map((l) => l.args.recordId))];
@@ -225,13 +234,17 @@ export async function listValidationKeyShares(
 ): Promise<ValidationKeyShare[]> {
   const address = contract(ctx.deployment);
   const logs = await withMeridianErrors(() =>
-    ctx.publicClient.getContractEvents({
-      address,
-      abi: peerValidationAbi,
-      eventName: "ValidationKeyShared",
-      args: { recordId: p.recordId, validator: p.validator },
+    getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: peerValidationAbi,
+          eventName: "ValidationKeyShared",
+          args: { recordId: p.recordId, validator: p.validator },
+          strict: true,
+          ...range,
+        }),
     }),
   );
   return logs.map((l) => ({
@@ -256,13 +269,17 @@ export interface ValidationVoteEvent {
 export async function listValidationVotes(ctx: MeridianContext, recordId: Hex): Promise<ValidationVoteEvent[]> {
   const address = contract(ctx.deployment);
   const logs = await withMeridianErrors(() =>
-    ctx.publicClient.getContractEvents({
-      address,
-      abi: peerValidationAbi,
-      eventName: "ValidationVoteCast",
-      args: { recordId },
+    getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address,
+          abi: peerValidationAbi,
+          eventName: "ValidationVoteCast",
+          args: { recordId },
+          strict: true,
+          ...range,
+        }),
     }),
   );
   return logs.map((l) => ({

@@ -9,6 +9,7 @@ import { MeridianError } from "../errors.ts";
 import { providerRegistryAbi } from "../generated/contracts.ts";
 import { toMeridianError } from "./errors.ts";
 import { read, result, write } from "./contract.ts";
+import { getLogsInRanges } from "./logs.ts";
 import {
   isProviderKindCode,
   isProviderStatusCode,
@@ -133,9 +134,9 @@ export interface ProviderKeyEvent {
 }
 
 /**
- * The keys `provider` has published, oldest first (one `eth_getLogs` from the deployment
- * block to `options.toBlock`, default the latest). Tells which key version a grant issued in a
- * given block was wrapped to.
+ * The keys `provider` has published, oldest first (`eth_getLogs` from the deployment block to
+ * `options.toBlock`, default the latest: one call, or chunks on an RPC that caps ranges, see
+ * `getLogsInRanges`). Tells which key version a grant issued in a given block was wrapped to.
  */
 export async function listProviderKeyEvents(
   ctx: MeridianContext,
@@ -143,14 +144,18 @@ export async function listProviderKeyEvents(
   options: { toBlock?: bigint } = {},
 ): Promise<ProviderKeyEvent[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.providerRegistry,
-      abi: providerRegistryAbi,
-      eventName: "ProviderEncryptionKeySet",
-      args: { provider },
+    const logs = await getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
       toBlock: options.toBlock ?? "latest",
-      strict: true,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address: ctx.deployment.providerRegistry,
+          abi: providerRegistryAbi,
+          eventName: "ProviderEncryptionKeySet",
+          args: { provider },
+          strict: true,
+          ...range,
+        }),
     });
     return logs.map((log) => ({
       provider: log.args.provider,
@@ -165,16 +170,20 @@ export async function listProviderKeyEvents(
 
 /**
  * Every provider ever admitted, with its current registry entry, oldest first. Reads the
- * `ProviderAdmitted` logs from the deployment block (one `eth_getLogs`), then one
+ * `ProviderAdmitted` logs from the deployment block (`getLogsInRanges`), then one
  * `getProvider` per provider: a directory view, so it grows with the number of providers.
  */
 export async function listProviders(ctx: MeridianContext): Promise<ProviderInfo[]> {
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.providerRegistry,
-      abi: providerRegistryAbi,
-      eventName: "ProviderAdmitted",
+    const logs = await getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address: ctx.deployment.providerRegistry,
+          abi: providerRegistryAbi,
+          eventName: "ProviderAdmitted",
+          ...range,
+        }),
     });
     const addresses = new Set<Address>(); // checksummed, in order of first admission
     for (const log of logs) {
