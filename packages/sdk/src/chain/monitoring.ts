@@ -204,7 +204,8 @@ export async function isActiveDevice(
 
 /**
  * Every device `patient` ever registered, in registration order, each with its current state
- * (one `eth_getLogs` of `DeviceRegistered` filtered by the patient, then one `getDevice` each).
+ * (`DeviceRegistered` logs filtered by the patient, read with `getLogsInRanges`, then one `getDevice`
+ * each).
  */
 export async function listDevices(ctx: MeridianContext, patient: Address): Promise<DeviceInfo[]> {
   const address = registry(ctx.deployment);
@@ -420,7 +421,7 @@ export interface SessionRecordEvent {
   transactionHash: Hex;
 }
 
-/** The records linked to session `sessionId`, oldest first (one `eth_getLogs` filtered by the session id). */
+/** The records linked to session `sessionId`, oldest first (logs filtered by the session id, `getLogsInRanges`). */
 export async function listSessionRecords(ctx: MeridianContext, sessionId: Hex): Promise<SessionRecordEvent[]> {
   const address = registry(ctx.deployment);
   try {
@@ -451,7 +452,7 @@ export async function listSessionRecords(ctx: MeridianContext, sessionId: Hex): 
 
 /**
  * The sessions opened for `patient` and/or by `provider` (all when neither is given), oldest
- * first, each with its current state: one `eth_getLogs` of `MonitoringSessionOpened`, then one
+ * first, each with its current state: `MonitoringSessionOpened` logs (`getLogsInRanges`), then one
  * `getSession` per session.
  */
 export async function listSessions(
