@@ -1,8 +1,9 @@
 /**
  * The browser-safe part of Meridian's IPFS storage: the {@link BlobStore} interface, its errors,
- * CID computation for record envelopes (UnixFS, CIDv1 raw leaves), upload sessions and the HTTP client of a
- * Meridian blob endpoint. The Node.js stores (Helia on disk, Kubo) and the server side of the
- * HTTP endpoint are in `@meridian/sdk/storage`.
+ * CID computation for record envelopes (UnixFS, CIDv1 raw leaves), upload sessions, the HTTP client
+ * of a Meridian blob endpoint, and the clients of a Meridian node's API (Trustless Gateway reads,
+ * Pinning Service API, pinning access tokens, `createNodeClient`). The Node.js stores (Helia on
+ * disk, Kubo) and the server side of the HTTP endpoint are in `@meridian/sdk/storage`.
  *
  * @module
  */
@@ -21,3 +22,19 @@ export type { BlobBytes, BlobIdentity } from "./cid.ts";
 export * from "./upload-auth.ts";
 export { createHttpStore } from "./http.ts";
 export type { CreateHttpStoreParameters } from "./http.ts";
+export { createGatewayReader, RAW_BLOCK_MEDIA_TYPE } from "./gateway.ts";
+export type { CreateGatewayReaderParameters, GatewayReader } from "./gateway.ts";
+export { createPinningClient, PinningServiceError } from "./pinning.ts";
+export type {
+  CreatePinningClientParameters,
+  ListPinsParameters,
+  Pin,
+  PinningClient,
+  PinResults,
+  PinStatus,
+  PinStatusValue,
+  WaitForPinOptions,
+} from "./pinning.ts";
+export * from "./pin-auth.ts";
+export { createNodeClient } from "./node-client.ts";
+export type { CreateNodeClientParameters, NodeClient, NodeInfo, NodePinOptions } from "./node-client.ts";

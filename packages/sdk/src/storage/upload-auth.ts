@@ -141,12 +141,14 @@ export function blobUploadTypedData(domain: UploadDomain, upload: Omit<BlobUploa
   };
 }
 
-const base64url = (text: string): string =>
+/** `text` (UTF-8) as unpadded base64url (RFC 4648 §5), the encoding of upload and pinning tokens. */
+export const base64url = (text: string): string =>
   btoa(String.fromCharCode(...new TextEncoder().encode(text)))
     .replace(/\+/g, "-")
     .replace(/\//g, "_")
     .replace(/=+$/, "");
-const fromBase64url = (token: string): string =>
+/** The UTF-8 text of an unpadded base64url token; throws on characters outside the alphabet. */
+export const fromBase64url = (token: string): string =>
   new TextDecoder().decode(Uint8Array.from(atob(token.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
 
 /** The `Authorization` header value for `authorization`: `Meridian-Upload <base64url(JSON)>`. */
