@@ -24,6 +24,7 @@ import { registerDeployCommand } from "./commands/deploy.ts";
 import { registerEcgCommands } from "./commands/ecg.ts";
 import { registerEmergencyCommands } from "./commands/emergency.ts";
 import { registerGuardianCommands } from "./commands/guardian.ts";
+import { registerNodeCommand } from "./commands/node.ts";
 import { openClient, openContext, type CommandKit } from "./commands/kit.ts";
 import { registerProviderCommands } from "./commands/provider.ts";
 import { registerRecordCommands } from "./commands/records.ts";
@@ -136,5 +137,6 @@ registerGuardianCommands(program, kit);
 registerRekeyCommand(program, kit);
 registerEmergencyCommands(program, kit);
 registerValidationCommands(program, kit);
+registerNodeCommand(program, kit);
 
 if (import.meta.main) await program.parseAsync(process.argv);

@@ -16,9 +16,10 @@ export {
   computeBlobCid,
   computeBlobIdentity,
   parseBlobCid,
+  readBlob,
   verifyBlob,
 } from "./cid.ts";
-export type { BlobBytes, BlobIdentity } from "./cid.ts";
+export type { BlobBytes, BlobIdentity, BlockReader } from "./cid.ts";
 export * from "./upload-auth.ts";
 export { createHttpStore } from "./http.ts";
 export type { CreateHttpStoreParameters } from "./http.ts";

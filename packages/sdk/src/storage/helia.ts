@@ -24,6 +24,12 @@ import type { BlobStore, BlobStoreOptions, StoredBlob } from "./types.ts";
 export interface CreateHeliaStoreParameters {
   /** Directory for the node's blocks and datastore; created if missing. Reopening it later sees the same blobs. */
   directory: string;
+  /**
+   * A started Helia node to store through instead of a new offline one (a Meridian node's, with
+   * libp2p and bitswap): its blockstore must be a `blockstore-fs` on `<directory>/blocks` with the
+   * default next-to-last sharding, as this store makes. `close()` then leaves it running.
+   */
+  helia?: Helia;
 }
 
 /**
@@ -85,12 +91,15 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
   let helia: Helia;
   const blocksDirectory = join(directory, "blocks");
   const sharding = new NextToLast(); // blockstore-fs's default layout, held here to place raw leaves
+  const owned = parameters.helia === undefined;
   try {
-    helia = createHeliaLight({
-      blockstore: new FsBlockstore(blocksDirectory, { shardingStrategy: sharding }),
-      datastore: new FsDatastore(join(directory, "datastore")),
-    });
-    await helia.start();
+    helia =
+      parameters.helia ??
+      createHeliaLight({
+        blockstore: new FsBlockstore(blocksDirectory, { shardingStrategy: sharding }),
+        datastore: new FsDatastore(join(directory, "datastore")),
+      });
+    if (owned) await helia.start();
     await mkdir(blocksDirectory, { recursive: true });
   } catch (cause) {
     throw new StorageUnavailableError(`Could not open the Helia store in ${directory}.`, {
@@ -222,7 +231,7 @@ export async function createHeliaStore(parameters: CreateHeliaStoreParameters): 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await helia.stop();
+      if (owned) await helia.stop();
     },
   };
 }

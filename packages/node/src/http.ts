@@ -1,0 +1,64 @@
+/**
+ * HTTP plumbing of the node: JSON error bodies in the IPFS Pinning Service API's shape
+ * (`{ "error": { "reason": "UPPER_SNAKE", "details": "…" } }`), and the bridge between Node's
+ * `http` server and Fetch-API handlers (`Request` → `Response`).
+ *
+ * @module
+ */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+
+/** A JSON error response in the Pinning Service API's shape; `extra` headers are added (e.g. `retry-after`). */
+export function errorResponse(
+  status: number,
+  reason: string,
+  details: string,
+  extra: Record<string, string> = {},
+): Response {
+  return Response.json({ error: { reason, details } }, { status, headers: { "cache-control": "no-store", ...extra } });
+}
+
+/** A JSON response, never cached. */
+export function json(status: number, body: unknown): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+}
+
+/** The Fetch `Request` for an incoming Node request (`base` gives scheme and host); aborted when the client leaves. */
+export function toRequest(incoming: IncomingMessage, response: ServerResponse, base: string): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const controller = new AbortController();
+  response.once("close", () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  const method = incoming.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(new URL(incoming.url ?? "/", base), {
+    method,
+    headers,
+    signal: controller.signal,
+    ...(hasBody ? { body: Readable.toWeb(incoming) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+  });
+}
+
+/** Writes a Fetch `Response` to a Node response (streaming its body; none for `HEAD`). */
+export async function sendResponse(answer: Response, response: ServerResponse, method: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  answer.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  response.writeHead(answer.status, headers);
+  if (method === "HEAD" || answer.body === null) {
+    await answer.body?.cancel();
+    response.end();
+    return;
+  }
+  for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
+    if (!response.write(chunk)) await new Promise((resolve) => response.once("drain", resolve));
+  }
+  response.end();
+}
