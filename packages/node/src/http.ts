@@ -46,11 +46,19 @@ export function toRequest(incoming: IncomingMessage, response: ServerResponse, b
 }
 
 /** Writes a Fetch `Response` to a Node response (streaming its body; none for `HEAD`). */
-export async function sendResponse(answer: Response, response: ServerResponse, method: string): Promise<void> {
+export async function sendResponse(
+  answer: Response,
+  incoming: IncomingMessage,
+  response: ServerResponse,
+  method: string,
+): Promise<void> {
   const headers: Record<string, string> = {};
   answer.headers.forEach((value, name) => {
     headers[name] = value;
   });
+  // A refusal sent before the request's body was read: close the connection rather than leave
+  // the unread body in front of the client's next request on it.
+  if (!incoming.complete) headers.connection = "close";
   response.writeHead(answer.status, headers);
   if (method === "HEAD" || answer.body === null) {
     await answer.body?.cancel();

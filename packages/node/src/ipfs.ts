@@ -33,6 +33,11 @@ export interface IpfsNode {
   multiaddrs: () => string[];
   /** Reads a block from this node's disk only (never the network); undefined when it is not held. */
   readLocalBlock: (cid: CID) => Promise<Uint8Array | undefined>;
+  /**
+   * Deletes a block from disk (the blockstore-fs file; Helia's own `delete` also cancels
+   * re-providing, which fails without content routers). The caller checks it is not pinned.
+   */
+  deleteLocalBlock: (cid: CID) => Promise<void>;
   /** Dials `addresses` (multiaddrs with `/p2p/…`), each within `timeoutMs`; returns the errors of those that failed. */
   dial: (addresses: readonly string[], timeoutMs: number) => Promise<string[]>;
   stop: () => Promise<void>;
@@ -46,8 +51,9 @@ export async function startIpfsNode(dataDir: string, listen: readonly string[]):
   const directory = join(dataDir, "ipfs");
   const blocksDirectory = join(directory, "blocks");
   const sharding = new NextToLast();
+  const blockstore = new FsBlockstore(blocksDirectory, { shardingStrategy: sharding });
   const light = createHeliaLight({
-    blockstore: new FsBlockstore(blocksDirectory, { shardingStrategy: sharding }),
+    blockstore,
     datastore: new FsDatastore(join(directory, "datastore")),
     routers: [],
   });
@@ -80,6 +86,9 @@ export async function startIpfsNode(dataDir: string, listen: readonly string[]):
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw error;
       }
+    },
+    deleteLocalBlock: async (cid) => {
+      await blockstore.delete(cid);
     },
     dial: async (addresses, timeoutMs) => {
       const failures: string[] = [];

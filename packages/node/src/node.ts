@@ -172,7 +172,7 @@ export async function startMeridianNode(parameters: StartMeridianNodeParameters)
   const server: Server = createServer((incoming, response) => {
     const request = toRequest(incoming, response, url || "http://localhost");
     void route(context, request)
-      .then((answer) => sendResponse(answer, response, request.method))
+      .then((answer) => sendResponse(answer, incoming, response, request.method))
       .catch((error: unknown) => {
         log(`response failed: ${error instanceof Error ? error.message : String(error)}`);
         response.destroy();

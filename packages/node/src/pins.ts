@@ -308,7 +308,7 @@ export class PinService {
     for (const cid of blocks) {
       if (await this.#o.ipfs.helia.pins.isPinned(cid)) continue;
       try {
-        await this.#o.ipfs.helia.blockstore.delete(cid);
+        await this.#o.ipfs.deleteLocalBlock(cid);
       } catch (error) {
         this.#o.log(
           `could not delete block ${cid.toString()}: ${error instanceof Error ? error.message : String(error)}`,

@@ -11,27 +11,14 @@
  * @module
  */
 
-import { handleBlobRequest, type BlobStore } from "@meridian/sdk/storage";
-import { type AccessControl, Refusal } from "./auth.ts";
+import { handleBlobRequest } from "@meridian/sdk/storage";
+import { Refusal } from "./auth.ts";
+import type { RouteContext } from "./context.ts";
 import { serveBlock } from "./gateway.ts";
 import { errorResponse, json } from "./http.ts";
 import { filterPins, parsePin, parsePinQuery, toPinStatus } from "./pin-records.ts";
-import type { PinService } from "./pins.ts";
 import { QuotaExceededError } from "./quota.ts";
-import { handleUpload, type UploadLimits } from "./uploads.ts";
-import type { IpfsNode } from "./ipfs.ts";
-
-/** What the routes work with. */
-export interface RouteContext {
-  ipfs: IpfsNode;
-  store: BlobStore;
-  pins: PinService;
-  access: AccessControl;
-  uploads: UploadLimits;
-  /** The node's URL as it announces it. */
-  url: () => string;
-  log: (line: string) => void;
-}
+import { handleUpload } from "./uploads.ts";
 
 async function readJson(request: Request): Promise<unknown> {
   const text = await request.text();

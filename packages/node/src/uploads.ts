@@ -23,13 +23,7 @@ import {
 } from "@meridian/sdk/storage";
 import { Refusal } from "./auth.ts";
 import { QuotaExceededError, type QuotaReservation } from "./quota.ts";
-import type { RouteContext } from "./routes.ts";
-
-/** Upload limits. */
-export interface UploadLimits {
-  /** Largest envelope accepted, in bytes. */
-  maxBlobBytes: number;
-}
+import type { RouteContext } from "./context.ts";
 
 const tooLarge = (limit: number, size: number) =>
   jsonResponse(413, {
