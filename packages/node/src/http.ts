@@ -65,6 +65,11 @@ export async function sendResponse(
     response.end();
     return;
   }
+  const length = Number(answer.headers.get("content-length") ?? "NaN");
+  if (length <= 4 * 1024 * 1024) {
+    response.end(new Uint8Array(await answer.arrayBuffer())); // a block: one write
+    return;
+  }
   for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
     if (!response.write(chunk)) await new Promise((resolve) => response.once("drain", resolve));
   }
