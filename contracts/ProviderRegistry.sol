@@ -38,6 +38,13 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     mapping(address provider => bytes32) private _encryptionKeys;
     mapping(address provider => string) private _names;
     mapping(address provider => string) private _departments;
+    mapping(address provider => string[]) private _nodeEndpoints;
+    /// @dev Every provider ever admitted, in order of admission; {admit} appends each once.
+    address[] private _providers;
+
+    /// @dev Most node endpoints a provider may publish, and the most bytes of each.
+    uint256 private constant MAX_NODE_ENDPOINTS = 4;
+    uint256 private constant MAX_NODE_ENDPOINT_BYTES = 256;
 
     /// @notice Deploys the registry with its admin and first regulator (neither may be zero).
     /// @param admin Holder of `DEFAULT_ADMIN_ROLE` (grants and revokes the regulator role).
@@ -67,6 +74,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
         _memberships[provider] = Membership(kind, ProviderStatus.Active, now_, now_, 0);
         _names[provider] = name;
         _departments[provider] = department;
+        _providers.push(provider); // once: an admitted address never returns to `None`
         emit ProviderAdmitted(provider, msg.sender, kind, name, department);
     }
 
@@ -115,6 +123,41 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     }
 
     /// @inheritdoc IProviderRegistry
+    function setNodeEndpoints(string[] calldata endpoints) external {
+        ProviderStatus status = _memberships[msg.sender].status;
+        if (status == ProviderStatus.None) revert ProviderRegistryUnknownProvider(msg.sender);
+        if (status != ProviderStatus.Active) {
+            revert ProviderRegistryInvalidStatus(msg.sender, status, ProviderStatus.Active);
+        }
+        uint256 count = endpoints.length;
+        if (count > MAX_NODE_ENDPOINTS) revert ProviderRegistryTooManyNodeEndpoints(count, MAX_NODE_ENDPOINTS);
+        string[] storage stored = _nodeEndpoints[msg.sender];
+        delete _nodeEndpoints[msg.sender]; // at most 4 strings
+        for (uint256 i; i < count; ++i) {
+            if (!_isHttpUrl(bytes(endpoints[i]))) revert ProviderRegistryInvalidNodeEndpoint(i);
+            stored.push(endpoints[i]);
+        }
+        emit ProviderNodeEndpointsSet(msg.sender, endpoints);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function getNodeEndpoints(address provider) external view returns (string[] memory) {
+        return _nodeEndpoints[provider];
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function providerCount() external view returns (uint256) {
+        return _providers.length;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function providerAt(uint256 index) external view returns (address) {
+        uint256 count = _providers.length;
+        if (index >= count) revert ProviderRegistryIndexOutOfBounds(index, count);
+        return _providers[index];
+    }
+
+    /// @inheritdoc IProviderRegistry
     function isActive(address provider) external view returns (bool) {
         return _memberships[provider].status == ProviderStatus.Active;
     }
@@ -158,6 +201,14 @@ contract ProviderRegistry is IProviderRegistry, AccessControl {
     /// @dev The block time in seconds; virtual so tests can move it.
     function _time() internal view virtual returns (uint40) {
         return uint40(block.timestamp);
+    }
+
+    /// @dev Whether `url` starts with `http://` or `https://`, has something after it and is at most 256 bytes.
+    function _isHttpUrl(bytes calldata url) private pure returns (bool) {
+        uint256 n = url.length;
+        if (n > MAX_NODE_ENDPOINT_BYTES || n < 8) return false;
+        if (bytes7(url[:7]) == "http://") return true;
+        return n > 8 && bytes8(url[:8]) == "https://";
     }
 
     /// @dev Moves `provider` from `from` to `to`, or reverts with its current status.

@@ -9,7 +9,9 @@ pragma solidity ^0.8.28;
  * a suspender (the multisig itself) may suspend at once, without the timelock's delay. Neither
  * holds keys or can read a record: the registry only says who is a provider and whether they
  * are active. Each provider publishes its own X25519 encryption public key (HPKE,
- * RFC 9180), to which patients wrap the keys they share.
+ * RFC 9180), to which patients wrap the keys they share, and may publish the base URLs of its
+ * Meridian node (IPFS Trustless Gateway and Pinning Service API), where clients pin and fetch
+ * record envelopes. Providers are enumerable without event logs ({providerCount}, {providerAt}).
  * @dev The design documents call this contract "Provider".
  */
 interface IProviderRegistry {
@@ -69,6 +71,8 @@ interface IProviderRegistry {
     /// @notice Emitted when `provider` sets or rotates its X25519 encryption public key;
     /// `keyVersion` is the key's number (1 for the first key, +1 per rotation).
     event ProviderEncryptionKeySet(address indexed provider, bytes32 encryptionKey, uint32 keyVersion);
+    /// @notice Emitted when `provider` publishes (or, with an empty list, clears) the base URLs of its Meridian node.
+    event ProviderNodeEndpointsSet(address indexed provider, string[] endpoints);
 
     /// @notice The regulator can never be a provider (and a provider can never become the regulator).
     /// @custom:hint Use a separate account for the regulator; its powers stop at membership.
@@ -108,6 +112,18 @@ interface IProviderRegistry {
     /// the next key version.
     /// @dev The encryption key is already `provider`'s current key; a rotation needs a new one.
     error ProviderRegistryEncryptionKeyUnchanged(address provider);
+    /// @notice A provider may publish at most 4 node endpoints.
+    /// @custom:hint Publish the node's main URL and at most 3 alternatives (`meridian provider set-node URL...`).
+    /// @dev `count` endpoints were given; at most `max` are allowed.
+    error ProviderRegistryTooManyNodeEndpoints(uint256 count, uint256 max);
+    /// @notice A node endpoint must be an http:// or https:// base URL of at most 256 bytes.
+    /// @custom:hint Pass the node's URL as its clients reach it, e.g. https://node.hospital.example.
+    /// @dev Endpoint number `index` (from 0) does not start with `http://` or `https://`, or is over 256 bytes.
+    error ProviderRegistryInvalidNodeEndpoint(uint256 index);
+    /// @notice There is no provider at this position of the registry.
+    /// @custom:hint Read providerCount() first; positions run from 0 to providerCount() - 1.
+    /// @dev `index` is not below the number of providers ever admitted, `count`.
+    error ProviderRegistryIndexOutOfBounds(uint256 index, uint256 count);
 
     /**
      * @notice Admits `provider` as an active provider.
@@ -149,6 +165,18 @@ interface IProviderRegistry {
      */
     function setEncryptionKey(bytes32 encryptionKey) external;
 
+    /**
+     * @notice Publishes the base URLs of the caller's Meridian node (each `http://…` or `https://…`,
+     * e.g. `https://ipfs.st-mary.example`), replacing the previous list; an empty list clears it.
+     * Clients pin record envelopes there (IPFS Pinning Service API) and fetch blocks from it
+     * (IPFS Trustless Gateway); they verify every block, so an endpoint is a hint, never trusted.
+     * @dev Requirements: caller is an `Active` provider; at most 4 endpoints; each starts with
+     * `http://` or `https://` and is at most 256 bytes. Emits {ProviderNodeEndpointsSet}.
+     * Reverts {ProviderRegistryUnknownProvider}, {ProviderRegistryInvalidStatus},
+     * {ProviderRegistryTooManyNodeEndpoints} or {ProviderRegistryInvalidNodeEndpoint}.
+     */
+    function setNodeEndpoints(string[] calldata endpoints) external;
+
     /// @notice Whether `provider` is admitted and currently `Active`.
     function isActive(address provider) external view returns (bool);
 
@@ -160,4 +188,17 @@ interface IProviderRegistry {
 
     /// @notice The X25519 encryption public key of `provider` (zero when unset).
     function encryptionKeyOf(address provider) external view returns (bytes32);
+
+    /// @notice The node base URLs `provider` published with {setNodeEndpoints} (empty when none).
+    function getNodeEndpoints(address provider) external view returns (string[] memory);
+
+    /// @notice How many providers were ever admitted (each counted once, whatever its status now).
+    function providerCount() external view returns (uint256);
+
+    /**
+     * @notice The provider admitted `index`-th (from 0), in order of admission; read with
+     * {providerCount} to list every provider without event logs.
+     * @dev Reverts {ProviderRegistryIndexOutOfBounds} when `index >= providerCount()`.
+     */
+    function providerAt(uint256 index) external view returns (address);
 }

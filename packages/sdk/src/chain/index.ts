@@ -21,4 +21,5 @@ export * from "./lists.ts";
 export * from "./logs.ts";
 export * from "./monitoring.ts";
 export * from "./peer-validation.ts";
+export * from "./provider-nodes.ts";
 export * from "../generated/contracts.ts";
