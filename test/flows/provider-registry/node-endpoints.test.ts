@@ -58,7 +58,7 @@ describe("ProviderRegistry node endpoints", () => {
     const transport = custom({
       request: (args: EIP1193Parameters) => {
         methods.push(args.method);
-        return kit.provider.request(args);
+        return kit.provider.request(args as Parameters<typeof kit.provider.request>[0]);
       },
     });
     const counting = createPublicClient({ transport });

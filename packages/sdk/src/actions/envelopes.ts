@@ -46,7 +46,8 @@ export async function fetchRecordEnvelope(
 ): Promise<FetchRecordEnvelopeReturnType> {
   const parsed = CID.decode(hexToBytes(anchor.cid));
   const cid = parsed.toString();
-  const envelope = await client.store.get(cid); // the store checks the bytes against the CID
+  // the store checks the bytes against the CID; a store over several nodes asks the author's and patient's first
+  const envelope = await client.store.get(cid, { prefer: [anchor.author, anchor.patient] });
   // A raw CID's digest is the SHA-256 of the envelope's only piece, which the store's check
   // just proved: the hash list is then one 32-byte hash. Chunked envelopes are hashed again.
   const raw = parsed.code === RAW_CODE && parsed.multihash.code === SHA2_256_CODE;

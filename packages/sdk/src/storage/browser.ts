@@ -39,3 +39,23 @@ export type {
 export * from "./pin-auth.ts";
 export { createNodeClient } from "./node-client.ts";
 export type { CreateNodeClientParameters, NodeClient, NodeInfo, NodePinOptions } from "./node-client.ts";
+export { createReplicatedStore, failureReason, ReplicationError } from "./replicated.ts";
+export type {
+  CreateReplicatedStoreErrorType,
+  CreateReplicatedStoreParameters,
+  NodeFailure,
+  ReadNodesRequest,
+  ReplicationProgress,
+} from "./replicated.ts";
+export { InvalidNodeUrlError, normalizeNodeUrl, resolveNodeUrls } from "./discovery.ts";
+export type { ResolveNodeUrlsErrorType, ResolveNodeUrlsParameters, ResolveNodeUrlsReturnType } from "./discovery.ts";
+export { anchoredCidString, checkReplicas, repairReplicas } from "./replica-check.ts";
+export type {
+  BlobRepair,
+  BlobReplicas,
+  CheckReplicasParameters,
+  CheckReplicasReturnType,
+  RepairReplicasParameters,
+  RepairReplicasReturnType,
+  ReplicaState,
+} from "./replica-check.ts";

@@ -10,6 +10,11 @@ import type { BlobBytes } from "./cid.ts";
 export interface BlobStoreOptions {
   /** Aborts the operation; it then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Accounts whose Meridian nodes most likely hold the blob (a record's author, its patient):
+   * a store that reads from several nodes (`kind: "replicated"`) asks theirs first. Others ignore it.
+   */
+  prefer?: readonly `0x${string}`[];
 }
 
 /** What {@link BlobStore.put} stored. */
@@ -31,8 +36,8 @@ export interface StoredBlob {
  * against the CID.
  */
 export interface BlobStore {
-  /** Which backend this is. */
-  readonly kind: "helia" | "kubo" | "http";
+  /** Which backend this is (`replicated`: several Meridian nodes, see `storage/replicated.ts`). */
+  readonly kind: "helia" | "kubo" | "http" | "replicated";
   /**
    * Stores `bytes` (0 bytes or more; one buffer or consecutive parts, e.g. a record envelope's
    * header and segments from `encryptRecordParts`, which the Helia store writes without joining)
