@@ -10,6 +10,8 @@
  * - Event reads: `--log-range N` / `MERIDIAN_LOG_RANGE` (blocks per `eth_getLogs` to start at on an
  *   RPC that caps log ranges; without it the SDK narrows the range on the RPC's first refusal).
  * - Store: `--ipfs-url` / `MERIDIAN_IPFS_URL` (Kubo RPC), else Helia with blocks under `<data-dir>/ipfs`.
+ * - Nodes: `--node URL` (repeatable) / `MERIDIAN_NODES` (comma-separated) and the registry's, with
+ *   `--replicas N` (default 2) pins per write: see `nodes.ts`.
  *
  * @module
  */
@@ -70,6 +72,10 @@ export interface GlobalOptions {
   keyFile?: string;
   /** Blocks per `eth_getLogs` to start at (`--log-range`, env MERIDIAN_LOG_RANGE), as typed. */
   logRange?: string;
+  /** Meridian node base URLs named with `--node` (repeatable), before `MERIDIAN_NODES`. */
+  node?: string[];
+  /** `--replicas`: how many nodes must confirm each write (a whole number ≥ 1; default 2). */
+  replicas?: string;
 }
 
 /**

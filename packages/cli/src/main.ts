@@ -30,6 +30,7 @@ import { registerProviderCommands } from "./commands/provider.ts";
 import { registerRecordCommands } from "./commands/records.ts";
 import { registerRekeyCommand } from "./commands/rekey.ts";
 import { registerSharingCommands } from "./commands/sharing.ts";
+import { registerStorageCommands } from "./commands/storage.ts";
 import { registerValidationCommands } from "./commands/validation.ts";
 
 /**
@@ -60,13 +61,29 @@ export const program = new Command()
     process.env.MERIDIAN_LOG_RANGE,
   )
   .option("--ipfs-url <url>", "Kubo RPC endpoint instead of the embedded Helia node (env MERIDIAN_IPFS_URL)")
+  .option(
+    "--node <url>",
+    "a Meridian node to pin records on and read them from, before the registry's (repeatable; env MERIDIAN_NODES, " +
+      "comma-separated)",
+    (url: string, previous: string[]) => [...previous, url],
+    [] as string[],
+  )
+  .option("--replicas <n>", "how many nodes must confirm each record before it is anchored", "2")
   .option("--account-index <n>", "account index for MERIDIAN_MNEMONIC")
   .option("--dev-account <n>", "use Hardhat's test account N (local chain 31337 only)")
   .option(
     "--key-file <file>",
     "the account's (or an ECG device's) private key, in a file only its owner may read (chmod 600)",
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .hook("preAction", (root, command) => {
+    // `meridian node --replicas N`: the program's --replicas takes the value wherever it is typed
+    const own = command.options.some((o) => o.attributeName() === "replicas");
+    if (own && command !== root && command.getOptionValueSource("replicas") !== "cli") {
+      const source = root.getOptionValueSource("replicas");
+      if (source === "cli" || source === "env") command.setOptionValue("replicas", root.opts<GlobalOptions>().replicas);
+    }
+  });
 
 /**
  * The global options, with the paths the user typed (on the command line or in MERIDIAN_DATA_DIR)
@@ -130,6 +147,7 @@ registerEcgCommands(program, kit);
 registerDeployCommand(program, kit);
 registerProviderCommands(program, kit);
 registerRecordCommands(program, kit);
+registerStorageCommands(program, kit);
 registerSharingCommands(program, kit);
 registerAuditCommands(program, kit);
 registerConsentCommands(program, kit);

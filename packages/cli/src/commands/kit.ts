@@ -22,7 +22,8 @@ import {
   walletFor,
   type GlobalOptions,
 } from "../env.ts";
-import { out } from "../output.ts";
+import { openNetworkStore } from "../nodes.ts";
+import { log, out } from "../output.ts";
 
 /** A chain context for one command; `close()` releases what it opened (nothing today). */
 export type CommandContext = MeridianContext & { close(): Promise<void> };
@@ -91,12 +92,21 @@ export async function openContext(g: GlobalOptions): Promise<CommandContext> {
 
 /**
  * A Meridian client over {@link openContext}, the blob store the options name (Kubo at
- * --ipfs-url, else Helia under `<data-dir>/ipfs`) and the consent-code ledger in `<data-dir>`.
- * The caller closes it.
+ * --ipfs-url, else Helia under `<data-dir>/ipfs`) with the Meridian nodes named (--node,
+ * MERIDIAN_NODES) or published in the registry (`nodes.ts`), and the consent-code ledger in
+ * `<data-dir>`. The caller closes it.
  */
 export async function openClient(g: GlobalOptions): Promise<CommandClient> {
   const ctx = await openContext(g);
-  const store = await openStore(g);
+  const local = await openStore(g);
+  const localWhere = (g.ipfsUrl ?? process.env.MERIDIAN_IPFS_URL) || path.join(g.dataDir, "ipfs");
+  let store;
+  try {
+    store = openNetworkStore({ g, ctx, local, localWhere, log });
+  } catch (error) {
+    await local.close();
+    throw error;
+  }
   const consentCodes = fileConsentCodeLedger(g.dataDir);
   const c = createMeridianClient({ ...ctx, store, consentCodes }) as CommandClient;
   c.close = () => store.close();

@@ -1,12 +1,21 @@
 /**
  * `meridian provider …`: the regulator admits, suspends, reinstates and removes providers
  * (directly, or on a governed network through the timelock); a provider publishes and rotates its
- * encryption key; anyone shows a provider's registry entry.
+ * encryption key and publishes its Meridian node's URLs (`set-node`); anyone shows a provider's
+ * registry entry.
  *
  * @module
  */
 import { Option, type Command } from "commander";
-import { admitProvider, getProvider, ProviderKind, setProviderStatus } from "@meridian/sdk/chain";
+import {
+  admitProvider,
+  getNodeEndpoints,
+  getProvider,
+  ProviderKind,
+  setNodeEndpoints,
+  setProviderStatus,
+} from "@meridian/sdk/chain";
+import { normalizeNodeUrl } from "@meridian/sdk/storage";
 import { executeMembershipChange, scheduleMembershipChange } from "@meridian/sdk/chain";
 import type { MembershipChange, MeridianContext } from "@meridian/sdk/chain";
 import { ConfigurationError } from "../env.ts";
@@ -123,13 +132,44 @@ export function registerProviderCommands(program: Command, kit: CommandKit): voi
     )
     .action(action(() => printWithClient(kit, (c) => c.rotateProviderKey())));
   provider
+    .command("set-node [urls...]")
+    .description(
+      "provider: publish your Meridian node's base URL(s) in the registry (at most 4), so patients' and other " +
+        "providers' clients pin records there and read from it",
+    )
+    .option("--clear", "remove the URLs you published")
+    .action(
+      action(async (urls: string[], o: { clear?: boolean }) => {
+        if (o.clear ? urls.length > 0 : urls.length === 0) {
+          throw new ConfigurationError("Pass the node's URL(s), or --clear alone.", {
+            hint: "For example: meridian provider set-node https://node.hospital.example:4100",
+          });
+        }
+        const endpoints = urls.map((url) => {
+          const normal = normalizeNodeUrl(url);
+          if ("reason" in normal) {
+            throw new ConfigurationError(`${JSON.stringify(url)} is not a node URL: ${normal.reason}.`, {
+              hint: "Pass the http(s) base URL other machines reach your node at, e.g. https://node.hospital.example:4100.",
+            });
+          }
+          return normal.url;
+        });
+        const ctx = await kit.context();
+        const tx = await setNodeEndpoints(ctx, { endpoints });
+        const provider = ctx.walletClient!.account.address;
+        out({ ...tx, provider, endpoints: await getNodeEndpoints(ctx, { provider }) });
+      }),
+    );
+  provider
     .command("show <address>")
     .description("show a provider's registry entry")
     .action(
       action(async (addr: string) => {
-        const p = await getProvider(await kit.context(), address(addr, "provider"));
+        const ctx = await kit.context();
+        const p = await getProvider(ctx, address(addr, "provider"));
+        const nodeEndpoints = await getNodeEndpoints(ctx, { provider: p.address });
         const kind = ["none", "hospital", "clinic", "lab", "practitioner"][p.kind];
-        out({ ...p, kind, status: ["never admitted", "active", "suspended", "removed"][p.status] });
+        out({ ...p, kind, status: ["never admitted", "active", "suspended", "removed"][p.status], nodeEndpoints });
       }),
     );
 }
