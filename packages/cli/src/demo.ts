@@ -49,6 +49,10 @@ export interface DemoOptions {
   dataDir: string;
   /** At most this many patient bundles (smallest first), a whole number from 1; default all. */
   maxPatients?: number | undefined;
+  /** Meridian nodes to start and pin every record on (`--nodes`; default 0: `<data-dir>/ipfs` only). */
+  nodes?: number | undefined;
+  /** Pins each record needs before it is anchored when `nodes` > 0 (`--replicas`, default 2). */
+  replicas?: number | undefined;
 }
 
 const SHARED_DATA = path.resolve(import.meta.dirname, "../../../../shared/data");
@@ -108,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   };
   const run = createDemoLog(report);
   try {
-    await runSteps(run, report, input, options.maxPatients);
+    await runSteps(run, report, input, options);
   } catch (error) {
     const message =
       error instanceof MeridianError
@@ -141,14 +145,14 @@ async function runSteps(
   run: DemoLog,
   report: DemoReport,
   input: string,
-  maxPatients: number | undefined,
+  options: Pick<DemoOptions, "maxPatients" | "nodes" | "replicas">,
 ): Promise<void> {
-  const inputs = await readInputs(input, maxPatients);
+  const inputs = await readInputs(input, options.maxPatients);
   Object.assign(report.imported, inputs.imported);
   if (!checkInputs(run, input, inputs)) return;
   const { patients, attachments } = inputs;
 
-  const network = await startNetwork(run, report.dataDir, patients.length);
+  const network = await startNetwork(run, report.dataDir, patients.length, options);
   try {
     report.deployment = network.deploymentReport;
     const imported = await importRecords(run, network, patients, attachments);

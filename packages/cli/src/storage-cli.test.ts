@@ -1,16 +1,17 @@
 /**
  * The CLI with Meridian nodes: `--node`, `--replicas`, `meridian provider set-node`,
  * `meridian storage check` and `storage repair`, as separate processes against a real `hardhat
- * node`, with two real Meridian nodes (`startMeridianNode`) on 127.0.0.1 in this process.
+ * node`, with two real Meridian nodes (`startMeridianNode`) on 127.0.0.1 in this process; and
+ * `meridian demo --nodes 2`, which starts its own.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { startMeridianNode, type MeridianNode } from "@meridian/node";
 import { listRecordAnchors } from "@meridian/sdk/chain";
 import { loadDeployment } from "./env.ts";
-import { devAddress as addr, startCliHarness, type CliHarness } from "./testing/harness.ts";
+import { devAddress as addr, readDemoReport, startCliHarness, type CliHarness } from "./testing/harness.ts";
 
 let h: CliHarness;
 const nodes: MeridianNode[] = [];
@@ -143,4 +144,17 @@ test("--replicas and --node are checked before anything is sent", async () => {
   assert.match(url.stderr, /--node "ftp:\/\/x" is not a Meridian node URL/);
   const setNode = await h.cli(2, "provider", "set-node", "node.example");
   assert.match(setNode.stderr, /is not a node URL/);
+});
+
+test("demo --nodes 2 pins every imported record on 2 nodes before anchoring it", { timeout: 300_000 }, async () => {
+  const dataDir = path.join(h.dir, "demo-nodes");
+  const demo = await h.cliWith({ dataDir }, "--replicas", "2", "demo", "--nodes", "2", "--max-patients", "1");
+  ok(demo);
+  const report = await readDemoReport(dataDir);
+  assert.equal(report.ok, true);
+  assert.ok(report.gas["publish node endpoints"], "the providers published the nodes");
+  for (const node of ["1", "2"]) {
+    const blocks = await readdir(path.join(dataDir, "nodes", node, "ipfs", "blocks"));
+    assert.ok(blocks.length > 0, `node ${node} holds no block`);
+  }
 });

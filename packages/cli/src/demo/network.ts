@@ -14,6 +14,7 @@ import type { MeridianContext, MeridianDeployment } from "@meridian/sdk/chain";
 import { openBlobStore, type BlobStore } from "@meridian/sdk/storage";
 import { connectChain, devAccount, walletFor, type ChainClients } from "../env.ts";
 import { log } from "../output.ts";
+import { startDemoNodes, type DemoNodes } from "./nodes.ts";
 import type { DemoDeployment, DemoLog } from "./report.ts";
 
 /** The three providers the demo admits, in order: name, department, kind. */
@@ -31,6 +32,8 @@ export interface DemoNetwork {
   deploymentReport: DemoDeployment;
   /** The embedded IPFS node. */
   store: BlobStore;
+  /** The Meridian nodes records are pinned on (`--nodes`), when any. */
+  nodes?: DemoNodes | undefined;
   /** A chain context acting as `account`. */
   ctx(account: Account): MeridianContext;
   /** A Meridian client acting as `account`. */
@@ -51,17 +54,33 @@ export interface DemoNetwork {
   close(): Promise<void>;
 }
 
+/** Options of {@link startNetwork}: Meridian nodes to pin every record on (none by default). */
+export interface DemoNetworkOptions {
+  /** How many nodes to start in this process (`--nodes`, default 0: records stay in `<data-dir>/ipfs`). */
+  nodes?: number | undefined;
+  /** Pins each record needs before it is anchored (`--replicas`, default 2, at most `nodes`). */
+  replicas?: number | undefined;
+}
+
 /**
  * Starts the chain and IPFS node, deploys (writing `<data-dir>/deployment.json`), admits
- * {@link DEMO_PROVIDERS} and publishes their keys, and registers `patientCount` patients (development
- * accounts from index 5 on). The caller closes it, also when this throws after it returned.
+ * {@link DEMO_PROVIDERS}, starts `options.nodes` Meridian nodes (published by the providers),
+ * publishes the providers' keys, and registers `patientCount` patients (development accounts from
+ * index 5 on). The caller closes it, also when this throws after it returned.
  */
-export async function startNetwork(run: DemoLog, dataDir: string, patientCount: number): Promise<DemoNetwork> {
+export async function startNetwork(
+  run: DemoLog,
+  dataDir: string,
+  patientCount: number,
+  options: DemoNetworkOptions = {},
+): Promise<DemoNetwork> {
   const hardhat = await import("hardhat");
   const connection = await hardhat.network.create();
   const clients = await connectChain({ provider: connection.provider as unknown as EIP1193Provider });
   const store = await openBlobStore({ kind: "helia", directory: path.join(dataDir, "ipfs") });
+  let nodes: DemoNodes | undefined;
   const close = async () => {
+    await nodes?.close();
     await store.close();
     await connection.close?.();
   };
@@ -87,11 +106,26 @@ export async function startNetwork(run: DemoLog, dataDir: string, patientCount: 
       walletClient: walletFor(clients, a),
       deployment,
     });
-    const client = (a: Account): MeridianClient => createMeridianClient({ ...ctx(a), store });
+    const client = (a: Account): MeridianClient =>
+      createMeridianClient({ ...ctx(a), store: nodes ? nodes.storeFor(ctx(a), store) : store });
 
     for (const [i, [name, department, kind]] of DEMO_PROVIDERS.entries()) {
       const provider = providerAccounts[i]!.address;
       run.gas("admit provider", (await admitProvider(ctx(regulator), { provider, kind, name, department })).gasUsed);
+    }
+    if (options.nodes) {
+      nodes = await startDemoNodes({
+        count: options.nodes,
+        replicas: options.replicas ?? 2,
+        dataDir,
+        publicClient: clients.publicClient,
+        deployment,
+        publishers: providerAccounts.map(ctx),
+        run,
+      });
+      log(
+        `Started ${options.nodes} Meridian node(s): each record is pinned on ${options.replicas ?? 2} before anchoring`,
+      );
     }
     const [hospital, lab, clinic] = providerAccounts.map(client) as [MeridianClient, MeridianClient, MeridianClient];
     for (const p of [hospital, lab, clinic]) run.gas("publish provider key", (await p.publishProviderKey()).gasUsed);
@@ -121,6 +155,7 @@ export async function startNetwork(run: DemoLog, dataDir: string, patientCount: 
       deployment,
       deploymentReport,
       store,
+      nodes,
       ctx,
       client,
       regulator,
