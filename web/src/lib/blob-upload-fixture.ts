@@ -29,9 +29,10 @@ let dir: string;
 
 /**
  * Registers the file's `before` and `after` hooks: starts the test network (hospital #2 admitted,
- * patient #5 registered) and closes it afterwards.
+ * patient #5 registered) and closes it afterwards. `more` runs at the end of the same `before`
+ * (a file's own root-level `before` hooks would run at the same time as this one, not after it).
  */
-export function setUpBlobUploadFixture(): void {
+export function setUpBlobUploadFixture(more?: () => Promise<void>): void {
   before(async () => {
     net = await startTestNetwork({ label: "blob-upload" });
     ({ chain, deployment, wallet, store, dir } = net);
@@ -42,6 +43,7 @@ export function setUpBlobUploadFixture(): void {
       publishKey: false,
     });
     await net.registerPatient(patient);
+    await more?.();
   });
 
   after(async () => {

@@ -11,7 +11,10 @@
  * 5. over the account's quota → 429 `quota-exceeded`, naming the account;
  * 6. not a well-formed envelope, or plaintext behind an envelope header → 415 / 422;
  * 7. a signature over other bytes than those received, or a replayed one → 401;
- * then `201 { cid, ciphertextHash, size }`. Steps 1-5 run before the body is read.
+ * 8. with Meridian nodes (`uploadStore`), fewer of them confirming the pin than required → 503
+ *    `replication-failed`, naming each node that failed and why (the client anchors nothing);
+ * then `201 { cid, ciphertextHash, size }`, only once the bytes are stored (and pinned on the
+ * required nodes). Steps 1-5 run before the body is read.
  * Server side only; `app/api/blobs/route.ts` wires it to the app's store, chain and quota file.
  */
 import type { Address } from "viem";
@@ -29,12 +32,21 @@ import {
   verifyUploadSession,
   type UploadAuthorization,
 } from "@meridian/sdk/storage";
+import { ReplicationError } from "@meridian/sdk/storage";
+import { BlobStoreConfigError } from "./blob-store-config.ts";
 import { clientAddress, type FailureLimiter } from "./rate-limit.ts";
 import { UploadQuotaExceededError, type QuotaReservation, type UploadQuota } from "./upload-quota.ts";
 
 /** What {@link handleBlobUpload} works with. */
 export interface BlobUploadServer {
+  /** The server's own store: whether it already held the bytes decides the quota charge. */
   store: BlobStore;
+  /**
+   * The store the upload is written through (default `store`): the app's replicated store over
+   * its Meridian nodes, given the uploader's `Authorization` header (`header`, verified) to pass
+   * on. Its `put` resolves only once the bytes are stored durably enough to anchor.
+   */
+  uploadStore?: (header: string, authorization: UploadAuthorization) => Promise<BlobStore>;
   /** The chain and deployment the app is configured for (reads only). */
   chain: MeridianContext;
   quota: UploadQuota;
@@ -109,7 +121,8 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
         hint: "Upload through the Meridian app or SDK (createHttpStore).",
       });
     }
-    const auth = decodeUploadAuthorization(request.headers.get("authorization"));
+    const header = request.headers.get("authorization");
+    const auth = decodeUploadAuthorization(header);
     const declared = Number(request.headers.get("content-length") ?? "0");
     if (declared > server.maxBytes || auth.upload.size > server.maxBytes)
       throw tooLarge(server.maxBytes, Math.max(declared, auth.upload.size));
@@ -144,7 +157,8 @@ export async function handleBlobUpload(server: BlobUploadServer, request: Reques
     remember(seen, nonceKey, now + 2 * UPLOAD_SIGNATURE_MAX_AGE_SECONDS, now);
 
     const existed = await server.store.has(identity.cid.toString());
-    const stored = await server.store.put(bytes);
+    const target = server.uploadStore ? await server.uploadStore(header!, auth) : server.store;
+    const stored = await target.put(bytes);
     if (existed)
       reservation.release(); // the same bytes were already held: nothing new to charge
     else await reservation.commit();
@@ -190,6 +204,22 @@ async function verifySession(server: BlobUploadServer, auth: UploadAuthorization
 
 function refusalResponse(error: unknown): Response {
   if (error instanceof Refusal) return jsonResponse(error.status, error.body);
+  if (error instanceof ReplicationError) {
+    return jsonResponse(503, {
+      error: error.shortMessage,
+      code: "replication-failed",
+      hint: error.hint ?? "Try again in a moment; if it keeps failing, ask the hospital to check its Meridian nodes.",
+      ...(error.details ? { details: error.details } : {}),
+    });
+  }
+  if (error instanceof BlobStoreConfigError) {
+    console.error("[api/blobs] storage settings:", error.message);
+    return jsonResponse(503, {
+      error: "This app's storage settings are wrong, so it cannot store records.",
+      code: "storage-misconfigured",
+      hint: "Ask the app's operator to fix MERIDIAN_NODES / MERIDIAN_REPLICAS (the server's log says how).",
+    });
+  }
   if (error instanceof UploadAuthorizationError) {
     return jsonResponse(401, {
       error: error.shortMessage,
