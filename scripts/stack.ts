@@ -9,10 +9,16 @@
  *    waiting in the patient's inbox, and one grant.
  * 4. Builds the web app when needed and serves it on `--port` (default 3000), with the
  *    embedded Helia node in `<data-dir>/ipfs`.
+ * With `--nodes`, two Meridian nodes (`@meridian/node`: hospital A's and hospital B's) start on
+ * 127.0.0.1 after the deployment, in `<data-dir>/node-a` and `<data-dir>/node-b`; the app names
+ * both (`MERIDIAN_NODES`, its own first), so every upload is pinned on both before it is answered.
+ * With `--second-port`, a second app (hospital B's) serves the same deployment on that port with
+ * its own Helia folder `<data-dir>/hospital-b/ipfs` (and node B first when `--nodes`). The node and
+ * app URLs are written to `<data-dir>/stack.json` for scripts and browser tests.
  *
  * Accounts are Hardhat's well-known development accounts: local chains only. Ctrl-C stops
  * everything. Options: --port, --chain-port, --data-dir (default .meridian/stack), --no-seed,
- * --no-build, --fresh. Every option is checked, and both ports must be free, before anything
+ * --no-build, --fresh, --nodes, --second-port. Every option is checked, and both ports must be free, before anything
  * starts: a busy port is refused by name instead of deploying onto whatever listens there.
  * `./run stack -- --port 3001` and `npm run stack -- --port 3001` pass options alike.
  * `--fresh` empties the data folder only when the stack created it (it holds `.meridian-state`).
@@ -34,6 +40,7 @@ import { createHeliaStore } from "@meridian/sdk/storage";
 import { devAccount, LOCAL_CHAIN_ID, saveDeployment } from "../packages/cli/src/env.ts";
 import { writeFixtures } from "../packages/cli/src/fixtures.ts";
 import { prepareStateDirectory } from "../packages/cli/src/files.ts";
+import { startStackNodes, writeStackFile, type StackNodes } from "./stack-nodes.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 /** Refuses the stack's options with a message naming the option, and exits 1 before anything started. */
@@ -56,6 +63,8 @@ const program = new Command()
   .option("--no-seed", "deploy only, seed no accounts or records")
   .option("--no-build", "serve the existing web build")
   .option("--fresh", "empty the data directory first (only one the stack created)", false)
+  .option("--nodes", "start two Meridian nodes (hospital A's and B's) and pin every upload on both", false)
+  .option("--second-port <n>", "also serve a second hospital's app on this port, with its own IPFS folder")
   .parse(argv, { from: "user" });
 const options = program.opts<{
   port: string;
@@ -64,6 +73,8 @@ const options = program.opts<{
   seed: boolean;
   build: boolean;
   fresh: boolean;
+  nodes: boolean;
+  secondPort?: string;
 }>();
 // relative to the repository (as the web app's browser tests pass it), wherever the stack is started from
 const dataDir = path.resolve(root, options.dataDir);
@@ -96,10 +107,14 @@ async function requireFree(p: number, option: string, what: string): Promise<voi
 
 const webPort = port(options.port, "--port");
 const chainPort = port(options.chainPort, "--chain-port");
+const secondPort = options.secondPort === undefined ? undefined : port(options.secondPort, "--second-port");
 if (webPort === chainPort)
   refuse(`--port and --chain-port are both ${webPort}.`, "Give the web app and the chain different ports.");
+if (secondPort === webPort || secondPort === chainPort)
+  refuse(`--second-port ${secondPort} is already taken by --port or --chain-port.`, "Give each server its own port.");
 await requireFree(chainPort, "--chain-port", "Hardhat node");
 await requireFree(webPort, "--port", "web app");
+if (secondPort !== undefined) await requireFree(secondPort, "--second-port", "second web app");
 const rpcUrl = `http://127.0.0.1:${chainPort}`;
 const children: ChildProcess[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -108,8 +123,14 @@ function stop(code = 0): never {
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
   process.exit(code);
 }
-process.on("SIGINT", () => stop(0));
-process.on("SIGTERM", () => stop(0));
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+/** Stops the Meridian nodes (in this process) and then the child processes. */
+let nodes: StackNodes | undefined;
+async function shutdown(code: number): Promise<never> {
+  await nodes?.stop().catch(() => undefined);
+  return stop(code);
+}
 
 async function waitFor(url: string, body: string | undefined, what: string, seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
@@ -193,6 +214,12 @@ const deployment = await deployMeridian(
 const deploymentFile = path.join(dataDir, "deployment.json");
 await saveDeployment(deploymentFile, deployment);
 log(`Deployed: RecordRegistry ${deployment.recordRegistry}, ProviderRegistry ${deployment.providerRegistry}`);
+
+// 2b. the hospitals' Meridian nodes
+if (options.nodes) {
+  nodes = await startStackNodes({ dataDir, publicClient, deployment });
+  log(`Meridian nodes: hospital A ${nodes.urls[0]}, hospital B ${nodes.urls[1]} (each upload is pinned on both).`);
+}
 
 // 3. seed
 const ipfsDir = path.join(dataDir, "ipfs");
@@ -278,10 +305,33 @@ if (options.build || !existsSync(path.join(web, ".next", "BUILD_ID"))) {
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build exited with ${code}`))));
   });
 }
-run(nextBin, ["start", "--port", String(webPort), "--hostname", "127.0.0.1"], web, env);
-await waitFor(`http://127.0.0.1:${webPort}/`, undefined, "The web app", 60);
+// hospital A's app (and B's, with --second-port): each its own Helia folder, its own node first
+const apps: { port: number; ipfsDir: string; nodes: string[] }[] = [
+  { port: webPort, ipfsDir, nodes: nodes?.urls ?? [] },
+];
+if (secondPort !== undefined)
+  apps.push({
+    port: secondPort,
+    ipfsDir: path.join(dataDir, "hospital-b", "ipfs"),
+    nodes: [...apps[0]!.nodes].reverse(),
+  });
+for (const app of apps) {
+  const appEnv = {
+    ...env,
+    MERIDIAN_IPFS_DIR: app.ipfsDir,
+    ...(app.nodes.length > 0 ? { MERIDIAN_NODES: app.nodes.join(",") } : {}),
+  };
+  run(nextBin, ["start", "--port", String(app.port), "--hostname", "127.0.0.1"], web, appEnv);
+}
+await Promise.all(apps.map((app) => waitFor(`http://127.0.0.1:${app.port}/`, undefined, "The web app", 60)));
+await writeStackFile(path.join(dataDir, "stack.json"), {
+  rpcUrl,
+  apps: apps.map((app) => ({ url: `http://127.0.0.1:${app.port}`, ipfsDir: app.ipfsDir, nodes: app.nodes })),
+  nodes: nodes?.urls ?? [],
+});
 log("");
 log(`Meridian is running at http://127.0.0.1:${webPort}`);
+if (secondPort !== undefined) log(`A second hospital's app is at http://127.0.0.1:${secondPort}`);
 log(`Chain: ${rpcUrl} (chain id 31337). Accounts are Hardhat's development accounts (from its public test mnemonic):`);
 log(`  #1 regulator  ${account(1).address}`);
 log(`  #2 hospital   ${account(2).address}`);

@@ -34,6 +34,20 @@ export function smallestSyntheaBundle(): string | undefined {
   return files.sort((a, b) => statSync(a).size - statSync(b).size || a.localeCompare(b))[0];
 }
 
+/** Where the e2e stack's apps and Meridian nodes listen (`<data-dir>/stack.json`, written by scripts/stack.ts). */
+export interface E2eStack {
+  rpcUrl: string;
+  /** Hospital A's app (the one every spec uses, on `E2E_PORT`), then hospital B's (on `E2E_PORT_B`). */
+  apps: { url: string; ipfsDir: string; nodes: string[] }[];
+  /** Hospital A's and hospital B's node. */
+  nodes: string[];
+}
+
+/** The e2e stack's {@link E2eStack} description. */
+export async function e2eStack(): Promise<E2eStack> {
+  return JSON.parse(await readFile(path.join(repoRoot, ".meridian/e2e/stack.json"), "utf8")) as E2eStack;
+}
+
 export async function deployment(): Promise<MeridianDeployment> {
   const file = await readFile(path.join(repoRoot, ".meridian/e2e/deployment.json"), "utf8");
   // JSON has no bigint: the deployment file holds the block number as a string
