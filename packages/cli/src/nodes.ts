@@ -172,7 +172,6 @@ export function openNetworkStore(p: OpenNetworkStoreParameters): BlobStore & { d
       nodes: urls.map((url) => directory.client(url)),
       replicas: directory.replicas,
       readNodes,
-      pinName: "meridian record envelope",
       ...(p.onProgress ? { onProgress: p.onProgress } : {}),
     });
   };

@@ -11,7 +11,7 @@
  */
 import { BlockNotFoundError, CidMismatchError, createNodeClient, createReplicatedStore } from "@meridian/sdk/storage";
 import { UploadAuthorizationError } from "@meridian/sdk/storage";
-import type { BlobStore, NodeClient, PinStatus, UploadAuthorization, UploadAuthorizer } from "@meridian/sdk/storage";
+import type { BlobStore, UploadAuthorization, UploadAuthorizer } from "@meridian/sdk/storage";
 
 /**
  * An {@link UploadAuthorizer} that answers `header` for the one envelope it was signed for and
@@ -40,33 +40,6 @@ export function forwardedUploadAuthorizer(header: string, authorization: UploadA
   };
 }
 
-/**
- * `client`, whose pin of a blob it uploaded is confirmed by the upload itself: a node answers
- * `POST /blobs` 201 only once it stored the envelope and pinned it for the uploader (the node's
- * upload contract, NET-API §1), so no pinning access token is needed, and the app server, which
- * holds the uploader's upload signature but no token of theirs, can still require confirmed pins.
- * A pin of a blob this client did not upload is refused (the node was never asked).
- */
-function pinnedByUpload(client: NodeClient): NodeClient {
-  const uploaded = new Map<string, string>(); // cid → when the node answered, ISO 8601
-  return {
-    url: client.url,
-    info: (options) => client.info(options),
-    get: (cid, options) => client.get(cid, options),
-    has: (cid, options) => client.has(cid, options),
-    upload: async (bytes, options) => {
-      const stored = await client.upload(bytes, options);
-      uploaded.set(stored.cid, new Date().toISOString());
-      return stored;
-    },
-    pin: async (cid): Promise<PinStatus> => {
-      const created = uploaded.get(cid);
-      if (created === undefined) return client.pin(cid); // not uploaded here: refused without a token
-      return { requestid: `upload:${cid}`, status: "pinned", created, pin: { cid }, delegates: [] };
-    },
-  };
-}
-
 /** Parameters of {@link nodeUploadStore}. */
 export interface NodeUploadStoreParameters {
   /** The server's own store; it keeps a copy. */
@@ -87,7 +60,7 @@ export interface NodeUploadStoreParameters {
  */
 export function nodeUploadStore(parameters: NodeUploadStoreParameters): BlobStore {
   const authorizer = forwardedUploadAuthorizer(parameters.header, parameters.authorization);
-  const nodes = parameters.nodes.map((url) => pinnedByUpload(createNodeClient({ url, authorizer })));
+  const nodes = parameters.nodes.map((url) => createNodeClient({ url, authorizer }));
   return createReplicatedStore({ local: parameters.local, nodes, replicas: parameters.replicas });
 }
 

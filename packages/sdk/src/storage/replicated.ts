@@ -87,10 +87,6 @@ export interface CreateReplicatedStoreParameters {
    * store does not hold the blob, so a discovery that costs RPC calls is paid only then.
    */
   readNodes?: (request: ReadNodesRequest) => Promise<readonly NodeClient[]>;
-  /** Name given to each pin request (default: none). */
-  pinName?: string;
-  /** How long one node may take to confirm a pin, in milliseconds (default 120,000). */
-  pinTimeoutMs?: number;
   /** Told about each pin, failure and read. Must not throw. */
   onProgress?: (event: ReplicationProgress) => void;
 }
@@ -135,38 +131,18 @@ export function createReplicatedStore(parameters: CreateReplicatedStoreParameter
     });
   }
   const report = parameters.onProgress ?? (() => {});
-  const infos = new Map<string, Promise<string[]>>();
-  /** A node's multiaddrs (cached; none when it cannot be asked). */
-  const multiaddrsOf = (node: NodeClient): Promise<string[]> => {
-    let known = infos.get(node.url);
-    if (!known) {
-      known = node.info({ signal: AbortSignal.timeout(5_000) }).then(
-        (info) => info.multiaddrs,
-        () => [],
-      );
-      infos.set(node.url, known);
-    }
-    return known;
-  };
-
   async function replicate(bytes: Uint8Array, cid: string, options: BlobStoreOptions) {
     const pinned: string[] = [];
     const failures: NodeFailure[] = [];
     const queue = [...new Map(nodes.map((n) => [n.url, n])).values()];
-    for (const node of queue) void multiaddrsOf(node); // ask every node's addresses while uploading
     const worker = async (): Promise<void> => {
       for (let node = queue.shift(); node; node = queue.shift()) {
         try {
+          // A Meridian node answers `POST /blobs` 201 only once it stored the envelope and pinned
+          // it for the uploader (NET-API §1), so the upload is the pin's confirmation: no second
+          // round trip, and no pinning access token is needed (the web app's server has none).
           const stored = await node.upload(bytes, options);
           if (stored.cid !== cid) throw new CidMismatchError(cid, { details: `the node stored ${stored.cid}` });
-          const others = queue.length + pinned.length > 0 ? await originsExcept(node) : [];
-          const status = await node.pin(cid, {
-            ...(others.length ? { origins: others.slice(0, 20) } : {}),
-            ...(parameters.pinName === undefined ? {} : { name: parameters.pinName }),
-            ...(parameters.pinTimeoutMs === undefined ? {} : { timeoutMs: parameters.pinTimeoutMs }),
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
-          if (status.status !== "pinned") throw new MeridianError(`The pin ended ${status.status}.`);
           pinned.push(node.url);
           report({ type: "pinned", cid, url: node.url });
           return;
@@ -177,10 +153,6 @@ export function createReplicatedStore(parameters: CreateReplicatedStoreParameter
           report({ type: "failed", cid, url: node.url, reason });
         }
       }
-    };
-    const originsExcept = async (node: NodeClient): Promise<string[]> => {
-      const all = await Promise.all(nodes.filter((n) => n.url !== node.url).map(multiaddrsOf));
-      return all.flat();
     };
     const tried = queue.length;
     await Promise.all(Array.from({ length: Math.min(replicas, queue.length) }, worker));
