@@ -7,6 +7,7 @@
  */
 import type { Command } from "commander";
 import { startMeridianNode } from "@meridian/node";
+import { listProviderNodes } from "@meridian/sdk/chain";
 import { ConfigurationError } from "../env.ts";
 import { log } from "../output.ts";
 import { wholeNumber } from "./arguments.ts";
@@ -81,6 +82,13 @@ export function registerNodeCommand(program: Command, kit: CommandKit): void {
         const announceUrl = o.announce === undefined ? undefined : httpUrl(o.announce, "--announce");
         const g = kit.globals();
         const ctx = await kit.context();
+        const own = new Set<string>(announceUrl ? [announceUrl] : []);
+        // Repair also asks every node the admitted providers published (ProviderRegistry, no eth_getLogs).
+        const discoverPeers = async (): Promise<string[]> =>
+          (await listProviderNodes(ctx))
+            .flatMap((provider) => provider.endpoints)
+            .map((url) => url.replace(/\/+$/, ""))
+            .filter((url) => !own.has(url));
         const node = await startMeridianNode({
           dataDir: g.dataDir,
           listen,
@@ -90,11 +98,13 @@ export function registerNodeCommand(program: Command, kit: CommandKit): void {
           deployment: ctx.deployment,
           ...(ctx.walletClient ? { account: ctx.walletClient.account } : {}),
           peers,
+          discoverPeers,
           replicas,
           repairIntervalSeconds,
           ...(quotaBytes === undefined ? {} : { quotaBytes }),
           log,
         });
+        own.add(node.url.replace(/\/+$/, ""));
         const summary = { url: node.url, peerId: node.peerId, multiaddrs: node.multiaddrs };
         if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
         else {
