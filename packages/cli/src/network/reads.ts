@@ -70,7 +70,7 @@ export interface ReadResult {
 
 /**
  * `reader` reads every record with `meridian get --out` into a fresh data folder `folder` (so no
- * block is found locally), at most `concurrency` at a time, and compares each file with its source.
+ * block is found locally), at most `concurrency` (default 4) at a time, and compares each file with its source.
  */
 export async function readAll(
   reader: CliParty,
@@ -104,7 +104,7 @@ export async function readAll(
       };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(p.concurrency ?? 2, records.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(p.concurrency ?? 4, records.length) }, worker));
   return results;
 }
 

@@ -56,10 +56,13 @@ export class Checks {
 
   /**
    * Runs `fn` as check `name`: `pass` with the detail it returns, `fail` with the message it
-   * throws ({@link SkipCheck}: `skip`). Returns whether it passed; never throws.
+   * throws ({@link SkipCheck}: `skip`). Returns whether it passed; never throws. Checks may run
+   * side by side; each keeps the row it got when it started.
    */
   async run(name: string, fn: () => Promise<string>): Promise<boolean> {
     const started = performance.now();
+    // the row is placed when the check starts, so checks run side by side keep their order
+    const index = this.list.push({ name, status: "fail", seconds: 0, detail: "did not finish" }) - 1;
     let status: NetworkCheck["status"];
     let detail: string;
     try {
@@ -71,7 +74,7 @@ export class Checks {
     }
     const seconds = round((performance.now() - started) / 1000);
     const check = { name, status, seconds, detail: oneLine(detail) };
-    this.list.push(check);
+    this.list[index] = check;
     this.#log(`network: ${status.padEnd(4)} ${name} (${seconds} s): ${check.detail}`);
     return status === "pass";
   }
@@ -80,6 +83,16 @@ export class Checks {
   async require(name: string, fn: () => Promise<string>): Promise<void> {
     if (!(await this.run(name, fn))) throw new StepFailed(name);
   }
+}
+
+/**
+ * Runs `entries` side by side as checks that the rest depends on; once all have ended, throws
+ * {@link StepFailed} naming the first that did not pass.
+ */
+export async function requireAll(checks: Checks, entries: [string, () => Promise<string>][]): Promise<void> {
+  const passed = await Promise.all(entries.map(([name, fn]) => checks.run(name, fn)));
+  const failed = entries.find((_, i) => !passed[i]);
+  if (failed) throw new StepFailed(failed[0]);
 }
 
 /** A check the rest of the scenario depends on did not pass. */

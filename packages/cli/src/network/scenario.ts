@@ -35,7 +35,7 @@ import {
   viaSummary,
   type AddedRecord,
 } from "./reads.ts";
-import { Checks, round, StepFailed, type NetworkReport } from "./report.ts";
+import { Checks, requireAll, round, StepFailed, type NetworkReport } from "./report.ts";
 
 const exec = promisify(execFile);
 
@@ -133,54 +133,79 @@ async function scenario(net: VirtualNetwork, checks: Checks, workDir: string): P
     expectSuccess("meridian deploy", await regulator.cli(["deploy"]));
     return `deployed from ${regulator.host.address} to ${rpcUrl}`;
   });
-  await checks.require("regulator admits hospitals A and B and the lab", async () => {
-    for (const [p, kind, name] of [
-      [hospitalA, "hospital", "Hospital A"],
-      [hospitalB, "hospital", "Hospital B"],
-      [lab, "lab", "Lab"],
-    ] as const) {
-      expectSuccess(
-        `provider admit ${name}`,
-        await regulator.cli(["provider", "admit", p.address, "--kind", kind, "--name", name]),
-      );
-    }
-    expectSuccess("lab provider publish-key", await lab.cli(["provider", "publish-key"]));
-    return "3 providers admitted; the lab published its encryption key";
-  });
-
+  // independent steps run side by side (each CLI call is a Node process that takes 1–3 s to start)
   const nodes: { a?: NodeParty; b?: NodeParty } = {};
   const nodeOptions = ["--repair-interval", "0"];
-  await checks.require("hospitals A and B run `meridian node` on their own addresses", async () => {
-    [nodes.a, nodes.b] = await Promise.all([startNode(hospitalA, nodeOptions), startNode(hospitalB, nodeOptions)]);
-    return `A ${nodes.a.url} (${nodes.a.peerId}), B ${nodes.b.url} (${nodes.b.peerId})`;
-  });
+  await requireAll(checks, [
+    [
+      "regulator admits hospitals A and B and the lab",
+      async () => {
+        for (const [p, kind, name] of [
+          [lab, "lab", "Lab"],
+          [hospitalA, "hospital", "Hospital A"],
+          [hospitalB, "hospital", "Hospital B"],
+        ] as const) {
+          const admitted = await regulator.cli(["provider", "admit", p.address, "--kind", kind, "--name", name]);
+          expectSuccess(`provider admit ${name}`, admitted);
+        }
+        return `${lab.address}, ${hospitalA.address}, ${hospitalB.address} admitted`;
+      },
+    ],
+    [
+      "patient registers",
+      async () => {
+        expectSuccess("meridian register", await patient.cli(["register"]));
+        return `${patient.address} from ${patient.host.address}`;
+      },
+    ],
+    [
+      "hospitals A and B run `meridian node` on their own addresses",
+      async () => {
+        [nodes.a, nodes.b] = await Promise.all([startNode(hospitalA, nodeOptions), startNode(hospitalB, nodeOptions)]);
+        return `A ${nodes.a.url} (${nodes.a.peerId}), B ${nodes.b.url} (${nodes.b.peerId})`;
+      },
+    ],
+  ]);
   const urlA = () => nodes.a!.url;
   const urlB = () => nodes.b!.url;
-  await checks.require("A and B publish their node URLs on chain (provider set-node)", async () => {
-    const [a, b] = await Promise.all([
-      hospitalA.cli(["provider", "set-node", urlA()]),
-      hospitalB.cli(["provider", "set-node", urlB()]),
-    ]);
-    expectSuccess("hospital A provider set-node", a);
-    expectSuccess("hospital B provider set-node", b);
-    return `A → ${urlA()}, B → ${urlB()}`;
-  });
+  await requireAll(checks, [
+    [
+      "A and B publish their node URLs on chain (provider set-node)",
+      async () => {
+        const [a, b] = await Promise.all([
+          hospitalA.cli(["provider", "set-node", urlA()]),
+          hospitalB.cli(["provider", "set-node", urlB()]),
+        ]);
+        expectSuccess("hospital A provider set-node", a);
+        expectSuccess("hospital B provider set-node", b);
+        return `A → ${urlA()}, B → ${urlB()}`;
+      },
+    ],
+    [
+      "the lab publishes its encryption key",
+      async () => {
+        expectSuccess("lab provider publish-key", await lab.cli(["provider", "publish-key"]));
+        return `from ${lab.host.address}`;
+      },
+    ],
+  ]);
 
   let records: AddedRecord[] = [];
   const onAandB = () => ["--node", urlA(), "--node", urlB(), "--replicas", "2"];
   await checks.require("patient adds the fixture's records with --replicas 2 on A and B", async () => {
-    expectSuccess("meridian register", await patient.cli(["register"]));
     const added = await patient.cli(["add", bundleFile], { global: onAandB() });
     records = addedRecords(expectSuccess("meridian add", added), await expectedPlaintexts(bundleFile));
     return `${records.length} records from ${path.basename(bundleFile)}, each pinned on A and B before anchoring`;
   });
-  await checks.run("storage check: every record has 2 live replicas", () =>
-    expectReplicas(patient, records, 2, onAandB()),
-  );
-  await checks.require("patient grants the lab all records", async () => {
-    expectSuccess("meridian grant", await patient.cli(["grant", lab.address, "--all"]));
-    return `grant to ${lab.address}`;
-  });
+  const granting = "patient grants the lab all records";
+  const [, granted] = await Promise.all([
+    checks.run("storage check: every record has 2 live replicas", () => expectReplicas(patient, records, 2, onAandB())),
+    checks.run(granting, async () => {
+      expectSuccess("meridian grant", await patient.cli(["grant", lab.address, "--all"]));
+      return `grant to ${lab.address}`;
+    }),
+  ]);
+  if (!granted) throw new StepFailed(granting);
 
   const reads = path.join(workDir, "lab-reads");
   await checks.run("lab, with an empty data folder, reads every record (nodes found on chain)", async () =>
