@@ -63,7 +63,7 @@ test(
 
 test(
   "records pinned on two hospital nodes survive one node's loss, are repaired, and stay readable across a cut link",
-  { skip, timeout: 300_000 },
+  { skip, timeout: 600_000 },
   async () => {
     const report = await runNetworkScenario({});
     const failed = report.checks.filter((c) => c.status !== "pass");

@@ -61,7 +61,7 @@ export interface ReadResult {
   identical: boolean;
   /** Exit status 0. */
   ok: boolean;
-  /** Where the CLI says the bytes came from (`via …`), when it says. */
+  /** Which key opened the record, as the CLI says it (`via all-grant`, …). */
   via?: string;
   /** The CLI's stderr (messages only; never keys or record content). */
   stderr: string;
@@ -116,15 +116,8 @@ export function expectAllIdentical(results: ReadResult[]): string {
     const why = first.ok ? "decrypted to bytes that differ from the source" : tail(first.stderr, 3);
     throw new Error(`${results.length - bad.length}/${results.length} identical; ${first.recordId}: ${why}`);
   }
-  return `${results.length}/${results.length} records identical to the source (${viaSummary(results)})`;
-}
-
-/** "via X ×n, via Y ×m" over the reads. */
-export function viaSummary(results: ReadResult[]): string {
-  const counts = new Map<string, number>();
-  for (const r of results)
-    counts.set(r.via ?? "source not printed", (counts.get(r.via ?? "source not printed") ?? 0) + 1);
-  return [...counts].map(([via, n]) => `via ${via} ×${n}`).join(", ");
+  const slowest = Math.max(...results.map((r) => r.seconds));
+  return `${results.length}/${results.length} records identical to the source (slowest read ${slowest.toFixed(1)} s)`;
 }
 
 /** What `meridian storage check --json` says about one record. */
@@ -132,34 +125,22 @@ export interface ReplicaCount {
   recordId: string;
   /** Nodes that hold the record now. */
   live: number;
-  /** The nodes' URLs or names, when the output lists them. */
+  /** The URLs of those nodes. */
   nodes: string[];
 }
 
 /**
- * Reads the replica count of each record from `meridian storage check --json` output: an array of
- * records (or `{ records: [...] }`), each with a record id and either a number of live replicas or
- * a list of replicas/nodes (entries with `live: false` or `ok: false` not counted).
+ * The replica count of each record in `meridian storage check --json` output
+ * (`{ records: [{ recordId, live, nodes: [{ url, state }] }] }`).
  */
 export function parseStorageCheck(stdout: string): ReplicaCount[] {
-  const parsed = JSON.parse(stdout) as unknown;
-  const list = Array.isArray(parsed) ? parsed : (parsed as { records?: unknown }).records;
-  if (!Array.isArray(list)) throw new Error(`storage check printed no list of records: ${stdout.slice(0, 200)}`);
-  return list.map((item: Record<string, unknown>) => {
-    const id = item.recordId ?? item.id;
-    const recordId = typeof id === "string" ? id : "";
-    const entries = item.replicas ?? item.nodes ?? item.liveNodes;
-    const liveEntries = Array.isArray(entries)
-      ? entries.filter((e: unknown) => {
-          if (typeof e === "string") return true;
-          const o = e as { live?: boolean; ok?: boolean; pinned?: boolean; status?: string };
-          return o.live !== false && o.ok !== false && o.pinned !== false && (o.status ?? "pinned") === "pinned";
-        })
-      : [];
-    const nodes = liveEntries.map((e: unknown) =>
-      typeof e === "string" ? e : String((e as { url?: string; node?: string }).url ?? (e as { node?: string }).node),
-    );
-    const count = item.live ?? item.liveReplicas ?? (typeof item.replicas === "number" ? item.replicas : undefined);
-    return { recordId, live: typeof count === "number" ? count : liveEntries.length, nodes };
-  });
+  const parsed = JSON.parse(stdout) as {
+    records?: { recordId: string; live: number; nodes: { url: string; state: string }[] }[];
+  };
+  if (!Array.isArray(parsed.records)) throw new Error(`storage check printed no records: ${stdout.slice(0, 200)}`);
+  return parsed.records.map((r) => ({
+    recordId: r.recordId,
+    live: r.live,
+    nodes: r.nodes.filter((n) => n.state === "live").map((n) => n.url),
+  }));
 }
