@@ -101,9 +101,12 @@ export interface VirtualHost {
   address: string;
   /** The host end of its veth pair on the bridge; setting it down cuts the party off. */
   hostLink: string;
-  /** Runs `command args` inside the namespace until it exits. */
+  /** Runs `command args` inside the namespace until it exits (refused once the network is closing). */
   run(command: string, args: string[], options?: RunOptions): Promise<CommandResult>;
-  /** Starts `command args` inside the namespace in its own process group; stopped by `close()` at the latest. */
+  /**
+   * Starts `command args` inside the namespace in its own process group (so a Ctrl-C reaches only
+   * this process, which then cleans up); stopped by `close()` at the latest. Refused once closing.
+   */
   spawn(command: string, args: string[], options?: Omit<RunOptions, "timeoutMs">): HostProcess;
   /** Cuts the party's link (`ip link set <hostLink> down`): its packets go nowhere until {@link restore}. */
   cut(): Promise<void>;
@@ -196,7 +199,7 @@ export async function createVirtualNetwork(p: { seed?: number } = {}): Promise<V
       await ipRun("-n", namespace, "addr", "add", `${address}/24`, "dev", peerLink);
       await ipRun("-n", namespace, "link", "set", peerLink, "up");
       await ipRun("-n", namespace, "link", "set", "lo", "up");
-      const host = makeHost({ ip, name, namespace, address, hostLink, processes, ipRun });
+      const host = makeHost({ ip, name, namespace, address, hostLink, processes, ipRun, isClosed: () => closed });
       network.hosts.push(host);
       return host;
     },
@@ -206,18 +209,24 @@ export async function createVirtualNetwork(p: { seed?: number } = {}): Promise<V
       folders.push(folder);
       return folder;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const s of signals) process.off(s, onSignal);
-      process.off("exit", cleanupSync);
-      await Promise.all([...processes].map((child) => stopChild(child, "SIGKILL")));
-      processes.clear();
-      for (const ns of namespaces.splice(0)) await exec(ip, ["netns", "del", ns]).catch(() => undefined);
-      for (const link of links.splice(0)) await exec(ip, ["link", "del", link]).catch(() => undefined);
-      await exec(ip, ["link", "del", bridge]).catch(() => undefined);
-      for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
+    close() {
+      // one clean-up, however many callers (a signal and the scenario's `finally` both close)
+      closing ??= closeOnce();
+      return closing;
     },
+  };
+
+  let closing: Promise<void> | undefined;
+  const closeOnce = async () => {
+    closed = true;
+    for (const s of signals) process.off(s, onSignal);
+    process.off("exit", cleanupSync);
+    await Promise.all([...processes].map((child) => stopChild(child, "SIGKILL")));
+    processes.clear();
+    for (const ns of namespaces.splice(0)) await exec(ip, ["netns", "del", ns]).catch(() => undefined);
+    for (const link of links.splice(0)) await exec(ip, ["link", "del", link]).catch(() => undefined);
+    await exec(ip, ["link", "del", bridge]).catch(() => undefined);
+    for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
   };
 
   for (const s of signals) process.once(s, onSignal);
@@ -240,6 +249,7 @@ function makeHost(p: {
   hostLink: string;
   processes: Set<ChildProcess>;
   ipRun: (...args: string[]) => Promise<void>;
+  isClosed: () => boolean;
 }): VirtualHost {
   const { ip, namespace, processes } = p;
   return {
@@ -248,6 +258,7 @@ function makeHost(p: {
     address: p.address,
     hostLink: p.hostLink,
     run(command, args, options = {}) {
+      if (p.isClosed()) return Promise.reject(new Error(`the virtual network is closed; ${command} not run`));
       const started = performance.now();
       const child = spawn(ip, ["netns", "exec", namespace, command, ...args], {
         cwd: options.cwd,
@@ -274,6 +285,7 @@ function makeHost(p: {
       });
     },
     spawn(command, args, options = {}) {
+      if (p.isClosed()) throw new Error(`the virtual network is closed; ${command} not started`);
       const child = spawn(ip, ["netns", "exec", namespace, command, ...args], {
         cwd: options.cwd,
         env: options.env ?? process.env,

@@ -6,8 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import path from "node:path";
 import { promisify } from "node:util";
 import { checkNetnsSupport, createVirtualNetwork, ipBinary, type VirtualHost } from "./netns.ts";
 import { formatReport } from "./report.ts";
@@ -58,6 +59,55 @@ test(
     assert.doesNotMatch((await exec(ip, ["netns", "list"])).stdout, new RegExp(`mrn${process.pid}-`));
     assert.doesNotMatch((await exec(ip, ["-o", "link", "show"])).stdout, new RegExp(`mr[bh]${process.pid}`));
     assert.equal(existsSync(folder), false, "the temporary folder is removed");
+  },
+);
+
+/** A process that opens a network with one host running `sleep`, prints what it made, and waits. */
+const OPEN_AND_WAIT = `
+const { createVirtualNetwork } = await import(process.argv[1]);
+const net = await createVirtualNetwork();
+const host = await net.addHost("sleeper");
+const folder = await net.tempDir("netns-signal");
+const sleeper = host.spawn("sleep", ["60"]);
+console.log(JSON.stringify({ pid: sleeper.pid, folder, namespace: host.namespace, bridge: net.bridge }));
+setInterval(() => {}, 1000);
+`;
+
+test(
+  "a Ctrl-C (SIGINT) mid-run kills the hosts' processes and removes every namespace, link and folder",
+  {
+    skip,
+    timeout: 60_000,
+  },
+  async () => {
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", OPEN_AND_WAIT, path.join(import.meta.dirname, "netns.ts")],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_code, signal) => resolve(signal)),
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding("utf8");
+      let text = "";
+      child.stdout.on("data", (chunk: string) => {
+        text += chunk;
+        if (text.includes("\n")) resolve(text.split("\n")[0]!);
+      });
+      child.once("exit", () => reject(new Error("the child exited before opening the network")));
+    });
+    const made = JSON.parse(line) as { pid: number; folder: string; namespace: string; bridge: string };
+    assert.ok(existsSync(made.folder));
+    child.kill("SIGINT");
+    assert.equal(await exited, "SIGINT", "the signal is raised again after the clean-up");
+    const ip = ipBinary()!;
+    assert.doesNotMatch((await exec(ip, ["netns", "list"])).stdout, new RegExp(`${made.namespace}\\b`));
+    assert.doesNotMatch((await exec(ip, ["-o", "link", "show"])).stdout, new RegExp(`${made.bridge}\\b`));
+    assert.equal(existsSync(made.folder), false);
+    assert.throws(() => process.kill(made.pid, 0), { code: "ESRCH" }, "the host's process is gone");
   },
 );
 
