@@ -6,8 +6,14 @@
  */
 import { realpathSync } from "node:fs";
 import path from "node:path";
-import { REPOSITORY_ROOT, testAccount } from "@meridian/sdk/testing";
+import { devAccount, LOCAL_CHAIN_ID } from "../env.ts";
 import type { CommandResult, HostProcess, VirtualHost } from "./netns.ts";
+
+/**
+ * The repository root. (Not the test kit's `REPOSITORY_ROOT`: importing `@meridian/sdk/testing`
+ * starts Hardhat's runtime, which `./run network` does not need in its own process.)
+ */
+export const REPOSITORY_ROOT = path.resolve(import.meta.dirname, "../../../..");
 
 /** The `meridian` entry point every party runs. */
 export const CLI_MAIN = path.join(REPOSITORY_ROOT, "packages/cli/src/main.ts");
@@ -88,7 +94,7 @@ export function cliParty(p: {
   return {
     host: p.host,
     dev: p.dev,
-    address: testAccount(p.dev).address,
+    address: devAccount(p.dev, LOCAL_CHAIN_ID).address,
     dataDir: p.dataDir,
     cli: (args, o = {}) =>
       p.host.run(process.execPath, [...base(o), ...args], {
