@@ -23,7 +23,7 @@ export type { BlobBytes, BlobIdentity, BlockReader } from "./cid.ts";
 export * from "./upload-auth.ts";
 export { createHttpStore } from "./http.ts";
 export type { CreateHttpStoreParameters } from "./http.ts";
-export { createGatewayReader, RAW_BLOCK_MEDIA_TYPE } from "./gateway.ts";
+export { CAR_MEDIA_TYPE, createGatewayReader, RAW_BLOCK_MEDIA_TYPE } from "./gateway.ts";
 export type { CreateGatewayReaderParameters, GatewayReader } from "./gateway.ts";
 export { createPinningClient, PinningServiceError } from "./pinning.ts";
 export type {
