@@ -44,7 +44,7 @@ describe("the node's trustless gateway", () => {
     assert.equal(cached.status, 304);
   });
 
-  it("answers 404 for a block it does not hold, 400 for a bad CID and 406 for other formats", async () => {
+  it("answers 404 for a block it does not hold, 400 for a bad CID and 406 for formats other than raw and CAR", async () => {
     const absent = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
     const missing = await fetch(`${node.url}/ipfs/${absent}?format=raw`);
     assert.equal(missing.status, 404);
@@ -53,7 +53,7 @@ describe("the node's trustless gateway", () => {
     const bad = await fetch(`${node.url}/ipfs/not-a-cid?format=raw`);
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { reason: string } }).error.reason, "BAD_REQUEST");
-    assert.equal((await fetch(`${node.url}/ipfs/${cid}?format=car`)).status, 406);
+    assert.equal((await fetch(`${node.url}/ipfs/${cid}?format=dag-json`)).status, 406);
     assert.equal((await fetch(`${node.url}/ipfs/${cid}`, { headers: { accept: "text/html" } })).status, 406);
     assert.equal((await fetch(`${node.url}/ipfs/${cid}/some/path?format=raw`)).status, 400);
   });

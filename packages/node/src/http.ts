@@ -70,8 +70,21 @@ export async function sendResponse(
     response.end(new Uint8Array(await answer.arrayBuffer())); // a block: one write
     return;
   }
+  // A streamed body (a CAR, a large blob): wait for the socket to drain, and stop (cancelling the
+  // body, which stops its producer) once the client has gone, whose socket would never drain.
+  const writable = (): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        response.off("drain", done);
+        response.off("close", done);
+        resolve();
+      };
+      response.on("drain", done);
+      response.on("close", done);
+    });
   for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!response.write(chunk)) await new Promise((resolve) => response.once("drain", resolve));
+    if (!response.write(chunk)) await writable();
+    if (response.destroyed) return; // leaving the loop cancels the body
   }
   response.end();
 }

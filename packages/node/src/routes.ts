@@ -1,6 +1,6 @@
 /**
  * The node's HTTP API, as Fetch handlers (`Request` → `Response`):
- * - `GET|HEAD /ipfs/{cid}`: the IPFS Trustless Gateway, raw blocks (`gateway.ts`);
+ * - `GET|HEAD /ipfs/{cid}`: the IPFS Trustless Gateway, raw blocks and CARs (`gateway.ts`, `gateway-car.ts`);
  * - `/pins`, `/pins/{requestid}`: the IPFS Pinning Service API v1.0.0
  *   (https://ipfs.github.io/pinning-services-api-spec/), `Authorization: Bearer <pinning access token>`;
  * - `POST /blobs` (authorised upload, `uploads.ts`), `GET|HEAD /blobs/{cid}` (`handleBlobRequest`);
