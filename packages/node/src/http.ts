@@ -82,9 +82,24 @@ export async function sendResponse(
       response.on("drain", done);
       response.on("close", done);
     });
+  // A small piece (a CAR section's header) is held and sent with the next one in one writev, so
+  // the client does not wake up for a few bytes.
+  let held: Uint8Array | undefined;
   for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!response.write(chunk)) await writable();
+    if (held === undefined && chunk.length < 16 * 1024) {
+      held = chunk;
+      continue;
+    }
+    // Cork the socket, not the response: a corked response buffers chunks itself and, when the
+    // socket then takes them at once, never emits the 'drain' that a false write() promised.
+    const socket = response.socket;
+    socket?.cork();
+    if (held !== undefined) response.write(held);
+    const flowing = response.write(chunk);
+    socket?.uncork();
+    held = undefined;
+    if (!flowing) await writable();
     if (response.destroyed) return; // leaving the loop cancels the body
   }
-  response.end();
+  response.end(held);
 }
