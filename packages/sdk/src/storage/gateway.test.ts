@@ -120,7 +120,7 @@ describe("createGatewayReader: CAR first, every block checked", () => {
     assert.deepEqual(requests, [`/ipfs/${dag.root.toString()}?car`]);
   });
 
-  it("reads a single-block blob from its CAR", async () => {
+  it("reads a single-block blob with one raw block request (no CAR framing needed)", async () => {
     const small = new Uint8Array(randomBytes(1000));
     const single = await dagOf(small);
     const saved = dag;
@@ -128,6 +128,7 @@ describe("createGatewayReader: CAR first, every block checked", () => {
     try {
       behaviour = gateway((response) => sendCar(response, single.blocks));
       assert.deepEqual(await read(), small);
+      assert.deepEqual(requests, [`/ipfs/${single.root.toString()}?raw`]);
     } finally {
       dag = saved;
     }

@@ -1,9 +1,10 @@
 /**
  * Reads Meridian blobs from any IPFS Trustless Gateway
- * (https://specs.ipfs.tech/http-gateways/trustless-gateway/). A blob is asked for as one CAR
- * stream of its whole DAG first (`GET {url}/ipfs/{cid}?format=car&dag-scope=all&car-order=dfs&car-dups=n`,
+ * (https://specs.ipfs.tech/http-gateways/trustless-gateway/). A blob of several blocks is asked
+ * for as one CAR stream of its whole DAG first
+ * (`GET {url}/ipfs/{cid}?format=car&dag-scope=all&car-order=dfs&car-dups=n`,
  * `Accept: application/vnd.ipld.car; version=1; order=dfs; dups=n`): one request instead of one per
- * 1 MiB block. A gateway that does not serve CARs (406, or any other answer but 200 with a CAR
+ * 1 MiB block; a blob of one raw block (at most 1 MiB) is asked for as that block. A gateway that does not serve CARs (406, or any other answer but 200 with a CAR
  * or 404) is read block by block as raw blocks (`?format=raw`, `Accept: application/vnd.ipld.raw`),
  * and so is whatever an incomplete CAR left out (`gateway-car.ts`). Either way every block is
  * verified against its CID and the blocks must form the blob's DAG (`readBlob` in `cid.ts`), and a
@@ -25,6 +26,9 @@ export const RAW_BLOCK_MEDIA_TYPE = "application/vnd.ipld.raw";
 
 /** The media type of a CAR (https://www.iana.org/assignments/media-types/application/vnd.ipld.car). */
 export const CAR_MEDIA_TYPE = "application/vnd.ipld.car";
+
+/** The multicodec of a raw block: a blob of at most 1 MiB is one. */
+const RAW_CODEC = 0x55;
 
 /** Largest block accepted from a gateway, in bytes: one 1 MiB leaf plus room for a dag-pb node's framing. */
 const MAX_BLOCK_BYTES = CHUNK_SIZE_BYTES + 64 * 1024;
@@ -158,7 +162,8 @@ export function createGatewayReader(parameters: CreateGatewayReaderParameters): 
       const { signal } = options;
       const raw = blockReader(signal);
       try {
-        const car = await openCar(root, raw, signal);
+        // A raw-codec root is a blob of one block: its raw response is the smallest verifiable answer.
+        const car = root.code === RAW_CODEC ? undefined : await openCar(root, raw, signal);
         if (!car) return await readBlob(root, raw, signal ? { signal } : {});
         try {
           const bytes = await readBlob(root, car.read, signal ? { signal } : {});
