@@ -237,7 +237,7 @@ contract MonitoringRegistry is IMonitoringRegistry, EIP712 {
 
     /// @dev A registered patient's chain head is never zero (see {RecordRegistry}).
     function _requirePatient(address patient) private view {
-        if (_records.getPatient(patient).chainHead == bytes28(0)) revert MonitoringRegistryUnknownPatient(patient);
+        if (_records.getPatient(patient).chainHead == bytes24(0)) revert MonitoringRegistryUnknownPatient(patient);
     }
 
     function _requireOpenSession(bytes32 sessionId) private view returns (SessionState storage s) {

@@ -37,13 +37,20 @@ interface IAccessRequests is IRecordGrants {
         bytes32 target,
         bool write,
         uint40 duration,
-        bytes32 purpose
+        bytes32 purpose,
+        uint64 previousEventBlock
     );
     /// @notice Emitted when `patient` approves a request; the grant is issued in the same transaction
     /// ({GrantIssued}, for the same patient, requester and scope; ids at {Grant} and {AccessRequest}).
+    /// It carries no `previousEventBlock`: that {GrantIssued}, in the same block, links it.
     event AccessRequestApproved(address indexed patient, address indexed requester, bytes32 indexed requestId);
     /// @notice Emitted when `patient` denies a request.
-    event AccessRequestDenied(address indexed patient, address indexed requester, bytes32 indexed requestId);
+    event AccessRequestDenied(
+        address indexed patient,
+        address indexed requester,
+        bytes32 indexed requestId,
+        uint64 previousEventBlock
+    );
 
     /// @notice There is no pending request for this provider and scope.
     /// @custom:hint List requests with `meridian requests`.

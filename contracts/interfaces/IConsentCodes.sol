@@ -38,7 +38,7 @@ interface IConsentCodes is IRecordGrants {
     /**
      * @notice Emitted when a consent code is redeemed: `consentHash` is the EIP-712 digest the
      * patient signed, `nonce` its one-time nonce. The grant itself is in the {GrantIssued} of the
-     * same transaction.
+     * same transaction, whose `previousEventBlock` links this event too.
      */
     event ConsentCodeRedeemed(
         address indexed patient,
@@ -48,7 +48,7 @@ interface IConsentCodes is IRecordGrants {
         uint256 nonce
     );
     /// @notice Emitted when `patient` cancels the unused consent code with nonce `nonce`.
-    event ConsentCodeCancelled(address indexed patient, uint256 nonce);
+    event ConsentCodeCancelled(address indexed patient, uint256 nonce, uint64 previousEventBlock);
 
     /// @notice This consent code was made for another network.
     /// @custom:hint Ask the patient for a new code made on this network (`meridian consent create <provider>`).

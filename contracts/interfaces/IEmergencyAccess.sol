@@ -21,7 +21,7 @@ interface IEmergencyAccess is IRecordGrants {
 
     /// @notice Emitted when `patient` names record `recordId` its emergency summary (an HL7 FHIR
     /// International Patient Summary); zero clears it.
-    event EmergencySummarySet(address indexed patient, bytes32 recordId);
+    event EmergencySummarySet(address indexed patient, bytes32 recordId, uint64 previousEventBlock);
     /**
      * @notice Emitted when `provider` opens emergency access to `patient`'s emergency summary,
      * before any key is released: the first entry of the patient's and guardians' audit logs.
@@ -31,7 +31,8 @@ interface IEmergencyAccess is IRecordGrants {
         address indexed provider,
         bytes32 indexed reason,
         bytes32 recordId,
-        uint40 expiresAt
+        uint40 expiresAt,
+        uint64 previousEventBlock
     );
     /// @notice Emitted when the emergency summary's data key is released to `provider`, sealed to its
     /// key with HPKE, by `releasedBy` (the patient or a SHARE AND VIEW guardian).
@@ -40,10 +41,16 @@ interface IEmergencyAccess is IRecordGrants {
         address indexed provider,
         address indexed releasedBy,
         bytes32 recordId,
-        bytes wrappedKey
+        bytes wrappedKey,
+        uint64 previousEventBlock
     );
     /// @notice Emitted when an emergency access is closed before its time box ends, by `closedBy`.
-    event EmergencyAccessClosed(address indexed patient, address indexed provider, address indexed closedBy);
+    event EmergencyAccessClosed(
+        address indexed patient,
+        address indexed provider,
+        address indexed closedBy,
+        uint64 previousEventBlock
+    );
 
     /// @notice Emergency access needs a reason code.
     /// @custom:hint Give a reason code such as ETREAT (HL7 v3 ActReason).

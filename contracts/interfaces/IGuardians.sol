@@ -21,22 +21,36 @@ interface IGuardians is IAccessRequests {
     /**
      * @notice Emitted when `patient` appoints (or re-keys) `guardian` at `level`. `wrappedKey` is the
      * bundle of the patient's category KEKs at `keyEpoch`, sealed to the guardian's key with HPKE.
+     * The event is in both accounts' event chains ({IRecordAnchors-patientLatestBlock}):
+     * `previousEventBlock` is the patient's previous event block, `previousGuardianEventBlock` the
+     * guardian's (a guardian is a registered patient), so "the patients I guard" is a walk too.
      */
     event GuardianAppointed(
         address indexed patient,
         address indexed guardian,
         GuardianLevel level,
         uint32 keyEpoch,
-        bytes wrappedKey
+        bytes wrappedKey,
+        uint64 previousEventBlock,
+        uint64 previousGuardianEventBlock
     );
     /// @notice Emitted when `guardian` stops being a guardian of `patient` (`byGuardian`: it stepped
-    /// down; otherwise the patient removed it). `keyEpoch` is the patient's key epoch afterwards.
-    event GuardianRemoved(address indexed patient, address indexed guardian, bool byGuardian, uint32 keyEpoch);
+    /// down; otherwise the patient removed it). `keyEpoch` is the patient's key epoch afterwards. Linked
+    /// into both accounts' event chains, as {GuardianAppointed}.
+    event GuardianRemoved(
+        address indexed patient,
+        address indexed guardian,
+        bool byGuardian,
+        uint32 keyEpoch,
+        uint64 previousEventBlock,
+        uint64 previousGuardianEventBlock
+    );
     /**
      * @notice Emitted when `guardian` acts for `patient`: `action` is the selector of the function
      * called ({grantAsGuardian}, {revokeAsGuardian}, {approveRequestAsGuardian},
      * {denyRequestAsGuardian}, {IEmergencyAccess-releaseEmergencyKey}) and `subject` the grant,
-     * request or emergency-access id it acted on.
+     * request or emergency-access id it acted on. It carries no `previousEventBlock`: it always
+     * follows, in the same transaction, the event of what the guardian did, which links it.
      */
     event GuardianActed(address indexed patient, address indexed guardian, bytes4 action, bytes32 indexed subject);
 

@@ -73,8 +73,8 @@ interface IMonitoringRegistry {
      * ({IRecordAnchors-computeRecordId}): that is how this contract checks who wrote a record.
      */
     struct RecordProof {
-        /// @dev The record's `previousHead` (bytes28).
-        bytes28 previousHead;
+        /// @dev The record's `previousHead` (bytes24).
+        bytes24 previousHead;
         /// @dev The record's `ciphertextHash`.
         bytes32 ciphertextHash;
         /// @dev The record's binary CID (1..128 bytes).

@@ -95,8 +95,8 @@ interface IPeerValidation {
     /// @notice The fields of a record's {IRecordAnchors-RecordAnchored} event that prove who anchored it
     /// (the registry's record id binds them, with the author; see {IRecordAnchors-computeRecordId}).
     struct RecordProof {
-        /// @dev The record's `previousHead` (bytes28).
-        bytes28 previousHead;
+        /// @dev The record's `previousHead` (bytes24).
+        bytes24 previousHead;
         /// @dev The record's `ciphertextHash`.
         bytes32 ciphertextHash;
         /// @dev The record's binary CID.

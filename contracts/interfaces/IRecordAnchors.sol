@@ -30,10 +30,13 @@ interface IRecordAnchors {
     struct Patient {
         /// @dev Raw X25519 public key (32 bytes).
         bytes32 encryptionKey;
-        /// @dev First 28 bytes of the id of the patient's latest record, or the genesis head
-        /// `bytes28(keccak256(abi.encode(block.chainid, registry, patient)))` before the first
+        /// @dev First 24 bytes of the id of the patient's latest record, or the genesis head
+        /// `bytes24(keccak256(abi.encode(block.chainid, registry, patient)))` before the first
         /// record (SDK `genesisHead`); zero means "not registered".
-        bytes28 chainHead;
+        bytes24 chainHead;
+        /// @dev The block number of the patient's latest event, modulo 2^32 (zero: none yet); see
+        /// {patientLatestBlock}. Shares the head's slot, which anchoring writes anyway (docs/event-reads.md).
+        uint32 latestEventBlock;
         /// @dev Key epoch that new records must be written under; advances on revocation, a
         /// guardian's removal and {IRecordGrants-openKeyEpoch}.
         uint32 keyEpoch;
@@ -50,10 +53,16 @@ interface IRecordAnchors {
     }
 
     /// @notice Emitted when `patient` registers with an X25519 public key; `chainHead` is the genesis
-    /// head (see {Patient}).
-    event PatientRegistered(address indexed patient, bytes32 encryptionKey, bytes28 chainHead);
+    /// head (see {Patient}). `previousEventBlock`, here and in every event about a patient, is the
+    /// block of the patient's event before this one (zero for none): see {patientLatestBlock}.
+    event PatientRegistered(
+        address indexed patient,
+        bytes32 encryptionKey,
+        bytes24 chainHead,
+        uint64 previousEventBlock
+    );
     /// @notice Emitted when `patient` rotates its X25519 public key.
-    event PatientEncryptionKeyRotated(address indexed patient, bytes32 encryptionKey);
+    event PatientEncryptionKeyRotated(address indexed patient, bytes32 encryptionKey, uint64 previousEventBlock);
     /**
      * @notice Emitted when a record is anchored. `previousHead` links it to the patient's previous
      * record; `cid` is the IPFS CID (binary form) of the encrypted payload and `ciphertextHash` the
@@ -63,12 +72,13 @@ interface IRecordAnchors {
         address indexed patient,
         bytes32 indexed recordId,
         address indexed author,
-        bytes28 previousHead,
+        bytes24 previousHead,
         Category category,
         uint32 keyEpoch,
         uint40 anchoredAt,
         bytes32 ciphertextHash,
-        bytes cid
+        bytes cid,
+        uint64 previousEventBlock
     );
 
     /// @notice This account is already registered as a patient.
@@ -156,15 +166,25 @@ interface IRecordAnchors {
     function getRecord(bytes32 recordId) external view returns (Record memory);
 
     /**
+     * @notice The block number of `patient`'s latest event in this registry (zero when none): the
+     * start of the walk that reads a patient's events with one exact-block `eth_getLogs` per block
+     * (docs/event-reads.md). Every event whose first indexed field is the patient carries the
+     * block of the patient's event before it (`previousEventBlock`), so the walk goes back block by
+     * block. Stored modulo 2^32 and resolved against the current block, so it is exact for events
+     * less than 2^32 blocks old.
+     */
+    function patientLatestBlock(address patient) external view returns (uint256);
+
+    /**
      * @notice The id a record gets: `keccak256(abi.encode(block.chainid, address(this), patient,
      * previousHead, author, category, keyEpoch, anchoredAt, ciphertextHash, keccak256(cid)))`.
      * Recomputing it from a {RecordAnchored} event and finding it with {getRecord} proves the
-     * event's CID and hash are the anchored ones; `bytes28(recordId)` is the next record's
+     * event's CID and hash are the anchored ones; `bytes24(recordId)` is the next record's
      * `previousHead`.
      */
     function computeRecordId(
         address patient,
-        bytes28 previousHead,
+        bytes24 previousHead,
         address author,
         Category category,
         uint32 keyEpoch,

@@ -50,22 +50,28 @@ interface IRecordGrants is IRecordAnchors {
     event GrantIssued(
         address indexed patient,
         address indexed grantee,
-        bytes32 indexed grantId,
         Scope scope,
         bytes32 target,
         bool write,
         uint40 expiresAt,
         uint32 keyEpoch,
-        bytes wrappedKey
+        bytes wrappedKey,
+        uint64 previousEventBlock
     );
     /// @notice Emitted when a grant is revoked; `keyEpoch` is the patient's key epoch afterwards.
-    event GrantRevoked(address indexed patient, address indexed grantee, bytes32 indexed grantId, uint32 keyEpoch);
+    event GrantRevoked(
+        address indexed patient,
+        address indexed grantee,
+        bytes32 indexed grantId,
+        uint32 keyEpoch,
+        uint64 previousEventBlock
+    );
     /**
      * @notice Emitted when {openKeyEpoch} advances `patient`'s key epoch to `keyEpoch`; `by` is the
      * patient or the SHARE AND VIEW guardian that called it. Records written from then on use keys
      * that no earlier keyholder holds (docs/keys.md, "Revocation and expiry").
      */
-    event KeyEpochAdvanced(address indexed patient, address indexed by, uint32 keyEpoch);
+    event KeyEpochAdvanced(address indexed patient, address indexed by, uint32 keyEpoch, uint64 previousEventBlock);
 
     /// @notice The provider is not active (never admitted, suspended or removed).
     /// @custom:hint Ask the regulator about the provider's status.

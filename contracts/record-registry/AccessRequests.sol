@@ -20,13 +20,13 @@ abstract contract AccessRequests is RecordRegistryBase {
         bytes32 purpose
     ) external returns (bytes32 requestId) {
         if (!_providers.isActive(msg.sender)) revert RecordRegistryProviderNotActive(msg.sender);
-        _requirePatient(patient);
+        Patient storage p = _requirePatient(patient);
         _requireScope(patient, scope, target, write);
         requestId = _requestId(patient, msg.sender, scope, target);
         AccessRequest storage r = _requests[requestId];
         if (r.status == RequestStatus.Pending) revert RecordRegistryRequestNotPending(requestId, r.status);
         _requests[requestId] = AccessRequest(RequestStatus.Pending, write, _time(), duration);
-        emit AccessRequested(patient, msg.sender, requestId, scope, target, write, duration, purpose);
+        emit AccessRequested(patient, msg.sender, requestId, scope, target, write, duration, purpose, _linkEvent(p));
     }
 
     /// @inheritdoc IAccessRequests

@@ -18,14 +18,14 @@ abstract contract BreakGlass is RecordRegistryBase {
 
     /// @inheritdoc IEmergencyAccess
     function setEmergencySummary(bytes32 recordId) external {
-        _requirePatient(msg.sender);
+        Patient storage p = _requirePatient(msg.sender);
         if (recordId != bytes32(0)) {
             address owner = _records[recordId].patient;
             if (owner == address(0)) revert RecordRegistryUnknownRecord(recordId);
             if (owner != msg.sender) revert RecordRegistryRecordOfAnotherPatient(recordId, msg.sender);
         }
         _emergencySummaries[msg.sender] = recordId;
-        emit EmergencySummarySet(msg.sender, recordId);
+        emit EmergencySummarySet(msg.sender, recordId, _linkEvent(p));
     }
 
     /// @inheritdoc IEmergencyAccess
@@ -36,7 +36,7 @@ abstract contract BreakGlass is RecordRegistryBase {
         if (!_providers.isActive(msg.sender)) revert RecordRegistryProviderNotActive(msg.sender);
         if (reason == bytes32(0)) revert RecordRegistryEmergencyReasonRequired();
         if (duration == 0 || duration > MAX_EMERGENCY_ACCESS) revert RecordRegistryInvalidEmergencyDuration(duration);
-        _requirePatient(patient);
+        Patient storage p = _requirePatient(patient);
         bytes32 summary = _emergencySummaries[patient];
         if (summary == bytes32(0)) revert RecordRegistryNoEmergencySummary(patient);
         EmergencyAccess storage e = _emergencyAccess[_emergencyAccessId(patient, msg.sender)];
@@ -45,7 +45,7 @@ abstract contract BreakGlass is RecordRegistryBase {
         uint40 expiresAt = now_ + duration;
         e.openedAt = now_;
         e.expiresAt = expiresAt;
-        emit EmergencyAccessOpened(patient, msg.sender, reason, summary, expiresAt);
+        emit EmergencyAccessOpened(patient, msg.sender, reason, summary, expiresAt, _linkEvent(p));
     }
 
     /// @inheritdoc IEmergencyAccess
@@ -59,7 +59,7 @@ abstract contract BreakGlass is RecordRegistryBase {
         _requireWrappedKey(wrappedKey);
         bytes32 summary = _emergencySummaries[patient];
         if (summary == bytes32(0)) revert RecordRegistryNoEmergencySummary(patient);
-        emit EmergencyKeyReleased(patient, provider, msg.sender, summary, wrappedKey);
+        emit EmergencyKeyReleased(patient, provider, msg.sender, summary, wrappedKey, _linkEvent(_patients[patient]));
         if (byGuardian)
             emit GuardianActed(patient, msg.sender, IEmergencyAccess.releaseEmergencyKey.selector, accessId);
     }
@@ -73,7 +73,7 @@ abstract contract BreakGlass is RecordRegistryBase {
         uint40 now_ = _time();
         if (e.expiresAt <= now_) revert RecordRegistryEmergencyAccessNotActive(patient, provider);
         e.expiresAt = now_;
-        emit EmergencyAccessClosed(patient, provider, msg.sender);
+        emit EmergencyAccessClosed(patient, provider, msg.sender, _linkEvent(_patients[patient]));
     }
 
     /// @inheritdoc IEmergencyAccess

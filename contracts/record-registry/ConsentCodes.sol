@@ -49,7 +49,7 @@ abstract contract ConsentCodes is RecordRegistryBase {
         mapping(uint256 => bool) storage used = _consentNonces[msg.sender];
         if (used[nonce]) revert RecordRegistryConsentAlreadyUsed(msg.sender, nonce);
         used[nonce] = true;
-        emit ConsentCodeCancelled(msg.sender, nonce);
+        emit ConsentCodeCancelled(msg.sender, nonce, _linkEvent(_patients[msg.sender]));
     }
 
     /// @inheritdoc IConsentCodes

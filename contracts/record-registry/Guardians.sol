@@ -13,12 +13,12 @@ abstract contract Guardians is RecordRegistryBase {
     /// @inheritdoc IGuardians
     function appointGuardian(address guardian, GuardianLevel level, bytes calldata wrappedKey) external {
         Patient storage p = _requirePatient(msg.sender);
-        _requirePatient(guardian);
+        Patient storage g = _requirePatient(guardian);
         if (level == GuardianLevel.None || guardian == msg.sender)
             revert RecordRegistryInvalidGuardian(guardian, level);
         _requireWrappedKey(wrappedKey);
         _guardians[msg.sender][guardian] = level;
-        emit GuardianAppointed(msg.sender, guardian, level, p.keyEpoch, wrappedKey);
+        emit GuardianAppointed(msg.sender, guardian, level, p.keyEpoch, wrappedKey, _linkEvent(p), _linkEvent(g));
     }
 
     /// @inheritdoc IGuardians
@@ -88,6 +88,14 @@ abstract contract Guardians is RecordRegistryBase {
             revert RecordRegistryNotGuardian(patient, guardian, level, GuardianLevel.View);
         }
         delete _guardians[patient][guardian];
-        emit GuardianRemoved(patient, guardian, byGuardian, _advanceKeyEpoch(patient));
+        uint32 epoch = _advanceKeyEpoch(patient);
+        emit GuardianRemoved(
+            patient,
+            guardian,
+            byGuardian,
+            epoch,
+            _linkEvent(_patients[patient]),
+            _linkEvent(_patients[guardian])
+        );
     }
 }

@@ -34,7 +34,8 @@ abstract contract RecordGrants is RecordRegistryBase {
     function openKeyEpoch(address patient) external {
         if (msg.sender == patient) _requirePatient(patient);
         else _requireGuardian(patient, GuardianLevel.ShareAndView);
-        emit KeyEpochAdvanced(patient, msg.sender, _advanceKeyEpoch(patient));
+        uint32 epoch = _advanceKeyEpoch(patient);
+        emit KeyEpochAdvanced(patient, msg.sender, epoch, _linkEvent(_patients[patient]));
     }
 
     /// @inheritdoc IRecordGrants

@@ -12,7 +12,7 @@ import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
  * {BreakGlass}) is an abstract contract over this one, and {RecordRegistry} inherits them all, so
  * dispatch and storage stay one deployed contract.
  * @dev Storage is laid out for constant gas per operation: a patient is two slots (key; chain
- * head + key epoch), a record one slot, a grant one slot, a request one slot. The CID, the
+ * head + latest event block + key epoch), a record one slot, a grant one slot, a request one slot. The CID, the
  * ciphertext hash and wrapped keys live in event data and are bound to storage through the
  * record id and grant id. No function iterates over storage. All state is declared here, after
  * {EIP712}'s two slots, so the layout is the one the single-file contract had (`_patients` at
@@ -26,6 +26,12 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     /// @dev Room for the largest wrapped key the SDK makes: a KEK bundle of generation > 0 (nine KEKs
     /// and nine generation links, 576 bytes) sealed with HPKE (+48 bytes) is 624 bytes.
     uint256 internal constant MAX_WRAPPED_KEY_BYTES = 640;
+    /// @dev The bits of a patient's second slot that hold {Patient-chainHead} (0-191).
+    uint256 internal constant HEAD_BITS = type(uint192).max;
+    /// @dev The bits of a patient's second slot that hold {Patient-latestEventBlock} (192-223).
+    uint256 internal constant BLOCK_MASK = uint256(type(uint32).max) << 192;
+    /// @dev The bits of a patient's second slot that hold {Patient-keyEpoch} (224-255).
+    uint256 internal constant EPOCH_MASK = uint256(type(uint32).max) << 224;
 
     IProviderRegistry internal immutable _providers;
 
@@ -58,10 +64,12 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
         uint40 expiresAt,
         bytes calldata wrappedKey
     ) internal returns (bytes32 grantId) {
-        // The patient's head and epoch share a slot: read both at once (as {_requirePatient} checks).
+        // The patient's head, latest event block and epoch share a slot: read it once, as a word, for
+        // the check ({_requirePatient}), the epoch and the link ({_linkEvent}).
         Patient storage p = _patients[patient];
-        uint32 epoch = p.keyEpoch;
-        if (p.chainHead == bytes28(0)) revert RecordRegistryUnknownPatient(patient);
+        uint256 word = _headWord(p);
+        uint32 epoch = uint32(word >> 224);
+        if (uint192(word) == 0) revert RecordRegistryUnknownPatient(patient);
         if (!_providers.isActive(grantee)) revert RecordRegistryProviderNotActive(grantee);
         _requireScope(patient, scope, target, write);
         uint40 now_ = _time();
@@ -72,7 +80,7 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
         }
         grantId = _grantId(patient, grantee, scope, target);
         _storeGrant(_grants[grantId], now_, expiresAt, epoch, write);
-        emit GrantIssued(patient, grantee, grantId, scope, target, write, expiresAt, epoch, wrappedKey);
+        emit GrantIssued(patient, grantee, scope, target, write, expiresAt, epoch, wrappedKey, _linkEvent(p, word));
     }
 
     /// @dev Stores `Grant(issuedAt, expiresAt, 0, keyEpoch, write)` in `g` with one SSTORE. The
@@ -100,7 +108,7 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
         if (g.issuedAt == 0 || g.revokedAt != 0) revert RecordRegistryGrantNotActive(grantId);
         g.revokedAt = _time();
         uint32 epoch = scope == Scope.Record ? _patients[patient].keyEpoch : _advanceKeyEpoch(patient);
-        emit GrantRevoked(patient, grantee, grantId, epoch);
+        emit GrantRevoked(patient, grantee, grantId, epoch, _linkEvent(_patients[patient]));
     }
 
     /// @dev Closes `requester`'s pending request to `patient` over (`scope`, `target`), as approving
@@ -134,7 +142,7 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
         bytes32 target
     ) internal returns (bytes32 requestId) {
         requestId = _closeRequest(patient, requester, scope, target, false);
-        emit AccessRequestDenied(patient, requester, requestId);
+        emit AccessRequestDenied(patient, requester, requestId, _linkEvent(_patients[patient]));
     }
 
     /// @dev Advances `patient`'s key epoch (after a grantee or guardian that held KEKs leaves) and
@@ -153,6 +161,58 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
         }
     }
 
+    /// @dev Links an event about the account of `p` into its event chain: moves the block of its
+    /// latest event to this one and returns the previous one (zero when none), which the event
+    /// carries as `previousEventBlock` (docs/event-reads.md). The block is stored modulo 2^32 in the
+    /// slot of the chain head and key epoch, which most callers have read (and anchoring writes)
+    /// anyway, so this costs one warm SSTORE (~2,900 gas), or nothing more when the slot is written.
+    function _linkEvent(Patient storage p) internal returns (uint64 previous) {
+        return _linkEvent(p, _headWord(p));
+    }
+
+    /// @dev {_linkEvent} with the head slot's current value `word` already read (saves a warm SLOAD).
+    function _linkEvent(Patient storage p, uint256 word) internal returns (uint64 previous) {
+        return _storeLinked(p, word, word & ~BLOCK_MASK);
+    }
+
+    /// @dev Writes `kept` (the head slot without its block bits) with the current block into the head
+    /// slot of `p`, and returns the block that `word` (the slot before) held, resolved.
+    function _storeLinked(Patient storage p, uint256 word, uint256 kept) internal returns (uint64 previous) {
+        // One SSTORE of the whole word: member access (`p.latestEventBlock = ...`) masks and reads
+        // the slot again. {Patient}'s members: head bits 0-191, block 192-223, epoch 224-255.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let stored := and(shr(192, word), 0xffffffff)
+            let current := and(number(), 0xffffffff)
+            // Modulo 2^32: exact while the previous event is less than 2^32 blocks old. Zero means
+            // "none" only before registration (a registered patient has had an event: at a block
+            // that is a multiple of 2^32 when zero is stored).
+            if or(stored, and(word, 0xffffffffffffffffffffffffffffffffffffffffffffffff)) {
+                previous := sub(number(), and(sub(current, stored), 0xffffffff))
+            }
+            sstore(add(p.slot, 1), or(kept, shl(192, current)))
+        }
+    }
+
+    /// @dev The slot of `p` that holds its chain head, latest event block and key epoch, as one word.
+    function _headWord(Patient storage p) internal view returns (uint256 word) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            word := sload(add(p.slot, 1))
+        }
+    }
+
+    /// @dev The block of the latest event of the account of `p`, resolved from its 32 stored bits
+    /// (zero: none; see {_storeLinked}).
+    function _latestBlock(Patient storage p) internal view returns (uint256) {
+        uint256 word = _headWord(p);
+        uint32 stored = uint32(word >> 192);
+        if (stored == 0 && word & HEAD_BITS == 0) return 0;
+        unchecked {
+            return block.number - uint32(uint32(block.number) - stored);
+        }
+    }
+
     function _requireGuardian(address patient, GuardianLevel required) internal view {
         GuardianLevel level = _guardians[patient][msg.sender];
         if (level < required) revert RecordRegistryNotGuardian(patient, msg.sender, level, required);
@@ -168,7 +228,7 @@ abstract contract RecordRegistryBase is IRecordRegistry, EIP712 {
     /// head slot, which anchoring and granting read anyway, doubles as the registration marker.
     function _requirePatient(address patient) internal view returns (Patient storage p) {
         p = _patients[patient];
-        if (p.chainHead == bytes28(0)) revert RecordRegistryUnknownPatient(patient);
+        if (p.chainHead == bytes24(0)) revert RecordRegistryUnknownPatient(patient);
     }
 
     function _requireScope(address patient, Scope scope, bytes32 target, bool write) internal view {

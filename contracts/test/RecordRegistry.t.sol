@@ -14,14 +14,14 @@ contract RecordRegistryTest is RecordRegistryFixture {
     function test_Register_StoresKeyAndGenesisHead() public {
         address carol = address(0xCA201);
         vm.expectEmit(true, false, false, true, address(registry));
-        emit IRecordAnchors.PatientRegistered(carol, bytes32(uint256(7)), _genesisHead(carol));
+        emit IRecordAnchors.PatientRegistered(carol, bytes32(uint256(7)), _genesisHead(carol), 0);
         vm.prank(carol);
         registry.register(bytes32(uint256(7)));
         IRecordAnchors.Patient memory p = registry.getPatient(carol);
         assertEq(p.encryptionKey, bytes32(uint256(7)), "key");
         assertEq(bytes32(p.chainHead), bytes32(_genesisHead(carol)), "genesis head");
         assertEq(p.keyEpoch, 0, "epoch");
-        assertTrue(p.chainHead != bytes28(0), "genesis head is never zero");
+        assertTrue(p.chainHead != bytes24(0), "genesis head is never zero");
     }
 
     function test_Register_RevertsWhenAlreadyRegistered() public {
@@ -39,8 +39,8 @@ contract RecordRegistryTest is RecordRegistryFixture {
     // ------------------------------------------------------------------- records
 
     function test_AnchorRecord_ExtendsTheHashChain() public {
-        bytes28 head = registry.getPatient(ALICE).chainHead;
-        assertEq(bytes32(head), bytes32(bytes28(aliceCardiac)), "head is the latest record");
+        bytes24 head = registry.getPatient(ALICE).chainHead;
+        assertEq(bytes32(head), bytes32(bytes24(aliceCardiac)), "head is the latest record");
         for (uint256 i = 0; i < 3; ++i) {
             bytes memory cid = abi.encodePacked(hex"0155", i);
             bytes32 hash = keccak256(cid);
@@ -64,13 +64,14 @@ contract RecordRegistryTest is RecordRegistryFixture {
                 0,
                 uint40(block.timestamp),
                 hash,
-                cid
+                cid,
+                _prev(ALICE)
             );
             vm.prank(ALICE);
             bytes32 id = registry.anchorRecord(ALICE, cid, hash, IRecordAnchors.Category.General, 0);
             assertEq(id, expected, "record id");
             head = registry.getPatient(ALICE).chainHead;
-            assertEq(bytes32(head), bytes32(bytes28(id)), "head advanced");
+            assertEq(bytes32(head), bytes32(bytes24(id)), "head advanced");
             IRecordAnchors.Record memory r = registry.getRecord(id);
             assertEq(r.patient, ALICE, "record patient");
             assertEq(uint256(r.category), uint256(IRecordAnchors.Category.General), "record category");
@@ -151,7 +152,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0);
         bytes32 grantId = _grantId(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordGrants.GrantRevoked(ALICE, HOSPITAL, grantId, 1);
+        emit IRecordGrants.GrantRevoked(ALICE, HOSPITAL, grantId, 1, _prev(ALICE));
         _revoke(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         assertEq(_epoch(ALICE), 1, "epoch advanced");
         assertEq(_epoch(BOB), 0, "other patient untouched");
@@ -257,7 +258,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         registry.approveRequest(LAB, ALL, bytes32(0), true, 0, hex"01");
 
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IAccessRequests.AccessRequestDenied(ALICE, LAB, requestId);
+        emit IAccessRequests.AccessRequestDenied(ALICE, LAB, requestId, _prev(ALICE));
         vm.prank(ALICE);
         registry.denyRequest(LAB, ALL, bytes32(0));
         assertEq(registry.getGrant(ALICE, LAB, ALL, bytes32(0)).issuedAt, 0, "nothing issued");
@@ -318,7 +319,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         registry.revoke(HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab));
         assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "advanced to the largest epoch");
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordGrants.GrantRevoked(ALICE, LAB, _grantId(ALICE, LAB, ALL, bytes32(0)), MAX_KEY_EPOCH);
+        emit IRecordGrants.GrantRevoked(ALICE, LAB, _grantId(ALICE, LAB, ALL, bytes32(0)), MAX_KEY_EPOCH, _prev(ALICE));
         vm.prank(ALICE);
         registry.revoke(LAB, ALL, bytes32(0));
         assertEq(_epoch(ALICE), MAX_KEY_EPOCH, "stays at the largest epoch");
@@ -350,7 +351,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
     function test_OpenKeyEpoch_ByPatientAdvancesWithoutRevoking() public {
         _grant(ALICE, HOSPITAL, CATEGORY, _cat(IRecordAnchors.Category.Lab), true, 0);
         vm.expectEmit(true, true, false, true, address(registry));
-        emit IRecordGrants.KeyEpochAdvanced(ALICE, ALICE, 1);
+        emit IRecordGrants.KeyEpochAdvanced(ALICE, ALICE, 1, _prev(ALICE));
         vm.prank(ALICE);
         registry.openKeyEpoch(ALICE);
         assertEq(_epoch(ALICE), 1, "epoch advanced");
@@ -372,7 +373,7 @@ contract RecordRegistryTest is RecordRegistryFixture {
         vm.prank(ALICE);
         registry.appointGuardian(BOB, IGuardians.GuardianLevel.ShareAndView, hex"01");
         vm.expectEmit(true, true, false, true, address(registry));
-        emit IRecordGrants.KeyEpochAdvanced(ALICE, BOB, 1);
+        emit IRecordGrants.KeyEpochAdvanced(ALICE, BOB, 1, _prev(ALICE));
         vm.prank(BOB);
         registry.openKeyEpoch(ALICE);
         assertEq(_epoch(ALICE), 1, "advanced for the patient");

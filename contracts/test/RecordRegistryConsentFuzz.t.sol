@@ -37,13 +37,13 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         emit IRecordGrants.GrantIssued(
             alice,
             HOSPITAL,
-            grantId,
             c.scope,
             c.target,
             c.write,
             c.expiresAt,
             0,
-            wrappedKey
+            wrappedKey,
+            uint64(registry.patientLatestBlock(alice))
         );
         vm.expectEmit(true, true, true, true, address(registry));
         emit IConsentCodes.ConsentCodeRedeemed(alice, HOSPITAL, grantId, digest, nonce);
@@ -103,7 +103,7 @@ contract RecordRegistryConsentFuzzTest is ConsentFixture {
         IConsentCodes.ConsentCode memory first = _code(used);
         if (cancelled) {
             vm.expectEmit(true, false, false, true, address(registry));
-            emit IConsentCodes.ConsentCodeCancelled(alice, used);
+            emit IConsentCodes.ConsentCodeCancelled(alice, used, uint64(registry.patientLatestBlock(alice)));
             vm.prank(alice);
             registry.cancelConsentCode(used);
         } else {

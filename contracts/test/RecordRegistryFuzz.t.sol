@@ -207,7 +207,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         uint32 before = _epoch(ALICE);
         bytes32 grantId = _grantId(ALICE, HOSPITAL, scope, target);
         vm.expectEmit(true, true, true, true, address(registry));
-        emit IRecordGrants.GrantRevoked(ALICE, HOSPITAL, grantId, scope == RECORD ? before : before + 1);
+        emit IRecordGrants.GrantRevoked(ALICE, HOSPITAL, grantId, scope == RECORD ? before : before + 1, _prev(ALICE));
         _revoke(ALICE, HOSPITAL, scope, target);
         assertEq(_epoch(ALICE), scope == RECORD ? before : before + 1, "epoch");
         assertEq(_epoch(BOB), 0, "other patient's epoch");
@@ -295,7 +295,7 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
         } else if (keyEpoch != 0) {
             expected = abi.encodeWithSelector(IRecordAnchors.RecordRegistryStaleKeyEpoch.selector, ALICE, keyEpoch, 0);
         }
-        bytes28 head = registry.getPatient(ALICE).chainHead;
+        bytes24 head = registry.getPatient(ALICE).chainHead;
         if (expected.length != 0) vm.expectRevert(expected);
         vm.prank(ALICE);
         bytes32 id = registry.anchorRecord(ALICE, cid, hash, category, keyEpoch);
@@ -308,6 +308,6 @@ contract RecordRegistryFuzzTest is RecordRegistryFixture {
             registry.computeRecordId(ALICE, head, ALICE, category, 0, uint40(block.timestamp), hash, cid),
             "record id"
         );
-        assertEq(bytes32(registry.getPatient(ALICE).chainHead), bytes32(bytes28(id)), "head");
+        assertEq(bytes32(registry.getPatient(ALICE).chainHead), bytes32(bytes24(id)), "head");
     }
 }

@@ -28,6 +28,9 @@ interface Vm {
     /// @notice Expects the next call to revert with data starting with `revertData`.
     function expectRevert(bytes4 revertData) external;
 
+    /// @notice Sets `block.number` to `newHeight`.
+    function roll(uint256 newHeight) external;
+
     /// @notice Discards the current fuzz input when `condition` is false.
     function assume(bool condition) external pure;
 

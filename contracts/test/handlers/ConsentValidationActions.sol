@@ -35,7 +35,7 @@ abstract contract ConsentValidationActions is ConsentHandlerBase {
         ghostGrants[_grantId(patient, author, IRecordGrants.Scope.Category, target)] = GhostGrant(true, false, 0);
         bytes32 hash = keccak256(abi.encode("by provider", records.length, patient));
         bytes memory cid = abi.encodePacked(hex"01551220", hash);
-        bytes28 head = registry.getPatient(patient).chainHead;
+        bytes24 head = registry.getPatient(patient).chainHead;
         vm.prank(author);
         bytes32 id = registry.anchorRecord(patient, cid, hash, category, ghostEpoch[patient]);
         records.push(id);
