@@ -98,7 +98,7 @@ function sharedRefusals(call: SessionRecordCall) {
     for (const proof of [
       { ...p, cid: concat([p.cid, "0x00"]) },
       { ...p, ciphertextHash: id("forged") },
-      { ...p, previousHead: slice(id("forged"), 0, 28) },
+      { ...p, previousHead: slice(id("forged"), 0, 24) },
       f.r2.proof,
     ]) {
       await expectContractError(

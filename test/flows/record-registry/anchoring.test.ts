@@ -11,7 +11,7 @@ import {
   anchor,
   type Anchored,
   bob,
-  bytes28,
+  bytes24,
   carol,
   Category,
   categoryTarget,
@@ -60,7 +60,7 @@ describe("RecordRegistry: anchorRecord", () => {
     assert.equal(r.category, Category.Lab);
     assert.equal(r.keyEpoch, 0);
     assert.equal(r.anchoredAt, a.anchoredAt);
-    assert.equal((await registry.read.getPatient([alice.address])).chainHead, bytes28(a.recordId));
+    assert.equal((await registry.read.getPatient([alice.address])).chainHead, bytes24(a.recordId));
   });
 
   it("returns the record id it emits", async () => {
@@ -95,12 +95,12 @@ describe("RecordRegistry: anchorRecord", () => {
       const a = await anchor(author, alice.address, 1 + (i % 9));
       chain.push(a);
       await anchor(bob, bob.address, Category.General); // interleaved, must not touch alice's chain
-      assert.equal((await registry.read.getPatient([alice.address])).chainHead, bytes28(a.recordId));
+      assert.equal((await registry.read.getPatient([alice.address])).chainHead, bytes24(a.recordId));
     }
     const [a0] = chain;
     assert.ok(a0);
     assert.equal(a0.previousHead, genesisHeadOf(alice.address));
-    for (let i = 1; i < chain.length; i++) assert.equal(chain[i]?.previousHead, bytes28(chain[i - 1]!.recordId));
+    for (let i = 1; i < chain.length; i++) assert.equal(chain[i]?.previousHead, bytes24(chain[i - 1]!.recordId));
     // Anyone can re-verify the chain from events alone: recompute each id and find it.
     for (const a of chain) {
       assert.equal(recordIdOf(alice.address, a), a.recordId);

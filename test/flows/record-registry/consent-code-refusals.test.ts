@@ -171,7 +171,6 @@ describe("RecordRegistry: consent codes refused", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: hospital.address,
-      grantId: grantIdOf(alice.address, hospital.address, fresh.scope, fresh.target),
       scope: fresh.scope,
       target: fresh.target,
       write: false,

@@ -50,7 +50,6 @@ describe("RecordRegistry: consent codes", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: hospital.address,
-      grantId,
       scope: Scope.Category,
       target: code.target,
       write: true,

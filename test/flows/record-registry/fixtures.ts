@@ -157,9 +157,9 @@ export function categoryTarget(category: number): Hex {
   return numberToHex(category, { size: 32 });
 }
 
-/** `bytes28(x)`. */
-export function bytes28(x: Hex): Hex {
-  return slice(x, 0, 28);
+/** `bytes24(x)`. */
+export function bytes24(x: Hex): Hex {
+  return slice(x, 0, 24);
 }
 
 /** `keccak256(abi.encode(patient, grantee, scope, target))`. */
@@ -189,9 +189,9 @@ export function emergencyAccessIdOf(patient: Address, provider: Address): Hex {
   );
 }
 
-/** The genesis chain head of `patient`: `bytes28(keccak256(abi.encode(chainid, registry, patient)))`. */
+/** The genesis chain head of `patient`: `bytes24(keccak256(abi.encode(chainid, registry, patient)))`. */
 export function genesisHeadOf(patient: Address): Hex {
-  return bytes28(
+  return bytes24(
     keccak256(
       encodeAbiParameters(parseAbiParameters("uint256, address, address"), [chainId, registryAddress, patient]),
     ),
@@ -215,7 +215,7 @@ export interface Anchored {
 export function recordIdOf(patient: Address, a: Omit<Anchored, "recordId" | "receipt">): Hex {
   return keccak256(
     encodeAbiParameters(
-      parseAbiParameters("uint256, address, address, bytes28, address, uint8, uint32, uint40, bytes32, bytes32"),
+      parseAbiParameters("uint256, address, address, bytes24, address, uint8, uint32, uint40, bytes32, bytes32"),
       [
         chainId,
         registryAddress,

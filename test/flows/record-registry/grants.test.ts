@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { expectContractError, expectEvent, mined } from "@meridian/sdk/testing";
+import { eventsFrom, expectContractError, expectEvent, mined } from "@meridian/sdk/testing";
+import { grantIdOfIssued } from "@meridian/sdk/chain";
 import {
   alice,
   anchor,
@@ -46,7 +47,6 @@ describe("RecordRegistry: grant", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: lab.address,
-      grantId,
       scope: Scope.Record,
       target: aliceLab,
       write: false,
@@ -54,6 +54,7 @@ describe("RecordRegistry: grant", () => {
       keyEpoch: 0,
       wrappedKey: WRAPPED,
     });
+    assert.equal(grantIdOfIssued(eventsFrom(receipt, registry, "GrantIssued")[0]!.args), grantId, "id from the event");
     const g = await registry.read.getGrant([alice.address, lab.address, Scope.Record, aliceLab]);
     assert.equal(g.issuedAt, await node.latestTime());
     assert.equal(g.expiresAt, expiresAt);
@@ -75,7 +76,6 @@ describe("RecordRegistry: grant", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: hospital.address,
-      grantId: grantIdOf(alice.address, hospital.address, Scope.Category, target),
       scope: Scope.Category,
       target,
       write: true,
@@ -96,7 +96,6 @@ describe("RecordRegistry: grant", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: clinic.address,
-      grantId: grantIdOf(alice.address, clinic.address, Scope.All, ZERO32),
       scope: Scope.All,
       target: ZERO32,
       write: false,
@@ -245,7 +244,6 @@ describe("RecordRegistry: grant", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: hospital.address,
-      grantId,
       scope: Scope.Category,
       target,
       write: true,
@@ -253,6 +251,7 @@ describe("RecordRegistry: grant", () => {
       keyEpoch: 0,
       wrappedKey: newKey,
     });
+    assert.equal(grantIdOfIssued(eventsFrom(receipt, registry, "GrantIssued")[0]!.args), grantId, "same grant id");
     const g = await registry.read.getGrant([alice.address, hospital.address, Scope.Category, target]);
     assert.equal(g.issuedAt, await node.latestTime());
     assert.ok(g.issuedAt > issued1);

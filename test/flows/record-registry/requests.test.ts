@@ -134,7 +134,6 @@ describe("RecordRegistry: access requests", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: lab.address,
-      grantId,
       scope: Scope.Category,
       target,
       write: true,

@@ -153,7 +153,6 @@ describe("RecordRegistry: revoke", () => {
     expectEvent(receipt, registry, "GrantIssued", {
       patient: alice.address,
       grantee: hospital.address,
-      grantId: grantIdOf(alice.address, hospital.address, Scope.Category, target),
       scope: Scope.Category,
       target,
       write: true,

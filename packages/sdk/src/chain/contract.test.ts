@@ -30,7 +30,7 @@ test("read decodes a struct typed by the generated ABI", async () => {
     functionName: "getPatient",
     args: [patient],
   });
-  // typed outputs: keyEpoch is a number (uint32), chainHead a bytes28 hex
+  // typed outputs: keyEpoch is a number (uint32), chainHead a bytes24 hex
   const epoch: number = before.keyEpoch;
   assert.equal(epoch, 0);
   assert.equal(BigInt(before.chainHead), 0n);

@@ -7,11 +7,13 @@
  *
  * @module
  */
-import { hexToString, pad, toHex, type Address, type Hex } from "viem";
+import { hexToString, isAddressEqual, pad, toHex, type Address, type Hex } from "viem";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
 import { event, read, result, write } from "./contract.ts";
 import { toMeridianError } from "./errors.ts";
+import { eventsNamed, walkPatientEvents } from "./event-walk.ts";
+import { getLogsInRanges } from "./logs.ts";
 import type { MeridianContext, TransactionResult } from "./types.ts";
 
 /** The longest emergency access the contract allows: 24 hours, in seconds. */
@@ -120,34 +122,81 @@ export interface EmergencyAccessEntry {
   blockNumber: bigint;
 }
 
+/** An `EmergencyAccessOpened` event, as {@link emergencyLogs} returns it. */
+interface OpenedLog {
+  args: { patient: Address; provider: Address; reason: Hex; recordId: Hex; expiresAt: number };
+  blockNumber: bigint;
+}
+
+/** An `EmergencyKeyReleased` event, as {@link emergencyLogs} returns it. */
+interface ReleasedLog {
+  args: { patient: Address; provider: Address; releasedBy: Address; recordId: Hex; wrappedKey: Hex };
+  blockNumber: bigint;
+}
+
+/**
+ * The emergency events matching `filter`, oldest first: with a patient, from the patient's event
+ * walk ({@link walkPatientEvents}, one `eth_getLogs` per block of its events); with only a
+ * provider, ranged reads ({@link getLogsInRanges}; providers are not linked on chain, see
+ * docs/event-reads.md).
+ */
+async function emergencyLogs(
+  ctx: MeridianContext,
+  filter: { patient?: Address | undefined; provider?: Address | undefined },
+): Promise<{ opened: OpenedLog[]; released: ReleasedLog[] }> {
+  const { patient, provider } = filter;
+  const forProvider = (l: { args: { provider: Address } }) =>
+    provider === undefined || isAddressEqual(l.args.provider, provider);
+  if (patient !== undefined) {
+    const { logs } = await walkPatientEvents(ctx, { patient });
+    const mine = <T extends { args: { patient: Address; provider: Address } }>(l: T) =>
+      isAddressEqual(l.args.patient, patient) && forProvider(l);
+    return {
+      opened: eventsNamed(logs, "EmergencyAccessOpened").filter(mine),
+      released: eventsNamed(logs, "EmergencyKeyReleased").filter(mine),
+    };
+  }
+  const registry = { address: ctx.deployment.recordRegistry, abi: recordRegistryAbi, strict: true } as const;
+  const fromBlock = ctx.deployment.deployedAtBlock;
+  const [opened, released] = await Promise.all([
+    getLogsInRanges(ctx.publicClient, {
+      fromBlock,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          ...registry,
+          eventName: "EmergencyAccessOpened",
+          args: { provider },
+          ...range,
+        }),
+    }),
+    getLogsInRanges(ctx.publicClient, {
+      fromBlock,
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          ...registry,
+          eventName: "EmergencyKeyReleased",
+          args: { provider },
+          ...range,
+        }),
+    }),
+  ]);
+  return { opened, released };
+}
+
 /** Emergency accesses of a patient, or by a provider, newest first. */
 export async function listEmergencyAccesses(
   ctx: MeridianContext,
   filter: { patient?: Address; provider?: Address },
 ): Promise<EmergencyAccessEntry[]> {
+  const [{ opened, released }, block] = await Promise.all([
+    emergencyLogs(ctx, filter),
+    ctx.publicClient.getBlock({ blockTag: "latest" }),
+  ]);
   try {
-    const [opened, released, block] = await Promise.all([
-      ctx.publicClient.getContractEvents({
-        address: ctx.deployment.recordRegistry,
-        abi: recordRegistryAbi,
-        eventName: "EmergencyAccessOpened",
-        args: { patient: filter.patient, provider: filter.provider },
-        fromBlock: ctx.deployment.deployedAtBlock,
-        strict: true,
-      }),
-      ctx.publicClient.getContractEvents({
-        address: ctx.deployment.recordRegistry,
-        abi: recordRegistryAbi,
-        eventName: "EmergencyKeyReleased",
-        args: { patient: filter.patient, provider: filter.provider },
-        fromBlock: ctx.deployment.deployedAtBlock,
-        strict: true,
-      }),
-      ctx.publicClient.getBlock({ blockTag: "latest" }),
-    ]);
     const now = Number(block.timestamp);
     const out: EmergencyAccessEntry[] = [];
-    const pair = (l: { args: { patient: Address; provider: Address } }) => `${l.args.patient}/${l.args.provider}`;
+    const pair = (l: { args: { patient: Address; provider: Address } }) =>
+      `${l.args.patient.toLowerCase()}/${l.args.provider.toLowerCase()}`;
     const latest = new Map(opened.map((l) => [pair(l), l] as const));
     for (const l of opened) {
       // storage holds the latest access of a pair (its expiry moves when closed early)
@@ -187,26 +236,15 @@ export async function listEmergencyKeyReleases(
 ): Promise<
   { patient: Address; provider: Address; releasedBy: Address; recordId: Hex; wrappedKey: Hex; blockNumber: bigint }[]
 > {
-  try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "EmergencyKeyReleased",
-      args: { provider: filter.provider, patient: filter.patient },
-      fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
-    });
-    return logs
-      .map((l) => ({
-        patient: l.args.patient,
-        provider: l.args.provider,
-        releasedBy: l.args.releasedBy,
-        recordId: l.args.recordId,
-        wrappedKey: l.args.wrappedKey,
-        blockNumber: l.blockNumber,
-      }))
-      .reverse();
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+  const { released } = await emergencyLogs(ctx, filter);
+  return released
+    .map((l) => ({
+      patient: l.args.patient,
+      provider: l.args.provider,
+      releasedBy: l.args.releasedBy,
+      recordId: l.args.recordId,
+      wrappedKey: l.args.wrappedKey,
+      blockNumber: l.blockNumber,
+    }))
+    .reverse();
 }

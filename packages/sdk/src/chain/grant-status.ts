@@ -65,7 +65,7 @@ export type ListGrantStatusesErrorType = MeridianError;
 /**
  * Sorts the grants matching `filter` into live and ended ones: the latest issue per grant id
  * (a re-issue after a revocation or expiry makes the grant live again, at its new terms), judged
- * at the latest block's time. Reads one `eth_getLogs`, one `getGrant` per grant id, one
+ * at the latest block's time. Reads the grants' events (`listGrantEvents`), one `getGrant` per grant id, one
  * `getProvider` per grantee and the latest block, so it grows with the number of grants.
  *
  * @param ctx - The chain context (no wallet needed).

@@ -6,22 +6,14 @@
  *
  * @module
  */
-import {
-  encodeAbiParameters,
-  formatLog,
-  hexToString,
-  keccak256,
-  numberToHex,
-  parseEventLogs,
-  toHex,
-  type Address,
-  type Hex,
-} from "viem";
+import { encodeAbiParameters, hexToString, isAddressEqual, keccak256, toHex, type Address, type Hex } from "viem";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
 import { toMeridianError } from "./errors.ts";
 import { event, read, result, write } from "./contract.ts";
+import { eventsNamed, isPatientEvent, walkPatientEvents, type RegistryEventLogOf } from "./event-walk.ts";
+import { getLogsInRanges } from "./logs.ts";
 import { Scope, type GrantScope, type MeridianContext, type ScopeCode, type TransactionResult } from "./types.ts";
 
 /** Scope code and bytes32 target of a {@link GrantScope}. */
@@ -78,7 +70,7 @@ export async function issueGrant(
     args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey],
   });
   const log = event(receipt, "GrantIssued");
-  return { ...result(receipt), grantId: log.args.grantId, keyEpoch: log.args.keyEpoch };
+  return { ...result(receipt), ...withGrantId(log), keyEpoch: log.args.keyEpoch };
 }
 
 /** Patient only: revokes a grant. Returns the patient's key epoch afterwards. */
@@ -128,7 +120,7 @@ export async function approveRequest(
     args: [p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey],
   });
   const log = event(receipt, "GrantIssued");
-  return { ...result(receipt), grantId: log.args.grantId, keyEpoch: log.args.keyEpoch };
+  return { ...result(receipt), ...withGrantId(log), keyEpoch: log.args.keyEpoch };
 }
 
 /** Patient only: denies a pending request. */
@@ -163,25 +155,23 @@ export interface AuditEntry {
 /**
  * The patient's audit trail: every `RecordRegistry` event whose first indexed topic is the
  * patient (registration, records, grants, revocations, requests and decisions), oldest first.
+ * Read by the patient's event walk ({@link walkPatientEvents}): one `eth_getLogs` of one block
+ * per block holding the patient's events, whatever the chain's length or the RPC's range cap.
+ * The walk's links (`previousEventBlock`, `previousGuardianEventBlock`) are left out of `args`,
+ * and a `GrantIssued` entry carries its `grantId` ({@link grantIdOf}), as before the links.
  */
 export async function getAuditTrail(ctx: MeridianContext, patient: Address): Promise<AuditEntry[]> {
-  try {
-    // Every RecordRegistry event has the patient as its first indexed topic, so the node filters
-    // by it: the query's cost follows this patient's history, not the whole network's.
-    const patientTopic = encodeAbiParameters([{ type: "address" }], [patient]);
-    const raw = await ctx.publicClient.request({
-      method: "eth_getLogs",
-      params: [
-        {
-          address: ctx.deployment.recordRegistry,
-          fromBlock: numberToHex(ctx.deployment.deployedAtBlock),
-          toBlock: "latest",
-          topics: [null, patientTopic],
-        },
-      ],
-    });
-    return parseEventLogs({ abi: recordRegistryAbi, logs: raw.map((l) => formatLog(l)) }).map((l) => {
-      const { wrappedKey: _omit, ...args } = l.args as Record<string, unknown>;
+  const { logs } = await walkPatientEvents(ctx, { patient });
+  return logs
+    .filter((l) => isPatientEvent(l, patient))
+    .map((l) => {
+      const {
+        wrappedKey: _key,
+        previousEventBlock: _link,
+        previousGuardianEventBlock: _guardianLink,
+        ...rest
+      } = l.args as Record<string, unknown>;
+      const args = l.eventName === "GrantIssued" ? { ...withGrantId(l), ...rest } : rest;
       return {
         event: l.eventName,
         blockNumber: l.blockNumber,
@@ -190,10 +180,19 @@ export async function getAuditTrail(ctx: MeridianContext, patient: Address): Pro
         args,
       };
     });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
 }
+
+/**
+ * The `grantId` of a `GrantIssued` event's arguments, which they determine (the event leaves the id
+ * out to save a topic's gas on every grant): {@link grantIdOf} of its patient, grantee and scope.
+ */
+export function grantIdOfIssued(args: { patient: Address; grantee: Address; scope: number; target: Hex }): Hex {
+  return grantIdOf(args.patient, args.grantee, decodeScope(args.scope, args.target));
+}
+
+const withGrantId = (l: { args: Parameters<typeof grantIdOfIssued>[0] }): { grantId: Hex } => ({
+  grantId: grantIdOfIssued(l.args),
+});
 
 /** A `GrantIssued` event, including its wrapped key. */
 export interface GrantEvent {
@@ -208,34 +207,51 @@ export interface GrantEvent {
   blockNumber: bigint;
 }
 
-/** Every `GrantIssued` event of `patient` (optionally to one grantee), oldest first. */
+/**
+ * Every `GrantIssued` event of `patient` (optionally to one grantee), oldest first; or, with only
+ * `grantee`, of every patient to that grantee. With a patient, the patient's event walk
+ * ({@link walkPatientEvents}); with only a grantee, ranged reads ({@link getLogsInRanges}: about
+ * `(head - deployment block) / cap` calls on a capped RPC; docs/event-reads.md says why grantees
+ * are not linked on chain). `blockNumber`: read at that block (default: the latest).
+ */
 export async function listGrantEvents(
   ctx: MeridianContext,
-  filter: { patient?: Address; grantee?: Address },
+  filter: { patient?: Address; grantee?: Address; blockNumber?: bigint },
 ): Promise<GrantEvent[]> {
-  try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "GrantIssued",
-      args: { patient: filter.patient, grantee: filter.grantee },
+  const { patient, grantee } = filter;
+  let logs: RegistryEventLogOf<"GrantIssued">[];
+  if (patient !== undefined) {
+    const walk = await walkPatientEvents(ctx, { patient, blockNumber: filter.blockNumber });
+    logs = eventsNamed(walk.logs, "GrantIssued").filter(
+      (l) =>
+        isAddressEqual(l.args.patient, patient) && (grantee === undefined || isAddressEqual(l.args.grantee, grantee)),
+    );
+  } else {
+    logs = await getLogsInRanges(ctx.publicClient, {
       fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
+      ...(filter.blockNumber === undefined ? {} : { toBlock: filter.blockNumber }),
+      query: (range) =>
+        ctx.publicClient.getContractEvents({
+          address: ctx.deployment.recordRegistry,
+          abi: recordRegistryAbi,
+          eventName: "GrantIssued",
+          args: { grantee },
+          strict: true,
+          ...range,
+        }),
     });
-    return logs.map((l) => ({
-      patient: l.args.patient,
-      grantee: l.args.grantee,
-      grantId: l.args.grantId,
-      scope: decodeScope(l.args.scope, l.args.target),
-      write: l.args.write,
-      expiresAt: Number(l.args.expiresAt),
-      keyEpoch: l.args.keyEpoch,
-      wrappedKey: l.args.wrappedKey,
-      blockNumber: l.blockNumber,
-    }));
-  } catch (error) {
-    throw toMeridianError(error);
   }
+  return logs.map((l) => ({
+    patient: l.args.patient,
+    grantee: l.args.grantee,
+    ...withGrantId(l),
+    scope: decodeScope(l.args.scope, l.args.target),
+    write: l.args.write,
+    expiresAt: Number(l.args.expiresAt),
+    keyEpoch: l.args.keyEpoch,
+    wrappedKey: l.args.wrappedKey,
+    blockNumber: l.blockNumber,
+  }));
 }
 
 /** On-chain state of one grant. */
@@ -285,17 +301,11 @@ export interface PendingRequest {
   blockNumber: bigint;
 }
 
-/** The access requests to `patient` that are still pending. */
+/** The access requests to `patient` that are still pending (the patient's event walk, {@link walkPatientEvents}). */
 export async function listPendingRequests(ctx: MeridianContext, patient: Address): Promise<PendingRequest[]> {
+  const { logs: all } = await walkPatientEvents(ctx, { patient });
+  const logs = eventsNamed(all, "AccessRequested").filter((l) => isAddressEqual(l.args.patient, patient));
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "AccessRequested",
-      args: { patient },
-      fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
-    });
     const latest = new Map<Hex, (typeof logs)[number]>();
     for (const l of logs) latest.set(l.args.requestId, l);
     const out: PendingRequest[] = [];

@@ -7,10 +7,12 @@
  *
  * @module
  */
-import type { Address, Hex } from "viem";
+import { isAddressEqual, type Address, type Hex } from "viem";
+import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
 import { event, read, result, write } from "./contract.ts";
-import { encodeScope } from "./grants.ts";
+import { encodeScope, grantIdOfIssued } from "./grants.ts";
+import { eventsNamed, walkPatientEvents } from "./event-walk.ts";
 import { toMeridianError } from "./errors.ts";
 import type { GrantScope, MeridianContext, TransactionResult } from "./types.ts";
 
@@ -85,20 +87,22 @@ export interface Guardianship {
 /**
  * Current guardianships, from `GuardianAppointed` events (latest per pair) checked against
  * storage: a patient's guardians (`{ patient }`) or the patients an account guards (`{ guardian }`).
+ * Read by the event walk ({@link walkPatientEvents}) of the patient, or else of the guardian: an
+ * appointment is linked into both accounts' chains. `blockNumber`: read at that block.
  */
 export async function listGuardianships(
   ctx: MeridianContext,
-  filter: { patient?: Address; guardian?: Address },
+  filter: { patient?: Address; guardian?: Address; blockNumber?: bigint },
 ): Promise<Guardianship[]> {
+  const account = filter.patient ?? filter.guardian;
+  if (account === undefined) throw new MeridianError("listGuardianships needs a patient or a guardian.");
+  const walk = await walkPatientEvents(ctx, { patient: account, blockNumber: filter.blockNumber });
+  const logs = eventsNamed(walk.logs, "GuardianAppointed").filter(
+    (l) =>
+      (filter.patient === undefined || isAddressEqual(l.args.patient, filter.patient)) &&
+      (filter.guardian === undefined || isAddressEqual(l.args.guardian, filter.guardian)),
+  );
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "GuardianAppointed",
-      args: { patient: filter.patient, guardian: filter.guardian },
-      fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
-    });
     const latest = new Map<string, (typeof logs)[number]>();
     for (const l of logs) latest.set(`${l.args.patient}/${l.args.guardian}`, l);
     const out: Guardianship[] = [];
@@ -133,7 +137,7 @@ export async function grantAsGuardian(
     args: [p.patient, p.grantee, scope, target, p.write, p.expiresAt, p.wrappedKey],
   });
   const log = event(receipt, "GrantIssued").args;
-  return { ...result(receipt), grantId: log.grantId, keyEpoch: log.keyEpoch };
+  return { ...result(receipt), grantId: grantIdOfIssued(log), keyEpoch: log.keyEpoch };
 }
 
 /** SHARE AND VIEW guardian: revokes a grant of `patient`; returns the key epoch afterwards. */
@@ -164,7 +168,7 @@ export async function approveRequestAsGuardian(
     args: [p.patient, p.requester, scope, target, p.write, p.expiresAt, p.wrappedKey],
   });
   const log = event(receipt, "GrantIssued").args;
-  return { ...result(receipt), grantId: log.grantId, keyEpoch: log.keyEpoch };
+  return { ...result(receipt), grantId: grantIdOfIssued(log), keyEpoch: log.keyEpoch };
 }
 
 /** SHARE AND VIEW guardian: denies a pending request to `patient`. */

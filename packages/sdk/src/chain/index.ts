@@ -14,6 +14,7 @@ export * from "./actions.ts";
 export * from "./grants.ts";
 export * from "./consent.ts";
 export * from "./device-pairing.ts";
+export * from "./event-walk.ts";
 export * from "./governance.ts";
 export * from "./grant-status.ts";
 export * from "./key-epoch.ts";

@@ -31,7 +31,8 @@ import { MeridianError } from "../errors.ts";
 import { providerRegistryAbi, recordRegistryAbi } from "../generated/contracts.ts";
 import type { ConsentCodeLedgerEntry } from "../consent-code-ledger.ts";
 import { read, result, write } from "./contract.ts";
-import { decodeScope, encodeScope } from "./grants.ts";
+import { decodeScope, encodeScope, grantIdOfIssued } from "./grants.ts";
+import { eventsNamed, isPatientEvent, walkPatientEvents } from "./event-walk.ts";
 import { toMeridianError } from "./errors.ts";
 import { ProviderStatus, type GrantScope, type MeridianContext, type TransactionResult } from "./types.ts";
 
@@ -139,40 +140,28 @@ export async function findRetiredKeyHolders(
   p: FindRetiredKeyHoldersParameters,
 ): Promise<FindRetiredKeyHoldersReturnType> {
   try {
-    const { number: blockNumber } = await ctx.publicClient.getBlock({ blockTag: "latest" });
-    const registry = ctx.deployment.recordRegistry;
-    const range = { fromBlock: ctx.deployment.deployedAtBlock, toBlock: blockNumber, strict: true } as const;
-    const [patient, grantLogs, guardianLogs] = await Promise.all([
-      read(ctx, {
-        address: registry,
-        abi: recordRegistryAbi,
-        functionName: "getPatient",
-        args: [p.patient],
-        blockNumber,
-      }),
-      ctx.publicClient.getContractEvents({
-        address: registry,
-        abi: recordRegistryAbi,
-        eventName: "GrantIssued",
-        args: { patient: p.patient },
-        ...range,
-      }),
-      ctx.publicClient.getContractEvents({
-        address: registry,
-        abi: recordRegistryAbi,
-        eventName: "GuardianAppointed",
-        args: { patient: p.patient },
-        ...range,
-      }),
-    ]);
+    // The patient's event walk, at one block (the latest), and the patient's entry at that block.
+    const walk = await walkPatientEvents(ctx, { patient: p.patient });
+    const blockNumber = walk.blockNumber;
+    const mine = walk.logs.filter((l) => isPatientEvent(l, p.patient));
+    const patient = await read(ctx, {
+      address: ctx.deployment.recordRegistry,
+      abi: recordRegistryAbi,
+      functionName: "getPatient",
+      args: [p.patient],
+      blockNumber,
+    });
+    const grantLogs = eventsNamed(mine, "GrantIssued");
+    const guardianLogs = eventsNamed(mine, "GuardianAppointed");
     const holders = new Map<string, EpochKeyHolder>();
     for (const l of grantLogs) {
       const scope = decodeScope(l.args.scope, l.args.target);
       if (scope.kind === "record" || l.args.keyEpoch !== patient.keyEpoch) continue;
-      holders.set(l.args.grantId, {
+      const grantId = grantIdOfIssued(l.args);
+      holders.set(grantId, {
         kind: "grant",
         grantee: l.args.grantee,
-        grantId: l.args.grantId,
+        grantId,
         scope,
         expiresAt: Number(l.args.expiresAt),
       });
@@ -264,16 +253,9 @@ export async function checkKeyHolders(
     );
     const cancelled = new Set<bigint>();
     if (used.size > 0) {
-      const logs = await ctx.publicClient.getContractEvents({
-        address: registry,
-        abi: recordRegistryAbi,
-        eventName: "ConsentCodeCancelled",
-        args: { patient: p.patient },
-        fromBlock: ctx.deployment.deployedAtBlock,
-        toBlock: blockNumber,
-        strict: true,
-      });
-      for (const l of logs) if (used.has(l.args.nonce)) cancelled.add(l.args.nonce);
+      const { logs } = await walkPatientEvents(ctx, { patient: p.patient, blockNumber });
+      for (const l of eventsNamed(logs, "ConsentCodeCancelled"))
+        if (isAddressEqual(l.args.patient, p.patient) && used.has(l.args.nonce)) cancelled.add(l.args.nonce);
     }
     const redeemedConsentCodes = [...used].filter((n) => !cancelled.has(n));
     const judged = await Promise.all(

@@ -5,17 +5,21 @@
  * storage in a few batched calls, so a screen never combines `listGrantEvents`, `getGrant` and
  * `getProvider` by hand.
  *
- * All three grow with what they list (one `eth_getLogs`, then one or two reads per item and one
- * `getProvider` per distinct provider): directory views, not something to call per block.
+ * All three grow with what they list (the events, then one or two reads per item and one
+ * `getProvider` per distinct provider): directory views, not something to call per block. A
+ * patient's lists read the patient's event walk (one `eth_getLogs` per block of the patient's
+ * events, whatever the chain's length); a provider's, ranged reads (docs/event-reads.md).
  *
  * @module
  */
-import { getAddress, hexToString, type Address, type Hex } from "viem";
+import { getAddress, hexToString, isAddressEqual, type Address, type Hex } from "viem";
 import type { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
 import { getProvider, type ProviderInfo } from "./actions.ts";
 import { read } from "./contract.ts";
 import { toMeridianError } from "./errors.ts";
+import { eventsNamed, walkPatientEvents } from "./event-walk.ts";
+import { getLogsInRanges } from "./logs.ts";
 import { decodeScope, type PendingRequest } from "./grants.ts";
 import { listGrantStatuses, type EndedGrant, type GrantEndReason, type GrantStatus } from "./grant-status.ts";
 import { RequestStatus, type MeridianContext } from "./types.ts";
@@ -216,15 +220,27 @@ export async function listPendingAccessRequests(
   ctx: MeridianContext,
   parameters: ListPendingAccessRequestsParameters,
 ): Promise<ListPendingAccessRequestsReturnType> {
+  const { patient, requester } = parameters;
+  const logs =
+    patient !== undefined
+      ? eventsNamed((await walkPatientEvents(ctx, { patient })).logs, "AccessRequested").filter(
+          (l) =>
+            isAddressEqual(l.args.patient, patient) &&
+            (requester === undefined || isAddressEqual(l.args.requester, requester)),
+        )
+      : await getLogsInRanges(ctx.publicClient, {
+          fromBlock: ctx.deployment.deployedAtBlock,
+          query: (range) =>
+            ctx.publicClient.getContractEvents({
+              address: ctx.deployment.recordRegistry,
+              abi: recordRegistryAbi,
+              eventName: "AccessRequested",
+              args: { requester },
+              strict: true,
+              ...range,
+            }),
+        });
   try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "AccessRequested",
-      args: { patient: parameters.patient, requester: parameters.requester },
-      fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
-    });
     const latest = new Map<Hex, (typeof logs)[number]>();
     for (const log of logs) {
       latest.delete(log.args.requestId); // re-insert: the map's order becomes that of the latest requests

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { encodeAbiParameters, keccak256, slice, type Address, type Hex, type Log } from "viem";
+import { encodeAbiParameters, keccak256, slice, type Address, type Hex } from "viem";
 import { MeridianError } from "../errors.ts";
 import { recordRegistryAbi } from "../generated/contracts.ts";
 import type { RecordCategory } from "../categories.ts";
-import { toMeridianError } from "./errors.ts";
 import { event, read, result, write } from "./contract.ts";
+import { eventsNamed, walkBack, walkPatientEvents } from "./event-walk.ts";
 import type { MeridianContext, TransactionResult } from "./types.ts";
 
 // --------------------------------------------------------------- patients
@@ -36,13 +36,14 @@ export interface PatientInfo {
   keyEpoch: number;
 }
 
-/** Reads a patient's entry. */
-export async function getPatient(ctx: MeridianContext, patient: Address): Promise<PatientInfo> {
+/** Reads a patient's entry (at `blockNumber`, default the latest). */
+export async function getPatient(ctx: MeridianContext, patient: Address, blockNumber?: bigint): Promise<PatientInfo> {
   const p = await read(ctx, {
     address: ctx.deployment.recordRegistry,
     abi: recordRegistryAbi,
     functionName: "getPatient",
     args: [patient],
+    ...(blockNumber === undefined ? {} : { blockNumber }),
   });
   return {
     address: patient,
@@ -94,14 +95,6 @@ export interface RecordAnchor {
   transactionHash: Hex;
 }
 
-type AnchoredLog = Log<
-  bigint,
-  number,
-  false,
-  (typeof recordRegistryAbi)[number] & { type: "event"; name: "RecordAnchored" },
-  true
->;
-
 function toAnchor(log: {
   args: Record<string, unknown>;
   blockNumber: bigint | null;
@@ -145,7 +138,7 @@ export function computeRecordId(
         { type: "uint256" },
         { type: "address" },
         { type: "address" },
-        { type: "bytes28" },
+        { type: "bytes24" },
         { type: "address" },
         { type: "uint8" },
         { type: "uint32" },
@@ -170,9 +163,9 @@ export function computeRecordId(
 }
 
 /**
- * `patient`'s chain head before its first record, `bytes28(keccak256(abi.encode(chainId,
+ * `patient`'s chain head before its first record, `bytes24(keccak256(abi.encode(chainId,
  * recordRegistry, patient)))` (`IRecordRegistry.Patient`; the contract has no getter for it).
- * @example genesisHead(31337, deployment.recordRegistry, patient) // 0x… (28 bytes)
+ * @example genesisHead(31337, deployment.recordRegistry, patient) // 0x… (24 bytes)
  */
 export function genesisHead(chainId: number, recordRegistry: Address, patient: Address): Hex {
   return slice(
@@ -183,8 +176,13 @@ export function genesisHead(chainId: number, recordRegistry: Address, patient: A
       ),
     ),
     0,
-    28,
+    24,
   );
+}
+
+/** The chain head a record leaves behind: the first 24 bytes of its id (the next record's `previousHead`). */
+export function chainHeadOf(recordId: Hex): Hex {
+  return slice(recordId, 0, 24);
 }
 
 /** No record with this id is anchored (or its event does not match storage). */
@@ -206,25 +204,34 @@ export class AnchorMismatchError extends MeridianError {
 /**
  * Finds record `recordId`'s `RecordAnchored` event, recomputes the id from the event's fields
  * and checks storage knows it; so the returned CID and ciphertext hash are the anchored ones.
+ * Reads the record's patient from storage (`getRecord`), then walks that patient's events back
+ * from the newest until the record's ({@link walkBack}): one `eth_getLogs` per block of the
+ * patient's events since the record, whatever the chain's length.
  * Throws {@link RecordNotFoundError} or {@link AnchorMismatchError}.
  */
 export async function getRecordAnchor(ctx: MeridianContext, recordId: Hex): Promise<RecordAnchor> {
-  let logs: AnchoredLog[];
-  try {
-    logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "RecordAnchored",
-      args: { recordId },
-      fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
-    });
-  } catch (error) {
-    throw toMeridianError(error);
-  }
-  const log = logs[0];
-  if (!log) throw new RecordNotFoundError(recordId);
-  const anchor = toAnchor(log);
+  const stored = await read(ctx, {
+    address: ctx.deployment.recordRegistry,
+    abi: recordRegistryAbi,
+    functionName: "getRecord",
+    args: [recordId],
+  });
+  if (BigInt(stored.patient) === 0n) throw new RecordNotFoundError(recordId);
+  let found: RecordAnchor | undefined;
+  await walkBack(
+    ctx,
+    { patient: stored.patient },
+    (logs) => {
+      const log = eventsNamed(logs, "RecordAnchored").find((l) => l.args.recordId === recordId);
+      if (log) found = toAnchor(log);
+      return found === undefined;
+    },
+    () => {
+      found = undefined;
+    },
+  );
+  const anchor = found;
+  if (!anchor) throw new RecordNotFoundError(recordId);
   if (computeRecordId(ctx.deployment.chainId, ctx.deployment.recordRegistry, anchor) !== recordId) {
     throw new AnchorMismatchError("A RecordAnchored event does not hash to its record id.", {
       details: `recordId ${recordId}`,
@@ -234,21 +241,29 @@ export async function getRecordAnchor(ctx: MeridianContext, recordId: Hex): Prom
   return anchor;
 }
 
-/** Every record anchor of `patient`, oldest first. */
-export async function listRecordAnchors(ctx: MeridianContext, patient: Address): Promise<RecordAnchor[]> {
-  try {
-    const logs = await ctx.publicClient.getContractEvents({
-      address: ctx.deployment.recordRegistry,
-      abi: recordRegistryAbi,
-      eventName: "RecordAnchored",
-      args: { patient },
-      fromBlock: ctx.deployment.deployedAtBlock,
-      strict: true,
-    });
-    return logs.map((l) => toAnchor(l as never));
-  } catch (error) {
-    throw toMeridianError(error);
-  }
+/**
+ * Every record anchor of `patient`, oldest first (the patient's event walk, {@link walkPatientEvents}:
+ * one `eth_getLogs` per block of the patient's events). `blockNumber`: read at that block (default: the latest).
+ */
+export async function listRecordAnchors(
+  ctx: MeridianContext,
+  patient: Address,
+  blockNumber?: bigint,
+): Promise<RecordAnchor[]> {
+  return (await listRecordAnchorsAt(ctx, patient, blockNumber)).anchors;
+}
+
+/** {@link listRecordAnchors}, with the block the walk read at. */
+async function listRecordAnchorsAt(
+  ctx: MeridianContext,
+  patient: Address,
+  blockNumber: bigint | undefined,
+): Promise<{ anchors: RecordAnchor[]; blockNumber: bigint }> {
+  const walk = await walkPatientEvents(ctx, { patient, blockNumber });
+  const anchors = eventsNamed(walk.logs, "RecordAnchored")
+    .filter((l) => l.args.patient.toLowerCase() === patient.toLowerCase())
+    .map((l) => toAnchor(l));
+  return { anchors, blockNumber: walk.blockNumber };
 }
 
 /** Whether `reader` may read `recordId` now (`RecordRegistry.canRead`). */
@@ -282,7 +297,7 @@ export interface ChainVerification {
   valid: boolean;
   /** Records checked. */
   records: number;
-  /** The on-chain head (bytes28). */
+  /** The on-chain head (bytes24). */
   head: Hex;
   /** What failed, by record index; empty when valid. */
   problems: { index: number; recordId: Hex; problem: string }[];
@@ -294,7 +309,10 @@ export interface ChainVerification {
  * the last one is the head stored on chain. Anyone can run it; it needs no keys.
  */
 export async function verifyPatientChain(ctx: MeridianContext, patient: Address): Promise<ChainVerification> {
-  const [info, anchors] = await Promise.all([getPatient(ctx, patient), listRecordAnchors(ctx, patient)]);
+  // The head is read at the block the events were read at, so a record anchored meanwhile cannot
+  // make a sound chain look broken.
+  const { anchors, blockNumber } = await listRecordAnchorsAt(ctx, patient, undefined);
+  const info = await getPatient(ctx, patient, blockNumber);
   const problems: ChainVerification["problems"] = [];
   let expected: Hex = genesisHead(ctx.deployment.chainId, ctx.deployment.recordRegistry, patient);
   anchors.forEach((a, index) => {
@@ -302,7 +320,7 @@ export async function verifyPatientChain(ctx: MeridianContext, patient: Address)
       problems.push({ index, recordId: a.recordId, problem: "previousHead does not link to the previous record" });
     if (computeRecordId(ctx.deployment.chainId, ctx.deployment.recordRegistry, a) !== a.recordId)
       problems.push({ index, recordId: a.recordId, problem: "record id does not match its fields" });
-    expected = a.recordId.slice(0, 58) as Hex;
+    expected = chainHeadOf(a.recordId);
   });
   if (info.chainHead.toLowerCase() !== expected.toLowerCase())
     problems.push({ index: anchors.length, recordId: "0x", problem: "the on-chain head is not the last record" });
